@@ -1,0 +1,434 @@
+//! Implementation guides as data.
+//!
+//! Three kinds of declarative file, embedded in the crate from `specs/`, describe everything the
+//! validator knows; the validator itself is one generic walker. Adding a transaction means adding
+//! a guide file, not code.
+//!
+//! - `elements.spec`: the X12 data element dictionary (number, type, min and max length).
+//! - `segments.spec`: the standard layout of each segment and composite: which data element sits
+//!   at each position, its requirement designator (M, O, X), repeat count, and the syntax notes.
+//! - one `*.guide` per implementation guide (TR3): loops, segment order, usage (R, S, N), repeats,
+//!   and for each element the guide's usage and code list. Elements a guide does not mention are
+//!   "not used" there.
+//!
+//! The format is described in `specs/README.md`.
+
+mod parse;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub use parse::SpecError;
+
+/// X12 data element types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ElementType {
+    /// String (printable characters).
+    AN,
+    /// Identifier: a value from a code list.
+    ID,
+    /// Date, `CCYYMMDD` (or `YYMMDD` where the dictionary allows six characters).
+    DT,
+    /// Time, `HHMM`, `HHMMSS` or `HHMMSSd..d`.
+    TM,
+    /// Numeric with an implied number of decimal places (N0, N2, ...).
+    N(u8),
+    /// Decimal number with an explicit decimal point.
+    R,
+    /// Binary; never validated by content.
+    B,
+}
+
+impl ElementType {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "AN" => Self::AN,
+            "ID" => Self::ID,
+            "DT" => Self::DT,
+            "TM" => Self::TM,
+            "R" => Self::R,
+            "B" => Self::B,
+            n if n.len() == 2 && n.starts_with('N') => Self::N(n[1..].parse().ok()?),
+            _ => return None,
+        })
+    }
+
+    /// The type's name as the standard writes it (`AN`, `N2`, ...).
+    pub fn name(&self) -> String {
+        match self {
+            Self::N(d) => format!("N{d}"),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+/// One entry of the data element dictionary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataElement {
+    /// Data element reference number (`98`, `1065`, `I12`, ...).
+    pub number: String,
+    /// Type.
+    pub kind: ElementType,
+    /// Minimum length (digits only for numeric types).
+    pub min: u16,
+    /// Maximum length (digits only for numeric types).
+    pub max: u16,
+    /// Dictionary name.
+    pub name: String,
+}
+
+/// Standard requirement designator of an element within its segment or composite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Requirement {
+    /// Mandatory.
+    M,
+    /// Optional.
+    O,
+    /// Relational: governed by the segment's syntax notes.
+    X,
+}
+
+/// An element position in the standard layout of a segment or composite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandardElement {
+    /// Data element number, or composite id (`C003`).
+    pub reference: String,
+    /// Requirement designator.
+    pub requirement: Requirement,
+    /// How many repetitions the standard allows.
+    pub repeat: u16,
+}
+
+/// X12 syntax note kinds (the letter of `P0102`, `R0203`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum SyntaxKind {
+    /// Paired: if any is present, all are.
+    Paired,
+    /// Required: at least one is present.
+    Required,
+    /// Exclusion: at most one is present.
+    Exclusion,
+    /// Conditional: if the first is present, all others are.
+    Conditional,
+    /// List conditional: if the first is present, at least one of the others is.
+    ListConditional,
+}
+
+/// One syntax note over element (or component) positions, 1-based.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxNote {
+    /// The rule.
+    pub kind: SyntaxKind,
+    /// Positions it relates.
+    pub positions: Vec<u8>,
+}
+
+impl SyntaxNote {
+    /// The note as the standard writes it (`P0102`).
+    pub fn code(&self) -> String {
+        let letter = match self.kind {
+            SyntaxKind::Paired => 'P',
+            SyntaxKind::Required => 'R',
+            SyntaxKind::Exclusion => 'E',
+            SyntaxKind::Conditional => 'C',
+            SyntaxKind::ListConditional => 'L',
+        };
+        let mut s = letter.to_string();
+        for p in &self.positions {
+            s.push_str(&format!("{p:02}"));
+        }
+        s
+    }
+}
+
+/// The standard layout of a segment or composite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandardLayout {
+    /// Segment or composite id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Elements by position (index 0 = position 01).
+    pub elements: Vec<StandardElement>,
+    /// Syntax notes.
+    pub syntax: Vec<SyntaxNote>,
+}
+
+/// Usage of a loop, segment or element in an implementation guide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Usage {
+    /// Required.
+    Required,
+    /// Situational: sent when the guide's situation applies.
+    Situational,
+    /// Not used: must not be sent.
+    NotUsed,
+}
+
+impl Usage {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "R" => Self::Required,
+            "S" => Self::Situational,
+            "N" => Self::NotUsed,
+            _ => return None,
+        })
+    }
+
+    /// The one-letter form (R, S, N).
+    pub fn letter(&self) -> char {
+        match self {
+            Self::Required => 'R',
+            Self::Situational => 'S',
+            Self::NotUsed => 'N',
+        }
+    }
+}
+
+/// An element as an implementation guide uses it: the standard's definition narrowed by the guide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementSpec {
+    /// Position in the segment (or composite), 1-based.
+    pub position: u8,
+    /// Data element number or composite id.
+    pub reference: String,
+    /// Name (from the dictionary).
+    pub name: String,
+    /// The guide's usage.
+    pub usage: Usage,
+    /// Type (meaningless for composites).
+    pub kind: ElementType,
+    /// Minimum length.
+    pub min: u16,
+    /// Maximum length.
+    pub max: u16,
+    /// Repetitions allowed.
+    pub repeat: u16,
+    /// Codes the guide allows, if it restricts them.
+    pub codes: Option<Vec<String>>,
+    /// Components, when the element is a composite.
+    pub components: Option<Vec<ElementSpec>>,
+    /// Syntax notes over the components, when the element is a composite.
+    pub syntax: Vec<SyntaxNote>,
+}
+
+impl ElementSpec {
+    /// Whether `value` is in the guide's code list (always true when it has none).
+    pub fn allows_code(&self, value: &[u8]) -> bool {
+        match &self.codes {
+            None => true,
+            Some(codes) => codes.iter().any(|c| c.as_bytes() == value),
+        }
+    }
+}
+
+/// How a segment in a guide is told apart from others with the same id (NM1*85 vs NM1*87).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentKey {
+    /// Element position (1-based).
+    pub element: u8,
+    /// Component position (1-based; 0 when the element is simple).
+    pub component: u8,
+    /// Values that identify the segment.
+    pub codes: Vec<String>,
+}
+
+/// Index of a segment within [`Guide::segments`].
+pub type SegmentIndex = usize;
+/// Index of a loop within [`Guide::loops`].
+pub type LoopIndex = usize;
+
+/// A segment at its place in a guide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSpec {
+    /// Segment id.
+    pub id: String,
+    /// The guide's name for it.
+    pub name: String,
+    /// Usage.
+    pub usage: Usage,
+    /// Maximum uses in one loop iteration (`None` = unbounded, `>1`).
+    pub max_use: Option<u32>,
+    /// Elements by position; `elements[0]` is element 01.
+    pub elements: Vec<ElementSpec>,
+    /// Syntax notes of the standard segment.
+    pub syntax: Vec<SyntaxNote>,
+    /// How this segment is recognised among same-id siblings.
+    pub key: Option<SegmentKey>,
+    /// The loop that holds it.
+    pub parent: LoopIndex,
+}
+
+impl SegmentSpec {
+    /// Whether a segment with this spec's id matches its key.
+    pub fn matches(&self, segment: &crate::Segment<'_>) -> bool {
+        let Some(key) = &self.key else { return true };
+        let Some(element) = segment.element(usize::from(key.element)) else { return false };
+        let value = if key.component == 0 { element.raw() } else { element.component(usize::from(key.component)) };
+        key.codes.iter().any(|c| c.as_bytes() == value)
+    }
+}
+
+/// A child of a loop: a segment or a nested loop, in guide order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// A segment.
+    Segment(SegmentIndex),
+    /// A loop.
+    Loop(LoopIndex),
+}
+
+/// A loop of a guide (the transaction set itself is the root loop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoopSpec {
+    /// Loop id (`2000A`, `2300`; the root is `ST`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Usage.
+    pub usage: Usage,
+    /// Maximum repeats (`None` = unbounded).
+    pub max_repeat: Option<u32>,
+    /// Children in order; the first is the loop's trigger segment.
+    pub children: Vec<Node>,
+    /// The loop that holds it (`None` for the root).
+    pub parent: Option<LoopIndex>,
+}
+
+/// One implementation guide (TR3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guide {
+    /// Transaction set id (`835`).
+    pub transaction: String,
+    /// Implementation convention reference (`005010X221A1`).
+    pub version: String,
+    /// Other GS08/ST03 values served by this guide (errata), with why.
+    pub accepts: Vec<(String, String)>,
+    /// Guide name.
+    pub name: String,
+    /// All loops; index 0 is the root (the transaction set).
+    pub loops: Vec<LoopSpec>,
+    /// All segments.
+    pub segments: Vec<SegmentSpec>,
+}
+
+impl Guide {
+    /// The root loop (the transaction set, ST to SE).
+    pub fn root(&self) -> &LoopSpec {
+        &self.loops[0]
+    }
+
+    /// Finds a loop by id.
+    pub fn find_loop(&self, id: &str) -> Option<&LoopSpec> {
+        self.loops.iter().find(|l| l.id == id)
+    }
+
+    /// The first segment of a loop (its trigger).
+    pub fn trigger(&self, loop_index: LoopIndex) -> Option<SegmentIndex> {
+        match self.loops[loop_index].children.first() {
+            Some(Node::Segment(s)) => Some(*s),
+            _ => None,
+        }
+    }
+}
+
+/// The data element and segment dictionaries.
+#[derive(Debug, Clone, Default)]
+pub struct Dictionary {
+    /// Data elements by number.
+    pub elements: HashMap<String, DataElement>,
+    /// Segment layouts by id.
+    pub segments: HashMap<String, StandardLayout>,
+    /// Composite layouts by id.
+    pub composites: HashMap<String, StandardLayout>,
+}
+
+/// Guide files embedded in the crate, with their file names (for error messages).
+const GUIDE_FILES: &[(&str, &str)] = &[
+    ("835.x221a1.guide", include_str!("../../specs/835.x221a1.guide")),
+    ("999.x231a1.guide", include_str!("../../specs/999.x231a1.guide")),
+];
+
+/// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.
+const ENVELOPE_FILE: (&str, &str) = ("envelope.guide", include_str!("../../specs/envelope.guide"));
+
+/// Every guide the engine knows, with the dictionaries they were resolved against.
+#[derive(Debug)]
+pub struct Catalog {
+    /// The dictionaries.
+    pub dictionary: Dictionary,
+    /// The guides.
+    pub guides: Vec<Guide>,
+    /// The envelope segments.
+    pub envelope: Guide,
+}
+
+impl Catalog {
+    /// Builds the catalog from the embedded files.
+    pub fn load_embedded() -> Result<Self, SpecError> {
+        let dictionary = parse::dictionary(
+            include_str!("../../specs/elements.spec"),
+            include_str!("../../specs/segments.spec"),
+        )?;
+        let mut guides = Vec::with_capacity(GUIDE_FILES.len());
+        for (file, text) in GUIDE_FILES {
+            guides.push(parse::guide(file, text, &dictionary)?);
+        }
+        let envelope = parse::guide(ENVELOPE_FILE.0, ENVELOPE_FILE.1, &dictionary)?;
+        Ok(Self { dictionary, guides, envelope })
+    }
+
+    /// The embedded catalog, built once per process. The embedded files are checked by the
+    /// crate's tests, so a failure here is a build defect; it is still reported, not panicked on.
+    pub fn embedded() -> Result<&'static Catalog, &'static SpecError> {
+        static CATALOG: OnceLock<Result<Catalog, SpecError>> = OnceLock::new();
+        CATALOG.get_or_init(Self::load_embedded).as_ref()
+    }
+
+    /// An envelope segment's spec (ISA, GS, GE, IEA, TA1).
+    pub fn envelope_segment(&self, id: &str) -> Option<&SegmentSpec> {
+        self.envelope.segments.iter().find(|s| s.id == id)
+    }
+
+    /// The guide for an implementation convention reference (GS08/ST03), with the note to give
+    /// when it was accepted as an alias (errata).
+    pub fn guide_for(&self, transaction: &str, version: &str) -> Option<(&Guide, Option<&str>)> {
+        for g in &self.guides {
+            if g.transaction != transaction {
+                continue;
+            }
+            if g.version == version {
+                return Some((g, None));
+            }
+            if let Some((_, why)) = g.accepts.iter().find(|(v, _)| v == version) {
+                return Some((g, Some(why.as_str())));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalog_loads() {
+        let c = Catalog::load_embedded().unwrap();
+        assert!(c.guides.len() >= 2);
+        let (g, note) = c.guide_for("835", "005010X221A1").unwrap();
+        assert_eq!(g.version, "005010X221A1");
+        assert!(note.is_none());
+    }
+
+    #[test]
+    fn every_guide_segment_has_a_standard_layout_and_every_element_a_type() {
+        let c = Catalog::load_embedded().unwrap();
+        for g in &c.guides {
+            for s in &g.segments {
+                let layout = &c.dictionary.segments[&s.id];
+                assert_eq!(s.elements.len(), layout.elements.len(), "{} {}", g.version, s.id);
+            }
+        }
+    }
+}

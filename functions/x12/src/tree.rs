@@ -1,0 +1,260 @@
+//! Parsing into a tree, for callers who want one: interchanges → groups → transaction sets →
+//! loops (with their guide ids) → segments → elements. Built by the same walker the validator
+//! uses, so loops are recognised the same way (HL level codes, NM1 qualifiers, ...).
+//!
+//! Unlike the validator, the tree owns its text, so it costs memory in proportion to the input.
+
+use crate::error::ReadError;
+use crate::reader::Tokenizer;
+use crate::segment::Segment;
+use crate::spec::Catalog;
+use crate::validate::{LoopWalker, Placement};
+
+/// An element value: text, or a list (components of a composite, or repetitions).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    /// A simple value.
+    Text(String),
+    /// Components, or repetitions (each text or a component list).
+    List(Vec<Value>),
+}
+
+/// One segment with its elements.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SegmentNode {
+    /// Segment id.
+    pub id: String,
+    /// The guide's name for it, when it was placed in a guide.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Segment number in the file, 1-based.
+    pub line: usize,
+    /// Elements, element 01 first.
+    pub elements: Vec<Value>,
+    /// True when the guide has no place for the segment here.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unexpected: bool,
+}
+
+/// A loop or a segment inside a loop.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Item {
+    /// A nested loop.
+    Loop(LoopNode),
+    /// A segment.
+    Segment(SegmentNode),
+}
+
+/// A loop with its content.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LoopNode {
+    /// Loop id from the guide (`2000A`; `ST` for the transaction set itself).
+    #[serde(rename = "loop")]
+    pub id: String,
+    /// Loop name.
+    pub name: String,
+    /// Content in order.
+    pub content: Vec<Item>,
+}
+
+/// A transaction set.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TransactionNode {
+    /// ST01.
+    pub id: String,
+    /// ST02.
+    pub control: String,
+    /// The guide used to recognise loops, if any.
+    pub guide: Option<String>,
+    /// The transaction set, ST to SE, as loops.
+    pub body: LoopNode,
+}
+
+/// A functional group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupNode {
+    /// GS segment.
+    pub header: SegmentNode,
+    /// Transaction sets.
+    pub transactions: Vec<TransactionNode>,
+    /// GE segment, if present.
+    pub trailer: Option<SegmentNode>,
+}
+
+/// An interchange.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InterchangeNode {
+    /// ISA segment.
+    pub header: SegmentNode,
+    /// Segments directly in the interchange, outside groups (TA1).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentNode>,
+    /// Functional groups.
+    pub groups: Vec<GroupNode>,
+    /// IEA segment, if present.
+    pub trailer: Option<SegmentNode>,
+}
+
+/// A whole parsed input.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Document {
+    /// Interchanges in order.
+    pub interchanges: Vec<InterchangeNode>,
+}
+
+/// Errors that stop tree parsing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeError {
+    /// The input could not be tokenized.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A segment is outside the envelope that must hold it.
+    #[error("line {line}: {id} outside {needed}")]
+    Structure {
+        /// Segment number.
+        line: usize,
+        /// Segment id.
+        id: String,
+        /// What was needed.
+        needed: &'static str,
+    },
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Elements of a segment as values: components and repetitions become lists.
+pub fn element_values(segment: &Segment<'_>) -> Vec<Value> {
+    let d = segment.delimiters();
+    let is_isa = segment.id() == b"ISA";
+    segment
+        .elements()
+        .map(|e| {
+            if is_isa {
+                return Value::Text(text(e.raw()));
+            }
+            let one = |raw: &[u8]| {
+                if memchr::memchr(d.component, raw).is_some() {
+                    Value::List(raw.split(|b| *b == d.component).map(|c| Value::Text(text(c))).collect())
+                } else {
+                    Value::Text(text(raw))
+                }
+            };
+            if d.has_repetition() && memchr::memchr(d.repetition, e.raw()).is_some() {
+                Value::List(e.repetitions().map(|r| one(r.raw())).collect())
+            } else {
+                one(e.raw())
+            }
+        })
+        .collect()
+}
+
+fn node(segment: &Segment<'_>, line: usize, name: Option<String>) -> SegmentNode {
+    SegmentNode { id: segment.id_str().to_string(), name, line, elements: element_values(segment), unexpected: false }
+}
+
+/// Parses `input` into a [`Document`].
+pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
+    let mut doc = Document::default();
+    // Open loops of the current transaction set (root first) and its walker.
+    let mut stack: Vec<LoopNode> = vec![];
+    let mut walker: Option<LoopWalker<'_>> = None;
+    let mut issues = vec![];
+    let mut tx_meta: Option<(String, String, Option<String>)> = None;
+
+    fn close_transaction(doc: &mut Document, stack: &mut Vec<LoopNode>, meta: &mut Option<(String, String, Option<String>)>) {
+        while stack.len() > 1 {
+            if let Some(done) = stack.pop() {
+                if let Some(parent) = stack.last_mut() {
+                    parent.content.push(Item::Loop(done));
+                }
+            }
+        }
+        if let (Some(body), Some((id, control, guide))) = (stack.pop(), meta.take()) {
+            if let Some(g) = doc.interchanges.last_mut().and_then(|i| i.groups.last_mut()) {
+                g.transactions.push(TransactionNode { id, control, guide, body });
+            }
+        }
+    }
+
+    for (index, next) in Tokenizer::new(input).enumerate() {
+        let line = index + 1;
+        let segment = next?;
+        let id = segment.id();
+        let structure = |needed| TreeError::Structure { line, id: segment.id_str().to_string(), needed };
+        match id {
+            b"ISA" => doc.interchanges.push(InterchangeNode { header: node(&segment, line, None), segments: vec![], groups: vec![], trailer: None }),
+            b"IEA" => doc.interchanges.last_mut().ok_or_else(|| structure("an interchange"))?.trailer = Some(node(&segment, line, None)),
+            b"GS" => doc
+                .interchanges
+                .last_mut()
+                .ok_or_else(|| structure("an interchange"))?
+                .groups
+                .push(GroupNode { header: node(&segment, line, None), transactions: vec![], trailer: None }),
+            b"GE" => {
+                close_transaction(&mut doc, &mut stack, &mut tx_meta);
+                let g = doc.interchanges.last_mut().and_then(|i| i.groups.last_mut()).ok_or_else(|| structure("a functional group"))?;
+                g.trailer = Some(node(&segment, line, None));
+            }
+            b"ST" => {
+                close_transaction(&mut doc, &mut stack, &mut tx_meta);
+                let group = doc.interchanges.last().and_then(|i| i.groups.last()).ok_or_else(|| structure("a functional group"))?;
+                let gs08 = match group.header.elements.get(7) {
+                    Some(Value::Text(t)) => t.clone(),
+                    _ => String::new(),
+                };
+                let st_id = text(segment.value(1));
+                let version = segment.element(3).filter(|e| !e.is_empty()).map(|e| text(e.raw())).unwrap_or(gs08);
+                let guide = catalog.guide_for(&st_id, &version).map(|(g, _)| g);
+                walker = guide.map(LoopWalker::new);
+                let name = guide.and_then(|g| g.segments.first()).map(|s| s.name.clone());
+                let root_name = guide.map(|g| g.name.clone()).unwrap_or_else(|| "Transaction Set".into());
+                stack.push(LoopNode { id: "ST".into(), name: root_name, content: vec![Item::Segment(node(&segment, line, name))] });
+                tx_meta = Some((st_id, text(segment.value(2)), guide.map(|g| g.version.clone())));
+            }
+            _ if stack.is_empty() => {
+                let ic = doc.interchanges.last_mut().ok_or_else(|| structure("an interchange"))?;
+                ic.segments.push(node(&segment, line, None));
+            }
+            _ => {
+                let mut seg_node = node(&segment, line, None);
+                match walker.as_mut() {
+                    Some(w) => match w.place(&segment, &mut issues) {
+                        Placement::Found { segment: s, closed, opened } => {
+                            for _ in 0..closed {
+                                if stack.len() > 1 {
+                                    if let Some(done) = stack.pop() {
+                                        if let Some(parent) = stack.last_mut() {
+                                            parent.content.push(Item::Loop(done));
+                                        }
+                                    }
+                                }
+                            }
+                            let guide = w.guide();
+                            if let Some(l) = opened {
+                                // A new iteration of a loop already open at this depth closes it first.
+                                stack.push(LoopNode { id: guide.loops[l].id.clone(), name: guide.loops[l].name.clone(), content: vec![] });
+                            }
+                            seg_node.name = Some(guide.segments[s].name.clone());
+                        }
+                        Placement::NotFound => seg_node.unexpected = true,
+                    },
+                    None => {}
+                }
+                issues.clear();
+                if let Some(top) = stack.last_mut() {
+                    top.content.push(Item::Segment(seg_node));
+                }
+                if id == b"SE" {
+                    close_transaction(&mut doc, &mut stack, &mut tx_meta);
+                    walker = None;
+                }
+            }
+        }
+    }
+    close_transaction(&mut doc, &mut stack, &mut tx_meta);
+    Ok(doc)
+}

@@ -1,0 +1,348 @@
+//! Element checks for one segment against its spec: usage, repetitions, components, type, length,
+//! code lists, and the standard's syntax notes. Pure functions over borrowed bytes.
+
+use crate::segment::Segment;
+use crate::spec::{ElementSpec, ElementType, SegmentSpec, SyntaxKind, SyntaxNote, Usage};
+
+/// One element-level problem, before it becomes a [`crate::Finding`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementIssue {
+    /// Element position, 1-based.
+    pub element: u8,
+    /// Component position, 1-based, for composites.
+    pub component: Option<u8>,
+    /// Repetition, 1-based, when the element repeats.
+    pub repetition: Option<u16>,
+    /// Data element reference number.
+    pub data_element: Option<String>,
+    /// IK403 code.
+    pub code: &'static str,
+    /// Plain-language message.
+    pub message: String,
+    /// Copy of the bad value, if there is one.
+    pub value: Option<String>,
+}
+
+/// Checks every element of `segment` against `spec`, appending problems to `out`.
+pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    let delimiters = segment.delimiters();
+    let mut present: u64 = 0;
+    let mut count = 0usize;
+    for (i, element) in segment.elements().enumerate() {
+        count = i + 1;
+        let position = (i + 1) as u8;
+        let Some(es) = spec.elements.get(i) else {
+            if !element.is_empty() || segment.elements().skip(i).any(|e| !e.is_empty()) {
+                out.push(issue(position, None, None, None, "3", format!("{} has {} elements at most; found more", spec.id, spec.elements.len()), None));
+            }
+            break;
+        };
+        if element.is_empty() {
+            if es.usage == Usage::Required {
+                out.push(missing(spec, es, None));
+            }
+            continue;
+        }
+        present |= 1 << i.min(63);
+        if es.usage == Usage::NotUsed {
+            out.push(issue(
+                position,
+                None,
+                None,
+                Some(es),
+                "I10",
+                format!("{}{:02} ({}) is not used in this implementation", spec.id, position, es.name),
+                Some(element.raw()),
+            ));
+            continue;
+        }
+        let repeats = es.repeat > 1 && delimiters.has_repetition();
+        let mut reps = 0u16;
+        let values: Box<dyn Iterator<Item = &[u8]>> = if repeats {
+            Box::new(element.repetitions().map(|r| r.raw()))
+        } else {
+            Box::new(std::iter::once(element.raw()))
+        };
+        for value in values {
+            reps += 1;
+            let repetition = repeats.then_some(reps);
+            if reps > es.repeat.max(1) {
+                out.push(issue(position, None, repetition, Some(es), "12", format!("{}{:02} repeats more than {} times", spec.id, position, es.repeat), None));
+                break;
+            }
+            match &es.components {
+                Some(components) => check_composite(spec, es, components, value, delimiters.component, repetition, out),
+                None => {
+                    if memchr::memchr(delimiters.component, value).is_some() {
+                        out.push(issue(position, None, repetition, Some(es), "13", format!("{}{:02} ({}) is not a composite but has components", spec.id, position, es.name), Some(value)));
+                        continue;
+                    }
+                    if let Some((code, message)) = check_value(es, value) {
+                        out.push(issue(position, None, repetition, Some(es), code, format!("{}{:02} ({}) {message}", spec.id, position, es.name), Some(value)));
+                    }
+                }
+            }
+        }
+    }
+    for es in spec.elements.iter().skip(count) {
+        if es.usage == Usage::Required {
+            out.push(missing(spec, es, None));
+        }
+    }
+    check_syntax(&spec.syntax, present, |position, code, message| {
+        let es = spec.elements.get(usize::from(position) - 1);
+        out.push(issue(position, None, None, es, code, format!("{}{:02} {message}", spec.id, position), None));
+    });
+}
+
+fn check_composite(
+    spec: &SegmentSpec,
+    es: &ElementSpec,
+    components: &[ElementSpec],
+    value: &[u8],
+    separator: u8,
+    repetition: Option<u16>,
+    out: &mut Vec<ElementIssue>,
+) {
+    let mut present: u64 = 0;
+    let mut count = 0;
+    for (j, c) in value.split(|b| *b == separator).enumerate() {
+        count = j + 1;
+        let Some(cs) = components.get(j) else {
+            out.push(issue(es.position, Some((j + 1) as u8), repetition, Some(es), "13", format!("{}{:02} has {} components at most", spec.id, es.position, components.len()), Some(value)));
+            break;
+        };
+        if c.is_empty() {
+            if cs.usage == Usage::Required {
+                out.push(missing(spec, es, Some(cs)));
+            }
+            continue;
+        }
+        present |= 1 << j.min(63);
+        if cs.usage == Usage::NotUsed {
+            out.push(issue(es.position, Some(cs.position), repetition, Some(cs), "I10", format!("{}{:02}-{:02} ({}) is not used in this implementation", spec.id, es.position, cs.position, cs.name), Some(c)));
+            continue;
+        }
+        if let Some((code, message)) = check_value(cs, c) {
+            out.push(issue(es.position, Some(cs.position), repetition, Some(cs), code, format!("{}{:02}-{:02} ({}) {message}", spec.id, es.position, cs.position, cs.name), Some(c)));
+        }
+    }
+    for cs in components.iter().skip(count) {
+        if cs.usage == Usage::Required {
+            out.push(missing(spec, es, Some(cs)));
+        }
+    }
+    check_syntax(&es.syntax, present, |position, code, message| {
+        let cs = components.get(usize::from(position) - 1);
+        out.push(issue(es.position, Some(position), repetition, cs, code, format!("{}{:02}-{:02} {message}", spec.id, es.position, position), None));
+    });
+}
+
+fn missing(spec: &SegmentSpec, es: &ElementSpec, component: Option<&ElementSpec>) -> ElementIssue {
+    let (name, shown) = match component {
+        Some(c) => (&c.name, format!("{}{:02}-{:02}", spec.id, es.position, c.position)),
+        None => (&es.name, format!("{}{:02}", spec.id, es.position)),
+    };
+    issue(
+        es.position,
+        component.map(|c| c.position),
+        None,
+        Some(component.unwrap_or(es)),
+        "1",
+        format!("required data element {shown} ({name}) is missing"),
+        None,
+    )
+}
+
+fn issue(
+    element: u8,
+    component: Option<u8>,
+    repetition: Option<u16>,
+    es: Option<&ElementSpec>,
+    code: &'static str,
+    message: String,
+    value: Option<&[u8]>,
+) -> ElementIssue {
+    ElementIssue {
+        element,
+        component,
+        repetition,
+        data_element: es.filter(|e| e.components.is_none()).map(|e| e.reference.clone()),
+        code,
+        message,
+        value: value.map(|v| String::from_utf8_lossy(&v[..v.len().min(99)]).into_owned()),
+    }
+}
+
+/// Applies syntax notes to a presence bitmask; `report(position, code, message)` for each breach.
+fn check_syntax(notes: &[SyntaxNote], present: u64, mut report: impl FnMut(u8, &'static str, String)) {
+    let has = |p: u8| present & (1 << (p - 1).min(63)) != 0;
+    for note in notes {
+        let list = note.positions.iter().map(|p| format!("{p:02}")).collect::<Vec<_>>().join(", ");
+        match note.kind {
+            SyntaxKind::Paired => {
+                if note.positions.iter().any(|&p| has(p)) {
+                    for &p in note.positions.iter().filter(|&&p| !has(p)) {
+                        report(p, "2", format!("is required when any of {list} is present (syntax {})", note.code()));
+                    }
+                }
+            }
+            SyntaxKind::Required => {
+                if !note.positions.iter().any(|&p| has(p)) {
+                    report(note.positions[0], "2", format!("is missing: at least one of {list} is required (syntax {})", note.code()));
+                }
+            }
+            SyntaxKind::Exclusion => {
+                if let Some(&second) = note.positions.iter().filter(|&&p| has(p)).nth(1) {
+                    report(second, "10", format!("must not be present together with the others of {list} (syntax {})", note.code()));
+                }
+            }
+            SyntaxKind::Conditional => {
+                if has(note.positions[0]) {
+                    for &p in note.positions[1..].iter().filter(|&&p| !has(p)) {
+                        report(p, "2", format!("is required when {:02} is present (syntax {})", note.positions[0], note.code()));
+                    }
+                }
+            }
+            SyntaxKind::ListConditional => {
+                if has(note.positions[0]) && !note.positions[1..].iter().any(|&p| has(p)) {
+                    report(note.positions[1], "2", format!("is missing: {:02} is present, so one of the others of {list} is required (syntax {})", note.positions[0], note.code()));
+                }
+            }
+        }
+    }
+}
+
+/// Checks one simple value against its spec; returns the IK403 code and the message.
+pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, String)> {
+    let (len, bad_char) = match es.kind {
+        ElementType::N(_) => match numeric_digits(value, false) {
+            Some(n) => (n, false),
+            None => (0, true),
+        },
+        ElementType::R => match numeric_digits(value, true) {
+            Some(n) => (n, false),
+            None => (0, true),
+        },
+        _ => {
+            let bad = value.iter().any(|&b| b < 0x20 || b == 0x7f);
+            let len = if value.is_ascii() { value.len() } else { String::from_utf8_lossy(value).chars().count() };
+            (len, bad)
+        }
+    };
+    if bad_char {
+        let what = match es.kind {
+            ElementType::N(_) => "must be a whole number (digits, optional leading minus)",
+            ElementType::R => "must be a decimal number",
+            _ => "contains a control character",
+        };
+        return Some(("6", format!("{what}: {:?}", String::from_utf8_lossy(value))));
+    }
+    if len < usize::from(es.min) {
+        return Some(("4", format!("is too short: {len} < {} (min length)", es.min)));
+    }
+    if len > usize::from(es.max) {
+        return Some(("5", format!("is too long: {len} > {} (max length)", es.max)));
+    }
+    match es.kind {
+        ElementType::DT if !valid_date(value) => {
+            return Some(("8", format!("is not a valid date: {:?}", String::from_utf8_lossy(value))));
+        }
+        ElementType::TM if !valid_time(value) => {
+            return Some(("9", format!("is not a valid time: {:?}", String::from_utf8_lossy(value))));
+        }
+        _ => {}
+    }
+    if !es.allows_code(value) {
+        let codes = es.codes.as_deref().unwrap_or_default();
+        let shown = if codes.len() > 12 { format!("{} and {} more", codes[..12].join(", "), codes.len() - 12) } else { codes.join(", ") };
+        return Some(("7", format!("has an invalid code {:?} (valid: {shown})", String::from_utf8_lossy(value))));
+    }
+    None
+}
+
+/// Digits in a numeric value, or `None` when it is not numeric. `decimal` allows one `.`.
+fn numeric_digits(value: &[u8], decimal: bool) -> Option<usize> {
+    let body = value.strip_prefix(b"-").unwrap_or(value);
+    let mut digits = 0;
+    let mut points = 0;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' if decimal => points += 1,
+            _ => return None,
+        }
+    }
+    (digits > 0 && points <= 1).then_some(digits)
+}
+
+fn two(b: &[u8]) -> u32 {
+    u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0')
+}
+
+/// `CCYYMMDD` or `YYMMDD`, with a real calendar check (leap years included).
+pub fn valid_date(value: &[u8]) -> bool {
+    if !value.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let (year, rest) = match value.len() {
+        8 => (two(&value[..2]) * 100 + two(&value[2..4]), &value[4..]),
+        6 => (2000 + two(&value[..2]), &value[2..]),
+        _ => return false,
+    };
+    let (month, day) = (two(&rest[..2]), two(&rest[2..4]));
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// `HHMM`, `HHMMSS`, or `HHMMSSd..d` (up to two decimal seconds digits).
+pub fn valid_time(value: &[u8]) -> bool {
+    if !value.iter().all(u8::is_ascii_digit) || !matches!(value.len(), 4 | 6 | 7 | 8) {
+        return false;
+    }
+    two(&value[..2]) < 24 && two(&value[2..4]) < 60 && (value.len() < 6 || two(&value[4..6]) < 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert!(valid_date(b"20240229"));
+        assert!(!valid_date(b"20230229"));
+        assert!(!valid_date(b"20002316"));
+        assert!(valid_date(b"19000228"));
+        assert!(!valid_date(b"19000229"));
+        assert!(valid_date(b"131031"));
+        assert!(!valid_date(b"2024022"));
+        assert!(!valid_date(b"2024-2-1"));
+    }
+
+    #[test]
+    fn times() {
+        assert!(valid_time(b"1147"));
+        assert!(valid_time(b"235959"));
+        assert!(valid_time(b"23595999"));
+        assert!(!valid_time(b"2400"));
+        assert!(!valid_time(b"1260"));
+        assert!(!valid_time(b"11:4"));
+        assert!(!valid_time(b"11470"));
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(numeric_digits(b"-12.50", true), Some(4));
+        assert_eq!(numeric_digits(b"12.5.0", true), None);
+        assert_eq!(numeric_digits(b"12.5", false), None);
+        assert_eq!(numeric_digits(b"-", false), None);
+        assert_eq!(numeric_digits(b".", true), None);
+    }
+}

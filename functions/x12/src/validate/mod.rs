@@ -1,0 +1,799 @@
+//! Streaming validation: envelopes (ISA/GS/ST and their trailers), then each transaction set
+//! against its implementation guide, one segment at a time.
+//!
+//! Feed segments with [`Validator::segment`] (or use [`validate_reader`] / [`validate_bytes`]);
+//! [`Validator::finish`] returns a [`Report`] with every [`Finding`] and a per-envelope summary
+//! that the acknowledgment builders read. Memory is bounded: the walker's frames, one summary per
+//! transaction set, and at most `max_findings` findings (the rest are counted).
+
+mod elements;
+mod walker;
+
+use std::collections::HashSet;
+use std::io::Read;
+
+pub use elements::{ElementIssue, check_segment, check_value, valid_date, valid_time};
+pub use walker::{LoopWalker, Placement, WalkIssue};
+
+use crate::delimiters::{Delimiters, ISA_LEN};
+use crate::error::ReadError;
+use crate::finding::{AckCode, Finding, Scope, Severity};
+use crate::reader::Reader;
+use crate::segment::Segment;
+use crate::spec::{Catalog, Guide};
+
+/// Fixed positions of the element separators in a well-formed ISA.
+const ISA_SEPARATORS: [usize; 16] = [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
+
+/// Options of a validation run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Findings kept in the report; later ones are only counted.
+    pub max_findings: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { max_findings: 10_000 }
+    }
+}
+
+/// What was learned of one transaction set.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TransactionSummary {
+    /// ST01.
+    pub id: String,
+    /// ST02.
+    pub control: String,
+    /// ST03, if sent.
+    pub version: Option<String>,
+    /// The guide it was validated against.
+    pub guide: Option<String>,
+    /// Segments from ST to SE.
+    pub segments: usize,
+    /// Error-level findings inside it.
+    pub errors: usize,
+    /// IK502 codes for transaction-set-level errors.
+    pub set_errors: Vec<&'static str>,
+}
+
+impl TransactionSummary {
+    /// Whether the set is accepted (no error inside it).
+    pub fn accepted(&self) -> bool {
+        self.errors == 0 && self.set_errors.is_empty()
+    }
+}
+
+/// What was learned of one functional group.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GroupSummary {
+    /// GS01.
+    pub functional_id: String,
+    /// GS06.
+    pub control: String,
+    /// GS08.
+    pub version: String,
+    /// GS02.
+    pub sender: String,
+    /// GS03.
+    pub receiver: String,
+    /// Transaction sets in order.
+    pub transactions: Vec<TransactionSummary>,
+    /// AK905 codes for group-level errors.
+    pub group_errors: Vec<&'static str>,
+}
+
+/// What was learned of one interchange.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InterchangeSummary {
+    /// ISA13.
+    pub control: String,
+    /// ISA05/ISA06 (sender qualifier and id, trimmed).
+    pub sender: (String, String),
+    /// ISA07/ISA08 (receiver qualifier and id, trimmed).
+    pub receiver: (String, String),
+    /// ISA09.
+    pub date: String,
+    /// ISA10.
+    pub time: String,
+    /// ISA15 (`P` production, `T` test).
+    pub usage: String,
+    /// ISA14: whether the sender asked for a TA1.
+    pub ack_requested: bool,
+    /// Delimiters in force.
+    pub delimiters: Delimiters,
+    /// Functional groups in order.
+    pub groups: Vec<GroupSummary>,
+    /// TA105 codes for interchange-level errors, first one first.
+    pub notes: Vec<&'static str>,
+}
+
+/// The outcome of a validation run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Report {
+    /// Findings in input order (at most `max_findings`).
+    pub findings: Vec<Finding>,
+    /// Findings beyond the cap, counted but not kept.
+    pub suppressed: usize,
+    /// Envelope summaries.
+    pub interchanges: Vec<InterchangeSummary>,
+    /// Segments read.
+    pub segments: usize,
+    /// Bytes read.
+    pub bytes: usize,
+}
+
+impl Report {
+    /// Whether any error-level finding was made.
+    pub fn has_errors(&self) -> bool {
+        self.suppressed > 0 || self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// Error-level findings.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error)
+    }
+}
+
+/// Validates everything `input` yields, streaming.
+pub fn validate_reader<R: Read>(input: R, catalog: &Catalog, options: Options) -> Result<Report, ReadError> {
+    let mut reader = Reader::new(input);
+    let mut validator = Validator::new(catalog, options);
+    while let Some(next) = reader.next_segment() {
+        match next {
+            Ok(segment) => validator.segment(&segment),
+            Err(e @ ReadError::Io { .. }) => return Err(e),
+            Err(e) => validator.read_error(&e),
+        }
+    }
+    validator.set_bytes(reader.position());
+    Ok(validator.finish())
+}
+
+/// Validates an in-memory buffer.
+pub fn validate_bytes(input: &[u8], catalog: &Catalog) -> Report {
+    let mut validator = Validator::new(catalog, Options::default());
+    for next in crate::reader::Tokenizer::new(input) {
+        match next {
+            Ok(segment) => validator.segment(&segment),
+            Err(e) => validator.read_error(&e),
+        }
+    }
+    validator.set_bytes(input.len());
+    validator.finish()
+}
+
+#[derive(Debug)]
+struct Transaction<'c> {
+    start_line: usize,
+    walker: Option<LoopWalker<'c>>,
+    position: usize,
+}
+
+#[derive(Debug, Default)]
+struct GroupState {
+    control: String,
+    functional_id: String,
+    transaction_controls: HashSet<String>,
+}
+
+/// The streaming validator: feed it segments in order, then call [`Validator::finish`].
+#[derive(Debug)]
+pub struct Validator<'c> {
+    catalog: &'c Catalog,
+    options: Options,
+    report: Report,
+    line: usize,
+    interchange_controls: HashSet<String>,
+    in_interchange: bool,
+    group: Option<GroupState>,
+    transaction: Option<Transaction<'c>>,
+    spare_walker: Option<LoopWalker<'c>>,
+    walk_issues: Vec<WalkIssue>,
+    element_issues: Vec<ElementIssue>,
+}
+
+/// GS01 functional identifier code for a transaction set id.
+fn functional_id(transaction: &str) -> Option<&'static str> {
+    Some(match transaction {
+        "270" => "HS",
+        "271" => "HB",
+        "276" => "HR",
+        "277" => "HN",
+        "278" => "HI",
+        "835" => "HP",
+        "837" => "HC",
+        "999" => "FA",
+        _ => return None,
+    })
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl<'c> Validator<'c> {
+    /// A validator over the guides of `catalog`.
+    pub fn new(catalog: &'c Catalog, options: Options) -> Self {
+        Self {
+            catalog,
+            options,
+            report: Report::default(),
+            line: 0,
+            interchange_controls: HashSet::new(),
+            in_interchange: false,
+            group: None,
+            transaction: None,
+            spare_walker: None,
+            walk_issues: vec![],
+            element_issues: vec![],
+        }
+    }
+
+    /// Records the number of bytes read (for the report).
+    pub fn set_bytes(&mut self, bytes: usize) {
+        self.report.bytes = bytes;
+    }
+
+    fn scope(&self) -> Scope {
+        let interchange = self.report.interchanges.len().saturating_sub(1);
+        let ic = self.report.interchanges.last();
+        let group = ic.and_then(|i| i.groups.len().checked_sub(1)).filter(|_| self.group.is_some());
+        let transaction = ic
+            .and_then(|i| i.groups.last())
+            .and_then(|g| g.transactions.len().checked_sub(1))
+            .filter(|_| self.transaction.is_some());
+        Scope { interchange, group, transaction }
+    }
+
+    fn current_transaction(&mut self) -> Option<&mut TransactionSummary> {
+        self.transaction.as_ref()?;
+        self.report.interchanges.last_mut()?.groups.last_mut()?.transactions.last_mut()
+    }
+
+    fn current_group(&mut self) -> Option<&mut GroupSummary> {
+        self.group.as_ref()?;
+        self.report.interchanges.last_mut()?.groups.last_mut()
+    }
+
+    /// Records a finding, updating the error counts of the envelope it belongs to.
+    fn push(&mut self, finding: Finding) {
+        if finding.severity == Severity::Error {
+            match finding.ack {
+                AckCode::Interchange(code) => {
+                    if let Some(ic) = self.report.interchanges.last_mut() {
+                        ic.notes.push(code);
+                    }
+                }
+                AckCode::Group(code) => {
+                    if let Some(g) = self.current_group() {
+                        g.group_errors.push(code);
+                    }
+                }
+                AckCode::TransactionSet(code) => {
+                    if let Some(t) = self.current_transaction() {
+                        t.set_errors.push(code);
+                    }
+                }
+                AckCode::Segment(_) | AckCode::Element(_) => {
+                    if let Some(t) = self.current_transaction() {
+                        t.errors += 1;
+                    }
+                }
+            }
+        }
+        if self.report.findings.len() < self.options.max_findings {
+            self.report.findings.push(finding);
+        } else {
+            self.report.suppressed += 1;
+        }
+    }
+
+    fn finding(&self, ack: AckCode, segment: &Segment<'_>, message: String) -> Finding {
+        Finding {
+            severity: Severity::Error,
+            ack,
+            line: self.line,
+            offset: segment.offset(),
+            segment_position: self.transaction.as_ref().map(|t| t.position),
+            loop_id: self.transaction.as_ref().and_then(|t| t.walker.as_ref()).map(|w| w.guide().loops[w.current_loop()].id.clone()),
+            segment_id: segment.id_str().to_string(),
+            element: None,
+            component: None,
+            repetition: None,
+            data_element: None,
+            value: None,
+            message,
+            scope: self.scope(),
+        }
+    }
+
+    /// A finding at a position that is not a segment (end of input, reader errors).
+    fn bare(&self, ack: AckCode, offset: usize, segment_id: &str, message: String) -> Finding {
+        Finding {
+            severity: Severity::Error,
+            ack,
+            line: self.line,
+            offset,
+            segment_position: self.transaction.as_ref().map(|t| t.position),
+            loop_id: None,
+            segment_id: segment_id.to_string(),
+            element: None,
+            component: None,
+            repetition: None,
+            data_element: None,
+            value: None,
+            message,
+            scope: self.scope(),
+        }
+    }
+
+    /// Records a tokenizer error at its place in the envelope structure.
+    pub fn read_error(&mut self, error: &ReadError) {
+        let (ack, id) = match error {
+            ReadError::BadSegmentId { id, .. } => (AckCode::Segment("1"), id.clone()),
+            ReadError::EmptySegment { .. } => (AckCode::Segment("1"), String::new()),
+            ReadError::BadDelimiter { which, .. } => (
+                AckCode::Interchange(match *which {
+                    "element separator" => "026",
+                    "component separator" => "027",
+                    _ => "004",
+                }),
+                "ISA".to_string(),
+            ),
+            ReadError::Unterminated { .. } | ReadError::SegmentTooLong { .. } | ReadError::TruncatedIsa { .. } => {
+                (AckCode::Interchange("023"), String::new())
+            }
+            ReadError::NotIsa { .. } | ReadError::Empty | ReadError::Io { .. } => {
+                (AckCode::Interchange("022"), String::new())
+            }
+        };
+        if self.report.interchanges.is_empty() && !matches!(ack, AckCode::Segment(_)) {
+            // No interchange to attach a TA1 to: keep the finding for the caller all the same.
+            self.report.findings.push(self.bare(ack, error.offset(), &id, error.to_string()));
+            return;
+        }
+        let ack = if matches!(ack, AckCode::Segment(_)) && self.transaction.is_none() { AckCode::Interchange("024") } else { ack };
+        let f = self.bare(ack, error.offset(), &id, error.to_string());
+        self.push(f);
+    }
+
+    /// Validates one segment.
+    pub fn segment(&mut self, segment: &Segment<'_>) {
+        self.line += 1;
+        self.report.segments += 1;
+        match segment.id() {
+            b"ISA" => self.isa(segment),
+            b"IEA" => self.iea(segment),
+            b"GS" => self.gs(segment),
+            b"GE" => self.ge(segment),
+            b"ST" => self.st(segment),
+            b"TA1" if self.group.is_none() && self.in_interchange => self.envelope_elements(segment, "TA1"),
+            _ => self.body(segment),
+        }
+    }
+
+    /// Element checks of an envelope segment, as interchange-level findings.
+    fn envelope_elements(&mut self, segment: &Segment<'_>, id: &str) {
+        let Some(spec) = self.catalog.envelope_segment(id) else { return };
+        let mut issues = std::mem::take(&mut self.element_issues);
+        issues.clear();
+        check_segment(spec, segment, &mut issues);
+        for issue in issues.drain(..) {
+            let ack = match id {
+                "GS" | "GE" => AckCode::Group(if id == "GS" { "6" } else { "4" }),
+                _ => AckCode::Interchange(isa_note(issue.element, id)),
+            };
+            let mut f = self.finding(ack, segment, issue.message);
+            f.element = Some(issue.element);
+            f.component = issue.component;
+            f.data_element = issue.data_element;
+            f.value = issue.value;
+            self.push(f);
+        }
+        self.element_issues = issues;
+    }
+
+    fn isa(&mut self, segment: &Segment<'_>) {
+        if self.in_interchange {
+            self.close_interchange(segment.offset(), "a new ISA");
+        }
+        let d = segment.delimiters();
+        self.report.interchanges.push(InterchangeSummary {
+            control: text(segment.value(13)),
+            sender: (text(segment.value(5)), text(segment.value(6)).trim_end().to_string()),
+            receiver: (text(segment.value(7)), text(segment.value(8)).trim_end().to_string()),
+            date: text(segment.value(9)),
+            time: text(segment.value(10)),
+            usage: text(segment.value(15)),
+            ack_requested: segment.value(14) == b"1",
+            delimiters: d,
+            groups: vec![],
+            notes: vec![],
+        });
+        self.in_interchange = true;
+        let raw = segment.raw();
+        let fixed = raw.len() == ISA_LEN - 1 && ISA_SEPARATORS.iter().all(|&i| raw[i] == d.element);
+        if !fixed {
+            let f = self.finding(
+                AckCode::Interchange("022"),
+                segment,
+                format!("ISA is {} bytes; its elements must have their fixed widths (106 bytes with the terminator)", raw.len() + 1),
+            );
+            self.push(f);
+        }
+        self.envelope_elements(segment, "ISA");
+        let control = text(segment.value(13));
+        if !self.interchange_controls.insert(control.clone()) {
+            let f = self.finding(AckCode::Interchange("025"), segment, format!("duplicate interchange control number {control} (ISA13) in this file"));
+            self.push(f);
+        }
+    }
+
+    /// Ends the open interchange (with `why` naming what ended it when IEA never came).
+    fn close_interchange(&mut self, offset: usize, why: &str) {
+        if self.group.is_some() {
+            self.close_group(offset, why);
+        }
+        if self.in_interchange {
+            let f = self.bare(AckCode::Interchange("023"), offset, "IEA", format!("interchange trailer IEA is missing before {why}"));
+            self.push(f);
+            self.in_interchange = false;
+        }
+    }
+
+    fn iea(&mut self, segment: &Segment<'_>) {
+        if !self.in_interchange {
+            let f = self.finding(AckCode::Interchange("024"), segment, "IEA without an open interchange (no ISA before it)".into());
+            self.push(f);
+            return;
+        }
+        if self.group.is_some() {
+            self.close_group(segment.offset(), "IEA");
+        }
+        self.envelope_elements(segment, "IEA");
+        let Some(ic) = self.report.interchanges.last() else { return };
+        let (control, groups) = (ic.control.clone(), ic.groups.len());
+        if segment.value(2) != control.as_bytes() {
+            let f = self.finding(
+                AckCode::Interchange("001"),
+                segment,
+                format!("IEA02 {:?} does not match ISA13 {control:?}", text(segment.value(2))),
+            );
+            self.push(f);
+        }
+        if segment.value(1) != groups.to_string().as_bytes() {
+            let f = self.finding(
+                AckCode::Interchange("021"),
+                segment,
+                format!("IEA01 says {} functional groups; the interchange has {groups}", text(segment.value(1))),
+            );
+            self.push(f);
+        }
+        self.in_interchange = false;
+    }
+
+    fn gs(&mut self, segment: &Segment<'_>) {
+        if !self.in_interchange {
+            let f = self.finding(AckCode::Interchange("024"), segment, "GS outside an interchange (no ISA before it)".into());
+            self.push(f);
+            return;
+        }
+        if self.group.is_some() {
+            self.close_group(segment.offset(), "a new GS");
+        }
+        let control = text(segment.value(6));
+        let duplicate = self
+            .report
+            .interchanges
+            .last()
+            .is_some_and(|ic| ic.groups.iter().any(|g| g.control == control));
+        if let Some(ic) = self.report.interchanges.last_mut() {
+            ic.groups.push(GroupSummary {
+                functional_id: text(segment.value(1)),
+                control: control.clone(),
+                version: text(segment.value(8)),
+                sender: text(segment.value(2)),
+                receiver: text(segment.value(3)),
+                transactions: vec![],
+                group_errors: vec![],
+            });
+        }
+        self.group = Some(GroupState { control: control.clone(), functional_id: text(segment.value(1)), transaction_controls: HashSet::new() });
+        self.envelope_elements(segment, "GS");
+        if duplicate {
+            let f = self.finding(AckCode::Group("19"), segment, format!("duplicate group control number {control} (GS06) in this interchange"));
+            self.push(f);
+        }
+    }
+
+    fn close_group(&mut self, offset: usize, why: &str) {
+        if self.transaction.is_some() {
+            self.close_transaction(offset, why);
+        }
+        let f = self.bare(AckCode::Group("3"), offset, "GE", format!("functional group trailer GE is missing before {why}"));
+        self.push(f);
+        self.group = None;
+    }
+
+    fn ge(&mut self, segment: &Segment<'_>) {
+        if self.group.is_none() {
+            let f = self.finding(AckCode::Interchange("024"), segment, "GE without an open functional group (no GS before it)".into());
+            self.push(f);
+            return;
+        }
+        if self.transaction.is_some() {
+            self.close_transaction(segment.offset(), "GE");
+        }
+        self.envelope_elements(segment, "GE");
+        let control = self.group.as_ref().map(|g| g.control.clone()).unwrap_or_default();
+        let count = self.current_group().map(|g| g.transactions.len()).unwrap_or_default();
+        if segment.value(2) != control.as_bytes() {
+            let f = self.finding(AckCode::Group("4"), segment, format!("GE02 {:?} does not match GS06 {control:?}", text(segment.value(2))));
+            self.push(f);
+        }
+        if segment.value(1) != count.to_string().as_bytes() {
+            let f = self.finding(AckCode::Group("5"), segment, format!("GE01 says {} transaction sets; the group has {count}", text(segment.value(1))));
+            self.push(f);
+        }
+        self.group = None;
+    }
+
+    fn st(&mut self, segment: &Segment<'_>) {
+        if self.group.is_none() {
+            let f = self.finding(AckCode::Interchange("024"), segment, "ST outside a functional group (no GS before it)".into());
+            self.push(f);
+            return;
+        }
+        if self.transaction.is_some() {
+            self.close_transaction(segment.offset(), "a new ST");
+        }
+        let id = text(segment.value(1));
+        let control = text(segment.value(2));
+        let st03 = segment.element(3).filter(|e| !e.is_empty()).map(|e| text(e.raw()));
+        let group_version = self.current_group().map(|g| g.version.clone()).unwrap_or_default();
+        let version = st03.clone().unwrap_or_else(|| group_version.clone());
+        let found = self.catalog.guide_for(&id, &version);
+        if let Some(g) = self.current_group() {
+            g.transactions.push(TransactionSummary {
+                id: id.clone(),
+                control: control.clone(),
+                version: st03.clone(),
+                guide: found.map(|(g, _)| g.version.clone()),
+                segments: 1,
+                errors: 0,
+                set_errors: vec![],
+            });
+        }
+        let walker = found.map(|(guide, _)| match self.spare_walker.take() {
+            Some(mut w) => {
+                w.reset(guide);
+                w
+            }
+            None => LoopWalker::new(guide),
+        });
+        self.transaction = Some(Transaction { start_line: self.line, walker, position: 1 });
+
+        let gs01 = self.group.as_ref().map(|g| g.functional_id.clone()).unwrap_or_default();
+        if functional_id(&id).is_some_and(|f| f != gs01) {
+            let f = self.finding(AckCode::TransactionSet("6"), segment, format!("transaction set {id} does not belong in a {gs01} functional group (GS01)"));
+            self.push(f);
+        }
+        let fresh = self.group.as_mut().is_some_and(|g| g.transaction_controls.insert(control.clone()));
+        if !fresh {
+            let f = self.finding(AckCode::TransactionSet("23"), segment, format!("transaction set control number {control} (ST02) is not unique in its group"));
+            self.push(f);
+        }
+        if let Some(st03) = &st03 {
+            if *st03 != group_version {
+                let f = self.finding(AckCode::TransactionSet("I6"), segment, format!("ST03 {st03:?} differs from GS08 {group_version:?}"));
+                self.push(f);
+            }
+        }
+        match found {
+            None => {
+                let f = self.finding(
+                    AckCode::TransactionSet("I6"),
+                    segment,
+                    format!("no implementation guide for transaction set {id} version {version:?}; the transaction set was not validated"),
+                );
+                self.push(f);
+            }
+            Some((guide, Some(why))) => {
+                let mut f = self.finding(
+                    AckCode::TransactionSet("I6"),
+                    segment,
+                    format!("{version} is validated as {}: {why}", guide.version),
+                );
+                f.severity = Severity::Warning;
+                self.push(f);
+            }
+            Some(_) => {}
+        }
+        // ST itself is the root's first child: check its elements.
+        if let Some(w) = self.transaction.as_ref().and_then(|t| t.walker.as_ref()) {
+            let guide = w.guide();
+            if let Some(crate::spec::Node::Segment(s)) = guide.root().children.first() {
+                let spec = &guide.segments[*s];
+                self.check_elements(spec, segment);
+            }
+        }
+    }
+
+    fn close_transaction(&mut self, offset: usize, why: &str) {
+        let f = self.bare(AckCode::TransactionSet("2"), offset, "SE", format!("transaction set trailer SE is missing before {why}"));
+        self.push(f);
+        self.end_walk(offset);
+        self.transaction = None;
+    }
+
+    /// Ends the loop walk of the open transaction set, reporting required content never seen.
+    fn end_walk(&mut self, offset: usize) {
+        let Some(mut walker) = self.transaction.as_mut().and_then(|t| t.walker.take()) else { return };
+        let mut issues = std::mem::take(&mut self.walk_issues);
+        issues.clear();
+        walker.finish(&mut issues);
+        for issue in issues.drain(..) {
+            self.walk_finding(&walker, issue, None, offset);
+        }
+        self.walk_issues = issues;
+        self.spare_walker = Some(walker);
+    }
+
+    fn body(&mut self, segment: &Segment<'_>) {
+        let Some(tx) = self.transaction.as_mut() else {
+            let f = self.finding(AckCode::Interchange("024"), segment, format!("segment {} outside a transaction set", segment.id_str()));
+            self.push(f);
+            return;
+        };
+        tx.position += 1;
+        let position = tx.position;
+        let start_line = tx.start_line;
+        if let Some(t) = self.current_transaction() {
+            t.segments = position;
+        }
+        let is_se = segment.id() == b"SE";
+        if let Some(mut walker) = self.transaction.as_mut().and_then(|t| t.walker.take()) {
+            let mut issues = std::mem::take(&mut self.walk_issues);
+            issues.clear();
+            let placement = walker.place(segment, &mut issues);
+            let guide = walker.guide();
+            for issue in issues.drain(..) {
+                self.walk_finding(&walker, issue, Some(segment), segment.offset());
+            }
+            self.walk_issues = issues;
+            match placement {
+                Placement::Found { segment: s, .. } => {
+                    if let Some(t) = self.transaction.as_mut() {
+                        t.walker = Some(walker);
+                    }
+                    self.check_elements(&guide.segments[s], segment);
+                }
+                Placement::NotFound => {
+                    let id = segment.id_str();
+                    let known_here = guide.segments.iter().any(|s| s.id == id);
+                    let (code, message) = if known_here {
+                        ("2", format!("segment {id} is not expected here (out of order, or its qualifier {:?} is not one this loop allows)", text(segment.value(1))))
+                    } else if self.catalog.dictionary.segments.contains_key(id) || is_se {
+                        ("6", format!("segment {id} is not part of {} {}", guide.transaction, guide.version))
+                    } else {
+                        ("1", format!("unrecognized segment id {id}"))
+                    };
+                    if let Some(t) = self.transaction.as_mut() {
+                        t.walker = Some(walker);
+                    }
+                    let f = self.finding(AckCode::Segment(code), segment, message);
+                    self.push(f);
+                }
+            }
+        }
+        if is_se {
+            let control = self.current_transaction().map(|t| t.control.clone()).unwrap_or_default();
+            let count = self.line - start_line + 1;
+            if segment.value(2) != control.as_bytes() {
+                let f = self.finding(AckCode::TransactionSet("3"), segment, format!("SE02 {:?} does not match ST02 {control:?}", text(segment.value(2))));
+                self.push(f);
+            }
+            if segment.value(1) != count.to_string().as_bytes() {
+                let f = self.finding(AckCode::TransactionSet("4"), segment, format!("SE01 says {} segments; the transaction set has {count}", text(segment.value(1))));
+                self.push(f);
+            }
+            self.end_walk(segment.offset());
+            self.transaction = None;
+        }
+    }
+
+    fn check_elements(&mut self, spec: &crate::spec::SegmentSpec, segment: &Segment<'_>) {
+        let mut issues = std::mem::take(&mut self.element_issues);
+        issues.clear();
+        check_segment(spec, segment, &mut issues);
+        for issue in issues.drain(..) {
+            let mut f = self.finding(AckCode::Element(issue.code), segment, issue.message);
+            f.element = Some(issue.element);
+            f.component = issue.component;
+            f.repetition = issue.repetition;
+            f.data_element = issue.data_element;
+            f.value = issue.value;
+            self.push(f);
+        }
+        self.element_issues = issues;
+    }
+
+    fn walk_finding(&mut self, walker: &LoopWalker<'_>, issue: WalkIssue, segment: Option<&Segment<'_>>, offset: usize) {
+        let guide: &Guide = walker.guide();
+        let (code, id, loop_id, message) = match issue {
+            WalkIssue::MissingSegment(s) => {
+                let spec = &guide.segments[s];
+                let l = &guide.loops[spec.parent];
+                ("3", spec.id.clone(), l.id.clone(), format!("required segment {} ({}) is missing from loop {}", spec.id, spec.name, l.id))
+            }
+            WalkIssue::MissingLoop(l) => {
+                let spec = &guide.loops[l];
+                let trigger = guide.trigger(l).map(|t| guide.segments[t].id.clone()).unwrap_or_default();
+                ("3", trigger, spec.id.clone(), format!("required loop {} ({}) is missing", spec.id, spec.name))
+            }
+            WalkIssue::SegmentOverUsed(s) => {
+                let spec = &guide.segments[s];
+                let max = spec.max_use.unwrap_or_default();
+                ("5", spec.id.clone(), guide.loops[spec.parent].id.clone(), format!("segment {} ({}) occurs more than {max} times", spec.id, spec.name))
+            }
+            WalkIssue::LoopOverRepeated(l) => {
+                let spec = &guide.loops[l];
+                let trigger = guide.trigger(l).map(|t| guide.segments[t].id.clone()).unwrap_or_default();
+                let max = spec.max_repeat.unwrap_or_default();
+                ("4", trigger, spec.id.clone(), format!("loop {} ({}) occurs more than {max} times", spec.id, spec.name))
+            }
+            WalkIssue::SegmentNotUsed(s) => {
+                let spec = &guide.segments[s];
+                ("I4", spec.id.clone(), guide.loops[spec.parent].id.clone(), format!("segment {} ({}) is not used in this implementation", spec.id, spec.name))
+            }
+            WalkIssue::LoopNotUsed(l) => {
+                let spec = &guide.loops[l];
+                let trigger = guide.trigger(l).map(|t| guide.segments[t].id.clone()).unwrap_or_default();
+                ("I4", trigger, spec.id.clone(), format!("loop {} ({}) is not used in this implementation", spec.id, spec.name))
+            }
+        };
+        let mut f = match segment {
+            Some(s) => self.finding(AckCode::Segment(code), s, message),
+            None => self.bare(AckCode::Segment(code), offset, &id, message),
+        };
+        f.segment_id = id;
+        f.loop_id = Some(loop_id);
+        self.push(f);
+    }
+
+    /// Ends validation: closes whatever is still open and returns the report.
+    pub fn finish(mut self) -> Report {
+        let offset = self.report.bytes;
+        if self.in_interchange {
+            self.close_interchange(offset, "the end of the input");
+        }
+        self.report
+    }
+}
+
+/// TA1 note code for an ISA element problem.
+fn isa_note(element: u8, id: &str) -> &'static str {
+    if id != "ISA" {
+        return if id == "IEA" { "021" } else { "024" };
+    }
+    match element {
+        1 => "010",
+        2 => "011",
+        3 => "012",
+        4 => "013",
+        5 => "005",
+        6 => "006",
+        7 => "007",
+        8 => "008",
+        9 => "014",
+        10 => "015",
+        11 => "026",
+        12 => "017",
+        13 => "018",
+        14 => "019",
+        15 => "020",
+        16 => "027",
+        _ => "022",
+    }
+}

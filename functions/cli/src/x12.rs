@@ -63,10 +63,16 @@ pub enum AckKind {
 }
 
 pub fn run(command: X12Command) -> Result<ExitCode> {
-    let catalog = Catalog::embedded().map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let catalog =
+        Catalog::embedded().map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     match command {
         X12Command::Parse { input } => parse(&input, catalog),
-        X12Command::Validate { input, format, ack, ack_control } => validate(&input, catalog, format, ack, ack_control),
+        X12Command::Validate {
+            input,
+            format,
+            ack,
+            ack_control,
+        } => validate(&input, catalog, format, ack, ack_control),
         X12Command::Fmt { input } => fmt(&input),
     }
 }
@@ -79,7 +85,13 @@ fn open(path: &Path) -> Result<Box<dyn Read>> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or_default();
     if size > PROGRESS_THRESHOLD && io::stderr().is_terminal() {
-        return Ok(Box::new(Progress { inner: file, total: size, done: 0, shown: 0, start: Instant::now() }));
+        return Ok(Box::new(Progress {
+            inner: file,
+            total: size,
+            done: 0,
+            shown: 0,
+            start: Instant::now(),
+        }));
     }
     Ok(Box::new(file))
 }
@@ -113,7 +125,9 @@ impl<R: Read> Read for Progress<R> {
 
 fn read_all(path: &Path) -> Result<Vec<u8>> {
     let mut bytes = vec![];
-    open(path)?.read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    open(path)?
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(bytes)
 }
 
@@ -134,7 +148,13 @@ fn parse(path: &Path, catalog: &Catalog) -> Result<ExitCode> {
     }
 }
 
-fn validate(path: &Path, catalog: &Catalog, format: Format, ack: Option<AckKind>, ack_control: u32) -> Result<ExitCode> {
+fn validate(
+    path: &Path,
+    catalog: &Catalog,
+    format: Format,
+    ack: Option<AckKind>,
+    ack_control: u32,
+) -> Result<ExitCode> {
     let input = open(path)?;
     let report = match validate_reader(input, catalog, Options::default()) {
         Ok(r) => r,
@@ -168,7 +188,12 @@ fn validate(path: &Path, catalog: &Catalog, format: Format, ack: Option<AckKind>
                     writeln!(out, "... and {} more findings", report.suppressed)?;
                 }
                 let errors = report.errors().count() + report.suppressed;
-                let sets: usize = report.interchanges.iter().flat_map(|i| &i.groups).map(|g| g.transactions.len()).sum();
+                let sets: usize = report
+                    .interchanges
+                    .iter()
+                    .flat_map(|i| &i.groups)
+                    .map(|g| g.transactions.len())
+                    .sum();
                 eprintln!(
                     "{}: {} segments, {} transaction sets, {errors} errors, {} warnings",
                     path.display(),
@@ -184,7 +209,11 @@ fn validate(path: &Path, catalog: &Catalog, format: Format, ack: Option<AckKind>
         },
     }
     out.flush()?;
-    Ok(if report.has_errors() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn fmt(path: &Path) -> Result<ExitCode> {
@@ -208,5 +237,9 @@ fn fmt(path: &Path) -> Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -24,7 +24,11 @@ impl AckOptions {
     /// Options stamped with the current UTC date and time.
     pub fn now(control_number: u32) -> Self {
         let (date, time) = utc_now();
-        Self { date, time, control_number }
+        Self {
+            date,
+            time,
+            control_number,
+        }
     }
 }
 
@@ -37,7 +41,10 @@ pub fn utc_now() -> (String, String) {
     let days = (secs / 86_400) as i64;
     let (y, m, d) = civil_from_days(days);
     let rem = secs % 86_400;
-    (format!("{y:04}{m:02}{d:02}"), format!("{:02}{:02}", rem / 3600, rem % 3600 / 60))
+    (
+        format!("{y:04}{m:02}{d:02}"),
+        format!("{:02}{:02}", rem / 3600, rem % 3600 / 60),
+    )
 }
 
 /// Gregorian date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days).
@@ -55,7 +62,11 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// The header of a reply to `ic`: sender and receiver swapped.
-fn reply_header(ic: &InterchangeSummary, options: &AckOptions, control_number: u32) -> InterchangeHeader {
+fn reply_header(
+    ic: &InterchangeSummary,
+    options: &AckOptions,
+    control_number: u32,
+) -> InterchangeHeader {
     InterchangeHeader {
         sender_qualifier: ic.receiver.0.clone(),
         sender_id: ic.receiver.1.clone(),
@@ -92,7 +103,10 @@ fn write_999(
     d: Delimiters,
 ) -> Result<(), WriteError> {
     w.begin_transaction("999", "0001", "005010X231A1")?;
-    w.simple("AK1", &[&group.functional_id, &group.control, &group.version])?;
+    w.simple(
+        "AK1",
+        &[&group.functional_id, &group.control, &group.version],
+    )?;
     let mut accepted = 0;
     for (t_index, tx) in group.transactions.iter().enumerate() {
         let mine: Vec<&Finding> = findings
@@ -121,18 +135,30 @@ fn write_999(
                 AckCode::Segment(c) => Some(c),
                 _ => None,
             });
-            let elements: Vec<&Finding> = same.iter().filter(|g| matches!(g.ack, AckCode::Element(_))).copied().collect();
+            let elements: Vec<&Finding> = same
+                .iter()
+                .filter(|g| matches!(g.ack, AckCode::Element(_)))
+                .copied()
+                .collect();
             if segment_code.is_none() && elements.is_empty() {
                 continue;
             }
-            let id_ok = (2..=3).contains(&f.segment_id.len()) && f.segment_id.bytes().all(|b| b.is_ascii_alphanumeric());
+            let id_ok = (2..=3).contains(&f.segment_id.len())
+                && f.segment_id.bytes().all(|b| b.is_ascii_alphanumeric());
             if !id_ok {
                 segment_errors = true;
                 continue;
             }
             segment_errors = true;
             let position = f.segment_position.unwrap_or(1).to_string();
-            let loop_id: String = f.loop_id.as_deref().filter(|l| *l != "ST").unwrap_or("").chars().take(4).collect();
+            let loop_id: String = f
+                .loop_id
+                .as_deref()
+                .filter(|l| *l != "ST")
+                .unwrap_or("")
+                .chars()
+                .take(4)
+                .collect();
             let code = segment_code.unwrap_or("8");
             w.simple("IK3", &[&f.segment_id, &position, &loop_id, code])?;
             for e in elements.iter().take(99) {
@@ -147,10 +173,26 @@ fn write_999(
                     }
                     pos.push(r.to_string());
                 }
-                let reference = e.data_element.as_deref().filter(|r| r.bytes().all(|b| b.is_ascii_digit())).unwrap_or("");
-                let bad = e.value.as_deref().and_then(|v| safe(v, d, 99)).unwrap_or_default();
+                let reference = e
+                    .data_element
+                    .as_deref()
+                    .filter(|r| r.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or("");
+                let bad = e
+                    .value
+                    .as_deref()
+                    .and_then(|v| safe(v, d, 99))
+                    .unwrap_or_default();
                 let pos_refs: Vec<&str> = pos.iter().map(String::as_str).collect();
-                w.segment("IK4", &[Field::Composite(pos_refs), reference.into(), e.ack.code().into(), bad.as_str().into()])?;
+                w.segment(
+                    "IK4",
+                    &[
+                        Field::Composite(pos_refs),
+                        reference.into(),
+                        e.ack.code().into(),
+                        bad.as_str().into(),
+                    ],
+                )?;
             }
         }
         let mut codes: Vec<&str> = vec![];
@@ -187,7 +229,11 @@ fn write_999(
     } else {
         "A"
     };
-    let (n, r, a) = (received.to_string(), received.to_string(), accepted.to_string());
+    let (n, r, a) = (
+        received.to_string(),
+        received.to_string(),
+        accepted.to_string(),
+    );
     let mut values = vec![status, &n, &r, &a];
     values.extend(group_codes);
     w.simple("AK9", &values)?;
@@ -204,7 +250,15 @@ pub fn ack_999(report: &Report, options: &AckOptions) -> Result<Vec<u8>, WriteEr
         for (g_index, group) in ic.groups.iter().enumerate() {
             let (sender, receiver) = (or_unknown(&group.receiver), or_unknown(&group.sender));
             let gcontrol = control;
-            w.begin_group("FA", &sender, &receiver, &options.date, &options.time, gcontrol.wrapping_add(g_index as u32), "005010X231A1")?;
+            w.begin_group(
+                "FA",
+                &sender,
+                &receiver,
+                &options.date,
+                &options.time,
+                gcontrol.wrapping_add(g_index as u32),
+                "005010X231A1",
+            )?;
             write_999(&mut w, i, g_index, group, &report.findings, d)?;
             w.end_group()?;
         }
@@ -214,7 +268,11 @@ pub fn ack_999(report: &Report, options: &AckOptions) -> Result<Vec<u8>, WriteEr
 }
 
 fn or_unknown(value: &str) -> String {
-    if value.len() >= 2 { value.to_string() } else { "UNKNOWN".to_string() }
+    if value.len() >= 2 {
+        value.to_string()
+    } else {
+        "UNKNOWN".to_string()
+    }
 }
 
 /// A TA1 for every interchange of `report`: `A`/`000` when its envelope is sound, otherwise `R` with

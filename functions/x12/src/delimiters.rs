@@ -10,8 +10,9 @@ use crate::error::ReadError;
 pub const ISA_LEN: usize = 106;
 
 /// Byte offsets (within the ISA) of the element separators a fixed-width ISA must have.
-const ISA_SEPARATOR_OFFSETS: [usize; 16] =
-    [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
+const ISA_SEPARATOR_OFFSETS: [usize; 16] = [
+    3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103,
+];
 
 /// The four delimiters of one interchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -29,7 +30,12 @@ pub struct Delimiters {
 impl Default for Delimiters {
     /// The delimiters most trading partners use and the ones our writer emits unless told otherwise.
     fn default() -> Self {
-        Self { element: b'*', repetition: b'^', component: b':', segment: b'~' }
+        Self {
+            element: b'*',
+            repetition: b'^',
+            component: b':',
+            segment: b'~',
+        }
     }
 }
 
@@ -54,7 +60,10 @@ impl Delimiters {
     /// well formed; a recovered layout may need a few more.
     pub fn from_isa(input: &[u8], base: usize) -> Result<(Self, IsaLayout), ReadError> {
         if input.len() < 4 {
-            return Err(ReadError::TruncatedIsa { offset: base, len: input.len() });
+            return Err(ReadError::TruncatedIsa {
+                offset: base,
+                len: input.len(),
+            });
         }
         if &input[..3] != b"ISA" {
             return Err(ReadError::NotIsa { offset: base });
@@ -67,8 +76,8 @@ impl Delimiters {
                 byte: element,
             });
         }
-        let fixed = input.len() >= ISA_LEN
-            && ISA_SEPARATOR_OFFSETS.iter().all(|&i| input[i] == element);
+        let fixed =
+            input.len() >= ISA_LEN && ISA_SEPARATOR_OFFSETS.iter().all(|&i| input[i] == element);
         let (repetition, component, segment, layout) = if fixed {
             (input[82], input[104], input[105], IsaLayout::Fixed)
         } else {
@@ -85,13 +94,30 @@ impl Delimiters {
                 }
             }
             if seen < 16 || positions[15] + 2 >= input.len() {
-                return Err(ReadError::TruncatedIsa { offset: base, len: input.len() });
+                return Err(ReadError::TruncatedIsa {
+                    offset: base,
+                    len: input.len(),
+                });
             }
             let comp_at = positions[15] + 1;
-            let rep = if positions[11] == positions[10] + 2 { input[positions[10] + 1] } else { b'^' };
-            (rep, input[comp_at], input[comp_at + 1], IsaLayout::Recovered { len: comp_at + 2 })
+            let rep = if positions[11] == positions[10] + 2 {
+                input[positions[10] + 1]
+            } else {
+                b'^'
+            };
+            (
+                rep,
+                input[comp_at],
+                input[comp_at + 1],
+                IsaLayout::Recovered { len: comp_at + 2 },
+            )
         };
-        let delimiters = Self { element, repetition, component, segment };
+        let delimiters = Self {
+            element,
+            repetition,
+            component,
+            segment,
+        };
         delimiters.check(base)?;
         Ok((delimiters, layout))
     }
@@ -104,7 +130,11 @@ impl Delimiters {
         ];
         for (byte, which, at) in all {
             if byte.is_ascii_alphanumeric() || byte == b' ' || byte == self.element {
-                return Err(ReadError::BadDelimiter { offset: base + at, which, byte });
+                return Err(ReadError::BadDelimiter {
+                    offset: base + at,
+                    which,
+                    byte,
+                });
             }
         }
         if self.component == self.segment {
@@ -155,7 +185,10 @@ mod tests {
             })
             .collect();
         let (d, _) = Delimiters::from_isa(&isa, 0).unwrap();
-        assert_eq!((d.element, d.repetition, d.component, d.segment), (b'|', b'{', b'>', b'\n'));
+        assert_eq!(
+            (d.element, d.repetition, d.component, d.segment),
+            (b'|', b'{', b'>', b'\n')
+        );
     }
 
     #[test]
@@ -173,7 +206,14 @@ mod tests {
             isa[i] = b'X';
         }
         let err = Delimiters::from_isa(&isa, 7).unwrap_err();
-        assert_eq!(err, ReadError::BadDelimiter { offset: 10, which: "element separator", byte: b'X' });
+        assert_eq!(
+            err,
+            ReadError::BadDelimiter {
+                offset: 10,
+                which: "element separator",
+                byte: b'X'
+            }
+        );
     }
 
     #[test]
@@ -182,14 +222,23 @@ mod tests {
         isa[105] = b':';
         assert!(matches!(
             Delimiters::from_isa(&isa, 0),
-            Err(ReadError::BadDelimiter { which: "segment terminator", .. })
+            Err(ReadError::BadDelimiter {
+                which: "segment terminator",
+                ..
+            })
         ));
     }
 
     #[test]
     fn rejects_truncated_and_foreign_input() {
-        assert!(matches!(Delimiters::from_isa(b"IS", 0), Err(ReadError::TruncatedIsa { .. })));
-        assert!(matches!(Delimiters::from_isa(b"GS*HC*", 0), Err(ReadError::NotIsa { offset: 0 })));
+        assert!(matches!(
+            Delimiters::from_isa(b"IS", 0),
+            Err(ReadError::TruncatedIsa { .. })
+        ));
+        assert!(matches!(
+            Delimiters::from_isa(b"GS*HC*", 0),
+            Err(ReadError::NotIsa { offset: 0 })
+        ));
         assert!(matches!(
             Delimiters::from_isa(b"ISA*00*   *00", 0),
             Err(ReadError::TruncatedIsa { .. })

@@ -34,7 +34,9 @@ pub enum ReadError {
         byte: u8,
     },
     /// A segment whose identifier is not two or three upper-case letters and digits.
-    #[error("byte {offset}: malformed segment identifier {id:?} (expected 2-3 upper-case letters or digits)")]
+    #[error(
+        "byte {offset}: malformed segment identifier {id:?} (expected 2-3 upper-case letters or digits)"
+    )]
     BadSegmentId {
         /// Offset of the segment.
         offset: usize,

@@ -33,7 +33,11 @@ impl AckCode {
     /// The code itself.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Interchange(c) | Self::Group(c) | Self::TransactionSet(c) | Self::Segment(c) | Self::Element(c) => c,
+            Self::Interchange(c)
+            | Self::Group(c)
+            | Self::TransactionSet(c)
+            | Self::Segment(c)
+            | Self::Element(c) => c,
         }
     }
 
@@ -121,10 +125,22 @@ impl fmt::Display for Finding {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{severity} line {} (byte {}) {}", self.line, self.offset, self.location())?;
+        write!(
+            f,
+            "{severity} line {} (byte {}) {}",
+            self.line,
+            self.offset,
+            self.location()
+        )?;
         if let Some(l) = &self.loop_id {
             write!(f, " in loop {l}")?;
         }
-        write!(f, ": {} [{}={}]", self.message, self.ack.slot(), self.ack.code())
+        write!(
+            f,
+            ": {} [{}={}]",
+            self.message,
+            self.ack.slot(),
+            self.ack.code()
+        )
     }
 }

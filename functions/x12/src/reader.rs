@@ -47,7 +47,10 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
             Step::NeedMore
         } else if delims.is_none() {
             // No ISA seen and nothing but line breaks: there is no interchange at all.
-            Step::Error { error: ReadError::Empty, next: None }
+            Step::Error {
+                error: ReadError::Empty,
+                next: None,
+            }
         } else {
             Step::End
         };
@@ -59,7 +62,10 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
             return Step::NeedMore;
         }
         if !rest.starts_with(b"ISA") && delims.is_none() {
-            return Step::Error { error: ReadError::NotIsa { offset: base + pos }, next: None };
+            return Step::Error {
+                error: ReadError::NotIsa { offset: base + pos },
+                next: None,
+            };
         }
         if rest.starts_with(b"ISA") {
             return match Delimiters::from_isa(rest, base + pos) {
@@ -68,18 +74,32 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
                         IsaLayout::Fixed => ISA_LEN,
                         IsaLayout::Recovered { len } => len,
                     };
-                    Step::Segment { start: pos, end: pos + len - 1, next: pos + len, isa: Some((d, layout)) }
+                    Step::Segment {
+                        start: pos,
+                        end: pos + len - 1,
+                        next: pos + len,
+                        isa: Some((d, layout)),
+                    }
                 }
                 Err(error) => Step::Error { error, next: None },
             };
         }
     }
     let Some(d) = delims else {
-        return Step::Error { error: ReadError::NotIsa { offset: base + pos }, next: None };
+        return Step::Error {
+            error: ReadError::NotIsa { offset: base + pos },
+            next: None,
+        };
     };
     let Some(t) = memchr::memchr(d.segment, rest) else {
         return if eof {
-            Step::Error { error: ReadError::Unterminated { offset: base + pos, terminator: d.segment }, next: None }
+            Step::Error {
+                error: ReadError::Unterminated {
+                    offset: base + pos,
+                    terminator: d.segment,
+                },
+                next: None,
+            }
         } else {
             Step::NeedMore
         };
@@ -91,18 +111,34 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
     let next = pos + t + 1;
     let raw = &buf[pos..end];
     if raw.is_empty() {
-        return Step::Error { error: ReadError::EmptySegment { offset: base + pos }, next: Some(next) };
+        return Step::Error {
+            error: ReadError::EmptySegment { offset: base + pos },
+            next: Some(next),
+        };
     }
     let id_len = memchr::memchr(d.element, raw).unwrap_or(raw.len());
     let id = &raw[..id_len];
     let id_ok = (2..=3).contains(&id.len())
         && id[0].is_ascii_uppercase()
-        && id.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+        && id
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
     if !id_ok {
         let shown = String::from_utf8_lossy(&id[..id.len().min(16)]).into_owned();
-        return Step::Error { error: ReadError::BadSegmentId { offset: base + pos, id: shown }, next: Some(next) };
+        return Step::Error {
+            error: ReadError::BadSegmentId {
+                offset: base + pos,
+                id: shown,
+            },
+            next: Some(next),
+        };
     }
-    Step::Segment { start: pos, end, next, isa: None }
+    Step::Segment {
+        start: pos,
+        end,
+        next,
+        isa: None,
+    }
 }
 
 /// Zero-copy tokenizer over an in-memory buffer.
@@ -120,7 +156,12 @@ pub struct Tokenizer<'a> {
 impl<'a> Tokenizer<'a> {
     /// A tokenizer over the whole of `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0, delimiters: None, done: false }
+        Self {
+            buf,
+            pos: 0,
+            delimiters: None,
+            done: false,
+        }
     }
 
     /// Delimiters of the interchange being read, once its ISA has been seen.
@@ -137,7 +178,12 @@ impl<'a> Iterator for Tokenizer<'a> {
             return None;
         }
         match step(self.buf, self.pos, 0, self.delimiters, true) {
-            Step::Segment { start, end, next, isa } => {
+            Step::Segment {
+                start,
+                end,
+                next,
+                isa,
+            } => {
                 if let Some((d, _)) = isa {
                     self.delimiters = Some(d);
                 }
@@ -226,8 +272,19 @@ impl<R: Read> Reader<R> {
             return None;
         }
         let (start, end) = loop {
-            match step(&self.buf[..self.end], self.start, self.base, self.delimiters, self.eof) {
-                Step::Segment { start, end, next, isa } => {
+            match step(
+                &self.buf[..self.end],
+                self.start,
+                self.base,
+                self.delimiters,
+                self.eof,
+            ) {
+                Step::Segment {
+                    start,
+                    end,
+                    next,
+                    isa,
+                } => {
                     if let Some((d, layout)) = isa {
                         self.delimiters = Some(d);
                         self.isa_layout = Some(layout);
@@ -262,7 +319,11 @@ impl<R: Read> Reader<R> {
             }
         };
         let d = self.delimiters?;
-        Some(Ok(Segment::new(&self.buf[start..end], self.base + start, d)))
+        Some(Ok(Segment::new(
+            &self.buf[start..end],
+            self.base + start,
+            d,
+        )))
     }
 
     /// Moves unread bytes to the front and reads more; grows the buffer only when one segment
@@ -275,7 +336,9 @@ impl<R: Read> Reader<R> {
             self.start = 0;
         }
         if self.end == self.buf.len() {
-            let grown = (self.buf.len() * 2).min(self.max_segment + ISA_LOOKAHEAD).max(self.buf.len() + 1);
+            let grown = (self.buf.len() * 2)
+                .min(self.max_segment + ISA_LOOKAHEAD)
+                .max(self.buf.len() + 1);
             self.buf.resize(grown, 0);
         }
         loop {
@@ -290,7 +353,10 @@ impl<R: Read> Reader<R> {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(ReadError::Io { offset: self.base + self.end, message: e.to_string() });
+                    return Err(ReadError::Io {
+                        offset: self.base + self.end,
+                        message: e.to_string(),
+                    });
                 }
             }
         }
@@ -304,7 +370,9 @@ mod tests {
     const ISA: &str = "ISA*00*          *00*          *ZZ*SUBMITTERID    *ZZ*RECEIVERID     *230101*1253*^*00501*000000001*0*T*:~";
 
     fn ids(input: &[u8]) -> Vec<Result<String, ReadError>> {
-        Tokenizer::new(input).map(|r| r.map(|s| s.id_str().to_string())).collect()
+        Tokenizer::new(input)
+            .map(|r| r.map(|s| s.id_str().to_string()))
+            .collect()
     }
 
     fn streamed(input: &[u8], chunk: usize) -> Vec<Result<(String, usize), ReadError>> {
@@ -329,8 +397,13 @@ mod tests {
     #[test]
     fn tolerates_line_breaks() {
         for sep in ["", "\n", "\r\n", "\r"] {
-            let text = format!("{ISA}{sep}GS*HC*A*B*20230101*1253*1*X*005010X222A1~{sep}GE*0*1~{sep}IEA*1*000000001~{sep}");
-            let got: Vec<String> = ids(text.as_bytes()).into_iter().map(|r| r.unwrap()).collect();
+            let text = format!(
+                "{ISA}{sep}GS*HC*A*B*20230101*1253*1*X*005010X222A1~{sep}GE*0*1~{sep}IEA*1*000000001~{sep}"
+            );
+            let got: Vec<String> = ids(text.as_bytes())
+                .into_iter()
+                .map(|r| r.unwrap())
+                .collect();
             assert_eq!(got, vec!["ISA", "GS", "GE", "IEA"], "separator {sep:?}");
         }
     }
@@ -338,7 +411,10 @@ mod tests {
     #[test]
     fn newline_as_terminator_with_crlf() {
         let text = ISA.replace('~', "\r\n") + "GS*HC*A*B\r\nIEA*1*000000001\r\n";
-        let got: Vec<String> = ids(text.as_bytes()).into_iter().map(|r| r.unwrap()).collect();
+        let got: Vec<String> = ids(text.as_bytes())
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
         assert_eq!(got, vec!["ISA", "GS", "IEA"]);
         let tok = Tokenizer::new(text.as_bytes());
         let gs = tok.clone().nth(1).unwrap().unwrap();
@@ -351,9 +427,21 @@ mod tests {
         let got = ids(text.as_bytes());
         assert_eq!(got[1], Ok("GS".into()));
         assert_eq!(got[2], Err(ReadError::EmptySegment { offset: 112 }));
-        assert_eq!(got[3], Err(ReadError::BadSegmentId { offset: 113, id: "gs".into() }));
+        assert_eq!(
+            got[3],
+            Err(ReadError::BadSegmentId {
+                offset: 113,
+                id: "gs".into()
+            })
+        );
         assert_eq!(got[4], Ok("ST".into()));
-        assert_eq!(got[5], Err(ReadError::Unterminated { offset: 125, terminator: b'~' }));
+        assert_eq!(
+            got[5],
+            Err(ReadError::Unterminated {
+                offset: 125,
+                terminator: b'~'
+            })
+        );
         assert_eq!(got.len(), 6);
     }
 
@@ -368,7 +456,9 @@ mod tests {
     fn reads_concatenated_interchanges_with_their_own_delimiters() {
         let second = ISA.replace('*', "|").replace('~', "!");
         let text = format!("{ISA}IEA*1*000000001~\n{second}IEA|1|000000001!");
-        let segs: Vec<_> = Tokenizer::new(text.as_bytes()).map(|s| s.unwrap()).collect();
+        let segs: Vec<_> = Tokenizer::new(text.as_bytes())
+            .map(|s| s.unwrap())
+            .collect();
         assert_eq!(segs.len(), 4);
         assert_eq!(segs[3].value(2), b"000000001");
         assert_eq!(segs[3].delimiters().element, b'|');
@@ -376,7 +466,9 @@ mod tests {
 
     #[test]
     fn streaming_matches_tokenizer_at_any_chunk_size() {
-        let text = format!("{ISA}\nGS*HC*A*B*20230101*1253*1*X*005010X222A1~\nST*837*0001~BHT*0019*00*1*20230101*1253*CH~~x~SE*3*0001~GE*1*1~IEA*1*000000001~\n");
+        let text = format!(
+            "{ISA}\nGS*HC*A*B*20230101*1253*1*X*005010X222A1~\nST*837*0001~BHT*0019*00*1*20230101*1253*CH~~x~SE*3*0001~GE*1*1~IEA*1*000000001~\n"
+        );
         let expected: Vec<_> = Tokenizer::new(text.as_bytes())
             .map(|r| r.map(|s| (s.id_str().to_string(), s.offset())))
             .collect();
@@ -390,7 +482,13 @@ mod tests {
         let text = format!("{ISA}GS*{}", "A".repeat(10_000));
         let mut r = Reader::with_capacity(text.as_bytes(), 16).max_segment(2048);
         assert!(r.next_segment().unwrap().is_ok());
-        assert_eq!(r.next_segment().unwrap().unwrap_err(), ReadError::SegmentTooLong { offset: 106, max: 2048 });
+        assert_eq!(
+            r.next_segment().unwrap().unwrap_err(),
+            ReadError::SegmentTooLong {
+                offset: 106,
+                max: 2048
+            }
+        );
         assert!(r.next_segment().is_none());
     }
 }

@@ -13,7 +13,11 @@ pub struct Segment<'a> {
 impl<'a> Segment<'a> {
     /// A segment over `raw` (no terminator), found at absolute byte `offset`.
     pub fn new(raw: &'a [u8], offset: usize, delimiters: Delimiters) -> Self {
-        Self { raw, offset, delimiters }
+        Self {
+            raw,
+            offset,
+            delimiters,
+        }
     }
 
     /// The segment's bytes, terminator excluded.
@@ -47,8 +51,15 @@ impl<'a> Segment<'a> {
     /// Elements after the identifier, in order; the first one is element 01.
     pub fn elements(&self) -> Elements<'a> {
         let id_len = self.id().len();
-        let rest = if id_len < self.raw.len() { &self.raw[id_len + 1..] } else { &[][..] };
-        Elements { rest: Some(rest).filter(|_| id_len < self.raw.len()), delimiters: self.delimiters }
+        let rest = if id_len < self.raw.len() {
+            &self.raw[id_len + 1..]
+        } else {
+            &[][..]
+        };
+        Elements {
+            rest: Some(rest).filter(|_| id_len < self.raw.len()),
+            delimiters: self.delimiters,
+        }
     }
 
     /// Element `n` (1-based), if present; an empty element counts as present but empty.
@@ -82,7 +93,10 @@ impl<'a> Iterator for Elements<'a> {
             None => (rest, None),
         };
         self.rest = next;
-        Some(Element { raw, delimiters: self.delimiters })
+        Some(Element {
+            raw,
+            delimiters: self.delimiters,
+        })
     }
 }
 
@@ -112,7 +126,11 @@ impl<'a> Element<'a> {
     /// Repetitions of the element (one item when it does not repeat).
     pub fn repetitions(&self) -> impl Iterator<Item = Element<'a>> + use<'a> {
         let delimiters = self.delimiters;
-        let sep = if delimiters.has_repetition() { Some(delimiters.repetition) } else { None };
+        let sep = if delimiters.has_repetition() {
+            Some(delimiters.repetition)
+        } else {
+            None
+        };
         split(self.raw, sep).map(move |raw| Element { raw, delimiters })
     }
 
@@ -161,12 +179,32 @@ mod tests {
         let s = seg(b"SV1*HC:99213:25*100**UN*1***1:2^3");
         assert_eq!(s.id(), b"SV1");
         let els: Vec<&[u8]> = s.elements().map(|e| e.raw()).collect();
-        assert_eq!(els, vec![&b"HC:99213:25"[..], b"100", b"", b"UN", b"1", b"", b"", b"1:2^3"]);
+        assert_eq!(
+            els,
+            vec![
+                &b"HC:99213:25"[..],
+                b"100",
+                b"",
+                b"UN",
+                b"1",
+                b"",
+                b"",
+                b"1:2^3"
+            ]
+        );
         let sv101 = s.element(1).unwrap();
-        assert_eq!(sv101.components().collect::<Vec<_>>(), vec![&b"HC"[..], b"99213", b"25"]);
+        assert_eq!(
+            sv101.components().collect::<Vec<_>>(),
+            vec![&b"HC"[..], b"99213", b"25"]
+        );
         assert_eq!(sv101.component(2), b"99213");
         assert_eq!(sv101.component(9), b"");
-        let reps: Vec<&[u8]> = s.element(8).unwrap().repetitions().map(|e| e.raw()).collect();
+        let reps: Vec<&[u8]> = s
+            .element(8)
+            .unwrap()
+            .repetitions()
+            .map(|e| e.raw())
+            .collect();
         assert_eq!(reps, vec![&b"1:2"[..], b"3"]);
         assert_eq!(s.value(3), b"");
         assert!(s.element(9).is_none());

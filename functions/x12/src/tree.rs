@@ -138,7 +138,11 @@ pub fn element_values(segment: &Segment<'_>) -> Vec<Value> {
             }
             let one = |raw: &[u8]| {
                 if memchr::memchr(d.component, raw).is_some() {
-                    Value::List(raw.split(|b| *b == d.component).map(|c| Value::Text(text(c))).collect())
+                    Value::List(
+                        raw.split(|b| *b == d.component)
+                            .map(|c| Value::Text(text(c)))
+                            .collect(),
+                    )
                 } else {
                     Value::Text(text(raw))
                 }
@@ -153,7 +157,13 @@ pub fn element_values(segment: &Segment<'_>) -> Vec<Value> {
 }
 
 fn node(segment: &Segment<'_>, line: usize, name: Option<String>) -> SegmentNode {
-    SegmentNode { id: segment.id_str().to_string(), name, line, elements: element_values(segment), unexpected: false }
+    SegmentNode {
+        id: segment.id_str().to_string(),
+        name,
+        line,
+        elements: element_values(segment),
+        unexpected: false,
+    }
 }
 
 /// Parses `input` into a [`Document`].
@@ -165,18 +175,30 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     let mut issues = vec![];
     let mut tx_meta: Option<(String, String, Option<String>)> = None;
 
-    fn close_transaction(doc: &mut Document, stack: &mut Vec<LoopNode>, meta: &mut Option<(String, String, Option<String>)>) {
+    fn close_transaction(
+        doc: &mut Document,
+        stack: &mut Vec<LoopNode>,
+        meta: &mut Option<(String, String, Option<String>)>,
+    ) {
         while stack.len() > 1 {
-            if let Some(done) = stack.pop() {
-                if let Some(parent) = stack.last_mut() {
-                    parent.content.push(Item::Loop(done));
-                }
+            if let Some(done) = stack.pop()
+                && let Some(parent) = stack.last_mut()
+            {
+                parent.content.push(Item::Loop(done));
             }
         }
-        if let (Some(body), Some((id, control, guide))) = (stack.pop(), meta.take()) {
-            if let Some(g) = doc.interchanges.last_mut().and_then(|i| i.groups.last_mut()) {
-                g.transactions.push(TransactionNode { id, control, guide, body });
-            }
+        if let (Some(body), Some((id, control, guide))) = (stack.pop(), meta.take())
+            && let Some(g) = doc
+                .interchanges
+                .last_mut()
+                .and_then(|i| i.groups.last_mut())
+        {
+            g.transactions.push(TransactionNode {
+                id,
+                control,
+                guide,
+                body,
+            });
         }
     }
 
@@ -184,65 +206,116 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
         let line = index + 1;
         let segment = next?;
         let id = segment.id();
-        let structure = |needed| TreeError::Structure { line, id: segment.id_str().to_string(), needed };
+        let structure = |needed| TreeError::Structure {
+            line,
+            id: segment.id_str().to_string(),
+            needed,
+        };
         match id {
-            b"ISA" => doc.interchanges.push(InterchangeNode { header: node(&segment, line, None), segments: vec![], groups: vec![], trailer: None }),
-            b"IEA" => doc.interchanges.last_mut().ok_or_else(|| structure("an interchange"))?.trailer = Some(node(&segment, line, None)),
+            b"ISA" => doc.interchanges.push(InterchangeNode {
+                header: node(&segment, line, None),
+                segments: vec![],
+                groups: vec![],
+                trailer: None,
+            }),
+            b"IEA" => {
+                doc.interchanges
+                    .last_mut()
+                    .ok_or_else(|| structure("an interchange"))?
+                    .trailer = Some(node(&segment, line, None))
+            }
             b"GS" => doc
                 .interchanges
                 .last_mut()
                 .ok_or_else(|| structure("an interchange"))?
                 .groups
-                .push(GroupNode { header: node(&segment, line, None), transactions: vec![], trailer: None }),
+                .push(GroupNode {
+                    header: node(&segment, line, None),
+                    transactions: vec![],
+                    trailer: None,
+                }),
             b"GE" => {
                 close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                let g = doc.interchanges.last_mut().and_then(|i| i.groups.last_mut()).ok_or_else(|| structure("a functional group"))?;
+                let g = doc
+                    .interchanges
+                    .last_mut()
+                    .and_then(|i| i.groups.last_mut())
+                    .ok_or_else(|| structure("a functional group"))?;
                 g.trailer = Some(node(&segment, line, None));
             }
             b"ST" => {
                 close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                let group = doc.interchanges.last().and_then(|i| i.groups.last()).ok_or_else(|| structure("a functional group"))?;
+                let group = doc
+                    .interchanges
+                    .last()
+                    .and_then(|i| i.groups.last())
+                    .ok_or_else(|| structure("a functional group"))?;
                 let gs08 = match group.header.elements.get(7) {
                     Some(Value::Text(t)) => t.clone(),
                     _ => String::new(),
                 };
                 let st_id = text(segment.value(1));
-                let version = segment.element(3).filter(|e| !e.is_empty()).map(|e| text(e.raw())).unwrap_or(gs08);
+                let version = segment
+                    .element(3)
+                    .filter(|e| !e.is_empty())
+                    .map(|e| text(e.raw()))
+                    .unwrap_or(gs08);
                 let guide = catalog.guide_for(&st_id, &version).map(|(g, _)| g);
                 walker = guide.map(LoopWalker::new);
-                let name = guide.and_then(|g| g.segments.first()).map(|s| s.name.clone());
-                let root_name = guide.map(|g| g.name.clone()).unwrap_or_else(|| "Transaction Set".into());
-                stack.push(LoopNode { id: "ST".into(), name: root_name, content: vec![Item::Segment(node(&segment, line, name))] });
-                tx_meta = Some((st_id, text(segment.value(2)), guide.map(|g| g.version.clone())));
+                let name = guide
+                    .and_then(|g| g.segments.first())
+                    .map(|s| s.name.clone());
+                let root_name = guide
+                    .map(|g| g.name.clone())
+                    .unwrap_or_else(|| "Transaction Set".into());
+                stack.push(LoopNode {
+                    id: "ST".into(),
+                    name: root_name,
+                    content: vec![Item::Segment(node(&segment, line, name))],
+                });
+                tx_meta = Some((
+                    st_id,
+                    text(segment.value(2)),
+                    guide.map(|g| g.version.clone()),
+                ));
             }
             _ if stack.is_empty() => {
-                let ic = doc.interchanges.last_mut().ok_or_else(|| structure("an interchange"))?;
+                let ic = doc
+                    .interchanges
+                    .last_mut()
+                    .ok_or_else(|| structure("an interchange"))?;
                 ic.segments.push(node(&segment, line, None));
             }
             _ => {
                 let mut seg_node = node(&segment, line, None);
-                match walker.as_mut() {
-                    Some(w) => match w.place(&segment, &mut issues) {
-                        Placement::Found { segment: s, closed, opened } => {
+                if let Some(w) = walker.as_mut() {
+                    match w.place(&segment, &mut issues) {
+                        Placement::Found {
+                            segment: s,
+                            closed,
+                            opened,
+                        } => {
                             for _ in 0..closed {
-                                if stack.len() > 1 {
-                                    if let Some(done) = stack.pop() {
-                                        if let Some(parent) = stack.last_mut() {
-                                            parent.content.push(Item::Loop(done));
-                                        }
-                                    }
+                                if stack.len() > 1
+                                    && let Some(done) = stack.pop()
+                                    && let Some(parent) = stack.last_mut()
+                                {
+                                    parent.content.push(Item::Loop(done));
                                 }
                             }
                             let guide = w.guide();
                             if let Some(l) = opened {
                                 // A new iteration of a loop already open at this depth closes it first.
-                                stack.push(LoopNode { id: guide.loops[l].id.clone(), name: guide.loops[l].name.clone(), content: vec![] });
+                                stack.push(LoopNode {
+                                    id: guide.loops[l].id.clone(),
+                                    name: guide.loops[l].name.clone(),
+                                    content: vec![],
+                                });
                             }
                             seg_node.name = Some(guide.segments[s].name.clone());
                         }
                         Placement::NotFound => seg_node.unexpected = true,
-                    },
-                    None => {}
+                    }
                 }
                 issues.clear();
                 if let Some(top) = stack.last_mut() {

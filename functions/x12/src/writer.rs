@@ -73,7 +73,11 @@ impl SegmentWriter {
     /// A writer; `newline` adds a line break after each terminator (readable, and tolerated by
     /// every reader, ours included).
     pub fn new(delimiters: Delimiters, newline: bool) -> Self {
-        Self { delimiters, newline, out: Vec::with_capacity(4096) }
+        Self {
+            delimiters,
+            newline,
+            out: Vec::with_capacity(4096),
+        }
     }
 
     /// The delimiters in use.
@@ -98,7 +102,11 @@ impl SegmentWriter {
             forbidden.push(d.repetition);
         }
         if let Some(&delimiter) = value.as_bytes().iter().find(|b| forbidden.contains(b)) {
-            return Err(WriteError::DelimiterInValue { segment: segment.to_string(), element, delimiter });
+            return Err(WriteError::DelimiterInValue {
+                segment: segment.to_string(),
+                element,
+                delimiter,
+            });
         }
         Ok(())
     }
@@ -107,7 +115,9 @@ impl SegmentWriter {
     pub fn segment<'a>(&mut self, id: &str, fields: &[Field<'a>]) -> Result<(), WriteError> {
         let id_ok = (2..=3).contains(&id.len())
             && id.as_bytes()[0].is_ascii_uppercase()
-            && id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !id_ok {
             return Err(WriteError::BadSegmentId(id.to_string()));
         }
@@ -117,12 +127,18 @@ impl SegmentWriter {
             Field::Composite(c) => c.iter().all(|v| v.is_empty()),
             Field::Repeated(r) => r.iter().all(|c| c.iter().all(|v| v.is_empty())),
         };
-        let used = fields.iter().rposition(|f| !is_empty(f)).map_or(0, |i| i + 1);
+        let used = fields
+            .iter()
+            .rposition(|f| !is_empty(f))
+            .map_or(0, |i| i + 1);
         for (i, f) in fields[..used].iter().enumerate() {
             match f {
                 Field::Simple(v) => self.check(id, i + 1, v)?,
                 Field::Composite(c) => c.iter().try_for_each(|v| self.check(id, i + 1, v))?,
-                Field::Repeated(r) => r.iter().flatten().try_for_each(|v| self.check(id, i + 1, v))?,
+                Field::Repeated(r) => r
+                    .iter()
+                    .flatten()
+                    .try_for_each(|v| self.check(id, i + 1, v))?,
             }
         }
         self.out.extend_from_slice(id.as_bytes());
@@ -149,7 +165,10 @@ impl SegmentWriter {
     }
 
     fn components(&mut self, components: &[&str]) {
-        let used = components.iter().rposition(|v| !v.is_empty()).map_or(0, |i| i + 1);
+        let used = components
+            .iter()
+            .rposition(|v| !v.is_empty())
+            .map_or(0, |i| i + 1);
         for (j, v) in components[..used].iter().enumerate() {
             if j > 0 {
                 self.out.push(self.delimiters.component);
@@ -209,20 +228,30 @@ pub struct InterchangeWriter {
 
 fn pad(value: &str, width: usize, element: usize) -> Result<String, WriteError> {
     if value.len() > width {
-        return Err(WriteError::IsaWidth { element, value: value.to_string(), width });
+        return Err(WriteError::IsaWidth {
+            element,
+            value: value.to_string(),
+            width,
+        });
     }
     Ok(format!("{value:<width$}"))
 }
 
 impl InterchangeWriter {
     /// Starts an interchange: writes the ISA with fixed widths.
-    pub fn new(header: &InterchangeHeader, delimiters: Delimiters, newline: bool) -> Result<Self, WriteError> {
+    pub fn new(
+        header: &InterchangeHeader,
+        delimiters: Delimiters,
+        newline: bool,
+    ) -> Result<Self, WriteError> {
         let mut writer = SegmentWriter::new(delimiters, newline);
         let control = format!("{:09}", header.control_number % 1_000_000_000);
         let rep = [delimiters.repetition];
         let comp = [delimiters.component];
-        let rep = std::str::from_utf8(&rep).map_err(|_| WriteError::Envelope("repetition separator must be ASCII"))?;
-        let comp = std::str::from_utf8(&comp).map_err(|_| WriteError::Envelope("component separator must be ASCII"))?;
+        let rep = std::str::from_utf8(&rep)
+            .map_err(|_| WriteError::Envelope("repetition separator must be ASCII"))?;
+        let comp = std::str::from_utf8(&comp)
+            .map_err(|_| WriteError::Envelope("component separator must be ASCII"))?;
         let usage = header.usage.to_string();
         let fields = [
             "00".to_string(),
@@ -244,8 +273,14 @@ impl InterchangeWriter {
         // ISA16 is the component separator itself, so it is written raw, not as a value.
         let mut isa = b"ISA".to_vec();
         for (i, f) in fields.iter().enumerate() {
-            if f.bytes().any(|b| b == delimiters.element || b == delimiters.segment) {
-                return Err(WriteError::DelimiterInValue { segment: "ISA".into(), element: i + 1, delimiter: delimiters.element });
+            if f.bytes()
+                .any(|b| b == delimiters.element || b == delimiters.segment)
+            {
+                return Err(WriteError::DelimiterInValue {
+                    segment: "ISA".into(),
+                    element: i + 1,
+                    delimiter: delimiters.element,
+                });
             }
             isa.push(delimiters.element);
             isa.extend_from_slice(f.as_bytes());
@@ -253,7 +288,13 @@ impl InterchangeWriter {
         isa.push(delimiters.element);
         isa.extend_from_slice(comp.as_bytes());
         writer.raw_segment(&isa);
-        Ok(Self { writer, control, groups: 0, group: None, transaction: None })
+        Ok(Self {
+            writer,
+            control,
+            groups: 0,
+            group: None,
+            transaction: None,
+        })
     }
 
     /// Opens a functional group (GS). `version` is GS08.
@@ -272,16 +313,35 @@ impl InterchangeWriter {
             return Err(WriteError::Envelope("a functional group is already open"));
         }
         let c = control.to_string();
-        self.writer.simple("GS", &[functional_id, sender, receiver, date, time, &c, "X", version])?;
+        self.writer.simple(
+            "GS",
+            &[
+                functional_id,
+                sender,
+                receiver,
+                date,
+                time,
+                &c,
+                "X",
+                version,
+            ],
+        )?;
         self.group = Some((c, 0));
         self.groups += 1;
         Ok(())
     }
 
     /// Opens a transaction set (ST); `version` is ST03.
-    pub fn begin_transaction(&mut self, id: &str, control: &str, version: &str) -> Result<(), WriteError> {
+    pub fn begin_transaction(
+        &mut self,
+        id: &str,
+        control: &str,
+        version: &str,
+    ) -> Result<(), WriteError> {
         let Some((_, count)) = self.group.as_mut() else {
-            return Err(WriteError::Envelope("a transaction set needs an open functional group"));
+            return Err(WriteError::Envelope(
+                "a transaction set needs an open functional group",
+            ));
         };
         if self.transaction.is_some() {
             return Err(WriteError::Envelope("a transaction set is already open"));
@@ -312,13 +372,16 @@ impl InterchangeWriter {
         let Some((control, count)) = self.transaction.take() else {
             return Err(WriteError::Envelope("no transaction set is open"));
         };
-        self.writer.simple("SE", &[&(count + 1).to_string(), &control])
+        self.writer
+            .simple("SE", &[&(count + 1).to_string(), &control])
     }
 
     /// Closes the functional group with a GE that counts its transaction sets.
     pub fn end_group(&mut self) -> Result<(), WriteError> {
         if self.transaction.is_some() {
-            return Err(WriteError::Envelope("close the transaction set before its group"));
+            return Err(WriteError::Envelope(
+                "close the transaction set before its group",
+            ));
         }
         let Some((control, count)) = self.group.take() else {
             return Err(WriteError::Envelope("no functional group is open"));
@@ -329,7 +392,9 @@ impl InterchangeWriter {
     /// Writes a segment directly in the interchange (outside any group), such as TA1.
     pub fn interchange_segment(&mut self, id: &str, values: &[&str]) -> Result<(), WriteError> {
         if self.group.is_some() {
-            return Err(WriteError::Envelope("interchange-level segments go outside functional groups"));
+            return Err(WriteError::Envelope(
+                "interchange-level segments go outside functional groups",
+            ));
         }
         self.writer.simple(id, values)
     }
@@ -337,7 +402,9 @@ impl InterchangeWriter {
     /// Closes the interchange with its IEA and returns the bytes.
     pub fn finish(mut self) -> Result<Vec<u8>, WriteError> {
         if self.group.is_some() {
-            return Err(WriteError::Envelope("close the functional group before the interchange"));
+            return Err(WriteError::Envelope(
+                "close the functional group before the interchange",
+            ));
         }
         let groups = self.groups.to_string();
         self.writer.simple("IEA", &[&groups, &self.control])?;
@@ -367,7 +434,8 @@ mod tests {
     #[test]
     fn envelope_counts_and_controls() {
         let mut w = InterchangeWriter::new(&header(), Delimiters::default(), false).unwrap();
-        w.begin_group("HP", "S", "R", "20261125", "1200", 7, "005010X221A1").unwrap();
+        w.begin_group("HP", "S", "R", "20261125", "1200", 7, "005010X221A1")
+            .unwrap();
         w.begin_transaction("835", "0001", "005010X221A1").unwrap();
         w.simple("TRN", &["1", "12345", "1512345678"]).unwrap();
         w.end_transaction().unwrap();
@@ -375,7 +443,12 @@ mod tests {
         let bytes = w.finish().unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.starts_with("ISA*00*          *00*          *ZZ*HMSACH         *ZZ*PAYER          *261125*1200*^*00501*000000042*0*T*:~"));
-        assert!(text.ends_with("ST*835*0001*005010X221A1~TRN*1*12345*1512345678~SE*3*0001~GE*1*7~IEA*1*000000042~"), "{text}");
+        assert!(
+            text.ends_with(
+                "ST*835*0001*005010X221A1~TRN*1*12345*1512345678~SE*3*0001~GE*1*7~IEA*1*000000042~"
+            ),
+            "{text}"
+        );
         let first = Tokenizer::new(&bytes).next().unwrap().unwrap();
         assert_eq!(first.raw().len(), 105);
     }
@@ -383,13 +456,29 @@ mod tests {
     #[test]
     fn drops_trailing_empties_and_refuses_delimiters() {
         let mut w = SegmentWriter::new(Delimiters::default(), false);
-        w.segment("SV1", &[Field::Composite(vec!["HC", "99213", "", ""]), "100".into(), "".into(), "".into()]).unwrap();
+        w.segment(
+            "SV1",
+            &[
+                Field::Composite(vec!["HC", "99213", "", ""]),
+                "100".into(),
+                "".into(),
+                "".into(),
+            ],
+        )
+        .unwrap();
         assert_eq!(w.as_bytes(), b"SV1*HC:99213*100~");
         assert_eq!(
             w.simple("NM1", &["IL", "1", "O*BRIEN"]),
-            Err(WriteError::DelimiterInValue { segment: "NM1".into(), element: 3, delimiter: b'*' })
+            Err(WriteError::DelimiterInValue {
+                segment: "NM1".into(),
+                element: 3,
+                delimiter: b'*'
+            })
         );
-        assert!(matches!(w.simple("nm1", &[]), Err(WriteError::BadSegmentId(_))));
+        assert!(matches!(
+            w.simple("nm1", &[]),
+            Err(WriteError::BadSegmentId(_))
+        ));
     }
 
     #[test]
@@ -397,7 +486,13 @@ mod tests {
         let mut w = InterchangeWriter::new(&header(), Delimiters::default(), false).unwrap();
         assert!(w.begin_transaction("835", "1", "X").is_err());
         assert!(w.simple("TRN", &["1"]).is_err());
-        let long = InterchangeHeader { sender_id: "X".repeat(16), ..header() };
-        assert!(matches!(InterchangeWriter::new(&long, Delimiters::default(), false), Err(WriteError::IsaWidth { element: 6, .. })));
+        let long = InterchangeHeader {
+            sender_id: "X".repeat(16),
+            ..header()
+        };
+        assert!(matches!(
+            InterchangeWriter::new(&long, Delimiters::default(), false),
+            Err(WriteError::IsaWidth { element: 6, .. })
+        ));
     }
 }

@@ -4,6 +4,8 @@
 //! reason, in `tests/fixtures/pyx12-differences.txt`. A difference that is not listed fails the
 //! test, and so does a listed one that no longer occurs (so the list stays true).
 
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -17,11 +19,19 @@ fn shared() -> PathBuf {
 
 fn read_map(name: &str) -> String {
     let path = shared().join("x12-specs").join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (set HMS_SHARED to the shared folder)", path.display()))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (set HMS_SHARED to the shared folder)",
+            path.display()
+        )
+    })
 }
 
 fn child_text<'a>(node: roxmltree::Node<'a, 'a>, tag: &str) -> Option<&'a str> {
-    node.children().find(|c| c.has_tag_name(tag)).and_then(|c| c.text()).map(str::trim)
+    node.children()
+        .find(|c| c.has_tag_name(tag))
+        .and_then(|c| c.text())
+        .map(str::trim)
 }
 
 fn codes_of(node: roxmltree::Node<'_, '_>) -> Vec<String> {
@@ -36,11 +46,7 @@ fn codes_of(node: roxmltree::Node<'_, '_>) -> Vec<String> {
 }
 
 fn repeat_text(text: Option<&str>) -> String {
-    match text {
-        Some(t) if t == ">1" => ">1".into(),
-        Some(t) => t.to_string(),
-        None => "?".into(),
-    }
+    text.unwrap_or("?").to_string()
 }
 
 /// Canonical lines for one element (or component).
@@ -56,17 +62,26 @@ fn element_line(path: &str, seq: &str, usage: &str, codes: &[String]) -> String 
 fn render_pyx12(xml: &str, data_elements: &mut BTreeSet<String>) -> Vec<String> {
     let doc = roxmltree::Document::parse(xml).expect("pyx12 map is XML");
     let mut out = vec![];
-    fn walk(node: roxmltree::Node<'_, '_>, path: &str, out: &mut Vec<String>, des: &mut BTreeSet<String>) {
+    fn walk(
+        node: roxmltree::Node<'_, '_>,
+        path: &str,
+        out: &mut Vec<String>,
+        des: &mut BTreeSet<String>,
+    ) {
         for child in node.children().filter(|c| c.is_element()) {
             if child.has_tag_name("loop") {
                 let xid = child.attribute("xid").unwrap_or("?");
-                let transparent = child.attribute("type") == Some("wrapper") || ["ISA_LOOP", "GS_LOOP", "ST_LOOP"].contains(&xid);
+                let transparent = child.attribute("type") == Some("wrapper")
+                    || ["ISA_LOOP", "GS_LOOP", "ST_LOOP"].contains(&xid);
                 if transparent {
                     walk(child, path, out, des);
                 } else {
                     let p = format!("{path}/{xid}");
                     let usage = child_text(child, "usage").unwrap_or("?");
-                    out.push(format!("loop {p} {usage} repeat={}", repeat_text(child_text(child, "repeat"))));
+                    out.push(format!(
+                        "loop {p} {usage} repeat={}",
+                        repeat_text(child_text(child, "repeat"))
+                    ));
                     walk(child, &p, out, des);
                 }
             } else if child.has_tag_name("segment") {
@@ -74,15 +89,26 @@ fn render_pyx12(xml: &str, data_elements: &mut BTreeSet<String>) -> Vec<String> 
                 if ["ISA", "GS", "GE", "IEA", "TA1"].contains(&id) {
                     continue;
                 }
-                let first = child.children().find(|c| c.is_element() && (c.has_tag_name("element") || c.has_tag_name("composite")));
-                let mut key = first.filter(|f| f.has_tag_name("element")).map(codes_of).unwrap_or_default();
+                let first = child.children().find(|c| {
+                    c.is_element() && (c.has_tag_name("element") || c.has_tag_name("composite"))
+                });
+                let mut key = first
+                    .filter(|f| f.has_tag_name("element"))
+                    .map(codes_of)
+                    .unwrap_or_default();
                 if id == "HL" {
-                    let hl03 = child.children().filter(|c| c.has_tag_name("element")).nth(2);
+                    let hl03 = child
+                        .children()
+                        .filter(|c| c.has_tag_name("element"))
+                        .nth(2);
                     key = hl03.map(codes_of).unwrap_or_default();
                 }
                 let seg = format!("{path}/{id}[{}]", key.join(","));
                 let usage = child_text(child, "usage").unwrap_or("?");
-                out.push(format!("segment {seg} {usage} max={}", repeat_text(child_text(child, "max_use"))));
+                out.push(format!(
+                    "segment {seg} {usage} max={}",
+                    repeat_text(child_text(child, "max_use"))
+                ));
                 for e in child.children().filter(|c| c.is_element()) {
                     let seq = child_text(e, "seq").unwrap_or("?");
                     let usage = child_text(e, "usage").unwrap_or("?");
@@ -93,18 +119,21 @@ fn render_pyx12(xml: &str, data_elements: &mut BTreeSet<String>) -> Vec<String> 
                         if usage != "N" {
                             out.push(element_line(&seg, seq, usage, &codes_of(e)));
                         }
-                    } else if e.has_tag_name("composite") {
-                        if usage != "N" {
-                            out.push(element_line(&seg, seq, usage, &[]));
-                            for c in e.children().filter(|c| c.has_tag_name("element")) {
-                                let cseq = child_text(c, "seq").unwrap_or("?");
-                                let cusage = child_text(c, "usage").unwrap_or("?");
-                                if let Some(de) = child_text(c, "data_ele") {
-                                    des.insert(de.to_string());
-                                }
-                                if cusage != "N" {
-                                    out.push(element_line(&seg, &format!("{seq}-{cseq}"), cusage, &codes_of(c)));
-                                }
+                    } else if e.has_tag_name("composite") && usage != "N" {
+                        out.push(element_line(&seg, seq, usage, &[]));
+                        for c in e.children().filter(|c| c.has_tag_name("element")) {
+                            let cseq = child_text(c, "seq").unwrap_or("?");
+                            let cusage = child_text(c, "usage").unwrap_or("?");
+                            if let Some(de) = child_text(c, "data_ele") {
+                                des.insert(de.to_string());
+                            }
+                            if cusage != "N" {
+                                out.push(element_line(
+                                    &seg,
+                                    &format!("{seq}-{cseq}"),
+                                    cusage,
+                                    &codes_of(c),
+                                ));
                             }
                         }
                     }
@@ -130,21 +159,33 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                     let spec = &guide.loops[l];
                     let p = format!("{path}/{}", spec.id);
                     let repeat = spec.max_repeat.map_or(">1".to_string(), |r| r.to_string());
-                    out.push(format!("loop {p} {} repeat={repeat}", usage_letter(spec.usage)));
+                    out.push(format!(
+                        "loop {p} {} repeat={repeat}",
+                        usage_letter(spec.usage)
+                    ));
                     walk(guide, l, &p, out);
                 }
                 Node::Segment(s) => {
                     let spec = &guide.segments[s];
                     let first = spec.elements.first();
                     let mut key: Vec<String> = if spec.id == "HL" {
-                        spec.elements.get(2).and_then(|e| e.codes.clone()).unwrap_or_default()
+                        spec.elements
+                            .get(2)
+                            .and_then(|e| e.codes.clone())
+                            .unwrap_or_default()
                     } else {
-                        first.filter(|e| e.components.is_none()).and_then(|e| e.codes.clone()).unwrap_or_default()
+                        first
+                            .filter(|e| e.components.is_none())
+                            .and_then(|e| e.codes.clone())
+                            .unwrap_or_default()
                     };
                     key.sort();
                     let seg = format!("{path}/{}[{}]", spec.id, key.join(","));
                     let max = spec.max_use.map_or(">1".to_string(), |m| m.to_string());
-                    out.push(format!("segment {seg} {} max={max}", usage_letter(spec.usage)));
+                    out.push(format!(
+                        "segment {seg} {} max={max}",
+                        usage_letter(spec.usage)
+                    ));
                     for e in &spec.elements {
                         if e.usage == Usage::NotUsed {
                             continue;
@@ -152,11 +193,26 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                         let seq = format!("{:02}", e.position);
                         let mut codes = e.codes.clone().unwrap_or_default();
                         codes.sort();
-                        out.push(element_line(&seg, &seq, &usage_letter(e.usage).to_string(), &codes));
-                        for c in e.components.iter().flatten().filter(|c| c.usage != Usage::NotUsed) {
+                        out.push(element_line(
+                            &seg,
+                            &seq,
+                            &usage_letter(e.usage).to_string(),
+                            &codes,
+                        ));
+                        for c in e
+                            .components
+                            .iter()
+                            .flatten()
+                            .filter(|c| c.usage != Usage::NotUsed)
+                        {
                             let mut codes = c.codes.clone().unwrap_or_default();
                             codes.sort();
-                            out.push(element_line(&seg, &format!("{seq}-{:02}", c.position), &usage_letter(c.usage).to_string(), &codes));
+                            out.push(element_line(
+                                &seg,
+                                &format!("{seq}-{:02}", c.position),
+                                &usage_letter(c.usage).to_string(),
+                                &codes,
+                            ));
                         }
                     }
                 }
@@ -173,7 +229,11 @@ fn diff(a: &[String], b: &[String]) -> Vec<String> {
     let mut lcs = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] { lcs[i + 1][j + 1] + 1 } else { lcs[i + 1][j].max(lcs[i][j + 1]) };
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
         }
     }
     let (mut i, mut j, mut out) = (0, 0, vec![]);
@@ -198,15 +258,23 @@ fn diff(a: &[String], b: &[String]) -> Vec<String> {
 fn allowed() -> BTreeMap<String, BTreeSet<String>> {
     let text = include_str!("fixtures/pyx12-differences.txt");
     let mut map: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (guide, rest) = line.split_once(' ').expect("`VERSION -|+ line`");
-        map.entry(guide.to_string()).or_default().insert(rest.to_string());
+        map.entry(guide.to_string())
+            .or_default()
+            .insert(rest.to_string());
     }
     map
 }
 
 /// Our guides and the pyx12 map each is checked against.
-const PAIRS: &[(&str, &str)] = &[("005010X221A1", "835.5010.X221.A1.xml"), ("005010X231A1", "999.5010X231.A1.xml")];
+const PAIRS: &[(&str, &str)] = &[
+    ("005010X221A1", "835.5010.X221.A1.xml"),
+    ("005010X231A1", "999.5010X231.A1.xml"),
+];
 
 #[test]
 fn guides_agree_with_pyx12_maps() {
@@ -216,7 +284,11 @@ fn guides_agree_with_pyx12_maps() {
     let mut stale = vec![];
     let mut data_elements = BTreeSet::new();
     for (version, map) in PAIRS {
-        let guide = catalog.guides.iter().find(|g| g.version == *version).expect("guide exists");
+        let guide = catalog
+            .guides
+            .iter()
+            .find(|g| g.version == *version)
+            .expect("guide exists");
         let theirs = render_pyx12(&read_map(map), &mut data_elements);
         let ours = render_ours(guide);
         let diffs: BTreeSet<String> = diff(&theirs, &ours).into_iter().collect();
@@ -240,8 +312,12 @@ fn data_elements_agree_with_pyx12_dictionary() {
     let mut mismatches = vec![];
     let mut checked = 0;
     for de in doc.descendants().filter(|n| n.has_tag_name("data_ele")) {
-        let Some(number) = de.attribute("ele_num") else { continue };
-        let Some(ours) = catalog.dictionary.elements.get(number) else { continue };
+        let Some(number) = de.attribute("ele_num") else {
+            continue;
+        };
+        let Some(ours) = catalog.dictionary.elements.get(number) else {
+            continue;
+        };
         checked += 1;
         let theirs = (
             de.attribute("data_type").unwrap_or("?").to_string(),
@@ -254,5 +330,9 @@ fn data_elements_agree_with_pyx12_dictionary() {
         }
     }
     assert!(checked > 100, "only {checked} data elements were compared");
-    assert!(mismatches.is_empty(), "data element dictionary differs from pyx12:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "data element dictionary differs from pyx12:\n{}",
+        mismatches.join("\n")
+    );
 }

@@ -263,8 +263,14 @@ impl SegmentSpec {
     /// Whether a segment with this spec's id matches its key.
     pub fn matches(&self, segment: &crate::Segment<'_>) -> bool {
         let Some(key) = &self.key else { return true };
-        let Some(element) = segment.element(usize::from(key.element)) else { return false };
-        let value = if key.component == 0 { element.raw() } else { element.component(usize::from(key.component)) };
+        let Some(element) = segment.element(usize::from(key.element)) else {
+            return false;
+        };
+        let value = if key.component == 0 {
+            element.raw()
+        } else {
+            element.component(usize::from(key.component))
+        };
         key.codes.iter().any(|c| c.as_bytes() == value)
     }
 }
@@ -345,8 +351,14 @@ pub struct Dictionary {
 
 /// Guide files embedded in the crate, with their file names (for error messages).
 const GUIDE_FILES: &[(&str, &str)] = &[
-    ("835.x221a1.guide", include_str!("../../specs/835.x221a1.guide")),
-    ("999.x231a1.guide", include_str!("../../specs/999.x231a1.guide")),
+    (
+        "835.x221a1.guide",
+        include_str!("../../specs/835.x221a1.guide"),
+    ),
+    (
+        "999.x231a1.guide",
+        include_str!("../../specs/999.x231a1.guide"),
+    ),
 ];
 
 /// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.
@@ -375,7 +387,11 @@ impl Catalog {
             guides.push(parse::guide(file, text, &dictionary)?);
         }
         let envelope = parse::guide(ENVELOPE_FILE.0, ENVELOPE_FILE.1, &dictionary)?;
-        Ok(Self { dictionary, guides, envelope })
+        Ok(Self {
+            dictionary,
+            guides,
+            envelope,
+        })
     }
 
     /// The embedded catalog, built once per process. The embedded files are checked by the
@@ -427,7 +443,13 @@ mod tests {
         for g in &c.guides {
             for s in &g.segments {
                 let layout = &c.dictionary.segments[&s.id];
-                assert_eq!(s.elements.len(), layout.elements.len(), "{} {}", g.version, s.id);
+                assert_eq!(
+                    s.elements.len(),
+                    layout.elements.len(),
+                    "{} {}",
+                    g.version,
+                    s.id
+                );
             }
         }
     }

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use super::{
-    DataElement, Dictionary, ElementSpec, ElementType, Guide, LoopIndex, LoopSpec, Node, Requirement, SegmentKey,
-    SegmentSpec, StandardElement, StandardLayout, SyntaxKind, SyntaxNote, Usage,
+    DataElement, Dictionary, ElementSpec, ElementType, Guide, LoopIndex, LoopSpec, Node,
+    Requirement, SegmentKey, SegmentSpec, StandardElement, StandardLayout, SyntaxKind, SyntaxNote,
+    Usage,
 };
 
 /// A defect in a spec file, with the file and line that has it.
@@ -20,7 +21,11 @@ pub struct SpecError {
 }
 
 fn err(file: &str, line: usize, message: impl Into<String>) -> SpecError {
-    SpecError { file: file.to_string(), line, message: message.into() }
+    SpecError {
+        file: file.to_string(),
+        line,
+        message: message.into(),
+    }
 }
 
 /// Meaningful lines split into words, with 1-based numbers. `#` starts a comment; a word in
@@ -42,13 +47,28 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     })
 }
 
-fn number<T: std::str::FromStr>(file: &str, line: usize, text: &str, what: &str) -> Result<T, SpecError> {
-    text.parse().map_err(|_| err(file, line, format!("{what} must be a number, found {text:?}")))
+fn number<T: std::str::FromStr>(
+    file: &str,
+    line: usize,
+    text: &str,
+    what: &str,
+) -> Result<T, SpecError> {
+    text.parse().map_err(|_| {
+        err(
+            file,
+            line,
+            format!("{what} must be a number, found {text:?}"),
+        )
+    })
 }
 
 /// `>1` means unbounded.
 fn max_count(file: &str, line: usize, text: &str) -> Result<Option<u32>, SpecError> {
-    if text == ">1" { Ok(None) } else { number(file, line, text, "repeat").map(Some) }
+    if text == ">1" {
+        Ok(None)
+    } else {
+        number(file, line, text, "repeat").map(Some)
+    }
 }
 
 /// Parses the data element and segment dictionaries.
@@ -59,7 +79,8 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
         if w.len() < 5 {
             return Err(err(file, n, "expected: NUMBER TYPE MIN MAX NAME"));
         }
-        let kind = ElementType::parse(w[1]).ok_or_else(|| err(file, n, format!("unknown type {:?}", w[1])))?;
+        let kind = ElementType::parse(w[1])
+            .ok_or_else(|| err(file, n, format!("unknown type {:?}", w[1])))?;
         let element = DataElement {
             number: w[0].to_string(),
             kind,
@@ -68,18 +89,33 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
             name: w[4..].join(" "),
         };
         if element.min > element.max || element.max == 0 {
-            return Err(err(file, n, "min length must be at most max length, and max at least 1"));
+            return Err(err(
+                file,
+                n,
+                "min length must be at most max length, and max at least 1",
+            ));
         }
-        if dict.elements.insert(element.number.clone(), element).is_some() {
+        if dict
+            .elements
+            .insert(element.number.clone(), element)
+            .is_some()
+        {
             return Err(err(file, n, format!("data element {} defined twice", w[0])));
         }
     }
 
     let file = "segments.spec";
     let mut current: Option<(bool, StandardLayout)> = None;
-    let finish = |dict: &mut Dictionary, block: Option<(bool, StandardLayout)>, n: usize| -> Result<(), SpecError> {
+    let finish = |dict: &mut Dictionary,
+                  block: Option<(bool, StandardLayout)>,
+                  n: usize|
+     -> Result<(), SpecError> {
         if let Some((is_composite, layout)) = block {
-            let map = if is_composite { &mut dict.composites } else { &mut dict.segments };
+            let map = if is_composite {
+                &mut dict.composites
+            } else {
+                &mut dict.segments
+            };
             if layout.elements.is_empty() {
                 return Err(err(file, n, format!("{} has no elements", layout.id)));
             }
@@ -98,13 +134,22 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
                 }
                 current = Some((
                     w[0] == "composite",
-                    StandardLayout { id: w[1].to_string(), name: w[2..].join(" "), elements: vec![], syntax: vec![] },
+                    StandardLayout {
+                        id: w[1].to_string(),
+                        name: w[2..].join(" "),
+                        elements: vec![],
+                        syntax: vec![],
+                    },
                 ));
             }
             "syntax" => {
-                let Some((_, layout)) = current.as_mut() else { return Err(err(file, n, "syntax outside a segment")) };
+                let Some((_, layout)) = current.as_mut() else {
+                    return Err(err(file, n, "syntax outside a segment"));
+                };
                 for code in &w[1..] {
-                    layout.syntax.push(syntax_note(file, n, code, layout.elements.len())?);
+                    layout
+                        .syntax
+                        .push(syntax_note(file, n, code, layout.elements.len())?);
                 }
             }
             reference => {
@@ -120,12 +165,24 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
                     "X" => Requirement::X,
                     other => return Err(err(file, n, format!("unknown requirement {other:?}"))),
                 };
-                let repeat = if w.len() == 3 { number(file, n, w[2], "repeat")? } else { 1 };
+                let repeat = if w.len() == 3 {
+                    number(file, n, w[2], "repeat")?
+                } else {
+                    1
+                };
                 let known = dict.elements.contains_key(reference) || reference.starts_with('C');
                 if !known {
-                    return Err(err(file, n, format!("data element {reference} is not in elements.spec")));
+                    return Err(err(
+                        file,
+                        n,
+                        format!("data element {reference} is not in elements.spec"),
+                    ));
                 }
-                layout.elements.push(StandardElement { reference: reference.to_string(), requirement, repeat });
+                layout.elements.push(StandardElement {
+                    reference: reference.to_string(),
+                    requirement,
+                    repeat,
+                });
             }
         }
     }
@@ -133,7 +190,11 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
     for layout in dict.segments.values().chain(dict.composites.values()) {
         for e in &layout.elements {
             if e.reference.starts_with('C') && !dict.composites.contains_key(&e.reference) {
-                return Err(err(file, 0, format!("{} refers to unknown composite {}", layout.id, e.reference)));
+                return Err(err(
+                    file,
+                    0,
+                    format!("{} refers to unknown composite {}", layout.id, e.reference),
+                ));
             }
         }
     }
@@ -151,14 +212,18 @@ fn syntax_note(file: &str, n: usize, code: &str, elements: usize) -> Result<Synt
         _ => return Err(bad()),
     };
     let digits = &code[1..];
-    if digits.len() < 4 || digits.len() % 2 != 0 {
+    if digits.len() < 4 || !digits.len().is_multiple_of(2) {
         return Err(bad());
     }
     let mut positions = vec![];
     for i in (0..digits.len()).step_by(2) {
         let p: u8 = digits[i..i + 2].parse().map_err(|_| bad())?;
         if p == 0 || usize::from(p) > elements {
-            return Err(err(file, n, format!("syntax note {code} names position {p}, beyond the layout")));
+            return Err(err(
+                file,
+                n,
+                format!("syntax note {code} names position {p}, beyond the layout"),
+            ));
         }
         positions.push(p);
     }
@@ -191,16 +256,23 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
     for (n, w) in lines(text) {
         let keyword = w[0];
         let is_element_line = keyword.as_bytes()[0].is_ascii_digit();
-        if !is_element_line && keyword != "key" {
-            if let Some(p) = pending.take() {
-                let g = guide.as_mut().ok_or_else(|| err(file, n, "segment before the guide line"))?;
-                g.segments.push(resolve_segment(file, p, dict)?);
-            }
+        if !is_element_line
+            && keyword != "key"
+            && let Some(p) = pending.take()
+        {
+            let g = guide
+                .as_mut()
+                .ok_or_else(|| err(file, n, "segment before the guide line"))?;
+            g.segments.push(resolve_segment(file, p, dict)?);
         }
         match keyword {
             "guide" => {
                 if guide.is_some() || w.len() < 4 {
-                    return Err(err(file, n, "expected one line: guide TRANSACTION VERSION NAME"));
+                    return Err(err(
+                        file,
+                        n,
+                        "expected one line: guide TRANSACTION VERSION NAME",
+                    ));
                 }
                 let root = LoopSpec {
                     id: "ST".into(),
@@ -221,19 +293,26 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                 stack.push(0);
             }
             "accepts" => {
-                let g = guide.as_mut().ok_or_else(|| err(file, n, "accepts before the guide line"))?;
+                let g = guide
+                    .as_mut()
+                    .ok_or_else(|| err(file, n, "accepts before the guide line"))?;
                 if w.len() < 3 {
                     return Err(err(file, n, "expected: accepts VERSION WHY"));
                 }
                 g.accepts.push((w[1].to_string(), w[2..].join(" ")));
             }
             "loop" => {
-                let g = guide.as_mut().ok_or_else(|| err(file, n, "loop before the guide line"))?;
+                let g = guide
+                    .as_mut()
+                    .ok_or_else(|| err(file, n, "loop before the guide line"))?;
                 if w.len() < 5 {
                     return Err(err(file, n, "expected: loop ID USAGE MAX NAME"));
                 }
-                let parent = *stack.last().ok_or_else(|| err(file, n, "loop after the end of the guide"))?;
-                let usage = Usage::parse(w[2]).ok_or_else(|| err(file, n, "usage must be R, S or N"))?;
+                let parent = *stack
+                    .last()
+                    .ok_or_else(|| err(file, n, "loop after the end of the guide"))?;
+                let usage =
+                    Usage::parse(w[2]).ok_or_else(|| err(file, n, "usage must be R, S or N"))?;
                 let index = g.loops.len();
                 g.loops.push(LoopSpec {
                     id: w[1].to_string(),
@@ -247,31 +326,48 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                 stack.push(index);
             }
             "end" => {
-                let g = guide.as_ref().ok_or_else(|| err(file, n, "end before the guide line"))?;
-                let closed = stack.pop().ok_or_else(|| err(file, n, "end without a loop"))?;
+                let g = guide
+                    .as_ref()
+                    .ok_or_else(|| err(file, n, "end before the guide line"))?;
+                let closed = stack
+                    .pop()
+                    .ok_or_else(|| err(file, n, "end without a loop"))?;
                 if closed == 0 {
                     return Err(err(file, n, "end without a loop"));
                 }
                 if !matches!(g.loops[closed].children.first(), Some(Node::Segment(_))) {
-                    return Err(err(file, n, format!("loop {} must start with a segment", g.loops[closed].id)));
+                    return Err(err(
+                        file,
+                        n,
+                        format!("loop {} must start with a segment", g.loops[closed].id),
+                    ));
                 }
             }
             "segment" => {
-                let g = guide.as_mut().ok_or_else(|| err(file, n, "segment before the guide line"))?;
+                let g = guide
+                    .as_mut()
+                    .ok_or_else(|| err(file, n, "segment before the guide line"))?;
                 if w.len() < 5 {
                     return Err(err(file, n, "expected: segment ID USAGE MAX NAME"));
                 }
                 if !dict.segments.contains_key(w[1]) {
-                    return Err(err(file, n, format!("segment {} is not in segments.spec", w[1])));
+                    return Err(err(
+                        file,
+                        n,
+                        format!("segment {} is not in segments.spec", w[1]),
+                    ));
                 }
-                let parent = *stack.last().ok_or_else(|| err(file, n, "segment after the end of the guide"))?;
+                let parent = *stack
+                    .last()
+                    .ok_or_else(|| err(file, n, "segment after the end of the guide"))?;
                 let index = g.segments.len();
                 g.loops[parent].children.push(Node::Segment(index));
                 pending = Some(PendingSegment {
                     spec: SegmentSpec {
                         id: w[1].to_string(),
                         name: w[4..].join(" "),
-                        usage: Usage::parse(w[2]).ok_or_else(|| err(file, n, "usage must be R, S or N"))?,
+                        usage: Usage::parse(w[2])
+                            .ok_or_else(|| err(file, n, "usage must be R, S or N"))?,
                         max_use: max_count(file, n, w[3])?,
                         elements: vec![],
                         syntax: vec![],
@@ -284,7 +380,9 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                 });
             }
             "key" => {
-                let p = pending.as_mut().ok_or_else(|| err(file, n, "key outside a segment"))?;
+                let p = pending
+                    .as_mut()
+                    .ok_or_else(|| err(file, n, "key outside a segment"))?;
                 if w.len() < 3 {
                     return Err(err(file, n, "expected: key NN[-MM] CODE..."));
                 }
@@ -296,7 +394,9 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                 });
             }
             _ if is_element_line => {
-                let p = pending.as_mut().ok_or_else(|| err(file, n, "element line outside a segment"))?;
+                let p = pending
+                    .as_mut()
+                    .ok_or_else(|| err(file, n, "element line outside a segment"))?;
                 let (element, component) = position(file, n, w[0])?;
                 let usage = w
                     .get(1)
@@ -324,7 +424,11 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                     }
                     Some(c) => {
                         if entry.components.insert(c, (usage, codes)).is_some() {
-                            return Err(err(file, n, format!("component {element:02}-{c:02} listed twice")));
+                            return Err(err(
+                                file,
+                                n,
+                                format!("component {element:02}-{c:02} listed twice"),
+                            ));
                         }
                     }
                 }
@@ -333,7 +437,9 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
         }
     }
     if let Some(p) = pending.take() {
-        let g = guide.as_mut().ok_or_else(|| err(file, 0, "no guide line"))?;
+        let g = guide
+            .as_mut()
+            .ok_or_else(|| err(file, 0, "no guide line"))?;
         g.segments.push(resolve_segment(file, p, dict)?);
     }
     let g = guide.ok_or_else(|| err(file, 0, "no guide line"))?;
@@ -349,7 +455,9 @@ fn position(file: &str, n: usize, text: &str) -> Result<(u8, Option<u8>), SpecEr
         None => (text, None),
     };
     let e: u8 = number(file, n, e, "element position")?;
-    let c: Option<u8> = c.map(|c| number(file, n, c, "component position")).transpose()?;
+    let c: Option<u8> = c
+        .map(|c| number(file, n, c, "component position"))
+        .transpose()?;
     if e == 0 || c == Some(0) {
         return Err(err(file, n, "positions start at 1"));
     }
@@ -373,17 +481,25 @@ fn simple(
     usage: Usage,
     codes: Option<Vec<String>>,
 ) -> Result<ElementSpec, SpecError> {
-    let de = dict
-        .elements
-        .get(&std.reference)
-        .ok_or_else(|| err(file, line, format!("data element {} is not in elements.spec", std.reference)))?;
+    let de = dict.elements.get(&std.reference).ok_or_else(|| {
+        err(
+            file,
+            line,
+            format!("data element {} is not in elements.spec", std.reference),
+        )
+    })?;
     if let Some(codes) = &codes {
         for c in codes {
-            if c.len() > usize::from(de.max) || (c.len() < usize::from(de.min) && de.kind == ElementType::ID) {
+            if c.len() > usize::from(de.max)
+                || (c.len() < usize::from(de.min) && de.kind == ElementType::ID)
+            {
                 return Err(err(
                     file,
                     line,
-                    format!("code {c:?} does not fit data element {} ({}-{})", de.number, de.min, de.max),
+                    format!(
+                        "code {c:?} does not fit data element {} ({}-{})",
+                        de.number, de.min, de.max
+                    ),
                 ));
             }
         }
@@ -403,12 +519,20 @@ fn simple(
     })
 }
 
-fn resolve_segment(file: &str, mut p: PendingSegment, dict: &Dictionary) -> Result<SegmentSpec, SpecError> {
+fn resolve_segment(
+    file: &str,
+    mut p: PendingSegment,
+    dict: &Dictionary,
+) -> Result<SegmentSpec, SpecError> {
     let line = p.line;
     let layout = &dict.segments[&p.spec.id];
     for &pos in p.elements.keys() {
         if usize::from(pos) > layout.elements.len() {
-            return Err(err(file, line, format!("{} has no element {pos:02}", p.spec.id)));
+            return Err(err(
+                file,
+                line,
+                format!("{} has no element {pos:02}", p.spec.id),
+            ));
         }
     }
     for (i, std) in layout.elements.iter().enumerate() {
@@ -417,28 +541,57 @@ fn resolve_segment(file: &str, mut p: PendingSegment, dict: &Dictionary) -> Resu
         let usage = match given.usage {
             Some(u) => u,
             None if !given.components.is_empty() => {
-                return Err(err(file, line, format!("{}{position:02}: components listed but not the element", p.spec.id)));
+                return Err(err(
+                    file,
+                    line,
+                    format!(
+                        "{}{position:02}: components listed but not the element",
+                        p.spec.id
+                    ),
+                ));
             }
             None => Usage::NotUsed,
         };
         let mut spec = if let Some(composite) = dict.composites.get(&std.reference) {
             if given.codes.is_some() {
-                return Err(err(file, line, format!("{}{position:02} is a composite: codes go on its components", p.spec.id)));
+                return Err(err(
+                    file,
+                    line,
+                    format!(
+                        "{}{position:02} is a composite: codes go on its components",
+                        p.spec.id
+                    ),
+                ));
             }
             let mut components = vec![];
             for (j, cstd) in composite.elements.iter().enumerate() {
                 let cpos = (j + 1) as u8;
                 let (cusage, ccodes) = if given.components.is_empty() {
-                    (if usage == Usage::NotUsed { Usage::NotUsed } else { requirement_usage(cstd.requirement) }, None)
+                    (
+                        if usage == Usage::NotUsed {
+                            Usage::NotUsed
+                        } else {
+                            requirement_usage(cstd.requirement)
+                        },
+                        None,
+                    )
                 } else {
-                    given.components.get(&cpos).cloned().unwrap_or((Usage::NotUsed, None))
+                    given
+                        .components
+                        .get(&cpos)
+                        .cloned()
+                        .unwrap_or((Usage::NotUsed, None))
                 };
                 components.push(simple(file, line, dict, cpos, cstd, cusage, ccodes)?);
             }
-            if let Some(max) = given.components.keys().max() {
-                if usize::from(*max) > composite.elements.len() {
-                    return Err(err(file, line, format!("{} has no component {max:02}", composite.id)));
-                }
+            if let Some(max) = given.components.keys().max()
+                && usize::from(*max) > composite.elements.len()
+            {
+                return Err(err(
+                    file,
+                    line,
+                    format!("{} has no component {max:02}", composite.id),
+                ));
             }
             ElementSpec {
                 position,
@@ -455,13 +608,24 @@ fn resolve_segment(file: &str, mut p: PendingSegment, dict: &Dictionary) -> Resu
             }
         } else {
             if !given.components.is_empty() {
-                return Err(err(file, line, format!("{}{position:02} is not a composite", p.spec.id)));
+                return Err(err(
+                    file,
+                    line,
+                    format!("{}{position:02} is not a composite", p.spec.id),
+                ));
             }
             simple(file, line, dict, position, std, usage, given.codes)?
         };
         if let Some(r) = given.repeat {
             if r > std.repeat.max(1) && std.repeat > 1 {
-                return Err(err(file, line, format!("{}{position:02}: repeat {r} exceeds the standard's {}", p.spec.id, std.repeat)));
+                return Err(err(
+                    file,
+                    line,
+                    format!(
+                        "{}{position:02}: repeat {r} exceeds the standard's {}",
+                        p.spec.id, std.repeat
+                    ),
+                ));
             }
             spec.repeat = r;
         }
@@ -478,19 +642,31 @@ fn implicit_key(spec: &SegmentSpec) -> Option<SegmentKey> {
     let first = spec.elements.first()?;
     if spec.id == "HL" {
         let hl03 = spec.elements.get(2)?;
-        return hl03.codes.clone().map(|codes| SegmentKey { element: 3, component: 0, codes });
+        return hl03.codes.clone().map(|codes| SegmentKey {
+            element: 3,
+            component: 0,
+            codes,
+        });
     }
     if first.usage != Usage::Required {
         return None;
     }
     match &first.components {
-        None if first.kind == ElementType::ID => {
-            first.codes.clone().map(|codes| SegmentKey { element: 1, component: 0, codes })
-        }
+        None if first.kind == ElementType::ID => first.codes.clone().map(|codes| SegmentKey {
+            element: 1,
+            component: 0,
+            codes,
+        }),
         Some(components) => {
             let c = components.first()?;
             (c.kind == ElementType::ID && c.usage == Usage::Required)
-                .then(|| c.codes.clone().map(|codes| SegmentKey { element: 1, component: 1, codes }))
+                .then(|| {
+                    c.codes.clone().map(|codes| SegmentKey {
+                        element: 1,
+                        component: 1,
+                        codes,
+                    })
+                })
                 .flatten()
         }
         None => None,
@@ -511,7 +687,14 @@ mod tests {
         let g = guide("t.guide", text, &dict).unwrap();
         assert_eq!(g.loops.len(), 2);
         let nm1 = &g.segments[0];
-        assert_eq!(nm1.key, Some(SegmentKey { element: 1, component: 0, codes: vec!["PR".into()] }));
+        assert_eq!(
+            nm1.key,
+            Some(SegmentKey {
+                element: 1,
+                component: 0,
+                codes: vec!["PR".into()]
+            })
+        );
         assert_eq!(nm1.elements[2].usage, Usage::NotUsed);
         assert_eq!(nm1.syntax[0].code(), "C0302");
         let sv1 = &g.segments[1];
@@ -524,15 +707,30 @@ mod tests {
     #[test]
     fn reports_defects_with_file_and_line() {
         let dict = dictionary(ELEMENTS, SEGMENTS).unwrap();
-        let e = guide("t.guide", "guide 837 X Test\nsegment NM1 R 1 N\n 01 R PRXX\n", &dict).unwrap_err();
+        let e = guide(
+            "t.guide",
+            "guide 837 X Test\nsegment NM1 R 1 N\n 01 R PRXX\n",
+            &dict,
+        )
+        .unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.message.contains("does not fit"), "{e}");
         let e = guide("t.guide", "guide 837 X Test\nsegment ZZZ R 1 N\n", &dict).unwrap_err();
-        assert_eq!((e.line, e.message.contains("not in segments.spec")), (2, true));
-        let e = guide("t.guide", "guide 837 X Test\nloop 1 R 1 L\nsegment NM1 R 1 N\n", &dict).unwrap_err();
+        assert_eq!(
+            (e.line, e.message.contains("not in segments.spec")),
+            (2, true)
+        );
+        let e = guide(
+            "t.guide",
+            "guide 837 X Test\nloop 1 R 1 L\nsegment NM1 R 1 N\n",
+            &dict,
+        )
+        .unwrap_err();
         assert!(e.message.contains("not closed"), "{e}");
         let e = dictionary(ELEMENTS, "segment NM1 N\n 98 M\n syntax P0102\n").unwrap_err();
-        let words: Vec<Vec<&str>> = lines("  01 R \"PATIENT NAME NM109\" CLM01 # note\n\n").map(|(_, w)| w).collect();
+        let words: Vec<Vec<&str>> = lines("  01 R \"PATIENT NAME NM109\" CLM01 # note\n\n")
+            .map(|(_, w)| w)
+            .collect();
         assert_eq!(words, vec![vec!["01", "R", "PATIENT NAME NM109", "CLM01"]]);
         assert!(e.message.contains("beyond the layout"), "{e}");
     }

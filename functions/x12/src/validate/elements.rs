@@ -26,6 +26,9 @@ pub struct ElementIssue {
 /// Checks every element of `segment` against `spec`, appending problems to `out`.
 pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<ElementIssue>) {
     let delimiters = segment.delimiters();
+    // ISA is fixed-width: ISA11 and ISA16 *are* the repetition and component separators, so its
+    // values are never split.
+    let whole_values = spec.id == "ISA";
     let mut present: u64 = 0;
     let mut count = 0usize;
     for (i, element) in segment.elements().enumerate() {
@@ -33,7 +36,19 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
         let position = (i + 1) as u8;
         let Some(es) = spec.elements.get(i) else {
             if !element.is_empty() || segment.elements().skip(i).any(|e| !e.is_empty()) {
-                out.push(issue(position, None, None, None, "3", format!("{} has {} elements at most; found more", spec.id, spec.elements.len()), None));
+                out.push(issue(
+                    position,
+                    None,
+                    None,
+                    None,
+                    "3",
+                    format!(
+                        "{} has {} elements at most; found more",
+                        spec.id,
+                        spec.elements.len()
+                    ),
+                    None,
+                ));
             }
             break;
         };
@@ -51,12 +66,15 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
                 None,
                 Some(es),
                 "I10",
-                format!("{}{:02} ({}) is not used in this implementation", spec.id, position, es.name),
+                format!(
+                    "{}{:02} ({}) is not used in this implementation",
+                    spec.id, position, es.name
+                ),
                 Some(element.raw()),
             ));
             continue;
         }
-        let repeats = es.repeat > 1 && delimiters.has_repetition();
+        let repeats = es.repeat > 1 && delimiters.has_repetition() && !whole_values;
         let mut reps = 0u16;
         let values: Box<dyn Iterator<Item = &[u8]>> = if repeats {
             Box::new(element.repetitions().map(|r| r.raw()))
@@ -67,18 +85,56 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
             reps += 1;
             let repetition = repeats.then_some(reps);
             if reps > es.repeat.max(1) {
-                out.push(issue(position, None, repetition, Some(es), "12", format!("{}{:02} repeats more than {} times", spec.id, position, es.repeat), None));
+                out.push(issue(
+                    position,
+                    None,
+                    repetition,
+                    Some(es),
+                    "12",
+                    format!(
+                        "{}{:02} repeats more than {} times",
+                        spec.id, position, es.repeat
+                    ),
+                    None,
+                ));
                 break;
             }
             match &es.components {
-                Some(components) => check_composite(spec, es, components, value, delimiters.component, repetition, out),
+                Some(components) => check_composite(
+                    spec,
+                    es,
+                    components,
+                    value,
+                    delimiters.component,
+                    repetition,
+                    out,
+                ),
                 None => {
-                    if memchr::memchr(delimiters.component, value).is_some() {
-                        out.push(issue(position, None, repetition, Some(es), "13", format!("{}{:02} ({}) is not a composite but has components", spec.id, position, es.name), Some(value)));
+                    if !whole_values && memchr::memchr(delimiters.component, value).is_some() {
+                        out.push(issue(
+                            position,
+                            None,
+                            repetition,
+                            Some(es),
+                            "13",
+                            format!(
+                                "{}{:02} ({}) is not a composite but has components",
+                                spec.id, position, es.name
+                            ),
+                            Some(value),
+                        ));
                         continue;
                     }
                     if let Some((code, message)) = check_value(es, value) {
-                        out.push(issue(position, None, repetition, Some(es), code, format!("{}{:02} ({}) {message}", spec.id, position, es.name), Some(value)));
+                        out.push(issue(
+                            position,
+                            None,
+                            repetition,
+                            Some(es),
+                            code,
+                            format!("{}{:02} ({}) {message}", spec.id, position, es.name),
+                            Some(value),
+                        ));
                     }
                 }
             }
@@ -91,7 +147,15 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
     }
     check_syntax(&spec.syntax, present, |position, code, message| {
         let es = spec.elements.get(usize::from(position) - 1);
-        out.push(issue(position, None, None, es, code, format!("{}{:02} {message}", spec.id, position), None));
+        out.push(issue(
+            position,
+            None,
+            None,
+            es,
+            code,
+            format!("{}{:02} {message}", spec.id, position),
+            None,
+        ));
     });
 }
 
@@ -109,7 +173,20 @@ fn check_composite(
     for (j, c) in value.split(|b| *b == separator).enumerate() {
         count = j + 1;
         let Some(cs) = components.get(j) else {
-            out.push(issue(es.position, Some((j + 1) as u8), repetition, Some(es), "13", format!("{}{:02} has {} components at most", spec.id, es.position, components.len()), Some(value)));
+            out.push(issue(
+                es.position,
+                Some((j + 1) as u8),
+                repetition,
+                Some(es),
+                "13",
+                format!(
+                    "{}{:02} has {} components at most",
+                    spec.id,
+                    es.position,
+                    components.len()
+                ),
+                Some(value),
+            ));
             break;
         };
         if c.is_empty() {
@@ -120,11 +197,33 @@ fn check_composite(
         }
         present |= 1 << j.min(63);
         if cs.usage == Usage::NotUsed {
-            out.push(issue(es.position, Some(cs.position), repetition, Some(cs), "I10", format!("{}{:02}-{:02} ({}) is not used in this implementation", spec.id, es.position, cs.position, cs.name), Some(c)));
+            out.push(issue(
+                es.position,
+                Some(cs.position),
+                repetition,
+                Some(cs),
+                "I10",
+                format!(
+                    "{}{:02}-{:02} ({}) is not used in this implementation",
+                    spec.id, es.position, cs.position, cs.name
+                ),
+                Some(c),
+            ));
             continue;
         }
         if let Some((code, message)) = check_value(cs, c) {
-            out.push(issue(es.position, Some(cs.position), repetition, Some(cs), code, format!("{}{:02}-{:02} ({}) {message}", spec.id, es.position, cs.position, cs.name), Some(c)));
+            out.push(issue(
+                es.position,
+                Some(cs.position),
+                repetition,
+                Some(cs),
+                code,
+                format!(
+                    "{}{:02}-{:02} ({}) {message}",
+                    spec.id, es.position, cs.position, cs.name
+                ),
+                Some(c),
+            ));
         }
     }
     for cs in components.iter().skip(count) {
@@ -134,13 +233,24 @@ fn check_composite(
     }
     check_syntax(&es.syntax, present, |position, code, message| {
         let cs = components.get(usize::from(position) - 1);
-        out.push(issue(es.position, Some(position), repetition, cs, code, format!("{}{:02}-{:02} {message}", spec.id, es.position, position), None));
+        out.push(issue(
+            es.position,
+            Some(position),
+            repetition,
+            cs,
+            code,
+            format!("{}{:02}-{:02} {message}", spec.id, es.position, position),
+            None,
+        ));
     });
 }
 
 fn missing(spec: &SegmentSpec, es: &ElementSpec, component: Option<&ElementSpec>) -> ElementIssue {
     let (name, shown) = match component {
-        Some(c) => (&c.name, format!("{}{:02}-{:02}", spec.id, es.position, c.position)),
+        Some(c) => (
+            &c.name,
+            format!("{}{:02}-{:02}", spec.id, es.position, c.position),
+        ),
         None => (&es.name, format!("{}{:02}", spec.id, es.position)),
     };
     issue(
@@ -167,7 +277,9 @@ fn issue(
         element,
         component,
         repetition,
-        data_element: es.filter(|e| e.components.is_none()).map(|e| e.reference.clone()),
+        data_element: es
+            .filter(|e| e.components.is_none())
+            .map(|e| e.reference.clone()),
         code,
         message,
         value: value.map(|v| String::from_utf8_lossy(&v[..v.len().min(99)]).into_owned()),
@@ -175,38 +287,84 @@ fn issue(
 }
 
 /// Applies syntax notes to a presence bitmask; `report(position, code, message)` for each breach.
-fn check_syntax(notes: &[SyntaxNote], present: u64, mut report: impl FnMut(u8, &'static str, String)) {
+fn check_syntax(
+    notes: &[SyntaxNote],
+    present: u64,
+    mut report: impl FnMut(u8, &'static str, String),
+) {
     let has = |p: u8| present & (1 << (p - 1).min(63)) != 0;
     for note in notes {
-        let list = note.positions.iter().map(|p| format!("{p:02}")).collect::<Vec<_>>().join(", ");
+        let list = note
+            .positions
+            .iter()
+            .map(|p| format!("{p:02}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         match note.kind {
             SyntaxKind::Paired => {
                 if note.positions.iter().any(|&p| has(p)) {
                     for &p in note.positions.iter().filter(|&&p| !has(p)) {
-                        report(p, "2", format!("is required when any of {list} is present (syntax {})", note.code()));
+                        report(
+                            p,
+                            "2",
+                            format!(
+                                "is required when any of {list} is present (syntax {})",
+                                note.code()
+                            ),
+                        );
                     }
                 }
             }
             SyntaxKind::Required => {
                 if !note.positions.iter().any(|&p| has(p)) {
-                    report(note.positions[0], "2", format!("is missing: at least one of {list} is required (syntax {})", note.code()));
+                    report(
+                        note.positions[0],
+                        "2",
+                        format!(
+                            "is missing: at least one of {list} is required (syntax {})",
+                            note.code()
+                        ),
+                    );
                 }
             }
             SyntaxKind::Exclusion => {
                 if let Some(&second) = note.positions.iter().filter(|&&p| has(p)).nth(1) {
-                    report(second, "10", format!("must not be present together with the others of {list} (syntax {})", note.code()));
+                    report(
+                        second,
+                        "10",
+                        format!(
+                            "must not be present together with the others of {list} (syntax {})",
+                            note.code()
+                        ),
+                    );
                 }
             }
             SyntaxKind::Conditional => {
                 if has(note.positions[0]) {
                     for &p in note.positions[1..].iter().filter(|&&p| !has(p)) {
-                        report(p, "2", format!("is required when {:02} is present (syntax {})", note.positions[0], note.code()));
+                        report(
+                            p,
+                            "2",
+                            format!(
+                                "is required when {:02} is present (syntax {})",
+                                note.positions[0],
+                                note.code()
+                            ),
+                        );
                     }
                 }
             }
             SyntaxKind::ListConditional => {
                 if has(note.positions[0]) && !note.positions[1..].iter().any(|&p| has(p)) {
-                    report(note.positions[1], "2", format!("is missing: {:02} is present, so one of the others of {list} is required (syntax {})", note.positions[0], note.code()));
+                    report(
+                        note.positions[1],
+                        "2",
+                        format!(
+                            "is missing: {:02} is present, so one of the others of {list} is required (syntax {})",
+                            note.positions[0],
+                            note.code()
+                        ),
+                    );
                 }
             }
         }
@@ -226,7 +384,11 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
         },
         _ => {
             let bad = value.iter().any(|&b| b < 0x20 || b == 0x7f);
-            let len = if value.is_ascii() { value.len() } else { String::from_utf8_lossy(value).chars().count() };
+            let len = if value.is_ascii() {
+                value.len()
+            } else {
+                String::from_utf8_lossy(value).chars().count()
+            };
             (len, bad)
         }
     };
@@ -239,24 +401,43 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
         return Some(("6", format!("{what}: {:?}", String::from_utf8_lossy(value))));
     }
     if len < usize::from(es.min) {
-        return Some(("4", format!("is too short: {len} < {} (min length)", es.min)));
+        return Some((
+            "4",
+            format!("is too short: {len} < {} (min length)", es.min),
+        ));
     }
     if len > usize::from(es.max) {
         return Some(("5", format!("is too long: {len} > {} (max length)", es.max)));
     }
     match es.kind {
         ElementType::DT if !valid_date(value) => {
-            return Some(("8", format!("is not a valid date: {:?}", String::from_utf8_lossy(value))));
+            return Some((
+                "8",
+                format!("is not a valid date: {:?}", String::from_utf8_lossy(value)),
+            ));
         }
         ElementType::TM if !valid_time(value) => {
-            return Some(("9", format!("is not a valid time: {:?}", String::from_utf8_lossy(value))));
+            return Some((
+                "9",
+                format!("is not a valid time: {:?}", String::from_utf8_lossy(value)),
+            ));
         }
         _ => {}
     }
     if !es.allows_code(value) {
         let codes = es.codes.as_deref().unwrap_or_default();
-        let shown = if codes.len() > 12 { format!("{} and {} more", codes[..12].join(", "), codes.len() - 12) } else { codes.join(", ") };
-        return Some(("7", format!("has an invalid code {:?} (valid: {shown})", String::from_utf8_lossy(value))));
+        let shown = if codes.len() > 12 {
+            format!("{} and {} more", codes[..12].join(", "), codes.len() - 12)
+        } else {
+            codes.join(", ")
+        };
+        return Some((
+            "7",
+            format!(
+                "has an invalid code {:?} (valid: {shown})",
+                String::from_utf8_lossy(value)
+            ),
+        ));
     }
     None
 }

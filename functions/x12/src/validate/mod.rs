@@ -23,7 +23,9 @@ use crate::segment::Segment;
 use crate::spec::{Catalog, Guide};
 
 /// Fixed positions of the element separators in a well-formed ISA.
-const ISA_SEPARATORS: [usize; 16] = [3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103];
+const ISA_SEPARATORS: [usize; 16] = [
+    3, 6, 17, 20, 31, 34, 50, 53, 69, 76, 81, 83, 89, 99, 101, 103,
+];
 
 /// Options of a validation run.
 #[derive(Debug, Clone)]
@@ -34,7 +36,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { max_findings: 10_000 }
+        Self {
+            max_findings: 10_000,
+        }
     }
 }
 
@@ -131,12 +135,18 @@ impl Report {
 
     /// Error-level findings.
     pub fn errors(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Error)
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
     }
 }
 
 /// Validates everything `input` yields, streaming.
-pub fn validate_reader<R: Read>(input: R, catalog: &Catalog, options: Options) -> Result<Report, ReadError> {
+pub fn validate_reader<R: Read>(
+    input: R,
+    catalog: &Catalog,
+    options: Options,
+) -> Result<Report, ReadError> {
     let mut reader = Reader::new(input);
     let mut validator = Validator::new(catalog, options);
     while let Some(next) = reader.next_segment() {
@@ -238,17 +248,29 @@ impl<'c> Validator<'c> {
     fn scope(&self) -> Scope {
         let interchange = self.report.interchanges.len().saturating_sub(1);
         let ic = self.report.interchanges.last();
-        let group = ic.and_then(|i| i.groups.len().checked_sub(1)).filter(|_| self.group.is_some());
+        let group = ic
+            .and_then(|i| i.groups.len().checked_sub(1))
+            .filter(|_| self.group.is_some());
         let transaction = ic
             .and_then(|i| i.groups.last())
             .and_then(|g| g.transactions.len().checked_sub(1))
             .filter(|_| self.transaction.is_some());
-        Scope { interchange, group, transaction }
+        Scope {
+            interchange,
+            group,
+            transaction,
+        }
     }
 
     fn current_transaction(&mut self) -> Option<&mut TransactionSummary> {
         self.transaction.as_ref()?;
-        self.report.interchanges.last_mut()?.groups.last_mut()?.transactions.last_mut()
+        self.report
+            .interchanges
+            .last_mut()?
+            .groups
+            .last_mut()?
+            .transactions
+            .last_mut()
     }
 
     fn current_group(&mut self) -> Option<&mut GroupSummary> {
@@ -296,7 +318,11 @@ impl<'c> Validator<'c> {
             line: self.line,
             offset: segment.offset(),
             segment_position: self.transaction.as_ref().map(|t| t.position),
-            loop_id: self.transaction.as_ref().and_then(|t| t.walker.as_ref()).map(|w| w.guide().loops[w.current_loop()].id.clone()),
+            loop_id: self
+                .transaction
+                .as_ref()
+                .and_then(|t| t.walker.as_ref())
+                .map(|w| w.guide().loops[w.current_loop()].id.clone()),
             segment_id: segment.id_str().to_string(),
             element: None,
             component: None,
@@ -341,19 +367,25 @@ impl<'c> Validator<'c> {
                 }),
                 "ISA".to_string(),
             ),
-            ReadError::Unterminated { .. } | ReadError::SegmentTooLong { .. } | ReadError::TruncatedIsa { .. } => {
-                (AckCode::Interchange("023"), String::new())
-            }
+            ReadError::Unterminated { .. }
+            | ReadError::SegmentTooLong { .. }
+            | ReadError::TruncatedIsa { .. } => (AckCode::Interchange("023"), String::new()),
             ReadError::NotIsa { .. } | ReadError::Empty | ReadError::Io { .. } => {
                 (AckCode::Interchange("022"), String::new())
             }
         };
         if self.report.interchanges.is_empty() && !matches!(ack, AckCode::Segment(_)) {
             // No interchange to attach a TA1 to: keep the finding for the caller all the same.
-            self.report.findings.push(self.bare(ack, error.offset(), &id, error.to_string()));
+            self.report
+                .findings
+                .push(self.bare(ack, error.offset(), &id, error.to_string()));
             return;
         }
-        let ack = if matches!(ack, AckCode::Segment(_)) && self.transaction.is_none() { AckCode::Interchange("024") } else { ack };
+        let ack = if matches!(ack, AckCode::Segment(_)) && self.transaction.is_none() {
+            AckCode::Interchange("024")
+        } else {
+            ack
+        };
         let f = self.bare(ack, error.offset(), &id, error.to_string());
         self.push(f);
     }
@@ -368,14 +400,18 @@ impl<'c> Validator<'c> {
             b"GS" => self.gs(segment),
             b"GE" => self.ge(segment),
             b"ST" => self.st(segment),
-            b"TA1" if self.group.is_none() && self.in_interchange => self.envelope_elements(segment, "TA1"),
+            b"TA1" if self.group.is_none() && self.in_interchange => {
+                self.envelope_elements(segment, "TA1")
+            }
             _ => self.body(segment),
         }
     }
 
     /// Element checks of an envelope segment, as interchange-level findings.
     fn envelope_elements(&mut self, segment: &Segment<'_>, id: &str) {
-        let Some(spec) = self.catalog.envelope_segment(id) else { return };
+        let Some(spec) = self.catalog.envelope_segment(id) else {
+            return;
+        };
         let mut issues = std::mem::take(&mut self.element_issues);
         issues.clear();
         check_segment(spec, segment, &mut issues);
@@ -401,8 +437,14 @@ impl<'c> Validator<'c> {
         let d = segment.delimiters();
         self.report.interchanges.push(InterchangeSummary {
             control: text(segment.value(13)),
-            sender: (text(segment.value(5)), text(segment.value(6)).trim_end().to_string()),
-            receiver: (text(segment.value(7)), text(segment.value(8)).trim_end().to_string()),
+            sender: (
+                text(segment.value(5)),
+                text(segment.value(6)).trim_end().to_string(),
+            ),
+            receiver: (
+                text(segment.value(7)),
+                text(segment.value(8)).trim_end().to_string(),
+            ),
             date: text(segment.value(9)),
             time: text(segment.value(10)),
             usage: text(segment.value(15)),
@@ -425,7 +467,11 @@ impl<'c> Validator<'c> {
         self.envelope_elements(segment, "ISA");
         let control = text(segment.value(13));
         if !self.interchange_controls.insert(control.clone()) {
-            let f = self.finding(AckCode::Interchange("025"), segment, format!("duplicate interchange control number {control} (ISA13) in this file"));
+            let f = self.finding(
+                AckCode::Interchange("025"),
+                segment,
+                format!("duplicate interchange control number {control} (ISA13) in this file"),
+            );
             self.push(f);
         }
     }
@@ -436,7 +482,12 @@ impl<'c> Validator<'c> {
             self.close_group(offset, why);
         }
         if self.in_interchange {
-            let f = self.bare(AckCode::Interchange("023"), offset, "IEA", format!("interchange trailer IEA is missing before {why}"));
+            let f = self.bare(
+                AckCode::Interchange("023"),
+                offset,
+                "IEA",
+                format!("interchange trailer IEA is missing before {why}"),
+            );
             self.push(f);
             self.in_interchange = false;
         }
@@ -444,7 +495,11 @@ impl<'c> Validator<'c> {
 
     fn iea(&mut self, segment: &Segment<'_>) {
         if !self.in_interchange {
-            let f = self.finding(AckCode::Interchange("024"), segment, "IEA without an open interchange (no ISA before it)".into());
+            let f = self.finding(
+                AckCode::Interchange("024"),
+                segment,
+                "IEA without an open interchange (no ISA before it)".into(),
+            );
             self.push(f);
             return;
         }
@@ -452,13 +507,18 @@ impl<'c> Validator<'c> {
             self.close_group(segment.offset(), "IEA");
         }
         self.envelope_elements(segment, "IEA");
-        let Some(ic) = self.report.interchanges.last() else { return };
+        let Some(ic) = self.report.interchanges.last() else {
+            return;
+        };
         let (control, groups) = (ic.control.clone(), ic.groups.len());
         if segment.value(2) != control.as_bytes() {
             let f = self.finding(
                 AckCode::Interchange("001"),
                 segment,
-                format!("IEA02 {:?} does not match ISA13 {control:?}", text(segment.value(2))),
+                format!(
+                    "IEA02 {:?} does not match ISA13 {control:?}",
+                    text(segment.value(2))
+                ),
             );
             self.push(f);
         }
@@ -466,7 +526,10 @@ impl<'c> Validator<'c> {
             let f = self.finding(
                 AckCode::Interchange("021"),
                 segment,
-                format!("IEA01 says {} functional groups; the interchange has {groups}", text(segment.value(1))),
+                format!(
+                    "IEA01 says {} functional groups; the interchange has {groups}",
+                    text(segment.value(1))
+                ),
             );
             self.push(f);
         }
@@ -475,7 +538,11 @@ impl<'c> Validator<'c> {
 
     fn gs(&mut self, segment: &Segment<'_>) {
         if !self.in_interchange {
-            let f = self.finding(AckCode::Interchange("024"), segment, "GS outside an interchange (no ISA before it)".into());
+            let f = self.finding(
+                AckCode::Interchange("024"),
+                segment,
+                "GS outside an interchange (no ISA before it)".into(),
+            );
             self.push(f);
             return;
         }
@@ -499,10 +566,18 @@ impl<'c> Validator<'c> {
                 group_errors: vec![],
             });
         }
-        self.group = Some(GroupState { control: control.clone(), functional_id: text(segment.value(1)), transaction_controls: HashSet::new() });
+        self.group = Some(GroupState {
+            control: control.clone(),
+            functional_id: text(segment.value(1)),
+            transaction_controls: HashSet::new(),
+        });
         self.envelope_elements(segment, "GS");
         if duplicate {
-            let f = self.finding(AckCode::Group("19"), segment, format!("duplicate group control number {control} (GS06) in this interchange"));
+            let f = self.finding(
+                AckCode::Group("19"),
+                segment,
+                format!("duplicate group control number {control} (GS06) in this interchange"),
+            );
             self.push(f);
         }
     }
@@ -511,14 +586,23 @@ impl<'c> Validator<'c> {
         if self.transaction.is_some() {
             self.close_transaction(offset, why);
         }
-        let f = self.bare(AckCode::Group("3"), offset, "GE", format!("functional group trailer GE is missing before {why}"));
+        let f = self.bare(
+            AckCode::Group("3"),
+            offset,
+            "GE",
+            format!("functional group trailer GE is missing before {why}"),
+        );
         self.push(f);
         self.group = None;
     }
 
     fn ge(&mut self, segment: &Segment<'_>) {
         if self.group.is_none() {
-            let f = self.finding(AckCode::Interchange("024"), segment, "GE without an open functional group (no GS before it)".into());
+            let f = self.finding(
+                AckCode::Interchange("024"),
+                segment,
+                "GE without an open functional group (no GS before it)".into(),
+            );
             self.push(f);
             return;
         }
@@ -526,14 +610,35 @@ impl<'c> Validator<'c> {
             self.close_transaction(segment.offset(), "GE");
         }
         self.envelope_elements(segment, "GE");
-        let control = self.group.as_ref().map(|g| g.control.clone()).unwrap_or_default();
-        let count = self.current_group().map(|g| g.transactions.len()).unwrap_or_default();
+        let control = self
+            .group
+            .as_ref()
+            .map(|g| g.control.clone())
+            .unwrap_or_default();
+        let count = self
+            .current_group()
+            .map(|g| g.transactions.len())
+            .unwrap_or_default();
         if segment.value(2) != control.as_bytes() {
-            let f = self.finding(AckCode::Group("4"), segment, format!("GE02 {:?} does not match GS06 {control:?}", text(segment.value(2))));
+            let f = self.finding(
+                AckCode::Group("4"),
+                segment,
+                format!(
+                    "GE02 {:?} does not match GS06 {control:?}",
+                    text(segment.value(2))
+                ),
+            );
             self.push(f);
         }
         if segment.value(1) != count.to_string().as_bytes() {
-            let f = self.finding(AckCode::Group("5"), segment, format!("GE01 says {} transaction sets; the group has {count}", text(segment.value(1))));
+            let f = self.finding(
+                AckCode::Group("5"),
+                segment,
+                format!(
+                    "GE01 says {} transaction sets; the group has {count}",
+                    text(segment.value(1))
+                ),
+            );
             self.push(f);
         }
         self.group = None;
@@ -541,7 +646,11 @@ impl<'c> Validator<'c> {
 
     fn st(&mut self, segment: &Segment<'_>) {
         if self.group.is_none() {
-            let f = self.finding(AckCode::Interchange("024"), segment, "ST outside a functional group (no GS before it)".into());
+            let f = self.finding(
+                AckCode::Interchange("024"),
+                segment,
+                "ST outside a functional group (no GS before it)".into(),
+            );
             self.push(f);
             return;
         }
@@ -550,8 +659,14 @@ impl<'c> Validator<'c> {
         }
         let id = text(segment.value(1));
         let control = text(segment.value(2));
-        let st03 = segment.element(3).filter(|e| !e.is_empty()).map(|e| text(e.raw()));
-        let group_version = self.current_group().map(|g| g.version.clone()).unwrap_or_default();
+        let st03 = segment
+            .element(3)
+            .filter(|e| !e.is_empty())
+            .map(|e| text(e.raw()));
+        let group_version = self
+            .current_group()
+            .map(|g| g.version.clone())
+            .unwrap_or_default();
         let version = st03.clone().unwrap_or_else(|| group_version.clone());
         let found = self.catalog.guide_for(&id, &version);
         if let Some(g) = self.current_group() {
@@ -572,23 +687,48 @@ impl<'c> Validator<'c> {
             }
             None => LoopWalker::new(guide),
         });
-        self.transaction = Some(Transaction { start_line: self.line, walker, position: 1 });
+        self.transaction = Some(Transaction {
+            start_line: self.line,
+            walker,
+            position: 1,
+        });
 
-        let gs01 = self.group.as_ref().map(|g| g.functional_id.clone()).unwrap_or_default();
+        let gs01 = self
+            .group
+            .as_ref()
+            .map(|g| g.functional_id.clone())
+            .unwrap_or_default();
         if functional_id(&id).is_some_and(|f| f != gs01) {
-            let f = self.finding(AckCode::TransactionSet("6"), segment, format!("transaction set {id} does not belong in a {gs01} functional group (GS01)"));
+            let f = self.finding(
+                AckCode::TransactionSet("6"),
+                segment,
+                format!("transaction set {id} does not belong in a {gs01} functional group (GS01)"),
+            );
             self.push(f);
         }
-        let fresh = self.group.as_mut().is_some_and(|g| g.transaction_controls.insert(control.clone()));
+        let fresh = self
+            .group
+            .as_mut()
+            .is_some_and(|g| g.transaction_controls.insert(control.clone()));
         if !fresh {
-            let f = self.finding(AckCode::TransactionSet("23"), segment, format!("transaction set control number {control} (ST02) is not unique in its group"));
+            let f = self.finding(
+                AckCode::TransactionSet("23"),
+                segment,
+                format!(
+                    "transaction set control number {control} (ST02) is not unique in its group"
+                ),
+            );
             self.push(f);
         }
-        if let Some(st03) = &st03 {
-            if *st03 != group_version {
-                let f = self.finding(AckCode::TransactionSet("I6"), segment, format!("ST03 {st03:?} differs from GS08 {group_version:?}"));
-                self.push(f);
-            }
+        if let Some(st03) = &st03
+            && *st03 != group_version
+        {
+            let f = self.finding(
+                AckCode::TransactionSet("I6"),
+                segment,
+                format!("ST03 {st03:?} differs from GS08 {group_version:?}"),
+            );
+            self.push(f);
         }
         match found {
             None => {
@@ -621,7 +761,12 @@ impl<'c> Validator<'c> {
     }
 
     fn close_transaction(&mut self, offset: usize, why: &str) {
-        let f = self.bare(AckCode::TransactionSet("2"), offset, "SE", format!("transaction set trailer SE is missing before {why}"));
+        let f = self.bare(
+            AckCode::TransactionSet("2"),
+            offset,
+            "SE",
+            format!("transaction set trailer SE is missing before {why}"),
+        );
         self.push(f);
         self.end_walk(offset);
         self.transaction = None;
@@ -629,7 +774,9 @@ impl<'c> Validator<'c> {
 
     /// Ends the loop walk of the open transaction set, reporting required content never seen.
     fn end_walk(&mut self, offset: usize) {
-        let Some(mut walker) = self.transaction.as_mut().and_then(|t| t.walker.take()) else { return };
+        let Some(mut walker) = self.transaction.as_mut().and_then(|t| t.walker.take()) else {
+            return;
+        };
         let mut issues = std::mem::take(&mut self.walk_issues);
         issues.clear();
         walker.finish(&mut issues);
@@ -642,7 +789,11 @@ impl<'c> Validator<'c> {
 
     fn body(&mut self, segment: &Segment<'_>) {
         let Some(tx) = self.transaction.as_mut() else {
-            let f = self.finding(AckCode::Interchange("024"), segment, format!("segment {} outside a transaction set", segment.id_str()));
+            let f = self.finding(
+                AckCode::Interchange("024"),
+                segment,
+                format!("segment {} outside a transaction set", segment.id_str()),
+            );
             self.push(f);
             return;
         };
@@ -673,9 +824,21 @@ impl<'c> Validator<'c> {
                     let id = segment.id_str();
                     let known_here = guide.segments.iter().any(|s| s.id == id);
                     let (code, message) = if known_here {
-                        ("2", format!("segment {id} is not expected here (out of order, or its qualifier {:?} is not one this loop allows)", text(segment.value(1))))
+                        (
+                            "2",
+                            format!(
+                                "segment {id} is not expected here (out of order, or its qualifier {:?} is not one this loop allows)",
+                                text(segment.value(1))
+                            ),
+                        )
                     } else if self.catalog.dictionary.segments.contains_key(id) || is_se {
-                        ("6", format!("segment {id} is not part of {} {}", guide.transaction, guide.version))
+                        (
+                            "6",
+                            format!(
+                                "segment {id} is not part of {} {}",
+                                guide.transaction, guide.version
+                            ),
+                        )
                     } else {
                         ("1", format!("unrecognized segment id {id}"))
                     };
@@ -688,14 +851,31 @@ impl<'c> Validator<'c> {
             }
         }
         if is_se {
-            let control = self.current_transaction().map(|t| t.control.clone()).unwrap_or_default();
+            let control = self
+                .current_transaction()
+                .map(|t| t.control.clone())
+                .unwrap_or_default();
             let count = self.line - start_line + 1;
             if segment.value(2) != control.as_bytes() {
-                let f = self.finding(AckCode::TransactionSet("3"), segment, format!("SE02 {:?} does not match ST02 {control:?}", text(segment.value(2))));
+                let f = self.finding(
+                    AckCode::TransactionSet("3"),
+                    segment,
+                    format!(
+                        "SE02 {:?} does not match ST02 {control:?}",
+                        text(segment.value(2))
+                    ),
+                );
                 self.push(f);
             }
             if segment.value(1) != count.to_string().as_bytes() {
-                let f = self.finding(AckCode::TransactionSet("4"), segment, format!("SE01 says {} segments; the transaction set has {count}", text(segment.value(1))));
+                let f = self.finding(
+                    AckCode::TransactionSet("4"),
+                    segment,
+                    format!(
+                        "SE01 says {} segments; the transaction set has {count}",
+                        text(segment.value(1))
+                    ),
+                );
                 self.push(f);
             }
             self.end_walk(segment.offset());
@@ -719,38 +899,98 @@ impl<'c> Validator<'c> {
         self.element_issues = issues;
     }
 
-    fn walk_finding(&mut self, walker: &LoopWalker<'_>, issue: WalkIssue, segment: Option<&Segment<'_>>, offset: usize) {
+    fn walk_finding(
+        &mut self,
+        walker: &LoopWalker<'_>,
+        issue: WalkIssue,
+        segment: Option<&Segment<'_>>,
+        offset: usize,
+    ) {
         let guide: &Guide = walker.guide();
         let (code, id, loop_id, message) = match issue {
             WalkIssue::MissingSegment(s) => {
                 let spec = &guide.segments[s];
                 let l = &guide.loops[spec.parent];
-                ("3", spec.id.clone(), l.id.clone(), format!("required segment {} ({}) is missing from loop {}", spec.id, spec.name, l.id))
+                (
+                    "3",
+                    spec.id.clone(),
+                    l.id.clone(),
+                    format!(
+                        "required segment {} ({}) is missing from loop {}",
+                        spec.id, spec.name, l.id
+                    ),
+                )
             }
             WalkIssue::MissingLoop(l) => {
                 let spec = &guide.loops[l];
-                let trigger = guide.trigger(l).map(|t| guide.segments[t].id.clone()).unwrap_or_default();
-                ("3", trigger, spec.id.clone(), format!("required loop {} ({}) is missing", spec.id, spec.name))
+                let trigger = guide
+                    .trigger(l)
+                    .map(|t| guide.segments[t].id.clone())
+                    .unwrap_or_default();
+                (
+                    "3",
+                    trigger,
+                    spec.id.clone(),
+                    format!("required loop {} ({}) is missing", spec.id, spec.name),
+                )
             }
             WalkIssue::SegmentOverUsed(s) => {
                 let spec = &guide.segments[s];
                 let max = spec.max_use.unwrap_or_default();
-                ("5", spec.id.clone(), guide.loops[spec.parent].id.clone(), format!("segment {} ({}) occurs more than {max} times", spec.id, spec.name))
+                (
+                    "5",
+                    spec.id.clone(),
+                    guide.loops[spec.parent].id.clone(),
+                    format!(
+                        "segment {} ({}) occurs more than {max} times",
+                        spec.id, spec.name
+                    ),
+                )
             }
             WalkIssue::LoopOverRepeated(l) => {
                 let spec = &guide.loops[l];
-                let trigger = guide.trigger(l).map(|t| guide.segments[t].id.clone()).unwrap_or_default();
+                let trigger = guide
+                    .trigger(l)
+                    .map(|t| guide.segments[t].id.clone())
+                    .unwrap_or_default();
                 let max = spec.max_repeat.unwrap_or_default();
-                ("4", trigger, spec.id.clone(), format!("loop {} ({}) occurs more than {max} times", spec.id, spec.name))
+                (
+                    "4",
+                    trigger,
+                    spec.id.clone(),
+                    format!(
+                        "loop {} ({}) occurs more than {max} times",
+                        spec.id, spec.name
+                    ),
+                )
             }
             WalkIssue::SegmentNotUsed(s) => {
                 let spec = &guide.segments[s];
-                ("I4", spec.id.clone(), guide.loops[spec.parent].id.clone(), format!("segment {} ({}) is not used in this implementation", spec.id, spec.name))
+                (
+                    "I4",
+                    spec.id.clone(),
+                    guide.loops[spec.parent].id.clone(),
+                    format!(
+                        "segment {} ({}) is not used in this implementation",
+                        spec.id, spec.name
+                    ),
+                )
             }
             WalkIssue::LoopNotUsed(l) => {
                 let spec = &guide.loops[l];
-                let trigger = guide.trigger(l).map(|t| guide.segments[t].id.clone()).unwrap_or_default();
-                ("I4", trigger, spec.id.clone(), format!("loop {} ({}) is not used in this implementation", spec.id, spec.name))
+                let trigger = guide
+                    .trigger(l)
+                    .map(|t| guide.segments[t].id.clone())
+                    .unwrap_or_default();
+                (
+                    "I4",
+                    trigger,
+                    spec.id.clone(),
+                    format!(
+                        "loop {} ({}) is not used in this implementation",
+                        spec.id, spec.name
+                    ),
+                )
             }
         };
         let mut f = match segment {

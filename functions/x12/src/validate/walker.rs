@@ -59,7 +59,11 @@ pub struct LoopWalker<'g> {
 impl<'g> LoopWalker<'g> {
     /// A walker positioned on the root loop's first child (the ST segment, already seen).
     pub fn new(guide: &'g Guide) -> Self {
-        let mut walker = Self { guide, frames: vec![], depth: 0 };
+        let mut walker = Self {
+            guide,
+            frames: vec![],
+            depth: 0,
+        };
         walker.push(0);
         walker
     }
@@ -125,11 +129,18 @@ impl<'g> LoopWalker<'g> {
                 }
             }
         }
-        let Some((d, ci, node)) = found else { return Placement::NotFound };
+        let Some((d, ci, node)) = found else {
+            return Placement::NotFound;
+        };
         let closed = self.depth - d - 1;
         while self.depth > d + 1 {
             self.depth -= 1;
-            self.report_missing(self.depth, self.frames[self.depth].child + 1, usize::MAX, issues);
+            self.report_missing(
+                self.depth,
+                self.frames[self.depth].child + 1,
+                usize::MAX,
+                issues,
+            );
         }
         let from = self.frames[d].child + 1;
         self.report_missing(d, from, ci, issues);
@@ -146,7 +157,11 @@ impl<'g> LoopWalker<'g> {
                 if spec.usage == Usage::NotUsed && count == 1 {
                     issues.push(WalkIssue::SegmentNotUsed(s));
                 }
-                Placement::Found { segment: s, closed, opened: None }
+                Placement::Found {
+                    segment: s,
+                    closed,
+                    opened: None,
+                }
             }
             Node::Loop(l) => {
                 let spec = &self.guide.loops[l];
@@ -158,7 +173,11 @@ impl<'g> LoopWalker<'g> {
                 }
                 self.push(l);
                 let trigger = self.guide.trigger(l).unwrap_or_default();
-                Placement::Found { segment: trigger, closed, opened: Some(l) }
+                Placement::Found {
+                    segment: trigger,
+                    closed,
+                    opened: Some(l),
+                }
             }
         }
     }
@@ -168,7 +187,12 @@ impl<'g> LoopWalker<'g> {
     pub fn finish(&mut self, issues: &mut Vec<WalkIssue>) {
         while self.depth > 0 {
             self.depth -= 1;
-            self.report_missing(self.depth, self.frames[self.depth].child + 1, usize::MAX, issues);
+            self.report_missing(
+                self.depth,
+                self.frames[self.depth].child + 1,
+                usize::MAX,
+                issues,
+            );
         }
     }
 
@@ -177,11 +201,14 @@ impl<'g> LoopWalker<'g> {
         let frame = &self.frames[d];
         let children = &self.guide.loops[frame.loop_index].children;
         let to = to.min(children.len());
-        for ci in from..to {
-            if frame.counts[ci] > 0 {
+        if from >= to {
+            return;
+        }
+        for (node, &count) in children[from..to].iter().zip(&frame.counts[from..to]) {
+            if count > 0 {
                 continue;
             }
-            match children[ci] {
+            match *node {
                 Node::Segment(s) if self.guide.segments[s].usage == Usage::Required => {
                     issues.push(WalkIssue::MissingSegment(s));
                 }

@@ -1,0 +1,216 @@
+//! The `hms x12` commands as a user runs them: exit codes, output formats, acknowledgments.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn hms(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hms starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("stdin written");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("hms finishes")
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample(name: &str) -> String {
+    let shared = std::env::var_os("HMS_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")));
+    shared.join("x12-samples").join(name).display().to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn validate_exit_codes() {
+    let ok = hms(
+        &["x12", "validate", &fixture("remittance-two-claims.835")],
+        None,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert_eq!(stdout(&ok), "");
+
+    let bad = hms(
+        &[
+            "x12",
+            "validate",
+            &sample("835_005010X221A1/managed-care.835"),
+        ],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let text = stdout(&bad);
+    assert!(
+        text.lines().any(|l| l.contains("BPR16")
+            && l.contains("not a valid date")
+            && l.contains("IK403=8")),
+        "{text}"
+    );
+
+    let missing = hms(&["x12", "validate", "/nonexistent/file.835"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open"));
+
+    let usage = hms(&["x12", "validate"], None);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn validate_reads_stdin_and_reports_json() {
+    let input = std::fs::read(sample("835_005010X221A1/medicare-part-a.835")).expect("sample");
+    let out = hms(&["x12", "validate", "--format", "json", "-"], Some(&input));
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let per = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["segment_id"] == "PER")
+        .expect("missing PER finding");
+    assert_eq!(per["ack"]["level"], "segment");
+    assert_eq!(per["ack"]["code"], "3");
+    assert_eq!(per["loop_id"], "1000A");
+    assert_eq!(per["line"], 11);
+}
+
+#[test]
+fn garbage_gets_a_specific_error_not_a_panic() {
+    let out = hms(&["x12", "validate", "-"], Some(b"hello, this is not X12"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("expected an ISA segment"),
+        "{}",
+        stdout(&out)
+    );
+    let out = hms(&["x12", "validate", "--ack", "999", "-"], Some(b""));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no interchange to acknowledge"));
+}
+
+#[test]
+fn ack_999_rejects_with_detail_and_ta1_accepts_sound_envelope() {
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "999",
+            &sample("835_005010X221A1/managed-care.835"),
+        ],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("AK1*HP*1*005010X221A1~"), "{text}");
+    assert!(
+        text.contains("IK3*BPR*2**8~\nIK4*16*373*8*20002316~"),
+        "{text}"
+    );
+    assert!(text.contains("IK5*R*5~"), "{text}");
+    assert!(text.contains("AK9*R*1*1*0~"), "{text}");
+
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "999",
+            &fixture("remittance-two-claims.835"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("IK5*A~") && text.contains("AK9*A*1*1*1~"),
+        "{text}"
+    );
+
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "ta1",
+            "--ack-control",
+            "77",
+            &fixture("remittance-two-claims.835"),
+        ],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("TA1*000004711*261120*0930*A*000~"), "{text}");
+    assert!(text.contains("*00501*000000077*0*T*:~"), "{text}");
+    assert!(text.ends_with("IEA*0*000000077~\n"), "{text}");
+}
+
+#[test]
+fn ta1_rejects_mismatched_trailer() {
+    let input = std::fs::read_to_string(fixture("remittance-two-claims.835")).expect("fixture");
+    let broken = input.replace("IEA*1*000004711~", "IEA*1*000004712~");
+    let out = hms(
+        &["x12", "validate", "--ack", "ta1", "-"],
+        Some(broken.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("TA1*000004711*261120*0930*R*001~"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn parse_emits_loops_with_guide_ids() {
+    let out = hms(
+        &["x12", "parse", &fixture("remittance-two-claims.835")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON tree");
+    let tx = &doc["interchanges"][0]["groups"][0]["transactions"][0];
+    assert_eq!(tx["id"], "835");
+    assert_eq!(tx["guide"], "005010X221A1");
+    let body = tx["body"]["content"].as_array().expect("content");
+    let loops: Vec<&str> = body.iter().filter_map(|i| i["loop"].as_str()).collect();
+    assert_eq!(loops, vec!["1000A", "1000B", "2000"]);
+    let header = body.iter().find(|i| i["loop"] == "2000").expect("2000");
+    let claims: Vec<&serde_json::Value> = header["content"]
+        .as_array()
+        .expect("2000 content")
+        .iter()
+        .filter(|i| i["loop"] == "2100")
+        .collect();
+    assert_eq!(claims.len(), 2);
+    let svc = &claims[0]["content"].as_array().expect("2100")[2]["content"][0];
+    assert_eq!(svc["id"], "SVC");
+    assert_eq!(svc["elements"][0], serde_json::json!(["HC", "99214"]));
+}
+
+#[test]
+fn fmt_puts_one_segment_per_line() {
+    let input = std::fs::read_to_string(fixture("remittance-two-claims.835")).expect("fixture");
+    let one_line: String = input.lines().collect();
+    let out = hms(&["x12", "fmt", "-"], Some(one_line.as_bytes()));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), input);
+}

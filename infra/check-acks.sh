@@ -16,7 +16,11 @@ while IFS= read -r -d '' f; do
   name=$(echo "${f#"$shared"/}" | tr '/' '_')
   # exit 1 only means the input had errors; the 999 is still written
   "$hms" x12 validate --ack 999 "$f" > "$out/$name.999" || [ $? -eq 1 ]
-  [ -s "$out/$name.999" ] || { echo "check-acks: no 999 for $f" >&2; exit 1; }
+  if [ ! -s "$out/$name.999" ]; then
+    # only acknowledgments themselves (GS01 FA) get no 999
+    grep -q '^GS\*FA\*\|~GS\*FA\*' "$f" || { echo "check-acks: no 999 for $f" >&2; exit 1; }
+    rm "$out/$name.999"; n=$((n - 1))
+  fi
 done < <(find "$shared/x12-samples" functions/*/tests/fixtures -type f \( -name '*.8*' -o -name '*.2*' -o -name '*.99*' -o -name '*.837i' \) -print0 | sort -z)
 bad=0
 for a in "$out"/*.999; do

@@ -177,6 +177,13 @@ fn validate(
                 AckKind::Ack999 => ack_999(&report, &options)?,
                 AckKind::Ta1 => ack_ta1(&report, &options)?,
             };
+            if bytes.is_empty() {
+                eprintln!(
+                    "hms: {}: nothing to acknowledge with a 999: its groups are acknowledgments themselves (GS01 FA), which are never acknowledged; use --ack ta1",
+                    path.display()
+                );
+                return Ok(ExitCode::from(1));
+            }
             out.write_all(&bytes)?;
         }
         None => match format {

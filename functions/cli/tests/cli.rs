@@ -214,3 +214,35 @@ fn fmt_puts_one_segment_per_line() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(stdout(&out), input);
 }
+
+#[test]
+fn acknowledgments_are_not_acknowledged_with_a_999() {
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "999",
+            &sample("demo/demo.835.997"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never acknowledged"));
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "ta1",
+            &sample("demo/demo.835.997"),
+        ],
+        None,
+    );
+    assert!(
+        stdout(&out).contains("*R*023~"),
+        "missing IEA is a premature end of file: {}",
+        stdout(&out)
+    );
+}

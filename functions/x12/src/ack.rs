@@ -240,14 +240,29 @@ fn write_999(
     w.end_transaction()
 }
 
-/// A 999 for every functional group of `report`: one interchange per input interchange.
+/// Whether a group is itself an acknowledgment (GS01 `FA`): 999s are never acknowledged with a
+/// 999 (005010X231A1 allows no `FA` in AK101), so such groups are left out.
+fn is_acknowledgment(group: &GroupSummary) -> bool {
+    group.functional_id == "FA"
+}
+
+/// A 999 for every functional group of `report` (acknowledgment groups excepted): one interchange
+/// per input interchange that has such a group. Empty when there is nothing to acknowledge.
 pub fn ack_999(report: &Report, options: &AckOptions) -> Result<Vec<u8>, WriteError> {
     let d = Delimiters::default();
     let mut out = vec![];
     for (i, ic) in report.interchanges.iter().enumerate() {
+        if ic.groups.iter().all(is_acknowledgment) {
+            continue;
+        }
         let control = options.control_number.wrapping_add(i as u32);
         let mut w = InterchangeWriter::new(&reply_header(ic, options, control), d, true)?;
-        for (g_index, group) in ic.groups.iter().enumerate() {
+        for (g_index, group) in ic
+            .groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| !is_acknowledgment(g))
+        {
             let (sender, receiver) = (or_unknown(&group.receiver), or_unknown(&group.sender));
             let gcontrol = control;
             w.begin_group(

@@ -1,1 +1,52 @@
-fn main() {}
+//! Throughput on a synthetic 835 of 8 MB (many claim loops): tokenizing (segments and elements)
+//! and full validation (envelope + guide + elements), both in MB/s.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use hms_x12::spec::Catalog;
+use hms_x12::validate::{Options, validate_bytes, validate_reader};
+use hms_x12::{Reader, Tokenizer};
+
+fn bench(c: &mut Criterion) {
+    let Ok(input) = hms_x12::synth::remittance_835(8_000_000) else {
+        return;
+    };
+    let Ok(catalog) = Catalog::embedded() else {
+        return;
+    };
+    let mut group = c.benchmark_group("835-8MB");
+    group.throughput(Throughput::Bytes(input.len() as u64));
+    group.sample_size(20);
+    group.bench_function("tokenize", |b| {
+        b.iter(|| {
+            let mut elements = 0usize;
+            for segment in Tokenizer::new(&input).flatten() {
+                elements += segment.elements().count();
+            }
+            elements
+        })
+    });
+    group.bench_function("tokenize-streaming", |b| {
+        b.iter(|| {
+            let mut reader = Reader::new(&input[..]);
+            let mut elements = 0usize;
+            while let Some(Ok(segment)) = reader.next_segment() {
+                elements += segment.elements().count();
+            }
+            elements
+        })
+    });
+    group.bench_function("validate", |b| {
+        b.iter(|| validate_bytes(&input, catalog).segments)
+    });
+    group.bench_function("validate-streaming", |b| {
+        b.iter(|| {
+            validate_reader(&input[..], catalog, Options::default())
+                .map(|r| r.segments)
+                .unwrap_or_default()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

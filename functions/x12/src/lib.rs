@@ -17,6 +17,7 @@ pub mod finding;
 pub mod reader;
 pub mod segment;
 pub mod spec;
+pub mod synth;
 pub mod tree;
 pub mod validate;
 pub mod writer;

@@ -76,12 +76,19 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
         }
         let repeats = es.repeat > 1 && delimiters.has_repetition() && !whole_values;
         let mut reps = 0u16;
-        let values: Box<dyn Iterator<Item = &[u8]>> = if repeats {
-            Box::new(element.repetitions().map(|r| r.raw()))
+        let separator = if repeats {
+            Some(delimiters.repetition)
         } else {
-            Box::new(std::iter::once(element.raw()))
+            None
         };
-        for value in values {
+        let whole = element.raw();
+        let mut rest = Some(whole);
+        while let Some(r) = rest {
+            let (value, next) = match separator.and_then(|s| memchr::memchr(s, r)) {
+                Some(i) => (&r[..i], Some(&r[i + 1..])),
+                None => (r, None),
+            };
+            rest = next;
             reps += 1;
             let repetition = repeats.then_some(reps);
             if reps > es.repeat.max(1) {
@@ -294,12 +301,13 @@ fn check_syntax(
 ) {
     let has = |p: u8| present & (1 << (p - 1).min(63)) != 0;
     for note in notes {
-        let list = note
-            .positions
-            .iter()
-            .map(|p| format!("{p:02}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = || {
+            note.positions
+                .iter()
+                .map(|p| format!("{p:02}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match note.kind {
             SyntaxKind::Paired => {
                 if note.positions.iter().any(|&p| has(p)) {
@@ -308,7 +316,8 @@ fn check_syntax(
                             p,
                             "2",
                             format!(
-                                "is required when any of {list} is present (syntax {})",
+                                "is required when any of {} is present (syntax {})",
+                                list(),
                                 note.code()
                             ),
                         );
@@ -321,7 +330,8 @@ fn check_syntax(
                         note.positions[0],
                         "2",
                         format!(
-                            "is missing: at least one of {list} is required (syntax {})",
+                            "is missing: at least one of {} is required (syntax {})",
+                            list(),
                             note.code()
                         ),
                     );
@@ -333,7 +343,8 @@ fn check_syntax(
                         second,
                         "10",
                         format!(
-                            "must not be present together with the others of {list} (syntax {})",
+                            "must not be present together with the others of {} (syntax {})",
+                            list(),
                             note.code()
                         ),
                     );
@@ -360,8 +371,9 @@ fn check_syntax(
                         note.positions[1],
                         "2",
                         format!(
-                            "is missing: {:02} is present, so one of the others of {list} is required (syntax {})",
+                            "is missing: {:02} is present, so one of the others of {} is required (syntax {})",
                             note.positions[0],
+                            list(),
                             note.code()
                         ),
                     );

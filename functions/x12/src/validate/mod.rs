@@ -312,26 +312,13 @@ impl<'c> Validator<'c> {
     }
 
     fn finding(&self, ack: AckCode, segment: &Segment<'_>, message: String) -> Finding {
-        Finding {
-            severity: Severity::Error,
-            ack,
-            line: self.line,
-            offset: segment.offset(),
-            segment_position: self.transaction.as_ref().map(|t| t.position),
-            loop_id: self
-                .transaction
-                .as_ref()
-                .and_then(|t| t.walker.as_ref())
-                .map(|w| w.guide().loops[w.current_loop()].id.clone()),
-            segment_id: segment.id_str().to_string(),
-            element: None,
-            component: None,
-            repetition: None,
-            data_element: None,
-            value: None,
-            message,
-            scope: self.scope(),
-        }
+        let mut f = self.bare(ack, segment.offset(), segment.id_str(), message);
+        f.loop_id = self
+            .transaction
+            .as_ref()
+            .and_then(|t| t.walker.as_ref())
+            .map(|w| w.guide().loops[w.current_loop()].id.clone());
+        f
     }
 
     /// A finding at a position that is not a segment (end of input, reader errors).

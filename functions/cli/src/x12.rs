@@ -156,11 +156,8 @@ fn validate(
     ack_control: u32,
 ) -> Result<ExitCode> {
     let input = open(path)?;
-    let report = match validate_reader(input, catalog, Options::default()) {
-        Ok(r) => r,
-        Err(e @ ReadError::Io { .. }) => anyhow::bail!("{}: {e}", path.display()),
-        Err(e) => anyhow::bail!("{}: {e}", path.display()),
-    };
+    let report = validate_reader(input, catalog, Options::default())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let mut out = BufWriter::new(io::stdout().lock());
     match ack {
         Some(kind) => {

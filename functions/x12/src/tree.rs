@@ -166,6 +166,19 @@ fn node(segment: &Segment<'_>, line: usize, name: Option<String>) -> SegmentNode
     }
 }
 
+/// Ends the innermost open loop, adding it to its parent; false when only the root is open.
+fn close_loop(stack: &mut Vec<LoopNode>) -> bool {
+    if stack.len() < 2 {
+        return false;
+    }
+    if let Some(done) = stack.pop()
+        && let Some(parent) = stack.last_mut()
+    {
+        parent.content.push(Item::Loop(done));
+    }
+    true
+}
+
 /// Parses `input` into a [`Document`].
 pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     let mut doc = Document::default();
@@ -180,13 +193,7 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
         stack: &mut Vec<LoopNode>,
         meta: &mut Option<(String, String, Option<String>)>,
     ) {
-        while stack.len() > 1 {
-            if let Some(done) = stack.pop()
-                && let Some(parent) = stack.last_mut()
-            {
-                parent.content.push(Item::Loop(done));
-            }
-        }
+        while close_loop(stack) {}
         if let (Some(body), Some((id, control, guide))) = (stack.pop(), meta.take())
             && let Some(g) = doc
                 .interchanges
@@ -296,12 +303,7 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
                             opened,
                         } => {
                             for _ in 0..closed {
-                                if stack.len() > 1
-                                    && let Some(done) = stack.pop()
-                                    && let Some(parent) = stack.last_mut()
-                                {
-                                    parent.content.push(Item::Loop(done));
-                                }
+                                close_loop(&mut stack);
                             }
                             let guide = w.guide();
                             if let Some(l) = opened {

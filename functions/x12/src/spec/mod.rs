@@ -329,6 +329,12 @@ impl Guide {
         self.loops.iter().find(|l| l.id == id)
     }
 
+    /// The id of a loop's trigger segment (empty if the loop has none, which the parser forbids).
+    pub fn trigger_id(&self, loop_index: LoopIndex) -> &str {
+        self.trigger(loop_index)
+            .map_or("", |t| self.segments[t].id.as_str())
+    }
+
     /// The first segment of a loop (its trigger).
     pub fn trigger(&self, loop_index: LoopIndex) -> Option<SegmentIndex> {
         match self.loops[loop_index].children.first() {

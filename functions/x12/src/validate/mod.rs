@@ -910,10 +910,7 @@ impl<'c> Validator<'c> {
             }
             WalkIssue::MissingLoop(l) => {
                 let spec = &guide.loops[l];
-                let trigger = guide
-                    .trigger(l)
-                    .map(|t| guide.segments[t].id.clone())
-                    .unwrap_or_default();
+                let trigger = guide.trigger_id(l).to_string();
                 (
                     "3",
                     trigger,
@@ -936,10 +933,7 @@ impl<'c> Validator<'c> {
             }
             WalkIssue::LoopOverRepeated(l) => {
                 let spec = &guide.loops[l];
-                let trigger = guide
-                    .trigger(l)
-                    .map(|t| guide.segments[t].id.clone())
-                    .unwrap_or_default();
+                let trigger = guide.trigger_id(l).to_string();
                 let max = spec.max_repeat.unwrap_or_default();
                 (
                     "4",
@@ -965,10 +959,7 @@ impl<'c> Validator<'c> {
             }
             WalkIssue::LoopNotUsed(l) => {
                 let spec = &guide.loops[l];
-                let trigger = guide
-                    .trigger(l)
-                    .map(|t| guide.segments[t].id.clone())
-                    .unwrap_or_default();
+                let trigger = guide.trigger_id(l).to_string();
                 (
                     "I4",
                     trigger,

@@ -52,6 +52,10 @@ pub enum IsaLayout {
     },
 }
 
+/// Most bytes a recovered (not fixed-width) ISA may span, terminator included. Readers must
+/// offer at least this much lookahead at an ISA.
+pub(crate) const ISA_SCAN_LIMIT: usize = 512;
+
 impl Delimiters {
     /// Reads the delimiters from `input`, which must start with an ISA segment at byte `base`
     /// (`base` is only used to report absolute offsets).
@@ -82,6 +86,9 @@ impl Delimiters {
             (input[82], input[104], input[105], IsaLayout::Fixed)
         } else {
             // Recover: the 16th separator precedes ISA16 (one byte), then the terminator.
+            // An ISA that needs more than ISA_SCAN_LIMIT bytes is not one; bounding the scan also
+            // makes the verdict independent of how much of the input is at hand.
+            let input = &input[..input.len().min(ISA_SCAN_LIMIT)];
             let mut seen = 0;
             let mut positions = [0usize; 16];
             for (i, &b) in input.iter().enumerate() {

@@ -13,7 +13,7 @@ use crate::error::ReadError;
 use crate::segment::Segment;
 
 /// Bytes the scanner wants in view before it reads an ISA, so a badly padded ISA can be recovered.
-const ISA_LOOKAHEAD: usize = 512;
+const ISA_LOOKAHEAD: usize = crate::delimiters::ISA_SCAN_LIMIT;
 
 /// Default bound on one segment's length for the streaming reader. Real segments are far shorter;
 /// the bound is what keeps memory flat when a file's terminator is wrong.
@@ -168,6 +168,12 @@ impl<'a> Tokenizer<'a> {
     pub fn delimiters(&self) -> Option<Delimiters> {
         self.delimiters
     }
+
+    /// Bytes consumed so far: all of them once the input ended cleanly, up to the fatal error
+    /// otherwise (the same count [`Reader::position`] gives for the same input).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
 }
 
 impl<'a> Iterator for Tokenizer<'a> {
@@ -192,6 +198,7 @@ impl<'a> Iterator for Tokenizer<'a> {
                 Some(Ok(Segment::new(&self.buf[start..end], start, d)))
             }
             Step::NeedMore | Step::End => {
+                self.pos = self.buf.len();
                 self.done = true;
                 None
             }
@@ -306,6 +313,8 @@ impl<R: Read> Reader<R> {
                     }
                 }
                 Step::End => {
+                    // Only line breaks were left: they count as read.
+                    self.start = self.end;
                     self.done = true;
                     return None;
                 }

@@ -58,6 +58,21 @@ fn element_line(path: &str, seq: &str, usage: &str, codes: &[String]) -> String 
     }
 }
 
+/// The same, with the value pattern a guide adds (pyx12's `regex`, our `digits=N`).
+fn element_line_with_pattern(
+    path: &str,
+    seq: &str,
+    usage: &str,
+    codes: &[String],
+    pattern: Option<String>,
+) -> String {
+    let line = element_line(path, seq, usage, codes);
+    match pattern {
+        Some(p) => format!("{line} pattern={p}"),
+        None => line,
+    }
+}
+
 /// Renders a pyx12 map as canonical lines, skipping the ISA/GS envelope and wrapper loops.
 fn render_pyx12(xml: &str, data_elements: &mut BTreeSet<String>) -> Vec<String> {
     let doc = roxmltree::Document::parse(xml).expect("pyx12 map is XML");
@@ -117,7 +132,14 @@ fn render_pyx12(xml: &str, data_elements: &mut BTreeSet<String>) -> Vec<String> 
                             des.insert(de.to_string());
                         }
                         if usage != "N" {
-                            out.push(element_line(&seg, seq, usage, &codes_of(e)));
+                            let pattern = child_text(e, "regex").map(str::to_string);
+                            out.push(element_line_with_pattern(
+                                &seg,
+                                seq,
+                                usage,
+                                &codes_of(e),
+                                pattern,
+                            ));
                         }
                     } else if e.has_tag_name("composite") && usage != "N" {
                         out.push(element_line(&seg, seq, usage, &[]));
@@ -193,11 +215,12 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                         let seq = format!("{:02}", e.position);
                         let mut codes = e.codes.clone().unwrap_or_default();
                         codes.sort();
-                        out.push(element_line(
+                        out.push(element_line_with_pattern(
                             &seg,
                             &seq,
                             &usage_letter(e.usage).to_string(),
                             &codes,
+                            e.digits.map(|n| format!("[0-9]{{{n}}}")),
                         ));
                         for c in e
                             .components
@@ -274,6 +297,7 @@ fn allowed() -> BTreeMap<String, BTreeSet<String>> {
 const PAIRS: &[(&str, &str)] = &[
     ("005010X221A1", "835.5010.X221.A1.xml"),
     ("005010X231A1", "999.5010X231.A1.xml"),
+    ("005010X222A1", "837.5010.X222.A1.xml"),
 ];
 
 #[test]

@@ -206,6 +206,9 @@ pub struct ElementSpec {
     pub repeat: u16,
     /// Codes the guide allows, if it restricts them.
     pub codes: Option<Vec<String>>,
+    /// Exact count of ASCII digits the guide demands (`digits=9`: a ZIP+4, an SSN), beyond the
+    /// standard's type and length.
+    pub digits: Option<u16>,
     /// Components, when the element is a composite.
     pub components: Option<Vec<ElementSpec>>,
     /// Syntax notes over the components, when the element is a composite.
@@ -364,6 +367,10 @@ const GUIDE_FILES: &[(&str, &str)] = &[
     (
         "999.x231a1.guide",
         include_str!("../../specs/999.x231a1.guide"),
+    ),
+    (
+        "837.x222a1.guide",
+        include_str!("../../specs/837.x222a1.guide"),
     ),
 ];
 

@@ -235,6 +235,7 @@ fn syntax_note(file: &str, n: usize, code: &str, elements: usize) -> Result<Synt
 struct ElementLine {
     usage: Option<Usage>,
     repeat: Option<u16>,
+    digits: Option<u16>,
     codes: Option<Vec<String>>,
     components: HashMap<u8, (Usage, Option<Vec<String>>)>,
 }
@@ -248,12 +249,58 @@ struct PendingSegment {
 }
 
 /// Parses one guide file against the dictionaries.
+/// Expands `define NAME` … `enddefine` blocks where `use NAME` names them, so a loop that a
+/// guide places twice (the 837 claim loop 2300 sits under both 2000B and 2000C) is written once.
+/// Expanded lines keep their own line numbers, so defects point into the definition.
+fn expand<'t>(file: &str, text: &'t str) -> Result<Vec<(usize, Vec<&'t str>)>, SpecError> {
+    let mut defined: HashMap<&str, Vec<(usize, Vec<&str>)>> = HashMap::new();
+    let mut open: Option<(&str, Vec<(usize, Vec<&str>)>)> = None;
+    let mut out = vec![];
+    for (n, w) in lines(text) {
+        match w[0] {
+            "define" => {
+                if open.is_some() || w.len() != 2 {
+                    return Err(err(file, n, "expected `define NAME`, not inside another define"));
+                }
+                open = Some((w[1], vec![]));
+            }
+            "enddefine" => {
+                let (name, body) = open
+                    .take()
+                    .ok_or_else(|| err(file, n, "enddefine without define"))?;
+                if defined.insert(name, body).is_some() {
+                    return Err(err(file, n, format!("{name} is defined twice")));
+                }
+            }
+            "use" => {
+                let name = w.get(1).copied().unwrap_or_default();
+                let body = defined
+                    .get(name)
+                    .ok_or_else(|| err(file, n, format!("use of {name:?} before its define")))?
+                    .clone();
+                match open.as_mut() {
+                    Some((_, into)) => into.extend(body),
+                    None => out.extend(body),
+                }
+            }
+            _ => match open.as_mut() {
+                Some((_, into)) => into.push((n, w)),
+                None => out.push((n, w)),
+            },
+        }
+    }
+    if let Some((name, _)) = open {
+        return Err(err(file, 0, format!("define {name} is not closed with enddefine")));
+    }
+    Ok(out)
+}
+
 pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, SpecError> {
     let mut guide: Option<Guide> = None;
     let mut stack: Vec<LoopIndex> = vec![];
     let mut pending: Option<PendingSegment> = None;
 
-    for (n, w) in lines(text) {
+    for (n, w) in expand(file, text)? {
         let keyword = w[0];
         let is_element_line = keyword.as_bytes()[0].is_ascii_digit();
         if !is_element_line
@@ -403,10 +450,16 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                     .and_then(|u| Usage::parse(u))
                     .ok_or_else(|| err(file, n, "expected: NN[-MM] R|S|N [*REPEAT] [CODE...]"))?;
                 let mut repeat = None;
+                let mut digits = None;
                 let mut codes = vec![];
                 for word in &w[2..] {
                     if let Some(r) = word.strip_prefix('*') {
                         repeat = Some(number(file, n, r, "repeat")?);
+                    } else if let Some(d) = word.strip_prefix("digits=") {
+                        if component.is_some() {
+                            return Err(err(file, n, "digits= applies to simple elements only"));
+                        }
+                        digits = Some(number(file, n, d, "digit count")?);
                     } else {
                         codes.push(word.to_string());
                     }
@@ -420,6 +473,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                         }
                         entry.usage = Some(usage);
                         entry.repeat = repeat;
+                        entry.digits = digits;
                         entry.codes = codes;
                     }
                     Some(c) => {
@@ -514,6 +568,7 @@ fn simple(
         max: de.max,
         repeat: std.repeat,
         codes,
+        digits: None,
         components: None,
         syntax: vec![],
     })
@@ -553,7 +608,7 @@ fn resolve_segment(
             None => Usage::NotUsed,
         };
         let mut spec = if let Some(composite) = dict.composites.get(&std.reference) {
-            if given.codes.is_some() {
+            if given.codes.is_some() || given.digits.is_some() {
                 return Err(err(
                     file,
                     line,
@@ -603,6 +658,7 @@ fn resolve_segment(
                 max: 0,
                 repeat: std.repeat,
                 codes: None,
+                digits: None,
                 components: Some(components),
                 syntax: composite.syntax.clone(),
             }
@@ -614,7 +670,21 @@ fn resolve_segment(
                     format!("{}{position:02} is not a composite", p.spec.id),
                 ));
             }
-            simple(file, line, dict, position, std, usage, given.codes)?
+            let mut spec = simple(file, line, dict, position, std, usage, given.codes)?;
+            if let Some(d) = given.digits {
+                if d < spec.min || d > spec.max {
+                    return Err(err(
+                        file,
+                        line,
+                        format!(
+                            "{}{position:02}: digits={d} does not fit its length {}-{}",
+                            p.spec.id, spec.min, spec.max
+                        ),
+                    ));
+                }
+                spec.digits = Some(d);
+            }
+            spec
         };
         if let Some(r) = given.repeat {
             if r > std.repeat.max(1) && std.repeat > 1 {

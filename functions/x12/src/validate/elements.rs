@@ -436,6 +436,21 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
         }
         _ => {}
     }
+    if let Some(n) = es.digits {
+        if !value.iter().all(u8::is_ascii_digit) {
+            return Some((
+                "6",
+                format!(
+                    "must be {n} digits: {:?}",
+                    String::from_utf8_lossy(value)
+                ),
+            ));
+        }
+        if len != usize::from(n) {
+            let code = if len < usize::from(n) { "4" } else { "5" };
+            return Some((code, format!("must be exactly {n} digits, not {len}")));
+        }
+    }
     if !es.allows_code(value) {
         let codes = es.codes.as_deref().unwrap_or_default();
         let shown = if codes.len() > 12 {

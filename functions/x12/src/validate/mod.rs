@@ -163,13 +163,14 @@ pub fn validate_reader<R: Read>(
 /// Validates an in-memory buffer.
 pub fn validate_bytes(input: &[u8], catalog: &Catalog) -> Report {
     let mut validator = Validator::new(catalog, Options::default());
-    for next in crate::reader::Tokenizer::new(input) {
+    let mut tokenizer = crate::reader::Tokenizer::new(input);
+    for next in tokenizer.by_ref() {
         match next {
             Ok(segment) => validator.segment(&segment),
             Err(e) => validator.read_error(&e),
         }
     }
-    validator.set_bytes(input.len());
+    validator.set_bytes(tokenizer.position());
     validator.finish()
 }
 

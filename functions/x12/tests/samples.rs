@@ -168,3 +168,80 @@ fn the_missing_per_is_reported_at_the_segment_after_it_in_loop_1000a() {
         per.message
     );
 }
+
+/// The first error pyx12 reports for each invalid 837P sample (MANIFEST.md), with its line: ours
+/// must name the same segment, element, line and 999 code.
+#[test]
+fn pyx12s_first_837p_errors_are_ours_at_the_same_line() {
+    let dir = samples();
+    let expected: &[(&str, usize, &str, Option<u8>, Option<u8>, AckCode)] = &[
+        (
+            "837_005010X222A2/demo.ambulance.example5.837",
+            23,
+            "CLM",
+            Some(5),
+            Some(2),
+            AckCode::Element("1"),
+        ),
+        (
+            "837_005010X222A2/demo.cob.2ndary.example4.837",
+            21,
+            "CLM",
+            Some(5),
+            Some(1),
+            AckCode::Element("5"),
+        ),
+        (
+            "837_005010X222A2/demo.cob.example3.A.837",
+            44,
+            "NM1",
+            None,
+            None,
+            AckCode::Segment("3"),
+        ),
+        (
+            "837_005010X222A2/demo.cob.example4.837",
+            31,
+            "AMT",
+            None,
+            None,
+            AckCode::Segment("2"),
+        ),
+        (
+            "837_005010X222A2/demo.example11.837",
+            21,
+            "CLM",
+            Some(5),
+            Some(1),
+            AckCode::Element("5"),
+        ),
+        (
+            "837_005010X222A2/demo.example12.837",
+            26,
+            "CLM",
+            Some(5),
+            Some(1),
+            AckCode::Element("5"),
+        ),
+    ];
+    for (file, line, segment, element, component, ack) in expected {
+        let report = validate(&dir.join(file));
+        let hit = report.findings.iter().any(|f| {
+            f.line == *line
+                && f.segment_id == *segment
+                && f.element == *element
+                && f.component == *component
+                && f.ack == *ack
+        });
+        assert!(
+            hit,
+            "{file}: expected line {line} {segment}{element:?}-{component:?} {ack:?}; ours:\n{}",
+            report
+                .findings
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}

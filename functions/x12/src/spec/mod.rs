@@ -372,6 +372,10 @@ const GUIDE_FILES: &[(&str, &str)] = &[
         "837.x222a1.guide",
         include_str!("../../specs/837.x222a1.guide"),
     ),
+    (
+        "837.x223a2.guide",
+        include_str!("../../specs/837.x223a2.guide"),
+    ),
 ];
 
 /// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.

@@ -376,6 +376,7 @@ const GUIDE_FILES: &[(&str, &str)] = &[
         "837.x223a2.guide",
         include_str!("../../specs/837.x223a2.guide"),
     ),
+    ("277.x212.guide", include_str!("../../specs/277.x212.guide")),
 ];
 
 /// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.

@@ -249,48 +249,67 @@ struct PendingSegment {
 }
 
 /// Parses one guide file against the dictionaries.
-/// Expands `define NAME` … `enddefine` blocks where `use NAME` names them, so a loop that a
-/// guide places twice (the 837 claim loop 2300 sits under both 2000B and 2000C) is written once.
+/// Expands `define NAME` … `enddefine` blocks where `use NAME [SUFFIX]` names them, so a loop that
+/// a guide places twice (the 837 claim loop 2300 sits under both 2000B and 2000C) is written once.
+/// `{}` in a defined word becomes SUFFIX (`loop 2220{}` is 2220D under `use claim-status D`).
 /// Expanded lines keep their own line numbers, so defects point into the definition.
-fn expand<'t>(file: &str, text: &'t str) -> Result<Vec<(usize, Vec<&'t str>)>, SpecError> {
-    let mut defined: HashMap<&str, Vec<(usize, Vec<&str>)>> = HashMap::new();
-    let mut open: Option<(&str, Vec<(usize, Vec<&str>)>)> = None;
+fn expand(file: &str, text: &str) -> Result<Vec<(usize, Vec<String>)>, SpecError> {
+    type Block = Vec<(usize, Vec<String>)>;
+    let mut defined: HashMap<String, Block> = HashMap::new();
+    let mut open: Option<(String, Block)> = None;
     let mut out = vec![];
     for (n, w) in lines(text) {
         match w[0] {
             "define" => {
                 if open.is_some() || w.len() != 2 {
-                    return Err(err(file, n, "expected `define NAME`, not inside another define"));
+                    return Err(err(
+                        file,
+                        n,
+                        "expected `define NAME`, not inside another define",
+                    ));
                 }
-                open = Some((w[1], vec![]));
+                open = Some((w[1].to_string(), vec![]));
             }
             "enddefine" => {
                 let (name, body) = open
                     .take()
                     .ok_or_else(|| err(file, n, "enddefine without define"))?;
-                if defined.insert(name, body).is_some() {
+                if defined.contains_key(&name) {
                     return Err(err(file, n, format!("{name} is defined twice")));
                 }
+                defined.insert(name, body);
             }
             "use" => {
                 let name = w.get(1).copied().unwrap_or_default();
+                let suffix = w.get(2).copied().unwrap_or_default();
                 let body = defined
                     .get(name)
                     .ok_or_else(|| err(file, n, format!("use of {name:?} before its define")))?
-                    .clone();
+                    .iter()
+                    .map(|(line, words)| {
+                        let words = words.iter().map(|x| x.replace("{}", suffix)).collect();
+                        (*line, words)
+                    });
                 match open.as_mut() {
                     Some((_, into)) => into.extend(body),
                     None => out.extend(body),
                 }
             }
-            _ => match open.as_mut() {
-                Some((_, into)) => into.push((n, w)),
-                None => out.push((n, w)),
-            },
+            _ => {
+                let words = w.iter().map(|x| x.to_string()).collect();
+                match open.as_mut() {
+                    Some((_, into)) => into.push((n, words)),
+                    None => out.push((n, words)),
+                }
+            }
         }
     }
     if let Some((name, _)) = open {
-        return Err(err(file, 0, format!("define {name} is not closed with enddefine")));
+        return Err(err(
+            file,
+            0,
+            format!("define {name} is not closed with enddefine"),
+        ));
     }
     Ok(out)
 }
@@ -300,7 +319,8 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
     let mut stack: Vec<LoopIndex> = vec![];
     let mut pending: Option<PendingSegment> = None;
 
-    for (n, w) in expand(file, text)? {
+    for (n, words) in expand(file, text)? {
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let keyword = w[0];
         let is_element_line = keyword.as_bytes()[0].is_ascii_digit();
         if !is_element_line

@@ -440,10 +440,7 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
         if !value.iter().all(u8::is_ascii_digit) {
             return Some((
                 "6",
-                format!(
-                    "must be {n} digits: {:?}",
-                    String::from_utf8_lossy(value)
-                ),
+                format!("must be {n} digits: {:?}", String::from_utf8_lossy(value)),
             ));
         }
         if len != usize::from(n) {

@@ -128,6 +128,17 @@ impl<'g> LoopWalker<'g> {
                     break 'search;
                 }
             }
+            // HL loops are ordered by the hierarchy (HL02), not by position: a provider level may
+            // follow the subscribers of the previous provider, so an earlier sibling HL loop may
+            // start again.
+            if segment.id() == b"HL" {
+                for (ci, &node) in children.iter().enumerate().take(frame.child) {
+                    if matches!(node, Node::Loop(_)) && self.matches(node, segment) {
+                        found = Some((d, ci, node));
+                        break 'search;
+                    }
+                }
+            }
         }
         let Some((d, ci, node)) = found else {
             return Placement::NotFound;

@@ -377,6 +377,7 @@ const GUIDE_FILES: &[(&str, &str)] = &[
         include_str!("../../specs/837.x223a2.guide"),
     ),
     ("277.x212.guide", include_str!("../../specs/277.x212.guide")),
+    ("277.x214.guide", include_str!("../../specs/277.x214.guide")),
 ];
 
 /// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.

@@ -174,7 +174,16 @@ fn the_missing_per_is_reported_at_the_segment_after_it_in_loop_1000a() {
 #[test]
 fn pyx12s_first_837_errors_are_ours_at_the_same_line() {
     let dir = samples();
-    let expected: &[(&str, usize, &str, Option<u8>, Option<u8>, AckCode)] = &[
+    /// (file, line, segment id, element, component, 999 code)
+    type FirstError = (
+        &'static str,
+        usize,
+        &'static str,
+        Option<u8>,
+        Option<u8>,
+        AckCode,
+    );
+    let expected: &[FirstError] = &[
         (
             "837_005010X222A2/demo.ambulance.example5.837",
             23,

@@ -795,6 +795,41 @@ mod tests {
     }
 
     #[test]
+    fn define_and_use_expand_with_a_loop_suffix() {
+        let dict = dictionary(ELEMENTS, SEGMENTS).unwrap();
+        let text = "guide 837 X Test\ndefine name\nloop 2010{} R 1 Name\n segment NM1 R 1 N\n  01 R PR\nend\nenddefine\nuse name A\nuse name B\n";
+        let g = guide("t.guide", text, &dict).unwrap();
+        let ids: Vec<&str> = g.loops.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["ST", "2010A", "2010B"]);
+        assert_eq!(g.segments.len(), 2);
+
+        let e = guide("t.guide", "guide 837 X Test\nuse nothing\n", &dict).unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("before its define"), "{e}");
+        let e = guide("t.guide", "guide 837 X Test\ndefine open\n", &dict).unwrap_err();
+        assert!(e.message.contains("not closed"), "{e}");
+    }
+
+    #[test]
+    fn digits_pattern_is_read_and_bounded_by_the_length() {
+        let dict = dictionary(ELEMENTS, SEGMENTS).unwrap();
+        let g = guide(
+            "t.guide",
+            "guide 837 X Test\nsegment NM1 R 1 N\n 01 R\n 03 R digits=9\n",
+            &dict,
+        )
+        .unwrap();
+        assert_eq!(g.segments[0].elements[2].digits, Some(9));
+        let e = guide(
+            "t.guide",
+            "guide 837 X Test\nsegment NM1 R 1 N\n 01 R\n 03 R digits=99\n",
+            &dict,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("does not fit its length"), "{e}");
+    }
+
+    #[test]
     fn reports_defects_with_file_and_line() {
         let dict = dictionary(ELEMENTS, SEGMENTS).unwrap();
         let e = guide(

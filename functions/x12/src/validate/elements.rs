@@ -543,6 +543,28 @@ mod tests {
     }
 
     #[test]
+    fn digits_pattern_wants_exactly_n_digits() {
+        let zip = ElementSpec {
+            position: 3,
+            reference: "116".into(),
+            name: "Postal Code".into(),
+            usage: crate::spec::Usage::Situational,
+            kind: ElementType::ID,
+            min: 3,
+            max: 15,
+            repeat: 1,
+            codes: None,
+            digits: Some(9),
+            components: None,
+            syntax: vec![],
+        };
+        assert_eq!(check_value(&zip, b"171110000"), None);
+        assert_eq!(check_value(&zip, b"17111").map(|(c, _)| c), Some("4"));
+        assert_eq!(check_value(&zip, b"1711100001").map(|(c, _)| c), Some("5"));
+        assert_eq!(check_value(&zip, b"17111-000").map(|(c, _)| c), Some("6"));
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(numeric_digits(b"-12.50", true), Some(4));
         assert_eq!(numeric_digits(b"12.5.0", true), None);

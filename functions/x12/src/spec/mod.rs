@@ -379,6 +379,10 @@ const GUIDE_FILES: &[(&str, &str)] = &[
     ("277.x212.guide", include_str!("../../specs/277.x212.guide")),
     ("277.x214.guide", include_str!("../../specs/277.x214.guide")),
     ("276.x212.guide", include_str!("../../specs/276.x212.guide")),
+    (
+        "270.x279a1.guide",
+        include_str!("../../specs/270.x279a1.guide"),
+    ),
 ];
 
 /// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.

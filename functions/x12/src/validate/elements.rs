@@ -31,6 +31,8 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
     let whole_values = spec.id == "ISA";
     let mut present: u64 = 0;
     let mut count = 0usize;
+    // The Date Time Period Format Qualifier (1250) says how to read the 1251 that follows it.
+    let mut period_format: Option<&[u8]> = None;
     for (i, element) in segment.elements().enumerate() {
         count = i + 1;
         let position = (i + 1) as u8;
@@ -142,6 +144,22 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
                             format!("{}{:02} ({}) {message}", spec.id, position, es.name),
                             Some(value),
                         ));
+                    } else if es.reference == "1251"
+                        && let Some(format) = period_format
+                        && let Some((code, message)) = check_period(format, value)
+                    {
+                        out.push(issue(
+                            position,
+                            None,
+                            repetition,
+                            Some(es),
+                            code,
+                            format!("{}{:02} ({}) {message}", spec.id, position, es.name),
+                            Some(value),
+                        ));
+                    }
+                    if es.reference == "1250" {
+                        period_format = Some(value);
                     }
                 }
             }
@@ -466,6 +484,42 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
     None
 }
 
+/// Checks a Date Time Period (1251) against the format its qualifier (1250) names; returns the
+/// IK403 code and message. Formats other than D8, RD8, DT and TM are left to the length check.
+pub fn check_period(format: &[u8], value: &[u8]) -> Option<(&'static str, String)> {
+    let date = |v: &[u8]| v.len() == 8 && valid_date(v);
+    let shown = || String::from_utf8_lossy(value).into_owned();
+    match format {
+        b"D8" if !date(value) => {
+            Some(("8", format!("is not a valid CCYYMMDD date: {:?}", shown())))
+        }
+        b"RD8" => {
+            let valid = value
+                .iter()
+                .position(|&b| b == b'-')
+                .map(|dash| (&value[..dash], &value[dash + 1..]))
+                .is_some_and(|(from, to)| date(from) && date(to) && from <= to);
+            (!valid).then(|| {
+                (
+                    "8",
+                    format!(
+                        "is not a valid CCYYMMDD-CCYYMMDD date range (start on or before end): {:?}",
+                        shown()
+                    ),
+                )
+            })
+        }
+        b"DT" if !(value.len() == 12 && date(&value[..8]) && valid_time(&value[8..])) => Some((
+            "8",
+            format!("is not a valid CCYYMMDDHHMM date and time: {:?}", shown()),
+        )),
+        b"TM" if !(value.len() == 4 && valid_time(value)) => {
+            Some(("9", format!("is not a valid HHMM time: {:?}", shown())))
+        }
+        _ => None,
+    }
+}
+
 /// Digits in a numeric value, or `None` when it is not numeric. `decimal` allows one `.`.
 fn numeric_digits(value: &[u8], decimal: bool) -> Option<usize> {
     let body = value.strip_prefix(b"-").unwrap_or(value);
@@ -562,6 +616,27 @@ mod tests {
         assert_eq!(check_value(&zip, b"17111").map(|(c, _)| c), Some("4"));
         assert_eq!(check_value(&zip, b"1711100001").map(|(c, _)| c), Some("5"));
         assert_eq!(check_value(&zip, b"17111-000").map(|(c, _)| c), Some("6"));
+    }
+
+    #[test]
+    fn periods_follow_their_format_qualifier() {
+        assert_eq!(check_period(b"D8", b"20240229"), None);
+        assert_eq!(check_period(b"D8", b"19431319").map(|(c, _)| c), Some("8"));
+        assert_eq!(check_period(b"D8", b"240229").map(|(c, _)| c), Some("8"));
+        assert_eq!(check_period(b"RD8", b"20050831-20050906"), None);
+        assert_eq!(
+            check_period(b"RD8", b"20050906-20050831").map(|(c, _)| c),
+            Some("8")
+        );
+        assert_eq!(check_period(b"RD8", b"20050831").map(|(c, _)| c), Some("8"));
+        assert_eq!(check_period(b"DT", b"200508311425"), None);
+        assert_eq!(
+            check_period(b"DT", b"200508312525").map(|(c, _)| c),
+            Some("8")
+        );
+        assert_eq!(check_period(b"TM", b"1425"), None);
+        assert_eq!(check_period(b"TM", b"2561").map(|(c, _)| c), Some("9"));
+        assert_eq!(check_period(b"CM", b"anything"), None);
     }
 
     #[test]

@@ -383,6 +383,10 @@ const GUIDE_FILES: &[(&str, &str)] = &[
         "270.x279a1.guide",
         include_str!("../../specs/270.x279a1.guide"),
     ),
+    (
+        "271.x279a1.guide",
+        include_str!("../../specs/271.x279a1.guide"),
+    ),
 ];
 
 /// The envelope segments (ISA, GS, GE, IEA, TA1) as a pseudo-guide, for their element checks.

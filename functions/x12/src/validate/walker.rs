@@ -122,7 +122,9 @@ impl<'g> LoopWalker<'g> {
         'search: for d in (0..self.depth).rev() {
             let frame = &self.frames[d];
             let children = &self.guide.loops[frame.loop_index].children;
-            for (ci, &node) in children.iter().enumerate().skip(frame.child) {
+            // Child 0 is the loop's trigger: seen again, it starts the loop's next iteration, which
+            // the enclosing frame finds.
+            for (ci, &node) in children.iter().enumerate().skip(frame.child.max(1)) {
                 if self.matches(node, segment) {
                     found = Some((d, ci, node));
                     break 'search;

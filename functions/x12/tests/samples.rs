@@ -301,5 +301,5 @@ fn tr3_examples_pyx12_cannot_check_validate_clean_where_we_have_the_guide() {
         checked.push(file.to_string());
     }
     // Every 270, 271, 276 and 277 example: we have all four guides.
-    assert!(checked.len() >= 15, "checked only {checked:?}");
+    assert!(checked.len() >= 14, "checked only {checked:?}");
 }

@@ -179,6 +179,136 @@ struct Transaction<'c> {
     start_line: usize,
     walker: Option<LoopWalker<'c>>,
     position: usize,
+    hierarchy: Hierarchy,
+}
+
+/// The HL levels open above the current segment. X12 sends a hierarchy depth first, so a new
+/// HL's parent (HL02) is always on this path; keeping only the path bounds memory by the depth,
+/// not by the number of claims.
+#[derive(Debug, Default)]
+struct Hierarchy {
+    /// HL01 of the previous HL (they count 1, 2, 3, ... within a transaction set).
+    last_id: u64,
+    open: Vec<OpenLevel>,
+}
+
+#[derive(Debug)]
+struct OpenLevel {
+    id: String,
+    /// HL04 as sent: `Some(true)` promises children, `Some(false)` none.
+    promises_children: Option<bool>,
+    has_children: bool,
+    line: usize,
+    position: usize,
+    offset: usize,
+}
+
+/// A hierarchy problem, with the HL element it concerns.
+#[derive(Debug)]
+struct HierarchyIssue {
+    element: u8,
+    message: String,
+    /// Line, position in the transaction set and byte offset of the earlier HL the issue is
+    /// about, when it is not the current segment.
+    at: Option<(usize, usize, usize)>,
+}
+
+impl Hierarchy {
+    /// Closes every level whose subtree has ended, noting promised children that never came.
+    fn close_until(&mut self, keep: usize, issues: &mut Vec<HierarchyIssue>) {
+        while self.open.len() > keep {
+            let Some(level) = self.open.pop() else {
+                break;
+            };
+            if level.promises_children == Some(true) && !level.has_children {
+                issues.push(HierarchyIssue {
+                    element: 4,
+                    message: format!(
+                        "HL04 of HL {:?} (line {}) says it has child levels, but none follows",
+                        level.id, level.line
+                    ),
+                    at: Some((level.line, level.position, level.offset)),
+                });
+            }
+        }
+    }
+
+    /// Takes one HL segment.
+    fn level(
+        &mut self,
+        segment: &Segment<'_>,
+        (line, position): (usize, usize),
+        issues: &mut Vec<HierarchyIssue>,
+    ) {
+        let id = text(segment.value(1));
+        let parent = segment.value(2);
+        let expected = self.last_id + 1;
+        match id.parse::<u64>() {
+            Ok(n) if n == expected => self.last_id = n,
+            Ok(n) => {
+                issues.push(HierarchyIssue {
+                    element: 1,
+                    message: format!(
+                        "HL01 is {id:?}; HL IDs start at 1 and go up by one, so {expected} was expected"
+                    ),
+                    at: None,
+                });
+                self.last_id = n;
+            }
+            Err(_) => issues.push(HierarchyIssue {
+                element: 1,
+                message: format!("HL01 {id:?} is not a number; HL IDs count 1, 2, 3, ..."),
+                at: None,
+            }),
+        }
+        let mut parent_known = true;
+        let keep = if parent.is_empty() {
+            0
+        } else {
+            match self.open.iter().rposition(|l| l.id.as_bytes() == parent) {
+                Some(i) => i + 1,
+                None => {
+                    parent_known = false;
+                    issues.push(HierarchyIssue {
+                        element: 2,
+                        message: format!(
+                            "HL02 names parent {:?}, which is not an enclosing level here (unknown, or its subtree has ended)",
+                            text(parent)
+                        ),
+                        at: None,
+                    });
+                    self.open.len()
+                }
+            }
+        };
+        self.close_until(keep, issues);
+        if let Some(p) = self.open.last_mut().filter(|_| parent_known) {
+            p.has_children = true;
+            if p.promises_children == Some(false) && !parent.is_empty() {
+                issues.push(HierarchyIssue {
+                    element: 2,
+                    message: format!(
+                        "HL02 names parent {:?}, whose HL04 (line {}) says it has no child levels",
+                        p.id, p.line
+                    ),
+                    at: None,
+                });
+            }
+        }
+        let promises_children = match segment.value(4) {
+            b"1" => Some(true),
+            b"0" => Some(false),
+            _ => None,
+        };
+        self.open.push(OpenLevel {
+            id,
+            promises_children,
+            has_children: false,
+            line,
+            position,
+            offset: segment.offset(),
+        });
+    }
 }
 
 #[derive(Debug, Default)]
@@ -679,6 +809,7 @@ impl<'c> Validator<'c> {
             start_line: self.line,
             walker,
             position: 1,
+            hierarchy: Hierarchy::default(),
         });
 
         let gs01 = self
@@ -788,9 +919,46 @@ impl<'c> Validator<'c> {
         tx.position += 1;
         let position = tx.position;
         let start_line = tx.start_line;
+        let mut hierarchy_issues = vec![];
+        if segment.id() == b"HL" {
+            tx.hierarchy
+                .level(segment, (self.line, position), &mut hierarchy_issues);
+        } else if segment.id() == b"SE" {
+            tx.hierarchy.close_until(0, &mut hierarchy_issues);
+        }
+        let is_se = segment.id() == b"SE";
+        self.place_in_guide(segment);
+        for issue in hierarchy_issues {
+            let mut f = self.finding(AckCode::Element("I12"), segment, issue.message);
+            if let Some((line, position, offset)) = issue.at {
+                // About an earlier HL: point the finding (and its IK3) at that segment.
+                f.segment_id = "HL".to_string();
+                f.line = line;
+                f.segment_position = Some(position);
+                f.offset = offset;
+            }
+            f.element = Some(issue.element);
+            f.data_element = Some(
+                match issue.element {
+                    1 => "628",
+                    2 => "734",
+                    _ => "736",
+                }
+                .to_string(),
+            );
+            self.push(f);
+        }
         if let Some(t) = self.current_transaction() {
             t.segments = position;
         }
+        if is_se {
+            self.end_transaction_set(segment, start_line);
+        }
+    }
+
+    /// Places a body segment in the transaction set's guide (when there is one) and checks its
+    /// elements against the spec it landed on.
+    fn place_in_guide(&mut self, segment: &Segment<'_>) {
         let is_se = segment.id() == b"SE";
         if let Some(mut walker) = self.transaction.as_mut().and_then(|t| t.walker.take()) {
             let mut issues = std::mem::take(&mut self.walk_issues);
@@ -838,7 +1006,11 @@ impl<'c> Validator<'c> {
                 }
             }
         }
-        if is_se {
+    }
+
+    /// SE: its count and control number, then the end of the loop walk.
+    fn end_transaction_set(&mut self, segment: &Segment<'_>, start_line: usize) {
+        {
             let control = self
                 .current_transaction()
                 .map(|t| t.control.clone())

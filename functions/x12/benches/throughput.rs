@@ -25,6 +25,14 @@ fn bench(c: &mut Criterion) {
             elements
         })
     });
+    group.bench_function("segments-only", |b| {
+        b.iter(|| {
+            Tokenizer::new(&input)
+                .flatten()
+                .map(|s| s.raw().len())
+                .sum::<usize>()
+        })
+    });
     group.bench_function("tokenize-streaming", |b| {
         b.iter(|| {
             let mut reader = Reader::new(&input[..]);

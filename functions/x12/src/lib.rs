@@ -15,6 +15,7 @@ pub mod delimiters;
 pub mod error;
 pub mod finding;
 pub mod reader;
+mod scan;
 pub mod segment;
 pub mod spec;
 pub mod synth;

@@ -10,7 +10,8 @@ use std::io::Read;
 
 use crate::delimiters::{Delimiters, ISA_LEN, IsaLayout};
 use crate::error::ReadError;
-use crate::segment::Segment;
+use crate::scan::Window;
+use crate::segment::{INDEXED, Segment, Separators};
 
 /// Bytes the scanner wants in view before it reads an ISA, so a badly padded ISA can be recovered.
 const ISA_LOOKAHEAD: usize = crate::delimiters::ISA_SCAN_LIMIT;
@@ -27,6 +28,8 @@ enum Step {
         end: usize,
         next: usize,
         isa: Option<(Delimiters, IsaLayout)>,
+        /// The element separators, when the scan found them (every segment but the ISA).
+        separators: Option<Separators>,
     },
     NeedMore,
     End,
@@ -38,10 +41,107 @@ enum Step {
 }
 
 /// Finds the next segment in `buf` from `pos`. `base` is the absolute offset of `buf[0]`.
-fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof: bool) -> Step {
-    while pos < buf.len() && (buf[pos] == b'\r' || buf[pos] == b'\n') {
+/// `window` carries the classified bytes from one call to the next; it must describe `buf` as it
+/// is now (callers reset it when they move the buffer's contents).
+///
+/// This is the hot path of every read: an ordinary segment costs a few bitmask operations per
+/// window and one id check. Interchange boundaries and errors go to out-of-line functions.
+#[inline]
+fn step(
+    buf: &[u8],
+    mut pos: usize,
+    base: usize,
+    delims: Option<Delimiters>,
+    eof: bool,
+    window: &mut Window,
+) -> Step {
+    while let Some(b'\r' | b'\n') = buf.get(pos) {
         pos += 1;
     }
+    let rest = buf.get(pos..).unwrap_or_default();
+    let Some(d) = delims else {
+        return boundary(buf, pos, base, None, eof, window);
+    };
+    if rest.len() < 3 || rest.starts_with(b"ISA") {
+        return boundary(buf, pos, base, Some(d), eof, window);
+    }
+    // Walk the separator and terminator bitmasks window by window until the terminator; keep the
+    // separators of the segment's first bytes as its own bitmask.
+    let mut separators = 0u128;
+    let mut at = pos;
+    let terminator = loop {
+        if at >= buf.len() {
+            return unterminated(pos, base, d, eof);
+        }
+        if !window.covers(at) {
+            *window = Window::classify(buf, at, d.element, d.segment);
+        }
+        // `covers` guarantees at - start < len <= 64.
+        let keep = !0u64 << (at - window.start);
+        let terminators = window.terminators & keep;
+        let mut elements = window.elements & keep;
+        if terminators != 0 {
+            elements &= terminators.wrapping_sub(1) & !terminators;
+        }
+        // Move the window's bits to segment-relative positions.
+        if window.start <= pos {
+            separators |= u128::from(elements >> (pos - window.start));
+        } else if window.start - pos < INDEXED {
+            separators |= u128::from(elements) << (window.start - pos);
+        }
+        if terminators != 0 {
+            break window.start + terminators.trailing_zeros() as usize;
+        }
+        at = window.start + window.len;
+    };
+    let mut end = terminator;
+    if d.segment == b'\n' && end > pos && buf[end - 1] == b'\r' {
+        end -= 1;
+    }
+    let next = terminator + 1;
+    let id_len = if separators != 0 {
+        separators.trailing_zeros() as usize
+    } else {
+        end - pos
+    };
+    if !valid_id(&buf[pos..pos + id_len.min(end - pos)]) {
+        return bad_segment(&buf[pos..end], pos, base, next, d);
+    }
+    Step::Segment {
+        start: pos,
+        end,
+        next,
+        isa: None,
+        separators: Some(Separators(separators)),
+    }
+}
+
+/// Whether `id` can be a segment identifier: two or three upper-case letters or digits, starting
+/// with a letter.
+#[inline]
+fn valid_id(id: &[u8]) -> bool {
+    match *id {
+        [a, b] => a.is_ascii_uppercase() && (b.is_ascii_uppercase() || b.is_ascii_digit()),
+        [a, b, c] => {
+            a.is_ascii_uppercase()
+                && (b.is_ascii_uppercase() || b.is_ascii_digit())
+                && (c.is_ascii_uppercase() || c.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+/// The end of input, an ISA, or input before any ISA: everything [`step`] does not do inline.
+#[cold]
+#[inline(never)]
+fn boundary(
+    buf: &[u8],
+    pos: usize,
+    base: usize,
+    delims: Option<Delimiters>,
+    eof: bool,
+    window: &mut Window,
+) -> Step {
     if pos >= buf.len() {
         return if !eof {
             Step::NeedMore
@@ -61,12 +161,6 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
         if rest.len() < ISA_LOOKAHEAD && !eof {
             return Step::NeedMore;
         }
-        if !rest.starts_with(b"ISA") && delims.is_none() {
-            return Step::Error {
-                error: ReadError::NotIsa { offset: base + pos },
-                next: None,
-            };
-        }
         if rest.starts_with(b"ISA") {
             return match Delimiters::from_isa(rest, base + pos) {
                 Ok((d, layout)) => {
@@ -74,11 +168,14 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
                         IsaLayout::Fixed => ISA_LEN,
                         IsaLayout::Recovered { len } => len,
                     };
+                    // The bytes after an ISA are classified afresh, with its delimiters.
+                    *window = Window::default();
                     Step::Segment {
                         start: pos,
                         end: pos + len - 1,
                         next: pos + len,
                         isa: Some((d, layout)),
+                        separators: None,
                     }
                 }
                 Err(error) => Step::Error { error, next: None },
@@ -91,53 +188,63 @@ fn step(buf: &[u8], mut pos: usize, base: usize, delims: Option<Delimiters>, eof
             next: None,
         };
     };
-    let Some(t) = memchr::memchr(d.segment, rest) else {
-        return if eof {
-            Step::Error {
-                error: ReadError::Unterminated {
-                    offset: base + pos,
-                    terminator: d.segment,
-                },
-                next: None,
+    // A short segment at the very end of the input (fewer than three bytes): no terminator can
+    // make it an ISA, so it is read like any other.
+    match memchr::memchr(d.segment, rest) {
+        None => unterminated(pos, base, d, eof),
+        Some(t) => {
+            let mut end = pos + t;
+            if d.segment == b'\n' && end > pos && buf[end - 1] == b'\r' {
+                end -= 1;
             }
-        } else {
-            Step::NeedMore
-        };
-    };
-    let mut end = pos + t;
-    if d.segment == b'\n' && end > pos && buf[end - 1] == b'\r' {
-        end -= 1;
+            let raw = &buf[pos..end];
+            let segment = Segment::new(raw, base + pos, d);
+            if !valid_id(segment.id()) {
+                return bad_segment(raw, pos, base, pos + t + 1, d);
+            }
+            let separators = Separators::of(raw, d.element);
+            Step::Segment {
+                start: pos,
+                end,
+                next: pos + t + 1,
+                isa: None,
+                separators: Some(separators),
+            }
+        }
     }
-    let next = pos + t + 1;
-    let raw = &buf[pos..end];
-    if raw.is_empty() {
-        return Step::Error {
-            error: ReadError::EmptySegment { offset: base + pos },
-            next: Some(next),
-        };
-    }
-    let id_len = memchr::memchr(d.element, raw).unwrap_or(raw.len());
-    let id = &raw[..id_len];
-    let id_ok = (2..=3).contains(&id.len())
-        && id[0].is_ascii_uppercase()
-        && id
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if !id_ok {
-        let shown = String::from_utf8_lossy(&id[..id.len().min(16)]).into_owned();
-        return Step::Error {
-            error: ReadError::BadSegmentId {
+}
+
+/// No terminator before the end of what is in view.
+#[cold]
+fn unterminated(pos: usize, base: usize, d: Delimiters, eof: bool) -> Step {
+    if eof {
+        Step::Error {
+            error: ReadError::Unterminated {
                 offset: base + pos,
-                id: shown,
+                terminator: d.segment,
             },
-            next: Some(next),
-        };
+            next: None,
+        }
+    } else {
+        Step::NeedMore
     }
-    Step::Segment {
-        start: pos,
-        end,
-        next,
-        isa: None,
+}
+
+/// A segment that is empty or whose identifier is malformed; reading goes on after it.
+#[cold]
+fn bad_segment(raw: &[u8], pos: usize, base: usize, next: usize, d: Delimiters) -> Step {
+    let error = if raw.is_empty() {
+        ReadError::EmptySegment { offset: base + pos }
+    } else {
+        let id = Segment::new(raw, base + pos, d).id();
+        ReadError::BadSegmentId {
+            offset: base + pos,
+            id: String::from_utf8_lossy(&id[..id.len().min(16)]).into_owned(),
+        }
+    };
+    Step::Error {
+        error,
+        next: Some(next),
     }
 }
 
@@ -151,6 +258,7 @@ pub struct Tokenizer<'a> {
     pos: usize,
     delimiters: Option<Delimiters>,
     done: bool,
+    window: Window,
 }
 
 impl<'a> Tokenizer<'a> {
@@ -161,6 +269,7 @@ impl<'a> Tokenizer<'a> {
             pos: 0,
             delimiters: None,
             done: false,
+            window: Window::default(),
         }
     }
 
@@ -179,23 +288,36 @@ impl<'a> Tokenizer<'a> {
 impl<'a> Iterator for Tokenizer<'a> {
     type Item = Result<Segment<'a>, ReadError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
-        match step(self.buf, self.pos, 0, self.delimiters, true) {
+        match step(
+            self.buf,
+            self.pos,
+            0,
+            self.delimiters,
+            true,
+            &mut self.window,
+        ) {
             Step::Segment {
                 start,
                 end,
                 next,
                 isa,
+                separators,
             } => {
                 if let Some((d, _)) = isa {
                     self.delimiters = Some(d);
                 }
                 self.pos = next;
                 let d = self.delimiters?;
-                Some(Ok(Segment::new(&self.buf[start..end], start, d)))
+                let raw = &self.buf[start..end];
+                Some(Ok(match separators {
+                    Some(separators) => Segment::indexed(raw, start, d, separators),
+                    None => Segment::new(raw, start, d),
+                }))
             }
             Step::NeedMore | Step::End => {
                 self.pos = self.buf.len();
@@ -227,6 +349,7 @@ pub struct Reader<R> {
     delimiters: Option<Delimiters>,
     isa_layout: Option<IsaLayout>,
     max_segment: usize,
+    window: Window,
 }
 
 impl<R: Read> Reader<R> {
@@ -248,6 +371,7 @@ impl<R: Read> Reader<R> {
             delimiters: None,
             isa_layout: None,
             max_segment: DEFAULT_MAX_SEGMENT,
+            window: Window::default(),
         }
     }
 
@@ -274,30 +398,33 @@ impl<R: Read> Reader<R> {
 
     /// The next segment, or an error, or `None` at the end of input. The segment borrows the
     /// reader's buffer, so it must be dropped before the next call.
+    #[inline]
     pub fn next_segment(&mut self) -> Option<Result<Segment<'_>, ReadError>> {
         if self.done {
             return None;
         }
-        let (start, end) = loop {
+        let (start, end, separators) = loop {
             match step(
                 &self.buf[..self.end],
                 self.start,
                 self.base,
                 self.delimiters,
                 self.eof,
+                &mut self.window,
             ) {
                 Step::Segment {
                     start,
                     end,
                     next,
                     isa,
+                    separators,
                 } => {
                     if let Some((d, layout)) = isa {
                         self.delimiters = Some(d);
                         self.isa_layout = Some(layout);
                     }
                     self.start = next;
-                    break (start, end);
+                    break (start, end, separators);
                 }
                 Step::NeedMore => {
                     if self.end - self.start >= self.max_segment {
@@ -328,17 +455,19 @@ impl<R: Read> Reader<R> {
             }
         };
         let d = self.delimiters?;
-        Some(Ok(Segment::new(
-            &self.buf[start..end],
-            self.base + start,
-            d,
-        )))
+        let raw = &self.buf[start..end];
+        Some(Ok(match separators {
+            Some(separators) => Segment::indexed(raw, self.base + start, d, separators),
+            None => Segment::new(raw, self.base + start, d),
+        }))
     }
 
     /// Moves unread bytes to the front and reads more; grows the buffer only when one segment
     /// fills it.
     fn fill(&mut self) -> Result<(), ReadError> {
         if self.start > 0 {
+            // The classified window describes bytes that are about to move.
+            self.window = Window::default();
             self.buf.copy_within(self.start..self.end, 0);
             self.base += self.start;
             self.end -= self.start;

@@ -2,21 +2,55 @@
 
 use crate::delimiters::Delimiters;
 
+/// Bytes at the start of a segment whose element separators are kept as a bitmask. Nearly every
+/// 5010 segment is shorter; longer ones stay correct, their tail is found by scanning.
+pub(crate) const INDEXED: usize = 128;
+
+/// Where a segment's element separators are, found while tokenizing, so that walking or picking
+/// elements needs no second scan of the bytes: bit `i` is set when byte `i` of the segment is an
+/// element separator (for `i` < [`INDEXED`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Separators(pub(crate) u128);
+
+impl Separators {
+    /// Finds the separators of `raw` by scanning it.
+    pub(crate) fn of(raw: &[u8], separator: u8) -> Self {
+        let mut mask = 0u128;
+        for (i, &b) in raw.iter().take(INDEXED).enumerate() {
+            mask |= u128::from(b == separator) << i;
+        }
+        Self(mask)
+    }
+}
+
 /// One segment, borrowed from the input: its bytes without the terminator.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment<'a> {
     raw: &'a [u8],
     offset: usize,
     delimiters: Delimiters,
+    separators: Separators,
 }
 
 impl<'a> Segment<'a> {
     /// A segment over `raw` (no terminator), found at absolute byte `offset`.
     pub fn new(raw: &'a [u8], offset: usize, delimiters: Delimiters) -> Self {
+        let separators = Separators::of(raw, delimiters.element);
+        Self::indexed(raw, offset, delimiters, separators)
+    }
+
+    /// A segment whose element separators the tokenizer already found.
+    pub(crate) fn indexed(
+        raw: &'a [u8],
+        offset: usize,
+        delimiters: Delimiters,
+        separators: Separators,
+    ) -> Self {
         Self {
             raw,
             offset,
             delimiters,
+            separators,
         }
     }
 
@@ -36,11 +70,28 @@ impl<'a> Segment<'a> {
     }
 
     /// The segment identifier (`ST`, `NM1`, ...).
+    #[inline]
     pub fn id(&self) -> &'a [u8] {
-        match memchr::memchr(self.delimiters.element, self.raw) {
+        match self.separator_from(0) {
             Some(i) => &self.raw[..i],
             None => self.raw,
         }
+    }
+
+    /// The first element separator at or after byte `from`.
+    #[inline]
+    fn separator_from(&self, from: usize) -> Option<usize> {
+        if from < INDEXED {
+            let ahead = self.separators.0 >> from;
+            if ahead != 0 {
+                return Some(from + ahead.trailing_zeros() as usize);
+            }
+        }
+        if self.raw.len() <= INDEXED {
+            return None;
+        }
+        let from = from.max(INDEXED);
+        memchr::memchr(self.delimiters.element, self.raw.get(from..)?).map(|i| from + i)
     }
 
     /// The segment identifier as text (identifiers are checked to be ASCII by the reader).
@@ -50,19 +101,21 @@ impl<'a> Segment<'a> {
 
     /// Elements after the identifier, in order; the first one is element 01.
     pub fn elements(&self) -> Elements<'a> {
-        let id_len = self.id().len();
-        let rest = if id_len < self.raw.len() {
-            &self.raw[id_len + 1..]
-        } else {
-            &[][..]
+        let first = self.separator_from(0);
+        let ahead = match first {
+            // Separators after the first one (the one that ends the id).
+            Some(i) if i < INDEXED => self.separators.0 & (self.separators.0 - 1),
+            _ => 0,
         };
         Elements {
-            rest: Some(rest).filter(|_| id_len < self.raw.len()),
-            delimiters: self.delimiters,
+            next: first.map(|i| i + 1),
+            ahead,
+            segment: *self,
         }
     }
 
     /// Element `n` (1-based), if present; an empty element counts as present but empty.
+    #[inline]
     pub fn element(&self, n: usize) -> Option<Element<'a>> {
         if n == 0 {
             return None;
@@ -79,23 +132,32 @@ impl<'a> Segment<'a> {
 /// Iterator over the elements of a segment.
 #[derive(Debug, Clone)]
 pub struct Elements<'a> {
-    rest: Option<&'a [u8]>,
-    delimiters: Delimiters,
+    /// Where the next element starts; `None` once the last one was given out.
+    next: Option<usize>,
+    /// Separators not yet passed (segment-relative bit positions).
+    ahead: u128,
+    segment: Segment<'a>,
 }
 
 impl<'a> Iterator for Elements<'a> {
     type Item = Element<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Element<'a>> {
-        let rest = self.rest?;
-        let (raw, next) = match memchr::memchr(self.delimiters.element, rest) {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
+        let start = self.next?;
+        let raw = self.segment.raw;
+        let end = if self.ahead != 0 {
+            let end = self.ahead.trailing_zeros() as usize;
+            self.ahead &= self.ahead - 1;
+            Some(end)
+        } else {
+            // Past the bitmask: only segments longer than INDEXED bytes have more separators.
+            self.segment.separator_from(start.max(INDEXED))
         };
-        self.rest = next;
+        self.next = end.map(|e| e + 1);
         Some(Element {
-            raw,
-            delimiters: self.delimiters,
+            raw: raw.get(start..end.unwrap_or(raw.len())).unwrap_or_default(),
+            delimiters: self.segment.delimiters,
         })
     }
 }
@@ -209,6 +271,30 @@ mod tests {
         assert_eq!(s.value(3), b"");
         assert!(s.element(9).is_none());
         assert!(s.element(0).is_none());
+    }
+
+    #[test]
+    fn segments_longer_than_the_index_read_the_same() {
+        let many: String = (0..100).map(|i| format!("*{i}")).collect();
+        let text = format!("REF{many}");
+        let s = seg(text.as_bytes());
+        assert_eq!(s.id(), b"REF");
+        let els: Vec<String> = s
+            .elements()
+            .map(|e| String::from_utf8(e.raw().to_vec()).unwrap())
+            .collect();
+        let expected: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        assert_eq!(els, expected);
+        for n in 1..=100 {
+            assert_eq!(s.value(n), (n - 1).to_string().as_bytes(), "element {n}");
+        }
+        assert!(s.element(101).is_none());
+        // A first separator beyond what the index can hold.
+        let long = format!("NTE{}*X", "A".repeat(70_000));
+        let s = seg(long.as_bytes());
+        assert_eq!(s.id().len(), 70_003);
+        assert_eq!(s.value(1), b"X");
+        assert_eq!(s.elements().count(), 1);
     }
 
     #[test]

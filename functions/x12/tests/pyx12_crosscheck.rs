@@ -193,12 +193,12 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                     let mut key: Vec<String> = if spec.id == "HL" {
                         spec.elements
                             .get(2)
-                            .and_then(|e| e.codes.clone())
+                            .and_then(|e| e.codes.as_ref().map(|c| c.to_vec()))
                             .unwrap_or_default()
                     } else {
                         first
                             .filter(|e| e.components.is_none())
-                            .and_then(|e| e.codes.clone())
+                            .and_then(|e| e.codes.as_ref().map(|c| c.to_vec()))
                             .unwrap_or_default()
                     };
                     key.sort();
@@ -213,7 +213,7 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                             continue;
                         }
                         let seq = format!("{:02}", e.position);
-                        let mut codes = e.codes.clone().unwrap_or_default();
+                        let mut codes = e.codes.as_ref().map(|c| c.to_vec()).unwrap_or_default();
                         codes.sort();
                         out.push(element_line_with_pattern(
                             &seg,
@@ -228,7 +228,7 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                             .flatten()
                             .filter(|c| c.usage != Usage::NotUsed)
                         {
-                            let mut codes = c.codes.clone().unwrap_or_default();
+                            let mut codes = c.codes.as_ref().map(|c| c.to_vec()).unwrap_or_default();
                             codes.sort();
                             out.push(element_line(
                                 &seg,

@@ -121,9 +121,40 @@ pub struct SyntaxNote {
     pub kind: SyntaxKind,
     /// Positions it relates.
     pub positions: Vec<u8>,
+    /// The positions as a bitmask (bit `p - 1` for position `p`), and the first of them: what
+    /// [`SyntaxNote::holds`] tests, a few instructions per note.
+    mask: u64,
+    first: u64,
 }
 
 impl SyntaxNote {
+    /// A note relating `positions` (1-based, the first one first).
+    pub fn new(kind: SyntaxKind, positions: Vec<u8>) -> Self {
+        let bit = |p: u8| 1u64 << (p.max(1) - 1).min(63);
+        let mask = positions.iter().fold(0u64, |m, &p| m | bit(p));
+        let first = positions.first().map_or(0, |&p| bit(p));
+        Self {
+            kind,
+            positions,
+            mask,
+            first,
+        }
+    }
+
+    /// Whether the note holds for a presence bitmask (bit `p - 1` set when position `p` has data).
+    #[inline]
+    pub fn holds(&self, present: u64) -> bool {
+        let (mask, first) = (self.mask, self.first);
+        let here = present & mask;
+        match self.kind {
+            SyntaxKind::Paired => here == 0 || here == mask,
+            SyntaxKind::Required => here != 0,
+            SyntaxKind::Exclusion => here.count_ones() <= 1,
+            SyntaxKind::Conditional => here & first == 0 || here == mask,
+            SyntaxKind::ListConditional => here & first == 0 || here & !first != 0,
+        }
+    }
+
     /// The note as the standard writes it (`P0102`).
     pub fn code(&self) -> String {
         let letter = match self.kind {
@@ -185,6 +216,126 @@ impl Usage {
     }
 }
 
+/// A guide's code list for one element.
+///
+/// Kept twice: as written (for messages and for cross-checks against other maps) and as sorted
+/// packed keys, so that a lookup is an integer binary search rather than a string comparison per
+/// code — some lists (claim adjustment reasons, service types) have hundreds of entries and are
+/// consulted for nearly every segment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CodeList {
+    codes: Vec<String>,
+    /// Keys of the codes that fit in a key (up to 15 bytes; every X12 code does): a plain list
+    /// when short, otherwise an open-addressing table (0 marks a free slot; no key is 0).
+    keys: Vec<u128>,
+    /// Whether `keys` is a hash table rather than a list.
+    hashed: bool,
+    /// Codes too long for a key, compared as bytes.
+    long: Vec<String>,
+}
+
+/// Lists up to this long are scanned; longer ones are hashed.
+const SCANNED: usize = 8;
+
+impl CodeList {
+    /// A code list, in the order given.
+    pub fn new(codes: Vec<String>) -> Self {
+        let mut keys = vec![];
+        let mut long = vec![];
+        for code in &codes {
+            match code_key(code.as_bytes()) {
+                Some(k) => keys.push(k),
+                None => long.push(code.clone()),
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let hashed = keys.len() > SCANNED;
+        if hashed {
+            // At most half full, so a miss ends after a probe or two.
+            let mut table = vec![0u128; (keys.len() * 2).next_power_of_two()];
+            for k in keys {
+                let mut slot = slot_of(k, table.len());
+                while table[slot] != 0 {
+                    slot = (slot + 1) & (table.len() - 1);
+                }
+                table[slot] = k;
+            }
+            keys = table;
+        }
+        Self {
+            codes,
+            keys,
+            hashed,
+            long,
+        }
+    }
+
+    /// Whether `value` is one of the codes.
+    #[inline]
+    pub fn contains(&self, value: &[u8]) -> bool {
+        let Some(k) = code_key(value) else {
+            return self.long.iter().any(|c| c.as_bytes() == value);
+        };
+        if !self.hashed {
+            return self.keys.contains(&k);
+        }
+        let mask = self.keys.len() - 1;
+        let mut slot = slot_of(k, self.keys.len());
+        loop {
+            match self.keys[slot] {
+                0 => return false,
+                found if found == k => return true,
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+
+    /// The codes as the guide lists them.
+    pub fn as_slice(&self) -> &[String] {
+        &self.codes
+    }
+}
+
+/// The home slot of `key` in a table of `len` (a power of two) slots.
+#[inline]
+fn slot_of(key: u128, len: usize) -> usize {
+    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
+    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (len - 1)
+}
+
+impl std::ops::Deref for CodeList {
+    type Target = [String];
+
+    fn deref(&self) -> &[String] {
+        &self.codes
+    }
+}
+
+/// A code of up to 15 bytes packed into an integer: its bytes, then its length (so `A` and `A\0`
+/// differ).
+#[inline]
+fn code_key(value: &[u8]) -> Option<u128> {
+    if value.len() > 15 {
+        return None;
+    }
+    let mut key = 0u128;
+    for &b in value {
+        key = (key << 8) | u128::from(b);
+    }
+    Some((key << 8) | value.len() as u128)
+}
+
+/// A segment identifier packed into an integer (`NM1` → `0x4E4D31`), so that finding a segment's
+/// place in a guide compares integers, not strings. Identifiers are two or three bytes; longer
+/// ones (never valid) keep their first four.
+#[inline]
+pub fn segment_tag(id: &[u8]) -> u32 {
+    id.iter()
+        .take(4)
+        .fold(0u32, |tag, &b| (tag << 8) | u32::from(b))
+}
+
 /// An element as an implementation guide uses it: the standard's definition narrowed by the guide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementSpec {
@@ -205,7 +356,7 @@ pub struct ElementSpec {
     /// Repetitions allowed.
     pub repeat: u16,
     /// Codes the guide allows, if it restricts them.
-    pub codes: Option<Vec<String>>,
+    pub codes: Option<CodeList>,
     /// Exact count of ASCII digits the guide demands (`digits=9`: a ZIP+4, an SSN), beyond the
     /// standard's type and length.
     pub digits: Option<u16>,
@@ -213,6 +364,31 @@ pub struct ElementSpec {
     pub components: Option<Vec<ElementSpec>>,
     /// Syntax notes over the components, when the element is a composite.
     pub syntax: Vec<SyntaxNote>,
+    /// Its part in a Date Time Period pair (1250 names the format of the 1251 after it).
+    pub period: DatePeriod,
+}
+
+/// The part an element plays in a Date Time Period pair: the qualifier (data element 1250) says
+/// how to read the period (1251) that follows it, so the validator carries one to the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePeriod {
+    /// Neither.
+    None,
+    /// Date Time Period Format Qualifier (1250).
+    Format,
+    /// Date Time Period (1251).
+    Value,
+}
+
+impl DatePeriod {
+    /// The part data element `reference` plays.
+    pub fn of(reference: &str) -> Self {
+        match reference {
+            "1250" => Self::Format,
+            "1251" => Self::Value,
+            _ => Self::None,
+        }
+    }
 }
 
 impl ElementSpec {
@@ -220,7 +396,7 @@ impl ElementSpec {
     pub fn allows_code(&self, value: &[u8]) -> bool {
         match &self.codes {
             None => true,
-            Some(codes) => codes.iter().any(|c| c.as_bytes() == value),
+            Some(codes) => codes.contains(value),
         }
     }
 }
@@ -233,7 +409,7 @@ pub struct SegmentKey {
     /// Component position (1-based; 0 when the element is simple).
     pub component: u8,
     /// Values that identify the segment.
-    pub codes: Vec<String>,
+    pub codes: CodeList,
 }
 
 /// Index of a segment within [`Guide::segments`].
@@ -246,6 +422,8 @@ pub type LoopIndex = usize;
 pub struct SegmentSpec {
     /// Segment id.
     pub id: String,
+    /// The id as a [`segment_tag`].
+    pub tag: u32,
     /// The guide's name for it.
     pub name: String,
     /// Usage.
@@ -258,6 +436,9 @@ pub struct SegmentSpec {
     pub syntax: Vec<SyntaxNote>,
     /// How this segment is recognised among same-id siblings.
     pub key: Option<SegmentKey>,
+    /// Positions of its required elements as a bitmask (bit `p - 1` for position `p`), so the
+    /// validator can tell in one test whether a short segment left one out.
+    pub required: u64,
     /// The loop that holds it.
     pub parent: LoopIndex,
 }
@@ -274,7 +455,7 @@ impl SegmentSpec {
         } else {
             element.component(usize::from(key.component))
         };
-        key.codes.iter().any(|c| c.as_bytes() == value)
+        key.codes.contains(value)
     }
 }
 
@@ -455,6 +636,25 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_lists_find_exactly_their_codes() {
+        for n in [1usize, 3, 8, 9, 40, 500] {
+            let codes: Vec<String> = (0..n).map(|i| format!("C{i}")).collect();
+            let list = CodeList::new(codes.clone());
+            assert_eq!(list.as_slice(), &codes[..]);
+            for c in &codes {
+                assert!(list.contains(c.as_bytes()), "{n}: {c}");
+            }
+            for absent in ["", "C", "C00", "c1", "X1", &format!("C{n}"), "C1\0"] {
+                assert!(!list.contains(absent.as_bytes()), "{n}: {absent:?}");
+            }
+        }
+        let long = CodeList::new(vec!["A".into(), "SIXTEEN-BYTES-XX".into()]);
+        assert!(long.contains(b"SIXTEEN-BYTES-XX"));
+        assert!(!long.contains(b"SIXTEEN-BYTES-XY"));
+        assert!(long.contains(b"A"));
+    }
 
     #[test]
     fn embedded_catalog_loads() {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::{
-    DataElement, Dictionary, ElementSpec, ElementType, Guide, LoopIndex, LoopSpec, Node,
+    CodeList, DataElement, DatePeriod, Dictionary, ElementSpec, ElementType, Guide, LoopIndex, LoopSpec, Node,
     Requirement, SegmentKey, SegmentSpec, StandardElement, StandardLayout, SyntaxKind, SyntaxNote,
     Usage,
 };
@@ -227,7 +227,7 @@ fn syntax_note(file: &str, n: usize, code: &str, elements: usize) -> Result<Synt
         }
         positions.push(p);
     }
-    Ok(SyntaxNote { kind, positions })
+    Ok(SyntaxNote::new(kind, positions))
 }
 
 /// What a guide says of one element or component before it is resolved against the dictionary.
@@ -432,6 +432,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                 pending = Some(PendingSegment {
                     spec: SegmentSpec {
                         id: w[1].to_string(),
+                        tag: super::segment_tag(w[1].as_bytes()),
                         name: w[4..].join(" "),
                         usage: Usage::parse(w[2])
                             .ok_or_else(|| err(file, n, "usage must be R, S or N"))?,
@@ -439,6 +440,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                         elements: vec![],
                         syntax: vec![],
                         key: None,
+                        required: 0,
                         parent,
                     },
                     line: n,
@@ -457,7 +459,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                 p.explicit_key = Some(SegmentKey {
                     element,
                     component: component.unwrap_or(0),
-                    codes: w[2..].iter().map(|c| c.to_string()).collect(),
+                    codes: CodeList::new(w[2..].iter().map(|c| c.to_string()).collect()),
                 });
             }
             _ if is_element_line => {
@@ -587,10 +589,11 @@ fn simple(
         min: de.min,
         max: de.max,
         repeat: std.repeat,
-        codes,
+        codes: codes.map(CodeList::new),
         digits: None,
         components: None,
         syntax: vec![],
+        period: DatePeriod::of(&std.reference),
     })
 }
 
@@ -681,6 +684,7 @@ fn resolve_segment(
                 digits: None,
                 components: Some(components),
                 syntax: composite.syntax.clone(),
+                period: DatePeriod::None,
             }
         } else {
             if !given.components.is_empty() {
@@ -723,6 +727,12 @@ fn resolve_segment(
     }
     p.spec.syntax = layout.syntax.clone();
     p.spec.key = p.explicit_key.take().or_else(|| implicit_key(&p.spec));
+    p.spec.required = p
+        .spec
+        .elements
+        .iter()
+        .filter(|e| e.usage == Usage::Required)
+        .fold(0, |m, e| m | 1u64 << (e.position.max(1) - 1).min(63));
     Ok(p.spec)
 }
 
@@ -782,7 +792,7 @@ mod tests {
             Some(SegmentKey {
                 element: 1,
                 component: 0,
-                codes: vec!["PR".into()]
+                codes: CodeList::new(vec!["PR".into()])
             })
         );
         assert_eq!(nm1.elements[2].usage, Usage::NotUsed);
@@ -790,7 +800,10 @@ mod tests {
         let sv1 = &g.segments[1];
         assert_eq!(sv1.max_use, None);
         let comps = sv1.elements[0].components.as_ref().unwrap();
-        assert_eq!(comps[0].codes, Some(vec!["HC".to_string()]));
+        assert_eq!(
+            comps[0].codes.as_deref(),
+            Some(&["HC".to_string()][..])
+        );
         assert_eq!(sv1.key.as_ref().unwrap().component, 1);
     }
 

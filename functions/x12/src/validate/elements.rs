@@ -2,7 +2,9 @@
 //! code lists, and the standard's syntax notes. Pure functions over borrowed bytes.
 
 use crate::segment::Segment;
-use crate::spec::{ElementSpec, ElementType, SegmentSpec, SyntaxKind, SyntaxNote, Usage};
+use crate::spec::{
+    DatePeriod, ElementSpec, ElementType, SegmentSpec, SyntaxKind, SyntaxNote, Usage, segment_tag,
+};
 
 /// One element-level problem, before it becomes a [`crate::Finding`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +30,9 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
     let delimiters = segment.delimiters();
     // ISA is fixed-width: ISA11 and ISA16 *are* the repetition and component separators, so its
     // values are never split.
-    let whole_values = spec.id == "ISA";
+    let whole_values = spec.tag == segment_tag(b"ISA");
+    let can_repeat = delimiters.has_repetition() && !whole_values;
+    let component = (!whole_values).then_some(delimiters.component);
     let mut present: u64 = 0;
     let mut count = 0usize;
     // The Date Time Period Format Qualifier (1250) says how to read the 1251 that follows it.
@@ -76,7 +80,20 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
             ));
             continue;
         }
-        let repeats = es.repeat > 1 && delimiters.has_repetition() && !whole_values;
+        let repeats = es.repeat > 1 && can_repeat;
+        if !repeats && es.components.is_none() {
+            // The common case: one simple value.
+            check_simple(
+                spec,
+                es,
+                element.raw(),
+                component,
+                None,
+                &mut period_format,
+                out,
+            );
+            continue;
+        }
         let mut reps = 0u16;
         let separator = if repeats {
             Some(delimiters.repetition)
@@ -118,57 +135,27 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
                     repetition,
                     out,
                 ),
-                None => {
-                    if !whole_values && memchr::memchr(delimiters.component, value).is_some() {
-                        out.push(issue(
-                            position,
-                            None,
-                            repetition,
-                            Some(es),
-                            "13",
-                            format!(
-                                "{}{:02} ({}) is not a composite but has components",
-                                spec.id, position, es.name
-                            ),
-                            Some(value),
-                        ));
-                        continue;
-                    }
-                    if let Some((code, message)) = check_value(es, value) {
-                        out.push(issue(
-                            position,
-                            None,
-                            repetition,
-                            Some(es),
-                            code,
-                            format!("{}{:02} ({}) {message}", spec.id, position, es.name),
-                            Some(value),
-                        ));
-                    } else if es.reference == "1251"
-                        && let Some(format) = period_format
-                        && let Some((code, message)) = check_period(format, value)
-                    {
-                        out.push(issue(
-                            position,
-                            None,
-                            repetition,
-                            Some(es),
-                            code,
-                            format!("{}{:02} ({}) {message}", spec.id, position, es.name),
-                            Some(value),
-                        ));
-                    }
-                    if es.reference == "1250" {
-                        period_format = Some(value);
-                    }
-                }
+                None => check_simple(
+                    spec,
+                    es,
+                    value,
+                    component,
+                    repetition,
+                    &mut period_format,
+                    out,
+                ),
             }
         }
     }
-    for es in spec.elements.iter().skip(count) {
-        if es.usage == Usage::Required {
-            out.push(missing(spec, es, None));
+    if count < 64 && spec.required >> count != 0 {
+        for es in spec.elements.iter().skip(count) {
+            if es.usage == Usage::Required {
+                out.push(missing(spec, es, None));
+            }
         }
+    }
+    if spec.syntax.iter().all(|note| note.holds(present)) {
+        return;
     }
     check_syntax(&spec.syntax, present, |position, code, message| {
         let es = spec.elements.get(usize::from(position) - 1);
@@ -182,6 +169,103 @@ pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<El
             None,
         ));
     });
+}
+
+/// One value of a simple (non-composite) element: no stray component separator, then type,
+/// length, code list, and for a Date Time Period (1251) the format its qualifier named.
+#[inline]
+fn check_simple<'v>(
+    spec: &SegmentSpec,
+    es: &ElementSpec,
+    value: &'v [u8],
+    component: Option<u8>,
+    repetition: Option<u16>,
+    period_format: &mut Option<&'v [u8]>,
+    out: &mut Vec<ElementIssue>,
+) {
+    if let Some(c) = component
+        && value.contains(&c)
+    {
+        let message = format!(
+            "{}{:02} ({}) is not a composite but has components",
+            spec.id, es.position, es.name
+        );
+        report_value(es, value, repetition, "13", message, out);
+        return;
+    }
+    // Most values pass; only those that fail the quick verdict are diagnosed.
+    let problem = if accepts(es, value) {
+        None
+    } else {
+        check_value(es, value)
+    };
+    if let Some((code, message)) = problem {
+        let message = format!("{}{:02} ({}) {message}", spec.id, es.position, es.name);
+        report_value(es, value, repetition, code, message, out);
+    } else if es.period == DatePeriod::Value
+        && let Some(format) = *period_format
+        && let Some((code, message)) = check_period(format, value)
+    {
+        let message = format!("{}{:02} ({}) {message}", spec.id, es.position, es.name);
+        report_value(es, value, repetition, code, message, out);
+    }
+    if es.period == DatePeriod::Format {
+        *period_format = Some(value);
+    }
+}
+
+/// Records a problem with one value of a simple element (kept out of line: the hot path only
+/// decides that there is one).
+#[cold]
+#[inline(never)]
+fn report_value(
+    es: &ElementSpec,
+    value: &[u8],
+    repetition: Option<u16>,
+    code: &'static str,
+    message: String,
+    out: &mut Vec<ElementIssue>,
+) {
+    out.push(issue(
+        es.position,
+        None,
+        repetition,
+        Some(es),
+        code,
+        message,
+        Some(value),
+    ));
+}
+
+/// Whether `value` passes every check [`check_value`] makes: the quick verdict, with no message
+/// to build. It may say no to a value `check_value` accepts (text that is not ASCII), never the
+/// other way round.
+#[inline]
+fn accepts(es: &ElementSpec, value: &[u8]) -> bool {
+    let len = match es.kind {
+        ElementType::N(_) => numeric_digits(value, false),
+        ElementType::R => numeric_digits(value, true),
+        _ => value
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b))
+            .then_some(value.len()),
+    };
+    let Some(len) = len else {
+        return false;
+    };
+    if len < usize::from(es.min) || len > usize::from(es.max) {
+        return false;
+    }
+    let shape = match es.kind {
+        ElementType::DT => valid_date(value),
+        ElementType::TM => valid_time(value),
+        _ => true,
+    };
+    let digits = match es.digits {
+        Some(n) => len == usize::from(n) && value.iter().all(u8::is_ascii_digit),
+        None => true,
+    };
+    shape && digits && es.allows_code(value)
 }
 
 fn check_composite(
@@ -413,11 +497,16 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
             None => (0, true),
         },
         _ => {
-            let bad = value.iter().any(|&b| b < 0x20 || b == 0x7f);
-            let len = if value.is_ascii() {
-                value.len()
-            } else {
+            // One pass: control characters, and whether anything is not ASCII.
+            let (mut bad, mut wide) = (false, false);
+            for &b in value {
+                bad |= b < 0x20 || b == 0x7f;
+                wide |= b >= 0x80;
+            }
+            let len = if wide {
                 String::from_utf8_lossy(value).chars().count()
+            } else {
+                value.len()
             };
             (len, bad)
         }
@@ -597,6 +686,35 @@ mod tests {
     }
 
     #[test]
+    fn quick_syntax_verdict_agrees_with_the_diagnosis_for_every_note() {
+        let catalog = crate::spec::Catalog::embedded().unwrap();
+        let mut notes = 0;
+        for guide in catalog.guides.iter().chain([&catalog.envelope]) {
+            for segment in &guide.segments {
+                let composites = segment.elements.iter().map(|e| &e.syntax);
+                for note in std::iter::once(&segment.syntax).chain(composites).flatten() {
+                    notes += 1;
+                    let k = note.positions.len();
+                    for combo in 0u32..1 << k {
+                        let present = note
+                            .positions
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| combo & (1 << i) != 0)
+                            .fold(0u64, |m, (_, &p)| m | 1 << (p - 1));
+                        let mut reported = false;
+                        check_syntax(std::slice::from_ref(note), present, |_, _, _| {
+                            reported = true
+                        });
+                        assert_eq!(note.holds(present), !reported, "{} {present:b}", note.code());
+                    }
+                }
+            }
+        }
+        assert!(notes > 100, "only {notes} notes");
+    }
+
+    #[test]
     fn digits_pattern_wants_exactly_n_digits() {
         let zip = ElementSpec {
             position: 3,
@@ -611,6 +729,7 @@ mod tests {
             digits: Some(9),
             components: None,
             syntax: vec![],
+            period: crate::spec::DatePeriod::None,
         };
         assert_eq!(check_value(&zip, b"171110000"), None);
         assert_eq!(check_value(&zip, b"17111").map(|(c, _)| c), Some("4"));

@@ -888,7 +888,18 @@ impl<'c> Validator<'c> {
         );
         self.push(f);
         self.end_walk(offset);
+        self.record_segment_count();
         self.transaction = None;
+    }
+
+    /// Copies the open transaction set's segment count into its summary, as it closes.
+    fn record_segment_count(&mut self) {
+        let position = self.transaction.as_ref().map(|t| t.position);
+        if let Some(position) = position
+            && let Some(t) = self.current_transaction()
+        {
+            t.segments = position;
+        }
     }
 
     /// Ends the loop walk of the open transaction set, reporting required content never seen.
@@ -947,9 +958,6 @@ impl<'c> Validator<'c> {
                 .to_string(),
             );
             self.push(f);
-        }
-        if let Some(t) = self.current_transaction() {
-            t.segments = position;
         }
         if is_se {
             self.end_transaction_set(segment, start_line);
@@ -1039,6 +1047,7 @@ impl<'c> Validator<'c> {
                 self.push(f);
             }
             self.end_walk(segment.offset());
+            self.record_segment_count();
             self.transaction = None;
         }
     }

@@ -6,7 +6,7 @@
 //! so walking allocates nothing once the deepest loop has been seen.
 
 use crate::segment::Segment;
-use crate::spec::{Guide, LoopIndex, Node, SegmentIndex, Usage};
+use crate::spec::{Guide, LoopIndex, Node, SegmentIndex, Usage, segment_tag};
 
 /// A structural problem the walker found while placing a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +104,8 @@ impl<'g> LoopWalker<'g> {
         self.depth += 1;
     }
 
-    fn matches(&self, node: Node, segment: &Segment<'_>) -> bool {
+    #[inline]
+    fn matches(&self, node: Node, tag: u32, segment: &Segment<'_>) -> bool {
         let index = match node {
             Node::Segment(s) => s,
             Node::Loop(l) => match self.guide.trigger(l) {
@@ -113,11 +114,13 @@ impl<'g> LoopWalker<'g> {
             },
         };
         let spec = &self.guide.segments[index];
-        spec.id.as_bytes() == segment.id() && spec.matches(segment)
+        spec.tag == tag && spec.matches(segment)
     }
 
     /// Places `segment`, appending structural problems to `issues`.
     pub fn place(&mut self, segment: &Segment<'_>, issues: &mut Vec<WalkIssue>) -> Placement {
+        let tag = segment_tag(segment.id());
+        let is_hl = tag == segment_tag(b"HL");
         let mut found = None;
         'search: for d in (0..self.depth).rev() {
             let frame = &self.frames[d];
@@ -125,7 +128,7 @@ impl<'g> LoopWalker<'g> {
             // Child 0 is the loop's trigger: seen again, it starts the loop's next iteration, which
             // the enclosing frame finds.
             for (ci, &node) in children.iter().enumerate().skip(frame.child.max(1)) {
-                if self.matches(node, segment) {
+                if self.matches(node, tag, segment) {
                     found = Some((d, ci, node));
                     break 'search;
                 }
@@ -133,9 +136,9 @@ impl<'g> LoopWalker<'g> {
             // HL loops are ordered by the hierarchy (HL02), not by position: a provider level may
             // follow the subscribers of the previous provider, so an earlier sibling HL loop may
             // start again.
-            if segment.id() == b"HL" {
+            if is_hl {
                 for (ci, &node) in children.iter().enumerate().take(frame.child) {
-                    if matches!(node, Node::Loop(_)) && self.matches(node, segment) {
+                    if matches!(node, Node::Loop(_)) && self.matches(node, tag, segment) {
                         found = Some((d, ci, node));
                         break 'search;
                     }

@@ -120,7 +120,26 @@ impl<'a> Segment<'a> {
         if n == 0 {
             return None;
         }
-        self.elements().nth(n - 1)
+        // Element n lies between separators n - 1 and n (0-based); drop the n - 1 before it.
+        let mut ahead = self.separators.0;
+        for _ in 1..n {
+            ahead &= ahead.wrapping_sub(1);
+        }
+        if ahead == 0 || self.raw.len() > INDEXED {
+            // Not among the indexed bytes (or a segment long enough to have more): walk.
+            return self.elements().nth(n - 1);
+        }
+        let start = ahead.trailing_zeros() as usize + 1;
+        ahead &= ahead - 1;
+        let end = if ahead == 0 {
+            self.raw.len()
+        } else {
+            ahead.trailing_zeros() as usize
+        };
+        Some(Element {
+            raw: self.raw.get(start..end).unwrap_or_default(),
+            delimiters: self.delimiters,
+        })
     }
 
     /// Element `n` as raw bytes, empty when absent.
@@ -295,6 +314,34 @@ mod tests {
         assert_eq!(s.id().len(), 70_003);
         assert_eq!(s.value(1), b"X");
         assert_eq!(s.elements().count(), 1);
+    }
+
+    #[test]
+    fn picking_an_element_agrees_with_walking_to_it() {
+        // Segments of every length around the index bound, with separators in varied places.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in (1..300).chain([INDEXED - 1, INDEXED, INDEXED + 1]) {
+            for _ in 0..8 {
+                let mut raw = b"SV".to_vec();
+                while raw.len() < len {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    raw.push(if state % 5 == 0 {
+                        b'*'
+                    } else {
+                        b'A' + (state % 26) as u8
+                    });
+                }
+                let s = seg(&raw);
+                let walked: Vec<&[u8]> = s.elements().map(|e| e.raw()).collect();
+                for n in 0..walked.len() + 3 {
+                    let picked = s.element(n).map(|e| e.raw());
+                    let expected = n.checked_sub(1).and_then(|i| walked.get(i).copied());
+                    assert_eq!(picked, expected, "len {len} element {n}: {raw:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -228,7 +228,8 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                             .flatten()
                             .filter(|c| c.usage != Usage::NotUsed)
                         {
-                            let mut codes = c.codes.as_ref().map(|c| c.to_vec()).unwrap_or_default();
+                            let mut codes =
+                                c.codes.as_ref().map(|c| c.to_vec()).unwrap_or_default();
                             codes.sort();
                             out.push(element_line(
                                 &seg,

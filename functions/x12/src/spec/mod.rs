@@ -225,9 +225,9 @@ impl Usage {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CodeList {
     codes: Vec<String>,
-    /// Keys of the codes that fit in a key (up to 15 bytes; every X12 code does): a plain list
+    /// Keys of the codes that fit in a key (up to 7 bytes: nearly every X12 code): a plain list
     /// when short, otherwise an open-addressing table (0 marks a free slot; no key is 0).
-    keys: Vec<u128>,
+    keys: Vec<u64>,
     /// Whether `keys` is a hash table rather than a list.
     hashed: bool,
     /// Codes too long for a key, compared as bytes.
@@ -253,7 +253,7 @@ impl CodeList {
         let hashed = keys.len() > SCANNED;
         if hashed {
             // At most half full, so a miss ends after a probe or two.
-            let mut table = vec![0u128; (keys.len() * 2).next_power_of_two()];
+            let mut table = vec![0u64; (keys.len() * 2).next_power_of_two()];
             for k in keys {
                 let mut slot = slot_of(k, table.len());
                 while table[slot] != 0 {
@@ -297,13 +297,6 @@ impl CodeList {
     }
 }
 
-/// The home slot of `key` in a table of `len` (a power of two) slots.
-#[inline]
-fn slot_of(key: u128, len: usize) -> usize {
-    let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
-    (folded.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (len - 1)
-}
-
 impl std::ops::Deref for CodeList {
     type Target = [String];
 
@@ -312,18 +305,24 @@ impl std::ops::Deref for CodeList {
     }
 }
 
-/// A code of up to 15 bytes packed into an integer: its bytes, then its length (so `A` and `A\0`
-/// differ).
+/// The home slot of `key` in a table of `len` (a power of two) slots.
 #[inline]
-fn code_key(value: &[u8]) -> Option<u128> {
-    if value.len() > 15 {
+fn slot_of(key: u64, len: usize) -> usize {
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
+}
+
+/// A code of up to 7 bytes packed into an integer: its bytes, then its length (so `A` and `A\0`
+/// differ). Longer codes (version identifiers and the like) have no key.
+#[inline]
+fn code_key(value: &[u8]) -> Option<u64> {
+    if value.len() > 7 {
         return None;
     }
-    let mut key = 0u128;
+    let mut key = 0u64;
     for &b in value {
-        key = (key << 8) | u128::from(b);
+        key = (key << 8) | u64::from(b);
     }
-    Some((key << 8) | value.len() as u128)
+    Some((key << 8) | value.len() as u64)
 }
 
 /// A segment identifier packed into an integer (`NM1` → `0x4E4D31`), so that finding a segment's
@@ -650,9 +649,11 @@ mod tests {
                 assert!(!list.contains(absent.as_bytes()), "{n}: {absent:?}");
             }
         }
-        let long = CodeList::new(vec!["A".into(), "SIXTEEN-BYTES-XX".into()]);
-        assert!(long.contains(b"SIXTEEN-BYTES-XX"));
-        assert!(!long.contains(b"SIXTEEN-BYTES-XY"));
+        let long = CodeList::new(vec!["A".into(), "005010X221A1".into(), "EIGHT-XX".into()]);
+        assert!(long.contains(b"005010X221A1"));
+        assert!(long.contains(b"EIGHT-XX"));
+        assert!(!long.contains(b"005010X221A2"));
+        assert!(!long.contains(b"SEVEN-X"));
         assert!(long.contains(b"A"));
     }
 

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use super::{
-    CodeList, DataElement, DatePeriod, Dictionary, ElementSpec, ElementType, Guide, LoopIndex, LoopSpec, Node,
-    Requirement, SegmentKey, SegmentSpec, StandardElement, StandardLayout, SyntaxKind, SyntaxNote,
-    Usage,
+    CodeList, DataElement, DatePeriod, Dictionary, ElementSpec, ElementType, Guide, LoopIndex,
+    LoopSpec, Node, Requirement, SegmentKey, SegmentSpec, StandardElement, StandardLayout,
+    SyntaxKind, SyntaxNote, Usage,
 };
 
 /// A defect in a spec file, with the file and line that has it.
@@ -800,10 +800,7 @@ mod tests {
         let sv1 = &g.segments[1];
         assert_eq!(sv1.max_use, None);
         let comps = sv1.elements[0].components.as_ref().unwrap();
-        assert_eq!(
-            comps[0].codes.as_deref(),
-            Some(&["HC".to_string()][..])
-        );
+        assert_eq!(comps[0].codes.as_deref(), Some(&["HC".to_string()][..]));
         assert_eq!(sv1.key.as_ref().unwrap().component, 1);
     }
 

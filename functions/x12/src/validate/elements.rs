@@ -183,6 +183,10 @@ fn check_simple<'v>(
     period_format: &mut Option<&'v [u8]>,
     out: &mut Vec<ElementIssue>,
 ) {
+    // Most values pass; only those that fail the quick verdict are diagnosed.
+    if accepts(es, value, component) {
+        return note_period(es, value, period_format, repetition, spec, out);
+    }
     if let Some(c) = component
         && value.contains(&c)
     {
@@ -193,16 +197,29 @@ fn check_simple<'v>(
         report_value(es, value, repetition, "13", message, out);
         return;
     }
-    // Most values pass; only those that fail the quick verdict are diagnosed.
-    let problem = if accepts(es, value) {
-        None
-    } else {
-        check_value(es, value)
-    };
-    if let Some((code, message)) = problem {
+    if let Some((code, message)) = check_value(es, value) {
         let message = format!("{}{:02} ({}) {message}", spec.id, es.position, es.name);
         report_value(es, value, repetition, code, message, out);
-    } else if es.period == DatePeriod::Value
+        if es.period == DatePeriod::Format {
+            *period_format = Some(value);
+        }
+        return;
+    }
+    note_period(es, value, period_format, repetition, spec, out);
+}
+
+/// The Date Time Period bookkeeping for a value that passed its own checks: a qualifier (1250)
+/// is remembered, a period (1251) is read the way the qualifier before it says.
+#[inline]
+fn note_period<'v>(
+    es: &ElementSpec,
+    value: &'v [u8],
+    period_format: &mut Option<&'v [u8]>,
+    repetition: Option<u16>,
+    spec: &SegmentSpec,
+    out: &mut Vec<ElementIssue>,
+) {
+    if es.period == DatePeriod::Value
         && let Some(format) = *period_format
         && let Some((code, message)) = check_period(format, value)
     {
@@ -237,18 +254,26 @@ fn report_value(
     ));
 }
 
-/// Whether `value` passes every check [`check_value`] makes: the quick verdict, with no message
-/// to build. It may say no to a value `check_value` accepts (text that is not ASCII), never the
-/// other way round.
+/// Whether `value` passes every check [`check_value`] makes and holds no `component` separator:
+/// the quick verdict, with no message to build. It may say no to a value those checks accept
+/// (text that is not ASCII), never the other way round.
 #[inline]
-fn accepts(es: &ElementSpec, value: &[u8]) -> bool {
+fn accepts(es: &ElementSpec, value: &[u8], component: Option<u8>) -> bool {
     let len = match es.kind {
-        ElementType::N(_) => numeric_digits(value, false),
-        ElementType::R => numeric_digits(value, true),
-        _ => value
-            .iter()
-            .all(|&b| (0x20..0x7f).contains(&b))
-            .then_some(value.len()),
+        // A number holds only digits, a sign and a point: when none of them is the component
+        // separator, a number that parses has no components.
+        ElementType::N(_) if component.is_none_or(|c| !numeric_byte(c)) => {
+            numeric_digits(value, false)
+        }
+        ElementType::R if component.is_none_or(|c| !numeric_byte(c)) => numeric_digits(value, true),
+        ElementType::N(_) | ElementType::R => None,
+        _ => {
+            let c = component.unwrap_or(0);
+            value
+                .iter()
+                .all(|&b| (0x20..0x7f).contains(&b) && b != c)
+                .then_some(value.len())
+        }
     };
     let Some(len) = len else {
         return false;
@@ -609,6 +634,11 @@ pub fn check_period(format: &[u8], value: &[u8]) -> Option<(&'static str, String
     }
 }
 
+/// Whether `b` can occur in a number.
+fn numeric_byte(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'-' | b'.')
+}
+
 /// Digits in a numeric value, or `None` when it is not numeric. `decimal` allows one `.`.
 fn numeric_digits(value: &[u8], decimal: bool) -> Option<usize> {
     let body = value.strip_prefix(b"-").unwrap_or(value);
@@ -706,7 +736,12 @@ mod tests {
                         check_syntax(std::slice::from_ref(note), present, |_, _, _| {
                             reported = true
                         });
-                        assert_eq!(note.holds(present), !reported, "{} {present:b}", note.code());
+                        assert_eq!(
+                            note.holds(present),
+                            !reported,
+                            "{} {present:b}",
+                            note.code()
+                        );
                     }
                 }
             }

@@ -327,7 +327,7 @@ mod tests {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    raw.push(if state % 5 == 0 {
+                    raw.push(if state.is_multiple_of(5) {
                         b'*'
                     } else {
                         b'A' + (state % 26) as u8

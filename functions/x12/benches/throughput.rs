@@ -1,5 +1,6 @@
-//! Throughput on a synthetic 835 of 8 MB (many claim loops): tokenizing (segments and elements)
-//! and full validation (envelope + guide + elements), both in MB/s.
+//! Throughput on a synthetic 835 of 8 MB (many claim loops): tokenizing (segments and every
+//! element; segments alone), full validation (envelope + guide + elements), and validation plus
+//! the 999 — the work Stedi's `ack` does — all in MB/s.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hms_x12::spec::Catalog;
@@ -45,6 +46,14 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("validate", |b| {
         b.iter(|| validate_bytes(&input, catalog).segments)
+    });
+    // What Stedi's `ack` does: read, validate, write the acknowledgment.
+    let options = hms_x12::ack::AckOptions::now(1);
+    group.bench_function("validate+999", |b| {
+        b.iter(|| {
+            let report = validate_bytes(&input, catalog);
+            hms_x12::ack::ack_999(&report, &options).map(|a| a.len())
+        })
     });
     group.bench_function("validate-streaming", |b| {
         b.iter(|| {

@@ -750,6 +750,72 @@ mod tests {
     }
 
     #[test]
+    fn quick_element_verdict_never_accepts_what_the_diagnosis_rejects() {
+        let catalog = crate::spec::Catalog::embedded().unwrap();
+        let fixed = [
+            "",
+            "A",
+            "1",
+            "-1",
+            "1.5",
+            "-.5",
+            "1.",
+            ".",
+            "--1",
+            "12345678901234567890",
+            "20240229",
+            "20230229",
+            "240229",
+            "1200",
+            "2460",
+            "120059",
+            "ABC DEF",
+            "A:B",
+            "A^B",
+            "\t",
+            "É",
+            "00501",
+            "005010X221A1",
+            "123456789",
+            "12345-6789",
+        ];
+        let mut checked = 0;
+        for guide in catalog.guides.iter().chain([&catalog.envelope]) {
+            for segment in &guide.segments {
+                let simple = segment.elements.iter().flat_map(|e| match &e.components {
+                    Some(components) => components.iter().collect::<Vec<_>>(),
+                    None => vec![e],
+                });
+                for es in simple {
+                    let codes = es.codes.as_deref().unwrap_or_default();
+                    let values = fixed
+                        .iter()
+                        .copied()
+                        .chain(codes.iter().map(String::as_str));
+                    for value in values {
+                        for component in [None, Some(b':')] {
+                            if accepts(es, value.as_bytes(), component) {
+                                checked += 1;
+                                assert_eq!(
+                                    check_value(es, value.as_bytes()),
+                                    None,
+                                    "{} {} {value:?}",
+                                    segment.id,
+                                    es.reference
+                                );
+                                if let Some(c) = component {
+                                    assert!(!value.as_bytes().contains(&c));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000, "only {checked} accepted values");
+    }
+
+    #[test]
     fn digits_pattern_wants_exactly_n_digits() {
         let zip = ElementSpec {
             position: 3,

@@ -398,7 +398,6 @@ impl<R: Read> Reader<R> {
 
     /// The next segment, or an error, or `None` at the end of input. The segment borrows the
     /// reader's buffer, so it must be dropped before the next call.
-    #[inline]
     pub fn next_segment(&mut self) -> Option<Result<Segment<'_>, ReadError>> {
         if self.done {
             return None;

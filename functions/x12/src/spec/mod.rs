@@ -141,6 +141,11 @@ impl SyntaxNote {
         }
     }
 
+    /// The positions as a bitmask (bit `p - 1` for position `p`).
+    pub fn mask(&self) -> u64 {
+        self.mask
+    }
+
     /// Whether the note holds for a presence bitmask (bit `p - 1` set when position `p` has data).
     #[inline]
     pub fn holds(&self, present: u64) -> bool {
@@ -438,6 +443,9 @@ pub struct SegmentSpec {
     /// Positions of its required elements as a bitmask (bit `p - 1` for position `p`), so the
     /// validator can tell in one test whether a short segment left one out.
     pub required: u64,
+    /// Positions any of its syntax notes names, when none of them is an R (at least one of)
+    /// note: a segment with data in none of these positions satisfies every note at once.
+    pub syntax_quiet: Option<u64>,
     /// The loop that holds it.
     pub parent: LoopIndex,
 }

@@ -441,6 +441,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                         syntax: vec![],
                         key: None,
                         required: 0,
+                        syntax_quiet: None,
                         parent,
                     },
                     line: n,
@@ -733,6 +734,9 @@ fn resolve_segment(
         .iter()
         .filter(|e| e.usage == Usage::Required)
         .fold(0, |m, e| m | 1u64 << (e.position.max(1) - 1).min(63));
+    // Every note but R (at least one of) holds when none of its positions has data.
+    p.spec.syntax_quiet = (!p.spec.syntax.iter().any(|n| n.kind == SyntaxKind::Required))
+        .then(|| p.spec.syntax.iter().fold(0, |m, n| m | n.mask()));
     Ok(p.spec)
 }
 

@@ -28,8 +28,8 @@ enum Step {
         end: usize,
         next: usize,
         isa: Option<(Delimiters, IsaLayout)>,
-        /// The element separators, when the scan found them (every segment but the ISA).
-        separators: Option<Separators>,
+        /// Where the segment's element separators are.
+        separators: Separators,
     },
     NeedMore,
     End,
@@ -112,7 +112,7 @@ fn step(
         end,
         next,
         isa: None,
-        separators: Some(Separators(separators)),
+        separators: Separators(separators),
     }
 }
 
@@ -175,7 +175,7 @@ fn boundary(
                         end: pos + len - 1,
                         next: pos + len,
                         isa: Some((d, layout)),
-                        separators: None,
+                        separators: Separators::of(&rest[..len - 1], d.element),
                     }
                 }
                 Err(error) => Step::Error { error, next: None },
@@ -198,17 +198,16 @@ fn boundary(
                 end -= 1;
             }
             let raw = &buf[pos..end];
-            let segment = Segment::new(raw, base + pos, d);
-            if !valid_id(segment.id()) {
+            let separators = Separators::of(raw, d.element);
+            if !valid_id(Segment::indexed(raw, base + pos, d, separators).id()) {
                 return bad_segment(raw, pos, base, pos + t + 1, d);
             }
-            let separators = Separators::of(raw, d.element);
             Step::Segment {
                 start: pos,
                 end,
                 next: pos + t + 1,
                 isa: None,
-                separators: Some(separators),
+                separators,
             }
         }
     }
@@ -313,11 +312,12 @@ impl<'a> Iterator for Tokenizer<'a> {
                 }
                 self.pos = next;
                 let d = self.delimiters?;
-                let raw = &self.buf[start..end];
-                Some(Ok(match separators {
-                    Some(separators) => Segment::indexed(raw, start, d, separators),
-                    None => Segment::new(raw, start, d),
-                }))
+                Some(Ok(Segment::indexed(
+                    &self.buf[start..end],
+                    start,
+                    d,
+                    separators,
+                )))
             }
             Step::NeedMore | Step::End => {
                 self.pos = self.buf.len();
@@ -454,11 +454,12 @@ impl<R: Read> Reader<R> {
             }
         };
         let d = self.delimiters?;
-        let raw = &self.buf[start..end];
-        Some(Ok(match separators {
-            Some(separators) => Segment::indexed(raw, self.base + start, d, separators),
-            None => Segment::new(raw, self.base + start, d),
-        }))
+        Some(Ok(Segment::indexed(
+            &self.buf[start..end],
+            self.base + start,
+            d,
+            separators,
+        )))
     }
 
     /// Moves unread bytes to the front and reads more; grows the buffer only when one segment

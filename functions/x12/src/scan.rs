@@ -35,12 +35,7 @@ impl Window {
                 (WINDOW, e, t)
             }
             None => {
-                let mut e = 0u64;
-                let mut t = 0u64;
-                for (i, &b) in rest.iter().enumerate() {
-                    e |= u64::from(b == element) << i;
-                    t |= u64::from(b == terminator) << i;
-                }
+                let (e, t) = scalar_masks(rest, element, terminator);
                 (rest.len(), e, t)
             }
         };
@@ -86,9 +81,15 @@ fn masks(block: &[u8; WINDOW], a: u8, b: u8) -> (u64, u64) {
 /// Bitmasks of the bytes equal to `a` and to `b` in a 64-byte block (portable version).
 #[cfg(not(target_arch = "x86_64"))]
 fn masks(block: &[u8; WINDOW], a: u8, b: u8) -> (u64, u64) {
+    scalar_masks(block, a, b)
+}
+
+/// Bitmasks of the bytes equal to `a` and to `b` in up to [`WINDOW`] bytes, one at a time: the
+/// tail of a buffer, and the whole scan where there is no SIMD version.
+fn scalar_masks(bytes: &[u8], a: u8, b: u8) -> (u64, u64) {
     let mut ma = 0u64;
     let mut mb = 0u64;
-    for (i, &byte) in block.iter().enumerate() {
+    for (i, &byte) in bytes.iter().take(WINDOW).enumerate() {
         ma |= u64::from(byte == a) << i;
         mb |= u64::from(byte == b) << i;
     }

@@ -45,6 +45,20 @@ fn hl_findings(levels: &[&str]) -> Vec<(usize, Option<u8>, String)> {
         .collect()
 }
 
+/// Asserts that validating `levels` reports a finding on HL element `element` whose message
+/// contains `needle` (on file line `line`, when given).
+fn assert_reported(levels: &[&str], line: Option<usize>, element: u8, needle: &str) {
+    let found = hl_findings(levels);
+    assert!(
+        found
+            .iter()
+            .any(|(l, e, m)| line.is_none_or(|line| *l == line)
+                && *e == Some(element)
+                && m.contains(needle)),
+        "{found:?}"
+    );
+}
+
 const TREE: [&str; 5] = [
     "HL*1**20*1",
     "HL*2*1*21*1",
@@ -64,48 +78,24 @@ fn a_well_formed_tree_has_no_hierarchy_findings() {
 fn hl01_must_count_up_by_one() {
     let mut levels = TREE;
     levels[3] = "HL*7*3*22*0";
-    let found = hl_findings(&levels);
-    assert!(
-        found
-            .iter()
-            .any(|(_, e, m)| *e == Some(1) && m.contains("4 was expected")),
-        "{found:?}"
-    );
+    assert_reported(&levels, None, 1, "4 was expected");
 }
 
 #[test]
 fn hl02_must_name_an_enclosing_level() {
     let mut levels = TREE;
     levels[4] = "HL*5*9*22*0";
-    let found = hl_findings(&levels);
-    assert!(
-        found
-            .iter()
-            .any(|(_, e, m)| *e == Some(2) && m.contains("\"9\"")),
-        "{found:?}"
-    );
+    assert_reported(&levels, None, 2, "\"9\"");
     // A level whose HL04 says "no child levels" cannot be named as a parent.
     levels[4] = "HL*5*4*22*0";
-    let found = hl_findings(&levels);
-    assert!(
-        found
-            .iter()
-            .any(|(_, e, m)| *e == Some(2) && m.contains("no child levels")),
-        "{found:?}"
-    );
+    assert_reported(&levels, None, 2, "no child levels");
 }
 
 #[test]
 fn hl04_promising_children_that_never_come_is_reported_on_that_hl() {
     let mut levels = TREE;
     levels[4] = "HL*5*3*22*1";
-    let found = hl_findings(&levels);
     // Line of HL*5 in the file: ISA, GS, ST, BHT, then two lines per level (three for 22).
     let hl5_line = 4 + 2 + 2 + 2 + 3 + 1;
-    assert!(
-        found
-            .iter()
-            .any(|(line, e, m)| *line == hl5_line && *e == Some(4) && m.contains("none follows")),
-        "{found:?}"
-    );
+    assert_reported(&levels, Some(hl5_line), 4, "none follows");
 }

@@ -99,6 +99,14 @@ pub struct StandardElement {
     pub repeat: u16,
 }
 
+/// The bit that stands for element (or component) position `position` (1-based) in the presence
+/// and requirement bitmasks the validator tests: bit `position - 1`, positions past 64 sharing
+/// the last bit.
+#[inline]
+pub fn position_bit(position: u8) -> u64 {
+    1u64 << (position.max(1) - 1).min(63)
+}
+
 /// X12 syntax note kinds (the letter of `P0102`, `R0203`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum SyntaxKind {
@@ -130,9 +138,8 @@ pub struct SyntaxNote {
 impl SyntaxNote {
     /// A note relating `positions` (1-based, the first one first).
     pub fn new(kind: SyntaxKind, positions: Vec<u8>) -> Self {
-        let bit = |p: u8| 1u64 << (p.max(1) - 1).min(63);
-        let mask = positions.iter().fold(0u64, |m, &p| m | bit(p));
-        let first = positions.first().map_or(0, |&p| bit(p));
+        let mask = positions.iter().fold(0u64, |m, &p| m | position_bit(p));
+        let first = positions.first().map_or(0, |&p| position_bit(p));
         Self {
             kind,
             positions,
@@ -223,10 +230,10 @@ impl Usage {
 
 /// A guide's code list for one element.
 ///
-/// Kept twice: as written (for messages and for cross-checks against other maps) and as sorted
-/// packed keys, so that a lookup is an integer binary search rather than a string comparison per
-/// code — some lists (claim adjustment reasons, service types) have hundreds of entries and are
-/// consulted for nearly every segment.
+/// Kept twice: as written (for messages and for cross-checks against other maps) and as packed
+/// integer keys, so that a lookup compares integers — a short scan, or one hash probe for long
+/// lists — rather than strings one code at a time: some lists (claim adjustment reasons, service
+/// types) have hundreds of entries and are consulted for nearly every segment.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CodeList {
     codes: Vec<String>,

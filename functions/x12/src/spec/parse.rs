@@ -733,7 +733,7 @@ fn resolve_segment(
         .elements
         .iter()
         .filter(|e| e.usage == Usage::Required)
-        .fold(0, |m, e| m | 1u64 << (e.position.max(1) - 1).min(63));
+        .fold(0, |m, e| m | super::position_bit(e.position));
     // Every note but R (at least one of) holds when none of its positions has data.
     p.spec.syntax_quiet = (!p.spec.syntax.iter().any(|n| n.kind == SyntaxKind::Required))
         .then(|| p.spec.syntax.iter().fold(0, |m, n| m | n.mask()));

@@ -3,7 +3,8 @@
 
 use crate::segment::Segment;
 use crate::spec::{
-    DatePeriod, ElementSpec, ElementType, SegmentSpec, SyntaxKind, SyntaxNote, Usage, segment_tag,
+    DatePeriod, ElementSpec, ElementType, SegmentSpec, SyntaxKind, SyntaxNote, Usage, position_bit,
+    segment_tag,
 };
 
 /// One element-level problem, before it becomes a [`crate::Finding`].
@@ -188,10 +189,9 @@ fn check_simple<'v>(
     out: &mut Vec<ElementIssue>,
 ) {
     // Most values pass; only those that fail the quick verdict are diagnosed.
-    if accepts(es, value, component) {
-        return note_period(es, value, period_format, repetition, spec, out);
-    }
-    if let Some(c) = component
+    let problem = if accepts(es, value, component) {
+        None
+    } else if let Some(c) = component
         && value.contains(&c)
     {
         let message = format!(
@@ -200,33 +200,15 @@ fn check_simple<'v>(
         );
         report_value(es, value, repetition, "13", message, out);
         return;
-    }
-    if let Some((code, message)) = check_value(es, value) {
-        let message = format!("{}{:02} ({}) {message}", spec.id, es.position, es.name);
-        report_value(es, value, repetition, code, message, out);
-        if es.period == DatePeriod::Format {
-            *period_format = Some(value);
-        }
-        return;
-    }
-    note_period(es, value, period_format, repetition, spec, out);
-}
-
-/// The Date Time Period bookkeeping for a value that passed its own checks: a qualifier (1250)
-/// is remembered, a period (1251) is read the way the qualifier before it says.
-#[inline]
-fn note_period<'v>(
-    es: &ElementSpec,
-    value: &'v [u8],
-    period_format: &mut Option<&'v [u8]>,
-    repetition: Option<u16>,
-    spec: &SegmentSpec,
-    out: &mut Vec<ElementIssue>,
-) {
-    if es.period == DatePeriod::Value
-        && let Some(format) = *period_format
-        && let Some((code, message)) = check_period(format, value)
-    {
+    } else {
+        check_value(es, value)
+    };
+    // A Date Time Period (1251) is read the way the qualifier (1250) before it says.
+    let period_problem = || match *period_format {
+        Some(format) if es.period == DatePeriod::Value => check_period(format, value),
+        _ => None,
+    };
+    if let Some((code, message)) = problem.or_else(period_problem) {
         let message = format!("{}{:02} ({}) {message}", spec.id, es.position, es.name);
         report_value(es, value, repetition, code, message, out);
     }
@@ -430,7 +412,7 @@ fn check_syntax(
     present: u64,
     mut report: impl FnMut(u8, &'static str, String),
 ) {
-    let has = |p: u8| present & (1 << (p - 1).min(63)) != 0;
+    let has = |p: u8| present & position_bit(p) != 0;
     for note in notes {
         let list = || {
             note.positions

@@ -341,10 +341,14 @@ fn code_key(value: &[u8]) -> Option<u64> {
 /// place in a guide compares integers, not strings. Identifiers are two or three bytes; longer
 /// ones (never valid) keep their first four.
 #[inline]
-pub fn segment_tag(id: &[u8]) -> u32 {
-    id.iter()
-        .take(4)
-        .fold(0u32, |tag, &b| (tag << 8) | u32::from(b))
+pub const fn segment_tag(id: &[u8]) -> u32 {
+    let mut tag = 0u32;
+    let mut i = 0;
+    while i < id.len() && i < 4 {
+        tag = (tag << 8) | id[i] as u32;
+        i += 1;
+    }
+    tag
 }
 
 /// An element as an implementation guide uses it: the standard's definition narrowed by the guide.
@@ -497,6 +501,97 @@ pub struct LoopSpec {
     pub children: Vec<Node>,
     /// The loop that holds it (`None` for the root).
     pub parent: Option<LoopIndex>,
+    /// The children as the loop walker scans them, built once the guide is read.
+    pub(crate) index: ChildIndex,
+}
+
+/// Most children a loop may have: its children are bits of one `u64` in [`ChildIndex`]. The
+/// largest 5010 loop (837P 2300) has 54.
+pub const MAX_CHILDREN: usize = 64;
+
+/// A loop's children reduced to what placing a segment asks of them, so that the walker scans
+/// one small array of integers instead of following each child to its segment spec: placement
+/// runs for every segment of every file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct ChildIndex {
+    /// For each segment id of the guide (by its number in [`Guide::segment_ids`]), the children
+    /// it can place: bit `i` set when child `i` is, or is a loop triggered by, a segment with
+    /// that id.
+    pub by_id: Vec<u64>,
+    /// Bit `i` set: child `i` is a loop.
+    pub loops: u64,
+    /// Bit `i` set: child `i`'s segment is told apart from same-id siblings by a key, which must
+    /// be compared as well as the tag.
+    pub keyed: u64,
+    /// Bit `i` set: the guide requires child `i`.
+    pub required: u64,
+}
+
+/// The segment ids a guide uses, numbered `0..len` in a small open-addressing table, so that the
+/// walker turns a segment's tag into the row of each loop's [`ChildIndex`] with one probe.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct SegmentIds {
+    /// `(tag, number)` slots; tag 0 marks a free slot (no segment id is empty).
+    slots: Vec<(u32, u16)>,
+    len: usize,
+}
+
+impl SegmentIds {
+    fn new(tags: impl IntoIterator<Item = u32>) -> Self {
+        let mut distinct: Vec<u32> = tags.into_iter().filter(|&t| t != 0).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        // At most a quarter full: a lookup nearly always ends at its home slot.
+        let size = (distinct.len() * 4).next_power_of_two().max(8);
+        let mut slots = vec![(0u32, 0u16); size];
+        for (number, &tag) in distinct.iter().enumerate() {
+            let mut slot = Self::home(tag, size);
+            while slots[slot].0 != 0 {
+                slot = (slot + 1) & (size - 1);
+            }
+            slots[slot] = (tag, number as u16);
+        }
+        Self {
+            slots,
+            len: distinct.len(),
+        }
+    }
+
+    #[inline]
+    fn home(tag: u32, size: usize) -> usize {
+        (tag.wrapping_mul(0x9E37_79B1) >> 16) as usize & (size - 1)
+    }
+
+    /// How many distinct ids there are.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The number of the id with `tag`, if the guide uses it.
+    #[inline]
+    pub fn get(&self, tag: u32) -> Option<usize> {
+        let size = self.slots.len();
+        if size == 0 || tag == 0 {
+            return None;
+        }
+        let mut slot = Self::home(tag, size);
+        loop {
+            match self.slots[slot] {
+                (0, _) => return None,
+                (t, number) if t == tag => return Some(usize::from(number)),
+                _ => slot = (slot + 1) & (size - 1),
+            }
+        }
+    }
+}
+
+/// The bits `from..to` of a child mask (empty when `from >= to`; `to` at most 64).
+#[inline]
+pub(crate) fn child_span(from: usize, to: usize) -> u64 {
+    if from >= to {
+        return 0;
+    }
+    (u64::MAX >> (64 - (to - from))) << from
 }
 
 /// One implementation guide (TR3).
@@ -514,6 +609,8 @@ pub struct Guide {
     pub loops: Vec<LoopSpec>,
     /// All segments.
     pub segments: Vec<SegmentSpec>,
+    /// The distinct segment ids of `segments`, numbered for the loops' child indexes.
+    pub(crate) segment_ids: SegmentIds,
 }
 
 impl Guide {
@@ -539,6 +636,56 @@ impl Guide {
             Some(Node::Segment(s)) => Some(*s),
             _ => None,
         }
+    }
+
+    /// The segment that places a child: the segment itself, or a loop's trigger.
+    pub fn placing_segment(&self, node: Node) -> Option<SegmentIndex> {
+        match node {
+            Node::Segment(s) => Some(s),
+            Node::Loop(l) => self.trigger(l),
+        }
+    }
+
+    /// Builds every loop's [`ChildIndex`]; the error is the id of a loop with more than
+    /// [`MAX_CHILDREN`] children.
+    pub(crate) fn index_children(&mut self) -> Result<(), String> {
+        let ids = SegmentIds::new(self.segments.iter().map(|s| s.tag));
+        let mut indexes = Vec::with_capacity(self.loops.len());
+        for spec in &self.loops {
+            if spec.children.len() > MAX_CHILDREN {
+                return Err(spec.id.clone());
+            }
+            let mut index = ChildIndex {
+                by_id: vec![0; ids.len()],
+                ..ChildIndex::default()
+            };
+            for (i, &node) in spec.children.iter().enumerate() {
+                let bit = 1u64 << i;
+                let segment = self.placing_segment(node).map(|s| &self.segments[s]);
+                if let Some(number) = segment.and_then(|s| ids.get(s.tag)) {
+                    index.by_id[number] |= bit;
+                }
+                if segment.is_some_and(|s| s.key.is_some()) {
+                    index.keyed |= bit;
+                }
+                let usage = match node {
+                    Node::Segment(s) => self.segments[s].usage,
+                    Node::Loop(l) => {
+                        index.loops |= bit;
+                        self.loops[l].usage
+                    }
+                };
+                if usage == Usage::Required {
+                    index.required |= bit;
+                }
+            }
+            indexes.push(index);
+        }
+        for (spec, index) in self.loops.iter_mut().zip(indexes) {
+            spec.index = index;
+        }
+        self.segment_ids = ids;
+        Ok(())
     }
 }
 

@@ -348,6 +348,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                     max_repeat: None,
                     children: vec![],
                     parent: None,
+                    index: Default::default(),
                 };
                 guide = Some(Guide {
                     transaction: w[1].to_string(),
@@ -356,6 +357,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                     name: w[3..].join(" "),
                     loops: vec![root],
                     segments: vec![],
+                    segment_ids: Default::default(),
                 });
                 stack.push(0);
             }
@@ -388,6 +390,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                     max_repeat: max_count(file, n, w[3])?,
                     children: vec![],
                     parent: Some(parent),
+                    index: Default::default(),
                 });
                 g.loops[parent].children.push(Node::Loop(index));
                 stack.push(index);
@@ -519,9 +522,19 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
             .ok_or_else(|| err(file, 0, "no guide line"))?;
         g.segments.push(resolve_segment(file, p, dict)?);
     }
-    let g = guide.ok_or_else(|| err(file, 0, "no guide line"))?;
+    let mut g = guide.ok_or_else(|| err(file, 0, "no guide line"))?;
     if stack.len() != 1 {
         return Err(err(file, 0, "a loop is not closed with end"));
+    }
+    if let Err(id) = g.index_children() {
+        return Err(err(
+            file,
+            0,
+            format!(
+                "loop {id} has more than {} children",
+                super::MAX_CHILDREN
+            ),
+        ));
     }
     Ok(g)
 }

@@ -20,7 +20,14 @@ use crate::error::ReadError;
 use crate::finding::{AckCode, Finding, Scope, Severity};
 use crate::reader::Reader;
 use crate::segment::Segment;
-use crate::spec::{Catalog, Guide};
+use crate::spec::{Catalog, Guide, segment_tag};
+
+/// Tags of the three-letter envelope segments, which [`Validator::segment`] handles itself.
+const ENVELOPE_TAGS: [u32; 3] = [
+    segment_tag(b"ISA"),
+    segment_tag(b"IEA"),
+    segment_tag(b"TA1"),
+];
 
 /// Fixed positions of the element separators in a well-formed ISA.
 const ISA_SEPARATORS: [usize; 16] = [
@@ -512,6 +519,11 @@ impl<'c> Validator<'c> {
     pub fn segment(&mut self, segment: &Segment<'_>) {
         self.line += 1;
         self.report.segments += 1;
+        let tag = segment_tag(segment.id());
+        if tag > 0xFFFF && !ENVELOPE_TAGS.contains(&tag) {
+            // Every body segment with a three-letter id (most of them) skips the envelope match.
+            return self.body(segment, tag);
+        }
         match segment.id() {
             b"ISA" => self.isa(segment),
             b"IEA" => self.iea(segment),
@@ -521,7 +533,7 @@ impl<'c> Validator<'c> {
             b"TA1" if self.group.is_none() && self.in_interchange => {
                 self.envelope_elements(segment, "TA1")
             }
-            _ => self.body(segment),
+            _ => self.body(segment, tag),
         }
     }
 
@@ -530,9 +542,12 @@ impl<'c> Validator<'c> {
         let Some(spec) = self.catalog.envelope_segment(id) else {
             return;
         };
+        self.element_issues.clear();
+        check_segment(spec, segment, &mut self.element_issues);
+        if self.element_issues.is_empty() {
+            return;
+        }
         let mut issues = std::mem::take(&mut self.element_issues);
-        issues.clear();
-        check_segment(spec, segment, &mut issues);
         for issue in issues.drain(..) {
             let ack = match id {
                 "GS" | "GE" => AckCode::Group(if id == "GS" { "6" } else { "4" }),
@@ -917,7 +932,7 @@ impl<'c> Validator<'c> {
         self.spare_walker = Some(walker);
     }
 
-    fn body(&mut self, segment: &Segment<'_>) {
+    fn body(&mut self, segment: &Segment<'_>, tag: u32) {
         let Some(tx) = self.transaction.as_mut() else {
             let f = self.finding(
                 AckCode::Interchange("024"),
@@ -931,14 +946,14 @@ impl<'c> Validator<'c> {
         let position = tx.position;
         let start_line = tx.start_line;
         let mut hierarchy_issues = vec![];
-        if segment.id() == b"HL" {
+        let is_se = tag == segment_tag(b"SE");
+        if tag == segment_tag(b"HL") {
             tx.hierarchy
                 .level(segment, (self.line, position), &mut hierarchy_issues);
-        } else if segment.id() == b"SE" {
+        } else if is_se {
             tx.hierarchy.close_until(0, &mut hierarchy_issues);
         }
-        let is_se = segment.id() == b"SE";
-        self.place_in_guide(segment);
+        self.place_in_guide(segment, tag);
         for issue in hierarchy_issues {
             let mut f = self.finding(AckCode::Element("I12"), segment, issue.message);
             if let Some((line, position, offset)) = issue.at {
@@ -966,17 +981,19 @@ impl<'c> Validator<'c> {
 
     /// Places a body segment in the transaction set's guide (when there is one) and checks its
     /// elements against the spec it landed on.
-    fn place_in_guide(&mut self, segment: &Segment<'_>) {
-        let is_se = segment.id() == b"SE";
+    fn place_in_guide(&mut self, segment: &Segment<'_>, tag: u32) {
+        let is_se = tag == segment_tag(b"SE");
         if let Some(mut walker) = self.transaction.as_mut().and_then(|t| t.walker.take()) {
-            let mut issues = std::mem::take(&mut self.walk_issues);
-            issues.clear();
-            let placement = walker.place(segment, &mut issues);
+            self.walk_issues.clear();
+            let placement = walker.place_tagged(segment, tag, &mut self.walk_issues);
             let guide = walker.guide();
-            for issue in issues.drain(..) {
-                self.walk_finding(&walker, issue, Some(segment), segment.offset());
+            if !self.walk_issues.is_empty() {
+                let mut issues = std::mem::take(&mut self.walk_issues);
+                for issue in issues.drain(..) {
+                    self.walk_finding(&walker, issue, Some(segment), segment.offset());
+                }
+                self.walk_issues = issues;
             }
-            self.walk_issues = issues;
             match placement {
                 Placement::Found { segment: s, .. } => {
                     if let Some(t) = self.transaction.as_mut() {
@@ -1053,9 +1070,12 @@ impl<'c> Validator<'c> {
     }
 
     fn check_elements(&mut self, spec: &crate::spec::SegmentSpec, segment: &Segment<'_>) {
+        self.element_issues.clear();
+        check_segment(spec, segment, &mut self.element_issues);
+        if self.element_issues.is_empty() {
+            return;
+        }
         let mut issues = std::mem::take(&mut self.element_issues);
-        issues.clear();
-        check_segment(spec, segment, &mut issues);
         for issue in issues.drain(..) {
             let mut f = self.finding(AckCode::Element(issue.code), segment, issue.message);
             f.element = Some(issue.element);

@@ -1,12 +1,15 @@
 //! Places each segment of a transaction set in its guide's loop tree.
 //!
-//! The walker keeps one frame per open loop (which child it is at, how often each child has
-//! occurred). For a new segment it searches forward in the innermost loop, then in each enclosing
-//! loop, where a match on a loop's trigger opens a new loop or a new iteration. Frames are pooled,
-//! so walking allocates nothing once the deepest loop has been seen.
+//! The walker keeps one frame per open loop (which child it is at, which children have occurred
+//! and how often). For a new segment it searches forward in the innermost loop, then in each
+//! enclosing loop, where a match on a loop's trigger opens a new loop or a new iteration. The
+//! search compares integer tags from the loop's [`ChildIndex`](crate::spec::ChildIndex) and looks
+//! at a segment spec only when a same-id child needs its key compared; skipped required children
+//! are one mask operation. Frames are pooled, so walking allocates nothing once the deepest loop
+//! has been seen.
 
 use crate::segment::Segment;
-use crate::spec::{Guide, LoopIndex, Node, SegmentIndex, Usage, segment_tag};
+use crate::spec::{Guide, LoopIndex, Node, SegmentIndex, Usage, child_span, segment_tag};
 
 /// A structural problem the walker found while placing a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +47,12 @@ pub enum Placement {
 #[derive(Debug, Clone, Default)]
 struct Frame {
     loop_index: LoopIndex,
+    /// The child last matched.
     child: usize,
+    /// Bit `i` set: child `i` has occurred in this iteration.
+    seen: u64,
+    /// Occurrences of each child; meaningful only where `seen` has its bit (so opening a frame
+    /// clears one word, not the whole array).
     counts: Vec<u32>,
 }
 
@@ -98,56 +106,86 @@ impl<'g> LoopWalker<'g> {
         let frame = &mut self.frames[self.depth];
         frame.loop_index = loop_index;
         frame.child = 0;
-        frame.counts.clear();
-        frame.counts.resize(n, 0);
-        frame.counts[0] = 1;
+        frame.seen = 1;
+        if frame.counts.len() < n {
+            frame.counts.resize(n, 0);
+        }
+        if let Some(first) = frame.counts.first_mut() {
+            *first = 1;
+        }
         self.depth += 1;
     }
 
+    /// Whether child `ci` of `loop_index`, whose tag is the segment's, also has its key.
     #[inline]
-    fn matches(&self, node: Node, tag: u32, segment: &Segment<'_>) -> bool {
-        let index = match node {
-            Node::Segment(s) => s,
-            Node::Loop(l) => match self.guide.trigger(l) {
-                Some(s) => s,
-                None => return false,
-            },
-        };
-        let spec = &self.guide.segments[index];
-        spec.tag == tag && spec.matches(segment)
+    fn fits(&self, loop_index: LoopIndex, ci: usize, segment: &Segment<'_>) -> bool {
+        let spec = &self.guide.loops[loop_index];
+        if spec.index.keyed & (1 << ci) == 0 {
+            return true;
+        }
+        spec.children
+            .get(ci)
+            .and_then(|&node| self.guide.placing_segment(node))
+            .is_some_and(|s| self.guide.segments[s].matches(segment))
+    }
+
+    /// The child of frame `d` that `segment` (whose id is number `id` of the guide's segment ids)
+    /// continues, if any.
+    #[inline]
+    fn find(&self, d: usize, id: usize, is_hl: bool, segment: &Segment<'_>) -> Option<usize> {
+        let frame = &self.frames[d];
+        let index = &self.guide.loops[frame.loop_index].index;
+        let same_id = index.by_id.get(id).copied().unwrap_or(0);
+        // Child 0 is the loop's trigger: seen again, it starts the loop's next iteration, which
+        // the enclosing frame finds.
+        let mut ahead = same_id & !child_span(0, frame.child.max(1));
+        while ahead != 0 {
+            let ci = ahead.trailing_zeros() as usize;
+            ahead &= ahead - 1;
+            if self.fits(frame.loop_index, ci, segment) {
+                return Some(ci);
+            }
+        }
+        // HL loops are ordered by the hierarchy (HL02), not by position: a provider level may
+        // follow the subscribers of the previous provider, so an earlier sibling HL loop may
+        // start again.
+        if is_hl {
+            let mut before = same_id & index.loops & child_span(0, frame.child);
+            while before != 0 {
+                let ci = before.trailing_zeros() as usize;
+                before &= before - 1;
+                if self.fits(frame.loop_index, ci, segment) {
+                    return Some(ci);
+                }
+            }
+        }
+        None
     }
 
     /// Places `segment`, appending structural problems to `issues`.
     pub fn place(&mut self, segment: &Segment<'_>, issues: &mut Vec<WalkIssue>) -> Placement {
-        let tag = segment_tag(segment.id());
+        self.place_tagged(segment, segment_tag(segment.id()), issues)
+    }
+
+    /// [`place`](Self::place) for a caller that already has the segment's [`segment_tag`].
+    #[inline]
+    pub fn place_tagged(
+        &mut self,
+        segment: &Segment<'_>,
+        tag: u32,
+        issues: &mut Vec<WalkIssue>,
+    ) -> Placement {
         let is_hl = tag == segment_tag(b"HL");
-        let mut found = None;
-        'search: for d in (0..self.depth).rev() {
-            let frame = &self.frames[d];
-            let children = &self.guide.loops[frame.loop_index].children;
-            // Child 0 is the loop's trigger: seen again, it starts the loop's next iteration, which
-            // the enclosing frame finds.
-            for (ci, &node) in children.iter().enumerate().skip(frame.child.max(1)) {
-                if self.matches(node, tag, segment) {
-                    found = Some((d, ci, node));
-                    break 'search;
-                }
-            }
-            // HL loops are ordered by the hierarchy (HL02), not by position: a provider level may
-            // follow the subscribers of the previous provider, so an earlier sibling HL loop may
-            // start again.
-            if is_hl {
-                for (ci, &node) in children.iter().enumerate().take(frame.child) {
-                    if matches!(node, Node::Loop(_)) && self.matches(node, tag, segment) {
-                        found = Some((d, ci, node));
-                        break 'search;
-                    }
-                }
-            }
-        }
-        let Some((d, ci, node)) = found else {
+        let Some(id) = self.guide.segment_ids.get(tag) else {
             return Placement::NotFound;
         };
+        let Some((d, ci)) = (0..self.depth)
+            .rev()
+            .find_map(|d| self.find(d, id, is_hl, segment).map(|ci| (d, ci)))
+        else {
+            return Placement::NotFound;
+        };
+        let node = self.guide.loops[self.frames[d].loop_index].children[ci];
         let closed = self.depth - d - 1;
         while self.depth > d + 1 {
             self.depth -= 1;
@@ -162,8 +200,14 @@ impl<'g> LoopWalker<'g> {
         self.report_missing(d, from, ci, issues);
         let frame = &mut self.frames[d];
         frame.child = ci;
-        frame.counts[ci] += 1;
-        let count = frame.counts[ci];
+        let bit = 1u64 << ci;
+        let count = if frame.seen & bit == 0 {
+            1
+        } else {
+            frame.counts[ci] + 1
+        };
+        frame.seen |= bit;
+        frame.counts[ci] = count;
         match node {
             Node::Segment(s) => {
                 let spec = &self.guide.segments[s];
@@ -213,26 +257,19 @@ impl<'g> LoopWalker<'g> {
     }
 
     /// Reports required children of frame `d`, in `from..to`, that never occurred.
+    #[inline]
     fn report_missing(&self, d: usize, from: usize, to: usize, issues: &mut Vec<WalkIssue>) {
         let frame = &self.frames[d];
-        let children = &self.guide.loops[frame.loop_index].children;
-        let to = to.min(children.len());
-        if from >= to {
-            return;
-        }
-        for (node, &count) in children[from..to].iter().zip(&frame.counts[from..to]) {
-            if count > 0 {
-                continue;
-            }
-            match *node {
-                Node::Segment(s) if self.guide.segments[s].usage == Usage::Required => {
-                    issues.push(WalkIssue::MissingSegment(s));
-                }
-                Node::Loop(l) if self.guide.loops[l].usage == Usage::Required => {
-                    issues.push(WalkIssue::MissingLoop(l));
-                }
-                _ => {}
-            }
+        let spec = &self.guide.loops[frame.loop_index];
+        let mut missing =
+            spec.index.required & child_span(from, to.min(spec.children.len())) & !frame.seen;
+        while missing != 0 {
+            let ci = missing.trailing_zeros() as usize;
+            missing &= missing - 1;
+            issues.push(match spec.children[ci] {
+                Node::Segment(s) => WalkIssue::MissingSegment(s),
+                Node::Loop(l) => WalkIssue::MissingLoop(l),
+            });
         }
     }
 }

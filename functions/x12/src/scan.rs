@@ -96,6 +96,96 @@ fn scalar_masks(bytes: &[u8], a: u8, b: u8) -> (u64, u64) {
     (ma, mb)
 }
 
+/// Bytes [`text_masks`] takes at most (a segment's indexed prefix).
+pub(crate) const TEXT: usize = 128;
+
+/// Where the bytes equal to `a` and to `b` are in `raw` (at most [`TEXT`] bytes; bit `i` for byte
+/// `i`), or `None` when some byte is not printable ASCII (0x20 to 0x7E).
+///
+/// One pass over a segment answers, for every element at once, what each value's checks would
+/// otherwise ask byte by byte: is it plain text, and does it hold a component or repetition
+/// separator.
+pub(crate) fn text_masks(raw: &[u8], a: u8, b: u8) -> Option<(u128, u128)> {
+    let raw = raw.get(..TEXT).unwrap_or(raw);
+    let len = raw.len();
+    if len < 8 {
+        let mut lane = [b'0'; 16];
+        lane[..len].copy_from_slice(raw);
+        let (printable, ea, eb) = scalar_text(&lane, a, b);
+        let valid = (1u16 << len) - 1;
+        return (printable & valid == valid)
+            .then(|| (u128::from(ea & valid), u128::from(eb & valid)));
+    }
+    if len < 16 {
+        // The first eight bytes and the last eight, overlapping: no copy of a variable length.
+        let mut lane = [0u8; 16];
+        lane[..8].copy_from_slice(&raw[..8]);
+        lane[8..].copy_from_slice(&raw[len - 8..]);
+        let (printable, ea, eb) = classify_text(&lane, a, b)?;
+        if printable != u16::MAX {
+            return None;
+        }
+        let spread = |m: u16| u128::from(m & 0xff) | (u128::from(m >> 8) << (len - 8));
+        return Some((spread(ea), spread(eb)));
+    }
+    let mut ma = 0u128;
+    let mut mb = 0u128;
+    let mut at = 0;
+    while at < len {
+        // The last chunk ends at the last byte, overlapping the one before it.
+        let from = at.min(len - 16);
+        let lane = raw[from..].first_chunk::<16>()?;
+        let (printable, ea, eb) = classify_text(lane, a, b)?;
+        if printable != u16::MAX {
+            return None;
+        }
+        ma |= u128::from(ea) << from;
+        mb |= u128::from(eb) << from;
+        at += 16;
+    }
+    Some((ma, mb))
+}
+
+/// For 16 bytes: which are printable ASCII, which equal `a`, which equal `b`.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn classify_text(lane: &[u8; 16], a: u8, b: u8) -> Option<(u16, u16, u16)> {
+    use std::arch::x86_64::{
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline. The load reads 16 bytes from a `&[u8; 16]`,
+    // which is valid for exactly that many, and `_mm_loadu_si128` needs no alignment.
+    unsafe {
+        let v = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+        // Signed compare: bytes from 0x80 are negative, so "greater than 0x1F" is 0x20..=0x7F.
+        let above_controls = _mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f));
+        let delete = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        let printable = _mm_movemask_epi8(_mm_andnot_si128(delete, above_controls)) as u16;
+        let ea = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(a as i8))) as u16;
+        let eb = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16;
+        Some((printable, ea, eb))
+    }
+}
+
+/// For 16 bytes: which are printable ASCII, which equal `a`, which equal `b` (portable version).
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn classify_text(lane: &[u8; 16], a: u8, b: u8) -> Option<(u16, u16, u16)> {
+    Some(scalar_text(lane, a, b))
+}
+
+/// [`classify_text`] one byte at a time (also used for the shortest segments).
+fn scalar_text(lane: &[u8; 16], a: u8, b: u8) -> (u16, u16, u16) {
+    let (mut printable, mut ea, mut eb) = (0u16, 0u16, 0u16);
+    for (i, &byte) in lane.iter().enumerate() {
+        printable |= u16::from((0x20..0x7f).contains(&byte)) << i;
+        ea |= u16::from(byte == a) << i;
+        eb |= u16::from(byte == b) << i;
+    }
+    (printable, ea, eb)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +228,45 @@ mod tests {
         }
         assert_eq!(Window::classify(&buf, 300, b'*', b'~').len, 0);
         assert!(!Window::classify(&buf, 400, b'*', b'~').covers(400));
+    }
+
+    #[test]
+    fn text_masks_agree_with_a_byte_loop() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet: Vec<u8> = (0x20..0x7f).collect();
+        for round in 0..4000 {
+            let len = round % 140;
+            let mut raw: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if round % 3 == 0 && len > 0 {
+                // One byte outside printable ASCII, anywhere, including the high half.
+                let at = (next() % len as u64) as usize;
+                raw[at] = [0x00, 0x09, 0x0a, 0x1f, 0x7f, 0x80, 0xc3, 0xff][round % 8];
+            }
+            let (a, b) = (b':', b'^');
+            let scanned = &raw[..len.min(TEXT)];
+            let expected = scanned.iter().all(|x| (0x20..0x7f).contains(x)).then(|| {
+                scanned
+                    .iter()
+                    .enumerate()
+                    .fold((0u128, 0u128), |(ma, mb), (i, &x)| {
+                        (ma | u128::from(x == a) << i, mb | u128::from(x == b) << i)
+                    })
+            });
+            assert_eq!(text_masks(&raw, a, b), expected, "{raw:?}");
+        }
+        // The pad byte is never reported, even when it is a separator.
+        assert_eq!(text_masks(b"ab", b'0', b'0'), Some((0, 0)));
+        assert_eq!(text_masks(b"", b'0', b'0'), Some((0, 0)));
+        let lane = *b"ab:^\x7f \x00~zzzzzzzz";
+        let (printable, ea, eb) = scalar_text(&lane, b':', b'^');
+        assert_eq!((printable & 0xff, ea, eb), (0b1010_1111, 0b100, 0b1000));
     }
 }

@@ -59,6 +59,13 @@ impl<'a> Segment<'a> {
         self.raw
     }
 
+    /// Where all the element separators are (bit `i` for byte `i`), when the segment is short
+    /// enough for the index to hold them all.
+    #[inline]
+    pub(crate) fn separator_mask(&self) -> Option<u128> {
+        (self.raw.len() <= INDEXED).then_some(self.separators.0)
+    }
+
     /// Absolute byte offset of the segment's first byte in the input.
     pub fn offset(&self) -> usize {
         self.offset

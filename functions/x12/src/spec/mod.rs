@@ -416,6 +416,140 @@ impl ElementSpec {
     }
 }
 
+/// What the quick check of a value tests beyond its length, by element type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ValueClass {
+    /// Printable text (AN, ID, B): the length and, if any, the code list.
+    #[default]
+    Text,
+    /// A calendar date (DT).
+    Date,
+    /// A time of day (TM).
+    Time,
+    /// Digits with an optional leading minus (N0, N2, ...).
+    Integer,
+    /// Digits with an optional leading minus and at most one point (R).
+    Decimal,
+}
+
+/// One element (or component) of a segment spec reduced to what the validator's quick verdict
+/// tests, in 12 bytes: a segment's rules sit together in one or two cache lines, and every
+/// unusual property is one flag bit, so an ordinary value costs a length compare, a type test and
+/// (for identifiers) one code lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Rule {
+    /// Minimum length.
+    pub min: u16,
+    /// Maximum length.
+    pub max: u16,
+    /// Exact count of digits required, 0 for none.
+    pub digits: u16,
+    /// For a composite, where its components' rules start in [`Rules::components`].
+    pub first: u16,
+    /// For a composite, how many components it has.
+    pub count: u8,
+    /// The type test.
+    pub class: ValueClass,
+    /// [`Rule::REQUIRED`] and the other flags.
+    pub flags: u8,
+}
+
+impl Rule {
+    /// The guide requires the element.
+    pub const REQUIRED: u8 = 1;
+    /// The guide does not use the element.
+    pub const NOT_USED: u8 = 1 << 1;
+    /// The element may repeat.
+    pub const REPEATS: u8 = 1 << 2;
+    /// The element is a composite.
+    pub const COMPOSITE: u8 = 1 << 3;
+    /// A Date Time Period Format Qualifier (1250).
+    pub const PERIOD_FORMAT: u8 = 1 << 4;
+    /// A Date Time Period (1251).
+    pub const PERIOD_VALUE: u8 = 1 << 5;
+    /// The guide restricts the element to a code list.
+    pub const CODES: u8 = 1 << 6;
+
+    fn of(es: &ElementSpec) -> Self {
+        let mut flags = match es.usage {
+            Usage::Required => Self::REQUIRED,
+            Usage::Situational => 0,
+            Usage::NotUsed => Self::NOT_USED,
+        };
+        if es.repeat > 1 {
+            flags |= Self::REPEATS;
+        }
+        if es.components.is_some() {
+            flags |= Self::COMPOSITE;
+        }
+        flags |= match es.period {
+            DatePeriod::None => 0,
+            DatePeriod::Format => Self::PERIOD_FORMAT,
+            DatePeriod::Value => Self::PERIOD_VALUE,
+        };
+        if es.codes.is_some() {
+            flags |= Self::CODES;
+        }
+        Self {
+            min: es.min,
+            max: es.max,
+            digits: es.digits.unwrap_or(0),
+            first: 0,
+            count: 0,
+            class: match es.kind {
+                ElementType::DT => ValueClass::Date,
+                ElementType::TM => ValueClass::Time,
+                ElementType::N(_) => ValueClass::Integer,
+                ElementType::R => ValueClass::Decimal,
+                ElementType::AN | ElementType::ID | ElementType::B => ValueClass::Text,
+            },
+            flags,
+        }
+    }
+
+    /// Whether the rule has any of `flags`.
+    #[inline]
+    pub fn has(&self, flags: u8) -> bool {
+        self.flags & flags != 0
+    }
+}
+
+/// The [`Rule`]s of a segment spec: one per element, then those of every composite's
+/// components.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Rules {
+    /// By element position (index 0 is element 01), like [`SegmentSpec::elements`].
+    pub elements: Vec<Rule>,
+    /// The components of every composite, each composite's together, in position order.
+    pub components: Vec<Rule>,
+}
+
+impl Rules {
+    /// Rules for `elements`; `None` when a composite has more components than a rule can count.
+    pub(crate) fn of(elements: &[ElementSpec]) -> Option<Self> {
+        let mut rules = Self::default();
+        for es in elements {
+            let mut rule = Rule::of(es);
+            if let Some(components) = &es.components {
+                rule.first = u16::try_from(rules.components.len()).ok()?;
+                rule.count = u8::try_from(components.len()).ok()?;
+                rules.components.extend(components.iter().map(Rule::of));
+            }
+            rules.elements.push(rule);
+        }
+        Some(rules)
+    }
+
+    /// The rules of a composite's components.
+    #[inline]
+    pub fn components_of(&self, rule: &Rule) -> &[Rule] {
+        let first = usize::from(rule.first);
+        self.components
+            .get(first..first + usize::from(rule.count))
+            .unwrap_or_default()
+    }
+}
+
 /// How a segment in a guide is told apart from others with the same id (NM1*85 vs NM1*87).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SegmentKey {
@@ -459,6 +593,8 @@ pub struct SegmentSpec {
     pub syntax_quiet: Option<u64>,
     /// The loop that holds it.
     pub parent: LoopIndex,
+    /// Its elements' checks in compact form, for the quick verdict.
+    pub(crate) rules: Rules,
 }
 
 impl SegmentSpec {
@@ -527,12 +663,17 @@ pub(crate) struct ChildIndex {
     pub required: u64,
 }
 
-/// The segment ids a guide uses, numbered `0..len` in a small open-addressing table, so that the
-/// walker turns a segment's tag into the row of each loop's [`ChildIndex`] with one probe.
+/// The segment ids a guide uses, numbered `0..len` in a collision-free hash table, so that the
+/// walker turns a segment's tag into the row of each loop's [`ChildIndex`] with one multiply and
+/// one compare (no probe loop whose length the branch predictor would have to guess).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct SegmentIds {
     /// `(tag, number)` slots; tag 0 marks a free slot (no segment id is empty).
     slots: Vec<(u32, u16)>,
+    /// The multiplier that sends every tag to a slot of its own.
+    multiplier: u32,
+    /// `32 - log2(slots.len())`.
+    shift: u32,
     len: usize,
 }
 
@@ -541,25 +682,35 @@ impl SegmentIds {
         let mut distinct: Vec<u32> = tags.into_iter().filter(|&t| t != 0).collect();
         distinct.sort_unstable();
         distinct.dedup();
-        // At most a quarter full: a lookup nearly always ends at its home slot.
-        let size = (distinct.len() * 4).next_power_of_two().max(8);
-        let mut slots = vec![(0u32, 0u16); size];
-        for (number, &tag) in distinct.iter().enumerate() {
-            let mut slot = Self::home(tag, size);
-            while slots[slot].0 != 0 {
-                slot = (slot + 1) & (size - 1);
+        // Multiplicative hashing with a multiplier searched for among odd constants: a few
+        // dozen ids in four to sixteen times as many slots always find one quickly.
+        let mut bits = (distinct.len() * 4)
+            .next_power_of_two()
+            .max(8)
+            .trailing_zeros();
+        let mut multiplier = 0x9E37_79B1u32;
+        loop {
+            for _ in 0..4096 {
+                let shift = 32 - bits;
+                let mut slots = vec![(0u32, 0u16); 1 << bits];
+                let fits = distinct.iter().enumerate().all(|(number, &tag)| {
+                    let slot = &mut slots[(tag.wrapping_mul(multiplier) >> shift) as usize];
+                    let free = slot.0 == 0;
+                    *slot = (tag, number as u16);
+                    free
+                });
+                if fits {
+                    return Self {
+                        slots,
+                        multiplier,
+                        shift,
+                        len: distinct.len(),
+                    };
+                }
+                multiplier = multiplier.wrapping_add(0x6A09_E668) | 1;
             }
-            slots[slot] = (tag, number as u16);
+            bits += 1;
         }
-        Self {
-            slots,
-            len: distinct.len(),
-        }
-    }
-
-    #[inline]
-    fn home(tag: u32, size: usize) -> usize {
-        (tag.wrapping_mul(0x9E37_79B1) >> 16) as usize & (size - 1)
     }
 
     /// How many distinct ids there are.
@@ -570,17 +721,10 @@ impl SegmentIds {
     /// The number of the id with `tag`, if the guide uses it.
     #[inline]
     pub fn get(&self, tag: u32) -> Option<usize> {
-        let size = self.slots.len();
-        if size == 0 || tag == 0 {
-            return None;
-        }
-        let mut slot = Self::home(tag, size);
-        loop {
-            match self.slots[slot] {
-                (0, _) => return None,
-                (t, number) if t == tag => return Some(usize::from(number)),
-                _ => slot = (slot + 1) & (size - 1),
-            }
+        let slot = (tag.wrapping_mul(self.multiplier) >> self.shift) as usize;
+        match self.slots.get(slot) {
+            Some(&(t, number)) if t == tag && tag != 0 => Some(usize::from(number)),
+            _ => None,
         }
     }
 }

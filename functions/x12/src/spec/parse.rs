@@ -446,6 +446,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
                         required: 0,
                         syntax_quiet: None,
                         parent,
+                        rules: Default::default(),
                     },
                     line: n,
                     elements: HashMap::new(),
@@ -530,10 +531,7 @@ pub(super) fn guide(file: &str, text: &str, dict: &Dictionary) -> Result<Guide, 
         return Err(err(
             file,
             0,
-            format!(
-                "loop {id} has more than {} children",
-                super::MAX_CHILDREN
-            ),
+            format!("loop {id} has more than {} children", super::MAX_CHILDREN),
         ));
     }
     Ok(g)
@@ -741,6 +739,13 @@ fn resolve_segment(
     }
     p.spec.syntax = layout.syntax.clone();
     p.spec.key = p.explicit_key.take().or_else(|| implicit_key(&p.spec));
+    p.spec.rules = super::Rules::of(&p.spec.elements).ok_or_else(|| {
+        err(
+            file,
+            p.line,
+            format!("{}: a composite has too many components", p.spec.id),
+        )
+    })?;
     p.spec.required = p
         .spec
         .elements

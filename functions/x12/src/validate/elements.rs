@@ -1,10 +1,11 @@
 //! Element checks for one segment against its spec: usage, repetitions, components, type, length,
 //! code lists, and the standard's syntax notes. Pure functions over borrowed bytes.
 
+use crate::scan::text_masks;
 use crate::segment::Segment;
 use crate::spec::{
-    DatePeriod, ElementSpec, ElementType, SegmentSpec, SyntaxKind, SyntaxNote, Usage, position_bit,
-    segment_tag,
+    DatePeriod, ElementSpec, ElementType, Rule, SegmentSpec, SyntaxKind, SyntaxNote, Usage,
+    ValueClass, position_bit, segment_tag,
 };
 
 /// One element-level problem, before it becomes a [`crate::Finding`].
@@ -28,6 +29,220 @@ pub struct ElementIssue {
 
 /// Checks every element of `segment` against `spec`, appending problems to `out`.
 pub fn check_segment(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<ElementIssue>) {
+    if passes(spec, segment) {
+        return;
+    }
+    diagnose(spec, segment, out);
+}
+
+/// The quick verdict on a whole segment: `true` only when [`diagnose`] would find nothing, decided
+/// from the spec's compact [`Rule`]s and one classification of the segment's bytes, with no
+/// allocation and no message. It says no to anything out of the ordinary (a value that repeats,
+/// a segment longer than the separator index, non-ASCII text, any problem at all), which the
+/// diagnosis then looks at in full.
+#[inline]
+fn passes(spec: &SegmentSpec, segment: &Segment<'_>) -> bool {
+    const SPECIAL: u8 = Rule::NOT_USED | Rule::REPEATS | Rule::COMPOSITE | Rule::PERIOD_VALUE;
+    let Some(separators) = segment.separator_mask() else {
+        return false;
+    };
+    if spec.tag == segment_tag(b"ISA") {
+        return false;
+    }
+    let raw = segment.raw();
+    let d = segment.delimiters();
+    let Some((components, repetitions)) = text_masks(raw, d.component, d.repetition) else {
+        return false;
+    };
+    let mut components = Marks(components);
+    let mut repetitions = Marks(if d.has_repetition() { repetitions } else { 0 });
+    let rules = &spec.rules.elements;
+    let mut present: u64 = 0;
+    let mut count = 0usize;
+    let mut period_format: Option<&[u8]> = None;
+    // The separator that ends the id starts element 01; each later one ends an element.
+    let mut rest = separators;
+    while rest != 0 {
+        let start = rest.trailing_zeros() as usize + 1;
+        rest &= rest - 1;
+        let end = if rest == 0 {
+            raw.len()
+        } else {
+            rest.trailing_zeros() as usize
+        };
+        let i = count;
+        count += 1;
+        let Some(rule) = rules.get(i) else {
+            // More elements than the spec has: fine only when they are all empty.
+            if start < end {
+                return false;
+            }
+            continue;
+        };
+        if start >= end {
+            if rule.has(Rule::REQUIRED) {
+                return false;
+            }
+            continue;
+        }
+        present |= 1 << i.min(63);
+        let value = &raw[start..end];
+        let codes = || spec.elements.get(i).and_then(|es| es.codes.as_ref());
+        if !rule.has(SPECIAL) {
+            if components.any_before(start, end) || !value_passes(rule, codes, value) {
+                return false;
+            }
+            if rule.has(Rule::PERIOD_FORMAT) {
+                period_format = Some(value);
+            }
+            continue;
+        }
+        if rule.has(Rule::NOT_USED)
+            || (rule.has(Rule::REPEATS) && repetitions.any_before(start, end))
+        {
+            return false;
+        }
+        if rule.has(Rule::COMPOSITE) {
+            let Some(es) = spec.elements.get(i) else {
+                return false;
+            };
+            let rules = spec.rules.components_of(rule);
+            if !composite_passes(es, rules, raw, start, end, &mut components) {
+                return false;
+            }
+            continue;
+        }
+        if components.any_before(start, end) || !value_passes(rule, codes, value) {
+            return false;
+        }
+        if rule.has(Rule::PERIOD_FORMAT) {
+            period_format = Some(value);
+        }
+        if rule.has(Rule::PERIOD_VALUE)
+            && let Some(format) = period_format
+            && check_period(format, value).is_some()
+        {
+            return false;
+        }
+    }
+    if count < 64 && spec.required >> count != 0 {
+        return false;
+    }
+    spec.syntax_quiet
+        .is_some_and(|positions| present & positions == 0)
+        || spec.syntax.iter().all(|note| note.holds(present))
+}
+
+/// Positions of one kind of separator in a segment, consumed front to back as the elements are
+/// (so no mask is ever shifted by a variable amount: separators are rare, and an empty set costs
+/// one test).
+struct Marks(u128);
+
+impl Marks {
+    /// Drops the marks before `start`; then whether one lies before `end`.
+    #[inline]
+    fn any_before(&mut self, start: usize, end: usize) -> bool {
+        while self.0 != 0 && (self.0.trailing_zeros() as usize) < start {
+            self.0 &= self.0 - 1;
+        }
+        self.0 != 0 && (self.0.trailing_zeros() as usize) < end
+    }
+
+    /// Takes the next mark if it lies before `end`.
+    #[inline]
+    fn take_before(&mut self, end: usize) -> Option<usize> {
+        let at = self.0.trailing_zeros() as usize;
+        if self.0 == 0 || at >= end {
+            return None;
+        }
+        self.0 &= self.0 - 1;
+        Some(at)
+    }
+}
+
+/// The quick verdict on the composite `raw[start..end]`, whose component separators `components`
+/// gives (it consumes those before `end`).
+fn composite_passes(
+    es: &ElementSpec,
+    rules: &[Rule],
+    raw: &[u8],
+    start: usize,
+    end: usize,
+    components: &mut Marks,
+) -> bool {
+    // Marks before the composite belong to earlier elements, which were checked already.
+    components.any_before(start, end);
+    let mut present: u64 = 0;
+    let mut count = 0usize;
+    let mut from = start;
+    loop {
+        let separator = components.take_before(end);
+        let to = separator.unwrap_or(end);
+        let j = count;
+        count += 1;
+        let Some(rule) = rules.get(j) else {
+            return false;
+        };
+        if from >= to {
+            if rule.has(Rule::REQUIRED) {
+                return false;
+            }
+        } else {
+            present |= 1 << j.min(63);
+            let codes = || {
+                es.components
+                    .as_ref()
+                    .and_then(|c| c.get(j))
+                    .and_then(|cs| cs.codes.as_ref())
+            };
+            if rule.has(Rule::NOT_USED) || !value_passes(rule, codes, &raw[from..to]) {
+                return false;
+            }
+        }
+        match separator {
+            Some(at) => from = at + 1,
+            None => break,
+        }
+    }
+    rules
+        .get(count..)
+        .unwrap_or_default()
+        .iter()
+        .all(|r| !r.has(Rule::REQUIRED))
+        && es.syntax.iter().all(|note| note.holds(present))
+}
+
+/// The checks of [`check_value`] for a value already known to be printable ASCII with no
+/// component separator: type, length, digits, code list.
+#[inline]
+fn value_passes<'c>(
+    rule: &Rule,
+    codes: impl FnOnce() -> Option<&'c crate::spec::CodeList>,
+    value: &[u8],
+) -> bool {
+    let len = match rule.class {
+        ValueClass::Integer => numeric_digits(value, false),
+        ValueClass::Decimal => numeric_digits(value, true),
+        _ => Some(value.len()),
+    };
+    let Some(len) = len else {
+        return false;
+    };
+    if len < usize::from(rule.min) || len > usize::from(rule.max) {
+        return false;
+    }
+    let shape = match rule.class {
+        ValueClass::Date => valid_date(value),
+        ValueClass::Time => valid_time(value),
+        _ => true,
+    };
+    let digits = rule.digits == 0
+        || (len == usize::from(rule.digits) && value.iter().all(u8::is_ascii_digit));
+    shape && digits && (!rule.has(Rule::CODES) || codes().is_some_and(|c| c.contains(value)))
+}
+
+/// [`check_segment`] in full: every problem, with its message.
+fn diagnose(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<ElementIssue>) {
     let delimiters = segment.delimiters();
     // ISA is fixed-width: ISA11 and ISA16 *are* the repetition and component separators, so its
     // values are never split.
@@ -861,5 +1076,122 @@ mod tests {
         assert_eq!(numeric_digits(b"12.5", false), None);
         assert_eq!(numeric_digits(b"-", false), None);
         assert_eq!(numeric_digits(b".", true), None);
+    }
+
+    /// Every segment of the shared samples and of a synthetic 835, and thousands of mutations of
+    /// them (a byte replaced by a digit, letter, separator, control or non-ASCII byte; a byte
+    /// dropped; an element split), checked against every guide spec with the same id: the quick
+    /// verdict never passes a segment the full diagnosis finds a problem in.
+    #[test]
+    fn quick_segment_verdict_never_passes_what_the_diagnosis_flags() {
+        let catalog = crate::spec::Catalog::embedded().unwrap();
+        let shared = std::env::var_os("HMS_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+            })
+            .join("x12-samples");
+        let mut inputs = vec![crate::synth::remittance_835(200_000).unwrap()];
+        let mut dirs = vec![shared];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_none_or(|e| e != "md") {
+                    inputs.push(std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        assert!(inputs.len() > 20, "the shared samples are missing");
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let specs: Vec<&SegmentSpec> = catalog
+            .guides
+            .iter()
+            .chain([&catalog.envelope])
+            .flat_map(|g| &g.segments)
+            .collect();
+        let (mut passed, mut declined) = (0usize, 0usize);
+        let mut check = |segment: &Segment<'_>| {
+            let tag = segment_tag(segment.id());
+            for spec in specs.iter().filter(|s| s.tag == tag) {
+                if passes(spec, segment) {
+                    passed += 1;
+                    let mut out = vec![];
+                    diagnose(spec, segment, &mut out);
+                    assert!(
+                        out.is_empty(),
+                        "{}: passed, yet {:?}",
+                        String::from_utf8_lossy(segment.raw()),
+                        out
+                    );
+                } else {
+                    declined += 1;
+                }
+            }
+        };
+        for input in &inputs {
+            for segment in crate::Tokenizer::new(input).flatten() {
+                check(&segment);
+                let d = segment.delimiters();
+                let raw = segment.raw();
+                let choices = [
+                    b'0',
+                    b'9',
+                    b'A',
+                    b'z',
+                    b'.',
+                    b'-',
+                    b' ',
+                    d.element,
+                    d.component,
+                    d.repetition,
+                    0x00,
+                    0x1f,
+                    0x7f,
+                    0xc3,
+                ];
+                let raw = if raw.len() > 3 { raw } else { b"XXXX" };
+                for _ in 0..8 {
+                    let mut mutated = raw.to_vec();
+                    let at = 3 + (next() as usize) % raw.len().saturating_sub(3).max(1);
+                    let at = at.min(mutated.len());
+                    match next() % 6 {
+                        0 | 1 if at < mutated.len() => {
+                            mutated[at] = choices[(next() as usize) % choices.len()];
+                        }
+                        2 if at < mutated.len() => {
+                            mutated.remove(at);
+                        }
+                        3 => {
+                            // A component with data, wherever the next separator is.
+                            let end = mutated[at..]
+                                .iter()
+                                .position(|&b| b == d.element)
+                                .map_or(mutated.len(), |p| at + p);
+                            let values: [&[u8]; 4] = [b"A", b"AB", b"1", b"99"];
+                            let mut extra = vec![];
+                            for _ in 0..1 + next() % 8 {
+                                extra.push(d.component);
+                                extra.extend_from_slice(values[(next() % 4) as usize]);
+                            }
+                            mutated.splice(end..end, extra);
+                        }
+                        _ => mutated.insert(at, d.element),
+                    }
+                    check(&Segment::new(&mutated, 0, d));
+                }
+            }
+        }
+        assert!(
+            passed > 20_000 && declined > 20_000,
+            "{passed} passed, {declined} declined"
+        );
     }
 }

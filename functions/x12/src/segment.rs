@@ -59,6 +59,11 @@ impl<'a> Segment<'a> {
         self.raw
     }
 
+    /// The separator index, to rebuild the segment elsewhere without scanning it again.
+    pub(crate) fn separators(&self) -> Separators {
+        self.separators
+    }
+
     /// Where all the element separators are (bit `i` for byte `i`), when the segment is short
     /// enough for the index to hold them all.
     #[inline]

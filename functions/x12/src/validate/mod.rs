@@ -7,6 +7,7 @@
 //! transaction set, and at most `max_findings` findings (the rest are counted).
 
 mod elements;
+mod pipeline;
 mod walker;
 
 use std::collections::HashSet;
@@ -39,15 +40,23 @@ const ISA_SEPARATORS: [usize; 16] = [
 pub struct Options {
     /// Findings kept in the report; later ones are only counted.
     pub max_findings: usize,
+    /// Check elements on a second thread, beside the loop walk, when the machine has a second
+    /// core (the report is the same either way).
+    pub parallel: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             max_findings: 10_000,
+            parallel: true,
         }
     }
 }
+
+/// Inputs smaller than this are validated on one thread: starting a second costs more than it
+/// saves.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 
 /// What was learned of one transaction set.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -120,7 +129,7 @@ pub struct InterchangeSummary {
 }
 
 /// The outcome of a validation run.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Report {
     /// Findings in input order (at most `max_findings`).
     pub findings: Vec<Finding>,
@@ -155,30 +164,76 @@ pub fn validate_reader<R: Read>(
     options: Options,
 ) -> Result<Report, ReadError> {
     let mut reader = Reader::new(input);
-    let mut validator = Validator::new(catalog, options);
-    while let Some(next) = reader.next_segment() {
-        match next {
-            Ok(segment) => validator.segment(&segment),
-            Err(e @ ReadError::Io { .. }) => return Err(e),
-            Err(e) => validator.read_error(&e),
+    run(catalog, options, None, |validator| {
+        while let Some(next) = reader.next_segment() {
+            match next {
+                Ok(segment) => validator.segment(&segment),
+                Err(e @ ReadError::Io { .. }) => return Err(e),
+                Err(e) => validator.read_error(&e),
+            }
         }
-    }
-    validator.set_bytes(reader.position());
-    Ok(validator.finish())
+        validator.set_bytes(reader.position());
+        Ok(())
+    })
 }
 
 /// Validates an in-memory buffer.
 pub fn validate_bytes(input: &[u8], catalog: &Catalog) -> Report {
-    let mut validator = Validator::new(catalog, Options::default());
-    let mut tokenizer = crate::reader::Tokenizer::new(input);
-    for next in tokenizer.by_ref() {
-        match next {
-            Ok(segment) => validator.segment(&segment),
-            Err(e) => validator.read_error(&e),
+    let options = Options {
+        parallel: input.len() >= PARALLEL_MIN_BYTES,
+        ..Options::default()
+    };
+    let fed = run(catalog, options, Some(input), |validator| {
+        let mut tokenizer = crate::reader::Tokenizer::new(input);
+        for next in tokenizer.by_ref() {
+            match next {
+                Ok(segment) => validator.segment(&segment),
+                Err(e) => validator.read_error(&e),
+            }
         }
+        validator.set_bytes(tokenizer.position());
+        Ok::<(), std::convert::Infallible>(())
+    });
+    match fed {
+        Ok(report) => report,
+        Err(never) => match never {},
     }
-    validator.set_bytes(tokenizer.position());
-    validator.finish()
+}
+
+/// Runs `feed` over a validator, with the element checks on a worker thread when `options` and
+/// the machine allow, and returns the report.
+fn run<'c, E>(
+    catalog: &'c Catalog,
+    options: Options,
+    input: Option<&[u8]>,
+    feed: impl FnOnce(&mut Validator<'c>) -> Result<(), E>,
+) -> Result<Report, E> {
+    let max_findings = options.max_findings;
+    let parallel =
+        options.parallel && std::thread::available_parallelism().is_ok_and(|cores| cores.get() > 1);
+    let mut validator = Validator::new(catalog, options);
+    if !parallel {
+        feed(&mut validator)?;
+        return Ok(validator.finish());
+    }
+    std::thread::scope(|scope| {
+        let (deferral, worker) = pipeline::start(scope, input, max_findings);
+        validator.deferral = Some(deferral);
+        let fed = feed(&mut validator);
+        // Dropping the feeding end tells the worker there is no more.
+        if let Some(deferral) = validator.deferral.take() {
+            deferral.finish();
+        }
+        let checked = match worker.join() {
+            Ok(checked) => checked,
+            // The checks panicked: so would they have on this thread.
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        fed?;
+        let mut report = validator.finish();
+        pipeline::merge(&mut report, checked, max_findings);
+        Ok(report)
+    })
 }
 
 #[derive(Debug)]
@@ -339,6 +394,8 @@ pub struct Validator<'c> {
     spare_walker: Option<LoopWalker<'c>>,
     walk_issues: Vec<WalkIssue>,
     element_issues: Vec<ElementIssue>,
+    /// Where element checks go when a worker thread does them.
+    deferral: Option<pipeline::Deferral<'c>>,
 }
 
 /// GS01 functional identifier code for a transaction set id.
@@ -375,6 +432,7 @@ impl<'c> Validator<'c> {
             spare_walker: None,
             walk_issues: vec![],
             element_issues: vec![],
+            deferral: None,
         }
     }
 
@@ -778,6 +836,10 @@ impl<'c> Validator<'c> {
     }
 
     fn st(&mut self, segment: &Segment<'_>) {
+        // Deferred checks never mix two transaction sets in one batch.
+        if let Some(deferral) = self.deferral.as_mut() {
+            deferral.end_transaction();
+        }
         if self.group.is_none() {
             let f = self.finding(
                 AckCode::Interchange("024"),
@@ -1069,7 +1131,29 @@ impl<'c> Validator<'c> {
         }
     }
 
-    fn check_elements(&mut self, spec: &crate::spec::SegmentSpec, segment: &Segment<'_>) {
+    fn check_elements(&mut self, spec: &'c crate::spec::SegmentSpec, segment: &Segment<'_>) {
+        if self.deferral.is_some() {
+            if self.deferral.as_ref().is_some_and(|d| d.needs_shared()) {
+                let shared = self.shared(segment);
+                if let Some(deferral) = self.deferral.as_mut() {
+                    deferral.share(shared);
+                }
+            }
+            let transaction = self.transaction.as_ref();
+            let place = (
+                self.line,
+                transaction.map(|t| t.position),
+                transaction
+                    .and_then(|t| t.walker.as_ref())
+                    .map(|w| w.current_loop()),
+                self.report.findings.len(),
+            );
+            if let Some(deferral) = self.deferral.as_mut() {
+                deferral.defer(spec, segment, place);
+            }
+            return;
+        }
+        let context = self.context();
         self.element_issues.clear();
         check_segment(spec, segment, &mut self.element_issues);
         if self.element_issues.is_empty() {
@@ -1077,15 +1161,32 @@ impl<'c> Validator<'c> {
         }
         let mut issues = std::mem::take(&mut self.element_issues);
         for issue in issues.drain(..) {
-            let mut f = self.finding(AckCode::Element(issue.code), segment, issue.message);
-            f.element = Some(issue.element);
-            f.component = issue.component;
-            f.repetition = issue.repetition;
-            f.data_element = issue.data_element;
-            f.value = issue.value;
+            let f = pipeline::element_finding(issue, segment, &context);
             self.push(f);
         }
         self.element_issues = issues;
+    }
+
+    /// What the segments of the open transaction set share, for the worker.
+    fn shared(&self, segment: &Segment<'_>) -> Option<pipeline::Shared<'c>> {
+        Some(pipeline::Shared {
+            scope: self.scope(),
+            guide: self.transaction.as_ref()?.walker.as_ref()?.guide(),
+            delimiters: segment.delimiters(),
+        })
+    }
+
+    /// Where the current segment sits, for findings about its elements.
+    fn context(&self) -> pipeline::Context<'c> {
+        let transaction = self.transaction.as_ref();
+        pipeline::Context {
+            line: self.line,
+            position: transaction.map(|t| t.position),
+            loop_id: transaction
+                .and_then(|t| t.walker.as_ref())
+                .map(|w| w.guide().loops[w.current_loop()].id.as_str()),
+            scope: self.scope(),
+        }
     }
 
     fn walk_finding(

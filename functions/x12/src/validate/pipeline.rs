@@ -11,7 +11,7 @@
 //! Memory stays bounded: a few batches are in flight at a time (the channel is bounded, and
 //! batches are handed back for reuse), and each side keeps at most `max_findings` findings.
 
-use std::sync::mpsc::{Receiver, Sender, SyncSender, TryRecvError, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use super::elements::check_segment;
 use super::{ElementIssue, Report};
@@ -171,10 +171,8 @@ impl<'c> Deferral<'c> {
 
     /// Sends the batch being filled; the next one keeps its shared context.
     fn flush(&mut self) {
-        let mut next = match self.recycled.try_recv() {
-            Ok(batch) => batch,
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => Batch::default(),
-        };
+        // A batch the worker is done with, or a new one.
+        let mut next = self.recycled.try_recv().unwrap_or_default();
         next.shared = self.batch.shared;
         let full = std::mem::replace(&mut self.batch, next);
         // A send fails only when the worker is gone; its end reports that.

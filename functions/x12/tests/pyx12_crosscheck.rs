@@ -313,8 +313,7 @@ fn guides_agree_with_pyx12_maps() {
     let mut data_elements = BTreeSet::new();
     for (version, map) in PAIRS {
         let guide = catalog
-            .guides
-            .iter()
+            .guides()
             .find(|g| g.version == *version)
             .expect("guide exists");
         let theirs = render_pyx12(&read_map(map), &mut data_elements);

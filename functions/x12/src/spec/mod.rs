@@ -879,40 +879,95 @@ const GUIDE_FILES: &[(&str, &str)] = &[
 const ENVELOPE_FILE: (&str, &str) = ("envelope.guide", include_str!("../../specs/envelope.guide"));
 
 /// Every guide the engine knows, with the dictionaries they were resolved against.
+///
+/// A guide is parsed the first time a transaction set asks for it: a process that validates
+/// 835s never pays for the 837 tables, which keeps a command-line run or a Lambda cold start
+/// short. [`Catalog::load_embedded`] parses them all (the tests hold every embedded file to it).
 #[derive(Debug)]
 pub struct Catalog {
     /// The dictionaries.
     pub dictionary: Dictionary,
-    /// The guides.
-    pub guides: Vec<Guide>,
+    /// The guide files, each parsed on first use.
+    files: Vec<GuideFile>,
     /// The envelope segments.
     pub envelope: Guide,
 }
 
+/// One embedded guide file: its header, read up front, and its tables once parsed.
+struct GuideFile {
+    name: &'static str,
+    text: &'static str,
+    transaction: String,
+    version: String,
+    accepts: Vec<(String, String)>,
+    parsed: OnceLock<Result<Guide, SpecError>>,
+}
+
+impl std::fmt::Debug for GuideFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuideFile")
+            .field("name", &self.name)
+            .field("version", &self.version)
+            .field("parsed", &self.parsed.get().is_some())
+            .finish()
+    }
+}
+
 impl Catalog {
-    /// Builds the catalog from the embedded files.
+    /// Builds the catalog from the embedded files, parsing every guide now: any defect in any
+    /// file is reported here.
     pub fn load_embedded() -> Result<Self, SpecError> {
+        let catalog = Self::lazy()?;
+        for file in &catalog.files {
+            let guide = parse::guide(file.name, file.text, &catalog.dictionary)?;
+            let _ = file.parsed.set(Ok(guide));
+        }
+        Ok(catalog)
+    }
+
+    /// The dictionaries, the envelope and the guides' headers; guides are parsed on first use.
+    fn lazy() -> Result<Self, SpecError> {
         let dictionary = parse::dictionary(
             include_str!("../../specs/elements.spec"),
             include_str!("../../specs/segments.spec"),
         )?;
-        let mut guides = Vec::with_capacity(GUIDE_FILES.len());
-        for (file, text) in GUIDE_FILES {
-            guides.push(parse::guide(file, text, &dictionary)?);
+        let mut files = Vec::with_capacity(GUIDE_FILES.len());
+        for &(name, text) in GUIDE_FILES {
+            let (transaction, version, accepts) = parse::header(name, text)?;
+            files.push(GuideFile {
+                name,
+                text,
+                transaction,
+                version,
+                accepts,
+                parsed: OnceLock::new(),
+            });
         }
         let envelope = parse::guide(ENVELOPE_FILE.0, ENVELOPE_FILE.1, &dictionary)?;
         Ok(Self {
             dictionary,
-            guides,
+            files,
             envelope,
         })
+    }
+
+    fn parse<'a>(&'a self, file: &'a GuideFile) -> Result<&'a Guide, &'a SpecError> {
+        file.parsed
+            .get_or_init(|| parse::guide(file.name, file.text, &self.dictionary))
+            .as_ref()
     }
 
     /// The embedded catalog, built once per process. The embedded files are checked by the
     /// crate's tests, so a failure here is a build defect; it is still reported, not panicked on.
     pub fn embedded() -> Result<&'static Catalog, &'static SpecError> {
         static CATALOG: OnceLock<Result<Catalog, SpecError>> = OnceLock::new();
-        CATALOG.get_or_init(Self::load_embedded).as_ref()
+        CATALOG.get_or_init(Self::lazy).as_ref()
+    }
+
+    /// Every guide, parsed (a guide whose file fails to parse is left out; see
+    /// [`Catalog::load_embedded`]).
+    pub fn guides(&self) -> impl Iterator<Item = &Guide> {
+        self.files.iter().filter_map(|file| self.parse(file).ok())
     }
 
     /// An envelope segment's spec (ISA, GS, GE, IEA, TA1).
@@ -923,16 +978,18 @@ impl Catalog {
     /// The guide for an implementation convention reference (GS08/ST03), with the note to give
     /// when it was accepted as an alias (errata).
     pub fn guide_for(&self, transaction: &str, version: &str) -> Option<(&Guide, Option<&str>)> {
-        for g in &self.guides {
-            if g.transaction != transaction {
+        for file in &self.files {
+            if file.transaction != transaction {
                 continue;
             }
-            if g.version == version {
-                return Some((g, None));
-            }
-            if let Some((_, why)) = g.accepts.iter().find(|(v, _)| v == version) {
-                return Some((g, Some(why.as_str())));
-            }
+            let note = if file.version == version {
+                None
+            } else if let Some((_, why)) = file.accepts.iter().find(|(v, _)| v == version) {
+                Some(why.as_str())
+            } else {
+                continue;
+            };
+            return self.parse(file).ok().map(|guide| (guide, note));
         }
         None
     }
@@ -966,7 +1023,22 @@ mod tests {
     #[test]
     fn embedded_catalog_loads() {
         let c = Catalog::load_embedded().unwrap();
-        assert!(c.guides.len() >= 2);
+        assert_eq!(c.guides().count(), GUIDE_FILES.len());
+        // The lazy catalog parses only what is asked for, and finds the same guides.
+        let lazy = Catalog::lazy().unwrap();
+        assert!(lazy.files.iter().all(|f| f.parsed.get().is_none()));
+        let (g, _) = lazy.guide_for("837", "005010X222A2").unwrap();
+        assert_eq!(g.version, "005010X222A1");
+        assert_eq!(
+            lazy.files
+                .iter()
+                .filter(|f| f.parsed.get().is_some())
+                .count(),
+            1
+        );
+        for (lazy, eager) in lazy.guides().zip(c.guides()) {
+            assert_eq!(lazy, eager);
+        }
         let (g, note) = c.guide_for("835", "005010X221A1").unwrap();
         assert_eq!(g.version, "005010X221A1");
         assert!(note.is_none());
@@ -975,7 +1047,7 @@ mod tests {
     #[test]
     fn every_guide_segment_has_a_standard_layout_and_every_element_a_type() {
         let c = Catalog::load_embedded().unwrap();
-        for g in &c.guides {
+        for g in c.guides() {
             for s in &g.segments {
                 let layout = &c.dictionary.segments[&s.id];
                 assert_eq!(

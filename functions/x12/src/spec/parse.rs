@@ -47,6 +47,27 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
     })
 }
 
+/// A guide file's identity: its `guide` line (transaction set, version) and its `accepts`
+/// lines (other versions it serves, with why), read without parsing the rest of the file.
+pub(super) type GuideHeader = (String, String, Vec<(String, String)>);
+
+pub(super) fn header(file: &str, text: &str) -> Result<GuideHeader, SpecError> {
+    let mut id = None;
+    let mut accepts = vec![];
+    for (n, w) in lines(text) {
+        match w[0] {
+            "guide" if w.len() >= 4 && id.is_none() => {
+                id = Some((w[1].to_string(), w[2].to_string()))
+            }
+            "accepts" if w.len() >= 3 => accepts.push((w[1].to_string(), w[2..].join(" "))),
+            "guide" | "accepts" => return Err(err(file, n, "malformed guide or accepts line")),
+            _ => {}
+        }
+    }
+    let (transaction, version) = id.ok_or_else(|| err(file, 0, "no guide line"))?;
+    Ok((transaction, version, accepts))
+}
+
 fn number<T: std::str::FromStr>(
     file: &str,
     line: usize,

@@ -920,7 +920,7 @@ mod tests {
     fn quick_syntax_verdict_agrees_with_the_diagnosis_for_every_note() {
         let catalog = crate::spec::Catalog::embedded().unwrap();
         let mut notes = 0;
-        for guide in catalog.guides.iter().chain([&catalog.envelope]) {
+        for guide in catalog.guides().chain([&catalog.envelope]) {
             for segment in &guide.segments {
                 // The shortcut: no data in any noted position satisfies every note.
                 if let Some(quiet) = segment.syntax_quiet {
@@ -990,7 +990,7 @@ mod tests {
             "12345-6789",
         ];
         let mut checked = 0;
-        for guide in catalog.guides.iter().chain([&catalog.envelope]) {
+        for guide in catalog.guides().chain([&catalog.envelope]) {
             for segment in &guide.segments {
                 let simple = segment.elements.iter().flat_map(|e| match &e.components {
                     Some(components) => components.iter().collect::<Vec<_>>(),
@@ -1112,8 +1112,7 @@ mod tests {
             seed
         };
         let specs: Vec<&SegmentSpec> = catalog
-            .guides
-            .iter()
+            .guides()
             .chain([&catalog.envelope])
             .flat_map(|g| &g.segments)
             .collect();

@@ -129,6 +129,16 @@ impl<'a> Segment<'a> {
     /// Element `n` (1-based), if present; an empty element counts as present but empty.
     #[inline]
     pub fn element(&self, n: usize) -> Option<Element<'a>> {
+        let (start, end) = self.element_span(n)?;
+        Some(Element {
+            raw: self.raw.get(start..end).unwrap_or_default(),
+            delimiters: self.delimiters,
+        })
+    }
+
+    /// Where element `n` (1-based) lies in [`Segment::raw`], if present.
+    #[inline]
+    pub fn element_span(&self, n: usize) -> Option<(usize, usize)> {
         if n == 0 {
             return None;
         }
@@ -139,7 +149,12 @@ impl<'a> Segment<'a> {
         }
         if ahead == 0 || self.raw.len() > INDEXED {
             // Not among the indexed bytes (or a segment long enough to have more): walk.
-            return self.elements().nth(n - 1);
+            let mut start = self.separator_from(0)? + 1;
+            for _ in 1..n {
+                start = self.separator_from(start)? + 1;
+            }
+            let end = self.separator_from(start).unwrap_or(self.raw.len());
+            return Some((start, end));
         }
         let start = ahead.trailing_zeros() as usize + 1;
         ahead &= ahead - 1;
@@ -148,10 +163,7 @@ impl<'a> Segment<'a> {
         } else {
             ahead.trailing_zeros() as usize
         };
-        Some(Element {
-            raw: self.raw.get(start..end).unwrap_or_default(),
-            delimiters: self.delimiters,
-        })
+        Some((start, end))
     }
 
     /// Element `n` as raw bytes, empty when absent.

@@ -286,7 +286,15 @@ impl CodeList {
     /// Whether `value` is one of the codes.
     #[inline]
     pub fn contains(&self, value: &[u8]) -> bool {
-        let Some(k) = code_key(value) else {
+        self.contains_within(value, 0, value.len())
+    }
+
+    /// Whether `bytes[start..end]` is one of the codes. The bytes around the value (the rest of
+    /// its segment) let its key be read as one word instead of byte by byte.
+    #[inline]
+    pub fn contains_within(&self, bytes: &[u8], start: usize, end: usize) -> bool {
+        let Some(k) = code_key_within(bytes, start, end) else {
+            let value = bytes.get(start..end).unwrap_or_default();
             return self.long.iter().any(|c| c.as_bytes() == value);
         };
         if !self.hashed {
@@ -323,18 +331,38 @@ fn slot_of(key: u64, len: usize) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) as usize & (len - 1)
 }
 
-/// A code of up to 7 bytes packed into an integer: its bytes, then its length (so `A` and `A\0`
-/// differ). Longer codes (version identifiers and the like) have no key.
-#[inline]
+/// A code of up to 7 bytes packed into an integer: its bytes (the first one lowest), then its
+/// length (so `A` and `A\0` differ). Longer codes (version identifiers and the like) have no key.
 fn code_key(value: &[u8]) -> Option<u64> {
     if value.len() > 7 {
         return None;
     }
-    let mut key = 0u64;
-    for &b in value {
-        key = (key << 8) | u64::from(b);
+    let mut word = [0u8; 8];
+    word[..value.len()].copy_from_slice(value);
+    Some((u64::from_le_bytes(word) << 8) | value.len() as u64)
+}
+
+/// [`code_key`] of `bytes[start..end]`, loading eight bytes at once when `bytes` has them around
+/// the value: no loop whose length depends on the data.
+#[inline]
+fn code_key_within(bytes: &[u8], start: usize, end: usize) -> Option<u64> {
+    let len = end.checked_sub(start)?;
+    if len > 7 || end > bytes.len() {
+        return None;
     }
-    Some((key << 8) | value.len() as u64)
+    if len == 0 {
+        return Some(0);
+    }
+    let word = if let Some(w) = bytes.get(start..).and_then(|b| b.first_chunk::<8>()) {
+        u64::from_le_bytes(*w)
+    } else if let Some(w) = bytes.last_chunk::<8>() {
+        // The value ends within the last eight bytes: load those and drop what precedes it.
+        let skip = start + 8 - bytes.len();
+        u64::from_le_bytes(*w) >> (8 * skip)
+    } else {
+        return code_key(&bytes[start..end]);
+    };
+    Some(((word & (u64::MAX >> (64 - 8 * len))) << 8) | len as u64)
 }
 
 /// A segment identifier packed into an integer (`NM1` → `0x4E4D31`), so that finding a segment's
@@ -601,6 +629,11 @@ impl SegmentSpec {
     /// Whether a segment with this spec's id matches its key.
     pub fn matches(&self, segment: &crate::Segment<'_>) -> bool {
         let Some(key) = &self.key else { return true };
+        if key.component == 0 {
+            return segment
+                .element_span(usize::from(key.element))
+                .is_some_and(|(start, end)| key.codes.contains_within(segment.raw(), start, end));
+        }
         let Some(element) = segment.element(usize::from(key.element)) else {
             return false;
         };
@@ -1018,6 +1051,29 @@ mod tests {
         assert!(!long.contains(b"005010X221A2"));
         assert!(!long.contains(b"SEVEN-X"));
         assert!(long.contains(b"A"));
+    }
+
+    #[test]
+    fn code_key_read_as_a_word_equals_the_key_of_the_value() {
+        let bytes = b"CAS*CO*45*40.00*PR*2*A~Z";
+        for len in 0..=bytes.len() {
+            let surrounding = &bytes[..len];
+            for start in 0..=len {
+                for end in start..=len {
+                    assert_eq!(
+                        code_key_within(surrounding, start, end),
+                        code_key(&surrounding[start..end]),
+                        "{start}..{end} of {len}"
+                    );
+                }
+            }
+        }
+        assert_eq!(code_key_within(b"AB", 1, 3), None);
+        assert_eq!(code_key_within(b"AB", 2, 1), None);
+        let list = CodeList::new(vec!["CO".into(), "PR".into(), "45".into()]);
+        assert!(list.contains_within(bytes, 4, 6));
+        assert!(!list.contains_within(bytes, 4, 7));
+        assert!(list.contains_within(b"X*45", 2, 4));
     }
 
     #[test]

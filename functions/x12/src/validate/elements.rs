@@ -89,7 +89,7 @@ fn passes(spec: &SegmentSpec, segment: &Segment<'_>) -> bool {
         let value = &raw[start..end];
         let codes = || spec.elements.get(i).and_then(|es| es.codes.as_ref());
         if !rule.has(SPECIAL) {
-            if components.any_before(start, end) || !value_passes(rule, codes, value) {
+            if components.any_before(start, end) || !value_passes(rule, codes, raw, start, end) {
                 return false;
             }
             if rule.has(Rule::PERIOD_FORMAT) {
@@ -112,7 +112,7 @@ fn passes(spec: &SegmentSpec, segment: &Segment<'_>) -> bool {
             }
             continue;
         }
-        if components.any_before(start, end) || !value_passes(rule, codes, value) {
+        if components.any_before(start, end) || !value_passes(rule, codes, raw, start, end) {
             return false;
         }
         if rule.has(Rule::PERIOD_FORMAT) {
@@ -195,7 +195,7 @@ fn composite_passes(
                     .and_then(|c| c.get(j))
                     .and_then(|cs| cs.codes.as_ref())
             };
-            if rule.has(Rule::NOT_USED) || !value_passes(rule, codes, &raw[from..to]) {
+            if rule.has(Rule::NOT_USED) || !value_passes(rule, codes, raw, from, to) {
                 return false;
             }
         }
@@ -218,8 +218,11 @@ fn composite_passes(
 fn value_passes<'c>(
     rule: &Rule,
     codes: impl FnOnce() -> Option<&'c crate::spec::CodeList>,
-    value: &[u8],
+    raw: &[u8],
+    start: usize,
+    end: usize,
 ) -> bool {
+    let value = raw.get(start..end).unwrap_or_default();
     let len = match rule.class {
         ValueClass::Integer => numeric_digits(value, false),
         ValueClass::Decimal => numeric_digits(value, true),
@@ -238,7 +241,9 @@ fn value_passes<'c>(
     };
     let digits = rule.digits == 0
         || (len == usize::from(rule.digits) && value.iter().all(u8::is_ascii_digit));
-    shape && digits && (!rule.has(Rule::CODES) || codes().is_some_and(|c| c.contains(value)))
+    shape
+        && digits
+        && (!rule.has(Rule::CODES) || codes().is_some_and(|c| c.contains_within(raw, start, end)))
 }
 
 /// [`check_segment`] in full: every problem, with its message.

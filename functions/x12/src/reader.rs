@@ -616,6 +616,50 @@ mod tests {
     }
 
     #[test]
+    fn segments_of_every_length_across_window_boundaries() {
+        // Segments from 3 bytes to more than a block, with and without line breaks, so that
+        // terminators fall at every distance from the 64-byte window and 128-byte index boundaries.
+        let mut text = ISA.to_string();
+        let mut expected = vec![];
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for n in 0..700 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = match n % 7 {
+                0 => (seed % 6000) as usize,
+                1 => 120 + (seed % 20) as usize,
+                _ => (seed % 90) as usize,
+            };
+            let mut segment = String::from("REF*");
+            for i in 0..len {
+                segment.push(if (i + n) % 9 == 0 { '*' } else { 'X' });
+            }
+            expected.push(segment.clone());
+            text.push_str(&segment);
+            text.push('~');
+            if n % 5 == 0 {
+                text.push_str("\r\n");
+            }
+        }
+        let input = text.as_bytes();
+        let got: Vec<_> = Tokenizer::new(input).skip(1).map(|s| s.unwrap()).collect();
+        assert_eq!(got.len(), expected.len());
+        for (segment, want) in got.iter().zip(&expected) {
+            assert_eq!(segment.raw(), want.as_bytes());
+            let naive: Vec<&[u8]> = want.as_bytes().split(|&b| b == b'*').skip(1).collect();
+            let elements: Vec<&[u8]> = segment.elements().map(|e| e.raw()).collect();
+            assert_eq!(elements, naive);
+        }
+        let tokenized: Vec<_> = Tokenizer::new(input)
+            .map(|r| r.map(|s| (s.id_str().to_string(), s.offset())))
+            .collect();
+        for chunk in [1000, 4096, 5000] {
+            assert_eq!(streamed(input, chunk), tokenized, "chunk {chunk}");
+        }
+    }
+
+    #[test]
     fn bounds_segment_length() {
         let text = format!("{ISA}GS*{}", "A".repeat(10_000));
         let mut r = Reader::with_capacity(text.as_bytes(), 16).max_segment(2048);

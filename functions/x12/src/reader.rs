@@ -55,8 +55,12 @@ fn step(
     eof: bool,
     window: &mut Window,
 ) -> Step {
-    while let Some(b'\r' | b'\n') = buf.get(pos) {
-        pos += 1;
+    // A segment starts with a letter; anything below one may be the line break after the last
+    // terminator.
+    if buf.get(pos).is_some_and(|&b| b < b'A') {
+        while let Some(b'\r' | b'\n') = buf.get(pos) {
+            pos += 1;
+        }
     }
     let rest = buf.get(pos..).unwrap_or_default();
     let Some(d) = delims else {
@@ -67,8 +71,22 @@ fn step(
     }
     // Walk the separator and terminator bitmasks window by window until the terminator; keep the
     // separators of the segment's first bytes as its own bitmask.
-    let mut separators = 0u128;
-    let mut at = pos;
+    if !window.covers(pos) {
+        *window = Window::classify(buf, pos, d.element, d.segment);
+    }
+    // `covers` guarantees pos - start < len <= 64. In the window holding the segment's start,
+    // its bits are shifted down to segment-relative positions.
+    let shift = pos - window.start;
+    let terminators = window.terminators >> shift;
+    let elements = window.elements >> shift;
+    if terminators != 0 {
+        // The common case: the segment ends in the window it starts in.
+        let separators = elements & terminators.wrapping_sub(1) & !terminators;
+        let terminator = pos + terminators.trailing_zeros() as usize;
+        return finish_segment(buf, pos, terminator, base, d, Separators(u128::from(separators)));
+    }
+    let mut separators = u128::from(elements);
+    let mut at = window.start + window.len;
     let terminator = loop {
         if at >= buf.len() {
             return unterminated(pos, base, d, eof);
@@ -76,17 +94,13 @@ fn step(
         if !window.covers(at) {
             *window = Window::classify(buf, at, d.element, d.segment);
         }
-        // `covers` guarantees at - start < len <= 64.
-        let keep = !0u64 << (at - window.start);
-        let terminators = window.terminators & keep;
-        let mut elements = window.elements & keep;
+        // Later windows start after the segment does: their bits move up.
+        let terminators = window.terminators;
+        let mut elements = window.elements;
         if terminators != 0 {
             elements &= terminators.wrapping_sub(1) & !terminators;
         }
-        // Move the window's bits to segment-relative positions.
-        if window.start <= pos {
-            separators |= u128::from(elements >> (pos - window.start));
-        } else if window.start - pos < INDEXED {
+        if window.start - pos < INDEXED {
             separators |= u128::from(elements) << (window.start - pos);
         }
         if terminators != 0 {
@@ -94,6 +108,20 @@ fn step(
         }
         at = window.start + window.len;
     };
+    finish_segment(buf, pos, terminator, base, d, Separators(separators))
+}
+
+/// The segment `buf[pos..terminator]` with its separators, once its id is checked.
+#[inline(always)]
+fn finish_segment(
+    buf: &[u8],
+    pos: usize,
+    terminator: usize,
+    base: usize,
+    d: Delimiters,
+    separators: Separators,
+) -> Step {
+    let separators = separators.0;
     let mut end = terminator;
     if d.segment == b'\n' && end > pos && buf[end - 1] == b'\r' {
         end -= 1;

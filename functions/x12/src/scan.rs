@@ -48,8 +48,9 @@ impl Window {
     }
 
     /// Whether buffer offset `at` lies in the window.
+    #[inline]
     pub fn covers(&self, at: usize) -> bool {
-        at >= self.start && at < self.start + self.len
+        at.wrapping_sub(self.start) < self.len
     }
 }
 

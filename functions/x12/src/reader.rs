@@ -83,7 +83,14 @@ fn step(
         // The common case: the segment ends in the window it starts in.
         let separators = elements & terminators.wrapping_sub(1) & !terminators;
         let terminator = pos + terminators.trailing_zeros() as usize;
-        return finish_segment(buf, pos, terminator, base, d, Separators(u128::from(separators)));
+        return finish_segment(
+            buf,
+            pos,
+            terminator,
+            base,
+            d,
+            Separators(u128::from(separators)),
+        );
     }
     let mut separators = u128::from(elements);
     let mut at = window.start + window.len;

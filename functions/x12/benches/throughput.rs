@@ -55,6 +55,18 @@ fn bench(c: &mut Criterion) {
             hms_x12::ack::ack_999(&report, &options).map(|a| a.len())
         })
     });
+    // One core: what a 1-vCPU Lambda gets (element checks inline, no worker thread).
+    let one_thread = Options {
+        parallel: false,
+        ..Options::default()
+    };
+    group.bench_function("validate-1-thread", |b| {
+        b.iter(|| {
+            validate_reader(&input[..], catalog, one_thread.clone())
+                .map(|r| r.segments)
+                .unwrap_or_default()
+        })
+    });
     group.bench_function("validate-streaming", |b| {
         b.iter(|| {
             validate_reader(&input[..], catalog, Options::default())

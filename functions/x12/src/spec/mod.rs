@@ -694,6 +694,50 @@ pub(crate) struct ChildIndex {
     pub keyed: u64,
     /// Bit `i` set: the guide requires child `i`.
     pub required: u64,
+    /// For each child, its key when it fits inline (see [`InlineKey`]).
+    pub keys: Vec<InlineKey>,
+}
+
+/// A segment key small enough to test without the segment spec: the element it reads and up to
+/// four codes as [`code_key`]s. Nearly every key is one qualifier code of a simple element
+/// (`NM1*QC`, `REF*6R`), and placing a segment tests one or two of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct InlineKey {
+    /// Element position (1-based); 0 when the key does not fit inline (or there is none).
+    pub element: u8,
+    count: u8,
+    codes: [u64; 4],
+}
+
+impl InlineKey {
+    fn of(key: &SegmentKey) -> Self {
+        let keys: Option<Vec<u64>> = key.codes.iter().map(|c| code_key(c.as_bytes())).collect();
+        match keys {
+            Some(keys) if key.component == 0 && keys.len() <= 4 && !keys.is_empty() => {
+                let mut codes = [0; 4];
+                codes[..keys.len()].copy_from_slice(&keys);
+                Self {
+                    element: key.element,
+                    count: keys.len() as u8,
+                    codes,
+                }
+            }
+            _ => Self::default(),
+        }
+    }
+
+    /// Whether a value with this [`code_key`] is one of the codes.
+    #[inline]
+    pub fn holds(&self, value: Option<u64>) -> bool {
+        value.is_some_and(|v| self.codes[..usize::from(self.count).min(4)].contains(&v))
+    }
+}
+
+/// The [`code_key`] of element `n` of `segment` (`None` when absent or longer than a key).
+#[inline]
+pub(crate) fn element_key(segment: &crate::Segment<'_>, n: u8) -> Option<u64> {
+    let (start, end) = segment.element_span(usize::from(n))?;
+    code_key_within(segment.raw(), start, end)
 }
 
 /// The segment ids a guide uses, numbered `0..len` in a collision-free hash table, so that the
@@ -842,9 +886,11 @@ impl Guide {
                 if let Some(number) = segment.and_then(|s| ids.get(s.tag)) {
                     index.by_id[number] |= bit;
                 }
-                if segment.is_some_and(|s| s.key.is_some()) {
+                let key = segment.and_then(|s| s.key.as_ref());
+                if key.is_some() {
                     index.keyed |= bit;
                 }
+                index.keys.push(key.map(InlineKey::of).unwrap_or_default());
                 let usage = match node {
                     Node::Segment(s) => self.segments[s].usage,
                     Node::Loop(l) => {
@@ -1074,6 +1120,57 @@ mod tests {
         assert!(list.contains_within(bytes, 4, 6));
         assert!(!list.contains_within(bytes, 4, 7));
         assert!(list.contains_within(b"X*45", 2, 4));
+    }
+
+    #[test]
+    fn inline_keys_agree_with_segment_keys() {
+        let c = Catalog::load_embedded().unwrap();
+        let d = crate::Delimiters {
+            element: b'*',
+            repetition: b'^',
+            component: b':',
+            segment: b'~',
+        };
+        let mut inline = 0;
+        for guide in c.guides() {
+            for spec in guide.loops.iter() {
+                for (ci, &node) in spec.children.iter().enumerate() {
+                    let Some(seg) = guide.placing_segment(node).map(|s| &guide.segments[s]) else {
+                        continue;
+                    };
+                    let (Some(key), Some(fast)) = (&seg.key, spec.index.keys.get(ci)) else {
+                        continue;
+                    };
+                    if fast.element == 0 {
+                        continue;
+                    }
+                    inline += 1;
+                    let mut values: Vec<String> = key.codes.iter().cloned().collect();
+                    values.extend(["", "X", "ZZZZZZZZ", "00"].map(String::from));
+                    values.extend(key.codes.iter().map(|c| format!("{c}X")));
+                    for value in &values {
+                        for before in [0usize, 1, 3] {
+                            let mut text = seg.id.clone();
+                            for n in 1..=usize::from(key.element) + before {
+                                text.push('*');
+                                if n == usize::from(key.element) {
+                                    text.push_str(value);
+                                } else {
+                                    text.push('Q');
+                                }
+                            }
+                            let segment = crate::Segment::new(text.as_bytes(), 0, d);
+                            assert_eq!(
+                                fast.holds(element_key(&segment, fast.element)),
+                                seg.matches(&segment),
+                                "{text}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(inline > 300, "{inline}");
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! has been seen.
 
 use crate::segment::Segment;
-use crate::spec::{Guide, LoopIndex, Node, SegmentIndex, Usage, child_span, segment_tag};
+use crate::spec::{
+    Guide, LoopIndex, Node, SegmentIndex, Usage, child_span, element_key, segment_tag,
+};
 
 /// A structural problem the walker found while placing a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,22 +119,43 @@ impl<'g> LoopWalker<'g> {
     }
 
     /// Whether child `ci` of `loop_index`, whose tag is the segment's, also has its key.
+    /// `first` caches the key of the segment's first element, the one most keys read.
     #[inline]
-    fn fits(&self, loop_index: LoopIndex, ci: usize, segment: &Segment<'_>) -> bool {
+    fn fits(
+        &self,
+        loop_index: LoopIndex,
+        ci: usize,
+        segment: &Segment<'_>,
+        first: &mut Option<Option<u64>>,
+    ) -> bool {
         let spec = &self.guide.loops[loop_index];
         if spec.index.keyed & (1 << ci) == 0 {
             return true;
         }
-        spec.children
-            .get(ci)
-            .and_then(|&node| self.guide.placing_segment(node))
-            .is_some_and(|s| self.guide.segments[s].matches(segment))
+        match spec.index.keys.get(ci) {
+            Some(key) if key.element == 1 => {
+                key.holds(*first.get_or_insert_with(|| element_key(segment, 1)))
+            }
+            Some(key) if key.element > 1 => key.holds(element_key(segment, key.element)),
+            _ => spec
+                .children
+                .get(ci)
+                .and_then(|&node| self.guide.placing_segment(node))
+                .is_some_and(|s| self.guide.segments[s].matches(segment)),
+        }
     }
 
     /// The child of frame `d` that `segment` (whose id is number `id` of the guide's segment ids)
     /// continues, if any.
     #[inline]
-    fn find(&self, d: usize, id: usize, is_hl: bool, segment: &Segment<'_>) -> Option<usize> {
+    fn find(
+        &self,
+        d: usize,
+        id: usize,
+        is_hl: bool,
+        segment: &Segment<'_>,
+        first: &mut Option<Option<u64>>,
+    ) -> Option<usize> {
         let frame = &self.frames[d];
         let index = &self.guide.loops[frame.loop_index].index;
         let same_id = index.by_id.get(id).copied().unwrap_or(0);
@@ -142,7 +165,7 @@ impl<'g> LoopWalker<'g> {
         while ahead != 0 {
             let ci = ahead.trailing_zeros() as usize;
             ahead &= ahead - 1;
-            if self.fits(frame.loop_index, ci, segment) {
+            if self.fits(frame.loop_index, ci, segment, first) {
                 return Some(ci);
             }
         }
@@ -154,7 +177,7 @@ impl<'g> LoopWalker<'g> {
             while before != 0 {
                 let ci = before.trailing_zeros() as usize;
                 before &= before - 1;
-                if self.fits(frame.loop_index, ci, segment) {
+                if self.fits(frame.loop_index, ci, segment, first) {
                     return Some(ci);
                 }
             }
@@ -179,10 +202,11 @@ impl<'g> LoopWalker<'g> {
         let Some(id) = self.guide.segment_ids.get(tag) else {
             return Placement::NotFound;
         };
-        let Some((d, ci)) = (0..self.depth)
-            .rev()
-            .find_map(|d| self.find(d, id, is_hl, segment).map(|ci| (d, ci)))
-        else {
+        let mut first = None;
+        let Some((d, ci)) = (0..self.depth).rev().find_map(|d| {
+            self.find(d, id, is_hl, segment, &mut first)
+                .map(|ci| (d, ci))
+        }) else {
             return Placement::NotFound;
         };
         let node = self.guide.loops[self.frames[d].loop_index].children[ci];

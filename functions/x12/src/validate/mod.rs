@@ -951,7 +951,7 @@ impl<'c> Validator<'c> {
             let guide = w.guide();
             if let Some(crate::spec::Node::Segment(s)) = guide.root().children.first() {
                 let spec = &guide.segments[*s];
-                self.check_elements(spec, segment);
+                self.check_elements(spec, segment, 0);
             }
         }
     }
@@ -1005,10 +1005,14 @@ impl<'c> Validator<'c> {
             return;
         };
         tx.position += 1;
+        let is_se = tag == segment_tag(b"SE");
+        if !is_se && tag != segment_tag(b"HL") {
+            // Most segments: no hierarchy to track, no transaction set to end.
+            return self.place_in_guide(segment, tag);
+        }
         let position = tx.position;
         let start_line = tx.start_line;
         let mut hierarchy_issues = vec![];
-        let is_se = tag == segment_tag(b"SE");
         if tag == segment_tag(b"HL") {
             tx.hierarchy
                 .level(segment, (self.line, position), &mut hierarchy_issues);
@@ -1058,10 +1062,11 @@ impl<'c> Validator<'c> {
             }
             match placement {
                 Placement::Found { segment: s, .. } => {
+                    let loop_index = walker.current_loop();
                     if let Some(t) = self.transaction.as_mut() {
                         t.walker = Some(walker);
                     }
-                    self.check_elements(&guide.segments[s], segment);
+                    self.check_elements(&guide.segments[s], segment, loop_index);
                 }
                 Placement::NotFound => {
                     let id = segment.id_str();
@@ -1131,7 +1136,12 @@ impl<'c> Validator<'c> {
         }
     }
 
-    fn check_elements(&mut self, spec: &'c crate::spec::SegmentSpec, segment: &Segment<'_>) {
+    fn check_elements(
+        &mut self,
+        spec: &'c crate::spec::SegmentSpec,
+        segment: &Segment<'_>,
+        loop_index: crate::spec::LoopIndex,
+    ) {
         if self.deferral.is_some() {
             if self.deferral.as_ref().is_some_and(|d| d.needs_shared()) {
                 let shared = self.shared(segment);
@@ -1139,13 +1149,10 @@ impl<'c> Validator<'c> {
                     deferral.share(shared);
                 }
             }
-            let transaction = self.transaction.as_ref();
             let place = (
                 self.line,
-                transaction.map(|t| t.position),
-                transaction
-                    .and_then(|t| t.walker.as_ref())
-                    .map(|w| w.current_loop()),
+                self.transaction.as_ref().map_or(0, |t| t.position),
+                loop_index,
                 self.report.findings.len(),
             );
             if let Some(deferral) = self.deferral.as_mut() {

@@ -60,20 +60,29 @@ pub(super) fn element_finding(
     }
 }
 
-/// One placed segment waiting for its element checks: what differs from segment to segment.
+/// One placed segment waiting for its element checks: what differs from segment to segment,
+/// packed into 56 bytes (the validating thread writes one per segment, the worker reads it).
+/// Counters are relative to the batch's first job ([`Base`]); copied bytes follow one another
+/// in the batch, so a job's place there is the sum of the lengths before it.
 #[derive(Debug)]
 struct Job<'c> {
-    /// Where its bytes are: in the batch when copied, else in the input.
-    at: usize,
-    len: usize,
+    /// Absolute offset of the segment in the input.
     offset: usize,
+    len: usize,
     separators: Separators,
     spec: &'c SegmentSpec,
+    line: u32,
+    position: u32,
+    anchor: u32,
+    /// The loop it was placed in (`u32::MAX`: none to name).
+    loop_index: u32,
+}
+
+/// The counters of a batch's first job, which the others are relative to.
+#[derive(Debug, Clone, Copy, Default)]
+struct Base {
     line: usize,
-    position: Option<usize>,
-    loop_index: Option<LoopIndex>,
-    /// Findings the report held when the segment was placed: its element findings go after
-    /// them.
+    position: usize,
     anchor: usize,
 }
 
@@ -89,6 +98,7 @@ pub(super) struct Shared<'c> {
 #[derive(Debug, Default)]
 struct Batch<'c> {
     shared: Option<Shared<'c>>,
+    base: Base,
     bytes: Vec<u8>,
     jobs: Vec<Job<'c>>,
 }
@@ -134,27 +144,41 @@ impl<'c> Deferral<'c> {
         &mut self,
         spec: &'c SegmentSpec,
         segment: &Segment<'_>,
-        place: (usize, Option<usize>, Option<LoopIndex>, usize),
+        place: (usize, usize, LoopIndex, usize),
     ) {
-        let raw = segment.raw();
-        let at = if self.copy {
-            let at = self.batch.bytes.len();
-            self.batch.bytes.extend_from_slice(raw);
-            at
-        } else {
-            segment.offset()
-        };
         let (line, position, loop_index, anchor) = place;
+        if self.batch.jobs.is_empty() {
+            self.batch.base = Base {
+                line,
+                position,
+                anchor,
+            };
+        }
+        let base = self.batch.base;
+        let relative = |value: usize, from: usize| u32::try_from(value.wrapping_sub(from)).ok();
+        let (Some(line), Some(position), Some(anchor)) = (
+            relative(line, base.line),
+            relative(position, base.position),
+            relative(anchor, base.anchor),
+        ) else {
+            // Too far from the batch's first job (billions of segments apart): start a new
+            // batch here, where every counter is 0.
+            self.flush();
+            return self.defer(spec, segment, place);
+        };
+        let raw = segment.raw();
+        if self.copy {
+            self.batch.bytes.extend_from_slice(raw);
+        }
         self.batch.jobs.push(Job {
-            at,
-            len: raw.len(),
             offset: segment.offset(),
+            len: raw.len(),
             separators: segment.separators(),
             spec,
             line,
             position,
-            loop_index,
             anchor,
+            loop_index: u32::try_from(loop_index).unwrap_or(u32::MAX),
         });
         if self.batch.jobs.len() == BATCH {
             self.flush();
@@ -217,9 +241,15 @@ fn work<'c>(
         let Some(shared) = batch.shared else {
             continue;
         };
-        let source = input.unwrap_or(&batch.bytes);
+        let base = batch.base;
+        let mut at = 0;
         for job in &batch.jobs {
-            let raw = source.get(job.at..job.at + job.len).unwrap_or_default();
+            let raw = match input {
+                Some(input) => input.get(job.offset..job.offset + job.len),
+                None => batch.bytes.get(at..at + job.len),
+            };
+            at += job.len;
+            let raw = raw.unwrap_or_default();
             let segment = Segment::indexed(raw, job.offset, shared.delimiters, job.separators);
             check_segment(job.spec, &segment, &mut issues);
             if issues.is_empty() {
@@ -230,18 +260,19 @@ fn work<'c>(
                 _ => checked.errors.push((shared.scope, issues.len())),
             }
             let context = Context {
-                line: job.line,
-                position: job.position,
-                loop_id: job
-                    .loop_index
+                line: base.line + job.line as usize,
+                position: Some(base.position + job.position as usize),
+                loop_id: usize::try_from(job.loop_index)
+                    .ok()
                     .and_then(|l| shared.guide.loops.get(l))
                     .map(|l| l.id.as_str()),
                 scope: shared.scope,
             };
+            let anchor = base.anchor + job.anchor as usize;
             for issue in issues.drain(..) {
                 if checked.findings.len() < max_findings {
                     let finding = element_finding(issue, &segment, &context);
-                    checked.findings.push((job.anchor, finding));
+                    checked.findings.push((anchor, finding));
                 } else {
                     checked.suppressed += 1;
                 }

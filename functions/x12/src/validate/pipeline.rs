@@ -22,7 +22,7 @@ use crate::spec::{Guide, LoopIndex, SegmentSpec};
 
 /// Segments per batch: enough that handing a batch over costs nothing per segment, few enough
 /// that the worker starts early and a batch stays in cache.
-const BATCH: usize = 2048;
+const BATCH: usize = 4096;
 
 /// Batches queued for the worker before the validating thread waits for it.
 const QUEUE: usize = 4;

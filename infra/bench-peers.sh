@@ -41,8 +41,8 @@ report() { # name op seconds
 }
 
 echo "input: $file ($bytes bytes)" >&2
-report "hms x12 validate" "validate (release binary, wall)" "$(wall 5 target/release/hms x12 validate "$file")"
-report "hms x12 validate --ack 999" "validate + 999 (wall)" "$(wall 5 target/release/hms x12 validate --ack 999 "$file")"
+report "hms x12 validate" "validate (release binary, wall)" "$(wall 10 target/release/hms x12 validate "$file")"
+report "hms x12 validate --ack 999" "validate + 999 (wall)" "$(wall 10 target/release/hms x12 validate --ack 999 "$file")"
 report "pyx12 4.0.0 x12valid" "validate (wall)" "$(wall 1 "$venv/bin/x12valid" "$file")"
 cp infra/peers/peers.mjs "$work/peers.mjs"
 node "$work/peers.mjs" "$file" 3

@@ -2,7 +2,7 @@
 //! the streaming reader (with a tiny buffer, so segments straddle refills), the validator, both
 //! acknowledgment builders and the tree parser. Properties: no panic, no unbounded allocation
 //! (libFuzzer's -rss_limit_mb / -malloc_limit_mb enforce it), and the streaming and in-memory
-//! paths reach the same findings.
+//! paths reach the same findings, as does the path that checks elements on a worker thread.
 #![no_main]
 
 use hms_x12::Reader;
@@ -35,6 +35,15 @@ fuzz_target!(|data: &[u8]| {
             .collect::<Vec<_>>()
     };
     assert_eq!(summary(&in_memory), summary(&streamed));
+
+    // Element checks on a worker thread: the very same report.
+    let parallel = Options {
+        parallel: true,
+        ..Options::default()
+    };
+    if let Ok(report) = hms_x12::validate::validate_reader(data, catalog, parallel) {
+        assert_eq!(report, streamed);
+    }
 
     let options = AckOptions::now(1);
     let _ = ack_999(&in_memory, &options);

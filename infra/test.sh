@@ -21,3 +21,5 @@ fi
 cargo test --workspace --doc --quiet
 echo "== acknowledgments we generate, checked by pyx12"
 infra/check-acks.sh
+echo "== claims we generate, checked by pyx12"
+infra/check-claims.sh

@@ -3,9 +3,12 @@
 //! Exit codes: 0 success (for `validate`, no error-level finding), 1 the input has errors,
 //! 2 usage or I/O errors.
 
+mod claims;
 mod x12;
 
 use std::process::ExitCode;
+
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
@@ -24,12 +27,43 @@ enum Command {
         #[command(subcommand)]
         command: x12::X12Command,
     },
+    /// Translate a claim (our JSON) into X12, after scrubbing it.
+    Translate {
+        /// What to write.
+        #[arg(long, value_enum)]
+        to: claims::Target,
+        /// The transaction.
+        #[arg(long = "type", value_enum)]
+        kind: claims::TransactionType,
+        /// A trading-partner configuration (JSON); a test partner derived from the claim when
+        /// absent.
+        #[arg(long)]
+        partner: Option<PathBuf>,
+        /// Interchange and group control number.
+        #[arg(long, default_value_t = 1)]
+        control: u32,
+        /// The claim, or `-` for standard input.
+        input: PathBuf,
+    },
+    /// Run the claim scrubber: a FHIR OperationOutcome on stdout; exit 0 clean, 1 with errors.
+    Scrub {
+        /// The claim (our JSON), or `-` for standard input.
+        input: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::X12 { command } => x12::run(command),
+        Command::Translate {
+            to,
+            kind,
+            partner,
+            control,
+            input,
+        } => claims::translate(&input, to, kind, partner.as_ref(), control),
+        Command::Scrub { input } => claims::scrub(&input),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,103 @@
+//! `hms translate` and `hms scrub`: thin glue over `hms-core`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use hms_core::outcome::OperationOutcome;
+use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_core::scrub::{parse_professional, scrub_professional};
+use hms_core::x12::professional_837;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// ASC X12 5010.
+    X12,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransactionType {
+    /// 837P professional claim (005010X222A1).
+    #[value(name = "837P")]
+    Professional,
+}
+
+/// `hms translate --to x12 --type 837P INPUT.json`: scrub, then write the 837P; a claim with
+/// errors gets its OperationOutcome (stdout) and exit 1 instead.
+pub fn translate(
+    input: &Path,
+    to: Target,
+    kind: TransactionType,
+    partner: Option<&PathBuf>,
+    control: u32,
+) -> Result<ExitCode> {
+    let (Target::X12, TransactionType::Professional) = (to, kind);
+    let json = read(input)?;
+    let claim = match parse_professional(&json) {
+        Ok(claim) => claim,
+        Err(outcome) => return print_outcome(&outcome),
+    };
+    let now = chrono::Local::now().naive_local();
+    let outcome = scrub_professional(&claim, now.date());
+    if outcome.has_errors() {
+        return print_outcome(&outcome);
+    }
+    let partner = match partner {
+        Some(path) => serde_json::from_slice(&read(path)?)
+            .with_context(|| format!("{}: not a trading-partner configuration", path.display()))?,
+        None => TradingPartner {
+            sender_qualifier: "ZZ".into(),
+            sender_id: "HMSACH".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: claim.receiver.id.chars().take(15).collect(),
+            application_sender: "HMSACH".into(),
+            application_receiver: claim.receiver.id.clone(),
+            usage: Usage::Test,
+            ack_requested: false,
+        },
+    };
+    if control == 0 || control > 999_999_999 {
+        bail!("--control must be 1 to 999999999");
+    }
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: control,
+            group: control,
+            transaction: 1,
+        },
+        created: now,
+    };
+    let x12 = professional_837(&claim, &partner, &envelope)?;
+    use std::io::Write;
+    std::io::stdout().write_all(&x12)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors.
+pub fn scrub(input: &Path) -> Result<ExitCode> {
+    let json = read(input)?;
+    let outcome = match parse_professional(&json) {
+        Ok(claim) => scrub_professional(&claim, chrono::Local::now().date_naive()),
+        Err(outcome) => outcome,
+    };
+    print_outcome(&outcome)
+}
+
+fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(outcome)?);
+    Ok(if outcome.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = vec![];
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        return Ok(buf);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}

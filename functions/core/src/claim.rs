@@ -1,0 +1,316 @@
+//! The claim, as our users send it and as the 837 carries it.
+//!
+//! The JSON form is this model serialized with camelCase names (see `docs` in the README and the
+//! fixtures under `tests/fixtures/claims/`). Money is a decimal written as a string
+//! (`"125.00"`), dates are `YYYY-MM-DD`, and unknown fields are refused so that a typo is an
+//! error, not a silently dropped value.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
+
+/// A professional claim (what an 837P carries): one billing provider, one subscriber (and a
+/// patient when it is someone else), one payer, one claim with its service lines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProfessionalClaim {
+    /// Who sends the claim to the clearinghouse (loop 1000A).
+    pub submitter: Submitter,
+    /// The payer's receiving system (loop 1000B).
+    pub receiver: Receiver,
+    /// The provider billing for the services (loop 2010AA).
+    pub billing_provider: Provider,
+    /// Where payment goes, when not to the billing provider's address (loop 2010AB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_to_address: Option<Address>,
+    /// The insured (loops 2000B, 2010BA).
+    pub subscriber: Subscriber,
+    /// The patient, when not the subscriber (loops 2000C, 2010CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<Patient>,
+    /// The payer (loop 2010BB).
+    pub payer: Payer,
+    /// The claim itself (loop 2300).
+    pub claim: ClaimInformation,
+    /// The provider who performed the services, when not the billing provider (loop 2310B).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendering_provider: Option<Provider>,
+    /// The provider who referred the patient (loop 2310A).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referring_provider: Option<Provider>,
+    /// Service lines (loop 2400), at least one and at most 50.
+    pub service_lines: Vec<ServiceLine>,
+}
+
+/// The submitter and the contact for questions about the submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Submitter {
+    /// Organization name.
+    pub name: String,
+    /// Electronic transmitter identification number the receiver assigned.
+    pub id: String,
+    /// Who to call.
+    pub contact: Contact,
+}
+
+/// A contact: a name and at least one way to reach them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Contact {
+    /// Name.
+    pub name: String,
+    /// Telephone, ten digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Email address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The receiving payer system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Receiver {
+    /// Organization name.
+    pub name: String,
+    /// Its id.
+    pub id: String,
+}
+
+/// A person's name or an organization's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "type", deny_unknown_fields)]
+pub enum Name {
+    /// An organization.
+    Organization {
+        /// Its name.
+        name: String,
+    },
+    /// A person.
+    Person {
+        /// Last name.
+        last: String,
+        /// First name.
+        first: String,
+        /// Middle name or initial.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        middle: Option<String>,
+        /// Suffix (Jr, III).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        suffix: Option<String>,
+    },
+}
+
+/// A postal address in the United States.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Address {
+    /// Street lines (one or two).
+    pub lines: Vec<String>,
+    /// City.
+    pub city: String,
+    /// State or province code.
+    pub state: String,
+    /// ZIP code, five or nine digits.
+    pub postal_code: String,
+}
+
+/// A provider: who they are and how payers know them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Provider {
+    /// National Provider Identifier.
+    pub npi: Npi,
+    /// Name.
+    pub name: Name,
+    /// Health care provider taxonomy code (10 characters, NUCC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxonomy: Option<String>,
+    /// Federal tax id (required for the billing provider).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_id: Option<TaxId>,
+    /// Address (required for the billing provider; a street address, not a PO box).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// Sex as the 837 codes it (DMG03).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Gender {
+    /// F.
+    Female,
+    /// M.
+    Male,
+    /// U.
+    Unknown,
+}
+
+impl Gender {
+    /// The X12 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Female => "F",
+            Self::Male => "M",
+            Self::Unknown => "U",
+        }
+    }
+}
+
+/// Which payer this claim goes to in the order of benefits (SBR01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum Responsibility {
+    /// P.
+    #[default]
+    Primary,
+    /// S.
+    Secondary,
+    /// T.
+    Tertiary,
+}
+
+impl Responsibility {
+    /// The X12 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Primary => "P",
+            Self::Secondary => "S",
+            Self::Tertiary => "T",
+        }
+    }
+}
+
+/// The insured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Subscriber {
+    /// Member id.
+    pub member_id: MemberId,
+    /// Name (a person, or an organization for some coverage).
+    pub name: Name,
+    /// Address (required when the subscriber is the patient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// Date of birth (required when the subscriber is the patient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// Sex (required when the subscriber is the patient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+    /// Group or policy number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_number: Option<String>,
+    /// This payer's place in the order of benefits.
+    #[serde(default)]
+    pub responsibility: Responsibility,
+    /// Claim filing indicator (SBR09: `CI` commercial, `MB` Medicare Part B, `MC` Medicaid, ...).
+    pub claim_filing_indicator: String,
+}
+
+/// The patient, when not the subscriber.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Patient {
+    /// Relationship to the subscriber (PAT01: `01` spouse, `19` child, `20` employee, `21`
+    /// unknown, `39` organ donor, `40` cadaver donor, `53` life partner, `G8` other).
+    pub relationship: String,
+    /// Name.
+    pub name: Name,
+    /// Address.
+    pub address: Address,
+    /// Date of birth.
+    pub birth_date: NaiveDate,
+    /// Sex.
+    pub gender: Gender,
+}
+
+/// The payer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Payer {
+    /// Name.
+    pub name: String,
+    /// Payer id.
+    pub id: PayerId,
+}
+
+/// Loop 2300: the claim header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimInformation {
+    /// The provider's claim number (CLM01).
+    pub patient_control_number: PatientControlNumber,
+    /// Total charge: the sum of the lines' charges (CLM02).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total_charge: Decimal,
+    /// Place of service code (two digits, CMS list).
+    pub place_of_service: String,
+    /// Claim frequency (`1` original, `7` replacement, `8` void).
+    #[serde(default = "original")]
+    pub frequency: String,
+    /// Whether the provider's signature is on file (CLM06).
+    #[serde(default = "yes")]
+    pub provider_signature_on_file: bool,
+    /// Assignment or plan participation (CLM07: `A` assigned, `B` lab services only, `C` not
+    /// assigned).
+    #[serde(default = "assigned")]
+    pub assignment: String,
+    /// Whether benefits are assigned to the provider (CLM08).
+    #[serde(default = "yes")]
+    pub benefits_assigned: bool,
+    /// Release of information (CLM09: `Y` signed statement, `I` informed consent).
+    #[serde(default = "signed")]
+    pub release_of_information: String,
+    /// Onset of the current illness (DTP*431).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onset_date: Option<NaiveDate>,
+    /// Prior authorization number (REF*G1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_authorization: Option<String>,
+    /// ICD-10-CM diagnosis codes, principal first; with or without the dot; up to 12.
+    pub diagnoses: Vec<String>,
+}
+
+fn original() -> String {
+    "1".into()
+}
+fn assigned() -> String {
+    "A".into()
+}
+fn signed() -> String {
+    "Y".into()
+}
+fn yes() -> bool {
+    true
+}
+
+/// One service line (loop 2400).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceLine {
+    /// CPT or HCPCS code.
+    pub procedure_code: String,
+    /// Up to four modifiers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifiers: Vec<String>,
+    /// Charge for the line.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub charge: Decimal,
+    /// Units of service.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub units: Decimal,
+    /// Date of service.
+    pub service_date: NaiveDate,
+    /// Diagnoses this line treats: 1-based positions in the claim's `diagnoses`, up to four.
+    pub diagnosis_pointers: Vec<u8>,
+    /// Place of service, when it differs from the claim's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place_of_service: Option<String>,
+    /// The provider's own id for the line, echoed on the 835 (REF*6R).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_control_number: Option<String>,
+}

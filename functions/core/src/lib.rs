@@ -1,0 +1,16 @@
+//! The HMS-ACH domain, independent of AWS: what a claim, an eligibility inquiry, a status inquiry
+//! and a remittance are, the JSON our users send, the X12 5010 payers take, and the edits a claim
+//! must pass before it goes out.
+//!
+//! - [`ids`]: identifiers as checked newtypes (an [`ids::Npi`] has a valid check digit).
+//! - [`claim`]: the claim model, professional and institutional, and its documented JSON form.
+//! - [`partner`]: trading-partner configuration (envelope ids, usage, control numbers) as data.
+//! - [`x12`]: the domain written as X12 (837P).
+//! - [`scrub`]: front-end edits, reported as a FHIR `OperationOutcome`.
+
+pub mod claim;
+pub mod ids;
+pub mod outcome;
+pub mod partner;
+pub mod scrub;
+pub mod x12;

@@ -1,0 +1,60 @@
+//! Trading partners as data: who we are to a payer and who the payer is to us on the envelope,
+//! and whether the traffic is test or production. Adding a payer connection is a configuration
+//! change, not a code change.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+/// ISA15.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Usage {
+    /// `T`: the payer tests the file and adjudicates nothing.
+    Test,
+    /// `P`: real claims.
+    Production,
+}
+
+/// The envelope identities for one connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TradingPartner {
+    /// ISA05: qualifier of our interchange id (`ZZ` mutually defined, `30` federal tax id, ...).
+    pub sender_qualifier: String,
+    /// ISA06: our interchange id (up to 15 characters).
+    pub sender_id: String,
+    /// ISA07.
+    pub receiver_qualifier: String,
+    /// ISA08: the payer's interchange id.
+    pub receiver_id: String,
+    /// GS02: our application sender code.
+    pub application_sender: String,
+    /// GS03: the payer's application receiver code.
+    pub application_receiver: String,
+    /// ISA15.
+    pub usage: Usage,
+    /// ISA14: whether we ask for a TA1.
+    #[serde(default)]
+    pub ack_requested: bool,
+}
+
+/// The control numbers of one interchange, drawn from the partner's sequences (the store keeps
+/// them, so no two interchanges to a partner share one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlNumbers {
+    /// ISA13 / IEA02 (1 to 999,999,999).
+    pub interchange: u32,
+    /// GS06 / GE02.
+    pub group: u32,
+    /// ST02 / SE02.
+    pub transaction: u32,
+}
+
+/// What an outbound interchange needs beyond the partner: its control numbers and its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope {
+    /// Control numbers.
+    pub control: ControlNumbers,
+    /// When it was created (ISA09/ISA10, GS04/GS05, BHT04/BHT05).
+    pub created: NaiveDateTime,
+}

@@ -1,0 +1,554 @@
+//! The claim scrubber: the front-end edits a clearinghouse runs before anything reaches a payer,
+//! so that a claim a payer would reject for its shape comes back in seconds, with the field to
+//! fix, instead of days later as a denial.
+//!
+//! Each edit has a stable id (the issue's `diagnostics`) and points at the offending field with a
+//! JSON pointer into the claim as sent.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::claim::{Address, ProfessionalClaim, ServiceLine};
+use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+
+/// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
+const CLAIM_FILING: &[&str] = &[
+    "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA",
+    "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
+];
+/// Patient relationship codes of loop 2000C (PAT01).
+const RELATIONSHIP: &[&str] = &["01", "19", "20", "21", "39", "40", "53", "G8"];
+
+/// Parses our JSON claim; a claim that does not even parse is one issue, pointing where parsing
+/// stopped.
+pub fn parse_professional(json: &[u8]) -> Result<ProfessionalClaim, OperationOutcome> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Structure,
+            diagnostics: Some("parse".into()),
+            details: Details {
+                text: e.inner().to_string(),
+            },
+            expression: vec![pointer],
+        }])
+    })
+}
+
+/// A serde path (`claim.diagnoses[2]`) as a JSON pointer (`/claim/diagnoses/2`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+/// Runs every edit on `claim`; `today` is the date service dates may not be after.
+pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> OperationOutcome {
+    let mut edits = Edits::default();
+    let c = &claim.claim;
+
+    // Diagnoses: 1 to 12 ICD-10-CM codes, no repeats.
+    if c.diagnoses.is_empty() {
+        edits.error(
+            IssueType::Required,
+            "diagnosis-required",
+            "/claim/diagnoses",
+            "at least one diagnosis (the principal) is required".into(),
+        );
+    }
+    if c.diagnoses.len() > 12 {
+        edits.error(
+            IssueType::Value,
+            "diagnosis-count",
+            "/claim/diagnoses",
+            format!(
+                "an 837P carries at most 12 diagnoses; this claim has {}",
+                c.diagnoses.len()
+            ),
+        );
+    }
+    for (i, code) in c.diagnoses.iter().enumerate() {
+        if !icd10cm_shape(code) {
+            edits.error(IssueType::CodeInvalid, "icd10-shape", &format!("/claim/diagnoses/{i}"),
+                format!("{code:?} is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits; a dot after the third is allowed)"));
+        }
+        if c.diagnoses[..i].iter().any(|d| normal(d) == normal(code)) {
+            edits.error(
+                IssueType::BusinessRule,
+                "diagnosis-repeated",
+                &format!("/claim/diagnoses/{i}"),
+                format!("diagnosis {code} is listed twice"),
+            );
+        }
+    }
+
+    // Codes with fixed lists.
+    if !CLAIM_FILING.contains(&claim.subscriber.claim_filing_indicator.as_str()) {
+        edits.error(IssueType::CodeInvalid, "claim-filing-indicator", "/subscriber/claimFilingIndicator",
+            format!("{:?} is not a claim filing indicator code (SBR09: CI commercial, MB Medicare Part B, MC Medicaid, BL Blue Cross, ...)", claim.subscriber.claim_filing_indicator));
+    }
+    if !two_digits(&c.place_of_service) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "place-of-service",
+            "/claim/placeOfService",
+            format!(
+                "{:?} is not a place of service code (two digits, such as 11 office)",
+                c.place_of_service
+            ),
+        );
+    }
+    if !["1", "7", "8"].contains(&c.frequency.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "frequency",
+            "/claim/frequency",
+            format!(
+                "{:?} is not a professional claim frequency (1 original, 7 replacement, 8 void)",
+                c.frequency
+            ),
+        );
+    }
+    if !["A", "B", "C"].contains(&c.assignment.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "assignment",
+            "/claim/assignment",
+            format!("{:?} is not an assignment code (A, B or C)", c.assignment),
+        );
+    }
+    if !["I", "Y"].contains(&c.release_of_information.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "release-of-information",
+            "/claim/releaseOfInformation",
+            format!(
+                "{:?} is not a release of information code (I or Y)",
+                c.release_of_information
+            ),
+        );
+    }
+
+    // Required by the TR3 in situations.
+    let billing = &claim.billing_provider;
+    match &billing.address {
+        None => edits.error(
+            IssueType::Required,
+            "billing-address",
+            "/billingProvider/address",
+            "the billing provider's address is required".into(),
+        ),
+        Some(a) => {
+            edits.address("/billingProvider/address", a);
+            if a.lines.iter().any(|l| po_box(l)) {
+                edits.error(IssueType::BusinessRule, "billing-address-po-box", "/billingProvider/address/lines",
+                    "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
+            }
+        }
+    }
+    if billing.tax_id.is_none() {
+        edits.error(
+            IssueType::Required,
+            "billing-tax-id",
+            "/billingProvider/taxId",
+            "the billing provider's tax id (EIN or SSN) is required".into(),
+        );
+    }
+    for (at, provider) in [
+        ("/billingProvider", Some(billing)),
+        ("/renderingProvider", claim.rendering_provider.as_ref()),
+        ("/referringProvider", claim.referring_provider.as_ref()),
+    ] {
+        if let Some(taxonomy) = provider.and_then(|p| p.taxonomy.as_deref())
+            && !taxonomy_shape(taxonomy)
+        {
+            edits.error(IssueType::Value, "taxonomy-shape", &format!("{at}/taxonomy"),
+                format!("{taxonomy:?} is not shaped like a provider taxonomy code (10 characters, such as 207Q00000X)"));
+        }
+    }
+    let contact = &claim.submitter.contact;
+    if contact.phone.is_none() && contact.email.is_none() {
+        edits.error(
+            IssueType::Required,
+            "submitter-contact",
+            "/submitter/contact",
+            "a phone number or an email address for the submitter's contact is required".into(),
+        );
+    }
+    if let Some(phone) = &contact.phone
+        && !(phone.len() == 10 && phone.bytes().all(|b| b.is_ascii_digit()))
+    {
+        edits.error(
+            IssueType::Value,
+            "phone",
+            "/submitter/contact/phone",
+            format!("{phone:?} is not a ten-digit phone number"),
+        );
+    }
+    let sub = &claim.subscriber;
+    let birth = match &claim.patient {
+        None => {
+            for (missing, field) in [
+                (sub.address.is_none(), "address"),
+                (sub.birth_date.is_none(), "birthDate"),
+                (sub.gender.is_none(), "gender"),
+            ] {
+                if missing {
+                    edits.error(IssueType::Required, "subscriber-demographics", &format!("/subscriber/{field}"),
+                        format!("the subscriber's {field} is required when the subscriber is the patient"));
+                }
+            }
+            if let Some(a) = &sub.address {
+                edits.address("/subscriber/address", a);
+            }
+            sub.birth_date.map(|b| (b, "/subscriber/birthDate"))
+        }
+        Some(patient) => {
+            if !RELATIONSHIP.contains(&patient.relationship.as_str()) {
+                edits.error(IssueType::CodeInvalid, "patient-relationship", "/patient/relationship",
+                    format!("{:?} is not a patient relationship code (01 spouse, 19 child, 20 employee, 21 unknown, 39, 40, 53 life partner, G8 other)", patient.relationship));
+            }
+            edits.address("/patient/address", &patient.address);
+            Some((patient.birth_date, "/patient/birthDate"))
+        }
+    };
+    if let Some((birth, at)) = birth
+        && birth > today
+    {
+        edits.error(
+            IssueType::BusinessRule,
+            "birth-in-future",
+            at,
+            format!("birth date {birth} is in the future"),
+        );
+    }
+
+    // Service lines.
+    let lines = &claim.service_lines;
+    if lines.is_empty() || lines.len() > 50 {
+        edits.error(
+            IssueType::Value,
+            "line-count",
+            "/serviceLines",
+            format!(
+                "an 837P claim has 1 to 50 service lines; this one has {}",
+                lines.len()
+            ),
+        );
+    }
+    let mut sum = Decimal::ZERO;
+    for (i, line) in lines.iter().enumerate() {
+        sum += line.charge;
+        edits.line(i, line, c.diagnoses.len(), birth.map(|(b, _)| b), today);
+    }
+    if c.total_charge != sum {
+        edits.error(
+            IssueType::BusinessRule,
+            "charge-total",
+            "/claim/totalCharge",
+            format!(
+                "the total charge {} is not the sum of the line charges, {sum}",
+                c.total_charge
+            ),
+        );
+    }
+    if let Some(onset) = c.onset_date
+        && let Some(first) = lines.iter().map(|l| l.service_date).min()
+        && onset > first
+    {
+        edits.issue(
+            IssueSeverity::Warning,
+            IssueType::BusinessRule,
+            "onset-after-service",
+            "/claim/onsetDate",
+            format!("the onset date {onset} is after the first date of service {first}"),
+        );
+    }
+    OperationOutcome::new(edits.issues)
+}
+
+#[derive(Default)]
+struct Edits {
+    issues: Vec<Issue>,
+}
+
+impl Edits {
+    fn issue(
+        &mut self,
+        severity: IssueSeverity,
+        code: IssueType,
+        id: &str,
+        at: &str,
+        text: String,
+    ) {
+        self.issues.push(Issue {
+            severity,
+            code,
+            diagnostics: Some(id.to_string()),
+            details: Details { text },
+            expression: vec![at.to_string()],
+        });
+    }
+
+    fn error(&mut self, code: IssueType, id: &str, at: &str, text: String) {
+        self.issue(IssueSeverity::Error, code, id, at, text);
+    }
+
+    fn address(&mut self, at: &str, address: &Address) {
+        if address.lines.is_empty() || address.lines.len() > 2 {
+            self.error(
+                IssueType::Value,
+                "address-lines",
+                &format!("{at}/lines"),
+                "an address has one or two street lines".into(),
+            );
+        }
+        let state = &address.state;
+        if !(state.len() == 2 && state.bytes().all(|b| b.is_ascii_uppercase())) {
+            self.error(
+                IssueType::Value,
+                "state",
+                &format!("{at}/state"),
+                format!("{state:?} is not a two-letter state code"),
+            );
+        }
+        let zip: String = address.postal_code.chars().filter(|c| *c != '-').collect();
+        if !((zip.len() == 5 || zip.len() == 9) && zip.bytes().all(|b| b.is_ascii_digit())) {
+            self.error(
+                IssueType::Value,
+                "postal-code",
+                &format!("{at}/postalCode"),
+                format!(
+                    "{:?} is not a five- or nine-digit ZIP code",
+                    address.postal_code
+                ),
+            );
+        }
+    }
+
+    fn line(
+        &mut self,
+        i: usize,
+        line: &ServiceLine,
+        diagnoses: usize,
+        birth: Option<NaiveDate>,
+        today: NaiveDate,
+    ) {
+        let at = format!("/serviceLines/{i}");
+        if !procedure_shape(&line.procedure_code) {
+            self.error(IssueType::CodeInvalid, "procedure-shape", &format!("{at}/procedureCode"),
+                format!("{:?} is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter A-V and four digits)", line.procedure_code));
+        }
+        if line.modifiers.len() > 4 {
+            self.error(
+                IssueType::Value,
+                "modifier-count",
+                &format!("{at}/modifiers"),
+                format!(
+                    "a line carries at most 4 modifiers; this one has {}",
+                    line.modifiers.len()
+                ),
+            );
+        }
+        for (m, modifier) in line.modifiers.iter().enumerate() {
+            if !(modifier.len() == 2
+                && modifier
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            {
+                self.error(
+                    IssueType::Value,
+                    "modifier-shape",
+                    &format!("{at}/modifiers/{m}"),
+                    format!("{modifier:?} is not a modifier (two upper-case letters or digits)"),
+                );
+            }
+            if line.modifiers[..m].contains(modifier) {
+                self.error(
+                    IssueType::BusinessRule,
+                    "modifier-repeated",
+                    &format!("{at}/modifiers/{m}"),
+                    format!("modifier {modifier} is repeated on the line"),
+                );
+            }
+        }
+        if line.charge <= Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-charge",
+                &format!("{at}/charge"),
+                format!("a line charge must be more than zero, not {}", line.charge),
+            );
+        }
+        if line.units <= Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-units",
+                &format!("{at}/units"),
+                format!(
+                    "units of service must be more than zero, not {}",
+                    line.units
+                ),
+            );
+        }
+        if line.diagnosis_pointers.is_empty() || line.diagnosis_pointers.len() > 4 {
+            self.error(
+                IssueType::Value,
+                "pointer-count",
+                &format!("{at}/diagnosisPointers"),
+                format!(
+                    "a line points at 1 to 4 diagnoses; this one at {}",
+                    line.diagnosis_pointers.len()
+                ),
+            );
+        }
+        for (p, &pointer) in line.diagnosis_pointers.iter().enumerate() {
+            if pointer == 0 || usize::from(pointer) > diagnoses {
+                self.error(
+                    IssueType::BusinessRule,
+                    "pointer-range",
+                    &format!("{at}/diagnosisPointers/{p}"),
+                    format!(
+                        "diagnosis pointer {pointer} names no diagnosis (the claim has {diagnoses})"
+                    ),
+                );
+            }
+            if line.diagnosis_pointers[..p].contains(&pointer) {
+                self.error(
+                    IssueType::BusinessRule,
+                    "pointer-repeated",
+                    &format!("{at}/diagnosisPointers/{p}"),
+                    format!("diagnosis pointer {pointer} is repeated"),
+                );
+            }
+        }
+        if line.service_date > today {
+            self.error(
+                IssueType::BusinessRule,
+                "service-in-future",
+                &format!("{at}/serviceDate"),
+                format!("the date of service {} is in the future", line.service_date),
+            );
+        }
+        if let Some(birth) = birth
+            && line.service_date < birth
+        {
+            self.error(
+                IssueType::BusinessRule,
+                "service-before-birth",
+                &format!("{at}/serviceDate"),
+                format!(
+                    "the date of service {} is before the patient's birth ({birth})",
+                    line.service_date
+                ),
+            );
+        }
+        if let Some(place) = &line.place_of_service
+            && !two_digits(place)
+        {
+            self.error(
+                IssueType::CodeInvalid,
+                "place-of-service",
+                &format!("{at}/placeOfService"),
+                format!("{place:?} is not a place of service code (two digits)"),
+            );
+        }
+    }
+}
+
+fn normal(code: &str) -> String {
+    code.chars()
+        .filter(|c| *c != '.')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// ICD-10-CM: a letter, a digit, then one to five letters or digits (3 to 7 characters), with an
+/// optional dot after the third.
+pub fn icd10cm_shape(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    let dotted = bytes.get(3) == Some(&b'.');
+    let body: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(i, _)| !(dotted && i == 3))
+        .map(|(_, b)| b)
+        .collect();
+    (3..=7).contains(&body.len())
+        && body[0].is_ascii_uppercase()
+        && body[1].is_ascii_digit()
+        && body[2..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && !(dotted && body.len() == 3)
+}
+
+/// CPT (five digits; four and F, T or U for Category II, III and PLA codes) or HCPCS Level II
+/// (a letter A to V and four digits).
+pub fn procedure_shape(code: &str) -> bool {
+    let b = code.as_bytes();
+    if b.len() != 5 {
+        return false;
+    }
+    let four_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    (four_digits(&b[..4]) && (b[4].is_ascii_digit() || matches!(b[4], b'F' | b'T' | b'U')))
+        || ((b'A'..=b'V').contains(&b[0]) && four_digits(&b[1..]))
+}
+
+/// NUCC taxonomy: ten upper-case letters and digits, the last a letter (X for most codes; the
+/// TR3's own example, 203BF0100Y, ends in Y).
+fn taxonomy_shape(code: &str) -> bool {
+    code.len() == 10
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && code.bytes().last().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+fn two_digits(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn po_box(line: &str) -> bool {
+    let compact: String = line
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    compact.starts_with("POBOX") || compact.starts_with("POSTOFFICEBOX")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_shapes() {
+        for good in ["E11.9", "E119", "S72.001A", "Z0000", "U071", "M5416"] {
+            assert!(icd10cm_shape(good), "{good}");
+        }
+        for bad in ["E1", "11.9", "E11.", "e11.9", "E11.90000", "E1!9"] {
+            assert!(!icd10cm_shape(bad), "{bad}");
+        }
+        for good in ["99213", "0001F", "0042T", "0001U", "J1100", "G0008"] {
+            assert!(procedure_shape(good), "{good}");
+        }
+        for bad in ["9921", "992134", "W1234", "J110A", "0001X"] {
+            assert!(!procedure_shape(bad), "{bad}");
+        }
+        assert!(po_box("P.O. Box 12"));
+        assert!(!po_box("12 Post Road"));
+    }
+}

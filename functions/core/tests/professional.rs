@@ -1,0 +1,136 @@
+//! Professional claims end to end inside the core: our JSON → scrubber → 837P, and the 837P is
+//! clean by the engine's own validator (CI also runs pyx12 over it: `infra/check-claims.sh`).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use chrono::NaiveDate;
+use hms_core::outcome::IssueSeverity;
+use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_core::scrub::{parse_professional, scrub_professional};
+use hms_core::x12::professional_837;
+use hms_x12::spec::Catalog;
+use hms_x12::validate::validate_bytes;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/claims/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(path).unwrap()
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn partner() -> TradingPartner {
+    TradingPartner {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "HMSACH".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "KEYINS".into(),
+        application_sender: "HMSACH".into(),
+        application_receiver: "KEYINS".into(),
+        usage: Usage::Test,
+        ack_requested: false,
+    }
+}
+
+fn envelope() -> Envelope {
+    Envelope {
+        control: ControlNumbers {
+            interchange: 42,
+            group: 7,
+            transaction: 1,
+        },
+        created: today().and_hms_opt(9, 30, 0).unwrap(),
+    }
+}
+
+#[test]
+fn fixture_claims_scrub_clean_and_write_valid_837p() {
+    let catalog = Catalog::embedded().unwrap();
+    for name in [
+        "professional-subscriber.json",
+        "professional-dependent.json",
+    ] {
+        let claim = parse_professional(&fixture(name)).unwrap();
+        let outcome = scrub_professional(&claim, today());
+        assert!(!outcome.has_errors(), "{name}: {outcome:?}");
+        let x12 = professional_837(&claim, &partner(), &envelope()).unwrap();
+        let report = validate_bytes(&x12, catalog);
+        let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{name}: {errors:#?}\n{}",
+            String::from_utf8_lossy(&x12)
+        );
+        let text = String::from_utf8(x12).unwrap();
+        assert!(text.contains("CLM*26463774*"), "{name}");
+        assert!(text.contains("ST*837*0001*005010X222A1"));
+    }
+}
+
+#[test]
+fn dependent_claim_has_a_patient_loop_and_subscriber_is_not_the_patient() {
+    let claim = parse_professional(&fixture("professional-dependent.json")).unwrap();
+    let text =
+        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    assert!(text.contains("HL*2*1*22*1~"));
+    assert!(text.contains("SBR*P**2222-SJ******CI~"));
+    assert!(text.contains("HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*SMITH*TED~"));
+    assert!(text.contains("SV1*HC:J1100*10*UN*2***1~"));
+    assert!(text.contains("HI*ABK:J020*ABF:Z23~"));
+}
+
+#[test]
+fn scrubber_points_at_each_problem() {
+    let mut claim = parse_professional(&fixture("professional-subscriber.json")).unwrap();
+    claim.claim.total_charge = "150.00".parse().unwrap();
+    claim.claim.diagnoses[1] = "50.9".into();
+    claim.service_lines[0].diagnosis_pointers = vec![1, 3];
+    claim.service_lines[1].procedure_code = "8788".into();
+    claim.service_lines[1].service_date = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    claim.subscriber.claim_filing_indicator = "XX".into();
+    let outcome = scrub_professional(&claim, today());
+    let found: Vec<(String, String)> = outcome
+        .issue
+        .iter()
+        .filter(|i| i.severity == IssueSeverity::Error)
+        .map(|i| (i.diagnostics.clone().unwrap(), i.expression[0].clone()))
+        .collect();
+    let expect = [
+        ("charge-total", "/claim/totalCharge"),
+        ("icd10-shape", "/claim/diagnoses/1"),
+        ("pointer-range", "/serviceLines/0/diagnosisPointers/1"),
+        ("procedure-shape", "/serviceLines/1/procedureCode"),
+        ("service-in-future", "/serviceLines/1/serviceDate"),
+        ("claim-filing-indicator", "/subscriber/claimFilingIndicator"),
+    ];
+    for (id, at) in expect {
+        assert!(
+            found.iter().any(|(i, a)| i == id && a == at),
+            "{id} at {at} not in {found:?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:?}");
+    assert!(outcome.has_errors());
+}
+
+#[test]
+fn unparsable_claims_say_where() {
+    let text = String::from_utf8(fixture("professional-subscriber.json")).unwrap();
+    let bad_npi = text.replace("1912301953", "1912301954");
+    let outcome = parse_professional(bad_npi.as_bytes()).unwrap_err();
+    assert_eq!(outcome.issue[0].expression, ["/billingProvider/npi"]);
+    assert!(outcome.issue[0].details.text.contains("check digit"));
+    let unknown = text.replace("\"placeOfService\"", "\"placeOfServise\"");
+    let outcome = parse_professional(unknown.as_bytes()).unwrap_err();
+    assert!(
+        outcome.issue[0].details.text.contains("placeOfServise"),
+        "{outcome:?}"
+    );
+    let number = text.replace("\"140.00\"", "140.00");
+    let outcome = parse_professional(number.as_bytes()).unwrap_err();
+    assert_eq!(outcome.issue[0].expression, ["/claim/totalCharge"]);
+}

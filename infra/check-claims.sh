@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Translates every fixture claim (functions/core/tests/fixtures/claims/*.json) into X12 with the
+# CLI and checks each result with pyx12 (../shared/tools/x12-oracle --pyx12). Fails if a fixture
+# does not translate or pyx12 finds the X12 invalid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared="${HMS_SHARED:-../shared}"
+oracle="$shared/tools/x12-oracle"
+[ -x "$oracle" ] || { echo "check-claims: $oracle not found (set HMS_SHARED)" >&2; exit 1; }
+hms=target/debug/hms
+[ -x "$hms" ] || cargo build --quiet -p hms-cli
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+n=0
+bad=0
+for claim in functions/core/tests/fixtures/claims/professional-*.json; do
+  n=$((n + 1))
+  x12="$out/$(basename "$claim" .json).837"
+  if ! "$hms" translate --to x12 --type 837P "$claim" > "$x12"; then
+    echo "check-claims: $claim did not translate:" >&2; cat "$x12" >&2; bad=$((bad + 1)); continue
+  fi
+  if ! verdict=$("$oracle" --pyx12 "$x12"); then
+    echo "$verdict"; bad=$((bad + 1))
+  fi
+done
+echo "check-claims: $n fixture claims, $((n - bad)) generated 837s valid per pyx12, $bad invalid"
+[ "$bad" -eq 0 ]

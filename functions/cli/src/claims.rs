@@ -12,8 +12,10 @@ use hms_core::x12::professional_837;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Target {
-    /// ASC X12 5010.
+    /// ASC X12 5010 (from our JSON).
     X12,
+    /// Our JSON (from X12: 835 remittances).
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,11 +30,15 @@ pub enum TransactionType {
 pub fn translate(
     input: &Path,
     to: Target,
-    kind: TransactionType,
+    kind: Option<TransactionType>,
     partner: Option<&PathBuf>,
     control: u32,
 ) -> Result<ExitCode> {
-    let (Target::X12, TransactionType::Professional) = (to, kind);
+    let TransactionType::Professional = match (to, kind) {
+        (Target::Json, _) => return to_json(input),
+        (Target::X12, Some(kind)) => kind,
+        (Target::X12, None) => bail!("--to x12 needs --type (837P)"),
+    };
     let json = read(input)?;
     let claim = match parse_professional(&json) {
         Ok(claim) => claim,
@@ -72,6 +78,23 @@ pub fn translate(
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance (an array).
+fn to_json(input: &Path) -> Result<ExitCode> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let x12 = read(input)?;
+    match hms_core::remit::read_835(&x12, catalog) {
+        Ok(remits) => {
+            println!("{}", serde_json::to_string_pretty(&remits)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 /// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors.

@@ -27,14 +27,14 @@ enum Command {
         #[command(subcommand)]
         command: x12::X12Command,
     },
-    /// Translate a claim (our JSON) into X12, after scrubbing it.
+    /// Translate: a claim (our JSON) into X12 after scrubbing it, or an 835 into our JSON.
     Translate {
         /// What to write.
         #[arg(long, value_enum)]
         to: claims::Target,
-        /// The transaction.
+        /// The transaction to write (with `--to x12`).
         #[arg(long = "type", value_enum)]
-        kind: claims::TransactionType,
+        kind: Option<claims::TransactionType>,
         /// A trading-partner configuration (JSON); a test partner derived from the claim when
         /// absent.
         #[arg(long)]
@@ -42,7 +42,7 @@ enum Command {
         /// Interchange and group control number.
         #[arg(long, default_value_t = 1)]
         control: u32,
-        /// The claim, or `-` for standard input.
+        /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
     },
     /// Run the claim scrubber: a FHIR OperationOutcome on stdout; exit 0 clean, 1 with errors.

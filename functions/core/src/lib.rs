@@ -12,5 +12,6 @@ pub mod claim;
 pub mod ids;
 pub mod outcome;
 pub mod partner;
+pub mod remit;
 pub mod scrub;
 pub mod x12;

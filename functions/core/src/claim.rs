@@ -40,6 +40,10 @@ pub struct ProfessionalClaim {
     /// The provider who referred the patient (loop 2310A).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referring_provider: Option<Provider>,
+    /// Other coverage, for coordination of benefits (loops 2320, 2330A, 2330B): on a secondary
+    /// claim, the primary payer and what it paid.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_coverage: Vec<OtherCoverage>,
     /// Service lines (loop 2400), at least one and at most 50.
     pub service_lines: Vec<ServiceLine>,
 }
@@ -313,4 +317,100 @@ pub struct ServiceLine {
     /// The provider's own id for the line, echoed on the 835 (REF*6R).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_control_number: Option<String>,
+    /// The drug given, for a drug line (loop 2410).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drug: Option<Drug>,
+    /// How other payers adjudicated this line (loop 2430), on a secondary claim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prior_adjudications: Vec<LineAdjudication>,
+}
+
+/// A drug identified by its National Drug Code, with the quantity dispensed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Drug {
+    /// NDC in the 5-4-2 form, 11 digits (dashes allowed in the JSON).
+    pub ndc: String,
+    /// Quantity.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    /// Unit: `F2` international unit, `GR` gram, `ME` milligram, `ML` milliliter, `UN` unit.
+    pub unit: String,
+}
+
+/// A claim adjustment another payer made: group, reason (CARC), amount, quantity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimAdjustment {
+    /// Group code (`CO`, `CR`, `OA`, `PI`, `PR`).
+    pub group: String,
+    /// Claim adjustment reason code.
+    pub reason: String,
+    /// Amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// Quantity, when the reason needs one.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quantity: Option<Decimal>,
+}
+
+/// Another payer's coverage of the patient and, when it has paid, its adjudication.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OtherCoverage {
+    /// That payer's place in the order of benefits.
+    pub responsibility: Responsibility,
+    /// The patient's relationship to that coverage's subscriber (SBR02: `18` self, `01`
+    /// spouse, `19` child, `20` employee, `21` unknown, `39`, `40`, `53`, `G8`).
+    pub relationship: String,
+    /// Group or policy number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_number: Option<String>,
+    /// Claim filing indicator of that coverage.
+    pub claim_filing_indicator: String,
+    /// That coverage's subscriber.
+    pub subscriber_name: Name,
+    /// Member id with that payer.
+    pub member_id: MemberId,
+    /// That payer.
+    pub payer: Payer,
+    /// What it paid on the claim (AMT*D).
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub paid: Option<Decimal>,
+    /// When it adjudicated the claim (DTP*573), when lines carry no date of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjudication_date: Option<NaiveDate>,
+    /// Its claim-level adjustments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<ClaimAdjustment>,
+}
+
+/// How another payer adjudicated one line (loop 2430).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LineAdjudication {
+    /// That payer's id, as in `otherCoverage[].payer.id`.
+    pub payer_id: PayerId,
+    /// What it paid on the line.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
+    /// The procedure it adjudicated (when it differs from the line's, say after bundling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure_code: Option<String>,
+    /// Units it paid.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub units: Decimal,
+    /// When.
+    pub adjudication_date: NaiveDate,
+    /// Its line adjustments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<ClaimAdjustment>,
 }

@@ -263,6 +263,7 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
             ),
         );
     }
+    edits.coordination(claim);
     if let Some(onset) = c.onset_date
         && let Some(first) = lines.iter().map(|l| l.service_date).min()
         && onset > first
@@ -284,6 +285,131 @@ struct Edits {
 }
 
 impl Edits {
+    /// Coordination of benefits: every line adjudication names a known other payer and
+    /// balances (charge = paid + adjustments), and a payer's claim-level paid amount equals its
+    /// lines' payments.
+    fn coordination(&mut self, claim: &ProfessionalClaim) {
+        if claim.other_coverage.is_empty()
+            && claim.subscriber.responsibility != crate::claim::Responsibility::Primary
+        {
+            self.error(IssueType::Required, "cob-missing", "/otherCoverage",
+                "a secondary or tertiary claim must describe the payer(s) before it (otherCoverage)".into());
+        }
+        for (k, other) in claim.other_coverage.iter().enumerate() {
+            let at = format!("/otherCoverage/{k}");
+            if !CLAIM_FILING.contains(&other.claim_filing_indicator.as_str()) {
+                self.error(
+                    IssueType::CodeInvalid,
+                    "claim-filing-indicator",
+                    &format!("{at}/claimFilingIndicator"),
+                    format!(
+                        "{:?} is not a claim filing indicator code",
+                        other.claim_filing_indicator
+                    ),
+                );
+            }
+            if other.relationship != "18" && !RELATIONSHIP.contains(&other.relationship.as_str()) {
+                self.error(IssueType::CodeInvalid, "patient-relationship", &format!("{at}/relationship"),
+                    format!("{:?} is not an individual relationship code (18 self, 01 spouse, 19 child, ...)", other.relationship));
+            }
+            if other.payer.id == claim.payer.id {
+                self.error(
+                    IssueType::BusinessRule,
+                    "cob-same-payer",
+                    &format!("{at}/payer/id"),
+                    "the other coverage names the payer this claim is sent to".into(),
+                );
+            }
+            let lines: Decimal = claim
+                .service_lines
+                .iter()
+                .flat_map(|l| &l.prior_adjudications)
+                .filter(|a| a.payer_id == other.payer.id)
+                .map(|a| a.paid)
+                .sum();
+            let has_lines = claim
+                .service_lines
+                .iter()
+                .flat_map(|l| &l.prior_adjudications)
+                .any(|a| a.payer_id == other.payer.id);
+            if let Some(paid) = other.paid
+                && has_lines
+                && paid != lines
+            {
+                self.error(IssueType::BusinessRule, "cob-paid-total", &format!("{at}/paid"),
+                    format!("the other payer's paid amount {paid} is not the sum of its line payments, {lines}"));
+            }
+            if other.paid.is_none() && has_lines {
+                self.error(
+                    IssueType::Required,
+                    "cob-paid-missing",
+                    &format!("{at}/paid"),
+                    "the amount the other payer paid is required when it adjudicated the claim"
+                        .into(),
+                );
+            }
+        }
+        for (i, line) in claim.service_lines.iter().enumerate() {
+            for (k, adj) in line.prior_adjudications.iter().enumerate() {
+                let at = format!("/serviceLines/{i}/priorAdjudications/{k}");
+                if !claim
+                    .other_coverage
+                    .iter()
+                    .any(|o| o.payer.id == adj.payer_id)
+                {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "cob-payer-unknown",
+                        &format!("{at}/payerId"),
+                        format!(
+                            "payer {} is not one of the claim's other coverages",
+                            adj.payer_id
+                        ),
+                    );
+                }
+                let adjusted: Decimal = adj.adjustments.iter().map(|a| a.amount).sum();
+                if adj.paid + adjusted != line.charge {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "cob-line-balance",
+                        &format!("{at}/paid"),
+                        format!(
+                            "paid {} plus adjustments {adjusted} is not the line charge {}",
+                            adj.paid, line.charge
+                        ),
+                    );
+                }
+            }
+            if let Some(drug) = &line.drug {
+                let ndc: String = drug.ndc.chars().filter(|c| *c != '-').collect();
+                if !(ndc.len() == 11 && ndc.bytes().all(|b| b.is_ascii_digit())) {
+                    self.error(
+                        IssueType::Value,
+                        "ndc-shape",
+                        &format!("/serviceLines/{i}/drug/ndc"),
+                        format!("{:?} is not an 11-digit NDC (5-4-2)", drug.ndc),
+                    );
+                }
+                if !["F2", "GR", "ME", "ML", "UN"].contains(&drug.unit.as_str()) {
+                    self.error(
+                        IssueType::CodeInvalid,
+                        "ndc-unit",
+                        &format!("/serviceLines/{i}/drug/unit"),
+                        format!("{:?} is not a drug unit (F2, GR, ME, ML, UN)", drug.unit),
+                    );
+                }
+                if drug.quantity <= Decimal::ZERO {
+                    self.error(
+                        IssueType::Value,
+                        "ndc-quantity",
+                        &format!("/serviceLines/{i}/drug/quantity"),
+                        "the drug quantity must be more than zero".into(),
+                    );
+                }
+            }
+        }
+    }
+
     fn issue(
         &mut self,
         severity: IssueSeverity,

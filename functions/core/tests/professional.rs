@@ -50,10 +50,16 @@ fn envelope() -> Envelope {
 #[test]
 fn fixture_claims_scrub_clean_and_write_valid_837p() {
     let catalog = Catalog::embedded().unwrap();
-    for name in [
-        "professional-subscriber.json",
-        "professional-dependent.json",
-    ] {
+    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("professional-"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    for name in &names {
         let claim = parse_professional(&fixture(name)).unwrap();
         let outcome = scrub_professional(&claim, today());
         assert!(!outcome.has_errors(), "{name}: {outcome:?}");
@@ -66,7 +72,7 @@ fn fixture_claims_scrub_clean_and_write_valid_837p() {
             String::from_utf8_lossy(&x12)
         );
         let text = String::from_utf8(x12).unwrap();
-        assert!(text.contains("CLM*26463774*"), "{name}");
+        assert!(text.contains("CLM*2646377"), "{name}");
         assert!(text.contains("ST*837*0001*005010X222A1"));
     }
 }
@@ -81,6 +87,51 @@ fn dependent_claim_has_a_patient_loop_and_subscriber_is_not_the_patient() {
     assert!(text.contains("HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*SMITH*TED~"));
     assert!(text.contains("SV1*HC:J1100*10*UN*2***1~"));
     assert!(text.contains("HI*ABK:J020*ABF:Z23~"));
+}
+
+#[test]
+fn secondary_claim_carries_the_primary_payers_adjudication() {
+    let claim = parse_professional(&fixture("professional-cob-secondary.json")).unwrap();
+    let text =
+        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    assert!(text.contains("SBR*S*18*2222-SJ******CI~"));
+    assert!(text.contains("SBR*P*18*2222-SJ******CI~\nAMT*D*95~\nOI***Y***Y~"));
+    assert!(text.contains(
+        "SVD*999996666*70*HC:99213:25**1~\nCAS*CO*45*20~\nCAS*PR*2*10~\nDTP*573*D8*20261115~"
+    ));
+    // Unbalanced, or naming a payer that is not among the other coverages: both caught.
+    let mut bad = claim.clone();
+    bad.service_lines[0].prior_adjudications[0].paid = "71.00".parse().unwrap();
+    bad.service_lines[1].prior_adjudications[0].payer_id =
+        hms_core::ids::PayerId::parse("NOBODY").unwrap();
+    let outcome = scrub_professional(&bad, today());
+    let ids: Vec<&str> = outcome
+        .issue
+        .iter()
+        .filter_map(|i| i.diagnostics.as_deref())
+        .collect();
+    assert!(ids.contains(&"cob-line-balance"), "{ids:?}");
+    assert!(ids.contains(&"cob-payer-unknown"), "{ids:?}");
+    assert!(ids.contains(&"cob-paid-total"), "{ids:?}");
+}
+
+#[test]
+fn drug_line_carries_its_ndc() {
+    let claim = parse_professional(&fixture("professional-drug-ndc.json")).unwrap();
+    let text =
+        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    assert!(text.contains("REF*6R*L2~\nLIN**N4*00026063512~\nCTP****10*ML~"));
+    let mut bad = claim.clone();
+    if let Some(drug) = bad.service_lines[1].drug.as_mut() {
+        drug.ndc = "0002606351".into();
+        drug.unit = "XX".into();
+    }
+    let ids: Vec<String> = scrub_professional(&bad, today())
+        .issue
+        .into_iter()
+        .filter_map(|i| i.diagnostics)
+        .collect();
+    assert_eq!(ids, ["ndc-shape", "ndc-unit"]);
 }
 
 #[test]

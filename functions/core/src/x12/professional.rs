@@ -6,7 +6,7 @@ use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
 use rust_decimal::Decimal;
 
 use super::TranslateError;
-use crate::claim::{Address, Name, ProfessionalClaim, Provider};
+use crate::claim::{Address, ClaimAdjustment, Name, ProfessionalClaim, Provider};
 use crate::partner::{Envelope, TradingPartner, Usage};
 
 /// The implementation guide the 837P is written to (GS08, ST03).
@@ -249,6 +249,65 @@ pub fn professional_837(
         }
     }
 
+    // 2320 other subscriber, 2330A its subscriber, 2330B its payer.
+    for (k, other) in claim.other_coverage.iter().enumerate() {
+        let at = format!("/otherCoverage/{k}");
+        out.simple(
+            &at,
+            "SBR",
+            &[
+                other.responsibility.code(),
+                &other.relationship,
+                other.group_number.as_deref().unwrap_or(""),
+                "",
+                "",
+                "",
+                "",
+                "",
+                &other.claim_filing_indicator,
+            ],
+        )?;
+        out.adjustments(&format!("{at}/adjustments"), &other.adjustments)?;
+        if let Some(paid) = other.paid {
+            out.simple(&format!("{at}/paid"), "AMT", &["D", &amount(paid)])?;
+        }
+        let signature = yes_no(c.benefits_assigned);
+        out.simple(
+            &at,
+            "OI",
+            &["", "", signature, "", "", &c.release_of_information],
+        )?;
+        out.name(
+            &format!("{at}/subscriberName"),
+            "IL",
+            &other.subscriber_name,
+            Some(("MI", other.member_id.as_str())),
+        )?;
+        out.simple(
+            &format!("{at}/payer"),
+            "NM1",
+            &[
+                "PR",
+                "2",
+                &other.payer.name,
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                other.payer.id.as_str(),
+            ],
+        )?;
+        if let Some(date) = other.adjudication_date {
+            let date = date.format("%Y%m%d").to_string();
+            out.simple(
+                &format!("{at}/adjudicationDate"),
+                "DTP",
+                &["573", "D8", &date],
+            )?;
+        }
+    }
+
     // 2400 service lines.
     for (i, line) in claim.service_lines.iter().enumerate() {
         let at = format!("/serviceLines/{i}");
@@ -281,6 +340,55 @@ pub fn professional_837(
         out.simple(&at, "DTP", &["472", "D8", &date])?;
         if let Some(control) = &line.line_control_number {
             out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
+        }
+        // 2410 drug identification.
+        if let Some(drug) = &line.drug {
+            let ndc: String = drug.ndc.chars().filter(|c| *c != '-').collect();
+            out.simple(&format!("{at}/drug/ndc"), "LIN", &["", "N4", &ndc])?;
+            let quantity = amount(drug.quantity);
+            out.segment(
+                &format!("{at}/drug"),
+                "CTP",
+                &[
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(&quantity),
+                    Field::Composite(vec![&drug.unit]),
+                ],
+            )?;
+        }
+        // 2430 line adjudication by other payers.
+        for (k, adj) in line.prior_adjudications.iter().enumerate() {
+            let at = format!("{at}/priorAdjudications/{k}");
+            let paid = amount(adj.paid);
+            let units = amount(adj.units);
+            let code = adj
+                .procedure_code
+                .as_deref()
+                .unwrap_or(&line.procedure_code);
+            let mut procedure = vec!["HC", code];
+            if adj.procedure_code.is_none() {
+                procedure.extend(line.modifiers.iter().map(String::as_str));
+            }
+            out.segment(
+                &at,
+                "SVD",
+                &[
+                    Field::Simple(adj.payer_id.as_str()),
+                    Field::Simple(&paid),
+                    Field::Composite(procedure),
+                    Field::Simple(""),
+                    Field::Simple(&units),
+                ],
+            )?;
+            out.adjustments(&format!("{at}/adjustments"), &adj.adjustments)?;
+            let date = adj.adjudication_date.format("%Y%m%d").to_string();
+            out.simple(
+                &format!("{at}/adjudicationDate"),
+                "DTP",
+                &["573", "D8", &date],
+            )?;
         }
     }
     out.w
@@ -361,6 +469,35 @@ impl Out {
             &provider.name,
             Some(("XX", provider.npi.as_str())),
         )
+    }
+
+    /// CAS segments: one per group, up to six reasons each, in the order given.
+    fn adjustments(
+        &mut self,
+        field: &str,
+        adjustments: &[ClaimAdjustment],
+    ) -> Result<(), TranslateError> {
+        let mut groups: Vec<&str> = vec![];
+        for a in adjustments {
+            if !groups.contains(&a.group.as_str()) {
+                groups.push(&a.group);
+            }
+        }
+        for group in groups {
+            let of_group: Vec<&ClaimAdjustment> =
+                adjustments.iter().filter(|a| a.group == group).collect();
+            for chunk in of_group.chunks(6) {
+                let mut values = vec![group.to_string()];
+                for a in chunk {
+                    values.push(a.reason.clone());
+                    values.push(amount(a.amount));
+                    values.push(a.quantity.map(amount).unwrap_or_default());
+                }
+                let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+                self.simple(field, "CAS", &refs)?;
+            }
+        }
+        Ok(())
     }
 
     fn address(&mut self, field: &str, address: &Address) -> Result<(), TranslateError> {

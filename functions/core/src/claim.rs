@@ -40,6 +40,9 @@ pub struct ProfessionalClaim {
     /// The provider who referred the patient (loop 2310A).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referring_provider: Option<Provider>,
+    /// Ambulance transport: why, how far, from where to where (CR1, CRC, loops 2310E and 2310F).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ambulance: Option<Ambulance>,
     /// Other coverage, for coordination of benefits (loops 2320, 2330A, 2330B): on a secondary
     /// claim, the primary payer and what it paid.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -272,6 +275,9 @@ pub struct ClaimInformation {
     /// Onset of the current illness (DTP*431).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onset_date: Option<NaiveDate>,
+    /// Date of the accident, when the claim is for one (DTP*439).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accident_date: Option<NaiveDate>,
     /// Prior authorization number (REF*G1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_authorization: Option<String>,
@@ -317,6 +323,13 @@ pub struct ServiceLine {
     /// The provider's own id for the line, echoed on the 835 (REF*6R).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_control_number: Option<String>,
+    /// Patients transported, on an ambulance line carrying more than one (QTY*PT).
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub patient_count: Option<Decimal>,
     /// The drug given, for a drug line (loop 2410).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drug: Option<Drug>,
@@ -413,4 +426,52 @@ pub struct LineAdjudication {
     /// Its line adjustments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<ClaimAdjustment>,
+}
+
+/// Ambulance transport information.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ambulance {
+    /// Patient weight in pounds (CR102), when the transport depends on it.
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub patient_weight_pounds: Option<Decimal>,
+    /// Why (CR104: `A` to the nearest facility, `B` for the benefit of a preferred physician,
+    /// `C` for the nearness of family, `D` for the care of a specialist or special equipment,
+    /// `E` other).
+    pub reason: String,
+    /// Loaded miles (CR106).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub miles: Decimal,
+    /// Why a round trip, when it was one (CR109).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round_trip_purpose: Option<String>,
+    /// Why a stretcher, when one was needed (CR110).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stretcher_purpose: Option<String>,
+    /// Certification conditions (CRC*07), at most three.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub certifications: Vec<AmbulanceCertification>,
+    /// Where the patient was picked up (loop 2310E).
+    pub pickup: Address,
+    /// Where the patient was taken (loop 2310F), and the facility's name when there is one.
+    pub dropoff: Address,
+    /// Name of the drop-off facility.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropoff_name: Option<String>,
+}
+
+/// One ambulance certification (CRC*07): whether the conditions apply, and which.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AmbulanceCertification {
+    /// Whether the conditions apply (`Y`) or not (`N`).
+    pub applies: bool,
+    /// Condition codes (01 admitted, 04 moved by stretcher, 05 unconscious or in shock, 06
+    /// needed physical restraints, 07 visible hemorrhaging, 08 ambulance service medically
+    /// necessary, 09 emergency, 12 bed confined; up to five).
+    pub conditions: Vec<String>,
 }

@@ -264,6 +264,7 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
         );
     }
     edits.coordination(claim);
+    edits.ambulance(claim);
     if let Some(onset) = c.onset_date
         && let Some(first) = lines.iter().map(|l| l.service_date).min()
         && onset > first
@@ -285,6 +286,53 @@ struct Edits {
 }
 
 impl Edits {
+    /// Ambulance: transport information is present exactly when a line bills an ambulance
+    /// service (HCPCS A0021-A0999), and its codes are the TR3's.
+    fn ambulance(&mut self, claim: &ProfessionalClaim) {
+        let ambulance_line = claim.service_lines.iter().position(|l| {
+            let code = l.procedure_code.as_bytes();
+            code.len() == 5
+                && code[0] == b'A'
+                && code[1] == b'0'
+                && l.procedure_code[1..]
+                    .parse::<u32>()
+                    .is_ok_and(|n| (21..=999).contains(&n))
+        });
+        match (&claim.ambulance, ambulance_line) {
+            (None, Some(i)) => self.error(IssueType::Required, "ambulance-missing", "/ambulance",
+                format!("line {} bills an ambulance service ({}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1, claim.service_lines[i].procedure_code)),
+            (Some(amb), _) => {
+                if !["A", "B", "C", "D", "E"].contains(&amb.reason.as_str()) {
+                    self.error(IssueType::CodeInvalid, "ambulance-reason", "/ambulance/reason",
+                        format!("{:?} is not an ambulance transport reason (A to E)", amb.reason));
+                }
+                if amb.miles <= Decimal::ZERO {
+                    self.error(IssueType::Value, "ambulance-miles", "/ambulance/miles",
+                        "loaded miles must be more than zero".into());
+                }
+                if amb.certifications.len() > 3 {
+                    self.error(IssueType::Value, "ambulance-certifications", "/ambulance/certifications",
+                        "at most three certification segments".into());
+                }
+                for (k, cert) in amb.certifications.iter().enumerate() {
+                    if cert.conditions.is_empty() || cert.conditions.len() > 5 {
+                        self.error(IssueType::Value, "ambulance-conditions", &format!("/ambulance/certifications/{k}/conditions"),
+                            "one to five condition codes".into());
+                    }
+                    for (m, code) in cert.conditions.iter().enumerate() {
+                        if !["01", "04", "05", "06", "07", "08", "09", "12"].contains(&code.as_str()) {
+                            self.error(IssueType::CodeInvalid, "ambulance-condition", &format!("/ambulance/certifications/{k}/conditions/{m}"),
+                                format!("{code:?} is not an ambulance condition code (01, 04, 05, 06, 07, 08, 09, 12)"));
+                        }
+                    }
+                }
+                self.address("/ambulance/pickup", &amb.pickup);
+                self.address("/ambulance/dropoff", &amb.dropoff);
+            }
+            (None, None) => {}
+        }
+    }
+
     /// Coordination of benefits: every line adjudication names a known other payer and
     /// balances (charge = paid + adjustments), and a payer's claim-level paid amount equals its
     /// lines' payments.

@@ -135,6 +135,27 @@ fn drug_line_carries_its_ndc() {
 }
 
 #[test]
+fn ambulance_claim_carries_transport_and_locations() {
+    let claim = parse_professional(&fixture("professional-ambulance.json")).unwrap();
+    let text =
+        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    assert!(text.contains("DTP*439*D8*20261102~\nCR1*LB*275**A*DH*21****PATIENT IMMOBILIZED~\nCRC*07*Y*04*06*09~\nCRC*07*N*05*07*08~\nHI*ABK:S72001A*ABF:V4352XA~"));
+    assert!(text.contains(
+        "NM1*PW*2~\nN3*1129 REINDEER ROAD~\nN4*CARR*CO*80612~\nNM1*45*2*CHEYENNE REGIONAL~"
+    ));
+    assert!(text.contains("DTP*472*D8*20261102~\nQTY*PT*1~\nREF*6R*1001~"));
+    // An ambulance line without the transport information is caught.
+    let mut bad = claim.clone();
+    bad.ambulance = None;
+    let ids: Vec<String> = scrub_professional(&bad, today())
+        .issue
+        .into_iter()
+        .filter_map(|i| i.diagnostics)
+        .collect();
+    assert_eq!(ids, ["ambulance-missing"]);
+}
+
+#[test]
 fn scrubber_points_at_each_problem() {
     let mut claim = parse_professional(&fixture("professional-subscriber.json")).unwrap();
     claim.claim.total_charge = "150.00".parse().unwrap();

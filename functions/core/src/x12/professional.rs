@@ -217,8 +217,41 @@ pub fn professional_837(
         let onset = onset.format("%Y%m%d").to_string();
         out.simple("/claim/onsetDate", "DTP", &["431", "D8", &onset])?;
     }
+    if let Some(accident) = c.accident_date {
+        let accident = accident.format("%Y%m%d").to_string();
+        out.simple("/claim/accidentDate", "DTP", &["439", "D8", &accident])?;
+    }
     if let Some(auth) = &c.prior_authorization {
         out.simple("/claim/priorAuthorization", "REF", &["G1", auth])?;
+    }
+    if let Some(amb) = &claim.ambulance {
+        let weight = amb.patient_weight_pounds.map(amount);
+        let (unit, weight) = match &weight {
+            Some(w) => ("LB", w.as_str()),
+            None => ("", ""),
+        };
+        let miles = amount(amb.miles);
+        out.simple(
+            "/ambulance",
+            "CR1",
+            &[
+                unit,
+                weight,
+                "",
+                &amb.reason,
+                "DH",
+                &miles,
+                "",
+                "",
+                amb.round_trip_purpose.as_deref().unwrap_or(""),
+                amb.stretcher_purpose.as_deref().unwrap_or(""),
+            ],
+        )?;
+        for (k, cert) in amb.certifications.iter().enumerate() {
+            let mut values = vec!["07", if cert.applies { "Y" } else { "N" }];
+            values.extend(cert.conditions.iter().map(String::as_str));
+            out.simple(&format!("/ambulance/certifications/{k}"), "CRC", &values)?;
+        }
     }
     let codes: Vec<String> = c.diagnoses.iter().map(|d| diagnosis_code(d)).collect();
     let hi: Vec<Field<'_>> = codes
@@ -247,6 +280,17 @@ pub fn professional_837(
                 &["PE", "PXC", taxonomy],
             )?;
         }
+    }
+
+    // 2310E ambulance pick-up, 2310F drop-off.
+    if let Some(amb) = &claim.ambulance {
+        out.simple("/ambulance/pickup", "NM1", &["PW", "2"])?;
+        out.address("/ambulance/pickup", &amb.pickup)?;
+        match &amb.dropoff_name {
+            Some(name) => out.simple("/ambulance/dropoffName", "NM1", &["45", "2", name])?,
+            None => out.simple("/ambulance/dropoff", "NM1", &["45", "2"])?,
+        }
+        out.address("/ambulance/dropoff", &amb.dropoff)?;
     }
 
     // 2320 other subscriber, 2330A its subscriber, 2330B its payer.
@@ -338,6 +382,13 @@ pub fn professional_837(
         )?;
         let date = line.service_date.format("%Y%m%d").to_string();
         out.simple(&at, "DTP", &["472", "D8", &date])?;
+        if let Some(count) = line.patient_count {
+            out.simple(
+                &format!("{at}/patientCount"),
+                "QTY",
+                &["PT", &amount(count)],
+            )?;
+        }
         if let Some(control) = &line.line_control_number {
             out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
         }

@@ -72,7 +72,8 @@ fn fixture_claims_scrub_clean_and_write_valid_837p() {
             String::from_utf8_lossy(&x12)
         );
         let text = String::from_utf8(x12).unwrap();
-        assert!(text.contains("CLM*2646377"), "{name}");
+        let clm = format!("CLM*{}*", claim.claim.patient_control_number);
+        assert!(text.contains(&clm), "{name}");
         assert!(text.contains("ST*837*0001*005010X222A1"));
     }
 }

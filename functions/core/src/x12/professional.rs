@@ -1,13 +1,11 @@
 //! A [`ProfessionalClaim`] as an 837P (005010X222A1): one interchange, one group, one
 //! transaction set, in the loop order of the TR3.
 
-use hms_x12::Delimiters;
-use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
-use rust_decimal::Decimal;
+use hms_x12::writer::Field;
 
-use super::TranslateError;
-use crate::claim::{Address, ClaimAdjustment, Name, ProfessionalClaim, Provider};
-use crate::partner::{Envelope, TradingPartner, Usage};
+use super::{Out, Parties, TranslateError, amount, diagnosis_code, yes_no};
+use crate::claim::ProfessionalClaim;
+use crate::partner::{Envelope, TradingPartner};
 
 /// The implementation guide the 837P is written to (GS08, ST03).
 pub const VERSION: &str = "005010X222A1";
@@ -18,186 +16,26 @@ pub fn professional_837(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    let created = envelope.created;
-    let header = InterchangeHeader {
-        sender_qualifier: partner.sender_qualifier.clone(),
-        sender_id: partner.sender_id.clone(),
-        receiver_qualifier: partner.receiver_qualifier.clone(),
-        receiver_id: partner.receiver_id.clone(),
-        date: created.format("%y%m%d").to_string(),
-        time: created.format("%H%M").to_string(),
-        control_number: envelope.control.interchange,
-        ack_requested: partner.ack_requested,
-        usage: match partner.usage {
-            Usage::Test => 'T',
-            Usage::Production => 'P',
-        },
+    let c = &claim.claim;
+    let parties = Parties {
+        submitter: &claim.submitter,
+        receiver: &claim.receiver,
+        billing_provider: &claim.billing_provider,
+        pay_to_address: claim.pay_to_address.as_ref(),
+        subscriber: &claim.subscriber,
+        patient: claim.patient.as_ref(),
+        payer: &claim.payer,
     };
-    let mut out = Out {
-        w: InterchangeWriter::new(&header, Delimiters::default(), true)
-            .map_err(|e| write_error("/partner", e))?,
-    };
-    let date = created.format("%Y%m%d").to_string();
-    let time = created.format("%H%M").to_string();
-    out.w
-        .begin_group(
-            "HC",
-            &partner.application_sender,
-            &partner.application_receiver,
-            &date,
-            &time,
-            envelope.control.group,
-            VERSION,
-        )
-        .map_err(|e| write_error("/partner", e))?;
-    let control = format!("{:04}", envelope.control.transaction);
-    out.w
-        .begin_transaction("837", &control, VERSION)
-        .map_err(|e| write_error("/partner", e))?;
-    // BHT03: the originator's reference for this batch; the claim's control number serves.
-    let reference = claim.claim.patient_control_number.as_str();
-    out.simple("", "BHT", &["0019", "00", reference, &date, &time, "CH"])?;
-
-    // 1000A submitter, 1000B receiver.
-    let s = &claim.submitter;
-    out.simple(
-        "/submitter",
-        "NM1",
-        &["41", "2", &s.name, "", "", "", "", "46", &s.id],
+    let mut out = Out::begin(
+        &parties,
+        partner,
+        envelope,
+        VERSION,
+        c.patient_control_number.as_str(),
     )?;
-    let mut per = vec!["IC", s.contact.name.as_str()];
-    if let Some(phone) = &s.contact.phone {
-        per.extend(["TE", phone]);
-    }
-    if let Some(email) = &s.contact.email {
-        per.extend(["EM", email]);
-    }
-    if per.len() == 2 {
-        return Err(TranslateError::Missing {
-            field: "/submitter/contact".into(),
-            message: "a phone number or an email address is required (PER03/PER04)".into(),
-        });
-    }
-    out.simple("/submitter/contact", "PER", &per)?;
-    let r = &claim.receiver;
-    out.simple(
-        "/receiver",
-        "NM1",
-        &["40", "2", &r.name, "", "", "", "", "46", &r.id],
-    )?;
-
-    // 2000A billing provider.
-    let has_patient = claim.patient.is_some();
-    out.simple("", "HL", &["1", "", "20", "1"])?;
-    let billing = &claim.billing_provider;
-    if let Some(taxonomy) = &billing.taxonomy {
-        out.simple("/billingProvider/taxonomy", "PRV", &["BI", "PXC", taxonomy])?;
-    }
-    out.provider_name("/billingProvider", "85", billing)?;
-    let Some(address) = &billing.address else {
-        return Err(TranslateError::Missing {
-            field: "/billingProvider/address".into(),
-            message: "the billing provider's street address is required (loop 2010AA N3/N4)".into(),
-        });
-    };
-    out.address("/billingProvider/address", address)?;
-    let Some(tax_id) = &billing.tax_id else {
-        return Err(TranslateError::Missing {
-            field: "/billingProvider/taxId".into(),
-            message: "the billing provider's tax id is required (loop 2010AA REF*EI or REF*SY)"
-                .into(),
-        });
-    };
-    let tax_qualifier = match billing.name {
-        Name::Person { .. } => "SY",
-        Name::Organization { .. } => "EI",
-    };
-    out.simple(
-        "/billingProvider/taxId",
-        "REF",
-        &[tax_qualifier, tax_id.as_str()],
-    )?;
-    if let Some(pay_to) = &claim.pay_to_address {
-        out.simple("/payToAddress", "NM1", &["87", "2"])?;
-        out.address("/payToAddress", pay_to)?;
-    }
-
-    // 2000B subscriber.
-    let sub = &claim.subscriber;
-    out.simple(
-        "",
-        "HL",
-        &["2", "1", "22", if has_patient { "1" } else { "0" }],
-    )?;
-    let group = sub.group_number.as_deref().unwrap_or("");
-    let relationship = if has_patient { "" } else { "18" };
-    out.simple(
-        "/subscriber",
-        "SBR",
-        &[
-            sub.responsibility.code(),
-            relationship,
-            group,
-            "",
-            "",
-            "",
-            "",
-            "",
-            &sub.claim_filing_indicator,
-        ],
-    )?;
-    out.name(
-        "/subscriber",
-        "IL",
-        &sub.name,
-        Some(("MI", sub.member_id.as_str())),
-    )?;
-    if !has_patient {
-        // The subscriber is the patient: address and demographics are required.
-        let (Some(address), Some(birth), Some(gender)) = (&sub.address, sub.birth_date, sub.gender)
-        else {
-            return Err(TranslateError::Missing {
-                field: "/subscriber".into(),
-                message: "address, birthDate and gender are required when the subscriber is the patient (loop 2010BA N3/N4/DMG)".into(),
-            });
-        };
-        out.address("/subscriber/address", address)?;
-        let birth = birth.format("%Y%m%d").to_string();
-        out.simple("/subscriber", "DMG", &["D8", &birth, gender.code()])?;
-    } else if let Some(address) = &sub.address {
-        out.address("/subscriber/address", address)?;
-    }
-    let payer = &claim.payer;
-    out.simple(
-        "/payer",
-        "NM1",
-        &[
-            "PR",
-            "2",
-            &payer.name,
-            "",
-            "",
-            "",
-            "",
-            "PI",
-            payer.id.as_str(),
-        ],
-    )?;
-
-    // 2000C patient.
-    if let Some(patient) = &claim.patient {
-        out.simple("", "HL", &["3", "2", "23", "0"])?;
-        out.simple("/patient/relationship", "PAT", &[&patient.relationship])?;
-        out.name("/patient", "QC", &patient.name, None)?;
-        out.address("/patient/address", &patient.address)?;
-        let birth = patient.birth_date.format("%Y%m%d").to_string();
-        out.simple("/patient", "DMG", &["D8", &birth, patient.gender.code()])?;
-    }
 
     // 2300 claim.
-    let c = &claim.claim;
     let total = amount(c.total_charge);
-    let yes_no = |b: bool| if b { "Y" } else { "N" };
     out.segment(
         "/claim",
         "CLM",
@@ -293,64 +131,11 @@ pub fn professional_837(
         out.address("/ambulance/dropoff", &amb.dropoff)?;
     }
 
-    // 2320 other subscriber, 2330A its subscriber, 2330B its payer.
-    for (k, other) in claim.other_coverage.iter().enumerate() {
-        let at = format!("/otherCoverage/{k}");
-        out.simple(
-            &at,
-            "SBR",
-            &[
-                other.responsibility.code(),
-                &other.relationship,
-                other.group_number.as_deref().unwrap_or(""),
-                "",
-                "",
-                "",
-                "",
-                "",
-                &other.claim_filing_indicator,
-            ],
-        )?;
-        out.adjustments(&format!("{at}/adjustments"), &other.adjustments)?;
-        if let Some(paid) = other.paid {
-            out.simple(&format!("{at}/paid"), "AMT", &["D", &amount(paid)])?;
-        }
-        let signature = yes_no(c.benefits_assigned);
-        out.simple(
-            &at,
-            "OI",
-            &["", "", signature, "", "", &c.release_of_information],
-        )?;
-        out.name(
-            &format!("{at}/subscriberName"),
-            "IL",
-            &other.subscriber_name,
-            Some(("MI", other.member_id.as_str())),
-        )?;
-        out.simple(
-            &format!("{at}/payer"),
-            "NM1",
-            &[
-                "PR",
-                "2",
-                &other.payer.name,
-                "",
-                "",
-                "",
-                "",
-                "PI",
-                other.payer.id.as_str(),
-            ],
-        )?;
-        if let Some(date) = other.adjudication_date {
-            let date = date.format("%Y%m%d").to_string();
-            out.simple(
-                &format!("{at}/adjudicationDate"),
-                "DTP",
-                &["573", "D8", &date],
-            )?;
-        }
-    }
+    out.other_coverage(
+        &claim.other_coverage,
+        c.benefits_assigned,
+        &c.release_of_information,
+    )?;
 
     // 2400 service lines.
     for (i, line) in claim.service_lines.iter().enumerate() {
@@ -442,145 +227,5 @@ pub fn professional_837(
             )?;
         }
     }
-    out.w
-        .end_transaction()
-        .and_then(|()| out.w.end_group())
-        .map_err(|e| write_error("", e))?;
-    out.w.finish().map_err(|e| write_error("", e))
-}
-
-/// The writer, with the claim field each segment comes from for its errors.
-struct Out {
-    w: InterchangeWriter,
-}
-
-impl Out {
-    fn simple(&mut self, field: &str, id: &str, values: &[&str]) -> Result<(), TranslateError> {
-        self.w.simple(id, values).map_err(|e| write_error(field, e))
-    }
-
-    fn segment(
-        &mut self,
-        field: &str,
-        id: &str,
-        fields: &[Field<'_>],
-    ) -> Result<(), TranslateError> {
-        self.w
-            .segment(id, fields)
-            .map_err(|e| write_error(field, e))
-    }
-
-    /// NM1 for a name, with an optional id qualifier and id (NM108/NM109).
-    fn name(
-        &mut self,
-        field: &str,
-        entity: &str,
-        name: &Name,
-        id: Option<(&str, &str)>,
-    ) -> Result<(), TranslateError> {
-        let (qualifier, code) = id.unwrap_or(("", ""));
-        match name {
-            Name::Organization { name } => self.simple(
-                field,
-                "NM1",
-                &[entity, "2", name, "", "", "", "", qualifier, code],
-            ),
-            Name::Person {
-                last,
-                first,
-                middle,
-                suffix,
-            } => self.simple(
-                field,
-                "NM1",
-                &[
-                    entity,
-                    "1",
-                    last,
-                    first,
-                    middle.as_deref().unwrap_or(""),
-                    "",
-                    suffix.as_deref().unwrap_or(""),
-                    qualifier,
-                    code,
-                ],
-            ),
-        }
-    }
-
-    fn provider_name(
-        &mut self,
-        field: &str,
-        entity: &str,
-        provider: &Provider,
-    ) -> Result<(), TranslateError> {
-        self.name(
-            field,
-            entity,
-            &provider.name,
-            Some(("XX", provider.npi.as_str())),
-        )
-    }
-
-    /// CAS segments: one per group, up to six reasons each, in the order given.
-    fn adjustments(
-        &mut self,
-        field: &str,
-        adjustments: &[ClaimAdjustment],
-    ) -> Result<(), TranslateError> {
-        let mut groups: Vec<&str> = vec![];
-        for a in adjustments {
-            if !groups.contains(&a.group.as_str()) {
-                groups.push(&a.group);
-            }
-        }
-        for group in groups {
-            let of_group: Vec<&ClaimAdjustment> =
-                adjustments.iter().filter(|a| a.group == group).collect();
-            for chunk in of_group.chunks(6) {
-                let mut values = vec![group.to_string()];
-                for a in chunk {
-                    values.push(a.reason.clone());
-                    values.push(amount(a.amount));
-                    values.push(a.quantity.map(amount).unwrap_or_default());
-                }
-                let refs: Vec<&str> = values.iter().map(String::as_str).collect();
-                self.simple(field, "CAS", &refs)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn address(&mut self, field: &str, address: &Address) -> Result<(), TranslateError> {
-        let lines: Vec<&str> = address.lines.iter().map(String::as_str).take(2).collect();
-        if lines.is_empty() {
-            return Err(TranslateError::Missing {
-                field: format!("{field}/lines"),
-                message: "an address needs a street line (N301)".into(),
-            });
-        }
-        self.simple(field, "N3", &lines)?;
-        let postal: String = address.postal_code.chars().filter(|c| *c != '-').collect();
-        self.simple(field, "N4", &[&address.city, &address.state, &postal])
-    }
-}
-
-fn write_error(field: &str, source: hms_x12::writer::WriteError) -> TranslateError {
-    TranslateError::Write {
-        field: field.to_string(),
-        source,
-    }
-}
-
-/// An amount as X12 writes a decimal (R): no exponent, no trailing zeros after the point.
-fn amount(value: Decimal) -> String {
-    value.normalize().to_string()
-}
-
-/// An ICD-10-CM code as the 837 carries it: upper case, without the dot.
-fn diagnosis_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| *c != '.')
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    out.finish()
 }

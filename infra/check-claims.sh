@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Translates every fixture claim (functions/core/tests/fixtures/claims/*.json) into X12 with the
-# CLI and checks each result with pyx12 (../shared/tools/x12-oracle --pyx12). Fails if a fixture
+# Translates every fixture claim (functions/core/tests/fixtures/claims/*.json: professional-* as
+# 837P, institutional-* as 837I) into X12 with the CLI and checks each result with pyx12 (../shared/tools/x12-oracle --pyx12). Fails if a fixture
 # does not translate or pyx12 finds the X12 invalid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,10 +13,15 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 n=0
 bad=0
-for claim in functions/core/tests/fixtures/claims/professional-*.json; do
+for claim in functions/core/tests/fixtures/claims/*.json; do
+  case "$(basename "$claim")" in
+    professional-*) type=837P ;;
+    institutional-*) type=837I ;;
+    *) continue ;;
+  esac
   n=$((n + 1))
   x12="$out/$(basename "$claim" .json).837"
-  if ! "$hms" translate --to x12 --type 837P "$claim" > "$x12"; then
+  if ! "$hms" translate --to x12 --type "$type" "$claim" > "$x12"; then
     echo "check-claims: $claim did not translate:" >&2; cat "$x12" >&2; bad=$((bad + 1)); continue
   fi
   if ! verdict=$("$oracle" --pyx12 "$x12"); then

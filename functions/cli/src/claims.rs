@@ -5,10 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
+use hms_core::claim::Receiver;
 use hms_core::outcome::OperationOutcome;
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
-use hms_core::scrub::{parse_professional, scrub_professional};
-use hms_core::x12::professional_837;
+use hms_core::scrub::{
+    parse_institutional, parse_professional, scrub_institutional, scrub_professional,
+};
+use hms_core::x12::{institutional_837, professional_837};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Target {
@@ -23,10 +26,13 @@ pub enum TransactionType {
     /// 837P professional claim (005010X222A1).
     #[value(name = "837P")]
     Professional,
+    /// 837I institutional claim (005010X223A2).
+    #[value(name = "837I")]
+    Institutional,
 }
 
-/// `hms translate --to x12 --type 837P INPUT.json`: scrub, then write the 837P; a claim with
-/// errors gets its OperationOutcome (stdout) and exit 1 instead.
+/// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
+/// with errors gets its OperationOutcome (stdout) and exit 1 instead.
 pub fn translate(
     input: &Path,
     to: Target,
@@ -34,38 +40,16 @@ pub fn translate(
     partner: Option<&PathBuf>,
     control: u32,
 ) -> Result<ExitCode> {
-    let TransactionType::Professional = match (to, kind) {
+    let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input),
         (Target::X12, Some(kind)) => kind,
-        (Target::X12, None) => bail!("--to x12 needs --type (837P)"),
-    };
-    let json = read(input)?;
-    let claim = match parse_professional(&json) {
-        Ok(claim) => claim,
-        Err(outcome) => return print_outcome(&outcome),
-    };
-    let now = chrono::Local::now().naive_local();
-    let outcome = scrub_professional(&claim, now.date());
-    if outcome.has_errors() {
-        return print_outcome(&outcome);
-    }
-    let partner = match partner {
-        Some(path) => serde_json::from_slice(&read(path)?)
-            .with_context(|| format!("{}: not a trading-partner configuration", path.display()))?,
-        None => TradingPartner {
-            sender_qualifier: "ZZ".into(),
-            sender_id: "HMSACH".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: claim.receiver.id.chars().take(15).collect(),
-            application_sender: "HMSACH".into(),
-            application_receiver: claim.receiver.id.clone(),
-            usage: Usage::Test,
-            ack_requested: false,
-        },
+        (Target::X12, None) => bail!("--to x12 needs --type (837P or 837I)"),
     };
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
     }
+    let json = read(input)?;
+    let now = chrono::Local::now().naive_local();
     let envelope = Envelope {
         control: ControlNumbers {
             interchange: control,
@@ -74,10 +58,53 @@ pub fn translate(
         },
         created: now,
     };
-    let x12 = professional_837(&claim, &partner, &envelope)?;
+    let x12 = match kind {
+        TransactionType::Professional => {
+            let claim = match parse_professional(&json) {
+                Ok(claim) => claim,
+                Err(outcome) => return print_outcome(&outcome),
+            };
+            let outcome = scrub_professional(&claim, now.date());
+            if outcome.has_errors() {
+                return print_outcome(&outcome);
+            }
+            let partner = partner_for(partner, &claim.receiver)?;
+            professional_837(&claim, &partner, &envelope)?
+        }
+        TransactionType::Institutional => {
+            let claim = match parse_institutional(&json) {
+                Ok(claim) => claim,
+                Err(outcome) => return print_outcome(&outcome),
+            };
+            let outcome = scrub_institutional(&claim, now.date());
+            if outcome.has_errors() {
+                return print_outcome(&outcome);
+            }
+            let partner = partner_for(partner, &claim.receiver)?;
+            institutional_837(&claim, &partner, &envelope)?
+        }
+    };
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The trading partner from `path`, or a test partner addressed to the claim's receiver.
+fn partner_for(path: Option<&PathBuf>, receiver: &Receiver) -> Result<TradingPartner> {
+    match path {
+        Some(path) => serde_json::from_slice(&read(path)?)
+            .with_context(|| format!("{}: not a trading-partner configuration", path.display())),
+        None => Ok(TradingPartner {
+            sender_qualifier: "ZZ".into(),
+            sender_id: "HMSACH".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: receiver.id.chars().take(15).collect(),
+            application_sender: "HMSACH".into(),
+            application_receiver: receiver.id.clone(),
+            usage: Usage::Test,
+            ack_requested: false,
+        }),
+    }
 }
 
 /// `hms translate --to json FILE`: every 835 in the file as our JSON remittance (an array).

@@ -475,3 +475,181 @@ pub struct AmbulanceCertification {
     /// necessary, 09 emergency, 12 bed confined; up to five).
     pub conditions: Vec<String>,
 }
+
+/// An institutional claim (what an 837I carries): a facility's bill (UB-04) for an inpatient
+/// stay or outpatient visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstitutionalClaim {
+    /// Who sends the claim (loop 1000A).
+    pub submitter: Submitter,
+    /// The payer's receiving system (loop 1000B).
+    pub receiver: Receiver,
+    /// The facility billing (loop 2010AA).
+    pub billing_provider: Provider,
+    /// Where payment goes, when not to the billing provider's address (loop 2010AB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_to_address: Option<Address>,
+    /// The insured (loops 2000B, 2010BA).
+    pub subscriber: Subscriber,
+    /// The patient, when not the subscriber (loops 2000C, 2010CA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<Patient>,
+    /// The payer (loop 2010BB).
+    pub payer: Payer,
+    /// The claim itself (loop 2300).
+    pub claim: InstitutionalClaimInformation,
+    /// The attending provider (loop 2310A): required unless the claim is only for
+    /// non-scheduled transportation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attending_provider: Option<Provider>,
+    /// The operating physician (loop 2310B), when a surgical procedure code is billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operating_provider: Option<Provider>,
+    /// Other coverage, for coordination of benefits (loops 2320, 2330A, 2330B).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_coverage: Vec<OtherCoverage>,
+    /// Service lines (loop 2400), at least one and at most 999.
+    pub service_lines: Vec<InstitutionalLine>,
+}
+
+/// Loop 2300 of the 837I.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstitutionalClaimInformation {
+    /// The facility's claim number (CLM01).
+    pub patient_control_number: PatientControlNumber,
+    /// Total charge: the sum of the lines' charges (CLM02).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub total_charge: Decimal,
+    /// Type of bill, first two digits: facility type and bill classification (CLM05-1: `11`
+    /// hospital inpatient, `13` hospital outpatient, `21` skilled nursing inpatient, ...).
+    pub facility_type: String,
+    /// Claim frequency, the bill type's third digit (`1` admit through discharge, `7`
+    /// replacement, `8` void, ...).
+    #[serde(default = "original")]
+    pub frequency: String,
+    /// Assignment or plan participation (CLM07: `A`, `B`, `C`).
+    #[serde(default = "assigned")]
+    pub assignment: String,
+    /// Benefits assignment certification (CLM08: `Y`, `N`, `W` not applicable).
+    #[serde(default = "yes_code")]
+    pub benefits_assignment: String,
+    /// Release of information (CLM09: `Y`, `I`).
+    #[serde(default = "signed")]
+    pub release_of_information: String,
+    /// First day of the period the bill covers (DTP*434).
+    pub statement_from: NaiveDate,
+    /// Last day of it.
+    pub statement_to: NaiveDate,
+    /// The admission, for inpatient bills (DTP*435, CL101, CL102).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<Admission>,
+    /// Discharge hour, `HHMM`, on the final inpatient bill (DTP*096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discharge_hour: Option<String>,
+    /// Patient discharge status (CL103: `01` home, `02` short-term hospital, `03` skilled
+    /// nursing, `20` expired, `30` still a patient, ...).
+    pub patient_status: String,
+    /// Prior authorization number (REF*G1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_authorization: Option<String>,
+    /// Principal diagnosis (ICD-10-CM, HI*ABK).
+    pub principal_diagnosis: String,
+    /// Admitting diagnosis (HI*ABJ), required on inpatient bills.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admitting_diagnosis: Option<String>,
+    /// Other diagnoses (HI*ABF), up to 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_diagnoses: Vec<String>,
+    /// Principal procedure (ICD-10-PCS, HI*BBR), on inpatient bills with a procedure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_procedure: Option<CodedEvent>,
+    /// Other procedures (HI*BBQ), up to 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_procedures: Vec<CodedEvent>,
+    /// Occurrence codes with their dates (HI*BH), up to 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<CodedEvent>,
+    /// Value codes with their amounts (HI*BE), up to 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<ValueCode>,
+    /// Condition codes (HI*BG), up to 24.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+}
+
+fn yes_code() -> String {
+    "Y".into()
+}
+
+/// An admission: when, how urgent, from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Admission {
+    /// Admission date.
+    pub date: NaiveDate,
+    /// Admission hour, `HHMM`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour: Option<String>,
+    /// Priority (CL101: `1` emergency, `2` urgent, `3` elective, `4` newborn, `5` trauma,
+    /// `9` unknown).
+    pub type_code: String,
+    /// Point of origin (CL102).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_code: Option<String>,
+}
+
+/// A code with the date it happened (a procedure, an occurrence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodedEvent {
+    /// The code.
+    pub code: String,
+    /// The date.
+    pub date: NaiveDate,
+}
+
+/// A value code with its amount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValueCode {
+    /// The code.
+    pub code: String,
+    /// The amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// One institutional service line (loop 2400).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InstitutionalLine {
+    /// Revenue code (four digits, NUBC).
+    pub revenue_code: String,
+    /// CPT or HCPCS code, when the payer needs one (outpatient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure_code: Option<String>,
+    /// Up to four modifiers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modifiers: Vec<String>,
+    /// Charge.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub charge: Decimal,
+    /// Units (`UN`) or days (`DA`).
+    #[serde(default = "units")]
+    pub unit: String,
+    /// How many.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    /// Date of service (DTP*472), required on outpatient lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_date: Option<NaiveDate>,
+    /// The facility's own id for the line (REF*6R).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_control_number: Option<String>,
+}
+
+fn units() -> String {
+    "UN".into()
+}

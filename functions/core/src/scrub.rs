@@ -8,8 +8,11 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::claim::{Address, ProfessionalClaim, ServiceLine};
+use crate::claim::{
+    Address, InstitutionalClaim, InstitutionalLine, ProfessionalClaim, Provider, ServiceLine,
+};
 use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+use crate::x12::Parties;
 
 /// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
 const CLAIM_FILING: &[&str] = &[
@@ -22,6 +25,15 @@ const RELATIONSHIP: &[&str] = &["01", "19", "20", "21", "39", "40", "53", "G8"];
 /// Parses our JSON claim; a claim that does not even parse is one issue, pointing where parsing
 /// stopped.
 pub fn parse_professional(json: &[u8]) -> Result<ProfessionalClaim, OperationOutcome> {
+    parse(json)
+}
+
+/// Parses our JSON institutional claim, as [`parse_professional`] does a professional one.
+pub fn parse_institutional(json: &[u8]) -> Result<InstitutionalClaim, OperationOutcome> {
+    parse(json)
+}
+
+fn parse<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, OperationOutcome> {
     let mut de = serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());
@@ -141,98 +153,20 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
     }
 
     // Required by the TR3 in situations.
-    let billing = &claim.billing_provider;
-    match &billing.address {
-        None => edits.error(
-            IssueType::Required,
-            "billing-address",
-            "/billingProvider/address",
-            "the billing provider's address is required".into(),
-        ),
-        Some(a) => {
-            edits.address("/billingProvider/address", a);
-            if a.lines.iter().any(|l| po_box(l)) {
-                edits.error(IssueType::BusinessRule, "billing-address-po-box", "/billingProvider/address/lines",
-                    "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
-            }
-        }
-    }
-    if billing.tax_id.is_none() {
-        edits.error(
-            IssueType::Required,
-            "billing-tax-id",
-            "/billingProvider/taxId",
-            "the billing provider's tax id (EIN or SSN) is required".into(),
-        );
-    }
-    for (at, provider) in [
-        ("/billingProvider", Some(billing)),
+    let parties = Parties {
+        submitter: &claim.submitter,
+        receiver: &claim.receiver,
+        billing_provider: &claim.billing_provider,
+        pay_to_address: claim.pay_to_address.as_ref(),
+        subscriber: &claim.subscriber,
+        patient: claim.patient.as_ref(),
+        payer: &claim.payer,
+    };
+    let providers = [
         ("/renderingProvider", claim.rendering_provider.as_ref()),
         ("/referringProvider", claim.referring_provider.as_ref()),
-    ] {
-        if let Some(taxonomy) = provider.and_then(|p| p.taxonomy.as_deref())
-            && !taxonomy_shape(taxonomy)
-        {
-            edits.error(IssueType::Value, "taxonomy-shape", &format!("{at}/taxonomy"),
-                format!("{taxonomy:?} is not shaped like a provider taxonomy code (10 characters, such as 207Q00000X)"));
-        }
-    }
-    let contact = &claim.submitter.contact;
-    if contact.phone.is_none() && contact.email.is_none() {
-        edits.error(
-            IssueType::Required,
-            "submitter-contact",
-            "/submitter/contact",
-            "a phone number or an email address for the submitter's contact is required".into(),
-        );
-    }
-    if let Some(phone) = &contact.phone
-        && !(phone.len() == 10 && phone.bytes().all(|b| b.is_ascii_digit()))
-    {
-        edits.error(
-            IssueType::Value,
-            "phone",
-            "/submitter/contact/phone",
-            format!("{phone:?} is not a ten-digit phone number"),
-        );
-    }
-    let sub = &claim.subscriber;
-    let birth = match &claim.patient {
-        None => {
-            for (missing, field) in [
-                (sub.address.is_none(), "address"),
-                (sub.birth_date.is_none(), "birthDate"),
-                (sub.gender.is_none(), "gender"),
-            ] {
-                if missing {
-                    edits.error(IssueType::Required, "subscriber-demographics", &format!("/subscriber/{field}"),
-                        format!("the subscriber's {field} is required when the subscriber is the patient"));
-                }
-            }
-            if let Some(a) = &sub.address {
-                edits.address("/subscriber/address", a);
-            }
-            sub.birth_date.map(|b| (b, "/subscriber/birthDate"))
-        }
-        Some(patient) => {
-            if !RELATIONSHIP.contains(&patient.relationship.as_str()) {
-                edits.error(IssueType::CodeInvalid, "patient-relationship", "/patient/relationship",
-                    format!("{:?} is not a patient relationship code (01 spouse, 19 child, 20 employee, 21 unknown, 39, 40, 53 life partner, G8 other)", patient.relationship));
-            }
-            edits.address("/patient/address", &patient.address);
-            Some((patient.birth_date, "/patient/birthDate"))
-        }
-    };
-    if let Some((birth, at)) = birth
-        && birth > today
-    {
-        edits.error(
-            IssueType::BusinessRule,
-            "birth-in-future",
-            at,
-            format!("birth date {birth} is in the future"),
-        );
-    }
+    ];
+    let birth = edits.parties(&parties, &providers, today);
 
     // Service lines.
     let lines = &claim.service_lines;
@@ -280,12 +214,467 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
     OperationOutcome::new(edits.issues)
 }
 
+/// Patient discharge status codes (CL103, NUBC) the 837I allows.
+const PATIENT_STATUS: &[&str] = &[
+    "01", "02", "03", "04", "05", "06", "07", "09", "20", "21", "30", "40", "41", "42", "43", "50",
+    "51", "61", "62", "63", "64", "65", "66", "69", "70", "81", "82", "83", "84", "85", "86", "87",
+    "88", "89", "90", "91", "92", "93", "94", "95",
+];
+
+/// Runs every edit on an institutional claim.
+pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> OperationOutcome {
+    let mut edits = Edits::default();
+    let c = &claim.claim;
+    let parties = Parties {
+        submitter: &claim.submitter,
+        receiver: &claim.receiver,
+        billing_provider: &claim.billing_provider,
+        pay_to_address: claim.pay_to_address.as_ref(),
+        subscriber: &claim.subscriber,
+        patient: claim.patient.as_ref(),
+        payer: &claim.payer,
+    };
+    let providers = [
+        ("/attendingProvider", claim.attending_provider.as_ref()),
+        ("/operatingProvider", claim.operating_provider.as_ref()),
+    ];
+    let birth = edits.parties(&parties, &providers, today).map(|(b, _)| b);
+    if !CLAIM_FILING.contains(&claim.subscriber.claim_filing_indicator.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "claim-filing-indicator",
+            "/subscriber/claimFilingIndicator",
+            format!(
+                "{:?} is not a claim filing indicator code",
+                claim.subscriber.claim_filing_indicator
+            ),
+        );
+    }
+    if !two_digits(&c.facility_type) || c.facility_type.starts_with('0') {
+        edits.error(IssueType::CodeInvalid, "facility-type", "/claim/facilityType",
+            format!("{:?} is not a type of bill's facility and classification (two digits, such as 11 hospital inpatient or 13 hospital outpatient)", c.facility_type));
+    }
+    if !(c.frequency.len() == 1 && c.frequency.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        edits.error(IssueType::CodeInvalid, "frequency", "/claim/frequency",
+            format!("{:?} is not a claim frequency (one character: 1 admit through discharge, 7 replacement, 8 void, ...)", c.frequency));
+    }
+    if !PATIENT_STATUS.contains(&c.patient_status.as_str()) {
+        edits.error(IssueType::CodeInvalid, "patient-status", "/claim/patientStatus",
+            format!("{:?} is not a patient discharge status code (01 home, 02 hospital, 03 skilled nursing, 20 expired, 30 still a patient, ...)", c.patient_status));
+    }
+    if c.statement_from > c.statement_to {
+        edits.error(
+            IssueType::BusinessRule,
+            "statement-period",
+            "/claim/statementTo",
+            format!(
+                "the statement period ends ({}) before it starts ({})",
+                c.statement_to, c.statement_from
+            ),
+        );
+    }
+    if c.statement_to > today {
+        edits.error(
+            IssueType::BusinessRule,
+            "statement-in-future",
+            "/claim/statementTo",
+            format!(
+                "the statement period ends in the future ({})",
+                c.statement_to
+            ),
+        );
+    }
+    // Inpatient bills (hospital and skilled nursing inpatient: classification 1 or 2) need the
+    // admission and the admitting diagnosis.
+    let inpatient = matches!(c.facility_type.as_bytes(), [_, b'1' | b'2']);
+    if inpatient {
+        if c.admission.is_none() {
+            edits.error(
+                IssueType::Required,
+                "admission-required",
+                "/claim/admission",
+                "an inpatient bill needs the admission (date, type)".into(),
+            );
+        }
+        if c.admitting_diagnosis.is_none() {
+            edits.error(
+                IssueType::Required,
+                "admitting-diagnosis-required",
+                "/claim/admittingDiagnosis",
+                "an inpatient bill needs the admitting diagnosis".into(),
+            );
+        }
+    }
+    if let Some(admission) = &c.admission {
+        if admission.date > c.statement_to {
+            edits.error(
+                IssueType::BusinessRule,
+                "admission-after-statement",
+                "/claim/admission/date",
+                format!(
+                    "the admission ({}) is after the statement period ends ({})",
+                    admission.date, c.statement_to
+                ),
+            );
+        }
+        if let Some(birth) = birth
+            && admission.date < birth
+        {
+            edits.error(
+                IssueType::BusinessRule,
+                "admission-before-birth",
+                "/claim/admission/date",
+                format!(
+                    "the admission ({}) is before the patient's birth ({birth})",
+                    admission.date
+                ),
+            );
+        }
+        if !["1", "2", "3", "4", "5", "9"].contains(&admission.type_code.as_str()) {
+            edits.error(IssueType::CodeInvalid, "admission-type", "/claim/admission/typeCode",
+                format!("{:?} is not an admission type (1 emergency, 2 urgent, 3 elective, 4 newborn, 5 trauma, 9 unknown)", admission.type_code));
+        }
+        if let Some(hour) = &admission.hour
+            && !hhmm(hour)
+        {
+            edits.error(
+                IssueType::Value,
+                "admission-hour",
+                "/claim/admission/hour",
+                format!("{hour:?} is not an HHMM hour"),
+            );
+        }
+    }
+    if let Some(hour) = &c.discharge_hour
+        && !hhmm(hour)
+    {
+        edits.error(
+            IssueType::Value,
+            "discharge-hour",
+            "/claim/dischargeHour",
+            format!("{hour:?} is not an HHMM hour"),
+        );
+    }
+    if claim.attending_provider.is_none() {
+        edits.error(
+            IssueType::Required,
+            "attending-provider",
+            "/attendingProvider",
+            "the attending provider is required (loop 2310A)".into(),
+        );
+    }
+    let mut diagnoses = vec![(
+        "/claim/principalDiagnosis".to_string(),
+        &c.principal_diagnosis,
+    )];
+    if let Some(d) = &c.admitting_diagnosis {
+        diagnoses.push(("/claim/admittingDiagnosis".into(), d));
+    }
+    diagnoses.extend(
+        c.other_diagnoses
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (format!("/claim/otherDiagnoses/{i}"), d)),
+    );
+    for (at, code) in &diagnoses {
+        if !icd10cm_shape(code) {
+            edits.error(
+                IssueType::CodeInvalid,
+                "icd10-shape",
+                at,
+                format!("{code:?} is not shaped like an ICD-10-CM code"),
+            );
+        }
+    }
+    if c.other_diagnoses.len() > 24 {
+        edits.error(
+            IssueType::Value,
+            "diagnosis-count",
+            "/claim/otherDiagnoses",
+            format!(
+                "an 837I carries at most 24 other diagnoses; this claim has {}",
+                c.other_diagnoses.len()
+            ),
+        );
+    }
+    let procedures = c
+        .principal_procedure
+        .iter()
+        .map(|p| ("/claim/principalProcedure".to_string(), p))
+        .chain(
+            c.other_procedures
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("/claim/otherProcedures/{i}"), p)),
+        );
+    for (at, p) in procedures {
+        if !(p.code.len() == 7
+            && p.code
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && b != b'I' && b != b'O')))
+        {
+            edits.error(IssueType::CodeInvalid, "icd10pcs-shape", &format!("{at}/code"),
+                format!("{:?} is not shaped like an ICD-10-PCS code (seven letters and digits, no I or O)", p.code));
+        }
+        if p.date < c.statement_from || p.date > c.statement_to {
+            edits.error(
+                IssueType::BusinessRule,
+                "procedure-date",
+                &format!("{at}/date"),
+                format!(
+                    "the procedure date {} is outside the statement period",
+                    p.date
+                ),
+            );
+        }
+    }
+    let lines = &claim.service_lines;
+    if lines.is_empty() || lines.len() > 999 {
+        edits.error(
+            IssueType::Value,
+            "line-count",
+            "/serviceLines",
+            format!(
+                "an 837I claim has 1 to 999 service lines; this one has {}",
+                lines.len()
+            ),
+        );
+    }
+    let mut sum = Decimal::ZERO;
+    for (i, line) in lines.iter().enumerate() {
+        sum += line.charge;
+        edits.institutional_line(i, line, c.statement_from, c.statement_to, !inpatient);
+    }
+    if c.total_charge != sum {
+        edits.error(
+            IssueType::BusinessRule,
+            "charge-total",
+            "/claim/totalCharge",
+            format!(
+                "the total charge {} is not the sum of the line charges, {sum}",
+                c.total_charge
+            ),
+        );
+    }
+    OperationOutcome::new(edits.issues)
+}
+
+fn hhmm(hour: &str) -> bool {
+    hour.len() == 4
+        && hour.bytes().all(|b| b.is_ascii_digit())
+        && hour[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && hour[2..].parse::<u8>().is_ok_and(|m| m < 60)
+}
+
 #[derive(Default)]
 struct Edits {
     issues: Vec<Issue>,
 }
 
 impl Edits {
+    fn institutional_line(
+        &mut self,
+        i: usize,
+        line: &InstitutionalLine,
+        from: NaiveDate,
+        to: NaiveDate,
+        outpatient: bool,
+    ) {
+        let at = format!("/serviceLines/{i}");
+        if !(line.revenue_code.len() == 4 && line.revenue_code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.error(
+                IssueType::CodeInvalid,
+                "revenue-code",
+                &format!("{at}/revenueCode"),
+                format!(
+                    "{:?} is not a revenue code (four digits, such as 0450)",
+                    line.revenue_code
+                ),
+            );
+        }
+        if let Some(code) = &line.procedure_code
+            && !procedure_shape(code)
+        {
+            self.error(
+                IssueType::CodeInvalid,
+                "procedure-shape",
+                &format!("{at}/procedureCode"),
+                format!("{code:?} is not shaped like a CPT or HCPCS code"),
+            );
+        }
+        if line.procedure_code.is_none() && !line.modifiers.is_empty() {
+            self.error(
+                IssueType::BusinessRule,
+                "modifier-without-procedure",
+                &format!("{at}/modifiers"),
+                "modifiers need a procedure code".into(),
+            );
+        }
+        if line.modifiers.len() > 4 {
+            self.error(
+                IssueType::Value,
+                "modifier-count",
+                &format!("{at}/modifiers"),
+                format!(
+                    "a line carries at most 4 modifiers; this one has {}",
+                    line.modifiers.len()
+                ),
+            );
+        }
+        if line.charge < Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-charge",
+                &format!("{at}/charge"),
+                format!("a line charge cannot be negative ({})", line.charge),
+            );
+        }
+        if line.quantity <= Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-units",
+                &format!("{at}/quantity"),
+                format!(
+                    "units or days must be more than zero, not {}",
+                    line.quantity
+                ),
+            );
+        }
+        if !["UN", "DA"].contains(&line.unit.as_str()) {
+            self.error(
+                IssueType::CodeInvalid,
+                "line-unit",
+                &format!("{at}/unit"),
+                format!("{:?} is not a unit (UN units, DA days)", line.unit),
+            );
+        }
+        match line.service_date {
+            Some(date) if date < from || date > to => {
+                self.error(
+                    IssueType::BusinessRule,
+                    "service-outside-statement",
+                    &format!("{at}/serviceDate"),
+                    format!(
+                        "the date of service {date} is outside the statement period {from} to {to}"
+                    ),
+                );
+            }
+            None if outpatient && line.procedure_code.is_some() => {
+                self.error(
+                    IssueType::Required,
+                    "service-date-required",
+                    &format!("{at}/serviceDate"),
+                    "an outpatient line with a procedure code needs its date of service".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The edits every claim type shares: billing provider, submitter contact, subscriber and
+    /// patient, and the taxonomy of each provider in `providers`. Returns the patient's birth
+    /// date and where it is, for the date edits.
+    fn parties<'c>(
+        &mut self,
+        parties: &Parties<'c>,
+        providers: &[(&str, Option<&Provider>)],
+        today: NaiveDate,
+    ) -> Option<(NaiveDate, &'static str)> {
+        let billing = parties.billing_provider;
+        match &billing.address {
+            None => self.error(
+                IssueType::Required,
+                "billing-address",
+                "/billingProvider/address",
+                "the billing provider's address is required".into(),
+            ),
+            Some(a) => {
+                self.address("/billingProvider/address", a);
+                if a.lines.iter().any(|l| po_box(l)) {
+                    self.error(IssueType::BusinessRule, "billing-address-po-box", "/billingProvider/address/lines",
+                        "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
+                }
+            }
+        }
+        if billing.tax_id.is_none() {
+            self.error(
+                IssueType::Required,
+                "billing-tax-id",
+                "/billingProvider/taxId",
+                "the billing provider's tax id (EIN or SSN) is required".into(),
+            );
+        }
+        for (at, provider) in [("/billingProvider", Some(billing))]
+            .iter()
+            .chain(providers)
+        {
+            if let Some(taxonomy) = provider.and_then(|p| p.taxonomy.as_deref())
+                && !taxonomy_shape(taxonomy)
+            {
+                self.error(IssueType::Value, "taxonomy-shape", &format!("{at}/taxonomy"),
+                    format!("{taxonomy:?} is not shaped like a provider taxonomy code (10 characters, such as 207Q00000X)"));
+            }
+        }
+        let contact = &parties.submitter.contact;
+        if contact.phone.is_none() && contact.email.is_none() {
+            self.error(
+                IssueType::Required,
+                "submitter-contact",
+                "/submitter/contact",
+                "a phone number or an email address for the submitter's contact is required".into(),
+            );
+        }
+        if let Some(phone) = &contact.phone
+            && !(phone.len() == 10 && phone.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.error(
+                IssueType::Value,
+                "phone",
+                "/submitter/contact/phone",
+                format!("{phone:?} is not a ten-digit phone number"),
+            );
+        }
+        let sub = parties.subscriber;
+        let birth = match parties.patient {
+            None => {
+                for (missing, field) in [
+                    (sub.address.is_none(), "address"),
+                    (sub.birth_date.is_none(), "birthDate"),
+                    (sub.gender.is_none(), "gender"),
+                ] {
+                    if missing {
+                        self.error(IssueType::Required, "subscriber-demographics", &format!("/subscriber/{field}"),
+                            format!("the subscriber's {field} is required when the subscriber is the patient"));
+                    }
+                }
+                if let Some(a) = &sub.address {
+                    self.address("/subscriber/address", a);
+                }
+                sub.birth_date.map(|b| (b, "/subscriber/birthDate"))
+            }
+            Some(patient) => {
+                if !RELATIONSHIP.contains(&patient.relationship.as_str()) {
+                    self.error(IssueType::CodeInvalid, "patient-relationship", "/patient/relationship",
+                        format!("{:?} is not a patient relationship code (01 spouse, 19 child, 20 employee, 21 unknown, 39, 40, 53 life partner, G8 other)", patient.relationship));
+                }
+                self.address("/patient/address", &patient.address);
+                Some((patient.birth_date, "/patient/birthDate"))
+            }
+        };
+        if let Some((birth, at)) = birth
+            && birth > today
+        {
+            self.error(
+                IssueType::BusinessRule,
+                "birth-in-future",
+                at,
+                format!("birth date {birth} is in the future"),
+            );
+        }
+        birth
+    }
+
     /// Ambulance: transport information is present exactly when a line bills an ambulance
     /// service (HCPCS A0021-A0999), and its codes are the TR3's.
     fn ambulance(&mut self, claim: &ProfessionalClaim) {

@@ -1,8 +1,10 @@
 //! The domain written as X12 5010, through the engine's writer (which computes every count and
 //! refuses values holding a delimiter).
 
+mod institutional;
 mod professional;
 
+pub use institutional::institutional_837;
 pub use professional::professional_837;
 
 use hms_x12::Delimiters;
@@ -58,11 +60,16 @@ pub(crate) struct Out {
 }
 
 impl Out {
-    fn simple(&mut self, field: &str, id: &str, values: &[&str]) -> Result<(), TranslateError> {
+    pub(crate) fn simple(
+        &mut self,
+        field: &str,
+        id: &str,
+        values: &[&str],
+    ) -> Result<(), TranslateError> {
         self.w.simple(id, values).map_err(|e| write_error(field, e))
     }
 
-    fn segment(
+    pub(crate) fn segment(
         &mut self,
         field: &str,
         id: &str,
@@ -111,7 +118,7 @@ impl Out {
         }
     }
 
-    fn provider_name(
+    pub(crate) fn provider_name(
         &mut self,
         field: &str,
         entity: &str,

@@ -9,6 +9,7 @@
 //! - [`scrub`]: front-end edits, reported as a FHIR `OperationOutcome`.
 
 pub mod claim;
+pub mod codes;
 pub mod ids;
 pub mod outcome;
 pub mod partner;

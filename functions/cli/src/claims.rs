@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use hms_core::claim::Receiver;
+use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_core::outcome::OperationOutcome;
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_core::scrub::{
-    parse_institutional, parse_professional, scrub_institutional, scrub_professional,
+    parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
 };
 use hms_core::x12::{institutional_837, professional_837};
 
@@ -29,6 +30,9 @@ pub enum TransactionType {
     /// 837I institutional claim (005010X223A2).
     #[value(name = "837I")]
     Institutional,
+    /// 270 eligibility inquiry (005010X279A1).
+    #[value(name = "270")]
+    Eligibility,
 }
 
 /// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
@@ -43,7 +47,7 @@ pub fn translate(
     let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input),
         (Target::X12, Some(kind)) => kind,
-        (Target::X12, None) => bail!("--to x12 needs --type (837P or 837I)"),
+        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I or 270)"),
     };
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
@@ -83,6 +87,18 @@ pub fn translate(
             let partner = partner_for(partner, &claim.receiver)?;
             institutional_837(&claim, &partner, &envelope)?
         }
+        TransactionType::Eligibility => {
+            let inquiry: EligibilityInquiry = match parse_json(&json) {
+                Ok(inquiry) => inquiry,
+                Err(outcome) => return print_outcome(&outcome),
+            };
+            let receiver = Receiver {
+                name: inquiry.payer.name.clone(),
+                id: inquiry.payer.id.to_string(),
+            };
+            let partner = partner_for(partner, &receiver)?;
+            inquiry_270(&inquiry, &partner, &envelope)?
+        }
     };
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
@@ -107,14 +123,38 @@ fn partner_for(path: Option<&PathBuf>, receiver: &Receiver) -> Result<TradingPar
     }
 }
 
-/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance (an array).
+/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, or every 271
+/// as our eligibility view (an array either way).
 fn to_json(input: &Path) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
-    match hms_core::remit::read_835(&x12, catalog) {
-        Ok(remits) => {
-            println!("{}", serde_json::to_string_pretty(&remits)?);
+    let sets: Vec<String> = hms_x12::Tokenizer::new(&x12)
+        .flatten()
+        .filter(|s| s.id() == b"ST")
+        .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
+        .collect();
+    let json = if sets.iter().any(|s| s == "835") {
+        hms_core::remit::read_835(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "271") {
+        hms_core::eligibility::read_271(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else {
+        Err(format!(
+            "no 835 or 271 transaction set to translate (found: {})",
+            if sets.is_empty() {
+                "none".into()
+            } else {
+                sets.join(", ")
+            }
+        ))
+    };
+    match json {
+        Ok(text) => {
+            println!("{}", text?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

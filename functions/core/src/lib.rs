@@ -10,6 +10,7 @@
 
 pub mod claim;
 pub mod codes;
+pub mod eligibility;
 pub mod ids;
 pub mod outcome;
 pub mod partner;

@@ -25,15 +25,17 @@ const RELATIONSHIP: &[&str] = &["01", "19", "20", "21", "39", "40", "53", "G8"];
 /// Parses our JSON claim; a claim that does not even parse is one issue, pointing where parsing
 /// stopped.
 pub fn parse_professional(json: &[u8]) -> Result<ProfessionalClaim, OperationOutcome> {
-    parse(json)
+    parse_json(json)
 }
 
 /// Parses our JSON institutional claim, as [`parse_professional`] does a professional one.
 pub fn parse_institutional(json: &[u8]) -> Result<InstitutionalClaim, OperationOutcome> {
-    parse(json)
+    parse_json(json)
 }
 
-fn parse<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, OperationOutcome> {
+/// Parses any of our JSON request types; a request that does not parse is one issue, pointing
+/// where parsing stopped.
+pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, OperationOutcome> {
     let mut de = serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());

@@ -1,0 +1,718 @@
+//! Eligibility: our JSON inquiry written as a 270 (005010X279A1), and a 271 read into a benefits
+//! view grouped by plan, then by service type, with typed fields (network, coverage level,
+//! amount, percent, time period) instead of a flat list of X12 codes, and the payer's AAA
+//! rejections as errors that say what they mean and what to do.
+
+use chrono::NaiveDate;
+use hms_x12::Delimiters;
+use hms_x12::spec::Catalog;
+use hms_x12::tree::{self, Item, LoopNode, SegmentNode, Value};
+use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::claim::{Gender, Name, Payer};
+use crate::codes;
+use crate::ids::{MemberId, Npi};
+use crate::partner::{Envelope, TradingPartner, Usage};
+use crate::x12::TranslateError;
+
+/// The implementation guide of the 270/271.
+pub const VERSION: &str = "005010X279A1";
+
+/// An eligibility inquiry, as our users send it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EligibilityInquiry {
+    /// The provider asking (loop 2100B).
+    pub provider: InquiringProvider,
+    /// The payer asked (loop 2100A).
+    pub payer: Payer,
+    /// The insured (loop 2100C).
+    pub subscriber: InquirySubscriber,
+    /// The patient, when a dependent of the subscriber (loop 2100D).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependent: Option<InquiryDependent>,
+    /// Service types asked about (EQ01); `["30"]` (health benefit plan coverage) when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_types: Vec<String>,
+    /// The date of service asked about (DTP*291); the payer assumes today when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_date: Option<NaiveDate>,
+    /// The caller's trace number, returned on the 271 (TRN02).
+    pub trace_number: String,
+}
+
+/// The provider asking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InquiringProvider {
+    /// NPI.
+    pub npi: Npi,
+    /// Name.
+    pub name: Name,
+}
+
+/// The insured, as the inquiry identifies them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InquirySubscriber {
+    /// Member id.
+    pub member_id: MemberId,
+    /// Name.
+    pub name: Name,
+    /// Date of birth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// Sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+}
+
+/// A dependent patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InquiryDependent {
+    /// Name.
+    pub name: Name,
+    /// Date of birth.
+    pub birth_date: NaiveDate,
+    /// Sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+}
+
+/// Writes `inquiry` as a 270 interchange to `partner`. The trace originator (TRN03) is
+/// `9` and the first nine digits of our interchange sender id padded with zeros, as the TR3
+/// allows for a non-EIN originator.
+pub fn inquiry_270(
+    inquiry: &EligibilityInquiry,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    let created = envelope.created;
+    let header = InterchangeHeader {
+        sender_qualifier: partner.sender_qualifier.clone(),
+        sender_id: partner.sender_id.clone(),
+        receiver_qualifier: partner.receiver_qualifier.clone(),
+        receiver_id: partner.receiver_id.clone(),
+        date: created.format("%y%m%d").to_string(),
+        time: created.format("%H%M").to_string(),
+        control_number: envelope.control.interchange,
+        ack_requested: partner.ack_requested,
+        usage: match partner.usage {
+            Usage::Test => 'T',
+            Usage::Production => 'P',
+        },
+    };
+    let fail = |field: &str| {
+        let field = field.to_string();
+        move |source| TranslateError::Write { field, source }
+    };
+    let mut w =
+        InterchangeWriter::new(&header, Delimiters::default(), true).map_err(fail("/partner"))?;
+    let date = created.format("%Y%m%d").to_string();
+    let time = created.format("%H%M").to_string();
+    w.begin_group(
+        "HS",
+        &partner.application_sender,
+        &partner.application_receiver,
+        &date,
+        &time,
+        envelope.control.group,
+        VERSION,
+    )
+    .map_err(fail("/partner"))?;
+    let control = format!("{:04}", envelope.control.transaction);
+    w.begin_transaction("270", &control, VERSION)
+        .map_err(fail("/partner"))?;
+    w.simple("BHT", &["0022", "13", &inquiry.trace_number, &date, &time])
+        .map_err(fail("/traceNumber"))?;
+    w.simple("HL", &["1", "", "20", "1"]).map_err(fail(""))?;
+    let payer = &inquiry.payer;
+    w.simple(
+        "NM1",
+        &[
+            "PR",
+            "2",
+            &payer.name,
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            payer.id.as_str(),
+        ],
+    )
+    .map_err(fail("/payer"))?;
+    w.simple("HL", &["2", "1", "21", "1"]).map_err(fail(""))?;
+    let provider = &inquiry.provider;
+    let nm1 = name_elements("1P", &provider.name, "XX", provider.npi.as_str());
+    w.simple("NM1", &refs(&nm1)).map_err(fail("/provider"))?;
+    let has_dependent = inquiry.dependent.is_some();
+    w.simple(
+        "HL",
+        &["3", "2", "22", if has_dependent { "1" } else { "0" }],
+    )
+    .map_err(fail(""))?;
+    let originator: String = format!(
+        "9{:0<9}",
+        partner
+            .sender_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(9)
+            .collect::<String>()
+    );
+    let trace = |w: &mut InterchangeWriter| {
+        w.simple("TRN", &["1", &inquiry.trace_number, &originator])
+            .map_err(fail("/traceNumber"))
+    };
+    if !has_dependent {
+        trace(&mut w)?;
+    }
+    let sub = &inquiry.subscriber;
+    let nm1 = name_elements("IL", &sub.name, "MI", sub.member_id.as_str());
+    w.simple("NM1", &refs(&nm1)).map_err(fail("/subscriber"))?;
+    if !has_dependent {
+        if let Some(birth) = sub.birth_date {
+            let birth = birth.format("%Y%m%d").to_string();
+            let gender = sub.gender.map(Gender::code).unwrap_or("");
+            w.simple("DMG", &["D8", &birth, gender])
+                .map_err(fail("/subscriber"))?;
+        }
+        eligibility_query(&mut w, inquiry).map_err(fail("/serviceTypes"))?;
+    }
+    if let Some(dep) = &inquiry.dependent {
+        w.simple("HL", &["4", "3", "23", "0"]).map_err(fail(""))?;
+        trace(&mut w)?;
+        let nm1 = name_elements("03", &dep.name, "", "");
+        w.simple("NM1", &refs(&nm1)).map_err(fail("/dependent"))?;
+        let birth = dep.birth_date.format("%Y%m%d").to_string();
+        let gender = dep.gender.map(Gender::code).unwrap_or("");
+        w.simple("DMG", &["D8", &birth, gender])
+            .map_err(fail("/dependent"))?;
+        eligibility_query(&mut w, inquiry).map_err(fail("/serviceTypes"))?;
+    }
+    w.end_transaction()
+        .and_then(|()| w.end_group())
+        .map_err(fail(""))?;
+    w.finish().map_err(fail(""))
+}
+
+/// DTP*291 and EQ for the subscriber or dependent level.
+fn eligibility_query(
+    w: &mut InterchangeWriter,
+    inquiry: &EligibilityInquiry,
+) -> Result<(), hms_x12::writer::WriteError> {
+    if let Some(date) = inquiry.service_date {
+        let date = date.format("%Y%m%d").to_string();
+        w.simple("DTP", &["291", "D8", &date])?;
+    }
+    let types: Vec<&str> = if inquiry.service_types.is_empty() {
+        vec!["30"]
+    } else {
+        inquiry.service_types.iter().map(String::as_str).collect()
+    };
+    // One EQ with the service types as repetitions (the TR3 allows up to 99).
+    w.segment(
+        "EQ",
+        &[Field::Repeated(types.iter().map(|t| vec![*t]).collect())],
+    )
+}
+
+fn name_elements(entity: &str, name: &Name, qualifier: &str, id: &str) -> Vec<String> {
+    let (kind, last, first, middle, suffix) = match name {
+        Name::Organization { name } => ("2", name.as_str(), "", "", ""),
+        Name::Person {
+            last,
+            first,
+            middle,
+            suffix,
+        } => (
+            "1",
+            last.as_str(),
+            first.as_str(),
+            middle.as_deref().unwrap_or(""),
+            suffix.as_deref().unwrap_or(""),
+        ),
+    };
+    [entity, kind, last, first, middle, "", suffix, qualifier, id]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn refs(values: &[String]) -> Vec<&str> {
+    values.iter().map(String::as_str).collect()
+}
+
+/// Why a 271 could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EligibilityError {
+    /// The X12 did not tokenize.
+    #[error(transparent)]
+    X12(#[from] tree::TreeError),
+    /// No 271 transaction set in the input.
+    #[error("no 271 transaction set found")]
+    No271,
+    /// A value is malformed.
+    #[error("line {line}: {segment}{element:02}: {message}")]
+    Value {
+        /// Segment number in the file.
+        line: usize,
+        /// Segment id.
+        segment: String,
+        /// Element position.
+        element: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// A 271 as our users read it: one entry per subscriber or dependent answered about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EligibilityResponse {
+    /// The payer that answered.
+    pub payer: Option<String>,
+    /// Rejections at the payer or provider level (AAA in 2100A/2100B).
+    pub errors: Vec<Rejection>,
+    /// Each member answered about.
+    pub members: Vec<MemberEligibility>,
+}
+
+/// A member's eligibility and benefits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberEligibility {
+    /// `subscriber` or `dependent`.
+    pub level: &'static str,
+    /// Trace numbers echoed back (TRN02).
+    pub trace_numbers: Vec<String>,
+    /// Name as the payer has it.
+    pub last_name: String,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Member id (subscriber level).
+    pub member_id: Option<String>,
+    /// Date of birth.
+    pub birth_date: Option<NaiveDate>,
+    /// Rejections about this member (AAA in 2100C/D or 2110C/D).
+    pub errors: Vec<Rejection>,
+    /// Dates of the coverage (DTP in 2100C/D: plan begin, eligibility, ...).
+    pub dates: Vec<DatedPeriod>,
+    /// Benefits grouped by plan.
+    pub plans: Vec<PlanBenefits>,
+}
+
+/// An AAA rejection with what it means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejection {
+    /// Whether the request was valid (AAA01).
+    pub valid_request: bool,
+    /// Reject reason code (AAA03).
+    pub reason_code: String,
+    /// What it means.
+    pub reason: Option<&'static str>,
+    /// Follow-up action code (AAA04).
+    pub follow_up_code: String,
+    /// What to do.
+    pub follow_up: Option<&'static str>,
+}
+
+/// A date or period with its qualifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatedPeriod {
+    /// DTP01 (`291` plan, `346` plan begin, `356` eligibility begin, `307` eligibility, ...).
+    pub qualifier: String,
+    /// Start (or the date).
+    pub from: NaiveDate,
+    /// End, for a range.
+    pub to: Option<NaiveDate>,
+}
+
+/// The benefits of one plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanBenefits {
+    /// Plan coverage description (EB05), when the payer named the plan.
+    pub plan: Option<String>,
+    /// Insurance type code (EB04: `HM` HMO, `PR` PPO, `MA` Medicare Part A, ...).
+    pub insurance_type: Option<String>,
+    /// Benefits by service type, in the order the payer sent them.
+    pub service_types: Vec<ServiceTypeBenefits>,
+}
+
+/// The benefits for one service type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceTypeBenefits {
+    /// Service type code (EB03); `null` for benefits not tied to one.
+    pub code: Option<String>,
+    /// What it is.
+    pub name: Option<&'static str>,
+    /// The benefits.
+    pub benefits: Vec<Benefit>,
+}
+
+/// One benefit (an EB), with its codes spelled out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Benefit {
+    /// EB01.
+    pub code: String,
+    /// What kind (`Active Coverage`, `Co-Payment`, `Deductible`, ...).
+    pub kind: Option<&'static str>,
+    /// EB02 coverage level code.
+    pub coverage_level_code: Option<String>,
+    /// What it means (`Individual`, `Family`, ...).
+    pub coverage_level: Option<&'static str>,
+    /// EB12: `true` in network, `false` out of network, `null` when not applicable or not sent.
+    pub in_network: Option<bool>,
+    /// EB06 time period code.
+    pub time_period_code: Option<String>,
+    /// What it means (`Visit`, `Calendar Year`, `Remaining`, ...).
+    pub time_period: Option<&'static str>,
+    /// EB07.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub amount: Option<Decimal>,
+    /// EB08, as a fraction (0.2 for 20 %).
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub percent: Option<Decimal>,
+    /// EB09/EB10: quantity qualifier and quantity (visits, days, ...).
+    pub quantity: Option<Quantity>,
+    /// EB11: whether prior authorization is required.
+    pub authorization_required: Option<bool>,
+    /// Free-text messages (MSG).
+    pub messages: Vec<String>,
+    /// Dates of the benefit (DTP in 2110).
+    pub dates: Vec<DatedPeriod>,
+}
+
+/// A quantity with its qualifier.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quantity {
+    /// EB09 (`VS` visits, `DY` days, `HS` hours, ...).
+    pub qualifier: String,
+    /// EB10.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+}
+
+/// Reads every 271 transaction set in `input`.
+pub fn read_271(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<EligibilityResponse>, EligibilityError> {
+    let doc = tree::parse(input, catalog)?;
+    let mut out = vec![];
+    for tx in doc
+        .interchanges
+        .iter()
+        .flat_map(|i| &i.groups)
+        .flat_map(|g| &g.transactions)
+        .filter(|t| t.id == "271")
+    {
+        out.push(response(&tx.body)?);
+    }
+    if out.is_empty() {
+        return Err(EligibilityError::No271);
+    }
+    Ok(out)
+}
+
+fn response(body: &LoopNode) -> Result<EligibilityResponse, EligibilityError> {
+    let mut payer = None;
+    let mut errors = vec![];
+    let mut members = vec![];
+    walk(body, &mut |l| {
+        match l.id.as_str() {
+            "2100A" => {
+                payer = segments(l, "NM1").next().map(|n| text(n, 3).to_string());
+                errors.extend(segments(l, "AAA").map(rejection));
+            }
+            "2100B" => errors.extend(segments(l, "AAA").map(rejection)),
+            _ => {}
+        }
+        Ok(())
+    })?;
+    walk(body, &mut |l| {
+        let level = match l.id.as_str() {
+            "2000C" => "subscriber",
+            "2000D" => "dependent",
+            _ => return Ok(()),
+        };
+        members.push(member(l, level)?);
+        Ok(())
+    })?;
+    Ok(EligibilityResponse {
+        payer,
+        errors,
+        members,
+    })
+}
+
+/// Visits every loop under `scope`, depth first.
+fn walk(
+    scope: &LoopNode,
+    visit: &mut dyn FnMut(&LoopNode) -> Result<(), EligibilityError>,
+) -> Result<(), EligibilityError> {
+    for item in &scope.content {
+        if let Item::Loop(l) = item {
+            visit(l)?;
+            walk(l, visit)?;
+        }
+    }
+    Ok(())
+}
+
+fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, EligibilityError> {
+    let trace_numbers = segments(hl_loop, "TRN")
+        .map(|t| text(t, 2).to_string())
+        .collect();
+    let name_loop = hl_loop.content.iter().find_map(|i| match i {
+        Item::Loop(l) if l.id == "2100C" || l.id == "2100D" => Some(l),
+        _ => None,
+    });
+    let mut m = MemberEligibility {
+        level,
+        trace_numbers,
+        last_name: String::new(),
+        first_name: None,
+        member_id: None,
+        birth_date: None,
+        errors: vec![],
+        dates: vec![],
+        plans: vec![],
+    };
+    let Some(name_loop) = name_loop else {
+        return Ok(m);
+    };
+    if let Some(nm1) = segments(name_loop, "NM1").next() {
+        m.last_name = text(nm1, 3).to_string();
+        m.first_name = opt(nm1, 4);
+        m.member_id = opt(nm1, 9);
+    }
+    if let Some(dmg) = segments(name_loop, "DMG").next() {
+        m.birth_date = date_text(dmg, 2)?;
+    }
+    m.errors.extend(segments(name_loop, "AAA").map(rejection));
+    for dtp in segments(name_loop, "DTP") {
+        m.dates.push(period(dtp)?);
+    }
+    // 2110C/D: each EB with what follows it. A benefit without a plan name belongs to the plan
+    // last named before it (payers name the plan once, on the active-coverage EB).
+    let mut current_plan: Option<(Option<String>, Option<String>)> = None;
+    for info in name_loop.content.iter().filter_map(|i| match i {
+        Item::Loop(l) if l.id == "2110C" || l.id == "2110D" => Some(l),
+        _ => None,
+    }) {
+        let Some(eb) = segments(info, "EB").next() else {
+            continue;
+        };
+        m.errors.extend(segments(info, "AAA").map(rejection));
+        let plan_name = opt(eb, 5);
+        let insurance = opt(eb, 4);
+        if plan_name.is_some() || current_plan.is_none() {
+            current_plan = Some((plan_name.clone(), insurance.clone()));
+        }
+        let (plan, default_insurance) = current_plan.clone().unwrap_or_default();
+        let benefit = benefit(eb, info)?;
+        let plan_index = match m.plans.iter().position(|p| p.plan == plan) {
+            Some(i) => i,
+            None => {
+                m.plans.push(PlanBenefits {
+                    plan: plan.clone(),
+                    insurance_type: insurance.clone().or(default_insurance),
+                    service_types: vec![],
+                });
+                m.plans.len() - 1
+            }
+        };
+        let group = &mut m.plans[plan_index];
+        let codes = repetitions(eb, 3);
+        let codes: Vec<Option<String>> = if codes.is_empty() {
+            vec![None]
+        } else {
+            codes.into_iter().map(Some).collect()
+        };
+        for code in codes {
+            let index = match group.service_types.iter().position(|s| s.code == code) {
+                Some(i) => i,
+                None => {
+                    group.service_types.push(ServiceTypeBenefits {
+                        name: code
+                            .as_deref()
+                            .and_then(|c| codes::describe(codes::service_type, c)),
+                        code: code.clone(),
+                        benefits: vec![],
+                    });
+                    group.service_types.len() - 1
+                }
+            };
+            group.service_types[index].benefits.push(benefit.clone());
+        }
+    }
+    Ok(m)
+}
+
+fn benefit(eb: &SegmentNode, info: &LoopNode) -> Result<Benefit, EligibilityError> {
+    let code = text(eb, 1).to_string();
+    let level = opt(eb, 2);
+    let period_code = opt(eb, 6);
+    let percent = decimal(eb, 8)?;
+    let quantity = match (opt(eb, 9), decimal(eb, 10)?) {
+        (Some(qualifier), Some(value)) => Some(Quantity { qualifier, value }),
+        _ => None,
+    };
+    let mut dates = vec![];
+    for dtp in segments(info, "DTP") {
+        dates.push(period(dtp)?);
+    }
+    Ok(Benefit {
+        kind: codes::describe(codes::eligibility_benefit, &code),
+        code,
+        coverage_level: level
+            .as_deref()
+            .and_then(|l| codes::describe(codes::coverage_level, l)),
+        coverage_level_code: level,
+        in_network: yes_no(text(eb, 12)),
+        time_period: period_code
+            .as_deref()
+            .and_then(|p| codes::describe(codes::time_period, p)),
+        time_period_code: period_code,
+        amount: decimal(eb, 7)?,
+        percent,
+        quantity,
+        authorization_required: yes_no(text(eb, 11)),
+        messages: segments(info, "MSG")
+            .map(|m| text(m, 1).to_string())
+            .collect(),
+        dates,
+    })
+}
+
+fn yes_no(code: &str) -> Option<bool> {
+    match code {
+        "Y" => Some(true),
+        "N" => Some(false),
+        _ => None,
+    }
+}
+
+fn rejection(aaa: &SegmentNode) -> Rejection {
+    let reason_code = text(aaa, 3).to_string();
+    let follow_up_code = text(aaa, 4).to_string();
+    Rejection {
+        valid_request: text(aaa, 1) == "Y",
+        reason: codes::describe(codes::reject_reason, &reason_code),
+        reason_code,
+        follow_up: codes::describe(codes::follow_up_action, &follow_up_code),
+        follow_up_code,
+    }
+}
+
+fn period(dtp: &SegmentNode) -> Result<DatedPeriod, EligibilityError> {
+    let qualifier = text(dtp, 1).to_string();
+    let value = text(dtp, 3);
+    let bad = |message: String| EligibilityError::Value {
+        line: dtp.line,
+        segment: dtp.id.clone(),
+        element: 3,
+        message,
+    };
+    let parse = |t: &str| {
+        NaiveDate::parse_from_str(t, "%Y%m%d")
+            .map_err(|_| bad(format!("{t:?} is not a CCYYMMDD date")))
+    };
+    match text(dtp, 2) {
+        "RD8" => {
+            let (from, to) = value
+                .split_once('-')
+                .ok_or_else(|| bad(format!("{value:?} is not a CCYYMMDD-CCYYMMDD range")))?;
+            Ok(DatedPeriod {
+                qualifier,
+                from: parse(from)?,
+                to: Some(parse(to)?),
+            })
+        }
+        _ => Ok(DatedPeriod {
+            qualifier,
+            from: parse(value)?,
+            to: None,
+        }),
+    }
+}
+
+fn segments<'a>(scope: &'a LoopNode, id: &'a str) -> impl Iterator<Item = &'a SegmentNode> {
+    scope.content.iter().filter_map(move |item| match item {
+        Item::Segment(s) if s.id == id => Some(s),
+        _ => None,
+    })
+}
+
+fn text(segment: &SegmentNode, n: usize) -> &str {
+    match segment.elements.get(n - 1) {
+        Some(Value::Text(t)) => t,
+        Some(Value::List(items)) => match items.first() {
+            Some(Value::Text(t)) => t,
+            _ => "",
+        },
+        None => "",
+    }
+}
+
+fn opt(segment: &SegmentNode, n: usize) -> Option<String> {
+    Some(text(segment, n))
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+}
+
+/// Element `n`'s repetitions (one item for a single value).
+fn repetitions(segment: &SegmentNode, n: usize) -> Vec<String> {
+    match segment.elements.get(n - 1) {
+        Some(Value::Text(t)) if !t.is_empty() => vec![t.clone()],
+        Some(Value::List(items)) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::Text(t) if !t.is_empty() => Some(t.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => vec![],
+    }
+}
+
+fn decimal(segment: &SegmentNode, n: usize) -> Result<Option<Decimal>, EligibilityError> {
+    let t = text(segment, n);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<Decimal>()
+        .map(Some)
+        .map_err(|_| EligibilityError::Value {
+            line: segment.line,
+            segment: segment.id.clone(),
+            element: n,
+            message: format!("{t:?} is not a decimal number"),
+        })
+}
+
+fn date_text(segment: &SegmentNode, n: usize) -> Result<Option<NaiveDate>, EligibilityError> {
+    let t = text(segment, n);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(t, "%Y%m%d")
+        .map(Some)
+        .map_err(|_| EligibilityError::Value {
+            line: segment.line,
+            segment: segment.id.clone(),
+            element: n,
+            message: format!("{t:?} is not a CCYYMMDD date"),
+        })
+}

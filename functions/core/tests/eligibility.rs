@@ -1,0 +1,135 @@
+//! Eligibility: JSON inquiry → 270 (clean by our validator; linuxforhealth parses it in CI), and
+//! 271 → the benefits view, over the TR3 examples in the shared samples.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use hms_core::eligibility::{EligibilityInquiry, inquiry_270, read_271};
+use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_x12::spec::Catalog;
+use hms_x12::validate::validate_bytes;
+use rust_decimal::Decimal;
+
+fn samples() -> PathBuf {
+    std::env::var_os("HMS_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+        .join("x12-samples")
+}
+
+fn inquiry(name: &str) -> EligibilityInquiry {
+    let path = format!(
+        "{}/tests/fixtures/eligibility/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn write(inquiry: &EligibilityInquiry) -> String {
+    let partner = TradingPartner {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "HMSACH".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "ABCCO".into(),
+        application_sender: "HMSACH".into(),
+        application_receiver: "ABCCO".into(),
+        usage: Usage::Test,
+        ack_requested: false,
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: 5,
+            group: 5,
+            transaction: 1,
+        },
+        created: NaiveDate::from_ymd_opt(2026, 11, 25)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap(),
+    };
+    String::from_utf8(inquiry_270(inquiry, &partner, &envelope).unwrap()).unwrap()
+}
+
+#[test]
+fn inquiries_write_clean_270s() {
+    let catalog = Catalog::embedded().unwrap();
+    for name in ["inquiry-subscriber.json", "inquiry-dependent.json"] {
+        let text = write(&inquiry(name));
+        let report = validate_bytes(text.as_bytes(), catalog);
+        let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}\n{text}");
+    }
+    let subscriber = write(&inquiry("inquiry-subscriber.json"));
+    assert!(subscriber.contains(
+        "HL*3*2*22*0~\nTRN*1*93175-012547*9HMSACH000~\nNM1*IL*1*SMITH*ROBERT****MI*11122333301~\nDMG*D8*19430519*M~\nDTP*291*D8*20261120~\nEQ*30^98^UC~"
+    ));
+    let dependent = write(&inquiry("inquiry-dependent.json"));
+    assert!(dependent.contains("NM1*1P*1*KILDARE*BEN****XX*1234567893~"));
+    assert!(dependent.contains(
+        "HL*3*2*22*1~\nNM1*IL*1*SMITH*ROBERT****MI*11122333301~\nHL*4*3*23*0~\nTRN*1*TRACE-0002*9HMSACH000~\nNM1*03*1*SMITH*MARY~\nDMG*D8*20150211*F~\nEQ*30~"
+    ));
+}
+
+#[test]
+fn benefits_are_grouped_by_plan_and_service_type() {
+    let catalog = Catalog::embedded().unwrap();
+    let path = samples().join("271_005010X279A1/subscriber-health-benefit-check.271");
+    let responses = read_271(&std::fs::read(path).unwrap(), catalog).unwrap();
+    let r = &responses[0];
+    assert_eq!(r.payer.as_deref(), Some("ABC COMPANY"));
+    let m = &r.members[0];
+    assert_eq!((m.level, m.last_name.as_str()), ("subscriber", "SMITH"));
+    assert_eq!(m.member_id.as_deref(), Some("123456789"));
+    assert_eq!(m.trace_numbers, ["93175-012547"]);
+    assert_eq!(m.dates[0].qualifier, "346");
+    let plan = &m.plans[0];
+    assert_eq!(plan.plan.as_deref(), Some("GOLD 123 PLAN"));
+    let coverage = plan
+        .service_types
+        .iter()
+        .find(|s| s.code.as_deref() == Some("30"))
+        .unwrap();
+    assert_eq!(coverage.name, Some("Health Benefit Plan Coverage"));
+    assert_eq!(coverage.benefits[0].kind, Some("Active Coverage"));
+    let office = plan
+        .service_types
+        .iter()
+        .find(|s| s.code.as_deref() == Some("98"))
+        .unwrap();
+    assert_eq!(office.name, Some("Professional (Physician) Visit - Office"));
+    let copays: Vec<_> = office
+        .benefits
+        .iter()
+        .filter(|b| b.kind == Some("Co-Payment"))
+        .map(|b| (b.in_network, b.amount, b.time_period))
+        .collect();
+    assert_eq!(
+        copays,
+        [
+            (Some(true), Some(Decimal::new(1000, 2)), Some("Visit")),
+            (Some(false), Some(Decimal::new(3000, 2)), Some("Visit")),
+        ]
+    );
+}
+
+#[test]
+fn every_shared_271_reads() {
+    let catalog = Catalog::embedded().unwrap();
+    let dirs = [samples().join("271_005010X279A1"), samples().join("demo")];
+    let mut read = 0;
+    for path in dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().flatten())
+        .map(|e| e.path())
+    {
+        if path.extension().is_none_or(|e| e != "271") {
+            continue;
+        }
+        let responses = read_271(&std::fs::read(&path).unwrap(), catalog).unwrap();
+        assert!(!responses[0].members.is_empty(), "{}", path.display());
+        read += 1;
+    }
+    assert!(read >= 3, "{read}");
+}

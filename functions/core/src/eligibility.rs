@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use hms_x12::Delimiters;
 use hms_x12::spec::Catalog;
-use hms_x12::tree::{self, Item, LoopNode, SegmentNode, Value};
+use hms_x12::tree::{self, Item, LoopNode, SegmentNode};
 use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,7 @@ use crate::claim::{Gender, Name, Payer};
 use crate::codes;
 use crate::ids::{MemberId, Npi};
 use crate::partner::{Envelope, TradingPartner, Usage};
+use crate::read::{self, ValueError, all_loops, date, decimal, opt, parts, segments, text};
 use crate::x12::TranslateError;
 
 /// The implementation guide of the 270/271.
@@ -257,17 +258,8 @@ pub enum EligibilityError {
     #[error("no 271 transaction set found")]
     No271,
     /// A value is malformed.
-    #[error("line {line}: {segment}{element:02}: {message}")]
-    Value {
-        /// Segment number in the file.
-        line: usize,
-        /// Segment id.
-        segment: String,
-        /// Element position.
-        element: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Value(#[from] ValueError),
 }
 
 /// A 271 as our users read it: one entry per subscriber or dependent answered about.
@@ -429,45 +421,23 @@ fn response(body: &LoopNode) -> Result<EligibilityResponse, EligibilityError> {
     let mut payer = None;
     let mut errors = vec![];
     let mut members = vec![];
-    walk(body, &mut |l| {
+    for l in all_loops(body) {
         match l.id.as_str() {
             "2100A" => {
                 payer = segments(l, "NM1").next().map(|n| text(n, 3).to_string());
                 errors.extend(segments(l, "AAA").map(rejection));
             }
             "2100B" => errors.extend(segments(l, "AAA").map(rejection)),
+            "2000C" => members.push(member(l, "subscriber")?),
+            "2000D" => members.push(member(l, "dependent")?),
             _ => {}
         }
-        Ok(())
-    })?;
-    walk(body, &mut |l| {
-        let level = match l.id.as_str() {
-            "2000C" => "subscriber",
-            "2000D" => "dependent",
-            _ => return Ok(()),
-        };
-        members.push(member(l, level)?);
-        Ok(())
-    })?;
+    }
     Ok(EligibilityResponse {
         payer,
         errors,
         members,
     })
-}
-
-/// Visits every loop under `scope`, depth first.
-fn walk(
-    scope: &LoopNode,
-    visit: &mut dyn FnMut(&LoopNode) -> Result<(), EligibilityError>,
-) -> Result<(), EligibilityError> {
-    for item in &scope.content {
-        if let Item::Loop(l) = item {
-            visit(l)?;
-            walk(l, visit)?;
-        }
-    }
-    Ok(())
 }
 
 fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, EligibilityError> {
@@ -498,7 +468,7 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
         m.member_id = opt(nm1, 9);
     }
     if let Some(dmg) = segments(name_loop, "DMG").next() {
-        m.birth_date = date_text(dmg, 2)?;
+        m.birth_date = date(dmg, 2)?;
     }
     m.errors.extend(segments(name_loop, "AAA").map(rejection));
     for dtp in segments(name_loop, "DTP") {
@@ -534,7 +504,7 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
             }
         };
         let group = &mut m.plans[plan_index];
-        let codes = repetitions(eb, 3);
+        let codes = parts(eb, 3);
         let codes: Vec<Option<String>> = if codes.is_empty() {
             vec![None]
         } else {
@@ -617,102 +587,10 @@ fn rejection(aaa: &SegmentNode) -> Rejection {
 }
 
 fn period(dtp: &SegmentNode) -> Result<DatedPeriod, EligibilityError> {
-    let qualifier = text(dtp, 1).to_string();
-    let value = text(dtp, 3);
-    let bad = |message: String| EligibilityError::Value {
-        line: dtp.line,
-        segment: dtp.id.clone(),
-        element: 3,
-        message,
-    };
-    let parse = |t: &str| {
-        NaiveDate::parse_from_str(t, "%Y%m%d")
-            .map_err(|_| bad(format!("{t:?} is not a CCYYMMDD date")))
-    };
-    match text(dtp, 2) {
-        "RD8" => {
-            let (from, to) = value
-                .split_once('-')
-                .ok_or_else(|| bad(format!("{value:?} is not a CCYYMMDD-CCYYMMDD range")))?;
-            Ok(DatedPeriod {
-                qualifier,
-                from: parse(from)?,
-                to: Some(parse(to)?),
-            })
-        }
-        _ => Ok(DatedPeriod {
-            qualifier,
-            from: parse(value)?,
-            to: None,
-        }),
-    }
-}
-
-fn segments<'a>(scope: &'a LoopNode, id: &'a str) -> impl Iterator<Item = &'a SegmentNode> {
-    scope.content.iter().filter_map(move |item| match item {
-        Item::Segment(s) if s.id == id => Some(s),
-        _ => None,
+    let (qualifier, from, to) = read::period(dtp)?;
+    Ok(DatedPeriod {
+        qualifier,
+        from,
+        to,
     })
-}
-
-fn text(segment: &SegmentNode, n: usize) -> &str {
-    match segment.elements.get(n - 1) {
-        Some(Value::Text(t)) => t,
-        Some(Value::List(items)) => match items.first() {
-            Some(Value::Text(t)) => t,
-            _ => "",
-        },
-        None => "",
-    }
-}
-
-fn opt(segment: &SegmentNode, n: usize) -> Option<String> {
-    Some(text(segment, n))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-}
-
-/// Element `n`'s repetitions (one item for a single value).
-fn repetitions(segment: &SegmentNode, n: usize) -> Vec<String> {
-    match segment.elements.get(n - 1) {
-        Some(Value::Text(t)) if !t.is_empty() => vec![t.clone()],
-        Some(Value::List(items)) => items
-            .iter()
-            .filter_map(|v| match v {
-                Value::Text(t) if !t.is_empty() => Some(t.clone()),
-                _ => None,
-            })
-            .collect(),
-        _ => vec![],
-    }
-}
-
-fn decimal(segment: &SegmentNode, n: usize) -> Result<Option<Decimal>, EligibilityError> {
-    let t = text(segment, n);
-    if t.is_empty() {
-        return Ok(None);
-    }
-    t.parse::<Decimal>()
-        .map(Some)
-        .map_err(|_| EligibilityError::Value {
-            line: segment.line,
-            segment: segment.id.clone(),
-            element: n,
-            message: format!("{t:?} is not a decimal number"),
-        })
-}
-
-fn date_text(segment: &SegmentNode, n: usize) -> Result<Option<NaiveDate>, EligibilityError> {
-    let t = text(segment, n);
-    if t.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(t, "%Y%m%d")
-        .map(Some)
-        .map_err(|_| EligibilityError::Value {
-            line: segment.line,
-            segment: segment.id.clone(),
-            element: n,
-            message: format!("{t:?} is not a CCYYMMDD date"),
-        })
 }

@@ -14,6 +14,7 @@ pub mod eligibility;
 pub mod ids;
 pub mod outcome;
 pub mod partner;
+pub mod read;
 pub mod remit;
 pub mod scrub;
 pub mod x12;

@@ -4,9 +4,11 @@
 
 use chrono::NaiveDate;
 use hms_x12::spec::Catalog;
-use hms_x12::tree::{self, Item, LoopNode, SegmentNode, Value};
+use hms_x12::tree::{self, LoopNode};
 use rust_decimal::Decimal;
 use serde::Serialize;
+
+use crate::read::{ValueError, amount, date, decimal, loops, opt, parts, required, segments, text};
 
 /// Why an 835 could not be read into the domain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,17 +20,8 @@ pub enum RemitError {
     #[error("no 835 transaction set found")]
     No835,
     /// A value the guide requires is missing or malformed.
-    #[error("line {line}: {segment}{element:02}: {message}")]
-    Value {
-        /// Segment number in the file.
-        line: usize,
-        /// Segment id.
-        segment: String,
-        /// Element position.
-        element: usize,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Value(#[from] ValueError),
 }
 
 /// One 835 transaction set.
@@ -263,11 +256,11 @@ pub fn read_835(input: &[u8], catalog: &Catalog) -> Result<Vec<Remittance>, Remi
 }
 
 fn remittance(body: &LoopNode) -> Result<Remittance, RemitError> {
-    let bpr = required(segments(body, "BPR").next(), "BPR")?;
-    let trn = required(segments(body, "TRN").next(), "TRN")?;
+    let bpr = required(body, "BPR")?;
+    let trn = required(body, "TRN")?;
     let payment = Payment {
         handling_code: text(bpr, 1).to_string(),
-        amount: decimal(bpr, 2)?,
+        amount: amount(bpr, 2)?,
         credit_debit: text(bpr, 3).to_string(),
         method: text(bpr, 4).to_string(),
         date: date(bpr, 16)?,
@@ -304,17 +297,17 @@ fn remittance(body: &LoopNode) -> Result<Remittance, RemitError> {
         let provider_id = text(plb, 1).to_string();
         let fiscal_period = date(plb, 2)?;
         for pair in 0..6 {
-            let (reason, amount) = (3 + 2 * pair, 4 + 2 * pair);
+            let (reason, value) = (3 + 2 * pair, 4 + 2 * pair);
             if text(plb, reason).is_empty() {
                 continue;
             }
-            let parts = components(plb, reason);
+            let parts = parts(plb, reason);
             provider_adjustments.push(ProviderAdjustment {
                 provider_id: provider_id.clone(),
                 fiscal_period,
                 reason_code: parts.first().cloned().unwrap_or_default(),
                 reference: parts.get(1).cloned().filter(|r| !r.is_empty()),
-                amount: decimal(plb, amount)?,
+                amount: amount(plb, value)?,
             });
         }
     }
@@ -338,7 +331,7 @@ fn remittance(body: &LoopNode) -> Result<Remittance, RemitError> {
 }
 
 fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
-    let clp = required(segments(claim, "CLP").next(), "CLP")?;
+    let clp = required(claim, "CLP")?;
     let status_code = text(clp, 2).to_string();
     let patient = segments(claim, "NM1")
         .find(|n| text(n, 1) == "QC")
@@ -349,8 +342,8 @@ fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
         });
     let mut services = vec![];
     for line in loops(claim, "2110") {
-        let svc = required(segments(line, "SVC").next(), "SVC")?;
-        let procedure = components(svc, 1);
+        let svc = required(line, "SVC")?;
+        let procedure = parts(svc, 1);
         let dtm = |qualifier: &str| segments(line, "DTM").find(|d| text(d, 1) == qualifier);
         let service_date = match dtm("472").or_else(|| dtm("150")) {
             Some(d) => date(d, 2)?,
@@ -366,9 +359,9 @@ fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
                 .filter(|m| !m.is_empty())
                 .cloned()
                 .collect(),
-            charge: decimal(svc, 2)?,
-            paid: decimal(svc, 3)?,
-            units: optional_decimal(svc, 5)?,
+            charge: amount(svc, 2)?,
+            paid: amount(svc, 3)?,
+            units: decimal(svc, 5)?,
             service_date,
             line_control_number: segments(line, "REF")
                 .find(|r| text(r, 1) == "6R")
@@ -384,9 +377,9 @@ fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
         patient_control_number: text(clp, 1).to_string(),
         status: claim_status(&status_code),
         status_code,
-        charge: decimal(clp, 3)?,
-        paid: decimal(clp, 4)?,
-        patient_responsibility: optional_decimal(clp, 5)?,
+        charge: amount(clp, 3)?,
+        paid: amount(clp, 4)?,
+        patient_responsibility: decimal(clp, 5)?,
         claim_filing_indicator: text(clp, 6).to_string(),
         payer_claim_control_number: opt(clp, 7),
         patient,
@@ -409,102 +402,10 @@ fn adjustments(scope: &LoopNode) -> Result<Vec<Adjustment>, RemitError> {
                 group: adjustment_group(&group_code),
                 group_code: group_code.clone(),
                 reason_code: text(cas, reason).to_string(),
-                amount: decimal(cas, reason + 1)?,
-                quantity: optional_decimal(cas, reason + 2)?,
+                amount: amount(cas, reason + 1)?,
+                quantity: decimal(cas, reason + 2)?,
             });
         }
     }
     Ok(out)
-}
-
-/// The segments with `id` directly in `scope`.
-fn segments<'a>(scope: &'a LoopNode, id: &'a str) -> impl Iterator<Item = &'a SegmentNode> {
-    scope.content.iter().filter_map(move |item| match item {
-        Item::Segment(s) if s.id == id => Some(s),
-        _ => None,
-    })
-}
-
-/// The loops with `id` directly in `scope`.
-fn loops<'a>(scope: &'a LoopNode, id: &'a str) -> impl Iterator<Item = &'a LoopNode> {
-    scope.content.iter().filter_map(move |item| match item {
-        Item::Loop(l) if l.id == id => Some(l),
-        _ => None,
-    })
-}
-
-fn required<'a>(segment: Option<&'a SegmentNode>, id: &str) -> Result<&'a SegmentNode, RemitError> {
-    segment.ok_or_else(|| RemitError::Value {
-        line: 0,
-        segment: id.to_string(),
-        element: 0,
-        message: format!("required segment {id} is missing"),
-    })
-}
-
-/// Element `n` (1-based) as text; the first component of a composite; empty when absent.
-fn text(segment: &SegmentNode, n: usize) -> &str {
-    match segment.elements.get(n - 1) {
-        Some(Value::Text(t)) => t,
-        Some(Value::List(items)) => match items.first() {
-            Some(Value::Text(t)) => t,
-            _ => "",
-        },
-        None => "",
-    }
-}
-
-fn opt(segment: &SegmentNode, n: usize) -> Option<String> {
-    Some(text(segment, n))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-}
-
-/// Element `n`'s components (one item for a simple value).
-fn components(segment: &SegmentNode, n: usize) -> Vec<String> {
-    match segment.elements.get(n - 1) {
-        Some(Value::Text(t)) => vec![t.clone()],
-        Some(Value::List(items)) => items
-            .iter()
-            .map(|v| match v {
-                Value::Text(t) => t.clone(),
-                Value::List(_) => String::new(),
-            })
-            .collect(),
-        None => vec![],
-    }
-}
-
-fn bad(segment: &SegmentNode, n: usize, message: String) -> RemitError {
-    RemitError::Value {
-        line: segment.line,
-        segment: segment.id.clone(),
-        element: n,
-        message,
-    }
-}
-
-fn decimal(segment: &SegmentNode, n: usize) -> Result<Decimal, RemitError> {
-    optional_decimal(segment, n)?
-        .ok_or_else(|| bad(segment, n, "a required amount is missing".into()))
-}
-
-fn optional_decimal(segment: &SegmentNode, n: usize) -> Result<Option<Decimal>, RemitError> {
-    let t = text(segment, n);
-    if t.is_empty() {
-        return Ok(None);
-    }
-    t.parse::<Decimal>()
-        .map(Some)
-        .map_err(|_| bad(segment, n, format!("{t:?} is not a decimal number")))
-}
-
-fn date(segment: &SegmentNode, n: usize) -> Result<Option<NaiveDate>, RemitError> {
-    let t = text(segment, n);
-    if t.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(t, "%Y%m%d")
-        .map(Some)
-        .map_err(|_| bad(segment, n, format!("{t:?} is not a CCYYMMDD date")))
 }

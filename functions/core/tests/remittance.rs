@@ -47,9 +47,7 @@ fn shared_835s_read_or_say_which_element_is_wrong() {
                     );
                 }
             }
-            Err(RemitError::Value {
-                segment, element, ..
-            }) => refused.push((name, segment, element)),
+            Err(RemitError::Value(e)) => refused.push((name, e.segment, e.element)),
             Err(e) => panic!("{name}: {e}"),
         }
     }

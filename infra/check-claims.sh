@@ -30,15 +30,19 @@ for claim in functions/core/tests/fixtures/claims/*.json; do
 done
 echo "check-claims: $n fixture claims, $((n - bad)) generated 837s valid per pyx12, $bad invalid"
 m=0
-for inquiry in functions/core/tests/fixtures/eligibility/*.json; do
+for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/status/*.json; do
+  case "$inquiry" in
+    */eligibility/*) type=270 ;;
+    *) type=276 ;;
+  esac
   m=$((m + 1))
-  x12="$out/$(basename "$inquiry" .json).270"
-  if ! "$hms" translate --to x12 --type 270 "$inquiry" > "$x12"; then
+  x12="$out/$(basename "$inquiry" .json).$type"
+  if ! "$hms" translate --to x12 --type "$type" "$inquiry" > "$x12"; then
     echo "check-claims: $inquiry did not translate:" >&2; cat "$x12" >&2; bad=$((bad + 1)); continue
   fi
   if ! verdict=$("$oracle" --lfh "$x12"); then
     echo "$verdict"; bad=$((bad + 1))
   fi
 done
-echo "check-claims: $m eligibility inquiries written as 270s for linuxforhealth-x12 to parse; $bad failures in all"
+echo "check-claims: $m inquiries written as 270s and 276s for linuxforhealth-x12 to parse; $bad failures in all"
 [ "$bad" -eq 0 ]

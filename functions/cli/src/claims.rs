@@ -12,6 +12,7 @@ use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_core::scrub::{
     parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
 };
+use hms_core::status::{StatusInquiry, inquiry_276};
 use hms_core::x12::{institutional_837, professional_837};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,6 +34,9 @@ pub enum TransactionType {
     /// 270 eligibility inquiry (005010X279A1).
     #[value(name = "270")]
     Eligibility,
+    /// 276 claim status inquiry (005010X212).
+    #[value(name = "276")]
+    Status,
 }
 
 /// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
@@ -47,7 +51,7 @@ pub fn translate(
     let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input),
         (Target::X12, Some(kind)) => kind,
-        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I or 270)"),
+        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270 or 276)"),
     };
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
@@ -99,6 +103,18 @@ pub fn translate(
             let partner = partner_for(partner, &receiver)?;
             inquiry_270(&inquiry, &partner, &envelope)?
         }
+        TransactionType::Status => {
+            let inquiry: StatusInquiry = match parse_json(&json) {
+                Ok(inquiry) => inquiry,
+                Err(outcome) => return print_outcome(&outcome),
+            };
+            let receiver = Receiver {
+                name: inquiry.payer.name.clone(),
+                id: inquiry.payer.id.to_string(),
+            };
+            let partner = partner_for(partner, &receiver)?;
+            inquiry_276(&inquiry, &partner, &envelope)?
+        }
     };
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
@@ -123,8 +139,8 @@ fn partner_for(path: Option<&PathBuf>, receiver: &Receiver) -> Result<TradingPar
     }
 }
 
-/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, or every 271
-/// as our eligibility view (an array either way).
+/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
+/// our eligibility view, or every 277 as claim statuses (an array in each case).
 fn to_json(input: &Path) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
@@ -142,9 +158,13 @@ fn to_json(input: &Path) -> Result<ExitCode> {
         hms_core::eligibility::read_271(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "277") {
+        hms_core::status::read_277(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
     } else {
         Err(format!(
-            "no 835 or 271 transaction set to translate (found: {})",
+            "no 835, 271 or 277 transaction set to translate (found: {})",
             if sets.is_empty() {
                 "none".into()
             } else {

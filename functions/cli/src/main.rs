@@ -27,7 +27,8 @@ enum Command {
         #[command(subcommand)]
         command: x12::X12Command,
     },
-    /// Translate: a claim (our JSON) into X12 after scrubbing it, or an 835 into our JSON.
+    /// Translate: a claim or inquiry (our JSON) into X12 (claims are scrubbed first), or an
+    /// 835, 271 or 277 into our JSON.
     Translate {
         /// What to write.
         #[arg(long, value_enum)]

@@ -113,6 +113,8 @@ tables! {
     reject_reason => "reject-reason.tsv",
     /// Follow-up action codes (889): AAA04.
     follow_up_action => "follow-up-action.tsv",
+    /// Claim status category codes (507): STC01-1.
+    claim_status_category => "claim-status-category.tsv",
 }
 
 /// What `code` means in `table`; `None` when the table is defective or lacks the code.

@@ -17,4 +17,5 @@ pub mod partner;
 pub mod read;
 pub mod remit;
 pub mod scrub;
+pub mod status;
 pub mod x12;

@@ -1,0 +1,535 @@
+//! Claim status: our JSON inquiry written as a 276 (005010X212), and a 277 (005010X212) or a
+//! 277CA (005010X214) read into per-claim statuses whose category codes are spelled out; for a
+//! 277CA, each claim is plainly accepted or rejected.
+
+use chrono::NaiveDate;
+use hms_x12::Delimiters;
+use hms_x12::spec::Catalog;
+use hms_x12::tree::{self, LoopNode, SegmentNode};
+use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter, WriteError};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::claim::{Gender, Name, Payer, Receiver};
+use crate::codes;
+use crate::ids::{MemberId, Npi, PatientControlNumber};
+use crate::partner::{Envelope, TradingPartner, Usage};
+use crate::read::{ValueError, all_loops, decimal, loops, opt, parts, period, segments, text};
+use crate::x12::TranslateError;
+
+/// The implementation guide of the 276/277.
+pub const VERSION: &str = "005010X212";
+
+/// A claim status inquiry, as our users send it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusInquiry {
+    /// The payer asked (loop 2100A).
+    pub payer: Payer,
+    /// Who receives the answer: the submitter (loop 2100B; the id is its ETIN).
+    pub information_receiver: Receiver,
+    /// The billing provider of the claim (loop 2100C).
+    pub provider: StatusProvider,
+    /// The insured (loop 2100D).
+    pub subscriber: StatusSubscriber,
+    /// The patient, when a dependent (loop 2100E).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<StatusPatient>,
+    /// The claim asked about (loop 2200D or 2200E).
+    pub claim: ClaimReference,
+}
+
+/// The provider of the claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusProvider {
+    /// NPI.
+    pub npi: Npi,
+    /// Name.
+    pub name: Name,
+}
+
+/// The insured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusSubscriber {
+    /// Member id.
+    pub member_id: MemberId,
+    /// Name.
+    pub name: Name,
+    /// Date of birth (sent when the subscriber is the patient).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<NaiveDate>,
+    /// Sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+}
+
+/// A dependent patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusPatient {
+    /// Name.
+    pub name: Name,
+    /// Date of birth.
+    pub birth_date: NaiveDate,
+    /// Sex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<Gender>,
+}
+
+/// Which claim: as many identifiers as the caller has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimReference {
+    /// The caller's trace number, returned on the 277 (TRN02).
+    pub trace_number: String,
+    /// The provider's claim number (REF*EJ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_control_number: Option<PatientControlNumber>,
+    /// The payer's claim number (REF*1K).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_claim_control_number: Option<String>,
+    /// Total charge (AMT*T3).
+    #[serde(
+        default,
+        with = "rust_decimal::serde::str_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub total_charge: Option<Decimal>,
+    /// First date of service.
+    pub service_from: NaiveDate,
+    /// Last date of service, for a range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_to: Option<NaiveDate>,
+}
+
+/// Writes `inquiry` as a 276 interchange to `partner`.
+pub fn inquiry_276(
+    inquiry: &StatusInquiry,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    let created = envelope.created;
+    let header = InterchangeHeader {
+        sender_qualifier: partner.sender_qualifier.clone(),
+        sender_id: partner.sender_id.clone(),
+        receiver_qualifier: partner.receiver_qualifier.clone(),
+        receiver_id: partner.receiver_id.clone(),
+        date: created.format("%y%m%d").to_string(),
+        time: created.format("%H%M").to_string(),
+        control_number: envelope.control.interchange,
+        ack_requested: partner.ack_requested,
+        usage: match partner.usage {
+            Usage::Test => 'T',
+            Usage::Production => 'P',
+        },
+    };
+    let fail = |field: &'static str| {
+        move |source| TranslateError::Write {
+            field: field.to_string(),
+            source,
+        }
+    };
+    let mut w =
+        InterchangeWriter::new(&header, Delimiters::default(), true).map_err(fail("/partner"))?;
+    let date = created.format("%Y%m%d").to_string();
+    let time = created.format("%H%M").to_string();
+    w.begin_group(
+        "HR",
+        &partner.application_sender,
+        &partner.application_receiver,
+        &date,
+        &time,
+        envelope.control.group,
+        VERSION,
+    )
+    .map_err(fail("/partner"))?;
+    let control = format!("{:04}", envelope.control.transaction);
+    w.begin_transaction("276", &control, VERSION)
+        .map_err(fail("/partner"))?;
+    let claim = &inquiry.claim;
+    w.simple("BHT", &["0010", "13", &claim.trace_number, &date, &time])
+        .map_err(fail("/claim/traceNumber"))?;
+    w.simple("HL", &["1", "", "20", "1"]).map_err(fail(""))?;
+    let payer = &inquiry.payer;
+    w.simple(
+        "NM1",
+        &[
+            "PR",
+            "2",
+            &payer.name,
+            "",
+            "",
+            "",
+            "",
+            "PI",
+            payer.id.as_str(),
+        ],
+    )
+    .map_err(fail("/payer"))?;
+    w.simple("HL", &["2", "1", "21", "1"]).map_err(fail(""))?;
+    let receiver = &inquiry.information_receiver;
+    w.simple(
+        "NM1",
+        &[
+            "41",
+            "2",
+            &receiver.name,
+            "",
+            "",
+            "",
+            "",
+            "46",
+            &receiver.id,
+        ],
+    )
+    .map_err(fail("/informationReceiver"))?;
+    w.simple("HL", &["3", "2", "19", "1"]).map_err(fail(""))?;
+    let provider = &inquiry.provider;
+    name_segment(&mut w, "1P", &provider.name, "XX", provider.npi.as_str())
+        .map_err(fail("/provider"))?;
+    let dependent = inquiry.patient.as_ref();
+    w.simple(
+        "HL",
+        &["4", "3", "22", if dependent.is_some() { "1" } else { "0" }],
+    )
+    .map_err(fail(""))?;
+    let sub = &inquiry.subscriber;
+    if dependent.is_none()
+        && let Some(birth) = sub.birth_date
+    {
+        let birth = birth.format("%Y%m%d").to_string();
+        let gender = sub.gender.map(Gender::code).unwrap_or("");
+        w.simple("DMG", &["D8", &birth, gender])
+            .map_err(fail("/subscriber"))?;
+    }
+    name_segment(&mut w, "IL", &sub.name, "MI", sub.member_id.as_str())
+        .map_err(fail("/subscriber"))?;
+    if let Some(patient) = dependent {
+        w.simple("HL", &["5", "4", "23"]).map_err(fail(""))?;
+        let birth = patient.birth_date.format("%Y%m%d").to_string();
+        let gender = patient.gender.map(Gender::code).unwrap_or("");
+        w.simple("DMG", &["D8", &birth, gender])
+            .map_err(fail("/patient"))?;
+        name_segment(&mut w, "QC", &patient.name, "", "").map_err(fail("/patient"))?;
+    }
+    w.simple("TRN", &["1", &claim.trace_number])
+        .map_err(fail("/claim/traceNumber"))?;
+    if let Some(number) = &claim.payer_claim_control_number {
+        w.simple("REF", &["1K", number])
+            .map_err(fail("/claim/payerClaimControlNumber"))?;
+    }
+    if let Some(number) = &claim.patient_control_number {
+        w.simple("REF", &["EJ", number.as_str()])
+            .map_err(fail("/claim/patientControlNumber"))?;
+    }
+    if let Some(total) = claim.total_charge {
+        let total = total.normalize().to_string();
+        w.simple("AMT", &["T3", &total])
+            .map_err(fail("/claim/totalCharge"))?;
+    }
+    let from = claim.service_from.format("%Y%m%d").to_string();
+    match claim.service_to {
+        Some(to) if to != claim.service_from => {
+            let range = format!("{from}-{}", to.format("%Y%m%d"));
+            w.simple("DTP", &["472", "RD8", &range])
+        }
+        _ => w.simple("DTP", &["472", "D8", &from]),
+    }
+    .map_err(fail("/claim/serviceFrom"))?;
+    w.end_transaction()
+        .and_then(|()| w.end_group())
+        .map_err(fail(""))?;
+    w.finish().map_err(fail(""))
+}
+
+fn name_segment(
+    w: &mut InterchangeWriter,
+    entity: &str,
+    name: &Name,
+    qualifier: &str,
+    id: &str,
+) -> Result<(), WriteError> {
+    let values: Vec<&str> = match name {
+        Name::Organization { name } => vec![entity, "2", name, "", "", "", "", qualifier, id],
+        Name::Person {
+            last,
+            first,
+            middle,
+            suffix,
+        } => vec![
+            entity,
+            "1",
+            last,
+            first,
+            middle.as_deref().unwrap_or(""),
+            "",
+            suffix.as_deref().unwrap_or(""),
+            qualifier,
+            id,
+        ],
+    };
+    w.segment(
+        "NM1",
+        &values.into_iter().map(Field::Simple).collect::<Vec<_>>(),
+    )
+}
+
+/// Why a 277 could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    /// The X12 did not tokenize.
+    #[error(transparent)]
+    X12(#[from] tree::TreeError),
+    /// No 277 transaction set in the input.
+    #[error("no 277 transaction set found")]
+    No277,
+    /// A value is malformed.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+}
+
+/// The statuses of the claims one 277 or 277CA answers about.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusResponse {
+    /// ST03 or GS08: `005010X212` (277) or `005010X214` (277CA).
+    pub guide: Option<String>,
+    /// The payer or clearinghouse that answered.
+    pub source: Option<String>,
+    /// Statuses reported above the claim level (receiver or provider: a whole batch
+    /// accepted or rejected).
+    pub batch_statuses: Vec<Status>,
+    /// One entry per claim.
+    pub claims: Vec<ClaimStatus>,
+}
+
+/// A claim's status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaimStatus {
+    /// TRN02: the inquiry's trace number (277) or the claim's control number echoed (277CA).
+    pub trace_number: String,
+    /// REF*EJ (277) or REF*D9 (277CA): the provider's claim number.
+    pub patient_control_number: Option<String>,
+    /// REF*1K: the payer's claim number.
+    pub payer_claim_control_number: Option<String>,
+    /// The patient's or subscriber's last name as the payer has it.
+    pub patient_last_name: Option<String>,
+    /// The member id, when the payer sent it.
+    pub member_id: Option<String>,
+    /// First and last dates of service (DTP*472).
+    pub service_from: Option<NaiveDate>,
+    /// Last date of service.
+    pub service_to: Option<NaiveDate>,
+    /// In one word: `rejected` when any claim-level status is a rejection (A3, A4, A6, A7,
+    /// A8) or a request error (E0-E4, D0); otherwise what the first status says: `accepted`
+    /// (A0, A1, A2, A5), `pending` (P*), `finalized` (F*), `information-requested` (R*).
+    pub verdict: &'static str,
+    /// The statuses (STC), most recent first as sent.
+    pub statuses: Vec<Status>,
+    /// Service line statuses (loop 2220).
+    pub lines: Vec<LineStatus>,
+}
+
+/// One STC: category, status and entity codes with their dates and amounts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// STC01-1 (and STC10-1, STC11-1 for the additional statuses).
+    pub category_code: String,
+    /// What it means.
+    pub category: Option<&'static str>,
+    /// STC01-2: the status code (external code source 508).
+    pub status_code: Option<String>,
+    /// STC01-3: the entity the status is about, when it names one.
+    pub entity_code: Option<String>,
+    /// STC02.
+    pub effective_date: Option<NaiveDate>,
+    /// STC04.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub total_charge: Option<Decimal>,
+    /// STC05.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub paid: Option<Decimal>,
+    /// STC12: free text from the payer.
+    pub message: Option<String>,
+}
+
+/// A service line's status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineStatus {
+    /// SVC01-2: the procedure or revenue code.
+    pub code: String,
+    /// SVC02.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub charge: Option<Decimal>,
+    /// SVC03.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub paid: Option<Decimal>,
+    /// REF*FJ: the provider's line control number.
+    pub line_control_number: Option<String>,
+    /// The statuses.
+    pub statuses: Vec<Status>,
+}
+
+/// Reads every 277 (claim status response, or claim acknowledgment) in `input`.
+pub fn read_277(input: &[u8], catalog: &Catalog) -> Result<Vec<StatusResponse>, StatusError> {
+    let doc = tree::parse(input, catalog)?;
+    let mut out = vec![];
+    for (group, tx) in doc
+        .interchanges
+        .iter()
+        .flat_map(|i| &i.groups)
+        .flat_map(|g| g.transactions.iter().map(move |t| (g, t)))
+        .filter(|(_, t)| t.id == "277")
+    {
+        let guide = segments(&tx.body, "ST")
+            .next()
+            .and_then(|st| opt(st, 3))
+            .or_else(|| opt(&group.header, 8));
+        out.push(response(&tx.body, guide)?);
+    }
+    if out.is_empty() {
+        return Err(StatusError::No277);
+    }
+    Ok(out)
+}
+
+fn response(body: &LoopNode, guide: Option<String>) -> Result<StatusResponse, StatusError> {
+    let mut source = None;
+    let mut batch_statuses = vec![];
+    let mut claims = vec![];
+    for l in all_loops(body) {
+        match l.id.as_str() {
+            "2100A" => source = segments(l, "NM1").next().and_then(|n| opt(n, 3)),
+            "2200B" | "2200C" => {
+                for stc in segments(l, "STC") {
+                    batch_statuses.extend(statuses(stc)?);
+                }
+            }
+            "2000D" | "2000E" => {
+                let name = loops(l, "2100D")
+                    .chain(loops(l, "2100E"))
+                    .next()
+                    .and_then(|n| segments(n, "NM1").next());
+                for tracking in loops(l, "2200D").chain(loops(l, "2200E")) {
+                    claims.push(claim_status(tracking, name)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(StatusResponse {
+        guide,
+        source,
+        batch_statuses,
+        claims,
+    })
+}
+
+fn claim_status(
+    tracking: &LoopNode,
+    name: Option<&SegmentNode>,
+) -> Result<ClaimStatus, StatusError> {
+    let reference = |q: &str| {
+        segments(tracking, "REF")
+            .find(|r| text(r, 1) == q)
+            .and_then(|r| opt(r, 2))
+    };
+    let mut all = vec![];
+    for stc in segments(tracking, "STC") {
+        all.extend(statuses(stc)?);
+    }
+    let (service_from, service_to) = match segments(tracking, "DTP").find(|d| text(d, 1) == "472") {
+        Some(dtp) => {
+            let (_, from, to) = period(dtp)?;
+            (Some(from), to)
+        }
+        None => (None, None),
+    };
+    let mut lines = vec![];
+    for line in loops(tracking, "2220D").chain(loops(tracking, "2220E")) {
+        let svc = segments(line, "SVC").next();
+        let mut line_statuses = vec![];
+        for stc in segments(line, "STC") {
+            line_statuses.extend(statuses(stc)?);
+        }
+        lines.push(LineStatus {
+            code: svc
+                .map(|s| parts(s, 1).get(1).cloned().unwrap_or_default())
+                .unwrap_or_default(),
+            charge: match svc {
+                Some(s) => decimal(s, 2)?,
+                None => None,
+            },
+            paid: match svc {
+                Some(s) => decimal(s, 3)?,
+                None => None,
+            },
+            line_control_number: segments(line, "REF")
+                .find(|r| text(r, 1) == "FJ")
+                .and_then(|r| opt(r, 2)),
+            statuses: line_statuses,
+        });
+    }
+    let rejected = all.iter().any(|s| {
+        matches!(
+            s.category_code.as_str(),
+            "A3" | "A4" | "A6" | "A7" | "A8" | "D0"
+        ) || s.category_code.starts_with('E')
+    });
+    Ok(ClaimStatus {
+        trace_number: segments(tracking, "TRN")
+            .next()
+            .map(|t| text(t, 2).to_string())
+            .unwrap_or_default(),
+        patient_control_number: reference("EJ").or_else(|| reference("D9")),
+        payer_claim_control_number: reference("1K"),
+        patient_last_name: name.and_then(|n| opt(n, 3)),
+        member_id: name.and_then(|n| opt(n, 9)),
+        service_from,
+        service_to,
+        verdict: if rejected {
+            "rejected"
+        } else {
+            match all.first().map(|s| s.category_code.as_bytes().first()) {
+                Some(Some(b'A')) => "accepted",
+                Some(Some(b'P')) => "pending",
+                Some(Some(b'F')) => "finalized",
+                Some(Some(b'R')) => "information-requested",
+                _ => "unknown",
+            }
+        },
+        statuses: all,
+        lines,
+    })
+}
+
+/// STC01, and STC10 and STC11 when sent, as statuses sharing the STC's dates and amounts.
+fn statuses(stc: &SegmentNode) -> Result<Vec<Status>, ValueError> {
+    let effective_date = crate::read::date(stc, 2)?;
+    let total_charge = decimal(stc, 4)?;
+    let paid = decimal(stc, 5)?;
+    let message = opt(stc, 12);
+    let mut out = vec![];
+    for n in [1, 10, 11] {
+        let composite = parts(stc, n);
+        let Some(category_code) = composite.first().filter(|c| !c.is_empty()) else {
+            continue;
+        };
+        out.push(Status {
+            category: codes::describe(codes::claim_status_category, category_code),
+            category_code: category_code.clone(),
+            status_code: composite.get(1).filter(|c| !c.is_empty()).cloned(),
+            entity_code: composite.get(2).filter(|c| !c.is_empty()).cloned(),
+            effective_date: if n == 1 { effective_date } else { None },
+            total_charge: if n == 1 { total_charge } else { None },
+            paid: if n == 1 { paid } else { None },
+            message: if n == 1 { message.clone() } else { None },
+        });
+    }
+    Ok(out)
+}

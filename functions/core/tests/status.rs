@@ -1,0 +1,137 @@
+//! Claim status: JSON inquiry → 276 (clean by our validator; linuxforhealth parses it in CI),
+//! and 277 → per-claim statuses, over the TR3 examples in the shared samples.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_core::status::{StatusInquiry, inquiry_276, read_277};
+use hms_x12::spec::Catalog;
+use hms_x12::validate::validate_bytes;
+use rust_decimal::Decimal;
+
+fn samples() -> PathBuf {
+    std::env::var_os("HMS_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
+        .join("x12-samples")
+}
+
+fn inquiry(name: &str) -> StatusInquiry {
+    let path = format!(
+        "{}/tests/fixtures/status/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn write(inquiry: &StatusInquiry) -> String {
+    let partner = TradingPartner {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "HMSACH".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "ABCINS".into(),
+        application_sender: "HMSACH".into(),
+        application_receiver: "ABCINS".into(),
+        usage: Usage::Test,
+        ack_requested: false,
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: 3,
+            group: 3,
+            transaction: 1,
+        },
+        created: NaiveDate::from_ymd_opt(2026, 11, 25)
+            .unwrap()
+            .and_hms_opt(8, 0, 0)
+            .unwrap(),
+    };
+    String::from_utf8(inquiry_276(inquiry, &partner, &envelope).unwrap()).unwrap()
+}
+
+#[test]
+fn inquiries_write_clean_276s() {
+    let catalog = Catalog::embedded().unwrap();
+    for name in ["inquiry-subscriber.json", "inquiry-dependent.json"] {
+        let text = write(&inquiry(name));
+        let report = validate_bytes(text.as_bytes(), catalog);
+        let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+        assert!(errors.is_empty(), "{name}: {errors:#?}\n{text}");
+    }
+    let text = write(&inquiry("inquiry-subscriber.json"));
+    assert!(text.contains(
+        "HL*4*3*22*0~\nDMG*D8*19301210*M~\nNM1*IL*1*SMITH*FRED****MI*123456789A~\nTRN*1*ABCXYZ1~\nREF*EJ*SM123456~\nAMT*T3*8513.88~\nDTP*472*RD8*20260831-20260906~"
+    ));
+    let text = write(&inquiry("inquiry-dependent.json"));
+    assert!(text.contains(
+        "HL*5*4*23~\nDMG*D8*20151101*M~\nNM1*QC*1*MANN*JOSEPH~\nTRN*1*ABCXYZ3~\nREF*1K*051681010827~\nREF*EJ*MA345678~\nAMT*T3*150~\nDTP*472*D8*20260501~"
+    ));
+}
+
+#[test]
+fn statuses_are_read_per_claim_with_their_meaning() {
+    let catalog = Catalog::embedded().unwrap();
+    let path = samples().join("277_005010X212/claim-level-status.277");
+    let responses = read_277(&std::fs::read(path).unwrap(), catalog).unwrap();
+    let r = &responses[0];
+    assert_eq!(r.guide.as_deref(), Some("005010X212"));
+    assert_eq!(r.source.as_deref(), Some("ABC INSURANCE"));
+    let verdicts: Vec<(&str, &str)> = r
+        .claims
+        .iter()
+        .map(|c| (c.trace_number.as_str(), c.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("ABCXYZ1", "pending"),
+            ("ABCXYZ2", "finalized"),
+            ("ABCXYC3", "finalized")
+        ]
+    );
+    let first = &r.claims[0];
+    assert_eq!(first.patient_control_number.as_deref(), Some("SM123456"));
+    assert_eq!(
+        first.payer_claim_control_number.as_deref(),
+        Some("05347006051")
+    );
+    assert_eq!(
+        first.statuses[0].category,
+        Some("Pending/Provider Requested Information")
+    );
+    assert_eq!(first.statuses[0].status_code.as_deref(), Some("317"));
+    assert_eq!(first.service_to, NaiveDate::from_ymd_opt(2005, 9, 6));
+    let third = &r.claims[2];
+    assert_eq!(third.statuses[0].entity_code.as_deref(), Some("QC"));
+    assert_eq!(third.lines[0].code, "99203");
+    assert_eq!(third.lines[0].paid, Some(Decimal::ZERO));
+    assert_eq!(third.lines[0].statuses[0].category_code, "F2");
+}
+
+#[test]
+fn every_shared_277_reads() {
+    let catalog = Catalog::embedded().unwrap();
+    let dirs = [samples().join("277_005010X212"), samples().join("demo")];
+    let mut read = 0;
+    for path in dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().flatten())
+        .map(|e| e.path())
+    {
+        if path.extension().is_none_or(|e| e != "277") {
+            continue;
+        }
+        let responses = read_277(&std::fs::read(&path).unwrap(), catalog).unwrap();
+        let r = &responses[0];
+        assert!(
+            !r.claims.is_empty() || !r.batch_statuses.is_empty(),
+            "{}",
+            path.display()
+        );
+        read += 1;
+    }
+    assert!(read >= 4, "{read}");
+}

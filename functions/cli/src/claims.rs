@@ -19,8 +19,10 @@ use hms_core::x12::{institutional_837, professional_837};
 pub enum Target {
     /// ASC X12 5010 (from our JSON).
     X12,
-    /// Our JSON (from X12: 835 remittances).
+    /// Our JSON (from X12: 835, 271, 277).
     Json,
+    /// FHIR R4 (from X12: an 835 as a Bundle of ExplanationOfBenefit).
+    Fhir,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,6 +52,7 @@ pub fn translate(
 ) -> Result<ExitCode> {
     let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input),
+        (Target::Fhir, _) => return to_fhir(input),
         (Target::X12, Some(kind)) => kind,
         (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270 or 276)"),
     };
@@ -175,6 +178,25 @@ fn to_json(input: &Path) -> Result<ExitCode> {
     match json {
         Ok(text) => {
             println!("{}", text?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `hms translate --to fhir FILE.835`: a Bundle with one ExplanationOfBenefit per claim
+/// payment.
+fn to_fhir(input: &Path) -> Result<ExitCode> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let x12 = read(input)?;
+    match hms_core::remit::read_835(&x12, catalog) {
+        Ok(remits) => {
+            let bundle = hms_core::fhir::remittance_bundle(&remits);
+            println!("{}", serde_json::to_string_pretty(&bundle)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

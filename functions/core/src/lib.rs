@@ -11,6 +11,7 @@
 pub mod claim;
 pub mod codes;
 pub mod eligibility;
+pub mod fhir;
 pub mod ids;
 pub mod outcome;
 pub mod partner;

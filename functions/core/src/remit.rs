@@ -135,6 +135,11 @@ pub struct ClaimPayment {
     pub claim_filing_indicator: String,
     /// CLP07: the payer's claim number.
     pub payer_claim_control_number: Option<String>,
+    /// CLP08: the facility code (place of service for professional claims, the bill type's
+    /// first two digits for institutional ones).
+    pub facility_code: Option<String>,
+    /// Whether the payer sent inpatient adjudication information (MIA): an inpatient claim.
+    pub inpatient: bool,
     /// The patient's name and id (NM1*QC), as the payer has them.
     pub patient: Option<PersonRef>,
     /// Claim-level adjustments.
@@ -382,6 +387,8 @@ fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
         patient_responsibility: decimal(clp, 5)?,
         claim_filing_indicator: text(clp, 6).to_string(),
         payer_claim_control_number: opt(clp, 7),
+        facility_code: opt(clp, 8),
+        inpatient: segments(claim, "MIA").next().is_some(),
         patient,
         adjustments: adjustments(claim)?,
         services,

@@ -84,3 +84,71 @@ fn synthetic_835_balances_to_the_cent() {
     assert_eq!(first.services[1].modifiers, ["QW"]);
     assert_eq!(first.services[1].remarks, ["N130"]);
 }
+
+#[test]
+fn each_claim_payment_becomes_an_explanation_of_benefit() {
+    let catalog = Catalog::embedded().unwrap();
+    let input = std::fs::read(samples().join("demo/demo.835")).unwrap();
+    let remits = read_835(&input, catalog).unwrap();
+    let bundle = hms_core::fhir::remittance_bundle(&remits);
+    assert_eq!(bundle["resourceType"], "Bundle");
+    let entries = bundle["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), remits[0].claims.len());
+    let eob = &entries[0]["resource"];
+    assert_eq!(eob["resourceType"], "ExplanationOfBenefit");
+    for required in [
+        "status",
+        "type",
+        "use",
+        "patient",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "insurance",
+    ] {
+        assert!(!eob[required].is_null(), "{required}");
+    }
+    assert_eq!(eob["identifier"][0]["value"], "666123");
+    assert_eq!(eob["type"]["coding"][0]["code"], "institutional");
+    // Money keeps the 835's digits exactly.
+    let text = serde_json::to_string(eob).unwrap();
+    assert!(
+        text.contains(r#""amount":{"currency":"USD","value":211366.97}"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""amount":{"currency":"USD","value":138018.40}"#),
+        "{text}"
+    );
+    // Claim-level adjustments carry their group and CARC.
+    let adjudication = eob["adjudication"].as_array().unwrap();
+    assert!(
+        adjudication
+            .iter()
+            .any(|a| a["category"]["coding"][0]["code"] == "CO"
+                && a["reason"]["coding"][0]["system"] == hms_core::fhir::CARC_SYSTEM)
+    );
+}
+
+#[test]
+fn service_payments_become_items_with_adjudications_and_notes() {
+    let catalog = Catalog::embedded().unwrap();
+    let input = hms_x12::synth::remittance_835(20_000).unwrap();
+    let remits = read_835(&input, catalog).unwrap();
+    let bundle = hms_core::fhir::remittance_bundle(&remits);
+    let eob = &bundle["entry"][0]["resource"];
+    assert_eq!(eob["type"]["coding"][0]["code"], "professional");
+    let item = &eob["item"][1];
+    assert_eq!(item["productOrService"]["coding"][0]["code"], "85025");
+    assert_eq!(item["modifier"][0]["coding"][0]["code"], "QW");
+    let categories: Vec<&str> = item["adjudication"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["category"]["coding"][0]["code"].as_str())
+        .collect();
+    assert_eq!(categories, ["submitted", "benefit", "CO", "PR"]);
+    assert_eq!(item["noteNumber"][0], 1);
+    assert_eq!(eob["processNote"][0]["text"], "remark code N130");
+}

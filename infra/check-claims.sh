@@ -13,9 +13,9 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 n=0
 bad=0
-for claim in functions/core/tests/fixtures/claims/*.json; do
+for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fixtures/fhir/claim-*.json; do
   case "$(basename "$claim")" in
-    professional-*) type=837P ;;
+    professional-* | claim-professional*) type=837P ;;
     institutional-*) type=837I ;;
     *) continue ;;
   esac

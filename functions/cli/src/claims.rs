@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use hms_core::claim::Receiver;
+use hms_core::claim::{Contact, ProfessionalClaim, Receiver, Submitter};
 use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
+use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir};
 use hms_core::outcome::OperationOutcome;
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_core::scrub::{
@@ -71,13 +72,13 @@ pub fn translate(
     };
     let x12 = match kind {
         TransactionType::Professional => {
-            let claim = match parse_professional(&json) {
-                Ok(claim) => claim,
+            let (claim, fhir) = match professional(&json, partner)? {
+                Ok(read) => read,
                 Err(outcome) => return print_outcome(&outcome),
             };
             let outcome = scrub_professional(&claim, now.date());
             if outcome.has_errors() {
-                return print_outcome(&outcome);
+                return print_outcome(&in_terms_of(outcome, fhir));
             }
             let partner = partner_for(partner, &claim.receiver)?;
             professional_837(&claim, &partner, &envelope)?
@@ -138,6 +139,7 @@ fn partner_for(path: Option<&PathBuf>, receiver: &Receiver) -> Result<TradingPar
             application_receiver: receiver.id.clone(),
             usage: Usage::Test,
             ack_requested: false,
+            submitter: None,
         }),
     }
 }
@@ -206,14 +208,74 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     }
 }
 
-/// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors.
+/// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors. The
+/// input is a FHIR `Claim` or our JSON professional claim; expressions are FHIRPath or JSON
+/// pointers accordingly.
 pub fn scrub(input: &Path) -> Result<ExitCode> {
     let json = read(input)?;
-    let outcome = match parse_professional(&json) {
-        Ok(claim) => scrub_professional(&claim, chrono::Local::now().date_naive()),
+    let outcome = match professional(&json, None)? {
+        Ok((claim, fhir)) => in_terms_of(
+            scrub_professional(&claim, chrono::Local::now().date_naive()),
+            fhir,
+        ),
         Err(outcome) => outcome,
     };
     print_outcome(&outcome)
+}
+
+/// A professional claim from a FHIR `Claim` or our JSON (told apart by `resourceType`), and
+/// whether it was FHIR. The submitter of a FHIR claim is the partner's, or ours by default.
+fn professional(
+    json: &[u8],
+    partner: Option<&PathBuf>,
+) -> Result<Result<(ProfessionalClaim, bool), OperationOutcome>> {
+    let value: serde_json::Value = match serde_json::from_slice(json) {
+        Ok(value) => value,
+        // Not JSON at all: our parser reports where.
+        Err(_) => return Ok(parse_professional(json).map(|c| (c, false))),
+    };
+    if value["resourceType"] != "Claim" {
+        return Ok(parse_professional(json).map(|c| (c, false)));
+    }
+    let payer = value["contained"]
+        .as_array()
+        .and_then(|list| {
+            let id = value["insurer"]["reference"].as_str()?.strip_prefix('#')?;
+            list.iter().find(|r| r["id"].as_str() == Some(id))
+        })
+        .and_then(|p| p["identifier"][0]["value"].as_str())
+        .unwrap_or("UNKNOWN")
+        .to_string();
+    let receiver = Receiver {
+        name: payer.clone(),
+        id: payer,
+    };
+    let configured = match partner {
+        Some(path) => partner_for(Some(path), &receiver)?.submitter,
+        None => None,
+    };
+    let submitter = configured.unwrap_or_else(|| Submitter {
+        name: "HMS-ACH".into(),
+        id: "HMSACH".into(),
+        contact: Contact {
+            name: "HMS-ACH EDI SUPPORT".into(),
+            phone: None,
+            email: Some("edi@hms-ach.example".into()),
+        },
+    });
+    Ok(professional_from_fhir(&value, &submitter, &receiver).map(|c| (c, true)))
+}
+
+/// Scrubber issues point with JSON pointers; for a FHIR input they become FHIRPath.
+fn in_terms_of(mut outcome: OperationOutcome, fhir: bool) -> OperationOutcome {
+    if fhir {
+        for issue in &mut outcome.issue {
+            for expression in &mut issue.expression {
+                *expression = fhirpath_of(expression);
+            }
+        }
+    }
+    outcome
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

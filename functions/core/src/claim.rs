@@ -52,7 +52,7 @@ pub struct ProfessionalClaim {
 }
 
 /// The submitter and the contact for questions about the submission.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Submitter {
     /// Organization name.
@@ -64,7 +64,7 @@ pub struct Submitter {
 }
 
 /// A contact: a name and at least one way to reach them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Contact {
     /// Name.

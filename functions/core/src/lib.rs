@@ -12,6 +12,7 @@ pub mod claim;
 pub mod codes;
 pub mod eligibility;
 pub mod fhir;
+pub mod fhir_claim;
 pub mod ids;
 pub mod outcome;
 pub mod partner;

@@ -36,6 +36,10 @@ pub struct TradingPartner {
     /// ISA14: whether we ask for a TA1.
     #[serde(default)]
     pub ack_requested: bool,
+    /// Who we are in loop 1000A when a claim does not say (FHIR claims never do: the
+    /// clearinghouse is the submitter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter: Option<crate::claim::Submitter>,
 }
 
 /// The control numbers of one interchange, drawn from the partner's sequences (the store keeps

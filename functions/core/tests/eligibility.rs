@@ -37,6 +37,7 @@ fn write(inquiry: &EligibilityInquiry) -> String {
         application_receiver: "ABCCO".into(),
         usage: Usage::Test,
         ack_requested: false,
+        submitter: None,
     };
     let envelope = Envelope {
         control: ControlNumbers {

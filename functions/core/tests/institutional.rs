@@ -33,6 +33,7 @@ fn write(name: &str) -> String {
         application_receiver: "00120".into(),
         usage: Usage::Production,
         ack_requested: true,
+        submitter: None,
     };
     let envelope = Envelope {
         control: ControlNumbers {

@@ -33,6 +33,7 @@ fn partner() -> TradingPartner {
         application_receiver: "KEYINS".into(),
         usage: Usage::Test,
         ack_requested: false,
+        submitter: None,
     }
 }
 

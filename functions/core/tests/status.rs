@@ -37,6 +37,7 @@ fn write(inquiry: &StatusInquiry) -> String {
         application_receiver: "ABCINS".into(),
         usage: Usage::Test,
         ack_requested: false,
+        submitter: None,
     };
     let envelope = Envelope {
         control: ControlNumbers {

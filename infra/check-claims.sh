@@ -30,9 +30,9 @@ for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fi
 done
 echo "check-claims: $n fixture claims, $((n - bad)) generated 837s valid per pyx12, $bad invalid"
 m=0
-for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/status/*.json; do
+for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/fhir/coverage-eligibility-*.json functions/core/tests/fixtures/status/*.json; do
   case "$inquiry" in
-    */eligibility/*) type=270 ;;
+    */eligibility/* | */coverage-eligibility-*) type=270 ;;
     *) type=276 ;;
   esac
   m=$((m + 1))

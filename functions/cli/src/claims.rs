@@ -22,7 +22,8 @@ pub enum Target {
     X12,
     /// Our JSON (from X12: 835, 271, 277).
     Json,
-    /// FHIR R4 (from X12: an 835 as a Bundle of ExplanationOfBenefit).
+    /// FHIR R4 (from X12: an 835 as ExplanationOfBenefits, a 271 as
+    /// CoverageEligibilityResponses, in a Bundle).
     Fhir,
 }
 
@@ -96,7 +97,14 @@ pub fn translate(
             institutional_837(&claim, &partner, &envelope)?
         }
         TransactionType::Eligibility => {
-            let inquiry: EligibilityInquiry = match parse_json(&json) {
+            let fhir = serde_json::from_slice::<serde_json::Value>(&json)
+                .ok()
+                .filter(|v| v["resourceType"] == "CoverageEligibilityRequest");
+            let parsed = match fhir {
+                Some(request) => hms_core::fhir_eligibility::inquiry_from_fhir(&request),
+                None => parse_json::<EligibilityInquiry>(&json),
+            };
+            let inquiry = match parsed {
                 Ok(inquiry) => inquiry,
                 Err(outcome) => return print_outcome(&outcome),
             };
@@ -189,12 +197,29 @@ fn to_json(input: &Path) -> Result<ExitCode> {
     }
 }
 
-/// `hms translate --to fhir FILE.835`: a Bundle with one ExplanationOfBenefit per claim
-/// payment.
+/// `hms translate --to fhir FILE`: for an 835, a Bundle with one ExplanationOfBenefit per
+/// claim payment; for a 271, one CoverageEligibilityResponse per member.
 fn to_fhir(input: &Path) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    let is_271 = hms_x12::Tokenizer::new(&x12)
+        .flatten()
+        .any(|s| s.id() == b"ST" && s.value(1) == b"271");
+    if is_271 {
+        return match hms_core::eligibility::read_271(&x12, catalog) {
+            Ok(responses) => {
+                let today = chrono::Local::now().date_naive();
+                let bundle = hms_core::fhir_eligibility::responses_to_fhir(&responses, today);
+                println!("{}", serde_json::to_string_pretty(&bundle)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("hms: {}: {e}", input.display());
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
     match hms_core::remit::read_835(&x12, catalog) {
         Ok(remits) => {
             let bundle = hms_core::fhir::remittance_bundle(&remits);

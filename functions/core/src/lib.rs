@@ -13,6 +13,7 @@ pub mod codes;
 pub mod eligibility;
 pub mod fhir;
 pub mod fhir_claim;
+pub mod fhir_eligibility;
 pub mod ids;
 pub mod outcome;
 pub mod partner;

@@ -134,3 +134,56 @@ fn every_shared_271_reads() {
     }
     assert!(read >= 3, "{read}");
 }
+
+#[test]
+fn fhir_request_becomes_a_270_and_271_a_fhir_response() {
+    let path = format!(
+        "{}/tests/fixtures/fhir/coverage-eligibility-request.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let request: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let inquiry = hms_core::fhir_eligibility::inquiry_from_fhir(&request).unwrap();
+    assert_eq!(inquiry.trace_number, "TRACE-FHIR-1");
+    assert_eq!(inquiry.service_types, ["30", "98"]);
+    assert!(inquiry.dependent.is_some());
+    let text = write(&inquiry);
+    let report = validate_bytes(text.as_bytes(), Catalog::embedded().unwrap());
+    assert!(!report.has_errors(), "{text}");
+    assert!(
+        text.contains("NM1*03*1*SMITH*MARY~\nDMG*D8*20150211*F~\nDTP*291*D8*20261120~\nEQ*30^98~")
+    );
+
+    // A missing NPI says where.
+    let mut bad = request.clone();
+    bad["contained"][4]["identifier"] = serde_json::json!([]);
+    let outcome = hms_core::fhir_eligibility::inquiry_from_fhir(&bad).unwrap_err();
+    assert_eq!(
+        outcome.issue[0].expression,
+        ["CoverageEligibilityRequest.provider.identifier"]
+    );
+
+    let catalog = Catalog::embedded().unwrap();
+    let path = samples().join("271_005010X279A1/subscriber-health-benefit-check.271");
+    let responses = read_271(&std::fs::read(path).unwrap(), catalog).unwrap();
+    let bundle = hms_core::fhir_eligibility::responses_to_fhir(
+        &responses,
+        NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+    );
+    let r = &bundle["entry"][0]["resource"];
+    assert_eq!(r["resourceType"], "CoverageEligibilityResponse");
+    assert_eq!(r["outcome"], "complete");
+    assert_eq!(r["insurance"][0]["inforce"], true);
+    let items = r["insurance"][0]["item"].as_array().unwrap();
+    let copay_in = items
+        .iter()
+        .find(|i| {
+            i["category"]["coding"][0]["code"] == "98"
+                && i["network"]["coding"][0]["code"] == "in"
+                && i["benefit"][0]["type"]["coding"][0]["code"] == "copay"
+        })
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&copay_in["benefit"][0]["allowedMoney"]).unwrap(),
+        r#"{"currency":"USD","value":10.00}"#
+    );
+}

@@ -3,9 +3,11 @@
 
 mod institutional;
 mod professional;
+mod read_professional;
 
 pub use institutional::institutional_837;
 pub use professional::professional_837;
+pub use read_professional::{ClaimReadError, read_837p};
 
 use hms_x12::Delimiters;
 use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter, WriteError};

@@ -74,7 +74,7 @@ pub fn read_837p(
         let receiver_nm1 = loops(body, "1000B")
             .next()
             .ok_or_else(|| missing("1000B"))
-            .and_then(|l| required(l, "NM1").map_err(Into::into))?;
+            .and_then(|l| required(l, "NM1"))?;
         let receiver = Receiver {
             name: text(receiver_nm1, 3).to_string(),
             id: text(receiver_nm1, 9).to_string(),
@@ -114,7 +114,7 @@ pub fn read_837p(
                 let payer_nm1 = loops(subscriber_level, "2010BB")
                     .next()
                     .ok_or_else(|| missing("2010BB"))
-                    .and_then(|l| required(l, "NM1").map_err(Into::into))?;
+                    .and_then(|l| required(l, "NM1"))?;
                 let payer = Payer {
                     name: text(payer_nm1, 3).to_string(),
                     id: id_of(payer_nm1, 9, PayerId::parse)?,

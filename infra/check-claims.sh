@@ -27,8 +27,15 @@ for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fi
   if ! verdict=$("$oracle" --pyx12 "$x12"); then
     echo "$verdict"; bad=$((bad + 1))
   fi
+  if [ "$type" = 837P ]; then
+    # The 277CA we would send back for it.
+    if ! "$hms" translate --to 277ca "$x12" > "$x12.277ca" || ! verdict=$("$oracle" --pyx12 "$x12.277ca"); then
+      echo "check-claims: 277CA for $claim: ${verdict:-not written}"; bad=$((bad + 1))
+    fi
+    acks=$((${acks:-0} + 1))
+  fi
 done
-echo "check-claims: $n fixture claims, $((n - bad)) generated 837s valid per pyx12, $bad invalid"
+echo "check-claims: $n fixture claims, generated 837s and ${acks:-0} 277CAs checked by pyx12, $bad invalid"
 m=0
 for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/fhir/coverage-eligibility-*.json functions/core/tests/fixtures/status/*.json; do
   case "$inquiry" in

@@ -25,6 +25,9 @@ pub enum Target {
     /// FHIR R4 (from X12: an 835 as ExplanationOfBenefits, a 271 as
     /// CoverageEligibilityResponses, in a Bundle).
     Fhir,
+    /// A 277CA for an 837P: each claim scrubbed, then accepted or rejected with the reason.
+    #[value(name = "277ca")]
+    ClaimAck,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,6 +58,7 @@ pub fn translate(
     let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input),
         (Target::Fhir, _) => return to_fhir(input),
+        (Target::ClaimAck, _) => return to_claim_ack(input, partner, control),
         (Target::X12, Some(kind)) => kind,
         (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270 or 276)"),
     };
@@ -231,6 +235,68 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `hms translate --to 277ca FILE.837`: every claim of the 837P scrubbed, and the 277CA that
+/// accepts or rejects each.
+fn to_claim_ack(input: &Path, partner: Option<&PathBuf>, control: u32) -> Result<ExitCode> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let x12 = read(input)?;
+    let claims = match hms_core::x12::read_837p(&x12, catalog) {
+        Ok(claims) => claims,
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let now = chrono::Local::now().naive_local();
+    let outcomes: Vec<OperationOutcome> = claims
+        .iter()
+        .map(|c| scrub_professional(c, now.date()))
+        .collect();
+    let batch: Vec<hms_core::x12::Reviewed<'_>> = claims
+        .iter()
+        .zip(&outcomes)
+        .map(|(claim, outcome)| hms_core::x12::Reviewed { claim, outcome })
+        .collect();
+    let Some(first) = claims.first() else {
+        bail!("{}: the 837P holds no claims", input.display());
+    };
+    // Addressed back to the submitter.
+    let submitter = Receiver {
+        name: first.submitter.name.clone(),
+        id: first.submitter.id.clone(),
+    };
+    let partner = partner_for(partner, &submitter)?;
+    let reference = hms_x12::Tokenizer::new(&x12)
+        .flatten()
+        .find(|s| s.id() == b"BHT")
+        .map(|s| String::from_utf8_lossy(s.value(3)).into_owned())
+        .unwrap_or_else(|| "UNKNOWN".into());
+    let source = hms_core::x12::InformationSource {
+        name: "HMS-ACH".into(),
+        id: partner.sender_id.clone(),
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: control,
+            group: control,
+            transaction: 1,
+        },
+        created: now,
+    };
+    let ack = hms_core::x12::claim_acknowledgment(
+        &batch,
+        &source,
+        &reference,
+        now.date(),
+        &partner,
+        &envelope,
+    )?;
+    use std::io::Write;
+    std::io::stdout().write_all(&ack)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors. The

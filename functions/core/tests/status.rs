@@ -136,3 +136,83 @@ fn every_shared_277_reads() {
     }
     assert!(read >= 4, "{read}");
 }
+
+#[test]
+fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
+    use hms_core::scrub::{parse_professional, scrub_professional};
+    use hms_core::x12::{InformationSource, Reviewed, claim_acknowledgment};
+    let catalog = Catalog::embedded().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
+    let read =
+        |name: &str| parse_professional(&std::fs::read(format!("{dir}/{name}")).unwrap()).unwrap();
+    let good = read("professional-subscriber.json");
+    let dependent = read("professional-dependent.json");
+    let mut bad = read("professional-drug-ndc.json");
+    bad.claim.total_charge = "1.00".parse().unwrap();
+    let claims = [good, dependent, bad];
+    let outcomes: Vec<_> = claims
+        .iter()
+        .map(|c| scrub_professional(c, today))
+        .collect();
+    let batch: Vec<Reviewed<'_>> = claims
+        .iter()
+        .zip(&outcomes)
+        .map(|(claim, outcome)| Reviewed { claim, outcome })
+        .collect();
+    let source = InformationSource {
+        name: "HMS-ACH".into(),
+        id: "HMSACH".into(),
+    };
+    let partner = TradingPartner {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "HMSACH".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "TGJ23".into(),
+        application_sender: "HMSACH".into(),
+        application_receiver: "TGJ23".into(),
+        usage: Usage::Test,
+        ack_requested: false,
+        submitter: None,
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: 77,
+            group: 77,
+            transaction: 1,
+        },
+        created: today.and_hms_opt(12, 0, 0).unwrap(),
+    };
+    let x12 = claim_acknowledgment(&batch, &source, "BATCH1", today, &partner, &envelope).unwrap();
+    let report = validate_bytes(&x12, catalog);
+    let text = String::from_utf8(x12.clone()).unwrap();
+    let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{text}");
+    assert!(
+        text.contains("QTY*90*2~\nQTY*AA*1~\nAMT*YU*240~\nAMT*YY*1~"),
+        "{text}"
+    );
+    let responses = read_277(&x12, catalog).unwrap();
+    let verdicts: Vec<(&str, &str)> = responses[0]
+        .claims
+        .iter()
+        .map(|c| (c.trace_number.as_str(), c.verdict))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("26463774", "accepted"),
+            ("26463774", "accepted"),
+            ("26463776", "rejected")
+        ]
+    );
+    let rejected = &responses[0].claims[2].statuses[0];
+    assert!(
+        rejected
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("/claim/totalCharge"),
+        "{rejected:?}"
+    );
+}

@@ -1,10 +1,12 @@
 //! The domain written as X12 5010, through the engine's writer (which computes every count and
 //! refuses values holding a delimiter).
 
+mod claim_ack;
 mod institutional;
 mod professional;
 mod read_professional;
 
+pub use claim_ack::{InformationSource, Reviewed, claim_acknowledgment};
 pub use institutional::institutional_837;
 pub use professional::professional_837;
 pub use read_professional::{ClaimReadError, read_837p};

@@ -1,0 +1,300 @@
+//! The 277CA (005010X214) a clearinghouse sends back for a batch of claims: each claim accepted
+//! into processing, or rejected with the reason the scrubber found, with counts and totals per
+//! submitter and per billing provider.
+
+use chrono::NaiveDate;
+use hms_x12::Delimiters;
+use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
+use rust_decimal::Decimal;
+
+use super::{TranslateError, amount};
+use crate::claim::{Name, ProfessionalClaim};
+use crate::outcome::OperationOutcome;
+use crate::partner::{Envelope, TradingPartner, Usage};
+
+/// The implementation guide of the 277CA.
+pub const VERSION: &str = "005010X214";
+
+/// Who sends the acknowledgment (loop 2100A): the clearinghouse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InformationSource {
+    /// Name.
+    pub name: String,
+    /// Its ETIN (NM109, qualifier 46).
+    pub id: String,
+}
+
+/// One claim of the batch and what the scrubber said of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Reviewed<'a> {
+    /// The claim.
+    pub claim: &'a ProfessionalClaim,
+    /// The scrubber's outcome: errors reject the claim.
+    pub outcome: &'a OperationOutcome,
+}
+
+/// Writes the 277CA for `batch`, received on `received` under the batch reference
+/// `reference` (the 837's BHT03 or ISA13).
+pub fn claim_acknowledgment(
+    batch: &[Reviewed<'_>],
+    source: &InformationSource,
+    reference: &str,
+    received: NaiveDate,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    let created = envelope.created;
+    let header = InterchangeHeader {
+        sender_qualifier: partner.sender_qualifier.clone(),
+        sender_id: partner.sender_id.clone(),
+        receiver_qualifier: partner.receiver_qualifier.clone(),
+        receiver_id: partner.receiver_id.clone(),
+        date: created.format("%y%m%d").to_string(),
+        time: created.format("%H%M").to_string(),
+        control_number: envelope.control.interchange,
+        ack_requested: false,
+        usage: match partner.usage {
+            Usage::Test => 'T',
+            Usage::Production => 'P',
+        },
+    };
+    let fail = |source| TranslateError::Write {
+        field: String::new(),
+        source,
+    };
+    let mut w = InterchangeWriter::new(&header, Delimiters::default(), true).map_err(fail)?;
+    let date = created.format("%Y%m%d").to_string();
+    let time = created.format("%H%M").to_string();
+    w.begin_group(
+        "HN",
+        &partner.application_sender,
+        &partner.application_receiver,
+        &date,
+        &time,
+        envelope.control.group,
+        VERSION,
+    )
+    .map_err(fail)?;
+    let control = format!("{:04}", envelope.control.transaction);
+    w.begin_transaction("277", &control, VERSION)
+        .map_err(fail)?;
+    w.simple("BHT", &["0085", "08", reference, &date, &time, "TH"])
+        .map_err(fail)?;
+    // 2000A information source.
+    w.simple("HL", &["1", "", "20", "1"]).map_err(fail)?;
+    w.simple(
+        "NM1",
+        &["AY", "2", &source.name, "", "", "", "", "46", &source.id],
+    )
+    .map_err(fail)?;
+    w.simple("TRN", &["1", reference]).map_err(fail)?;
+    let received = received.format("%Y%m%d").to_string();
+    w.simple("DTP", &["050", "D8", &received]).map_err(fail)?;
+    w.simple("DTP", &["009", "D8", &date]).map_err(fail)?;
+
+    // 2000B information receiver: the submitter, with the batch's counts and totals.
+    let Some(first) = batch.first() else {
+        return Err(TranslateError::Missing {
+            field: String::new(),
+            message: "a 277CA acknowledges at least one claim".into(),
+        });
+    };
+    w.simple("HL", &["2", "1", "21", "1"]).map_err(fail)?;
+    let submitter = &first.claim.submitter;
+    w.simple(
+        "NM1",
+        &[
+            "41",
+            "2",
+            &submitter.name,
+            "",
+            "",
+            "",
+            "",
+            "46",
+            &submitter.id,
+        ],
+    )
+    .map_err(fail)?;
+    w.simple("TRN", &["2", reference]).map_err(fail)?;
+    let total: Decimal = batch.iter().map(|r| r.claim.claim.total_charge).sum();
+    w.segment(
+        "STC",
+        &[
+            Field::Composite(vec!["A1", "19"]),
+            Field::Simple(&date),
+            Field::Simple("WQ"),
+            Field::Simple(&amount(total)),
+        ],
+    )
+    .map_err(fail)?;
+    counts(&mut w, batch, ("90", "AA")).map_err(fail)?;
+
+    // 2000C billing providers, each with its claims (2000D).
+    let mut hl = 2;
+    let mut providers: Vec<&str> = vec![];
+    for r in batch {
+        let npi = r.claim.billing_provider.npi.as_str();
+        if !providers.contains(&npi) {
+            providers.push(npi);
+        }
+    }
+    for npi in providers {
+        let claims: Vec<Reviewed<'_>> = batch
+            .iter()
+            .copied()
+            .filter(|r| r.claim.billing_provider.npi.as_str() == npi)
+            .collect();
+        hl += 1;
+        let provider_hl = hl.to_string();
+        w.simple("HL", &[&provider_hl, "2", "19", "1"])
+            .map_err(fail)?;
+        let billing = &claims[0].claim.billing_provider;
+        w.segment("NM1", &name_fields("85", &billing.name, "XX", npi))
+            .map_err(fail)?;
+        w.simple("TRN", &["1", npi]).map_err(fail)?;
+        let provider_total: Decimal = claims.iter().map(|r| r.claim.claim.total_charge).sum();
+        w.segment(
+            "STC",
+            &[
+                Field::Composite(vec!["A1", "19"]),
+                Field::Simple(""),
+                Field::Simple("WQ"),
+                Field::Simple(&amount(provider_total)),
+            ],
+        )
+        .map_err(fail)?;
+        counts(&mut w, &claims, ("QA", "QC")).map_err(fail)?;
+        for r in &claims {
+            hl += 1;
+            let c = r.claim;
+            w.simple("HL", &[&hl.to_string(), &provider_hl, "PT"])
+                .map_err(fail)?;
+            let patient_name = c.patient.as_ref().map_or(&c.subscriber.name, |p| &p.name);
+            w.segment(
+                "NM1",
+                &name_fields("QC", patient_name, "MI", c.subscriber.member_id.as_str()),
+            )
+            .map_err(fail)?;
+            w.simple("TRN", &["2", c.claim.patient_control_number.as_str()])
+                .map_err(fail)?;
+            let charge = amount(c.claim.total_charge);
+            let error = r
+                .outcome
+                .issue
+                .iter()
+                .find(|i| i.severity <= crate::outcome::IssueSeverity::Error);
+            match error {
+                None => w.segment(
+                    "STC",
+                    &[
+                        Field::Composite(vec!["A2", "20"]),
+                        Field::Simple(&date),
+                        Field::Simple("WQ"),
+                        Field::Simple(&charge),
+                    ],
+                ),
+                Some(issue) => {
+                    // STC12 carries the scrubber's message (264 characters at most).
+                    let reason: String = format!(
+                        "{} ({})",
+                        issue.details.text,
+                        issue.expression.first().map(String::as_str).unwrap_or("")
+                    )
+                    .chars()
+                    .filter(|ch| !matches!(ch, '*' | '~' | ':' | '^'))
+                    .take(264)
+                    .collect();
+                    w.segment(
+                        "STC",
+                        &[
+                            Field::Composite(vec!["A7", "21"]),
+                            Field::Simple(&date),
+                            Field::Simple("U"),
+                            Field::Simple(&charge),
+                            Field::Simple(""),
+                            Field::Simple(""),
+                            Field::Simple(""),
+                            Field::Simple(""),
+                            Field::Simple(""),
+                            Field::Simple(""),
+                            Field::Simple(""),
+                            Field::Simple(&reason),
+                        ],
+                    )
+                }
+            }
+            .map_err(fail)?;
+            let first = c.service_lines.iter().map(|l| l.service_date).min();
+            let last = c.service_lines.iter().map(|l| l.service_date).max();
+            let service = match (first, last) {
+                (Some(f), Some(l)) if f != l => (
+                    "RD8",
+                    format!("{}-{}", f.format("%Y%m%d"), l.format("%Y%m%d")),
+                ),
+                (Some(f), _) => ("D8", f.format("%Y%m%d").to_string()),
+                _ => ("D8", received.clone()),
+            };
+            w.simple("DTP", &["472", service.0, &service.1])
+                .map_err(fail)?;
+        }
+    }
+    w.end_transaction()
+        .and_then(|()| w.end_group())
+        .map_err(fail)?;
+    w.finish().map_err(fail)
+}
+
+/// QTY and AMT of accepted and rejected claims (qualifiers differ by level).
+fn counts(
+    w: &mut InterchangeWriter,
+    claims: &[Reviewed<'_>],
+    (accepted_qty, rejected_qty): (&str, &str),
+) -> Result<(), hms_x12::writer::WriteError> {
+    let (accepted, rejected): (Vec<_>, Vec<_>) =
+        claims.iter().partition(|r| !r.outcome.has_errors());
+    let sum = |list: &[&Reviewed<'_>]| -> Decimal {
+        list.iter().map(|r| r.claim.claim.total_charge).sum()
+    };
+    if !accepted.is_empty() {
+        w.simple("QTY", &[accepted_qty, &accepted.len().to_string()])?;
+    }
+    if !rejected.is_empty() {
+        w.simple("QTY", &[rejected_qty, &rejected.len().to_string()])?;
+    }
+    if !accepted.is_empty() {
+        w.simple("AMT", &["YU", &amount(sum(&accepted))])?;
+    }
+    if !rejected.is_empty() {
+        w.simple("AMT", &["YY", &amount(sum(&rejected))])?;
+    }
+    Ok(())
+}
+
+fn name_fields<'a>(
+    entity: &'a str,
+    name: &'a Name,
+    qualifier: &'a str,
+    id: &'a str,
+) -> Vec<Field<'a>> {
+    let values: Vec<&str> = match name {
+        Name::Organization { name } => vec![entity, "2", name, "", "", "", "", qualifier, id],
+        Name::Person {
+            last,
+            first,
+            middle,
+            suffix,
+        } => vec![
+            entity,
+            "1",
+            last,
+            first,
+            middle.as_deref().unwrap_or(""),
+            "",
+            suffix.as_deref().unwrap_or(""),
+            qualifier,
+            id,
+        ],
+    };
+    values.into_iter().map(Field::Simple).collect()
+}

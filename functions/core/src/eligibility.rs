@@ -4,19 +4,18 @@
 //! rejections as errors that say what they mean and what to do.
 
 use chrono::NaiveDate;
-use hms_x12::Delimiters;
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, Item, LoopNode, SegmentNode};
-use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
+use hms_x12::writer::{Field, InterchangeWriter};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::claim::{Gender, Name, Payer};
 use crate::codes;
 use crate::ids::{MemberId, Npi};
-use crate::partner::{Envelope, TradingPartner, Usage};
+use crate::partner::{Envelope, TradingPartner};
 use crate::read::{self, ValueError, all_loops, date, decimal, opt, parts, segments, text};
-use crate::x12::TranslateError;
+use crate::x12::{Opened, TranslateError, nm1, open};
 
 /// The implementation guide of the 270/271.
 pub const VERSION: &str = "005010X279A1";
@@ -91,42 +90,12 @@ pub fn inquiry_270(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    let created = envelope.created;
-    let header = InterchangeHeader {
-        sender_qualifier: partner.sender_qualifier.clone(),
-        sender_id: partner.sender_id.clone(),
-        receiver_qualifier: partner.receiver_qualifier.clone(),
-        receiver_id: partner.receiver_id.clone(),
-        date: created.format("%y%m%d").to_string(),
-        time: created.format("%H%M").to_string(),
-        control_number: envelope.control.interchange,
-        ack_requested: partner.ack_requested,
-        usage: match partner.usage {
-            Usage::Test => 'T',
-            Usage::Production => 'P',
-        },
-    };
     let fail = |field: &str| {
         let field = field.to_string();
         move |source| TranslateError::Write { field, source }
     };
-    let mut w =
-        InterchangeWriter::new(&header, Delimiters::default(), true).map_err(fail("/partner"))?;
-    let date = created.format("%Y%m%d").to_string();
-    let time = created.format("%H%M").to_string();
-    w.begin_group(
-        "HS",
-        &partner.application_sender,
-        &partner.application_receiver,
-        &date,
-        &time,
-        envelope.control.group,
-        VERSION,
-    )
-    .map_err(fail("/partner"))?;
-    let control = format!("{:04}", envelope.control.transaction);
-    w.begin_transaction("270", &control, VERSION)
-        .map_err(fail("/partner"))?;
+    let Opened { mut w, date, time } =
+        open(partner, envelope, "HS", "270", VERSION).map_err(fail("/partner"))?;
     w.simple("BHT", &["0022", "13", &inquiry.trace_number, &date, &time])
         .map_err(fail("/traceNumber"))?;
     w.simple("HL", &["1", "", "20", "1"]).map_err(fail(""))?;
@@ -148,8 +117,11 @@ pub fn inquiry_270(
     .map_err(fail("/payer"))?;
     w.simple("HL", &["2", "1", "21", "1"]).map_err(fail(""))?;
     let provider = &inquiry.provider;
-    let nm1 = name_elements("1P", &provider.name, "XX", provider.npi.as_str());
-    w.simple("NM1", &refs(&nm1)).map_err(fail("/provider"))?;
+    w.simple(
+        "NM1",
+        &nm1("1P", &provider.name, "XX", provider.npi.as_str()),
+    )
+    .map_err(fail("/provider"))?;
     let has_dependent = inquiry.dependent.is_some();
     w.simple(
         "HL",
@@ -173,8 +145,8 @@ pub fn inquiry_270(
         trace(&mut w)?;
     }
     let sub = &inquiry.subscriber;
-    let nm1 = name_elements("IL", &sub.name, "MI", sub.member_id.as_str());
-    w.simple("NM1", &refs(&nm1)).map_err(fail("/subscriber"))?;
+    w.simple("NM1", &nm1("IL", &sub.name, "MI", sub.member_id.as_str()))
+        .map_err(fail("/subscriber"))?;
     if !has_dependent {
         if let Some(birth) = sub.birth_date {
             let birth = birth.format("%Y%m%d").to_string();
@@ -187,8 +159,8 @@ pub fn inquiry_270(
     if let Some(dep) = &inquiry.dependent {
         w.simple("HL", &["4", "3", "23", "0"]).map_err(fail(""))?;
         trace(&mut w)?;
-        let nm1 = name_elements("03", &dep.name, "", "");
-        w.simple("NM1", &refs(&nm1)).map_err(fail("/dependent"))?;
+        w.simple("NM1", &nm1("03", &dep.name, "", ""))
+            .map_err(fail("/dependent"))?;
         let birth = dep.birth_date.format("%Y%m%d").to_string();
         let gender = dep.gender.map(Gender::code).unwrap_or("");
         w.simple("DMG", &["D8", &birth, gender])
@@ -220,32 +192,6 @@ fn eligibility_query(
         "EQ",
         &[Field::Repeated(types.iter().map(|t| vec![*t]).collect())],
     )
-}
-
-fn name_elements(entity: &str, name: &Name, qualifier: &str, id: &str) -> Vec<String> {
-    let (kind, last, first, middle, suffix) = match name {
-        Name::Organization { name } => ("2", name.as_str(), "", "", ""),
-        Name::Person {
-            last,
-            first,
-            middle,
-            suffix,
-        } => (
-            "1",
-            last.as_str(),
-            first.as_str(),
-            middle.as_deref().unwrap_or(""),
-            suffix.as_deref().unwrap_or(""),
-        ),
-    };
-    [entity, kind, last, first, middle, "", suffix, qualifier, id]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-}
-
-fn refs(values: &[String]) -> Vec<&str> {
-    values.iter().map(String::as_str).collect()
 }
 
 /// Why a 271 could not be read.

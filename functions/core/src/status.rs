@@ -3,19 +3,17 @@
 //! 277CA, each claim is plainly accepted or rejected.
 
 use chrono::NaiveDate;
-use hms_x12::Delimiters;
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};
-use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter, WriteError};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::claim::{Gender, Name, Payer, Receiver};
 use crate::codes;
 use crate::ids::{MemberId, Npi, PatientControlNumber};
-use crate::partner::{Envelope, TradingPartner, Usage};
+use crate::partner::{Envelope, TradingPartner};
 use crate::read::{ValueError, all_loops, decimal, loops, opt, parts, period, segments, text};
-use crate::x12::TranslateError;
+use crate::x12::{Opened, TranslateError, nm1, open};
 
 /// The implementation guide of the 276/277.
 pub const VERSION: &str = "005010X212";
@@ -110,44 +108,14 @@ pub fn inquiry_276(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    let created = envelope.created;
-    let header = InterchangeHeader {
-        sender_qualifier: partner.sender_qualifier.clone(),
-        sender_id: partner.sender_id.clone(),
-        receiver_qualifier: partner.receiver_qualifier.clone(),
-        receiver_id: partner.receiver_id.clone(),
-        date: created.format("%y%m%d").to_string(),
-        time: created.format("%H%M").to_string(),
-        control_number: envelope.control.interchange,
-        ack_requested: partner.ack_requested,
-        usage: match partner.usage {
-            Usage::Test => 'T',
-            Usage::Production => 'P',
-        },
-    };
     let fail = |field: &'static str| {
         move |source| TranslateError::Write {
             field: field.to_string(),
             source,
         }
     };
-    let mut w =
-        InterchangeWriter::new(&header, Delimiters::default(), true).map_err(fail("/partner"))?;
-    let date = created.format("%Y%m%d").to_string();
-    let time = created.format("%H%M").to_string();
-    w.begin_group(
-        "HR",
-        &partner.application_sender,
-        &partner.application_receiver,
-        &date,
-        &time,
-        envelope.control.group,
-        VERSION,
-    )
-    .map_err(fail("/partner"))?;
-    let control = format!("{:04}", envelope.control.transaction);
-    w.begin_transaction("276", &control, VERSION)
-        .map_err(fail("/partner"))?;
+    let Opened { mut w, date, time } =
+        open(partner, envelope, "HR", "276", VERSION).map_err(fail("/partner"))?;
     let claim = &inquiry.claim;
     w.simple("BHT", &["0010", "13", &claim.trace_number, &date, &time])
         .map_err(fail("/claim/traceNumber"))?;
@@ -187,8 +155,11 @@ pub fn inquiry_276(
     .map_err(fail("/informationReceiver"))?;
     w.simple("HL", &["3", "2", "19", "1"]).map_err(fail(""))?;
     let provider = &inquiry.provider;
-    name_segment(&mut w, "1P", &provider.name, "XX", provider.npi.as_str())
-        .map_err(fail("/provider"))?;
+    w.simple(
+        "NM1",
+        &nm1("1P", &provider.name, "XX", provider.npi.as_str()),
+    )
+    .map_err(fail("/provider"))?;
     let dependent = inquiry.patient.as_ref();
     w.simple(
         "HL",
@@ -204,7 +175,7 @@ pub fn inquiry_276(
         w.simple("DMG", &["D8", &birth, gender])
             .map_err(fail("/subscriber"))?;
     }
-    name_segment(&mut w, "IL", &sub.name, "MI", sub.member_id.as_str())
+    w.simple("NM1", &nm1("IL", &sub.name, "MI", sub.member_id.as_str()))
         .map_err(fail("/subscriber"))?;
     if let Some(patient) = dependent {
         w.simple("HL", &["5", "4", "23"]).map_err(fail(""))?;
@@ -212,7 +183,8 @@ pub fn inquiry_276(
         let gender = patient.gender.map(Gender::code).unwrap_or("");
         w.simple("DMG", &["D8", &birth, gender])
             .map_err(fail("/patient"))?;
-        name_segment(&mut w, "QC", &patient.name, "", "").map_err(fail("/patient"))?;
+        w.simple("NM1", &nm1("QC", &patient.name, "", ""))
+            .map_err(fail("/patient"))?;
     }
     w.simple("TRN", &["1", &claim.trace_number])
         .map_err(fail("/claim/traceNumber"))?;
@@ -242,38 +214,6 @@ pub fn inquiry_276(
         .and_then(|()| w.end_group())
         .map_err(fail(""))?;
     w.finish().map_err(fail(""))
-}
-
-fn name_segment(
-    w: &mut InterchangeWriter,
-    entity: &str,
-    name: &Name,
-    qualifier: &str,
-    id: &str,
-) -> Result<(), WriteError> {
-    let values: Vec<&str> = match name {
-        Name::Organization { name } => vec![entity, "2", name, "", "", "", "", qualifier, id],
-        Name::Person {
-            last,
-            first,
-            middle,
-            suffix,
-        } => vec![
-            entity,
-            "1",
-            last,
-            first,
-            middle.as_deref().unwrap_or(""),
-            "",
-            suffix.as_deref().unwrap_or(""),
-            qualifier,
-            id,
-        ],
-    };
-    w.segment(
-        "NM1",
-        &values.into_iter().map(Field::Simple).collect::<Vec<_>>(),
-    )
 }
 
 /// Why a 277 could not be read.

@@ -3,14 +3,13 @@
 //! submitter and per billing provider.
 
 use chrono::NaiveDate;
-use hms_x12::Delimiters;
-use hms_x12::writer::{Field, InterchangeHeader, InterchangeWriter};
+use hms_x12::writer::{Field, InterchangeWriter};
 use rust_decimal::Decimal;
 
-use super::{TranslateError, amount};
-use crate::claim::{Name, ProfessionalClaim};
+use super::{Opened, TranslateError, amount, nm1, open};
+use crate::claim::ProfessionalClaim;
 use crate::outcome::OperationOutcome;
-use crate::partner::{Envelope, TradingPartner, Usage};
+use crate::partner::{Envelope, TradingPartner};
 
 /// The implementation guide of the 277CA.
 pub const VERSION: &str = "005010X214";
@@ -43,41 +42,17 @@ pub fn claim_acknowledgment(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    let created = envelope.created;
-    let header = InterchangeHeader {
-        sender_qualifier: partner.sender_qualifier.clone(),
-        sender_id: partner.sender_id.clone(),
-        receiver_qualifier: partner.receiver_qualifier.clone(),
-        receiver_id: partner.receiver_id.clone(),
-        date: created.format("%y%m%d").to_string(),
-        time: created.format("%H%M").to_string(),
-        control_number: envelope.control.interchange,
-        ack_requested: false,
-        usage: match partner.usage {
-            Usage::Test => 'T',
-            Usage::Production => 'P',
-        },
-    };
     let fail = |source| TranslateError::Write {
         field: String::new(),
         source,
     };
-    let mut w = InterchangeWriter::new(&header, Delimiters::default(), true).map_err(fail)?;
-    let date = created.format("%Y%m%d").to_string();
-    let time = created.format("%H%M").to_string();
-    w.begin_group(
-        "HN",
-        &partner.application_sender,
-        &partner.application_receiver,
-        &date,
-        &time,
-        envelope.control.group,
-        VERSION,
-    )
-    .map_err(fail)?;
-    let control = format!("{:04}", envelope.control.transaction);
-    w.begin_transaction("277", &control, VERSION)
-        .map_err(fail)?;
+    // As before the shared opener: a 277CA asks for no TA1, whatever the partner's setting.
+    let partner = TradingPartner {
+        ack_requested: false,
+        ..partner.clone()
+    };
+    let Opened { mut w, date, time } =
+        open(&partner, envelope, "HN", "277", VERSION).map_err(fail)?;
     w.simple("BHT", &["0085", "08", reference, &date, &time, "TH"])
         .map_err(fail)?;
     // 2000A information source.
@@ -150,7 +125,7 @@ pub fn claim_acknowledgment(
         w.simple("HL", &[&provider_hl, "2", "19", "1"])
             .map_err(fail)?;
         let billing = &claims[0].claim.billing_provider;
-        w.segment("NM1", &name_fields("85", &billing.name, "XX", npi))
+        w.simple("NM1", &nm1("85", &billing.name, "XX", npi))
             .map_err(fail)?;
         w.simple("TRN", &["1", npi]).map_err(fail)?;
         let provider_total: Decimal = claims.iter().map(|r| r.claim.claim.total_charge).sum();
@@ -171,9 +146,9 @@ pub fn claim_acknowledgment(
             w.simple("HL", &[&hl.to_string(), &provider_hl, "PT"])
                 .map_err(fail)?;
             let patient_name = c.patient.as_ref().map_or(&c.subscriber.name, |p| &p.name);
-            w.segment(
+            w.simple(
                 "NM1",
-                &name_fields("QC", patient_name, "MI", c.subscriber.member_id.as_str()),
+                &nm1("QC", patient_name, "MI", c.subscriber.member_id.as_str()),
             )
             .map_err(fail)?;
             w.simple("TRN", &["2", c.claim.patient_control_number.as_str()])
@@ -269,32 +244,4 @@ fn counts(
         w.simple("AMT", &["YY", &amount(sum(&rejected))])?;
     }
     Ok(())
-}
-
-fn name_fields<'a>(
-    entity: &'a str,
-    name: &'a Name,
-    qualifier: &'a str,
-    id: &'a str,
-) -> Vec<Field<'a>> {
-    let values: Vec<&str> = match name {
-        Name::Organization { name } => vec![entity, "2", name, "", "", "", "", qualifier, id],
-        Name::Person {
-            last,
-            first,
-            middle,
-            suffix,
-        } => vec![
-            entity,
-            "1",
-            last,
-            first,
-            middle.as_deref().unwrap_or(""),
-            "",
-            suffix.as_deref().unwrap_or(""),
-            qualifier,
-            id,
-        ],
-    };
-    values.into_iter().map(Field::Simple).collect()
 }

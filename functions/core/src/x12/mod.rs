@@ -37,6 +37,84 @@ pub(crate) fn yes_no(b: bool) -> &'static str {
     if b { "Y" } else { "N" }
 }
 
+/// An opened outbound transaction set: the writer, and the creation date (`CCYYMMDD`) and time
+/// (`HHMM`) as the BHT writes them.
+pub(crate) struct Opened {
+    pub w: InterchangeWriter,
+    pub date: String,
+    pub time: String,
+}
+
+/// Opens an interchange to `partner` (ISA), its functional group (GS, `functional_id`) and one
+/// transaction set (ST, `set`), all to guide `version`: every X12 we send starts this way.
+pub(crate) fn open(
+    partner: &TradingPartner,
+    envelope: &Envelope,
+    functional_id: &str,
+    set: &str,
+    version: &str,
+) -> Result<Opened, WriteError> {
+    let created = envelope.created;
+    let header = InterchangeHeader {
+        sender_qualifier: partner.sender_qualifier.clone(),
+        sender_id: partner.sender_id.clone(),
+        receiver_qualifier: partner.receiver_qualifier.clone(),
+        receiver_id: partner.receiver_id.clone(),
+        date: created.format("%y%m%d").to_string(),
+        time: created.format("%H%M").to_string(),
+        control_number: envelope.control.interchange,
+        ack_requested: partner.ack_requested,
+        usage: match partner.usage {
+            Usage::Test => 'T',
+            Usage::Production => 'P',
+        },
+    };
+    let mut w = InterchangeWriter::new(&header, Delimiters::default(), true)?;
+    let date = created.format("%Y%m%d").to_string();
+    let time = created.format("%H%M").to_string();
+    w.begin_group(
+        functional_id,
+        &partner.application_sender,
+        &partner.application_receiver,
+        &date,
+        &time,
+        envelope.control.group,
+        version,
+    )?;
+    let control = format!("{:04}", envelope.control.transaction);
+    w.begin_transaction(set, &control, version)?;
+    Ok(Opened { w, date, time })
+}
+
+/// NM1's elements for `entity` with `name` and, when not empty, the id qualifier and id: the
+/// same layout in every transaction.
+pub(crate) fn nm1<'a>(
+    entity: &'a str,
+    name: &'a Name,
+    qualifier: &'a str,
+    id: &'a str,
+) -> [&'a str; 9] {
+    match name {
+        Name::Organization { name } => [entity, "2", name, "", "", "", "", qualifier, id],
+        Name::Person {
+            last,
+            first,
+            middle,
+            suffix,
+        } => [
+            entity,
+            "1",
+            last,
+            first,
+            middle.as_deref().unwrap_or(""),
+            "",
+            suffix.as_deref().unwrap_or(""),
+            qualifier,
+            id,
+        ],
+    }
+}
+
 /// Why a claim could not be written as X12.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TranslateError {
@@ -93,33 +171,7 @@ impl Out {
         id: Option<(&str, &str)>,
     ) -> Result<(), TranslateError> {
         let (qualifier, code) = id.unwrap_or(("", ""));
-        match name {
-            Name::Organization { name } => self.simple(
-                field,
-                "NM1",
-                &[entity, "2", name, "", "", "", "", qualifier, code],
-            ),
-            Name::Person {
-                last,
-                first,
-                middle,
-                suffix,
-            } => self.simple(
-                field,
-                "NM1",
-                &[
-                    entity,
-                    "1",
-                    last,
-                    first,
-                    middle.as_deref().unwrap_or(""),
-                    "",
-                    suffix.as_deref().unwrap_or(""),
-                    qualifier,
-                    code,
-                ],
-            ),
-        }
+        self.simple(field, "NM1", &nm1(entity, name, qualifier, code))
     }
 
     pub(crate) fn provider_name(
@@ -211,42 +263,9 @@ impl Out {
         version: &str,
         reference: &str,
     ) -> Result<Self, TranslateError> {
-        let created = envelope.created;
-        let header = InterchangeHeader {
-            sender_qualifier: partner.sender_qualifier.clone(),
-            sender_id: partner.sender_id.clone(),
-            receiver_qualifier: partner.receiver_qualifier.clone(),
-            receiver_id: partner.receiver_id.clone(),
-            date: created.format("%y%m%d").to_string(),
-            time: created.format("%H%M").to_string(),
-            control_number: envelope.control.interchange,
-            ack_requested: partner.ack_requested,
-            usage: match partner.usage {
-                Usage::Test => 'T',
-                Usage::Production => 'P',
-            },
-        };
-        let mut out = Out {
-            w: InterchangeWriter::new(&header, Delimiters::default(), true)
-                .map_err(|e| write_error("/partner", e))?,
-        };
-        let date = created.format("%Y%m%d").to_string();
-        let time = created.format("%H%M").to_string();
-        out.w
-            .begin_group(
-                "HC",
-                &partner.application_sender,
-                &partner.application_receiver,
-                &date,
-                &time,
-                envelope.control.group,
-                version,
-            )
+        let Opened { w, date, time } = open(partner, envelope, "HC", "837", version)
             .map_err(|e| write_error("/partner", e))?;
-        let control = format!("{:04}", envelope.control.transaction);
-        out.w
-            .begin_transaction("837", &control, version)
-            .map_err(|e| write_error("/partner", e))?;
+        let mut out = Out { w };
         // BHT03: the originator's reference for this batch; the claim's control number serves.
         out.simple("", "BHT", &["0019", "00", reference, &date, &time, "CH"])?;
 

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
+use crate::x12::Parties;
 
 /// A professional claim (what an 837P carries): one billing provider, one subscriber (and a
 /// patient when it is someone else), one payer, one claim with its service lines.
@@ -49,6 +50,21 @@ pub struct ProfessionalClaim {
     pub other_coverage: Vec<OtherCoverage>,
     /// Service lines (loop 2400), at least one and at most 50.
     pub service_lines: Vec<ServiceLine>,
+}
+
+impl ProfessionalClaim {
+    /// Who is who on the claim, as the 837 writers and the scrubber's shared edits take it.
+    pub(crate) fn parties(&self) -> Parties<'_> {
+        Parties {
+            submitter: &self.submitter,
+            receiver: &self.receiver,
+            billing_provider: &self.billing_provider,
+            pay_to_address: self.pay_to_address.as_ref(),
+            subscriber: &self.subscriber,
+            patient: self.patient.as_ref(),
+            payer: &self.payer,
+        }
+    }
 }
 
 /// The submitter and the contact for questions about the submission.
@@ -511,6 +527,21 @@ pub struct InstitutionalClaim {
     pub other_coverage: Vec<OtherCoverage>,
     /// Service lines (loop 2400), at least one and at most 999.
     pub service_lines: Vec<InstitutionalLine>,
+}
+
+impl InstitutionalClaim {
+    /// Who is who on the claim, as the 837 writers and the scrubber's shared edits take it.
+    pub(crate) fn parties(&self) -> Parties<'_> {
+        Parties {
+            submitter: &self.submitter,
+            receiver: &self.receiver,
+            billing_provider: &self.billing_provider,
+            pay_to_address: self.pay_to_address.as_ref(),
+            subscriber: &self.subscriber,
+            patient: self.patient.as_ref(),
+            payer: &self.payer,
+        }
+    }
 }
 
 /// Loop 2300 of the 837I.

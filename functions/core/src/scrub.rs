@@ -108,10 +108,10 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
     }
 
     // Codes with fixed lists.
-    if !CLAIM_FILING.contains(&claim.subscriber.claim_filing_indicator.as_str()) {
-        edits.error(IssueType::CodeInvalid, "claim-filing-indicator", "/subscriber/claimFilingIndicator",
-            format!("{:?} is not a claim filing indicator code (SBR09: CI commercial, MB Medicare Part B, MC Medicaid, BL Blue Cross, ...)", claim.subscriber.claim_filing_indicator));
-    }
+    edits.claim_filing(
+        "/subscriber/claimFilingIndicator",
+        &claim.subscriber.claim_filing_indicator,
+    );
     if !two_digits(&c.place_of_service) {
         edits.error(
             IssueType::CodeInvalid,
@@ -155,15 +155,7 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
     }
 
     // Required by the TR3 in situations.
-    let parties = Parties {
-        submitter: &claim.submitter,
-        receiver: &claim.receiver,
-        billing_provider: &claim.billing_provider,
-        pay_to_address: claim.pay_to_address.as_ref(),
-        subscriber: &claim.subscriber,
-        patient: claim.patient.as_ref(),
-        payer: &claim.payer,
-    };
+    let parties = claim.parties();
     let providers = [
         ("/renderingProvider", claim.rendering_provider.as_ref()),
         ("/referringProvider", claim.referring_provider.as_ref()),
@@ -188,17 +180,7 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
         sum += line.charge;
         edits.line(i, line, c.diagnoses.len(), birth.map(|(b, _)| b), today);
     }
-    if c.total_charge != sum {
-        edits.error(
-            IssueType::BusinessRule,
-            "charge-total",
-            "/claim/totalCharge",
-            format!(
-                "the total charge {} is not the sum of the line charges, {sum}",
-                c.total_charge
-            ),
-        );
-    }
+    edits.charge_total(c.total_charge, sum);
     edits.coordination(claim);
     edits.ambulance(claim);
     if let Some(onset) = c.onset_date
@@ -227,31 +209,16 @@ const PATIENT_STATUS: &[&str] = &[
 pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> OperationOutcome {
     let mut edits = Edits::default();
     let c = &claim.claim;
-    let parties = Parties {
-        submitter: &claim.submitter,
-        receiver: &claim.receiver,
-        billing_provider: &claim.billing_provider,
-        pay_to_address: claim.pay_to_address.as_ref(),
-        subscriber: &claim.subscriber,
-        patient: claim.patient.as_ref(),
-        payer: &claim.payer,
-    };
+    let parties = claim.parties();
     let providers = [
         ("/attendingProvider", claim.attending_provider.as_ref()),
         ("/operatingProvider", claim.operating_provider.as_ref()),
     ];
     let birth = edits.parties(&parties, &providers, today).map(|(b, _)| b);
-    if !CLAIM_FILING.contains(&claim.subscriber.claim_filing_indicator.as_str()) {
-        edits.error(
-            IssueType::CodeInvalid,
-            "claim-filing-indicator",
-            "/subscriber/claimFilingIndicator",
-            format!(
-                "{:?} is not a claim filing indicator code",
-                claim.subscriber.claim_filing_indicator
-            ),
-        );
-    }
+    edits.claim_filing(
+        "/subscriber/claimFilingIndicator",
+        &claim.subscriber.claim_filing_indicator,
+    );
     if !two_digits(&c.facility_type) || c.facility_type.starts_with('0') {
         edits.error(IssueType::CodeInvalid, "facility-type", "/claim/facilityType",
             format!("{:?} is not a type of bill's facility and classification (two digits, such as 11 hospital inpatient or 13 hospital outpatient)", c.facility_type));
@@ -447,17 +414,7 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
         sum += line.charge;
         edits.institutional_line(i, line, c.statement_from, c.statement_to, !inpatient);
     }
-    if c.total_charge != sum {
-        edits.error(
-            IssueType::BusinessRule,
-            "charge-total",
-            "/claim/totalCharge",
-            format!(
-                "the total charge {} is not the sum of the line charges, {sum}",
-                c.total_charge
-            ),
-        );
-    }
+    edits.charge_total(c.total_charge, sum);
     OperationOutcome::new(edits.issues)
 }
 
@@ -474,6 +431,26 @@ struct Edits {
 }
 
 impl Edits {
+    /// A claim filing indicator (SBR09) from the TR3's list.
+    fn claim_filing(&mut self, at: &str, code: &str) {
+        if !CLAIM_FILING.contains(&code) {
+            self.error(IssueType::CodeInvalid, "claim-filing-indicator", at,
+                format!("{code:?} is not a claim filing indicator code (SBR09: CI commercial, MB Medicare Part B, MC Medicaid, BL Blue Cross, ...)"));
+        }
+    }
+
+    /// The claim's total charge is the sum of its lines' charges.
+    fn charge_total(&mut self, total: Decimal, lines: Decimal) {
+        if total != lines {
+            self.error(
+                IssueType::BusinessRule,
+                "charge-total",
+                "/claim/totalCharge",
+                format!("the total charge {total} is not the sum of the line charges, {lines}"),
+            );
+        }
+    }
+
     fn institutional_line(
         &mut self,
         i: usize,
@@ -736,17 +713,10 @@ impl Edits {
         }
         for (k, other) in claim.other_coverage.iter().enumerate() {
             let at = format!("/otherCoverage/{k}");
-            if !CLAIM_FILING.contains(&other.claim_filing_indicator.as_str()) {
-                self.error(
-                    IssueType::CodeInvalid,
-                    "claim-filing-indicator",
-                    &format!("{at}/claimFilingIndicator"),
-                    format!(
-                        "{:?} is not a claim filing indicator code",
-                        other.claim_filing_indicator
-                    ),
-                );
-            }
+            self.claim_filing(
+                &format!("{at}/claimFilingIndicator"),
+                &other.claim_filing_indicator,
+            );
             if other.relationship != "18" && !RELATIONSHIP.contains(&other.relationship.as_str()) {
                 self.error(IssueType::CodeInvalid, "patient-relationship", &format!("{at}/relationship"),
                     format!("{:?} is not an individual relationship code (18 self, 01 spouse, 19 child, ...)", other.relationship));

@@ -2,7 +2,7 @@
 
 use hms_x12::writer::Field;
 
-use super::{Out, Parties, TranslateError, amount, diagnosis_code};
+use super::{Out, TranslateError, amount, diagnosis_code};
 use crate::claim::{CodedEvent, InstitutionalClaim};
 use crate::partner::{Envelope, TradingPartner};
 
@@ -16,15 +16,7 @@ pub fn institutional_837(
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
     let c = &claim.claim;
-    let parties = Parties {
-        submitter: &claim.submitter,
-        receiver: &claim.receiver,
-        billing_provider: &claim.billing_provider,
-        pay_to_address: claim.pay_to_address.as_ref(),
-        subscriber: &claim.subscriber,
-        patient: claim.patient.as_ref(),
-        payer: &claim.payer,
-    };
+    let parties = claim.parties();
     let mut out = Out::begin(
         &parties,
         partner,

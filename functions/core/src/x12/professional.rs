@@ -3,7 +3,7 @@
 
 use hms_x12::writer::Field;
 
-use super::{Out, Parties, TranslateError, amount, diagnosis_code, yes_no};
+use super::{Out, TranslateError, amount, diagnosis_code, yes_no};
 use crate::claim::ProfessionalClaim;
 use crate::partner::{Envelope, TradingPartner};
 
@@ -17,15 +17,7 @@ pub fn professional_837(
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
     let c = &claim.claim;
-    let parties = Parties {
-        submitter: &claim.submitter,
-        receiver: &claim.receiver,
-        billing_provider: &claim.billing_provider,
-        pay_to_address: claim.pay_to_address.as_ref(),
-        subscriber: &claim.subscriber,
-        patient: claim.patient.as_ref(),
-        payer: &claim.payer,
-    };
+    let parties = claim.parties();
     let mut out = Out::begin(
         &parties,
         partner,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Translates every fixture claim (functions/core/tests/fixtures/claims/*.json: professional-* as
-# 837P, institutional-* as 837I) into X12 with the CLI and checks each result with pyx12 (../shared/tools/x12-oracle --pyx12). Fails if a fixture
+# Translates every fixture claim (functions/core/tests/fixtures/claims/*.json: professional-* and
+# batch-professional* as 837P, institutional-* as 837I; FHIR Claims and Bundles of Claims) into X12 with the CLI and checks each result with pyx12 (../shared/tools/x12-oracle --pyx12). Fails if a fixture
 # does not translate or pyx12 finds the X12 invalid.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +13,9 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 n=0
 bad=0
-for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fixtures/fhir/claim-*.json; do
+for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fixtures/fhir/claim-*.json functions/core/tests/fixtures/fhir/bundle-*.json; do
   case "$(basename "$claim")" in
-    professional-* | claim-professional*) type=837P ;;
+    professional-* | claim-professional* | batch-professional* | bundle-claims*) type=837P ;;
     institutional-*) type=837I ;;
     *) continue ;;
   esac

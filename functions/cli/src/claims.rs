@@ -7,14 +7,14 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use hms_core::claim::{Contact, ProfessionalClaim, Receiver, Submitter};
 use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
-use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir};
-use hms_core::outcome::OperationOutcome;
+use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir, receiver_of};
+use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_core::scrub::{
     parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
 };
 use hms_core::status::{StatusInquiry, inquiry_276};
-use hms_core::x12::{institutional_837, professional_837};
+use hms_core::x12::{institutional_837_batch, professional_837_batch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Target {
@@ -77,28 +77,30 @@ pub fn translate(
     };
     let x12 = match kind {
         TransactionType::Professional => {
-            let (claim, fhir) = match professional(&json, partner)? {
-                Ok(read) => read,
+            let claims = match professional_claims(&json, partner)? {
+                Ok(claims) => claims,
                 Err(outcome) => return print_outcome(&outcome),
             };
-            let outcome = scrub_professional(&claim, now.date());
-            if outcome.has_errors() {
-                return print_outcome(&in_terms_of(outcome, fhir));
-            }
-            let partner = partner_for(partner, &claim.receiver)?;
-            professional_837(&claim, &partner, &envelope)?
-        }
-        TransactionType::Institutional => {
-            let claim = match parse_institutional(&json) {
-                Ok(claim) => claim,
-                Err(outcome) => return print_outcome(&outcome),
-            };
-            let outcome = scrub_institutional(&claim, now.date());
+            let outcome = claims.scrub_all(|claim| scrub_professional(claim, now.date()));
             if outcome.has_errors() {
                 return print_outcome(&outcome);
             }
-            let partner = partner_for(partner, &claim.receiver)?;
-            institutional_837(&claim, &partner, &envelope)?
+            let claims = claims.claims;
+            let partner = partner_for(partner, &claims[0].receiver)?;
+            professional_837_batch(&claims, &partner, &envelope)?
+        }
+        TransactionType::Institutional => {
+            let claims = match claims_of(&json, parse_institutional, None) {
+                Ok(claims) => claims,
+                Err(outcome) => return print_outcome(&outcome),
+            };
+            let outcome = claims.scrub_all(|claim| scrub_institutional(claim, now.date()));
+            if outcome.has_errors() {
+                return print_outcome(&outcome);
+            }
+            let claims = claims.claims;
+            let partner = partner_for(partner, &claims[0].receiver)?;
+            institutional_837_batch(&claims, &partner, &envelope)?
         }
         TransactionType::Eligibility => {
             let fhir = serde_json::from_slice::<serde_json::Value>(&json)
@@ -300,49 +302,158 @@ fn to_claim_ack(input: &Path, partner: Option<&PathBuf>, control: u32) -> Result
 }
 
 /// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors. The
-/// input is a FHIR `Claim` or our JSON professional claim; expressions are FHIRPath or JSON
-/// pointers accordingly.
+/// input is our JSON professional claim (or an array of them) or a FHIR `Claim` (or a `Bundle`
+/// of them); expressions are JSON pointers or FHIRPath accordingly, naming the claim of a
+/// batch.
 pub fn scrub(input: &Path) -> Result<ExitCode> {
     let json = read(input)?;
-    let outcome = match professional(&json, None)? {
-        Ok((claim, fhir)) => in_terms_of(
-            scrub_professional(&claim, chrono::Local::now().date_naive()),
-            fhir,
-        ),
+    let today = chrono::Local::now().date_naive();
+    let outcome = match professional_claims(&json, None)? {
+        Ok(claims) => claims.scrub_all(|claim| scrub_professional(claim, today)),
         Err(outcome) => outcome,
     };
     print_outcome(&outcome)
 }
 
-/// A professional claim from a FHIR `Claim` or our JSON (told apart by `resourceType`), and
-/// whether it was FHIR. The submitter of a FHIR claim is the partner's, or ours by default.
-fn professional(
+/// Claims as the input holds them: one claim, a JSON array of claims, or (professional only)
+/// a FHIR `Claim` or a FHIR `Bundle` of Claims.
+struct Claims<T> {
+    claims: Vec<T>,
+    /// FHIR input: scrubber pointers become FHIRPath.
+    fhir: bool,
+    /// More than one claim: expressions name the claim (`/2/...`, `Bundle.entry[2].resource...`).
+    batch: bool,
+}
+
+impl<T> Claims<T> {
+    /// `outcome` of claim `index`, its expressions in terms of the input.
+    fn locate(&self, index: usize, outcome: OperationOutcome, scrubbed: bool) -> Vec<Issue> {
+        outcome
+            .issue
+            .into_iter()
+            .filter(|i| i.diagnostics.as_deref() != Some("all-ok"))
+            .map(|mut issue| {
+                for e in &mut issue.expression {
+                    if self.fhir && scrubbed {
+                        *e = fhirpath_of(e);
+                    }
+                    if self.batch {
+                        *e = match e.strip_prefix("Claim") {
+                            Some(rest) if self.fhir => {
+                                format!("Bundle.entry[{index}].resource{rest}")
+                            }
+                            _ => format!("/{index}{e}"),
+                        };
+                    }
+                }
+                issue
+            })
+            .collect()
+    }
+
+    /// Every claim scrubbed by `scrub`, the findings in one outcome.
+    fn scrub_all(&self, scrub: impl Fn(&T) -> OperationOutcome) -> OperationOutcome {
+        let issues = self
+            .claims
+            .iter()
+            .enumerate()
+            .flat_map(|(i, claim)| self.locate(i, scrub(claim), true))
+            .collect();
+        OperationOutcome::new(issues)
+    }
+}
+
+/// Reads one FHIR resource into a claim.
+type FromFhir<'a, T> = dyn Fn(&serde_json::Value) -> std::result::Result<T, OperationOutcome> + 'a;
+
+/// Reads every claim of a JSON array (or one claim) with `parse`; `fhir` reads FHIR resources
+/// when the input is one.
+fn claims_of<T>(
     json: &[u8],
-    partner: Option<&PathBuf>,
-) -> Result<Result<(ProfessionalClaim, bool), OperationOutcome>> {
+    parse: impl Fn(&[u8]) -> std::result::Result<T, OperationOutcome>,
+    fhir: Option<&FromFhir<'_, T>>,
+) -> std::result::Result<Claims<T>, OperationOutcome> {
     let value: serde_json::Value = match serde_json::from_slice(json) {
         Ok(value) => value,
-        // Not JSON at all: our parser reports where.
-        Err(_) => return Ok(parse_professional(json).map(|c| (c, false))),
+        // Not JSON at all: the parser reports where.
+        Err(_) => {
+            return parse(json).map(|c| Claims {
+                claims: vec![c],
+                fhir: false,
+                batch: false,
+            });
+        }
     };
-    if value["resourceType"] != "Claim" {
-        return Ok(parse_professional(json).map(|c| (c, false)));
+    let (items, is_fhir): (Vec<serde_json::Value>, bool) = match (&value, fhir) {
+        (serde_json::Value::Array(items), _) => (items.clone(), false),
+        (v, Some(_)) if v["resourceType"] == "Bundle" => (
+            v["entry"]
+                .as_array()
+                .map(|e| e.iter().map(|e| e["resource"].clone()).collect())
+                .unwrap_or_default(),
+            true,
+        ),
+        (v, Some(_)) if v["resourceType"] == "Claim" => (vec![value.clone()], true),
+        _ => {
+            return parse(json).map(|c| Claims {
+                claims: vec![c],
+                fhir: false,
+                batch: false,
+            });
+        }
+    };
+    let mut read = Claims {
+        claims: Vec::with_capacity(items.len()),
+        fhir: is_fhir,
+        batch: matches!(value, serde_json::Value::Array(_)) || value["resourceType"] == "Bundle",
+    };
+    if items.is_empty() {
+        return Err(OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Required,
+            diagnostics: Some("no-claims".into()),
+            details: Details {
+                text: "the input holds no claims".into(),
+            },
+            expression: vec![],
+        }]));
     }
-    let payer = value["contained"]
-        .as_array()
-        .and_then(|list| {
-            let id = value["insurer"]["reference"].as_str()?.strip_prefix('#')?;
-            list.iter().find(|r| r["id"].as_str() == Some(id))
-        })
-        .and_then(|p| p["identifier"][0]["value"].as_str())
-        .unwrap_or("UNKNOWN")
-        .to_string();
-    let receiver = Receiver {
-        name: payer.clone(),
-        id: payer,
-    };
+    let mut issues = vec![];
+    for (i, item) in items.iter().enumerate() {
+        let parsed = match fhir {
+            Some(from_fhir) if is_fhir => from_fhir(item),
+            // A Value always serializes; should it not, the parser reports the empty input.
+            _ => parse(&serde_json::to_vec(item).unwrap_or_default()),
+        };
+        match parsed {
+            Ok(claim) => read.claims.push(claim),
+            Err(outcome) => issues.extend(read.locate(i, outcome, false)),
+        }
+    }
+    if issues.is_empty() {
+        Ok(read)
+    } else {
+        Err(OperationOutcome::new(issues))
+    }
+}
+
+/// Professional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle` of
+/// Claims). The submitter of FHIR claims is the partner's, or ours by default.
+fn professional_claims(
+    json: &[u8],
+    partner: Option<&PathBuf>,
+) -> Result<std::result::Result<Claims<ProfessionalClaim>, OperationOutcome>> {
     let configured = match partner {
-        Some(path) => partner_for(Some(path), &receiver)?.submitter,
+        Some(path) => {
+            partner_for(
+                Some(path),
+                &Receiver {
+                    name: String::new(),
+                    id: String::new(),
+                },
+            )?
+            .submitter
+        }
         None => None,
     };
     let submitter = configured.unwrap_or_else(|| Submitter {
@@ -354,19 +465,9 @@ fn professional(
             email: Some("edi@hms-ach.example".into()),
         },
     });
-    Ok(professional_from_fhir(&value, &submitter, &receiver).map(|c| (c, true)))
-}
-
-/// Scrubber issues point with JSON pointers; for a FHIR input they become FHIRPath.
-fn in_terms_of(mut outcome: OperationOutcome, fhir: bool) -> OperationOutcome {
-    if fhir {
-        for issue in &mut outcome.issue {
-            for expression in &mut issue.expression {
-                *expression = fhirpath_of(expression);
-            }
-        }
-    }
-    outcome
+    let from_fhir =
+        |claim: &serde_json::Value| professional_from_fhir(claim, &submitter, &receiver_of(claim));
+    Ok(claims_of(json, parse_professional, Some(&from_fhir)))
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

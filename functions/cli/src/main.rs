@@ -27,8 +27,9 @@ enum Command {
         #[command(subcommand)]
         command: x12::X12Command,
     },
-    /// Translate: a claim or inquiry (our JSON) into X12 (claims are scrubbed first), or an
-    /// 835, 271 or 277 into our JSON.
+    /// Translate: a claim, an array of claims (one 837 batch) or an inquiry, as our JSON or FHIR
+    /// (a Claim, a Bundle of Claims, a CoverageEligibilityRequest), into X12 (claims are scrubbed
+    /// first); or an 835, 271 or 277 into our JSON or FHIR.
     Translate {
         /// What to write.
         #[arg(long, value_enum)]
@@ -48,7 +49,8 @@ enum Command {
     },
     /// Run the claim scrubber: a FHIR OperationOutcome on stdout; exit 0 clean, 1 with errors.
     Scrub {
-        /// The claim (our JSON), or `-` for standard input.
+        /// The professional claim (our JSON: one, or an array; FHIR: a Claim or a Bundle of
+        /// Claims), or `-` for standard input.
         input: PathBuf,
     },
 }

@@ -246,3 +246,62 @@ fn acknowledgments_are_not_acknowledged_with_a_999() {
         stdout(&out)
     );
 }
+
+fn core_fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/../core/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_claim_array_becomes_one_837p_batch_and_its_errors_name_the_claim() {
+    let batch = core_fixture("claims/batch-professional.json");
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&batch),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = stdout(&out);
+    let claims: Vec<serde_json::Value> = serde_json::from_slice(&batch).unwrap();
+    assert_eq!(x12.matches("ST*837*").count(), 1);
+    assert_eq!(x12.matches("CLM*").count(), claims.len());
+
+    let mut bad = claims.clone();
+    bad[2]["claim"]["totalCharge"] = "1".into();
+    let bad = serde_json::to_vec(&bad).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&bad),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["expression"][0], "/2/claim/totalCharge");
+}
+
+#[test]
+fn a_fhir_bundle_of_claims_is_scrubbed_and_written_as_one_batch() {
+    let bundle = core_fixture("fhir/bundle-claims.json");
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&bundle),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(stdout(&out).matches("CLM*").count(), 3);
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    bad["entry"][1]["resource"]["total"]["value"] = 1.into();
+    let out = hms(&["scrub", "-"], Some(&serde_json::to_vec(&bad).unwrap()));
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Bundle.entry[1].resource.total"
+    );
+    let empty = br#"{"resourceType":"Bundle","type":"collection","entry":[]}"#;
+    let out = hms(&["scrub", "-"], Some(empty));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("no-claims"), "{}", stdout(&out));
+}

@@ -63,6 +63,7 @@ impl ProfessionalClaim {
             subscriber: &self.subscriber,
             patient: self.patient.as_ref(),
             payer: &self.payer,
+            reference: self.claim.patient_control_number.as_str(),
         }
     }
 }
@@ -540,6 +541,7 @@ impl InstitutionalClaim {
             subscriber: &self.subscriber,
             patient: self.patient.as_ref(),
             payer: &self.payer,
+            reference: self.claim.patient_control_number.as_str(),
         }
     }
 }

@@ -215,6 +215,25 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The receiver a FHIR `Claim` goes to: its insurer (a contained Organization) by the insurer's
+/// first identifier, which is the payer id; `UNKNOWN` when the claim names none, which the
+/// reader then reports.
+pub fn receiver_of(claim: &Value) -> Receiver {
+    let payer = claim["contained"]
+        .as_array()
+        .and_then(|list| {
+            let id = claim["insurer"]["reference"].as_str()?.strip_prefix('#')?;
+            list.iter().find(|r| r["id"].as_str() == Some(id))
+        })
+        .and_then(|p| p["identifier"][0]["value"].as_str())
+        .unwrap_or("UNKNOWN")
+        .to_string();
+    Receiver {
+        name: payer.clone(),
+        id: payer,
+    }
+}
+
 /// Reads a FHIR `Claim` of type `professional` into a [`ProfessionalClaim`].
 pub fn professional_from_fhir(
     claim: &Value,

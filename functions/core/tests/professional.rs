@@ -290,3 +290,62 @@ fn shared_837p_samples_read_into_claims() {
         );
     }
 }
+
+#[test]
+fn a_batch_of_every_fixture_claim_is_valid_and_reads_back_claim_by_claim() {
+    let catalog = Catalog::embedded().unwrap();
+    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("professional-"))
+        .collect();
+    names.sort();
+    let mut claims: Vec<_> = names
+        .iter()
+        .map(|n| parse_professional(&fixture(n)).unwrap())
+        .collect();
+    // One batch has one submitter and receiver.
+    let (submitter, receiver) = (claims[0].submitter.clone(), claims[0].receiver.clone());
+    for c in &mut claims {
+        c.submitter = submitter.clone();
+        c.receiver = receiver.clone();
+    }
+    // The same billing provider twice in a row shares one 2000A loop.
+    claims.push(claims[0].clone());
+    let x12 = hms_core::x12::professional_837_batch(&claims, &partner(), &envelope()).unwrap();
+    let report = validate_bytes(&x12, catalog);
+    let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let text = String::from_utf8(x12.clone()).unwrap();
+    assert_eq!(text.matches("ST*837*").count(), 1);
+    assert_eq!(text.matches("CLM*").count(), claims.len());
+    let billing_loops = text.matches("*20*1~").count();
+    assert!(billing_loops < claims.len(), "{billing_loops} 2000A loops");
+    assert!(text.contains("BHT*0019*00*000000042*"));
+    let back = hms_core::x12::read_837p(&x12, catalog).unwrap();
+    let expected: Vec<_> = claims.into_iter().map(canonical).collect();
+    assert_eq!(back, expected);
+}
+
+#[test]
+fn a_batch_names_the_claim_that_cannot_be_written() {
+    let claim = parse_professional(&fixture("professional-subscriber.json")).unwrap();
+    let mut other = claim.clone();
+    other.submitter.id = "OTHER".into();
+    let err =
+        hms_core::x12::professional_837_batch(&[claim.clone(), other], &partner(), &envelope())
+            .unwrap_err();
+    assert!(err.to_string().starts_with("/1/submitter"), "{err}");
+    let mut bad = claim.clone();
+    bad.billing_provider.address = None;
+    let err =
+        hms_core::x12::professional_837_batch(&[claim, bad], &partner(), &envelope()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "/1/billingProvider/address: the billing provider's street address is required (loop 2010AA N3/N4)"
+    );
+    let err = hms_core::x12::professional_837_batch(&[], &partner(), &envelope()).unwrap_err();
+    assert!(err.to_string().contains("at least one claim"), "{err}");
+}

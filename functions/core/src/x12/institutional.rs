@@ -2,7 +2,7 @@
 
 use hms_x12::writer::Field;
 
-use super::{Out, TranslateError, amount, diagnosis_code};
+use super::{Out, TranslateError, amount, batch, diagnosis_code};
 use crate::claim::{CodedEvent, InstitutionalClaim};
 use crate::partner::{Envelope, TradingPartner};
 
@@ -15,16 +15,29 @@ pub fn institutional_837(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    let c = &claim.claim;
-    let parties = claim.parties();
-    let mut out = Out::begin(
-        &parties,
+    institutional_837_batch(std::slice::from_ref(claim), partner, envelope)
+}
+
+/// Writes `claims` as one 837I batch to `partner` (one interchange, group and transaction
+/// set; see [`batch`] for how the loops are shared). Errors name the claim by its index.
+pub fn institutional_837_batch(
+    claims: &[InstitutionalClaim],
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    batch(
+        claims,
+        InstitutionalClaim::parties,
+        claim_loop,
         partner,
         envelope,
         VERSION,
-        c.patient_control_number.as_str(),
-    )?;
+    )
+}
 
+/// Loop 2300 and everything below it for one claim.
+fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<(), TranslateError> {
+    let c = &claim.claim;
     // 2300 claim.
     let total = amount(c.total_charge);
     out.segment(
@@ -91,22 +104,17 @@ pub fn institutional_837(
         .iter()
         .map(|d| diagnosis_code(d))
         .collect();
-    coded(&mut out, "/claim/otherDiagnoses", "ABF", &others)?;
+    coded(out, "/claim/otherDiagnoses", "ABF", &others)?;
     if let Some(p) = &c.principal_procedure {
         dated(
-            &mut out,
+            out,
             "/claim/principalProcedure",
             "BBR",
             std::slice::from_ref(p),
         )?;
     }
-    dated(
-        &mut out,
-        "/claim/otherProcedures",
-        "BBQ",
-        &c.other_procedures,
-    )?;
-    dated(&mut out, "/claim/occurrences", "BH", &c.occurrences)?;
+    dated(out, "/claim/otherProcedures", "BBQ", &c.other_procedures)?;
+    dated(out, "/claim/occurrences", "BH", &c.occurrences)?;
     let values: Vec<(String, String)> = c
         .values
         .iter()
@@ -119,7 +127,7 @@ pub fn institutional_837(
             .collect();
         out.segment("/claim/values", "HI", &fields)?;
     }
-    coded(&mut out, "/claim/conditions", "BG", &c.conditions)?;
+    coded(out, "/claim/conditions", "BG", &c.conditions)?;
 
     // 2310A attending, 2310B operating.
     if let Some(attending) = &claim.attending_provider {
@@ -174,7 +182,7 @@ pub fn institutional_837(
             out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
         }
     }
-    out.finish()
+    Ok(())
 }
 
 /// HI segments of `qualifier:code` composites, twelve per segment.

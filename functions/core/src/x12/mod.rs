@@ -7,8 +7,8 @@ mod professional;
 mod read_professional;
 
 pub use claim_ack::{InformationSource, Reviewed, claim_acknowledgment};
-pub use institutional::institutional_837;
-pub use professional::professional_837;
+pub use institutional::{institutional_837, institutional_837_batch};
+pub use professional::{professional_837, professional_837_batch};
 pub use read_professional::{ClaimReadError, read_837p};
 
 use hms_x12::Delimiters;
@@ -30,6 +30,8 @@ pub(crate) struct Parties<'a> {
     pub subscriber: &'a Subscriber,
     pub patient: Option<&'a Patient>,
     pub payer: &'a Payer,
+    /// The claim's patient control number (CLM01).
+    pub reference: &'a str,
 }
 
 /// `Y` or `N`.
@@ -139,6 +141,10 @@ pub enum TranslateError {
 /// The writer, with the claim field each segment comes from for its errors.
 pub(crate) struct Out {
     w: InterchangeWriter,
+    /// The last HL number written.
+    hl: u32,
+    /// Prepended to every field in errors: the claim's index in a batch.
+    prefix: String,
 }
 
 impl Out {
@@ -148,7 +154,17 @@ impl Out {
         id: &str,
         values: &[&str],
     ) -> Result<(), TranslateError> {
-        self.w.simple(id, values).map_err(|e| write_error(field, e))
+        self.w
+            .simple(id, values)
+            .map_err(|e| write_error(&format!("{}{field}", self.prefix), e))
+    }
+
+    /// A [`TranslateError::Missing`] for `field` of the claim being written.
+    pub(crate) fn missing(&self, field: &str, message: &str) -> TranslateError {
+        TranslateError::Missing {
+            field: format!("{}{field}", self.prefix),
+            message: message.into(),
+        }
     }
 
     pub(crate) fn segment(
@@ -159,7 +175,7 @@ impl Out {
     ) -> Result<(), TranslateError> {
         self.w
             .segment(id, fields)
-            .map_err(|e| write_error(field, e))
+            .map_err(|e| write_error(&format!("{}{field}", self.prefix), e))
     }
 
     /// NM1 for a name, with an optional id qualifier and id (NM108/NM109).
@@ -220,10 +236,10 @@ impl Out {
     fn address(&mut self, field: &str, address: &Address) -> Result<(), TranslateError> {
         let lines: Vec<&str> = address.lines.iter().map(String::as_str).take(2).collect();
         if lines.is_empty() {
-            return Err(TranslateError::Missing {
-                field: format!("{field}/lines"),
-                message: "an address needs a street line (N301)".into(),
-            });
+            return Err(self.missing(
+                &format!("{field}/lines"),
+                "an address needs a street line (N301)",
+            ));
         }
         self.simple(field, "N3", &lines)?;
         let postal: String = address.postal_code.chars().filter(|c| *c != '-').collect();
@@ -251,12 +267,67 @@ pub(crate) fn diagnosis_code(code: &str) -> String {
         .collect()
 }
 
+/// Writes `claims` as one 837 batch: one interchange, group and transaction set, claims of the
+/// same billing provider (and pay-to address) in a row sharing one 2000A loop, each claim with
+/// its own subscriber (2000B) and patient (2000C) loops. `claim_loop` writes loop 2300 and
+/// below. Every claim must name the same submitter and receiver: the batch has one of each.
+pub(crate) fn batch<C>(
+    claims: &[C],
+    parties: impl Fn(&C) -> Parties<'_>,
+    mut claim_loop: impl FnMut(&mut Out, &C) -> Result<(), TranslateError>,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+    version: &str,
+) -> Result<Vec<u8>, TranslateError> {
+    let Some(first) = claims.first() else {
+        return Err(TranslateError::Missing {
+            field: String::new(),
+            message: "a batch needs at least one claim".into(),
+        });
+    };
+    let head = parties(first);
+    // BHT03: the originator's reference. One claim: its control number; a batch: the
+    // interchange control number, which identifies the batch to the receiver.
+    let reference = if claims.len() == 1 {
+        head.reference.to_string()
+    } else {
+        format!("{:09}", envelope.control.interchange)
+    };
+    let mut out = Out::header(&head, partner, envelope, version, &reference)?;
+    let mut billing: Option<(&Provider, Option<&Address>, u32)> = None;
+    for (i, claim) in claims.iter().enumerate() {
+        if claims.len() > 1 {
+            out.prefix = format!("/{i}");
+        }
+        let p = parties(claim);
+        if p.submitter != head.submitter || p.receiver != head.receiver {
+            return Err(TranslateError::Missing {
+                field: format!("/{i}/submitter"),
+                message: "every claim of a batch must name the submitter and receiver of the first claim (one 1000A/1000B per batch)".into(),
+            });
+        }
+        let parent = match billing {
+            Some((provider, pay_to, hl))
+                if provider == p.billing_provider && pay_to == p.pay_to_address =>
+            {
+                hl
+            }
+            _ => {
+                let hl = out.billing_provider(&p)?;
+                billing = Some((p.billing_provider, p.pay_to_address, hl));
+                hl
+            }
+        };
+        out.subscriber_and_patient(&p, parent)?;
+        claim_loop(&mut out, claim)?;
+    }
+    out.finish()
+}
+
 impl Out {
-    /// Opens the interchange, group and transaction set and writes everything up to the claim
-    /// loop: BHT, submitter and receiver (1000A/B), billing provider (2000A, 2010AA/AB),
-    /// subscriber and payer (2000B, 2010BA/BB), and the patient (2000C) when not the
-    /// subscriber.
-    pub(crate) fn begin(
+    /// Opens the interchange, group and transaction set and writes the BHT, submitter (1000A)
+    /// and receiver (1000B).
+    fn header(
         parties: &Parties<'_>,
         partner: &TradingPartner,
         envelope: &Envelope,
@@ -265,8 +336,11 @@ impl Out {
     ) -> Result<Self, TranslateError> {
         let Opened { w, date, time } = open(partner, envelope, "HC", "837", version)
             .map_err(|e| write_error("/partner", e))?;
-        let mut out = Out { w };
-        // BHT03: the originator's reference for this batch; the claim's control number serves.
+        let mut out = Out {
+            w,
+            hl: 0,
+            prefix: String::new(),
+        };
         out.simple("", "BHT", &["0019", "00", reference, &date, &time, "CH"])?;
 
         // 1000A submitter, 1000B receiver.
@@ -296,54 +370,77 @@ impl Out {
             "NM1",
             &["40", "2", &r.name, "", "", "", "", "46", &r.id],
         )?;
+        Ok(out)
+    }
 
-        // 2000A billing provider.
-        let has_patient = parties.patient.is_some();
-        out.simple("", "HL", &["1", "", "20", "1"])?;
+    /// The next HL number (HL01).
+    fn next_hl(&mut self) -> u32 {
+        self.hl += 1;
+        self.hl
+    }
+
+    /// Loop 2000A with 2010AA and 2010AB: the billing provider and pay-to address. Returns the
+    /// loop's HL number, the parent of the subscribers below it.
+    fn billing_provider(&mut self, parties: &Parties<'_>) -> Result<u32, TranslateError> {
+        let hl = self.next_hl();
+        self.simple("", "HL", &[&hl.to_string(), "", "20", "1"])?;
         let billing = parties.billing_provider;
         if let Some(taxonomy) = &billing.taxonomy {
-            out.simple("/billingProvider/taxonomy", "PRV", &["BI", "PXC", taxonomy])?;
+            self.simple("/billingProvider/taxonomy", "PRV", &["BI", "PXC", taxonomy])?;
         }
-        out.provider_name("/billingProvider", "85", billing)?;
+        self.provider_name("/billingProvider", "85", billing)?;
         let Some(address) = &billing.address else {
-            return Err(TranslateError::Missing {
-                field: "/billingProvider/address".into(),
-                message: "the billing provider's street address is required (loop 2010AA N3/N4)"
-                    .into(),
-            });
+            return Err(self.missing(
+                "/billingProvider/address",
+                "the billing provider's street address is required (loop 2010AA N3/N4)",
+            ));
         };
-        out.address("/billingProvider/address", address)?;
+        self.address("/billingProvider/address", address)?;
         let Some(tax_id) = &billing.tax_id else {
-            return Err(TranslateError::Missing {
-                field: "/billingProvider/taxId".into(),
-                message: "the billing provider's tax id is required (loop 2010AA REF*EI or REF*SY)"
-                    .into(),
-            });
+            return Err(self.missing(
+                "/billingProvider/taxId",
+                "the billing provider's tax id is required (loop 2010AA REF*EI or REF*SY)",
+            ));
         };
         let tax_qualifier = match billing.name {
             Name::Person { .. } => "SY",
             Name::Organization { .. } => "EI",
         };
-        out.simple(
+        self.simple(
             "/billingProvider/taxId",
             "REF",
             &[tax_qualifier, tax_id.as_str()],
         )?;
         if let Some(pay_to) = parties.pay_to_address {
-            out.simple("/payToAddress", "NM1", &["87", "2"])?;
-            out.address("/payToAddress", pay_to)?;
+            self.simple("/payToAddress", "NM1", &["87", "2"])?;
+            self.address("/payToAddress", pay_to)?;
         }
+        Ok(hl)
+    }
 
-        // 2000B subscriber.
+    /// Loops 2000B with 2010BA/BB (subscriber and payer) and, when the patient is not the
+    /// subscriber, 2000C with 2010CA, under billing provider HL `parent`.
+    fn subscriber_and_patient(
+        &mut self,
+        parties: &Parties<'_>,
+        parent: u32,
+    ) -> Result<(), TranslateError> {
         let sub = parties.subscriber;
-        out.simple(
+        let has_patient = parties.patient.is_some();
+        let hl = self.next_hl();
+        self.simple(
             "",
             "HL",
-            &["2", "1", "22", if has_patient { "1" } else { "0" }],
+            &[
+                &hl.to_string(),
+                &parent.to_string(),
+                "22",
+                if has_patient { "1" } else { "0" },
+            ],
         )?;
         let group = sub.group_number.as_deref().unwrap_or("");
         let relationship = if has_patient { "" } else { "18" };
-        out.simple(
+        self.simple(
             "/subscriber",
             "SBR",
             &[
@@ -358,7 +455,7 @@ impl Out {
                 &sub.claim_filing_indicator,
             ],
         )?;
-        out.name(
+        self.name(
             "/subscriber",
             "IL",
             &sub.name,
@@ -369,19 +466,19 @@ impl Out {
             let (Some(address), Some(birth), Some(gender)) =
                 (&sub.address, sub.birth_date, sub.gender)
             else {
-                return Err(TranslateError::Missing {
-                    field: "/subscriber".into(),
-                    message: "address, birthDate and gender are required when the subscriber is the patient (loop 2010BA N3/N4/DMG)".into(),
-                });
+                return Err(self.missing(
+                    "/subscriber",
+                    "address, birthDate and gender are required when the subscriber is the patient (loop 2010BA N3/N4/DMG)",
+                ));
             };
-            out.address("/subscriber/address", address)?;
+            self.address("/subscriber/address", address)?;
             let birth = birth.format("%Y%m%d").to_string();
-            out.simple("/subscriber", "DMG", &["D8", &birth, gender.code()])?;
+            self.simple("/subscriber", "DMG", &["D8", &birth, gender.code()])?;
         } else if let Some(address) = &sub.address {
-            out.address("/subscriber/address", address)?;
+            self.address("/subscriber/address", address)?;
         }
         let payer = parties.payer;
-        out.simple(
+        self.simple(
             "/payer",
             "NM1",
             &[
@@ -399,15 +496,15 @@ impl Out {
 
         // 2000C patient.
         if let Some(patient) = parties.patient {
-            out.simple("", "HL", &["3", "2", "23", "0"])?;
-            out.simple("/patient/relationship", "PAT", &[&patient.relationship])?;
-            out.name("/patient", "QC", &patient.name, None)?;
-            out.address("/patient/address", &patient.address)?;
+            let child = self.next_hl();
+            self.simple("", "HL", &[&child.to_string(), &hl.to_string(), "23", "0"])?;
+            self.simple("/patient/relationship", "PAT", &[&patient.relationship])?;
+            self.name("/patient", "QC", &patient.name, None)?;
+            self.address("/patient/address", &patient.address)?;
             let birth = patient.birth_date.format("%Y%m%d").to_string();
-            out.simple("/patient", "DMG", &["D8", &birth, patient.gender.code()])?;
+            self.simple("/patient", "DMG", &["D8", &birth, patient.gender.code()])?;
         }
-
-        Ok(out)
+        Ok(())
     }
 
     /// Loops 2320, 2330A and 2330B: each other coverage and what it paid.

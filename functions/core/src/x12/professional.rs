@@ -3,7 +3,7 @@
 
 use hms_x12::writer::Field;
 
-use super::{Out, TranslateError, amount, diagnosis_code, yes_no};
+use super::{Out, TranslateError, amount, batch, diagnosis_code, yes_no};
 use crate::claim::ProfessionalClaim;
 use crate::partner::{Envelope, TradingPartner};
 
@@ -16,16 +16,29 @@ pub fn professional_837(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    let c = &claim.claim;
-    let parties = claim.parties();
-    let mut out = Out::begin(
-        &parties,
+    professional_837_batch(std::slice::from_ref(claim), partner, envelope)
+}
+
+/// Writes `claims` as one 837P batch to `partner` (one interchange, group and transaction
+/// set; see [`batch`] for how the loops are shared). Errors name the claim by its index.
+pub fn professional_837_batch(
+    claims: &[ProfessionalClaim],
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    batch(
+        claims,
+        ProfessionalClaim::parties,
+        claim_loop,
         partner,
         envelope,
         VERSION,
-        c.patient_control_number.as_str(),
-    )?;
+    )
+}
 
+/// Loop 2300 and everything below it for one claim.
+fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateError> {
+    let c = &claim.claim;
     // 2300 claim.
     let total = amount(c.total_charge);
     out.segment(
@@ -90,10 +103,10 @@ pub fn professional_837(
         .map(|(i, code)| Field::Composite(vec![if i == 0 { "ABK" } else { "ABF" }, code]))
         .collect();
     if hi.is_empty() {
-        return Err(TranslateError::Missing {
-            field: "/claim/diagnoses".into(),
-            message: "at least one diagnosis is required (HI, principal diagnosis ABK)".into(),
-        });
+        return Err(out.missing(
+            "/claim/diagnoses",
+            "at least one diagnosis is required (HI, principal diagnosis ABK)",
+        ));
     }
     out.segment("/claim/diagnoses", "HI", &hi)?;
 
@@ -219,5 +232,5 @@ pub fn professional_837(
             )?;
         }
     }
-    out.finish()
+    Ok(())
 }

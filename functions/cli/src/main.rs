@@ -12,6 +12,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc: translating X12 into the domain allocates many small strings, and glibc's malloc
+/// spends a third of an 835's translation time on them (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// HMS-ACH: an open, API-first healthcare clearinghouse.
 #[derive(Debug, Parser)]
 #[command(name = "hms", version, about)]

@@ -85,11 +85,11 @@ pub(crate) fn opt(segment: &SegmentNode, n: usize) -> Option<String> {
 /// Element `n`'s components, or its repetitions (one item for a simple value, none when empty).
 pub(crate) fn parts(segment: &SegmentNode, n: usize) -> Vec<String> {
     match n.checked_sub(1).and_then(|i| segment.elements.get(i)) {
-        Some(Value::Text(t)) if !t.is_empty() => vec![t.clone()],
+        Some(Value::Text(t)) if !t.is_empty() => vec![t.to_string()],
         Some(Value::List(items)) => items
             .iter()
             .map(|v| match v {
-                Value::Text(t) => t.clone(),
+                Value::Text(t) => t.to_string(),
                 Value::List(_) => String::new(),
             })
             .collect(),
@@ -100,7 +100,7 @@ pub(crate) fn parts(segment: &SegmentNode, n: usize) -> Vec<String> {
 pub(crate) fn bad(segment: &SegmentNode, n: usize, message: String) -> ValueError {
     ValueError {
         line: segment.line,
-        segment: segment.id.clone(),
+        segment: segment.id.to_string(),
         element: n,
         message,
     }

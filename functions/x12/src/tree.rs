@@ -4,6 +4,8 @@
 //!
 //! Unlike the validator, the tree owns its text, so it costs memory in proportion to the input.
 
+use compact_str::CompactString;
+
 use crate::error::ReadError;
 use crate::reader::Tokenizer;
 use crate::segment::Segment;
@@ -14,8 +16,8 @@ use crate::validate::{LoopWalker, Placement};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
 pub enum Value {
-    /// A simple value.
-    Text(String),
+    /// A simple value (inline up to 24 bytes: most X12 values need no allocation).
+    Text(CompactString),
     /// Components, or repetitions (each text or a component list).
     List(Vec<Value>),
 }
@@ -24,7 +26,7 @@ pub enum Value {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SegmentNode {
     /// Segment id.
-    pub id: String,
+    pub id: CompactString,
     /// The guide's name for it, when it was placed in a guide.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -122,8 +124,11 @@ pub enum TreeError {
     },
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+fn text(b: &[u8]) -> CompactString {
+    match std::str::from_utf8(b) {
+        Ok(s) => CompactString::new(s),
+        Err(_) => CompactString::from_utf8_lossy(b),
+    }
 }
 
 /// Elements of a segment as values: components and repetitions become lists.
@@ -158,7 +163,7 @@ pub fn element_values(segment: &Segment<'_>) -> Vec<Value> {
 
 fn node(segment: &Segment<'_>, line: usize, name: Option<String>) -> SegmentNode {
     SegmentNode {
-        id: segment.id_str().to_string(),
+        id: CompactString::from(segment.id_str()),
         name,
         line,
         elements: element_values(segment),
@@ -259,7 +264,7 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
                     .ok_or_else(|| structure("a functional group"))?;
                 let gs08 = match group.header.elements.get(7) {
                     Some(Value::Text(t)) => t.clone(),
-                    _ => String::new(),
+                    _ => CompactString::default(),
                 };
                 let st_id = text(segment.value(1));
                 let version = segment
@@ -281,8 +286,8 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
                     content: vec![Item::Segment(node(&segment, line, name))],
                 });
                 tx_meta = Some((
-                    st_id,
-                    text(segment.value(2)),
+                    st_id.to_string(),
+                    text(segment.value(2)).to_string(),
                     guide.map(|g| g.version.clone()),
                 ));
             }

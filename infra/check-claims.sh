@@ -35,7 +35,17 @@ for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fi
     acks=$((${acks:-0} + 1))
   fi
 done
-echo "check-claims: $n fixture claims, generated 837s and ${acks:-0} 277CAs checked by pyx12, $bad invalid"
+# The TR3 examples: most claims are rejected (made-up NPIs, ICD-9 codes), each with a 508 status
+# code; those 277CAs must be valid too. Files our reader refuses (broken beyond reading) are skipped.
+for sample in "$shared"/x12-samples/837_005010X222A2/*.837; do
+  ack="$out/$(basename "$sample").277ca"
+  "$hms" translate --to 277ca "$sample" > "$ack" 2>/dev/null || continue
+  if ! verdict=$("$oracle" --pyx12 "$ack"); then
+    echo "check-claims: 277CA for $sample: $verdict"; bad=$((bad + 1))
+  fi
+  acks=$((${acks:-0} + 1))
+done
+echo "check-claims: $n fixture claims, generated 837s and ${acks:-0} 277CAs (fixtures and TR3 examples) checked by pyx12, $bad invalid"
 m=0
 for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/fhir/coverage-eligibility-*.json functions/core/tests/fixtures/status/*.json; do
   case "$inquiry" in

@@ -48,6 +48,7 @@ pub struct EligibilityInquiry {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InquiringProvider {
     /// NPI.
+    #[serde(deserialize_with = "crate::ids::checked_npi")]
     pub npi: Npi,
     /// Name.
     pub name: Name,

@@ -116,7 +116,7 @@ pub fn inquiry_from_fhir(request: &Value) -> Result<EligibilityInquiry, Operatio
         .as_array()
         .and_then(|ids| ids.iter().find(|i| i["system"] == NPI_SYSTEM))
         .and_then(|i| i["value"].as_str())
-        .map(Npi::parse);
+        .map(Npi::parse_checked);
     let npi = match npi {
         Some(Ok(npi)) => Some(npi),
         Some(Err(e)) => {

@@ -29,22 +29,39 @@ pub enum IdError {
     },
 }
 
-/// A National Provider Identifier: ten digits, the last a Luhn check digit computed over the
-/// card-issuer prefix 80840 and the first nine (CMS, "Requirements for NPI check digit").
+/// A National Provider Identifier: ten digits, the last meant to be a Luhn check digit computed
+/// over the card-issuer prefix 80840 and the first nine (CMS, "Requirements for NPI check
+/// digit").
+///
+/// The type holds the shape; the check digit is asked separately ([`Npi::check`]) because a
+/// claim with a mistyped NPI must still be read, kept and answered (the scrubber's
+/// `npi-check-digit` edit, a 277CA rejection), not dropped with the file it came in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Npi(String);
 
 impl Npi {
-    /// Parses and checks an NPI.
+    /// Parses an NPI's shape: ten digits.
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        let digits: Vec<u32> = value.chars().filter_map(|c| c.to_digit(10)).collect();
-        if value.len() != 10 || digits.len() != 10 {
+        if value.len() != 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(IdError::NpiShape(value.to_string()));
         }
-        if npi_check_digit(&digits[..9]) != digits[9] {
-            return Err(IdError::NpiCheckDigit(value.to_string()));
-        }
         Ok(Self(value.to_string()))
+    }
+
+    /// Parses an NPI and checks its check digit: for inquiries, which no scrubber sees.
+    pub fn parse_checked(value: &str) -> Result<Self, IdError> {
+        let npi = Self::parse(value)?;
+        npi.check()?;
+        Ok(npi)
+    }
+
+    /// Whether the last digit is the Luhn check digit of the first nine (with the 80840 prefix).
+    pub fn check(&self) -> Result<(), IdError> {
+        let digits: Vec<u32> = self.0.chars().filter_map(|c| c.to_digit(10)).collect();
+        match digits.split_last() {
+            Some((&last, first_nine)) if npi_check_digit(first_nine) == last => Ok(()),
+            _ => Err(IdError::NpiCheckDigit(self.0.clone())),
+        }
     }
 
     /// The ten digits.
@@ -170,6 +187,13 @@ macro_rules! serde_by_str {
 
 serde_by_str!(Npi, TaxId, MemberId, PayerId, PatientControlNumber);
 
+/// Deserializes an NPI and checks its check digit (`#[serde(deserialize_with)]`): for
+/// inquiries, which go to the payer as they are, with no scrubber in between.
+pub fn checked_npi<'de, D: Deserializer<'de>>(d: D) -> Result<Npi, D::Error> {
+    let text = String::deserialize(d)?;
+    Npi::parse_checked(&text).map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,9 +201,9 @@ mod tests {
     #[test]
     fn npi_check_digit_follows_the_cms_example() {
         // CMS's worked example: 123456789 has check digit 3.
-        assert!(Npi::parse("1234567893").is_ok());
+        assert!(Npi::parse_checked("1234567893").is_ok());
         assert_eq!(
-            Npi::parse("1234567890"),
+            Npi::parse_checked("1234567890"),
             Err(IdError::NpiCheckDigit("1234567890".into()))
         );
         assert!(matches!(Npi::parse("123456789"), Err(IdError::NpiShape(_))));
@@ -188,14 +212,20 @@ mod tests {
             Err(IdError::NpiShape(_))
         ));
         // The billing provider NPI of the 837P TR3 example.
-        assert!(Npi::parse("1912301953").is_ok());
+        assert!(Npi::parse_checked("1912301953").is_ok());
+        // The shape alone: a mistyped NPI is still an NPI, to be reported by the scrubber.
+        assert!(Npi::parse("1234567890").is_ok_and(|n| n.check().is_err()));
     }
 
     #[test]
     fn every_wrong_check_digit_is_caught() {
         for last in 0..10 {
             let candidate = format!("123456789{last}");
-            assert_eq!(Npi::parse(&candidate).is_ok(), last == 3, "{candidate}");
+            assert_eq!(
+                Npi::parse_checked(&candidate).is_ok(),
+                last == 3,
+                "{candidate}"
+            );
         }
     }
 

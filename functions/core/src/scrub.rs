@@ -552,7 +552,7 @@ impl Edits {
     }
 
     /// The edits every claim type shares: billing provider, submitter contact, subscriber and
-    /// patient, and the taxonomy of each provider in `providers`. Returns the patient's birth
+    /// patient, and the NPI check digit and taxonomy of each provider in `providers`. Returns the patient's birth
     /// date and where it is, for the date edits.
     fn parties<'c>(
         &mut self,
@@ -588,6 +588,14 @@ impl Edits {
             .iter()
             .chain(providers)
         {
+            if let Some(Err(e)) = provider.map(|p| p.npi.check()) {
+                self.error(
+                    IssueType::Value,
+                    "npi-check-digit",
+                    &format!("{at}/npi"),
+                    format!("{e}: mistyped, or not an NPI"),
+                );
+            }
             if let Some(taxonomy) = provider.and_then(|p| p.taxonomy.as_deref())
                 && !taxonomy_shape(taxonomy)
             {

@@ -42,6 +42,7 @@ pub struct StatusInquiry {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatusProvider {
     /// NPI.
+    #[serde(deserialize_with = "crate::ids::checked_npi")]
     pub npi: Npi,
     /// Name.
     pub name: Name,

@@ -80,7 +80,7 @@ fn fhir_claim_becomes_a_clean_837p() {
 fn fhir_problems_point_with_fhirpath() {
     let (submitter, receiver) = parties();
     let mut bad = resource();
-    bad["contained"][1]["identifier"][0]["value"] = "1912301954".into();
+    bad["contained"][1]["identifier"][0]["value"] = "191230195".into();
     bad["item"][1]["servicedDate"] = "November 2".into();
     let outcome = professional_from_fhir(&bad, &submitter, &receiver).unwrap_err();
     let at: Vec<&str> = outcome
@@ -91,6 +91,11 @@ fn fhir_problems_point_with_fhirpath() {
     assert_eq!(
         at,
         ["Claim.provider.identifier", "Claim.item[1].servicedDate"]
+    );
+    // A wrong check digit reads, and the scrubber's pointer names the same place.
+    assert_eq!(
+        fhirpath_of("/billingProvider/npi"),
+        "Claim.provider.identifier"
     );
     // Scrubber pointers translate to the same kind of path.
     assert_eq!(

@@ -166,6 +166,10 @@ fn scrubber_points_at_each_problem() {
     claim.service_lines[1].procedure_code = "8788".into();
     claim.service_lines[1].service_date = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
     claim.subscriber.claim_filing_indicator = "XX".into();
+    claim.rendering_provider = Some(claim.billing_provider.clone());
+    if let Some(rendering) = claim.rendering_provider.as_mut() {
+        rendering.npi = hms_core::ids::Npi::parse("1912301954").unwrap();
+    }
     let outcome = scrub_professional(&claim, today());
     let found: Vec<(String, String)> = outcome
         .issue
@@ -180,6 +184,7 @@ fn scrubber_points_at_each_problem() {
         ("procedure-shape", "/serviceLines/1/procedureCode"),
         ("service-in-future", "/serviceLines/1/serviceDate"),
         ("claim-filing-indicator", "/subscriber/claimFilingIndicator"),
+        ("npi-check-digit", "/renderingProvider/npi"),
     ];
     for (id, at) in expect {
         assert!(
@@ -194,10 +199,21 @@ fn scrubber_points_at_each_problem() {
 #[test]
 fn unparsable_claims_say_where() {
     let text = String::from_utf8(fixture("professional-subscriber.json")).unwrap();
-    let bad_npi = text.replace("1912301953", "1912301954");
-    let outcome = parse_professional(bad_npi.as_bytes()).unwrap_err();
+    let short_npi = text.replace("1912301953", "191230195");
+    let outcome = parse_professional(short_npi.as_bytes()).unwrap_err();
     assert_eq!(outcome.issue[0].expression, ["/billingProvider/npi"]);
-    assert!(outcome.issue[0].details.text.contains("check digit"));
+    assert!(outcome.issue[0].details.text.contains("10 digits"));
+    // A wrong check digit is not a parse error: the claim reads, and the scrubber says so.
+    let bad_npi = text.replace("1912301953", "1912301954");
+    let claim = parse_professional(bad_npi.as_bytes()).unwrap();
+    let outcome = scrub_professional(&claim, today());
+    let issue = outcome
+        .issue
+        .iter()
+        .find(|i| i.diagnostics.as_deref() == Some("npi-check-digit"))
+        .unwrap();
+    assert_eq!(issue.expression, ["/billingProvider/npi"]);
+    assert!(issue.details.text.contains("check digit"), "{issue:?}");
     let unknown = text.replace("\"placeOfService\"", "\"placeOfServise\"");
     let outcome = parse_professional(unknown.as_bytes()).unwrap_err();
     assert!(
@@ -271,23 +287,34 @@ fn shared_837p_samples_read_into_claims() {
         .join("x12-samples/837_005010X222A2");
     let mut claims = 0;
     let mut refused = vec![];
+    let mut bad_npis = 0;
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         match hms_core::x12::read_837p(&std::fs::read(entry.path()).unwrap(), catalog) {
-            Ok(read) => claims += read.len(),
+            Ok(read) => {
+                claims += read.len();
+                // Most TR3 examples carry made-up NPIs whose check digit fails: the claims
+                // read, and the scrubber reports each such NPI.
+                for claim in &read {
+                    let outcome = scrub_professional(claim, today());
+                    bad_npis += outcome
+                        .issue
+                        .iter()
+                        .filter(|i| i.diagnostics.as_deref() == Some("npi-check-digit"))
+                        .count();
+                }
+            }
             Err(e) => refused.push((
                 entry.file_name().to_string_lossy().to_string(),
                 e.to_string(),
             )),
         }
     }
-    // Most TR3 examples carry made-up NPIs whose check digit fails: those are refused, saying
-    // which line and element; the others read.
-    assert!(claims >= 3, "{claims} claims; refused {refused:#?}");
+    // Files that are not 837P claims at all, or are broken beyond reading, are refused saying
+    // which line and element.
+    assert!(claims >= 10, "{claims} claims; refused {refused:#?}");
+    assert!(bad_npis >= 5, "{bad_npis}");
     for (name, why) in &refused {
-        assert!(
-            why.starts_with("line ") && why.contains("NPI"),
-            "{name}: {why}"
-        );
+        assert!(why.starts_with("line "), "{name}: {why}");
     }
 }
 

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use super::{Opened, TranslateError, amount, nm1, open};
 use crate::claim::ProfessionalClaim;
-use crate::outcome::OperationOutcome;
+use crate::outcome::{Issue, OperationOutcome};
 use crate::partner::{Envelope, TradingPartner};
 
 /// The implementation guide of the 277CA.
@@ -180,10 +180,13 @@ pub fn claim_acknowledgment(
                     .filter(|ch| !matches!(ch, '*' | '~' | ':' | '^'))
                     .take(264)
                     .collect();
+                    let (status, entity) = status_of(issue);
+                    let mut code = vec!["A7", status];
+                    code.extend(entity);
                     w.segment(
                         "STC",
                         &[
-                            Field::Composite(vec!["A7", "21"]),
+                            Field::Composite(code),
                             Field::Simple(&date),
                             Field::Simple("U"),
                             Field::Simple(&charge),
@@ -244,4 +247,132 @@ fn counts(
         w.simple("AMT", &["YY", &amount(sum(&rejected))])?;
     }
     Ok(())
+}
+
+/// The claim status code (code source 508) and, where the code is about a party, its entity
+/// identifier (STC01-3) for the scrubber finding that rejects a claim, so the submitter's system
+/// can route the rejection without reading the text in STC12. 21 (missing or invalid
+/// information) where no narrower code fits.
+fn status_of(issue: &Issue) -> (&'static str, Option<&'static str>) {
+    let at = issue.expression.first().map(String::as_str).unwrap_or("");
+    let entity = match at.split('/').nth(1) {
+        Some("billingProvider") => Some("85"),
+        Some("renderingProvider") => Some("82"),
+        Some("referringProvider") => Some("DN"),
+        Some("attendingProvider") => Some("71"),
+        Some("operatingProvider") => Some("72"),
+        Some("subscriber") => Some("IL"),
+        Some("patient") => Some("QC"),
+        _ => None,
+    };
+    match issue.diagnostics.as_deref().unwrap_or("") {
+        // Entity's National Provider Identifier (NPI).
+        "npi-check-digit" if entity.is_some() => ("562", entity),
+        // Entity's specialty/taxonomy code.
+        "taxonomy-shape" if entity.is_some() => ("145", entity),
+        // Entity's date of birth.
+        "birth-in-future" if entity.is_some() => ("158", entity),
+        // Submitted charges.
+        "charge-total" | "line-charge" => ("178", None),
+        // Date(s) of service.
+        "service-in-future"
+        | "service-before-birth"
+        | "service-date-required"
+        | "service-outside-statement" => ("187", None),
+        // Procedure code for services rendered.
+        "procedure-shape" => ("454", None),
+        // Procedure code modifier(s) for service(s) rendered.
+        "modifier-shape"
+        | "modifier-count"
+        | "modifier-repeated"
+        | "modifier-without-procedure" => ("453", None),
+        // Diagnosis code.
+        "icd10-shape" | "diagnosis-required" | "diagnosis-repeated" | "diagnosis-count" => {
+            ("255", None)
+        }
+        _ => ("21", None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+    use super::*;
+    use crate::outcome::{Details, IssueSeverity, IssueType};
+
+    fn issue(id: &str, at: &str) -> Issue {
+        Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Value,
+            diagnostics: Some(id.into()),
+            details: Details { text: "x".into() },
+            expression: vec![at.into()],
+        }
+    }
+
+    /// The codes of one code list in pyx12's `codes.xml` (`../shared/x12-specs`).
+    fn pyx12_codes(list: &str) -> Vec<String> {
+        let shared = std::env::var_os("HMS_SHARED")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+            });
+        let xml = std::fs::read_to_string(shared.join("x12-specs/codes.xml")).unwrap();
+        let start = xml.find(&format!("<id>{list}</id>")).unwrap();
+        let end = start + xml[start..].find("</codeset>").unwrap();
+        xml[start..end]
+            .split("<code>")
+            .skip(1)
+            .filter_map(|c| c.split("</code>").next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn rejections_carry_codes_from_the_508_and_entity_lists() {
+        let statuses = pyx12_codes("claim_status");
+        let entities = pyx12_codes("entity_id");
+        assert!(statuses.len() > 500 && entities.len() > 100);
+        let cases = [
+            (
+                "npi-check-digit",
+                "/renderingProvider/npi",
+                "562",
+                Some("82"),
+            ),
+            ("npi-check-digit", "/billingProvider/npi", "562", Some("85")),
+            (
+                "taxonomy-shape",
+                "/attendingProvider/taxonomy",
+                "145",
+                Some("71"),
+            ),
+            ("birth-in-future", "/patient/birthDate", "158", Some("QC")),
+            ("charge-total", "/claim/totalCharge", "178", None),
+            (
+                "service-in-future",
+                "/serviceLines/1/serviceDate",
+                "187",
+                None,
+            ),
+            (
+                "procedure-shape",
+                "/serviceLines/0/procedureCode",
+                "454",
+                None,
+            ),
+            ("modifier-shape", "/serviceLines/0/modifiers/0", "453", None),
+            ("icd10-shape", "/claim/diagnoses/1", "255", None),
+            ("cob-paid-total", "/otherCoverage/0/paid", "21", None),
+        ];
+        for (id, at, status, entity) in cases {
+            let got = status_of(&issue(id, at));
+            assert_eq!(got, (status, entity), "{id} at {at}");
+            assert!(statuses.iter().any(|s| s == got.0), "{status} not in 508");
+            if let Some(e) = got.1 {
+                assert!(entities.iter().any(|c| c == e), "{e} not an entity code");
+            }
+        }
+    }
 }

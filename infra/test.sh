@@ -21,5 +21,7 @@ fi
 cargo test --workspace --doc --quiet
 echo "== acknowledgments we generate, checked by pyx12"
 infra/check-acks.sh
+echo "== code tables against their published sources"
+infra/check-codes.sh
 echo "== claims we generate, checked by pyx12"
 infra/check-claims.sh

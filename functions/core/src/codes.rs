@@ -115,6 +115,8 @@ tables! {
     follow_up_action => "follow-up-action.tsv",
     /// Claim status category codes (507): STC01-1.
     claim_status_category => "claim-status-category.tsv",
+    /// Place of service codes (CMS, code source 237): CLM05-1, SV105.
+    place_of_service => "place-of-service.tsv",
 }
 
 /// What `code` means in `table`; `None` when the table is defective or lacks the code.
@@ -134,7 +136,11 @@ mod tests {
         for table in all() {
             let table = table.unwrap();
             assert!(!table.is_empty(), "{}", table.name);
-            assert!(table.source.contains("X12"), "{}", table.name);
+            assert!(
+                table.source.contains("X12") || table.source.contains("CMS"),
+                "{}",
+                table.name
+            );
         }
         assert_eq!(
             describe(service_type, "30"),

@@ -112,13 +112,13 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
         "/subscriber/claimFilingIndicator",
         &claim.subscriber.claim_filing_indicator,
     );
-    if !two_digits(&c.place_of_service) {
+    if !place_of_service(&c.place_of_service) {
         edits.error(
             IssueType::CodeInvalid,
             "place-of-service",
             "/claim/placeOfService",
             format!(
-                "{:?} is not a place of service code (two digits, such as 11 office)",
+                "{:?} is not a CMS place of service code (such as 11 office, 22 on campus outpatient hospital)",
                 c.place_of_service
             ),
         );
@@ -998,13 +998,13 @@ impl Edits {
             );
         }
         if let Some(place) = &line.place_of_service
-            && !two_digits(place)
+            && !place_of_service(place)
         {
             self.error(
                 IssueType::CodeInvalid,
                 "place-of-service",
                 &format!("{at}/placeOfService"),
-                format!("{place:?} is not a place of service code (two digits)"),
+                format!("{place:?} is not a CMS place of service code"),
             );
         }
     }
@@ -1058,6 +1058,15 @@ fn taxonomy_shape(code: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         && code.bytes().last().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+/// A code of the CMS place of service code set (`codes/place-of-service.tsv`); any two digits
+/// should the embedded table be defective, so a build error never rejects claims.
+fn place_of_service(code: &str) -> bool {
+    match crate::codes::place_of_service() {
+        Ok(table) => table.describe(code).is_some(),
+        Err(_) => two_digits(code),
+    }
 }
 
 fn two_digits(code: &str) -> bool {

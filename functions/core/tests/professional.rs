@@ -166,6 +166,8 @@ fn scrubber_points_at_each_problem() {
     claim.service_lines[1].procedure_code = "8788".into();
     claim.service_lines[1].service_date = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
     claim.subscriber.claim_filing_indicator = "XX".into();
+    // Two digits, but not a CMS place of service (28-30 are unassigned).
+    claim.service_lines[0].place_of_service = Some("29".into());
     claim.rendering_provider = Some(claim.billing_provider.clone());
     if let Some(rendering) = claim.rendering_provider.as_mut() {
         rendering.npi = hms_core::ids::Npi::parse("1912301954").unwrap();
@@ -185,6 +187,7 @@ fn scrubber_points_at_each_problem() {
         ("service-in-future", "/serviceLines/1/serviceDate"),
         ("claim-filing-indicator", "/subscriber/claimFilingIndicator"),
         ("npi-check-digit", "/renderingProvider/npi"),
+        ("place-of-service", "/serviceLines/0/placeOfService"),
     ];
     for (id, at) in expect {
         assert!(

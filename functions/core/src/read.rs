@@ -7,16 +7,44 @@ use rust_decimal::Decimal;
 
 /// A value the guide requires is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {segment}{element:02}: {message}")]
+#[error("line {line}: {segment}{}: {message}", element_suffix(*.element))]
 pub struct ValueError {
-    /// Segment number in the file (0 when the segment itself is missing).
+    /// Segment number in the file; for a missing segment or loop, the first segment of the
+    /// loop that should hold it.
     pub line: usize,
-    /// Segment id.
+    /// Segment id; for a missing segment or loop, that of the line's segment.
     pub segment: String,
-    /// Element position (0 when the segment itself is missing).
+    /// Element position (0 when the segment or loop itself is missing).
     pub element: usize,
     /// What is wrong.
     pub message: String,
+}
+
+/// `01`..`99` for an element, nothing for a whole segment.
+fn element_suffix(element: usize) -> String {
+    if element == 0 {
+        String::new()
+    } else {
+        format!("{element:02}")
+    }
+}
+
+/// A required loop or segment `what` is missing from `scope`: the error points at the line
+/// where `scope` begins.
+pub(crate) fn missing_in(scope: &LoopNode, what: &str) -> ValueError {
+    let first = scope.content.iter().find_map(|item| match item {
+        Item::Segment(s) => Some(s),
+        Item::Loop(_) => None,
+    });
+    ValueError {
+        line: first.map_or(0, |s| s.line),
+        segment: first.map_or_else(String::new, |s| s.id.to_string()),
+        element: 0,
+        message: format!(
+            "required loop or segment {what} is missing in loop {}",
+            scope.id
+        ),
+    }
 }
 
 /// The segments with `id` directly in `scope`.

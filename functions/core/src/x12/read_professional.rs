@@ -12,7 +12,7 @@ use crate::claim::{
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::read::{
-    ValueError, amount, bad, date, decimal, loops, opt, parts, required, segments, text,
+    ValueError, amount, bad, date, decimal, loops, missing_in, opt, parts, required, segments, text,
 };
 
 /// Why an 837P could not be read into claims.
@@ -53,7 +53,7 @@ pub fn read_837p(
         let body = &tx.body;
         let submitter_loop = loops(body, "1000A")
             .next()
-            .ok_or_else(|| missing("1000A"))?;
+            .ok_or_else(|| missing_in(body, "1000A"))?;
         let submitter_nm1 = required(submitter_loop, "NM1")?;
         let per = required(submitter_loop, "PER")?;
         let contact_of = |qualifier: &str| {
@@ -73,7 +73,7 @@ pub fn read_837p(
         };
         let receiver_nm1 = loops(body, "1000B")
             .next()
-            .ok_or_else(|| missing("1000B"))
+            .ok_or_else(|| missing_in(body, "1000B"))
             .and_then(|l| required(l, "NM1"))?;
         let receiver = Receiver {
             name: text(receiver_nm1, 3).to_string(),
@@ -82,7 +82,7 @@ pub fn read_837p(
         for billing_level in loops(body, "2000A") {
             let billing_loop = loops(billing_level, "2010AA")
                 .next()
-                .ok_or_else(|| missing("2010AA"))?;
+                .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
             let mut billing_provider = provider(billing_loop)?;
             billing_provider.taxonomy = segments(billing_level, "PRV")
                 .next()
@@ -95,7 +95,7 @@ pub fn read_837p(
                 let sbr = required(subscriber_level, "SBR")?;
                 let sub_loop = loops(subscriber_level, "2010BA")
                     .next()
-                    .ok_or_else(|| missing("2010BA"))?;
+                    .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
                 let sub_nm1 = required(sub_loop, "NM1")?;
                 let dmg = segments(sub_loop, "DMG").next();
                 let subscriber = Subscriber {
@@ -113,7 +113,7 @@ pub fn read_837p(
                 };
                 let payer_nm1 = loops(subscriber_level, "2010BB")
                     .next()
-                    .ok_or_else(|| missing("2010BB"))
+                    .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
                     .and_then(|l| required(l, "NM1"))?;
                 let payer = Payer {
                     name: text(payer_nm1, 3).to_string(),
@@ -134,14 +134,14 @@ pub fn read_837p(
                     let pat = required(patient_level, "PAT")?;
                     let patient_loop = loops(patient_level, "2010CA")
                         .next()
-                        .ok_or_else(|| missing("2010CA"))?;
+                        .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
                     let nm1 = required(patient_loop, "NM1")?;
                     let dmg = required(patient_loop, "DMG")?;
                     let patient = Patient {
                         relationship: text(pat, 1).to_string(),
                         name: name(nm1),
                         address: address(patient_loop)?
-                            .ok_or_else(|| missing("N3/N4 of 2010CA"))?,
+                            .ok_or_else(|| missing_in(patient_loop, "N3/N4"))?,
                         birth_date: date(dmg, 2)?
                             .ok_or_else(|| bad(dmg, 2, "the birth date is required".into()))?,
                         gender: gender(text(dmg, 3))
@@ -168,15 +168,6 @@ struct Parties<'a> {
     pay_to_address: Option<&'a Address>,
     subscriber: &'a Subscriber,
     payer: &'a Payer,
-}
-
-fn missing(what: &str) -> ValueError {
-    ValueError {
-        line: 0,
-        segment: what.to_string(),
-        element: 0,
-        message: format!("required loop or segment {what} is missing"),
-    }
 }
 
 fn id_of<T, E: std::fmt::Display>(
@@ -333,11 +324,11 @@ fn claim(
         let sbr = required(other, "SBR")?;
         let sub = loops(other, "2330A")
             .next()
-            .ok_or_else(|| missing("2330A"))?;
+            .ok_or_else(|| missing_in(other, "2330A"))?;
         let sub_nm1 = required(sub, "NM1")?;
         let payer_loop = loops(other, "2330B")
             .next()
-            .ok_or_else(|| missing("2330B"))?;
+            .ok_or_else(|| missing_in(other, "2330B"))?;
         let payer_nm1 = required(payer_loop, "NM1")?;
         other_coverage.push(OtherCoverage {
             responsibility: responsibility(text(sbr, 1)),
@@ -383,7 +374,7 @@ fn claim(
                 paid: amount(svd, 2)?,
                 procedure_code: code.filter(|c| procedure.get(1) != Some(c)),
                 units: amount(svd, 5)?,
-                adjudication_date: dated(adj, "573")?.ok_or_else(|| missing("DTP*573 of 2430"))?,
+                adjudication_date: dated(adj, "573")?.ok_or_else(|| missing_in(adj, "DTP*573"))?,
                 adjustments: adjustments(adj)?,
             });
         }
@@ -397,7 +388,7 @@ fn claim(
                 .collect(),
             charge: amount(sv1, 2)?,
             units: amount(sv1, 4)?,
-            service_date: dated(line, "472")?.ok_or_else(|| missing("DTP*472 of 2400"))?,
+            service_date: dated(line, "472")?.ok_or_else(|| missing_in(line, "DTP*472"))?,
             diagnosis_pointers: parts(sv1, 7)
                 .iter()
                 .filter_map(|p| p.parse().ok())

@@ -58,7 +58,7 @@ pub fn translate(
     let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input),
         (Target::Fhir, _) => return to_fhir(input),
-        (Target::ClaimAck, _) => return to_claim_ack(input, partner, control),
+        (Target::ClaimAck, _) => return to_claim_ack(input, load_partner(partner)?, control),
         (Target::X12, Some(kind)) => kind,
         (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270 or 276)"),
     };
@@ -66,6 +66,8 @@ pub fn translate(
         bail!("--control must be 1 to 999999999");
     }
     let json = read(input)?;
+    let partner = load_partner(partner)?;
+    let partner = partner.as_ref();
     let now = chrono::Local::now().naive_local();
     let envelope = Envelope {
         control: ControlNumbers {
@@ -77,29 +79,24 @@ pub fn translate(
     };
     let x12 = match kind {
         TransactionType::Professional => {
-            let claims = match professional_claims(&json, partner)? {
+            let submitter = partner.and_then(|p| p.submitter.as_ref());
+            let claims = match professional_claims(&json, submitter)
+                .and_then(|c| c.clean(|claim| scrub_professional(claim, now.date())))
+            {
                 Ok(claims) => claims,
                 Err(outcome) => return print_outcome(&outcome),
             };
-            let outcome = claims.scrub_all(|claim| scrub_professional(claim, now.date()));
-            if outcome.has_errors() {
-                return print_outcome(&outcome);
-            }
-            let claims = claims.claims;
-            let partner = partner_for(partner, &claims[0].receiver)?;
+            let partner = partner_for(partner, &claims[0].receiver);
             professional_837_batch(&claims, &partner, &envelope)?
         }
         TransactionType::Institutional => {
-            let claims = match claims_of(&json, parse_institutional, None) {
+            let claims = match claims_of(&json, parse_institutional, None)
+                .and_then(|c| c.clean(|claim| scrub_institutional(claim, now.date())))
+            {
                 Ok(claims) => claims,
                 Err(outcome) => return print_outcome(&outcome),
             };
-            let outcome = claims.scrub_all(|claim| scrub_institutional(claim, now.date()));
-            if outcome.has_errors() {
-                return print_outcome(&outcome);
-            }
-            let claims = claims.claims;
-            let partner = partner_for(partner, &claims[0].receiver)?;
+            let partner = partner_for(partner, &claims[0].receiver);
             institutional_837_batch(&claims, &partner, &envelope)?
         }
         TransactionType::Eligibility => {
@@ -118,7 +115,7 @@ pub fn translate(
                 name: inquiry.payer.name.clone(),
                 id: inquiry.payer.id.to_string(),
             };
-            let partner = partner_for(partner, &receiver)?;
+            let partner = partner_for(partner, &receiver);
             inquiry_270(&inquiry, &partner, &envelope)?
         }
         TransactionType::Status => {
@@ -130,7 +127,7 @@ pub fn translate(
                 name: inquiry.payer.name.clone(),
                 id: inquiry.payer.id.to_string(),
             };
-            let partner = partner_for(partner, &receiver)?;
+            let partner = partner_for(partner, &receiver);
             inquiry_276(&inquiry, &partner, &envelope)?
         }
     };
@@ -139,12 +136,20 @@ pub fn translate(
     Ok(ExitCode::SUCCESS)
 }
 
-/// The trading partner from `path`, or a test partner addressed to the claim's receiver.
-fn partner_for(path: Option<&PathBuf>, receiver: &Receiver) -> Result<TradingPartner> {
-    match path {
-        Some(path) => serde_json::from_slice(&read(path)?)
-            .with_context(|| format!("{}: not a trading-partner configuration", path.display())),
-        None => Ok(TradingPartner {
+/// The trading-partner configuration at `path`, when given: read once per run.
+fn load_partner(path: Option<&PathBuf>) -> Result<Option<TradingPartner>> {
+    path.map(|path| {
+        serde_json::from_slice(&read(path)?)
+            .with_context(|| format!("{}: not a trading-partner configuration", path.display()))
+    })
+    .transpose()
+}
+
+/// The configured trading partner, or a test partner addressed to the claim's receiver.
+fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> TradingPartner {
+    match configured {
+        Some(partner) => partner.clone(),
+        None => TradingPartner {
             sender_qualifier: "ZZ".into(),
             sender_id: "HMSACH".into(),
             receiver_qualifier: "ZZ".into(),
@@ -154,7 +159,7 @@ fn partner_for(path: Option<&PathBuf>, receiver: &Receiver) -> Result<TradingPar
             usage: Usage::Test,
             ack_requested: false,
             submitter: None,
-        }),
+        },
     }
 }
 
@@ -241,7 +246,7 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
 
 /// `hms translate --to 277ca FILE.837`: every claim of the 837P scrubbed, and the 277CA that
 /// accepts or rejects each.
-fn to_claim_ack(input: &Path, partner: Option<&PathBuf>, control: u32) -> Result<ExitCode> {
+fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
@@ -270,7 +275,7 @@ fn to_claim_ack(input: &Path, partner: Option<&PathBuf>, control: u32) -> Result
         name: first.submitter.name.clone(),
         id: first.submitter.id.clone(),
     };
-    let partner = partner_for(partner, &submitter)?;
+    let partner = partner_for(partner.as_ref(), &submitter);
     let reference = hms_x12::Tokenizer::new(&x12)
         .flatten()
         .find(|s| s.id() == b"BHT")
@@ -308,7 +313,7 @@ fn to_claim_ack(input: &Path, partner: Option<&PathBuf>, control: u32) -> Result
 pub fn scrub(input: &Path) -> Result<ExitCode> {
     let json = read(input)?;
     let today = chrono::Local::now().date_naive();
-    let outcome = match professional_claims(&json, None)? {
+    let outcome = match professional_claims(&json, None) {
         Ok(claims) => claims.scrub_all(|claim| scrub_professional(claim, today)),
         Err(outcome) => outcome,
     };
@@ -360,6 +365,19 @@ impl<T> Claims<T> {
             .flat_map(|(i, claim)| self.locate(i, scrub(claim), true))
             .collect();
         OperationOutcome::new(issues)
+    }
+
+    /// The claims when none has an error by `scrub`; else the outcome for all of them.
+    fn clean(
+        self,
+        scrub: impl Fn(&T) -> OperationOutcome,
+    ) -> std::result::Result<Vec<T>, OperationOutcome> {
+        let outcome = self.scrub_all(scrub);
+        if outcome.has_errors() {
+            Err(outcome)
+        } else {
+            Ok(self.claims)
+        }
     }
 }
 
@@ -438,25 +456,12 @@ fn claims_of<T>(
 }
 
 /// Professional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle` of
-/// Claims). The submitter of FHIR claims is the partner's, or ours by default.
+/// Claims). The submitter of FHIR claims is the configured one, or ours by default.
 fn professional_claims(
     json: &[u8],
-    partner: Option<&PathBuf>,
-) -> Result<std::result::Result<Claims<ProfessionalClaim>, OperationOutcome>> {
-    let configured = match partner {
-        Some(path) => {
-            partner_for(
-                Some(path),
-                &Receiver {
-                    name: String::new(),
-                    id: String::new(),
-                },
-            )?
-            .submitter
-        }
-        None => None,
-    };
-    let submitter = configured.unwrap_or_else(|| Submitter {
+    submitter: Option<&Submitter>,
+) -> std::result::Result<Claims<ProfessionalClaim>, OperationOutcome> {
+    let ours = Submitter {
         name: "HMS-ACH".into(),
         id: "HMSACH".into(),
         contact: Contact {
@@ -464,10 +469,11 @@ fn professional_claims(
             phone: None,
             email: Some("edi@hms-ach.example".into()),
         },
-    });
+    };
+    let submitter = submitter.unwrap_or(&ours);
     let from_fhir =
-        |claim: &serde_json::Value| professional_from_fhir(claim, &submitter, &receiver_of(claim));
-    Ok(claims_of(json, parse_professional, Some(&from_fhir)))
+        |claim: &serde_json::Value| professional_from_fhir(claim, submitter, &receiver_of(claim));
+    claims_of(json, parse_professional, Some(&from_fhir))
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

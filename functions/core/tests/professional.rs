@@ -19,6 +19,19 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
+/// The names of the single professional claim fixtures (`professional-*.json`), sorted.
+fn professional_fixtures() -> Vec<String> {
+    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("professional-"))
+        .collect();
+    names.sort();
+    names
+}
+
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
 }
@@ -51,14 +64,7 @@ fn envelope() -> Envelope {
 #[test]
 fn fixture_claims_scrub_clean_and_write_valid_837p() {
     let catalog = Catalog::embedded().unwrap();
-    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with("professional-"))
-        .collect();
-    names.sort();
+    let names = professional_fixtures();
     assert!(names.len() >= 4, "{names:?}");
     for name in &names {
         let claim = parse_professional(&fixture(name)).unwrap();
@@ -262,14 +268,9 @@ fn canonical(mut claim: hms_core::claim::ProfessionalClaim) -> hms_core::claim::
 #[test]
 fn every_fixture_claim_survives_837p_and_back() {
     let catalog = Catalog::embedded().unwrap();
-    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !name.starts_with("professional-") {
-            continue;
-        }
-        let claim = parse_professional(&std::fs::read(entry.path()).unwrap()).unwrap();
+    for name in professional_fixtures() {
+        let claim = parse_professional(&fixture(&name)).unwrap();
         let x12 = professional_837(&claim, &partner(), &envelope()).unwrap();
         let back = hms_core::x12::read_837p(&x12, catalog).unwrap();
         assert_eq!(back.len(), 1, "{name}");
@@ -327,14 +328,7 @@ fn shared_837p_samples_read_into_claims() {
 #[test]
 fn a_batch_of_every_fixture_claim_is_valid_and_reads_back_claim_by_claim() {
     let catalog = Catalog::embedded().unwrap();
-    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .filter(|n| n.starts_with("professional-"))
-        .collect();
-    names.sort();
+    let names = professional_fixtures();
     let mut claims: Vec<_> = names
         .iter()
         .map(|n| parse_professional(&fixture(n)).unwrap())

@@ -269,7 +269,7 @@ pub struct ClaimInformation {
     /// The provider's claim number (CLM01).
     pub patient_control_number: PatientControlNumber,
     /// Total charge: the sum of the lines' charges (CLM02).
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub total_charge: Decimal,
     /// Place of service code (two digits, CMS list).
     pub place_of_service: String,
@@ -325,10 +325,10 @@ pub struct ServiceLine {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modifiers: Vec<String>,
     /// Charge for the line.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub charge: Decimal,
     /// Units of service.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub units: Decimal,
     /// Date of service.
     pub service_date: NaiveDate,
@@ -343,7 +343,7 @@ pub struct ServiceLine {
     /// Patients transported, on an ambulance line carrying more than one (QTY*PT).
     #[serde(
         default,
-        with = "rust_decimal::serde::str_option",
+        with = "crate::amount_text::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub patient_count: Option<Decimal>,
@@ -362,7 +362,7 @@ pub struct Drug {
     /// NDC in the 5-4-2 form, 11 digits (dashes allowed in the JSON).
     pub ndc: String,
     /// Quantity.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub quantity: Decimal,
     /// Unit: `F2` international unit, `GR` gram, `ME` milligram, `ML` milliliter, `UN` unit.
     pub unit: String,
@@ -377,12 +377,12 @@ pub struct ClaimAdjustment {
     /// Claim adjustment reason code.
     pub reason: String,
     /// Amount.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub amount: Decimal,
     /// Quantity, when the reason needs one.
     #[serde(
         default,
-        with = "rust_decimal::serde::str_option",
+        with = "crate::amount_text::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub quantity: Option<Decimal>,
@@ -411,7 +411,7 @@ pub struct OtherCoverage {
     /// What it paid on the claim (AMT*D).
     #[serde(
         default,
-        with = "rust_decimal::serde::str_option",
+        with = "crate::amount_text::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub paid: Option<Decimal>,
@@ -430,13 +430,13 @@ pub struct LineAdjudication {
     /// That payer's id, as in `otherCoverage[].payer.id`.
     pub payer_id: PayerId,
     /// What it paid on the line.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub paid: Decimal,
     /// The procedure it adjudicated (when it differs from the line's, say after bundling).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub procedure_code: Option<String>,
     /// Units it paid.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub units: Decimal,
     /// When.
     pub adjudication_date: NaiveDate,
@@ -452,7 +452,7 @@ pub struct Ambulance {
     /// Patient weight in pounds (CR102), when the transport depends on it.
     #[serde(
         default,
-        with = "rust_decimal::serde::str_option",
+        with = "crate::amount_text::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub patient_weight_pounds: Option<Decimal>,
@@ -461,7 +461,7 @@ pub struct Ambulance {
     /// `E` other).
     pub reason: String,
     /// Loaded miles (CR106).
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub miles: Decimal,
     /// Why a round trip, when it was one (CR109).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -553,7 +553,7 @@ pub struct InstitutionalClaimInformation {
     /// The facility's claim number (CLM01).
     pub patient_control_number: PatientControlNumber,
     /// Total charge: the sum of the lines' charges (CLM02).
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub total_charge: Decimal,
     /// Type of bill, first two digits: facility type and bill classification (CLM05-1: `11`
     /// hospital inpatient, `13` hospital outpatient, `21` skilled nursing inpatient, ...).
@@ -650,7 +650,7 @@ pub struct ValueCode {
     /// The code.
     pub code: String,
     /// The amount.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub amount: Decimal,
 }
 
@@ -667,13 +667,13 @@ pub struct InstitutionalLine {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub modifiers: Vec<String>,
     /// Charge.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub charge: Decimal,
     /// Units (`UN`) or days (`DA`).
     #[serde(default = "units")]
     pub unit: String,
     /// How many.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub quantity: Decimal,
     /// Date of service (DTP*472), required on outpatient lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]

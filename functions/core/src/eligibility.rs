@@ -316,10 +316,10 @@ pub struct Benefit {
     /// What it means (`Visit`, `Calendar Year`, `Remaining`, ...).
     pub time_period: Option<&'static str>,
     /// EB07.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub amount: Option<Decimal>,
     /// EB08, as a fraction (0.2 for 20 %).
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub percent: Option<Decimal>,
     /// EB09/EB10: quantity qualifier and quantity (visits, days, ...).
     pub quantity: Option<Quantity>,
@@ -338,7 +338,7 @@ pub struct Quantity {
     /// EB09 (`VS` visits, `DY` days, `HS` hours, ...).
     pub qualifier: String,
     /// EB10.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub value: Decimal,
 }
 
@@ -455,7 +455,7 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
         let codes: Vec<Option<String>> = if codes.is_empty() {
             vec![None]
         } else {
-            codes.into_iter().map(Some).collect()
+            codes.into_iter().map(|c| Some(c.to_string())).collect()
         };
         for code in codes {
             let index = match group.service_types.iter().position(|s| s.code == code) {

@@ -8,6 +8,7 @@
 //! - [`x12`]: the domain written as X12 (837P).
 //! - [`scrub`]: front-end edits, reported as a FHIR `OperationOutcome`.
 
+pub mod amount_text;
 pub mod claim;
 pub mod codes;
 pub mod eligibility;

@@ -2,6 +2,7 @@
 //! sub-loops, and typed element values whose errors name the segment and element.
 
 use chrono::NaiveDate;
+use hms_x12::Segment;
 use hms_x12::tree::{Item, LoopNode, SegmentNode, Value};
 use rust_decimal::Decimal;
 
@@ -91,51 +92,177 @@ pub(crate) fn required<'a>(
     })
 }
 
-/// Element `n` (1-based) as text; the first component of a composite; empty when absent.
-pub(crate) fn text(segment: &SegmentNode, n: usize) -> &str {
-    match n.checked_sub(1).and_then(|i| segment.elements.get(i)) {
-        Some(Value::Text(t)) => t,
-        Some(Value::List(items)) => match items.first() {
-            Some(Value::Text(t)) => t,
-            _ => "",
-        },
-        None => "",
+/// A segment whose elements the readers take typed values from: a parse-tree node, or a
+/// borrowed [`Line`] for readers that stream without a tree.
+pub(crate) trait Fields {
+    /// Segment number in the file, 1-based.
+    fn line(&self) -> usize;
+    /// Segment id.
+    fn id(&self) -> &str;
+    /// Element `n` (1-based) as text; the first component of a composite; empty when absent.
+    fn text(&self, n: usize) -> &str;
+    /// Element `n`'s components, or its repetitions (one item for a simple value, none when
+    /// empty).
+    fn parts(&self, n: usize) -> Vec<&str>;
+}
+
+impl<T: Fields + ?Sized> Fields for &T {
+    fn line(&self) -> usize {
+        (**self).line()
+    }
+
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+
+    fn text(&self, n: usize) -> &str {
+        (**self).text(n)
+    }
+
+    fn parts(&self, n: usize) -> Vec<&str> {
+        (**self).parts(n)
     }
 }
 
+impl Fields for SegmentNode {
+    fn line(&self) -> usize {
+        self.line
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn text(&self, n: usize) -> &str {
+        match n.checked_sub(1).and_then(|i| self.elements.get(i)) {
+            Some(Value::Text(t)) => t,
+            Some(Value::List(items)) => match items.first() {
+                Some(Value::Text(t)) => t,
+                _ => "",
+            },
+            None => "",
+        }
+    }
+
+    fn parts(&self, n: usize) -> Vec<&str> {
+        match n.checked_sub(1).and_then(|i| self.elements.get(i)) {
+            Some(Value::Text(t)) if !t.is_empty() => vec![t.as_str()],
+            Some(Value::List(items)) => items
+                .iter()
+                .map(|v| match v {
+                    Value::Text(t) => t.as_str(),
+                    Value::List(_) => "",
+                })
+                .collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// A borrowed segment with its number, for readers that stream the input instead of building
+/// a tree. Its bytes are checked to be UTF-8 once, when it is made.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line<'a> {
+    segment: Segment<'a>,
+    /// The segment's bytes as text.
+    raw: &'a str,
+    line: usize,
+}
+
+impl<'a> Line<'a> {
+    /// `segment`, number `line` of its file; an error naming the line when it is not UTF-8.
+    pub(crate) fn new(segment: Segment<'a>, line: usize) -> Result<Self, ValueError> {
+        match std::str::from_utf8(segment.raw()) {
+            Ok(raw) => Ok(Self { segment, raw, line }),
+            Err(e) => Err(ValueError {
+                line,
+                segment: segment.id_str().to_string(),
+                element: 0,
+                message: format!(
+                    "byte {} of the segment is not UTF-8 text",
+                    e.valid_up_to() + 1
+                ),
+            }),
+        }
+    }
+
+    /// Element `n` as text (delimiters are ASCII, so an element is whole characters).
+    fn element(&self, n: usize) -> &'a str {
+        self.segment
+            .element_span(n)
+            .and_then(|(start, end)| self.raw.get(start..end))
+            .unwrap_or_default()
+    }
+}
+
+impl Fields for Line<'_> {
+    fn line(&self) -> usize {
+        self.line
+    }
+
+    fn id(&self) -> &str {
+        self.segment.id_str()
+    }
+
+    fn text(&self, n: usize) -> &str {
+        let d = self.segment.delimiters();
+        let element = self.element(n);
+        // Up to the first component or repetition separator (values are short: a byte scan).
+        let repetition = if d.has_repetition() {
+            d.repetition
+        } else {
+            d.component
+        };
+        let end = element
+            .bytes()
+            .position(|b| b == d.component || b == repetition)
+            .unwrap_or(element.len());
+        element.get(..end).unwrap_or_default()
+    }
+
+    fn parts(&self, n: usize) -> Vec<&str> {
+        let element = self.element(n);
+        if element.is_empty() {
+            return vec![];
+        }
+        let d = self.segment.delimiters();
+        let repetition = char::from(d.repetition);
+        if d.has_repetition() && element.contains(repetition) {
+            element.split(repetition).collect()
+        } else {
+            element.split(char::from(d.component)).collect()
+        }
+    }
+}
+
+/// Element `n` (1-based) as text; the first component of a composite; empty when absent.
+pub(crate) fn text(segment: &impl Fields, n: usize) -> &str {
+    segment.text(n)
+}
+
 /// Element `n` as text, `None` when empty.
-pub(crate) fn opt(segment: &SegmentNode, n: usize) -> Option<String> {
-    Some(text(segment, n))
+pub(crate) fn opt(segment: &impl Fields, n: usize) -> Option<String> {
+    Some(segment.text(n))
         .filter(|t| !t.is_empty())
         .map(str::to_string)
 }
 
 /// Element `n`'s components, or its repetitions (one item for a simple value, none when empty).
-pub(crate) fn parts(segment: &SegmentNode, n: usize) -> Vec<String> {
-    match n.checked_sub(1).and_then(|i| segment.elements.get(i)) {
-        Some(Value::Text(t)) if !t.is_empty() => vec![t.to_string()],
-        Some(Value::List(items)) => items
-            .iter()
-            .map(|v| match v {
-                Value::Text(t) => t.to_string(),
-                Value::List(_) => String::new(),
-            })
-            .collect(),
-        _ => vec![],
-    }
+pub(crate) fn parts(segment: &impl Fields, n: usize) -> Vec<&str> {
+    segment.parts(n)
 }
 
-pub(crate) fn bad(segment: &SegmentNode, n: usize, message: String) -> ValueError {
+pub(crate) fn bad(segment: &impl Fields, n: usize, message: String) -> ValueError {
     ValueError {
-        line: segment.line,
-        segment: segment.id.to_string(),
+        line: segment.line(),
+        segment: segment.id().to_string(),
         element: n,
         message,
     }
 }
 
 /// Element `n` as a decimal, `None` when empty.
-pub(crate) fn decimal(segment: &SegmentNode, n: usize) -> Result<Option<Decimal>, ValueError> {
+pub(crate) fn decimal(segment: &impl Fields, n: usize) -> Result<Option<Decimal>, ValueError> {
     let t = text(segment, n);
     if t.is_empty() {
         return Ok(None);
@@ -146,31 +273,43 @@ pub(crate) fn decimal(segment: &SegmentNode, n: usize) -> Result<Option<Decimal>
 }
 
 /// Element `n` as a decimal that must be there.
-pub(crate) fn amount(segment: &SegmentNode, n: usize) -> Result<Decimal, ValueError> {
+pub(crate) fn amount(segment: &impl Fields, n: usize) -> Result<Decimal, ValueError> {
     decimal(segment, n)?.ok_or_else(|| bad(segment, n, "a required amount is missing".into()))
 }
 
+/// A `CCYYMMDD` date (eight digits that name a real day).
+pub(crate) fn ccyymmdd(t: &str) -> Option<NaiveDate> {
+    let b = t.as_bytes();
+    if b.len() != 8 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let number = |r: std::ops::Range<usize>| {
+        b[r].iter()
+            .fold(0u32, |n, digit| n * 10 + u32::from(digit - b'0'))
+    };
+    let year = i32::try_from(number(0..4)).ok()?;
+    NaiveDate::from_ymd_opt(year, number(4..6), number(6..8))
+}
+
 /// Element `n` as a `CCYYMMDD` date, `None` when empty.
-pub(crate) fn date(segment: &SegmentNode, n: usize) -> Result<Option<NaiveDate>, ValueError> {
+pub(crate) fn date(segment: &impl Fields, n: usize) -> Result<Option<NaiveDate>, ValueError> {
     let t = text(segment, n);
     if t.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(t, "%Y%m%d")
+    ccyymmdd(t)
         .map(Some)
-        .map_err(|_| bad(segment, n, format!("{t:?} is not a CCYYMMDD date")))
+        .ok_or_else(|| bad(segment, n, format!("{t:?} is not a CCYYMMDD date")))
 }
 
 /// A DTP's date or date range: (qualifier, from, to).
 pub(crate) fn period(
-    dtp: &SegmentNode,
+    dtp: &impl Fields,
 ) -> Result<(String, NaiveDate, Option<NaiveDate>), ValueError> {
     let qualifier = text(dtp, 1).to_string();
     let value = text(dtp, 3);
-    let parse = |t: &str| {
-        NaiveDate::parse_from_str(t, "%Y%m%d")
-            .map_err(|_| bad(dtp, 3, format!("{t:?} is not a CCYYMMDD date")))
-    };
+    let parse =
+        |t: &str| ccyymmdd(t).ok_or_else(|| bad(dtp, 3, format!("{t:?} is not a CCYYMMDD date")));
     match text(dtp, 2) {
         "RD8" => {
             let (from, to) = value.split_once('-').ok_or_else(|| {
@@ -184,5 +323,29 @@ pub(crate) fn period(
         }
         "DT" if value.len() == 12 => Ok((qualifier, parse(&value[..8])?, None)),
         _ => Ok((qualifier, parse(value)?, None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ccyymmdd_takes_only_eight_digits_of_a_real_day() {
+        assert_eq!(ccyymmdd("20240229"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(ccyymmdd("00010101"), NaiveDate::from_ymd_opt(1, 1, 1));
+        for bad in [
+            "20230229",
+            "20241301",
+            "20240100",
+            "2024011",
+            "202401011",
+            "2024-1-1",
+            "+2024011",
+            "２０２４0101",
+            "",
+        ] {
+            assert_eq!(ccyymmdd(bad), None, "{bad}");
+        }
     }
 }

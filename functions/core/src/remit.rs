@@ -4,11 +4,12 @@
 
 use chrono::NaiveDate;
 use hms_x12::spec::Catalog;
-use hms_x12::tree::{self, LoopNode};
+use hms_x12::tree;
+use hms_x12::walk::{Place, Placed, Walk};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::read::{ValueError, amount, date, decimal, loops, opt, parts, required, segments, text};
+use crate::read::{Fields, Line, ValueError, amount, date, decimal, opt, parts, text};
 
 /// Why an 835 could not be read into the domain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +20,14 @@ pub enum RemitError {
     /// No 835 transaction set in the input.
     #[error("no 835 transaction set found")]
     No835,
+    /// An 835 names an implementation convention (ST03, else GS08) other than 005010X221A1.
+    #[error(
+        "line {line}: this 835 is not 005010X221A1 (ST03, or GS08 when ST03 is empty), the only 835 guide read here"
+    )]
+    NoGuide {
+        /// The ST's line.
+        line: usize,
+    },
     /// A value the guide requires is missing or malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -49,7 +58,7 @@ pub struct Payment {
     /// BPR01 (`I` remittance with payment, `H` notification only, ...).
     pub handling_code: String,
     /// BPR02.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub amount: Decimal,
     /// BPR03: `C` credit, `D` debit.
     pub credit_debit: String,
@@ -123,13 +132,13 @@ pub struct ClaimPayment {
     /// What CLP02 means.
     pub status: &'static str,
     /// CLP03.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub charge: Decimal,
     /// CLP04.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub paid: Decimal,
     /// CLP05.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub patient_responsibility: Option<Decimal>,
     /// CLP06.
     pub claim_filing_indicator: String,
@@ -171,10 +180,10 @@ pub struct Adjustment {
     /// Claim adjustment reason code.
     pub reason_code: String,
     /// Amount.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub amount: Decimal,
     /// Quantity, when sent.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub quantity: Option<Decimal>,
 }
 
@@ -189,13 +198,13 @@ pub struct ServicePayment {
     /// SVC01-03 to -06.
     pub modifiers: Vec<String>,
     /// SVC02.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub charge: Decimal,
     /// SVC03.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub paid: Decimal,
     /// SVC05 (1 when absent).
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub units: Option<Decimal>,
     /// DTM*472 (or the start, DTM*150).
     pub service_date: Option<NaiveDate>,
@@ -220,7 +229,7 @@ pub struct ProviderAdjustment {
     /// Its reference, when sent.
     pub reference: Option<String>,
     /// Amount: positive reduces the payment.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub amount: Decimal,
 }
 
@@ -229,30 +238,60 @@ pub struct ProviderAdjustment {
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
     /// Σ CLP04.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub claims_paid: Decimal,
     /// Σ PLB amounts.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub provider_adjustments: Decimal,
     /// Σ CLP04 − Σ PLB.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "crate::amount_text")]
     pub expected_payment: Decimal,
     /// Whether it equals BPR02.
     pub balanced: bool,
 }
 
 /// Reads every 835 transaction set in `input`.
+///
+/// Streams: each segment goes into the domain as the guide places it, with no parse tree in
+/// between, so memory is the domain's and the 835 → JSON path runs at the speed of the walk.
 pub fn read_835(input: &[u8], catalog: &Catalog) -> Result<Vec<Remittance>, RemitError> {
-    let doc = tree::parse(input, catalog)?;
     let mut out = vec![];
-    for tx in doc
-        .interchanges
-        .iter()
-        .flat_map(|i| &i.groups)
-        .flat_map(|g| &g.transactions)
-        .filter(|t| t.id == "835")
-    {
-        out.push(remittance(&tx.body)?);
+    let mut open: Option<Reading> = None;
+    for placed in Walk::new(input, catalog) {
+        let Placed {
+            segment,
+            line,
+            place,
+            in_loop,
+        } = placed?;
+        match place {
+            Place::Start(guide) => {
+                if let Some(done) = open.take() {
+                    out.push(done.finish()?);
+                }
+                if segment.value(1) == b"835" {
+                    if guide.is_none() {
+                        return Err(RemitError::NoGuide { line });
+                    }
+                    open = Some(Reading::new(line));
+                }
+            }
+            Place::Body(_) => {
+                if let Some(reading) = open.as_mut() {
+                    let loop_id = in_loop.map_or("", |l| l.id.as_str());
+                    reading.segment(&Line::new(segment, line)?, loop_id)?;
+                    if segment.id() == b"SE"
+                        && let Some(done) = open.take()
+                    {
+                        out.push(done.finish()?);
+                    }
+                }
+            }
+            Place::Envelope | Place::Interchange => {}
+        }
+    }
+    if let Some(done) = open {
+        out.push(done.finish()?);
     }
     if out.is_empty() {
         return Err(RemitError::No835);
@@ -260,124 +299,141 @@ pub fn read_835(input: &[u8], catalog: &Catalog) -> Result<Vec<Remittance>, Remi
     Ok(out)
 }
 
-fn remittance(body: &LoopNode) -> Result<Remittance, RemitError> {
-    let bpr = required(body, "BPR")?;
-    let trn = required(body, "TRN")?;
-    let payment = Payment {
-        handling_code: text(bpr, 1).to_string(),
-        amount: amount(bpr, 2)?,
-        credit_debit: text(bpr, 3).to_string(),
-        method: text(bpr, 4).to_string(),
-        date: date(bpr, 16)?,
-        trace_number: text(trn, 2).to_string(),
-        originator: opt(trn, 3),
-    };
-    let party = |id: &str| {
-        loops(body, id)
-            .next()
-            .and_then(|l| segments(l, "N1").next())
-            .map(|n1| Party {
-                name: text(n1, 2).to_string(),
-                id: opt(n1, 3)
-                    .zip(opt(n1, 4))
-                    .map(|(qualifier, value)| PartyId { qualifier, value }),
-            })
-    };
-    let payer = party("1000A").unwrap_or(Party {
-        name: String::new(),
-        id: None,
-    });
-    let payee = party("1000B").unwrap_or(Party {
-        name: String::new(),
-        id: None,
-    });
-    let mut claims = vec![];
-    for header in loops(body, "2000") {
-        for claim in loops(header, "2100") {
-            claims.push(claim_payment(claim)?);
-        }
-    }
-    let mut provider_adjustments = vec![];
-    for plb in segments(body, "PLB") {
-        let provider_id = text(plb, 1).to_string();
-        let fiscal_period = date(plb, 2)?;
-        for pair in 0..6 {
-            let (reason, value) = (3 + 2 * pair, 4 + 2 * pair);
-            if text(plb, reason).is_empty() {
-                continue;
-            }
-            let parts = parts(plb, reason);
-            provider_adjustments.push(ProviderAdjustment {
-                provider_id: provider_id.clone(),
-                fiscal_period,
-                reason_code: parts.first().cloned().unwrap_or_default(),
-                reference: parts.get(1).cloned().filter(|r| !r.is_empty()),
-                amount: amount(plb, value)?,
-            });
-        }
-    }
-    let claims_paid: Decimal = claims.iter().map(|c| c.paid).sum();
-    let adjustments: Decimal = provider_adjustments.iter().map(|p| p.amount).sum();
-    let expected = claims_paid - adjustments;
-    let balance = Balance {
-        claims_paid,
-        provider_adjustments: adjustments,
-        expected_payment: expected,
-        balanced: expected == payment.amount,
-    };
-    Ok(Remittance {
-        payment,
-        payer,
-        payee,
-        claims,
-        provider_adjustments,
-        balance,
-    })
+/// An 835 being read, segment by segment.
+struct Reading {
+    /// The ST's line, where errors about missing header segments point.
+    start: usize,
+    payment: Option<Payment>,
+    trace: Option<(String, Option<String>)>,
+    payer: Option<Party>,
+    payee: Option<Party>,
+    claims: Vec<ClaimPayment>,
+    provider_adjustments: Vec<ProviderAdjustment>,
 }
 
-fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
-    let clp = required(claim, "CLP")?;
-    let status_code = text(clp, 2).to_string();
-    let patient = segments(claim, "NM1")
-        .find(|n| text(n, 1) == "QC")
-        .map(|n| PersonRef {
-            last: text(n, 3).to_string(),
-            first: opt(n, 4),
-            id: opt(n, 9),
-        });
-    let mut services = vec![];
-    for line in loops(claim, "2110") {
-        let svc = required(line, "SVC")?;
-        let procedure = parts(svc, 1);
-        let dtm = |qualifier: &str| segments(line, "DTM").find(|d| text(d, 1) == qualifier);
-        let service_date = match dtm("472").or_else(|| dtm("150")) {
-            Some(d) => date(d, 2)?,
-            None => None,
-        };
-        services.push(ServicePayment {
-            code_qualifier: procedure.first().cloned().unwrap_or_default(),
-            procedure_code: procedure.get(1).cloned().unwrap_or_default(),
-            modifiers: procedure
-                .iter()
-                .skip(2)
-                .take(4)
-                .filter(|m| !m.is_empty())
-                .cloned()
-                .collect(),
-            charge: amount(svc, 2)?,
-            paid: amount(svc, 3)?,
-            units: decimal(svc, 5)?,
-            service_date,
-            line_control_number: segments(line, "REF")
-                .find(|r| text(r, 1) == "6R")
-                .and_then(|r| opt(r, 2)),
-            adjustments: adjustments(line)?,
-            remarks: segments(line, "LQ")
-                .filter(|l| text(l, 1) == "HE")
-                .map(|l| text(l, 2).to_string())
-                .collect(),
-        });
+impl Reading {
+    fn new(start: usize) -> Self {
+        Self {
+            start,
+            payment: None,
+            trace: None,
+            payer: None,
+            payee: None,
+            claims: vec![],
+            provider_adjustments: vec![],
+        }
     }
+
+    /// Takes in one segment of loop `loop_id`.
+    fn segment(&mut self, s: &Line<'_>, loop_id: &str) -> Result<(), ValueError> {
+        let claim = self.claims.last_mut();
+        match (loop_id, s.id()) {
+            ("ST", "BPR") => {
+                self.payment = Some(Payment {
+                    handling_code: text(s, 1).to_string(),
+                    amount: amount(s, 2)?,
+                    credit_debit: text(s, 3).to_string(),
+                    method: text(s, 4).to_string(),
+                    date: date(s, 16)?,
+                    trace_number: String::new(),
+                    originator: None,
+                })
+            }
+            ("ST", "TRN") => self.trace = Some((text(s, 2).to_string(), opt(s, 3))),
+            ("1000A", "N1") => self.payer = Some(party(s)),
+            ("1000B", "N1") => self.payee = Some(party(s)),
+            ("2100", "CLP") => self.claims.push(claim_payment(s)?),
+            ("2100", "NM1") if text(s, 1) == "QC" => {
+                if let Some(c) = claim {
+                    c.patient = Some(PersonRef {
+                        last: text(s, 3).to_string(),
+                        first: opt(s, 4),
+                        id: opt(s, 9),
+                    });
+                }
+            }
+            ("2100", "MIA") => {
+                if let Some(c) = claim {
+                    c.inpatient = true;
+                }
+            }
+            ("2100", "CAS") => {
+                if let Some(c) = claim {
+                    adjustments(s, &mut c.adjustments)?;
+                }
+            }
+            ("2110", id) => {
+                let Some(c) = claim else { return Ok(()) };
+                if id == "SVC" {
+                    c.services.push(service_payment(s)?);
+                    return Ok(());
+                }
+                let Some(service) = c.services.last_mut() else {
+                    return Ok(());
+                };
+                match (id, text(s, 1)) {
+                    ("DTM", "472") => service.service_date = date(s, 2)?,
+                    ("DTM", "150") if service.service_date.is_none() => {
+                        service.service_date = date(s, 2)?
+                    }
+                    ("REF", "6R") => service.line_control_number = opt(s, 2),
+                    ("CAS", _) => adjustments(s, &mut service.adjustments)?,
+                    ("LQ", "HE") => service.remarks.push(text(s, 2).to_string()),
+                    _ => {}
+                }
+            }
+            ("ST", "PLB") => provider_adjustments(s, &mut self.provider_adjustments)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Remittance, ValueError> {
+        let missing = |id: &str| ValueError {
+            line: self.start,
+            segment: "ST".into(),
+            element: 0,
+            message: format!("required segment {id} is missing from the transaction set"),
+        };
+        let mut payment = self.payment.clone().ok_or_else(|| missing("BPR"))?;
+        let (trace_number, originator) = self.trace.clone().ok_or_else(|| missing("TRN"))?;
+        payment.trace_number = trace_number;
+        payment.originator = originator;
+        let nobody = || Party {
+            name: String::new(),
+            id: None,
+        };
+        let claims_paid: Decimal = self.claims.iter().map(|c| c.paid).sum();
+        let adjustments: Decimal = self.provider_adjustments.iter().map(|p| p.amount).sum();
+        let expected = claims_paid - adjustments;
+        let balance = Balance {
+            claims_paid,
+            provider_adjustments: adjustments,
+            expected_payment: expected,
+            balanced: expected == payment.amount,
+        };
+        Ok(Remittance {
+            payment,
+            payer: self.payer.unwrap_or_else(nobody),
+            payee: self.payee.unwrap_or_else(nobody),
+            claims: self.claims,
+            provider_adjustments: self.provider_adjustments,
+            balance,
+        })
+    }
+}
+
+fn party(n1: &Line<'_>) -> Party {
+    Party {
+        name: text(n1, 2).to_string(),
+        id: opt(n1, 3)
+            .zip(opt(n1, 4))
+            .map(|(qualifier, value)| PartyId { qualifier, value }),
+    }
+}
+
+fn claim_payment(clp: &Line<'_>) -> Result<ClaimPayment, ValueError> {
+    let status_code = text(clp, 2).to_string();
     Ok(ClaimPayment {
         patient_control_number: text(clp, 1).to_string(),
         status: claim_status(&status_code),
@@ -388,31 +444,77 @@ fn claim_payment(claim: &LoopNode) -> Result<ClaimPayment, RemitError> {
         claim_filing_indicator: text(clp, 6).to_string(),
         payer_claim_control_number: opt(clp, 7),
         facility_code: opt(clp, 8),
-        inpatient: segments(claim, "MIA").next().is_some(),
-        patient,
-        adjustments: adjustments(claim)?,
-        services,
+        inpatient: false,
+        patient: None,
+        adjustments: vec![],
+        services: vec![],
     })
 }
 
-/// Every CAS of a loop (its own, not its sub-loops'), each of its up to six reason triples.
-fn adjustments(scope: &LoopNode) -> Result<Vec<Adjustment>, RemitError> {
-    let mut out = vec![];
-    for cas in segments(scope, "CAS") {
-        let group_code = text(cas, 1).to_string();
-        for triple in 0..6 {
-            let reason = 2 + 3 * triple;
-            if text(cas, reason).is_empty() {
-                continue;
-            }
-            out.push(Adjustment {
-                group: adjustment_group(&group_code),
-                group_code: group_code.clone(),
-                reason_code: text(cas, reason).to_string(),
-                amount: amount(cas, reason + 1)?,
-                quantity: decimal(cas, reason + 2)?,
-            });
+fn service_payment(svc: &Line<'_>) -> Result<ServicePayment, ValueError> {
+    let procedure = parts(svc, 1);
+    Ok(ServicePayment {
+        code_qualifier: procedure.first().map(|c| c.to_string()).unwrap_or_default(),
+        procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
+        modifiers: procedure
+            .iter()
+            .skip(2)
+            .take(4)
+            .filter(|m| !m.is_empty())
+            .map(|m| m.to_string())
+            .collect(),
+        charge: amount(svc, 2)?,
+        paid: amount(svc, 3)?,
+        units: decimal(svc, 5)?,
+        service_date: None,
+        line_control_number: None,
+        adjustments: vec![],
+        remarks: vec![],
+    })
+}
+
+/// A CAS's up to six reason triples, added to `out`.
+fn adjustments(cas: &Line<'_>, out: &mut Vec<Adjustment>) -> Result<(), ValueError> {
+    let group_code = text(cas, 1);
+    for triple in 0..6 {
+        let reason = 2 + 3 * triple;
+        if text(cas, reason).is_empty() {
+            continue;
         }
+        out.push(Adjustment {
+            group: adjustment_group(group_code),
+            group_code: group_code.to_string(),
+            reason_code: text(cas, reason).to_string(),
+            amount: amount(cas, reason + 1)?,
+            quantity: decimal(cas, reason + 2)?,
+        });
     }
-    Ok(out)
+    Ok(())
+}
+
+/// A PLB's up to six adjustments, added to `out`.
+fn provider_adjustments(
+    plb: &Line<'_>,
+    out: &mut Vec<ProviderAdjustment>,
+) -> Result<(), ValueError> {
+    let provider_id = text(plb, 1);
+    let fiscal_period = date(plb, 2)?;
+    for pair in 0..6 {
+        let (reason, value) = (3 + 2 * pair, 4 + 2 * pair);
+        if text(plb, reason).is_empty() {
+            continue;
+        }
+        let parts = parts(plb, reason);
+        out.push(ProviderAdjustment {
+            provider_id: provider_id.to_string(),
+            fiscal_period,
+            reason_code: parts.first().map(|c| c.to_string()).unwrap_or_default(),
+            reference: parts
+                .get(1)
+                .filter(|r| !r.is_empty())
+                .map(|r| r.to_string()),
+            amount: amount(plb, value)?,
+        });
+    }
+    Ok(())
 }

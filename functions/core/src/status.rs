@@ -92,7 +92,7 @@ pub struct ClaimReference {
     /// Total charge (AMT*T3).
     #[serde(
         default,
-        with = "rust_decimal::serde::str_option",
+        with = "crate::amount_text::option",
         skip_serializing_if = "Option::is_none"
     )]
     pub total_charge: Option<Decimal>,
@@ -289,10 +289,10 @@ pub struct Status {
     /// STC02.
     pub effective_date: Option<NaiveDate>,
     /// STC04.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub total_charge: Option<Decimal>,
     /// STC05.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub paid: Option<Decimal>,
     /// STC12: free text from the payer.
     pub message: Option<String>,
@@ -305,10 +305,10 @@ pub struct LineStatus {
     /// SVC01-2: the procedure or revenue code.
     pub code: String,
     /// SVC02.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub charge: Option<Decimal>,
     /// SVC03.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "crate::amount_text::option")]
     pub paid: Option<Decimal>,
     /// REF*FJ: the provider's line control number.
     pub line_control_number: Option<String>,
@@ -400,7 +400,12 @@ fn claim_status(
         }
         lines.push(LineStatus {
             code: svc
-                .map(|s| parts(s, 1).get(1).cloned().unwrap_or_default())
+                .map(|s| {
+                    parts(s, 1)
+                        .get(1)
+                        .map(|c| c.to_string())
+                        .unwrap_or_default()
+                })
                 .unwrap_or_default(),
             charge: match svc {
                 Some(s) => decimal(s, 2)?,
@@ -463,9 +468,15 @@ fn statuses(stc: &SegmentNode) -> Result<Vec<Status>, ValueError> {
         };
         out.push(Status {
             category: codes::describe(codes::claim_status_category, category_code),
-            category_code: category_code.clone(),
-            status_code: composite.get(1).filter(|c| !c.is_empty()).cloned(),
-            entity_code: composite.get(2).filter(|c| !c.is_empty()).cloned(),
+            category_code: category_code.to_string(),
+            status_code: composite
+                .get(1)
+                .filter(|c| !c.is_empty())
+                .map(|c| c.to_string()),
+            entity_code: composite
+                .get(2)
+                .filter(|c| !c.is_empty())
+                .map(|c| c.to_string()),
             effective_date: if n == 1 { effective_date } else { None },
             total_charge: if n == 1 { total_charge } else { None },
             paid: if n == 1 { paid } else { None },

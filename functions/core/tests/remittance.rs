@@ -152,3 +152,54 @@ fn service_payments_become_items_with_adjudications_and_notes() {
     assert_eq!(item["noteNumber"][0], 1);
     assert_eq!(eob["processNote"][0]["text"], "remark code N130");
 }
+
+/// The fixture 835 of the CLI tests, changed by `edit`, read.
+fn read_edited(
+    edit: impl Fn(&str) -> String,
+) -> Result<Vec<hms_core::remit::Remittance>, RemitError> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cli/tests/fixtures/remittance-two-claims.835"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    read_835(edit(&text).as_bytes(), Catalog::embedded().unwrap())
+}
+
+#[test]
+fn an_835_of_another_guide_is_refused_by_name() {
+    assert!(read_edited(str::to_string).is_ok());
+    let err = read_edited(|t| t.replace("005010X221A1", "004010X091A1")).unwrap_err();
+    assert!(matches!(err, RemitError::NoGuide { line: 3 }), "{err}");
+    assert!(err.to_string().contains("not 005010X221A1"), "{err}");
+}
+
+#[test]
+fn missing_header_segments_and_bad_values_name_their_line() {
+    let err = read_edited(|t| {
+        t.split('~')
+            .filter(|s| !s.trim_start().starts_with("TRN"))
+            .collect::<Vec<_>>()
+            .join("~")
+    })
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 3: ST: required segment TRN is missing from the transaction set"
+    );
+    let err =
+        read_edited(|t| t.replacen("CLP*PCN1001*1*500.00", "CLP*PCN1001*1*5OO.00", 1)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 14: CLP03: \"5OO.00\" is not a decimal number"
+    );
+    let text = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cli/tests/fixtures/remittance-two-claims.835"
+    ))
+    .unwrap();
+    let at = text.windows(4).position(|w| w == b"CLP*").unwrap() + 4;
+    let mut latin1 = text.clone();
+    latin1.insert(at, 0xE9);
+    let err = read_835(&latin1, Catalog::embedded().unwrap()).unwrap_err();
+    assert!(err.to_string().contains("not UTF-8 text"), "{err}");
+}

@@ -21,6 +21,7 @@ pub mod spec;
 pub mod synth;
 pub mod tree;
 pub mod validate;
+pub mod walk;
 pub mod writer;
 
 pub use delimiters::Delimiters;

@@ -7,10 +7,10 @@
 use compact_str::CompactString;
 
 use crate::error::ReadError;
-use crate::reader::Tokenizer;
 use crate::segment::Segment;
 use crate::spec::Catalog;
-use crate::validate::{LoopWalker, Placement};
+use crate::validate::Placement;
+use crate::walk::{Place, Placed, Walk};
 
 /// An element value: text, or a list (components of a composite, or repetitions).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -187,10 +187,8 @@ fn close_loop(stack: &mut Vec<LoopNode>) -> bool {
 /// Parses `input` into a [`Document`].
 pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     let mut doc = Document::default();
-    // Open loops of the current transaction set (root first) and its walker.
+    // Open loops of the current transaction set (root first).
     let mut stack: Vec<LoopNode> = vec![];
-    let mut walker: Option<LoopWalker<'_>> = None;
-    let mut issues = vec![];
     let mut tx_meta: Option<(String, String, Option<String>)> = None;
 
     fn close_transaction(
@@ -214,123 +212,99 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
         }
     }
 
-    for (index, next) in Tokenizer::new(input).enumerate() {
-        let line = index + 1;
-        let segment = next?;
-        let id = segment.id();
-        let structure = |needed| TreeError::Structure {
+    let mut guide = None;
+    for placed in Walk::new(input, catalog) {
+        let Placed {
+            segment,
             line,
-            id: segment.id_str().to_string(),
-            needed,
-        };
-        match id {
-            b"ISA" => doc.interchanges.push(InterchangeNode {
-                header: node(&segment, line, None),
-                segments: vec![],
-                groups: vec![],
-                trailer: None,
-            }),
-            b"IEA" => {
-                doc.interchanges
-                    .last_mut()
-                    .ok_or_else(|| structure("an interchange"))?
-                    .trailer = Some(node(&segment, line, None))
-            }
-            b"GS" => doc
-                .interchanges
-                .last_mut()
-                .ok_or_else(|| structure("an interchange"))?
-                .groups
-                .push(GroupNode {
+            place,
+            ..
+        } = placed?;
+        match place {
+            Place::Envelope => match segment.id() {
+                b"ISA" => doc.interchanges.push(InterchangeNode {
                     header: node(&segment, line, None),
-                    transactions: vec![],
+                    segments: vec![],
+                    groups: vec![],
                     trailer: None,
                 }),
-            b"GE" => {
-                close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                let g = doc
-                    .interchanges
-                    .last_mut()
-                    .and_then(|i| i.groups.last_mut())
-                    .ok_or_else(|| structure("a functional group"))?;
-                g.trailer = Some(node(&segment, line, None));
+                b"GS" => {
+                    if let Some(i) = doc.interchanges.last_mut() {
+                        i.groups.push(GroupNode {
+                            header: node(&segment, line, None),
+                            transactions: vec![],
+                            trailer: None,
+                        });
+                    }
+                }
+                b"GE" => {
+                    close_transaction(&mut doc, &mut stack, &mut tx_meta);
+                    if let Some(g) = doc
+                        .interchanges
+                        .last_mut()
+                        .and_then(|i| i.groups.last_mut())
+                    {
+                        g.trailer = Some(node(&segment, line, None));
+                    }
+                }
+                _ => {
+                    if let Some(i) = doc.interchanges.last_mut() {
+                        i.trailer = Some(node(&segment, line, None));
+                    }
+                }
+            },
+            Place::Interchange => {
+                if let Some(i) = doc.interchanges.last_mut() {
+                    i.segments.push(node(&segment, line, None));
+                }
             }
-            b"ST" => {
+            Place::Start(g) => {
                 close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                let group = doc
-                    .interchanges
-                    .last()
-                    .and_then(|i| i.groups.last())
-                    .ok_or_else(|| structure("a functional group"))?;
-                let gs08 = match group.header.elements.get(7) {
-                    Some(Value::Text(t)) => t.clone(),
-                    _ => CompactString::default(),
-                };
-                let st_id = text(segment.value(1));
-                let version = segment
-                    .element(3)
-                    .filter(|e| !e.is_empty())
-                    .map(|e| text(e.raw()))
-                    .unwrap_or(gs08);
-                let guide = catalog.guide_for(&st_id, &version).map(|(g, _)| g);
-                walker = guide.map(LoopWalker::new);
-                let name = guide
-                    .and_then(|g| g.segments.first())
-                    .map(|s| s.name.clone());
-                let root_name = guide
-                    .map(|g| g.name.clone())
-                    .unwrap_or_else(|| "Transaction Set".into());
+                guide = g;
+                let name = g.and_then(|g| g.segments.first()).map(|s| s.name.clone());
                 stack.push(LoopNode {
                     id: "ST".into(),
-                    name: root_name,
+                    name: g.map_or_else(|| "Transaction Set".into(), |g| g.name.clone()),
                     content: vec![Item::Segment(node(&segment, line, name))],
                 });
                 tx_meta = Some((
-                    st_id.to_string(),
+                    text(segment.value(1)).to_string(),
                     text(segment.value(2)).to_string(),
-                    guide.map(|g| g.version.clone()),
+                    g.map(|g| g.version.clone()),
                 ));
             }
-            _ if stack.is_empty() => {
-                let ic = doc
-                    .interchanges
-                    .last_mut()
-                    .ok_or_else(|| structure("an interchange"))?;
-                ic.segments.push(node(&segment, line, None));
-            }
-            _ => {
+            Place::Body(placement) => {
                 let mut seg_node = node(&segment, line, None);
-                if let Some(w) = walker.as_mut() {
-                    match w.place(&segment, &mut issues) {
-                        Placement::Found {
+                match (placement, guide) {
+                    (
+                        Some(Placement::Found {
                             segment: s,
                             closed,
                             opened,
-                        } => {
-                            for _ in 0..closed {
-                                close_loop(&mut stack);
-                            }
-                            let guide = w.guide();
-                            if let Some(l) = opened {
-                                // A new iteration of a loop already open at this depth closes it first.
-                                stack.push(LoopNode {
-                                    id: guide.loops[l].id.clone(),
-                                    name: guide.loops[l].name.clone(),
-                                    content: vec![],
-                                });
-                            }
-                            seg_node.name = Some(guide.segments[s].name.clone());
+                        }),
+                        Some(g),
+                    ) => {
+                        for _ in 0..closed {
+                            close_loop(&mut stack);
                         }
-                        Placement::NotFound => seg_node.unexpected = true,
+                        if let Some(l) = opened {
+                            // A new iteration of a loop already open at this depth closes it first.
+                            stack.push(LoopNode {
+                                id: g.loops[l].id.clone(),
+                                name: g.loops[l].name.clone(),
+                                content: vec![],
+                            });
+                        }
+                        seg_node.name = Some(g.segments[s].name.clone());
                     }
+                    (Some(Placement::NotFound), _) => seg_node.unexpected = true,
+                    _ => {}
                 }
-                issues.clear();
                 if let Some(top) = stack.last_mut() {
                     top.content.push(Item::Segment(seg_node));
                 }
-                if id == b"SE" {
+                if segment.id() == b"SE" {
                     close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                    walker = None;
                 }
             }
         }

@@ -274,13 +274,8 @@ fn claim(
     let facility = parts(clm, 5);
     let diagnoses = segments(scope, "HI")
         .flat_map(|hi| (1..=12).map(move |n| parts(hi, n)))
-        .filter(|p| {
-            matches!(
-                p.first().map(String::as_str),
-                Some("ABK" | "ABF" | "BK" | "BF")
-            )
-        })
-        .filter_map(|p| p.get(1).cloned())
+        .filter(|p| matches!(p.first().copied(), Some("ABK" | "ABF" | "BK" | "BF")))
+        .filter_map(|p| p.get(1).map(|c| c.to_string()))
         .collect();
     let ambulance = match segments(scope, "CR1").next() {
         Some(cr1) => {
@@ -368,23 +363,23 @@ fn claim(
         let mut prior_adjudications = vec![];
         for adj in loops(line, "2430") {
             let svd = required(adj, "SVD")?;
-            let code = parts(svd, 3).get(1).cloned();
+            let code = parts(svd, 3).get(1).map(|c| c.to_string());
             prior_adjudications.push(LineAdjudication {
                 payer_id: id_of(svd, 1, PayerId::parse)?,
                 paid: amount(svd, 2)?,
-                procedure_code: code.filter(|c| procedure.get(1) != Some(c)),
+                procedure_code: code.filter(|c| procedure.get(1) != Some(&c.as_str())),
                 units: amount(svd, 5)?,
                 adjudication_date: dated(adj, "573")?.ok_or_else(|| missing_in(adj, "DTP*573"))?,
                 adjustments: adjustments(adj)?,
             });
         }
         service_lines.push(ServiceLine {
-            procedure_code: procedure.get(1).cloned().unwrap_or_default(),
+            procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
             modifiers: procedure
                 .iter()
                 .skip(2)
                 .filter(|m| !m.is_empty())
-                .cloned()
+                .map(|m| m.to_string())
                 .collect(),
             charge: amount(sv1, 2)?,
             units: amount(sv1, 4)?,
@@ -417,8 +412,8 @@ fn claim(
         claim: ClaimInformation {
             patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
             total_charge: amount(clm, 2)?,
-            place_of_service: facility.first().cloned().unwrap_or_default(),
-            frequency: facility.get(2).cloned().unwrap_or_default(),
+            place_of_service: facility.first().map(|c| c.to_string()).unwrap_or_default(),
+            frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
             provider_signature_on_file: text(clm, 6) == "Y",
             assignment: text(clm, 7).to_string(),
             benefits_assigned: text(clm, 8) == "Y",

@@ -1,0 +1,185 @@
+//! Every segment of an input with the place the guide gives it, streamed: the envelope segments,
+//! each transaction set's start with its guide, and each body segment's placement in the guide's
+//! loops. The parse tree is built on it, and so are readers that go straight to a domain model
+//! without an owned tree (the 835 remittance reader), which is what keeps them fast.
+
+use compact_str::CompactString;
+
+use crate::reader::Tokenizer;
+use crate::segment::Segment;
+use crate::spec::{Catalog, Guide, LoopSpec};
+use crate::tree::TreeError;
+use crate::validate::{LoopWalker, Placement, WalkIssue};
+
+/// Where a segment belongs.
+#[derive(Debug, Clone, Copy)]
+pub enum Place<'g> {
+    /// ISA, IEA, GS or GE.
+    Envelope,
+    /// A segment directly in an interchange, outside any group (TA1).
+    Interchange,
+    /// ST: a transaction set begins; with its guide, when the catalog has one for its
+    /// implementation convention (ST03, else GS08).
+    Start(Option<&'g Guide>),
+    /// A segment of the transaction set, SE included: its placement in the guide, or `None`
+    /// when the transaction set has no guide.
+    Body(Option<Placement>),
+}
+
+/// One segment and its place.
+#[derive(Debug, Clone, Copy)]
+pub struct Placed<'a, 'g> {
+    /// The segment.
+    pub segment: Segment<'a>,
+    /// Segment number in the input, 1-based.
+    pub line: usize,
+    /// Where it belongs.
+    pub place: Place<'g>,
+    /// The innermost loop open after it was placed (the root for ST and SE), when the
+    /// transaction set has a guide.
+    pub in_loop: Option<&'g LoopSpec>,
+}
+
+/// Iterator over the [`Placed`] segments of an input.
+#[derive(Debug)]
+pub struct Walk<'a, 'g> {
+    tokens: Tokenizer<'a>,
+    catalog: &'g Catalog,
+    walker: Option<LoopWalker<'g>>,
+    line: usize,
+    interchanges: usize,
+    groups_in_interchange: usize,
+    in_transaction: bool,
+    /// GS08 of the open group: the version of an ST without ST03.
+    group_version: CompactString,
+    /// The walker's structural issues, unused here (the validator reports them); kept to reuse
+    /// its allocation.
+    issues: Vec<WalkIssue>,
+    failed: bool,
+}
+
+impl<'a, 'g> Walk<'a, 'g> {
+    /// Walks `input`, finding guides in `catalog`.
+    pub fn new(input: &'a [u8], catalog: &'g Catalog) -> Self {
+        Self {
+            tokens: Tokenizer::new(input),
+            catalog,
+            walker: None,
+            line: 0,
+            interchanges: 0,
+            groups_in_interchange: 0,
+            in_transaction: false,
+            group_version: CompactString::default(),
+            issues: vec![],
+            failed: false,
+        }
+    }
+
+    fn place(
+        &mut self,
+        segment: &Segment<'a>,
+    ) -> Result<(Place<'g>, Option<&'g LoopSpec>), TreeError> {
+        let structure = |needed| TreeError::Structure {
+            line: self.line,
+            id: segment.id_str().to_string(),
+            needed,
+        };
+        let root = |walker: &Option<LoopWalker<'g>>| walker.as_ref().map(|w| w.guide().root());
+        match segment.id() {
+            b"ISA" => {
+                self.interchanges += 1;
+                self.groups_in_interchange = 0;
+                self.in_transaction = false;
+                Ok((Place::Envelope, None))
+            }
+            b"IEA" | b"GS" if self.interchanges == 0 => Err(structure("an interchange")),
+            b"IEA" => Ok((Place::Envelope, None)),
+            b"GS" => {
+                self.groups_in_interchange += 1;
+                self.group_version = lossy(segment.value(8));
+                Ok((Place::Envelope, None))
+            }
+            b"GE" | b"ST" if self.groups_in_interchange == 0 => {
+                Err(structure("a functional group"))
+            }
+            b"GE" => {
+                self.in_transaction = false;
+                Ok((Place::Envelope, None))
+            }
+            b"ST" => {
+                self.in_transaction = true;
+                let version = match segment.element(3).filter(|e| !e.is_empty()) {
+                    Some(e) => lossy(e.raw()),
+                    None => self.group_version.clone(),
+                };
+                let guide = self
+                    .catalog
+                    .guide_for(&lossy(segment.value(1)), &version)
+                    .map(|(g, _)| g);
+                match (guide, self.walker.as_mut()) {
+                    (Some(g), Some(w)) => w.reset(g),
+                    (Some(g), None) => self.walker = Some(LoopWalker::new(g)),
+                    (None, _) => self.walker = None,
+                }
+                Ok((Place::Start(guide), root(&self.walker)))
+            }
+            _ if !self.in_transaction => {
+                if self.interchanges == 0 {
+                    Err(structure("an interchange"))
+                } else {
+                    Ok((Place::Interchange, None))
+                }
+            }
+            id => {
+                let issues = &mut self.issues;
+                let placement = self.walker.as_mut().map(|w| {
+                    issues.clear();
+                    w.place(segment, issues)
+                });
+                let in_loop = self
+                    .walker
+                    .as_ref()
+                    .map(|w| &w.guide().loops[w.current_loop()]);
+                if id == b"SE" {
+                    self.in_transaction = false;
+                    return Ok((Place::Body(placement), root(&self.walker)));
+                }
+                Ok((Place::Body(placement), in_loop))
+            }
+        }
+    }
+}
+
+fn lossy(b: &[u8]) -> CompactString {
+    CompactString::from_utf8_lossy(b)
+}
+
+impl<'a, 'g> Iterator for Walk<'a, 'g> {
+    type Item = Result<Placed<'a, 'g>, TreeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let segment = match self.tokens.next()? {
+            Ok(s) => s,
+            Err(e) => {
+                self.failed = true;
+                return Some(Err(e.into()));
+            }
+        };
+        self.line += 1;
+        Some(match self.place(&segment) {
+            Ok((place, in_loop)) => Ok(Placed {
+                segment,
+                line: self.line,
+                place,
+                in_loop,
+            }),
+            Err(e) => {
+                self.failed = true;
+                Err(e)
+            }
+        })
+    }
+}

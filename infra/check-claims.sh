@@ -46,6 +46,22 @@ for sample in "$shared"/x12-samples/837_005010X222A2/*.837; do
   acks=$((${acks:-0} + 1))
 done
 echo "check-claims: $n fixture claims, generated 837s and ${acks:-0} 277CAs (fixtures and TR3 examples) checked by pyx12, $bad invalid"
+# Round trips: every 837P sample (and the demo) pyx12 finds valid, read to our JSON and written
+# back, must be valid too. (Samples whose claims the scrubber rejects are not written back.)
+trips=0
+for sample in "$shared"/x12-samples/837_005010X222A2/*.837 "$shared"/x12-samples/demo/demo.837; do
+  "$oracle" --pyx12 "$sample" > /dev/null 2>&1 || continue
+  json="$out/$(basename "$sample").json"
+  back="$out/$(basename "$sample").back.837"
+  "$hms" translate --to json "$sample" > "$json" 2>/dev/null || continue
+  "$hms" translate --to x12 --type 837P "$json" > "$back" || continue
+  trips=$((trips + 1))
+  if ! verdict=$("$oracle" --pyx12 "$back"); then
+    echo "check-claims: round trip of $sample: $verdict"; bad=$((bad + 1))
+  fi
+done
+[ "$trips" -ge 3 ] || { echo "check-claims: only $trips 837P round trips were written back" >&2; bad=$((bad + 1)); }
+echo "check-claims: $trips valid 837P samples read to JSON and written back, checked by pyx12"
 m=0
 for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/fhir/coverage-eligibility-*.json functions/core/tests/fixtures/status/*.json; do
   case "$inquiry" in

@@ -8,6 +8,7 @@ use clap::ValueEnum;
 use hms_core::claim::{Contact, ProfessionalClaim, Receiver, Submitter};
 use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir, receiver_of};
+use hms_core::lossless::Preserved;
 use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_core::scrub::{
@@ -20,7 +21,8 @@ use hms_core::x12::{institutional_837_batch, professional_837_batch};
 pub enum Target {
     /// ASC X12 5010 (from our JSON).
     X12,
-    /// Our JSON (from X12: 835, 271, 277).
+    /// Our JSON (from X12: 835, 271, 277; an 837P as its claims plus what they do not hold,
+    /// which `--to x12 --type 837P` turns back into the same 837P).
     Json,
     /// FHIR R4 (from X12: an 835 as ExplanationOfBenefits, a 271 as
     /// CoverageEligibilityResponses, in a Bundle).
@@ -78,6 +80,12 @@ pub fn translate(
         created: now,
     };
     let x12 = match kind {
+        TransactionType::Professional if is_preserved(&json) => {
+            match preserved_837p(&json, now.date())? {
+                Ok(x12) => x12,
+                Err(outcome) => return print_outcome(&outcome),
+            }
+        }
         TransactionType::Professional => {
             let submitter = partner.and_then(|p| p.submitter.as_ref());
             let claims = match professional_claims(&json, submitter)
@@ -136,6 +144,56 @@ pub fn translate(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether `json` is what `--to json` makes of an 837P: transaction sets read without loss
+/// (an array of objects with `model` and `envelope`).
+fn is_preserved(json: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(json).is_ok_and(|v| {
+        v.as_array()
+            .and_then(|a| a.first())
+            .is_some_and(|t| t.get("model").is_some() && t.get("envelope").is_some())
+    })
+}
+
+/// The 837P of every preserved transaction set (each in the envelope it came in, with what
+/// the model does not hold put back), after the scrubber passed every claim; or the outcome
+/// naming each finding as `/{transaction}/model/{claim}/...`.
+fn preserved_837p(
+    json: &[u8],
+    today: chrono::NaiveDate,
+) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let sets: Vec<Preserved<Vec<ProfessionalClaim>>> = match parse_json(json) {
+        Ok(sets) => sets,
+        Err(outcome) => return Ok(Err(outcome)),
+    };
+    let mut issues = vec![];
+    for (t, set) in sets.iter().enumerate() {
+        let claims = Claims {
+            claims: set.model.clone(),
+            fhir: false,
+            batch: true,
+        };
+        let mut outcome = claims.scrub_all(|c| scrub_professional(c, today));
+        if outcome.has_errors() {
+            for issue in &mut outcome.issue {
+                for e in &mut issue.expression {
+                    *e = format!("/{t}/model{e}");
+                }
+            }
+            issues.extend(outcome.issue);
+        }
+    }
+    if !issues.is_empty() {
+        return Ok(Err(OperationOutcome::new(issues)));
+    }
+    let mut x12 = vec![];
+    for set in &sets {
+        x12.extend(hms_core::lossless::write_837p(set, catalog)?);
+    }
+    Ok(Ok(x12))
+}
+
 /// The trading-partner configuration at `path`, when given: read once per run.
 fn load_partner(path: Option<&PathBuf>) -> Result<Option<TradingPartner>> {
     path.map(|path| {
@@ -186,9 +244,13 @@ fn to_json(input: &Path) -> Result<ExitCode> {
         hms_core::status::read_277(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "837") {
+        hms_core::lossless::read_837p(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
     } else {
         Err(format!(
-            "no 835, 271 or 277 transaction set to translate (found: {})",
+            "no 835, 271, 277 or 837P transaction set to translate (found: {})",
             if sets.is_empty() {
                 "none".into()
             } else {

@@ -305,3 +305,53 @@ fn a_fhir_bundle_of_claims_is_scrubbed_and_written_as_one_batch() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("no-claims"), "{}", stdout(&out));
 }
+
+#[test]
+fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
+    let original = sample("demo/demo.837");
+    let out = hms(&["translate", "--to", "json", &original], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = out.stdout;
+    let read: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    // The segments the model does not hold travel beside it.
+    assert!(
+        read[0]["unmapped"]["ops"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty())
+    );
+    assert_eq!(read[0]["envelope"]["version"], "005010X222A2");
+
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&json),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = out.stdout;
+    let out = hms(&["x12", "validate", "-"], Some(&x12));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Read again, it is the same model, envelope and kept remainder.
+    let out = hms(&["translate", "--to", "json", "-"], Some(&x12));
+    assert!(out.status.success());
+    // (Compared as the model: amounts by value, `1.0` units being `1`.)
+    type Sets = Vec<hms_core::lossless::Preserved<Vec<hms_core::claim::ProfessionalClaim>>>;
+    let again: Sets = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again, serde_json::from_slice::<Sets>(&json).unwrap());
+
+    // A claim the scrubber rejects is not written back: the outcome names it.
+    let mut bad = read.clone();
+    bad[0]["model"][0]["claim"]["totalCharge"] = "1".into();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&bad).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "/0/model/0/claim/totalCharge"
+    );
+}

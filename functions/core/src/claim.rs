@@ -64,6 +64,7 @@ impl ProfessionalClaim {
             patient: self.patient.as_ref(),
             payer: &self.payer,
             reference: self.claim.patient_control_number.as_str(),
+            encounter: self.claim.encounter,
         }
     }
 }
@@ -156,9 +157,42 @@ pub struct Provider {
     /// Federal tax id (required for the billing provider).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_id: Option<TaxId>,
+    /// Which kind of tax id `tax_id` is; when not given, a person's is taken for a social
+    /// security number and an organization's for an employer id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_id_type: Option<TaxIdType>,
     /// Address (required for the billing provider; a street address, not a PO box).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<Address>,
+}
+
+/// The kind of a federal tax id (REF01 of the provider's tax id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TaxIdType {
+    /// `EI`: an employer identification number.
+    Ein,
+    /// `SY`: a social security number (a provider billing as a person).
+    Ssn,
+}
+
+impl TaxIdType {
+    /// The X12 qualifier.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Ein => "EI",
+            Self::Ssn => "SY",
+        }
+    }
+
+    /// The kind for an X12 qualifier.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "EI" => Some(Self::Ein),
+            "SY" => Some(Self::Ssn),
+            _ => None,
+        }
+    }
 }
 
 /// Sex as the 837 codes it (DMG03).
@@ -260,6 +294,45 @@ pub struct Payer {
     pub name: String,
     /// Payer id.
     pub id: PayerId,
+    /// What kind of id `id` is (NM108); a payer id (`PI`) when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_type: Option<PayerIdType>,
+}
+
+impl Payer {
+    /// NM108 for the payer's id.
+    pub fn id_qualifier(&self) -> &'static str {
+        self.id_type.unwrap_or(PayerIdType::PayerId).code()
+    }
+}
+
+/// The kind of a payer's identifier (NM108 of a payer loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PayerIdType {
+    /// `PI`: the payer id trading partners agree on.
+    PayerId,
+    /// `XV`: the CMS National Plan and Provider Enumeration plan id.
+    CmsPlanId,
+}
+
+impl PayerIdType {
+    /// The X12 qualifier.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::PayerId => "PI",
+            Self::CmsPlanId => "XV",
+        }
+    }
+
+    /// The kind for an X12 qualifier.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "PI" => Some(Self::PayerId),
+            "XV" => Some(Self::CmsPlanId),
+            _ => None,
+        }
+    }
 }
 
 /// Loop 2300: the claim header.
@@ -298,8 +371,41 @@ pub struct ClaimInformation {
     /// Prior authorization number (REF*G1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_authorization: Option<String>,
-    /// ICD-10-CM diagnosis codes, principal first; with or without the dot; up to 12.
+    /// Diagnosis codes, principal first; with or without the dot; up to 12.
     pub diagnoses: Vec<String>,
+    /// The code set of `diagnoses`: ICD-10-CM unless the claim says ICD-9-CM (only for
+    /// services before 2015-10-01, the ICD-10 compliance date).
+    #[serde(default, skip_serializing_if = "DiagnosisCodes::is_icd10")]
+    pub diagnosis_codes: DiagnosisCodes,
+    /// Sent for reporting, not payment (an encounter: BHT06 `RP`); every claim of a batch
+    /// must agree.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub encounter: bool,
+}
+
+/// The code set of a claim's diagnoses (a claim uses one: 5010 does not mix them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiagnosisCodes {
+    /// ICD-10-CM (HI qualifiers `ABK`, `ABF`).
+    #[default]
+    Icd10Cm,
+    /// ICD-9-CM (HI qualifiers `BK`, `BF`).
+    Icd9Cm,
+}
+
+impl DiagnosisCodes {
+    /// The HI qualifiers of the principal and of the other diagnoses.
+    pub fn qualifiers(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Icd10Cm => ("ABK", "ABF"),
+            Self::Icd9Cm => ("BK", "BF"),
+        }
+    }
+
+    fn is_icd10(&self) -> bool {
+        *self == Self::Icd10Cm
+    }
 }
 
 fn original() -> String {
@@ -330,8 +436,11 @@ pub struct ServiceLine {
     /// Units of service.
     #[serde(with = "crate::amount_text")]
     pub units: Decimal,
-    /// Date of service.
+    /// Date of service (the first, for a range).
     pub service_date: NaiveDate,
+    /// The last date of service, when the line covers a range (DTP*472 `RD8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_date_end: Option<NaiveDate>,
     /// Diagnoses this line treats: 1-based positions in the claim's `diagnoses`, up to four.
     pub diagnosis_pointers: Vec<u8>,
     /// Place of service, when it differs from the claim's.
@@ -421,6 +530,14 @@ pub struct OtherCoverage {
     /// Its claim-level adjustments.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<ClaimAdjustment>,
+    /// Whether benefits are assigned under that coverage (OI03), when it differs from the
+    /// claim's (CLM08).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benefits_assigned: Option<bool>,
+    /// Release of information under that coverage (OI06), when it differs from the claim's
+    /// (CLM09).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_of_information: Option<String>,
 }
 
 /// How another payer adjudicated one line (loop 2430).
@@ -542,6 +659,7 @@ impl InstitutionalClaim {
             patient: self.patient.as_ref(),
             payer: &self.payer,
             reference: self.claim.patient_control_number.as_str(),
+            encounter: false,
         }
     }
 }

@@ -111,7 +111,7 @@ pub fn inquiry_270(
             "",
             "",
             "",
-            "PI",
+            payer.id_qualifier(),
             payer.id.as_str(),
         ],
     )

@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::claim::{
-    Address, ClaimInformation, Gender, Name, Patient, Payer, ProfessionalClaim, Provider, Receiver,
-    Responsibility, ServiceLine, Submitter, Subscriber,
+    Address, ClaimInformation, DiagnosisCodes, Gender, Name, Patient, Payer, ProfessionalClaim,
+    Provider, Receiver, Responsibility, ServiceLine, Submitter, Subscriber,
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
@@ -210,6 +210,7 @@ impl<'a> Reader<'a> {
             name: self.name(resource, at)?,
             taxonomy: None,
             tax_id,
+            tax_id_type: None,
             address: self.address(resource, at),
         })
     }
@@ -283,7 +284,11 @@ pub fn professional_from_fhir(
         let name = r.string(&p["name"], "Claim.insurer.name")?;
         let id = p["identifier"][0]["value"].as_str().map(PayerId::parse);
         match id {
-            Some(Ok(id)) => Some(Payer { name, id }),
+            Some(Ok(id)) => Some(Payer {
+                name,
+                id,
+                id_type: None,
+            }),
             _ => {
                 r.issue(
                     IssueType::Required,
@@ -451,7 +456,17 @@ pub fn professional_from_fhir(
             Value::Null => Some(Decimal::ONE),
             q => r.decimal(q, &format!("{at}.quantity.value")),
         };
-        let date = r.date(&item["servicedDate"], &format!("{at}.servicedDate"));
+        // One date (servicedDate) or a range (servicedPeriod).
+        let (date, date_end) = match (&item["servicedDate"], &item["servicedPeriod"]) {
+            (Value::Null, period @ Value::Object(_)) => (
+                r.date(&period["start"], &format!("{at}.servicedPeriod.start")),
+                match &period["end"] {
+                    Value::Null => None,
+                    end => r.date(end, &format!("{at}.servicedPeriod.end")),
+                },
+            ),
+            (date, _) => (r.date(date, &format!("{at}.servicedDate")), None),
+        };
         let pointers: Vec<u8> = item["diagnosisSequence"]
             .as_array()
             .map(|s| {
@@ -475,6 +490,7 @@ pub fn professional_from_fhir(
                 charge,
                 units,
                 service_date: date,
+                service_date_end: date_end.filter(|end| *end != date),
                 diagnosis_pointers: pointers,
                 place_of_service: pos,
                 line_control_number: item["sequence"].as_u64().map(|s| s.to_string()),
@@ -537,6 +553,8 @@ pub fn professional_from_fhir(
                 accident_date: None,
                 prior_authorization: None,
                 diagnoses: diagnoses.into_iter().map(|(_, c)| c).collect(),
+                diagnosis_codes: DiagnosisCodes::Icd10Cm,
+                encounter: false,
             },
             rendering_provider: rendering,
             referring_provider: None,

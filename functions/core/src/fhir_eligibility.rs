@@ -216,6 +216,7 @@ pub fn inquiry_from_fhir(request: &Value) -> Result<EligibilityInquiry, Operatio
                 payer: Payer {
                     name: insurer["name"].as_str().unwrap_or_default().into(),
                     id: payer_id,
+                    id_type: None,
                 },
                 subscriber,
                 dependent,

@@ -16,6 +16,7 @@ pub mod fhir;
 pub mod fhir_claim;
 pub mod fhir_eligibility;
 pub mod ids;
+pub mod lossless;
 pub mod outcome;
 pub mod partner;
 pub mod read;

@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::claim::{
-    Address, InstitutionalClaim, InstitutionalLine, ProfessionalClaim, Provider, ServiceLine,
+    Address, DiagnosisCodes, InstitutionalClaim, InstitutionalLine, ProfessionalClaim, Provider,
+    ServiceLine,
 };
 use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use crate::x12::Parties;
@@ -92,8 +93,31 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
             ),
         );
     }
+    let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
+    if icd9
+        && let Some((k, line)) = claim
+            .service_lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.service_date >= ICD10_COMPLIANCE)
+    {
+        edits.error(
+            IssueType::BusinessRule,
+            "icd9-after-icd10-date",
+            &format!("/serviceLines/{k}/serviceDate"),
+            format!(
+                "ICD-9-CM diagnoses are for services before {ICD10_COMPLIANCE}; this line is of {}",
+                line.service_date
+            ),
+        );
+    }
     for (i, code) in c.diagnoses.iter().enumerate() {
-        if !icd10cm_shape(code) {
+        if icd9 {
+            if !icd9cm_shape(code) {
+                edits.error(IssueType::CodeInvalid, "icd9-shape", &format!("/claim/diagnoses/{i}"),
+                    format!("{code:?} is not shaped like an ICD-9-CM diagnosis code (3 to 5 digits, V and 2 to 4 digits, or E and 3 or 4 digits; a dot after the category is allowed)"));
+            }
+        } else if !icd10cm_shape(code) {
             edits.error(IssueType::CodeInvalid, "icd10-shape", &format!("/claim/diagnoses/{i}"),
                 format!("{code:?} is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits; a dot after the third is allowed)"));
         }
@@ -1017,6 +1041,33 @@ fn normal(code: &str) -> String {
         .collect()
 }
 
+/// The date from which HIPAA requires ICD-10-CM for diagnoses (dates of service on or after).
+pub const ICD10_COMPLIANCE: NaiveDate = match NaiveDate::from_ymd_opt(2015, 10, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// ICD-9-CM diagnosis codes: three to five digits (`0340`, `53081`), `V` and two to four digits
+/// (`V7389`), or `E` and three or four digits (`E8888`); a dot may follow the category (the
+/// first three characters, four for `E` codes).
+pub fn icd9cm_shape(code: &str) -> bool {
+    let (category, rest) = match code.as_bytes().first() {
+        Some(b'E') => (4, 1),
+        Some(b'V') => (3, 2),
+        _ => (3, 2),
+    };
+    let digits_from = usize::from(matches!(code.as_bytes().first(), Some(b'E' | b'V')));
+    let bytes: Vec<u8> = match code.split_once('.') {
+        Some((head, tail)) if head.len() == category && !tail.is_empty() => {
+            head.bytes().chain(tail.bytes()).collect()
+        }
+        Some(_) => return false,
+        None => code.bytes().collect(),
+    };
+    (category..=category + rest).contains(&bytes.len())
+        && bytes[digits_from..].iter().all(u8::is_ascii_digit)
+}
+
 /// ICD-10-CM: a letter, a digit, then one to five letters or digits (3 to 7 characters), with an
 /// optional dot after the third.
 pub fn icd10cm_shape(code: &str) -> bool {
@@ -1093,6 +1144,18 @@ mod tests {
         }
         for bad in ["E1", "11.9", "E11.", "e11.9", "E11.90000", "E1!9"] {
             assert!(!icd10cm_shape(bad), "{bad}");
+        }
+        for good in [
+            "0340", "034.0", "53081", "530.81", "250", "V7389", "V73.89", "V70", "E8888", "E888.8",
+            "E849",
+        ] {
+            assert!(icd9cm_shape(good), "{good}");
+        }
+        for bad in [
+            "03", "530811", "53.081", "530.", "V7", "V738901", "E88", "E88888", "E88.88",
+            "S72001A", "V7X",
+        ] {
+            assert!(!icd9cm_shape(bad), "{bad}");
         }
         for good in ["99213", "0001F", "0042T", "0001U", "J1100", "G0008"] {
             assert!(procedure_shape(good), "{good}");

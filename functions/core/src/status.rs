@@ -132,7 +132,7 @@ pub fn inquiry_276(
             "",
             "",
             "",
-            "PI",
+            payer.id_qualifier(),
             payer.id.as_str(),
         ],
     )

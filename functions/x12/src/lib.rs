@@ -14,6 +14,7 @@ pub mod ack;
 pub mod delimiters;
 pub mod error;
 pub mod finding;
+pub mod patch;
 pub mod reader;
 mod scan;
 pub mod segment;

@@ -13,7 +13,7 @@ use crate::validate::Placement;
 use crate::walk::{Place, Placed, Walk};
 
 /// An element value: text, or a list (components of a composite, or repetitions).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     /// A simple value (inline up to 24 bytes: most X12 values need no allocation).
@@ -23,24 +23,25 @@ pub enum Value {
 }
 
 /// One segment with its elements.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SegmentNode {
     /// Segment id.
     pub id: CompactString,
     /// The guide's name for it, when it was placed in a guide.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Segment number in the file, 1-based.
+    /// Segment number in the file, 1-based (0 for a segment not read from a file).
+    #[serde(default)]
     pub line: usize,
     /// Elements, element 01 first.
     pub elements: Vec<Value>,
     /// True when the guide has no place for the segment here.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unexpected: bool,
 }
 
 /// A loop or a segment inside a loop.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Item {
     /// A nested loop.
@@ -50,7 +51,7 @@ pub enum Item {
 }
 
 /// A loop with its content.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoopNode {
     /// Loop id from the guide (`2000A`; `ST` for the transaction set itself).
     #[serde(rename = "loop")]

@@ -287,9 +287,12 @@ fn status_of(issue: &Issue) -> (&'static str, Option<&'static str>) {
         | "modifier-repeated"
         | "modifier-without-procedure" => ("453", None),
         // Diagnosis code.
-        "icd10-shape" | "diagnosis-required" | "diagnosis-repeated" | "diagnosis-count" => {
-            ("255", None)
-        }
+        "icd10-shape"
+        | "icd9-shape"
+        | "icd9-after-icd10-date"
+        | "diagnosis-required"
+        | "diagnosis-repeated"
+        | "diagnosis-count" => ("255", None),
         _ => ("21", None),
     }
 }

@@ -4,7 +4,7 @@
 mod claim_ack;
 mod institutional;
 mod professional;
-mod read_professional;
+pub(crate) mod read_professional;
 
 pub use claim_ack::{InformationSource, Reviewed, claim_acknowledgment};
 pub use institutional::{institutional_837, institutional_837_batch};
@@ -32,6 +32,8 @@ pub(crate) struct Parties<'a> {
     pub payer: &'a Payer,
     /// The claim's patient control number (CLM01).
     pub reference: &'a str,
+    /// Sent for reporting (BHT06 `RP`), not for payment (`CH`).
+    pub encounter: bool,
 }
 
 /// `Y` or `N`.
@@ -300,6 +302,14 @@ pub(crate) fn batch<C>(
             out.prefix = format!("/{i}");
         }
         let p = parties(claim);
+        if p.encounter != head.encounter {
+            return Err(TranslateError::Missing {
+                field: format!("/{i}/claim/encounter"),
+                message:
+                    "every claim of a batch must be an encounter, or none (BHT06 covers the batch)"
+                        .into(),
+            });
+        }
         if p.submitter != head.submitter || p.receiver != head.receiver {
             return Err(TranslateError::Missing {
                 field: format!("/{i}/submitter"),
@@ -341,7 +351,8 @@ impl Out {
             hl: 0,
             prefix: String::new(),
         };
-        out.simple("", "BHT", &["0019", "00", reference, &date, &time, "CH"])?;
+        let purpose = if parties.encounter { "RP" } else { "CH" };
+        out.simple("", "BHT", &["0019", "00", reference, &date, &time, purpose])?;
 
         // 1000A submitter, 1000B receiver.
         let s = &parties.submitter;
@@ -402,9 +413,10 @@ impl Out {
                 "the billing provider's tax id is required (loop 2010AA REF*EI or REF*SY)",
             ));
         };
-        let tax_qualifier = match billing.name {
-            Name::Person { .. } => "SY",
-            Name::Organization { .. } => "EI",
+        let tax_qualifier = match (billing.tax_id_type, &billing.name) {
+            (Some(kind), _) => kind.code(),
+            (None, Name::Person { .. }) => "SY",
+            (None, Name::Organization { .. }) => "EI",
         };
         self.simple(
             "/billingProvider/taxId",
@@ -489,7 +501,7 @@ impl Out {
                 "",
                 "",
                 "",
-                "PI",
+                payer.id_qualifier(),
                 payer.id.as_str(),
             ],
         )?;
@@ -535,12 +547,12 @@ impl Out {
             if let Some(paid) = other.paid {
                 self.simple(&format!("{at}/paid"), "AMT", &["D", &amount(paid)])?;
             }
-            let signature = yes_no(benefits_assigned);
-            self.simple(
-                &at,
-                "OI",
-                &["", "", signature, "", "", release_of_information],
-            )?;
+            let signature = yes_no(other.benefits_assigned.unwrap_or(benefits_assigned));
+            let release = other
+                .release_of_information
+                .as_deref()
+                .unwrap_or(release_of_information);
+            self.simple(&at, "OI", &["", "", signature, "", "", release])?;
             self.name(
                 &format!("{at}/subscriberName"),
                 "IL",
@@ -558,7 +570,7 @@ impl Out {
                     "",
                     "",
                     "",
-                    "PI",
+                    other.payer.id_qualifier(),
                     other.payer.id.as_str(),
                 ],
             )?;

@@ -97,10 +97,11 @@ fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateE
         }
     }
     let codes: Vec<String> = c.diagnoses.iter().map(|d| diagnosis_code(d)).collect();
+    let (principal, other) = c.diagnosis_codes.qualifiers();
     let hi: Vec<Field<'_>> = codes
         .iter()
         .enumerate()
-        .map(|(i, code)| Field::Composite(vec![if i == 0 { "ABK" } else { "ABF" }, code]))
+        .map(|(i, code)| Field::Composite(vec![if i == 0 { principal } else { other }, code]))
         .collect();
     if hi.is_empty() {
         return Err(out.missing(
@@ -171,7 +172,13 @@ fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateE
             ],
         )?;
         let date = line.service_date.format("%Y%m%d").to_string();
-        out.simple(&at, "DTP", &["472", "D8", &date])?;
+        match line.service_date_end {
+            Some(end) => {
+                let range = format!("{date}-{}", end.format("%Y%m%d"));
+                out.simple(&at, "DTP", &["472", "RD8", &range])?;
+            }
+            None => out.simple(&at, "DTP", &["472", "D8", &date])?,
+        }
         if let Some(count) = line.patient_count {
             out.simple(
                 &format!("{at}/patientCount"),

@@ -6,9 +6,10 @@ use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};
 
 use crate::claim::{
-    Address, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, Contact, Drug,
-    Gender, LineAdjudication, Name, OtherCoverage, Patient, Payer, ProfessionalClaim, Provider,
-    Receiver, Responsibility, ServiceLine, Submitter, Subscriber,
+    Address, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, Contact,
+    DiagnosisCodes, Drug, Gender, LineAdjudication, Name, OtherCoverage, Patient, Payer,
+    PayerIdType, ProfessionalClaim, Provider, Receiver, Responsibility, ServiceLine, Submitter,
+    Subscriber, TaxIdType,
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::read::{
@@ -42,15 +43,33 @@ pub fn read_837p(
         .iter()
         .flat_map(|i| &i.groups)
         .flat_map(|g| &g.transactions)
-        .filter(|t| {
-            t.id == "837"
-                && t.guide
-                    .as_deref()
-                    .is_some_and(|g| g.starts_with("005010X222"))
-        })
+        .filter(|t| is_837p(t))
     {
         found = true;
-        let body = &tx.body;
+        claims.extend(transaction_claims(&tx.body)?);
+    }
+    if !found {
+        return Err(ClaimReadError::No837P);
+    }
+    Ok(claims)
+}
+
+/// Whether `tx` is an 837P (by its guide, so 005010X222A1 and its errata).
+pub(crate) fn is_837p(tx: &tree::TransactionNode) -> bool {
+    tx.id == "837"
+        && tx
+            .guide
+            .as_deref()
+            .is_some_and(|g| g.starts_with("005010X222"))
+}
+
+/// The claims of one 837P transaction set, in file order.
+pub(crate) fn transaction_claims(body: &LoopNode) -> Result<Vec<ProfessionalClaim>, ValueError> {
+    let mut claims = vec![];
+    let encounter = segments(body, "BHT")
+        .next()
+        .is_some_and(|b| text(b, 6) == "RP");
+    {
         let submitter_loop = loops(body, "1000A")
             .next()
             .ok_or_else(|| missing_in(body, "1000A"))?;
@@ -115,10 +134,7 @@ pub fn read_837p(
                     .next()
                     .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
                     .and_then(|l| required(l, "NM1"))?;
-                let payer = Payer {
-                    name: text(payer_nm1, 3).to_string(),
-                    id: id_of(payer_nm1, 9, PayerId::parse)?,
-                };
+                let payer = payer(payer_nm1)?;
                 let parties = Parties {
                     submitter: &submitter,
                     receiver: &receiver,
@@ -126,6 +142,7 @@ pub fn read_837p(
                     pay_to_address: pay_to_address.as_ref(),
                     subscriber: &subscriber,
                     payer: &payer,
+                    encounter,
                 };
                 for claim_loop in loops(subscriber_level, "2300") {
                     claims.push(claim(claim_loop, &parties, None)?);
@@ -154,9 +171,6 @@ pub fn read_837p(
             }
         }
     }
-    if !found {
-        return Err(ClaimReadError::No837P);
-    }
     Ok(claims)
 }
 
@@ -168,6 +182,17 @@ struct Parties<'a> {
     pay_to_address: Option<&'a Address>,
     subscriber: &'a Subscriber,
     payer: &'a Payer,
+    /// BHT06 `RP`.
+    encounter: bool,
+}
+
+fn payer(nm1: &SegmentNode) -> Result<Payer, ValueError> {
+    Ok(Payer {
+        name: text(nm1, 3).to_string(),
+        id: id_of(nm1, 9, PayerId::parse)?,
+        // Said only when not the usual payer id (PI).
+        id_type: PayerIdType::from_code(text(nm1, 8)).filter(|t| *t != PayerIdType::PayerId),
+    })
 }
 
 fn id_of<T, E: std::fmt::Display>(
@@ -224,15 +249,25 @@ fn responsibility(code: &str) -> Responsibility {
 
 fn provider(scope: &LoopNode) -> Result<Provider, ValueError> {
     let nm1 = required(scope, "NM1")?;
-    let tax_id = match segments(scope, "REF").find(|r| matches!(text(r, 1), "EI" | "SY")) {
+    let tax_ref = segments(scope, "REF").find(|r| TaxIdType::from_code(text(r, 1)).is_some());
+    let tax_id = match tax_ref {
         Some(r) => Some(id_of(r, 2, TaxId::parse)?),
         None => None,
     };
+    let name = name(nm1);
+    // Said only when not what the name implies (an SSN for a person, an EIN otherwise).
+    let implied = match name {
+        Name::Person { .. } => TaxIdType::Ssn,
+        Name::Organization { .. } => TaxIdType::Ein,
+    };
     Ok(Provider {
         npi: id_of(nm1, 9, Npi::parse)?,
-        name: name(nm1),
+        name,
         taxonomy: segments(scope, "PRV").next().and_then(|p| opt(p, 3)),
         tax_id,
+        tax_id_type: tax_ref
+            .and_then(|r| TaxIdType::from_code(text(r, 1)))
+            .filter(|t| *t != implied),
         address: address(scope)?,
     })
 }
@@ -259,8 +294,16 @@ fn adjustments(scope: &LoopNode) -> Result<Vec<ClaimAdjustment>, ValueError> {
 /// The date of the DTP with `qualifier` (the first day, for a range: the model holds one date of
 /// service per line today).
 fn dated(scope: &LoopNode, qualifier: &str) -> Result<Option<chrono::NaiveDate>, ValueError> {
+    Ok(dated_range(scope, qualifier)?.map(|(from, _)| from))
+}
+
+/// A DTP's date, or its range's first and last dates.
+fn dated_range(
+    scope: &LoopNode,
+    qualifier: &str,
+) -> Result<Option<(chrono::NaiveDate, Option<chrono::NaiveDate>)>, ValueError> {
     match segments(scope, "DTP").find(|d| text(d, 1) == qualifier) {
-        Some(d) => crate::read::period(d).map(|(_, from, _)| Some(from)),
+        Some(d) => crate::read::period(d).map(|(_, from, to)| Some((from, to))),
         None => Ok(None),
     }
 }
@@ -272,9 +315,17 @@ fn claim(
 ) -> Result<ProfessionalClaim, ValueError> {
     let clm = required(scope, "CLM")?;
     let facility = parts(clm, 5);
-    let diagnoses = segments(scope, "HI")
+    let coded: Vec<_> = segments(scope, "HI")
         .flat_map(|hi| (1..=12).map(move |n| parts(hi, n)))
         .filter(|p| matches!(p.first().copied(), Some("ABK" | "ABF" | "BK" | "BF")))
+        .collect();
+    // A claim without a readable diagnosis is still read: the scrubber reports it.
+    let diagnosis_codes = match coded.first().and_then(|p| p.first()) {
+        Some(&"BK") => DiagnosisCodes::Icd9Cm,
+        _ => DiagnosisCodes::Icd10Cm,
+    };
+    let diagnoses = coded
+        .iter()
         .filter_map(|p| p.get(1).map(|c| c.to_string()))
         .collect();
     let ambulance = match segments(scope, "CR1").next() {
@@ -325,6 +376,7 @@ fn claim(
             .next()
             .ok_or_else(|| missing_in(other, "2330B"))?;
         let payer_nm1 = required(payer_loop, "NM1")?;
+        let oi = segments(other, "OI").next();
         other_coverage.push(OtherCoverage {
             responsibility: responsibility(text(sbr, 1)),
             relationship: text(sbr, 2).to_string(),
@@ -332,10 +384,12 @@ fn claim(
             claim_filing_indicator: text(sbr, 9).to_string(),
             subscriber_name: name(sub_nm1),
             member_id: id_of(sub_nm1, 9, MemberId::parse)?,
-            payer: Payer {
-                name: text(payer_nm1, 3).to_string(),
-                id: id_of(payer_nm1, 9, PayerId::parse)?,
-            },
+            payer: payer(payer_nm1)?,
+            // Said only when they differ from the claim's (CLM08, CLM09).
+            benefits_assigned: oi
+                .map(|o| text(o, 3) == "Y")
+                .filter(|b| *b != (text(clm, 8) == "Y")),
+            release_of_information: oi.and_then(|o| opt(o, 6)).filter(|r| r != text(clm, 9)),
             paid: match segments(other, "AMT").find(|a| text(a, 1) == "D") {
                 Some(a) => decimal(a, 2)?,
                 None => None,
@@ -373,6 +427,8 @@ fn claim(
                 adjustments: adjustments(adj)?,
             });
         }
+        let (service_date, service_date_end) =
+            dated_range(line, "472")?.ok_or_else(|| missing_in(line, "DTP*472"))?;
         service_lines.push(ServiceLine {
             procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
             modifiers: procedure
@@ -383,7 +439,8 @@ fn claim(
                 .collect(),
             charge: amount(sv1, 2)?,
             units: amount(sv1, 4)?,
-            service_date: dated(line, "472")?.ok_or_else(|| missing_in(line, "DTP*472"))?,
+            service_date,
+            service_date_end,
             diagnosis_pointers: parts(sv1, 7)
                 .iter()
                 .filter_map(|p| p.parse().ok())
@@ -424,6 +481,8 @@ fn claim(
                 .find(|r| text(r, 1) == "G1")
                 .and_then(|r| opt(r, 2)),
             diagnoses,
+            diagnosis_codes,
+            encounter: parties.encounter,
         },
         rendering_provider: provider_in("2310B")?,
         referring_provider: provider_in("2310A")?,

@@ -53,7 +53,7 @@ for sample in "$shared"/x12-samples/837_005010X222A2/*.837 "$shared"/x12-samples
   "$oracle" --pyx12 "$sample" > /dev/null 2>&1 || continue
   json="$out/$(basename "$sample").json"
   back="$out/$(basename "$sample").back.837"
-  "$hms" translate --to json "$sample" > "$json" 2>/dev/null || continue
+  "$hms" translate --to json --lossless "$sample" > "$json" 2>/dev/null || continue
   "$hms" translate --to x12 --type 837P "$json" > "$back" || continue
   trips=$((trips + 1))
   if ! verdict=$("$oracle" --pyx12 "$back"); then

@@ -11,6 +11,7 @@ use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir, receiver_of};
 use hms_core::lossless::Preserved;
 use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_core::remit::Remittance;
 use hms_core::scrub::{
     parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
 };
@@ -21,8 +22,8 @@ use hms_core::x12::{institutional_837_batch, professional_837_batch};
 pub enum Target {
     /// ASC X12 5010 (from our JSON).
     X12,
-    /// Our JSON (from X12: 835, 271, 277; an 837P as its claims plus what they do not hold,
-    /// which `--to x12 --type 837P` turns back into the same 837P).
+    /// Our JSON (from X12: 835, 271, 277, 837P; with `--lossless`, an 837P or 835 that
+    /// `--to x12` turns back into the same X12).
     Json,
     /// FHIR R4 (from X12: an 835 as ExplanationOfBenefits, a 271 as
     /// CoverageEligibilityResponses, in a Bundle).
@@ -46,6 +47,9 @@ pub enum TransactionType {
     /// 276 claim status inquiry (005010X212).
     #[value(name = "276")]
     Status,
+    /// 835 remittance (005010X221A1), from what `--to json --lossless` made of one.
+    #[value(name = "835")]
+    Remittance,
 }
 
 /// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
@@ -56,13 +60,14 @@ pub fn translate(
     kind: Option<TransactionType>,
     partner: Option<&PathBuf>,
     control: u32,
+    lossless: bool,
 ) -> Result<ExitCode> {
     let kind = match (to, kind) {
-        (Target::Json, _) => return to_json(input),
+        (Target::Json, _) => return to_json(input, lossless),
         (Target::Fhir, _) => return to_fhir(input),
         (Target::ClaimAck, _) => return to_claim_ack(input, load_partner(partner)?, control),
         (Target::X12, Some(kind)) => kind,
-        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270 or 276)"),
+        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270, 276 or 835)"),
     };
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
@@ -125,6 +130,19 @@ pub fn translate(
             };
             let partner = partner_for(partner, &receiver);
             inquiry_270(&inquiry, &partner, &envelope)?
+        }
+        TransactionType::Remittance => {
+            let catalog = hms_x12::spec::Catalog::embedded()
+                .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+            let sets: Vec<Preserved<Remittance>> = match parse_json(&json) {
+                Ok(sets) => sets,
+                Err(outcome) => return print_outcome(&outcome),
+            };
+            let mut x12 = vec![];
+            for set in &sets {
+                x12.extend(hms_core::lossless::write_835_back(set, catalog)?);
+            }
+            x12
         }
         TransactionType::Status => {
             let inquiry: StatusInquiry = match parse_json(&json) {
@@ -189,7 +207,7 @@ fn preserved_837p(
     }
     let mut x12 = vec![];
     for set in &sets {
-        x12.extend(hms_core::lossless::write_837p(set, catalog)?);
+        x12.extend(hms_core::lossless::write_837p_back(set, catalog)?);
     }
     Ok(Ok(x12))
 }
@@ -223,7 +241,7 @@ fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> Trad
 
 /// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
 /// our eligibility view, or every 277 as claim statuses (an array in each case).
-fn to_json(input: &Path) -> Result<ExitCode> {
+fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
@@ -232,7 +250,11 @@ fn to_json(input: &Path) -> Result<ExitCode> {
         .filter(|s| s.id() == b"ST")
         .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
         .collect();
-    let json = if sets.iter().any(|s| s == "835") {
+    let json = if sets.iter().any(|s| s == "835") && lossless {
+        hms_core::lossless::read_835(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "835") {
         hms_core::remit::read_835(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
@@ -244,8 +266,12 @@ fn to_json(input: &Path) -> Result<ExitCode> {
         hms_core::status::read_277(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "837") {
+    } else if sets.iter().any(|s| s == "837") && lossless {
         hms_core::lossless::read_837p(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "837") {
+        hms_core::x12::read_837p(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
     } else {

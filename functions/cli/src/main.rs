@@ -49,6 +49,10 @@ enum Command {
         /// Interchange and group control number.
         #[arg(long, default_value_t = 1)]
         control: u32,
+        /// With `--to json`: each 837P or 835 transaction set with the envelope it came in and
+        /// what the model does not hold, which `--to x12` turns back into the same X12.
+        #[arg(long)]
+        lossless: bool,
         /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
     },
@@ -69,8 +73,9 @@ fn main() -> ExitCode {
             kind,
             partner,
             control,
+            lossless,
             input,
-        } => claims::translate(&input, to, kind, partner.as_ref(), control),
+        } => claims::translate(&input, to, kind, partner.as_ref(), control, lossless),
         Command::Scrub { input } => claims::scrub(&input),
     };
     match result {

@@ -309,7 +309,10 @@ fn a_fhir_bundle_of_claims_is_scrubbed_and_written_as_one_batch() {
 #[test]
 fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
     let original = sample("demo/demo.837");
-    let out = hms(&["translate", "--to", "json", &original], None);
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", &original],
+        None,
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -334,7 +337,10 @@ fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
     let out = hms(&["x12", "validate", "-"], Some(&x12));
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     // Read again, it is the same model, envelope and kept remainder.
-    let out = hms(&["translate", "--to", "json", "-"], Some(&x12));
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", "-"],
+        Some(&x12),
+    );
     assert!(out.status.success());
     // (Compared as the model: amounts by value, `1.0` units being `1`.)
     type Sets = Vec<hms_core::lossless::Preserved<Vec<hms_core::claim::ProfessionalClaim>>>;
@@ -353,5 +359,61 @@ fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
     assert_eq!(
         outcome["issue"][0]["expression"][0],
         "/0/model/0/claim/totalCharge"
+    );
+}
+
+#[test]
+fn an_835_read_losslessly_is_written_back_as_the_same_835() {
+    let original = fixture("remittance-two-claims.835");
+    // Without --lossless: the remittance view, with its balance.
+    let out = hms(&["translate", "--to", "json", &original], None);
+    let plain: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plain[0]["balance"]["balanced"], true);
+    assert!(plain[0].get("unmapped").is_none());
+
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", &original],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = out.stdout;
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "835", "-"],
+        Some(&json),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let back = String::from_utf8(out.stdout).unwrap();
+    // The same segments, in the same order (bank accounts, addresses and contacts included),
+    // one per line.
+    let segments = |text: &str| -> Vec<String> {
+        text.split('~')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let want = segments(&std::fs::read_to_string(&original).unwrap());
+    let got = segments(&back);
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want).skip(1) {
+        // Amounts may be written without trailing zeros; everything else is as sent.
+        assert_eq!(g.replace(".00", ""), w.replace(".00", ""));
+    }
+
+    // A patch that no longer fits its model says so.
+    let mut broken: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    broken[0]["model"]["claims"] = serde_json::json!([]);
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "835", "-"],
+        Some(&serde_json::to_vec(&broken).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the kept X12 does not fit loop"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

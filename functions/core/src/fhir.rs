@@ -117,8 +117,14 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
                         .collect(),
                 );
             }
-            if let Some(date) = s.service_date {
-                item["servicedDate"] = json!(date.format("%Y-%m-%d").to_string());
+            let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+            match (s.service_date, s.service_date_end) {
+                (Some(start), Some(end)) => {
+                    item["servicedPeriod"] = json!({ "start": day(start), "end": day(end) });
+                }
+                (None, Some(end)) => item["servicedPeriod"] = json!({ "end": day(end) }),
+                (Some(date), None) => item["servicedDate"] = json!(day(date)),
+                (None, None) => {}
             }
             if let Some(units) = s.units {
                 item["quantity"] = json!({ "value": number(units) });

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::claim::ProfessionalClaim;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use crate::read::ValueError;
+use crate::remit::Remittance;
 use crate::x12::TranslateError;
 
 /// Elements a writer makes from the envelope, not from the model: control numbers, counts,
@@ -107,6 +108,9 @@ pub enum LosslessError {
     /// The kept X12 does not fit the model any more.
     #[error(transparent)]
     Patch(#[from] PatchError),
+    /// The 835 could not be read into the domain.
+    #[error(transparent)]
+    Remit(#[from] crate::remit::RemitError),
     /// No transaction set of the kind asked for.
     #[error("no {0} transaction set found")]
     NoTransaction(&'static str),
@@ -260,6 +264,61 @@ pub fn differences(a: &TransactionNode, b: &TransactionNode, catalog: &Catalog) 
     conflicts.iter().map(Conflict::to_string).collect()
 }
 
+/// A writer of one transaction set from its model.
+type Writer<T> = fn(&T, &TradingPartner, &Envelope) -> Result<Vec<u8>, TranslateError>;
+
+/// `model`, read from `tx`, with what it does not hold.
+fn preserve<T>(
+    model: T,
+    (interchange, group, tx): (&InterchangeNode, &GroupNode, &TransactionNode),
+    write: Writer<T>,
+    catalog: &Catalog,
+) -> Result<Preserved<T>, LosslessError> {
+    let envelope = received(interchange, group, tx)?;
+    let written = write(&model, &envelope.partner, &envelope.envelope())?;
+    let (unmapped, conflicts) = unmapped(tx, &written, catalog)?;
+    Ok(Preserved {
+        model,
+        envelope,
+        unmapped,
+        conflicts: conflicts.iter().map(Conflict::to_string).collect(),
+    })
+}
+
+/// The transaction sets of `doc` that `wanted` picks, each with its interchange and group.
+fn transactions(
+    doc: &tree::Document,
+    wanted: impl Fn(&TransactionNode) -> bool,
+) -> Vec<(&InterchangeNode, &GroupNode, &TransactionNode)> {
+    doc.interchanges
+        .iter()
+        .flat_map(|i| i.groups.iter().map(move |g| (i, g)))
+        .flat_map(|(i, g)| g.transactions.iter().map(move |t| (i, g, t)))
+        .filter(|(_, _, t)| wanted(t))
+        .collect()
+}
+
+/// A [`Preserved`] transaction set written back: the original, when neither was changed.
+fn write_back<T>(
+    preserved: &Preserved<T>,
+    write: Writer<T>,
+    catalog: &Catalog,
+) -> Result<Vec<u8>, LosslessError> {
+    let envelope = &preserved.envelope;
+    let written = write(&preserved.model, &envelope.partner, &envelope.envelope())?;
+    restore(&written, &preserved.unmapped, &envelope.version, catalog)
+}
+
+// A `Writer<Vec<ProfessionalClaim>>`: the model of an 837P transaction set is its claims.
+#[allow(clippy::ptr_arg)]
+fn write_837p(
+    claims: &Vec<ProfessionalClaim>,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    crate::x12::professional_837_batch(claims, partner, envelope)
+}
+
 /// Every 837P transaction set of `input`, each as its claims and what they do not hold.
 pub fn read_837p(
     input: &[u8],
@@ -267,29 +326,9 @@ pub fn read_837p(
 ) -> Result<Vec<Preserved<Vec<ProfessionalClaim>>>, LosslessError> {
     let doc = tree::parse(input, catalog)?;
     let mut out = vec![];
-    for ic in &doc.interchanges {
-        for group in &ic.groups {
-            for tx in group
-                .transactions
-                .iter()
-                .filter(|t| crate::x12::read_professional::is_837p(t))
-            {
-                let claims = crate::x12::read_professional::transaction_claims(&tx.body)?;
-                let envelope = received(ic, group, tx)?;
-                let written = crate::x12::professional_837_batch(
-                    &claims,
-                    &envelope.partner,
-                    &envelope.envelope(),
-                )?;
-                let (unmapped, conflicts) = unmapped(tx, &written, catalog)?;
-                out.push(Preserved {
-                    model: claims,
-                    envelope,
-                    unmapped,
-                    conflicts: conflicts.iter().map(Conflict::to_string).collect(),
-                });
-            }
-        }
+    for at in transactions(&doc, crate::x12::read_professional::is_837p) {
+        let claims = crate::x12::read_professional::transaction_claims(&at.2.body)?;
+        out.push(preserve(claims, at, write_837p, catalog)?);
     }
     if out.is_empty() {
         return Err(LosslessError::NoTransaction("837P"));
@@ -298,19 +337,35 @@ pub fn read_837p(
 }
 
 /// The 837P of a [`Preserved`] transaction set: the original, when neither was changed.
-pub fn write_837p(
+pub fn write_837p_back(
     preserved: &Preserved<Vec<ProfessionalClaim>>,
     catalog: &Catalog,
 ) -> Result<Vec<u8>, LosslessError> {
-    let written = crate::x12::professional_837_batch(
-        &preserved.model,
-        &preserved.envelope.partner,
-        &preserved.envelope.envelope(),
-    )?;
-    restore(
-        &written,
-        &preserved.unmapped,
-        &preserved.envelope.version,
-        catalog,
-    )
+    write_back(preserved, write_837p, catalog)
+}
+
+/// Every 835 transaction set of `input`, each as its remittance and what it does not hold.
+pub fn read_835(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<Preserved<Remittance>>, LosslessError> {
+    let remittances = crate::remit::read_835(input, catalog)?;
+    let doc = tree::parse(input, catalog)?;
+    let sets = transactions(&doc, |t| t.id == "835");
+    if sets.len() != remittances.len() {
+        return Err(LosslessError::Shape);
+    }
+    remittances
+        .into_iter()
+        .zip(sets)
+        .map(|(r, at)| preserve(r, at, crate::x12::remittance_835, catalog))
+        .collect()
+}
+
+/// The 835 of a [`Preserved`] remittance: the original, when neither was changed.
+pub fn write_835_back(
+    preserved: &Preserved<Remittance>,
+    catalog: &Catalog,
+) -> Result<Vec<u8>, LosslessError> {
+    write_back(preserved, crate::x12::remittance_835, catalog)
 }

@@ -2,12 +2,15 @@
 //! with its adjustments (CAS), service payments (SVC), remark codes (LQ), and provider-level
 //! adjustments (PLB) — and its JSON form, which says whether the payment balances.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use hms_x12::spec::Catalog;
 use hms_x12::tree;
+use hms_x12::validate::Placement;
 use hms_x12::walk::{Place, Placed, Walk};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::read::{Fields, Line, ValueError, amount, date, decimal, opt, parts, text};
 
@@ -34,7 +37,7 @@ pub enum RemitError {
 }
 
 /// One 835 transaction set.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Remittance {
     /// How the money moves (BPR, TRN).
@@ -52,7 +55,7 @@ pub struct Remittance {
 }
 
 /// The payment (BPR) and its trace (TRN).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payment {
     /// BPR01 (`I` remittance with payment, `H` notification only, ...).
@@ -73,7 +76,7 @@ pub struct Payment {
 }
 
 /// A payer or payee.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Party {
     /// N102.
@@ -83,7 +86,7 @@ pub struct Party {
 }
 
 /// An identifier with its qualifier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartyId {
     /// `XX` NPI, `FI` tax id, `XV` CMS plan id, ...
@@ -122,15 +125,19 @@ pub fn adjustment_group(code: &str) -> &'static str {
 }
 
 /// One claim payment (CLP and what follows it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimPayment {
+    /// LX01 of the header the payer reported the claim under (payers group claims by
+    /// provider, bill type or date), when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_number: Option<String>,
     /// CLP01: the provider's claim number, as sent on the 837.
     pub patient_control_number: String,
     /// CLP02.
     pub status_code: String,
     /// What CLP02 means.
-    pub status: &'static str,
+    pub status: Cow<'static, str>,
     /// CLP03.
     #[serde(with = "crate::amount_text")]
     pub charge: Decimal,
@@ -158,7 +165,7 @@ pub struct ClaimPayment {
 }
 
 /// A person named on a remittance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonRef {
     /// Last name.
@@ -167,16 +174,20 @@ pub struct PersonRef {
     pub first: Option<String>,
     /// Identifier (NM109).
     pub id: Option<String>,
+    /// What kind of identifier (NM108: `MI` member id, `HN` Medicare claim number, `II`
+    /// unique health id, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_qualifier: Option<String>,
 }
 
 /// One adjustment: group, reason (CARC), amount, quantity.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Adjustment {
     /// CAS01.
     pub group_code: String,
     /// What the group means.
-    pub group: &'static str,
+    pub group: Cow<'static, str>,
     /// Claim adjustment reason code.
     pub reason_code: String,
     /// Amount.
@@ -188,7 +199,7 @@ pub struct Adjustment {
 }
 
 /// One service payment (SVC and what follows it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServicePayment {
     /// SVC01-01: `HC` HCPCS/CPT, `NU` revenue code, ...
@@ -206,8 +217,11 @@ pub struct ServicePayment {
     /// SVC05 (1 when absent).
     #[serde(with = "crate::amount_text::option")]
     pub units: Option<Decimal>,
-    /// DTM*472 (or the start, DTM*150).
+    /// DTM*472 (or the start of a period, DTM*150).
     pub service_date: Option<NaiveDate>,
+    /// The end of a period of service (DTM*151), for a line that covers several days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_date_end: Option<NaiveDate>,
     /// REF*6R: the provider's line control number.
     pub line_control_number: Option<String>,
     /// Adjustments.
@@ -217,7 +231,7 @@ pub struct ServicePayment {
 }
 
 /// One provider-level adjustment (a PLB reason, reference and amount).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderAdjustment {
     /// PLB01.
@@ -234,7 +248,7 @@ pub struct ProviderAdjustment {
 }
 
 /// Whether BPR02 = Σ CLP04 − Σ PLB.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Balance {
     /// Σ CLP04.
@@ -276,6 +290,9 @@ pub fn read_835(input: &[u8], catalog: &Catalog) -> Result<Vec<Remittance>, Remi
                     open = Some(Reading::new(line));
                 }
             }
+            // A segment the guide has no place for is not read: where it would go is a guess
+            // (the validator reports it; a lossless read keeps it beside the model).
+            Place::Body(Some(Placement::NotFound)) => {}
             Place::Body(_) => {
                 if let Some(reading) = open.as_mut() {
                     let loop_id = in_loop.map_or("", |l| l.id.as_str());
@@ -309,6 +326,8 @@ struct Reading {
     payee: Option<Party>,
     claims: Vec<ClaimPayment>,
     provider_adjustments: Vec<ProviderAdjustment>,
+    /// LX01 of the open header (loop 2000).
+    header: Option<String>,
 }
 
 impl Reading {
@@ -321,6 +340,7 @@ impl Reading {
             payee: None,
             claims: vec![],
             provider_adjustments: vec![],
+            header: None,
         }
     }
 
@@ -342,13 +362,19 @@ impl Reading {
             ("ST", "TRN") => self.trace = Some((text(s, 2).to_string(), opt(s, 3))),
             ("1000A", "N1") => self.payer = Some(party(s)),
             ("1000B", "N1") => self.payee = Some(party(s)),
-            ("2100", "CLP") => self.claims.push(claim_payment(s)?),
+            ("2000", "LX") => self.header = opt(s, 1),
+            ("2100", "CLP") => {
+                let mut claim = claim_payment(s)?;
+                claim.header_number.clone_from(&self.header);
+                self.claims.push(claim);
+            }
             ("2100", "NM1") if text(s, 1) == "QC" => {
                 if let Some(c) = claim {
                     c.patient = Some(PersonRef {
                         last: text(s, 3).to_string(),
                         first: opt(s, 4),
                         id: opt(s, 9),
+                        id_qualifier: opt(s, 8),
                     });
                 }
             }
@@ -376,6 +402,7 @@ impl Reading {
                     ("DTM", "150") if service.service_date.is_none() => {
                         service.service_date = date(s, 2)?
                     }
+                    ("DTM", "151") => service.service_date_end = date(s, 2)?,
                     ("REF", "6R") => service.line_control_number = opt(s, 2),
                     ("CAS", _) => adjustments(s, &mut service.adjustments)?,
                     ("LQ", "HE") => service.remarks.push(text(s, 2).to_string()),
@@ -436,12 +463,13 @@ fn claim_payment(clp: &Line<'_>) -> Result<ClaimPayment, ValueError> {
     let status_code = text(clp, 2).to_string();
     Ok(ClaimPayment {
         patient_control_number: text(clp, 1).to_string(),
-        status: claim_status(&status_code),
+        status: claim_status(&status_code).into(),
         status_code,
         charge: amount(clp, 3)?,
         paid: amount(clp, 4)?,
         patient_responsibility: decimal(clp, 5)?,
         claim_filing_indicator: text(clp, 6).to_string(),
+        header_number: None,
         payer_claim_control_number: opt(clp, 7),
         facility_code: opt(clp, 8),
         inpatient: false,
@@ -467,6 +495,7 @@ fn service_payment(svc: &Line<'_>) -> Result<ServicePayment, ValueError> {
         paid: amount(svc, 3)?,
         units: decimal(svc, 5)?,
         service_date: None,
+        service_date_end: None,
         line_control_number: None,
         adjustments: vec![],
         remarks: vec![],
@@ -482,7 +511,7 @@ fn adjustments(cas: &Line<'_>, out: &mut Vec<Adjustment>) -> Result<(), ValueErr
             continue;
         }
         out.push(Adjustment {
-            group: adjustment_group(group_code),
+            group: adjustment_group(group_code).into(),
             group_code: group_code.to_string(),
             reason_code: text(cas, reason).to_string(),
             amount: amount(cas, reason + 1)?,

@@ -203,3 +203,58 @@ fn missing_header_segments_and_bad_values_name_their_line() {
     let err = read_835(&latin1, Catalog::embedded().unwrap()).unwrap_err();
     assert!(err.to_string().contains("not UTF-8 text"), "{err}");
 }
+
+#[test]
+fn headers_inpatient_claims_and_provider_adjustments_are_read() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/remittance/headers-inpatient-plb.835"
+    );
+    let remits = read_835(&std::fs::read(path).unwrap(), Catalog::embedded().unwrap()).unwrap();
+    let r = &remits[0];
+    let headers: Vec<_> = r
+        .claims
+        .iter()
+        .map(|c| c.header_number.as_deref())
+        .collect();
+    assert_eq!(headers, [Some("1"), Some("2")]);
+    let inpatient = &r.claims[0];
+    assert!(inpatient.inpatient);
+    assert_eq!(
+        inpatient
+            .patient
+            .as_ref()
+            .and_then(|p| p.id_qualifier.as_deref()),
+        Some("HN")
+    );
+    let line = &inpatient.services[0];
+    // No DTM*472: the start of the DTM*150/151 period.
+    assert_eq!(
+        line.service_date,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+    );
+    assert_eq!(line.adjustments[0].quantity, Some(Decimal::new(3, 0)));
+    assert_eq!(line.adjustments.len(), 3);
+    assert_eq!(line.remarks, ["N130", "M15"]);
+    let plb: Vec<_> = r
+        .provider_adjustments
+        .iter()
+        .map(|p| {
+            (
+                p.reason_code.as_str(),
+                p.reference.as_deref(),
+                p.amount.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        plb,
+        [
+            ("WO", Some("PAYERCLM0001"), "100.00".to_string()),
+            ("L6", None, "-5.50".to_string()),
+            ("FB", Some("REFUND1"), "100.00".to_string()),
+        ]
+    );
+    assert!(r.balance.balanced, "{:?}", r.balance);
+    assert_eq!(r.balance.expected_payment, Decimal::new(100550, 2));
+}

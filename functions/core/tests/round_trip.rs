@@ -33,27 +33,35 @@ fn name(path: &Path) -> String {
     path.file_name().unwrap().to_string_lossy().to_string()
 }
 
+type Read<T> = fn(&[u8], &Catalog) -> Result<Vec<Preserved<T>>, lossless::LosslessError>;
+type Write<T> = fn(&Preserved<T>, &Catalog) -> Result<Vec<u8>, lossless::LosslessError>;
+
 /// Reads, writes back, and checks the meaning survived (the model's JSON form included).
 /// Returns each file's conflicts, or why it was refused.
-fn round_trip_837p(path: &Path) -> Result<Vec<String>, String> {
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(
+    path: &Path,
+    set: &str,
+    read: Read<T>,
+    write: Write<T>,
+) -> Result<Vec<String>, String> {
     let catalog = Catalog::embedded().unwrap();
     let input = std::fs::read(path).unwrap();
-    let read = lossless::read_837p(&input, catalog).map_err(|e| e.to_string())?;
+    let read = read(&input, catalog).map_err(|e| e.to_string())?;
     let original = tree::parse(&input, catalog).unwrap();
     let originals: Vec<_> = original
         .interchanges
         .iter()
         .flat_map(|i| &i.groups)
         .flat_map(|g| &g.transactions)
+        .filter(|t| t.id == set)
         .collect();
     assert_eq!(originals.len(), read.len(), "{path:?}");
     let mut conflicts = vec![];
     for (preserved, tx) in read.iter().zip(originals) {
         let json = serde_json::to_string(preserved).unwrap();
-        let again: Preserved<Vec<hms_core::claim::ProfessionalClaim>> =
-            serde_json::from_str(&json).unwrap();
+        let again: Preserved<T> = serde_json::from_str(&json).unwrap();
         for p in [preserved, &again] {
-            let written = lossless::write_837p(p, catalog).map_err(|e| e.to_string())?;
+            let written = write(p, catalog).map_err(|e| e.to_string())?;
             let back = tree::parse(&written, catalog).unwrap();
             let back_tx = &back.interchanges[0].groups[0].transactions[0];
             let differences = lossless::differences(tx, back_tx, catalog);
@@ -83,6 +91,10 @@ fn round_trip_837p(path: &Path) -> Result<Vec<String>, String> {
         conflicts.extend(preserved.conflicts.iter().cloned());
     }
     Ok(conflicts)
+}
+
+fn round_trip_837p(path: &Path) -> Result<Vec<String>, String> {
+    round_trip(path, "837", lossless::read_837p, lossless::write_837p_back)
 }
 
 /// Where the writer puts the standard form of what a file sent non-standard: the value means
@@ -157,4 +169,45 @@ fn every_837p_comes_back_as_it_went_in() {
         }
     }
     assert_eq!(read, 13 - REFUSED.len());
+}
+
+#[test]
+fn every_835_comes_back_as_it_went_in() {
+    let mut read = 0;
+    for path in files("835_005010X221A1", "835", "demo.835") {
+        let file = name(&path);
+        match round_trip(&path, "835", lossless::read_835, lossless::write_835_back) {
+            Ok(conflicts) => {
+                read += 1;
+                assert!(
+                    conflicts.is_empty(),
+                    "{file}: the model lost or altered data: {conflicts:#?}"
+                );
+            }
+            // BPR16 is 20002316: pyx12 refuses it too.
+            Err(why) => assert!(
+                file == "managed-care.835"
+                    && why == "line 4: BPR16: \"20002316\" is not a CCYYMMDD date",
+                "{file}: {why}"
+            ),
+        }
+    }
+    assert_eq!(read, 3);
+    // Ours: the CLI fixture; two headers (LX), an inpatient claim (MIA, DTM*150/151), a denial
+    // with MOA, a PLB of three adjustments; a synthetic 835 of many claims.
+    let synthetic = std::env::temp_dir().join(format!("hms-round-trip-{}.835", std::process::id()));
+    std::fs::write(&synthetic, hms_x12::synth::remittance_835(40_000).unwrap()).unwrap();
+    let fixture = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../cli/tests/fixtures/remittance-two-claims.835"
+    ));
+    let headers = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/remittance/headers-inpatient-plb.835"
+    ));
+    for path in [fixture, headers, synthetic.clone()] {
+        let conflicts = round_trip(&path, "835", lossless::read_835, lossless::write_835_back);
+        assert_eq!(conflicts, Ok(vec![]), "{path:?}");
+    }
+    let _ = std::fs::remove_file(synthetic);
 }

@@ -11,7 +11,6 @@ use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir, receiver_of};
 use hms_core::lossless::Preserved;
 use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
-use hms_core::remit::Remittance;
 use hms_core::scrub::{
     parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
 };
@@ -50,6 +49,9 @@ pub enum TransactionType {
     /// 835 remittance (005010X221A1), from what `--to json --lossless` made of one.
     #[value(name = "835")]
     Remittance,
+    /// 277 claim status response (005010X212), from what `--to json --lossless` made of one.
+    #[value(name = "277")]
+    StatusResponse,
 }
 
 /// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
@@ -67,7 +69,7 @@ pub fn translate(
         (Target::Fhir, _) => return to_fhir(input),
         (Target::ClaimAck, _) => return to_claim_ack(input, load_partner(partner)?, control),
         (Target::X12, Some(kind)) => kind,
-        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270, 276 or 835)"),
+        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270, 276, 835 or 277)"),
     };
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
@@ -132,17 +134,16 @@ pub fn translate(
             inquiry_270(&inquiry, &partner, &envelope)?
         }
         TransactionType::Remittance => {
-            let catalog = hms_x12::spec::Catalog::embedded()
-                .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
-            let sets: Vec<Preserved<Remittance>> = match parse_json(&json) {
-                Ok(sets) => sets,
+            match written_back(&json, hms_core::lossless::write_835_back)? {
+                Ok(x12) => x12,
                 Err(outcome) => return print_outcome(&outcome),
-            };
-            let mut x12 = vec![];
-            for set in &sets {
-                x12.extend(hms_core::lossless::write_835_back(set, catalog)?);
             }
-            x12
+        }
+        TransactionType::StatusResponse => {
+            match written_back(&json, hms_core::lossless::write_277_back)? {
+                Ok(x12) => x12,
+                Err(outcome) => return print_outcome(&outcome),
+            }
         }
         TransactionType::Status => {
             let inquiry: StatusInquiry = match parse_json(&json) {
@@ -160,6 +161,28 @@ pub fn translate(
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The X12 of every transaction set `--to json --lossless` read (and the user may have
+/// edited), or the outcome saying where the JSON is wrong.
+fn written_back<T: serde::de::DeserializeOwned>(
+    json: &[u8],
+    write: fn(
+        &Preserved<T>,
+        &hms_x12::spec::Catalog,
+    ) -> std::result::Result<Vec<u8>, hms_core::lossless::LosslessError>,
+) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let sets: Vec<Preserved<T>> = match parse_json(json) {
+        Ok(sets) => sets,
+        Err(outcome) => return Ok(Err(outcome)),
+    };
+    let mut x12 = vec![];
+    for set in &sets {
+        x12.extend(write(set, catalog)?);
+    }
+    Ok(Ok(x12))
 }
 
 /// Whether `json` is what `--to json` makes of an 837P: transaction sets read without loss
@@ -260,6 +283,10 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
             .map_err(|e| e.to_string())
     } else if sets.iter().any(|s| s == "271") {
         hms_core::eligibility::read_271(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "277") && lossless {
+        hms_core::lossless::read_277(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
     } else if sets.iter().any(|s| s == "277") {

@@ -417,3 +417,36 @@ fn an_835_read_losslessly_is_written_back_as_the_same_835() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_277_read_losslessly_is_written_back_as_the_same_277() {
+    type Sets = Vec<hms_core::lossless::Preserved<hms_core::status::StatusResponse>>;
+    let original = sample("277_005010X212/claim-level-status.277");
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", &original],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read: Sets = serde_json::from_slice(&out.stdout).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "277", "-"],
+        Some(&out.stdout),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = out.stdout;
+    assert_eq!(
+        hms(&["x12", "validate", "-"], Some(&x12)).status.code(),
+        Some(0)
+    );
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", "-"],
+        Some(&x12),
+    );
+    let again: Sets = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again, read);
+    assert_eq!(again[0].model.claims.len(), 3);
+}

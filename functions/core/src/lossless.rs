@@ -23,12 +23,18 @@ use crate::claim::ProfessionalClaim;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use crate::read::ValueError;
 use crate::remit::Remittance;
+use crate::status::StatusResponse;
 use crate::x12::TranslateError;
 
-/// Elements a writer makes from the envelope, not from the model: control numbers, counts,
-/// the guide version, and the transaction's own reference, date and time (BHT03-05). A
-/// difference there travels in the patch but is no conflict.
+/// Elements a writer makes from the envelope or the structure, not from the model: control
+/// numbers, counts, the guide version, the transaction's own reference, date and time
+/// (BHT03-05), and the HL numbering. A difference there travels in the patch but is no conflict.
 pub const ENVELOPE_ELEMENTS: &[(&str, usize)] = &[
+    // HL01, HL02, HL04: numbers, parents and has-children, which the writer computes from the
+    // hierarchy.
+    ("HL", 1),
+    ("HL", 2),
+    ("HL", 4),
     ("ST", 2),
     ("ST", 3),
     ("SE", 1),
@@ -108,6 +114,9 @@ pub enum LosslessError {
     /// The kept X12 does not fit the model any more.
     #[error(transparent)]
     Patch(#[from] PatchError),
+    /// The 277 could not be read into the domain.
+    #[error(transparent)]
+    Status(#[from] crate::status::StatusError),
     /// The 835 could not be read into the domain.
     #[error(transparent)]
     Remit(#[from] crate::remit::RemitError),
@@ -368,4 +377,36 @@ pub fn write_835_back(
     catalog: &Catalog,
 ) -> Result<Vec<u8>, LosslessError> {
     write_back(preserved, crate::x12::remittance_835, catalog)
+}
+
+/// Every 277 claim status response (005010X212) of `input`, each as its statuses and what they
+/// do not hold. (A 277CA is written from the scrubber's findings, not read back.)
+pub fn read_277(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<Preserved<StatusResponse>>, LosslessError> {
+    let responses = crate::status::read_277(input, catalog)?;
+    let doc = tree::parse(input, catalog)?;
+    let sets = transactions(&doc, |t| t.id == "277");
+    if sets.len() != responses.len() {
+        return Err(LosslessError::Shape);
+    }
+    let out = responses
+        .into_iter()
+        .zip(sets)
+        .filter(|(_, (_, _, t))| t.guide.as_deref() == Some(crate::status::VERSION))
+        .map(|(r, at)| preserve(r, at, crate::status::status_277, catalog))
+        .collect::<Result<Vec<_>, _>>()?;
+    if out.is_empty() {
+        return Err(LosslessError::NoTransaction("277 (005010X212)"));
+    }
+    Ok(out)
+}
+
+/// The 277 of a [`Preserved`] status response: the original, when neither was changed.
+pub fn write_277_back(
+    preserved: &Preserved<StatusResponse>,
+    catalog: &Catalog,
+) -> Result<Vec<u8>, LosslessError> {
+    write_back(preserved, crate::status::status_277, catalog)
 }

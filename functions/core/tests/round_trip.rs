@@ -211,3 +211,14 @@ fn every_835_comes_back_as_it_went_in() {
     }
     let _ = std::fs::remove_file(synthetic);
 }
+
+#[test]
+fn every_277_comes_back_as_it_went_in() {
+    let mut read = 0;
+    for path in files("277_005010X212", "277", "demo.277") {
+        let conflicts = round_trip(&path, "277", lossless::read_277, lossless::write_277_back);
+        assert_eq!(conflicts, Ok(vec![]), "{}", name(&path));
+        read += 1;
+    }
+    assert_eq!(read, 4);
+}

@@ -79,11 +79,19 @@ fn statuses_are_read_per_claim_with_their_meaning() {
     let responses = read_277(&std::fs::read(path).unwrap(), catalog).unwrap();
     let r = &responses[0];
     assert_eq!(r.guide.as_deref(), Some("005010X212"));
-    assert_eq!(r.source.as_deref(), Some("ABC INSURANCE"));
+    let source = r.source.as_ref().unwrap();
+    assert_eq!(
+        (source.entity.as_str(), source.id.as_deref()),
+        ("PR", Some("12345"))
+    );
+    assert_eq!(
+        r.receiver.as_ref().and_then(|p| p.id.as_deref()),
+        Some("X67E")
+    );
     let verdicts: Vec<(&str, &str)> = r
         .claims
         .iter()
-        .map(|c| (c.trace_number.as_str(), c.verdict))
+        .map(|c| (c.trace_number.as_str(), c.verdict.as_ref()))
         .collect();
     assert_eq!(
         verdicts,
@@ -100,13 +108,26 @@ fn statuses_are_read_per_claim_with_their_meaning() {
         Some("05347006051")
     );
     assert_eq!(
-        first.statuses[0].category,
+        first.statuses[0].category.as_deref(),
         Some("Pending/Provider Requested Information")
     );
     assert_eq!(first.statuses[0].status_code.as_deref(), Some("317"));
     assert_eq!(first.service_to, NaiveDate::from_ymd_opt(2005, 9, 6));
     let third = &r.claims[2];
     assert_eq!(third.statuses[0].entity_code.as_deref(), Some("QC"));
+    // A dependent's claim: the patient under the subscriber, under the second provider.
+    let id = |p: &Option<hms_core::status::StatusParty>| p.as_ref().and_then(|p| p.id.clone());
+    assert_eq!(id(&third.subscriber).as_deref(), Some("345678901"));
+    assert_eq!(
+        third.patient.as_ref().map(|p| p.entity.as_str()),
+        Some("QC")
+    );
+    assert_eq!(id(&third.provider).as_deref(), Some("166666666"));
+    assert_eq!(id(&first.provider).as_deref(), Some("1666666661"));
+    assert_eq!(
+        third.lines[0].service_from,
+        NaiveDate::from_ymd_opt(2005, 5, 1)
+    );
     assert_eq!(third.lines[0].code, "99203");
     assert_eq!(third.lines[0].paid, Some(Decimal::ZERO));
     assert_eq!(third.lines[0].statuses[0].category_code, "F2");
@@ -196,7 +217,7 @@ fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     let verdicts: Vec<(&str, &str)> = responses[0]
         .claims
         .iter()
-        .map(|c| (c.trace_number.as_str(), c.verdict))
+        .map(|c| (c.trace_number.as_str(), c.verdict.as_ref()))
         .collect();
     assert_eq!(
         verdicts,

@@ -114,10 +114,22 @@ pub fn diff(
     diff_at(original, built, how, &original.id, conflicts)
 }
 
-fn key(item: &Item) -> (bool, &str) {
+/// What two items must share to be the same item in two trees: a loop's id; a segment's id, and
+/// for segments a qualifier in element 01 tells apart (`REF*EJ` is not `REF*1K`), that too.
+fn key(item: &Item) -> (bool, &str, &str) {
     match item {
-        Item::Segment(s) => (false, s.id.as_str()),
-        Item::Loop(l) => (true, l.id.as_str()),
+        Item::Segment(s) => {
+            let qualifier = match (s.id.as_str(), s.elements.first()) {
+                (
+                    "REF" | "DTP" | "DTM" | "NM1" | "N1" | "AMT" | "QTY" | "PER" | "LQ" | "TRN"
+                    | "PRV" | "SBR" | "NTE" | "PWK" | "CRC" | "K3" | "MEA",
+                    Some(Value::Text(q)),
+                ) => q.as_str(),
+                _ => "",
+            };
+            (false, s.id.as_str(), qualifier)
+        }
+        Item::Loop(l) => (true, l.id.as_str(), ""),
     }
 }
 

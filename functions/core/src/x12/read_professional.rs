@@ -203,7 +203,7 @@ fn id_of<T, E: std::fmt::Display>(
     parse(text(segment, n)).map_err(|e| bad(segment, n, e.to_string()))
 }
 
-fn name(nm1: &SegmentNode) -> Name {
+pub(crate) fn name(nm1: &SegmentNode) -> Name {
     if text(nm1, 2) == "1" {
         Name::Person {
             last: text(nm1, 3).to_string(),

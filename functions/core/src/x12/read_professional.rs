@@ -69,104 +69,102 @@ pub(crate) fn transaction_claims(body: &LoopNode) -> Result<Vec<ProfessionalClai
     let encounter = segments(body, "BHT")
         .next()
         .is_some_and(|b| text(b, 6) == "RP");
-    {
-        let submitter_loop = loops(body, "1000A")
+    let submitter_loop = loops(body, "1000A")
+        .next()
+        .ok_or_else(|| missing_in(body, "1000A"))?;
+    let submitter_nm1 = required(submitter_loop, "NM1")?;
+    let per = required(submitter_loop, "PER")?;
+    let contact_of = |qualifier: &str| {
+        [3, 5, 7]
+            .iter()
+            .find(|&&n| text(per, n) == qualifier)
+            .and_then(|&n| opt(per, n + 1))
+    };
+    let submitter = Submitter {
+        name: text(submitter_nm1, 3).to_string(),
+        id: text(submitter_nm1, 9).to_string(),
+        contact: Contact {
+            name: text(per, 2).to_string(),
+            phone: contact_of("TE"),
+            email: contact_of("EM"),
+        },
+    };
+    let receiver_nm1 = loops(body, "1000B")
+        .next()
+        .ok_or_else(|| missing_in(body, "1000B"))
+        .and_then(|l| required(l, "NM1"))?;
+    let receiver = Receiver {
+        name: text(receiver_nm1, 3).to_string(),
+        id: text(receiver_nm1, 9).to_string(),
+    };
+    for billing_level in loops(body, "2000A") {
+        let billing_loop = loops(billing_level, "2010AA")
             .next()
-            .ok_or_else(|| missing_in(body, "1000A"))?;
-        let submitter_nm1 = required(submitter_loop, "NM1")?;
-        let per = required(submitter_loop, "PER")?;
-        let contact_of = |qualifier: &str| {
-            [3, 5, 7]
-                .iter()
-                .find(|&&n| text(per, n) == qualifier)
-                .and_then(|&n| opt(per, n + 1))
-        };
-        let submitter = Submitter {
-            name: text(submitter_nm1, 3).to_string(),
-            id: text(submitter_nm1, 9).to_string(),
-            contact: Contact {
-                name: text(per, 2).to_string(),
-                phone: contact_of("TE"),
-                email: contact_of("EM"),
-            },
-        };
-        let receiver_nm1 = loops(body, "1000B")
+            .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
+        let mut billing_provider = provider(billing_loop)?;
+        billing_provider.taxonomy = segments(billing_level, "PRV")
             .next()
-            .ok_or_else(|| missing_in(body, "1000B"))
-            .and_then(|l| required(l, "NM1"))?;
-        let receiver = Receiver {
-            name: text(receiver_nm1, 3).to_string(),
-            id: text(receiver_nm1, 9).to_string(),
+            .and_then(|p| opt(p, 3));
+        let pay_to_address = match loops(billing_level, "2010AB").next() {
+            Some(l) => address(l)?,
+            None => None,
         };
-        for billing_level in loops(body, "2000A") {
-            let billing_loop = loops(billing_level, "2010AA")
+        for subscriber_level in loops(billing_level, "2000B") {
+            let sbr = required(subscriber_level, "SBR")?;
+            let sub_loop = loops(subscriber_level, "2010BA")
                 .next()
-                .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
-            let mut billing_provider = provider(billing_loop)?;
-            billing_provider.taxonomy = segments(billing_level, "PRV")
-                .next()
-                .and_then(|p| opt(p, 3));
-            let pay_to_address = match loops(billing_level, "2010AB").next() {
-                Some(l) => address(l)?,
-                None => None,
+                .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
+            let sub_nm1 = required(sub_loop, "NM1")?;
+            let dmg = segments(sub_loop, "DMG").next();
+            let subscriber = Subscriber {
+                member_id: id_of(sub_nm1, 9, MemberId::parse)?,
+                name: name(sub_nm1),
+                address: address(sub_loop)?,
+                birth_date: match dmg {
+                    Some(d) => date(d, 2)?,
+                    None => None,
+                },
+                gender: dmg.and_then(|d| gender(text(d, 3))),
+                group_number: opt(sbr, 3),
+                responsibility: responsibility(text(sbr, 1)),
+                claim_filing_indicator: text(sbr, 9).to_string(),
             };
-            for subscriber_level in loops(billing_level, "2000B") {
-                let sbr = required(subscriber_level, "SBR")?;
-                let sub_loop = loops(subscriber_level, "2010BA")
+            let payer_nm1 = loops(subscriber_level, "2010BB")
+                .next()
+                .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
+                .and_then(|l| required(l, "NM1"))?;
+            let payer = payer(payer_nm1)?;
+            let parties = Parties {
+                submitter: &submitter,
+                receiver: &receiver,
+                billing_provider: &billing_provider,
+                pay_to_address: pay_to_address.as_ref(),
+                subscriber: &subscriber,
+                payer: &payer,
+                encounter,
+            };
+            for claim_loop in loops(subscriber_level, "2300") {
+                claims.push(claim(claim_loop, &parties, None)?);
+            }
+            for patient_level in loops(subscriber_level, "2000C") {
+                let pat = required(patient_level, "PAT")?;
+                let patient_loop = loops(patient_level, "2010CA")
                     .next()
-                    .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
-                let sub_nm1 = required(sub_loop, "NM1")?;
-                let dmg = segments(sub_loop, "DMG").next();
-                let subscriber = Subscriber {
-                    member_id: id_of(sub_nm1, 9, MemberId::parse)?,
-                    name: name(sub_nm1),
-                    address: address(sub_loop)?,
-                    birth_date: match dmg {
-                        Some(d) => date(d, 2)?,
-                        None => None,
-                    },
-                    gender: dmg.and_then(|d| gender(text(d, 3))),
-                    group_number: opt(sbr, 3),
-                    responsibility: responsibility(text(sbr, 1)),
-                    claim_filing_indicator: text(sbr, 9).to_string(),
+                    .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
+                let nm1 = required(patient_loop, "NM1")?;
+                let dmg = required(patient_loop, "DMG")?;
+                let patient = Patient {
+                    relationship: text(pat, 1).to_string(),
+                    name: name(nm1),
+                    address: address(patient_loop)?
+                        .ok_or_else(|| missing_in(patient_loop, "N3/N4"))?,
+                    birth_date: date(dmg, 2)?
+                        .ok_or_else(|| bad(dmg, 2, "the birth date is required".into()))?,
+                    gender: gender(text(dmg, 3))
+                        .ok_or_else(|| bad(dmg, 3, "the gender is required".into()))?,
                 };
-                let payer_nm1 = loops(subscriber_level, "2010BB")
-                    .next()
-                    .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
-                    .and_then(|l| required(l, "NM1"))?;
-                let payer = payer(payer_nm1)?;
-                let parties = Parties {
-                    submitter: &submitter,
-                    receiver: &receiver,
-                    billing_provider: &billing_provider,
-                    pay_to_address: pay_to_address.as_ref(),
-                    subscriber: &subscriber,
-                    payer: &payer,
-                    encounter,
-                };
-                for claim_loop in loops(subscriber_level, "2300") {
-                    claims.push(claim(claim_loop, &parties, None)?);
-                }
-                for patient_level in loops(subscriber_level, "2000C") {
-                    let pat = required(patient_level, "PAT")?;
-                    let patient_loop = loops(patient_level, "2010CA")
-                        .next()
-                        .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
-                    let nm1 = required(patient_loop, "NM1")?;
-                    let dmg = required(patient_loop, "DMG")?;
-                    let patient = Patient {
-                        relationship: text(pat, 1).to_string(),
-                        name: name(nm1),
-                        address: address(patient_loop)?
-                            .ok_or_else(|| missing_in(patient_loop, "N3/N4"))?,
-                        birth_date: date(dmg, 2)?
-                            .ok_or_else(|| bad(dmg, 2, "the birth date is required".into()))?,
-                        gender: gender(text(dmg, 3))
-                            .ok_or_else(|| bad(dmg, 3, "the gender is required".into()))?,
-                    };
-                    for claim_loop in loops(patient_level, "2300") {
-                        claims.push(claim(claim_loop, &parties, Some(&patient))?);
-                    }
+                for claim_loop in loops(patient_level, "2300") {
+                    claims.push(claim(claim_loop, &parties, Some(&patient))?);
                 }
             }
         }

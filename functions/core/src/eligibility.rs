@@ -349,13 +349,7 @@ pub fn read_271(
 ) -> Result<Vec<EligibilityResponse>, EligibilityError> {
     let doc = tree::parse(input, catalog)?;
     let mut out = vec![];
-    for tx in doc
-        .interchanges
-        .iter()
-        .flat_map(|i| &i.groups)
-        .flat_map(|g| &g.transactions)
-        .filter(|t| t.id == "271")
-    {
+    for (_, _, tx) in read::transactions(&doc, |t| t.id == "271") {
         out.push(response(&tx.body)?);
     }
     if out.is_empty() {

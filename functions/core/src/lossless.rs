@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claim::ProfessionalClaim;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
-use crate::read::ValueError;
+use crate::read::{ValueError, transactions};
 use crate::remit::Remittance;
 use crate::status::StatusResponse;
 use crate::x12::TranslateError;
@@ -292,19 +292,6 @@ fn preserve<T>(
         unmapped,
         conflicts: conflicts.iter().map(Conflict::to_string).collect(),
     })
-}
-
-/// The transaction sets of `doc` that `wanted` picks, each with its interchange and group.
-fn transactions(
-    doc: &tree::Document,
-    wanted: impl Fn(&TransactionNode) -> bool,
-) -> Vec<(&InterchangeNode, &GroupNode, &TransactionNode)> {
-    doc.interchanges
-        .iter()
-        .flat_map(|i| i.groups.iter().map(move |g| (i, g)))
-        .flat_map(|(i, g)| g.transactions.iter().map(move |t| (i, g, t)))
-        .filter(|(_, _, t)| wanted(t))
-        .collect()
 }
 
 /// A [`Preserved`] transaction set written back: the original, when neither was changed.

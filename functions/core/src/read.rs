@@ -3,7 +3,9 @@
 
 use chrono::NaiveDate;
 use hms_x12::Segment;
-use hms_x12::tree::{Item, LoopNode, SegmentNode, Value};
+use hms_x12::tree::{
+    Document, GroupNode, InterchangeNode, Item, LoopNode, SegmentNode, TransactionNode, Value,
+};
 use rust_decimal::Decimal;
 
 /// A value the guide requires is missing or malformed.
@@ -46,6 +48,20 @@ pub(crate) fn missing_in(scope: &LoopNode, what: &str) -> ValueError {
             scope.id
         ),
     }
+}
+
+/// The transaction sets of `doc` that `wanted` picks, in file order, each with the interchange
+/// and group it came in.
+pub(crate) fn transactions(
+    doc: &Document,
+    wanted: impl Fn(&TransactionNode) -> bool,
+) -> Vec<(&InterchangeNode, &GroupNode, &TransactionNode)> {
+    doc.interchanges
+        .iter()
+        .flat_map(|i| i.groups.iter().map(move |g| (i, g)))
+        .flat_map(|(i, g)| g.transactions.iter().map(move |t| (i, g, t)))
+        .filter(|(_, _, t)| wanted(t))
+        .collect()
 }
 
 /// The segments with `id` directly in `scope`.
@@ -300,6 +316,32 @@ pub(crate) fn date(segment: &impl Fields, n: usize) -> Result<Option<NaiveDate>,
     ccyymmdd(t)
         .map(Some)
         .ok_or_else(|| bad(segment, n, format!("{t:?} is not a CCYYMMDD date")))
+}
+
+/// One reason of a CAS: its group (CAS01), reason code, amount and quantity.
+pub(crate) struct CasReason<'s> {
+    pub group: &'s str,
+    pub reason: &'s str,
+    pub amount: Decimal,
+    pub quantity: Option<Decimal>,
+}
+
+/// The up to six reasons of a CAS (835 and 837 alike), each with its group.
+pub(crate) fn cas_reasons<F: Fields>(cas: &F) -> Result<Vec<CasReason<'_>>, ValueError> {
+    let mut out = vec![];
+    for triple in 0..6 {
+        let reason = 2 + 3 * triple;
+        if cas.text(reason).is_empty() {
+            continue;
+        }
+        out.push(CasReason {
+            group: cas.text(1),
+            reason: cas.text(reason),
+            amount: amount(cas, reason + 1)?,
+            quantity: decimal(cas, reason + 2)?,
+        });
+    }
+    Ok(out)
 }
 
 /// A DTP's date or date range: (qualifier, from, to).

@@ -504,18 +504,13 @@ fn service_payment(svc: &Line<'_>) -> Result<ServicePayment, ValueError> {
 
 /// A CAS's up to six reason triples, added to `out`.
 fn adjustments(cas: &Line<'_>, out: &mut Vec<Adjustment>) -> Result<(), ValueError> {
-    let group_code = text(cas, 1);
-    for triple in 0..6 {
-        let reason = 2 + 3 * triple;
-        if text(cas, reason).is_empty() {
-            continue;
-        }
+    for r in crate::read::cas_reasons(cas)? {
         out.push(Adjustment {
-            group: adjustment_group(group_code).into(),
-            group_code: group_code.to_string(),
-            reason_code: text(cas, reason).to_string(),
-            amount: amount(cas, reason + 1)?,
-            quantity: decimal(cas, reason + 2)?,
+            group: adjustment_group(r.group).into(),
+            group_code: r.group.to_string(),
+            reason_code: r.reason.to_string(),
+            amount: r.amount,
+            quantity: r.quantity,
         });
     }
     Ok(())

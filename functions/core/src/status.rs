@@ -589,13 +589,7 @@ pub struct LineStatus {
 pub fn read_277(input: &[u8], catalog: &Catalog) -> Result<Vec<StatusResponse>, StatusError> {
     let doc = tree::parse(input, catalog)?;
     let mut out = vec![];
-    for (group, tx) in doc
-        .interchanges
-        .iter()
-        .flat_map(|i| &i.groups)
-        .flat_map(|g| g.transactions.iter().map(move |t| (g, t)))
-        .filter(|(_, t)| t.id == "277")
-    {
+    for (_, group, tx) in crate::read::transactions(&doc, |t| t.id == "277") {
         let guide = segments(&tx.body, "ST")
             .next()
             .and_then(|st| opt(st, 3))

@@ -38,13 +38,7 @@ pub fn read_837p(
     let doc = tree::parse(input, catalog)?;
     let mut claims = vec![];
     let mut found = false;
-    for tx in doc
-        .interchanges
-        .iter()
-        .flat_map(|i| &i.groups)
-        .flat_map(|g| &g.transactions)
-        .filter(|t| is_837p(t))
-    {
+    for (_, _, tx) in crate::read::transactions(&doc, is_837p) {
         found = true;
         claims.extend(transaction_claims(&tx.body)?);
     }
@@ -273,18 +267,16 @@ fn provider(scope: &LoopNode) -> Result<Provider, ValueError> {
 fn adjustments(scope: &LoopNode) -> Result<Vec<ClaimAdjustment>, ValueError> {
     let mut out = vec![];
     for cas in segments(scope, "CAS") {
-        for triple in 0..6 {
-            let reason = 2 + 3 * triple;
-            if text(cas, reason).is_empty() {
-                continue;
-            }
-            out.push(ClaimAdjustment {
-                group: text(cas, 1).to_string(),
-                reason: text(cas, reason).to_string(),
-                amount: amount(cas, reason + 1)?,
-                quantity: decimal(cas, reason + 2)?,
-            });
-        }
+        out.extend(
+            crate::read::cas_reasons(cas)?
+                .into_iter()
+                .map(|r| ClaimAdjustment {
+                    group: r.group.to_string(),
+                    reason: r.reason.to_string(),
+                    amount: r.amount,
+                    quantity: r.quantity,
+                }),
+        );
     }
     Ok(out)
 }

@@ -49,6 +49,9 @@ pub enum TransactionType {
     /// 835 remittance (005010X221A1), from what `--to json --lossless` made of one.
     #[value(name = "835")]
     Remittance,
+    /// 271 eligibility response (005010X279A1), from what `--to json --lossless` made of one.
+    #[value(name = "271")]
+    EligibilityResponse,
     /// 277 claim status response (005010X212), from what `--to json --lossless` made of one.
     #[value(name = "277")]
     StatusResponse,
@@ -69,7 +72,9 @@ pub fn translate(
         (Target::Fhir, _) => return to_fhir(input),
         (Target::ClaimAck, _) => return to_claim_ack(input, load_partner(partner)?, control),
         (Target::X12, Some(kind)) => kind,
-        (Target::X12, None) => bail!("--to x12 needs --type (837P, 837I, 270, 276, 835 or 277)"),
+        (Target::X12, None) => {
+            bail!("--to x12 needs --type (837P, 837I, 270, 276, 271, 277 or 835)")
+        }
     };
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
@@ -135,6 +140,12 @@ pub fn translate(
         }
         TransactionType::Remittance => {
             match written_back(&json, hms_core::lossless::write_835_back)? {
+                Ok(x12) => x12,
+                Err(outcome) => return print_outcome(&outcome),
+            }
+        }
+        TransactionType::EligibilityResponse => {
+            match written_back(&json, hms_core::lossless::write_271_back)? {
                 Ok(x12) => x12,
                 Err(outcome) => return print_outcome(&outcome),
             }
@@ -279,6 +290,10 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
             .map_err(|e| e.to_string())
     } else if sets.iter().any(|s| s == "835") {
         hms_core::remit::read_835(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "271") && lossless {
+        hms_core::lossless::read_271(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
     } else if sets.iter().any(|s| s == "271") {

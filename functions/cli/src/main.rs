@@ -49,7 +49,7 @@ enum Command {
         /// Interchange and group control number.
         #[arg(long, default_value_t = 1)]
         control: u32,
-        /// With `--to json`: each 837P, 835 or 277 transaction set with the envelope it came in and
+        /// With `--to json`: each 837P, 835, 271 or 277 transaction set with the envelope it came in and
         /// what the model does not hold, which `--to x12` turns back into the same X12.
         #[arg(long)]
         lossless: bool,

@@ -3,6 +3,8 @@
 //! amount, percent, time period) instead of a flat list of X12 codes, and the payer's AAA
 //! rejections as errors that say what they mean and what to do.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, Item, LoopNode, SegmentNode};
@@ -210,7 +212,7 @@ pub enum EligibilityError {
 }
 
 /// A 271 as our users read it: one entry per subscriber or dependent answered about.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EligibilityResponse {
     /// The payer that answered.
@@ -222,11 +224,11 @@ pub struct EligibilityResponse {
 }
 
 /// A member's eligibility and benefits.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberEligibility {
     /// `subscriber` or `dependent`.
-    pub level: &'static str,
+    pub level: Cow<'static, str>,
     /// Trace numbers echoed back (TRN02).
     pub trace_numbers: Vec<String>,
     /// Name as the payer has it.
@@ -246,7 +248,7 @@ pub struct MemberEligibility {
 }
 
 /// An AAA rejection with what it means.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     /// Whether the request was valid (AAA01).
@@ -254,15 +256,15 @@ pub struct Rejection {
     /// Reject reason code (AAA03).
     pub reason_code: String,
     /// What it means.
-    pub reason: Option<&'static str>,
+    pub reason: Option<Cow<'static, str>>,
     /// Follow-up action code (AAA04).
     pub follow_up_code: String,
     /// What to do.
-    pub follow_up: Option<&'static str>,
+    pub follow_up: Option<Cow<'static, str>>,
 }
 
 /// A date or period with its qualifier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DatedPeriod {
     /// DTP01 (`291` plan, `346` plan begin, `356` eligibility begin, `307` eligibility, ...).
@@ -274,7 +276,7 @@ pub struct DatedPeriod {
 }
 
 /// The benefits of one plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanBenefits {
     /// Plan coverage description (EB05), when the payer named the plan.
@@ -286,35 +288,38 @@ pub struct PlanBenefits {
 }
 
 /// The benefits for one service type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceTypeBenefits {
     /// Service type code (EB03); `null` for benefits not tied to one.
     pub code: Option<String>,
     /// What it is.
-    pub name: Option<&'static str>,
+    pub name: Option<Cow<'static, str>>,
     /// The benefits.
     pub benefits: Vec<Benefit>,
 }
 
 /// One benefit (an EB), with its codes spelled out.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Benefit {
+    /// Its EB's place among the member's benefits, from 0: an EB that lists several service
+    /// types appears under each, with one position.
+    pub position: usize,
     /// EB01.
     pub code: String,
     /// What kind (`Active Coverage`, `Co-Payment`, `Deductible`, ...).
-    pub kind: Option<&'static str>,
+    pub kind: Option<Cow<'static, str>>,
     /// EB02 coverage level code.
     pub coverage_level_code: Option<String>,
     /// What it means (`Individual`, `Family`, ...).
-    pub coverage_level: Option<&'static str>,
+    pub coverage_level: Option<Cow<'static, str>>,
     /// EB12: `true` in network, `false` out of network, `null` when not applicable or not sent.
     pub in_network: Option<bool>,
     /// EB06 time period code.
     pub time_period_code: Option<String>,
     /// What it means (`Visit`, `Calendar Year`, `Remaining`, ...).
-    pub time_period: Option<&'static str>,
+    pub time_period: Option<Cow<'static, str>>,
     /// EB07.
     #[serde(with = "crate::amount_text::option")]
     pub amount: Option<Decimal>,
@@ -332,7 +337,7 @@ pub struct Benefit {
 }
 
 /// A quantity with its qualifier.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quantity {
     /// EB09 (`VS` visits, `DY` days, `HS` hours, ...).
@@ -340,6 +345,181 @@ pub struct Quantity {
     /// EB10.
     #[serde(with = "crate::amount_text")]
     pub value: Decimal,
+}
+
+/// Writes `response` as a 271 (005010X279A1) to `partner`: the payer, the provider level, then
+/// each member, a dependent under the subscriber before it. A member's EBs are rebuilt from the
+/// benefits view: benefits of one position are one EB listing their service types; the plan is
+/// named (EB04, EB05) on the first EB of each plan.
+pub fn response_271(
+    response: &EligibilityResponse,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    let fail = |field: String| move |source| TranslateError::Write { field, source };
+    let Opened { mut w, date, time } =
+        open(partner, envelope, "HB", "271", VERSION).map_err(fail("/partner".into()))?;
+    let reference = response
+        .members
+        .iter()
+        .flat_map(|m| m.trace_numbers.first())
+        .next()
+        .map_or("1", String::as_str);
+    w.simple("BHT", &["0022", "11", reference, &date, &time])
+        .map_err(fail(String::new()))?;
+    w.simple("HL", &["1", "", "20", "1"])
+        .map_err(fail(String::new()))?;
+    w.simple("NM1", &["PR", "2", response.payer.as_deref().unwrap_or("")])
+        .map_err(fail("/payer".into()))?;
+    rejections(&mut w, &response.errors).map_err(fail("/errors".into()))?;
+    w.simple("HL", &["2", "1", "21", "1"])
+        .map_err(fail(String::new()))?;
+    let mut hl = 2;
+    let mut subscriber_hl = 2;
+    for (k, member) in response.members.iter().enumerate() {
+        let at = format!("/members/{k}");
+        hl += 1;
+        let dependent = member.level == "dependent";
+        let has_dependents = !dependent
+            && response
+                .members
+                .get(k + 1)
+                .is_some_and(|next| next.level == "dependent");
+        let hl_text = hl.to_string();
+        if dependent {
+            w.simple("HL", &[&hl_text, &subscriber_hl.to_string(), "23", "0"])
+        } else {
+            subscriber_hl = hl;
+            w.simple(
+                "HL",
+                &[&hl_text, "2", "22", if has_dependents { "1" } else { "0" }],
+            )
+        }
+        .map_err(fail(at.clone()))?;
+        for trace in &member.trace_numbers {
+            w.simple("TRN", &["2", trace])
+                .map_err(fail(format!("{at}/traceNumbers")))?;
+        }
+        member_loop(&mut w, member, dependent).map_err(fail(at))?;
+    }
+    w.end_transaction()
+        .and_then(|()| w.end_group())
+        .map_err(fail(String::new()))?;
+    w.finish().map_err(fail(String::new()))
+}
+
+fn rejections(
+    w: &mut InterchangeWriter,
+    errors: &[Rejection],
+) -> Result<(), hms_x12::writer::WriteError> {
+    for e in errors {
+        let valid = if e.valid_request { "Y" } else { "N" };
+        w.simple("AAA", &[valid, "", &e.reason_code, &e.follow_up_code])?;
+    }
+    Ok(())
+}
+
+/// Loop 2100C/D and its benefits (2110C/D).
+fn member_loop(
+    w: &mut InterchangeWriter,
+    m: &MemberEligibility,
+    dependent: bool,
+) -> Result<(), hms_x12::writer::WriteError> {
+    let entity = if dependent { "03" } else { "IL" };
+    let qualifier = if m.member_id.is_some() { "MI" } else { "" };
+    w.simple(
+        "NM1",
+        &[
+            entity,
+            "1",
+            &m.last_name,
+            m.first_name.as_deref().unwrap_or(""),
+            "",
+            "",
+            "",
+            qualifier,
+            m.member_id.as_deref().unwrap_or(""),
+        ],
+    )?;
+    rejections(w, &m.errors)?;
+    if let Some(birth) = m.birth_date {
+        w.simple("DMG", &["D8", &birth.format("%Y%m%d").to_string()])?;
+    }
+    for d in &m.dates {
+        dated(w, d)?;
+    }
+    // The EBs in position order, each with its plan and service types.
+    let mut ebs: Vec<(&Benefit, &PlanBenefits, Vec<&str>)> = vec![];
+    for plan in &m.plans {
+        for group in &plan.service_types {
+            for b in &group.benefits {
+                match ebs.iter_mut().find(|(e, _, _)| e.position == b.position) {
+                    Some((_, _, codes)) => codes.extend(group.code.as_deref()),
+                    None => ebs.push((b, plan, group.code.as_deref().into_iter().collect())),
+                }
+            }
+        }
+    }
+    ebs.sort_by_key(|(b, _, _)| b.position);
+    let mut named: Vec<&PlanBenefits> = vec![];
+    for (b, plan, codes) in ebs {
+        let first_of_plan = !named.iter().any(|p| std::ptr::eq(*p, plan));
+        if first_of_plan {
+            named.push(plan);
+        }
+        let (insurance, name) = if first_of_plan {
+            (plan.insurance_type.as_deref(), plan.plan.as_deref())
+        } else {
+            (None, None)
+        };
+        let flag = |v: Option<bool>| match v {
+            Some(true) => "Y",
+            Some(false) => "N",
+            None => "",
+        };
+        let amount = b.amount.map(crate::x12::amount).unwrap_or_default();
+        let percent = b.percent.map(crate::x12::amount).unwrap_or_default();
+        let (quantity_qualifier, quantity) = match &b.quantity {
+            Some(q) => (q.qualifier.as_str(), crate::x12::amount(q.value)),
+            None => ("", String::new()),
+        };
+        w.segment(
+            "EB",
+            &[
+                Field::Simple(&b.code),
+                Field::Simple(b.coverage_level_code.as_deref().unwrap_or("")),
+                Field::Repeated(codes.iter().map(|c| vec![*c]).collect()),
+                Field::Simple(insurance.unwrap_or("")),
+                Field::Simple(name.unwrap_or("")),
+                Field::Simple(b.time_period_code.as_deref().unwrap_or("")),
+                Field::Simple(&amount),
+                Field::Simple(&percent),
+                Field::Simple(quantity_qualifier),
+                Field::Simple(&quantity),
+                Field::Simple(flag(b.authorization_required)),
+                Field::Simple(flag(b.in_network)),
+            ],
+        )?;
+        for d in &b.dates {
+            dated(w, d)?;
+        }
+        for message in &b.messages {
+            w.simple("MSG", &[message])?;
+        }
+    }
+    Ok(())
+}
+
+/// A DTP with one date or a range.
+fn dated(w: &mut InterchangeWriter, d: &DatedPeriod) -> Result<(), hms_x12::writer::WriteError> {
+    let day = |d: NaiveDate| d.format("%Y%m%d").to_string();
+    match d.to {
+        Some(to) => w.simple(
+            "DTP",
+            &[&d.qualifier, "RD8", &format!("{}-{}", day(d.from), day(to))],
+        ),
+        None => w.simple("DTP", &[&d.qualifier, "D8", &day(d.from)]),
+    }
 }
 
 /// Reads every 271 transaction set in `input`.
@@ -382,6 +562,7 @@ fn response(body: &LoopNode) -> Result<EligibilityResponse, EligibilityError> {
 }
 
 fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, EligibilityError> {
+    let level = Cow::Borrowed(level);
     let trace_numbers = segments(hl_loop, "TRN")
         .map(|t| text(t, 2).to_string())
         .collect();
@@ -418,10 +599,15 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
     // 2110C/D: each EB with what follows it. A benefit without a plan name belongs to the plan
     // last named before it (payers name the plan once, on the active-coverage EB).
     let mut current_plan: Option<(Option<String>, Option<String>)> = None;
-    for info in name_loop.content.iter().filter_map(|i| match i {
-        Item::Loop(l) if l.id == "2110C" || l.id == "2110D" => Some(l),
-        _ => None,
-    }) {
+    for (position, info) in name_loop
+        .content
+        .iter()
+        .filter_map(|i| match i {
+            Item::Loop(l) if l.id == "2110C" || l.id == "2110D" => Some(l),
+            _ => None,
+        })
+        .enumerate()
+    {
         let Some(eb) = segments(info, "EB").next() else {
             continue;
         };
@@ -432,7 +618,7 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
             current_plan = Some((plan_name.clone(), insurance.clone()));
         }
         let (plan, default_insurance) = current_plan.clone().unwrap_or_default();
-        let benefit = benefit(eb, info)?;
+        let benefit = benefit(eb, info, position)?;
         let plan_index = match m.plans.iter().position(|p| p.plan == plan) {
             Some(i) => i,
             None => {
@@ -458,7 +644,8 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
                     group.service_types.push(ServiceTypeBenefits {
                         name: code
                             .as_deref()
-                            .and_then(|c| codes::describe(codes::service_type, c)),
+                            .and_then(|c| codes::describe(codes::service_type, c))
+                            .map(Cow::from),
                         code: code.clone(),
                         benefits: vec![],
                     });
@@ -471,7 +658,11 @@ fn member(hl_loop: &LoopNode, level: &'static str) -> Result<MemberEligibility, 
     Ok(m)
 }
 
-fn benefit(eb: &SegmentNode, info: &LoopNode) -> Result<Benefit, EligibilityError> {
+fn benefit(
+    eb: &SegmentNode,
+    info: &LoopNode,
+    position: usize,
+) -> Result<Benefit, EligibilityError> {
     let code = text(eb, 1).to_string();
     let level = opt(eb, 2);
     let period_code = opt(eb, 6);
@@ -485,16 +676,19 @@ fn benefit(eb: &SegmentNode, info: &LoopNode) -> Result<Benefit, EligibilityErro
         dates.push(period(dtp)?);
     }
     Ok(Benefit {
-        kind: codes::describe(codes::eligibility_benefit, &code),
+        position,
+        kind: codes::describe(codes::eligibility_benefit, &code).map(Cow::from),
         code,
         coverage_level: level
             .as_deref()
-            .and_then(|l| codes::describe(codes::coverage_level, l)),
+            .and_then(|l| codes::describe(codes::coverage_level, l))
+            .map(Cow::from),
         coverage_level_code: level,
         in_network: yes_no(text(eb, 12)),
         time_period: period_code
             .as_deref()
-            .and_then(|p| codes::describe(codes::time_period, p)),
+            .and_then(|p| codes::describe(codes::time_period, p))
+            .map(Cow::from),
         time_period_code: period_code,
         amount: decimal(eb, 7)?,
         percent,
@@ -520,9 +714,9 @@ fn rejection(aaa: &SegmentNode) -> Rejection {
     let follow_up_code = text(aaa, 4).to_string();
     Rejection {
         valid_request: text(aaa, 1) == "Y",
-        reason: codes::describe(codes::reject_reason, &reason_code),
+        reason: codes::describe(codes::reject_reason, &reason_code).map(Cow::from),
         reason_code,
-        follow_up: codes::describe(codes::follow_up_action, &follow_up_code),
+        follow_up: codes::describe(codes::follow_up_action, &follow_up_code).map(Cow::from),
         follow_up_code,
     }
 }

@@ -20,6 +20,7 @@ use hms_x12::writer::WriteError;
 use serde::{Deserialize, Serialize};
 
 use crate::claim::ProfessionalClaim;
+use crate::eligibility::EligibilityResponse;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use crate::read::{ValueError, transactions};
 use crate::remit::Remittance;
@@ -114,6 +115,9 @@ pub enum LosslessError {
     /// The kept X12 does not fit the model any more.
     #[error(transparent)]
     Patch(#[from] PatchError),
+    /// The 271 could not be read into the domain.
+    #[error(transparent)]
+    Eligibility(#[from] crate::eligibility::EligibilityError),
     /// The 277 could not be read into the domain.
     #[error(transparent)]
     Status(#[from] crate::status::StatusError),
@@ -396,4 +400,30 @@ pub fn write_277_back(
     catalog: &Catalog,
 ) -> Result<Vec<u8>, LosslessError> {
     write_back(preserved, crate::status::status_277, catalog)
+}
+
+/// Every 271 of `input`, each as its benefits view and what the view does not hold.
+pub fn read_271(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<Preserved<EligibilityResponse>>, LosslessError> {
+    let responses = crate::eligibility::read_271(input, catalog)?;
+    let doc = tree::parse(input, catalog)?;
+    let sets = transactions(&doc, |t| t.id == "271");
+    if sets.len() != responses.len() {
+        return Err(LosslessError::Shape);
+    }
+    responses
+        .into_iter()
+        .zip(sets)
+        .map(|(r, at)| preserve(r, at, crate::eligibility::response_271, catalog))
+        .collect()
+}
+
+/// The 271 of a [`Preserved`] eligibility response: the original, when neither was changed.
+pub fn write_271_back(
+    preserved: &Preserved<EligibilityResponse>,
+    catalog: &Catalog,
+) -> Result<Vec<u8>, LosslessError> {
+    write_back(preserved, crate::eligibility::response_271, catalog)
 }

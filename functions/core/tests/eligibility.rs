@@ -81,7 +81,10 @@ fn benefits_are_grouped_by_plan_and_service_type() {
     let r = &responses[0];
     assert_eq!(r.payer.as_deref(), Some("ABC COMPANY"));
     let m = &r.members[0];
-    assert_eq!((m.level, m.last_name.as_str()), ("subscriber", "SMITH"));
+    assert_eq!(
+        (m.level.as_ref(), m.last_name.as_str()),
+        ("subscriber", "SMITH")
+    );
     assert_eq!(m.member_id.as_deref(), Some("123456789"));
     assert_eq!(m.trace_numbers, ["93175-012547"]);
     assert_eq!(m.dates[0].qualifier, "346");
@@ -92,19 +95,28 @@ fn benefits_are_grouped_by_plan_and_service_type() {
         .iter()
         .find(|s| s.code.as_deref() == Some("30"))
         .unwrap();
-    assert_eq!(coverage.name, Some("Health Benefit Plan Coverage"));
-    assert_eq!(coverage.benefits[0].kind, Some("Active Coverage"));
+    assert_eq!(
+        coverage.name.as_deref(),
+        Some("Health Benefit Plan Coverage")
+    );
+    assert_eq!(
+        coverage.benefits[0].kind.as_deref(),
+        Some("Active Coverage")
+    );
     let office = plan
         .service_types
         .iter()
         .find(|s| s.code.as_deref() == Some("98"))
         .unwrap();
-    assert_eq!(office.name, Some("Professional (Physician) Visit - Office"));
+    assert_eq!(
+        office.name.as_deref(),
+        Some("Professional (Physician) Visit - Office")
+    );
     let copays: Vec<_> = office
         .benefits
         .iter()
-        .filter(|b| b.kind == Some("Co-Payment"))
-        .map(|b| (b.in_network, b.amount, b.time_period))
+        .filter(|b| b.kind.as_deref() == Some("Co-Payment"))
+        .map(|b| (b.in_network, b.amount, b.time_period.as_deref()))
         .collect();
     assert_eq!(
         copays,

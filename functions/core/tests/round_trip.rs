@@ -222,3 +222,14 @@ fn every_277_comes_back_as_it_went_in() {
     }
     assert_eq!(read, 4);
 }
+
+#[test]
+fn every_271_comes_back_as_it_went_in() {
+    let mut read = 0;
+    for path in files("271_005010X279A1", "271", "demo.271") {
+        let conflicts = round_trip(&path, "271", lossless::read_271, lossless::write_271_back);
+        assert_eq!(conflicts, Ok(vec![]), "{}", name(&path));
+        read += 1;
+    }
+    assert_eq!(read, 3);
+}

@@ -147,8 +147,11 @@ pub struct Address {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Provider {
-    /// National Provider Identifier.
-    pub npi: Npi,
+    /// National Provider Identifier: required of the billing provider (the scrubber says so);
+    /// another provider without one (an attending physician before NPIs, a provider abroad)
+    /// is named without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub npi: Option<Npi>,
     /// Name.
     pub name: Name,
     /// Health care provider taxonomy code (10 characters, NUCC).

@@ -206,7 +206,7 @@ impl<'a> Reader<'a> {
             None => None,
         };
         Some(Provider {
-            npi,
+            npi: Some(npi),
             name: self.name(resource, at)?,
             taxonomy: None,
             tax_id,

@@ -12,6 +12,7 @@ use crate::claim::{
     Address, DiagnosisCodes, InstitutionalClaim, InstitutionalLine, ProfessionalClaim, Provider,
     ServiceLine,
 };
+use crate::ids::Npi;
 use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use crate::x12::Parties;
 
@@ -600,6 +601,14 @@ impl Edits {
                 }
             }
         }
+        if billing.npi.is_none() {
+            self.error(
+                IssueType::Required,
+                "billing-npi",
+                "/billingProvider/npi",
+                "the billing provider's NPI is required".into(),
+            );
+        }
         if billing.tax_id.is_none() {
             self.error(
                 IssueType::Required,
@@ -612,7 +621,7 @@ impl Edits {
             .iter()
             .chain(providers)
         {
-            if let Some(Err(e)) = provider.map(|p| p.npi.check()) {
+            if let Some(Err(e)) = provider.and_then(|p| p.npi.as_ref()).map(Npi::check) {
                 self.error(
                     IssueType::Value,
                     "npi-check-digit",

@@ -176,7 +176,7 @@ fn scrubber_points_at_each_problem() {
     claim.service_lines[0].place_of_service = Some("29".into());
     claim.rendering_provider = Some(claim.billing_provider.clone());
     if let Some(rendering) = claim.rendering_provider.as_mut() {
-        rendering.npi = hms_core::ids::Npi::parse("1912301954").unwrap();
+        rendering.npi = Some(hms_core::ids::Npi::parse("1912301954").unwrap());
     }
     let outcome = scrub_professional(&claim, today());
     let found: Vec<(String, String)> = outcome
@@ -375,4 +375,27 @@ fn a_batch_names_the_claim_that_cannot_be_written() {
     );
     let err = hms_core::x12::professional_837_batch(&[], &partner(), &envelope()).unwrap_err();
     assert!(err.to_string().contains("at least one claim"), "{err}");
+}
+
+#[test]
+fn a_billing_provider_without_an_npi_is_a_scrubber_error_other_providers_may_lack_one() {
+    let mut claim: serde_json::Value =
+        serde_json::from_slice(&fixture("professional-subscriber.json")).unwrap();
+    claim["billingProvider"]
+        .as_object_mut()
+        .unwrap()
+        .remove("npi");
+    let parsed = parse_professional(&serde_json::to_vec(&claim).unwrap()).unwrap();
+    let outcome = scrub_professional(&parsed, today());
+    let found: Vec<_> = outcome
+        .issue
+        .iter()
+        .map(|i| {
+            (
+                i.diagnostics.as_deref(),
+                i.expression.first().map(String::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(Some("billing-npi"), Some("/billingProvider/npi"))]);
 }

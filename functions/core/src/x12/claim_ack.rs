@@ -109,7 +109,14 @@ pub fn claim_acknowledgment(
     let mut hl = 2;
     let mut providers: Vec<&str> = vec![];
     for r in batch {
-        let npi = r.claim.billing_provider.npi.as_str();
+        // A claim without a billing NPI is rejected by the scrubber; it is acknowledged under
+        // an empty provider id.
+        let npi = r
+            .claim
+            .billing_provider
+            .npi
+            .as_ref()
+            .map_or("", |n| n.as_str());
         if !providers.contains(&npi) {
             providers.push(npi);
         }
@@ -118,7 +125,14 @@ pub fn claim_acknowledgment(
         let claims: Vec<Reviewed<'_>> = batch
             .iter()
             .copied()
-            .filter(|r| r.claim.billing_provider.npi.as_str() == npi)
+            .filter(|r| {
+                r.claim
+                    .billing_provider
+                    .npi
+                    .as_ref()
+                    .map_or("", |n| n.as_str())
+                    == npi
+            })
             .collect();
         hl += 1;
         let provider_hl = hl.to_string();
@@ -267,7 +281,7 @@ fn status_of(issue: &Issue) -> (&'static str, Option<&'static str>) {
     };
     match issue.diagnostics.as_deref().unwrap_or("") {
         // Entity's National Provider Identifier (NPI).
-        "npi-check-digit" if entity.is_some() => ("562", entity),
+        "npi-check-digit" | "billing-npi" if entity.is_some() => ("562", entity),
         // Entity's specialty/taxonomy code.
         "taxonomy-shape" if entity.is_some() => ("145", entity),
         // Entity's date of birth.
@@ -345,6 +359,7 @@ mod tests {
                 Some("82"),
             ),
             ("npi-check-digit", "/billingProvider/npi", "562", Some("85")),
+            ("billing-npi", "/billingProvider/npi", "562", Some("85")),
             (
                 "taxonomy-shape",
                 "/attendingProvider/taxonomy",

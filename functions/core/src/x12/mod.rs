@@ -204,7 +204,7 @@ impl Out {
             field,
             entity,
             &provider.name,
-            Some(("XX", provider.npi.as_str())),
+            provider.npi.as_ref().map(|npi| ("XX", npi.as_str())),
         )
     }
 

@@ -253,7 +253,10 @@ fn provider(scope: &LoopNode) -> Result<Provider, ValueError> {
         Name::Organization { .. } => TaxIdType::Ein,
     };
     Ok(Provider {
-        npi: id_of(nm1, 9, Npi::parse)?,
+        npi: match opt(nm1, 9) {
+            Some(_) => Some(id_of(nm1, 9, Npi::parse)?),
+            None => None,
+        },
         name,
         taxonomy: segments(scope, "PRV").next().and_then(|p| opt(p, 3)),
         tax_id,

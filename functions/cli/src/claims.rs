@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use hms_core::claim::{Contact, ProfessionalClaim, Receiver, Submitter};
+use hms_core::claim::{Contact, InstitutionalClaim, ProfessionalClaim, Receiver, Submitter};
 use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir, receiver_of};
 use hms_core::lossless::Preserved;
@@ -93,7 +93,8 @@ pub fn translate(
     };
     let x12 = match kind {
         TransactionType::Professional if is_preserved(&json) => {
-            match preserved_837p(&json, now.date())? {
+            let scrub = |c: &ProfessionalClaim| scrub_professional(c, now.date());
+            match preserved_837(&json, scrub, hms_core::lossless::write_837p_back)? {
                 Ok(x12) => x12,
                 Err(outcome) => return print_outcome(&outcome),
             }
@@ -108,6 +109,13 @@ pub fn translate(
             };
             let partner = partner_for(partner, &claims[0].receiver);
             professional_837_batch(&claims, &partner, &envelope)?
+        }
+        TransactionType::Institutional if is_preserved(&json) => {
+            let scrub = |c: &InstitutionalClaim| scrub_institutional(c, now.date());
+            match preserved_837(&json, scrub, hms_core::lossless::write_837i_back)? {
+                Ok(x12) => x12,
+                Err(outcome) => return print_outcome(&outcome),
+            }
         }
         TransactionType::Institutional => {
             let claims = match claims_of(&json, parse_institutional, None)
@@ -174,14 +182,17 @@ pub fn translate(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes a transaction set read with `--to json --lossless` back as X12.
+type WriteBack<T> = fn(
+    &Preserved<T>,
+    &hms_x12::spec::Catalog,
+) -> std::result::Result<Vec<u8>, hms_core::lossless::LosslessError>;
+
 /// The X12 of every transaction set `--to json --lossless` read (and the user may have
 /// edited), or the outcome saying where the JSON is wrong.
 fn written_back<T: serde::de::DeserializeOwned>(
     json: &[u8],
-    write: fn(
-        &Preserved<T>,
-        &hms_x12::spec::Catalog,
-    ) -> std::result::Result<Vec<u8>, hms_core::lossless::LosslessError>,
+    write: WriteBack<T>,
 ) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
@@ -206,16 +217,17 @@ fn is_preserved(json: &[u8]) -> bool {
     })
 }
 
-/// The 837P of every preserved transaction set (each in the envelope it came in, with what
-/// the model does not hold put back), after the scrubber passed every claim; or the outcome
-/// naming each finding as `/{transaction}/model/{claim}/...`.
-fn preserved_837p(
+/// The 837 of every preserved transaction set (each in the envelope it came in, with what
+/// the model does not hold put back), after `scrub` passed every claim; or the outcome naming
+/// each finding as `/{transaction}/model/{claim}/...`.
+fn preserved_837<C: Clone + serde::de::DeserializeOwned>(
     json: &[u8],
-    today: chrono::NaiveDate,
+    scrub: impl Fn(&C) -> OperationOutcome,
+    write: WriteBack<Vec<C>>,
 ) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
-    let sets: Vec<Preserved<Vec<ProfessionalClaim>>> = match parse_json(json) {
+    let sets: Vec<Preserved<Vec<C>>> = match parse_json(json) {
         Ok(sets) => sets,
         Err(outcome) => return Ok(Err(outcome)),
     };
@@ -226,7 +238,7 @@ fn preserved_837p(
             fhir: false,
             batch: true,
         };
-        let mut outcome = claims.scrub_all(|c| scrub_professional(c, today));
+        let mut outcome = claims.scrub_all(&scrub);
         if outcome.has_errors() {
             for issue in &mut outcome.issue {
                 for e in &mut issue.expression {
@@ -241,7 +253,7 @@ fn preserved_837p(
     }
     let mut x12 = vec![];
     for set in &sets {
-        x12.extend(hms_core::lossless::write_837p_back(set, catalog)?);
+        x12.extend(write(set, catalog)?);
     }
     Ok(Ok(x12))
 }
@@ -308,14 +320,35 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
         hms_core::status::read_277(&x12, catalog)
             .map(|r| serde_json::to_string_pretty(&r))
             .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "837") && lossless {
-        hms_core::lossless::read_837p(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
     } else if sets.iter().any(|s| s == "837") {
-        hms_core::x12::read_837p(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
+        // Professional or institutional, by the guide the file names.
+        let institutional = hms_x12::tree::parse(&x12, catalog)
+            .map(|doc| {
+                doc.interchanges
+                    .iter()
+                    .flat_map(|i| &i.groups)
+                    .flat_map(|g| &g.transactions)
+                    .any(|t| {
+                        t.guide
+                            .as_deref()
+                            .is_some_and(|g| g.starts_with("005010X223"))
+                    })
+            })
+            .unwrap_or(false);
+        match (institutional, lossless) {
+            (false, true) => hms_core::lossless::read_837p(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+            (false, false) => hms_core::x12::read_837p(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+            (true, true) => hms_core::lossless::read_837i(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+            (true, false) => hms_core::x12::read_837i(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+        }
     } else {
         Err(format!(
             "no 835, 271, 277 or 837P transaction set to translate (found: {})",

@@ -731,6 +731,10 @@ pub struct InstitutionalClaimInformation {
     /// Condition codes (HI*BG), up to 24.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// The code set of the diagnoses and procedures: ICD-10 unless the bill says ICD-9
+    /// (services before 2015-10-01).
+    #[serde(default, skip_serializing_if = "DiagnosisCodes::is_icd10")]
+    pub diagnosis_codes: DiagnosisCodes,
 }
 
 fn yes_code() -> String {

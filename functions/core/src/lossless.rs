@@ -19,7 +19,7 @@ use hms_x12::tree::{self, GroupNode, InterchangeNode, TransactionNode, TreeError
 use hms_x12::writer::WriteError;
 use serde::{Deserialize, Serialize};
 
-use crate::claim::ProfessionalClaim;
+use crate::claim::{InstitutionalClaim, ProfessionalClaim};
 use crate::eligibility::EligibilityResponse;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use crate::read::{ValueError, transactions};
@@ -309,7 +309,7 @@ fn write_back<T>(
     restore(&written, &preserved.unmapped, &envelope.version, catalog)
 }
 
-// A `Writer<Vec<ProfessionalClaim>>`: the model of an 837P transaction set is its claims.
+// A `Writer<Vec<ProfessionalClaim>>`: the model of an 837 transaction set is its claims.
 #[allow(clippy::ptr_arg)]
 fn write_837p(
     claims: &Vec<ProfessionalClaim>,
@@ -426,4 +426,38 @@ pub fn write_271_back(
     catalog: &Catalog,
 ) -> Result<Vec<u8>, LosslessError> {
     write_back(preserved, crate::eligibility::response_271, catalog)
+}
+
+#[allow(clippy::ptr_arg)] // as `write_837p`
+fn write_837i(
+    claims: &Vec<InstitutionalClaim>,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    crate::x12::institutional_837_batch(claims, partner, envelope)
+}
+
+/// Every 837I transaction set of `input`, each as its claims and what they do not hold.
+pub fn read_837i(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<Preserved<Vec<InstitutionalClaim>>>, LosslessError> {
+    let doc = tree::parse(input, catalog)?;
+    let mut out = vec![];
+    for at in transactions(&doc, crate::x12::read_professional::is_837i) {
+        let claims = crate::x12::read_professional::institutional_claims(&at.2.body)?;
+        out.push(preserve(claims, at, write_837i, catalog)?);
+    }
+    if out.is_empty() {
+        return Err(LosslessError::NoTransaction("837I"));
+    }
+    Ok(out)
+}
+
+/// The 837I of a [`Preserved`] transaction set: the original, when neither was changed.
+pub fn write_837i_back(
+    preserved: &Preserved<Vec<InstitutionalClaim>>,
+    catalog: &Catalog,
+) -> Result<Vec<u8>, LosslessError> {
+    write_back(preserved, write_837i, catalog)
 }

@@ -370,8 +370,27 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
             .enumerate()
             .map(|(i, d)| (format!("/claim/otherDiagnoses/{i}"), d)),
     );
+    let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
+    if icd9 && c.statement_to >= ICD10_COMPLIANCE {
+        edits.error(
+            IssueType::BusinessRule,
+            "icd9-after-icd10-date",
+            "/claim/statementTo",
+            format!(
+                "ICD-9-CM codes are for services before {ICD10_COMPLIANCE}; this bill runs to {}",
+                c.statement_to
+            ),
+        );
+    }
     for (at, code) in &diagnoses {
-        if !icd10cm_shape(code) {
+        if icd9 && !icd9cm_shape(code) {
+            edits.error(
+                IssueType::CodeInvalid,
+                "icd9-shape",
+                at,
+                format!("{code:?} is not shaped like an ICD-9-CM diagnosis code"),
+            );
+        } else if !icd9 && !icd10cm_shape(code) {
             edits.error(
                 IssueType::CodeInvalid,
                 "icd10-shape",
@@ -402,7 +421,24 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
                 .map(|(i, p)| (format!("/claim/otherProcedures/{i}"), p)),
         );
     for (at, p) in procedures {
-        if !(p.code.len() == 7
+        // ICD-9-CM procedures: two digits, a dot allowed, one or two more.
+        let icd9_procedure = |code: &str| {
+            let digits: String = code.chars().filter(|c| *c != '.').collect();
+            (3..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        if icd9 {
+            if !icd9_procedure(&p.code) {
+                edits.error(
+                    IssueType::CodeInvalid,
+                    "icd9-procedure-shape",
+                    &format!("{at}/code"),
+                    format!(
+                        "{:?} is not shaped like an ICD-9-CM procedure code (3 or 4 digits)",
+                        p.code
+                    ),
+                );
+            }
+        } else if !(p.code.len() == 7
             && p.code
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && b != b'I' && b != b'O')))

@@ -229,3 +229,36 @@ fn every_271_comes_back_as_it_went_in() {
     }
     assert_eq!(read, 3);
 }
+
+#[test]
+fn every_837i_comes_back_as_it_went_in() {
+    // DTP*434 (the statement period) takes a range (RD8) only; the model writes a one-day
+    // statement as the range of that day.
+    let normalized = [
+        "ST/2000A/2000B/2300/DTP02: the file has \"D8\", the model writes \"RD8\"",
+        "ST/2000A/2000B/2300/DTP03: the file has \"19960911\", the model writes \"19960911-19960911\"",
+    ];
+    let mut read = 0;
+    for path in files("837_005010X223A3", "837i", "demo.837i") {
+        let file = name(&path);
+        match round_trip(&path, "837", lossless::read_837i, lossless::write_837i_back) {
+            Ok(conflicts) => {
+                read += 1;
+                assert_eq!(
+                    conflicts, normalized,
+                    "{file}: the model lost or altered data"
+                );
+            }
+            // Written with `>` where ISA16 makes `:` the component separator (pyx12 refuses
+            // it too): no principal diagnosis can be read.
+            Err(why) => assert!(
+                file == "ppo-repriced-claim.837i"
+                    && why.starts_with(
+                        "/claim/principalDiagnosis: the principal diagnosis is required"
+                    ),
+                "{file}: {why}"
+            ),
+        }
+    }
+    assert_eq!(read, 2);
+}

@@ -3,6 +3,7 @@
 use hms_x12::writer::Field;
 
 use super::{Out, TranslateError, amount, batch, diagnosis_code};
+use crate::claim::DiagnosisCodes;
 use crate::claim::{CodedEvent, InstitutionalClaim};
 use crate::partner::{Envelope, TradingPartner};
 
@@ -85,18 +86,26 @@ fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<(), Translate
 
     // Diagnoses, procedures, occurrences, values, conditions: each its own HI, twelve to a
     // segment.
+    let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
+    let pick = |ten: &'static str, nine: &'static str| if icd9 { nine } else { ten };
     let principal = diagnosis_code(&c.principal_diagnosis);
+    if principal.is_empty() {
+        return Err(out.missing(
+            "/claim/principalDiagnosis",
+            "the principal diagnosis is required (HI, ABK)",
+        ));
+    }
     out.segment(
         "/claim/principalDiagnosis",
         "HI",
-        &[Field::Composite(vec!["ABK", &principal])],
+        &[Field::Composite(vec![pick("ABK", "BK"), &principal])],
     )?;
     if let Some(admitting) = &c.admitting_diagnosis {
         let admitting = diagnosis_code(admitting);
         out.segment(
             "/claim/admittingDiagnosis",
             "HI",
-            &[Field::Composite(vec!["ABJ", &admitting])],
+            &[Field::Composite(vec![pick("ABJ", "BJ"), &admitting])],
         )?;
     }
     let others: Vec<String> = c
@@ -104,16 +113,21 @@ fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<(), Translate
         .iter()
         .map(|d| diagnosis_code(d))
         .collect();
-    coded(out, "/claim/otherDiagnoses", "ABF", &others)?;
+    coded(out, "/claim/otherDiagnoses", pick("ABF", "BF"), &others)?;
     if let Some(p) = &c.principal_procedure {
         dated(
             out,
             "/claim/principalProcedure",
-            "BBR",
+            pick("BBR", "BR"),
             std::slice::from_ref(p),
         )?;
     }
-    dated(out, "/claim/otherProcedures", "BBQ", &c.other_procedures)?;
+    dated(
+        out,
+        "/claim/otherProcedures",
+        pick("BBQ", "BQ"),
+        &c.other_procedures,
+    )?;
     dated(out, "/claim/occurrences", "BH", &c.occurrences)?;
     let values: Vec<(String, String)> = c
         .values

@@ -6,10 +6,11 @@ use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};
 
 use crate::claim::{
-    Address, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, Contact,
-    DiagnosisCodes, Drug, Gender, LineAdjudication, Name, OtherCoverage, Patient, Payer,
-    PayerIdType, ProfessionalClaim, Provider, Receiver, Responsibility, ServiceLine, Submitter,
-    Subscriber, TaxIdType,
+    Address, Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation,
+    CodedEvent, Contact, DiagnosisCodes, Drug, Gender, InstitutionalClaim,
+    InstitutionalClaimInformation, InstitutionalLine, LineAdjudication, Name, OtherCoverage,
+    Patient, Payer, PayerIdType, ProfessionalClaim, Provider, Receiver, Responsibility,
+    ServiceLine, Submitter, Subscriber, TaxIdType, ValueCode,
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::read::{
@@ -25,6 +26,9 @@ pub enum ClaimReadError {
     /// No 837P transaction set in the input.
     #[error("no 837 professional (005010X222) transaction set found")]
     No837P,
+    /// No 837I transaction set in the input.
+    #[error("no 837 institutional (005010X223) transaction set found")]
+    No837I,
     /// A value is missing or malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
@@ -48,6 +52,23 @@ pub fn read_837p(
     Ok(claims)
 }
 
+/// Reads every claim of every 837I transaction set in `input`.
+pub fn read_837i(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<InstitutionalClaim>, ClaimReadError> {
+    let doc = tree::parse(input, catalog)?;
+    let sets = crate::read::transactions(&doc, is_837i);
+    if sets.is_empty() {
+        return Err(ClaimReadError::No837I);
+    }
+    let mut claims = vec![];
+    for (_, _, tx) in sets {
+        claims.extend(institutional_claims(&tx.body)?);
+    }
+    Ok(claims)
+}
+
 /// Whether `tx` is an 837P (by its guide, so 005010X222A1 and its errata).
 pub(crate) fn is_837p(tx: &tree::TransactionNode) -> bool {
     tx.id == "837"
@@ -59,6 +80,29 @@ pub(crate) fn is_837p(tx: &tree::TransactionNode) -> bool {
 
 /// The claims of one 837P transaction set, in file order.
 pub(crate) fn transaction_claims(body: &LoopNode) -> Result<Vec<ProfessionalClaim>, ValueError> {
+    claims_with(body, claim)
+}
+
+/// The claims of one 837I transaction set, in file order.
+pub(crate) fn institutional_claims(body: &LoopNode) -> Result<Vec<InstitutionalClaim>, ValueError> {
+    claims_with(body, institutional_claim)
+}
+
+/// Whether `tx` is an 837I (by its guide, so 005010X223A2 and its errata).
+pub(crate) fn is_837i(tx: &tree::TransactionNode) -> bool {
+    tx.id == "837"
+        && tx
+            .guide
+            .as_deref()
+            .is_some_and(|g| g.starts_with("005010X223"))
+}
+
+/// Reads a claim loop (2300 and below) with the parties above it.
+type ClaimLoop<C> = fn(&LoopNode, &Parties<'_>, Option<&Patient>) -> Result<C, ValueError>;
+
+/// The claims of one 837 transaction set (professional or institutional: the loops above the
+/// claim are the same), each claim loop read by `read_claim`.
+fn claims_with<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Vec<C>, ValueError> {
     let mut claims = vec![];
     let encounter = segments(body, "BHT")
         .next()
@@ -138,7 +182,7 @@ pub(crate) fn transaction_claims(body: &LoopNode) -> Result<Vec<ProfessionalClai
                 encounter,
             };
             for claim_loop in loops(subscriber_level, "2300") {
-                claims.push(claim(claim_loop, &parties, None)?);
+                claims.push(read_claim(claim_loop, &parties, None)?);
             }
             for patient_level in loops(subscriber_level, "2000C") {
                 let pat = required(patient_level, "PAT")?;
@@ -158,7 +202,7 @@ pub(crate) fn transaction_claims(body: &LoopNode) -> Result<Vec<ProfessionalClai
                         .ok_or_else(|| bad(dmg, 3, "the gender is required".into()))?,
                 };
                 for claim_loop in loops(patient_level, "2300") {
-                    claims.push(claim(claim_loop, &parties, Some(&patient))?);
+                    claims.push(read_claim(claim_loop, &parties, Some(&patient))?);
                 }
             }
         }
@@ -358,39 +402,7 @@ fn claim(
         }
         None => None,
     };
-    let mut other_coverage = vec![];
-    for other in loops(scope, "2320") {
-        let sbr = required(other, "SBR")?;
-        let sub = loops(other, "2330A")
-            .next()
-            .ok_or_else(|| missing_in(other, "2330A"))?;
-        let sub_nm1 = required(sub, "NM1")?;
-        let payer_loop = loops(other, "2330B")
-            .next()
-            .ok_or_else(|| missing_in(other, "2330B"))?;
-        let payer_nm1 = required(payer_loop, "NM1")?;
-        let oi = segments(other, "OI").next();
-        other_coverage.push(OtherCoverage {
-            responsibility: responsibility(text(sbr, 1)),
-            relationship: text(sbr, 2).to_string(),
-            group_number: opt(sbr, 3),
-            claim_filing_indicator: text(sbr, 9).to_string(),
-            subscriber_name: name(sub_nm1),
-            member_id: id_of(sub_nm1, 9, MemberId::parse)?,
-            payer: payer(payer_nm1)?,
-            // Said only when they differ from the claim's (CLM08, CLM09).
-            benefits_assigned: oi
-                .map(|o| text(o, 3) == "Y")
-                .filter(|b| *b != (text(clm, 8) == "Y")),
-            release_of_information: oi.and_then(|o| opt(o, 6)).filter(|r| r != text(clm, 9)),
-            paid: match segments(other, "AMT").find(|a| text(a, 1) == "D") {
-                Some(a) => decimal(a, 2)?,
-                None => None,
-            },
-            adjudication_date: dated(payer_loop, "573")?,
-            adjustments: adjustments(other)?,
-        });
-    }
+    let other_coverage = other_coverage(scope, clm)?;
     let mut service_lines = vec![];
     for line in loops(scope, "2400") {
         let sv1 = required(line, "SV1")?;
@@ -481,6 +493,177 @@ fn claim(
         referring_provider: provider_in("2310A")?,
         ambulance,
         other_coverage,
+        service_lines,
+    })
+}
+
+/// Loops 2320-2330B: the other payers of a claim whose CLM is `clm`.
+fn other_coverage(scope: &LoopNode, clm: &SegmentNode) -> Result<Vec<OtherCoverage>, ValueError> {
+    let mut other_coverage = vec![];
+    for other in loops(scope, "2320") {
+        let sbr = required(other, "SBR")?;
+        let sub = loops(other, "2330A")
+            .next()
+            .ok_or_else(|| missing_in(other, "2330A"))?;
+        let sub_nm1 = required(sub, "NM1")?;
+        let payer_loop = loops(other, "2330B")
+            .next()
+            .ok_or_else(|| missing_in(other, "2330B"))?;
+        let payer_nm1 = required(payer_loop, "NM1")?;
+        let oi = segments(other, "OI").next();
+        other_coverage.push(OtherCoverage {
+            responsibility: responsibility(text(sbr, 1)),
+            relationship: text(sbr, 2).to_string(),
+            group_number: opt(sbr, 3),
+            claim_filing_indicator: text(sbr, 9).to_string(),
+            subscriber_name: name(sub_nm1),
+            member_id: id_of(sub_nm1, 9, MemberId::parse)?,
+            payer: payer(payer_nm1)?,
+            // Said only when they differ from the claim's (CLM08, CLM09).
+            benefits_assigned: oi
+                .map(|o| text(o, 3) == "Y")
+                .filter(|b| *b != (text(clm, 8) == "Y")),
+            release_of_information: oi.and_then(|o| opt(o, 6)).filter(|r| r != text(clm, 9)),
+            paid: match segments(other, "AMT").find(|a| text(a, 1) == "D") {
+                Some(a) => decimal(a, 2)?,
+                None => None,
+            },
+            adjudication_date: dated(payer_loop, "573")?,
+            adjustments: adjustments(other)?,
+        });
+    }
+    Ok(other_coverage)
+}
+
+/// Loop 2300 of an 837I and everything below it.
+fn institutional_claim(
+    scope: &LoopNode,
+    parties: &Parties<'_>,
+    patient: Option<&Patient>,
+) -> Result<InstitutionalClaim, ValueError> {
+    let clm = required(scope, "CLM")?;
+    let facility = parts(clm, 5);
+    let codes: Vec<Vec<&str>> = segments(scope, "HI")
+        .flat_map(|hi| (1..=12).map(move |n| parts(hi, n)))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let with = |qualifiers: [&'static str; 2]| {
+        codes
+            .iter()
+            .filter(move |p| p.first().is_some_and(|q| qualifiers.contains(q)))
+    };
+    let code_of = |p: &Vec<&str>| p.get(1).map(|c| c.to_string()).unwrap_or_default();
+    let event = |p: &Vec<&str>| -> Result<CodedEvent, ValueError> {
+        let text = p.get(3).copied().unwrap_or_default();
+        Ok(CodedEvent {
+            code: code_of(p),
+            date: crate::read::ccyymmdd(text)
+                .ok_or_else(|| bad(clm, 0, format!("HI date {text:?} is not a CCYYMMDD date")))?,
+        })
+    };
+    let diagnosis_codes = match with(["BK", "BK"]).next() {
+        Some(_) => DiagnosisCodes::Icd9Cm,
+        None => DiagnosisCodes::Icd10Cm,
+    };
+    let principal_procedure = match with(["BBR", "BR"]).next() {
+        Some(p) => Some(event(p)?),
+        None => None,
+    };
+    let statement = dated_range(scope, "434")?.ok_or_else(|| missing_in(scope, "DTP*434"))?;
+    let admission = match segments(scope, "DTP").find(|d| text(d, 1) == "435") {
+        Some(dtp) => {
+            let value = text(dtp, 3);
+            let (date, hour) = match (text(dtp, 2), value.len()) {
+                ("DT", 12) => (value.get(..8), value.get(8..).map(str::to_string)),
+                _ => (Some(value), None),
+            };
+            let cl1 = segments(scope, "CL1").next();
+            Some(Admission {
+                date: date
+                    .and_then(crate::read::ccyymmdd)
+                    .ok_or_else(|| bad(dtp, 3, format!("{value:?} is not an admission date")))?,
+                hour,
+                type_code: cl1.map(|c| text(c, 1).to_string()).unwrap_or_default(),
+                source_code: cl1.and_then(|c| opt(c, 2)),
+            })
+        }
+        None => None,
+    };
+    let mut service_lines = vec![];
+    for line in loops(scope, "2400") {
+        let sv2 = required(line, "SV2")?;
+        let procedure = parts(sv2, 2);
+        service_lines.push(InstitutionalLine {
+            revenue_code: text(sv2, 1).to_string(),
+            procedure_code: procedure.get(1).map(|c| c.to_string()),
+            modifiers: procedure
+                .iter()
+                .skip(2)
+                .filter(|m| !m.is_empty())
+                .map(|m| m.to_string())
+                .collect(),
+            charge: amount(sv2, 3)?,
+            unit: text(sv2, 4).to_string(),
+            quantity: amount(sv2, 5)?,
+            service_date: dated(line, "472")?,
+            line_control_number: segments(line, "REF")
+                .find(|r| text(r, 1) == "6R")
+                .and_then(|r| opt(r, 2)),
+        });
+    }
+    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
+    Ok(InstitutionalClaim {
+        submitter: parties.submitter.clone(),
+        receiver: parties.receiver.clone(),
+        billing_provider: parties.billing_provider.clone(),
+        pay_to_address: parties.pay_to_address.cloned(),
+        subscriber: parties.subscriber.clone(),
+        patient: patient.cloned(),
+        payer: parties.payer.clone(),
+        claim: InstitutionalClaimInformation {
+            patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
+            total_charge: amount(clm, 2)?,
+            facility_type: facility.first().map(|c| c.to_string()).unwrap_or_default(),
+            frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
+            assignment: text(clm, 7).to_string(),
+            benefits_assignment: text(clm, 8).to_string(),
+            release_of_information: text(clm, 9).to_string(),
+            statement_from: statement.0,
+            statement_to: statement.1.unwrap_or(statement.0),
+            admission,
+            discharge_hour: segments(scope, "DTP")
+                .find(|d| text(d, 1) == "096")
+                .and_then(|d| opt(d, 3)),
+            patient_status: segments(scope, "CL1")
+                .next()
+                .map(|c| text(c, 3).to_string())
+                .unwrap_or_default(),
+            prior_authorization: segments(scope, "REF")
+                .find(|r| text(r, 1) == "G1")
+                .and_then(|r| opt(r, 2)),
+            principal_diagnosis: with(["ABK", "BK"]).next().map(code_of).unwrap_or_default(),
+            admitting_diagnosis: with(["ABJ", "BJ"]).next().map(code_of),
+            other_diagnoses: with(["ABF", "BF"]).map(code_of).collect(),
+            diagnosis_codes,
+            principal_procedure,
+            other_procedures: with(["BBQ", "BQ"]).map(event).collect::<Result<_, _>>()?,
+            occurrences: with(["BH", "BH"]).map(event).collect::<Result<_, _>>()?,
+            values: with(["BE", "BE"])
+                .map(|p| {
+                    let value = p.get(4).copied().unwrap_or_default();
+                    Ok(ValueCode {
+                        code: code_of(p),
+                        amount: value.parse().map_err(|_| {
+                            bad(clm, 0, format!("HI value amount {value:?} is not a number"))
+                        })?,
+                    })
+                })
+                .collect::<Result<_, ValueError>>()?,
+            conditions: with(["BG", "BG"]).map(code_of).collect(),
+        },
+        attending_provider: provider_in("2310A")?,
+        operating_provider: provider_in("2310B")?,
+        other_coverage: other_coverage(scope, clm)?,
         service_lines,
     })
 }

@@ -326,8 +326,8 @@ pub fn read_837p(
 ) -> Result<Vec<Preserved<Vec<ProfessionalClaim>>>, LosslessError> {
     let doc = tree::parse(input, catalog)?;
     let mut out = vec![];
-    for at in transactions(&doc, crate::x12::read_professional::is_837p) {
-        let claims = crate::x12::read_professional::transaction_claims(&at.2.body)?;
+    for at in transactions(&doc, crate::x12::read_837::is_837p) {
+        let claims = crate::x12::read_837::transaction_claims(&at.2.body)?;
         out.push(preserve(claims, at, write_837p, catalog)?);
     }
     if out.is_empty() {
@@ -444,8 +444,8 @@ pub fn read_837i(
 ) -> Result<Vec<Preserved<Vec<InstitutionalClaim>>>, LosslessError> {
     let doc = tree::parse(input, catalog)?;
     let mut out = vec![];
-    for at in transactions(&doc, crate::x12::read_professional::is_837i) {
-        let claims = crate::x12::read_professional::institutional_claims(&at.2.body)?;
+    for at in transactions(&doc, crate::x12::read_837::is_837i) {
+        let claims = crate::x12::read_837::institutional_claims(&at.2.body)?;
         out.push(preserve(claims, at, write_837i, catalog)?);
     }
     if out.is_empty() {

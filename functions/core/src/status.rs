@@ -491,7 +491,7 @@ pub struct StatusParty {
 fn party(nm1: &SegmentNode) -> StatusParty {
     StatusParty {
         entity: text(nm1, 1).to_string(),
-        name: crate::x12::read_professional::name(nm1),
+        name: crate::x12::read_837::name(nm1),
         id_qualifier: opt(nm1, 8),
         id: opt(nm1, 9),
     }

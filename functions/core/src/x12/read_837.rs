@@ -1,6 +1,7 @@
-//! An 837P (005010X222A1) read back into [`ProfessionalClaim`]s: one per claim (loop 2300), with
-//! the parties of the loops above it. What the model holds comes back as it was written (the
-//! fixtures' round trip is tested); segments the model does not hold yet are not read.
+//! An 837P (005010X222A1) or 837I (005010X223A2) read back into claims: one per claim (loop
+//! 2300), with the parties of the loops above it (read by one piece of code for both). What the
+//! model holds comes back as it was written; what it does not hold, a lossless read
+//! (`crate::lossless`) keeps beside it.
 
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};

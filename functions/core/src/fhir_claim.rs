@@ -245,6 +245,166 @@ pub fn professional_from_fhir(
         claim,
         issues: vec![],
     };
+    let Some(Header {
+        pcn,
+        billing,
+        payer,
+        subscriber,
+        patient,
+    }) = header(&mut r, claim, "professional")
+    else {
+        return Err(OperationOutcome::new(r.issues));
+    };
+    let diagnoses: Vec<(u64, String)> = diagnoses(&mut r, claim)
+        .into_iter()
+        .map(|(seq, code, _)| (seq, code))
+        .collect();
+    let mut lines = vec![];
+    let mut place = None;
+    for (i, item) in claim["item"].as_array().into_iter().flatten().enumerate() {
+        let at = format!("Claim.item[{i}]");
+        let code = r.string(
+            &item["productOrService"]["coding"][0]["code"],
+            &format!("{at}.productOrService"),
+        );
+        let modifiers = item["modifier"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|c| c["coding"][0]["code"].as_str())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let charge = r.decimal(&item["net"]["value"], &format!("{at}.net.value"));
+        let units = match &item["quantity"]["value"] {
+            Value::Null => Some(Decimal::ONE),
+            q => r.decimal(q, &format!("{at}.quantity.value")),
+        };
+        // One date (servicedDate) or a range (servicedPeriod).
+        let (date, date_end) = match (&item["servicedDate"], &item["servicedPeriod"]) {
+            (Value::Null, period @ Value::Object(_)) => (
+                r.date(&period["start"], &format!("{at}.servicedPeriod.start")),
+                match &period["end"] {
+                    Value::Null => None,
+                    end => r.date(end, &format!("{at}.servicedPeriod.end")),
+                },
+            ),
+            (date, _) => (r.date(date, &format!("{at}.servicedDate")), None),
+        };
+        let pointers: Vec<u8> = item["diagnosisSequence"]
+            .as_array()
+            .map(|s| {
+                s.iter()
+                    .filter_map(Value::as_u64)
+                    .filter_map(|seq| diagnoses.iter().position(|(d, _)| *d == seq))
+                    .filter_map(|p| u8::try_from(p + 1).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let pos = item["locationCodeableConcept"]["coding"][0]["code"]
+            .as_str()
+            .map(str::to_string);
+        if place.is_none() {
+            place.clone_from(&pos);
+        }
+        if let (Some(code), Some(charge), Some(units), Some(date)) = (code, charge, units, date) {
+            lines.push(ServiceLine {
+                procedure_code: code,
+                modifiers,
+                charge,
+                units,
+                service_date: date,
+                service_date_end: date_end.filter(|end| *end != date),
+                diagnosis_pointers: pointers,
+                place_of_service: pos,
+                line_control_number: item["sequence"].as_u64().map(|s| s.to_string()),
+                patient_count: None,
+                drug: None,
+                prior_adjudications: vec![],
+            });
+        }
+    }
+    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
+    if place.is_none() {
+        r.issue(
+            IssueType::Required,
+            "place-of-service",
+            "Claim.item[0].locationCodeableConcept",
+            "the place of service (a CMS place of service code) is required on the first item"
+                .into(),
+        );
+    }
+    let rendering = claim["careTeam"].as_array().and_then(|team| {
+        team.iter().find(|m| {
+            matches!(
+                m["role"]["coding"][0]["code"].as_str(),
+                Some("primary" | "performing")
+            )
+        })
+    });
+    let rendering = rendering
+        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
+        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
+    if !r.issues.is_empty() {
+        return Err(OperationOutcome::new(r.issues));
+    }
+    match (pcn, billing, payer, subscriber, total, place) {
+        (
+            Some(pcn),
+            Some(billing_provider),
+            Some(payer),
+            Some(subscriber),
+            Some(total),
+            Some(place),
+        ) => Ok(ProfessionalClaim {
+            submitter: submitter.clone(),
+            receiver: receiver.clone(),
+            billing_provider,
+            pay_to_address: None,
+            subscriber,
+            patient,
+            payer,
+            claim: ClaimInformation {
+                patient_control_number: pcn,
+                total_charge: total,
+                place_of_service: place,
+                frequency: "1".into(),
+                provider_signature_on_file: true,
+                assignment: "A".into(),
+                benefits_assigned: true,
+                release_of_information: "Y".into(),
+                onset_date: None,
+                accident_date: None,
+                prior_authorization: None,
+                diagnoses: diagnoses.into_iter().map(|(_, c)| c).collect(),
+                diagnosis_codes: DiagnosisCodes::Icd10Cm,
+                encounter: false,
+            },
+            rendering_provider: rendering,
+            referring_provider: None,
+            ambulance: None,
+            other_coverage: vec![],
+            service_lines: lines,
+        }),
+        _ => Err(OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Structure,
+            diagnostics: Some("fhir-incomplete".into()),
+            details: Details {
+                text:
+                    "the Claim lacks what an 837P needs (patient, coverage, provider, payer, total)"
+                        .into(),
+            },
+            expression: vec!["Claim".into()],
+        }])),
+    }
+}
+
+/// What every FHIR `Claim` carries whatever its type: the provider's claim number, the billing
+/// provider, the payer, and the subscriber and patient from the Coverage and Patient; `None`
+/// when the resource is not a Claim at all (the issue says so).
+fn header(r: &mut Reader<'_>, claim: &Value, expected: &str) -> Option<Header> {
     if claim["resourceType"] != "Claim" {
         r.issue(
             IssueType::Structure,
@@ -252,12 +412,12 @@ pub fn professional_from_fhir(
             "Claim.resourceType",
             "the resource must be a Claim".into(),
         );
-        return Err(OperationOutcome::new(r.issues));
+        return None;
     }
     let kind = claim["type"]["coding"][0]["code"].as_str().unwrap_or("");
-    if kind != "professional" {
+    if kind != expected {
         r.issue(IssueType::NotSupported, "fhir-claim-type", "Claim.type",
-            format!("claim type {kind:?}: professional claims are read from FHIR today (institutional ones from our JSON)"));
+            format!("claim type {kind:?}: this reads {expected} claims (Claim.type, http://terminology.hl7.org/CodeSystem/claim-type)"));
     }
     let pcn = r
         .string(
@@ -411,8 +571,28 @@ pub fn professional_from_fhir(
             _ => {}
         }
     }
+    Some(Header {
+        pcn,
+        billing,
+        payer,
+        subscriber,
+        patient,
+    })
+}
+
+/// The parts of [`header`].
+struct Header {
+    pcn: Option<PatientControlNumber>,
+    billing: Option<Provider>,
+    payer: Option<Payer>,
+    subscriber: Option<Subscriber>,
+    patient: Option<Patient>,
+}
+
+/// `Claim.diagnosis` in sequence order: (sequence, code, the type's code, when given).
+fn diagnoses(r: &mut Reader<'_>, claim: &Value) -> Vec<(u64, String, Option<String>)> {
     // Diagnoses in sequence order; pointers are positions in that order.
-    let mut diagnoses: Vec<(u64, String)> = vec![];
+    let mut diagnoses: Vec<(u64, String, Option<String>)> = vec![];
     for (i, d) in claim["diagnosis"]
         .as_array()
         .into_iter()
@@ -424,6 +604,9 @@ pub fn professional_from_fhir(
             Some(code) => diagnoses.push((
                 d["sequence"].as_u64().unwrap_or(i as u64 + 1),
                 code.to_string(),
+                d["type"][0]["coding"][0]["code"]
+                    .as_str()
+                    .map(str::to_string),
             )),
             None => r.issue(
                 IssueType::Required,
@@ -433,147 +616,8 @@ pub fn professional_from_fhir(
             ),
         }
     }
-    diagnoses.sort_by_key(|(seq, _)| *seq);
-    let mut lines = vec![];
-    let mut place = None;
-    for (i, item) in claim["item"].as_array().into_iter().flatten().enumerate() {
-        let at = format!("Claim.item[{i}]");
-        let code = r.string(
-            &item["productOrService"]["coding"][0]["code"],
-            &format!("{at}.productOrService"),
-        );
-        let modifiers = item["modifier"]
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|c| c["coding"][0]["code"].as_str())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let charge = r.decimal(&item["net"]["value"], &format!("{at}.net.value"));
-        let units = match &item["quantity"]["value"] {
-            Value::Null => Some(Decimal::ONE),
-            q => r.decimal(q, &format!("{at}.quantity.value")),
-        };
-        // One date (servicedDate) or a range (servicedPeriod).
-        let (date, date_end) = match (&item["servicedDate"], &item["servicedPeriod"]) {
-            (Value::Null, period @ Value::Object(_)) => (
-                r.date(&period["start"], &format!("{at}.servicedPeriod.start")),
-                match &period["end"] {
-                    Value::Null => None,
-                    end => r.date(end, &format!("{at}.servicedPeriod.end")),
-                },
-            ),
-            (date, _) => (r.date(date, &format!("{at}.servicedDate")), None),
-        };
-        let pointers: Vec<u8> = item["diagnosisSequence"]
-            .as_array()
-            .map(|s| {
-                s.iter()
-                    .filter_map(Value::as_u64)
-                    .filter_map(|seq| diagnoses.iter().position(|(d, _)| *d == seq))
-                    .filter_map(|p| u8::try_from(p + 1).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let pos = item["locationCodeableConcept"]["coding"][0]["code"]
-            .as_str()
-            .map(str::to_string);
-        if place.is_none() {
-            place.clone_from(&pos);
-        }
-        if let (Some(code), Some(charge), Some(units), Some(date)) = (code, charge, units, date) {
-            lines.push(ServiceLine {
-                procedure_code: code,
-                modifiers,
-                charge,
-                units,
-                service_date: date,
-                service_date_end: date_end.filter(|end| *end != date),
-                diagnosis_pointers: pointers,
-                place_of_service: pos,
-                line_control_number: item["sequence"].as_u64().map(|s| s.to_string()),
-                patient_count: None,
-                drug: None,
-                prior_adjudications: vec![],
-            });
-        }
-    }
-    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
-    if place.is_none() {
-        r.issue(
-            IssueType::Required,
-            "place-of-service",
-            "Claim.item[0].locationCodeableConcept",
-            "the place of service (a CMS place of service code) is required on the first item"
-                .into(),
-        );
-    }
-    let rendering = claim["careTeam"].as_array().and_then(|team| {
-        team.iter().find(|m| {
-            matches!(
-                m["role"]["coding"][0]["code"].as_str(),
-                Some("primary" | "performing")
-            )
-        })
-    });
-    let rendering = rendering
-        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
-        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
-    if !r.issues.is_empty() {
-        return Err(OperationOutcome::new(r.issues));
-    }
-    match (pcn, billing, payer, subscriber, total, place) {
-        (
-            Some(pcn),
-            Some(billing_provider),
-            Some(payer),
-            Some(subscriber),
-            Some(total),
-            Some(place),
-        ) => Ok(ProfessionalClaim {
-            submitter: submitter.clone(),
-            receiver: receiver.clone(),
-            billing_provider,
-            pay_to_address: None,
-            subscriber,
-            patient,
-            payer,
-            claim: ClaimInformation {
-                patient_control_number: pcn,
-                total_charge: total,
-                place_of_service: place,
-                frequency: "1".into(),
-                provider_signature_on_file: true,
-                assignment: "A".into(),
-                benefits_assigned: true,
-                release_of_information: "Y".into(),
-                onset_date: None,
-                accident_date: None,
-                prior_authorization: None,
-                diagnoses: diagnoses.into_iter().map(|(_, c)| c).collect(),
-                diagnosis_codes: DiagnosisCodes::Icd10Cm,
-                encounter: false,
-            },
-            rendering_provider: rendering,
-            referring_provider: None,
-            ambulance: None,
-            other_coverage: vec![],
-            service_lines: lines,
-        }),
-        _ => Err(OperationOutcome::new(vec![Issue {
-            severity: IssueSeverity::Error,
-            code: IssueType::Structure,
-            diagnostics: Some("fhir-incomplete".into()),
-            details: Details {
-                text:
-                    "the Claim lacks what an 837P needs (patient, coverage, provider, payer, total)"
-                        .into(),
-            },
-            expression: vec!["Claim".into()],
-        }])),
-    }
+    diagnoses.sort_by_key(|(seq, _, _)| *seq);
+    diagnoses
 }
 
 /// A scrubber issue's JSON pointer into our claim, as a FHIRPath into the FHIR `Claim` it was

@@ -16,7 +16,7 @@ bad=0
 for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fixtures/fhir/claim-*.json functions/core/tests/fixtures/fhir/bundle-*.json; do
   case "$(basename "$claim")" in
     professional-* | claim-professional* | batch-professional* | bundle-claims*) type=837P ;;
-    institutional-*) type=837I ;;
+    institutional-* | claim-institutional*) type=837I ;;
     *) continue ;;
   esac
   n=$((n + 1))

@@ -7,7 +7,9 @@ use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use hms_core::claim::{Contact, InstitutionalClaim, ProfessionalClaim, Receiver, Submitter};
 use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
-use hms_core::fhir_claim::{fhirpath_of, professional_from_fhir, receiver_of};
+use hms_core::fhir_claim::{
+    fhirpath_of, institutional_from_fhir, professional_from_fhir, receiver_of,
+};
 use hms_core::lossless::Preserved;
 use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
@@ -118,7 +120,8 @@ pub fn translate(
             }
         }
         TransactionType::Institutional => {
-            let claims = match claims_of(&json, parse_institutional, None)
+            let submitter = partner.and_then(|p| p.submitter.as_ref());
+            let claims = match institutional_claims(&json, submitter)
                 .and_then(|c| c.clean(|claim| scrub_institutional(claim, now.date())))
             {
                 Ok(claims) => claims,
@@ -624,7 +627,29 @@ fn professional_claims(
     json: &[u8],
     submitter: Option<&Submitter>,
 ) -> std::result::Result<Claims<ProfessionalClaim>, OperationOutcome> {
-    let ours = Submitter {
+    let ours = our_submitter();
+    let submitter = submitter.unwrap_or(&ours);
+    let from_fhir =
+        |claim: &serde_json::Value| professional_from_fhir(claim, submitter, &receiver_of(claim));
+    claims_of(json, parse_professional, Some(&from_fhir))
+}
+
+/// Institutional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle`
+/// of Claims of type institutional).
+fn institutional_claims(
+    json: &[u8],
+    submitter: Option<&Submitter>,
+) -> std::result::Result<Claims<InstitutionalClaim>, OperationOutcome> {
+    let ours = our_submitter();
+    let submitter = submitter.unwrap_or(&ours);
+    let from_fhir =
+        |claim: &serde_json::Value| institutional_from_fhir(claim, submitter, &receiver_of(claim));
+    claims_of(json, parse_institutional, Some(&from_fhir))
+}
+
+/// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.
+fn our_submitter() -> Submitter {
+    Submitter {
         name: "HMS-ACH".into(),
         id: "HMSACH".into(),
         contact: Contact {
@@ -632,11 +657,7 @@ fn professional_claims(
             phone: None,
             email: Some("edi@hms-ach.example".into()),
         },
-    };
-    let submitter = submitter.unwrap_or(&ours);
-    let from_fhir =
-        |claim: &serde_json::Value| professional_from_fhir(claim, submitter, &receiver_of(claim));
-    claims_of(json, parse_professional, Some(&from_fhir))
+    }
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

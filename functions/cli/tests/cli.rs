@@ -450,3 +450,35 @@ fn a_277_read_losslessly_is_written_back_as_the_same_277() {
     assert_eq!(again, read);
     assert_eq!(again[0].model.claims.len(), 3);
 }
+
+#[test]
+fn a_fhir_institutional_claim_becomes_an_837i_and_its_errors_point_with_fhirpath() {
+    let claim = core_fixture("fhir/claim-institutional.json");
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837I", "-"],
+        Some(&claim),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = stdout(&out);
+    assert!(x12.contains("CLM*756049R*6812.3***11:A:1"), "{x12}");
+    assert!(x12.contains("HI*BBR:027034Z:D8:20261011"), "{x12}");
+    assert_eq!(
+        hms(&["x12", "validate", "-"], Some(x12.as_bytes()))
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    bad["billablePeriod"]["end"] = "2026-10-09".into();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837I", "-"],
+        Some(&serde_json::to_vec(&bad).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Claim.billablePeriod.end"
+    );
+}

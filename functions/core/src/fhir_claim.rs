@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::claim::{
-    Address, ClaimInformation, DiagnosisCodes, Gender, Name, Patient, Payer, ProfessionalClaim,
+    Address, Admission, ClaimInformation, CodedEvent, DiagnosisCodes, Gender, InstitutionalClaim,
+    InstitutionalClaimInformation, InstitutionalLine, Name, Patient, Payer, ProfessionalClaim,
     Provider, Receiver, Responsibility, ServiceLine, Submitter, Subscriber,
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
@@ -401,6 +402,286 @@ pub fn professional_from_fhir(
     }
 }
 
+/// A FHIR R4 institutional `Claim` (a facility's bill) as an [`InstitutionalClaim`], with the
+/// conventions of the CARIN Blue Button institutional profiles where R4 leaves a field open:
+/// the bill type, admission, point of origin and discharge status as `supportingInfo`
+/// (categories `typeofbill`, `admissionperiod`, `pointoforigin`, `admtype`,
+/// `discharge-status`), diagnoses typed `principal`, `admitting` or `other`, ICD-10-PCS
+/// procedures typed `principal` or `other`, the attending and operating physicians in the care
+/// team, and each line's NUBC revenue code in `item.revenue`.
+pub fn institutional_from_fhir(
+    claim: &Value,
+    submitter: &Submitter,
+    receiver: &Receiver,
+) -> Result<InstitutionalClaim, OperationOutcome> {
+    let mut r = Reader {
+        claim,
+        issues: vec![],
+    };
+    let Some(Header {
+        pcn,
+        billing,
+        payer,
+        subscriber,
+        patient,
+    }) = header(&mut r, claim, "institutional")
+    else {
+        return Err(OperationOutcome::new(r.issues));
+    };
+    // supportingInfo by category.
+    let info = |category: &str| {
+        claim["supportingInfo"].as_array().and_then(|all| {
+            all.iter().enumerate().find(|(_, i)| {
+                i["category"]["coding"]
+                    .as_array()
+                    .is_some_and(|c| c.iter().any(|c| c["code"] == category))
+            })
+        })
+    };
+    let code_of = |i: &Value| i["code"]["coding"][0]["code"].as_str().map(str::to_string);
+    // Type of bill: NUBC, with or without its leading zero (0131 or 131): facility type and
+    // classification, then frequency.
+    let bill_type = match info("typeofbill").map(|(k, i)| (k, code_of(i))) {
+        Some((_, Some(code))) if code.trim_start_matches('0').len() == 3 => {
+            Some(code.trim_start_matches('0').to_string())
+        }
+        Some((k, _)) => {
+            r.issue(IssueType::Value, "type-of-bill", &format!("Claim.supportingInfo[{k}].code"),
+                "the type of bill is three digits (NUBC: facility type, classification, frequency; a leading 0 is allowed)".into());
+            None
+        }
+        None => {
+            r.issue(
+                IssueType::Required,
+                "type-of-bill",
+                "Claim.supportingInfo",
+                "a supportingInfo of category typeofbill with the NUBC type of bill is required"
+                    .into(),
+            );
+            None
+        }
+    };
+    let statement_from = r.date(
+        &claim["billablePeriod"]["start"],
+        "Claim.billablePeriod.start",
+    );
+    let statement_to = r.date(&claim["billablePeriod"]["end"], "Claim.billablePeriod.end");
+    let admission = match info("admissionperiod") {
+        Some((k, i)) => {
+            let at = format!("Claim.supportingInfo[{k}].timingPeriod.start");
+            let start = i["timingPeriod"]["start"].as_str().unwrap_or_default();
+            // A date, or a dateTime whose hour and minute become the admission hour.
+            let date = start.get(..10).and_then(|d| NaiveDate::from_str(d).ok());
+            let hour = start
+                .get(11..16)
+                .map(|hm| hm.replace(':', ""))
+                .filter(|hm| hm.len() == 4);
+            match date {
+                Some(date) => Some(Admission {
+                    date,
+                    hour,
+                    type_code: info("admtype")
+                        .and_then(|(_, i)| code_of(i))
+                        .unwrap_or_default(),
+                    source_code: info("pointoforigin").and_then(|(_, i)| code_of(i)),
+                }),
+                None => {
+                    r.issue(
+                        IssueType::Value,
+                        "admission",
+                        &at,
+                        format!("{start:?} is not a date"),
+                    );
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    let patient_status = info("discharge-status").and_then(|(_, i)| code_of(i));
+    let coded = diagnoses(&mut r, claim);
+    let of_type = |t: &'static str| {
+        coded
+            .iter()
+            .filter(move |(_, _, kind)| kind.as_deref() == Some(t))
+            .map(|(_, code, _)| code.clone())
+    };
+    let principal = of_type("principal")
+        .next()
+        .or_else(|| coded.first().map(|(_, c, _)| c.clone()));
+    if principal.is_none() {
+        r.issue(
+            IssueType::Required,
+            "diagnosis-required",
+            "Claim.diagnosis",
+            "the principal diagnosis is required (a diagnosis of type principal, or the first)"
+                .into(),
+        );
+    }
+    let principal_code = principal.clone().unwrap_or_default();
+    let admitting = of_type("admitting").next();
+    let others: Vec<String> = coded
+        .iter()
+        .filter(|(_, code, kind)| *code != principal_code && kind.as_deref() != Some("admitting"))
+        .map(|(_, code, _)| code.clone())
+        .collect();
+    let mut procedures = vec![];
+    for (k, p) in claim["procedure"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let at = format!("Claim.procedure[{k}]");
+        let code = r.string(
+            &p["procedureCodeableConcept"]["coding"][0]["code"],
+            &format!("{at}.procedureCodeableConcept"),
+        );
+        let date = match p["date"].as_str() {
+            Some(d) => r.date(
+                &Value::from(d.get(..10).unwrap_or(d)),
+                &format!("{at}.date"),
+            ),
+            None => {
+                r.issue(
+                    IssueType::Required,
+                    "procedure-date",
+                    &format!("{at}.date"),
+                    "an ICD-10-PCS procedure needs its date".into(),
+                );
+                None
+            }
+        };
+        let principal = p["type"][0]["coding"][0]["code"] == "principal";
+        if let (Some(code), Some(date)) = (code, date) {
+            procedures.push((principal, CodedEvent { code, date }));
+        }
+    }
+    let principal_procedure = procedures
+        .iter()
+        .position(|(principal, _)| *principal)
+        .map(|k| procedures.remove(k).1);
+    let care = |role: &str| {
+        claim["careTeam"]
+            .as_array()
+            .and_then(|team| team.iter().find(|m| m["role"]["coding"][0]["code"] == role))
+    };
+    let attending = care("attending")
+        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
+        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
+    let operating = care("operating")
+        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
+        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
+    let mut lines = vec![];
+    for (i, item) in claim["item"].as_array().into_iter().flatten().enumerate() {
+        let at = format!("Claim.item[{i}]");
+        let revenue = r.string(
+            &item["revenue"]["coding"][0]["code"],
+            &format!("{at}.revenue"),
+        );
+        let procedure = item["productOrService"]["coding"][0]["code"]
+            .as_str()
+            .filter(|c| *c != "NA")
+            .map(str::to_string);
+        let charge = r.decimal(&item["net"]["value"], &format!("{at}.net.value"));
+        let quantity = match &item["quantity"]["value"] {
+            Value::Null => Some(Decimal::ONE),
+            q => r.decimal(q, &format!("{at}.quantity.value")),
+        };
+        let date = match &item["servicedDate"] {
+            Value::Null => None,
+            d => r.date(d, &format!("{at}.servicedDate")),
+        };
+        if let (Some(revenue_code), Some(charge), Some(quantity)) = (revenue, charge, quantity) {
+            lines.push(InstitutionalLine {
+                revenue_code,
+                procedure_code: procedure,
+                modifiers: item["modifier"]
+                    .as_array()
+                    .map(|m| {
+                        m.iter()
+                            .filter_map(|c| c["coding"][0]["code"].as_str())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                charge,
+                unit: if item["quantity"]["unit"] == "days" {
+                    "DA"
+                } else {
+                    "UN"
+                }
+                .into(),
+                quantity,
+                service_date: date,
+                line_control_number: item["sequence"].as_u64().map(|s| s.to_string()),
+            });
+        }
+    }
+    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
+    if !r.issues.is_empty() {
+        return Err(OperationOutcome::new(r.issues));
+    }
+    match (pcn, billing, payer, subscriber, total, bill_type, statement_from, statement_to, principal) {
+        (
+            Some(pcn),
+            Some(billing_provider),
+            Some(payer),
+            Some(subscriber),
+            Some(total),
+            Some(bill_type),
+            Some(statement_from),
+            Some(statement_to),
+            Some(principal_diagnosis),
+        ) => Ok(InstitutionalClaim {
+            submitter: submitter.clone(),
+            receiver: receiver.clone(),
+            billing_provider,
+            pay_to_address: None,
+            subscriber,
+            patient,
+            payer,
+            claim: InstitutionalClaimInformation {
+                patient_control_number: pcn,
+                total_charge: total,
+                facility_type: bill_type[..2].to_string(),
+                frequency: bill_type[2..].to_string(),
+                assignment: "A".into(),
+                benefits_assignment: "Y".into(),
+                release_of_information: "Y".into(),
+                statement_from,
+                statement_to,
+                admission,
+                discharge_hour: None,
+                patient_status: patient_status.unwrap_or_default(),
+                prior_authorization: None,
+                principal_diagnosis,
+                admitting_diagnosis: admitting,
+                other_diagnoses: others,
+                principal_procedure,
+                other_procedures: procedures.into_iter().map(|(_, p)| p).collect(),
+                occurrences: vec![],
+                values: vec![],
+                conditions: vec![],
+                diagnosis_codes: DiagnosisCodes::Icd10Cm,
+            },
+            attending_provider: attending,
+            operating_provider: operating,
+            other_coverage: vec![],
+            service_lines: lines,
+        }),
+        _ => Err(OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Structure,
+            diagnostics: Some("fhir-incomplete".into()),
+            details: Details {
+                text: "the Claim lacks what an 837I needs (patient, coverage, provider, payer, billable period, total)".into(),
+            },
+            expression: vec!["Claim".into()],
+        }])),
+    }
+}
+
 /// What every FHIR `Claim` carries whatever its type: the provider's claim number, the billing
 /// provider, the payer, and the subscriber and patient from the Coverage and Patient; `None`
 /// when the resource is not a Claim at all (the issue says so).
@@ -661,7 +942,24 @@ pub fn fhirpath_of(pointer: &str) -> String {
                 other => other,
             })
         ),
-        ["renderingProvider", ..] => "Claim.careTeam.provider".into(),
+        [
+            "renderingProvider" | "attendingProvider" | "operatingProvider",
+            ..,
+        ] => "Claim.careTeam.provider".into(),
+        // The institutional Claim's fields.
+        ["claim", "statementFrom"] => "Claim.billablePeriod.start".into(),
+        ["claim", "statementTo"] => "Claim.billablePeriod.end".into(),
+        [
+            "claim",
+            "principalDiagnosis" | "admittingDiagnosis" | "otherDiagnoses",
+            ..,
+        ] => "Claim.diagnosis".into(),
+        ["claim", "principalProcedure" | "otherProcedures", ..] => "Claim.procedure".into(),
+        [
+            "claim",
+            "facilityType" | "frequency" | "admission" | "patientStatus",
+            ..,
+        ] => "Claim.supportingInfo".into(),
         ["subscriber", "claimFilingIndicator"] => "Claim.insurance.coverage.type".into(),
         ["subscriber", "memberId"] => "Claim.insurance.coverage.subscriberId".into(),
         ["subscriber", ..] | ["patient", ..] => format!(

@@ -111,3 +111,61 @@ fn fhir_problems_point_with_fhirpath() {
         "Claim.provider.address.postalCode"
     );
 }
+
+#[test]
+fn fhir_institutional_claim_becomes_a_clean_837i() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fhir/claim-institutional.json"
+    );
+    let resource: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let (submitter, receiver) = parties();
+    let claim = hms_core::fhir_claim::institutional_from_fhir(&resource, &submitter, &receiver)
+        .unwrap_or_else(|o| panic!("{}", serde_json::to_string_pretty(&o).unwrap()));
+    let c = &claim.claim;
+    assert_eq!(
+        (c.facility_type.as_str(), c.frequency.as_str()),
+        ("11", "1")
+    );
+    let admission = c.admission.as_ref().unwrap();
+    assert_eq!(admission.hour.as_deref(), Some("1130"));
+    assert_eq!(
+        (
+            admission.type_code.as_str(),
+            admission.source_code.as_deref()
+        ),
+        ("1", Some("7"))
+    );
+    assert_eq!(c.patient_status, "01");
+    assert_eq!(c.principal_diagnosis, "I21.4");
+    assert_eq!(c.admitting_diagnosis.as_deref(), Some("R07.9"));
+    assert_eq!(c.other_diagnoses, ["I10"]);
+    assert_eq!(
+        c.principal_procedure.as_ref().map(|p| p.code.as_str()),
+        Some("027034Z")
+    );
+    assert_eq!(claim.service_lines[0].unit, "DA");
+    assert_eq!(claim.service_lines[0].procedure_code, None);
+    assert!(claim.operating_provider.is_some());
+    let outcome = hms_core::scrub::scrub_institutional(
+        &claim,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+    );
+    assert!(
+        !outcome.has_errors(),
+        "{}",
+        serde_json::to_string_pretty(&outcome).unwrap()
+    );
+
+    // A Claim of another type, or without its bill type, says which field is wrong.
+    let mut professional = resource.clone();
+    professional["type"]["coding"][0]["code"] = "professional".into();
+    let err = hms_core::fhir_claim::institutional_from_fhir(&professional, &submitter, &receiver)
+        .unwrap_err();
+    assert_eq!(err.issue[0].diagnostics.as_deref(), Some("fhir-claim-type"));
+    let mut untyped = resource;
+    untyped["supportingInfo"][0]["code"]["coding"][0]["code"] = "11".into();
+    let err =
+        hms_core::fhir_claim::institutional_from_fhir(&untyped, &submitter, &receiver).unwrap_err();
+    assert_eq!(err.issue[0].expression, ["Claim.supportingInfo[0].code"]);
+}

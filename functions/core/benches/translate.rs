@@ -105,7 +105,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let remits =
                 hms_core::remit::read_835(&remittance, catalog).map_err(|e| e.to_string())?;
-            serde_json::to_vec(&remits)
+            hms_core::remit::to_json(&remits)
                 .map(|j| j.len())
                 .map_err(|e| e.to_string())
         })
@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
     });
     let remits = hms_core::remit::read_835(&remittance, catalog).unwrap_or_default();
     group.bench_function("8MB-serialize-only", |b| {
-        b.iter(|| serde_json::to_vec(&remits).map(|j| j.len()))
+        b.iter(|| hms_core::remit::to_json(&remits).map(|j| j.len()))
     });
     group.finish();
 }

@@ -117,6 +117,10 @@ tables! {
     claim_status_category => "claim-status-category.tsv",
     /// Place of service codes (CMS, code source 237): CLM05-1, SV105.
     place_of_service => "place-of-service.tsv",
+    /// Claim adjustment reason codes (code list 139): CAS02, 05, ...
+    claim_adjustment_reason => "carc.tsv",
+    /// Remittance advice remark codes (code list 411): LQ02, MIA/MOA remark codes.
+    remittance_remark => "rarc.tsv",
 }
 
 /// What `code` means in `table`; `None` when the table is defective or lacks the code.
@@ -151,6 +155,16 @@ mod tests {
             Some("Invalid/Missing Subscriber/Insured ID")
         );
         assert_eq!(describe(service_type, "ZZZ"), None);
+        assert_eq!(
+            describe(claim_adjustment_reason, "45").map(|d| &d[..40]),
+            Some("Charge exceeds fee schedule/maximum allo")
+        );
+        assert!(
+            describe(remittance_remark, "N130")
+                .is_some_and(|d| d.starts_with("Consult plan benefit"))
+        );
+        assert!(claim_adjustment_reason().unwrap().len() > 200);
+        assert!(remittance_remark().unwrap().len() > 700);
         assert!(service_type().unwrap().len() > 180);
     }
 

@@ -44,6 +44,9 @@ fn adjustments(list: &[Adjustment]) -> Vec<Value> {
                 "reason": { "coding": [{ "system": CARC_SYSTEM, "code": a.reason_code }] },
                 "amount": money(a.amount),
             });
+            if let Some(reason) = &a.reason {
+                entry["reason"]["coding"][0]["display"] = json!(reason);
+            }
             if let Some(q) = a.quantity {
                 entry["value"] = number(q);
             }
@@ -141,7 +144,13 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
         .iter()
         .flat_map(|s| &s.remarks)
         .enumerate()
-        .map(|(n, code)| json!({ "number": n + 1, "type": "display", "text": format!("remark code {code}") }))
+        .map(|(n, remark)| {
+            let text = match &remark.description {
+                Some(d) => format!("remark code {}: {d}", remark.code),
+                None => format!("remark code {}", remark.code),
+            };
+            json!({ "number": n + 1, "type": "display", "text": text })
+        })
         .collect();
     let mut identifiers = vec![
         json!({ "type": { "text": "patient control number" }, "value": claim.patient_control_number }),

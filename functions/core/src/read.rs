@@ -176,34 +176,86 @@ impl Fields for SegmentNode {
 }
 
 /// A borrowed segment with its number, for readers that stream the input instead of building
-/// a tree. Its bytes are checked to be UTF-8 once, when it is made.
+/// a tree. Its bytes are checked to be UTF-8 once, when it is made, and its element separators
+/// found once: readers ask for most elements of a segment, each in O(1).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Line<'a> {
     segment: Segment<'a>,
     /// The segment's bytes as text.
     raw: &'a str,
     line: usize,
+    /// Where the first `SEPARATORS` element separators are (element n runs from separator
+    /// n - 1 to separator n, or to the end), and how many there are.
+    separators: [u16; SEPARATORS],
+    found: u8,
 }
+
+/// Element separators a [`Line`] indexes; later elements (of very long segments) are found by
+/// walking.
+const SEPARATORS: usize = 24;
 
 impl<'a> Line<'a> {
     /// `segment`, number `line` of its file; an error naming the line when it is not UTF-8.
     pub(crate) fn new(segment: Segment<'a>, line: usize) -> Result<Self, ValueError> {
-        match std::str::from_utf8(segment.raw()) {
-            Ok(raw) => Ok(Self { segment, raw, line }),
-            Err(e) => Err(ValueError {
-                line,
-                segment: segment.id_str().to_string(),
-                element: 0,
-                message: format!(
-                    "byte {} of the segment is not UTF-8 text",
-                    e.valid_up_to() + 1
-                ),
-            }),
+        let raw = std::str::from_utf8(segment.raw()).map_err(|e| ValueError {
+            line,
+            segment: segment.id_str().to_string(),
+            element: 0,
+            message: format!(
+                "byte {} of the segment is not UTF-8 text",
+                e.valid_up_to() + 1
+            ),
+        })?;
+        // The segment's own separator index (a bitmask) hands out the elements; only where
+        // each separator is, is kept.
+        let mut separators = [0u16; SEPARATORS];
+        let mut found = 0;
+        if raw.len() <= usize::from(u16::MAX) {
+            let base = segment.raw().as_ptr() as usize;
+            for element in segment.elements().take(SEPARATORS) {
+                // The separator just before the element (an element is a slice of the
+                // segment; anything else ends the index, and walking takes over).
+                match (element.raw().as_ptr() as usize).checked_sub(base + 1) {
+                    Some(at) if at < raw.len() => separators[found] = at as u16,
+                    _ => {
+                        // Not indexed after all: every element is found by walking.
+                        found = SEPARATORS;
+                        separators = [0; SEPARATORS];
+                        break;
+                    }
+                }
+                found += 1;
+            }
         }
+        Ok(Self {
+            segment,
+            raw,
+            line,
+            separators,
+            found: found as u8,
+        })
     }
 
     /// Element `n` as text (delimiters are ASCII, so an element is whole characters).
     fn element(&self, n: usize) -> &'a str {
+        let found = usize::from(self.found);
+        if n == 0 {
+            return "";
+        }
+        if n < found && self.separators[n] != 0 {
+            let start = usize::from(self.separators[n - 1]) + 1;
+            let end = usize::from(self.separators[n]);
+            return self.raw.get(start..end).unwrap_or_default();
+        }
+        if n == found && found < SEPARATORS {
+            // The last element: from the last separator to the end.
+            let start = usize::from(self.separators[n - 1]) + 1;
+            return self.raw.get(start..).unwrap_or_default();
+        }
+        if found < SEPARATORS {
+            // Past the last element.
+            return "";
+        }
         self.segment
             .element_span(n)
             .and_then(|(start, end)| self.raw.get(start..end))
@@ -371,6 +423,30 @@ pub(crate) fn period(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_finds_every_element_as_the_segment_does() {
+        let isa = "ISA*00*          *00*          *ZZ*A              *ZZ*B              *261120*0930*^*00501*000000001*0*T*:~";
+        let long: String = (1..40).map(|n| format!("*E{n}")).collect();
+        let text =
+            format!("{isa}CLP*PCN1*1*500.00*380.00**12~DTM*472~LX~REF{long}~SVC*HC:99213*1~");
+        let mut checked = 0;
+        for segment in hms_x12::Tokenizer::new(text.as_bytes()).flatten() {
+            let Ok(line) = Line::new(segment, 1) else {
+                panic!("{text}")
+            };
+            for n in 0..45 {
+                let want = if n == 0 {
+                    ""
+                } else {
+                    std::str::from_utf8(segment.value(n)).unwrap_or_default()
+                };
+                assert_eq!(line.element(n), want, "{} element {n}", segment.id_str());
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, 6);
+    }
 
     #[test]
     fn ccyymmdd_takes_only_eight_digits_of_a_real_day() {

@@ -190,6 +190,9 @@ pub struct Adjustment {
     pub group: Cow<'static, str>,
     /// Claim adjustment reason code.
     pub reason_code: String,
+    /// What it means (code list 139), when the embedded list has the code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Cow<'static, str>>,
     /// Amount.
     #[serde(with = "crate::amount_text")]
     pub amount: Decimal,
@@ -226,8 +229,31 @@ pub struct ServicePayment {
     pub line_control_number: Option<String>,
     /// Adjustments.
     pub adjustments: Vec<Adjustment>,
-    /// Remark codes (LQ*HE).
-    pub remarks: Vec<String>,
+    /// Remark codes (LQ*HE), with what they mean.
+    pub remarks: Vec<Remark>,
+}
+
+/// A remittance advice remark code (RARC) and what it means (code list 411), when the
+/// embedded list has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Remark {
+    /// LQ02.
+    pub code: String,
+    /// What it means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Cow<'static, str>>,
+}
+
+impl Remark {
+    /// `code` with its description.
+    pub fn new(code: &str) -> Self {
+        Self {
+            code: code.to_string(),
+            description: crate::codes::describe(crate::codes::remittance_remark, code)
+                .map(Cow::Borrowed),
+        }
+    }
 }
 
 /// One provider-level adjustment (a PLB reason, reference and amount).
@@ -262,6 +288,25 @@ pub struct Balance {
     pub expected_payment: Decimal,
     /// Whether it equals BPR02.
     pub balanced: bool,
+}
+
+/// `remittances` as compact JSON, written into a buffer sized up front from their claims,
+/// service lines and adjustments (growing a buffer from empty copies the output several times
+/// over; for a large 835 that copying costs as much as the writing).
+pub fn to_json(remittances: &[Remittance]) -> serde_json::Result<Vec<u8>> {
+    let mut estimate = 1024;
+    for r in remittances {
+        for c in &r.claims {
+            estimate += 800 + 300 * c.adjustments.len();
+            for s in &c.services {
+                estimate += 500 + 300 * s.adjustments.len() + 200 * s.remarks.len();
+            }
+        }
+        estimate += 200 * r.provider_adjustments.len();
+    }
+    let mut out = Vec::with_capacity(estimate);
+    serde_json::to_writer(&mut out, remittances)?;
+    Ok(out)
 }
 
 /// Reads every 835 transaction set in `input`.
@@ -405,7 +450,7 @@ impl Reading {
                     ("DTM", "151") => service.service_date_end = date(s, 2)?,
                     ("REF", "6R") => service.line_control_number = opt(s, 2),
                     ("CAS", _) => adjustments(s, &mut service.adjustments)?,
-                    ("LQ", "HE") => service.remarks.push(text(s, 2).to_string()),
+                    ("LQ", "HE") => service.remarks.push(Remark::new(text(s, 2))),
                     _ => {}
                 }
             }
@@ -509,6 +554,8 @@ fn adjustments(cas: &Line<'_>, out: &mut Vec<Adjustment>) -> Result<(), ValueErr
             group: adjustment_group(r.group).into(),
             group_code: r.group.to_string(),
             reason_code: r.reason.to_string(),
+            reason: crate::codes::describe(crate::codes::claim_adjustment_reason, r.reason)
+                .map(Cow::Borrowed),
             amount: r.amount,
             quantity: r.quantity,
         });

@@ -82,7 +82,25 @@ fn synthetic_835_balances_to_the_cent() {
         Decimal::new(4000, 2)
     );
     assert_eq!(first.services[1].modifiers, ["QW"]);
-    assert_eq!(first.services[1].remarks, ["N130"]);
+    let remarks: Vec<&str> = first.services[1]
+        .remarks
+        .iter()
+        .map(|r| r.code.as_str())
+        .collect();
+    assert_eq!(remarks, ["N130"]);
+    // Codes come with what they mean (CARC 45, RARC N130).
+    assert!(
+        first.services[1].remarks[0]
+            .description
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Consult plan benefit documents"))
+    );
+    assert!(
+        first.services[0].adjustments[0]
+            .reason
+            .as_deref()
+            .is_some_and(|d| d.starts_with("Charge exceeds fee schedule"))
+    );
 }
 
 #[test]
@@ -150,7 +168,17 @@ fn service_payments_become_items_with_adjudications_and_notes() {
         .collect();
     assert_eq!(categories, ["submitted", "benefit", "CO", "PR"]);
     assert_eq!(item["noteNumber"][0], 1);
-    assert_eq!(eob["processNote"][0]["text"], "remark code N130");
+    assert_eq!(
+        eob["processNote"][0]["text"],
+        "remark code N130: Consult plan benefit documents/guidelines for information about restrictions for this service."
+    );
+    let co = &item["adjudication"][2]["reason"]["coding"][0];
+    assert_eq!(co["code"], "45");
+    assert!(
+        co["display"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Charge exceeds fee schedule"))
+    );
 }
 
 /// The fixture 835 of the CLI tests, changed by `edit`, read.
@@ -235,7 +263,8 @@ fn headers_inpatient_claims_and_provider_adjustments_are_read() {
     );
     assert_eq!(line.adjustments[0].quantity, Some(Decimal::new(3, 0)));
     assert_eq!(line.adjustments.len(), 3);
-    assert_eq!(line.remarks, ["N130", "M15"]);
+    let remarks: Vec<&str> = line.remarks.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(remarks, ["N130", "M15"]);
     let plb: Vec<_> = r
         .provider_adjustments
         .iter()

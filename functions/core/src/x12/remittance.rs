@@ -156,7 +156,7 @@ fn service_payment(w: &mut InterchangeWriter, line: &ServicePayment) -> Result<(
         w.simple("REF", &["6R", number])?;
     }
     for remark in &line.remarks {
-        w.simple("LQ", &["HE", remark])?;
+        w.simple("LQ", &["HE", &remark.code])?;
     }
     Ok(())
 }

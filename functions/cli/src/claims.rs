@@ -93,42 +93,39 @@ pub fn translate(
         },
         created: now,
     };
-    let x12 = match kind {
+    // Each kind gives the X12, or the outcome that says what is wrong with the input.
+    let written: std::result::Result<Vec<u8>, OperationOutcome> = match kind {
         TransactionType::Professional if is_preserved(&json) => {
             let scrub = |c: &ProfessionalClaim| scrub_professional(c, now.date());
-            match preserved_837(&json, scrub, hms_core::lossless::write_837p_back)? {
-                Ok(x12) => x12,
-                Err(outcome) => return print_outcome(&outcome),
-            }
+            preserved_837(&json, scrub, hms_core::lossless::write_837p_back)?
         }
         TransactionType::Professional => {
             let submitter = partner.and_then(|p| p.submitter.as_ref());
-            let claims = match professional_claims(&json, submitter)
+            match professional_claims(&json, submitter)
                 .and_then(|c| c.clean(|claim| scrub_professional(claim, now.date())))
             {
-                Ok(claims) => claims,
-                Err(outcome) => return print_outcome(&outcome),
-            };
-            let partner = partner_for(partner, &claims[0].receiver);
-            professional_837_batch(&claims, &partner, &envelope)?
+                Ok(claims) => {
+                    let partner = partner_for(partner, &claims[0].receiver);
+                    Ok(professional_837_batch(&claims, &partner, &envelope)?)
+                }
+                Err(outcome) => Err(outcome),
+            }
         }
         TransactionType::Institutional if is_preserved(&json) => {
             let scrub = |c: &InstitutionalClaim| scrub_institutional(c, now.date());
-            match preserved_837(&json, scrub, hms_core::lossless::write_837i_back)? {
-                Ok(x12) => x12,
-                Err(outcome) => return print_outcome(&outcome),
-            }
+            preserved_837(&json, scrub, hms_core::lossless::write_837i_back)?
         }
         TransactionType::Institutional => {
             let submitter = partner.and_then(|p| p.submitter.as_ref());
-            let claims = match institutional_claims(&json, submitter)
+            match institutional_claims(&json, submitter)
                 .and_then(|c| c.clean(|claim| scrub_institutional(claim, now.date())))
             {
-                Ok(claims) => claims,
-                Err(outcome) => return print_outcome(&outcome),
-            };
-            let partner = partner_for(partner, &claims[0].receiver);
-            institutional_837_batch(&claims, &partner, &envelope)?
+                Ok(claims) => {
+                    let partner = partner_for(partner, &claims[0].receiver);
+                    Ok(institutional_837_batch(&claims, &partner, &envelope)?)
+                }
+                Err(outcome) => Err(outcome),
+            }
         }
         TransactionType::Eligibility => {
             let fhir = serde_json::from_slice::<serde_json::Value>(&json)
@@ -138,51 +135,42 @@ pub fn translate(
                 Some(request) => hms_core::fhir_eligibility::inquiry_from_fhir(&request),
                 None => parse_json::<EligibilityInquiry>(&json),
             };
-            let inquiry = match parsed {
-                Ok(inquiry) => inquiry,
-                Err(outcome) => return print_outcome(&outcome),
-            };
-            let receiver = Receiver {
-                name: inquiry.payer.name.clone(),
-                id: inquiry.payer.id.to_string(),
-            };
-            let partner = partner_for(partner, &receiver);
-            inquiry_270(&inquiry, &partner, &envelope)?
-        }
-        TransactionType::Remittance => {
-            match written_back(&json, hms_core::lossless::write_835_back)? {
-                Ok(x12) => x12,
-                Err(outcome) => return print_outcome(&outcome),
+            match parsed {
+                Ok(inquiry) => {
+                    let partner = partner_for(partner, &receiver_named(&inquiry.payer));
+                    Ok(inquiry_270(&inquiry, &partner, &envelope)?)
+                }
+                Err(outcome) => Err(outcome),
             }
         }
+        TransactionType::Status => match parse_json::<StatusInquiry>(&json) {
+            Ok(inquiry) => {
+                let partner = partner_for(partner, &receiver_named(&inquiry.payer));
+                Ok(inquiry_276(&inquiry, &partner, &envelope)?)
+            }
+            Err(outcome) => Err(outcome),
+        },
+        TransactionType::Remittance => written_back(&json, hms_core::lossless::write_835_back)?,
         TransactionType::EligibilityResponse => {
-            match written_back(&json, hms_core::lossless::write_271_back)? {
-                Ok(x12) => x12,
-                Err(outcome) => return print_outcome(&outcome),
-            }
+            written_back(&json, hms_core::lossless::write_271_back)?
         }
-        TransactionType::StatusResponse => {
-            match written_back(&json, hms_core::lossless::write_277_back)? {
-                Ok(x12) => x12,
-                Err(outcome) => return print_outcome(&outcome),
-            }
-        }
-        TransactionType::Status => {
-            let inquiry: StatusInquiry = match parse_json(&json) {
-                Ok(inquiry) => inquiry,
-                Err(outcome) => return print_outcome(&outcome),
-            };
-            let receiver = Receiver {
-                name: inquiry.payer.name.clone(),
-                id: inquiry.payer.id.to_string(),
-            };
-            let partner = partner_for(partner, &receiver);
-            inquiry_276(&inquiry, &partner, &envelope)?
-        }
+        TransactionType::StatusResponse => written_back(&json, hms_core::lossless::write_277_back)?,
+    };
+    let x12 = match written {
+        Ok(x12) => x12,
+        Err(outcome) => return print_outcome(&outcome),
     };
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The receiver an inquiry goes to: its payer.
+fn receiver_named(payer: &hms_core::claim::Payer) -> Receiver {
+    Receiver {
+        name: payer.name.clone(),
+        id: payer.id.to_string(),
+    }
 }
 
 /// Writes a transaction set read with `--to json --lossless` back as X12.

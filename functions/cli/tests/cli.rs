@@ -306,19 +306,21 @@ fn a_fhir_bundle_of_claims_is_scrubbed_and_written_as_one_batch() {
     assert!(stdout(&out).contains("no-claims"), "{}", stdout(&out));
 }
 
-#[test]
-fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
-    let original = sample("demo/demo.837");
-    let out = hms(
-        &["translate", "--to", "json", "--lossless", &original],
-        None,
-    );
+/// `hms translate --to json --lossless FILE`, which must succeed.
+fn lossless_json(file: &str) -> Vec<u8> {
+    let out = hms(&["translate", "--to", "json", "--lossless", file], None);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json = out.stdout;
+    out.stdout
+}
+
+#[test]
+fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
+    let original = sample("demo/demo.837");
+    let json = lossless_json(&original);
     let read: serde_json::Value = serde_json::from_slice(&json).unwrap();
     // The segments the model does not hold travel beside it.
     assert!(
@@ -371,16 +373,7 @@ fn an_835_read_losslessly_is_written_back_as_the_same_835() {
     assert_eq!(plain[0]["balance"]["balanced"], true);
     assert!(plain[0].get("unmapped").is_none());
 
-    let out = hms(
-        &["translate", "--to", "json", "--lossless", &original],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json = out.stdout;
+    let json = lossless_json(&original);
     let out = hms(
         &["translate", "--to", "x12", "--type", "835", "-"],
         Some(&json),
@@ -422,19 +415,11 @@ fn an_835_read_losslessly_is_written_back_as_the_same_835() {
 fn a_277_read_losslessly_is_written_back_as_the_same_277() {
     type Sets = Vec<hms_core::lossless::Preserved<hms_core::status::StatusResponse>>;
     let original = sample("277_005010X212/claim-level-status.277");
-    let out = hms(
-        &["translate", "--to", "json", "--lossless", &original],
-        None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read: Sets = serde_json::from_slice(&out.stdout).unwrap();
+    let json = lossless_json(&original);
+    let read: Sets = serde_json::from_slice(&json).unwrap();
     let out = hms(
         &["translate", "--to", "x12", "--type", "277", "-"],
-        Some(&out.stdout),
+        Some(&json),
     );
     assert!(out.status.success(), "{}", stdout(&out));
     let x12 = out.stdout;

@@ -242,20 +242,16 @@ pub fn professional_from_fhir(
     submitter: &Submitter,
     receiver: &Receiver,
 ) -> Result<ProfessionalClaim, OperationOutcome> {
-    let mut r = Reader {
-        claim,
-        issues: vec![],
-    };
-    let Some(Header {
-        pcn,
-        billing,
-        payer,
-        subscriber,
-        patient,
-    }) = header(&mut r, claim, "professional")
-    else {
-        return Err(OperationOutcome::new(r.issues));
-    };
+    let (
+        mut r,
+        Header {
+            pcn,
+            billing,
+            payer,
+            subscriber,
+            patient,
+        },
+    ) = begin(claim, "professional")?;
     let diagnoses: Vec<(u64, String)> = diagnoses(&mut r, claim)
         .into_iter()
         .map(|(seq, code, _)| (seq, code))
@@ -388,17 +384,9 @@ pub fn professional_from_fhir(
             other_coverage: vec![],
             service_lines: lines,
         }),
-        _ => Err(OperationOutcome::new(vec![Issue {
-            severity: IssueSeverity::Error,
-            code: IssueType::Structure,
-            diagnostics: Some("fhir-incomplete".into()),
-            details: Details {
-                text:
-                    "the Claim lacks what an 837P needs (patient, coverage, provider, payer, total)"
-                        .into(),
-            },
-            expression: vec!["Claim".into()],
-        }])),
+        _ => Err(incomplete(
+            "an 837P needs (patient, coverage, provider, payer, total)",
+        )),
     }
 }
 
@@ -414,20 +402,16 @@ pub fn institutional_from_fhir(
     submitter: &Submitter,
     receiver: &Receiver,
 ) -> Result<InstitutionalClaim, OperationOutcome> {
-    let mut r = Reader {
-        claim,
-        issues: vec![],
-    };
-    let Some(Header {
-        pcn,
-        billing,
-        payer,
-        subscriber,
-        patient,
-    }) = header(&mut r, claim, "institutional")
-    else {
-        return Err(OperationOutcome::new(r.issues));
-    };
+    let (
+        mut r,
+        Header {
+            pcn,
+            billing,
+            payer,
+            subscriber,
+            patient,
+        },
+    ) = begin(claim, "institutional")?;
     // supportingInfo by category.
     let info = |category: &str| {
         claim["supportingInfo"].as_array().and_then(|all| {
@@ -622,7 +606,17 @@ pub fn institutional_from_fhir(
     if !r.issues.is_empty() {
         return Err(OperationOutcome::new(r.issues));
     }
-    match (pcn, billing, payer, subscriber, total, bill_type, statement_from, statement_to, principal) {
+    match (
+        pcn,
+        billing,
+        payer,
+        subscriber,
+        total,
+        bill_type,
+        statement_from,
+        statement_to,
+        principal,
+    ) {
         (
             Some(pcn),
             Some(billing_provider),
@@ -670,15 +664,9 @@ pub fn institutional_from_fhir(
             other_coverage: vec![],
             service_lines: lines,
         }),
-        _ => Err(OperationOutcome::new(vec![Issue {
-            severity: IssueSeverity::Error,
-            code: IssueType::Structure,
-            diagnostics: Some("fhir-incomplete".into()),
-            details: Details {
-                text: "the Claim lacks what an 837I needs (patient, coverage, provider, payer, billable period, total)".into(),
-            },
-            expression: vec!["Claim".into()],
-        }])),
+        _ => Err(incomplete(
+            "an 837I needs (patient, coverage, provider, payer, billable period, total)",
+        )),
     }
 }
 
@@ -859,6 +847,31 @@ fn header(r: &mut Reader<'_>, claim: &Value, expected: &str) -> Option<Header> {
         subscriber,
         patient,
     })
+}
+
+/// A reader for `claim` and its [`header`], or the outcome when it is not a Claim at all.
+fn begin<'a>(claim: &'a Value, expected: &str) -> Result<(Reader<'a>, Header), OperationOutcome> {
+    let mut r = Reader {
+        claim,
+        issues: vec![],
+    };
+    match header(&mut r, claim, expected) {
+        Some(h) => Ok((r, h)),
+        None => Err(OperationOutcome::new(r.issues)),
+    }
+}
+
+/// The outcome for a Claim that lacks what `needs` lists, with no finer issue to say so.
+fn incomplete(needs: &str) -> OperationOutcome {
+    OperationOutcome::new(vec![Issue {
+        severity: IssueSeverity::Error,
+        code: IssueType::Structure,
+        diagnostics: Some("fhir-incomplete".into()),
+        details: Details {
+            text: format!("the Claim lacks what {needs}"),
+        },
+        expression: vec!["Claim".into()],
+    }])
 }
 
 /// The parts of [`header`].

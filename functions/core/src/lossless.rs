@@ -319,21 +319,63 @@ fn write_837p(
     crate::x12::professional_837_batch(claims, partner, envelope)
 }
 
+/// The models `models` (one per transaction set with id `set`, in file order) of `input`, each
+/// preserved: those `wanted` picks, written back with `write`.
+fn preserve_all<T>(
+    input: &[u8],
+    catalog: &Catalog,
+    models: Vec<T>,
+    set: &str,
+    wanted: impl Fn(&TransactionNode) -> bool,
+    write: Writer<T>,
+) -> Result<Vec<Preserved<T>>, LosslessError> {
+    let doc = tree::parse(input, catalog)?;
+    let sets = transactions(&doc, |t| t.id == set);
+    if sets.len() != models.len() {
+        return Err(LosslessError::Shape);
+    }
+    models
+        .into_iter()
+        .zip(sets)
+        .filter(|(_, (_, _, t))| wanted(t))
+        .map(|(model, at)| preserve(model, at, write, catalog))
+        .collect()
+}
+
+/// The claims of every 837 transaction set `wanted` picks, each read by `claims`.
+fn preserve_claims<C>(
+    input: &[u8],
+    catalog: &Catalog,
+    wanted: fn(&TransactionNode) -> bool,
+    claims: fn(&tree::LoopNode) -> Result<Vec<C>, ValueError>,
+    write: Writer<Vec<C>>,
+    kind: &'static str,
+) -> Result<Vec<Preserved<Vec<C>>>, LosslessError> {
+    let doc = tree::parse(input, catalog)?;
+    let mut out = vec![];
+    for at in transactions(&doc, wanted) {
+        out.push(preserve(claims(&at.2.body)?, at, write, catalog)?);
+    }
+    if out.is_empty() {
+        return Err(LosslessError::NoTransaction(kind));
+    }
+    Ok(out)
+}
+
 /// Every 837P transaction set of `input`, each as its claims and what they do not hold.
 pub fn read_837p(
     input: &[u8],
     catalog: &Catalog,
 ) -> Result<Vec<Preserved<Vec<ProfessionalClaim>>>, LosslessError> {
-    let doc = tree::parse(input, catalog)?;
-    let mut out = vec![];
-    for at in transactions(&doc, crate::x12::read_837::is_837p) {
-        let claims = crate::x12::read_837::transaction_claims(&at.2.body)?;
-        out.push(preserve(claims, at, write_837p, catalog)?);
-    }
-    if out.is_empty() {
-        return Err(LosslessError::NoTransaction("837P"));
-    }
-    Ok(out)
+    use crate::x12::read_837::{is_837p, transaction_claims};
+    preserve_claims(
+        input,
+        catalog,
+        is_837p,
+        transaction_claims,
+        write_837p,
+        "837P",
+    )
 }
 
 /// The 837P of a [`Preserved`] transaction set: the original, when neither was changed.
@@ -350,16 +392,15 @@ pub fn read_835(
     catalog: &Catalog,
 ) -> Result<Vec<Preserved<Remittance>>, LosslessError> {
     let remittances = crate::remit::read_835(input, catalog)?;
-    let doc = tree::parse(input, catalog)?;
-    let sets = transactions(&doc, |t| t.id == "835");
-    if sets.len() != remittances.len() {
-        return Err(LosslessError::Shape);
-    }
-    remittances
-        .into_iter()
-        .zip(sets)
-        .map(|(r, at)| preserve(r, at, crate::x12::remittance_835, catalog))
-        .collect()
+    let all = |_: &TransactionNode| true;
+    preserve_all(
+        input,
+        catalog,
+        remittances,
+        "835",
+        all,
+        crate::x12::remittance_835,
+    )
 }
 
 /// The 835 of a [`Preserved`] remittance: the original, when neither was changed.
@@ -377,17 +418,15 @@ pub fn read_277(
     catalog: &Catalog,
 ) -> Result<Vec<Preserved<StatusResponse>>, LosslessError> {
     let responses = crate::status::read_277(input, catalog)?;
-    let doc = tree::parse(input, catalog)?;
-    let sets = transactions(&doc, |t| t.id == "277");
-    if sets.len() != responses.len() {
-        return Err(LosslessError::Shape);
-    }
-    let out = responses
-        .into_iter()
-        .zip(sets)
-        .filter(|(_, (_, _, t))| t.guide.as_deref() == Some(crate::status::VERSION))
-        .map(|(r, at)| preserve(r, at, crate::status::status_277, catalog))
-        .collect::<Result<Vec<_>, _>>()?;
+    let x212 = |t: &TransactionNode| t.guide.as_deref() == Some(crate::status::VERSION);
+    let out = preserve_all(
+        input,
+        catalog,
+        responses,
+        "277",
+        x212,
+        crate::status::status_277,
+    )?;
     if out.is_empty() {
         return Err(LosslessError::NoTransaction("277 (005010X212)"));
     }
@@ -408,16 +447,15 @@ pub fn read_271(
     catalog: &Catalog,
 ) -> Result<Vec<Preserved<EligibilityResponse>>, LosslessError> {
     let responses = crate::eligibility::read_271(input, catalog)?;
-    let doc = tree::parse(input, catalog)?;
-    let sets = transactions(&doc, |t| t.id == "271");
-    if sets.len() != responses.len() {
-        return Err(LosslessError::Shape);
-    }
-    responses
-        .into_iter()
-        .zip(sets)
-        .map(|(r, at)| preserve(r, at, crate::eligibility::response_271, catalog))
-        .collect()
+    let all = |_: &TransactionNode| true;
+    preserve_all(
+        input,
+        catalog,
+        responses,
+        "271",
+        all,
+        crate::eligibility::response_271,
+    )
 }
 
 /// The 271 of a [`Preserved`] eligibility response: the original, when neither was changed.
@@ -442,16 +480,15 @@ pub fn read_837i(
     input: &[u8],
     catalog: &Catalog,
 ) -> Result<Vec<Preserved<Vec<InstitutionalClaim>>>, LosslessError> {
-    let doc = tree::parse(input, catalog)?;
-    let mut out = vec![];
-    for at in transactions(&doc, crate::x12::read_837::is_837i) {
-        let claims = crate::x12::read_837::institutional_claims(&at.2.body)?;
-        out.push(preserve(claims, at, write_837i, catalog)?);
-    }
-    if out.is_empty() {
-        return Err(LosslessError::NoTransaction("837I"));
-    }
-    Ok(out)
+    use crate::x12::read_837::{institutional_claims, is_837i};
+    preserve_claims(
+        input,
+        catalog,
+        is_837i,
+        institutional_claims,
+        write_837i,
+        "837I",
+    )
 }
 
 /// The 837I of a [`Preserved`] transaction set: the original, when neither was changed.

@@ -2,18 +2,12 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::path::PathBuf;
+mod common;
+use common::samples;
 
 use hms_core::remit::{RemitError, read_835};
 use hms_x12::spec::Catalog;
 use rust_decimal::Decimal;
-
-fn samples() -> PathBuf {
-    std::env::var_os("HMS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-        .join("x12-samples")
-}
 
 #[test]
 fn shared_835s_read_or_say_which_element_is_wrong() {

@@ -4,18 +4,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod common;
+use common::samples;
 use std::path::{Path, PathBuf};
 
 use hms_core::lossless::{self, Preserved};
 use hms_x12::spec::Catalog;
 use hms_x12::tree;
-
-fn samples() -> PathBuf {
-    std::env::var_os("HMS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-        .join("x12-samples")
-}
 
 fn files(dir: &str, extension: &str, demo: &str) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(samples().join(dir))

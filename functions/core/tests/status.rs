@@ -3,7 +3,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::path::PathBuf;
+mod common;
+use common::samples;
 
 use chrono::NaiveDate;
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
@@ -11,13 +12,6 @@ use hms_core::status::{StatusInquiry, inquiry_276, read_277};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 use rust_decimal::Decimal;
-
-fn samples() -> PathBuf {
-    std::env::var_os("HMS_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared")))
-        .join("x12-samples")
-}
 
 fn inquiry(name: &str) -> StatusInquiry {
     let path = format!(

@@ -1,0 +1,14 @@
+//! Payer rules as sandboxed WebAssembly components (issue 5).
+//!
+//! A payer's quirks (extra references, its own modifier or taxonomy rules, codes it refuses)
+//! live in rule sets that third parties write and ship as WebAssembly components. This crate
+//! holds the contract they are built against, [`WIT`] (`components/wit/payer-rules.wit`,
+//! package `hms:payer-rules@1.0.0`); the wasmtime host that runs them, with per-call limits and
+//! a registry pinned by sha256, comes next.
+
+/// The WIT package rule sets implement: world `rule-set`, which imports only `host` (a `log`
+/// function) and exports `rules` (`describe`, `validate-claim`, `transform-claim`).
+pub const WIT: &str = include_str!("../../wit/payer-rules.wit");
+
+/// The package's name and version, as a rule set's component names it.
+pub const PACKAGE: &str = "hms:payer-rules@1.0.0";

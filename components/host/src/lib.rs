@@ -3,8 +3,9 @@
 //! A payer's quirks (extra references, its own modifier or taxonomy rules, codes it refuses)
 //! live in rule sets that third parties write and ship as WebAssembly components. This crate
 //! holds the contract they are built against, [`WIT`] (`components/wit/payer-rules.wit`,
-//! package `hms:payer-rules@1.0.0`); the wasmtime host that runs them, with per-call limits and
-//! a registry pinned by sha256, comes next.
+//! package `hms:payer-rules@1.0.0`), and [`host`], the wasmtime host that runs them with
+//! per-call limits. Still to come: the pooling allocator, the `.cwasm` cache and a registry
+//! pinned by sha256.
 
 /// The WIT package rule sets implement: world `rule-set`, which imports only `host` (a `log`
 /// function) and exports `rules` (`describe`, `validate-claim`, `transform-claim`).
@@ -12,3 +13,5 @@ pub const WIT: &str = include_str!("../../wit/payer-rules.wit");
 
 /// The package's name and version, as a rule set's component names it.
 pub const PACKAGE: &str = "hms:payer-rules@1.0.0";
+
+pub mod host;

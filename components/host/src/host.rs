@@ -1,0 +1,247 @@
+//! Runs rule sets: one wasmtime `Engine` per process, each component compiled once and
+//! pre-instantiated, a fresh store per call with its own fuel and memory budget, so that no
+//! state leaks from one claim to the next and no rule set can stall or exhaust the host.
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+
+wasmtime::component::bindgen!({
+    path: "../wit/payer-rules.wit",
+    world: "rule-set",
+});
+
+pub use exports::hms::payer_rules::rules;
+pub use hms::payer_rules::types;
+
+/// What one call may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Fuel (about one unit per WebAssembly instruction) for one call.
+    pub fuel: u64,
+    /// Linear memory, in bytes, a rule set may grow to.
+    pub memory_bytes: usize,
+    /// Table elements it may have.
+    pub table_elements: usize,
+    /// Instances a component may create.
+    pub instances: usize,
+    /// Log lines kept per call.
+    pub log_lines: usize,
+}
+
+impl Default for Limits {
+    /// 11 M instructions (the budget Shopify Functions give), 16 MiB of memory.
+    fn default() -> Self {
+        Self {
+            fuel: 11_000_000,
+            memory_bytes: 16 << 20,
+            table_elements: 10_000,
+            instances: 10,
+            log_lines: 100,
+        }
+    }
+}
+
+/// A call's state: its limits and what the rule set logged.
+struct CallState {
+    limits: StoreLimits,
+    log: Vec<(hms::payer_rules::host::Level, String)>,
+    log_cap: usize,
+}
+
+impl hms::payer_rules::host::Host for CallState {
+    fn log(&mut self, level: hms::payer_rules::host::Level, message: String) {
+        if self.log.len() < self.log_cap {
+            self.log.push((level, message));
+        }
+    }
+}
+
+/// Why a rule set could not be loaded or did not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// The engine could not be configured.
+    #[error("the WebAssembly engine could not be set up: {0}")]
+    Engine(String),
+    /// The bytes are not a component this host can compile.
+    #[error("{component}: not a valid WebAssembly component: {message}")]
+    Invalid {
+        /// The component's label.
+        component: String,
+        /// What the compiler said.
+        message: String,
+    },
+    /// The component does not implement world `rule-set` of `hms:payer-rules@1.x`, or imports
+    /// something the host does not offer (WASI, say).
+    #[error("{component}: does not fit the hms:payer-rules rule-set world: {message}")]
+    WrongWorld {
+        /// The component's label.
+        component: String,
+        /// What did not fit.
+        message: String,
+    },
+    /// The call ran out of fuel: an endless loop, or too much work for one claim.
+    #[error("{component}: stopped after its budget of {fuel} instructions")]
+    OutOfFuel {
+        /// The component's label.
+        component: String,
+        /// The budget.
+        fuel: u64,
+    },
+    /// The call tried to grow memory past the cap.
+    #[error("{component}: stopped when it grew its memory past {bytes} bytes")]
+    Memory {
+        /// The component's label.
+        component: String,
+        /// The cap.
+        bytes: usize,
+    },
+    /// The rule set trapped (a panic, an unreachable, an out-of-bounds access).
+    #[error("{component}: trapped: {message}")]
+    Trap {
+        /// The component's label.
+        component: String,
+        /// The trap.
+        message: String,
+    },
+}
+
+/// The process's rule-set runtime.
+pub struct RuleHost {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for RuleHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleHost")
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// A loaded rule set, ready to be called (compiled and linked once).
+pub struct LoadedRules {
+    label: String,
+    pre: RuleSetPre<CallState>,
+}
+
+impl std::fmt::Debug for LoadedRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedRules")
+            .field("label", &self.label)
+            .finish()
+    }
+}
+
+impl RuleHost {
+    /// A host whose calls get `limits`.
+    pub fn new(limits: Limits) -> Result<Self, RuleError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.consume_fuel(true);
+        let engine = Engine::new(&config).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        hms::payer_rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |state| state,
+        )
+        .map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        Ok(Self {
+            engine,
+            linker,
+            limits,
+        })
+    }
+
+    /// Compiles and links `bytes` (a component), naming it `label` in every error.
+    pub fn load(&self, label: &str, bytes: &[u8]) -> Result<LoadedRules, RuleError> {
+        let component = Component::new(&self.engine, bytes).map_err(|e| RuleError::Invalid {
+            component: label.to_string(),
+            message: format!("{e:#}"),
+        })?;
+        let wrong = |e: wasmtime::Error| RuleError::WrongWorld {
+            component: label.to_string(),
+            message: format!("{e:#}"),
+        };
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(wrong)?;
+        let pre = RuleSetPre::new(instance_pre).map_err(wrong)?;
+        Ok(LoadedRules {
+            label: label.to_string(),
+            pre,
+        })
+    }
+
+    fn store(&self) -> Result<Store<CallState>, RuleError> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .table_elements(self.limits.table_elements)
+            .instances(self.limits.instances)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                limits,
+                log: vec![],
+                log_cap: self.limits.log_lines,
+            },
+        );
+        store.limiter(|state| &mut state.limits);
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        Ok(store)
+    }
+
+    /// What went wrong in a call, named.
+    fn failure(&self, rules: &LoadedRules, e: wasmtime::Error) -> RuleError {
+        let component = rules.label.clone();
+        if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
+            return RuleError::OutOfFuel {
+                component,
+                fuel: self.limits.fuel,
+            };
+        }
+        let message = format!("{e:#}");
+        if message.contains("forcing trap when growing memory") {
+            return RuleError::Memory {
+                component,
+                bytes: self.limits.memory_bytes,
+            };
+        }
+        RuleError::Trap { component, message }
+    }
+
+    /// The rule set's name, version and payer ids.
+    pub fn describe(&self, rules: &LoadedRules) -> Result<types::RuleSetInfo, RuleError> {
+        let mut store = self.store()?;
+        let instance = rules
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.failure(rules, e))?;
+        instance
+            .hms_payer_rules_rules()
+            .call_describe(&mut store)
+            .map_err(|e| self.failure(rules, e))
+    }
+
+    /// The rule set's findings on `claim`, with the fuel the call used.
+    pub fn validate(
+        &self,
+        rules: &LoadedRules,
+        claim: &types::Claim,
+    ) -> Result<(Vec<types::Finding>, u64), RuleError> {
+        let mut store = self.store()?;
+        let instance = rules
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.failure(rules, e))?;
+        let findings = instance
+            .hms_payer_rules_rules()
+            .call_validate_claim(&mut store, claim)
+            .map_err(|e| self.failure(rules, e))?;
+        let left = store.get_fuel().unwrap_or(0);
+        Ok((findings, self.limits.fuel.saturating_sub(left)))
+    }
+}

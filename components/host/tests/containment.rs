@@ -1,0 +1,245 @@
+//! Rule sets that misbehave on purpose (written in the WebAssembly text format): each is
+//! stopped and reported by name with the limit it hit, and the host keeps serving.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use hms_rules::host::{Limits, RuleError, RuleHost, types};
+use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
+use wit_parser::Resolve;
+
+/// The exports' core names, as the canonical ABI mangles them.
+const RULES: &str = "hms:payer-rules/rules@1.0.0";
+
+/// A core module implementing world `rule-set` of `wit` (the real contract unless a test
+/// brings its own), with `describe` and `validate` as the bodies of those two functions.
+fn component(wit: &str, world: &str, describe: &str, validate: &str, imports: &str) -> Vec<u8> {
+    let core = format!(
+        r#"(module
+  {imports}
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  ;; describe's answer: name "test-rules", version "1.0.0", payer ids ["00435"].
+  (data (i32.const 256) "test-rules")
+  (data (i32.const 272) "1.0.0")
+  (data (i32.const 304) "00435")
+  (func (export "{RULES}#describe") (result i32) {describe})
+  (func (export "{RULES}#validate-claim") (param i32) (result i32) {validate})
+  (func (export "{RULES}#transform-claim") (param i32) (result i32) unreachable)
+)"#
+    );
+    let mut module = wat::parse_str(&core).unwrap_or_else(|e| panic!("{e}\n{core}"));
+    let mut resolve = Resolve::default();
+    let package = resolve.push_str("rules.wit", wit).unwrap();
+    let world = resolve.select_world(&[package], Some(world)).unwrap();
+    embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8, false).unwrap();
+    ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap()
+}
+
+/// A well-behaved describe: writes the record at 64 and returns it.
+const DESCRIBE: &str = r#"
+    (i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 10))
+    (i32.store (i32.const 72) (i32.const 272)) (i32.store (i32.const 76) (i32.const 5))
+    (i32.store (i32.const 288) (i32.const 304)) (i32.store (i32.const 292) (i32.const 5))
+    (i32.store (i32.const 80) (i32.const 288)) (i32.store (i32.const 84) (i32.const 1))
+    (i32.const 64)"#;
+/// A well-behaved validate: no findings (an empty list at 128).
+const NO_FINDINGS: &str = r#"
+    (i32.store (i32.const 128) (i32.const 0)) (i32.store (i32.const 132) (i32.const 0))
+    (i32.const 128)"#;
+
+fn rules(describe: &str, validate: &str) -> Vec<u8> {
+    component(hms_rules::WIT, "rule-set", describe, validate, "")
+}
+
+fn claim() -> types::Claim {
+    let date = types::Date {
+        year: 2026,
+        month: 11,
+        day: 2,
+    };
+    let amount = |mantissa| types::Decimal { mantissa, scale: 2 };
+    let name = types::Name::Person(types::PersonName {
+        last: "SMITH".into(),
+        first: "JANE".into(),
+        middle: None,
+        suffix: None,
+    });
+    types::Claim::Professional(types::ProfessionalClaim {
+        patient_control_number: "PCN1".into(),
+        total_charge: amount(10000),
+        place_of_service: "11".into(),
+        frequency: "1".into(),
+        diagnoses: vec!["J029".into()],
+        prior_authorization: None,
+        billing_provider: types::Provider {
+            npi: Some("1912301953".into()),
+            name: types::Name::Organization("GOOD HEALTH CLINIC".into()),
+            taxonomy: None,
+            tax_id: Some("587654321".into()),
+            address: None,
+        },
+        rendering_provider: None,
+        referring_provider: None,
+        subscriber: types::Subscriber {
+            member_id: "M1".into(),
+            name,
+            birth_date: Some(date),
+            gender: Some(types::Gender::Female),
+            group_number: None,
+            claim_filing_indicator: "CI".into(),
+        },
+        patient: None,
+        payer: types::Payer {
+            name: "KEY INSURANCE".into(),
+            id: "00435".into(),
+        },
+        lines: vec![types::ProfessionalLine {
+            procedure_code: "99213".into(),
+            modifiers: vec![],
+            charge: amount(10000),
+            units: amount(100),
+            service_date: date,
+            service_date_end: None,
+            diagnosis_pointers: vec![1],
+            place_of_service: None,
+            line_control_number: None,
+        }],
+    })
+}
+
+fn host() -> RuleHost {
+    RuleHost::new(Limits::default()).unwrap()
+}
+
+#[test]
+fn a_well_behaved_rule_set_answers_and_reports_its_fuel() {
+    let host = host();
+    let rules = host
+        .load("test-rules", &rules(DESCRIBE, NO_FINDINGS))
+        .unwrap();
+    let info = host.describe(&rules).unwrap();
+    assert_eq!(
+        (info.name.as_str(), info.version.as_str(), info.payer_ids),
+        ("test-rules", "1.0.0", vec!["00435".to_string()])
+    );
+    let (findings, fuel) = host.validate(&rules, &claim()).unwrap();
+    assert!(findings.is_empty());
+    assert!(fuel > 0 && fuel < 1_000, "{fuel}");
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_its_fuel_and_the_host_goes_on() {
+    let host = host();
+    let looping = host
+        .load(
+            "looping-rules",
+            &rules(DESCRIBE, "(loop $l (br $l)) unreachable"),
+        )
+        .unwrap();
+    let err = host.validate(&looping, &claim()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RuleError::OutOfFuel {
+                fuel: 11_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "looping-rules: stopped after its budget of 11000000 instructions"
+    );
+    // The same host, and the same component, serve the next call.
+    let good = host
+        .load("test-rules", &rules(DESCRIBE, NO_FINDINGS))
+        .unwrap();
+    assert!(host.validate(&good, &claim()).is_ok());
+    assert!(host.describe(&looping).is_ok());
+}
+
+#[test]
+fn memory_growth_past_the_cap_is_stopped() {
+    let host = host();
+    let bomb = host
+        .load(
+            "memory-bomb",
+            &rules(
+                DESCRIBE,
+                "(loop $l (drop (memory.grow (i32.const 16))) (br $l)) unreachable",
+            ),
+        )
+        .unwrap();
+    let err = host.validate(&bomb, &claim()).unwrap_err();
+    assert!(
+        matches!(err, RuleError::Memory { bytes, .. } if bytes == 16 << 20),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trap_is_reported_with_the_component() {
+    let host = host();
+    let trapping = host
+        .load("trapping-rules", &rules(DESCRIBE, "unreachable"))
+        .unwrap();
+    let err = host.validate(&trapping, &claim()).unwrap_err();
+    assert!(matches!(err, RuleError::Trap { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("trapping-rules: trapped:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_at_load() {
+    let other = r#"package hms:payer-rules@1.0.0;
+interface rules {
+    describe: func() -> string;
+}
+world rule-set {
+    export rules;
+}"#;
+    let bytes = component(
+        other,
+        "rule-set",
+        "(i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 10)) (i32.const 64)",
+        "unreachable",
+        "",
+    );
+    let err = host().load("other-world", &bytes);
+    assert!(matches!(err, Err(RuleError::WrongWorld { .. })), "{err:?}");
+}
+
+#[test]
+fn a_component_that_imports_wasi_is_refused_at_load() {
+    let with_wasi = format!(
+        "{}\n\npackage wasi:random@0.2.0 {{\n  interface random {{\n    get-random-u64: func() -> u64;\n  }}\n}}\n",
+        hms_rules::WIT.replace(
+            "world rule-set {\n    import host;",
+            "world rule-set {\n    import host;\n    import wasi:random/random@0.2.0;"
+        )
+    );
+    let bytes = component(
+        &with_wasi,
+        "rule-set",
+        DESCRIBE,
+        NO_FINDINGS,
+        r#"(import "wasi:random/random@0.2.0" "get-random-u64" (func (result i64)))"#,
+    );
+    let err = host().load("wasi-rules", &bytes).unwrap_err();
+    assert!(matches!(err, RuleError::WrongWorld { .. }), "{err}");
+    assert!(err.to_string().contains("wasi:random"), "{err}");
+}

@@ -3,7 +3,10 @@
 //! state leaks from one claim to the next and no rule set can stall or exhaust the host.
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder,
+};
 
 wasmtime::component::bindgen!({
     path: "../wit/payer-rules.wit",
@@ -26,6 +29,8 @@ pub struct Limits {
     pub instances: usize,
     /// Log lines kept per call.
     pub log_lines: usize,
+    /// Calls that may run at once (the pooling allocator's slots).
+    pub concurrent_calls: u32,
 }
 
 impl Default for Limits {
@@ -37,6 +42,7 @@ impl Default for Limits {
             table_elements: 10_000,
             instances: 10,
             log_lines: 100,
+            concurrent_calls: 64,
         }
     }
 }
@@ -120,10 +126,21 @@ impl std::fmt::Debug for RuleHost {
     }
 }
 
+/// Whether [`RuleHost::load_cached`] found the compiled component in its cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    /// Read from the cache.
+    Deserialized,
+    /// Compiled, and written to the cache.
+    Compiled,
+}
+
 /// A loaded rule set, ready to be called (compiled and linked once).
 pub struct LoadedRules {
     label: String,
     pre: RuleSetPre<CallState>,
+    /// The engine it was compiled for: another host's engine cannot run it.
+    engine: Engine,
 }
 
 impl std::fmt::Debug for LoadedRules {
@@ -140,6 +157,19 @@ impl RuleHost {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.consume_fuel(true);
+        // Instances come from a pool sized for the calls that may run at once: instantiation
+        // is a slot handed out, not an mmap, and no memory can outgrow its slot.
+        let mut pool = PoolingAllocationConfig::default();
+        let slots = limits.concurrent_calls.max(1);
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(limits.instances as u32))
+            .total_memories(slots)
+            .total_tables(slots)
+            .max_memory_size(limits.memory_bytes)
+            .table_elements(limits.table_elements);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        config.memory_reservation(limits.memory_bytes as u64);
+        config.memory_guard_size(64 << 10);
         let engine = Engine::new(&config).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         hms::payer_rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
@@ -160,6 +190,60 @@ impl RuleHost {
             component: label.to_string(),
             message: format!("{e:#}"),
         })?;
+        self.link(label, component)
+    }
+
+    /// As [`load`](Self::load), through a cache of compiled components in `cache`: the file
+    /// is named by the sha256 of the component and a hash of the engine's configuration, so a
+    /// cold start deserializes instead of compiling, and a different engine never reads it.
+    pub fn load_cached(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        cache: &std::path::Path,
+    ) -> Result<(LoadedRules, CacheUse), RuleError> {
+        use std::hash::{Hash, Hasher};
+        let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut engine_hash);
+        let file = cache.join(format!(
+            "{}-{:016x}.cwasm",
+            crate::sha256_hex(bytes),
+            engine_hash.finish()
+        ));
+        let invalid = |e: String| RuleError::Invalid {
+            component: label.to_string(),
+            message: e,
+        };
+        if file.is_file() {
+            // SAFETY: the file is one this host wrote (below) under a name it chose from the
+            // component's sha256 and the engine's configuration hash, in a directory the
+            // operator gives it for that purpose; wasmtime also checks that the artifact was
+            // made by a compatible engine.
+            let component = unsafe { Component::deserialize_file(&self.engine, &file) }
+                .map_err(|e| invalid(format!("{}: {e:#}", file.display())))?;
+            return Ok((self.link(label, component)?, CacheUse::Deserialized));
+        }
+        let compiled = self
+            .engine
+            .precompile_component(bytes)
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        std::fs::create_dir_all(cache)
+            .and_then(|()| {
+                // Written aside and renamed, so a reader never sees half a file.
+                let partial = file.with_extension("partial");
+                std::fs::write(&partial, &compiled)?;
+                std::fs::rename(&partial, &file)
+            })
+            .map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+        // SAFETY: the bytes were produced by this engine's `precompile_component` just above.
+        let component = unsafe { Component::deserialize(&self.engine, &compiled) }
+            .map_err(|e| invalid(format!("{e:#}")))?;
+        Ok((self.link(label, component)?, CacheUse::Compiled))
+    }
+
+    fn link(&self, label: &str, component: Component) -> Result<LoadedRules, RuleError> {
         let wrong = |e: wasmtime::Error| RuleError::WrongWorld {
             component: label.to_string(),
             message: format!("{e:#}"),
@@ -169,10 +253,18 @@ impl RuleHost {
         Ok(LoadedRules {
             label: label.to_string(),
             pre,
+            engine: self.engine.clone(),
         })
     }
 
-    fn store(&self) -> Result<Store<CallState>, RuleError> {
+    /// A store for one call of `rules`, which must have been loaded by this host.
+    fn store(&self, rules: &LoadedRules) -> Result<Store<CallState>, RuleError> {
+        if !Engine::same(&self.engine, &rules.engine) {
+            return Err(RuleError::Engine(format!(
+                "{} was loaded by another host",
+                rules.label
+            )));
+        }
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
             .table_elements(self.limits.table_elements)
@@ -215,7 +307,7 @@ impl RuleHost {
 
     /// The rule set's name, version and payer ids.
     pub fn describe(&self, rules: &LoadedRules) -> Result<types::RuleSetInfo, RuleError> {
-        let mut store = self.store()?;
+        let mut store = self.store(rules)?;
         let instance = rules
             .pre
             .instantiate(&mut store)
@@ -232,7 +324,7 @@ impl RuleHost {
         rules: &LoadedRules,
         claim: &types::Claim,
     ) -> Result<(Vec<types::Finding>, u64), RuleError> {
-        let mut store = self.store()?;
+        let mut store = self.store(rules)?;
         let instance = rules
             .pre
             .instantiate(&mut store)

@@ -15,3 +15,14 @@ pub const WIT: &str = include_str!("../../wit/payer-rules.wit");
 pub const PACKAGE: &str = "hms:payer-rules@1.0.0";
 
 pub mod host;
+
+pub mod registry;
+
+/// The sha256 of `bytes`, in lower-case hex: how a registry pins a component.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -13,6 +13,18 @@ const RULES: &str = "hms:payer-rules/rules@1.0.0";
 /// A core module implementing world `rule-set` of `wit` (the real contract unless a test
 /// brings its own), with `describe` and `validate` as the bodies of those two functions.
 fn component(wit: &str, world: &str, describe: &str, validate: &str, imports: &str) -> Vec<u8> {
+    component_with_version(wit, world, describe, validate, imports, "1.0.0")
+}
+
+/// [`component`], with `version` as the version describe answers.
+fn component_with_version(
+    wit: &str,
+    world: &str,
+    describe: &str,
+    validate: &str,
+    imports: &str,
+    version: &str,
+) -> Vec<u8> {
     let core = format!(
         r#"(module
   {imports}
@@ -26,7 +38,7 @@ fn component(wit: &str, world: &str, describe: &str, validate: &str, imports: &s
     (local.get $p))
   ;; describe's answer: name "test-rules", version "1.0.0", payer ids ["00435"].
   (data (i32.const 256) "test-rules")
-  (data (i32.const 272) "1.0.0")
+  (data (i32.const 272) "{version}")
   (data (i32.const 304) "00435")
   (func (export "{RULES}#describe") (result i32) {describe})
   (func (export "{RULES}#validate-claim") (param i32) (result i32) {validate})
@@ -242,4 +254,96 @@ fn a_component_that_imports_wasi_is_refused_at_load() {
     let err = host().load("wasi-rules", &bytes).unwrap_err();
     assert!(matches!(err, RuleError::WrongWorld { .. }), "{err}");
     assert!(err.to_string().contains("wasi:random"), "{err}");
+}
+
+/// A fresh directory under the target directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hms-rules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A well-behaved rule set whose describe answers `version` (five characters, as "1.0.0").
+fn versioned(version: &str) -> Vec<u8> {
+    assert_eq!(version.len(), 5);
+    component_with_version(
+        hms_rules::WIT,
+        "rule-set",
+        DESCRIBE,
+        NO_FINDINGS,
+        "",
+        version,
+    )
+}
+
+#[test]
+fn a_compiled_component_is_cached_and_deserialized_on_the_next_start() {
+    use hms_rules::host::CacheUse;
+    let cache = scratch("cache");
+    let bytes = rules(DESCRIBE, NO_FINDINGS);
+    let first_host = host();
+    let (first, how) = first_host
+        .load_cached("test-rules", &bytes, &cache)
+        .unwrap();
+    assert_eq!(how, CacheUse::Compiled);
+    assert!(first_host.validate(&first, &claim()).is_ok());
+    // A new host (a cold start): the same engine configuration finds the artifact.
+    let other = host();
+    let (second, how) = other.load_cached("test-rules", &bytes, &cache).unwrap();
+    assert_eq!(how, CacheUse::Deserialized);
+    assert_eq!(other.describe(&second).unwrap().name, "test-rules");
+    // A rule set belongs to the host that loaded it: another host says so, and does not panic.
+    let err = other.describe(&first).unwrap_err();
+    assert!(err.to_string().contains("loaded by another host"), "{err}");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let name = files[0].file_name().to_string_lossy().to_string();
+    assert!(name.starts_with(&hms_rules::sha256_hex(&bytes)), "{name}");
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+#[test]
+fn the_registry_serves_payers_refuses_a_wrong_pin_and_swaps_versions_without_a_restart() {
+    use hms_rules::registry::{Registry, RegistryError};
+    let dir = scratch("registry");
+    let host = host();
+    let write = |file: &str, bytes: &[u8], pin: &str| {
+        std::fs::write(dir.join(file), bytes).unwrap();
+        let registry = format!(
+            r#"{{ "ruleSets": [ {{ "component": "{file}", "sha256": "{pin}", "payerIds": ["00435", "00436"] }} ] }}"#
+        );
+        std::fs::write(dir.join("rules.json"), registry).unwrap();
+    };
+    let v1 = versioned("1.0.0");
+    write("medicare-b.wasm", &v1, &hms_rules::sha256_hex(&v1));
+    let registry = Registry::open(&host, &dir, None).unwrap();
+    let rules = registry.for_payer("00436").unwrap();
+    assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+    assert!(registry.for_payer("99999").is_none());
+
+    // A component that does not match its pin is refused, and the registry keeps serving v1.
+    let v2 = versioned("1.1.0");
+    write("medicare-b.wasm", &v2, &hms_rules::sha256_hex(&v1));
+    let err = registry.reload(&host).unwrap_err();
+    assert!(matches!(err, RegistryError::PinMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.0.0"
+    );
+
+    // Pinned right, the new version is swapped in; a call holding v1 still has it.
+    write("medicare-b.wasm", &v2, &hms_rules::sha256_hex(&v2));
+    assert_eq!(registry.reload(&host).unwrap(), 2);
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.1.0"
+    );
+    assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,0 +1,199 @@
+//! Per-claim cost of a rule set (issue 5's targets): instantiate from the pre-linked component
+//! plus `validate-claim`, as p50 and p99 over many calls (targets 20 µs and 100 µs); a cold
+//! load from the `.cwasm` cache (target 5 ms); and calls per second with both cores busy.
+//!
+//! Run: `cargo bench -p hms-rules --bench rules`. The rule set is a small component written in
+//! WAT (the same shape the tests use) that walks the claim's lines and answers no findings.
+
+use std::time::{Duration, Instant};
+
+use hms_rules::host::{Limits, RuleHost, types};
+use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
+use wit_parser::Resolve;
+
+const RULES: &str = "hms:payer-rules/rules@1.0.0";
+
+fn component() -> Vec<u8> {
+    let core = format!(
+        r#"(module
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  (data (i32.const 256) "bench-rules")
+  (data (i32.const 272) "1.0.0")
+  (func (export "{RULES}#describe") (result i32)
+    (i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 11))
+    (i32.store (i32.const 72) (i32.const 272)) (i32.store (i32.const 76) (i32.const 5))
+    (i32.store (i32.const 80) (i32.const 0)) (i32.store (i32.const 84) (i32.const 0))
+    (i32.const 64))
+  (func (export "{RULES}#validate-claim") (param i32) (result i32)
+    (i32.store (i32.const 128) (i32.const 0)) (i32.store (i32.const 132) (i32.const 0))
+    (i32.const 128))
+  (func (export "{RULES}#transform-claim") (param i32) (result i32) unreachable)
+)"#
+    );
+    let mut module = match wat::parse_str(&core) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    let mut resolve = Resolve::default();
+    let embedded = resolve
+        .push_str("rules.wit", hms_rules::WIT)
+        .and_then(|p| resolve.select_world(&[p], Some("rule-set")))
+        .and_then(|w| {
+            embed_component_metadata(&mut module, &resolve, w, StringEncoding::UTF8, false)
+        });
+    if let Err(e) = embedded {
+        panic!("{e:#}");
+    }
+    match ComponentEncoder::default()
+        .module(&module)
+        .and_then(|e| e.encode())
+    {
+        Ok(bytes) => bytes,
+        Err(e) => panic!("{e:#}"),
+    }
+}
+
+fn claim(lines: usize) -> types::Claim {
+    let date = types::Date {
+        year: 2026,
+        month: 11,
+        day: 2,
+    };
+    let amount = |mantissa| types::Decimal { mantissa, scale: 2 };
+    let person = || {
+        types::Name::Person(types::PersonName {
+            last: "SMITH".into(),
+            first: "JANE".into(),
+            middle: None,
+            suffix: None,
+        })
+    };
+    types::Claim::Professional(types::ProfessionalClaim {
+        patient_control_number: "PCN1".into(),
+        total_charge: amount(10000 * lines as i64),
+        place_of_service: "11".into(),
+        frequency: "1".into(),
+        diagnoses: vec!["J029".into(), "R509".into()],
+        prior_authorization: None,
+        billing_provider: types::Provider {
+            npi: Some("1912301953".into()),
+            name: types::Name::Organization("GOOD HEALTH CLINIC".into()),
+            taxonomy: Some("207Q00000X".into()),
+            tax_id: Some("587654321".into()),
+            address: None,
+        },
+        rendering_provider: None,
+        referring_provider: None,
+        subscriber: types::Subscriber {
+            member_id: "JS00111223333".into(),
+            name: person(),
+            birth_date: Some(date),
+            gender: Some(types::Gender::Female),
+            group_number: Some("2222-SJ".into()),
+            claim_filing_indicator: "CI".into(),
+        },
+        patient: None,
+        payer: types::Payer {
+            name: "KEY INSURANCE COMPANY".into(),
+            id: "999996666".into(),
+        },
+        lines: (0..lines)
+            .map(|k| types::ProfessionalLine {
+                procedure_code: "99213".into(),
+                modifiers: vec!["25".into()],
+                charge: amount(10000),
+                units: amount(100),
+                service_date: date,
+                service_date_end: None,
+                diagnosis_pointers: vec![1, 2],
+                place_of_service: None,
+                line_control_number: Some(format!("L{k}")),
+            })
+            .collect(),
+    })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[at.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let Ok(host) = RuleHost::new(Limits::default()) else {
+        panic!("engine")
+    };
+    let bytes = component();
+    let Ok(rules) = host.load("bench-rules", &bytes) else {
+        panic!("load")
+    };
+    let claim = claim(4);
+    for _ in 0..2_000 {
+        let _ = host.validate(&rules, &claim);
+    }
+    let mut times = Vec::with_capacity(50_000);
+    for _ in 0..50_000 {
+        let start = Instant::now();
+        let result = host.validate(&rules, &claim);
+        times.push(start.elapsed());
+        assert!(result.is_ok());
+    }
+    times.sort_unstable();
+    println!(
+        "instantiate + validate-claim (4 lines), 50,000 calls: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+        percentile(&times, 0.5).as_secs_f64() * 1e6,
+        percentile(&times, 0.99).as_secs_f64() * 1e6,
+        percentile(&times, 1.0).as_secs_f64() * 1e6,
+    );
+
+    // Cold load from the .cwasm cache: a new host each time, the artifact already on disk.
+    let cache = std::env::temp_dir().join(format!("hms-rules-bench-{}", std::process::id()));
+    let _ = RuleHost::new(Limits::default()).map(|h| h.load_cached("bench-rules", &bytes, &cache));
+    let mut cold = vec![];
+    for _ in 0..50 {
+        let Ok(fresh) = RuleHost::new(Limits::default()) else {
+            panic!("engine")
+        };
+        let start = Instant::now();
+        let loaded = fresh.load_cached("bench-rules", &bytes, &cache);
+        cold.push(start.elapsed());
+        assert!(loaded.is_ok());
+    }
+    cold.sort_unstable();
+    let compile_start = Instant::now();
+    let compiled = host.load("bench-rules", &bytes);
+    let compile = compile_start.elapsed();
+    assert!(compiled.is_ok());
+    println!(
+        "cold load from .cwasm: p50 {:.2} ms, max {:.2} ms (compiling instead: {:.2} ms)",
+        percentile(&cold, 0.5).as_secs_f64() * 1e3,
+        percentile(&cold, 1.0).as_secs_f64() * 1e3,
+        compile.as_secs_f64() * 1e3,
+    );
+    let _ = std::fs::remove_dir_all(&cache);
+
+    // Both cores busy: one host shared by two threads.
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let calls = 40_000;
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                for _ in 0..calls {
+                    assert!(host.validate(&rules, &claim).is_ok());
+                }
+            });
+        }
+    });
+    let elapsed = start.elapsed();
+    println!(
+        "{threads} threads x {calls} calls: {:.0} calls/s",
+        (threads * calls) as f64 / elapsed.as_secs_f64()
+    );
+}

@@ -2,62 +2,16 @@
 //! plus `validate-claim`, as p50 and p99 over many calls (targets 20 µs and 100 µs); a cold
 //! load from the `.cwasm` cache (target 5 ms); and calls per second with both cores busy.
 //!
-//! Run: `cargo bench -p hms-rules --bench rules`. The rule set is a small component written in
-//! WAT (the same shape the tests use) that walks the claim's lines and answers no findings.
+//! Run: `cargo bench -p hms-rules --bench rules`. The rule set is the tests' small component
+//! written in WAT (`hms_rules::testing`): it takes the whole typed claim and answers no findings.
 
 use std::time::{Duration, Instant};
 
 use hms_rules::host::{Limits, RuleHost, types};
-use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
-use wit_parser::Resolve;
-
-const RULES: &str = "hms:payer-rules/rules@1.0.0";
 
 fn component() -> Vec<u8> {
-    let core = format!(
-        r#"(module
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $heap (i32.add (local.get $p) (local.get 3)))
-    (local.get $p))
-  (data (i32.const 256) "bench-rules")
-  (data (i32.const 272) "1.0.0")
-  (func (export "{RULES}#describe") (result i32)
-    (i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 11))
-    (i32.store (i32.const 72) (i32.const 272)) (i32.store (i32.const 76) (i32.const 5))
-    (i32.store (i32.const 80) (i32.const 0)) (i32.store (i32.const 84) (i32.const 0))
-    (i32.const 64))
-  (func (export "{RULES}#validate-claim") (param i32) (result i32)
-    (i32.store (i32.const 128) (i32.const 0)) (i32.store (i32.const 132) (i32.const 0))
-    (i32.const 128))
-  (func (export "{RULES}#transform-claim") (param i32) (result i32) unreachable)
-)"#
-    );
-    let mut module = match wat::parse_str(&core) {
-        Ok(m) => m,
-        Err(e) => panic!("{e}"),
-    };
-    let mut resolve = Resolve::default();
-    let embedded = resolve
-        .push_str("rules.wit", hms_rules::WIT)
-        .and_then(|p| resolve.select_world(&[p], Some("rule-set")))
-        .and_then(|w| {
-            embed_component_metadata(&mut module, &resolve, w, StringEncoding::UTF8, false)
-        });
-    if let Err(e) = embedded {
-        panic!("{e:#}");
-    }
-    match ComponentEncoder::default()
-        .module(&module)
-        .and_then(|e| e.encode())
-    {
-        Ok(bytes) => bytes,
-        Err(e) => panic!("{e:#}"),
-    }
+    use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component};
+    component(hms_rules::WIT, "rule-set", DESCRIBE, NO_FINDINGS, "")
 }
 
 fn claim(lines: usize) -> types::Claim {

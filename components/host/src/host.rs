@@ -143,6 +143,13 @@ pub struct LoadedRules {
     engine: Engine,
 }
 
+impl LoadedRules {
+    /// The name it was loaded under (its file, in a registry).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
+
 impl std::fmt::Debug for LoadedRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedRules")
@@ -315,6 +322,23 @@ impl RuleHost {
         instance
             .hms_payer_rules_rules()
             .call_describe(&mut store)
+            .map_err(|e| self.failure(rules, e))
+    }
+
+    /// The rule set's mapping of `claim`, or its findings when it cannot map it.
+    pub fn transform(
+        &self,
+        rules: &LoadedRules,
+        claim: &types::Claim,
+    ) -> Result<Result<types::Claim, Vec<types::Finding>>, RuleError> {
+        let mut store = self.store(rules)?;
+        let instance = rules
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.failure(rules, e))?;
+        instance
+            .hms_payer_rules_rules()
+            .call_transform_claim(&mut store, claim)
             .map_err(|e| self.failure(rules, e))
     }
 

@@ -14,9 +14,13 @@ pub const WIT: &str = include_str!("../../wit/payer-rules.wit");
 /// The package's name and version, as a rule set's component names it.
 pub const PACKAGE: &str = "hms:payer-rules@1.0.0";
 
+pub mod convert;
 pub mod host;
+pub mod pipeline;
 
 pub mod registry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// The sha256 of `bytes`, in lower-case hex: how a registry pins a component.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -4,71 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_rules::host::{Limits, RuleError, RuleHost, types};
-use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
-use wit_parser::Resolve;
-
-/// The exports' core names, as the canonical ABI mangles them.
-const RULES: &str = "hms:payer-rules/rules@1.0.0";
-
-/// A core module implementing world `rule-set` of `wit` (the real contract unless a test
-/// brings its own), with `describe` and `validate` as the bodies of those two functions.
-fn component(wit: &str, world: &str, describe: &str, validate: &str, imports: &str) -> Vec<u8> {
-    component_with_version(wit, world, describe, validate, imports, "1.0.0")
-}
-
-/// [`component`], with `version` as the version describe answers.
-fn component_with_version(
-    wit: &str,
-    world: &str,
-    describe: &str,
-    validate: &str,
-    imports: &str,
-    version: &str,
-) -> Vec<u8> {
-    let core = format!(
-        r#"(module
-  {imports}
-  (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 4096))
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
-                           (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $heap (i32.add (local.get $p) (local.get 3)))
-    (local.get $p))
-  ;; describe's answer: name "test-rules", version "1.0.0", payer ids ["00435"].
-  (data (i32.const 256) "test-rules")
-  (data (i32.const 272) "{version}")
-  (data (i32.const 304) "00435")
-  (func (export "{RULES}#describe") (result i32) {describe})
-  (func (export "{RULES}#validate-claim") (param i32) (result i32) {validate})
-  (func (export "{RULES}#transform-claim") (param i32) (result i32) unreachable)
-)"#
-    );
-    let mut module = wat::parse_str(&core).unwrap_or_else(|e| panic!("{e}\n{core}"));
-    let mut resolve = Resolve::default();
-    let package = resolve.push_str("rules.wit", wit).unwrap();
-    let world = resolve.select_world(&[package], Some(world)).unwrap();
-    embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8, false).unwrap();
-    ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap()
-}
-
-/// A well-behaved describe: writes the record at 64 and returns it.
-const DESCRIBE: &str = r#"
-    (i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 10))
-    (i32.store (i32.const 72) (i32.const 272)) (i32.store (i32.const 76) (i32.const 5))
-    (i32.store (i32.const 288) (i32.const 304)) (i32.store (i32.const 292) (i32.const 5))
-    (i32.store (i32.const 80) (i32.const 288)) (i32.store (i32.const 84) (i32.const 1))
-    (i32.const 64)"#;
-/// A well-behaved validate: no findings (an empty list at 128).
-const NO_FINDINGS: &str = r#"
-    (i32.store (i32.const 128) (i32.const 0)) (i32.store (i32.const 132) (i32.const 0))
-    (i32.const 128)"#;
+use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component, component_with_version};
 
 fn rules(describe: &str, validate: &str) -> Vec<u8> {
     component(hms_rules::WIT, "rule-set", describe, validate, "")

@@ -61,14 +61,31 @@ pub enum TransactionType {
 
 /// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
 /// with errors gets its OperationOutcome (stdout) and exit 1 instead.
+/// How `translate` runs, beyond what to write.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The trading-partner configuration file.
+    pub partner: Option<&'a PathBuf>,
+    /// Interchange and group control number.
+    pub control: u32,
+    /// `--to json`: keep what the model does not hold.
+    pub lossless: bool,
+    /// `--to x12 --type 837P`: the payer-rules directory.
+    pub rules: Option<&'a Path>,
+}
+
 pub fn translate(
     input: &Path,
     to: Target,
     kind: Option<TransactionType>,
-    partner: Option<&PathBuf>,
-    control: u32,
-    lossless: bool,
+    options: Options<'_>,
 ) -> Result<ExitCode> {
+    let Options {
+        partner,
+        control,
+        lossless,
+        rules,
+    } = options;
     let kind = match (to, kind) {
         (Target::Json, _) => return to_json(input, lossless),
         (Target::Fhir, _) => return to_fhir(input),
@@ -103,7 +120,10 @@ pub fn translate(
             let submitter = partner.and_then(|p| p.submitter.as_ref());
             match professional_claims(&json, submitter)
                 .and_then(|c| c.clean(|claim| scrub_professional(claim, now.date())))
-            {
+                .and_then(|claims| match rules {
+                    Some(dir) => payer_rules(dir, claims),
+                    None => Ok(claims),
+                }) {
                 Ok(claims) => {
                     let partner = partner_for(partner, &claims[0].receiver);
                     Ok(professional_837_batch(&claims, &partner, &envelope)?)
@@ -163,6 +183,55 @@ pub fn translate(
     use std::io::Write;
     std::io::stdout().write_all(&x12)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each claim through its payer's rule set (from the registry in `dir`; claims of payers it
+/// does not name pass as they are): the transformed claims, or an outcome with every finding
+/// (`/{claim}/...` in a batch) when any claim is held.
+fn payer_rules(
+    dir: &Path,
+    claims: Vec<ProfessionalClaim>,
+) -> std::result::Result<Vec<ProfessionalClaim>, OperationOutcome> {
+    let trouble = |text: String| {
+        OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Exception,
+            diagnostics: Some("rules-registry".into()),
+            details: Details { text },
+            expression: vec![],
+        }])
+    };
+    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
+        .map_err(|e| trouble(e.to_string()))?;
+    let registry = hms_rules::registry::Registry::open(&host, dir, Some(&dir.join(".cache")))
+        .map_err(|e| trouble(e.to_string()))?;
+    let batch = claims.len() > 1;
+    let mut out = Vec::with_capacity(claims.len());
+    let mut issues = vec![];
+    let mut held = false;
+    for (i, claim) in claims.into_iter().enumerate() {
+        let Some(rules) = registry.for_payer(claim.payer.id.as_str()) else {
+            out.push(claim);
+            continue;
+        };
+        let outcome = hms_rules::pipeline::run(&host, &rules, &claim);
+        held |= outcome.held;
+        for mut issue in outcome.issues {
+            if batch {
+                issue.expression = issue
+                    .expression
+                    .iter()
+                    .map(|e| format!("/{i}{e}"))
+                    .collect();
+            }
+            issues.push(issue);
+        }
+        out.push(outcome.claim);
+    }
+    if held {
+        return Err(OperationOutcome::new(issues));
+    }
+    Ok(out)
 }
 
 /// The receiver an inquiry goes to: its payer.

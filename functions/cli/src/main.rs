@@ -53,6 +53,11 @@ enum Command {
         /// what the model does not hold, which `--to x12` turns back into the same X12.
         #[arg(long)]
         lossless: bool,
+        /// With `--to x12 --type 837P`: a payer-rules directory (its `rules.json` maps payer ids
+        /// to rule-set components pinned by sha256); each claim goes through its payer's rule
+        /// set after the scrubber, and is held when the rule set finds an error or fails.
+        #[arg(long)]
+        rules: Option<PathBuf>,
         /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
     },
@@ -74,8 +79,19 @@ fn main() -> ExitCode {
             partner,
             control,
             lossless,
+            rules,
             input,
-        } => claims::translate(&input, to, kind, partner.as_ref(), control, lossless),
+        } => claims::translate(
+            &input,
+            to,
+            kind,
+            claims::Options {
+                partner: partner.as_ref(),
+                control,
+                lossless,
+                rules: rules.as_deref(),
+            },
+        ),
         Command::Scrub { input } => claims::scrub(&input),
     };
     match result {

@@ -467,3 +467,68 @@ fn a_fhir_institutional_claim_becomes_an_837i_and_its_errors_point_with_fhirpath
         "Claim.billablePeriod.end"
     );
 }
+
+/// A payer-rules directory for the CLI: `bytes` as `rules.wasm`, pinned by `pin`, for `payer`.
+fn rules_dir(name: &str, bytes: &[u8], pin: &str, payer: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hms-cli-rules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rules.wasm"), bytes).unwrap();
+    std::fs::write(
+        dir.join("rules.json"),
+        format!(
+            r#"{{ "ruleSets": [ {{ "component": "rules.wasm", "sha256": "{pin}", "payerIds": ["{payer}"] }} ] }}"#
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
+    use hms_rules::testing::{DESCRIBE, component, one_finding};
+    let claim = core_fixture("claims/professional-subscriber.json");
+    let refusing = component(hms_rules::WIT, "rule-set", DESCRIBE, &one_finding(0), "");
+    let pin = hms_rules::sha256_hex(&refusing);
+    let translate = |dir: &PathBuf| {
+        hms(
+            &[
+                "translate",
+                "--to",
+                "x12",
+                "--type",
+                "837P",
+                "--rules",
+                dir.to_str().unwrap(),
+                "-",
+            ],
+            Some(&claim),
+        )
+    };
+
+    // The claim's payer has a rule set, and it finds an error: held, with the finding.
+    let dir = rules_dir("refusing", &refusing, &pin, "999996666");
+    let out = translate(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["issue"][0]["diagnostics"], "prior-auth-required");
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "/claim/priorAuthorization"
+    );
+
+    // Another payer's rule set does not touch it: the 837P is written.
+    let other = rules_dir("other-payer", &refusing, &pin, "00435");
+    let out = translate(&other);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ST*837*"));
+
+    // A component that does not match its pin is refused, and nothing is written.
+    let wrong = rules_dir("wrong-pin", &refusing, &"0".repeat(64), "999996666");
+    let out = translate(&wrong);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("refused"), "{}", stdout(&out));
+    for dir in [dir, other, wrong] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

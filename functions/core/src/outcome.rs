@@ -33,6 +33,9 @@ pub enum IssueType {
     BusinessRule,
     /// The content is not supported.
     NotSupported,
+    /// Processing failed for a reason other than the content (a payer rule set that ran out of
+    /// its budget or trapped).
+    Exception,
 }
 
 /// `OperationOutcome.issue.details`.

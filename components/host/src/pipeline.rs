@@ -1,0 +1,88 @@
+//! A claim through its payer's rule set: the rule set's `validate-claim`, then, when it finds
+//! no error, its `transform-claim`. Findings join the scrubber's as `OperationOutcome` issues;
+//! a claim that fails, or whose rule set misbehaves, is held with the reason, never lost and
+//! never sent as it was.
+
+use hms_core::claim::ProfessionalClaim;
+use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType};
+
+use crate::convert;
+use crate::host::{LoadedRules, RuleHost, types};
+
+/// What the rule set made of a claim.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome {
+    /// The claim to write: transformed when the rule set passed it, as it came otherwise.
+    pub claim: ProfessionalClaim,
+    /// The rule set's findings, and why the claim is held when it is.
+    pub issues: Vec<Issue>,
+    /// Whether the claim must not be sent.
+    pub held: bool,
+}
+
+fn held(claim: &ProfessionalClaim, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome {
+    issues.push(why);
+    RuleOutcome {
+        claim: claim.clone(),
+        issues,
+        held: true,
+    }
+}
+
+fn failure(id: &str, text: String) -> Issue {
+    Issue {
+        severity: IssueSeverity::Error,
+        code: IssueType::Exception,
+        diagnostics: Some(id.into()),
+        details: Details { text },
+        expression: vec![],
+    }
+}
+
+/// Runs `rules` on `claim`.
+pub fn run(host: &RuleHost, rules: &LoadedRules, claim: &ProfessionalClaim) -> RuleOutcome {
+    let label = rules.label().to_string();
+    let wit = match convert::to_wit(claim) {
+        Ok(wit) => wit,
+        Err(e) => return held(claim, vec![], failure("rules-input", e.to_string())),
+    };
+    let findings = match host.validate(rules, &wit) {
+        Ok((findings, _fuel)) => findings,
+        Err(e) => return held(claim, vec![], failure("rules-failed", e.to_string())),
+    };
+    let issues = convert::issues(&label, &findings);
+    if findings
+        .iter()
+        .any(|f| f.severity == types::Severity::Error)
+    {
+        return RuleOutcome {
+            claim: claim.clone(),
+            issues,
+            held: true,
+        };
+    }
+    match host.transform(rules, &wit) {
+        Ok(Ok(changed)) => match convert::apply(claim, &changed) {
+            Ok(transformed) => RuleOutcome {
+                claim: transformed,
+                issues,
+                held: false,
+            },
+            Err(e) => held(
+                claim,
+                issues,
+                failure("rules-output", format!("{label}: {e}")),
+            ),
+        },
+        Ok(Err(refused)) => {
+            let mut issues = issues;
+            issues.extend(convert::issues(&label, &refused));
+            RuleOutcome {
+                claim: claim.clone(),
+                issues,
+                held: true,
+            }
+        }
+        Err(e) => held(claim, issues, failure("rules-failed", e.to_string())),
+    }
+}

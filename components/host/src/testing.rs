@@ -1,0 +1,95 @@
+//! Rule-set components for tests (feature `testing`), written in the WebAssembly text format
+//! and turned into components against the real contract (or a test's own WIT) with
+//! wit-component: well-behaved ones, and ones that misbehave on purpose.
+
+use wit_component::{ComponentEncoder, StringEncoding, embed_component_metadata};
+use wit_parser::Resolve;
+
+/// The exports' core names, as the canonical ABI mangles them.
+pub const RULES: &str = "hms:payer-rules/rules@1.0.0";
+
+/// A component whose core module implements world `rule-set` of `wit` (the real contract unless a test
+/// brings its own), with `describe` and `validate` as the bodies of those two functions.
+pub fn component(wit: &str, world: &str, describe: &str, validate: &str, imports: &str) -> Vec<u8> {
+    component_with_version(wit, world, describe, validate, imports, "1.0.0")
+}
+
+/// [`component`], with `version` as the version describe answers.
+pub fn component_with_version(
+    wit: &str,
+    world: &str,
+    describe: &str,
+    validate: &str,
+    imports: &str,
+    version: &str,
+) -> Vec<u8> {
+    let core = format!(
+        r#"(module
+  {imports}
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (i32.and (i32.add (global.get $heap) (i32.sub (local.get 2) (i32.const 1)))
+                           (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $heap (i32.add (local.get $p) (local.get 3)))
+    (local.get $p))
+  ;; describe's answer: name "test-rules", version "1.0.0", payer ids ["00435"].
+  (data (i32.const 256) "test-rules")
+  (data (i32.const 272) "{version}")
+  (data (i32.const 304) "00435")
+  ;; one_finding's strings.
+  (data (i32.const 512) "prior-auth-required")
+  (data (i32.const 544) "prior authorization required")
+  (data (i32.const 576) "/claim/priorAuthorization")
+  (func (export "{RULES}#describe") (result i32) {describe})
+  (func (export "{RULES}#validate-claim") (param i32) (result i32) {validate})
+  (func (export "{RULES}#transform-claim") (param i32) (result i32) unreachable)
+)"#
+    );
+    let built = wat::parse_str(&core)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut module| {
+            let mut resolve = Resolve::default();
+            let package = resolve.push_str("rules.wit", wit)?;
+            let world = resolve.select_world(&[package], Some(world))?;
+            embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8, false)?;
+            ComponentEncoder::default()
+                .module(&module)?
+                .validate(true)
+                .encode()
+        });
+    match built {
+        Ok(bytes) => bytes,
+        // Test support: a component that does not build is a broken test.
+        Err(e) => panic!("{e:#}\n{core}"),
+    }
+}
+
+/// A well-behaved describe: writes the record at 64 and returns it.
+pub const DESCRIBE: &str = r#"
+    (i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 10))
+    (i32.store (i32.const 72) (i32.const 272)) (i32.store (i32.const 76) (i32.const 5))
+    (i32.store (i32.const 288) (i32.const 304)) (i32.store (i32.const 292) (i32.const 5))
+    (i32.store (i32.const 80) (i32.const 288)) (i32.store (i32.const 84) (i32.const 1))
+    (i32.const 64)"#;
+/// A well-behaved validate: no findings (an empty list at 128).
+pub const NO_FINDINGS: &str = r#"
+    (i32.store (i32.const 128) (i32.const 0)) (i32.store (i32.const 132) (i32.const 0))
+    (i32.const 128)"#;
+
+/// A validate answering one finding: severity `severity` (0 error, 1 warning, 2 information),
+/// code "prior-auth-required", message "prior authorization required",
+/// path "/claim/priorAuthorization".
+pub fn one_finding(severity: u8) -> String {
+    format!(
+        r#"
+    (memory.fill (i32.const 1024) (i32.const 0) (i32.const 28))
+    (i32.store8 (i32.const 1024) (i32.const {severity}))
+    (i32.store (i32.const 1028) (i32.const 512)) (i32.store (i32.const 1032) (i32.const 19))
+    (i32.store (i32.const 1036) (i32.const 544)) (i32.store (i32.const 1040) (i32.const 28))
+    (i32.store (i32.const 1044) (i32.const 576)) (i32.store (i32.const 1048) (i32.const 25))
+    (i32.store (i32.const 128) (i32.const 1024)) (i32.store (i32.const 132) (i32.const 1))
+    (i32.const 128)"#
+    )
+}

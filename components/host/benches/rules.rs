@@ -7,71 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use hms_rules::host::{Limits, RuleHost, types};
+use hms_rules::host::{Limits, RuleHost};
 
 fn component() -> Vec<u8> {
     use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component};
     component(hms_rules::WIT, "rule-set", DESCRIBE, NO_FINDINGS, "")
-}
-
-fn claim(lines: usize) -> types::Claim {
-    let date = types::Date {
-        year: 2026,
-        month: 11,
-        day: 2,
-    };
-    let amount = |mantissa| types::Decimal { mantissa, scale: 2 };
-    let person = || {
-        types::Name::Person(types::PersonName {
-            last: "SMITH".into(),
-            first: "JANE".into(),
-            middle: None,
-            suffix: None,
-        })
-    };
-    types::Claim::Professional(types::ProfessionalClaim {
-        patient_control_number: "PCN1".into(),
-        total_charge: amount(10000 * lines as i64),
-        place_of_service: "11".into(),
-        frequency: "1".into(),
-        diagnoses: vec!["J029".into(), "R509".into()],
-        prior_authorization: None,
-        billing_provider: types::Provider {
-            npi: Some("1912301953".into()),
-            name: types::Name::Organization("GOOD HEALTH CLINIC".into()),
-            taxonomy: Some("207Q00000X".into()),
-            tax_id: Some("587654321".into()),
-            address: None,
-        },
-        rendering_provider: None,
-        referring_provider: None,
-        subscriber: types::Subscriber {
-            member_id: "JS00111223333".into(),
-            name: person(),
-            birth_date: Some(date),
-            gender: Some(types::Gender::Female),
-            group_number: Some("2222-SJ".into()),
-            claim_filing_indicator: "CI".into(),
-        },
-        patient: None,
-        payer: types::Payer {
-            name: "KEY INSURANCE COMPANY".into(),
-            id: "999996666".into(),
-        },
-        lines: (0..lines)
-            .map(|k| types::ProfessionalLine {
-                procedure_code: "99213".into(),
-                modifiers: vec!["25".into()],
-                charge: amount(10000),
-                units: amount(100),
-                service_date: date,
-                service_date_end: None,
-                diagnosis_pointers: vec![1, 2],
-                place_of_service: None,
-                line_control_number: Some(format!("L{k}")),
-            })
-            .collect(),
-    })
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -87,7 +27,7 @@ fn main() {
     let Ok(rules) = host.load("bench-rules", &bytes) else {
         panic!("load")
     };
-    let claim = claim(4);
+    let claim = hms_rules::testing::claim(4);
     for _ in 0..2_000 {
         let _ = host.validate(&rules, &claim);
     }

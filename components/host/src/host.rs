@@ -293,6 +293,16 @@ impl RuleHost {
         Ok(store)
     }
 
+    /// A fresh store and instance of `rules` for one call.
+    fn instance(&self, rules: &LoadedRules) -> Result<(Store<CallState>, RuleSet), RuleError> {
+        let mut store = self.store(rules)?;
+        let instance = rules
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.failure(rules, e))?;
+        Ok((store, instance))
+    }
+
     /// What went wrong in a call, named.
     fn failure(&self, rules: &LoadedRules, e: wasmtime::Error) -> RuleError {
         let component = rules.label.clone();
@@ -314,11 +324,7 @@ impl RuleHost {
 
     /// The rule set's name, version and payer ids.
     pub fn describe(&self, rules: &LoadedRules) -> Result<types::RuleSetInfo, RuleError> {
-        let mut store = self.store(rules)?;
-        let instance = rules
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| self.failure(rules, e))?;
+        let (mut store, instance) = self.instance(rules)?;
         instance
             .hms_payer_rules_rules()
             .call_describe(&mut store)
@@ -331,11 +337,7 @@ impl RuleHost {
         rules: &LoadedRules,
         claim: &types::Claim,
     ) -> Result<Result<types::Claim, Vec<types::Finding>>, RuleError> {
-        let mut store = self.store(rules)?;
-        let instance = rules
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| self.failure(rules, e))?;
+        let (mut store, instance) = self.instance(rules)?;
         instance
             .hms_payer_rules_rules()
             .call_transform_claim(&mut store, claim)
@@ -348,11 +350,7 @@ impl RuleHost {
         rules: &LoadedRules,
         claim: &types::Claim,
     ) -> Result<(Vec<types::Finding>, u64), RuleError> {
-        let mut store = self.store(rules)?;
-        let instance = rules
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| self.failure(rules, e))?;
+        let (mut store, instance) = self.instance(rules)?;
         let findings = instance
             .hms_payer_rules_rules()
             .call_validate_claim(&mut store, claim)

@@ -93,3 +93,64 @@ pub fn one_finding(severity: u8) -> String {
     (i32.const 128)"#
     )
 }
+
+/// A professional claim with `lines` service lines, as the contract's record.
+pub fn claim(lines: usize) -> crate::host::types::Claim {
+    let date = crate::host::types::Date {
+        year: 2026,
+        month: 11,
+        day: 2,
+    };
+    let amount = |mantissa| crate::host::types::Decimal { mantissa, scale: 2 };
+    let person = || {
+        crate::host::types::Name::Person(crate::host::types::PersonName {
+            last: "SMITH".into(),
+            first: "JANE".into(),
+            middle: None,
+            suffix: None,
+        })
+    };
+    crate::host::types::Claim::Professional(crate::host::types::ProfessionalClaim {
+        patient_control_number: "PCN1".into(),
+        total_charge: amount(10000 * lines as i64),
+        place_of_service: "11".into(),
+        frequency: "1".into(),
+        diagnoses: vec!["J029".into(), "R509".into()],
+        prior_authorization: None,
+        billing_provider: crate::host::types::Provider {
+            npi: Some("1912301953".into()),
+            name: crate::host::types::Name::Organization("GOOD HEALTH CLINIC".into()),
+            taxonomy: Some("207Q00000X".into()),
+            tax_id: Some("587654321".into()),
+            address: None,
+        },
+        rendering_provider: None,
+        referring_provider: None,
+        subscriber: crate::host::types::Subscriber {
+            member_id: "JS00111223333".into(),
+            name: person(),
+            birth_date: Some(date),
+            gender: Some(crate::host::types::Gender::Female),
+            group_number: Some("2222-SJ".into()),
+            claim_filing_indicator: "CI".into(),
+        },
+        patient: None,
+        payer: crate::host::types::Payer {
+            name: "KEY INSURANCE COMPANY".into(),
+            id: "999996666".into(),
+        },
+        lines: (0..lines)
+            .map(|k| crate::host::types::ProfessionalLine {
+                procedure_code: "99213".into(),
+                modifiers: vec!["25".into()],
+                charge: amount(10000),
+                units: amount(100),
+                service_date: date,
+                service_date_end: None,
+                diagnosis_pointers: vec![1, 2],
+                place_of_service: None,
+                line_control_number: Some(format!("L{k}")),
+            })
+            .collect(),
+    })
+}

@@ -11,59 +11,7 @@ fn rules(describe: &str, validate: &str) -> Vec<u8> {
 }
 
 fn claim() -> types::Claim {
-    let date = types::Date {
-        year: 2026,
-        month: 11,
-        day: 2,
-    };
-    let amount = |mantissa| types::Decimal { mantissa, scale: 2 };
-    let name = types::Name::Person(types::PersonName {
-        last: "SMITH".into(),
-        first: "JANE".into(),
-        middle: None,
-        suffix: None,
-    });
-    types::Claim::Professional(types::ProfessionalClaim {
-        patient_control_number: "PCN1".into(),
-        total_charge: amount(10000),
-        place_of_service: "11".into(),
-        frequency: "1".into(),
-        diagnoses: vec!["J029".into()],
-        prior_authorization: None,
-        billing_provider: types::Provider {
-            npi: Some("1912301953".into()),
-            name: types::Name::Organization("GOOD HEALTH CLINIC".into()),
-            taxonomy: None,
-            tax_id: Some("587654321".into()),
-            address: None,
-        },
-        rendering_provider: None,
-        referring_provider: None,
-        subscriber: types::Subscriber {
-            member_id: "M1".into(),
-            name,
-            birth_date: Some(date),
-            gender: Some(types::Gender::Female),
-            group_number: None,
-            claim_filing_indicator: "CI".into(),
-        },
-        patient: None,
-        payer: types::Payer {
-            name: "KEY INSURANCE".into(),
-            id: "00435".into(),
-        },
-        lines: vec![types::ProfessionalLine {
-            procedure_code: "99213".into(),
-            modifiers: vec![],
-            charge: amount(10000),
-            units: amount(100),
-            service_date: date,
-            service_date_end: None,
-            diagnosis_pointers: vec![1],
-            place_of_service: None,
-            line_control_number: None,
-        }],
-    })
+    hms_rules::testing::claim(1)
 }
 
 fn host() -> RuleHost {

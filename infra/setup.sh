@@ -6,6 +6,13 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # npm fetches the published code systems the code tables are checked against (infra/check-codes.sh).
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+# The example payer rule sets are built for wasm32 with Debian's Rust and its library source
+# (rustup cannot add targets here; see ../shared/docs/WASM_GUESTS.md) unless rustup has the target.
+if ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
+  [ -x /usr/bin/rustc ] || need_apt+=(rustc-web)
+  [ -x /usr/bin/cargo ] || need_apt+=(cargo-web)
+  [ -d /usr/lib/rustlib/src/rust/library ] || need_apt+=(rust-web-src)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -25,3 +25,5 @@ echo "== code tables against their published sources"
 infra/check-codes.sh
 echo "== claims we generate, checked by pyx12"
 infra/check-claims.sh
+echo "== example payer rule sets, built for wasm32 and run on their claims"
+infra/check-rules.sh

@@ -30,3 +30,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// A rule author's core module (built for `wasm32-unknown-unknown` with `wit-bindgen`, which
+/// embeds the world it implements) as a component, validated.
+#[cfg(feature = "build")]
+pub fn componentize(module: &[u8]) -> Result<Vec<u8>, String> {
+    wit_component::ComponentEncoder::default()
+        .module(module)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .map_err(|e| format!("{e:#}"))
+}

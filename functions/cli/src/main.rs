@@ -4,6 +4,7 @@
 //! 2 usage or I/O errors.
 
 mod claims;
+mod rules;
 mod x12;
 
 use std::process::ExitCode;
@@ -27,6 +28,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Payer rule sets (WebAssembly components): build, test, inspect.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
     /// ASC X12 5010: parse, validate, acknowledge, format.
     X12 {
         #[command(subcommand)]
@@ -73,6 +79,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::X12 { command } => x12::run(command),
+        Command::Rules { command } => rules::run(command),
         Command::Translate {
             to,
             kind,

@@ -4,7 +4,7 @@
 //! patient, drugs, prior adjudications) are never lost by a transform.
 
 use chrono::{Datelike, NaiveDate};
-use hms_core::claim::{self, ProfessionalClaim};
+use hms_core::claim::{self, InstitutionalClaim, ProfessionalClaim};
 use hms_core::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType};
 use rust_decimal::Decimal;
@@ -163,6 +163,138 @@ fn from_provider(
     })
 }
 
+/// An optional provider (rendering, referring, attending, operating) as a rule set left it: a
+/// provider it added starts from a blank one.
+fn optional_provider(
+    original: &Option<claim::Provider>,
+    changed: &Option<types::Provider>,
+    path: &str,
+) -> Result<Option<claim::Provider>, ConvertError> {
+    match (original, changed) {
+        (_, None) => Ok(None),
+        (Some(o), Some(c)) => from_provider(o, c, path).map(Some),
+        (None, Some(c)) => {
+            let blank = claim::Provider {
+                npi: None,
+                name: from_name(&c.name),
+                taxonomy: None,
+                tax_id: None,
+                tax_id_type: None,
+                address: None,
+            };
+            from_provider(&blank, c, path).map(Some)
+        }
+    }
+}
+
+fn subscriber(s: &claim::Subscriber) -> types::Subscriber {
+    types::Subscriber {
+        member_id: s.member_id.as_str().to_string(),
+        name: name(&s.name),
+        birth_date: s.birth_date.map(date),
+        gender: s.gender.map(gender),
+        group_number: s.group_number.clone(),
+        claim_filing_indicator: s.claim_filing_indicator.clone(),
+    }
+}
+
+fn apply_subscriber(
+    out: &mut claim::Subscriber,
+    s: &types::Subscriber,
+) -> Result<(), ConvertError> {
+    out.member_id =
+        MemberId::parse(&s.member_id).map_err(|e| fail("/subscriber/memberId", e.to_string()))?;
+    out.name = from_name(&s.name);
+    out.birth_date = s
+        .birth_date
+        .as_ref()
+        .map(|d| from_date(d, "/subscriber/birthDate"))
+        .transpose()?;
+    out.gender = s.gender.map(from_gender);
+    out.group_number = s.group_number.clone();
+    out.claim_filing_indicator = s.claim_filing_indicator.clone();
+    Ok(())
+}
+
+fn patient(p: &claim::Patient) -> types::Patient {
+    types::Patient {
+        relationship: p.relationship.clone(),
+        name: name(&p.name),
+        birth_date: date(p.birth_date),
+        gender: gender(p.gender),
+    }
+}
+
+/// The patient as a rule set left it. A rule set may change who the patient is but cannot
+/// invent one (the contract does not carry the address the 837 needs), nor drop one.
+fn apply_patient(
+    out: &mut Option<claim::Patient>,
+    p: &Option<types::Patient>,
+) -> Result<(), ConvertError> {
+    match (out.as_mut(), p) {
+        (None, None) => Ok(()),
+        (Some(o), Some(p)) => {
+            o.relationship = p.relationship.clone();
+            o.name = from_name(&p.name);
+            o.birth_date = from_date(&p.birth_date, "/patient/birthDate")?;
+            o.gender = from_gender(p.gender);
+            Ok(())
+        }
+        (None, Some(_)) => Err(fail(
+            "/patient",
+            "a rule set added a patient; the claim's patient is its subscriber",
+        )),
+        (Some(_), None) => Err(fail("/patient", "a rule set removed the claim's patient")),
+    }
+}
+
+fn payer(p: &claim::Payer) -> types::Payer {
+    types::Payer {
+        name: p.name.clone(),
+        id: p.id.as_str().to_string(),
+    }
+}
+
+fn apply_payer(out: &mut claim::Payer, p: &types::Payer) -> Result<(), ConvertError> {
+    out.name = p.name.clone();
+    out.id = PayerId::parse(&p.id).map_err(|e| fail("/payer/id", e.to_string()))?;
+    Ok(())
+}
+
+/// A claim a rule set can see and change: professional or institutional.
+pub trait RuleClaim: Clone {
+    /// The claim as the contract's record.
+    fn to_wit(&self) -> Result<types::Claim, ConvertError>;
+    /// A rule set's answer onto this claim (see [`apply`]).
+    fn apply(&self, transformed: &types::Claim) -> Result<Self, ConvertError>;
+    /// The payer whose rule set applies.
+    fn payer_id(&self) -> &str;
+}
+
+impl RuleClaim for ProfessionalClaim {
+    fn to_wit(&self) -> Result<types::Claim, ConvertError> {
+        to_wit(self)
+    }
+    fn apply(&self, transformed: &types::Claim) -> Result<Self, ConvertError> {
+        apply(self, transformed)
+    }
+    fn payer_id(&self) -> &str {
+        self.payer.id.as_str()
+    }
+}
+
+impl RuleClaim for InstitutionalClaim {
+    fn to_wit(&self) -> Result<types::Claim, ConvertError> {
+        institutional_to_wit(self)
+    }
+    fn apply(&self, transformed: &types::Claim) -> Result<Self, ConvertError> {
+        apply_institutional(self, transformed)
+    }
+    fn payer_id(&self) -> &str {
+        self.payer.id.as_str()
+    }
+}
+
 /// A professional claim as the contract's record.
 pub fn to_wit(c: &ProfessionalClaim) -> Result<types::Claim, ConvertError> {
     let info = &c.claim;
@@ -191,24 +323,9 @@ pub fn to_wit(c: &ProfessionalClaim) -> Result<types::Claim, ConvertError> {
         billing_provider: provider(&c.billing_provider),
         rendering_provider: c.rendering_provider.as_ref().map(provider),
         referring_provider: c.referring_provider.as_ref().map(provider),
-        subscriber: types::Subscriber {
-            member_id: c.subscriber.member_id.as_str().to_string(),
-            name: name(&c.subscriber.name),
-            birth_date: c.subscriber.birth_date.map(date),
-            gender: c.subscriber.gender.map(gender),
-            group_number: c.subscriber.group_number.clone(),
-            claim_filing_indicator: c.subscriber.claim_filing_indicator.clone(),
-        },
-        patient: c.patient.as_ref().map(|p| types::Patient {
-            relationship: p.relationship.clone(),
-            name: name(&p.name),
-            birth_date: date(p.birth_date),
-            gender: gender(p.gender),
-        }),
-        payer: types::Payer {
-            name: c.payer.name.clone(),
-            id: c.payer.id.as_str().to_string(),
-        },
+        subscriber: subscriber(&c.subscriber),
+        patient: c.patient.as_ref().map(patient),
+        payer: payer(&c.payer),
         lines,
     }))
 }
@@ -239,50 +356,19 @@ pub fn apply(
         &t.billing_provider,
         "/billingProvider",
     )?;
-    let optional = |orig: &Option<claim::Provider>,
-                    changed: &Option<types::Provider>,
-                    path: &str|
-     -> Result<Option<claim::Provider>, ConvertError> {
-        match (orig, changed) {
-            (_, None) => Ok(None),
-            (Some(o), Some(c)) => from_provider(o, c, path).map(Some),
-            (None, Some(c)) => {
-                let blank = claim::Provider {
-                    npi: None,
-                    name: from_name(&c.name),
-                    taxonomy: None,
-                    tax_id: None,
-                    tax_id_type: None,
-                    address: None,
-                };
-                from_provider(&blank, c, path).map(Some)
-            }
-        }
-    };
-    out.rendering_provider = optional(
+    out.rendering_provider = optional_provider(
         &original.rendering_provider,
         &t.rendering_provider,
         "/renderingProvider",
     )?;
-    out.referring_provider = optional(
+    out.referring_provider = optional_provider(
         &original.referring_provider,
         &t.referring_provider,
         "/referringProvider",
     )?;
-    let s = &t.subscriber;
-    out.subscriber.member_id =
-        MemberId::parse(&s.member_id).map_err(|e| fail("/subscriber/memberId", e.to_string()))?;
-    out.subscriber.name = from_name(&s.name);
-    out.subscriber.birth_date = s
-        .birth_date
-        .as_ref()
-        .map(|d| from_date(d, "/subscriber/birthDate"))
-        .transpose()?;
-    out.subscriber.gender = s.gender.map(from_gender);
-    out.subscriber.group_number = s.group_number.clone();
-    out.subscriber.claim_filing_indicator = s.claim_filing_indicator.clone();
-    out.payer.name = t.payer.name.clone();
-    out.payer.id = PayerId::parse(&t.payer.id).map_err(|e| fail("/payer/id", e.to_string()))?;
+    apply_subscriber(&mut out.subscriber, &t.subscriber)?;
+    apply_patient(&mut out.patient, &t.patient)?;
+    apply_payer(&mut out.payer, &t.payer)?;
     let mut lines = vec![];
     for (k, l) in t.lines.iter().enumerate() {
         let at = format!("/serviceLines/{k}");
@@ -306,6 +392,99 @@ pub fn apply(
             prior_adjudications: base.map(|b| b.prior_adjudications).unwrap_or_default(),
         };
         lines.push(line);
+    }
+    out.service_lines = lines;
+    Ok(out)
+}
+
+/// An institutional claim as the contract's record.
+pub fn institutional_to_wit(c: &InstitutionalClaim) -> Result<types::Claim, ConvertError> {
+    let info = &c.claim;
+    let mut lines = vec![];
+    for (k, l) in c.service_lines.iter().enumerate() {
+        let at = format!("/serviceLines/{k}");
+        lines.push(types::InstitutionalLine {
+            revenue_code: l.revenue_code.clone(),
+            procedure_code: l.procedure_code.clone(),
+            modifiers: l.modifiers.clone(),
+            charge: decimal(l.charge, &format!("{at}/charge"))?,
+            unit_code: l.unit.clone(),
+            quantity: decimal(l.quantity, &format!("{at}/quantity"))?,
+            service_date: l.service_date.map(date),
+        });
+    }
+    Ok(types::Claim::Institutional(types::InstitutionalClaim {
+        patient_control_number: info.patient_control_number.as_str().to_string(),
+        total_charge: decimal(info.total_charge, "/claim/totalCharge")?,
+        facility_type: info.facility_type.clone(),
+        frequency: info.frequency.clone(),
+        statement_from: date(info.statement_from),
+        statement_to: date(info.statement_to),
+        principal_diagnosis: info.principal_diagnosis.clone(),
+        other_diagnoses: info.other_diagnoses.clone(),
+        prior_authorization: info.prior_authorization.clone(),
+        billing_provider: provider(&c.billing_provider),
+        attending_provider: c.attending_provider.as_ref().map(provider),
+        subscriber: subscriber(&c.subscriber),
+        patient: c.patient.as_ref().map(patient),
+        payer: payer(&c.payer),
+        lines,
+    }))
+}
+
+/// `transformed` onto an institutional `original`, as [`apply`] does for a professional claim.
+pub fn apply_institutional(
+    original: &InstitutionalClaim,
+    transformed: &types::Claim,
+) -> Result<InstitutionalClaim, ConvertError> {
+    let types::Claim::Institutional(t) = transformed else {
+        return Err(fail(
+            "",
+            "a rule set turned an institutional claim into a professional one",
+        ));
+    };
+    let mut out = original.clone();
+    out.claim.patient_control_number = PatientControlNumber::parse(&t.patient_control_number)
+        .map_err(|e| fail("/claim/patientControlNumber", e.to_string()))?;
+    out.claim.total_charge = from_decimal(&t.total_charge, "/claim/totalCharge")?;
+    out.claim.facility_type = t.facility_type.clone();
+    out.claim.frequency = t.frequency.clone();
+    out.claim.statement_from = from_date(&t.statement_from, "/claim/statementFrom")?;
+    out.claim.statement_to = from_date(&t.statement_to, "/claim/statementTo")?;
+    out.claim.principal_diagnosis = t.principal_diagnosis.clone();
+    out.claim.other_diagnoses = t.other_diagnoses.clone();
+    out.claim.prior_authorization = t.prior_authorization.clone();
+    out.billing_provider = from_provider(
+        &original.billing_provider,
+        &t.billing_provider,
+        "/billingProvider",
+    )?;
+    out.attending_provider = optional_provider(
+        &original.attending_provider,
+        &t.attending_provider,
+        "/attendingProvider",
+    )?;
+    apply_subscriber(&mut out.subscriber, &t.subscriber)?;
+    apply_patient(&mut out.patient, &t.patient)?;
+    apply_payer(&mut out.payer, &t.payer)?;
+    let mut lines = vec![];
+    for (k, l) in t.lines.iter().enumerate() {
+        let at = format!("/serviceLines/{k}");
+        let base = original.service_lines.get(k);
+        lines.push(claim::InstitutionalLine {
+            revenue_code: l.revenue_code.clone(),
+            procedure_code: l.procedure_code.clone(),
+            modifiers: l.modifiers.clone(),
+            charge: from_decimal(&l.charge, &format!("{at}/charge"))?,
+            unit: l.unit_code.clone(),
+            quantity: from_decimal(&l.quantity, &format!("{at}/quantity"))?,
+            service_date: l
+                .service_date
+                .as_ref()
+                .map(|d| from_date(d, &format!("{at}/serviceDate")))
+                .transpose()?,
+            line_control_number: base.and_then(|b| b.line_control_number.clone()),
+        });
     }
     out.service_lines = lines;
     Ok(out)

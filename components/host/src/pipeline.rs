@@ -3,24 +3,23 @@
 //! a claim that fails, or whose rule set misbehaves, is held with the reason, never lost and
 //! never sent as it was.
 
-use hms_core::claim::ProfessionalClaim;
 use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType};
 
-use crate::convert;
+use crate::convert::{self, RuleClaim};
 use crate::host::{LoadedRules, RuleHost, types};
 
 /// What the rule set made of a claim.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RuleOutcome {
+pub struct RuleOutcome<C> {
     /// The claim to write: transformed when the rule set passed it, as it came otherwise.
-    pub claim: ProfessionalClaim,
+    pub claim: C,
     /// The rule set's findings, and why the claim is held when it is.
     pub issues: Vec<Issue>,
     /// Whether the claim must not be sent.
     pub held: bool,
 }
 
-fn held(claim: &ProfessionalClaim, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome {
+fn held<C: Clone>(claim: &C, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome<C> {
     issues.push(why);
     RuleOutcome {
         claim: claim.clone(),
@@ -39,10 +38,10 @@ fn failure(id: &str, text: String) -> Issue {
     }
 }
 
-/// Runs `rules` on `claim`.
-pub fn run(host: &RuleHost, rules: &LoadedRules, claim: &ProfessionalClaim) -> RuleOutcome {
+/// Runs `rules` on `claim`, professional or institutional.
+pub fn run<C: RuleClaim>(host: &RuleHost, rules: &LoadedRules, claim: &C) -> RuleOutcome<C> {
     let label = rules.label().to_string();
-    let wit = match convert::to_wit(claim) {
+    let wit = match claim.to_wit() {
         Ok(wit) => wit,
         Err(e) => return held(claim, vec![], failure("rules-input", e.to_string())),
     };
@@ -62,7 +61,7 @@ pub fn run(host: &RuleHost, rules: &LoadedRules, claim: &ProfessionalClaim) -> R
         };
     }
     match host.transform(rules, &wit) {
-        Ok(Ok(changed)) => match convert::apply(claim, &changed) {
+        Ok(Ok(changed)) => match claim.apply(&changed) {
             Ok(transformed) => RuleOutcome {
                 claim: transformed,
                 issues,

@@ -4,19 +4,94 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use hms_core::claim::ProfessionalClaim;
+use hms_core::claim::{InstitutionalClaim, ProfessionalClaim};
 use hms_core::outcome::IssueSeverity;
-use hms_rules::convert::{apply, to_wit};
+use hms_rules::convert::{RuleClaim, apply, to_wit};
 use hms_rules::host::{Limits, RuleHost, types};
 use hms_rules::pipeline::run;
 use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component, one_finding};
 
-fn fixture(name: &str) -> ProfessionalClaim {
+fn fixture_bytes(name: &str) -> Vec<u8> {
     let path = format!(
         "{}/../../functions/core/tests/fixtures/claims/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
-    hms_core::scrub::parse_professional(&std::fs::read(path).unwrap()).unwrap()
+    std::fs::read(path).unwrap()
+}
+
+fn fixture(name: &str) -> ProfessionalClaim {
+    hms_core::scrub::parse_professional(&fixture_bytes(name)).unwrap()
+}
+
+fn institutional(name: &str) -> InstitutionalClaim {
+    hms_core::scrub::parse_institutional(&fixture_bytes(name)).unwrap()
+}
+
+#[test]
+fn an_institutional_claim_survives_the_contract_and_back_unchanged() {
+    for name in [
+        "institutional-inpatient.json",
+        "institutional-outpatient.json",
+    ] {
+        let claim = institutional(name);
+        let wit = claim.to_wit().unwrap();
+        assert!(matches!(wit, types::Claim::Institutional(_)), "{name}");
+        assert_eq!(claim.apply(&wit).unwrap(), claim, "{name}");
+    }
+}
+
+#[test]
+fn an_institutional_rule_sets_changes_land_and_what_it_cannot_carry_stays() {
+    let claim = institutional("institutional-outpatient.json");
+    let types::Claim::Institutional(mut wit) = claim.to_wit().unwrap() else {
+        panic!("institutional")
+    };
+    wit.prior_authorization = Some("PA12345678".into());
+    wit.lines[1].modifiers.push("59".into());
+    wit.facility_type = "14".into();
+    let changed = claim
+        .apply(&types::Claim::Institutional(wit.clone()))
+        .unwrap();
+    assert_eq!(
+        changed.claim.prior_authorization.as_deref(),
+        Some("PA12345678")
+    );
+    assert_eq!(changed.claim.facility_type, "14");
+    assert_eq!(changed.service_lines[1].modifiers, ["59"]);
+    // Not in the contract, so kept: value codes, occurrences, line control numbers.
+    assert_eq!(changed.claim.values, claim.claim.values);
+    assert_eq!(changed.claim.occurrences, claim.claim.occurrences);
+    assert_eq!(
+        changed.service_lines[1].line_control_number,
+        claim.service_lines[1].line_control_number
+    );
+
+    // A rule set cannot turn the bill into a professional claim, nor invent a patient.
+    let professional = to_wit(&fixture("professional-subscriber.json")).unwrap();
+    let err = claim.apply(&professional).unwrap_err();
+    assert!(err.message.contains("into a professional one"), "{err}");
+    let dependent = fixture("professional-dependent.json");
+    let types::Claim::Professional(p) = to_wit(&dependent).unwrap() else {
+        panic!("professional")
+    };
+    wit.patient = p.patient;
+    let err = claim.apply(&types::Claim::Institutional(wit)).unwrap_err();
+    assert_eq!(err.path, "/patient");
+}
+
+#[test]
+fn an_institutional_claim_is_held_by_an_error_finding() {
+    let host = RuleHost::new(Limits::default()).unwrap();
+    let bytes = component(hms_rules::WIT, "rule-set", DESCRIBE, &one_finding(0), "");
+    let rules = host.load("prior-auth-rules", &bytes).unwrap();
+    let claim = institutional("institutional-inpatient.json");
+    let outcome = run(&host, &rules, &claim);
+    assert!(outcome.held);
+    assert_eq!(outcome.claim, claim);
+    assert_eq!(
+        outcome.issues[0].diagnostics.as_deref(),
+        Some("prior-auth-required")
+    );
 }
 
 #[test]

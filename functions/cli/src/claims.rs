@@ -70,7 +70,7 @@ pub struct Options<'a> {
     pub control: u32,
     /// `--to json`: keep what the model does not hold.
     pub lossless: bool,
-    /// `--to x12 --type 837P`: the payer-rules directory.
+    /// `--to x12 --type 837P|837I`: the payer-rules directory.
     pub rules: Option<&'a Path>,
 }
 
@@ -139,7 +139,10 @@ pub fn translate(
             let submitter = partner.and_then(|p| p.submitter.as_ref());
             match institutional_claims(&json, submitter)
                 .and_then(|c| c.clean(|claim| scrub_institutional(claim, now.date())))
-            {
+                .and_then(|claims| match rules {
+                    Some(dir) => payer_rules(dir, claims),
+                    None => Ok(claims),
+                }) {
                 Ok(claims) => {
                     let partner = partner_for(partner, &claims[0].receiver);
                     Ok(institutional_837_batch(&claims, &partner, &envelope)?)
@@ -188,10 +191,10 @@ pub fn translate(
 /// Each claim through its payer's rule set (from the registry in `dir`; claims of payers it
 /// does not name pass as they are): the transformed claims, or an outcome with every finding
 /// (`/{claim}/...` in a batch) when any claim is held.
-fn payer_rules(
+fn payer_rules<C: hms_rules::convert::RuleClaim>(
     dir: &Path,
-    claims: Vec<ProfessionalClaim>,
-) -> std::result::Result<Vec<ProfessionalClaim>, OperationOutcome> {
+    claims: Vec<C>,
+) -> std::result::Result<Vec<C>, OperationOutcome> {
     let trouble = |text: String| {
         OperationOutcome::new(vec![Issue {
             severity: IssueSeverity::Error,
@@ -210,7 +213,7 @@ fn payer_rules(
     let mut issues = vec![];
     let mut held = false;
     for (i, claim) in claims.into_iter().enumerate() {
-        let Some(rules) = registry.for_payer(claim.payer.id.as_str()) else {
+        let Some(rules) = registry.for_payer(claim.payer_id()) else {
             out.push(claim);
             continue;
         };
@@ -530,17 +533,43 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
 }
 
 /// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors. The
-/// input is our JSON professional claim (or an array of them) or a FHIR `Claim` (or a `Bundle`
+/// input is our JSON professional or institutional claim (or an array of them) or a FHIR `Claim` (or a `Bundle`
 /// of them); expressions are JSON pointers or FHIRPath accordingly, naming the claim of a
 /// batch.
 pub fn scrub(input: &Path) -> Result<ExitCode> {
     let json = read(input)?;
     let today = chrono::Local::now().date_naive();
-    let outcome = match professional_claims(&json, None) {
-        Ok(claims) => claims.scrub_all(|claim| scrub_professional(claim, today)),
-        Err(outcome) => outcome,
+    let outcome = if is_institutional(&json) {
+        match institutional_claims(&json, None) {
+            Ok(claims) => claims.scrub_all(|claim| scrub_institutional(claim, today)),
+            Err(outcome) => outcome,
+        }
+    } else {
+        match professional_claims(&json, None) {
+            Ok(claims) => claims.scrub_all(|claim| scrub_professional(claim, today)),
+            Err(outcome) => outcome,
+        }
     };
     print_outcome(&outcome)
+}
+
+/// Whether the input's (first) claim is institutional: our JSON whose header carries a type of
+/// bill, or a FHIR `Claim` of type `institutional`. Anything else is read as professional.
+pub fn is_institutional(json: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
+        return false;
+    };
+    let first = match &value {
+        serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
+        v if v["resourceType"] == "Bundle" => v["entry"][0]["resource"].clone(),
+        v => v.clone(),
+    };
+    if first["resourceType"] == "Claim" {
+        return first["type"]["coding"]
+            .as_array()
+            .is_some_and(|codes| codes.iter().any(|c| c["code"] == "institutional"));
+    }
+    first.pointer("/claim/facilityType").is_some()
 }
 
 /// Claims as the input holds them: one claim, a JSON array of claims, or (professional only)

@@ -161,18 +161,35 @@ fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
     let host = RuleHost::new(Limits::default())?;
     let (_, rules) = load(&host, component)?;
     let json = std::fs::read(claim).with_context(|| claim.display().to_string())?;
-    let claim = match hms_core::scrub::parse_professional(&json) {
-        Ok(claim) => claim,
-        Err(outcome) => {
-            println!("{}", serde_json::to_string_pretty(&outcome)?);
-            return Ok(ExitCode::from(1));
+    if crate::claims::is_institutional(&json) {
+        match hms_core::scrub::parse_institutional(&json) {
+            Ok(claim) => report(&host, &rules, &claim),
+            Err(outcome) => print_refused(&outcome),
         }
-    };
-    let wit = hms_rules::convert::to_wit(&claim)?;
+    } else {
+        match hms_core::scrub::parse_professional(&json) {
+            Ok(claim) => report(&host, &rules, &claim),
+            Err(outcome) => print_refused(&outcome),
+        }
+    }
+}
+
+fn print_refused(outcome: &hms_core::outcome::OperationOutcome) -> Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(outcome)?);
+    Ok(ExitCode::from(1))
+}
+
+/// The findings, the transformed claim, the fuel and the time of one claim through `rules`.
+fn report<C: hms_rules::convert::RuleClaim + serde::Serialize>(
+    host: &RuleHost,
+    rules: &hms_rules::host::LoadedRules,
+    claim: &C,
+) -> Result<ExitCode> {
+    let wit = claim.to_wit()?;
     let start = Instant::now();
-    let (findings, fuel) = host.validate(&rules, &wit)?;
+    let (findings, fuel) = host.validate(rules, &wit)?;
     let validate_time = start.elapsed();
-    let outcome = hms_rules::pipeline::run(&host, &rules, &claim);
+    let outcome = hms_rules::pipeline::run(host, rules, claim);
     let report = serde_json::json!({
         "ruleSet": rules.label(),
         "findings": hms_rules::convert::issues(rules.label(), &findings),

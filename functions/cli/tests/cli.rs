@@ -532,3 +532,54 @@ fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+#[test]
+fn scrub_reads_institutional_claims_in_json_and_fhir() {
+    let claim = core_fixture("claims/institutional-inpatient.json");
+    let out = hms(&["scrub", "-"], Some(&claim));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    bad["claim"]["statementTo"] = "2000-01-01".into();
+    let out = hms(&["scrub", "-"], Some(&serde_json::to_vec(&bad).unwrap()));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("/claim/statementTo"), "{text}");
+
+    let fhir = core_fixture("fhir/claim-institutional.json");
+    let mut bad: serde_json::Value = serde_json::from_slice(&fhir).unwrap();
+    bad["billablePeriod"]["end"] = "2026-10-09".into();
+    let out = hms(&["scrub", "-"], Some(&serde_json::to_vec(&bad).unwrap()));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Claim.billablePeriod.end"
+    );
+}
+
+#[test]
+fn payer_rules_hold_an_institutional_claim_too() {
+    use hms_rules::testing::{DESCRIBE, component, one_finding};
+    let claim = core_fixture("claims/institutional-outpatient.json");
+    let refusing = component(hms_rules::WIT, "rule-set", DESCRIBE, &one_finding(0), "");
+    let pin = hms_rules::sha256_hex(&refusing);
+    let dir = rules_dir("institutional", &refusing, &pin, "00435");
+    let out = hms(
+        &[
+            "translate",
+            "--to",
+            "x12",
+            "--type",
+            "837I",
+            "--rules",
+            dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&claim),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["issue"][0]["diagnostics"], "prior-auth-required");
+    let _ = std::fs::remove_dir_all(dir);
+}

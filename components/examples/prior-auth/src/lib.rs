@@ -2,10 +2,11 @@
 //! imaging needs a prior-authorization number, and the payer wants every line to carry its
 //! place of service.
 //!
-//! - `validate-claim`: an error for each advanced-imaging line (MRI, CT, PET) when the claim has
-//!   no prior-authorization number; a warning when the number does not look like the payer's
+//! - `validate-claim`: an error for each advanced-imaging line (MRI, CT, PET) of a professional
+//!   or an institutional claim when the claim has no prior-authorization number; a warning when the number does not look like the payer's
 //!   (`PA` and eight digits).
-//! - `transform-claim`: copies the claim's place of service onto lines that have none.
+//! - `transform-claim`: copies a professional claim's place of service onto lines that have
+//!   none; institutional claims pass as they are.
 
 wit_bindgen::generate!({
     path: "../../wit/payer-rules.wit",
@@ -37,20 +38,29 @@ impl Guest for PriorAuthRules {
     }
 
     fn validate_claim(claim: Claim) -> Vec<Finding> {
-        let Claim::Professional(claim) = claim else {
-            return vec![];
+        // The procedure codes of the lines, professional or institutional (an outpatient
+        // facility bills the imaging under a revenue code with its CPT code).
+        let (authorization, procedures): (_, Vec<Option<String>>) = match claim {
+            Claim::Professional(c) => (
+                c.prior_authorization,
+                c.lines.into_iter().map(|l| Some(l.procedure_code)).collect(),
+            ),
+            Claim::Institutional(c) => (
+                c.prior_authorization,
+                c.lines.into_iter().map(|l| l.procedure_code).collect(),
+            ),
         };
         let mut findings = vec![];
-        match &claim.prior_authorization {
+        match &authorization {
             None => {
-                for (k, line) in claim.lines.iter().enumerate() {
-                    if NEEDS_AUTHORIZATION.contains(&line.procedure_code.as_str()) {
+                for (k, code) in procedures.iter().enumerate() {
+                    let Some(code) = code else { continue };
+                    if NEEDS_AUTHORIZATION.contains(&code.as_str()) {
                         findings.push(Finding {
                             severity: Severity::Error,
                             code: "prior-auth-required".into(),
                             message: format!(
-                                "CPT {} on line {} needs a prior-authorization number from this payer",
-                                line.procedure_code,
+                                "CPT {code} on line {} needs a prior-authorization number from this payer",
                                 k + 1
                             ),
                             path: "/claim/priorAuthorization".into(),

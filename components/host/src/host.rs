@@ -52,13 +52,50 @@ struct CallState {
     limits: StoreLimits,
     log: Vec<(hms::payer_rules::host::Level, String)>,
     log_cap: usize,
+    /// Lines past the cap, counted so that the drop is itself logged.
+    dropped: usize,
 }
 
+/// The longest log line kept from a rule set, in bytes; the rest is cut.
+const LOG_LINE_BYTES: usize = 512;
+
 impl hms::payer_rules::host::Host for CallState {
-    fn log(&mut self, level: hms::payer_rules::host::Level, message: String) {
-        if self.log.len() < self.log_cap {
-            self.log.push((level, message));
+    fn log(&mut self, level: hms::payer_rules::host::Level, mut message: String) {
+        if self.log.len() >= self.log_cap {
+            self.dropped += 1;
+            return;
         }
+        if message.len() > LOG_LINE_BYTES {
+            let mut end = LOG_LINE_BYTES;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        self.log.push((level, message));
+    }
+}
+
+/// A call's log lines as `tracing` events, each naming the rule set; they join the caller's
+/// span, which carries the request and claim ids. (Rule authors are told never to log PHI;
+/// the host cannot tell, so it keeps lines short and few.)
+fn emit_log(rule_set: &str, state: &CallState) {
+    use hms::payer_rules::host::Level;
+    for (level, message) in &state.log {
+        match level {
+            Level::Debug => tracing::debug!(rule_set, "{message}"),
+            Level::Info => tracing::info!(rule_set, "{message}"),
+            Level::Warn => tracing::warn!(rule_set, "{message}"),
+            Level::Error => tracing::error!(rule_set, "{message}"),
+        }
+    }
+    if state.dropped > 0 {
+        tracing::warn!(
+            rule_set,
+            dropped = state.dropped,
+            "log lines past the per-call budget were dropped"
+        );
     }
 }
 
@@ -144,9 +181,15 @@ pub struct LoadedRules {
 }
 
 impl LoadedRules {
-    /// The name it was loaded under (its file, in a registry).
+    /// The name it goes by in errors and logs: its file, and once the registry has asked the
+    /// rule set who it is, `name version (file)`.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Names it by the rule set's own name and version, keeping the file it came from.
+    pub fn identify(&mut self, name: &str, version: &str) {
+        self.label = format!("{name} {version} ({})", self.label);
     }
 }
 
@@ -284,6 +327,7 @@ impl RuleHost {
                 limits,
                 log: vec![],
                 log_cap: self.limits.log_lines,
+                dropped: 0,
             },
         );
         store.limiter(|state| &mut state.limits);
@@ -325,10 +369,12 @@ impl RuleHost {
     /// The rule set's name, version and payer ids.
     pub fn describe(&self, rules: &LoadedRules) -> Result<types::RuleSetInfo, RuleError> {
         let (mut store, instance) = self.instance(rules)?;
-        instance
+        let answer = instance
             .hms_payer_rules_rules()
             .call_describe(&mut store)
-            .map_err(|e| self.failure(rules, e))
+            .map_err(|e| self.failure(rules, e));
+        emit_log(&rules.label, store.data());
+        answer
     }
 
     /// The rule set's mapping of `claim`, or its findings when it cannot map it.
@@ -338,10 +384,12 @@ impl RuleHost {
         claim: &types::Claim,
     ) -> Result<Result<types::Claim, Vec<types::Finding>>, RuleError> {
         let (mut store, instance) = self.instance(rules)?;
-        instance
+        let answer = instance
             .hms_payer_rules_rules()
             .call_transform_claim(&mut store, claim)
-            .map_err(|e| self.failure(rules, e))
+            .map_err(|e| self.failure(rules, e));
+        emit_log(&rules.label, store.data());
+        answer
     }
 
     /// The rule set's findings on `claim`, with the fuel the call used.
@@ -354,7 +402,9 @@ impl RuleHost {
         let findings = instance
             .hms_payer_rules_rules()
             .call_validate_claim(&mut store, claim)
-            .map_err(|e| self.failure(rules, e))?;
+            .map_err(|e| self.failure(rules, e));
+        emit_log(&rules.label, store.data());
+        let findings = findings?;
         let left = store.get_fuel().unwrap_or(0);
         Ok((findings, self.limits.fuel.saturating_sub(left)))
     }

@@ -1,13 +1,19 @@
 //! Which rule set serves which payer: a registry file names, for each rule set, its component
 //! file, the sha256 it is pinned to, and its payer ids. A component whose bytes do not hash to
 //! its pin is refused; a new version is swapped in by rewriting the file and calling
-//! [`Registry::reload`], with no restart (calls in flight keep the version they started with).
+//! [`Registry::reload`] (or [`Registry::reload_from_store`]), with no restart (calls in flight
+//! keep the version they started with).
+//!
+//! The registry lives in a directory (the CLI, the local stack) or behind the object-store port
+//! (S3 in production): `rules.json` and the components under one prefix.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use serde::Deserialize;
+
+use hms_core::ports::{ObjectStore, ObjectStoreError};
 
 use crate::host::{LoadedRules, RuleError, RuleHost};
 
@@ -73,17 +79,49 @@ pub enum RegistryError {
     /// A component did not load.
     #[error(transparent)]
     Rules(#[from] RuleError),
+    /// The registry names a payer its rule set does not say it serves (`describe`): a pin to
+    /// the wrong component, most likely.
+    #[error(
+        "{component} ({name} {version}) is registered for payer id {payer_id}, which it does not serve (it serves {served:?}); refused"
+    )]
+    PayerNotServed {
+        /// The component file.
+        component: PathBuf,
+        /// The rule set's name.
+        name: String,
+        /// Its version.
+        version: String,
+        /// The payer id the registry gives it.
+        payer_id: String,
+        /// The payer ids it says it serves.
+        served: Vec<String>,
+    },
+    /// The object store failed.
+    #[error(transparent)]
+    Store(#[from] ObjectStoreError),
 }
 
 /// Payer id → its loaded rule set, swappable while calls run.
 #[derive(Debug)]
 pub struct Registry {
-    directory: PathBuf,
+    /// The directory it was opened on; `None` for one read through an object store.
+    directory: Option<PathBuf>,
     cache: Option<PathBuf>,
     by_payer: RwLock<HashMap<String, Arc<LoadedRules>>>,
 }
 
+/// The registry file's name within its directory or prefix.
+pub const REGISTRY_FILE: &str = "rules.json";
+
 impl Registry {
+    fn empty(directory: Option<&Path>, cache: Option<&Path>) -> Self {
+        Self {
+            directory: directory.map(Path::to_path_buf),
+            cache: cache.map(Path::to_path_buf),
+            by_payer: RwLock::new(HashMap::new()),
+        }
+    }
+
     /// The registry of `directory` (its `rules.json`), compiled components cached in `cache`
     /// when given.
     pub fn open(
@@ -91,35 +129,85 @@ impl Registry {
         directory: &Path,
         cache: Option<&Path>,
     ) -> Result<Self, RegistryError> {
-        let registry = Self {
-            directory: directory.to_path_buf(),
-            cache: cache.map(Path::to_path_buf),
-            by_payer: RwLock::new(HashMap::new()),
-        };
+        let registry = Self::empty(Some(directory), cache);
         registry.reload(host)?;
         Ok(registry)
     }
 
-    /// Reads the registry file again and loads what it names; on any error the registry in
-    /// use is kept whole, and the error says which file and why.
+    /// The registry under `prefix` of `store` (`{prefix}rules.json`, components named
+    /// relative to the prefix), compiled components cached in `cache` when given: how a
+    /// Lambda reads its rule sets from S3.
+    pub async fn open_store(
+        host: &RuleHost,
+        store: &impl ObjectStore,
+        prefix: &str,
+        cache: Option<&Path>,
+    ) -> Result<Self, RegistryError> {
+        let registry = Self::empty(None, cache);
+        registry.reload_from_store(host, store, prefix).await?;
+        Ok(registry)
+    }
+
+    /// Reads the registry file of the directory again and loads what it names; on any error
+    /// the registry in use is kept whole, and the error says which file and why.
     pub fn reload(&self, host: &RuleHost) -> Result<usize, RegistryError> {
-        let path = self.directory.join("rules.json");
-        let text = std::fs::read(&path).map_err(|e| RegistryError::Io {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let file: RegistryFile =
-            serde_json::from_slice(&text).map_err(|e| RegistryError::Format {
-                path: path.clone(),
+        let Some(directory) = &self.directory else {
+            return Err(RegistryError::Io {
+                path: PathBuf::from(REGISTRY_FILE),
+                message: "this registry was read from an object store; reload it from there".into(),
+            });
+        };
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|e| RegistryError::Io {
+                path: path.to_path_buf(),
                 message: e.to_string(),
-            })?;
-        let mut by_payer: HashMap<String, (PathBuf, Arc<LoadedRules>)> = HashMap::new();
+            })
+        };
+        let path = directory.join(REGISTRY_FILE);
+        let file = parse(&path, &read(&path)?)?;
+        let mut components = Vec::with_capacity(file.rule_sets.len());
         for entry in &file.rule_sets {
-            let component = self.directory.join(&entry.component);
-            let bytes = std::fs::read(&component).map_err(|e| RegistryError::Io {
-                path: component.clone(),
-                message: e.to_string(),
-            })?;
+            let path = directory.join(&entry.component);
+            components.push((path.clone(), read(&path)?));
+        }
+        self.install(host, &file, components)
+    }
+
+    /// As [`reload`](Self::reload), from `prefix` of `store`.
+    pub async fn reload_from_store(
+        &self,
+        host: &RuleHost,
+        store: &impl ObjectStore,
+        prefix: &str,
+    ) -> Result<usize, RegistryError> {
+        let fetch = async |key: String| match store.get(&key).await? {
+            Some(bytes) => Ok(bytes),
+            None => Err(RegistryError::Io {
+                path: PathBuf::from(&key),
+                message: "no such object".into(),
+            }),
+        };
+        let key = format!("{prefix}{REGISTRY_FILE}");
+        let file = parse(Path::new(&key), &fetch(key.clone()).await?)?;
+        let mut components = Vec::with_capacity(file.rule_sets.len());
+        for entry in &file.rule_sets {
+            let key = format!("{prefix}{}", entry.component.display());
+            let bytes = fetch(key.clone()).await?;
+            components.push((PathBuf::from(key), bytes));
+        }
+        self.install(host, &file, components)
+    }
+
+    /// Checks each component against its pin and its payer ids against what it says it
+    /// serves, loads it, and swaps the whole map in; on any error nothing changes.
+    fn install(
+        &self,
+        host: &RuleHost,
+        file: &RegistryFile,
+        components: Vec<(PathBuf, Vec<u8>)>,
+    ) -> Result<usize, RegistryError> {
+        let mut by_payer: HashMap<String, (PathBuf, Arc<LoadedRules>)> = HashMap::new();
+        for (entry, (component, bytes)) in file.rule_sets.iter().zip(components) {
             let actual = crate::sha256_hex(&bytes);
             if !actual.eq_ignore_ascii_case(&entry.sha256) {
                 return Err(RegistryError::PinMismatch {
@@ -129,10 +217,25 @@ impl Registry {
                 });
             }
             let label = entry.component.display().to_string();
-            let loaded = match &self.cache {
+            let mut loaded = match &self.cache {
                 Some(cache) => host.load_cached(&label, &bytes, cache)?.0,
                 None => host.load(&label, &bytes)?,
             };
+            // Named by what it says it is from here on: every error and log line carries the
+            // rule set's name and version beside its file.
+            let info = host.describe(&loaded)?;
+            for payer_id in &entry.payer_ids {
+                if !info.payer_ids.contains(payer_id) {
+                    return Err(RegistryError::PayerNotServed {
+                        component,
+                        name: info.name,
+                        version: info.version,
+                        payer_id: payer_id.clone(),
+                        served: info.payer_ids,
+                    });
+                }
+            }
+            loaded.identify(&info.name, &info.version);
             let loaded = Arc::new(loaded);
             for payer_id in &entry.payer_ids {
                 if let Some((first, _)) = by_payer.get(payer_id) {
@@ -163,4 +266,11 @@ impl Registry {
         };
         map.get(payer_id).cloned()
     }
+}
+
+fn parse(path: &Path, text: &[u8]) -> Result<RegistryFile, RegistryError> {
+    serde_json::from_slice(text).map_err(|e| RegistryError::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }

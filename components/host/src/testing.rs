@@ -23,6 +23,41 @@ pub fn component_with_version(
     imports: &str,
     version: &str,
 ) -> Vec<u8> {
+    build(wit, world, describe, validate, imports, version, "00435")
+}
+
+/// A rule set of the real contract whose describe ([`DESCRIBE`]) says it serves `payer_id`
+/// (at most 200 bytes), with `validate` as its validate-claim.
+pub fn component_serving(payer_id: &str, validate: &str) -> Vec<u8> {
+    build(
+        hms_rules_wit(),
+        "rule-set",
+        DESCRIBE,
+        validate,
+        "",
+        "1.0.0",
+        payer_id,
+    )
+}
+
+fn hms_rules_wit() -> &'static str {
+    crate::WIT
+}
+
+fn build(
+    wit: &str,
+    world: &str,
+    describe: &str,
+    validate: &str,
+    imports: &str,
+    version: &str,
+    payer_id: &str,
+) -> Vec<u8> {
+    assert!(
+        payer_id.len() <= 200,
+        "a test payer id of at most 200 bytes"
+    );
+    let payer_len = payer_id.len();
     let core = format!(
         r#"(module
   {imports}
@@ -34,10 +69,12 @@ pub fn component_with_version(
                            (i32.sub (i32.const 0) (local.get 2))))
     (global.set $heap (i32.add (local.get $p) (local.get 3)))
     (local.get $p))
-  ;; describe's answer: name "test-rules", version "1.0.0", payer ids ["00435"].
+  ;; describe's answer: name "test-rules", version "1.0.0", payer ids ["00435"] (or the
+  ;; test's payer id, its length at 300).
   (data (i32.const 256) "test-rules")
   (data (i32.const 272) "{version}")
-  (data (i32.const 304) "00435")
+  (data (i32.const 300) "\{payer_len:02x}\00\00\00")
+  (data (i32.const 304) "{payer_id}")
   ;; one_finding's strings.
   (data (i32.const 512) "prior-auth-required")
   (data (i32.const 544) "prior authorization required")
@@ -66,11 +103,12 @@ pub fn component_with_version(
     }
 }
 
-/// A well-behaved describe: writes the record at 64 and returns it.
+/// A well-behaved describe: writes the record at 64 and returns it (its one payer id at 304, of
+/// the length stored at 300).
 pub const DESCRIBE: &str = r#"
     (i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 10))
     (i32.store (i32.const 72) (i32.const 272)) (i32.store (i32.const 76) (i32.const 5))
-    (i32.store (i32.const 288) (i32.const 304)) (i32.store (i32.const 292) (i32.const 5))
+    (i32.store (i32.const 288) (i32.const 304)) (i32.store (i32.const 292) (i32.load (i32.const 300)))
     (i32.store (i32.const 80) (i32.const 288)) (i32.store (i32.const 84) (i32.const 1))
     (i32.const 64)"#;
 /// A well-behaved validate: no findings (an empty list at 128).

@@ -192,19 +192,37 @@ fn the_registry_serves_payers_refuses_a_wrong_pin_and_swaps_versions_without_a_r
     use hms_rules::registry::{Registry, RegistryError};
     let dir = scratch("registry");
     let host = host();
-    let write = |file: &str, bytes: &[u8], pin: &str| {
+    let write_for = |file: &str, bytes: &[u8], pin: &str, payers: &str| {
         std::fs::write(dir.join(file), bytes).unwrap();
         let registry = format!(
-            r#"{{ "ruleSets": [ {{ "component": "{file}", "sha256": "{pin}", "payerIds": ["00435", "00436"] }} ] }}"#
+            r#"{{ "ruleSets": [ {{ "component": "{file}", "sha256": "{pin}", "payerIds": [{payers}] }} ] }}"#
         );
         std::fs::write(dir.join("rules.json"), registry).unwrap();
     };
+    let write = |file: &str, bytes: &[u8], pin: &str| write_for(file, bytes, pin, r#""00435""#);
     let v1 = versioned("1.0.0");
     write("medicare-b.wasm", &v1, &hms_rules::sha256_hex(&v1));
     let registry = Registry::open(&host, &dir, None).unwrap();
-    let rules = registry.for_payer("00436").unwrap();
+    let rules = registry.for_payer("00435").unwrap();
     assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+    // Errors and logs name the rule set by its own name and version, and its file.
+    assert_eq!(rules.label(), "test-rules 1.0.0 (medicare-b.wasm)");
     assert!(registry.for_payer("99999").is_none());
+
+    // A registry that gives the rule set a payer it does not say it serves is refused.
+    write_for(
+        "medicare-b.wasm",
+        &v1,
+        &hms_rules::sha256_hex(&v1),
+        r#""00435", "00436""#,
+    );
+    let err = registry.reload(&host).unwrap_err();
+    assert!(matches!(err, RegistryError::PayerNotServed { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("payer id 00436, which it does not serve"),
+        "{err}"
+    );
 
     // A component that does not match its pin is refused, and the registry keeps serving v1.
     let v2 = versioned("1.1.0");
@@ -221,7 +239,7 @@ fn the_registry_serves_payers_refuses_a_wrong_pin_and_swaps_versions_without_a_r
 
     // Pinned right, the new version is swapped in; a call holding v1 still has it.
     write("medicare-b.wasm", &v2, &hms_rules::sha256_hex(&v2));
-    assert_eq!(registry.reload(&host).unwrap(), 2);
+    assert_eq!(registry.reload(&host).unwrap(), 1);
     assert_eq!(
         host.describe(&registry.for_payer("00435").unwrap())
             .unwrap()
@@ -230,4 +248,131 @@ fn the_registry_serves_payers_refuses_a_wrong_pin_and_swaps_versions_without_a_r
     );
     assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_registry_reads_through_the_object_store_port_and_refuses_what_is_missing_or_mispinned() {
+    use hms_core::ports::{InMemoryObjectStore, ObjectStore};
+    use hms_rules::registry::{Registry, RegistryError};
+    use pollster::block_on;
+    let host = host();
+    let store = InMemoryObjectStore::new();
+    let v1 = versioned("1.0.0");
+    let registry_file = |pin: &str| {
+        format!(
+            r#"{{ "ruleSets": [ {{ "component": "medicare-b/1.0.0.wasm", "sha256": "{pin}", "payerIds": ["00435"] }} ] }}"#
+        )
+        .into_bytes()
+    };
+
+    // Nothing there yet: the error names the object.
+    let err = block_on(Registry::open_store(&host, &store, "rules/", None)).unwrap_err();
+    assert!(err.to_string().contains("rules/rules.json"), "{err}");
+
+    block_on(store.put(
+        "rules/rules.json",
+        registry_file(&hms_rules::sha256_hex(&v1)),
+    ))
+    .unwrap();
+    let err = block_on(Registry::open_store(&host, &store, "rules/", None)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("rules/medicare-b/1.0.0.wasm: no such object"),
+        "{err}"
+    );
+
+    block_on(store.put("rules/medicare-b/1.0.0.wasm", v1.clone())).unwrap();
+    let registry = block_on(Registry::open_store(&host, &store, "rules/", None)).unwrap();
+    let rules = registry.for_payer("00435").unwrap();
+    assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+
+    // A new version under a wrong pin is refused and v1 keeps serving; pinned right, it is
+    // swapped in without a restart.
+    let v2 = versioned("1.1.0");
+    block_on(store.put("rules/medicare-b/1.0.0.wasm", v2.clone())).unwrap();
+    let err = block_on(registry.reload_from_store(&host, &store, "rules/")).unwrap_err();
+    assert!(matches!(err, RegistryError::PinMismatch { .. }), "{err}");
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.0.0"
+    );
+    block_on(store.put(
+        "rules/rules.json",
+        registry_file(&hms_rules::sha256_hex(&v2)),
+    ))
+    .unwrap();
+    assert_eq!(
+        block_on(registry.reload_from_store(&host, &store, "rules/")).unwrap(),
+        1
+    );
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.1.0"
+    );
+    // A registry read from a store is not reloaded from a directory by mistake.
+    assert!(registry.reload(&host).is_err());
+}
+
+/// What a test's tracing subscriber wrote.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
+    let host = RuleHost::new(Limits {
+        log_lines: 3,
+        ..Limits::default()
+    })
+    .unwrap();
+    // validate-claim logs "prior-auth-required" (a string the test module holds at 512) at
+    // level info (1) five times, then finds nothing.
+    let bytes = component(
+        hms_rules::WIT,
+        "rule-set",
+        DESCRIBE,
+        &format!(
+            "{} {}",
+            "(call $log (i32.const 1) (i32.const 512) (i32.const 19))".repeat(5),
+            NO_FINDINGS
+        ),
+        r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#,
+    );
+    let rules = host.load("chatty-rules", &bytes).unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let (findings, _) = host.validate(&rules, &claim()).unwrap();
+        assert!(findings.is_empty());
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for line in &lines[..3] {
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["fields"]["message"], "prior-auth-required");
+        assert_eq!(line["fields"]["rule_set"], "chatty-rules");
+    }
+    assert_eq!(lines[3]["level"], "WARN");
+    assert_eq!(lines[3]["fields"]["dropped"], 2);
 }

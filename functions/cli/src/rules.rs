@@ -17,7 +17,7 @@ pub enum RulesCommand {
         dir: PathBuf,
     },
     /// Run a rule set on a claim: findings, the transformed claim, fuel used, time taken (exit
-    /// 1 when it finds errors or fails).
+    /// 1 when it finds errors or fails). The rule set's log lines go to stderr.
     Test {
         /// The component.
         component: PathBuf,
@@ -158,6 +158,12 @@ fn inspect(component: &Path) -> Result<ExitCode> {
 }
 
 fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
+    // The rule set's log lines, for its author, on stderr (stdout is the JSON report).
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .try_init();
     let host = RuleHost::new(Limits::default())?;
     let (_, rules) = load(&host, component)?;
     let json = std::fs::read(claim).with_context(|| claim.display().to_string())?;

@@ -486,9 +486,9 @@ fn rules_dir(name: &str, bytes: &[u8], pin: &str, payer: &str) -> PathBuf {
 
 #[test]
 fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
-    use hms_rules::testing::{DESCRIBE, component, one_finding};
+    use hms_rules::testing::{component_serving, one_finding};
     let claim = core_fixture("claims/professional-subscriber.json");
-    let refusing = component(hms_rules::WIT, "rule-set", DESCRIBE, &one_finding(0), "");
+    let refusing = component_serving("999996666", &one_finding(0));
     let pin = hms_rules::sha256_hex(&refusing);
     let translate = |dir: &PathBuf| {
         hms(
@@ -518,7 +518,13 @@ fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
     );
 
     // Another payer's rule set does not touch it: the 837P is written.
-    let other = rules_dir("other-payer", &refusing, &pin, "00435");
+    let others = component_serving("00435", &one_finding(0));
+    let other = rules_dir(
+        "other-payer",
+        &others,
+        &hms_rules::sha256_hex(&others),
+        "00435",
+    );
     let out = translate(&other);
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(stdout(&out).contains("ST*837*"));

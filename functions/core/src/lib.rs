@@ -19,6 +19,7 @@ pub mod ids;
 pub mod lossless;
 pub mod outcome;
 pub mod partner;
+pub mod ports;
 pub mod read;
 pub mod remit;
 pub mod scrub;

@@ -62,3 +62,43 @@ pub struct Envelope {
     /// When it was created (ISA09/ISA10, GS04/GS05, BHT04/BHT05).
     pub created: NaiveDateTime,
 }
+
+/// Every payer connection, as configuration: the partner for each payer id, a default for the
+/// others (addressed to the payer's own id), and who we are as the submitter of claims that do
+/// not say (FHIR claims).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Connections {
+    /// The envelope for payers not listed: its receiver ids become the payer's id.
+    pub default: TradingPartner,
+    /// Payer id → its envelope.
+    #[serde(default)]
+    pub payers: std::collections::BTreeMap<String, TradingPartner>,
+    /// The submitter (loop 1000A) of claims that name none.
+    pub submitter: crate::claim::Submitter,
+}
+
+impl Connections {
+    /// The partner to write to `payer_id`.
+    pub fn partner_for(&self, payer_id: &str) -> TradingPartner {
+        match self.payers.get(payer_id) {
+            Some(partner) => partner.clone(),
+            None => TradingPartner {
+                receiver_id: payer_id.chars().take(15).collect(),
+                application_receiver: payer_id.chars().take(15).collect(),
+                ..self.default.clone()
+            },
+        }
+    }
+
+    /// The sequence the interchange control numbers to `partner` are drawn from.
+    pub fn sequence(partner: &TradingPartner) -> String {
+        format!(
+            "isa:{}:{}:{}:{}",
+            partner.sender_qualifier.trim(),
+            partner.sender_id.trim(),
+            partner.receiver_qualifier.trim(),
+            partner.receiver_id.trim()
+        )
+    }
+}

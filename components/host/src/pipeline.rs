@@ -8,16 +8,8 @@ use hms_core::outcome::{Details, Issue, IssueSeverity, IssueType};
 use crate::convert::{self, RuleClaim};
 use crate::host::{LoadedRules, RuleHost, types};
 
-/// What the rule set made of a claim.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleOutcome<C> {
-    /// The claim to write: transformed when the rule set passed it, as it came otherwise.
-    pub claim: C,
-    /// The rule set's findings, and why the claim is held when it is.
-    pub issues: Vec<Issue>,
-    /// Whether the claim must not be sent.
-    pub held: bool,
-}
+/// What the rule set made of a claim (the core's port type: this crate is its adapter).
+pub type RuleOutcome<C> = hms_core::ports::RuleVerdict<C>;
 
 fn held<C: Clone>(claim: &C, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome<C> {
     issues.push(why);
@@ -83,5 +75,47 @@ pub fn run<C: RuleClaim>(host: &RuleHost, rules: &LoadedRules, claim: &C) -> Rul
             }
         }
         Err(e) => held(claim, issues, failure("rules-failed", e.to_string())),
+    }
+}
+
+/// The payer-rules port over a registry: each claim through the rule set of its payer, or as
+/// it is when its payer has none. What the claim pipeline of the Lambdas holds.
+#[derive(Debug)]
+pub struct RegistryRules {
+    /// The host the registry's rule sets were loaded by.
+    pub host: RuleHost,
+    /// Payer id → rule set.
+    pub registry: crate::registry::Registry,
+}
+
+impl RegistryRules {
+    fn through<C: RuleClaim>(&self, claim: &C) -> RuleOutcome<C> {
+        match self.registry.for_payer(claim.payer_id()) {
+            Some(rules) => {
+                let span = tracing::info_span!("payer_rules", rule_set = %rules.label());
+                let _entered = span.enter();
+                run(&self.host, &rules, claim)
+            }
+            None => RuleOutcome {
+                claim: claim.clone(),
+                issues: vec![],
+                held: false,
+            },
+        }
+    }
+}
+
+impl hms_core::ports::RuleEngine for RegistryRules {
+    fn professional(
+        &self,
+        claim: &hms_core::claim::ProfessionalClaim,
+    ) -> RuleOutcome<hms_core::claim::ProfessionalClaim> {
+        self.through(claim)
+    }
+    fn institutional(
+        &self,
+        claim: &hms_core::claim::InstitutionalClaim,
+    ) -> RuleOutcome<hms_core::claim::InstitutionalClaim> {
+        self.through(claim)
     }
 }

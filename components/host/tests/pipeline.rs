@@ -193,3 +193,44 @@ fn a_misbehaving_rule_set_holds_the_claim_with_the_reason() {
     );
     let _ = NO_FINDINGS;
 }
+
+#[test]
+fn the_rule_engine_port_runs_the_payers_rule_set_and_passes_claims_of_other_payers() {
+    use hms_core::ports::RuleEngine;
+    use hms_rules::pipeline::RegistryRules;
+    use hms_rules::registry::Registry;
+    let dir = std::env::temp_dir().join(format!("hms-rule-engine-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let refusing = hms_rules::testing::component_serving("999996666", &one_finding(0));
+    std::fs::write(dir.join("refusing.wasm"), &refusing).unwrap();
+    std::fs::write(
+        dir.join("rules.json"),
+        format!(
+            r#"{{ "ruleSets": [ {{ "component": "refusing.wasm", "sha256": "{}", "payerIds": ["999996666"] }} ] }}"#,
+            hms_rules::sha256_hex(&refusing)
+        ),
+    )
+    .unwrap();
+    let host = RuleHost::new(Limits::default()).unwrap();
+    let registry = Registry::open(&host, &dir, None).unwrap();
+    let engine = RegistryRules { host, registry };
+
+    let claim = fixture("professional-subscriber.json");
+    assert_eq!(claim.payer.id.as_str(), "999996666");
+    let verdict = engine.professional(&claim);
+    assert!(verdict.held);
+    assert!(
+        verdict.issues[0]
+            .details
+            .text
+            .starts_with("test-rules 1.0.0 (refusing.wasm): "),
+        "{}",
+        verdict.issues[0].details.text
+    );
+    let other = institutional("institutional-outpatient.json");
+    let verdict = engine.institutional(&other);
+    assert!(!verdict.held);
+    assert_eq!(verdict.claim, other);
+    let _ = std::fs::remove_dir_all(dir);
+}

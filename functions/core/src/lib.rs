@@ -11,6 +11,7 @@
 pub mod amount_text;
 pub mod claim;
 pub mod codes;
+pub mod connectivity;
 pub mod eligibility;
 pub mod fhir;
 pub mod fhir_claim;

@@ -217,6 +217,12 @@ pub enum EligibilityError {
 pub struct EligibilityResponse {
     /// The payer that answered.
     pub payer: Option<String>,
+    /// The payer as its NM1 names it (loop 2100A): entity, name, id qualifier and id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::status::StatusParty>,
+    /// The provider the answer is for (loop 2100B).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<crate::status::StatusParty>,
     /// Rejections at the payer or provider level (AAA in 2100A/2100B).
     pub errors: Vec<Rejection>,
     /// Each member answered about.
@@ -369,11 +375,37 @@ pub fn response_271(
         .map_err(fail(String::new()))?;
     w.simple("HL", &["1", "", "20", "1"])
         .map_err(fail(String::new()))?;
-    w.simple("NM1", &["PR", "2", response.payer.as_deref().unwrap_or("")])
-        .map_err(fail("/payer".into()))?;
-    rejections(&mut w, &response.errors).map_err(fail("/errors".into()))?;
+    let party = |p: &crate::status::StatusParty| {
+        nm1(
+            &p.entity,
+            &p.name,
+            p.id_qualifier.as_deref().unwrap_or(""),
+            p.id.as_deref().unwrap_or(""),
+        )
+        .map(str::to_string)
+    };
+    match &response.source {
+        Some(source) => {
+            let values = party(source);
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            w.simple("NM1", &values)
+        }
+        None => w.simple("NM1", &["PR", "2", response.payer.as_deref().unwrap_or("")]),
+    }
+    .map_err(fail("/payer".into()))?;
+    // The AAAs of the payer and provider levels are held together; a receiver's NM1 means
+    // they were the receiver's (the level a payer answers "provider not found" on).
+    if response.receiver.is_none() {
+        rejections(&mut w, &response.errors).map_err(fail("/errors".into()))?;
+    }
     w.simple("HL", &["2", "1", "21", "1"])
         .map_err(fail(String::new()))?;
+    if let Some(receiver) = &response.receiver {
+        let values = party(receiver);
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        w.simple("NM1", &values).map_err(fail("/receiver".into()))?;
+        rejections(&mut w, &response.errors).map_err(fail("/errors".into()))?;
+    }
     let mut hl = 2;
     let mut subscriber_hl = 2;
     for (k, member) in response.members.iter().enumerate() {
@@ -540,15 +572,22 @@ pub fn read_271(
 
 fn response(body: &LoopNode) -> Result<EligibilityResponse, EligibilityError> {
     let mut payer = None;
+    let mut source = None;
+    let mut receiver = None;
     let mut errors = vec![];
     let mut members = vec![];
     for l in all_loops(body) {
         match l.id.as_str() {
             "2100A" => {
-                payer = segments(l, "NM1").next().map(|n| text(n, 3).to_string());
+                let nm1 = segments(l, "NM1").next();
+                payer = nm1.map(|n| text(n, 3).to_string());
+                source = nm1.map(crate::status::party);
                 errors.extend(segments(l, "AAA").map(rejection));
             }
-            "2100B" => errors.extend(segments(l, "AAA").map(rejection)),
+            "2100B" => {
+                receiver = segments(l, "NM1").next().map(crate::status::party);
+                errors.extend(segments(l, "AAA").map(rejection));
+            }
             "2000C" => members.push(member(l, "subscriber")?),
             "2000D" => members.push(member(l, "dependent")?),
             _ => {}
@@ -556,6 +595,8 @@ fn response(body: &LoopNode) -> Result<EligibilityResponse, EligibilityError> {
     }
     Ok(EligibilityResponse {
         payer,
+        source,
+        receiver,
         errors,
         members,
     })

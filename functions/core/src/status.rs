@@ -488,7 +488,7 @@ pub struct StatusParty {
     pub id: Option<String>,
 }
 
-fn party(nm1: &SegmentNode) -> StatusParty {
+pub(crate) fn party(nm1: &SegmentNode) -> StatusParty {
     StatusParty {
         entity: text(nm1, 1).to_string(),
         name: crate::x12::read_837::name(nm1),

@@ -27,3 +27,5 @@ echo "== claims we generate, checked by pyx12"
 infra/check-claims.sh
 echo "== example payer rule sets, built for wasm32 and run on their claims"
 infra/check-rules.sh
+echo "== template.yaml, checked by cfn-lint"
+infra/check-template.sh

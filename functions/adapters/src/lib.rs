@@ -1,6 +1,8 @@
-//! Production adapters of the core's ports. This one: the payer gateway, CAQH CORE
-//! connectivity 2.2.0 (SOAP 1.2 over HTTPS), real-time for 270/276 and batch for 837 with the
-//! batch's 999 and 277CA fetched by results retrieval.
+//! Production adapters of the core's ports: the payer gateway here, CAQH CORE connectivity
+//! 2.2.0 (SOAP 1.2 over HTTPS), real-time for 270/276 and batch for 837 with the batch's 999
+//! and 277CA fetched by results retrieval; DynamoDB, S3 and SQS in [`aws`].
+
+pub mod aws;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -67,12 +67,71 @@ enum Command {
         /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
     },
+    /// Mint a development access token for the local stack (HS256, signed with
+    /// `HMS_LOCAL_JWT_SECRET`, the key the local functions check tokens against).
+    Token {
+        /// A scope to grant (repeat it): eligibility:read, claims:write, claims:read.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Who the token is for (`sub`; idempotency keys are scoped by it).
+        #[arg(long, default_value = "local-developer")]
+        subject: String,
+        /// How long it is valid, in hours.
+        #[arg(long, default_value_t = 12)]
+        hours: i64,
+        /// The issuer (`iss`); the local stack's by default.
+        #[arg(long, default_value = "hms-ach-local")]
+        issuer: String,
+        /// The audience (`aud`).
+        #[arg(long, default_value = "hms-ach")]
+        audience: String,
+    },
     /// Run the claim scrubber: a FHIR OperationOutcome on stdout; exit 0 clean, 1 with errors.
     Scrub {
-        /// The professional claim (our JSON: one, or an array; FHIR: a Claim or a Bundle of
+        /// The professional or institutional claim (our JSON: one, or an array; FHIR: a Claim or a Bundle of
         /// Claims), or `-` for standard input.
         input: PathBuf,
     },
+}
+
+/// `hms token`: the token on stdout.
+fn token(
+    scopes: &[String],
+    subject: &str,
+    hours: i64,
+    issuer: &str,
+    audience: &str,
+) -> anyhow::Result<ExitCode> {
+    let secret = std::env::var("HMS_LOCAL_JWT_SECRET")
+        .ok()
+        .filter(|s| s.len() >= 32)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "set HMS_LOCAL_JWT_SECRET (32 or more characters) to the local stack's key (infra/run.sh prints it)"
+            )
+        })?;
+    let known = [
+        hms_lambda::auth::scope::ELIGIBILITY_READ,
+        hms_lambda::auth::scope::CLAIMS_WRITE,
+        hms_lambda::auth::scope::CLAIMS_READ,
+    ];
+    if let Some(unknown) = scopes.iter().find(|s| !known.contains(&s.as_str())) {
+        anyhow::bail!(
+            "{unknown} is not a scope; the scopes are {}",
+            known.join(", ")
+        );
+    }
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    let token = hms_lambda::auth::mint(
+        secret.as_bytes(),
+        issuer,
+        audience,
+        subject,
+        &scopes,
+        chrono::TimeDelta::hours(hours),
+    )?;
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -100,6 +159,13 @@ fn main() -> ExitCode {
             },
         ),
         Command::Scrub { input } => claims::scrub(&input),
+        Command::Token {
+            scopes,
+            subject,
+            hours,
+            issuer,
+            audience,
+        } => token(&scopes, &subject, hours, &issuer, &audience),
     };
     match result {
         Ok(code) => code,

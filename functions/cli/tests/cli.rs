@@ -589,3 +589,38 @@ fn payer_rules_hold_an_institutional_claim_too() {
     assert_eq!(outcome["issue"][0]["diagnostics"], "prior-auth-required");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn token_mints_a_development_token_the_local_functions_accept() {
+    let secret = "a local development secret, 32+ chars";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(["token", "--scope", "claims:write", "--subject", "clinic-9"])
+        .env("HMS_LOCAL_JWT_SECRET", secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let caller = hms_lambda::auth::Verifier::local(secret.as_bytes(), "hms-ach-local", "hms-ach")
+        .caller(None, Some(&format!("Bearer {}", token.trim())))
+        .unwrap();
+    assert_eq!(caller.subject, "clinic-9");
+    assert_eq!(caller.require("claims:write"), Ok(()));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(["token", "--scope", "claims:delete"])
+        .env("HMS_LOCAL_JWT_SECRET", secret)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a scope"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(["token", "--scope", "claims:read"])
+        .env_remove("HMS_LOCAL_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

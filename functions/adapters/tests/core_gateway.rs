@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use hms_adapters::{CoreGateway, Endpoint, Endpoints};
 use hms_core::lifecycle::ClaimState;
-use hms_core::partner::{Connections, TradingPartner, Usage};
+use hms_core::partner::Connections;
 use hms_core::ports::{
     InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock, NoRules, Topic,
 };
@@ -44,10 +44,7 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
         .unwrap(),
     )
     .unwrap();
-    let sim = Arc::new(Simulator::new(config, None));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/core", listener.local_addr().unwrap());
-    tokio::spawn(hms_payer_sim::http::serve(listener, Arc::clone(&sim)));
+    let (sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     let gateway = CoreGateway::new(Endpoints {
         sender_id: "HMSACH".into(),
         default: Some(Endpoint {
@@ -60,17 +57,6 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
         payers: Default::default(),
     })
     .unwrap();
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "PAYER".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "PAYER".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
     let stack = Clearinghouse {
         store: InMemoryClaimStore::new(),
         objects: InMemoryObjectStore::new(),
@@ -78,19 +64,7 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
         gateway,
         rules: NoRules,
         clock: ManualClock::new(Utc::now()),
-        connections: Connections {
-            default: partner,
-            payers: Default::default(),
-            submitter: hms_core::claim::Submitter {
-                name: "HMS-ACH".into(),
-                id: "HMSACH".into(),
-                contact: hms_core::claim::Contact {
-                    name: "EDI SUPPORT".into(),
-                    phone: None,
-                    email: Some("edi@hms-ach.example".into()),
-                },
-            },
-        },
+        connections: Connections::local(),
         retry: RetryPolicy::default(),
     };
     (sim, stack)

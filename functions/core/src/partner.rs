@@ -79,6 +79,34 @@ pub struct Connections {
 }
 
 impl Connections {
+    /// The local stack's connections, for development and tests: HMS-ACH as `ZZ`/`HMSACH` in
+    /// test mode (ISA15 `T`) to every payer, its EDI desk as the submitter.
+    pub fn local() -> Self {
+        Self {
+            default: TradingPartner {
+                sender_qualifier: "ZZ".into(),
+                sender_id: "HMSACH".into(),
+                receiver_qualifier: "ZZ".into(),
+                receiver_id: "PAYER".into(),
+                application_sender: "HMSACH".into(),
+                application_receiver: "PAYER".into(),
+                usage: Usage::Test,
+                ack_requested: false,
+                submitter: None,
+            },
+            payers: Default::default(),
+            submitter: crate::claim::Submitter {
+                name: "HMS-ACH".into(),
+                id: "HMSACH".into(),
+                contact: crate::claim::Contact {
+                    name: "HMS-ACH EDI SUPPORT".into(),
+                    phone: None,
+                    email: Some("edi@hms-ach.example".into()),
+                },
+            },
+        }
+    }
+
     /// The partner to write to `payer_id`.
     pub fn partner_for(&self, payer_id: &str) -> TradingPartner {
         match self.payers.get(payer_id) {

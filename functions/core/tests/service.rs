@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use hms_core::lifecycle::{ClaimEvent, ClaimState};
 use hms_core::outcome::OperationOutcome;
-use hms_core::partner::{Connections, ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_core::partner::{Connections, ControlNumbers, Envelope, TradingPartner};
 use hms_core::ports::{
     GatewayError, InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock, NoRules,
     ObjectStore, PayerGateway, RealTime, RuleEngine, RuleVerdict, Topic,
@@ -50,17 +50,7 @@ impl ScriptedPayer {
 }
 
 fn partner() -> TradingPartner {
-    TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "PAYER".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "PAYER".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    }
+    Connections::local().default
 }
 
 fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
@@ -204,19 +194,7 @@ fn clearinghouse<R: RuleEngine>(rules: R) -> Test<R> {
         gateway: ScriptedPayer::default(),
         rules,
         clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap()),
-        connections: Connections {
-            default: partner(),
-            payers: Default::default(),
-            submitter: hms_core::claim::Submitter {
-                name: "HMS-ACH".into(),
-                id: "HMSACH".into(),
-                contact: hms_core::claim::Contact {
-                    name: "EDI SUPPORT".into(),
-                    phone: None,
-                    email: Some("edi@hms-ach.example".into()),
-                },
-            },
-        },
+        connections: Connections::local(),
         retry: RetryPolicy::default(),
     }
 }

@@ -182,6 +182,36 @@ async fn load_rules(bucket: S3ObjectStore) -> Result<Rules, StartError> {
     )))
 }
 
+/// Which route a function serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /ach/queryEligibility`.
+    Eligibility,
+    /// `POST /ach/submitClaim`.
+    Submit,
+    /// `GET /ach/claims/{id}`, `POST /ach/claimStatus`.
+    Status,
+}
+
+/// A function's whole life: logs, the app from the environment (a start error ends the
+/// process with its reason, as Lambda reports it), then `route` for every request.
+pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let app = std::sync::Arc::new(App::from_env().await?);
+    lambda_http::run(lambda_http::service_fn(move |request| {
+        let app = std::sync::Arc::clone(&app);
+        async move {
+            let response = match route {
+                Route::Eligibility => routes::eligibility(&app, request).await,
+                Route::Submit => routes::submit(&app, request).await,
+                Route::Status => routes::status(&app, request).await,
+            };
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    }))
+    .await
+}
+
 /// JSON logs, as CloudWatch reads them; the level from `RUST_LOG` (info by default).
 pub fn init_tracing() {
     let level = std::env::var("RUST_LOG")

@@ -4,10 +4,8 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::sync::Arc;
-
 use hms_adapters::{CoreGateway, Endpoint, Endpoints};
-use hms_core::partner::{Connections, TradingPartner, Usage};
+use hms_core::partner::Connections;
 use hms_core::ports::{
     InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, NoRules, SystemClock,
 };
@@ -38,21 +36,7 @@ async fn app() -> TestApp {
         .unwrap(),
     )
     .unwrap();
-    let sim = Arc::new(hms_payer_sim::Simulator::new(config, None));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/core", listener.local_addr().unwrap());
-    tokio::spawn(hms_payer_sim::http::serve(listener, sim));
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "PAYER".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "PAYER".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
+    let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     App {
         service: Clearinghouse {
             store: InMemoryClaimStore::new(),
@@ -72,19 +56,7 @@ async fn app() -> TestApp {
             .unwrap(),
             rules: NoRules,
             clock: SystemClock,
-            connections: Connections {
-                default: partner,
-                payers: Default::default(),
-                submitter: hms_core::claim::Submitter {
-                    name: "HMS-ACH".into(),
-                    id: "HMSACH".into(),
-                    contact: hms_core::claim::Contact {
-                        name: "EDI".into(),
-                        phone: None,
-                        email: Some("edi@hms-ach.example".into()),
-                    },
-                },
-            },
+            connections: Connections::local(),
             retry: RetryPolicy::default(),
         },
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach"),

@@ -56,3 +56,13 @@ pub async fn serve(listener: TcpListener, sim: Arc<Simulator>) -> std::io::Resul
         });
     }
 }
+
+/// Starts a simulator for `config` on a free port of 127.0.0.1 (in this runtime), and gives it
+/// with its CORE endpoint's URL: how tests and benchmarks get a payer.
+pub async fn start(config: crate::SimConfig) -> std::io::Result<(Arc<Simulator>, String)> {
+    let sim = Arc::new(Simulator::new(config, None));
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/core", listener.local_addr()?);
+    tokio::spawn(serve(listener, Arc::clone(&sim)));
+    Ok((sim, url))
+}

@@ -111,9 +111,9 @@ fn token(
             )
         })?;
     let known = [
-        hms_lambda::auth::scope::ELIGIBILITY_READ,
-        hms_lambda::auth::scope::CLAIMS_WRITE,
-        hms_lambda::auth::scope::CLAIMS_READ,
+        hms_auth::scope::ELIGIBILITY_READ,
+        hms_auth::scope::CLAIMS_WRITE,
+        hms_auth::scope::CLAIMS_READ,
     ];
     if let Some(unknown) = scopes.iter().find(|s| !known.contains(&s.as_str())) {
         anyhow::bail!(
@@ -122,7 +122,7 @@ fn token(
         );
     }
     let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-    let token = hms_lambda::auth::mint(
+    let token = hms_auth::mint(
         secret.as_bytes(),
         issuer,
         audience,

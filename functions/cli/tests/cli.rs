@@ -604,7 +604,7 @@ fn token_mints_a_development_token_the_local_functions_accept() {
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap();
-    let caller = hms_lambda::auth::Verifier::local(secret.as_bytes(), "hms-ach-local", "hms-ach")
+    let caller = hms_auth::Verifier::local(secret.as_bytes(), "hms-ach-local", "hms-ach")
         .caller(None, Some(&format!("Bearer {}", token.trim())))
         .unwrap();
     assert_eq!(caller.subject, "clinic-9");

@@ -3,7 +3,7 @@
 //! ([`routes`]), and JSON logs that carry the request id and never PHI ([`init_tracing`]).
 //! Each function's `main` only picks its route.
 
-pub mod auth;
+pub use hms_auth as auth;
 pub mod routes;
 
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
-//! Who is calling and what they may do. In AWS the HttpApi's JWT authorizer has checked the
-//! token and passes its claims on; the function still checks the route's scope. Locally no
-//! authorizer runs, so the same check first validates the bearer token itself against the
+//! Who is calling and what they may do: the Lambdas check it, `hms token` mints local tokens
+//! (a crate of its own so that the CLI does not carry the AWS SDK). In AWS the HttpApi's JWT
+//! authorizer has checked the token and passes its claims on; the function still checks the
+//! route's scope. Locally no authorizer runs, so the same check first validates the bearer token itself against the
 //! development key (`HMS_LOCAL_JWT_SECRET`, HS256, never set in AWS), and `hms token` mints
 //! such tokens.
 

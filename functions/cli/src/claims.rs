@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use hms_core::claim::{Contact, InstitutionalClaim, ProfessionalClaim, Receiver, Submitter};
+use hms_core::claim::{InstitutionalClaim, ProfessionalClaim, Receiver, Submitter};
 use hms_core::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_core::fhir_claim::{
     fhirpath_of, institutional_from_fhir, professional_from_fhir, receiver_of,
@@ -553,8 +553,8 @@ pub fn scrub(input: &Path) -> Result<ExitCode> {
     print_outcome(&outcome)
 }
 
-/// Whether the input's (first) claim is institutional: our JSON whose header carries a type of
-/// bill, or a FHIR `Claim` of type `institutional`. Anything else is read as professional.
+/// Whether the input's (first) claim is institutional (see
+/// [`hms_core::service::is_institutional`]); anything else is read as professional.
 pub fn is_institutional(json: &[u8]) -> bool {
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
         return false;
@@ -564,12 +564,7 @@ pub fn is_institutional(json: &[u8]) -> bool {
         v if v["resourceType"] == "Bundle" => v["entry"][0]["resource"].clone(),
         v => v.clone(),
     };
-    if first["resourceType"] == "Claim" {
-        return first["type"]["coding"]
-            .as_array()
-            .is_some_and(|codes| codes.iter().any(|c| c["code"] == "institutional"));
-    }
-    first.pointer("/claim/facilityType").is_some()
+    hms_core::service::is_institutional(&first)
 }
 
 /// Claims as the input holds them: one claim, a JSON array of claims, or (professional only)
@@ -735,15 +730,7 @@ fn institutional_claims(
 
 /// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.
 fn our_submitter() -> Submitter {
-    Submitter {
-        name: "HMS-ACH".into(),
-        id: "HMSACH".into(),
-        contact: Contact {
-            name: "HMS-ACH EDI SUPPORT".into(),
-            phone: None,
-            email: Some("edi@hms-ach.example".into()),
-        },
-    }
+    hms_core::partner::Connections::local().submitter
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

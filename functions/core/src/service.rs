@@ -247,21 +247,35 @@ fn problem(code: IssueType, id: &str, text: impl Into<String>) -> OperationOutco
     }])
 }
 
-/// Reads one claim from a request body: a FHIR `Claim` (professional or institutional by its
-/// `type`) or our JSON (institutional when its header carries a type of bill). Returns whether
-/// it was FHIR, so that findings can point with FHIRPath.
-pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Intake, bool), ServiceError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
+/// A request body as JSON, or the 400 that says it is not.
+fn json_body(body: &[u8]) -> Result<Value, ServiceError> {
+    serde_json::from_slice(body).map_err(|e| {
         ServiceError::Malformed(problem(
             IssueType::Structure,
             "not-json",
             format!("the body is not JSON: {e}"),
         ))
-    })?;
-    if value["resourceType"] == "Claim" {
-        let institutional = value["type"]["coding"]
+    })
+}
+
+/// Whether a claim (our JSON or a FHIR `Claim`) is institutional: a FHIR `Claim` of type
+/// `institutional`, or our JSON whose header carries a type of bill.
+pub fn is_institutional(claim: &Value) -> bool {
+    if claim["resourceType"] == "Claim" {
+        return claim["type"]["coding"]
             .as_array()
             .is_some_and(|codes| codes.iter().any(|c| c["code"] == "institutional"));
+    }
+    claim.pointer("/claim/facilityType").is_some()
+}
+
+/// Reads one claim from a request body: a FHIR `Claim` (professional or institutional by its
+/// `type`) or our JSON (institutional when its header carries a type of bill). Returns whether
+/// it was FHIR, so that findings can point with FHIRPath.
+pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Intake, bool), ServiceError> {
+    let value = json_body(body)?;
+    let institutional = is_institutional(&value);
+    if value["resourceType"] == "Claim" {
         let receiver = receiver_of(&value);
         let claim = if institutional {
             institutional_from_fhir(&value, &connections.submitter, &receiver)
@@ -282,7 +296,7 @@ pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Intake, boo
             ),
         )));
     }
-    let claim = if value.pointer("/claim/facilityType").is_some() {
+    let claim = if institutional {
         crate::scrub::parse_institutional(body).map(Intake::Institutional)
     } else {
         crate::scrub::parse_professional(body).map(Intake::Professional)
@@ -450,18 +464,8 @@ where
 
         // The 837, kept before it is sent: a retry sends the same bytes, the same ISA13.
         let partner = self.connections.partner_for(claim.payer_id());
-        let control = self
-            .store
-            .next_control_number(&Connections::sequence(&partner))
-            .await?;
-        let envelope = Envelope {
-            control: ControlNumbers {
-                interchange: control,
-                group: control,
-                transaction: 1,
-            },
-            created: now.naive_utc(),
-        };
+        let envelope = self.envelope(&partner).await?;
+        let control = envelope.control.interchange;
         let written = match &claim {
             Intake::Professional(c) => crate::x12::professional_837(c, &partner, &envelope),
             Intake::Institutional(c) => crate::x12::institutional_837(c, &partner, &envelope),
@@ -727,13 +731,7 @@ where
         &self,
         body: &[u8],
     ) -> Result<(Vec<EligibilityResponse>, bool), ServiceError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| {
-            ServiceError::Malformed(problem(
-                IssueType::Structure,
-                "not-json",
-                format!("the body is not JSON: {e}"),
-            ))
-        })?;
+        let value = json_body(body)?;
         let fhir = value["resourceType"] == "CoverageEligibilityRequest";
         let inquiry: EligibilityInquiry = if fhir {
             crate::fhir_eligibility::inquiry_from_fhir(&value)
@@ -741,14 +739,13 @@ where
             crate::scrub::parse_json(body)
         }
         .map_err(ServiceError::Invalid)?;
-        let payer_id = inquiry.payer.id.to_string();
-        let partner = self.connections.partner_for(&payer_id);
-        let envelope = self.envelope(&partner).await?;
-        let x12 = inquiry_270(&inquiry, &partner, &envelope).map_err(|e| {
-            ServiceError::Invalid(problem(IssueType::Value, "write-270", e.to_string()))
-        })?;
         let reply = self
-            .exchange(&payer_id, RealTime::Eligibility, &x12, envelope)
+            .inquire(
+                inquiry.payer.id.as_str(),
+                RealTime::Eligibility,
+                "write-270",
+                |partner, envelope| inquiry_270(&inquiry, partner, envelope),
+            )
             .await?;
         let catalog = catalog()?;
         let responses = read_271(&reply, catalog)
@@ -776,25 +773,35 @@ where
 
     /// `POST /ach/claimStatus`: our JSON status inquiry → 276 → the payer → 277.
     pub async fn claim_status(&self, body: &[u8]) -> Result<Vec<StatusResponse>, ServiceError> {
-        serde_json::from_slice::<Value>(body).map_err(|e| {
-            ServiceError::Malformed(problem(
-                IssueType::Structure,
-                "not-json",
-                format!("the body is not JSON: {e}"),
-            ))
-        })?;
+        json_body(body)?;
         let inquiry: StatusInquiry =
             crate::scrub::parse_json(body).map_err(ServiceError::Invalid)?;
-        let payer_id = inquiry.payer.id.to_string();
-        let partner = self.connections.partner_for(&payer_id);
-        let envelope = self.envelope(&partner).await?;
-        let x12 = inquiry_276(&inquiry, &partner, &envelope).map_err(|e| {
-            ServiceError::Invalid(problem(IssueType::Value, "write-276", e.to_string()))
-        })?;
         let reply = self
-            .exchange(&payer_id, RealTime::ClaimStatus, &x12, envelope)
+            .inquire(
+                inquiry.payer.id.as_str(),
+                RealTime::ClaimStatus,
+                "write-276",
+                |partner, envelope| inquiry_276(&inquiry, partner, envelope),
+            )
             .await?;
         read_277(&reply, catalog()?).map_err(|e| ServiceError::PayerAnswerUnreadable(e.to_string()))
+    }
+
+    /// An inquiry to `payer_id`: written by `write` to the payer's partner with the next
+    /// envelope (a failure is the request's fault, `write_id`), sent, and its answer's X12.
+    async fn inquire(
+        &self,
+        payer_id: &str,
+        kind: RealTime,
+        write_id: &str,
+        write: impl FnOnce(&TradingPartner, &Envelope) -> Result<Vec<u8>, crate::x12::TranslateError>,
+    ) -> Result<Vec<u8>, ServiceError> {
+        let partner = self.connections.partner_for(payer_id);
+        let envelope = self.envelope(&partner).await?;
+        let x12 = write(&partner, &envelope).map_err(|e| {
+            ServiceError::Invalid(problem(IssueType::Value, write_id, e.to_string()))
+        })?;
+        self.exchange(payer_id, kind, &x12, envelope).await
     }
 
     /// One real-time exchange, timed and logged with its control number (as CAQH CORE asks).

@@ -99,7 +99,7 @@ fn main() {
             EXCHANGE
                 .scope(std::cell::Cell::new(Duration::ZERO), async move {
                     let start = Instant::now();
-                    let response = hms_lambda::routes::eligibility(&app, request).await;
+                    let response = app.eligibility(request).await;
                     assert_eq!(response.status(), 200);
                     (start.elapsed(), EXCHANGE.with(|c| c.get()))
                 })

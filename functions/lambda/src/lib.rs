@@ -202,9 +202,9 @@ pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
         let app = std::sync::Arc::clone(&app);
         async move {
             let response = match route {
-                Route::Eligibility => routes::eligibility(&app, request).await,
-                Route::Submit => routes::submit(&app, request).await,
-                Route::Status => routes::status(&app, request).await,
+                Route::Eligibility => app.eligibility(request).await,
+                Route::Submit => app.submit(request).await,
+                Route::Status => app.status(request).await,
             };
             Ok::<_, std::convert::Infallible>(response)
         }

@@ -97,9 +97,9 @@ fn json(response: &lambda_http::Response<Body>) -> serde_json::Value {
 
 async fn call(app: &TestApp, route: &str, request: Request) -> lambda_http::Response<Body> {
     match route {
-        "eligibility" => hms_lambda::routes::eligibility(app, request).await,
-        "submit" => hms_lambda::routes::submit(app, request).await,
-        _ => hms_lambda::routes::status(app, request).await,
+        "eligibility" => app.eligibility(request).await,
+        "submit" => app.submit(request).await,
+        _ => app.status(request).await,
     }
 }
 
@@ -203,30 +203,31 @@ async fn a_claim_submitted_twice_with_one_key_is_answered_once_and_can_be_looked
             .insert("idempotency-key", key.parse().unwrap());
         r
     };
-    let first = hms_lambda::routes::submit(&app, keyed(&body, "order-17")).await;
+    let first = app.submit(keyed(&body, "order-17")).await;
     assert_eq!(first.status(), 202, "{}", json(&first));
-    let again = hms_lambda::routes::submit(&app, keyed(&body, "order-17")).await;
+    let again = app.submit(keyed(&body, "order-17")).await;
     assert_eq!(again.status(), 202);
     assert_eq!(json(&again), json(&first));
     assert_eq!(again.headers()["idempotent-replayed"], "true");
-    let other = hms_lambda::routes::submit(
-        &app,
-        keyed(
+    let other = app
+        .submit(keyed(
             &core_fixture("claims/professional-dependent.json"),
             "order-17",
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(other.status(), 409);
-    let bad = hms_lambda::routes::submit(&app, keyed(&body, &"k".repeat(300))).await;
+    let bad = app.submit(keyed(&body, &"k".repeat(300))).await;
     assert_eq!(bad.status(), 400);
 
     let id = json(&first)["claimId"].as_str().unwrap().to_string();
-    let looked = hms_lambda::routes::status(
-        &app,
-        request("GET", &format!("/ach/claims/{id}"), Some(&writer), b""),
-    )
-    .await;
+    let looked = app
+        .status(request(
+            "GET",
+            &format!("/ach/claims/{id}"),
+            Some(&writer),
+            b"",
+        ))
+        .await;
     assert_eq!(looked.status(), 200);
     let record = json(&looked);
     assert_eq!(record["state"], "accepted-by-payer");
@@ -245,7 +246,7 @@ async fn eligibility_answers_fhir_when_asked_and_a_rejection_is_a_422_with_its_m
     );
     r.headers_mut()
         .insert("accept", "application/fhir+json".parse().unwrap());
-    let answer = hms_lambda::routes::eligibility(&app, r).await;
+    let answer = app.eligibility(r).await;
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["content-type"], "application/fhir+json");
     assert_eq!(json(&answer)["resourceType"], "Bundle");
@@ -253,26 +254,27 @@ async fn eligibility_answers_fhir_when_asked_and_a_rejection_is_a_422_with_its_m
     let mut unknown: serde_json::Value =
         serde_json::from_slice(&core_fixture("eligibility/inquiry-subscriber.json")).unwrap();
     unknown["subscriber"]["memberId"] = "NOBODY999".into();
-    let answer = hms_lambda::routes::eligibility(
-        &app,
-        request(
+    let answer = app
+        .eligibility(request(
             "POST",
             "/ach/queryEligibility",
             Some(&reader),
             &serde_json::to_vec(&unknown).unwrap(),
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(answer.status(), 422);
     assert!(
         json(&answer)
             .to_string()
             .contains("Subscriber/Insured Not Found")
     );
-    let garbage = hms_lambda::routes::eligibility(
-        &app,
-        request("POST", "/ach/queryEligibility", Some(&reader), b"{{"),
-    )
-    .await;
+    let garbage = app
+        .eligibility(request(
+            "POST",
+            "/ach/queryEligibility",
+            Some(&reader),
+            b"{{",
+        ))
+        .await;
     assert_eq!(garbage.status(), 400);
 }

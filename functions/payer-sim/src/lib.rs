@@ -356,27 +356,24 @@ impl Simulator {
         }
         let payload = request.payload.clone().unwrap_or_default();
         match (request.kind, request.payload_type.as_str()) {
-            (MessageKind::RealTimeRequest, payload_type::ELIGIBILITY_REQUEST) => {
-                let valid = self.keep(&request, &payload);
-                let (kind, x12) = if valid {
+            (
+                MessageKind::RealTimeRequest,
+                payload_type::ELIGIBILITY_REQUEST | payload_type::STATUS_REQUEST,
+            ) => {
+                let report = match self.keep(&request, &payload) {
+                    Ok(report) => report,
+                    Err(e) => return Self::broken(&e),
+                };
+                // A request our validator rejects is answered with its 999.
+                let (kind, x12) = if report.has_errors() {
+                    (payload_type::ACK_999_RESPONSE, self.ack_999(&report))
+                } else if request.payload_type == payload_type::ELIGIBILITY_REQUEST {
                     (
                         payload_type::ELIGIBILITY_RESPONSE,
                         self.eligibility(&payload),
                     )
                 } else {
-                    (payload_type::ACK_999_RESPONSE, self.ack_999(&payload))
-                };
-                match x12 {
-                    Ok(x12) => answer(response_kind, kind, Some(x12), error_code::SUCCESS, "None"),
-                    Err(e) => Self::broken(&e),
-                }
-            }
-            (MessageKind::RealTimeRequest, payload_type::STATUS_REQUEST) => {
-                let valid = self.keep(&request, &payload);
-                let (kind, x12) = if valid {
                     (payload_type::STATUS_RESPONSE, self.status(&payload))
-                } else {
-                    (payload_type::ACK_999_RESPONSE, self.ack_999(&payload))
                 };
                 match x12 {
                     Ok(x12) => answer(response_kind, kind, Some(x12), error_code::SUCCESS, "None"),
@@ -387,8 +384,10 @@ impl Simulator {
                 MessageKind::BatchSubmission,
                 payload_type::PROFESSIONAL_CLAIM | payload_type::INSTITUTIONAL_CLAIM,
             ) => {
-                self.keep(&request, &payload);
-                let ack = match self.ack_999(&payload) {
+                let ack = match self
+                    .keep(&request, &payload)
+                    .and_then(|report| self.ack_999(&report))
+                {
                     Ok(ack) => ack,
                     Err(e) => return Self::broken(&e),
                 };
@@ -454,11 +453,9 @@ impl Simulator {
         }
     }
 
-    /// Validates `x12`, keeps it, and says whether it is free of errors.
-    fn keep(&self, request: &CoreMessage, x12: &[u8]) -> bool {
-        let Ok(catalog) = hms_x12::spec::Catalog::embedded() else {
-            return false;
-        };
+    /// Validates `x12` and keeps it with the verdict; the report is what its 999 is made of.
+    fn keep(&self, request: &CoreMessage, x12: &[u8]) -> Result<hms_x12::validate::Report, String> {
+        let catalog = hms_x12::spec::Catalog::embedded().map_err(|e| e.to_string())?;
         let report = hms_x12::validate::validate_bytes(x12, catalog);
         let errors: Vec<String> = report.errors().take(20).map(|f| f.to_string()).collect();
         let kept = Kept {
@@ -468,7 +465,6 @@ impl Simulator {
             errors,
             x12: String::from_utf8_lossy(x12).into_owned(),
         };
-        let valid = kept.valid;
         let mut state = self.state();
         if let Some(dir) = &self.keep_dir {
             let name = format!("{:06}-{}.x12", state.kept.len() + 1, request.payload_type);
@@ -479,7 +475,14 @@ impl Simulator {
             }
         }
         state.kept.push(kept);
-        valid
+        Ok(report)
+    }
+
+    /// The next control number of the simulator's answers (1 to 999,999,999, then 1 again).
+    fn next_control(&self) -> u32 {
+        let mut state = self.state();
+        state.control = state.control % 999_999_999 + 1;
+        state.control
     }
 
     /// The envelope of the next answer, addressed back to whoever sent `x12`.
@@ -518,11 +521,7 @@ impl Simulator {
             ack_requested: false,
             submitter: None,
         };
-        let control = {
-            let mut state = self.state();
-            state.control = state.control % 999_999_999 + 1;
-            state.control
-        };
+        let control = self.next_control();
         let envelope = Envelope {
             control: ControlNumbers {
                 interchange: control,
@@ -534,15 +533,9 @@ impl Simulator {
         (partner, envelope)
     }
 
-    fn ack_999(&self, x12: &[u8]) -> Result<Vec<u8>, String> {
-        let catalog = hms_x12::spec::Catalog::embedded().map_err(|e| e.to_string())?;
-        let report = hms_x12::validate::validate_bytes(x12, catalog);
-        let control = {
-            let mut state = self.state();
-            state.control = state.control % 999_999_999 + 1;
-            state.control
-        };
-        hms_x12::ack::ack_999(&report, &hms_x12::ack::AckOptions::now(control))
+    /// The 999 of a validated X12.
+    fn ack_999(&self, report: &hms_x12::validate::Report) -> Result<Vec<u8>, String> {
+        hms_x12::ack::ack_999(report, &hms_x12::ack::AckOptions::now(self.next_control()))
             .map_err(|e| format!("the simulator could not write its 999: {e}"))
     }
 

@@ -38,7 +38,7 @@ fn core_fixture(name: &str) -> Vec<u8> {
 async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
     let config: SimConfig = serde_json::from_slice(
         &std::fs::read(format!(
-            "{}/../payer-sim/tests/fixtures/payer.json",
+            "{}/../../infra/local/payer.json",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap(),

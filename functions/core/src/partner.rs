@@ -130,3 +130,19 @@ impl Connections {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The local stack hands its functions `infra/local/connections.json`; it must be the
+    /// envelope the CLI and the tests use, or the simulator sees another sender.
+    #[test]
+    fn the_local_stacks_connections_are_the_local_ones() {
+        let file: Connections =
+            serde_json::from_str(include_str!("../../../infra/local/connections.json"))
+                .map_err(|e| e.to_string())
+                .unwrap();
+        assert_eq!(file, Connections::local());
+    }
+}

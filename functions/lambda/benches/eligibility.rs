@@ -65,7 +65,7 @@ fn main() {
         .unwrap();
     runtime.block_on(async {
         let root = env!("CARGO_MANIFEST_DIR");
-        let config = serde_json::from_slice(&std::fs::read(format!("{root}/../payer-sim/tests/fixtures/payer.json")).unwrap()).unwrap();
+        let config = serde_json::from_slice(&std::fs::read(format!("{root}/../../infra/local/payer.json")).unwrap()).unwrap();
         let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
         let app: Arc<BenchApp> = Arc::new(App {
             service: Clearinghouse {

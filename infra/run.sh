@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds the hms CLI and runs the main job available today: validate a remittance file and print
-# its 999 acknowledgment. (The local serverless stack joins this command when it exists.)
+# The main job: set up and start the local stack (LocalStack, DynamoDB Local, the functions under
+# cargo lambda watch, the payer simulator; see infra/stack.sh), then ask it about a patient's
+# eligibility as a clinic's system would and print the answer. The stack keeps running; stop it
+# with `infra/stack.sh down`. `infra/run.sh --clean` starts from empty data.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 infra/setup.sh
-cargo build --release --quiet -p hms-cli
-file="${1:-functions/cli/tests/fixtures/remittance-two-claims.835}"
-echo "== hms x12 validate $file"
-target/release/hms x12 validate "$file" && echo "no errors"
-echo "== hms x12 validate --ack 999 $file"
-target/release/hms x12 validate --ack 999 "$file"
+infra/stack.sh up "${1:-}"
+eval "$(infra/stack.sh env)"
+token=$(cat "${HMS_STACK_STATE:-.local/stack}/data/dev-token")
+inquiry=functions/core/tests/fixtures/eligibility/inquiry-subscriber.json
+echo
+echo "== POST /ach/queryEligibility ($inquiry)"
+curl -sS --fail-with-body "$HMS_API_URL/ach/queryEligibility" \
+  -H "Authorization: Bearer $token" -H 'Content-Type: application/json' --data @"$inquiry" |
+  python3 infra/local/benefits.py

@@ -14,7 +14,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-STATE=$ROOT/.local/stack
+# HMS_STACK_STATE: another stack's state (the tests run theirs beside a developer's).
+STATE=${HMS_STACK_STATE:-$ROOT/.local/stack}
+case "$STATE" in /*) ;; *) STATE=$ROOT/$STATE ;; esac
 DATA=$STATE/data
 PIDS=$STATE/pids
 LOGS=$STATE/logs
@@ -113,7 +115,7 @@ up() {
   install
   if [ "$clean" = "--clean" ]; then
     down >/dev/null
-    say "starting clean: removing .local/stack/data"
+    say "starting clean: removing $DATA"
     rm -rf "$DATA"
   fi
   mkdir -p "$DATA/dynamodb" "$DATA/payer-received" "$PIDS" "$LOGS"
@@ -182,15 +184,15 @@ up() {
   echo "$token" >"$DATA/dev-token"
   cat <<EOF
 
-HMS-ACH local stack is up (data in .local/stack/data; logs in .local/stack/logs).
+HMS-ACH local stack is up (data in $DATA; logs in $LOGS).
   API            http://127.0.0.1:$API_PORT
   payer (CORE)   http://127.0.0.1:$PAYER_PORT/core   (payer 842610001; members in infra/local/payer.json)
   LocalStack     http://127.0.0.1:$LOCALSTACK_PORT    DynamoDB Local http://127.0.0.1:$DYNAMODB_PORT
-  token (12 h)   .local/stack/data/dev-token  (scopes eligibility:read claims:write claims:read)
+  token (12 h)   $DATA/dev-token  (scopes eligibility:read claims:write claims:read)
 
 Try:
   curl -s http://127.0.0.1:$API_PORT/ach/queryEligibility \\
-    -H "Authorization: Bearer \$(cat .local/stack/data/dev-token)" -H 'Content-Type: application/json' \\
+    -H "Authorization: Bearer \$(cat $DATA/dev-token)" -H 'Content-Type: application/json' \\
     --data @functions/core/tests/fixtures/eligibility/inquiry-subscriber.json
 
 Stop with: infra/stack.sh down
@@ -201,8 +203,8 @@ EOF
 # a function that cannot start says why in the log, and waiting longer would not help.
 ready() {
   local code
-  if grep -q 'StartError' "$LOGS/lambda.log"; then
-    say "a function cannot start:"; grep -m1 'StartError' "$LOGS/lambda.log"; down >/dev/null; exit 1
+  if grep -qE 'StartError|error: could not compile' "$LOGS/lambda.log"; then
+    say "a function cannot start:"; grep -m3 -E 'StartError|^error' "$LOGS/lambda.log"; down >/dev/null; exit 1
   fi
   code=$(curl -s -o /dev/null -w '%{http_code}' -X "$1" "http://127.0.0.1:$API_PORT$2" --max-time 300) || return 1
   [ "$code" = 401 ]

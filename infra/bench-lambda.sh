@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The functions as Lambda runs them: builds each release `bootstrap` with cargo-lambda (x86_64,
+# provided.al2023), prints its size, publishes the example payer rule sets to a bucket of the
+# running local stack, and measures each function's init time (benches/init.rs in hms-lambda)
+# with those rules loaded. Needs `infra/stack.sh up`. Results go to BENCHMARKS.md by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STATE=${HMS_STACK_STATE:-.local/stack}
+[ -s "$STATE/functions.env" ] || { echo "bench-lambda: start the stack first (infra/stack.sh up)" >&2; exit 1; }
+eval "$(infra/stack.sh env)"
+aws=.local/localstack/bin/aws
+
+echo "== cargo lambda build --release (eligibility, submit, submit-worker, status)"
+.local/cargo-lambda/bin/cargo-lambda lambda build --release --quiet \
+  -p hms-eligibility -p hms-submit -p hms-status
+for f in eligibility submit submit-worker status; do
+  printf '%-14s %8.2f MB\n' "$f" "$(stat -c %s "target/lambda/$f/bootstrap" | awk '{print $1 / 1048576}')"
+done
+
+echo "== the example rule sets, published to a bench bucket"
+cargo build --quiet -p hms-cli
+export HMS_RULES_TARGET=$PWD/target/wasm-guests
+bucket=hms-ach-local-bench-rules
+$aws s3 mb "s3://$bucket" >/dev/null 2>&1 || true
+entries=()
+for dir in components/examples/*/; do
+  built=$(target/debug/hms rules build "${dir%/}")
+  component=${built%%$'\t'*}
+  sha=${built##*$'\t'}
+  payers=$(target/debug/hms rules inspect "$component" | sed -n 's/^payer ids: *//p' | tr -d ' ')
+  name=$(basename "$component")
+  $aws s3 cp --quiet "$component" "s3://$bucket/rules/$name"
+  entries+=("{\"component\":\"$name\",\"sha256\":\"$sha\",\"payerIds\":[\"${payers//,/\",\"}\"]}")
+done
+registry=$(IFS=,; echo "{\"ruleSets\":[${entries[*]}]}")
+echo "$registry"
+$aws s3 cp --quiet - "s3://$bucket/rules/rules.json" <<<"$registry"
+
+echo "== init time, rules loaded"
+sed "s/^RULES_BUCKET=.*/RULES_BUCKET=$bucket/" "$STATE/functions.env" >"$STATE/bench.env"
+rm -rf /tmp/hms-rules-cache
+HMS_BOOTSTRAPS=$PWD/target/lambda HMS_FUNCTION_ENV=$PWD/$STATE/bench.env \
+  cargo bench --quiet -p hms-lambda --bench init

@@ -8,6 +8,8 @@
 //! rule sets to a bucket of the local stack and sets `HMS_BOOTSTRAPS` (the `target/lambda`
 //! directory) and `HMS_FUNCTION_ENV` (the stack's `functions.env`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure is a panic with its reason
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};

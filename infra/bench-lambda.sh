@@ -10,6 +10,11 @@ STATE=${HMS_STACK_STATE:-.local/stack}
 eval "$(infra/stack.sh env)"
 aws=.local/localstack/bin/aws
 
+# cargo-lambda links with Zig for Lambda's glibc (Amazon Linux 2023's is older than Debian's);
+# PyPI's ziglang, in cargo-lambda's venv, found through that venv's python3.
+[ -x .local/cargo-lambda/bin/python3 ] && .local/cargo-lambda/bin/python3 -c 'import ziglang' 2>/dev/null ||
+  .local/cargo-lambda/bin/pip install -q --disable-pip-version-check "ziglang==0.13.0"
+export PATH=$PWD/.local/cargo-lambda/bin:$PATH
 echo "== cargo lambda build --release (eligibility, submit, submit-worker, status)"
 .local/cargo-lambda/bin/cargo-lambda lambda build --release --quiet \
   -p hms-eligibility -p hms-submit -p hms-status

@@ -27,17 +27,22 @@ cargo build --quiet -p hms-cli
 export HMS_RULES_TARGET=$PWD/target/wasm-guests
 bucket=hms-ach-local-bench-rules
 $aws s3 mb "s3://$bucket" >/dev/null 2>&1 || true
-entries=()
+components=()
 for dir in components/examples/*/; do
   built=$(target/debug/hms rules build "${dir%/}")
   component=${built%%$'\t'*}
-  sha=${built##*$'\t'}
-  payers=$(target/debug/hms rules inspect "$component" | sed -n 's/^payer ids: *//p' | tr -d ' ')
-  name=$(basename "$component")
-  $aws s3 cp --quiet "$component" "s3://$bucket/rules/$name"
-  entries+=("{\"component\":\"$name\",\"sha256\":\"$sha\",\"payerIds\":[\"${payers//,/\",\"}\"]}")
+  components+=("$component")
+  $aws s3 cp --quiet "$component" "s3://$bucket/rules/$(basename "$component")"
 done
-registry=$(IFS=,; echo "{\"ruleSets\":[${entries[*]}]}")
+registry=$(for c in "${components[@]}"; do target/debug/hms rules inspect "$c"; done | python3 -c '
+import json, sys, os
+decoder, text, entries = json.JSONDecoder(), sys.stdin.read(), []
+while text.strip():
+    item, end = decoder.raw_decode(text.strip())
+    text = text.strip()[end:]
+    entries.append({"component": os.path.basename(item["component"]), "sha256": item["sha256"], "payerIds": item["payerIds"]})
+print(json.dumps({"ruleSets": entries}))
+')
 echo "$registry"
 $aws s3 cp --quiet - "s3://$bucket/rules/rules.json" <<<"$registry"
 

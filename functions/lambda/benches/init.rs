@@ -72,7 +72,21 @@ fn main() {
                 .stderr(Stdio::inherit())
                 .spawn()
                 .unwrap_or_else(|e| panic!("{binary}: {e}"));
-            let (stream, _) = listener.accept().unwrap();
+            // A function that cannot start exits; waiting for its poll would wait forever.
+            listener.set_nonblocking(true).unwrap();
+            let stream = loop {
+                match listener.accept() {
+                    Ok((stream, _)) => break stream,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if let Some(status) = child.try_wait().unwrap() {
+                            panic!("{function} exited before polling for work: {status}");
+                        }
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                    Err(e) => panic!("accept: {e}"),
+                }
+            };
+            stream.set_nonblocking(false).unwrap();
             let mut line = String::new();
             BufReader::new(&stream).read_line(&mut line).unwrap();
             let took = started.elapsed();

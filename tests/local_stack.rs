@@ -39,6 +39,16 @@ fn benefit_codes(answer: &Value) -> Vec<String> {
     codes
 }
 
+/// The states a stored claim went through, in order.
+fn states(record: &Value) -> Vec<&str> {
+    record["history"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no history: {record}"))
+        .iter()
+        .filter_map(|h| h["state"].as_str())
+        .collect()
+}
+
 /// Waits for the stored claim `id` to reach `state`, returning its record.
 async fn claim_reaching(
     stack: &Stack,
@@ -71,12 +81,10 @@ async fn an_active_member_has_active_coverage_and_the_payer_got_a_valid_270() {
     let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
     let before = stack.received().await.len();
     let reply = stack
-        .call(
-            "POST",
+        .post(
             "/ach/queryEligibility",
-            Some(&token),
-            &[],
-            body(&fixture("eligibility/inquiry-subscriber.json")),
+            &token,
+            &fixture("eligibility/inquiry-subscriber.json"),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
@@ -88,10 +96,10 @@ async fn an_active_member_has_active_coverage_and_the_payer_got_a_valid_270() {
     assert!(codes.iter().any(|c| c == "C"), "no deductible: {codes:?}");
     assert_eq!(reply.json[0]["members"][0]["memberId"], "11122333301");
 
-    let received = stack.received().await;
-    let sent = received.get(before).expect("the payer received nothing");
-    assert_eq!(sent["payloadType"], "X12_270_Request_005010X279A1");
-    assert_eq!(sent["valid"], true, "{}", sent["errors"]);
+    assert_eq!(
+        stack.sent_since(before).await["payloadType"],
+        "X12_270_Request_005010X279A1"
+    );
 }
 
 #[tokio::test]
@@ -99,15 +107,7 @@ async fn an_inactive_member_is_answered_inactive() {
     let stack = Stack::from_env();
     let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
     let inquiry = inquiry_for("INACTIVE0001", "DOE", "JOHN", "1980-02-02");
-    let reply = stack
-        .call(
-            "POST",
-            "/ach/queryEligibility",
-            Some(&token),
-            &[],
-            body(&inquiry),
-        )
-        .await;
+    let reply = stack.post("/ach/queryEligibility", &token, &inquiry).await;
     assert_eq!(reply.status, 200, "{}", reply.json);
     let codes = benefit_codes(&reply.json);
     assert!(codes.iter().all(|c| c == "6"), "not inactive: {codes:?}");
@@ -119,15 +119,7 @@ async fn an_unknown_member_is_a_422_with_the_payers_reason_and_its_meaning() {
     let stack = Stack::from_env();
     let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
     let inquiry = inquiry_for("NOBODY0000", "NOBODY", "NONE", "1990-01-01");
-    let reply = stack
-        .call(
-            "POST",
-            "/ach/queryEligibility",
-            Some(&token),
-            &[],
-            body(&inquiry),
-        )
-        .await;
+    let reply = stack.post("/ach/queryEligibility", &token, &inquiry).await;
     assert_eq!(reply.status, 422, "{}", reply.json);
     assert_eq!(reply.json["resourceType"], "OperationOutcome");
     assert_eq!(reply.json["rejections"][0]["reasonCode"], "75");
@@ -170,30 +162,25 @@ async fn a_clean_claim_is_accepted_by_the_payer_and_its_history_is_stored() {
     let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
     let before = stack.received().await.len();
     let reply = stack
-        .call(
-            "POST",
+        .post(
             "/ach/submitClaim",
-            Some(&token),
-            &[],
-            body(&fixture("claims/professional-subscriber.json")),
+            &token,
+            &fixture("claims/professional-subscriber.json"),
         )
         .await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     assert_eq!(reply.json["state"], "accepted-by-payer");
     let id = reply.json["claimId"].as_str().expect("a claim id");
     let record = claim_reaching(&stack, &token, id, "accepted-by-payer", Duration::ZERO).await;
-    let states: Vec<&str> = record["history"]
-        .as_array()
-        .expect("a history")
-        .iter()
-        .filter_map(|h| h["state"].as_str())
-        .collect();
-    assert_eq!(states, ["received", "submitted", "accepted-by-payer"]);
+    assert_eq!(
+        states(&record),
+        ["received", "submitted", "accepted-by-payer"]
+    );
 
-    let received = stack.received().await;
-    let sent = received.get(before).expect("the payer received nothing");
-    assert_eq!(sent["payloadType"], "X12_837_Request_005010X222A1");
-    assert_eq!(sent["valid"], true, "{}", sent["errors"]);
+    assert_eq!(
+        stack.sent_since(before).await["payloadType"],
+        "X12_837_Request_005010X222A1"
+    );
 }
 
 #[tokio::test]
@@ -201,12 +188,10 @@ async fn an_institutional_fhir_claim_is_submitted() {
     let stack = Stack::from_env();
     let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE]);
     let reply = stack
-        .call(
-            "POST",
+        .post(
             "/ach/submitClaim",
-            Some(&token),
-            &[],
-            body(&fixture("fhir/claim-institutional.json")),
+            &token,
+            &fixture("fhir/claim-institutional.json"),
         )
         .await;
     assert_eq!(reply.status, 202, "{}", reply.json);
@@ -220,9 +205,7 @@ async fn a_claim_the_scrubber_rejects_is_a_422_stored_and_never_sent() {
     let before = stack.received().await.len();
     let mut claim = fixture("claims/professional-subscriber.json");
     claim["claim"]["totalCharge"] = "1.00".into();
-    let reply = stack
-        .call("POST", "/ach/submitClaim", Some(&token), &[], body(&claim))
-        .await;
+    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
     assert_eq!(reply.status, 422, "{}", reply.json);
     assert_eq!(reply.json["state"], "rejected-by-scrubber");
     assert_eq!(
@@ -245,9 +228,7 @@ async fn a_claim_the_payer_rejects_says_why() {
     let mut claim = fixture("claims/professional-subscriber.json");
     // The simulator's payer refuses this procedure code (infra/local/payer.json).
     claim["serviceLines"][0]["procedureCode"] = "99499".into();
-    let reply = stack
-        .call("POST", "/ach/submitClaim", Some(&token), &[], body(&claim))
-        .await;
+    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     assert_eq!(reply.json["state"], "rejected-by-payer", "{}", reply.json);
     assert!(
@@ -321,12 +302,10 @@ async fn a_claim_status_inquiry_gets_the_payers_277() {
     let token = stack.token("clinic-e2e", &[scope::CLAIMS_READ]);
     let before = stack.received().await.len();
     let reply = stack
-        .call(
-            "POST",
+        .post(
             "/ach/claimStatus",
-            Some(&token),
-            &[],
-            body(&fixture("status/inquiry-subscriber.json")),
+            &token,
+            &fixture("status/inquiry-subscriber.json"),
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
@@ -335,10 +314,10 @@ async fn a_claim_status_inquiry_gets_the_payers_277() {
         text.contains("statusCode") || text.contains("categoryCode"),
         "{text}"
     );
-    let received = stack.received().await;
-    let sent = received.get(before).expect("the payer received nothing");
-    assert_eq!(sent["payloadType"], "X12_276_Request_005010X212");
-    assert_eq!(sent["valid"], true, "{}", sent["errors"]);
+    assert_eq!(
+        stack.sent_since(before).await["payloadType"],
+        "X12_276_Request_005010X212"
+    );
 }
 
 #[tokio::test]
@@ -348,12 +327,10 @@ async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_that_waits_
     // The local stack gives the payer 3 s (HMS_PAYER_TIMEOUT_MS); it hangs for 6.
     stack.fault(json!({ "mode": "hang", "ms": 6000 }), 1).await;
     let reply = stack
-        .call(
-            "POST",
+        .post(
             "/ach/queryEligibility",
-            Some(&token),
-            &[],
-            body(&fixture("eligibility/inquiry-subscriber.json")),
+            &token,
+            &fixture("eligibility/inquiry-subscriber.json"),
         )
         .await;
     assert_eq!(reply.status, 504, "{}", reply.json);
@@ -366,12 +343,10 @@ async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_that_waits_
     // A batch exchange is given three times as long (9 s).
     stack.fault(json!({ "mode": "hang", "ms": 12000 }), 1).await;
     let reply = stack
-        .call(
-            "POST",
+        .post(
             "/ach/submitClaim",
-            Some(&token),
-            &[],
-            body(&fixture("claims/professional-subscriber.json")),
+            &token,
+            &fixture("claims/professional-subscriber.json"),
         )
         .await;
     assert_eq!(reply.status, 202, "{}", reply.json);
@@ -389,14 +364,8 @@ async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_that_waits_
         Duration::from_secs(90),
     )
     .await;
-    let states: Vec<&str> = record["history"]
-        .as_array()
-        .expect("a history")
-        .iter()
-        .filter_map(|h| h["state"].as_str())
-        .collect();
     assert_eq!(
-        states,
+        states(&record),
         [
             "received",
             "waiting-for-payer",
@@ -416,12 +385,10 @@ async fn a_payer_that_fails_or_answers_garbage_is_a_clear_5xx() {
     ] {
         stack.fault(fault.clone(), 1).await;
         let reply = stack
-            .call(
-                "POST",
+            .post(
                 "/ach/queryEligibility",
-                Some(&token),
-                &[],
-                body(&fixture("eligibility/inquiry-subscriber.json")),
+                &token,
+                &fixture("eligibility/inquiry-subscriber.json"),
             )
             .await;
         assert_eq!(reply.status, status, "{fault}: {}", reply.json);

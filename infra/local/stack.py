@@ -110,33 +110,29 @@ class Template:
             return [self.resolve(v) for v in value]
         return value
 
+    # Each kind of resource the local stack provides: the property naming it, and its ARN.
+    KINDS = {
+        "AWS::DynamoDB::Table": ("TableName", "arn:aws:dynamodb:{region}:{account}:table/{name}"),
+        "AWS::S3::Bucket": ("BucketName", "arn:aws:s3:::{name}"),
+        "AWS::SQS::Queue": ("QueueName", "arn:aws:sqs:{region}:{account}:{name}"),
+    }
+
+    def physical(self, logical):
+        """The resource's kind and its name (a queue's name, not its URL)."""
+        kind = self.resources[logical]["Type"]
+        if kind not in self.KINDS:
+            raise KeyError(f"{logical} ({kind}): not provided locally")
+        prop = self.KINDS[kind][0]
+        return kind, self.resolve(self.resources[logical]["Properties"][prop])
+
     def name(self, logical):
         """What `!Ref logical` is: a table's or bucket's name, a queue's URL."""
-        resource = self.resources[logical]
-        props = resource["Properties"]
-        kind = resource["Type"]
-        if kind == "AWS::DynamoDB::Table":
-            return self.sub_value(props["TableName"])
-        if kind == "AWS::S3::Bucket":
-            return self.sub_value(props["BucketName"])
-        if kind == "AWS::SQS::Queue":
-            return queue_url(self.sub_value(props["QueueName"]))
-        raise KeyError(f"!Ref {logical} ({kind}): not provided locally")
-
-    def sub_value(self, value):
-        return self.resolve(value) if isinstance(value, dict) else value
+        kind, name = self.physical(logical)
+        return queue_url(name) if kind == "AWS::SQS::Queue" else name
 
     def arn(self, logical):
-        resource = self.resources[logical]
-        props = resource["Properties"]
-        kind = resource["Type"]
-        if kind == "AWS::DynamoDB::Table":
-            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.name(logical)}"
-        if kind == "AWS::S3::Bucket":
-            return f"arn:aws:s3:::{self.name(logical)}"
-        if kind == "AWS::SQS::Queue":
-            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{self.sub_value(props['QueueName'])}"
-        raise KeyError(f"!GetAtt {logical}.Arn ({kind}): not provided locally")
+        kind, name = self.physical(logical)
+        return self.KINDS[kind][1].format(region=REGION, account=ACCOUNT, name=name)
 
     def functions(self):
         """Each function: its binary, events and environment (Globals merged)."""
@@ -251,7 +247,7 @@ def provision(template):
     ordered = sorted(queues, key=lambda n: "RedrivePolicy" in queues[n]["Properties"])
     for logical in ordered:
         p = queues[logical]["Properties"]
-        name = template.sub_value(p["QueueName"])
+        name = template.resolve(p["QueueName"])
         attributes = {}
         for key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"):
             if key in p:

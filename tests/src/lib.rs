@@ -106,6 +106,23 @@ impl Stack {
         }
     }
 
+    /// `POST path` with `request` as JSON and a bearer token: what most calls are.
+    pub async fn post(&self, path: &str, token: &str, request: &serde_json::Value) -> Reply {
+        self.call("POST", path, Some(token), &[], body(request))
+            .await
+    }
+
+    /// The X12 the simulator received after it had received `before`, asserting our validator
+    /// found it valid.
+    pub async fn sent_since(&self, before: usize) -> serde_json::Value {
+        let received = self.received().await;
+        let sent = received
+            .get(before)
+            .unwrap_or_else(|| panic!("the payer received nothing after its {before}th X12"));
+        assert_eq!(sent["valid"], true, "{}", sent["errors"]);
+        sent.clone()
+    }
+
     /// Tells the simulator to misbehave for its next `count` exchanges.
     pub async fn fault(&self, fault: serde_json::Value, count: u32) {
         let response = self

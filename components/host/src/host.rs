@@ -201,26 +201,48 @@ impl std::fmt::Debug for LoadedRules {
     }
 }
 
+/// The target `hms rules publish` precompiles rule sets for, whatever machine publishes: the
+/// Lambda functions' (`provided.al2023`, x86_64), whose hosts carry no compiler.
+pub const LAMBDA_TARGET: &str = "x86_64-unknown-linux-gnu";
+
+/// This process's target as precompiled artifacts name theirs: an artifact for another target
+/// is not even fetched.
+pub const HOST_TARGET: &str = if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+    "x86_64-unknown-linux-gnu"
+} else if cfg!(all(target_arch = "aarch64", target_os = "linux")) {
+    "aarch64-unknown-linux-gnu"
+} else {
+    "unsupported"
+};
+
+/// The engine's configuration, one for the hosts that run rule sets and for the compiler that
+/// precompiles them: what goes into an artifact (fuel metering, memory reservation and guard)
+/// must be what the host that loads it expects, or wasmtime refuses it.
+fn config(limits: &Limits) -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.consume_fuel(true);
+    // Instances come from a pool sized for the calls that may run at once: instantiation
+    // is a slot handed out, not an mmap, and no memory can outgrow its slot.
+    let mut pool = PoolingAllocationConfig::default();
+    let slots = limits.concurrent_calls.max(1);
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(limits.instances as u32))
+        .total_memories(slots)
+        .total_tables(slots)
+        .max_memory_size(limits.memory_bytes)
+        .table_elements(limits.table_elements);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config.memory_reservation(limits.memory_bytes as u64);
+    config.memory_guard_size(64 << 10);
+    config
+}
+
 impl RuleHost {
     /// A host whose calls get `limits`.
     pub fn new(limits: Limits) -> Result<Self, RuleError> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.consume_fuel(true);
-        // Instances come from a pool sized for the calls that may run at once: instantiation
-        // is a slot handed out, not an mmap, and no memory can outgrow its slot.
-        let mut pool = PoolingAllocationConfig::default();
-        let slots = limits.concurrent_calls.max(1);
-        pool.total_component_instances(slots)
-            .total_core_instances(slots.saturating_mul(limits.instances as u32))
-            .total_memories(slots)
-            .total_tables(slots)
-            .max_memory_size(limits.memory_bytes)
-            .table_elements(limits.table_elements);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-        config.memory_reservation(limits.memory_bytes as u64);
-        config.memory_guard_size(64 << 10);
-        let engine = Engine::new(&config).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        let engine =
+            Engine::new(&config(&limits)).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         hms::payer_rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
             &mut linker,
@@ -234,7 +256,14 @@ impl RuleHost {
         })
     }
 
+    /// Whether this host can compile components itself (the `compiler` feature); one that
+    /// cannot loads only artifacts precompiled for it.
+    pub const fn compiles() -> bool {
+        cfg!(feature = "compiler")
+    }
+
     /// Compiles and links `bytes` (a component), naming it `label` in every error.
+    #[cfg(feature = "compiler")]
     pub fn load(&self, label: &str, bytes: &[u8]) -> Result<LoadedRules, RuleError> {
         let component = Component::new(&self.engine, bytes).map_err(|e| RuleError::Invalid {
             component: label.to_string(),
@@ -243,9 +272,56 @@ impl RuleHost {
         self.link(label, component)
     }
 
+    /// `bytes` (a component) compiled for `target` with this host's configuration, as a host
+    /// without a compiler on that target loads it ([`load_precompiled`](Self::load_precompiled)).
+    /// The target's baseline CPU is assumed, not this machine's, so the artifact runs on
+    /// any machine of the target.
+    #[cfg(feature = "compiler")]
+    pub fn precompile(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        target: &str,
+    ) -> Result<Vec<u8>, RuleError> {
+        let mut config = config(&self.limits);
+        config
+            .target(target)
+            .map_err(|e| RuleError::Engine(format!("target {target}: {e:#}")))?;
+        let engine = Engine::new(&config).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        engine
+            .precompile_component(bytes)
+            .map_err(|e| RuleError::Invalid {
+                component: label.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    /// Links an artifact from [`precompile`](Self::precompile) without compiling anything:
+    /// how a Lambda function loads its rule sets. wasmtime refuses an artifact made by
+    /// another version or configuration, or for a CPU this machine lacks, naming why.
+    ///
+    /// The artifact is native code that runs outside the WebAssembly sandbox's checks of its
+    /// bytes, so it must come from a trusted publisher: the registry pins it by sha256
+    /// ([`crate::registry`]), and whoever may write the registry may deploy code.
+    pub fn load_precompiled(&self, label: &str, artifact: &[u8]) -> Result<LoadedRules, RuleError> {
+        // SAFETY: wasmtime requires that the bytes come from its own `precompile_component`
+        // and were not altered since. The registry only hands over an artifact whose sha256
+        // matches the pin its publisher (`hms rules publish`) wrote beside the component's,
+        // and wasmtime checks the version, configuration, target and CPU features it was
+        // made for.
+        let component = unsafe { Component::deserialize(&self.engine, artifact) }.map_err(|e| {
+            RuleError::Invalid {
+                component: label.to_string(),
+                message: format!("precompiled for another host: {e:#}"),
+            }
+        })?;
+        self.link(label, component)
+    }
+
     /// As [`load`](Self::load), through a cache of compiled components in `cache`: the file
     /// is named by the sha256 of the component and a hash of the engine's configuration, so a
     /// cold start deserializes instead of compiling, and a different engine never reads it.
+    #[cfg(feature = "compiler")]
     pub fn load_cached(
         &self,
         label: &str,

@@ -7,7 +7,9 @@
 
 use std::collections::HashMap;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 
 /// The scopes the routes ask for.
@@ -61,18 +63,134 @@ pub struct Claims {
     /// Issuer.
     pub iss: String,
     /// Audience.
-    pub aud: String,
+    pub aud: Audience,
     /// Space-separated scopes, as OAuth 2 writes them.
+    #[serde(default)]
     pub scope: String,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// Not before, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+}
+
+/// A token's `aud`: one audience, or several (RFC 7519 allows both).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    /// One.
+    One(String),
+    /// Several.
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn contains(&self, audience: &str) -> bool {
+        match self {
+            Self::One(a) => a == audience,
+            Self::Many(all) => all.iter().any(|a| a == audience),
+        }
+    }
+}
+
+/// The only signature the development tokens use; any other `alg` (`none` above all) is refused.
+const ALGORITHM: &str = "HS256";
+
+/// Clock skew allowed on `exp` and `nbf`, in seconds (as jwt libraries commonly allow).
+const LEEWAY_SECONDS: i64 = 60;
+
+type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// A compact JWS header: all this crate reads of it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    typ: Option<String>,
+}
+
+/// The development key, issuer and audience the local stack's tokens are checked against.
+#[derive(Clone)]
+struct LocalKey {
+    secret: Vec<u8>,
+    issuer: String,
+    audience: String,
+}
+
+impl LocalKey {
+    /// The claims of `token` (a compact JWS) once its signature, issuer, audience and times
+    /// check out; every refusal says which check failed.
+    fn verify(&self, token: &str, now: i64) -> Result<Claims, AuthError> {
+        let invalid = |why: &str| AuthError::Invalid(why.to_string());
+        let mut parts = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid("not a compact JWS (header.payload.signature)"));
+        };
+        let decode = |part: &str, what: &str| {
+            URL_SAFE_NO_PAD
+                .decode(part)
+                .map_err(|_| invalid(&format!("the {what} is not base64url")))
+        };
+        let head: Header = serde_json::from_slice(&decode(header, "header")?)
+            .map_err(|e| invalid(&format!("the header is not a JWS header: {e}")))?;
+        if head.alg != ALGORITHM {
+            return Err(invalid(&format!(
+                "the algorithm is {:?}; only {ALGORITHM} is accepted",
+                head.alg
+            )));
+        }
+        // Checked before the payload is read: nothing unsigned is parsed further.
+        let mut mac = HmacSha256::new_from_slice(&self.secret)
+            .map_err(|_| invalid("the development key cannot be used"))?;
+        mac.update(header.as_bytes());
+        mac.update(b".");
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&decode(signature, "signature")?)
+            .map_err(|_| invalid("the signature does not verify"))?;
+        let claims: Claims = serde_json::from_slice(&decode(payload, "payload")?)
+            .map_err(|e| invalid(&format!("the claims are not valid: {e}")))?;
+        if claims.iss != self.issuer {
+            return Err(invalid(&format!("the issuer is not {}", self.issuer)));
+        }
+        if !claims.aud.contains(&self.audience) {
+            return Err(invalid(&format!("the audience is not {}", self.audience)));
+        }
+        if claims.exp + LEEWAY_SECONDS <= now {
+            return Err(invalid("the token has expired"));
+        }
+        if claims.nbf.is_some_and(|nbf| nbf - LEEWAY_SECONDS > now) {
+            return Err(invalid("the token is not valid yet"));
+        }
+        Ok(claims)
+    }
+}
+
+/// `claims` signed with `secret` as a compact JWS (HS256).
+fn sign(secret: &[u8], claims: &Claims) -> Result<String, AuthError> {
+    let unwritable = |e: serde_json::Error| AuthError::Invalid(format!("unwritable claims: {e}"));
+    let header = serde_json::to_vec(&Header {
+        alg: ALGORITHM.into(),
+        typ: Some("JWT".into()),
+    })
+    .map_err(unwritable)?;
+    let header = URL_SAFE_NO_PAD.encode(header);
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(unwritable)?);
+    let mut mac = HmacSha256::new_from_slice(secret)
+        .map_err(|_| AuthError::Invalid("the development key cannot be used".into()))?;
+    mac.update(header.as_bytes());
+    mac.update(b".");
+    mac.update(payload.as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    Ok(format!("{header}.{payload}.{signature}"))
 }
 
 /// How this process checks callers.
 #[derive(Clone)]
 pub struct Verifier {
     /// The development key, issuer and audience, when tokens are checked here (locally).
-    local: Option<(DecodingKey, String, String)>,
+    local: Option<LocalKey>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -92,11 +210,11 @@ impl Verifier {
     /// Checks tokens against `secret` (HS256) for `issuer` and `audience` (the local stack).
     pub fn local(secret: &[u8], issuer: &str, audience: &str) -> Self {
         Self {
-            local: Some((
-                DecodingKey::from_secret(secret),
-                issuer.to_string(),
-                audience.to_string(),
-            )),
+            local: Some(LocalKey {
+                secret: secret.to_vec(),
+                issuer: issuer.to_string(),
+                audience: audience.to_string(),
+            }),
         }
     }
 
@@ -120,7 +238,7 @@ impl Verifier {
         authorizer_claims: Option<&HashMap<String, String>>,
         authorization: Option<&str>,
     ) -> Result<Caller, AuthError> {
-        let Some((key, issuer, audience)) = &self.local else {
+        let Some(key) = &self.local else {
             let claims = authorizer_claims.ok_or(AuthError::Missing)?;
             let scopes = claims
                 .get("scope")
@@ -140,16 +258,10 @@ impl Verifier {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation)
-            .map_err(|e| AuthError::Invalid(e.to_string()))?;
+        let claims = key.verify(token, chrono::Utc::now().timestamp())?;
         Ok(Caller {
-            subject: data.claims.sub,
-            scopes: data
-                .claims
+            subject: claims.sub,
+            scopes: claims
                 .scope
                 .split_whitespace()
                 .map(str::to_string)
@@ -181,16 +293,12 @@ pub fn mint(
     let claims = Claims {
         sub: subject.into(),
         iss: issuer.into(),
-        aud: audience.into(),
+        aud: Audience::One(audience.into()),
         scope: scopes.join(" "),
         exp: (chrono::Utc::now() + lifetime).timestamp(),
+        nbf: None,
     };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .map_err(|e| AuthError::Invalid(e.to_string()))
+    sign(secret, &claims)
 }
 
 #[cfg(test)]
@@ -268,19 +376,79 @@ mod tests {
             chrono::TimeDelta::hours(-2),
         )
         .unwrap();
-        for bad in [
-            other_key,
-            other_issuer,
-            other_audience,
-            expired,
-            "not.a.jwt".into(),
+        // The same claims under `alg: none` and no signature; then a payload whose scope
+        // was widened after signing.
+        let (_, rest) = token.split_once('.').unwrap();
+        let (payload, signature) = rest.split_once('.').unwrap();
+        let unsigned = format!(
+            "{}.{payload}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#)
+        );
+        let mut claims: Claims =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+        claims.scope = format!("{} {}", scope::CLAIMS_WRITE, scope::CLAIMS_READ);
+        let widened = format!(
+            "{}.{}.{signature}",
+            token.split('.').next().unwrap(),
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap())
+        );
+        for (bad, why) in [
+            (other_key, "the signature does not verify"),
+            (other_issuer, "the issuer is not hms-ach-local"),
+            (other_audience, "the audience is not hms-ach"),
+            (expired, "the token has expired"),
+            ("not.a.jwt".into(), "the header is not base64url"),
+            ("a.b".into(), "not a compact JWS"),
+            (
+                unsigned,
+                "the algorithm is \"none\"; only HS256 is accepted",
+            ),
+            (widened, "the signature does not verify"),
         ] {
             let err = verifier
                 .caller(None, Some(&format!("Bearer {bad}")))
                 .unwrap_err();
             assert!(matches!(err, AuthError::Invalid(_)), "{err}");
+            assert!(err.to_string().contains(why), "{err} (expected: {why})");
             assert_eq!(err.status(), 401);
         }
+    }
+
+    #[test]
+    fn an_audience_list_naming_ours_is_accepted_and_times_get_a_minute_of_leeway() {
+        let key = LocalKey {
+            secret: SECRET.to_vec(),
+            issuer: "hms-ach-local".into(),
+            audience: "hms-ach".into(),
+        };
+        let claims = |aud: Audience, exp: i64, nbf: Option<i64>| Claims {
+            sub: "clinic-3".into(),
+            iss: "hms-ach-local".into(),
+            aud,
+            scope: scope::CLAIMS_READ.into(),
+            exp,
+            nbf,
+        };
+        let now = 1_800_000_000;
+        let many = Audience::Many(vec!["other".into(), "hms-ach".into()]);
+        let token = sign(SECRET, &claims(many, now + 10, None)).unwrap();
+        assert_eq!(key.verify(&token, now).unwrap().sub, "clinic-3");
+        // Expired 30 s ago: within the leeway; 61 s ago: refused.
+        let token = sign(
+            SECRET,
+            &claims(Audience::One("hms-ach".into()), now - 30, None),
+        )
+        .unwrap();
+        assert!(key.verify(&token, now).is_ok());
+        assert!(key.verify(&token, now + 31).is_err());
+        let early = sign(
+            SECRET,
+            &claims(Audience::One("hms-ach".into()), now + 600, Some(now + 120)),
+        )
+        .unwrap();
+        let err = key.verify(&early, now).unwrap_err();
+        assert!(err.to_string().contains("not valid yet"), "{err}");
+        assert!(key.verify(&early, now + 61).is_ok());
     }
 
     #[test]

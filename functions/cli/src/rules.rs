@@ -31,6 +31,18 @@ pub enum RulesCommand {
         /// The component.
         component: PathBuf,
     },
+    /// Make a rules directory to deploy (the rules bucket's `rules/` prefix): each component,
+    /// the component precompiled for the Lambda functions (x86_64 Linux; they carry no
+    /// compiler), and `rules.json` pinning both by sha256 to the payer ids the rule set says
+    /// it serves. The directory is then read back as a registry to prove it loads.
+    Publish {
+        /// The directory to write (created if missing; its `rules.json` is replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// The components.
+        #[arg(required = true)]
+        components: Vec<PathBuf>,
+    },
 }
 
 pub fn run(command: RulesCommand) -> Result<ExitCode> {
@@ -38,6 +50,7 @@ pub fn run(command: RulesCommand) -> Result<ExitCode> {
         RulesCommand::Build { dir } => build(&dir),
         RulesCommand::Test { component, claim } => test(&component, &claim),
         RulesCommand::Inspect { component } => inspect(&component),
+        RulesCommand::Publish { out, components } => publish(&out, &components),
     }
 }
 
@@ -154,6 +167,63 @@ fn inspect(component: &Path) -> Result<ExitCode> {
         "payerIds": info.payer_ids,
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
+    use hms_rules::host::LAMBDA_TARGET;
+    use hms_rules::registry::{
+        PrecompiledEntry, REGISTRY_FILE, Registry, RegistryFile, RuleSetEntry,
+    };
+    let host = RuleHost::new(Limits::default())?;
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    let write = |name: &Path, bytes: &[u8]| -> Result<String> {
+        let path = out.join(name);
+        std::fs::write(&path, bytes).with_context(|| path.display().to_string())?;
+        Ok(hms_rules::sha256_hex(bytes))
+    };
+    let mut rule_sets = Vec::with_capacity(components.len());
+    for component in components {
+        let (bytes, rules) = load(&host, component)?;
+        let info = host.describe(&rules)?;
+        let name = PathBuf::from(
+            component
+                .file_name()
+                .with_context(|| format!("{}: not a file", component.display()))?,
+        );
+        let artifact = host.precompile(&name.display().to_string(), &bytes, LAMBDA_TARGET)?;
+        let artifact_name = name.with_extension(format!("{LAMBDA_TARGET}.cwasm"));
+        let entry = RuleSetEntry {
+            sha256: write(&name, &bytes)?,
+            precompiled: vec![PrecompiledEntry {
+                target: LAMBDA_TARGET.to_string(),
+                sha256: write(&artifact_name, &artifact)?,
+                file: artifact_name,
+            }],
+            component: name,
+            payer_ids: info.payer_ids,
+        };
+        eprintln!(
+            "{} {} ({}): payers {}; {} bytes, {} bytes precompiled for {LAMBDA_TARGET}",
+            info.name,
+            info.version,
+            entry.component.display(),
+            entry.payer_ids.join(", "),
+            bytes.len(),
+            artifact.len(),
+        );
+        rule_sets.push(entry);
+    }
+    let registry = serde_json::to_vec_pretty(&RegistryFile { rule_sets })?;
+    // Written aside and renamed: a reader sees the old registry or the whole new one.
+    let partial = out.join(format!("{REGISTRY_FILE}.partial"));
+    std::fs::write(&partial, &registry).with_context(|| partial.display().to_string())?;
+    std::fs::rename(&partial, out.join(REGISTRY_FILE))
+        .with_context(|| out.join(REGISTRY_FILE).display().to_string())?;
+    let served = Registry::open(&host, out, None)
+        .with_context(|| format!("{}: the published registry does not load", out.display()))?;
+    drop(served);
+    println!("{}", out.join(REGISTRY_FILE).display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,17 +7,33 @@ pub use hms_auth as auth;
 pub mod routes;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use hms_adapters::aws::{DynamoClaimStore, S3ObjectStore, SqsQueue};
 use hms_adapters::{CoreGateway, Endpoints};
-use hms_core::claim::{InstitutionalClaim, ProfessionalClaim};
 use hms_core::partner::Connections;
-use hms_core::ports::{NoRules, RuleEngine, RuleVerdict, SystemClock, Topic};
+pub use hms_core::ports::NoRules;
+use hms_core::ports::{RuleEngine, SystemClock, Topic};
 use hms_core::service::{Clearinghouse, RetryPolicy};
 
-/// The payer rules a function runs: the registry in the rules bucket, or none when the bucket
-/// holds no registry.
+/// How a function comes by its payer rules at a cold start. Only the submit function runs
+/// rules ([`Rules`], feature `rules`); the others take [`NoRules`] and so link no WebAssembly
+/// runtime and fetch nothing from the rules bucket.
+pub trait LoadRules: RuleEngine + Sized + Send + Sync + 'static {
+    /// The rules the environment names, read through `s3`.
+    fn from_env(
+        s3: &aws_sdk_s3::Client,
+    ) -> impl std::future::Future<Output = Result<Self, StartError>> + Send;
+}
+
+impl LoadRules for NoRules {
+    async fn from_env(_: &aws_sdk_s3::Client) -> Result<Self, StartError> {
+        Ok(NoRules)
+    }
+}
+
+/// The payer rules the submit function runs: the registry in the rules bucket, or none when
+/// the bucket holds no registry.
+#[cfg(feature = "rules")]
 #[derive(Debug)]
 pub enum Rules {
     /// No rule sets are deployed.
@@ -26,14 +42,21 @@ pub enum Rules {
     Registry(Box<hms_rules::pipeline::RegistryRules>),
 }
 
+#[cfg(feature = "rules")]
 impl RuleEngine for Rules {
-    fn professional(&self, claim: &ProfessionalClaim) -> RuleVerdict<ProfessionalClaim> {
+    fn professional(
+        &self,
+        claim: &hms_core::claim::ProfessionalClaim,
+    ) -> hms_core::ports::RuleVerdict<hms_core::claim::ProfessionalClaim> {
         match self {
             Self::None(r) => r.professional(claim),
             Self::Registry(r) => r.professional(claim),
         }
     }
-    fn institutional(&self, claim: &InstitutionalClaim) -> RuleVerdict<InstitutionalClaim> {
+    fn institutional(
+        &self,
+        claim: &hms_core::claim::InstitutionalClaim,
+    ) -> hms_core::ports::RuleVerdict<hms_core::claim::InstitutionalClaim> {
         match self {
             Self::None(r) => r.institutional(claim),
             Self::Registry(r) => r.institutional(claim),
@@ -41,9 +64,45 @@ impl RuleEngine for Rules {
     }
 }
 
-/// The clearinghouse as a Lambda runs it.
-pub type Service =
-    Clearinghouse<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Rules, SystemClock>;
+#[cfg(feature = "rules")]
+impl LoadRules for Rules {
+    /// The registry under `rules/` of `RULES_BUCKET`: each rule set's artifact precompiled
+    /// for this target (`hms rules publish`), fetched concurrently and loaded without
+    /// compiling; no rules when the bucket holds no registry, a start error when it holds a
+    /// broken one (a function must not send claims past rules it failed to load).
+    async fn from_env(s3: &aws_sdk_s3::Client) -> Result<Self, StartError> {
+        let bucket = match std::env::var("RULES_BUCKET") {
+            Ok(bucket) if !bucket.is_empty() => S3ObjectStore::new(s3.clone(), bucket),
+            _ => return Ok(Self::None(NoRules)),
+        };
+        let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
+            .map_err(|e| StartError(e.to_string()))?;
+        // Used only by a build with a compiler, for a registry without precompiled artifacts.
+        let cache = std::path::PathBuf::from("/tmp/hms-rules-cache");
+        let registry = hms_rules::registry::Registry::open_store_if_present(
+            &host,
+            &bucket,
+            "rules/",
+            Some(&cache),
+        )
+        .await
+        .map_err(|e| StartError(e.to_string()))?;
+        Ok(match registry {
+            Some(registry) => Self::Registry(Box::new(hms_rules::pipeline::RegistryRules {
+                host,
+                registry,
+            })),
+            None => {
+                tracing::info!("the rules bucket holds no registry: no payer rules");
+                Self::None(NoRules)
+            }
+        })
+    }
+}
+
+/// The clearinghouse as a Lambda runs it, with the rules `R` it runs.
+pub type Service<R = NoRules> =
+    Clearinghouse<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock>;
 
 /// A function's state, made once per cold start: the use cases over their ports (the AWS
 /// adapters unless a test gives others) and how callers are checked.
@@ -53,7 +112,7 @@ pub struct App<
     O = S3ObjectStore,
     Q = SqsQueue,
     G = CoreGateway,
-    R = Rules,
+    R = NoRules,
     C = SystemClock,
 > {
     /// The use cases.
@@ -103,10 +162,19 @@ async fn configuration<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| StartError(format!("{name} is not valid: {e}")))
 }
 
-impl App {
+impl<R: LoadRules> App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock> {
     /// Wires the service from the environment (see `template.yaml` for the variables).
     pub async fn from_env() -> Result<Self, StartError> {
-        let aws = aws_config::load_from_env().await;
+        use aws_smithy_http_client::tls;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .load()
+            .await;
         let s3 = {
             let mut config = aws_sdk_s3::config::Builder::from(&aws);
             // LocalStack serves buckets by path.
@@ -130,12 +198,7 @@ impl App {
                 (Topic::ClaimEvents, setting("CLAIM_EVENTS_QUEUE_URL")?),
             ]),
         );
-        let rules = match std::env::var("RULES_BUCKET") {
-            Ok(bucket) if !bucket.is_empty() => {
-                load_rules(S3ObjectStore::new(s3.clone(), bucket)).await?
-            }
-            _ => Rules::None(NoRules),
-        };
+        let rules = R::from_env(&s3).await?;
         let service = Clearinghouse {
             store: DynamoClaimStore::new(
                 aws_sdk_dynamodb::Client::new(&aws),
@@ -183,58 +246,72 @@ fn retry_policy() -> Result<RetryPolicy, StartError> {
     Ok(policy)
 }
 
-/// The registry under `rules/` of the rules bucket, compiled components cached in /tmp; no
-/// rules when the bucket holds no registry, a start error when it holds a broken one (a
-/// function must not send claims past rules it failed to load).
-async fn load_rules(bucket: S3ObjectStore) -> Result<Rules, StartError> {
-    use hms_core::ports::ObjectStore;
-    let present = bucket
-        .get(&format!("rules/{}", hms_rules::registry::REGISTRY_FILE))
-        .await
-        .map_err(|e| StartError(e.to_string()))?
-        .is_some();
-    if !present {
-        tracing::info!("the rules bucket holds no registry: no payer rules");
-        return Ok(Rules::None(NoRules));
+/// A function's route: what it answers and the rules it runs. A function links only its own
+/// route's code (a generic, not a match over all of them), which keeps each bootstrap to
+/// what it serves.
+pub trait Route: Send + Sync + 'static {
+    /// The payer rules the route runs.
+    type Rules: LoadRules;
+    /// The answer to `request`.
+    fn answer(
+        app: &App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Self::Rules, SystemClock>,
+        request: lambda_http::Request,
+    ) -> impl std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send;
+}
+
+/// `POST /ach/queryEligibility`.
+#[derive(Debug)]
+pub struct Eligibility;
+
+impl Route for Eligibility {
+    type Rules = NoRules;
+    async fn answer(
+        app: &App,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.eligibility(request).await
     }
-    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
-        .map_err(|e| StartError(e.to_string()))?;
-    let cache = PathBuf::from("/tmp/hms-rules-cache");
-    let registry =
-        hms_rules::registry::Registry::open_store(&host, &bucket, "rules/", Some(&cache))
-            .await
-            .map_err(|e| StartError(e.to_string()))?;
-    Ok(Rules::Registry(Box::new(
-        hms_rules::pipeline::RegistryRules { host, registry },
-    )))
 }
 
-/// Which route a function serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
-    /// `POST /ach/queryEligibility`.
-    Eligibility,
-    /// `POST /ach/submitClaim`.
-    Submit,
-    /// `GET /ach/claims/{id}`, `POST /ach/claimStatus`.
-    Status,
+/// `POST /ach/submitClaim`.
+#[cfg(feature = "rules")]
+#[derive(Debug)]
+pub struct Submit;
+
+#[cfg(feature = "rules")]
+impl Route for Submit {
+    type Rules = Rules;
+    async fn answer(
+        app: &App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Rules, SystemClock>,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.submit(request).await
+    }
 }
 
-/// A function's whole life: logs, the app from the environment (a start error ends the
-/// process with its reason, as Lambda reports it), then `route` for every request.
-pub async fn serve(route: Route) -> Result<(), lambda_http::Error> {
+/// `GET /ach/claims/{id}`, `POST /ach/claimStatus`.
+#[derive(Debug)]
+pub struct Status;
+
+impl Route for Status {
+    type Rules = NoRules;
+    async fn answer(
+        app: &App,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.status(request).await
+    }
+}
+
+/// A function's whole life: logs, the app with its route's rules from the environment (a
+/// start error ends the process with its reason, as Lambda reports it), then the route for
+/// every request.
+pub async fn serve<T: Route>() -> Result<(), lambda_http::Error> {
     init_tracing();
-    let app = std::sync::Arc::new(App::from_env().await?);
+    let app = std::sync::Arc::new(App::<_, _, _, _, T::Rules, _>::from_env().await?);
     lambda_http::run(lambda_http::service_fn(move |request| {
         let app = std::sync::Arc::clone(&app);
-        async move {
-            let response = match route {
-                Route::Eligibility => app.eligibility(request).await,
-                Route::Submit => app.submit(request).await,
-                Route::Status => app.status(request).await,
-            };
-            Ok::<_, std::convert::Infallible>(response)
-        }
+        async move { Ok::<_, std::convert::Infallible>(T::answer(&app, request).await) }
     }))
     .await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    hms_lambda::serve(hms_lambda::Route::Status).await
+    hms_lambda::serve::<hms_lambda::Status>().await
 }

@@ -4,5 +4,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    hms_lambda::serve(hms_lambda::Route::Submit).await
+    hms_lambda::serve::<hms_lambda::Submit>().await
 }

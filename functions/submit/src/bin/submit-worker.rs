@@ -10,7 +10,8 @@ use lambda_runtime::LambdaEvent;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hms_lambda::init_tracing();
-    let app = Arc::new(hms_lambda::App::from_env().await?);
+    // It resends stored 837s: it runs no payer rules.
+    let app: Arc<hms_lambda::App> = Arc::new(hms_lambda::App::from_env().await?);
     lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<SqsEvent>| {
         let app = Arc::clone(&app);
         async move {

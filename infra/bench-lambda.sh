@@ -19,10 +19,11 @@ echo "== cargo lambda build --release (eligibility, submit, submit-worker, statu
 .local/cargo-lambda/bin/cargo-lambda lambda build --release --quiet \
   -p hms-eligibility -p hms-submit -p hms-status
 for f in eligibility submit submit-worker status; do
-  printf '%-14s %8.2f MB\n' "$f" "$(stat -c %s "target/lambda/$f/bootstrap" | awk '{print $1 / 1048576}')"
+  bytes=$(stat -c %s "target/lambda/$f/bootstrap")
+  printf '%-14s %10d bytes  %6.2f MB  %6.2f MiB\n' "$f" "$bytes" "$(awk "BEGIN {print $bytes / 1e6}")" "$(awk "BEGIN {print $bytes / 1048576}")"
 done
 
-echo "== the example rule sets, published to a bench bucket"
+echo "== the example rule sets, published (precompiled for Lambda) to a bench bucket"
 cargo build --quiet -p hms-cli
 export HMS_RULES_TARGET=$PWD/target/wasm-guests
 bucket=hms-ach-local-bench-rules
@@ -30,24 +31,16 @@ $aws s3 mb "s3://$bucket" >/dev/null 2>&1 || true
 components=()
 for dir in components/examples/*/; do
   built=$(target/debug/hms rules build "${dir%/}")
-  component=${built%%$'\t'*}
-  components+=("$component")
-  $aws s3 cp --quiet "$component" "s3://$bucket/rules/$(basename "$component")"
+  components+=("${built%%$'\t'*}")
 done
-registry=$(for c in "${components[@]}"; do target/debug/hms rules inspect "$c"; done | python3 -c '
-import json, sys, os
-decoder, text, entries = json.JSONDecoder(), sys.stdin.read(), []
-while text.strip():
-    item, end = decoder.raw_decode(text.strip())
-    text = text.strip()[end:]
-    entries.append({"component": os.path.basename(item["component"]), "sha256": item["sha256"], "payerIds": item["payerIds"]})
-print(json.dumps({"ruleSets": entries}))
-')
-echo "$registry"
-$aws s3 cp --quiet - "s3://$bucket/rules/rules.json" <<<"$registry"
+published=$STATE/bench-rules
+rm -rf "$published"
+target/debug/hms rules publish --out "$published" "${components[@]}" >/dev/null
+$aws s3 rm --quiet --recursive "s3://$bucket/rules/" >/dev/null 2>&1 || true
+$aws s3 cp --quiet --recursive "$published" "s3://$bucket/rules/"
+cat "$published/rules.json"
 
 echo "== init time, rules loaded"
 sed "s/^RULES_BUCKET=.*/RULES_BUCKET=$bucket/" "$STATE/functions.env" >"$STATE/bench.env"
-rm -rf /tmp/hms-rules-cache
 HMS_BOOTSTRAPS=$PWD/target/lambda HMS_FUNCTION_ENV=$PWD/$STATE/bench.env \
   cargo bench --quiet -p hms-lambda --bench init

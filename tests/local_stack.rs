@@ -184,9 +184,10 @@ async fn a_clean_claim_is_accepted_by_the_payer_and_its_history_is_stored() {
 }
 
 #[tokio::test]
-async fn an_institutional_fhir_claim_is_submitted() {
+async fn an_institutional_fhir_claim_is_accepted_by_the_payers_277ca() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE]);
+    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
+    let before = stack.received().await.len();
     let reply = stack
         .post(
             "/ach/submitClaim",
@@ -196,6 +197,17 @@ async fn an_institutional_fhir_claim_is_submitted() {
         .await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     assert_eq!(reply.json["kind"], "institutional");
+    assert_eq!(reply.json["state"], "accepted-by-payer");
+    let id = reply.json["claimId"].as_str().expect("a claim id");
+    let record = claim_reaching(&stack, &token, id, "accepted-by-payer", Duration::ZERO).await;
+    assert_eq!(
+        states(&record),
+        ["received", "submitted", "accepted-by-payer"]
+    );
+    assert_eq!(
+        stack.sent_since(before).await["payloadType"],
+        "X12_837_Request_005010X223A2"
+    );
 }
 
 #[tokio::test]

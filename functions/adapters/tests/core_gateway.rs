@@ -171,6 +171,27 @@ async fn claims_accepted_and_rejected_by_the_payer_then_their_status() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn institutional_claims_get_the_payers_277ca_accepting_or_rejecting_them() {
+    let (sim, ch) = stack(5_000).await;
+    let answer = ch
+        .submit_claim(&core_fixture("claims/institutional-outpatient.json"), None)
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(answer.body["state"], "accepted-by-payer", "{}", answer.body);
+
+    let mut rejected: serde_json::Value =
+        serde_json::from_slice(&core_fixture("claims/institutional-outpatient.json")).unwrap();
+    rejected["claim"]["patientControlNumber"] = "REJECT-I1".into();
+    rejected["serviceLines"][0]["procedureCode"] = "99499".into();
+    let answer = ch
+        .submit_claim(&serde_json::to_vec(&rejected).unwrap(), None)
+        .await;
+    assert_eq!(answer.body["state"], "rejected-by-payer", "{}", answer.body);
+    assert!(answer.body["outcome"].to_string().contains("A7:21"));
+    assert!(sim.kept().iter().all(|k| k.valid));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outage_a_hang_and_nonsense_are_504_502_and_a_waiting_claim_that_recovers() {
     let (sim, ch) = stack(500).await;
     sim.inject(&FaultRequest {

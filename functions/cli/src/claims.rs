@@ -491,7 +491,10 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
     let batch: Vec<hms_core::x12::Reviewed<'_>> = claims
         .iter()
         .zip(&outcomes)
-        .map(|(claim, outcome)| hms_core::x12::Reviewed { claim, outcome })
+        .map(|(claim, outcome)| hms_core::x12::Reviewed {
+            claim: claim.into(),
+            outcome,
+        })
         .collect();
     let Some(first) = claims.first() else {
         bail!("{}: the 837P holds no claims", input.display());

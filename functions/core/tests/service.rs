@@ -79,7 +79,7 @@ fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
     let batch: Vec<_> = claims
         .iter()
         .map(|claim| hms_core::x12::Reviewed {
-            claim,
+            claim: claim.into(),
             outcome: &outcome,
         })
         .collect();

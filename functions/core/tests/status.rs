@@ -153,6 +153,83 @@ fn every_shared_277_reads() {
 }
 
 #[test]
+fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
+    use hms_core::scrub::{parse_institutional, scrub_institutional};
+    use hms_core::x12::{InformationSource, Reviewed, claim_acknowledgment};
+    let catalog = Catalog::embedded().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
+    let read =
+        |name: &str| parse_institutional(&std::fs::read(format!("{dir}/{name}")).unwrap()).unwrap();
+    let inpatient = read("institutional-inpatient.json");
+    let mut outpatient = read("institutional-outpatient.json");
+    outpatient.claim.total_charge = "1.00".parse().unwrap();
+    let claims = [inpatient, outpatient];
+    let outcomes: Vec<_> = claims
+        .iter()
+        .map(|c| scrub_institutional(c, today))
+        .collect();
+    let batch: Vec<Reviewed<'_>> = claims
+        .iter()
+        .zip(&outcomes)
+        .map(|(claim, outcome)| Reviewed {
+            claim: claim.into(),
+            outcome,
+        })
+        .collect();
+    let partner = TradingPartner {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "HMSACH".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "TGJ23".into(),
+        application_sender: "HMSACH".into(),
+        application_receiver: "TGJ23".into(),
+        usage: Usage::Test,
+        ack_requested: false,
+        submitter: None,
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: 78,
+            group: 78,
+            transaction: 1,
+        },
+        created: today.and_hms_opt(12, 0, 0).unwrap(),
+    };
+    let source = InformationSource {
+        name: "HMS-ACH".into(),
+        id: "HMSACH".into(),
+    };
+    let x12 = claim_acknowledgment(&batch, &source, "BATCH2", today, &partner, &envelope).unwrap();
+    let text = String::from_utf8(x12.clone()).unwrap();
+    let errors: Vec<_> = validate_bytes(&x12, catalog)
+        .errors()
+        .map(|f| f.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{text}");
+    let inpatient = &claims[0].claim;
+    let period = format!(
+        "DTP*472*RD8*{}-{}~",
+        inpatient.statement_from.format("%Y%m%d"),
+        inpatient.statement_to.format("%Y%m%d")
+    );
+    assert!(text.contains(&period), "{period} in\n{text}");
+    let responses = read_277(&x12, catalog).unwrap();
+    let verdicts: Vec<(&str, &str)> = responses[0]
+        .claims
+        .iter()
+        .map(|c| (c.trace_number.as_str(), c.verdict.as_ref()))
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            (inpatient.patient_control_number.as_str(), "accepted"),
+            (claims[1].claim.patient_control_number.as_str(), "rejected"),
+        ]
+    );
+}
+
+#[test]
 fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     use hms_core::scrub::{parse_professional, scrub_professional};
     use hms_core::x12::{InformationSource, Reviewed, claim_acknowledgment};
@@ -173,7 +250,10 @@ fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     let batch: Vec<Reviewed<'_>> = claims
         .iter()
         .zip(&outcomes)
-        .map(|(claim, outcome)| Reviewed { claim, outcome })
+        .map(|(claim, outcome)| Reviewed {
+            claim: claim.into(),
+            outcome,
+        })
         .collect();
     let source = InformationSource {
         name: "HMS-ACH".into(),

@@ -3,7 +3,7 @@
 //!
 //! - 270 → 271 from a member table: active coverage with the plan's copay, deductible and
 //!   coinsurance; inactive coverage; an unknown member, a wrong name or birth date as AAA.
-//! - 837 → a 999 from our own validator and, for professional claims, a 277CA accepting or
+//! - 837 → a 999 from our own validator and a 277CA accepting or
 //!   rejecting each claim by configurable rules; both fetched with a results retrieval.
 //! - 276 → 277 for the claims it has seen (or "not found").
 //! - Latency, and faults injected through `POST /admin/faults`: hangs, 5xx, malformed answers.
@@ -642,26 +642,21 @@ impl Simulator {
             .map_err(|e| format!("the simulator could not write its 271: {e}"))
     }
 
-    /// The 999-then-277CA verdict on each claim of an 837P, remembered for 276s. An 837I
-    /// gets no 277CA (not written yet); its claims are remembered as received.
+    /// The 999-then-277CA verdict on each claim of an 837P or 837I, by the configured claim
+    /// rules, remembered for 276s.
     fn claim_acknowledgment(&self, x12: &[u8]) -> Option<Vec<u8>> {
+        use hms_core::x12::Acknowledged;
         let catalog = hms_x12::spec::Catalog::embedded().ok()?;
-        let Ok(claims) = hms_core::x12::read_837p(x12, catalog) else {
-            if let Ok(claims) = hms_core::x12::read_837i(x12, catalog) {
-                let mut state = self.state();
-                for c in claims {
-                    state.claims.insert(
-                        c.claim.patient_control_number.as_str().to_string(),
-                        (
-                            "A1".into(),
-                            "20".into(),
-                            Some(c.claim.total_charge),
-                            Some(c.claim.statement_from),
-                        ),
-                    );
-                }
+        let (professional, institutional);
+        let claims: Vec<Acknowledged<'_>> = match hms_core::x12::read_837p(x12, catalog) {
+            Ok(read) => {
+                professional = read;
+                professional.iter().map(Acknowledged::from).collect()
             }
-            return None;
+            Err(_) => {
+                institutional = hms_core::x12::read_837i(x12, catalog).ok()?;
+                institutional.iter().map(Acknowledged::from).collect()
+            }
         };
         let rules = &self.config.claim_rules;
         let outcomes: Vec<OperationOutcome> = claims
@@ -673,18 +668,18 @@ impl Simulator {
                         .config
                         .members
                         .iter()
-                        .any(|m| m.member_id == c.subscriber.member_id.as_str())
+                        .any(|m| m.member_id == c.subscriber().member_id.as_str())
                 {
                     why.push("the subscriber is not a member of this plan".to_string());
                 }
-                for line in &c.service_lines {
-                    if rules.reject_procedure_codes.contains(&line.procedure_code) {
-                        why.push(format!("procedure {} is not covered", line.procedure_code));
+                for code in c.procedure_codes() {
+                    if rules.reject_procedure_codes.iter().any(|r| r == code) {
+                        why.push(format!("procedure {code} is not covered"));
                     }
                 }
                 if rules
                     .reject_charges_over
-                    .is_some_and(|limit| c.claim.total_charge > limit)
+                    .is_some_and(|limit| c.total_charge() > limit)
                 {
                     why.push("the total charge is above this payer's limit".into());
                 }
@@ -710,12 +705,12 @@ impl Simulator {
                     ("A2", "20")
                 };
                 state.claims.insert(
-                    c.claim.patient_control_number.as_str().to_string(),
+                    c.patient_control_number().as_str().to_string(),
                     (
                         category.into(),
                         code.into(),
-                        Some(c.claim.total_charge),
-                        c.service_lines.first().map(|l| l.service_date),
+                        Some(c.total_charge()),
+                        c.service_period().map(|(from, _)| from),
                     ),
                 );
             }
@@ -723,7 +718,10 @@ impl Simulator {
         let batch: Vec<hms_core::x12::Reviewed<'_>> = claims
             .iter()
             .zip(&outcomes)
-            .map(|(claim, outcome)| hms_core::x12::Reviewed { claim, outcome })
+            .map(|(claim, outcome)| hms_core::x12::Reviewed {
+                claim: *claim,
+                outcome,
+            })
             .collect();
         let (partner, envelope) = self.reply_envelope(x12);
         let reference = hms_x12::Tokenizer::new(x12)

@@ -7,7 +7,10 @@ use hms_x12::writer::{Field, InterchangeWriter};
 use rust_decimal::Decimal;
 
 use super::{Opened, TranslateError, amount, nm1, open};
-use crate::claim::ProfessionalClaim;
+use crate::claim::{
+    InstitutionalClaim, Patient, ProfessionalClaim, Provider, Submitter, Subscriber,
+};
+use crate::ids::PatientControlNumber;
 use crate::outcome::{Issue, OperationOutcome};
 use crate::partner::{Envelope, TradingPartner};
 
@@ -27,9 +30,110 @@ pub struct InformationSource {
 #[derive(Debug, Clone, Copy)]
 pub struct Reviewed<'a> {
     /// The claim.
-    pub claim: &'a ProfessionalClaim,
+    pub claim: Acknowledged<'a>,
     /// The scrubber's outcome: errors reject the claim.
     pub outcome: &'a OperationOutcome,
+}
+
+/// A claim of either kind, as a 277CA names it: the 277CA (005010X214) acknowledges 837Ps
+/// and 837Is alike, by the same parties, control number, charge and service dates.
+#[derive(Debug, Clone, Copy)]
+pub enum Acknowledged<'a> {
+    /// From an 837P.
+    Professional(&'a ProfessionalClaim),
+    /// From an 837I.
+    Institutional(&'a InstitutionalClaim),
+}
+
+impl<'a> From<&'a ProfessionalClaim> for Acknowledged<'a> {
+    fn from(claim: &'a ProfessionalClaim) -> Self {
+        Self::Professional(claim)
+    }
+}
+
+impl<'a> From<&'a InstitutionalClaim> for Acknowledged<'a> {
+    fn from(claim: &'a InstitutionalClaim) -> Self {
+        Self::Institutional(claim)
+    }
+}
+
+impl<'a> Acknowledged<'a> {
+    /// Loop 1000A.
+    pub fn submitter(self) -> &'a Submitter {
+        match self {
+            Self::Professional(c) => &c.submitter,
+            Self::Institutional(c) => &c.submitter,
+        }
+    }
+
+    /// Loop 2010AA.
+    pub fn billing_provider(self) -> &'a Provider {
+        match self {
+            Self::Professional(c) => &c.billing_provider,
+            Self::Institutional(c) => &c.billing_provider,
+        }
+    }
+
+    /// Loop 2010BA.
+    pub fn subscriber(self) -> &'a Subscriber {
+        match self {
+            Self::Professional(c) => &c.subscriber,
+            Self::Institutional(c) => &c.subscriber,
+        }
+    }
+
+    /// Loop 2010CA, when the patient is not the subscriber.
+    pub fn patient(self) -> Option<&'a Patient> {
+        match self {
+            Self::Professional(c) => c.patient.as_ref(),
+            Self::Institutional(c) => c.patient.as_ref(),
+        }
+    }
+
+    /// CLM01, echoed in TRN02 of loop 2200D.
+    pub fn patient_control_number(self) -> &'a PatientControlNumber {
+        match self {
+            Self::Professional(c) => &c.claim.patient_control_number,
+            Self::Institutional(c) => &c.claim.patient_control_number,
+        }
+    }
+
+    /// CLM02.
+    pub fn total_charge(self) -> Decimal {
+        match self {
+            Self::Professional(c) => c.claim.total_charge,
+            Self::Institutional(c) => c.claim.total_charge,
+        }
+    }
+
+    /// The procedure codes of its lines (SV101-2 or SV202-2), in order.
+    pub fn procedure_codes(self) -> Vec<&'a str> {
+        match self {
+            Self::Professional(c) => c
+                .service_lines
+                .iter()
+                .map(|l| l.procedure_code.as_str())
+                .collect(),
+            Self::Institutional(c) => c
+                .service_lines
+                .iter()
+                .filter_map(|l| l.procedure_code.as_deref())
+                .collect(),
+        }
+    }
+
+    /// The claim's service dates (DTP*472 of loop 2200D): its lines' first and last dates of
+    /// service (837P), or the statement period (837I).
+    pub fn service_period(self) -> Option<(NaiveDate, NaiveDate)> {
+        match self {
+            Self::Professional(c) => {
+                let first = c.service_lines.iter().map(|l| l.service_date).min()?;
+                let last = c.service_lines.iter().map(|l| l.service_date).max()?;
+                Some((first, last))
+            }
+            Self::Institutional(c) => Some((c.claim.statement_from, c.claim.statement_to)),
+        }
+    }
 }
 
 /// Writes the 277CA for `batch`, received on `received` under the batch reference
@@ -75,7 +179,7 @@ pub fn claim_acknowledgment(
         });
     };
     w.simple("HL", &["2", "1", "21", "1"]).map_err(fail)?;
-    let submitter = &first.claim.submitter;
+    let submitter = first.claim.submitter();
     w.simple(
         "NM1",
         &[
@@ -92,7 +196,7 @@ pub fn claim_acknowledgment(
     )
     .map_err(fail)?;
     w.simple("TRN", &["2", reference]).map_err(fail)?;
-    let total: Decimal = batch.iter().map(|r| r.claim.claim.total_charge).sum();
+    let total: Decimal = batch.iter().map(|r| r.claim.total_charge()).sum();
     w.segment(
         "STC",
         &[
@@ -113,7 +217,7 @@ pub fn claim_acknowledgment(
         // an empty provider id.
         let npi = r
             .claim
-            .billing_provider
+            .billing_provider()
             .npi
             .as_ref()
             .map_or("", |n| n.as_str());
@@ -127,7 +231,7 @@ pub fn claim_acknowledgment(
             .copied()
             .filter(|r| {
                 r.claim
-                    .billing_provider
+                    .billing_provider()
                     .npi
                     .as_ref()
                     .map_or("", |n| n.as_str())
@@ -138,11 +242,11 @@ pub fn claim_acknowledgment(
         let provider_hl = hl.to_string();
         w.simple("HL", &[&provider_hl, "2", "19", "1"])
             .map_err(fail)?;
-        let billing = &claims[0].claim.billing_provider;
+        let billing = claims[0].claim.billing_provider();
         w.simple("NM1", &nm1("85", &billing.name, "XX", npi))
             .map_err(fail)?;
         w.simple("TRN", &["1", npi]).map_err(fail)?;
-        let provider_total: Decimal = claims.iter().map(|r| r.claim.claim.total_charge).sum();
+        let provider_total: Decimal = claims.iter().map(|r| r.claim.total_charge()).sum();
         w.segment(
             "STC",
             &[
@@ -159,15 +263,15 @@ pub fn claim_acknowledgment(
             let c = r.claim;
             w.simple("HL", &[&hl.to_string(), &provider_hl, "PT"])
                 .map_err(fail)?;
-            let patient_name = c.patient.as_ref().map_or(&c.subscriber.name, |p| &p.name);
+            let patient_name = c.patient().map_or(&c.subscriber().name, |p| &p.name);
             w.simple(
                 "NM1",
-                &nm1("QC", patient_name, "MI", c.subscriber.member_id.as_str()),
+                &nm1("QC", patient_name, "MI", c.subscriber().member_id.as_str()),
             )
             .map_err(fail)?;
-            w.simple("TRN", &["2", c.claim.patient_control_number.as_str()])
+            w.simple("TRN", &["2", c.patient_control_number().as_str()])
                 .map_err(fail)?;
-            let charge = amount(c.claim.total_charge);
+            let charge = amount(c.total_charge());
             let error = r
                 .outcome
                 .issue
@@ -217,15 +321,13 @@ pub fn claim_acknowledgment(
                 }
             }
             .map_err(fail)?;
-            let first = c.service_lines.iter().map(|l| l.service_date).min();
-            let last = c.service_lines.iter().map(|l| l.service_date).max();
-            let service = match (first, last) {
-                (Some(f), Some(l)) if f != l => (
+            let service = match c.service_period() {
+                Some((f, l)) if f != l => (
                     "RD8",
                     format!("{}-{}", f.format("%Y%m%d"), l.format("%Y%m%d")),
                 ),
-                (Some(f), _) => ("D8", f.format("%Y%m%d").to_string()),
-                _ => ("D8", received.clone()),
+                Some((f, _)) => ("D8", f.format("%Y%m%d").to_string()),
+                None => ("D8", received.clone()),
             };
             w.simple("DTP", &["472", service.0, &service.1])
                 .map_err(fail)?;
@@ -245,9 +347,8 @@ fn counts(
 ) -> Result<(), hms_x12::writer::WriteError> {
     let (accepted, rejected): (Vec<_>, Vec<_>) =
         claims.iter().partition(|r| !r.outcome.has_errors());
-    let sum = |list: &[&Reviewed<'_>]| -> Decimal {
-        list.iter().map(|r| r.claim.claim.total_charge).sum()
-    };
+    let sum =
+        |list: &[&Reviewed<'_>]| -> Decimal { list.iter().map(|r| r.claim.total_charge()).sum() };
     if !accepted.is_empty() {
         w.simple("QTY", &[accepted_qty, &accepted.len().to_string()])?;
     }

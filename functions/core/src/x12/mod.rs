@@ -7,7 +7,7 @@ mod professional;
 pub(crate) mod read_837;
 mod remittance;
 
-pub use claim_ack::{InformationSource, Reviewed, claim_acknowledgment};
+pub use claim_ack::{Acknowledged, InformationSource, Reviewed, claim_acknowledgment};
 pub use institutional::{institutional_837, institutional_837_batch};
 pub use professional::{professional_837, professional_837_batch};
 pub use read_837::{ClaimReadError, read_837i, read_837p};

@@ -156,6 +156,8 @@ up() {
     --set "AWS_REGION=us-east-1" --set "AWS_ACCESS_KEY_ID=test" --set "AWS_SECRET_ACCESS_KEY=test" \
     --set "S3_FORCE_PATH_STYLE=true" >"$STATE/functions.env"
 
+  publish_rules
+
   # The functions, their router and their event source restart at every `up`: their
   # environment may have changed.
   stop_one poller; stop_one gateway; stop_one lambda
@@ -197,6 +199,31 @@ Try:
 
 Stop with: infra/stack.sh down
 EOF
+}
+
+# The example payer rule sets, when built (`infra/check-rules.sh` or `hms rules build`), deployed
+# as in AWS: `hms rules publish` (components, precompiled for Lambda, rules.json) to the rules
+# bucket's `rules/`, registry last, so the submit function loads them as it does there.
+publish_rules() {
+  local components=() bucket
+  shopt -s nullglob
+  components=("$ROOT"/components/examples/*/*.wasm)
+  shopt -u nullglob
+  if [ ${#components[@]} -eq 0 ]; then
+    say "no example rule sets built (hms rules build components/examples/...): no payer rules"
+    return 0
+  fi
+  bucket=$(sed -n "s/^RULES_BUCKET=//p" "$STATE/functions.env" | tr -d "'")
+  rm -rf "$STATE/rules"
+  "$ROOT/target/debug/hms" rules publish --out "$STATE/rules" "${components[@]}" >/dev/null 2>"$LOGS/rules-publish.log" ||
+    { cat "$LOGS/rules-publish.log"; say "the example rule sets could not be published"; exit 1; }
+  local file
+  for file in "$STATE"/rules/*; do
+    [ "$(basename "$file")" = rules.json ] && continue
+    "$TOOLS/localstack/bin/aws" s3 cp --quiet "$file" "s3://$bucket/rules/$(basename "$file")"
+  done
+  "$TOOLS/localstack/bin/aws" s3 cp --quiet "$STATE/rules/rules.json" "s3://$bucket/rules/rules.json"
+  say "payer rules published to s3://$bucket/rules/ ($(basename -a "${components[@]}" | tr '\n' ' '))"
 }
 
 # A route answers 401 without a token once its function runs (rather than 502 while it builds);

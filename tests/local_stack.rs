@@ -233,6 +233,48 @@ async fn a_claim_the_scrubber_rejects_is_a_422_stored_and_never_sent() {
     );
 }
 
+/// A test claim of an example payer rule set (`components/examples/*/tests/`).
+fn example_claim(name: &str) -> Value {
+    let path = format!(
+        "{}/../components/examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts() {
+    let stack = Stack::from_env();
+    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
+    let before = stack.received().await.len();
+    let held = example_claim("prior-auth/tests/mri-without-authorization-is-held.json");
+    let reply = stack.post("/ach/submitClaim", &token, &held).await;
+    assert_eq!(
+        reply.status, 422,
+        "{} (the stack publishes the example rule sets when they are built: infra/check-rules.sh)",
+        reply.json
+    );
+    assert_eq!(reply.json["state"], "held-by-rules");
+    let issue = &reply.json["outcome"]["issue"][0];
+    assert_eq!(issue["diagnostics"], "prior-auth-required", "{issue}");
+    let text = issue["details"]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("(prior-auth-rules.wasm)"), "{text}");
+    let id = reply.json["claimId"].as_str().expect("a claim id");
+    claim_reaching(&stack, &token, id, "held-by-rules", Duration::ZERO).await;
+    assert_eq!(
+        stack.received().await.len(),
+        before,
+        "a claim the rules held reached the payer"
+    );
+
+    // With its authorization number the same visit passes the rules and reaches the payer.
+    let passes = example_claim("prior-auth/tests/mri-with-authorization-passes.json");
+    let reply = stack.post("/ach/submitClaim", &token, &passes).await;
+    assert_eq!(reply.status, 202, "{}", reply.json);
+    assert_eq!(reply.json["state"], "accepted-by-payer");
+}
+
 #[tokio::test]
 async fn a_claim_the_payer_rejects_says_why() {
     let stack = Stack::from_env();

@@ -27,17 +27,15 @@ for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fi
   if ! verdict=$("$oracle" --pyx12 "$x12"); then
     echo "$verdict"; bad=$((bad + 1))
   fi
-  if [ "$type" = 837P ]; then
-    # The 277CA we would send back for it.
-    if ! "$hms" translate --to 277ca "$x12" > "$x12.277ca" || ! verdict=$("$oracle" --pyx12 "$x12.277ca"); then
-      echo "check-claims: 277CA for $claim: ${verdict:-not written}"; bad=$((bad + 1))
-    fi
-    acks=$((${acks:-0} + 1))
+  # The 277CA we would send back for it (837P or 837I).
+  if ! "$hms" translate --to 277ca "$x12" > "$x12.277ca" || ! verdict=$("$oracle" --pyx12 "$x12.277ca"); then
+    echo "check-claims: 277CA for $claim: ${verdict:-not written}"; bad=$((bad + 1))
   fi
+  acks=$((${acks:-0} + 1))
 done
 # The TR3 examples: most claims are rejected (made-up NPIs, ICD-9 codes), each with a 508 status
 # code; those 277CAs must be valid too. Files our reader refuses (broken beyond reading) are skipped.
-for sample in "$shared"/x12-samples/837_005010X222A2/*.837; do
+for sample in "$shared"/x12-samples/837_005010X222A2/*.837 "$shared"/x12-samples/837_005010X223A3/*.837i; do
   ack="$out/$(basename "$sample").277ca"
   "$hms" translate --to 277ca "$sample" > "$ack" 2>/dev/null || continue
   if ! verdict=$("$oracle" --pyx12 "$ack"); then

@@ -156,6 +156,20 @@ async fn a_fhir_coverage_eligibility_request_gets_fhir_back() {
     assert!(text.contains("CoverageEligibilityResponse"), "{text}");
 }
 
+/// A 202 for a claim the payer accepted, whose stored history says how it got there.
+async fn accepted_with_its_history(stack: &Stack, token: &str, reply: &hms_e2e::Reply) {
+    assert_eq!(reply.status, 202, "{}", reply.json);
+    assert_eq!(reply.json["state"], "accepted-by-payer");
+    let id = reply.json["claimId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no claim id: {}", reply.json));
+    let record = claim_reaching(stack, token, id, "accepted-by-payer", Duration::ZERO).await;
+    assert_eq!(
+        states(&record),
+        ["received", "submitted", "accepted-by-payer"]
+    );
+}
+
 #[tokio::test]
 async fn a_clean_claim_is_accepted_by_the_payer_and_its_history_is_stored() {
     let stack = Stack::from_env();
@@ -168,14 +182,7 @@ async fn a_clean_claim_is_accepted_by_the_payer_and_its_history_is_stored() {
             &fixture("claims/professional-subscriber.json"),
         )
         .await;
-    assert_eq!(reply.status, 202, "{}", reply.json);
-    assert_eq!(reply.json["state"], "accepted-by-payer");
-    let id = reply.json["claimId"].as_str().expect("a claim id");
-    let record = claim_reaching(&stack, &token, id, "accepted-by-payer", Duration::ZERO).await;
-    assert_eq!(
-        states(&record),
-        ["received", "submitted", "accepted-by-payer"]
-    );
+    accepted_with_its_history(&stack, &token, &reply).await;
 
     assert_eq!(
         stack.sent_since(before).await["payloadType"],
@@ -195,15 +202,8 @@ async fn an_institutional_fhir_claim_is_accepted_by_the_payers_277ca() {
             &fixture("fhir/claim-institutional.json"),
         )
         .await;
-    assert_eq!(reply.status, 202, "{}", reply.json);
+    accepted_with_its_history(&stack, &token, &reply).await;
     assert_eq!(reply.json["kind"], "institutional");
-    assert_eq!(reply.json["state"], "accepted-by-payer");
-    let id = reply.json["claimId"].as_str().expect("a claim id");
-    let record = claim_reaching(&stack, &token, id, "accepted-by-payer", Duration::ZERO).await;
-    assert_eq!(
-        states(&record),
-        ["received", "submitted", "accepted-by-payer"]
-    );
     assert_eq!(
         stack.sent_since(before).await["payloadType"],
         "X12_837_Request_005010X223A2"

@@ -70,6 +70,23 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
     (sim, stack)
 }
 
+/// The claim of `fixture` is accepted by the simulated payer's 277CA; the same claim with a
+/// procedure the payer does not cover (99499, `infra/local/payer.json`) is rejected, A7:21.
+async fn accepted_then_rejected(ch: &Stack, fixture: &str) {
+    let answer = ch.submit_claim(&core_fixture(fixture), None).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(answer.body["state"], "accepted-by-payer", "{}", answer.body);
+
+    let mut rejected: serde_json::Value = serde_json::from_slice(&core_fixture(fixture)).unwrap();
+    rejected["claim"]["patientControlNumber"] = "REJECT-1".into();
+    rejected["serviceLines"][0]["procedureCode"] = "99499".into();
+    let answer = ch
+        .submit_claim(&serde_json::to_vec(&rejected).unwrap(), None)
+        .await;
+    assert_eq!(answer.body["state"], "rejected-by-payer", "{}", answer.body);
+    assert!(answer.body["outcome"].to_string().contains("A7:21"));
+}
+
 fn inquiry(member: &str, last: &str, first: &str, birth: &str) -> Vec<u8> {
     let mut v: serde_json::Value =
         serde_json::from_slice(&core_fixture("eligibility/inquiry-subscriber.json")).unwrap();
@@ -133,22 +150,7 @@ async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_accepted_and_rejected_by_the_payer_then_their_status() {
     let (sim, ch) = stack(5_000).await;
-    let answer = ch
-        .submit_claim(&core_fixture("claims/professional-subscriber.json"), None)
-        .await;
-    assert_eq!(answer.status, 202, "{}", answer.body);
-    assert_eq!(answer.body["state"], "accepted-by-payer", "{}", answer.body);
-
-    let mut rejected: serde_json::Value =
-        serde_json::from_slice(&core_fixture("claims/professional-subscriber.json")).unwrap();
-    rejected["claim"]["patientControlNumber"] = "REJECT-1".into();
-    rejected["serviceLines"][0]["procedureCode"] = "99499".into();
-    let answer = ch
-        .submit_claim(&serde_json::to_vec(&rejected).unwrap(), None)
-        .await;
-    assert_eq!(answer.body["state"], "rejected-by-payer", "{}", answer.body);
-    assert!(answer.body["outcome"].to_string().contains("A7:21"));
-
+    accepted_then_rejected(&ch, "claims/professional-subscriber.json").await;
     // The 837s the payer got are valid.
     assert!(sim.kept().iter().all(|k| k.valid));
 
@@ -173,21 +175,7 @@ async fn claims_accepted_and_rejected_by_the_payer_then_their_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn institutional_claims_get_the_payers_277ca_accepting_or_rejecting_them() {
     let (sim, ch) = stack(5_000).await;
-    let answer = ch
-        .submit_claim(&core_fixture("claims/institutional-outpatient.json"), None)
-        .await;
-    assert_eq!(answer.status, 202, "{}", answer.body);
-    assert_eq!(answer.body["state"], "accepted-by-payer", "{}", answer.body);
-
-    let mut rejected: serde_json::Value =
-        serde_json::from_slice(&core_fixture("claims/institutional-outpatient.json")).unwrap();
-    rejected["claim"]["patientControlNumber"] = "REJECT-I1".into();
-    rejected["serviceLines"][0]["procedureCode"] = "99499".into();
-    let answer = ch
-        .submit_claim(&serde_json::to_vec(&rejected).unwrap(), None)
-        .await;
-    assert_eq!(answer.body["state"], "rejected-by-payer", "{}", answer.body);
-    assert!(answer.body["outcome"].to_string().contains("A7:21"));
+    accepted_then_rejected(&ch, "claims/institutional-outpatient.json").await;
     assert!(sim.kept().iter().all(|k| k.valid));
 }
 

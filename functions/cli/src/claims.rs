@@ -470,39 +470,54 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     }
 }
 
-/// `hms translate --to 277ca FILE.837`: every claim of the 837P scrubbed, and the 277CA that
-/// accepts or rejects each.
+/// `hms translate --to 277ca FILE.837`: every claim of the 837P or 837I scrubbed, and the
+/// 277CA that accepts or rejects each.
 fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> Result<ExitCode> {
+    use hms_core::x12::Acknowledged;
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
-    let claims = match hms_core::x12::read_837p(&x12, catalog) {
-        Ok(claims) => claims,
-        Err(e) => {
-            eprintln!("hms: {}: {e}", input.display());
-            return Ok(ExitCode::from(1));
-        }
-    };
     let now = chrono::Local::now().naive_local();
-    let outcomes: Vec<OperationOutcome> = claims
-        .iter()
-        .map(|c| scrub_professional(c, now.date()))
-        .collect();
+    let (professional, institutional);
+    let (claims, outcomes): (Vec<Acknowledged<'_>>, Vec<OperationOutcome>) =
+        match hms_core::x12::read_837p(&x12, catalog) {
+            Ok(read) => {
+                professional = read;
+                professional
+                    .iter()
+                    .map(|c| (Acknowledged::from(c), scrub_professional(c, now.date())))
+                    .unzip()
+            }
+            // Not an 837P: an 837I, or the 837P's own error.
+            Err(e) => match hms_core::x12::read_837i(&x12, catalog) {
+                Ok(read) => {
+                    institutional = read;
+                    institutional
+                        .iter()
+                        .map(|c| (Acknowledged::from(c), scrub_institutional(c, now.date())))
+                        .unzip()
+                }
+                Err(_) => {
+                    eprintln!("hms: {}: {e}", input.display());
+                    return Ok(ExitCode::from(1));
+                }
+            },
+        };
     let batch: Vec<hms_core::x12::Reviewed<'_>> = claims
         .iter()
         .zip(&outcomes)
         .map(|(claim, outcome)| hms_core::x12::Reviewed {
-            claim: claim.into(),
+            claim: *claim,
             outcome,
         })
         .collect();
     let Some(first) = claims.first() else {
-        bail!("{}: the 837P holds no claims", input.display());
+        bail!("{}: the 837 holds no claims", input.display());
     };
     // Addressed back to the submitter.
     let submitter = Receiver {
-        name: first.submitter.name.clone(),
-        id: first.submitter.id.clone(),
+        name: first.submitter().name.clone(),
+        id: first.submitter().id.clone(),
     };
     let partner = partner_for(partner.as_ref(), &submitter);
     let reference = hms_x12::Tokenizer::new(&x12)

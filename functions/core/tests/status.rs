@@ -7,8 +7,10 @@ mod common;
 use common::samples;
 
 use chrono::NaiveDate;
+use hms_core::outcome::OperationOutcome;
 use hms_core::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_core::status::{StatusInquiry, inquiry_276, read_277};
+use hms_core::x12::Acknowledged;
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 use rust_decimal::Decimal;
@@ -152,28 +154,18 @@ fn every_shared_277_reads() {
     assert!(read >= 4, "{read}");
 }
 
-#[test]
-fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
-    use hms_core::scrub::{parse_institutional, scrub_institutional};
+/// The 277CA of `claims`, each with the scrubber's outcome, as the clearinghouse sends it back
+/// (control number `control`), as bytes and text, and the findings of our validator on it.
+fn acknowledge(
+    claims: &[(Acknowledged<'_>, OperationOutcome)],
+    today: NaiveDate,
+    control: u32,
+) -> (Vec<u8>, String, Vec<String>) {
     use hms_core::x12::{InformationSource, Reviewed, claim_acknowledgment};
-    let catalog = Catalog::embedded().unwrap();
-    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
-    let read =
-        |name: &str| parse_institutional(&std::fs::read(format!("{dir}/{name}")).unwrap()).unwrap();
-    let inpatient = read("institutional-inpatient.json");
-    let mut outpatient = read("institutional-outpatient.json");
-    outpatient.claim.total_charge = "1.00".parse().unwrap();
-    let claims = [inpatient, outpatient];
-    let outcomes: Vec<_> = claims
-        .iter()
-        .map(|c| scrub_institutional(c, today))
-        .collect();
     let batch: Vec<Reviewed<'_>> = claims
         .iter()
-        .zip(&outcomes)
         .map(|(claim, outcome)| Reviewed {
-            claim: claim.into(),
+            claim: *claim,
             outcome,
         })
         .collect();
@@ -190,8 +182,8 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
     };
     let envelope = Envelope {
         control: ControlNumbers {
-            interchange: 78,
-            group: 78,
+            interchange: control,
+            group: control,
             transaction: 1,
         },
         created: today.and_hms_opt(12, 0, 0).unwrap(),
@@ -200,12 +192,34 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
         name: "HMS-ACH".into(),
         id: "HMSACH".into(),
     };
-    let x12 = claim_acknowledgment(&batch, &source, "BATCH2", today, &partner, &envelope).unwrap();
-    let text = String::from_utf8(x12.clone()).unwrap();
-    let errors: Vec<_> = validate_bytes(&x12, catalog)
+    let reference = format!("BATCH{control}");
+    let x12 =
+        claim_acknowledgment(&batch, &source, &reference, today, &partner, &envelope).unwrap();
+    let errors = validate_bytes(&x12, Catalog::embedded().unwrap())
         .errors()
         .map(|f| f.to_string())
         .collect();
+    let text = String::from_utf8(x12.clone()).unwrap();
+    (x12, text, errors)
+}
+
+#[test]
+fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
+    use hms_core::scrub::{parse_institutional, scrub_institutional};
+    let catalog = Catalog::embedded().unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
+    let read =
+        |name: &str| parse_institutional(&std::fs::read(format!("{dir}/{name}")).unwrap()).unwrap();
+    let inpatient = read("institutional-inpatient.json");
+    let mut outpatient = read("institutional-outpatient.json");
+    outpatient.claim.total_charge = "1.00".parse().unwrap();
+    let claims = [inpatient, outpatient];
+    let reviewed: Vec<_> = claims
+        .iter()
+        .map(|c| (Acknowledged::from(c), scrub_institutional(c, today)))
+        .collect();
+    let (x12, text, errors) = acknowledge(&reviewed, today, 78);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
     let inpatient = &claims[0].claim;
     let period = format!(
@@ -232,7 +246,6 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
 #[test]
 fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     use hms_core::scrub::{parse_professional, scrub_professional};
-    use hms_core::x12::{InformationSource, Reviewed, claim_acknowledgment};
     let catalog = Catalog::embedded().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
@@ -243,45 +256,11 @@ fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     let mut bad = read("professional-drug-ndc.json");
     bad.claim.total_charge = "1.00".parse().unwrap();
     let claims = [good, dependent, bad];
-    let outcomes: Vec<_> = claims
+    let reviewed: Vec<_> = claims
         .iter()
-        .map(|c| scrub_professional(c, today))
+        .map(|c| (Acknowledged::from(c), scrub_professional(c, today)))
         .collect();
-    let batch: Vec<Reviewed<'_>> = claims
-        .iter()
-        .zip(&outcomes)
-        .map(|(claim, outcome)| Reviewed {
-            claim: claim.into(),
-            outcome,
-        })
-        .collect();
-    let source = InformationSource {
-        name: "HMS-ACH".into(),
-        id: "HMSACH".into(),
-    };
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "TGJ23".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "TGJ23".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 77,
-            group: 77,
-            transaction: 1,
-        },
-        created: today.and_hms_opt(12, 0, 0).unwrap(),
-    };
-    let x12 = claim_acknowledgment(&batch, &source, "BATCH1", today, &partner, &envelope).unwrap();
-    let report = validate_bytes(&x12, catalog);
-    let text = String::from_utf8(x12.clone()).unwrap();
-    let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+    let (x12, text, errors) = acknowledge(&reviewed, today, 77);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
     assert!(
         text.contains("QTY*90*2~\nQTY*AA*1~\nAMT*YU*240~\nAMT*YY*1~"),

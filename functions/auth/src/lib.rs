@@ -142,12 +142,8 @@ impl LocalKey {
             )));
         }
         // Checked before the payload is read: nothing unsigned is parsed further.
-        let mut mac = HmacSha256::new_from_slice(&self.secret)
-            .map_err(|_| invalid("the development key cannot be used"))?;
-        mac.update(header.as_bytes());
-        mac.update(b".");
-        mac.update(payload.as_bytes());
-        mac.verify_slice(&decode(signature, "signature")?)
+        signing_mac(&self.secret, header, payload)?
+            .verify_slice(&decode(signature, "signature")?)
             .map_err(|_| invalid("the signature does not verify"))?;
         let claims: Claims = serde_json::from_slice(&decode(payload, "payload")?)
             .map_err(|e| invalid(&format!("the claims are not valid: {e}")))?;
@@ -167,6 +163,17 @@ impl LocalKey {
     }
 }
 
+/// HMAC-SHA256 under `secret` over a JWS's signing input, `header.payload` (both base64url),
+/// for signing and verifying alike.
+fn signing_mac(secret: &[u8], header: &str, payload: &str) -> Result<HmacSha256, AuthError> {
+    let mut mac = HmacSha256::new_from_slice(secret)
+        .map_err(|_| AuthError::Invalid("the development key cannot be used".into()))?;
+    mac.update(header.as_bytes());
+    mac.update(b".");
+    mac.update(payload.as_bytes());
+    Ok(mac)
+}
+
 /// `claims` signed with `secret` as a compact JWS (HS256).
 fn sign(secret: &[u8], claims: &Claims) -> Result<String, AuthError> {
     let unwritable = |e: serde_json::Error| AuthError::Invalid(format!("unwritable claims: {e}"));
@@ -177,12 +184,11 @@ fn sign(secret: &[u8], claims: &Claims) -> Result<String, AuthError> {
     .map_err(unwritable)?;
     let header = URL_SAFE_NO_PAD.encode(header);
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).map_err(unwritable)?);
-    let mut mac = HmacSha256::new_from_slice(secret)
-        .map_err(|_| AuthError::Invalid("the development key cannot be used".into()))?;
-    mac.update(header.as_bytes());
-    mac.update(b".");
-    mac.update(payload.as_bytes());
-    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(
+        signing_mac(secret, &header, &payload)?
+            .finalize()
+            .into_bytes(),
+    );
     Ok(format!("{header}.{payload}.{signature}"))
 }
 

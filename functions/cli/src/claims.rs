@@ -473,36 +473,29 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
 /// `hms translate --to 277ca FILE.837`: every claim of the 837P or 837I scrubbed, and the
 /// 277CA that accepts or rejects each.
 fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> Result<ExitCode> {
-    use hms_core::x12::Acknowledged;
+    use hms_core::x12::Claims837;
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    let read = match hms_core::x12::read_837(&x12, catalog) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
     let now = chrono::Local::now().naive_local();
-    let (professional, institutional);
-    let (claims, outcomes): (Vec<Acknowledged<'_>>, Vec<OperationOutcome>) =
-        match hms_core::x12::read_837p(&x12, catalog) {
-            Ok(read) => {
-                professional = read;
-                professional
-                    .iter()
-                    .map(|c| (Acknowledged::from(c), scrub_professional(c, now.date())))
-                    .unzip()
-            }
-            // Not an 837P: an 837I, or the 837P's own error.
-            Err(e) => match hms_core::x12::read_837i(&x12, catalog) {
-                Ok(read) => {
-                    institutional = read;
-                    institutional
-                        .iter()
-                        .map(|c| (Acknowledged::from(c), scrub_institutional(c, now.date())))
-                        .unzip()
-                }
-                Err(_) => {
-                    eprintln!("hms: {}: {e}", input.display());
-                    return Ok(ExitCode::from(1));
-                }
-            },
-        };
+    let outcomes: Vec<OperationOutcome> = match &read {
+        Claims837::Professional(claims) => claims
+            .iter()
+            .map(|c| scrub_professional(c, now.date()))
+            .collect(),
+        Claims837::Institutional(claims) => claims
+            .iter()
+            .map(|c| scrub_institutional(c, now.date()))
+            .collect(),
+    };
+    let claims = read.acknowledged();
     let batch: Vec<hms_core::x12::Reviewed<'_>> = claims
         .iter()
         .zip(&outcomes)

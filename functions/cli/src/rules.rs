@@ -220,9 +220,8 @@ fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
     std::fs::write(&partial, &registry).with_context(|| partial.display().to_string())?;
     std::fs::rename(&partial, out.join(REGISTRY_FILE))
         .with_context(|| out.join(REGISTRY_FILE).display().to_string())?;
-    let served = Registry::open(&host, out, None)
+    Registry::open(&host, out, None)
         .with_context(|| format!("{}: the published registry does not load", out.display()))?;
-    drop(served);
     println!("{}", out.join(REGISTRY_FILE).display());
     Ok(ExitCode::SUCCESS)
 }

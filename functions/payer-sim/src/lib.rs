@@ -645,19 +645,9 @@ impl Simulator {
     /// The 999-then-277CA verdict on each claim of an 837P or 837I, by the configured claim
     /// rules, remembered for 276s.
     fn claim_acknowledgment(&self, x12: &[u8]) -> Option<Vec<u8>> {
-        use hms_core::x12::Acknowledged;
         let catalog = hms_x12::spec::Catalog::embedded().ok()?;
-        let (professional, institutional);
-        let claims: Vec<Acknowledged<'_>> = match hms_core::x12::read_837p(x12, catalog) {
-            Ok(read) => {
-                professional = read;
-                professional.iter().map(Acknowledged::from).collect()
-            }
-            Err(_) => {
-                institutional = hms_core::x12::read_837i(x12, catalog).ok()?;
-                institutional.iter().map(Acknowledged::from).collect()
-            }
-        };
+        let read = hms_core::x12::read_837(x12, catalog).ok()?;
+        let claims = read.acknowledged();
         let rules = &self.config.claim_rules;
         let outcomes: Vec<OperationOutcome> = claims
             .iter()

@@ -10,7 +10,7 @@ mod remittance;
 pub use claim_ack::{Acknowledged, InformationSource, Reviewed, claim_acknowledgment};
 pub use institutional::{institutional_837, institutional_837_batch};
 pub use professional::{professional_837, professional_837_batch};
-pub use read_837::{ClaimReadError, read_837i, read_837p};
+pub use read_837::{ClaimReadError, Claims837, read_837, read_837i, read_837p};
 pub use remittance::remittance_835;
 
 use hms_x12::Delimiters;

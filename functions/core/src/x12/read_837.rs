@@ -6,6 +6,7 @@
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};
 
+use super::claim_ack::Acknowledged;
 use crate::claim::{
     Address, Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation,
     CodedEvent, Contact, DiagnosisCodes, Drug, Gender, InstitutionalClaim,
@@ -41,16 +42,7 @@ pub fn read_837p(
     catalog: &Catalog,
 ) -> Result<Vec<ProfessionalClaim>, ClaimReadError> {
     let doc = tree::parse(input, catalog)?;
-    let mut claims = vec![];
-    let mut found = false;
-    for (_, _, tx) in crate::read::transactions(&doc, is_837p) {
-        found = true;
-        claims.extend(transaction_claims(&tx.body)?);
-    }
-    if !found {
-        return Err(ClaimReadError::No837P);
-    }
-    Ok(claims)
+    sets_claims(&doc, is_837p, transaction_claims)?.ok_or(ClaimReadError::No837P)
 }
 
 /// Reads every claim of every 837I transaction set in `input`.
@@ -59,15 +51,57 @@ pub fn read_837i(
     catalog: &Catalog,
 ) -> Result<Vec<InstitutionalClaim>, ClaimReadError> {
     let doc = tree::parse(input, catalog)?;
-    let sets = crate::read::transactions(&doc, is_837i);
+    sets_claims(&doc, is_837i, institutional_claims)?.ok_or(ClaimReadError::No837I)
+}
+
+/// The claims of an 837 of either kind: what the receiving side of a batch (the payer, our
+/// 277CA) reads without knowing beforehand which kind it got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claims837 {
+    /// The claims of its 837P transaction sets.
+    Professional(Vec<ProfessionalClaim>),
+    /// The claims of its 837I transaction sets.
+    Institutional(Vec<InstitutionalClaim>),
+}
+
+impl Claims837 {
+    /// Each claim as a 277CA acknowledges it, in file order.
+    pub fn acknowledged(&self) -> Vec<Acknowledged<'_>> {
+        match self {
+            Self::Professional(claims) => claims.iter().map(Acknowledged::from).collect(),
+            Self::Institutional(claims) => claims.iter().map(Acknowledged::from).collect(),
+        }
+    }
+}
+
+/// Reads the claims of `input`'s 837P transaction sets, or when it has none those of its 837I
+/// sets (the input parsed once); an input with neither is `No837P`.
+pub fn read_837(input: &[u8], catalog: &Catalog) -> Result<Claims837, ClaimReadError> {
+    let doc = tree::parse(input, catalog)?;
+    if let Some(claims) = sets_claims(&doc, is_837p, transaction_claims)? {
+        return Ok(Claims837::Professional(claims));
+    }
+    sets_claims(&doc, is_837i, institutional_claims)?
+        .map(Claims837::Institutional)
+        .ok_or(ClaimReadError::No837P)
+}
+
+/// The claims of every transaction set of `doc` that `wanted` picks, each read by `read`;
+/// `None` when it picks none.
+fn sets_claims<C>(
+    doc: &tree::Document,
+    wanted: fn(&tree::TransactionNode) -> bool,
+    read: fn(&LoopNode) -> Result<Vec<C>, ValueError>,
+) -> Result<Option<Vec<C>>, ClaimReadError> {
+    let sets = crate::read::transactions(doc, wanted);
     if sets.is_empty() {
-        return Err(ClaimReadError::No837I);
+        return Ok(None);
     }
     let mut claims = vec![];
     for (_, _, tx) in sets {
-        claims.extend(institutional_claims(&tx.body)?);
+        claims.extend(read(&tx.body)?);
     }
-    Ok(claims)
+    Ok(Some(claims))
 }
 
 /// Whether `tx` is an 837P (by its guide, so 005010X222A1 and its errata).

@@ -21,7 +21,7 @@ while IFS= read -r -d '' f; do
     grep -q '^GS\*FA\*\|~GS\*FA\*' "$f" || { echo "check-acks: no 999 for $f" >&2; exit 1; }
     rm "$out/$name.999"; n=$((n - 1))
   fi
-done < <(find "$shared/x12-samples" functions/*/tests/fixtures -type f \( -name '*.8*' -o -name '*.2*' -o -name '*.99*' -o -name '*.837i' \) -print0 | sort -z)
+done < <(find "$shared/x12-samples" functions/*/*/tests/fixtures -type f \( -name '*.8*' -o -name '*.2*' -o -name '*.99*' -o -name '*.837i' \) -print0 | sort -z)
 bad=0
 for a in "$out"/*.999; do
   if ! verdict=$("$oracle" --pyx12 "$a"); then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Translates every fixture claim (functions/core/tests/fixtures/claims/*.json: professional-* and
+# Translates every fixture claim (functions/shared/hms-domain/tests/fixtures/claims/*.json: professional-* and
 # batch-professional* as 837P, institutional-* as 837I; FHIR Claims and Bundles of Claims) into X12 with the CLI and checks each result with pyx12 (../shared/tools/x12-oracle --pyx12). Fails if a fixture
 # does not translate or pyx12 finds the X12 invalid.
 set -euo pipefail
@@ -13,7 +13,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 n=0
 bad=0
-for claim in functions/core/tests/fixtures/claims/*.json functions/core/tests/fixtures/fhir/claim-*.json functions/core/tests/fixtures/fhir/bundle-*.json; do
+for claim in functions/shared/hms-domain/tests/fixtures/claims/*.json functions/shared/hms-domain/tests/fixtures/fhir/claim-*.json functions/shared/hms-domain/tests/fixtures/fhir/bundle-*.json; do
   case "$(basename "$claim")" in
     professional-* | claim-professional* | batch-professional* | bundle-claims*) type=837P ;;
     institutional-* | claim-institutional*) type=837I ;;
@@ -61,7 +61,7 @@ done
 [ "$trips" -ge 3 ] || { echo "check-claims: only $trips 837P round trips were written back" >&2; bad=$((bad + 1)); }
 echo "check-claims: $trips valid 837P samples read to JSON and written back, checked by pyx12"
 m=0
-for inquiry in functions/core/tests/fixtures/eligibility/*.json functions/core/tests/fixtures/fhir/coverage-eligibility-*.json functions/core/tests/fixtures/status/*.json; do
+for inquiry in functions/shared/hms-domain/tests/fixtures/eligibility/*.json functions/shared/hms-domain/tests/fixtures/fhir/coverage-eligibility-*.json functions/shared/hms-domain/tests/fixtures/status/*.json; do
   case "$inquiry" in
     */eligibility/* | */coverage-eligibility-*) type=270 ;;
     *) type=276 ;;

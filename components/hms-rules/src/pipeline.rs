@@ -1,0 +1,121 @@
+//! A claim through its payer's rule set: the rule set's `validate-claim`, then, when it finds
+//! no error, its `transform-claim`. Findings join the scrubber's as `OperationOutcome` issues;
+//! a claim that fails, or whose rule set misbehaves, is held with the reason, never lost and
+//! never sent as it was.
+
+use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType};
+
+use crate::convert::{self, RuleClaim};
+use crate::host::{LoadedRules, RuleHost, types};
+
+/// What the rule set made of a claim (the core's port type: this crate is its adapter).
+pub type RuleOutcome<C> = hms_service::ports::RuleVerdict<C>;
+
+fn held<C: Clone>(claim: &C, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome<C> {
+    issues.push(why);
+    RuleOutcome {
+        claim: claim.clone(),
+        issues,
+        held: true,
+    }
+}
+
+fn failure(id: &str, text: String) -> Issue {
+    Issue {
+        severity: IssueSeverity::Error,
+        code: IssueType::Exception,
+        diagnostics: Some(id.into()),
+        details: Details { text },
+        expression: vec![],
+    }
+}
+
+/// Runs `rules` on `claim`, professional or institutional.
+pub fn run<C: RuleClaim>(host: &RuleHost, rules: &LoadedRules, claim: &C) -> RuleOutcome<C> {
+    let label = rules.label().to_string();
+    let wit = match claim.to_wit() {
+        Ok(wit) => wit,
+        Err(e) => return held(claim, vec![], failure("rules-input", e.to_string())),
+    };
+    let findings = match host.validate(rules, &wit) {
+        Ok((findings, _fuel)) => findings,
+        Err(e) => return held(claim, vec![], failure("rules-failed", e.to_string())),
+    };
+    let issues = convert::issues(&label, &findings);
+    if findings
+        .iter()
+        .any(|f| f.severity == types::Severity::Error)
+    {
+        return RuleOutcome {
+            claim: claim.clone(),
+            issues,
+            held: true,
+        };
+    }
+    match host.transform(rules, &wit) {
+        Ok(Ok(changed)) => match claim.apply(&changed) {
+            Ok(transformed) => RuleOutcome {
+                claim: transformed,
+                issues,
+                held: false,
+            },
+            Err(e) => held(
+                claim,
+                issues,
+                failure("rules-output", format!("{label}: {e}")),
+            ),
+        },
+        Ok(Err(refused)) => {
+            let mut issues = issues;
+            issues.extend(convert::issues(&label, &refused));
+            RuleOutcome {
+                claim: claim.clone(),
+                issues,
+                held: true,
+            }
+        }
+        Err(e) => held(claim, issues, failure("rules-failed", e.to_string())),
+    }
+}
+
+/// The payer-rules port over a registry: each claim through the rule set of its payer, or as
+/// it is when its payer has none. What the claim pipeline of the Lambdas holds.
+#[derive(Debug)]
+pub struct RegistryRules {
+    /// The host the registry's rule sets were loaded by.
+    pub host: RuleHost,
+    /// Payer id → rule set.
+    pub registry: crate::registry::Registry,
+}
+
+impl RegistryRules {
+    fn through<C: RuleClaim>(&self, claim: &C) -> RuleOutcome<C> {
+        match self.registry.for_payer(claim.payer_id()) {
+            Some(rules) => {
+                let span = tracing::info_span!("payer_rules", rule_set = %rules.label());
+                let _entered = span.enter();
+                run(&self.host, &rules, claim)
+            }
+            None => RuleOutcome {
+                claim: claim.clone(),
+                issues: vec![],
+                held: false,
+            },
+        }
+    }
+}
+
+impl hms_service::ports::RuleEngine for RegistryRules {
+    fn professional(
+        &self,
+        claim: &hms_domain::claims::model::ProfessionalClaim,
+    ) -> RuleOutcome<hms_domain::claims::model::ProfessionalClaim> {
+        self.through(claim)
+    }
+    fn institutional(
+        &self,
+        claim: &hms_domain::claims::model::InstitutionalClaim,
+    ) -> RuleOutcome<hms_domain::claims::model::InstitutionalClaim> {
+        self.through(claim)
+    }
+}

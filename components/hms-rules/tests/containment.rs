@@ -1,0 +1,378 @@
+//! Rule sets that misbehave on purpose (written in the WebAssembly text format): each is
+//! stopped and reported by name with the limit it hit, and the host keeps serving.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use hms_rules::host::{Limits, RuleError, RuleHost, types};
+use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component, component_with_version};
+
+fn rules(describe: &str, validate: &str) -> Vec<u8> {
+    component(hms_rules::WIT, "rule-set", describe, validate, "")
+}
+
+fn claim() -> types::Claim {
+    hms_rules::testing::claim(1)
+}
+
+fn host() -> RuleHost {
+    RuleHost::new(Limits::default()).unwrap()
+}
+
+#[test]
+fn a_well_behaved_rule_set_answers_and_reports_its_fuel() {
+    let host = host();
+    let rules = host
+        .load("test-rules", &rules(DESCRIBE, NO_FINDINGS))
+        .unwrap();
+    let info = host.describe(&rules).unwrap();
+    assert_eq!(
+        (info.name.as_str(), info.version.as_str(), info.payer_ids),
+        ("test-rules", "1.0.0", vec!["00435".to_string()])
+    );
+    let (findings, fuel) = host.validate(&rules, &claim()).unwrap();
+    assert!(findings.is_empty());
+    assert!(fuel > 0 && fuel < 1_000, "{fuel}");
+}
+
+#[test]
+fn an_endless_loop_is_stopped_by_its_fuel_and_the_host_goes_on() {
+    let host = host();
+    let looping = host
+        .load(
+            "looping-rules",
+            &rules(DESCRIBE, "(loop $l (br $l)) unreachable"),
+        )
+        .unwrap();
+    let err = host.validate(&looping, &claim()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RuleError::OutOfFuel {
+                fuel: 11_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "looping-rules: stopped after its budget of 11000000 instructions"
+    );
+    // The same host, and the same component, serve the next call.
+    let good = host
+        .load("test-rules", &rules(DESCRIBE, NO_FINDINGS))
+        .unwrap();
+    assert!(host.validate(&good, &claim()).is_ok());
+    assert!(host.describe(&looping).is_ok());
+}
+
+#[test]
+fn memory_growth_past_the_cap_is_stopped() {
+    let host = host();
+    let bomb = host
+        .load(
+            "memory-bomb",
+            &rules(
+                DESCRIBE,
+                "(loop $l (drop (memory.grow (i32.const 16))) (br $l)) unreachable",
+            ),
+        )
+        .unwrap();
+    let err = host.validate(&bomb, &claim()).unwrap_err();
+    assert!(
+        matches!(err, RuleError::Memory { bytes, .. } if bytes == 16 << 20),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trap_is_reported_with_the_component() {
+    let host = host();
+    let trapping = host
+        .load("trapping-rules", &rules(DESCRIBE, "unreachable"))
+        .unwrap();
+    let err = host.validate(&trapping, &claim()).unwrap_err();
+    assert!(matches!(err, RuleError::Trap { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("trapping-rules: trapped:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_at_load() {
+    let other = r#"package hms:payer-rules@1.0.0;
+interface rules {
+    describe: func() -> string;
+}
+world rule-set {
+    export rules;
+}"#;
+    let bytes = component(
+        other,
+        "rule-set",
+        "(i32.store (i32.const 64) (i32.const 256)) (i32.store (i32.const 68) (i32.const 10)) (i32.const 64)",
+        "unreachable",
+        "",
+    );
+    let err = host().load("other-world", &bytes);
+    assert!(matches!(err, Err(RuleError::WrongWorld { .. })), "{err:?}");
+}
+
+#[test]
+fn a_component_that_imports_wasi_is_refused_at_load() {
+    let with_wasi = format!(
+        "{}\n\npackage wasi:random@0.2.0 {{\n  interface random {{\n    get-random-u64: func() -> u64;\n  }}\n}}\n",
+        hms_rules::WIT.replace(
+            "world rule-set {\n    import host;",
+            "world rule-set {\n    import host;\n    import wasi:random/random@0.2.0;"
+        )
+    );
+    let bytes = component(
+        &with_wasi,
+        "rule-set",
+        DESCRIBE,
+        NO_FINDINGS,
+        r#"(import "wasi:random/random@0.2.0" "get-random-u64" (func (result i64)))"#,
+    );
+    let err = host().load("wasi-rules", &bytes).unwrap_err();
+    assert!(matches!(err, RuleError::WrongWorld { .. }), "{err}");
+    assert!(err.to_string().contains("wasi:random"), "{err}");
+}
+
+/// A fresh directory under the target directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hms-rules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A well-behaved rule set whose describe answers `version` (five characters, as "1.0.0").
+fn versioned(version: &str) -> Vec<u8> {
+    assert_eq!(version.len(), 5);
+    component_with_version(
+        hms_rules::WIT,
+        "rule-set",
+        DESCRIBE,
+        NO_FINDINGS,
+        "",
+        version,
+    )
+}
+
+#[test]
+fn a_compiled_component_is_cached_and_deserialized_on_the_next_start() {
+    use hms_rules::host::CacheUse;
+    let cache = scratch("cache");
+    let bytes = rules(DESCRIBE, NO_FINDINGS);
+    let first_host = host();
+    let (first, how) = first_host
+        .load_cached("test-rules", &bytes, &cache)
+        .unwrap();
+    assert_eq!(how, CacheUse::Compiled);
+    assert!(first_host.validate(&first, &claim()).is_ok());
+    // A new host (a cold start): the same engine configuration finds the artifact.
+    let other = host();
+    let (second, how) = other.load_cached("test-rules", &bytes, &cache).unwrap();
+    assert_eq!(how, CacheUse::Deserialized);
+    assert_eq!(other.describe(&second).unwrap().name, "test-rules");
+    // A rule set belongs to the host that loaded it: another host says so, and does not panic.
+    let err = other.describe(&first).unwrap_err();
+    assert!(err.to_string().contains("loaded by another host"), "{err}");
+    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    let name = files[0].file_name().to_string_lossy().to_string();
+    assert!(name.starts_with(&hms_rules::sha256_hex(&bytes)), "{name}");
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+#[test]
+fn the_registry_serves_payers_refuses_a_wrong_pin_and_swaps_versions_without_a_restart() {
+    use hms_rules::registry::{Registry, RegistryError};
+    let dir = scratch("registry");
+    let host = host();
+    let write_for = |file: &str, bytes: &[u8], pin: &str, payers: &str| {
+        std::fs::write(dir.join(file), bytes).unwrap();
+        let registry = format!(
+            r#"{{ "ruleSets": [ {{ "component": "{file}", "sha256": "{pin}", "payerIds": [{payers}] }} ] }}"#
+        );
+        std::fs::write(dir.join("rules.json"), registry).unwrap();
+    };
+    let write = |file: &str, bytes: &[u8], pin: &str| write_for(file, bytes, pin, r#""00435""#);
+    let v1 = versioned("1.0.0");
+    write("medicare-b.wasm", &v1, &hms_rules::sha256_hex(&v1));
+    let registry = Registry::open(&host, &dir, None).unwrap();
+    let rules = registry.for_payer("00435").unwrap();
+    assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+    // Errors and logs name the rule set by its own name and version, and its file.
+    assert_eq!(rules.label(), "test-rules 1.0.0 (medicare-b.wasm)");
+    assert!(registry.for_payer("99999").is_none());
+
+    // A registry that gives the rule set a payer it does not say it serves is refused.
+    write_for(
+        "medicare-b.wasm",
+        &v1,
+        &hms_rules::sha256_hex(&v1),
+        r#""00435", "00436""#,
+    );
+    let err = registry.reload(&host).unwrap_err();
+    assert!(matches!(err, RegistryError::PayerNotServed { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("payer id 00436, which it does not serve"),
+        "{err}"
+    );
+
+    // A component that does not match its pin is refused, and the registry keeps serving v1.
+    let v2 = versioned("1.1.0");
+    write("medicare-b.wasm", &v2, &hms_rules::sha256_hex(&v1));
+    let err = registry.reload(&host).unwrap_err();
+    assert!(matches!(err, RegistryError::PinMismatch { .. }), "{err}");
+    assert!(err.to_string().contains("refused"), "{err}");
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.0.0"
+    );
+
+    // Pinned right, the new version is swapped in; a call holding v1 still has it.
+    write("medicare-b.wasm", &v2, &hms_rules::sha256_hex(&v2));
+    assert_eq!(registry.reload(&host).unwrap(), 1);
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.1.0"
+    );
+    assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_registry_reads_through_the_object_store_port_and_refuses_what_is_missing_or_mispinned() {
+    use hms_rules::registry::{Registry, RegistryError};
+    use hms_service::ports::{InMemoryObjectStore, ObjectStore};
+    use pollster::block_on;
+    let host = host();
+    let store = InMemoryObjectStore::new();
+    let v1 = versioned("1.0.0");
+    let registry_file = |pin: &str| {
+        format!(
+            r#"{{ "ruleSets": [ {{ "component": "medicare-b/1.0.0.wasm", "sha256": "{pin}", "payerIds": ["00435"] }} ] }}"#
+        )
+        .into_bytes()
+    };
+
+    // Nothing there yet: the error names the object.
+    let err = block_on(Registry::open_store(&host, &store, "rules/", None)).unwrap_err();
+    assert!(err.to_string().contains("rules/rules.json"), "{err}");
+
+    block_on(store.put(
+        "rules/rules.json",
+        registry_file(&hms_rules::sha256_hex(&v1)),
+    ))
+    .unwrap();
+    let err = block_on(Registry::open_store(&host, &store, "rules/", None)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("rules/medicare-b/1.0.0.wasm: no such object"),
+        "{err}"
+    );
+
+    block_on(store.put("rules/medicare-b/1.0.0.wasm", v1.clone())).unwrap();
+    let registry = block_on(Registry::open_store(&host, &store, "rules/", None)).unwrap();
+    let rules = registry.for_payer("00435").unwrap();
+    assert_eq!(host.describe(&rules).unwrap().version, "1.0.0");
+
+    // A new version under a wrong pin is refused and v1 keeps serving; pinned right, it is
+    // swapped in without a restart.
+    let v2 = versioned("1.1.0");
+    block_on(store.put("rules/medicare-b/1.0.0.wasm", v2.clone())).unwrap();
+    let err = block_on(registry.reload_from_store(&host, &store, "rules/")).unwrap_err();
+    assert!(matches!(err, RegistryError::PinMismatch { .. }), "{err}");
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.0.0"
+    );
+    block_on(store.put(
+        "rules/rules.json",
+        registry_file(&hms_rules::sha256_hex(&v2)),
+    ))
+    .unwrap();
+    assert_eq!(
+        block_on(registry.reload_from_store(&host, &store, "rules/")).unwrap(),
+        1
+    );
+    assert_eq!(
+        host.describe(&registry.for_payer("00435").unwrap())
+            .unwrap()
+            .version,
+        "1.1.0"
+    );
+    // A registry read from a store is not reloaded from a directory by mistake.
+    assert!(registry.reload(&host).is_err());
+}
+
+/// What a test's tracing subscriber wrote.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
+    let host = RuleHost::new(Limits {
+        log_lines: 3,
+        ..Limits::default()
+    })
+    .unwrap();
+    // validate-claim logs "prior-auth-required" (a string the test module holds at 512) at
+    // level info (1) five times, then finds nothing.
+    let bytes = component(
+        hms_rules::WIT,
+        "rule-set",
+        DESCRIBE,
+        &format!(
+            "{} {}",
+            "(call $log (i32.const 1) (i32.const 512) (i32.const 19))".repeat(5),
+            NO_FINDINGS
+        ),
+        r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#,
+    );
+    let rules = host.load("chatty-rules", &bytes).unwrap();
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let (findings, _) = host.validate(&rules, &claim()).unwrap();
+        assert!(findings.is_empty());
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for line in &lines[..3] {
+        assert_eq!(line["level"], "INFO");
+        assert_eq!(line["fields"]["message"], "prior-auth-required");
+        assert_eq!(line["fields"]["rule_set"], "chatty-rules");
+    }
+    assert_eq!(lines[3]["level"], "WARN");
+    assert_eq!(lines[3]["fields"]["dropped"], 2);
+}

@@ -1,0 +1,278 @@
+//! Production adapters of the core's ports: the payer gateway here, CAQH CORE connectivity
+//! 2.2.0 (SOAP 1.2 over HTTPS), real-time for 270/276 and batch for 837 with the batch's 999
+//! and 277CA fetched by results retrieval; DynamoDB, S3 and SQS in [`aws`].
+
+pub mod aws;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hms_connectivity::{CoreMessage, Credentials, MessageKind, error_code, payload_type};
+use hms_service::ports::{GatewayError, PayerGateway, RealTime};
+use serde::{Deserialize, Serialize};
+
+/// Where and how to reach one payer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Endpoint {
+    /// The CORE endpoint (`https://…`; `http://127.0.0.1…` for the local simulator).
+    pub url: String,
+    /// The payer's CORE `ReceiverID`.
+    pub receiver_id: String,
+    /// WS-Security user name, when the payer asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Its password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// How long to wait for a real-time answer (CAQH CORE allows the payer 20 s).
+    #[serde(default = "real_time_ms")]
+    pub timeout_ms: u64,
+}
+
+fn real_time_ms() -> u64 {
+    20_000
+}
+
+/// Every payer's endpoint: configuration (the Lambdas read it from `PAYER_ENDPOINTS`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Endpoints {
+    /// Our CORE `SenderID`.
+    pub sender_id: String,
+    /// The endpoint of payers not listed, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Endpoint>,
+    /// Payer id → endpoint.
+    #[serde(default)]
+    pub payers: BTreeMap<String, Endpoint>,
+}
+
+/// The CORE payer gateway.
+#[derive(Debug, Clone)]
+pub struct CoreGateway {
+    client: reqwest::Client,
+    endpoints: Endpoints,
+}
+
+impl CoreGateway {
+    /// A gateway over `endpoints`.
+    pub fn new(endpoints: Endpoints) -> Result<Self, GatewayError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| GatewayError::Unavailable {
+                status: None,
+                message: format!("the HTTP client could not be set up: {e}"),
+            })?;
+        Ok(Self { client, endpoints })
+    }
+
+    fn endpoint(&self, payer_id: &str) -> Result<&Endpoint, GatewayError> {
+        self.endpoints
+            .payers
+            .get(payer_id)
+            .or(self.endpoints.default.as_ref())
+            .ok_or_else(|| GatewayError::UnknownPayer {
+                payer_id: payer_id.to_string(),
+            })
+    }
+
+    /// Sends `message` to `endpoint` and reads the CORE answer.
+    async fn exchange(
+        &self,
+        endpoint: &Endpoint,
+        message: &CoreMessage,
+        timeout: Duration,
+    ) -> Result<CoreMessage, GatewayError> {
+        let credentials = endpoint.username.as_ref().map(|u| Credentials {
+            username: u.clone(),
+            password: endpoint.password.clone().unwrap_or_default(),
+        });
+        let action = match message.kind {
+            MessageKind::RealTimeRequest => "RealTimeTransaction",
+            MessageKind::BatchSubmission => "BatchSubmitTransaction",
+            _ => "BatchResultsRetrievalTransaction",
+        };
+        let sent = self
+            .client
+            .post(&endpoint.url)
+            .timeout(timeout)
+            .header(
+                "content-type",
+                format!("application/soap+xml; charset=utf-8; action=\"{action}\""),
+            )
+            .body(message.to_soap(credentials.as_ref()))
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Err(GatewayError::Timeout { after: timeout }),
+            Err(e) => {
+                return Err(GatewayError::Unavailable {
+                    status: None,
+                    message: format!("{}: {e}", endpoint.url),
+                });
+            }
+        };
+        let status = response.status();
+        let body = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) if e.is_timeout() => return Err(GatewayError::Timeout { after: timeout }),
+            Err(e) => {
+                return Err(GatewayError::Unavailable {
+                    status: Some(status.as_u16()),
+                    message: e.to_string(),
+                });
+            }
+        };
+        if status.is_server_error() {
+            let why = match hms_connectivity::parse(&body) {
+                Err(hms_connectivity::EnvelopeError::Fault { code, reason }) => {
+                    format!("HTTP {status}, SOAP fault {code}: {reason}")
+                }
+                _ => format!("HTTP {status}"),
+            };
+            return Err(GatewayError::Unavailable {
+                status: Some(status.as_u16()),
+                message: why,
+            });
+        }
+        let answer = match hms_connectivity::parse(&body) {
+            Ok(received) => received.message,
+            Err(hms_connectivity::EnvelopeError::Fault { code, reason }) => {
+                return Err(GatewayError::Unavailable {
+                    status: Some(status.as_u16()),
+                    message: format!("SOAP fault {code}: {reason}"),
+                });
+            }
+            Err(e) => {
+                return Err(GatewayError::Malformed {
+                    message: format!("HTTP {status}: {e}"),
+                });
+            }
+        };
+        if answer.payload_id != message.payload_id {
+            return Err(GatewayError::Malformed {
+                message: format!(
+                    "the answer is for payload {}, not {}",
+                    answer.payload_id, message.payload_id
+                ),
+            });
+        }
+        Ok(answer)
+    }
+}
+
+fn refused(answer: &CoreMessage) -> GatewayError {
+    GatewayError::Unavailable {
+        status: None,
+        message: format!(
+            "the payer answered {}: {}",
+            answer.error_code.as_deref().unwrap_or("no ErrorCode"),
+            answer.error_message.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+impl PayerGateway for CoreGateway {
+    async fn real_time(
+        &self,
+        payer_id: &str,
+        exchange: RealTime,
+        x12: &[u8],
+    ) -> Result<Vec<u8>, GatewayError> {
+        let endpoint = self.endpoint(payer_id)?;
+        let (request_type, response_type) = match exchange {
+            RealTime::Eligibility => (
+                payload_type::ELIGIBILITY_REQUEST,
+                payload_type::ELIGIBILITY_RESPONSE,
+            ),
+            RealTime::ClaimStatus => (payload_type::STATUS_REQUEST, payload_type::STATUS_RESPONSE),
+        };
+        let message = CoreMessage::request(
+            MessageKind::RealTimeRequest,
+            request_type,
+            &self.endpoints.sender_id,
+            &endpoint.receiver_id,
+            Some(x12.to_vec()),
+            chrono::Utc::now(),
+        );
+        let answer = self
+            .exchange(
+                endpoint,
+                &message,
+                Duration::from_millis(endpoint.timeout_ms),
+            )
+            .await?;
+        if !answer.succeeded() {
+            return Err(refused(&answer));
+        }
+        if answer.payload_type == payload_type::ACK_999_RESPONSE {
+            return Err(GatewayError::Malformed {
+                message: "the payer answered the request with a 999: it found the X12 invalid"
+                    .into(),
+            });
+        }
+        if answer.payload_type != response_type {
+            return Err(GatewayError::Malformed {
+                message: format!("expected {response_type}, got {}", answer.payload_type),
+            });
+        }
+        answer.payload.ok_or_else(|| GatewayError::Malformed {
+            message: "the answer has no payload".into(),
+        })
+    }
+
+    async fn submit_batch(&self, payer_id: &str, x12: &[u8]) -> Result<Vec<Vec<u8>>, GatewayError> {
+        let endpoint = self.endpoint(payer_id)?;
+        let institutional = x12.windows(10).any(|w| w == b"005010X223");
+        let kind = if institutional {
+            payload_type::INSTITUTIONAL_CLAIM
+        } else {
+            payload_type::PROFESSIONAL_CLAIM
+        };
+        let now = chrono::Utc::now();
+        let submission = CoreMessage::request(
+            MessageKind::BatchSubmission,
+            kind,
+            &self.endpoints.sender_id,
+            &endpoint.receiver_id,
+            Some(x12.to_vec()),
+            now,
+        );
+        // A batch may take the payer longer than a real-time request.
+        let timeout = Duration::from_millis(endpoint.timeout_ms.saturating_mul(3));
+        let receipt = self.exchange(endpoint, &submission, timeout).await?;
+        if !receipt.succeeded() {
+            return Err(refused(&receipt));
+        }
+        // The acknowledgments, where the payer has them already; the rest come later.
+        let mut acks = vec![];
+        for wanted in [
+            payload_type::ACK_999_REQUEST,
+            payload_type::ACK_277CA_REQUEST,
+        ] {
+            let mut retrieval = CoreMessage::request(
+                MessageKind::BatchResultsRetrievalRequest,
+                wanted,
+                &self.endpoints.sender_id,
+                &endpoint.receiver_id,
+                None,
+                now,
+            );
+            // Results are asked for by the submission's payload id.
+            retrieval.payload_id = submission.payload_id.clone();
+            match self.exchange(endpoint, &retrieval, timeout).await {
+                Ok(answer) if answer.succeeded() => acks.extend(answer.payload),
+                Ok(answer) if answer.error_code.as_deref() == Some(error_code::NO_RESULTS) => {}
+                Ok(answer) => {
+                    tracing::warn!(error = %refused(&answer), "a batch result could not be fetched")
+                }
+                // The payer has the batch: a failed retrieval does not make it unsent.
+                Err(e) => tracing::warn!(error = %e, "a batch result could not be fetched"),
+            }
+        }
+        Ok(acks)
+    }
+}

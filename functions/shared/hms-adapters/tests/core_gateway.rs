@@ -1,0 +1,218 @@
+//! The CORE gateway against the payer simulator over real HTTP on 127.0.0.1, driven by the
+//! core's use cases: eligibility (active, inactive, unknown member), claims accepted and
+//! rejected by the payer, claim status, and the faults (outage, hang, nonsense) a payer has.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use hms_adapters::{CoreGateway, Endpoint, Endpoints};
+use hms_domain::partner::Connections;
+use hms_payer_sim::{Fault, FaultRequest, SimConfig, Simulator};
+use hms_service::lifecycle::ClaimState;
+use hms_service::ports::{
+    InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock, NoRules, Topic,
+};
+use hms_service::service::{Clearinghouse, RetryPolicy};
+
+type Stack = Clearinghouse<
+    InMemoryClaimStore,
+    InMemoryObjectStore,
+    InMemoryQueue,
+    CoreGateway,
+    NoRules,
+    ManualClock,
+>;
+
+fn core_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/functions/shared/hms-domain/tests/fixtures/{name}",
+        hms_test_support::workspace().display()
+    ))
+    .unwrap()
+}
+
+/// A simulator on a free port, and a clearinghouse whose gateway points at it.
+async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
+    let config: SimConfig = serde_json::from_slice(
+        &std::fs::read(format!(
+            "{}/infra/local/payer.json",
+            hms_test_support::workspace().display()
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let (sim, url) = hms_payer_sim::http::start(config).await.unwrap();
+    let gateway = CoreGateway::new(Endpoints {
+        sender_id: "HMSACH".into(),
+        default: Some(Endpoint {
+            url,
+            receiver_id: "842610001".into(),
+            username: None,
+            password: None,
+            timeout_ms,
+        }),
+        payers: Default::default(),
+    })
+    .unwrap();
+    let stack = Clearinghouse {
+        store: InMemoryClaimStore::new(),
+        objects: InMemoryObjectStore::new(),
+        queue: InMemoryQueue::new(),
+        gateway,
+        rules: NoRules,
+        clock: ManualClock::new(Utc::now()),
+        connections: Connections::local(),
+        retry: RetryPolicy::default(),
+    };
+    (sim, stack)
+}
+
+/// The claim of `fixture` is accepted by the simulated payer's 277CA; the same claim with a
+/// procedure the payer does not cover (99499, `infra/local/payer.json`) is rejected, A7:21.
+async fn accepted_then_rejected(ch: &Stack, fixture: &str) {
+    let answer = ch.submit_claim(&core_fixture(fixture), None).await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    assert_eq!(answer.body["state"], "accepted-by-payer", "{}", answer.body);
+
+    let mut rejected: serde_json::Value = serde_json::from_slice(&core_fixture(fixture)).unwrap();
+    rejected["claim"]["patientControlNumber"] = "REJECT-1".into();
+    rejected["serviceLines"][0]["procedureCode"] = "99499".into();
+    let answer = ch
+        .submit_claim(&serde_json::to_vec(&rejected).unwrap(), None)
+        .await;
+    assert_eq!(answer.body["state"], "rejected-by-payer", "{}", answer.body);
+    assert!(answer.body["outcome"].to_string().contains("A7:21"));
+}
+
+fn inquiry(member: &str, last: &str, first: &str, birth: &str) -> Vec<u8> {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&core_fixture("eligibility/inquiry-subscriber.json")).unwrap();
+    v["subscriber"]["memberId"] = member.into();
+    v["subscriber"]["name"]["last"] = last.into();
+    v["subscriber"]["name"]["first"] = first.into();
+    v["subscriber"]["birthDate"] = birth.into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
+    let (sim, ch) = stack(5_000).await;
+    let (responses, _) = ch
+        .query_eligibility(&inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"))
+        .await
+        .unwrap();
+    let member = &responses[0].members[0];
+    assert!(member.errors.is_empty());
+    let plan = &member.plans[0];
+    assert_eq!(plan.plan.as_deref(), Some("GOLD PPO"));
+    let benefits: Vec<_> = plan
+        .service_types
+        .iter()
+        .flat_map(|s| s.benefits.iter())
+        .collect();
+    assert_eq!(benefits[0].kind.as_deref(), Some("Active Coverage"));
+    assert!(
+        benefits
+            .iter()
+            .any(|b| b.code == "B" && b.amount == Some("25.00".parse().unwrap()))
+    );
+    assert!(
+        benefits
+            .iter()
+            .any(|b| b.code == "A" && b.percent == Some("0.2".parse().unwrap()))
+    );
+
+    let (responses, _) = ch
+        .query_eligibility(&inquiry("INACTIVE0001", "DOE", "JOHN", "1980-02-02"))
+        .await
+        .unwrap();
+    let first = &responses[0].members[0].plans[0].service_types[0].benefits[0];
+    assert_eq!(first.code, "6");
+    assert_eq!(first.kind.as_deref(), Some("Inactive"));
+
+    let err = ch
+        .query_eligibility(&inquiry("NOBODY999", "NOONE", "NEMO", "1990-01-01"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 422);
+    let text = err.body().to_string();
+    assert!(text.contains("Subscriber/Insured Not Found"), "{text}");
+
+    // Every 270 the payer got passed our validator.
+    let kept = sim.kept();
+    assert_eq!(kept.len(), 3);
+    assert!(kept.iter().all(|k| k.valid), "{:?}", kept[0].errors);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_accepted_and_rejected_by_the_payer_then_their_status() {
+    let (sim, ch) = stack(5_000).await;
+    accepted_then_rejected(&ch, "claims/professional-subscriber.json").await;
+    // The 837s the payer got are valid.
+    assert!(sim.kept().iter().all(|k| k.valid));
+
+    // Status: the accepted claim is known, an unknown one is not found.
+    let mut status: serde_json::Value =
+        serde_json::from_slice(&core_fixture("status/inquiry-subscriber.json")).unwrap();
+    status["claim"]["patientControlNumber"] = "26463774".into();
+    let responses = ch
+        .claim_status(&serde_json::to_vec(&status).unwrap())
+        .await
+        .unwrap();
+    let claim = &responses[0].claims[0];
+    assert_eq!(claim.statuses[0].category_code, "A2");
+    assert_eq!(claim.verdict, "accepted");
+    let responses = ch
+        .claim_status(&core_fixture("status/inquiry-subscriber.json"))
+        .await
+        .unwrap();
+    assert_eq!(responses[0].claims[0].statuses[0].category_code, "A4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn institutional_claims_get_the_payers_277ca_accepting_or_rejecting_them() {
+    let (sim, ch) = stack(5_000).await;
+    accepted_then_rejected(&ch, "claims/institutional-outpatient.json").await;
+    assert!(sim.kept().iter().all(|k| k.valid));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_a_hang_and_nonsense_are_504_502_and_a_waiting_claim_that_recovers() {
+    let (sim, ch) = stack(500).await;
+    sim.inject(&FaultRequest {
+        fault: Some(Fault::Hang { ms: 2_000 }),
+        count: 1,
+    });
+    let err = ch
+        .query_eligibility(&inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 504, "{err}");
+
+    sim.inject(&FaultRequest {
+        fault: Some(Fault::Malformed),
+        count: 1,
+    });
+    let err = ch
+        .query_eligibility(&inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 502, "{err}");
+
+    // The payer is down for the claim: it waits, and the retry gets it through.
+    sim.inject(&FaultRequest {
+        fault: Some(Fault::ServerError),
+        count: 1,
+    });
+    let answer = ch
+        .submit_claim(&core_fixture("claims/professional-subscriber.json"), None)
+        .await;
+    assert_eq!(answer.body["state"], "waiting-for-payer", "{}", answer.body);
+    let queued = ch.queue.take(Topic::Submissions);
+    assert_eq!(queued[0].1, Duration::from_secs(30));
+    let record = ch.retry_submission(&queued[0].0).await.unwrap();
+    assert_eq!(record.state, ClaimState::AcceptedByPayer);
+}

@@ -1,0 +1,18 @@
+//! Claims, professional (837P, 005010X222A1) and institutional (837I, 005010X223A2): the model
+//! and its JSON, FHIR Claim mapping, the scrubber's edits, the 837 written and read, and the
+//! 277CA that acknowledges claims.
+
+pub mod ack_277ca;
+pub mod fhir;
+pub mod institutional_837;
+pub mod model;
+pub mod professional_837;
+pub mod read_837;
+pub mod scrub;
+pub mod write_837;
+
+pub use ack_277ca::{Acknowledged, InformationSource, Reviewed, claim_acknowledgment};
+pub use institutional_837::{institutional_837, institutional_837_batch};
+pub use model::*;
+pub use professional_837::{professional_837, professional_837_batch};
+pub use read_837::{ClaimReadError, Claims837, read_837, read_837i, read_837p};

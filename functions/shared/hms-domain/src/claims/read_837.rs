@@ -1,0 +1,706 @@
+//! An 837P (005010X222A1) or 837I (005010X223A2) read back into claims: one per claim (loop
+//! 2300), with the parties of the loops above it (read by one piece of code for both). What the
+//! model holds comes back as it was written; what it does not hold, a lossless read
+//! (`crate::lossless`) keeps beside it.
+
+use hms_x12::spec::Catalog;
+use hms_x12::tree::{self, LoopNode, SegmentNode};
+
+use crate::claims::ack_277ca::Acknowledged;
+use crate::claims::model::{
+    Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, CodedEvent,
+    DiagnosisCodes, Drug, InstitutionalClaim, InstitutionalClaimInformation, InstitutionalLine,
+    LineAdjudication, OtherCoverage, Patient, ProfessionalClaim, Responsibility, ServiceLine,
+    Subscriber, ValueCode,
+};
+use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
+use crate::party::{
+    Address, Contact, Gender, Name, Payer, PayerIdType, Provider, Receiver, Submitter, TaxIdType,
+};
+use crate::read::{
+    ValueError, amount, bad, date, decimal, loops, missing_in, opt, parts, required, segments, text,
+};
+
+/// Why an 837P could not be read into claims.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimReadError {
+    /// The X12 did not tokenize.
+    #[error(transparent)]
+    X12(#[from] tree::TreeError),
+    /// No 837P transaction set in the input.
+    #[error("no 837 professional (005010X222) transaction set found")]
+    No837P,
+    /// No 837I transaction set in the input.
+    #[error("no 837 institutional (005010X223) transaction set found")]
+    No837I,
+    /// A value is missing or malformed.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+}
+
+/// Reads every claim of every 837P transaction set in `input`.
+pub fn read_837p(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<ProfessionalClaim>, ClaimReadError> {
+    let doc = tree::parse(input, catalog)?;
+    sets_claims(&doc, is_837p, transaction_claims)?.ok_or(ClaimReadError::No837P)
+}
+
+/// Reads every claim of every 837I transaction set in `input`.
+pub fn read_837i(
+    input: &[u8],
+    catalog: &Catalog,
+) -> Result<Vec<InstitutionalClaim>, ClaimReadError> {
+    let doc = tree::parse(input, catalog)?;
+    sets_claims(&doc, is_837i, institutional_claims)?.ok_or(ClaimReadError::No837I)
+}
+
+/// The claims of an 837 of either kind: what the receiving side of a batch (the payer, our
+/// 277CA) reads without knowing beforehand which kind it got.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claims837 {
+    /// The claims of its 837P transaction sets.
+    Professional(Vec<ProfessionalClaim>),
+    /// The claims of its 837I transaction sets.
+    Institutional(Vec<InstitutionalClaim>),
+}
+
+impl Claims837 {
+    /// Each claim as a 277CA acknowledges it, in file order.
+    pub fn acknowledged(&self) -> Vec<Acknowledged<'_>> {
+        match self {
+            Self::Professional(claims) => claims.iter().map(Acknowledged::from).collect(),
+            Self::Institutional(claims) => claims.iter().map(Acknowledged::from).collect(),
+        }
+    }
+}
+
+/// Reads the claims of `input`'s 837P transaction sets, or when it has none those of its 837I
+/// sets (the input parsed once); an input with neither is `No837P`.
+pub fn read_837(input: &[u8], catalog: &Catalog) -> Result<Claims837, ClaimReadError> {
+    let doc = tree::parse(input, catalog)?;
+    if let Some(claims) = sets_claims(&doc, is_837p, transaction_claims)? {
+        return Ok(Claims837::Professional(claims));
+    }
+    sets_claims(&doc, is_837i, institutional_claims)?
+        .map(Claims837::Institutional)
+        .ok_or(ClaimReadError::No837P)
+}
+
+/// The claims of every transaction set of `doc` that `wanted` picks, each read by `read`;
+/// `None` when it picks none.
+fn sets_claims<C>(
+    doc: &tree::Document,
+    wanted: fn(&tree::TransactionNode) -> bool,
+    read: fn(&LoopNode) -> Result<Vec<C>, ValueError>,
+) -> Result<Option<Vec<C>>, ClaimReadError> {
+    let sets = crate::read::transactions(doc, wanted);
+    if sets.is_empty() {
+        return Ok(None);
+    }
+    let mut claims = vec![];
+    for (_, _, tx) in sets {
+        claims.extend(read(&tx.body)?);
+    }
+    Ok(Some(claims))
+}
+
+/// Whether `tx` is an 837P (by its guide, so 005010X222A1 and its errata).
+pub(crate) fn is_837p(tx: &tree::TransactionNode) -> bool {
+    tx.id == "837"
+        && tx
+            .guide
+            .as_deref()
+            .is_some_and(|g| g.starts_with("005010X222"))
+}
+
+/// The claims of one 837P transaction set, in file order.
+pub(crate) fn transaction_claims(body: &LoopNode) -> Result<Vec<ProfessionalClaim>, ValueError> {
+    claims_with(body, claim)
+}
+
+/// The claims of one 837I transaction set, in file order.
+pub(crate) fn institutional_claims(body: &LoopNode) -> Result<Vec<InstitutionalClaim>, ValueError> {
+    claims_with(body, institutional_claim)
+}
+
+/// Whether `tx` is an 837I (by its guide, so 005010X223A2 and its errata).
+pub(crate) fn is_837i(tx: &tree::TransactionNode) -> bool {
+    tx.id == "837"
+        && tx
+            .guide
+            .as_deref()
+            .is_some_and(|g| g.starts_with("005010X223"))
+}
+
+/// Reads a claim loop (2300 and below) with the parties above it.
+type ClaimLoop<C> = fn(&LoopNode, &Parties<'_>, Option<&Patient>) -> Result<C, ValueError>;
+
+/// The claims of one 837 transaction set (professional or institutional: the loops above the
+/// claim are the same), each claim loop read by `read_claim`.
+fn claims_with<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Vec<C>, ValueError> {
+    let mut claims = vec![];
+    let encounter = segments(body, "BHT")
+        .next()
+        .is_some_and(|b| text(b, 6) == "RP");
+    let submitter_loop = loops(body, "1000A")
+        .next()
+        .ok_or_else(|| missing_in(body, "1000A"))?;
+    let submitter_nm1 = required(submitter_loop, "NM1")?;
+    let per = required(submitter_loop, "PER")?;
+    let contact_of = |qualifier: &str| {
+        [3, 5, 7]
+            .iter()
+            .find(|&&n| text(per, n) == qualifier)
+            .and_then(|&n| opt(per, n + 1))
+    };
+    let submitter = Submitter {
+        name: text(submitter_nm1, 3).to_string(),
+        id: text(submitter_nm1, 9).to_string(),
+        contact: Contact {
+            name: text(per, 2).to_string(),
+            phone: contact_of("TE"),
+            email: contact_of("EM"),
+        },
+    };
+    let receiver_nm1 = loops(body, "1000B")
+        .next()
+        .ok_or_else(|| missing_in(body, "1000B"))
+        .and_then(|l| required(l, "NM1"))?;
+    let receiver = Receiver {
+        name: text(receiver_nm1, 3).to_string(),
+        id: text(receiver_nm1, 9).to_string(),
+    };
+    for billing_level in loops(body, "2000A") {
+        let billing_loop = loops(billing_level, "2010AA")
+            .next()
+            .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
+        let mut billing_provider = provider(billing_loop)?;
+        billing_provider.taxonomy = segments(billing_level, "PRV")
+            .next()
+            .and_then(|p| opt(p, 3));
+        let pay_to_address = match loops(billing_level, "2010AB").next() {
+            Some(l) => address(l)?,
+            None => None,
+        };
+        for subscriber_level in loops(billing_level, "2000B") {
+            let sbr = required(subscriber_level, "SBR")?;
+            let sub_loop = loops(subscriber_level, "2010BA")
+                .next()
+                .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
+            let sub_nm1 = required(sub_loop, "NM1")?;
+            let dmg = segments(sub_loop, "DMG").next();
+            let subscriber = Subscriber {
+                member_id: id_of(sub_nm1, 9, MemberId::parse)?,
+                name: name(sub_nm1),
+                address: address(sub_loop)?,
+                birth_date: match dmg {
+                    Some(d) => date(d, 2)?,
+                    None => None,
+                },
+                gender: dmg.and_then(|d| gender(text(d, 3))),
+                group_number: opt(sbr, 3),
+                responsibility: responsibility(text(sbr, 1)),
+                claim_filing_indicator: text(sbr, 9).to_string(),
+            };
+            let payer_nm1 = loops(subscriber_level, "2010BB")
+                .next()
+                .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
+                .and_then(|l| required(l, "NM1"))?;
+            let payer = payer(payer_nm1)?;
+            let parties = Parties {
+                submitter: &submitter,
+                receiver: &receiver,
+                billing_provider: &billing_provider,
+                pay_to_address: pay_to_address.as_ref(),
+                subscriber: &subscriber,
+                payer: &payer,
+                encounter,
+            };
+            for claim_loop in loops(subscriber_level, "2300") {
+                claims.push(read_claim(claim_loop, &parties, None)?);
+            }
+            for patient_level in loops(subscriber_level, "2000C") {
+                let pat = required(patient_level, "PAT")?;
+                let patient_loop = loops(patient_level, "2010CA")
+                    .next()
+                    .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
+                let nm1 = required(patient_loop, "NM1")?;
+                let dmg = required(patient_loop, "DMG")?;
+                let patient = Patient {
+                    relationship: text(pat, 1).to_string(),
+                    name: name(nm1),
+                    address: address(patient_loop)?
+                        .ok_or_else(|| missing_in(patient_loop, "N3/N4"))?,
+                    birth_date: date(dmg, 2)?
+                        .ok_or_else(|| bad(dmg, 2, "the birth date is required".into()))?,
+                    gender: gender(text(dmg, 3))
+                        .ok_or_else(|| bad(dmg, 3, "the gender is required".into()))?,
+                };
+                for claim_loop in loops(patient_level, "2300") {
+                    claims.push(read_claim(claim_loop, &parties, Some(&patient))?);
+                }
+            }
+        }
+    }
+    Ok(claims)
+}
+
+/// The parties above a claim loop.
+struct Parties<'a> {
+    submitter: &'a Submitter,
+    receiver: &'a Receiver,
+    billing_provider: &'a Provider,
+    pay_to_address: Option<&'a Address>,
+    subscriber: &'a Subscriber,
+    payer: &'a Payer,
+    /// BHT06 `RP`.
+    encounter: bool,
+}
+
+fn payer(nm1: &SegmentNode) -> Result<Payer, ValueError> {
+    Ok(Payer {
+        name: text(nm1, 3).to_string(),
+        id: id_of(nm1, 9, PayerId::parse)?,
+        // Said only when not the usual payer id (PI).
+        id_type: PayerIdType::from_code(text(nm1, 8)).filter(|t| *t != PayerIdType::PayerId),
+    })
+}
+
+fn id_of<T, E: std::fmt::Display>(
+    segment: &SegmentNode,
+    n: usize,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<T, ValueError> {
+    parse(text(segment, n)).map_err(|e| bad(segment, n, e.to_string()))
+}
+
+pub(crate) fn name(nm1: &SegmentNode) -> Name {
+    if text(nm1, 2) == "1" {
+        Name::Person {
+            last: text(nm1, 3).to_string(),
+            first: text(nm1, 4).to_string(),
+            middle: opt(nm1, 5),
+            suffix: opt(nm1, 7),
+        }
+    } else {
+        Name::Organization {
+            name: text(nm1, 3).to_string(),
+        }
+    }
+}
+
+fn address(scope: &LoopNode) -> Result<Option<Address>, ValueError> {
+    let (Some(n3), Some(n4)) = (segments(scope, "N3").next(), segments(scope, "N4").next()) else {
+        return Ok(None);
+    };
+    Ok(Some(Address {
+        lines: [1, 2].iter().filter_map(|&n| opt(n3, n)).collect(),
+        city: text(n4, 1).to_string(),
+        state: text(n4, 2).to_string(),
+        postal_code: text(n4, 3).to_string(),
+    }))
+}
+
+fn gender(code: &str) -> Option<Gender> {
+    match code {
+        "F" => Some(Gender::Female),
+        "M" => Some(Gender::Male),
+        "U" => Some(Gender::Unknown),
+        _ => None,
+    }
+}
+
+fn responsibility(code: &str) -> Responsibility {
+    match code {
+        "S" => Responsibility::Secondary,
+        "T" => Responsibility::Tertiary,
+        _ => Responsibility::Primary,
+    }
+}
+
+fn provider(scope: &LoopNode) -> Result<Provider, ValueError> {
+    let nm1 = required(scope, "NM1")?;
+    let tax_ref = segments(scope, "REF").find(|r| TaxIdType::from_code(text(r, 1)).is_some());
+    let tax_id = match tax_ref {
+        Some(r) => Some(id_of(r, 2, TaxId::parse)?),
+        None => None,
+    };
+    let name = name(nm1);
+    // Said only when not what the name implies (an SSN for a person, an EIN otherwise).
+    let implied = match name {
+        Name::Person { .. } => TaxIdType::Ssn,
+        Name::Organization { .. } => TaxIdType::Ein,
+    };
+    Ok(Provider {
+        npi: match opt(nm1, 9) {
+            Some(_) => Some(id_of(nm1, 9, Npi::parse)?),
+            None => None,
+        },
+        name,
+        taxonomy: segments(scope, "PRV").next().and_then(|p| opt(p, 3)),
+        tax_id,
+        tax_id_type: tax_ref
+            .and_then(|r| TaxIdType::from_code(text(r, 1)))
+            .filter(|t| *t != implied),
+        address: address(scope)?,
+    })
+}
+
+fn adjustments(scope: &LoopNode) -> Result<Vec<ClaimAdjustment>, ValueError> {
+    let mut out = vec![];
+    for cas in segments(scope, "CAS") {
+        out.extend(
+            crate::read::cas_reasons(cas)?
+                .into_iter()
+                .map(|r| ClaimAdjustment {
+                    group: r.group.to_string(),
+                    reason: r.reason.to_string(),
+                    amount: r.amount,
+                    quantity: r.quantity,
+                }),
+        );
+    }
+    Ok(out)
+}
+
+/// The date of the DTP with `qualifier` (the first day, for a range: the model holds one date of
+/// service per line today).
+fn dated(scope: &LoopNode, qualifier: &str) -> Result<Option<chrono::NaiveDate>, ValueError> {
+    Ok(dated_range(scope, qualifier)?.map(|(from, _)| from))
+}
+
+/// A DTP's date, or its range's first and last dates.
+fn dated_range(
+    scope: &LoopNode,
+    qualifier: &str,
+) -> Result<Option<(chrono::NaiveDate, Option<chrono::NaiveDate>)>, ValueError> {
+    match segments(scope, "DTP").find(|d| text(d, 1) == qualifier) {
+        Some(d) => crate::read::period(d).map(|(_, from, to)| Some((from, to))),
+        None => Ok(None),
+    }
+}
+
+fn claim(
+    scope: &LoopNode,
+    parties: &Parties<'_>,
+    patient: Option<&Patient>,
+) -> Result<ProfessionalClaim, ValueError> {
+    let clm = required(scope, "CLM")?;
+    let facility = parts(clm, 5);
+    let coded: Vec<_> = segments(scope, "HI")
+        .flat_map(|hi| (1..=12).map(move |n| parts(hi, n)))
+        .filter(|p| matches!(p.first().copied(), Some("ABK" | "ABF" | "BK" | "BF")))
+        .collect();
+    // A claim without a readable diagnosis is still read: the scrubber reports it.
+    let diagnosis_codes = match coded.first().and_then(|p| p.first()) {
+        Some(&"BK") => DiagnosisCodes::Icd9Cm,
+        _ => DiagnosisCodes::Icd10Cm,
+    };
+    let diagnoses = coded
+        .iter()
+        .filter_map(|p| p.get(1).map(|c| c.to_string()))
+        .collect();
+    let ambulance = match segments(scope, "CR1").next() {
+        Some(cr1) => {
+            let place = |id: &str| {
+                loops(scope, id)
+                    .next()
+                    .map(address)
+                    .transpose()
+                    .map(Option::flatten)
+            };
+            let dropoff_name = loops(scope, "2310F")
+                .next()
+                .and_then(|l| segments(l, "NM1").next())
+                .and_then(|n| opt(n, 3));
+            let certifications = segments(scope, "CRC")
+                .filter(|c| text(c, 1) == "07")
+                .map(|c| AmbulanceCertification {
+                    applies: text(c, 2) == "Y",
+                    conditions: (3..=7).filter_map(|n| opt(c, n)).collect(),
+                })
+                .collect();
+            match (place("2310E")?, place("2310F")?) {
+                (Some(pickup), Some(dropoff)) => Some(Ambulance {
+                    patient_weight_pounds: decimal(cr1, 2)?,
+                    reason: text(cr1, 4).to_string(),
+                    miles: amount(cr1, 6)?,
+                    round_trip_purpose: opt(cr1, 9),
+                    stretcher_purpose: opt(cr1, 10),
+                    certifications,
+                    pickup,
+                    dropoff,
+                    dropoff_name,
+                }),
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let other_coverage = other_coverage(scope, clm)?;
+    let mut service_lines = vec![];
+    for line in loops(scope, "2400") {
+        let sv1 = required(line, "SV1")?;
+        let procedure = parts(sv1, 1);
+        let drug = match loops(line, "2410").next() {
+            Some(d) => {
+                let lin = required(d, "LIN")?;
+                let ctp = required(d, "CTP")?;
+                Some(Drug {
+                    ndc: text(lin, 3).to_string(),
+                    quantity: amount(ctp, 4)?,
+                    unit: text(ctp, 5).to_string(),
+                })
+            }
+            None => None,
+        };
+        let mut prior_adjudications = vec![];
+        for adj in loops(line, "2430") {
+            let svd = required(adj, "SVD")?;
+            let code = parts(svd, 3).get(1).map(|c| c.to_string());
+            prior_adjudications.push(LineAdjudication {
+                payer_id: id_of(svd, 1, PayerId::parse)?,
+                paid: amount(svd, 2)?,
+                procedure_code: code.filter(|c| procedure.get(1) != Some(&c.as_str())),
+                units: amount(svd, 5)?,
+                adjudication_date: dated(adj, "573")?.ok_or_else(|| missing_in(adj, "DTP*573"))?,
+                adjustments: adjustments(adj)?,
+            });
+        }
+        let (service_date, service_date_end) =
+            dated_range(line, "472")?.ok_or_else(|| missing_in(line, "DTP*472"))?;
+        service_lines.push(ServiceLine {
+            procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
+            modifiers: procedure
+                .iter()
+                .skip(2)
+                .filter(|m| !m.is_empty())
+                .map(|m| m.to_string())
+                .collect(),
+            charge: amount(sv1, 2)?,
+            units: amount(sv1, 4)?,
+            service_date,
+            service_date_end,
+            diagnosis_pointers: parts(sv1, 7)
+                .iter()
+                .filter_map(|p| p.parse().ok())
+                .collect(),
+            place_of_service: opt(sv1, 5),
+            line_control_number: segments(line, "REF")
+                .find(|r| text(r, 1) == "6R")
+                .and_then(|r| opt(r, 2)),
+            patient_count: match segments(line, "QTY").find(|q| text(q, 1) == "PT") {
+                Some(q) => decimal(q, 2)?,
+                None => None,
+            },
+            drug,
+            prior_adjudications,
+        });
+    }
+    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
+    Ok(ProfessionalClaim {
+        submitter: parties.submitter.clone(),
+        receiver: parties.receiver.clone(),
+        billing_provider: parties.billing_provider.clone(),
+        pay_to_address: parties.pay_to_address.cloned(),
+        subscriber: parties.subscriber.clone(),
+        patient: patient.cloned(),
+        payer: parties.payer.clone(),
+        claim: ClaimInformation {
+            patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
+            total_charge: amount(clm, 2)?,
+            place_of_service: facility.first().map(|c| c.to_string()).unwrap_or_default(),
+            frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
+            provider_signature_on_file: text(clm, 6) == "Y",
+            assignment: text(clm, 7).to_string(),
+            benefits_assigned: text(clm, 8) == "Y",
+            release_of_information: text(clm, 9).to_string(),
+            onset_date: dated(scope, "431")?,
+            accident_date: dated(scope, "439")?,
+            prior_authorization: segments(scope, "REF")
+                .find(|r| text(r, 1) == "G1")
+                .and_then(|r| opt(r, 2)),
+            diagnoses,
+            diagnosis_codes,
+            encounter: parties.encounter,
+        },
+        rendering_provider: provider_in("2310B")?,
+        referring_provider: provider_in("2310A")?,
+        ambulance,
+        other_coverage,
+        service_lines,
+    })
+}
+
+/// Loops 2320-2330B: the other payers of a claim whose CLM is `clm`.
+fn other_coverage(scope: &LoopNode, clm: &SegmentNode) -> Result<Vec<OtherCoverage>, ValueError> {
+    let mut other_coverage = vec![];
+    for other in loops(scope, "2320") {
+        let sbr = required(other, "SBR")?;
+        let sub = loops(other, "2330A")
+            .next()
+            .ok_or_else(|| missing_in(other, "2330A"))?;
+        let sub_nm1 = required(sub, "NM1")?;
+        let payer_loop = loops(other, "2330B")
+            .next()
+            .ok_or_else(|| missing_in(other, "2330B"))?;
+        let payer_nm1 = required(payer_loop, "NM1")?;
+        let oi = segments(other, "OI").next();
+        other_coverage.push(OtherCoverage {
+            responsibility: responsibility(text(sbr, 1)),
+            relationship: text(sbr, 2).to_string(),
+            group_number: opt(sbr, 3),
+            claim_filing_indicator: text(sbr, 9).to_string(),
+            subscriber_name: name(sub_nm1),
+            member_id: id_of(sub_nm1, 9, MemberId::parse)?,
+            payer: payer(payer_nm1)?,
+            // Said only when they differ from the claim's (CLM08, CLM09).
+            benefits_assigned: oi
+                .map(|o| text(o, 3) == "Y")
+                .filter(|b| *b != (text(clm, 8) == "Y")),
+            release_of_information: oi.and_then(|o| opt(o, 6)).filter(|r| r != text(clm, 9)),
+            paid: match segments(other, "AMT").find(|a| text(a, 1) == "D") {
+                Some(a) => decimal(a, 2)?,
+                None => None,
+            },
+            adjudication_date: dated(payer_loop, "573")?,
+            adjustments: adjustments(other)?,
+        });
+    }
+    Ok(other_coverage)
+}
+
+/// Loop 2300 of an 837I and everything below it.
+fn institutional_claim(
+    scope: &LoopNode,
+    parties: &Parties<'_>,
+    patient: Option<&Patient>,
+) -> Result<InstitutionalClaim, ValueError> {
+    let clm = required(scope, "CLM")?;
+    let facility = parts(clm, 5);
+    let codes: Vec<Vec<&str>> = segments(scope, "HI")
+        .flat_map(|hi| (1..=12).map(move |n| parts(hi, n)))
+        .filter(|p| !p.is_empty())
+        .collect();
+    let with = |qualifiers: [&'static str; 2]| {
+        codes
+            .iter()
+            .filter(move |p| p.first().is_some_and(|q| qualifiers.contains(q)))
+    };
+    let code_of = |p: &Vec<&str>| p.get(1).map(|c| c.to_string()).unwrap_or_default();
+    let event = |p: &Vec<&str>| -> Result<CodedEvent, ValueError> {
+        let text = p.get(3).copied().unwrap_or_default();
+        Ok(CodedEvent {
+            code: code_of(p),
+            date: crate::read::ccyymmdd(text)
+                .ok_or_else(|| bad(clm, 0, format!("HI date {text:?} is not a CCYYMMDD date")))?,
+        })
+    };
+    let diagnosis_codes = match with(["BK", "BK"]).next() {
+        Some(_) => DiagnosisCodes::Icd9Cm,
+        None => DiagnosisCodes::Icd10Cm,
+    };
+    let principal_procedure = match with(["BBR", "BR"]).next() {
+        Some(p) => Some(event(p)?),
+        None => None,
+    };
+    let statement = dated_range(scope, "434")?.ok_or_else(|| missing_in(scope, "DTP*434"))?;
+    let admission = match segments(scope, "DTP").find(|d| text(d, 1) == "435") {
+        Some(dtp) => {
+            let value = text(dtp, 3);
+            let (date, hour) = match (text(dtp, 2), value.len()) {
+                ("DT", 12) => (value.get(..8), value.get(8..).map(str::to_string)),
+                _ => (Some(value), None),
+            };
+            let cl1 = segments(scope, "CL1").next();
+            Some(Admission {
+                date: date
+                    .and_then(crate::read::ccyymmdd)
+                    .ok_or_else(|| bad(dtp, 3, format!("{value:?} is not an admission date")))?,
+                hour,
+                type_code: cl1.map(|c| text(c, 1).to_string()).unwrap_or_default(),
+                source_code: cl1.and_then(|c| opt(c, 2)),
+            })
+        }
+        None => None,
+    };
+    let mut service_lines = vec![];
+    for line in loops(scope, "2400") {
+        let sv2 = required(line, "SV2")?;
+        let procedure = parts(sv2, 2);
+        service_lines.push(InstitutionalLine {
+            revenue_code: text(sv2, 1).to_string(),
+            procedure_code: procedure.get(1).map(|c| c.to_string()),
+            modifiers: procedure
+                .iter()
+                .skip(2)
+                .filter(|m| !m.is_empty())
+                .map(|m| m.to_string())
+                .collect(),
+            charge: amount(sv2, 3)?,
+            unit: text(sv2, 4).to_string(),
+            quantity: amount(sv2, 5)?,
+            service_date: dated(line, "472")?,
+            line_control_number: segments(line, "REF")
+                .find(|r| text(r, 1) == "6R")
+                .and_then(|r| opt(r, 2)),
+        });
+    }
+    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
+    Ok(InstitutionalClaim {
+        submitter: parties.submitter.clone(),
+        receiver: parties.receiver.clone(),
+        billing_provider: parties.billing_provider.clone(),
+        pay_to_address: parties.pay_to_address.cloned(),
+        subscriber: parties.subscriber.clone(),
+        patient: patient.cloned(),
+        payer: parties.payer.clone(),
+        claim: InstitutionalClaimInformation {
+            patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
+            total_charge: amount(clm, 2)?,
+            facility_type: facility.first().map(|c| c.to_string()).unwrap_or_default(),
+            frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
+            assignment: text(clm, 7).to_string(),
+            benefits_assignment: text(clm, 8).to_string(),
+            release_of_information: text(clm, 9).to_string(),
+            statement_from: statement.0,
+            statement_to: statement.1.unwrap_or(statement.0),
+            admission,
+            discharge_hour: segments(scope, "DTP")
+                .find(|d| text(d, 1) == "096")
+                .and_then(|d| opt(d, 3)),
+            patient_status: segments(scope, "CL1")
+                .next()
+                .map(|c| text(c, 3).to_string())
+                .unwrap_or_default(),
+            prior_authorization: segments(scope, "REF")
+                .find(|r| text(r, 1) == "G1")
+                .and_then(|r| opt(r, 2)),
+            principal_diagnosis: with(["ABK", "BK"]).next().map(code_of).unwrap_or_default(),
+            admitting_diagnosis: with(["ABJ", "BJ"]).next().map(code_of),
+            other_diagnoses: with(["ABF", "BF"]).map(code_of).collect(),
+            diagnosis_codes,
+            principal_procedure,
+            other_procedures: with(["BBQ", "BQ"]).map(event).collect::<Result<_, _>>()?,
+            occurrences: with(["BH", "BH"]).map(event).collect::<Result<_, _>>()?,
+            values: with(["BE", "BE"])
+                .map(|p| {
+                    let value = p.get(4).copied().unwrap_or_default();
+                    Ok(ValueCode {
+                        code: code_of(p),
+                        amount: value.parse().map_err(|_| {
+                            bad(clm, 0, format!("HI value amount {value:?} is not a number"))
+                        })?,
+                    })
+                })
+                .collect::<Result<_, ValueError>>()?,
+            conditions: with(["BG", "BG"]).map(code_of).collect(),
+        },
+        attending_provider: provider_in("2310A")?,
+        operating_provider: provider_in("2310B")?,
+        other_coverage: other_coverage(scope, clm)?,
+        service_lines,
+    })
+}

@@ -1,0 +1,1215 @@
+//! The claim scrubber: the front-end edits a clearinghouse runs before anything reaches a payer,
+//! so that a claim a payer would reject for its shape comes back in seconds, with the field to
+//! fix, instead of days later as a denial.
+//!
+//! Each edit has a stable id (the issue's `diagnostics`) and points at the offending field with a
+//! JSON pointer into the claim as sent.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::claims::model::{
+    DiagnosisCodes, InstitutionalClaim, InstitutionalLine, ProfessionalClaim, ServiceLine,
+};
+
+use crate::claims::model::Parties;
+use crate::ids::Npi;
+use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+use crate::party::{Address, Provider};
+
+/// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
+const CLAIM_FILING: &[&str] = &[
+    "11", "12", "13", "14", "15", "16", "17", "AM", "BL", "CH", "CI", "DS", "FI", "HM", "LM", "MA",
+    "MB", "MC", "OF", "TV", "VA", "WC", "ZZ",
+];
+/// Patient relationship codes of loop 2000C (PAT01).
+const RELATIONSHIP: &[&str] = &["01", "19", "20", "21", "39", "40", "53", "G8"];
+
+/// Parses our JSON claim; a claim that does not even parse is one issue, pointing where parsing
+/// stopped.
+pub fn parse_professional(json: &[u8]) -> Result<ProfessionalClaim, OperationOutcome> {
+    parse_json(json)
+}
+
+/// Parses our JSON institutional claim, as [`parse_professional`] does a professional one.
+pub fn parse_institutional(json: &[u8]) -> Result<InstitutionalClaim, OperationOutcome> {
+    parse_json(json)
+}
+
+/// Parses any of our JSON request types; a request that does not parse is one issue, pointing
+/// where parsing stopped.
+pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, OperationOutcome> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Structure,
+            diagnostics: Some("parse".into()),
+            details: Details {
+                text: e.inner().to_string(),
+            },
+            expression: vec![pointer],
+        }])
+    })
+}
+
+/// A serde path (`claim.diagnoses[2]`) as a JSON pointer (`/claim/diagnoses/2`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+/// Runs every edit on `claim`; `today` is the date service dates may not be after.
+pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> OperationOutcome {
+    let mut edits = Edits::default();
+    let c = &claim.claim;
+
+    // Diagnoses: 1 to 12 ICD-10-CM codes, no repeats.
+    if c.diagnoses.is_empty() {
+        edits.error(
+            IssueType::Required,
+            "diagnosis-required",
+            "/claim/diagnoses",
+            "at least one diagnosis (the principal) is required".into(),
+        );
+    }
+    if c.diagnoses.len() > 12 {
+        edits.error(
+            IssueType::Value,
+            "diagnosis-count",
+            "/claim/diagnoses",
+            format!(
+                "an 837P carries at most 12 diagnoses; this claim has {}",
+                c.diagnoses.len()
+            ),
+        );
+    }
+    let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
+    if icd9
+        && let Some((k, line)) = claim
+            .service_lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.service_date >= ICD10_COMPLIANCE)
+    {
+        edits.error(
+            IssueType::BusinessRule,
+            "icd9-after-icd10-date",
+            &format!("/serviceLines/{k}/serviceDate"),
+            format!(
+                "ICD-9-CM diagnoses are for services before {ICD10_COMPLIANCE}; this line is of {}",
+                line.service_date
+            ),
+        );
+    }
+    for (i, code) in c.diagnoses.iter().enumerate() {
+        if icd9 {
+            if !icd9cm_shape(code) {
+                edits.error(IssueType::CodeInvalid, "icd9-shape", &format!("/claim/diagnoses/{i}"),
+                    format!("{code:?} is not shaped like an ICD-9-CM diagnosis code (3 to 5 digits, V and 2 to 4 digits, or E and 3 or 4 digits; a dot after the category is allowed)"));
+            }
+        } else if !icd10cm_shape(code) {
+            edits.error(IssueType::CodeInvalid, "icd10-shape", &format!("/claim/diagnoses/{i}"),
+                format!("{code:?} is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits; a dot after the third is allowed)"));
+        }
+        if c.diagnoses[..i].iter().any(|d| normal(d) == normal(code)) {
+            edits.error(
+                IssueType::BusinessRule,
+                "diagnosis-repeated",
+                &format!("/claim/diagnoses/{i}"),
+                format!("diagnosis {code} is listed twice"),
+            );
+        }
+    }
+
+    // Codes with fixed lists.
+    edits.claim_filing(
+        "/subscriber/claimFilingIndicator",
+        &claim.subscriber.claim_filing_indicator,
+    );
+    if !place_of_service(&c.place_of_service) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "place-of-service",
+            "/claim/placeOfService",
+            format!(
+                "{:?} is not a CMS place of service code (such as 11 office, 22 on campus outpatient hospital)",
+                c.place_of_service
+            ),
+        );
+    }
+    if !["1", "7", "8"].contains(&c.frequency.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "frequency",
+            "/claim/frequency",
+            format!(
+                "{:?} is not a professional claim frequency (1 original, 7 replacement, 8 void)",
+                c.frequency
+            ),
+        );
+    }
+    if !["A", "B", "C"].contains(&c.assignment.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "assignment",
+            "/claim/assignment",
+            format!("{:?} is not an assignment code (A, B or C)", c.assignment),
+        );
+    }
+    if !["I", "Y"].contains(&c.release_of_information.as_str()) {
+        edits.error(
+            IssueType::CodeInvalid,
+            "release-of-information",
+            "/claim/releaseOfInformation",
+            format!(
+                "{:?} is not a release of information code (I or Y)",
+                c.release_of_information
+            ),
+        );
+    }
+
+    // Required by the TR3 in situations.
+    let parties = claim.parties();
+    let providers = [
+        ("/renderingProvider", claim.rendering_provider.as_ref()),
+        ("/referringProvider", claim.referring_provider.as_ref()),
+    ];
+    let birth = edits.parties(&parties, &providers, today);
+
+    // Service lines.
+    let lines = &claim.service_lines;
+    if lines.is_empty() || lines.len() > 50 {
+        edits.error(
+            IssueType::Value,
+            "line-count",
+            "/serviceLines",
+            format!(
+                "an 837P claim has 1 to 50 service lines; this one has {}",
+                lines.len()
+            ),
+        );
+    }
+    let mut sum = Decimal::ZERO;
+    for (i, line) in lines.iter().enumerate() {
+        sum += line.charge;
+        edits.line(i, line, c.diagnoses.len(), birth.map(|(b, _)| b), today);
+    }
+    edits.charge_total(c.total_charge, sum);
+    edits.coordination(claim);
+    edits.ambulance(claim);
+    if let Some(onset) = c.onset_date
+        && let Some(first) = lines.iter().map(|l| l.service_date).min()
+        && onset > first
+    {
+        edits.issue(
+            IssueSeverity::Warning,
+            IssueType::BusinessRule,
+            "onset-after-service",
+            "/claim/onsetDate",
+            format!("the onset date {onset} is after the first date of service {first}"),
+        );
+    }
+    OperationOutcome::new(edits.issues)
+}
+
+/// Patient discharge status codes (CL103, NUBC) the 837I allows.
+const PATIENT_STATUS: &[&str] = &[
+    "01", "02", "03", "04", "05", "06", "07", "09", "20", "21", "30", "40", "41", "42", "43", "50",
+    "51", "61", "62", "63", "64", "65", "66", "69", "70", "81", "82", "83", "84", "85", "86", "87",
+    "88", "89", "90", "91", "92", "93", "94", "95",
+];
+
+/// Runs every edit on an institutional claim.
+pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> OperationOutcome {
+    let mut edits = Edits::default();
+    let c = &claim.claim;
+    let parties = claim.parties();
+    let providers = [
+        ("/attendingProvider", claim.attending_provider.as_ref()),
+        ("/operatingProvider", claim.operating_provider.as_ref()),
+    ];
+    let birth = edits.parties(&parties, &providers, today).map(|(b, _)| b);
+    edits.claim_filing(
+        "/subscriber/claimFilingIndicator",
+        &claim.subscriber.claim_filing_indicator,
+    );
+    if !two_digits(&c.facility_type) || c.facility_type.starts_with('0') {
+        edits.error(IssueType::CodeInvalid, "facility-type", "/claim/facilityType",
+            format!("{:?} is not a type of bill's facility and classification (two digits, such as 11 hospital inpatient or 13 hospital outpatient)", c.facility_type));
+    }
+    if !(c.frequency.len() == 1 && c.frequency.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        edits.error(IssueType::CodeInvalid, "frequency", "/claim/frequency",
+            format!("{:?} is not a claim frequency (one character: 1 admit through discharge, 7 replacement, 8 void, ...)", c.frequency));
+    }
+    if !PATIENT_STATUS.contains(&c.patient_status.as_str()) {
+        edits.error(IssueType::CodeInvalid, "patient-status", "/claim/patientStatus",
+            format!("{:?} is not a patient discharge status code (01 home, 02 hospital, 03 skilled nursing, 20 expired, 30 still a patient, ...)", c.patient_status));
+    }
+    if c.statement_from > c.statement_to {
+        edits.error(
+            IssueType::BusinessRule,
+            "statement-period",
+            "/claim/statementTo",
+            format!(
+                "the statement period ends ({}) before it starts ({})",
+                c.statement_to, c.statement_from
+            ),
+        );
+    }
+    if c.statement_to > today {
+        edits.error(
+            IssueType::BusinessRule,
+            "statement-in-future",
+            "/claim/statementTo",
+            format!(
+                "the statement period ends in the future ({})",
+                c.statement_to
+            ),
+        );
+    }
+    // Inpatient bills (hospital and skilled nursing inpatient: classification 1 or 2) need the
+    // admission and the admitting diagnosis.
+    let inpatient = matches!(c.facility_type.as_bytes(), [_, b'1' | b'2']);
+    if inpatient {
+        if c.admission.is_none() {
+            edits.error(
+                IssueType::Required,
+                "admission-required",
+                "/claim/admission",
+                "an inpatient bill needs the admission (date, type)".into(),
+            );
+        }
+        if c.admitting_diagnosis.is_none() {
+            edits.error(
+                IssueType::Required,
+                "admitting-diagnosis-required",
+                "/claim/admittingDiagnosis",
+                "an inpatient bill needs the admitting diagnosis".into(),
+            );
+        }
+    }
+    if let Some(admission) = &c.admission {
+        if admission.date > c.statement_to {
+            edits.error(
+                IssueType::BusinessRule,
+                "admission-after-statement",
+                "/claim/admission/date",
+                format!(
+                    "the admission ({}) is after the statement period ends ({})",
+                    admission.date, c.statement_to
+                ),
+            );
+        }
+        if let Some(birth) = birth
+            && admission.date < birth
+        {
+            edits.error(
+                IssueType::BusinessRule,
+                "admission-before-birth",
+                "/claim/admission/date",
+                format!(
+                    "the admission ({}) is before the patient's birth ({birth})",
+                    admission.date
+                ),
+            );
+        }
+        if !["1", "2", "3", "4", "5", "9"].contains(&admission.type_code.as_str()) {
+            edits.error(IssueType::CodeInvalid, "admission-type", "/claim/admission/typeCode",
+                format!("{:?} is not an admission type (1 emergency, 2 urgent, 3 elective, 4 newborn, 5 trauma, 9 unknown)", admission.type_code));
+        }
+        if let Some(hour) = &admission.hour
+            && !hhmm(hour)
+        {
+            edits.error(
+                IssueType::Value,
+                "admission-hour",
+                "/claim/admission/hour",
+                format!("{hour:?} is not an HHMM hour"),
+            );
+        }
+    }
+    if let Some(hour) = &c.discharge_hour
+        && !hhmm(hour)
+    {
+        edits.error(
+            IssueType::Value,
+            "discharge-hour",
+            "/claim/dischargeHour",
+            format!("{hour:?} is not an HHMM hour"),
+        );
+    }
+    if claim.attending_provider.is_none() {
+        edits.error(
+            IssueType::Required,
+            "attending-provider",
+            "/attendingProvider",
+            "the attending provider is required (loop 2310A)".into(),
+        );
+    }
+    let mut diagnoses = vec![(
+        "/claim/principalDiagnosis".to_string(),
+        &c.principal_diagnosis,
+    )];
+    if let Some(d) = &c.admitting_diagnosis {
+        diagnoses.push(("/claim/admittingDiagnosis".into(), d));
+    }
+    diagnoses.extend(
+        c.other_diagnoses
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (format!("/claim/otherDiagnoses/{i}"), d)),
+    );
+    let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
+    if icd9 && c.statement_to >= ICD10_COMPLIANCE {
+        edits.error(
+            IssueType::BusinessRule,
+            "icd9-after-icd10-date",
+            "/claim/statementTo",
+            format!(
+                "ICD-9-CM codes are for services before {ICD10_COMPLIANCE}; this bill runs to {}",
+                c.statement_to
+            ),
+        );
+    }
+    for (at, code) in &diagnoses {
+        if icd9 && !icd9cm_shape(code) {
+            edits.error(
+                IssueType::CodeInvalid,
+                "icd9-shape",
+                at,
+                format!("{code:?} is not shaped like an ICD-9-CM diagnosis code"),
+            );
+        } else if !icd9 && !icd10cm_shape(code) {
+            edits.error(
+                IssueType::CodeInvalid,
+                "icd10-shape",
+                at,
+                format!("{code:?} is not shaped like an ICD-10-CM code"),
+            );
+        }
+    }
+    if c.other_diagnoses.len() > 24 {
+        edits.error(
+            IssueType::Value,
+            "diagnosis-count",
+            "/claim/otherDiagnoses",
+            format!(
+                "an 837I carries at most 24 other diagnoses; this claim has {}",
+                c.other_diagnoses.len()
+            ),
+        );
+    }
+    let procedures = c
+        .principal_procedure
+        .iter()
+        .map(|p| ("/claim/principalProcedure".to_string(), p))
+        .chain(
+            c.other_procedures
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (format!("/claim/otherProcedures/{i}"), p)),
+        );
+    for (at, p) in procedures {
+        // ICD-9-CM procedures: two digits, a dot allowed, one or two more.
+        let icd9_procedure = |code: &str| {
+            let digits: String = code.chars().filter(|c| *c != '.').collect();
+            (3..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        if icd9 {
+            if !icd9_procedure(&p.code) {
+                edits.error(
+                    IssueType::CodeInvalid,
+                    "icd9-procedure-shape",
+                    &format!("{at}/code"),
+                    format!(
+                        "{:?} is not shaped like an ICD-9-CM procedure code (3 or 4 digits)",
+                        p.code
+                    ),
+                );
+            }
+        } else if !(p.code.len() == 7
+            && p.code
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && b != b'I' && b != b'O')))
+        {
+            edits.error(IssueType::CodeInvalid, "icd10pcs-shape", &format!("{at}/code"),
+                format!("{:?} is not shaped like an ICD-10-PCS code (seven letters and digits, no I or O)", p.code));
+        }
+        if p.date < c.statement_from || p.date > c.statement_to {
+            edits.error(
+                IssueType::BusinessRule,
+                "procedure-date",
+                &format!("{at}/date"),
+                format!(
+                    "the procedure date {} is outside the statement period",
+                    p.date
+                ),
+            );
+        }
+    }
+    let lines = &claim.service_lines;
+    if lines.is_empty() || lines.len() > 999 {
+        edits.error(
+            IssueType::Value,
+            "line-count",
+            "/serviceLines",
+            format!(
+                "an 837I claim has 1 to 999 service lines; this one has {}",
+                lines.len()
+            ),
+        );
+    }
+    let mut sum = Decimal::ZERO;
+    for (i, line) in lines.iter().enumerate() {
+        sum += line.charge;
+        edits.institutional_line(i, line, c.statement_from, c.statement_to, !inpatient);
+    }
+    edits.charge_total(c.total_charge, sum);
+    OperationOutcome::new(edits.issues)
+}
+
+fn hhmm(hour: &str) -> bool {
+    hour.len() == 4
+        && hour.bytes().all(|b| b.is_ascii_digit())
+        && hour[..2].parse::<u8>().is_ok_and(|h| h < 24)
+        && hour[2..].parse::<u8>().is_ok_and(|m| m < 60)
+}
+
+#[derive(Default)]
+struct Edits {
+    issues: Vec<Issue>,
+}
+
+impl Edits {
+    /// A claim filing indicator (SBR09) from the TR3's list.
+    fn claim_filing(&mut self, at: &str, code: &str) {
+        if !CLAIM_FILING.contains(&code) {
+            self.error(IssueType::CodeInvalid, "claim-filing-indicator", at,
+                format!("{code:?} is not a claim filing indicator code (SBR09: CI commercial, MB Medicare Part B, MC Medicaid, BL Blue Cross, ...)"));
+        }
+    }
+
+    /// The claim's total charge is the sum of its lines' charges.
+    fn charge_total(&mut self, total: Decimal, lines: Decimal) {
+        if total != lines {
+            self.error(
+                IssueType::BusinessRule,
+                "charge-total",
+                "/claim/totalCharge",
+                format!("the total charge {total} is not the sum of the line charges, {lines}"),
+            );
+        }
+    }
+
+    fn institutional_line(
+        &mut self,
+        i: usize,
+        line: &InstitutionalLine,
+        from: NaiveDate,
+        to: NaiveDate,
+        outpatient: bool,
+    ) {
+        let at = format!("/serviceLines/{i}");
+        if !(line.revenue_code.len() == 4 && line.revenue_code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.error(
+                IssueType::CodeInvalid,
+                "revenue-code",
+                &format!("{at}/revenueCode"),
+                format!(
+                    "{:?} is not a revenue code (four digits, such as 0450)",
+                    line.revenue_code
+                ),
+            );
+        }
+        if let Some(code) = &line.procedure_code
+            && !procedure_shape(code)
+        {
+            self.error(
+                IssueType::CodeInvalid,
+                "procedure-shape",
+                &format!("{at}/procedureCode"),
+                format!("{code:?} is not shaped like a CPT or HCPCS code"),
+            );
+        }
+        if line.procedure_code.is_none() && !line.modifiers.is_empty() {
+            self.error(
+                IssueType::BusinessRule,
+                "modifier-without-procedure",
+                &format!("{at}/modifiers"),
+                "modifiers need a procedure code".into(),
+            );
+        }
+        if line.modifiers.len() > 4 {
+            self.error(
+                IssueType::Value,
+                "modifier-count",
+                &format!("{at}/modifiers"),
+                format!(
+                    "a line carries at most 4 modifiers; this one has {}",
+                    line.modifiers.len()
+                ),
+            );
+        }
+        if line.charge < Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-charge",
+                &format!("{at}/charge"),
+                format!("a line charge cannot be negative ({})", line.charge),
+            );
+        }
+        if line.quantity <= Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-units",
+                &format!("{at}/quantity"),
+                format!(
+                    "units or days must be more than zero, not {}",
+                    line.quantity
+                ),
+            );
+        }
+        if !["UN", "DA"].contains(&line.unit.as_str()) {
+            self.error(
+                IssueType::CodeInvalid,
+                "line-unit",
+                &format!("{at}/unit"),
+                format!("{:?} is not a unit (UN units, DA days)", line.unit),
+            );
+        }
+        match line.service_date {
+            Some(date) if date < from || date > to => {
+                self.error(
+                    IssueType::BusinessRule,
+                    "service-outside-statement",
+                    &format!("{at}/serviceDate"),
+                    format!(
+                        "the date of service {date} is outside the statement period {from} to {to}"
+                    ),
+                );
+            }
+            None if outpatient && line.procedure_code.is_some() => {
+                self.error(
+                    IssueType::Required,
+                    "service-date-required",
+                    &format!("{at}/serviceDate"),
+                    "an outpatient line with a procedure code needs its date of service".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The edits every claim type shares: billing provider, submitter contact, subscriber and
+    /// patient, and the NPI check digit and taxonomy of each provider in `providers`. Returns the patient's birth
+    /// date and where it is, for the date edits.
+    fn parties<'c>(
+        &mut self,
+        parties: &Parties<'c>,
+        providers: &[(&str, Option<&Provider>)],
+        today: NaiveDate,
+    ) -> Option<(NaiveDate, &'static str)> {
+        let billing = parties.billing_provider;
+        match &billing.address {
+            None => self.error(
+                IssueType::Required,
+                "billing-address",
+                "/billingProvider/address",
+                "the billing provider's address is required".into(),
+            ),
+            Some(a) => {
+                self.address("/billingProvider/address", a);
+                if a.lines.iter().any(|l| po_box(l)) {
+                    self.error(IssueType::BusinessRule, "billing-address-po-box", "/billingProvider/address/lines",
+                        "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
+                }
+            }
+        }
+        if billing.npi.is_none() {
+            self.error(
+                IssueType::Required,
+                "billing-npi",
+                "/billingProvider/npi",
+                "the billing provider's NPI is required".into(),
+            );
+        }
+        if billing.tax_id.is_none() {
+            self.error(
+                IssueType::Required,
+                "billing-tax-id",
+                "/billingProvider/taxId",
+                "the billing provider's tax id (EIN or SSN) is required".into(),
+            );
+        }
+        for (at, provider) in [("/billingProvider", Some(billing))]
+            .iter()
+            .chain(providers)
+        {
+            if let Some(Err(e)) = provider.and_then(|p| p.npi.as_ref()).map(Npi::check) {
+                self.error(
+                    IssueType::Value,
+                    "npi-check-digit",
+                    &format!("{at}/npi"),
+                    format!("{e}: mistyped, or not an NPI"),
+                );
+            }
+            if let Some(taxonomy) = provider.and_then(|p| p.taxonomy.as_deref())
+                && !taxonomy_shape(taxonomy)
+            {
+                self.error(IssueType::Value, "taxonomy-shape", &format!("{at}/taxonomy"),
+                    format!("{taxonomy:?} is not shaped like a provider taxonomy code (10 characters, such as 207Q00000X)"));
+            }
+        }
+        let contact = &parties.submitter.contact;
+        if contact.phone.is_none() && contact.email.is_none() {
+            self.error(
+                IssueType::Required,
+                "submitter-contact",
+                "/submitter/contact",
+                "a phone number or an email address for the submitter's contact is required".into(),
+            );
+        }
+        if let Some(phone) = &contact.phone
+            && !(phone.len() == 10 && phone.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.error(
+                IssueType::Value,
+                "phone",
+                "/submitter/contact/phone",
+                format!("{phone:?} is not a ten-digit phone number"),
+            );
+        }
+        let sub = parties.subscriber;
+        let birth = match parties.patient {
+            None => {
+                for (missing, field) in [
+                    (sub.address.is_none(), "address"),
+                    (sub.birth_date.is_none(), "birthDate"),
+                    (sub.gender.is_none(), "gender"),
+                ] {
+                    if missing {
+                        self.error(IssueType::Required, "subscriber-demographics", &format!("/subscriber/{field}"),
+                            format!("the subscriber's {field} is required when the subscriber is the patient"));
+                    }
+                }
+                if let Some(a) = &sub.address {
+                    self.address("/subscriber/address", a);
+                }
+                sub.birth_date.map(|b| (b, "/subscriber/birthDate"))
+            }
+            Some(patient) => {
+                if !RELATIONSHIP.contains(&patient.relationship.as_str()) {
+                    self.error(IssueType::CodeInvalid, "patient-relationship", "/patient/relationship",
+                        format!("{:?} is not a patient relationship code (01 spouse, 19 child, 20 employee, 21 unknown, 39, 40, 53 life partner, G8 other)", patient.relationship));
+                }
+                self.address("/patient/address", &patient.address);
+                Some((patient.birth_date, "/patient/birthDate"))
+            }
+        };
+        if let Some((birth, at)) = birth
+            && birth > today
+        {
+            self.error(
+                IssueType::BusinessRule,
+                "birth-in-future",
+                at,
+                format!("birth date {birth} is in the future"),
+            );
+        }
+        birth
+    }
+
+    /// Ambulance: transport information is present exactly when a line bills an ambulance
+    /// service (HCPCS A0021-A0999), and its codes are the TR3's.
+    fn ambulance(&mut self, claim: &ProfessionalClaim) {
+        let ambulance_line = claim.service_lines.iter().position(|l| {
+            let code = l.procedure_code.as_bytes();
+            code.len() == 5
+                && code[0] == b'A'
+                && code[1] == b'0'
+                && l.procedure_code[1..]
+                    .parse::<u32>()
+                    .is_ok_and(|n| (21..=999).contains(&n))
+        });
+        match (&claim.ambulance, ambulance_line) {
+            (None, Some(i)) => self.error(IssueType::Required, "ambulance-missing", "/ambulance",
+                format!("line {} bills an ambulance service ({}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1, claim.service_lines[i].procedure_code)),
+            (Some(amb), _) => {
+                if !["A", "B", "C", "D", "E"].contains(&amb.reason.as_str()) {
+                    self.error(IssueType::CodeInvalid, "ambulance-reason", "/ambulance/reason",
+                        format!("{:?} is not an ambulance transport reason (A to E)", amb.reason));
+                }
+                if amb.miles <= Decimal::ZERO {
+                    self.error(IssueType::Value, "ambulance-miles", "/ambulance/miles",
+                        "loaded miles must be more than zero".into());
+                }
+                if amb.certifications.len() > 3 {
+                    self.error(IssueType::Value, "ambulance-certifications", "/ambulance/certifications",
+                        "at most three certification segments".into());
+                }
+                for (k, cert) in amb.certifications.iter().enumerate() {
+                    if cert.conditions.is_empty() || cert.conditions.len() > 5 {
+                        self.error(IssueType::Value, "ambulance-conditions", &format!("/ambulance/certifications/{k}/conditions"),
+                            "one to five condition codes".into());
+                    }
+                    for (m, code) in cert.conditions.iter().enumerate() {
+                        if !["01", "04", "05", "06", "07", "08", "09", "12"].contains(&code.as_str()) {
+                            self.error(IssueType::CodeInvalid, "ambulance-condition", &format!("/ambulance/certifications/{k}/conditions/{m}"),
+                                format!("{code:?} is not an ambulance condition code (01, 04, 05, 06, 07, 08, 09, 12)"));
+                        }
+                    }
+                }
+                self.address("/ambulance/pickup", &amb.pickup);
+                self.address("/ambulance/dropoff", &amb.dropoff);
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Coordination of benefits: every line adjudication names a known other payer and
+    /// balances (charge = paid + adjustments), and a payer's claim-level paid amount equals its
+    /// lines' payments.
+    fn coordination(&mut self, claim: &ProfessionalClaim) {
+        if claim.other_coverage.is_empty()
+            && claim.subscriber.responsibility != crate::claims::model::Responsibility::Primary
+        {
+            self.error(IssueType::Required, "cob-missing", "/otherCoverage",
+                "a secondary or tertiary claim must describe the payer(s) before it (otherCoverage)".into());
+        }
+        for (k, other) in claim.other_coverage.iter().enumerate() {
+            let at = format!("/otherCoverage/{k}");
+            self.claim_filing(
+                &format!("{at}/claimFilingIndicator"),
+                &other.claim_filing_indicator,
+            );
+            if other.relationship != "18" && !RELATIONSHIP.contains(&other.relationship.as_str()) {
+                self.error(IssueType::CodeInvalid, "patient-relationship", &format!("{at}/relationship"),
+                    format!("{:?} is not an individual relationship code (18 self, 01 spouse, 19 child, ...)", other.relationship));
+            }
+            if other.payer.id == claim.payer.id {
+                self.error(
+                    IssueType::BusinessRule,
+                    "cob-same-payer",
+                    &format!("{at}/payer/id"),
+                    "the other coverage names the payer this claim is sent to".into(),
+                );
+            }
+            let lines: Decimal = claim
+                .service_lines
+                .iter()
+                .flat_map(|l| &l.prior_adjudications)
+                .filter(|a| a.payer_id == other.payer.id)
+                .map(|a| a.paid)
+                .sum();
+            let has_lines = claim
+                .service_lines
+                .iter()
+                .flat_map(|l| &l.prior_adjudications)
+                .any(|a| a.payer_id == other.payer.id);
+            if let Some(paid) = other.paid
+                && has_lines
+                && paid != lines
+            {
+                self.error(IssueType::BusinessRule, "cob-paid-total", &format!("{at}/paid"),
+                    format!("the other payer's paid amount {paid} is not the sum of its line payments, {lines}"));
+            }
+            if other.paid.is_none() && has_lines {
+                self.error(
+                    IssueType::Required,
+                    "cob-paid-missing",
+                    &format!("{at}/paid"),
+                    "the amount the other payer paid is required when it adjudicated the claim"
+                        .into(),
+                );
+            }
+        }
+        for (i, line) in claim.service_lines.iter().enumerate() {
+            for (k, adj) in line.prior_adjudications.iter().enumerate() {
+                let at = format!("/serviceLines/{i}/priorAdjudications/{k}");
+                if !claim
+                    .other_coverage
+                    .iter()
+                    .any(|o| o.payer.id == adj.payer_id)
+                {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "cob-payer-unknown",
+                        &format!("{at}/payerId"),
+                        format!(
+                            "payer {} is not one of the claim's other coverages",
+                            adj.payer_id
+                        ),
+                    );
+                }
+                let adjusted: Decimal = adj.adjustments.iter().map(|a| a.amount).sum();
+                if adj.paid + adjusted != line.charge {
+                    self.error(
+                        IssueType::BusinessRule,
+                        "cob-line-balance",
+                        &format!("{at}/paid"),
+                        format!(
+                            "paid {} plus adjustments {adjusted} is not the line charge {}",
+                            adj.paid, line.charge
+                        ),
+                    );
+                }
+            }
+            if let Some(drug) = &line.drug {
+                let ndc: String = drug.ndc.chars().filter(|c| *c != '-').collect();
+                if !(ndc.len() == 11 && ndc.bytes().all(|b| b.is_ascii_digit())) {
+                    self.error(
+                        IssueType::Value,
+                        "ndc-shape",
+                        &format!("/serviceLines/{i}/drug/ndc"),
+                        format!("{:?} is not an 11-digit NDC (5-4-2)", drug.ndc),
+                    );
+                }
+                if !["F2", "GR", "ME", "ML", "UN"].contains(&drug.unit.as_str()) {
+                    self.error(
+                        IssueType::CodeInvalid,
+                        "ndc-unit",
+                        &format!("/serviceLines/{i}/drug/unit"),
+                        format!("{:?} is not a drug unit (F2, GR, ME, ML, UN)", drug.unit),
+                    );
+                }
+                if drug.quantity <= Decimal::ZERO {
+                    self.error(
+                        IssueType::Value,
+                        "ndc-quantity",
+                        &format!("/serviceLines/{i}/drug/quantity"),
+                        "the drug quantity must be more than zero".into(),
+                    );
+                }
+            }
+        }
+    }
+
+    fn issue(
+        &mut self,
+        severity: IssueSeverity,
+        code: IssueType,
+        id: &str,
+        at: &str,
+        text: String,
+    ) {
+        self.issues.push(Issue {
+            severity,
+            code,
+            diagnostics: Some(id.to_string()),
+            details: Details { text },
+            expression: vec![at.to_string()],
+        });
+    }
+
+    fn error(&mut self, code: IssueType, id: &str, at: &str, text: String) {
+        self.issue(IssueSeverity::Error, code, id, at, text);
+    }
+
+    fn address(&mut self, at: &str, address: &Address) {
+        if address.lines.is_empty() || address.lines.len() > 2 {
+            self.error(
+                IssueType::Value,
+                "address-lines",
+                &format!("{at}/lines"),
+                "an address has one or two street lines".into(),
+            );
+        }
+        let state = &address.state;
+        if !(state.len() == 2 && state.bytes().all(|b| b.is_ascii_uppercase())) {
+            self.error(
+                IssueType::Value,
+                "state",
+                &format!("{at}/state"),
+                format!("{state:?} is not a two-letter state code"),
+            );
+        }
+        let zip: String = address.postal_code.chars().filter(|c| *c != '-').collect();
+        if !((zip.len() == 5 || zip.len() == 9) && zip.bytes().all(|b| b.is_ascii_digit())) {
+            self.error(
+                IssueType::Value,
+                "postal-code",
+                &format!("{at}/postalCode"),
+                format!(
+                    "{:?} is not a five- or nine-digit ZIP code",
+                    address.postal_code
+                ),
+            );
+        }
+    }
+
+    fn line(
+        &mut self,
+        i: usize,
+        line: &ServiceLine,
+        diagnoses: usize,
+        birth: Option<NaiveDate>,
+        today: NaiveDate,
+    ) {
+        let at = format!("/serviceLines/{i}");
+        if !procedure_shape(&line.procedure_code) {
+            self.error(IssueType::CodeInvalid, "procedure-shape", &format!("{at}/procedureCode"),
+                format!("{:?} is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter A-V and four digits)", line.procedure_code));
+        }
+        if line.modifiers.len() > 4 {
+            self.error(
+                IssueType::Value,
+                "modifier-count",
+                &format!("{at}/modifiers"),
+                format!(
+                    "a line carries at most 4 modifiers; this one has {}",
+                    line.modifiers.len()
+                ),
+            );
+        }
+        for (m, modifier) in line.modifiers.iter().enumerate() {
+            if !(modifier.len() == 2
+                && modifier
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            {
+                self.error(
+                    IssueType::Value,
+                    "modifier-shape",
+                    &format!("{at}/modifiers/{m}"),
+                    format!("{modifier:?} is not a modifier (two upper-case letters or digits)"),
+                );
+            }
+            if line.modifiers[..m].contains(modifier) {
+                self.error(
+                    IssueType::BusinessRule,
+                    "modifier-repeated",
+                    &format!("{at}/modifiers/{m}"),
+                    format!("modifier {modifier} is repeated on the line"),
+                );
+            }
+        }
+        if line.charge <= Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-charge",
+                &format!("{at}/charge"),
+                format!("a line charge must be more than zero, not {}", line.charge),
+            );
+        }
+        if line.units <= Decimal::ZERO {
+            self.error(
+                IssueType::Value,
+                "line-units",
+                &format!("{at}/units"),
+                format!(
+                    "units of service must be more than zero, not {}",
+                    line.units
+                ),
+            );
+        }
+        if line.diagnosis_pointers.is_empty() || line.diagnosis_pointers.len() > 4 {
+            self.error(
+                IssueType::Value,
+                "pointer-count",
+                &format!("{at}/diagnosisPointers"),
+                format!(
+                    "a line points at 1 to 4 diagnoses; this one at {}",
+                    line.diagnosis_pointers.len()
+                ),
+            );
+        }
+        for (p, &pointer) in line.diagnosis_pointers.iter().enumerate() {
+            if pointer == 0 || usize::from(pointer) > diagnoses {
+                self.error(
+                    IssueType::BusinessRule,
+                    "pointer-range",
+                    &format!("{at}/diagnosisPointers/{p}"),
+                    format!(
+                        "diagnosis pointer {pointer} names no diagnosis (the claim has {diagnoses})"
+                    ),
+                );
+            }
+            if line.diagnosis_pointers[..p].contains(&pointer) {
+                self.error(
+                    IssueType::BusinessRule,
+                    "pointer-repeated",
+                    &format!("{at}/diagnosisPointers/{p}"),
+                    format!("diagnosis pointer {pointer} is repeated"),
+                );
+            }
+        }
+        if line.service_date > today {
+            self.error(
+                IssueType::BusinessRule,
+                "service-in-future",
+                &format!("{at}/serviceDate"),
+                format!("the date of service {} is in the future", line.service_date),
+            );
+        }
+        if let Some(birth) = birth
+            && line.service_date < birth
+        {
+            self.error(
+                IssueType::BusinessRule,
+                "service-before-birth",
+                &format!("{at}/serviceDate"),
+                format!(
+                    "the date of service {} is before the patient's birth ({birth})",
+                    line.service_date
+                ),
+            );
+        }
+        if let Some(place) = &line.place_of_service
+            && !place_of_service(place)
+        {
+            self.error(
+                IssueType::CodeInvalid,
+                "place-of-service",
+                &format!("{at}/placeOfService"),
+                format!("{place:?} is not a CMS place of service code"),
+            );
+        }
+    }
+}
+
+fn normal(code: &str) -> String {
+    code.chars()
+        .filter(|c| *c != '.')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The date from which HIPAA requires ICD-10-CM for diagnoses (dates of service on or after).
+pub const ICD10_COMPLIANCE: NaiveDate = match NaiveDate::from_ymd_opt(2015, 10, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// ICD-9-CM diagnosis codes: three to five digits (`0340`, `53081`), `V` and two to four digits
+/// (`V7389`), or `E` and three or four digits (`E8888`); a dot may follow the category (the
+/// first three characters, four for `E` codes).
+pub fn icd9cm_shape(code: &str) -> bool {
+    let (category, rest) = match code.as_bytes().first() {
+        Some(b'E') => (4, 1),
+        Some(b'V') => (3, 2),
+        _ => (3, 2),
+    };
+    let digits_from = usize::from(matches!(code.as_bytes().first(), Some(b'E' | b'V')));
+    let bytes: Vec<u8> = match code.split_once('.') {
+        Some((head, tail)) if head.len() == category && !tail.is_empty() => {
+            head.bytes().chain(tail.bytes()).collect()
+        }
+        Some(_) => return false,
+        None => code.bytes().collect(),
+    };
+    (category..=category + rest).contains(&bytes.len())
+        && bytes[digits_from..].iter().all(u8::is_ascii_digit)
+}
+
+/// ICD-10-CM: a letter, a digit, then one to five letters or digits (3 to 7 characters), with an
+/// optional dot after the third.
+pub fn icd10cm_shape(code: &str) -> bool {
+    let bytes = code.as_bytes();
+    let dotted = bytes.get(3) == Some(&b'.');
+    let body: Vec<u8> = bytes
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|&(i, _)| !(dotted && i == 3))
+        .map(|(_, b)| b)
+        .collect();
+    (3..=7).contains(&body.len())
+        && body[0].is_ascii_uppercase()
+        && body[1].is_ascii_digit()
+        && body[2..]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && !(dotted && body.len() == 3)
+}
+
+/// CPT (five digits; four and F, T or U for Category II, III and PLA codes) or HCPCS Level II
+/// (a letter A to V and four digits).
+pub fn procedure_shape(code: &str) -> bool {
+    let b = code.as_bytes();
+    if b.len() != 5 {
+        return false;
+    }
+    let four_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    (four_digits(&b[..4]) && (b[4].is_ascii_digit() || matches!(b[4], b'F' | b'T' | b'U')))
+        || ((b'A'..=b'V').contains(&b[0]) && four_digits(&b[1..]))
+}
+
+/// NUCC taxonomy: ten upper-case letters and digits, the last a letter (X for most codes; the
+/// TR3's own example, 203BF0100Y, ends in Y).
+fn taxonomy_shape(code: &str) -> bool {
+    code.len() == 10
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && code.bytes().last().is_some_and(|b| b.is_ascii_uppercase())
+}
+
+/// A code of the CMS place of service code set (`codes/place-of-service.tsv`); any two digits
+/// should the embedded table be defective, so a build error never rejects claims.
+fn place_of_service(code: &str) -> bool {
+    match crate::codes::place_of_service() {
+        Ok(table) => table.describe(code).is_some(),
+        Err(_) => two_digits(code),
+    }
+}
+
+fn two_digits(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn po_box(line: &str) -> bool {
+    let compact: String = line
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    compact.starts_with("POBOX") || compact.starts_with("POSTOFFICEBOX")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_shapes() {
+        for good in ["E11.9", "E119", "S72.001A", "Z0000", "U071", "M5416"] {
+            assert!(icd10cm_shape(good), "{good}");
+        }
+        for bad in ["E1", "11.9", "E11.", "e11.9", "E11.90000", "E1!9"] {
+            assert!(!icd10cm_shape(bad), "{bad}");
+        }
+        for good in [
+            "0340", "034.0", "53081", "530.81", "250", "V7389", "V73.89", "V70", "E8888", "E888.8",
+            "E849",
+        ] {
+            assert!(icd9cm_shape(good), "{good}");
+        }
+        for bad in [
+            "03", "530811", "53.081", "530.", "V7", "V738901", "E88", "E88888", "E88.88",
+            "S72001A", "V7X",
+        ] {
+            assert!(!icd9cm_shape(bad), "{bad}");
+        }
+        for good in ["99213", "0001F", "0042T", "0001U", "J1100", "G0008"] {
+            assert!(procedure_shape(good), "{good}");
+        }
+        for bad in ["9921", "992134", "W1234", "J110A", "0001X"] {
+            assert!(!procedure_shape(bad), "{bad}");
+        }
+        assert!(po_box("P.O. Box 12"));
+        assert!(!po_box("12 Post Road"));
+    }
+}

@@ -1,0 +1,148 @@
+//! Trading partners as data: who we are to a payer and who the payer is to us on the envelope,
+//! and whether the traffic is test or production. Adding a payer connection is a configuration
+//! change, not a code change.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+/// ISA15.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Usage {
+    /// `T`: the payer tests the file and adjudicates nothing.
+    Test,
+    /// `P`: real claims.
+    Production,
+}
+
+/// The envelope identities for one connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TradingPartner {
+    /// ISA05: qualifier of our interchange id (`ZZ` mutually defined, `30` federal tax id, ...).
+    pub sender_qualifier: String,
+    /// ISA06: our interchange id (up to 15 characters).
+    pub sender_id: String,
+    /// ISA07.
+    pub receiver_qualifier: String,
+    /// ISA08: the payer's interchange id.
+    pub receiver_id: String,
+    /// GS02: our application sender code.
+    pub application_sender: String,
+    /// GS03: the payer's application receiver code.
+    pub application_receiver: String,
+    /// ISA15.
+    pub usage: Usage,
+    /// ISA14: whether we ask for a TA1.
+    #[serde(default)]
+    pub ack_requested: bool,
+    /// Who we are in loop 1000A when a claim does not say (FHIR claims never do: the
+    /// clearinghouse is the submitter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter: Option<crate::party::Submitter>,
+}
+
+/// The control numbers of one interchange, drawn from the partner's sequences (the store keeps
+/// them, so no two interchanges to a partner share one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlNumbers {
+    /// ISA13 / IEA02 (1 to 999,999,999).
+    pub interchange: u32,
+    /// GS06 / GE02.
+    pub group: u32,
+    /// ST02 / SE02.
+    pub transaction: u32,
+}
+
+/// What an outbound interchange needs beyond the partner: its control numbers and its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Envelope {
+    /// Control numbers.
+    pub control: ControlNumbers,
+    /// When it was created (ISA09/ISA10, GS04/GS05, BHT04/BHT05).
+    pub created: NaiveDateTime,
+}
+
+/// Every payer connection, as configuration: the partner for each payer id, a default for the
+/// others (addressed to the payer's own id), and who we are as the submitter of claims that do
+/// not say (FHIR claims).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Connections {
+    /// The envelope for payers not listed: its receiver ids become the payer's id.
+    pub default: TradingPartner,
+    /// Payer id → its envelope.
+    #[serde(default)]
+    pub payers: std::collections::BTreeMap<String, TradingPartner>,
+    /// The submitter (loop 1000A) of claims that name none.
+    pub submitter: crate::party::Submitter,
+}
+
+impl Connections {
+    /// The local stack's connections, for development and tests: HMS-ACH as `ZZ`/`HMSACH` in
+    /// test mode (ISA15 `T`) to every payer, its EDI desk as the submitter.
+    pub fn local() -> Self {
+        Self {
+            default: TradingPartner {
+                sender_qualifier: "ZZ".into(),
+                sender_id: "HMSACH".into(),
+                receiver_qualifier: "ZZ".into(),
+                receiver_id: "PAYER".into(),
+                application_sender: "HMSACH".into(),
+                application_receiver: "PAYER".into(),
+                usage: Usage::Test,
+                ack_requested: false,
+                submitter: None,
+            },
+            payers: Default::default(),
+            submitter: crate::party::Submitter {
+                name: "HMS-ACH".into(),
+                id: "HMSACH".into(),
+                contact: crate::party::Contact {
+                    name: "HMS-ACH EDI SUPPORT".into(),
+                    phone: None,
+                    email: Some("edi@hms-ach.example".into()),
+                },
+            },
+        }
+    }
+
+    /// The partner to write to `payer_id`.
+    pub fn partner_for(&self, payer_id: &str) -> TradingPartner {
+        match self.payers.get(payer_id) {
+            Some(partner) => partner.clone(),
+            None => TradingPartner {
+                receiver_id: payer_id.chars().take(15).collect(),
+                application_receiver: payer_id.chars().take(15).collect(),
+                ..self.default.clone()
+            },
+        }
+    }
+
+    /// The sequence the interchange control numbers to `partner` are drawn from.
+    pub fn sequence(partner: &TradingPartner) -> String {
+        format!(
+            "isa:{}:{}:{}:{}",
+            partner.sender_qualifier.trim(),
+            partner.sender_id.trim(),
+            partner.receiver_qualifier.trim(),
+            partner.receiver_id.trim()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The local stack hands its functions `infra/local/connections.json`; it must be the
+    /// envelope the CLI and the tests use, or the simulator sees another sender.
+    #[test]
+    fn the_local_stacks_connections_are_the_local_ones() {
+        let file: Connections =
+            serde_json::from_str(include_str!("../../../../infra/local/connections.json"))
+                .map_err(|e| e.to_string())
+                .unwrap();
+        assert_eq!(file, Connections::local());
+    }
+}

@@ -1,0 +1,172 @@
+//! A FHIR `Claim` → the domain → the scrubber → an 837P, with problems as FHIRPath expressions.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use chrono::NaiveDate;
+use hms_domain::claims::fhir::{fhirpath_of, professional_from_fhir};
+use hms_domain::claims::professional_837::professional_837;
+use hms_domain::claims::scrub::scrub_professional;
+use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::party::{Contact, Receiver, Submitter};
+use hms_x12::spec::Catalog;
+use hms_x12::validate::validate_bytes;
+use serde_json::Value;
+
+fn resource() -> Value {
+    let path = format!(
+        "{}/tests/fixtures/fhir/claim-professional.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn parties() -> (Submitter, Receiver) {
+    (
+        Submitter {
+            name: "HMS-ACH".into(),
+            id: "HMSACH".into(),
+            contact: Contact {
+                name: "EDI SUPPORT".into(),
+                phone: Some("8005550100".into()),
+                email: None,
+            },
+        },
+        Receiver {
+            name: "KEY INSURANCE COMPANY".into(),
+            id: "66783JJT".into(),
+        },
+    )
+}
+
+#[test]
+fn fhir_claim_becomes_a_clean_837p() {
+    let (submitter, receiver) = parties();
+    let claim = professional_from_fhir(&resource(), &submitter, &receiver).unwrap();
+    assert_eq!(claim.claim.total_charge.to_string(), "140.00");
+    assert_eq!(claim.service_lines[0].diagnosis_pointers, [1, 2]);
+    assert_eq!(claim.subscriber.group_number.as_deref(), Some("2222-SJ"));
+    let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let outcome = scrub_professional(&claim, today);
+    assert!(!outcome.has_errors(), "{outcome:?}");
+    let partner = TradingPartner {
+        sender_qualifier: "ZZ".into(),
+        sender_id: "HMSACH".into(),
+        receiver_qualifier: "ZZ".into(),
+        receiver_id: "KEYINS".into(),
+        application_sender: "HMSACH".into(),
+        application_receiver: "KEYINS".into(),
+        usage: Usage::Test,
+        ack_requested: false,
+        submitter: None,
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: 1,
+            group: 1,
+            transaction: 1,
+        },
+        created: today.and_hms_opt(10, 0, 0).unwrap(),
+    };
+    let x12 = professional_837(&claim, &partner, &envelope).unwrap();
+    let report = validate_bytes(&x12, Catalog::embedded().unwrap());
+    let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let text = String::from_utf8(x12).unwrap();
+    assert!(text.contains("NM1*82*1*KILDARE*BEN****XX*1234567893~"));
+    assert!(text.contains("SV1*HC:99213:25*100*UN*1***1:2~"));
+}
+
+#[test]
+fn fhir_problems_point_with_fhirpath() {
+    let (submitter, receiver) = parties();
+    let mut bad = resource();
+    bad["contained"][1]["identifier"][0]["value"] = "191230195".into();
+    bad["item"][1]["servicedDate"] = "November 2".into();
+    let outcome = professional_from_fhir(&bad, &submitter, &receiver).unwrap_err();
+    let at: Vec<&str> = outcome
+        .issue
+        .iter()
+        .map(|i| i.expression[0].as_str())
+        .collect();
+    assert_eq!(
+        at,
+        ["Claim.provider.identifier", "Claim.item[1].servicedDate"]
+    );
+    // A wrong check digit reads, and the scrubber's pointer names the same place.
+    assert_eq!(
+        fhirpath_of("/billingProvider/npi"),
+        "Claim.provider.identifier"
+    );
+    // Scrubber pointers translate to the same kind of path.
+    assert_eq!(
+        fhirpath_of("/serviceLines/1/procedureCode"),
+        "Claim.item[1].productOrService"
+    );
+    assert_eq!(
+        fhirpath_of("/claim/diagnoses/0"),
+        "Claim.diagnosis[0].diagnosisCodeableConcept"
+    );
+    assert_eq!(
+        fhirpath_of("/billingProvider/address/postalCode"),
+        "Claim.provider.address.postalCode"
+    );
+}
+
+#[test]
+fn fhir_institutional_claim_becomes_a_clean_837i() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fhir/claim-institutional.json"
+    );
+    let resource: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let (submitter, receiver) = parties();
+    let claim = hms_domain::claims::fhir::institutional_from_fhir(&resource, &submitter, &receiver)
+        .unwrap_or_else(|o| panic!("{}", serde_json::to_string_pretty(&o).unwrap()));
+    let c = &claim.claim;
+    assert_eq!(
+        (c.facility_type.as_str(), c.frequency.as_str()),
+        ("11", "1")
+    );
+    let admission = c.admission.as_ref().unwrap();
+    assert_eq!(admission.hour.as_deref(), Some("1130"));
+    assert_eq!(
+        (
+            admission.type_code.as_str(),
+            admission.source_code.as_deref()
+        ),
+        ("1", Some("7"))
+    );
+    assert_eq!(c.patient_status, "01");
+    assert_eq!(c.principal_diagnosis, "I21.4");
+    assert_eq!(c.admitting_diagnosis.as_deref(), Some("R07.9"));
+    assert_eq!(c.other_diagnoses, ["I10"]);
+    assert_eq!(
+        c.principal_procedure.as_ref().map(|p| p.code.as_str()),
+        Some("027034Z")
+    );
+    assert_eq!(claim.service_lines[0].unit, "DA");
+    assert_eq!(claim.service_lines[0].procedure_code, None);
+    assert!(claim.operating_provider.is_some());
+    let outcome = hms_domain::claims::scrub::scrub_institutional(
+        &claim,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+    );
+    assert!(
+        !outcome.has_errors(),
+        "{}",
+        serde_json::to_string_pretty(&outcome).unwrap()
+    );
+
+    // A Claim of another type, or without its bill type, says which field is wrong.
+    let mut professional = resource.clone();
+    professional["type"]["coding"][0]["code"] = "professional".into();
+    let err =
+        hms_domain::claims::fhir::institutional_from_fhir(&professional, &submitter, &receiver)
+            .unwrap_err();
+    assert_eq!(err.issue[0].diagnostics.as_deref(), Some("fhir-claim-type"));
+    let mut untyped = resource;
+    untyped["supportingInfo"][0]["code"]["coding"][0]["code"] = "11".into();
+    let err = hms_domain::claims::fhir::institutional_from_fhir(&untyped, &submitter, &receiver)
+        .unwrap_err();
+    assert_eq!(err.issue[0].expression, ["Claim.supportingInfo[0].code"]);
+}

@@ -1,0 +1,331 @@
+//! What every HMS-ACH Lambda shares: the core's use cases wired over the AWS adapters from the
+//! environment ([`App::from_env`]), the caller's scope check ([`auth`]), the routes as HTTP
+//! ([`routes`]), and JSON logs that carry the request id and never PHI ([`init_tracing`]).
+//! Each function's `main` only picks its route.
+
+pub use hms_auth as auth;
+pub mod routes;
+
+use std::collections::HashMap;
+
+use hms_adapters::aws::{DynamoClaimStore, S3ObjectStore, SqsQueue};
+use hms_adapters::{CoreGateway, Endpoints};
+use hms_domain::partner::Connections;
+pub use hms_service::ports::NoRules;
+use hms_service::ports::{RuleEngine, SystemClock, Topic};
+use hms_service::service::{Clearinghouse, RetryPolicy};
+
+/// How a function comes by its payer rules at a cold start. Only the submit function runs
+/// rules ([`Rules`], feature `rules`); the others take [`NoRules`] and so link no WebAssembly
+/// runtime and fetch nothing from the rules bucket.
+pub trait LoadRules: RuleEngine + Sized + Send + Sync + 'static {
+    /// The rules the environment names, read through `s3`.
+    fn from_env(
+        s3: &aws_sdk_s3::Client,
+    ) -> impl std::future::Future<Output = Result<Self, StartError>> + Send;
+}
+
+impl LoadRules for NoRules {
+    async fn from_env(_: &aws_sdk_s3::Client) -> Result<Self, StartError> {
+        Ok(NoRules)
+    }
+}
+
+/// The payer rules the submit function runs: the registry in the rules bucket, or none when
+/// the bucket holds no registry.
+#[cfg(feature = "rules")]
+#[derive(Debug)]
+pub enum Rules {
+    /// No rule sets are deployed.
+    None(NoRules),
+    /// The registry's rule sets.
+    Registry(Box<hms_rules::pipeline::RegistryRules>),
+}
+
+#[cfg(feature = "rules")]
+impl RuleEngine for Rules {
+    fn professional(
+        &self,
+        claim: &hms_domain::claims::model::ProfessionalClaim,
+    ) -> hms_service::ports::RuleVerdict<hms_domain::claims::model::ProfessionalClaim> {
+        match self {
+            Self::None(r) => r.professional(claim),
+            Self::Registry(r) => r.professional(claim),
+        }
+    }
+    fn institutional(
+        &self,
+        claim: &hms_domain::claims::model::InstitutionalClaim,
+    ) -> hms_service::ports::RuleVerdict<hms_domain::claims::model::InstitutionalClaim> {
+        match self {
+            Self::None(r) => r.institutional(claim),
+            Self::Registry(r) => r.institutional(claim),
+        }
+    }
+}
+
+#[cfg(feature = "rules")]
+impl LoadRules for Rules {
+    /// The registry under `rules/` of `RULES_BUCKET`: each rule set's artifact precompiled
+    /// for this target (`hms rules publish`), fetched concurrently and loaded without
+    /// compiling; no rules when the bucket holds no registry, a start error when it holds a
+    /// broken one (a function must not send claims past rules it failed to load).
+    async fn from_env(s3: &aws_sdk_s3::Client) -> Result<Self, StartError> {
+        let bucket = match std::env::var("RULES_BUCKET") {
+            Ok(bucket) if !bucket.is_empty() => S3ObjectStore::new(s3.clone(), bucket),
+            _ => return Ok(Self::None(NoRules)),
+        };
+        let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
+            .map_err(|e| StartError(e.to_string()))?;
+        // Used only by a build with a compiler, for a registry without precompiled artifacts.
+        let cache = std::path::PathBuf::from("/tmp/hms-rules-cache");
+        let registry = hms_rules::registry::Registry::open_store_if_present(
+            &host,
+            &bucket,
+            "rules/",
+            Some(&cache),
+        )
+        .await
+        .map_err(|e| StartError(e.to_string()))?;
+        Ok(match registry {
+            Some(registry) => Self::Registry(Box::new(hms_rules::pipeline::RegistryRules {
+                host,
+                registry,
+            })),
+            None => {
+                tracing::info!("the rules bucket holds no registry: no payer rules");
+                Self::None(NoRules)
+            }
+        })
+    }
+}
+
+/// The clearinghouse as a Lambda runs it, with the rules `R` it runs.
+pub type Service<R = NoRules> =
+    Clearinghouse<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock>;
+
+/// A function's state, made once per cold start: the use cases over their ports (the AWS
+/// adapters unless a test gives others) and how callers are checked.
+#[derive(Debug)]
+pub struct App<
+    S = DynamoClaimStore,
+    O = S3ObjectStore,
+    Q = SqsQueue,
+    G = CoreGateway,
+    R = NoRules,
+    C = SystemClock,
+> {
+    /// The use cases.
+    pub service: Clearinghouse<S, O, Q, G, R, C>,
+    /// How callers are checked.
+    pub verifier: auth::Verifier,
+}
+
+/// Why a function could not start: a missing or wrong setting, named.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start: {0}")]
+pub struct StartError(String);
+
+fn setting(name: &str) -> Result<String, StartError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| StartError(format!("the environment variable {name} is not set")))
+}
+
+/// A JSON configuration: from the variable `name` itself (the local stack), or from the SSM
+/// parameter that `{name}_PARAMETER` names (AWS).
+async fn configuration<T: serde::de::DeserializeOwned>(
+    name: &str,
+    ssm: &aws_sdk_ssm::Client,
+) -> Result<T, StartError> {
+    let text = match std::env::var(name) {
+        Ok(text) if !text.is_empty() => text,
+        _ => {
+            let parameter = setting(&format!("{name}_PARAMETER"))?;
+            ssm.get_parameter()
+                .name(&parameter)
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| {
+                    StartError(format!(
+                        "SSM parameter {parameter}: {}",
+                        aws_sdk_ssm::error::DisplayErrorContext(e)
+                    ))
+                })?
+                .parameter
+                .and_then(|p| p.value)
+                .ok_or_else(|| StartError(format!("SSM parameter {parameter} has no value")))?
+        }
+    };
+    serde_json::from_str(&text).map_err(|e| StartError(format!("{name} is not valid: {e}")))
+}
+
+impl<R: LoadRules> App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock> {
+    /// Wires the service from the environment (see `template.yaml` for the variables).
+    pub async fn from_env() -> Result<Self, StartError> {
+        use aws_smithy_http_client::tls;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(http)
+            .load()
+            .await;
+        let s3 = {
+            let mut config = aws_sdk_s3::config::Builder::from(&aws);
+            // LocalStack serves buckets by path.
+            if std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true") {
+                config = config.force_path_style(true);
+            }
+            aws_sdk_s3::Client::from_conf(config.build())
+        };
+        let ssm = aws_sdk_ssm::Client::new(&aws);
+        let endpoints: Endpoints = configuration("PAYER_ENDPOINTS", &ssm).await?;
+        let connections: Connections = configuration("PAYER_CONNECTIONS", &ssm).await?;
+        let gateway = CoreGateway::new(endpoints).map_err(|e| StartError(e.to_string()))?;
+        let queue = SqsQueue::new(
+            aws_sdk_sqs::Client::new(&aws),
+            HashMap::from([
+                (Topic::Submissions, setting("SUBMISSIONS_QUEUE_URL")?),
+                (
+                    Topic::SubmissionsDeadLetter,
+                    setting("SUBMISSIONS_DLQ_URL")?,
+                ),
+                (Topic::ClaimEvents, setting("CLAIM_EVENTS_QUEUE_URL")?),
+            ]),
+        );
+        let rules = R::from_env(&s3).await?;
+        let service = Clearinghouse {
+            store: DynamoClaimStore::new(
+                aws_sdk_dynamodb::Client::new(&aws),
+                setting("CLAIMS_TABLE")?,
+            ),
+            objects: S3ObjectStore::new(s3, setting("X12_BUCKET")?),
+            queue,
+            gateway,
+            rules,
+            clock: SystemClock,
+            connections,
+            retry: retry_policy()?,
+        };
+        Ok(Self {
+            service,
+            verifier: auth::Verifier::from_env(),
+        })
+    }
+}
+
+/// The retry schedule: the default, or `RETRY_FIRST_DELAY_SECONDS` / `RETRY_MAX_ATTEMPTS`
+/// (the local stack shortens the first wait so a recovery is seen in seconds).
+fn retry_policy() -> Result<RetryPolicy, StartError> {
+    let mut policy = RetryPolicy::default();
+    let number = |name: &str| -> Result<Option<u64>, StartError> {
+        match std::env::var(name) {
+            Ok(v) if !v.is_empty() => v
+                .parse()
+                .map(Some)
+                .map_err(|_| StartError(format!("{name} is not a whole number: {v:?}"))),
+            _ => Ok(None),
+        }
+    };
+    if let Some(seconds) = number("RETRY_FIRST_DELAY_SECONDS")? {
+        policy.first_delay = std::time::Duration::from_secs(seconds);
+    }
+    if let Some(attempts) = number("RETRY_MAX_ATTEMPTS")? {
+        policy.max_attempts = u32::try_from(attempts)
+            .ok()
+            .filter(|a| *a >= 1)
+            .ok_or_else(|| {
+                StartError(format!("RETRY_MAX_ATTEMPTS must be 1 or more: {attempts}"))
+            })?;
+    }
+    Ok(policy)
+}
+
+/// A function's route: what it answers and the rules it runs. A function links only its own
+/// route's code (a generic, not a match over all of them), which keeps each bootstrap to
+/// what it serves.
+pub trait Route: Send + Sync + 'static {
+    /// The payer rules the route runs.
+    type Rules: LoadRules;
+    /// The answer to `request`.
+    fn answer(
+        app: &App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Self::Rules, SystemClock>,
+        request: lambda_http::Request,
+    ) -> impl std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send;
+}
+
+/// `POST /ach/queryEligibility`.
+#[derive(Debug)]
+pub struct Eligibility;
+
+impl Route for Eligibility {
+    type Rules = NoRules;
+    async fn answer(
+        app: &App,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.eligibility(request).await
+    }
+}
+
+/// `POST /ach/submitClaim`.
+#[cfg(feature = "rules")]
+#[derive(Debug)]
+pub struct Submit;
+
+#[cfg(feature = "rules")]
+impl Route for Submit {
+    type Rules = Rules;
+    async fn answer(
+        app: &App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Rules, SystemClock>,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.submit(request).await
+    }
+}
+
+/// `GET /ach/claims/{id}`, `POST /ach/claimStatus`.
+#[derive(Debug)]
+pub struct Status;
+
+impl Route for Status {
+    type Rules = NoRules;
+    async fn answer(
+        app: &App,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.status(request).await
+    }
+}
+
+/// A function's whole life: logs, the app with its route's rules from the environment (a
+/// start error ends the process with its reason, as Lambda reports it), then the route for
+/// every request.
+pub async fn serve<T: Route>() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let app = std::sync::Arc::new(App::<_, _, _, _, T::Rules, _>::from_env().await?);
+    lambda_http::run(lambda_http::service_fn(move |request| {
+        let app = std::sync::Arc::clone(&app);
+        async move { Ok::<_, std::convert::Infallible>(T::answer(&app, request).await) }
+    }))
+    .await
+}
+
+/// JSON logs, as CloudWatch reads them; the level from `RUST_LOG` (info by default).
+pub fn init_tracing() {
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing::Level>().ok())
+        .unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(level)
+        .with_current_span(true)
+        .with_target(false)
+        .try_init();
+}

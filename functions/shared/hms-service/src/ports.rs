@@ -1,0 +1,602 @@
+//! How the core reaches the world: traits (ports) with an adapter per environment, so that the
+//! same domain code runs over S3 in production, over a directory on a developer's machine, and
+//! over memory in unit tests. Adapters that need AWS live outside this crate; the ones here
+//! need nothing but the standard library.
+//!
+//! The ports are `async` because their production adapters are network calls made from a
+//! Lambda's async runtime; the in-memory and directory adapters answer at once.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::lifecycle::{ClaimId, ClaimRecord, IdempotencyEntry, StoredAnswer};
+use hms_domain::claims::model::{InstitutionalClaim, ProfessionalClaim};
+use hms_domain::outcome::Issue;
+
+/// Why an object could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObjectStoreError {
+    /// The key is not one an object store can hold safely: empty, absolute, or with `..`
+    /// or empty segments (which a directory adapter would resolve outside its root).
+    #[error("object key {key:?} is not valid: {reason}")]
+    InvalidKey {
+        /// The key.
+        key: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The store did not answer, or refused.
+    #[error("object store failed on {key:?}: {message}")]
+    Unavailable {
+        /// The key.
+        key: String,
+        /// What the store said.
+        message: String,
+    },
+}
+
+/// Blobs by key: raw X12 as received, payer rule-set components, remittance files. S3 in
+/// production (keys are object keys within one bucket).
+pub trait ObjectStore: Send + Sync {
+    /// The object under `key`, or `None` when there is none.
+    fn get(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, ObjectStoreError>> + Send;
+
+    /// Stores `bytes` under `key`, replacing what was there.
+    fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), ObjectStoreError>> + Send;
+}
+
+/// Checks that `key` is a relative, `/`-separated key without `..` or empty segments.
+pub fn check_key(key: &str) -> Result<(), ObjectStoreError> {
+    let invalid = |reason| {
+        Err(ObjectStoreError::InvalidKey {
+            key: key.to_string(),
+            reason,
+        })
+    };
+    if key.is_empty() {
+        return invalid("it is empty");
+    }
+    if key.starts_with('/') || key.contains('\\') {
+        return invalid("it must be relative and use '/' between segments");
+    }
+    if key
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return invalid("it has an empty, '.' or '..' segment");
+    }
+    Ok(())
+}
+
+/// Objects in memory, for unit tests.
+#[derive(Debug, Default)]
+pub struct InMemoryObjectStore {
+    objects: Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+impl InMemoryObjectStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn objects(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
+        // A test that panicked while holding the lock leaves the map as it was.
+        self.objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The keys held, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.objects().keys().cloned().collect()
+    }
+}
+
+impl ObjectStore for InMemoryObjectStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        check_key(key)?;
+        Ok(self.objects().get(key).cloned())
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
+        check_key(key)?;
+        self.objects().insert(key.to_string(), bytes);
+        Ok(())
+    }
+}
+
+/// Objects as files under a directory (a key's segments are its path): the local stack's and
+/// the CLI's object store.
+#[derive(Debug, Clone)]
+pub struct DirectoryObjectStore {
+    root: PathBuf,
+}
+
+impl DirectoryObjectStore {
+    /// The store rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// Where `key` lives on disk.
+    fn path(&self, key: &str) -> Result<PathBuf, ObjectStoreError> {
+        check_key(key)?;
+        let path = self.root.join(Path::new(key));
+        // check_key leaves only normal segments; say so should that ever change.
+        debug_assert!(
+            path.strip_prefix(&self.root)
+                .is_ok_and(|p| p.components().all(|c| matches!(c, Component::Normal(_))))
+        );
+        Ok(path)
+    }
+}
+
+impl ObjectStore for DirectoryObjectStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        let path = self.path(key)?;
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ObjectStoreError::Unavailable {
+                key: key.to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
+        let path = self.path(key)?;
+        let failed = |e: std::io::Error| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message: e.to_string(),
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(failed)?;
+        }
+        // Written aside and renamed: a reader sees the old object or the new one, never half.
+        let partial = path.with_extension("partial~");
+        std::fs::write(&partial, &bytes).map_err(failed)?;
+        std::fs::rename(&partial, &path).map_err(failed)
+    }
+}
+
+/// Why the claim store could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A record already exists where a new one was to be created, or changed since it was read
+    /// (optimistic concurrency): the caller reads it again.
+    #[error("conflict: {what}")]
+    Conflict {
+        /// What conflicted.
+        what: String,
+    },
+    /// The store did not answer, or refused.
+    #[error("claim store failed: {message}")]
+    Unavailable {
+        /// What the store said.
+        message: String,
+    },
+}
+
+/// Claims and their histories, idempotency keys, and control-number sequences: DynamoDB in
+/// production. Every write is conditional, so two Lambdas racing on one claim cannot both win.
+pub trait ClaimStore: Send + Sync {
+    /// Stores a new claim; `Conflict` when its id is taken.
+    fn create(&self, record: &ClaimRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The claim with `id`, if any.
+    fn get(
+        &self,
+        id: &ClaimId,
+    ) -> impl Future<Output = Result<Option<ClaimRecord>, StoreError>> + Send;
+
+    /// Replaces the stored claim with `record` when the stored version is `record.version`
+    /// (the copy was read fresh); the stored copy's version becomes one more. `Conflict`
+    /// otherwise: someone else wrote it since.
+    fn update(&self, record: &ClaimRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores `entry` unless its key is taken; the entry already there when it is.
+    fn remember(
+        &self,
+        entry: &IdempotencyEntry,
+    ) -> impl Future<Output = Result<Option<IdempotencyEntry>, StoreError>> + Send;
+
+    /// Records the answer of the request `key` was first used for.
+    fn answer(
+        &self,
+        key: &str,
+        answer: &StoredAnswer,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The next number of `sequence` (1 to 999,999,999, then 1 again): interchange control
+    /// numbers per trading partner.
+    fn next_control_number(
+        &self,
+        sequence: &str,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+}
+
+/// The queues the core writes to; each adapter maps them to its own (SQS queue URLs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    /// Claims waiting for the payer: retried by the submission worker.
+    Submissions,
+    /// Claims that could not reach the payer after every retry, kept for an operator.
+    SubmissionsDeadLetter,
+    /// Claim state changes, for the webhook fan-out.
+    ClaimEvents,
+}
+
+/// Why a message could not be queued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("queue {topic:?} failed: {message}")]
+pub struct QueueError {
+    /// The queue.
+    pub topic: Topic,
+    /// What it said.
+    pub message: String,
+}
+
+/// Messages between functions: SQS in production.
+pub trait Queue: Send + Sync {
+    /// Sends `body` to `topic`, delivered no sooner than `delay` (SQS allows up to 15 minutes).
+    fn send(
+        &self,
+        topic: Topic,
+        body: Vec<u8>,
+        delay: Duration,
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+/// The real-time exchanges CAQH CORE defines (one request, one answer within seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RealTime {
+    /// 270 → 271.
+    Eligibility,
+    /// 276 → 277.
+    ClaimStatus,
+}
+
+/// Why an exchange with a payer failed. Every variant is something to retry or report, never
+/// a reason to lose the claim.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// No answer in time.
+    #[error("the payer did not answer within {after:?}")]
+    Timeout {
+        /// How long we waited.
+        after: Duration,
+    },
+    /// The payer's endpoint failed (a 5xx, a refused connection, a SOAP fault).
+    #[error("the payer's endpoint failed: {message}")]
+    Unavailable {
+        /// The HTTP status, when there was one.
+        status: Option<u16>,
+        /// What it said.
+        message: String,
+    },
+    /// The answer was not what the protocol promises (not a CORE envelope, not X12).
+    #[error("the payer's answer is malformed: {message}")]
+    Malformed {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No connection is configured for the payer.
+    #[error("no connection is configured for payer {payer_id}")]
+    UnknownPayer {
+        /// The payer id.
+        payer_id: String,
+    },
+}
+
+impl GatewayError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Timeout { .. } | Self::Unavailable { .. })
+    }
+}
+
+/// The payer side: CAQH CORE connectivity over HTTPS in production, the payer simulator
+/// locally.
+pub trait PayerGateway: Send + Sync {
+    /// Sends a 270 or 276 to `payer_id` and waits for its 271 or 277.
+    fn real_time(
+        &self,
+        payer_id: &str,
+        exchange: RealTime,
+        x12: &[u8],
+    ) -> impl Future<Output = Result<Vec<u8>, GatewayError>> + Send;
+
+    /// Submits an 837 batch to `payer_id`: the acknowledgments it returned at once (999,
+    /// 277CA), which may be none (they come later then).
+    fn submit_batch(
+        &self,
+        payer_id: &str,
+        x12: &[u8],
+    ) -> impl Future<Output = Result<Vec<Vec<u8>>, GatewayError>> + Send;
+}
+
+/// What a payer's rule set made of a claim (see `hms-rules`, the WebAssembly adapter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleVerdict<C> {
+    /// The claim to write: transformed when the rule set passed it, as it came otherwise.
+    pub claim: C,
+    /// The rule set's findings, and why the claim is held when it is.
+    pub issues: Vec<Issue>,
+    /// Whether the claim must not be sent.
+    pub held: bool,
+}
+
+/// Payer rules, run between the scrubber and the 837 writer. Synchronous: a rule set is
+/// sandboxed CPU work with its own budget, never I/O.
+pub trait RuleEngine: Send + Sync {
+    /// A professional claim through its payer's rule set.
+    fn professional(&self, claim: &ProfessionalClaim) -> RuleVerdict<ProfessionalClaim>;
+    /// An institutional claim through its payer's rule set.
+    fn institutional(&self, claim: &InstitutionalClaim) -> RuleVerdict<InstitutionalClaim>;
+}
+
+/// No payer rules: every claim passes as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRules;
+
+impl RuleEngine for NoRules {
+    fn professional(&self, claim: &ProfessionalClaim) -> RuleVerdict<ProfessionalClaim> {
+        RuleVerdict {
+            claim: claim.clone(),
+            issues: vec![],
+            held: false,
+        }
+    }
+    fn institutional(&self, claim: &InstitutionalClaim) -> RuleVerdict<InstitutionalClaim> {
+        RuleVerdict {
+            claim: claim.clone(),
+            issues: vec![],
+            held: false,
+        }
+    }
+}
+
+/// The time, so that tests can set it.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that says what a test tells it.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// A clock at `at`.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Mutex::new(at))
+    }
+
+    /// Moves it on by `by`.
+    pub fn advance(&self, by: chrono::TimeDelta) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Claims, keys and sequences in memory, with the store's conditional semantics: for unit
+/// tests, and the reference the DynamoDB adapter is tested against.
+#[derive(Debug, Default)]
+pub struct InMemoryClaimStore {
+    inner: Mutex<MemoryClaims>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryClaims {
+    claims: BTreeMap<String, ClaimRecord>,
+    keys: BTreeMap<String, IdempotencyEntry>,
+    sequences: BTreeMap<String, u32>,
+}
+
+impl InMemoryClaimStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, MemoryClaims> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl ClaimStore for InMemoryClaimStore {
+    async fn create(&self, record: &ClaimRecord) -> Result<(), StoreError> {
+        let mut inner = self.inner();
+        if inner.claims.contains_key(record.id.as_str()) {
+            return Err(StoreError::Conflict {
+                what: format!("claim {} exists", record.id),
+            });
+        }
+        inner
+            .claims
+            .insert(record.id.as_str().to_string(), record.clone());
+        Ok(())
+    }
+
+    async fn get(&self, id: &ClaimId) -> Result<Option<ClaimRecord>, StoreError> {
+        Ok(self.inner().claims.get(id.as_str()).cloned())
+    }
+
+    async fn update(&self, record: &ClaimRecord) -> Result<(), StoreError> {
+        let mut inner = self.inner();
+        let stored = inner.claims.get(record.id.as_str()).map(|r| r.version);
+        if stored != Some(record.version) {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "claim {} is at version {stored:?}, not {}",
+                    record.id, record.version
+                ),
+            });
+        }
+        let mut copy = record.clone();
+        copy.version += 1;
+        inner.claims.insert(record.id.as_str().to_string(), copy);
+        Ok(())
+    }
+
+    async fn remember(
+        &self,
+        entry: &IdempotencyEntry,
+    ) -> Result<Option<IdempotencyEntry>, StoreError> {
+        let mut inner = self.inner();
+        if let Some(existing) = inner.keys.get(&entry.key) {
+            return Ok(Some(existing.clone()));
+        }
+        inner.keys.insert(entry.key.clone(), entry.clone());
+        Ok(None)
+    }
+
+    async fn answer(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError> {
+        let mut inner = self.inner();
+        match inner.keys.get_mut(key) {
+            Some(entry) => {
+                entry.answer = Some(answer.clone());
+                Ok(())
+            }
+            None => Err(StoreError::Conflict {
+                what: "no request holds this idempotency key".into(),
+            }),
+        }
+    }
+
+    async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {
+        let mut inner = self.inner();
+        let n = inner.sequences.entry(sequence.to_string()).or_insert(0);
+        *n = if *n >= 999_999_999 { 1 } else { *n + 1 };
+        Ok(*n)
+    }
+}
+
+/// Messages in memory, by topic, with their delays: for unit tests.
+#[derive(Debug, Default)]
+pub struct InMemoryQueue {
+    sent: Mutex<Vec<(Topic, Vec<u8>, Duration)>>,
+}
+
+impl InMemoryQueue {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes every message sent to `topic` so far, with its delay.
+    pub fn take(&self, topic: Topic) -> Vec<(Vec<u8>, Duration)> {
+        let mut sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (taken, kept): (Vec<_>, Vec<_>) = sent.drain(..).partition(|(t, _, _)| *t == topic);
+        *sent = kept;
+        taken.into_iter().map(|(_, b, d)| (b, d)).collect()
+    }
+}
+
+impl Queue for InMemoryQueue {
+    async fn send(&self, topic: Topic, body: Vec<u8>, delay: Duration) -> Result<(), QueueError> {
+        self.sent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((topic, body, delay));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    use pollster::block_on as ready;
+
+    #[test]
+    fn keys_that_could_escape_or_mean_two_things_are_refused() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "a//b",
+            "./a",
+            "a/",
+            "a\\b",
+            "..",
+        ] {
+            assert!(
+                matches!(check_key(bad), Err(ObjectStoreError::InvalidKey { .. })),
+                "{bad:?}"
+            );
+        }
+        for good in [
+            "rules.json",
+            "rules/prior-auth.wasm",
+            "inbound/2026/12/02/x.835",
+        ] {
+            assert_eq!(check_key(good), Ok(()), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn memory_and_directory_stores_keep_what_is_put_and_say_none_for_what_is_not() {
+        let dir = std::env::temp_dir().join(format!("hms-objects-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let on_disk = DirectoryObjectStore::new(&dir);
+        let in_memory = InMemoryObjectStore::new();
+        fn exercise(store: &impl ObjectStore) {
+            assert_eq!(ready(store.get("rules/a.wasm")).unwrap(), None);
+            ready(store.put("rules/a.wasm", b"one".to_vec())).unwrap();
+            ready(store.put("rules/a.wasm", b"two".to_vec())).unwrap();
+            assert_eq!(
+                ready(store.get("rules/a.wasm")).unwrap().as_deref(),
+                Some(&b"two"[..])
+            );
+            assert!(ready(store.put("../x", vec![])).is_err());
+        }
+        exercise(&on_disk);
+        exercise(&in_memory);
+        assert_eq!(in_memory.keys(), ["rules/a.wasm"]);
+        assert!(!dir.join("x").exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

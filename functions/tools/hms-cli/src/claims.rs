@@ -1,0 +1,767 @@
+//! `hms translate` and `hms scrub`: thin glue over `hms-domain` and `hms-service`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use hms_domain::claim_status::{StatusInquiry, inquiry_276};
+use hms_domain::claims::fhir::{
+    fhirpath_of, institutional_from_fhir, professional_from_fhir, receiver_of,
+};
+use hms_domain::claims::institutional_837::institutional_837_batch;
+use hms_domain::claims::model::{InstitutionalClaim, ProfessionalClaim};
+use hms_domain::claims::professional_837::professional_837_batch;
+use hms_domain::claims::scrub::{
+    parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
+};
+use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
+use hms_domain::lossless::Preserved;
+use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::party::{Receiver, Submitter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// ASC X12 5010 (from our JSON).
+    X12,
+    /// Our JSON (from X12: 835, 271, 277, 837P; with `--lossless`, an 837P or 835 that
+    /// `--to x12` turns back into the same X12).
+    Json,
+    /// FHIR R4 (from X12: an 835 as ExplanationOfBenefits, a 271 as
+    /// CoverageEligibilityResponses, in a Bundle).
+    Fhir,
+    /// A 277CA for an 837P: each claim scrubbed, then accepted or rejected with the reason.
+    #[value(name = "277ca")]
+    ClaimAck,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransactionType {
+    /// 837P professional claim (005010X222A1).
+    #[value(name = "837P")]
+    Professional,
+    /// 837I institutional claim (005010X223A2).
+    #[value(name = "837I")]
+    Institutional,
+    /// 270 eligibility inquiry (005010X279A1).
+    #[value(name = "270")]
+    Eligibility,
+    /// 276 claim status inquiry (005010X212).
+    #[value(name = "276")]
+    Status,
+    /// 835 remittance (005010X221A1), from what `--to json --lossless` made of one.
+    #[value(name = "835")]
+    Remittance,
+    /// 271 eligibility response (005010X279A1), from what `--to json --lossless` made of one.
+    #[value(name = "271")]
+    EligibilityResponse,
+    /// 277 claim status response (005010X212), from what `--to json --lossless` made of one.
+    #[value(name = "277")]
+    StatusResponse,
+}
+
+/// `hms translate --to x12 --type 837P|837I INPUT.json`: scrub, then write the 837; a claim
+/// with errors gets its OperationOutcome (stdout) and exit 1 instead.
+/// How `translate` runs, beyond what to write.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The trading-partner configuration file.
+    pub partner: Option<&'a PathBuf>,
+    /// Interchange and group control number.
+    pub control: u32,
+    /// `--to json`: keep what the model does not hold.
+    pub lossless: bool,
+    /// `--to x12 --type 837P|837I`: the payer-rules directory.
+    pub rules: Option<&'a Path>,
+}
+
+pub fn translate(
+    input: &Path,
+    to: Target,
+    kind: Option<TransactionType>,
+    options: Options<'_>,
+) -> Result<ExitCode> {
+    let Options {
+        partner,
+        control,
+        lossless,
+        rules,
+    } = options;
+    let kind = match (to, kind) {
+        (Target::Json, _) => return to_json(input, lossless),
+        (Target::Fhir, _) => return to_fhir(input),
+        (Target::ClaimAck, _) => return to_claim_ack(input, load_partner(partner)?, control),
+        (Target::X12, Some(kind)) => kind,
+        (Target::X12, None) => {
+            bail!("--to x12 needs --type (837P, 837I, 270, 276, 271, 277 or 835)")
+        }
+    };
+    if control == 0 || control > 999_999_999 {
+        bail!("--control must be 1 to 999999999");
+    }
+    let json = read(input)?;
+    let partner = load_partner(partner)?;
+    let partner = partner.as_ref();
+    let now = chrono::Local::now().naive_local();
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: control,
+            group: control,
+            transaction: 1,
+        },
+        created: now,
+    };
+    // Each kind gives the X12, or the outcome that says what is wrong with the input.
+    let written: std::result::Result<Vec<u8>, OperationOutcome> = match kind {
+        TransactionType::Professional if is_preserved(&json) => {
+            let scrub = |c: &ProfessionalClaim| scrub_professional(c, now.date());
+            preserved_837(&json, scrub, hms_domain::lossless::write_837p_back)?
+        }
+        TransactionType::Professional => {
+            let submitter = partner.and_then(|p| p.submitter.as_ref());
+            match professional_claims(&json, submitter)
+                .and_then(|c| c.clean(|claim| scrub_professional(claim, now.date())))
+                .and_then(|claims| match rules {
+                    Some(dir) => payer_rules(dir, claims),
+                    None => Ok(claims),
+                }) {
+                Ok(claims) => {
+                    let partner = partner_for(partner, &claims[0].receiver);
+                    Ok(professional_837_batch(&claims, &partner, &envelope)?)
+                }
+                Err(outcome) => Err(outcome),
+            }
+        }
+        TransactionType::Institutional if is_preserved(&json) => {
+            let scrub = |c: &InstitutionalClaim| scrub_institutional(c, now.date());
+            preserved_837(&json, scrub, hms_domain::lossless::write_837i_back)?
+        }
+        TransactionType::Institutional => {
+            let submitter = partner.and_then(|p| p.submitter.as_ref());
+            match institutional_claims(&json, submitter)
+                .and_then(|c| c.clean(|claim| scrub_institutional(claim, now.date())))
+                .and_then(|claims| match rules {
+                    Some(dir) => payer_rules(dir, claims),
+                    None => Ok(claims),
+                }) {
+                Ok(claims) => {
+                    let partner = partner_for(partner, &claims[0].receiver);
+                    Ok(institutional_837_batch(&claims, &partner, &envelope)?)
+                }
+                Err(outcome) => Err(outcome),
+            }
+        }
+        TransactionType::Eligibility => {
+            let fhir = serde_json::from_slice::<serde_json::Value>(&json)
+                .ok()
+                .filter(|v| v["resourceType"] == "CoverageEligibilityRequest");
+            let parsed = match fhir {
+                Some(request) => hms_domain::eligibility::fhir::inquiry_from_fhir(&request),
+                None => parse_json::<EligibilityInquiry>(&json),
+            };
+            match parsed {
+                Ok(inquiry) => {
+                    let partner = partner_for(partner, &receiver_named(&inquiry.payer));
+                    Ok(inquiry_270(&inquiry, &partner, &envelope)?)
+                }
+                Err(outcome) => Err(outcome),
+            }
+        }
+        TransactionType::Status => match parse_json::<StatusInquiry>(&json) {
+            Ok(inquiry) => {
+                let partner = partner_for(partner, &receiver_named(&inquiry.payer));
+                Ok(inquiry_276(&inquiry, &partner, &envelope)?)
+            }
+            Err(outcome) => Err(outcome),
+        },
+        TransactionType::Remittance => written_back(&json, hms_domain::lossless::write_835_back)?,
+        TransactionType::EligibilityResponse => {
+            written_back(&json, hms_domain::lossless::write_271_back)?
+        }
+        TransactionType::StatusResponse => {
+            written_back(&json, hms_domain::lossless::write_277_back)?
+        }
+    };
+    let x12 = match written {
+        Ok(x12) => x12,
+        Err(outcome) => return print_outcome(&outcome),
+    };
+    use std::io::Write;
+    std::io::stdout().write_all(&x12)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each claim through its payer's rule set (from the registry in `dir`; claims of payers it
+/// does not name pass as they are): the transformed claims, or an outcome with every finding
+/// (`/{claim}/...` in a batch) when any claim is held.
+fn payer_rules<C: hms_rules::convert::RuleClaim>(
+    dir: &Path,
+    claims: Vec<C>,
+) -> std::result::Result<Vec<C>, OperationOutcome> {
+    let trouble = |text: String| {
+        OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Exception,
+            diagnostics: Some("rules-registry".into()),
+            details: Details { text },
+            expression: vec![],
+        }])
+    };
+    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
+        .map_err(|e| trouble(e.to_string()))?;
+    let registry = hms_rules::registry::Registry::open(&host, dir, Some(&dir.join(".cache")))
+        .map_err(|e| trouble(e.to_string()))?;
+    let batch = claims.len() > 1;
+    let mut out = Vec::with_capacity(claims.len());
+    let mut issues = vec![];
+    let mut held = false;
+    for (i, claim) in claims.into_iter().enumerate() {
+        let Some(rules) = registry.for_payer(claim.payer_id()) else {
+            out.push(claim);
+            continue;
+        };
+        let outcome = hms_rules::pipeline::run(&host, &rules, &claim);
+        held |= outcome.held;
+        for mut issue in outcome.issues {
+            if batch {
+                issue.expression = issue
+                    .expression
+                    .iter()
+                    .map(|e| format!("/{i}{e}"))
+                    .collect();
+            }
+            issues.push(issue);
+        }
+        out.push(outcome.claim);
+    }
+    if held {
+        return Err(OperationOutcome::new(issues));
+    }
+    Ok(out)
+}
+
+/// The receiver an inquiry goes to: its payer.
+fn receiver_named(payer: &hms_domain::party::Payer) -> Receiver {
+    Receiver {
+        name: payer.name.clone(),
+        id: payer.id.to_string(),
+    }
+}
+
+/// Writes a transaction set read with `--to json --lossless` back as X12.
+type WriteBack<T> = fn(
+    &Preserved<T>,
+    &hms_x12::spec::Catalog,
+) -> std::result::Result<Vec<u8>, hms_domain::lossless::LosslessError>;
+
+/// The X12 of every transaction set `--to json --lossless` read (and the user may have
+/// edited), or the outcome saying where the JSON is wrong.
+fn written_back<T: serde::de::DeserializeOwned>(
+    json: &[u8],
+    write: WriteBack<T>,
+) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let sets: Vec<Preserved<T>> = match parse_json(json) {
+        Ok(sets) => sets,
+        Err(outcome) => return Ok(Err(outcome)),
+    };
+    let mut x12 = vec![];
+    for set in &sets {
+        x12.extend(write(set, catalog)?);
+    }
+    Ok(Ok(x12))
+}
+
+/// Whether `json` is what `--to json` makes of an 837P: transaction sets read without loss
+/// (an array of objects with `model` and `envelope`).
+fn is_preserved(json: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(json).is_ok_and(|v| {
+        v.as_array()
+            .and_then(|a| a.first())
+            .is_some_and(|t| t.get("model").is_some() && t.get("envelope").is_some())
+    })
+}
+
+/// The 837 of every preserved transaction set (each in the envelope it came in, with what
+/// the model does not hold put back), after `scrub` passed every claim; or the outcome naming
+/// each finding as `/{transaction}/model/{claim}/...`.
+fn preserved_837<C: Clone + serde::de::DeserializeOwned>(
+    json: &[u8],
+    scrub: impl Fn(&C) -> OperationOutcome,
+    write: WriteBack<Vec<C>>,
+) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let sets: Vec<Preserved<Vec<C>>> = match parse_json(json) {
+        Ok(sets) => sets,
+        Err(outcome) => return Ok(Err(outcome)),
+    };
+    let mut issues = vec![];
+    for (t, set) in sets.iter().enumerate() {
+        let claims = Claims {
+            claims: set.model.clone(),
+            fhir: false,
+            batch: true,
+        };
+        let mut outcome = claims.scrub_all(&scrub);
+        if outcome.has_errors() {
+            for issue in &mut outcome.issue {
+                for e in &mut issue.expression {
+                    *e = format!("/{t}/model{e}");
+                }
+            }
+            issues.extend(outcome.issue);
+        }
+    }
+    if !issues.is_empty() {
+        return Ok(Err(OperationOutcome::new(issues)));
+    }
+    let mut x12 = vec![];
+    for set in &sets {
+        x12.extend(write(set, catalog)?);
+    }
+    Ok(Ok(x12))
+}
+
+/// The trading-partner configuration at `path`, when given: read once per run.
+fn load_partner(path: Option<&PathBuf>) -> Result<Option<TradingPartner>> {
+    path.map(|path| {
+        serde_json::from_slice(&read(path)?)
+            .with_context(|| format!("{}: not a trading-partner configuration", path.display()))
+    })
+    .transpose()
+}
+
+/// The configured trading partner, or a test partner addressed to the claim's receiver.
+fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> TradingPartner {
+    match configured {
+        Some(partner) => partner.clone(),
+        None => TradingPartner {
+            sender_qualifier: "ZZ".into(),
+            sender_id: "HMSACH".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: receiver.id.chars().take(15).collect(),
+            application_sender: "HMSACH".into(),
+            application_receiver: receiver.id.clone(),
+            usage: Usage::Test,
+            ack_requested: false,
+            submitter: None,
+        },
+    }
+}
+
+/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
+/// our eligibility view, or every 277 as claim statuses (an array in each case).
+fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let x12 = read(input)?;
+    let sets: Vec<String> = hms_x12::Tokenizer::new(&x12)
+        .flatten()
+        .filter(|s| s.id() == b"ST")
+        .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
+        .collect();
+    let json = if sets.iter().any(|s| s == "835") && lossless {
+        hms_domain::lossless::read_835(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "835") {
+        hms_domain::remittance::read_835(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "271") && lossless {
+        hms_domain::lossless::read_271(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "271") {
+        hms_domain::eligibility::read_271(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "277") && lossless {
+        hms_domain::lossless::read_277(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "277") {
+        hms_domain::claim_status::read_277(&x12, catalog)
+            .map(|r| serde_json::to_string_pretty(&r))
+            .map_err(|e| e.to_string())
+    } else if sets.iter().any(|s| s == "837") {
+        // Professional or institutional, by the guide the file names.
+        let institutional = hms_x12::tree::parse(&x12, catalog)
+            .map(|doc| {
+                doc.interchanges
+                    .iter()
+                    .flat_map(|i| &i.groups)
+                    .flat_map(|g| &g.transactions)
+                    .any(|t| {
+                        t.guide
+                            .as_deref()
+                            .is_some_and(|g| g.starts_with("005010X223"))
+                    })
+            })
+            .unwrap_or(false);
+        match (institutional, lossless) {
+            (false, true) => hms_domain::lossless::read_837p(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+            (false, false) => hms_domain::claims::read_837::read_837p(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+            (true, true) => hms_domain::lossless::read_837i(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+            (true, false) => hms_domain::claims::read_837::read_837i(&x12, catalog)
+                .map(|r| serde_json::to_string_pretty(&r))
+                .map_err(|e| e.to_string()),
+        }
+    } else {
+        Err(format!(
+            "no 835, 271, 277 or 837P transaction set to translate (found: {})",
+            if sets.is_empty() {
+                "none".into()
+            } else {
+                sets.join(", ")
+            }
+        ))
+    };
+    match json {
+        Ok(text) => {
+            println!("{}", text?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `hms translate --to fhir FILE`: for an 835, a Bundle with one ExplanationOfBenefit per
+/// claim payment; for a 271, one CoverageEligibilityResponse per member.
+fn to_fhir(input: &Path) -> Result<ExitCode> {
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let x12 = read(input)?;
+    let is_271 = hms_x12::Tokenizer::new(&x12)
+        .flatten()
+        .any(|s| s.id() == b"ST" && s.value(1) == b"271");
+    if is_271 {
+        return match hms_domain::eligibility::read_271(&x12, catalog) {
+            Ok(responses) => {
+                let today = chrono::Local::now().date_naive();
+                let bundle = hms_domain::eligibility::fhir::responses_to_fhir(&responses, today);
+                println!("{}", serde_json::to_string_pretty(&bundle)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("hms: {}: {e}", input.display());
+                Ok(ExitCode::from(1))
+            }
+        };
+    }
+    match hms_domain::remittance::read_835(&x12, catalog) {
+        Ok(remits) => {
+            let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits);
+            println!("{}", serde_json::to_string_pretty(&bundle)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `hms translate --to 277ca FILE.837`: every claim of the 837P or 837I scrubbed, and the
+/// 277CA that accepts or rejects each.
+fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> Result<ExitCode> {
+    use hms_domain::claims::read_837::Claims837;
+    let catalog = hms_x12::spec::Catalog::embedded()
+        .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
+    let x12 = read(input)?;
+    let read = match hms_domain::claims::read_837::read_837(&x12, catalog) {
+        Ok(read) => read,
+        Err(e) => {
+            eprintln!("hms: {}: {e}", input.display());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let now = chrono::Local::now().naive_local();
+    let outcomes: Vec<OperationOutcome> = match &read {
+        Claims837::Professional(claims) => claims
+            .iter()
+            .map(|c| scrub_professional(c, now.date()))
+            .collect(),
+        Claims837::Institutional(claims) => claims
+            .iter()
+            .map(|c| scrub_institutional(c, now.date()))
+            .collect(),
+    };
+    let claims = read.acknowledged();
+    let batch: Vec<hms_domain::claims::ack_277ca::Reviewed<'_>> = claims
+        .iter()
+        .zip(&outcomes)
+        .map(|(claim, outcome)| hms_domain::claims::ack_277ca::Reviewed {
+            claim: *claim,
+            outcome,
+        })
+        .collect();
+    let Some(first) = claims.first() else {
+        bail!("{}: the 837 holds no claims", input.display());
+    };
+    // Addressed back to the submitter.
+    let submitter = Receiver {
+        name: first.submitter().name.clone(),
+        id: first.submitter().id.clone(),
+    };
+    let partner = partner_for(partner.as_ref(), &submitter);
+    let reference = hms_x12::Tokenizer::new(&x12)
+        .flatten()
+        .find(|s| s.id() == b"BHT")
+        .map(|s| String::from_utf8_lossy(s.value(3)).into_owned())
+        .unwrap_or_else(|| "UNKNOWN".into());
+    let source = hms_domain::claims::ack_277ca::InformationSource {
+        name: "HMS-ACH".into(),
+        id: partner.sender_id.clone(),
+    };
+    let envelope = Envelope {
+        control: ControlNumbers {
+            interchange: control,
+            group: control,
+            transaction: 1,
+        },
+        created: now,
+    };
+    let ack = hms_domain::claims::ack_277ca::claim_acknowledgment(
+        &batch,
+        &source,
+        &reference,
+        now.date(),
+        &partner,
+        &envelope,
+    )?;
+    use std::io::Write;
+    std::io::stdout().write_all(&ack)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hms scrub INPUT.json`: the OperationOutcome on stdout; exit 0 clean, 1 with errors. The
+/// input is our JSON professional or institutional claim (or an array of them) or a FHIR `Claim` (or a `Bundle`
+/// of them); expressions are JSON pointers or FHIRPath accordingly, naming the claim of a
+/// batch.
+pub fn scrub(input: &Path) -> Result<ExitCode> {
+    let json = read(input)?;
+    let today = chrono::Local::now().date_naive();
+    let outcome = if is_institutional(&json) {
+        match institutional_claims(&json, None) {
+            Ok(claims) => claims.scrub_all(|claim| scrub_institutional(claim, today)),
+            Err(outcome) => outcome,
+        }
+    } else {
+        match professional_claims(&json, None) {
+            Ok(claims) => claims.scrub_all(|claim| scrub_professional(claim, today)),
+            Err(outcome) => outcome,
+        }
+    };
+    print_outcome(&outcome)
+}
+
+/// Whether the input's (first) claim is institutional (see
+/// [`hms_service::service::is_institutional`]); anything else is read as professional.
+pub fn is_institutional(json: &[u8]) -> bool {
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
+        return false;
+    };
+    let first = match &value {
+        serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
+        v if v["resourceType"] == "Bundle" => v["entry"][0]["resource"].clone(),
+        v => v.clone(),
+    };
+    hms_service::service::is_institutional(&first)
+}
+
+/// Claims as the input holds them: one claim, a JSON array of claims, or (professional only)
+/// a FHIR `Claim` or a FHIR `Bundle` of Claims.
+struct Claims<T> {
+    claims: Vec<T>,
+    /// FHIR input: scrubber pointers become FHIRPath.
+    fhir: bool,
+    /// More than one claim: expressions name the claim (`/2/...`, `Bundle.entry[2].resource...`).
+    batch: bool,
+}
+
+impl<T> Claims<T> {
+    /// `outcome` of claim `index`, its expressions in terms of the input.
+    fn locate(&self, index: usize, outcome: OperationOutcome, scrubbed: bool) -> Vec<Issue> {
+        outcome
+            .issue
+            .into_iter()
+            .filter(|i| i.diagnostics.as_deref() != Some("all-ok"))
+            .map(|mut issue| {
+                for e in &mut issue.expression {
+                    if self.fhir && scrubbed {
+                        *e = fhirpath_of(e);
+                    }
+                    if self.batch {
+                        *e = match e.strip_prefix("Claim") {
+                            Some(rest) if self.fhir => {
+                                format!("Bundle.entry[{index}].resource{rest}")
+                            }
+                            _ => format!("/{index}{e}"),
+                        };
+                    }
+                }
+                issue
+            })
+            .collect()
+    }
+
+    /// Every claim scrubbed by `scrub`, the findings in one outcome.
+    fn scrub_all(&self, scrub: impl Fn(&T) -> OperationOutcome) -> OperationOutcome {
+        let issues = self
+            .claims
+            .iter()
+            .enumerate()
+            .flat_map(|(i, claim)| self.locate(i, scrub(claim), true))
+            .collect();
+        OperationOutcome::new(issues)
+    }
+
+    /// The claims when none has an error by `scrub`; else the outcome for all of them.
+    fn clean(
+        self,
+        scrub: impl Fn(&T) -> OperationOutcome,
+    ) -> std::result::Result<Vec<T>, OperationOutcome> {
+        let outcome = self.scrub_all(scrub);
+        if outcome.has_errors() {
+            Err(outcome)
+        } else {
+            Ok(self.claims)
+        }
+    }
+}
+
+/// Reads one FHIR resource into a claim.
+type FromFhir<'a, T> = dyn Fn(&serde_json::Value) -> std::result::Result<T, OperationOutcome> + 'a;
+
+/// Reads every claim of a JSON array (or one claim) with `parse`; `fhir` reads FHIR resources
+/// when the input is one.
+fn claims_of<T>(
+    json: &[u8],
+    parse: impl Fn(&[u8]) -> std::result::Result<T, OperationOutcome>,
+    fhir: Option<&FromFhir<'_, T>>,
+) -> std::result::Result<Claims<T>, OperationOutcome> {
+    let value: serde_json::Value = match serde_json::from_slice(json) {
+        Ok(value) => value,
+        // Not JSON at all: the parser reports where.
+        Err(_) => {
+            return parse(json).map(|c| Claims {
+                claims: vec![c],
+                fhir: false,
+                batch: false,
+            });
+        }
+    };
+    let (items, is_fhir): (Vec<serde_json::Value>, bool) = match (&value, fhir) {
+        (serde_json::Value::Array(items), _) => (items.clone(), false),
+        (v, Some(_)) if v["resourceType"] == "Bundle" => (
+            v["entry"]
+                .as_array()
+                .map(|e| e.iter().map(|e| e["resource"].clone()).collect())
+                .unwrap_or_default(),
+            true,
+        ),
+        (v, Some(_)) if v["resourceType"] == "Claim" => (vec![value.clone()], true),
+        _ => {
+            return parse(json).map(|c| Claims {
+                claims: vec![c],
+                fhir: false,
+                batch: false,
+            });
+        }
+    };
+    let mut read = Claims {
+        claims: Vec::with_capacity(items.len()),
+        fhir: is_fhir,
+        batch: matches!(value, serde_json::Value::Array(_)) || value["resourceType"] == "Bundle",
+    };
+    if items.is_empty() {
+        return Err(OperationOutcome::new(vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::Required,
+            diagnostics: Some("no-claims".into()),
+            details: Details {
+                text: "the input holds no claims".into(),
+            },
+            expression: vec![],
+        }]));
+    }
+    let mut issues = vec![];
+    for (i, item) in items.iter().enumerate() {
+        let parsed = match fhir {
+            Some(from_fhir) if is_fhir => from_fhir(item),
+            // A Value always serializes; should it not, the parser reports the empty input.
+            _ => parse(&serde_json::to_vec(item).unwrap_or_default()),
+        };
+        match parsed {
+            Ok(claim) => read.claims.push(claim),
+            Err(outcome) => issues.extend(read.locate(i, outcome, false)),
+        }
+    }
+    if issues.is_empty() {
+        Ok(read)
+    } else {
+        Err(OperationOutcome::new(issues))
+    }
+}
+
+/// Professional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle` of
+/// Claims). The submitter of FHIR claims is the configured one, or ours by default.
+fn professional_claims(
+    json: &[u8],
+    submitter: Option<&Submitter>,
+) -> std::result::Result<Claims<ProfessionalClaim>, OperationOutcome> {
+    let ours = our_submitter();
+    let submitter = submitter.unwrap_or(&ours);
+    let from_fhir =
+        |claim: &serde_json::Value| professional_from_fhir(claim, submitter, &receiver_of(claim));
+    claims_of(json, parse_professional, Some(&from_fhir))
+}
+
+/// Institutional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle`
+/// of Claims of type institutional).
+fn institutional_claims(
+    json: &[u8],
+    submitter: Option<&Submitter>,
+) -> std::result::Result<Claims<InstitutionalClaim>, OperationOutcome> {
+    let ours = our_submitter();
+    let submitter = submitter.unwrap_or(&ours);
+    let from_fhir =
+        |claim: &serde_json::Value| institutional_from_fhir(claim, submitter, &receiver_of(claim));
+    claims_of(json, parse_institutional, Some(&from_fhir))
+}
+
+/// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.
+fn our_submitter() -> Submitter {
+    hms_domain::partner::Connections::local().submitter
+}
+
+fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {
+    println!("{}", serde_json::to_string_pretty(outcome)?);
+    Ok(if outcome.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    if path == Path::new("-") {
+        let mut buf = vec![];
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)?;
+        return Ok(buf);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}

@@ -1,0 +1,627 @@
+//! The `hms x12` commands as a user runs them: exit codes, output formats, acknowledgments.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn hms(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hms starts");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input)
+            .expect("stdin written");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("hms finishes")
+}
+
+/// A domain fixture's path, as the CLI is given it.
+fn fixture(name: &str) -> String {
+    hms_test_support::fixtures()
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn sample(name: &str) -> String {
+    hms_test_support::x12_samples()
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn validate_exit_codes() {
+    let ok = hms(
+        &["x12", "validate", &fixture("remittance/two-claims.835")],
+        None,
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert_eq!(stdout(&ok), "");
+
+    let bad = hms(
+        &[
+            "x12",
+            "validate",
+            &sample("835_005010X221A1/managed-care.835"),
+        ],
+        None,
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    let text = stdout(&bad);
+    assert!(
+        text.lines().any(|l| l.contains("BPR16")
+            && l.contains("not a valid date")
+            && l.contains("IK403=8")),
+        "{text}"
+    );
+
+    let missing = hms(&["x12", "validate", "/nonexistent/file.835"], None);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot open"));
+
+    let usage = hms(&["x12", "validate"], None);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn validate_reads_stdin_and_reports_json() {
+    let input = std::fs::read(sample("835_005010X221A1/medicare-part-a.835")).expect("sample");
+    let out = hms(&["x12", "validate", "--format", "json", "-"], Some(&input));
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let per = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["segment_id"] == "PER")
+        .expect("missing PER finding");
+    assert_eq!(per["ack"]["level"], "segment");
+    assert_eq!(per["ack"]["code"], "3");
+    assert_eq!(per["loop_id"], "1000A");
+    assert_eq!(per["line"], 11);
+}
+
+#[test]
+fn garbage_gets_a_specific_error_not_a_panic() {
+    let out = hms(&["x12", "validate", "-"], Some(b"hello, this is not X12"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("expected an ISA segment"),
+        "{}",
+        stdout(&out)
+    );
+    let out = hms(&["x12", "validate", "--ack", "999", "-"], Some(b""));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no interchange to acknowledge"));
+}
+
+#[test]
+fn ack_999_rejects_with_detail_and_ta1_accepts_sound_envelope() {
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "999",
+            &sample("835_005010X221A1/managed-care.835"),
+        ],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("AK1*HP*1*005010X221A1~"), "{text}");
+    assert!(
+        text.contains("IK3*BPR*2**8~\nIK4*16*373*8*20002316~"),
+        "{text}"
+    );
+    assert!(text.contains("IK5*R*5~"), "{text}");
+    assert!(text.contains("AK9*R*1*1*0~"), "{text}");
+
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "999",
+            &fixture("remittance/two-claims.835"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.contains("IK5*A~") && text.contains("AK9*A*1*1*1~"),
+        "{text}"
+    );
+
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "ta1",
+            "--ack-control",
+            "77",
+            &fixture("remittance/two-claims.835"),
+        ],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("TA1*000004711*261120*0930*A*000~"), "{text}");
+    assert!(text.contains("*00501*000000077*0*T*:~"), "{text}");
+    assert!(text.ends_with("IEA*0*000000077~\n"), "{text}");
+}
+
+#[test]
+fn ta1_rejects_mismatched_trailer() {
+    let input = std::fs::read_to_string(fixture("remittance/two-claims.835")).expect("fixture");
+    let broken = input.replace("IEA*1*000004711~", "IEA*1*000004712~");
+    let out = hms(
+        &["x12", "validate", "--ack", "ta1", "-"],
+        Some(broken.as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("TA1*000004711*261120*0930*R*001~"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn parse_emits_loops_with_guide_ids() {
+    let out = hms(
+        &["x12", "parse", &fixture("remittance/two-claims.835")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON tree");
+    let tx = &doc["interchanges"][0]["groups"][0]["transactions"][0];
+    assert_eq!(tx["id"], "835");
+    assert_eq!(tx["guide"], "005010X221A1");
+    let body = tx["body"]["content"].as_array().expect("content");
+    let loops: Vec<&str> = body.iter().filter_map(|i| i["loop"].as_str()).collect();
+    assert_eq!(loops, vec!["1000A", "1000B", "2000"]);
+    let header = body.iter().find(|i| i["loop"] == "2000").expect("2000");
+    let claims: Vec<&serde_json::Value> = header["content"]
+        .as_array()
+        .expect("2000 content")
+        .iter()
+        .filter(|i| i["loop"] == "2100")
+        .collect();
+    assert_eq!(claims.len(), 2);
+    let svc = &claims[0]["content"].as_array().expect("2100")[2]["content"][0];
+    assert_eq!(svc["id"], "SVC");
+    assert_eq!(svc["elements"][0], serde_json::json!(["HC", "99214"]));
+}
+
+#[test]
+fn fmt_puts_one_segment_per_line() {
+    let input = std::fs::read_to_string(fixture("remittance/two-claims.835")).expect("fixture");
+    let one_line: String = input.lines().collect();
+    let out = hms(&["x12", "fmt", "-"], Some(one_line.as_bytes()));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), input);
+}
+
+#[test]
+fn acknowledgments_are_not_acknowledged_with_a_999() {
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "999",
+            &sample("demo/demo.835.997"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never acknowledged"));
+    let out = hms(
+        &[
+            "x12",
+            "validate",
+            "--ack",
+            "ta1",
+            &sample("demo/demo.835.997"),
+        ],
+        None,
+    );
+    assert!(
+        stdout(&out).contains("*R*023~"),
+        "missing IEA is a premature end of file: {}",
+        stdout(&out)
+    );
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap()
+}
+
+#[test]
+fn a_claim_array_becomes_one_837p_batch_and_its_errors_name_the_claim() {
+    let batch = fixture_bytes("claims/batch-professional.json");
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&batch),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = stdout(&out);
+    let claims: Vec<serde_json::Value> = serde_json::from_slice(&batch).unwrap();
+    assert_eq!(x12.matches("ST*837*").count(), 1);
+    assert_eq!(x12.matches("CLM*").count(), claims.len());
+
+    let mut bad = claims.clone();
+    bad[2]["claim"]["totalCharge"] = "1".into();
+    let bad = serde_json::to_vec(&bad).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&bad),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["resourceType"], "OperationOutcome");
+    assert_eq!(outcome["issue"][0]["expression"][0], "/2/claim/totalCharge");
+}
+
+#[test]
+fn a_fhir_bundle_of_claims_is_scrubbed_and_written_as_one_batch() {
+    let bundle = fixture_bytes("fhir/bundle-claims.json");
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&bundle),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(stdout(&out).matches("CLM*").count(), 3);
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&bundle).unwrap();
+    bad["entry"][1]["resource"]["total"]["value"] = 1.into();
+    let out = hms(&["scrub", "-"], Some(&serde_json::to_vec(&bad).unwrap()));
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Bundle.entry[1].resource.total"
+    );
+    let empty = br#"{"resourceType":"Bundle","type":"collection","entry":[]}"#;
+    let out = hms(&["scrub", "-"], Some(empty));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("no-claims"), "{}", stdout(&out));
+}
+
+/// `hms translate --to json --lossless FILE`, which must succeed.
+fn lossless_json(file: &str) -> Vec<u8> {
+    let out = hms(&["translate", "--to", "json", "--lossless", file], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn an_837p_read_to_json_and_written_back_is_the_same_837p() {
+    let original = sample("demo/demo.837");
+    let json = lossless_json(&original);
+    let read: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    // The segments the model does not hold travel beside it.
+    assert!(
+        read[0]["unmapped"]["ops"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty())
+    );
+    assert_eq!(read[0]["envelope"]["version"], "005010X222A2");
+
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&json),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = out.stdout;
+    let out = hms(&["x12", "validate", "-"], Some(&x12));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Read again, it is the same model, envelope and kept remainder.
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", "-"],
+        Some(&x12),
+    );
+    assert!(out.status.success());
+    // (Compared as the model: amounts by value, `1.0` units being `1`.)
+    type Sets =
+        Vec<hms_domain::lossless::Preserved<Vec<hms_domain::claims::model::ProfessionalClaim>>>;
+    let again: Sets = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again, serde_json::from_slice::<Sets>(&json).unwrap());
+
+    // A claim the scrubber rejects is not written back: the outcome names it.
+    let mut bad = read.clone();
+    bad[0]["model"][0]["claim"]["totalCharge"] = "1".into();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&bad).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "/0/model/0/claim/totalCharge"
+    );
+}
+
+#[test]
+fn an_835_read_losslessly_is_written_back_as_the_same_835() {
+    let original = fixture("remittance/two-claims.835");
+    // Without --lossless: the remittance view, with its balance.
+    let out = hms(&["translate", "--to", "json", &original], None);
+    let plain: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plain[0]["balance"]["balanced"], true);
+    assert!(plain[0].get("unmapped").is_none());
+
+    let json = lossless_json(&original);
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "835", "-"],
+        Some(&json),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let back = String::from_utf8(out.stdout).unwrap();
+    // The same segments, in the same order (bank accounts, addresses and contacts included),
+    // one per line.
+    let segments = |text: &str| -> Vec<String> {
+        text.split('~')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let want = segments(&std::fs::read_to_string(&original).unwrap());
+    let got = segments(&back);
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(&want).skip(1) {
+        // Amounts may be written without trailing zeros; everything else is as sent.
+        assert_eq!(g.replace(".00", ""), w.replace(".00", ""));
+    }
+
+    // A patch that no longer fits its model says so.
+    let mut broken: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    broken[0]["model"]["claims"] = serde_json::json!([]);
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "835", "-"],
+        Some(&serde_json::to_vec(&broken).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the kept X12 does not fit loop"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_277_read_losslessly_is_written_back_as_the_same_277() {
+    type Sets = Vec<hms_domain::lossless::Preserved<hms_domain::claim_status::StatusResponse>>;
+    let original = sample("277_005010X212/claim-level-status.277");
+    let json = lossless_json(&original);
+    let read: Sets = serde_json::from_slice(&json).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "277", "-"],
+        Some(&json),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = out.stdout;
+    assert_eq!(
+        hms(&["x12", "validate", "-"], Some(&x12)).status.code(),
+        Some(0)
+    );
+    let out = hms(
+        &["translate", "--to", "json", "--lossless", "-"],
+        Some(&x12),
+    );
+    let again: Sets = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again, read);
+    assert_eq!(again[0].model.claims.len(), 3);
+}
+
+#[test]
+fn a_fhir_institutional_claim_becomes_an_837i_and_its_errors_point_with_fhirpath() {
+    let claim = fixture_bytes("fhir/claim-institutional.json");
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837I", "-"],
+        Some(&claim),
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    let x12 = stdout(&out);
+    assert!(x12.contains("CLM*756049R*6812.3***11:A:1"), "{x12}");
+    assert!(x12.contains("HI*BBR:027034Z:D8:20261011"), "{x12}");
+    assert_eq!(
+        hms(&["x12", "validate", "-"], Some(x12.as_bytes()))
+            .status
+            .code(),
+        Some(0)
+    );
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    bad["billablePeriod"]["end"] = "2026-10-09".into();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837I", "-"],
+        Some(&serde_json::to_vec(&bad).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Claim.billablePeriod.end"
+    );
+}
+
+/// A payer-rules directory for the CLI: `bytes` as `rules.wasm`, pinned by `pin`, for `payer`.
+fn rules_dir(name: &str, bytes: &[u8], pin: &str, payer: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hms-cli-rules-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("rules.wasm"), bytes).unwrap();
+    std::fs::write(
+        dir.join("rules.json"),
+        format!(
+            r#"{{ "ruleSets": [ {{ "component": "rules.wasm", "sha256": "{pin}", "payerIds": ["{payer}"] }} ] }}"#
+        ),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
+    use hms_rules::testing::{component_serving, one_finding};
+    let claim = fixture_bytes("claims/professional-subscriber.json");
+    let refusing = component_serving("999996666", &one_finding(0));
+    let pin = hms_rules::sha256_hex(&refusing);
+    let translate = |dir: &PathBuf| {
+        hms(
+            &[
+                "translate",
+                "--to",
+                "x12",
+                "--type",
+                "837P",
+                "--rules",
+                dir.to_str().unwrap(),
+                "-",
+            ],
+            Some(&claim),
+        )
+    };
+
+    // The claim's payer has a rule set, and it finds an error: held, with the finding.
+    let dir = rules_dir("refusing", &refusing, &pin, "999996666");
+    let out = translate(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["issue"][0]["diagnostics"], "prior-auth-required");
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "/claim/priorAuthorization"
+    );
+
+    // Another payer's rule set does not touch it: the 837P is written.
+    let others = component_serving("00435", &one_finding(0));
+    let other = rules_dir(
+        "other-payer",
+        &others,
+        &hms_rules::sha256_hex(&others),
+        "00435",
+    );
+    let out = translate(&other);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ST*837*"));
+
+    // A component that does not match its pin is refused, and nothing is written.
+    let wrong = rules_dir("wrong-pin", &refusing, &"0".repeat(64), "999996666");
+    let out = translate(&wrong);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("refused"), "{}", stdout(&out));
+    for dir in [dir, other, wrong] {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn scrub_reads_institutional_claims_in_json_and_fhir() {
+    let claim = fixture_bytes("claims/institutional-inpatient.json");
+    let out = hms(&["scrub", "-"], Some(&claim));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    let mut bad: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    bad["claim"]["statementTo"] = "2000-01-01".into();
+    let out = hms(&["scrub", "-"], Some(&serde_json::to_vec(&bad).unwrap()));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("/claim/statementTo"), "{text}");
+
+    let fhir = fixture_bytes("fhir/claim-institutional.json");
+    let mut bad: serde_json::Value = serde_json::from_slice(&fhir).unwrap();
+    bad["billablePeriod"]["end"] = "2026-10-09".into();
+    let out = hms(&["scrub", "-"], Some(&serde_json::to_vec(&bad).unwrap()));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        outcome["issue"][0]["expression"][0],
+        "Claim.billablePeriod.end"
+    );
+}
+
+#[test]
+fn payer_rules_hold_an_institutional_claim_too() {
+    use hms_rules::testing::{DESCRIBE, component, one_finding};
+    let claim = fixture_bytes("claims/institutional-outpatient.json");
+    let refusing = component(hms_rules::WIT, "rule-set", DESCRIBE, &one_finding(0), "");
+    let pin = hms_rules::sha256_hex(&refusing);
+    let dir = rules_dir("institutional", &refusing, &pin, "00435");
+    let out = hms(
+        &[
+            "translate",
+            "--to",
+            "x12",
+            "--type",
+            "837I",
+            "--rules",
+            dir.to_str().unwrap(),
+            "-",
+        ],
+        Some(&claim),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(outcome["issue"][0]["diagnostics"], "prior-auth-required");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn token_mints_a_development_token_the_local_functions_accept() {
+    let secret = "a local development secret, 32+ chars";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(["token", "--scope", "claims:write", "--subject", "clinic-9"])
+        .env("HMS_LOCAL_JWT_SECRET", secret)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap();
+    let caller = hms_auth::Verifier::local(secret.as_bytes(), "hms-ach-local", "hms-ach")
+        .caller(None, Some(&format!("Bearer {}", token.trim())))
+        .unwrap();
+    assert_eq!(caller.subject, "clinic-9");
+    assert_eq!(caller.require("claims:write"), Ok(()));
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(["token", "--scope", "claims:delete"])
+        .env("HMS_LOCAL_JWT_SECRET", secret)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a scope"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(["token", "--scope", "claims:read"])
+        .env_remove("HMS_LOCAL_JWT_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

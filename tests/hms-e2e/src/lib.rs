@@ -1,0 +1,171 @@
+//! A client for the running local stack, so the end-to-end tests read as what a clinic's system
+//! does: call a route with a token, read the answer. The stack's addresses and its development
+//! key come from `eval "$(infra/stack.sh env)"`.
+
+use std::time::Duration;
+
+/// Where the stack is and how to mint its tokens.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// The HttpApi's base URL.
+    pub api: String,
+    /// The payer simulator's base URL (its admin routes inject faults).
+    pub payer: String,
+    /// The development key the functions check tokens against.
+    secret: String,
+    issuer: String,
+    audience: String,
+    http: reqwest::Client,
+}
+
+/// One answer: status, headers, and the body as JSON (`Null` when it is not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The body.
+    pub json: serde_json::Value,
+}
+
+impl Stack {
+    /// The stack named by the environment; a clear panic when it is not set, since these tests
+    /// mean nothing without it.
+    pub fn from_env() -> Self {
+        let var = |name: &str| {
+            std::env::var(name).unwrap_or_else(|_| {
+                panic!(
+                    "{name} is not set: start the stack (infra/stack.sh up) and \
+                     eval \"$(infra/stack.sh env)\" before these tests"
+                )
+            })
+        };
+        Self {
+            api: var("HMS_API_URL"),
+            payer: var("HMS_PAYER_URL"),
+            secret: var("HMS_LOCAL_JWT_SECRET"),
+            issuer: var("JWT_ISSUER"),
+            audience: var("JWT_AUDIENCE"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap_or_else(|e| panic!("HTTP client: {e}")),
+        }
+    }
+
+    /// A token for `subject` with `scopes`, as `hms token` mints it.
+    pub fn token(&self, subject: &str, scopes: &[&str]) -> String {
+        hms_auth::mint(
+            self.secret.as_bytes(),
+            &self.issuer,
+            &self.audience,
+            subject,
+            scopes,
+            chrono::TimeDelta::hours(1),
+        )
+        .unwrap_or_else(|e| panic!("minting a token: {e}"))
+    }
+
+    /// `method path` on the API with an optional bearer token, extra headers and a body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let method: reqwest::Method = method.parse().unwrap_or_else(|e| panic!("{method}: {e}"));
+        let mut request = self.http.request(method, format!("{}{path}", self.api));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: the API did not answer: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: reading the answer: {e}"));
+        Reply {
+            status,
+            headers,
+            json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// `POST path` with `request` as JSON and a bearer token: what most calls are.
+    pub async fn post(&self, path: &str, token: &str, request: &serde_json::Value) -> Reply {
+        self.call("POST", path, Some(token), &[], body(request))
+            .await
+    }
+
+    /// The X12 the simulator received after it had received `before`, asserting our validator
+    /// found it valid.
+    pub async fn sent_since(&self, before: usize) -> serde_json::Value {
+        let received = self.received().await;
+        let sent = received
+            .get(before)
+            .unwrap_or_else(|| panic!("the payer received nothing after its {before}th X12"));
+        assert_eq!(sent["valid"], true, "{}", sent["errors"]);
+        sent.clone()
+    }
+
+    /// Tells the simulator to misbehave for its next `count` exchanges.
+    pub async fn fault(&self, fault: serde_json::Value, count: u32) {
+        let response = self
+            .http
+            .post(format!("{}/admin/faults", self.payer))
+            .json(&serde_json::json!({ "fault": fault, "count": count }))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"));
+        assert!(
+            response.status().is_success(),
+            "the simulator refused the fault: {}",
+            response.status()
+        );
+    }
+
+    /// What the simulator has received: payload type, our validator's verdict, the X12.
+    pub async fn received(&self) -> Vec<serde_json::Value> {
+        let response = self
+            .http
+            .get(format!("{}/admin/received", self.payer))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"));
+        let list: serde_json::Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator's received list: {e}"));
+        list.as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// A fixture of the core crate's (the requests its own tests use), as JSON to edit.
+pub fn fixture(name: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/functions/shared/hms-domain/tests/fixtures/{name}",
+        hms_test_support::workspace().display()
+    );
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// `value` as a request body.
+pub fn body(value: &serde_json::Value) -> Option<Vec<u8>> {
+    Some(value.to_string().into_bytes())
+}

@@ -4,7 +4,7 @@
 //! patient, drugs, prior adjudications) are never lost by a transform.
 
 use chrono::{Datelike, NaiveDate};
-use hms_domain::claims::{self, InstitutionalClaim, ProfessionalClaim};
+use hms_domain::claims::{self, Claim, InstitutionalClaim, ProfessionalClaim};
 use hms_domain::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType};
 use hms_domain::party;
@@ -293,6 +293,24 @@ impl RuleClaim for InstitutionalClaim {
     }
     fn payer_id(&self) -> &str {
         self.payer.id.as_str()
+    }
+}
+
+impl RuleClaim for Claim {
+    fn to_wit(&self) -> Result<types::Claim, ConvertError> {
+        match self {
+            Self::Professional(c) => c.to_wit(),
+            Self::Institutional(c) => c.to_wit(),
+        }
+    }
+    fn apply(&self, transformed: &types::Claim) -> Result<Self, ConvertError> {
+        match self {
+            Self::Professional(c) => c.apply(transformed).map(Self::Professional),
+            Self::Institutional(c) => c.apply(transformed).map(Self::Institutional),
+        }
+    }
+    fn payer_id(&self) -> &str {
+        Claim::payer_id(self).as_str()
     }
 }
 

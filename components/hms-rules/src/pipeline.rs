@@ -3,13 +3,24 @@
 //! a claim that fails, or whose rule set misbehaves, is held with the reason, never lost and
 //! never sent as it was.
 
+use hms_domain::claims::Claim;
 use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType};
+use hms_service::ports::RuleVerdict;
 
 use crate::convert::{self, RuleClaim};
 use crate::host::{LoadedRules, RuleHost, types};
 
-/// What the rule set made of a claim (the core's port type: this crate is its adapter).
-pub type RuleOutcome<C> = hms_service::ports::RuleVerdict<C>;
+/// What a rule set made of a claim: the claim (transformed when the rule set passed it), the
+/// findings, and whether it is held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleOutcome<C> {
+    /// The claim to write.
+    pub claim: C,
+    /// The rule set's findings, and why the claim is held when it is.
+    pub issues: Vec<Issue>,
+    /// Whether the claim must not be sent.
+    pub held: bool,
+}
 
 fn held<C: Clone>(claim: &C, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome<C> {
     issues.push(why);
@@ -106,16 +117,16 @@ impl RegistryRules {
 }
 
 impl hms_service::ports::RuleEngine for RegistryRules {
-    fn professional(
-        &self,
-        claim: &hms_domain::claims::model::ProfessionalClaim,
-    ) -> RuleOutcome<hms_domain::claims::model::ProfessionalClaim> {
-        self.through(claim)
-    }
-    fn institutional(
-        &self,
-        claim: &hms_domain::claims::model::InstitutionalClaim,
-    ) -> RuleOutcome<hms_domain::claims::model::InstitutionalClaim> {
-        self.through(claim)
+    fn review(&self, claim: &Claim) -> RuleVerdict {
+        let RuleOutcome {
+            claim,
+            issues,
+            held,
+        } = self.through(claim);
+        RuleVerdict {
+            claim,
+            issues,
+            held,
+        }
     }
 }

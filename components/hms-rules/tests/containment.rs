@@ -253,7 +253,8 @@ fn the_registry_serves_payers_refuses_a_wrong_pin_and_swaps_versions_without_a_r
 #[test]
 fn the_registry_reads_through_the_object_store_port_and_refuses_what_is_missing_or_mispinned() {
     use hms_rules::registry::{Registry, RegistryError};
-    use hms_service::ports::{InMemoryObjectStore, ObjectStore};
+    use hms_service::ports::ObjectStore;
+    use hms_service::testing::InMemoryObjectStore;
     use pollster::block_on;
     let host = host();
     let store = InMemoryObjectStore::new();

@@ -4,8 +4,10 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+use hms_domain::claims::Claim;
 use hms_domain::claims::model::{InstitutionalClaim, ProfessionalClaim};
 use hms_domain::outcome::IssueSeverity;
+use hms_domain::request::parse_json;
 use hms_rules::convert::{RuleClaim, apply, to_wit};
 use hms_rules::host::{Limits, RuleHost, types};
 use hms_rules::pipeline::run;
@@ -20,11 +22,11 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
 }
 
 fn fixture(name: &str) -> ProfessionalClaim {
-    hms_domain::claims::scrub::parse_professional(&fixture_bytes(name)).unwrap()
+    parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture_bytes(name)).unwrap()
 }
 
 fn institutional(name: &str) -> InstitutionalClaim {
-    hms_domain::claims::scrub::parse_institutional(&fixture_bytes(name)).unwrap()
+    parse_json::<hms_domain::claims::InstitutionalClaim>(&fixture_bytes(name)).unwrap()
 }
 
 #[test]
@@ -218,7 +220,7 @@ fn the_rule_engine_port_runs_the_payers_rule_set_and_passes_claims_of_other_paye
 
     let claim = fixture("professional-subscriber.json");
     assert_eq!(claim.payer.id.as_str(), "999996666");
-    let verdict = engine.professional(&claim);
+    let verdict = engine.review(&Claim::from(claim));
     assert!(verdict.held);
     assert!(
         verdict.issues[0]
@@ -229,8 +231,8 @@ fn the_rule_engine_port_runs_the_payers_rule_set_and_passes_claims_of_other_paye
         verdict.issues[0].details.text
     );
     let other = institutional("institutional-outpatient.json");
-    let verdict = engine.institutional(&other);
+    let verdict = engine.review(&Claim::from(other.clone()));
     assert!(!verdict.held);
-    assert_eq!(verdict.claim, other);
+    assert_eq!(verdict.claim, Claim::from(other));
     let _ = std::fs::remove_dir_all(dir);
 }

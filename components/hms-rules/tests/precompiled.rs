@@ -7,7 +7,8 @@
 use hms_rules::host::{HOST_TARGET, LAMBDA_TARGET, Limits, RuleHost};
 use hms_rules::registry::{Registry, RegistryError};
 use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component};
-use hms_service::ports::{InMemoryObjectStore, ObjectStore};
+use hms_service::ports::ObjectStore;
+use hms_service::testing::InMemoryObjectStore;
 use pollster::block_on;
 
 fn rules() -> Vec<u8> {

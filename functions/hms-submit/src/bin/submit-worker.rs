@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use hms_service::service::SubmissionRetry;
 use lambda_runtime::LambdaEvent;
 
 #[tokio::main]
@@ -19,8 +20,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             for record in event.payload.records {
                 let id = record.message_id.clone().unwrap_or_default();
                 let body = record.body.unwrap_or_default();
-                if let Err(e) = app.service.retry_submission(body.as_bytes()).await {
-                    let retry = e.status() >= 500;
+                let retry: SubmissionRetry = match serde_json::from_str(&body) {
+                    Ok(retry) => retry,
+                    Err(e) => {
+                        // Redelivering it would not make it readable: it is dropped, and said.
+                        tracing::error!(message_id = %id, error = %e, "not a submission retry");
+                        continue;
+                    }
+                };
+                if let Err(e) = app.service.retry_submission(&retry).await {
+                    let retry = e.is_transient();
                     tracing::warn!(message_id = %id, error = %e, retry, "a submission retry failed");
                     if retry {
                         let mut failure = BatchItemFailure::default();

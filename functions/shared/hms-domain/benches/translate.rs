@@ -7,8 +7,8 @@
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hms_domain::claims::fhir::{professional_from_fhir, receiver_of};
-use hms_domain::claims::professional_837::professional_837_batch;
 use hms_domain::claims::scrub::scrub_professional;
+use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::party::{Contact, Submitter};
 use hms_x12::spec::Catalog;
@@ -86,7 +86,12 @@ fn bench(c: &mut Criterion) {
                     inputs.len(),
                     "every claim reads and scrubs clean"
                 );
-                professional_837_batch(&claims, &partner, &envelope).map(|x12| x12.len())
+                write_837(
+                    &claims.iter().cloned().map(Claim::from).collect::<Vec<_>>(),
+                    &partner,
+                    &envelope,
+                )
+                .map(|x12| x12.len())
             })
         });
         group.finish();

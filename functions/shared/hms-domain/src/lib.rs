@@ -12,7 +12,7 @@
 //! What they share: [`ids`] (checked newtypes), [`party`] (people, organizations, providers,
 //! payers), [`partner`] (trading-partner configuration as data), [`codes`] (published code
 //! lists), [`outcome`] (FHIR OperationOutcome), [`read`] and [`write`] (X12 helpers over the
-//! `hms-x12` engine), [`amount_text`] (money as text), and [`lossless`] (reading X12 so that
+//! `hms-x12` engine), [`request`] (reading what callers send), [`amount_text`] (money as text), and [`lossless`] (reading X12 so that
 //! what the model does not carry is written back unchanged).
 
 pub mod amount_text;
@@ -27,4 +27,5 @@ pub mod partner;
 pub mod party;
 pub mod read;
 pub mod remittance;
+pub mod request;
 pub mod write;

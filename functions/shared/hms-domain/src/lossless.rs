@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claim_status::StatusResponse;
 use crate::claims::model::{InstitutionalClaim, ProfessionalClaim};
+use crate::claims::{Claim, write_837};
 use crate::eligibility::EligibilityResponse;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use crate::read::{ValueError, transactions};
@@ -316,7 +317,8 @@ fn write_837p(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    crate::claims::professional_837::professional_837_batch(claims, partner, envelope)
+    let claims: Vec<Claim> = claims.iter().cloned().map(Claim::from).collect();
+    write_837(&claims, partner, envelope)
 }
 
 /// The models `models` (one per transaction set with id `set`, in file order) of `input`, each
@@ -476,7 +478,8 @@ fn write_837i(
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
-    crate::claims::institutional_837::institutional_837_batch(claims, partner, envelope)
+    let claims: Vec<Claim> = claims.iter().cloned().map(Claim::from).collect();
+    write_837(&claims, partner, envelope)
 }
 
 /// Every 837I transaction set of `input`, each as its claims and what they do not hold.

@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use hms_domain::claims::fhir::{fhirpath_of, professional_from_fhir};
-use hms_domain::claims::professional_837::professional_837;
 use hms_domain::claims::scrub::scrub_professional;
+use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::party::{Contact, Receiver, Submitter};
 use hms_x12::spec::Catalog;
@@ -67,7 +67,7 @@ fn fhir_claim_becomes_a_clean_837p() {
         },
         created: today.and_hms_opt(10, 0, 0).unwrap(),
     };
-    let x12 = professional_837(&claim, &partner, &envelope).unwrap();
+    let x12 = write_837(&[Claim::from(claim.clone())], &partner, &envelope).unwrap();
     let report = validate_bytes(&x12, Catalog::embedded().unwrap());
     let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
     assert!(errors.is_empty(), "{errors:#?}");

@@ -4,9 +4,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use chrono::NaiveDate;
-use hms_domain::claims::institutional_837::institutional_837;
-use hms_domain::claims::scrub::{parse_institutional, scrub_institutional};
+use hms_domain::claims::scrub::scrub_institutional;
+use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::request::parse_json;
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 
@@ -23,7 +24,7 @@ fn today() -> NaiveDate {
 }
 
 fn write(name: &str) -> String {
-    let claim = parse_institutional(&fixture(name)).unwrap();
+    let claim = parse_json::<hms_domain::claims::InstitutionalClaim>(&fixture(name)).unwrap();
     let partner = TradingPartner {
         sender_qualifier: "ZZ".into(),
         sender_id: "HMSACH".into(),
@@ -43,7 +44,8 @@ fn write(name: &str) -> String {
         },
         created: today().and_hms_opt(17, 5, 0).unwrap(),
     };
-    String::from_utf8(institutional_837(&claim, &partner, &envelope).unwrap()).unwrap()
+    String::from_utf8(write_837(&[Claim::from(claim.clone())], &partner, &envelope).unwrap())
+        .unwrap()
 }
 
 #[test]
@@ -53,7 +55,7 @@ fn fixture_claims_scrub_clean_and_write_valid_837i() {
         "institutional-inpatient.json",
         "institutional-outpatient.json",
     ] {
-        let claim = parse_institutional(&fixture(name)).unwrap();
+        let claim = parse_json::<hms_domain::claims::InstitutionalClaim>(&fixture(name)).unwrap();
         let outcome = scrub_institutional(&claim, today());
         assert!(!outcome.has_errors(), "{name}: {outcome:?}");
         let text = write(name);
@@ -83,7 +85,10 @@ fn inpatient_bill_carries_stay_diagnoses_and_procedures() {
 
 #[test]
 fn institutional_edits_point_at_each_problem() {
-    let mut claim = parse_institutional(&fixture("institutional-inpatient.json")).unwrap();
+    let mut claim = parse_json::<hms_domain::claims::InstitutionalClaim>(&fixture(
+        "institutional-inpatient.json",
+    ))
+    .unwrap();
     claim.claim.admission = None;
     claim.claim.patient_status = "99".into();
     claim.claim.statement_to = NaiveDate::from_ymd_opt(2026, 10, 9).unwrap();

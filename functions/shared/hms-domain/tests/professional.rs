@@ -4,10 +4,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use chrono::NaiveDate;
-use hms_domain::claims::professional_837::professional_837;
-use hms_domain::claims::scrub::{parse_professional, scrub_professional};
+use hms_domain::claims::scrub::scrub_professional;
+use hms_domain::claims::{Claim, write_837};
 use hms_domain::outcome::IssueSeverity;
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::request::parse_json;
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 
@@ -67,10 +68,10 @@ fn fixture_claims_scrub_clean_and_write_valid_837p() {
     let names = professional_fixtures();
     assert!(names.len() >= 4, "{names:?}");
     for name in &names {
-        let claim = parse_professional(&fixture(name)).unwrap();
+        let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(name)).unwrap();
         let outcome = scrub_professional(&claim, today());
         assert!(!outcome.has_errors(), "{name}: {outcome:?}");
-        let x12 = professional_837(&claim, &partner(), &envelope()).unwrap();
+        let x12 = write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap();
         let report = validate_bytes(&x12, catalog);
         let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();
         assert!(
@@ -87,9 +88,14 @@ fn fixture_claims_scrub_clean_and_write_valid_837p() {
 
 #[test]
 fn dependent_claim_has_a_patient_loop_and_subscriber_is_not_the_patient() {
-    let claim = parse_professional(&fixture("professional-dependent.json")).unwrap();
-    let text =
-        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-dependent.json",
+    ))
+    .unwrap();
+    let text = String::from_utf8(
+        write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap(),
+    )
+    .unwrap();
     assert!(text.contains("HL*2*1*22*1~"));
     assert!(text.contains("SBR*P**2222-SJ******CI~"));
     assert!(text.contains("HL*3*2*23*0~\nPAT*19~\nNM1*QC*1*SMITH*TED~"));
@@ -99,9 +105,14 @@ fn dependent_claim_has_a_patient_loop_and_subscriber_is_not_the_patient() {
 
 #[test]
 fn secondary_claim_carries_the_primary_payers_adjudication() {
-    let claim = parse_professional(&fixture("professional-cob-secondary.json")).unwrap();
-    let text =
-        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-cob-secondary.json",
+    ))
+    .unwrap();
+    let text = String::from_utf8(
+        write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap(),
+    )
+    .unwrap();
     assert!(text.contains("SBR*S*18*2222-SJ******CI~"));
     assert!(text.contains("SBR*P*18*2222-SJ******CI~\nAMT*D*95~\nOI***Y***Y~"));
     assert!(text.contains(
@@ -125,9 +136,13 @@ fn secondary_claim_carries_the_primary_payers_adjudication() {
 
 #[test]
 fn drug_line_carries_its_ndc() {
-    let claim = parse_professional(&fixture("professional-drug-ndc.json")).unwrap();
-    let text =
-        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    let claim =
+        parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture("professional-drug-ndc.json"))
+            .unwrap();
+    let text = String::from_utf8(
+        write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap(),
+    )
+    .unwrap();
     assert!(text.contains("REF*6R*L2~\nLIN**N4*00026063512~\nCTP****10*ML~"));
     let mut bad = claim.clone();
     if let Some(drug) = bad.service_lines[1].drug.as_mut() {
@@ -144,9 +159,14 @@ fn drug_line_carries_its_ndc() {
 
 #[test]
 fn ambulance_claim_carries_transport_and_locations() {
-    let claim = parse_professional(&fixture("professional-ambulance.json")).unwrap();
-    let text =
-        String::from_utf8(professional_837(&claim, &partner(), &envelope()).unwrap()).unwrap();
+    let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-ambulance.json",
+    ))
+    .unwrap();
+    let text = String::from_utf8(
+        write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap(),
+    )
+    .unwrap();
     assert!(text.contains("DTP*439*D8*20261102~\nCR1*LB*275**A*DH*21****PATIENT IMMOBILIZED~\nCRC*07*Y*04*06*09~\nCRC*07*N*05*07*08~\nHI*ABK:S72001A*ABF:V4352XA~"));
     assert!(text.contains(
         "NM1*PW*2~\nN3*1129 REINDEER ROAD~\nN4*CARR*CO*80612~\nNM1*45*2*CHEYENNE REGIONAL~"
@@ -165,7 +185,10 @@ fn ambulance_claim_carries_transport_and_locations() {
 
 #[test]
 fn scrubber_points_at_each_problem() {
-    let mut claim = parse_professional(&fixture("professional-subscriber.json")).unwrap();
+    let mut claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-subscriber.json",
+    ))
+    .unwrap();
     claim.claim.total_charge = "150.00".parse().unwrap();
     claim.claim.diagnoses[1] = "50.9".into();
     claim.service_lines[0].diagnosis_pointers = vec![1, 3];
@@ -209,12 +232,13 @@ fn scrubber_points_at_each_problem() {
 fn unparsable_claims_say_where() {
     let text = String::from_utf8(fixture("professional-subscriber.json")).unwrap();
     let short_npi = text.replace("1912301953", "191230195");
-    let outcome = parse_professional(short_npi.as_bytes()).unwrap_err();
+    let outcome =
+        parse_json::<hms_domain::claims::ProfessionalClaim>(short_npi.as_bytes()).unwrap_err();
     assert_eq!(outcome.issue[0].expression, ["/billingProvider/npi"]);
     assert!(outcome.issue[0].details.text.contains("10 digits"));
     // A wrong check digit is not a parse error: the claim reads, and the scrubber says so.
     let bad_npi = text.replace("1912301953", "1912301954");
-    let claim = parse_professional(bad_npi.as_bytes()).unwrap();
+    let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(bad_npi.as_bytes()).unwrap();
     let outcome = scrub_professional(&claim, today());
     let issue = outcome
         .issue
@@ -224,13 +248,15 @@ fn unparsable_claims_say_where() {
     assert_eq!(issue.expression, ["/billingProvider/npi"]);
     assert!(issue.details.text.contains("check digit"), "{issue:?}");
     let unknown = text.replace("\"placeOfService\"", "\"placeOfServise\"");
-    let outcome = parse_professional(unknown.as_bytes()).unwrap_err();
+    let outcome =
+        parse_json::<hms_domain::claims::ProfessionalClaim>(unknown.as_bytes()).unwrap_err();
     assert!(
         outcome.issue[0].details.text.contains("placeOfServise"),
         "{outcome:?}"
     );
     let number = text.replace("\"140.00\"", "140.00");
-    let outcome = parse_professional(number.as_bytes()).unwrap_err();
+    let outcome =
+        parse_json::<hms_domain::claims::ProfessionalClaim>(number.as_bytes()).unwrap_err();
     assert_eq!(outcome.issue[0].expression, ["/claim/totalCharge"]);
 }
 
@@ -272,8 +298,8 @@ fn every_fixture_claim_survives_837p_and_back() {
     let catalog = Catalog::embedded().unwrap();
     let mut checked = 0;
     for name in professional_fixtures() {
-        let claim = parse_professional(&fixture(&name)).unwrap();
-        let x12 = professional_837(&claim, &partner(), &envelope()).unwrap();
+        let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(&name)).unwrap();
+        let x12 = write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap();
         let back = hms_domain::claims::read_837::read_837p(&x12, catalog).unwrap();
         assert_eq!(back.len(), 1, "{name}");
         assert_eq!(back[0], canonical(claim), "{name}");
@@ -331,7 +357,7 @@ fn a_batch_of_every_fixture_claim_is_valid_and_reads_back_claim_by_claim() {
     let names = professional_fixtures();
     let mut claims: Vec<_> = names
         .iter()
-        .map(|n| parse_professional(&fixture(n)).unwrap())
+        .map(|n| parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(n)).unwrap())
         .collect();
     // One batch has one submitter and receiver.
     let (submitter, receiver) = (claims[0].submitter.clone(), claims[0].receiver.clone());
@@ -341,8 +367,8 @@ fn a_batch_of_every_fixture_claim_is_valid_and_reads_back_claim_by_claim() {
     }
     // The same billing provider twice in a row shares one 2000A loop.
     claims.push(claims[0].clone());
-    let x12 = hms_domain::claims::professional_837::professional_837_batch(
-        &claims,
+    let x12 = write_837(
+        &claims.iter().cloned().map(Claim::from).collect::<Vec<_>>(),
         &partner(),
         &envelope(),
     )
@@ -363,11 +389,14 @@ fn a_batch_of_every_fixture_claim_is_valid_and_reads_back_claim_by_claim() {
 
 #[test]
 fn a_batch_names_the_claim_that_cannot_be_written() {
-    let claim = parse_professional(&fixture("professional-subscriber.json")).unwrap();
+    let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-subscriber.json",
+    ))
+    .unwrap();
     let mut other = claim.clone();
     other.submitter.id = "OTHER".into();
-    let err = hms_domain::claims::professional_837::professional_837_batch(
-        &[claim.clone(), other],
+    let err = write_837(
+        &[claim.clone().into(), other.into()],
         &partner(),
         &envelope(),
     )
@@ -375,20 +404,30 @@ fn a_batch_names_the_claim_that_cannot_be_written() {
     assert!(err.to_string().starts_with("/1/submitter"), "{err}");
     let mut bad = claim.clone();
     bad.billing_provider.address = None;
-    let err = hms_domain::claims::professional_837::professional_837_batch(
-        &[claim, bad],
-        &partner(),
-        &envelope(),
-    )
-    .unwrap_err();
+    let err = write_837(&[claim.clone().into(), bad.into()], &partner(), &envelope()).unwrap_err();
     assert_eq!(
         err.to_string(),
         "/1/billingProvider/address: the billing provider's street address is required (loop 2010AA N3/N4)"
     );
-    let err =
-        hms_domain::claims::professional_837::professional_837_batch(&[], &partner(), &envelope())
-            .unwrap_err();
+    let err = write_837(&[], &partner(), &envelope()).unwrap_err();
     assert!(err.to_string().contains("at least one claim"), "{err}");
+    // One guide per batch: an institutional claim cannot ride in an 837P.
+    let institutional = parse_json::<hms_domain::claims::InstitutionalClaim>(
+        &std::fs::read(hms_test_support::fixtures().join("claims/institutional-inpatient.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let err = write_837(
+        &[claim.into(), institutional.into()],
+        &partner(),
+        &envelope(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("/1: every claim of a batch must be of one kind"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -399,7 +438,9 @@ fn a_billing_provider_without_an_npi_is_a_scrubber_error_other_providers_may_lac
         .as_object_mut()
         .unwrap()
         .remove("npi");
-    let parsed = parse_professional(&serde_json::to_vec(&claim).unwrap()).unwrap();
+    let parsed =
+        parse_json::<hms_domain::claims::ProfessionalClaim>(&serde_json::to_vec(&claim).unwrap())
+            .unwrap();
     let outcome = scrub_professional(&parsed, today());
     let found: Vec<_> = outcome
         .issue

@@ -8,7 +8,7 @@ use common::samples;
 
 use chrono::NaiveDate;
 use hms_domain::claim_status::{StatusInquiry, inquiry_276, read_277};
-use hms_domain::claims::ack_277ca::Acknowledged;
+use hms_domain::claims::Claim;
 use hms_domain::outcome::OperationOutcome;
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_x12::spec::Catalog;
@@ -87,7 +87,7 @@ fn statuses_are_read_per_claim_with_their_meaning() {
     let verdicts: Vec<(&str, &str)> = r
         .claims
         .iter()
-        .map(|c| (c.trace_number.as_str(), c.verdict.as_ref()))
+        .map(|c| (c.trace_number.as_str(), c.verdict.as_str()))
         .collect();
     assert_eq!(
         verdicts,
@@ -158,17 +158,14 @@ fn every_shared_277_reads() {
 /// The 277CA of `claims`, each with the scrubber's outcome, as the clearinghouse sends it back
 /// (control number `control`), as bytes and text, and the findings of our validator on it.
 fn acknowledge(
-    claims: &[(Acknowledged<'_>, OperationOutcome)],
+    claims: &[(Claim, OperationOutcome)],
     today: NaiveDate,
     control: u32,
 ) -> (Vec<u8>, String, Vec<String>) {
     use hms_domain::claims::ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
     let batch: Vec<Reviewed<'_>> = claims
         .iter()
-        .map(|(claim, outcome)| Reviewed {
-            claim: *claim,
-            outcome,
-        })
+        .map(|(claim, outcome)| Reviewed { claim, outcome })
         .collect();
     let partner = TradingPartner {
         sender_qualifier: "ZZ".into(),
@@ -206,19 +203,24 @@ fn acknowledge(
 
 #[test]
 fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
-    use hms_domain::claims::scrub::{parse_institutional, scrub_institutional};
+    use hms_domain::claims::scrub::scrub_institutional;
+    use hms_domain::request::parse_json;
     let catalog = Catalog::embedded().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
-    let read =
-        |name: &str| parse_institutional(&std::fs::read(format!("{dir}/{name}")).unwrap()).unwrap();
+    let read = |name: &str| {
+        parse_json::<hms_domain::claims::InstitutionalClaim>(
+            &std::fs::read(format!("{dir}/{name}")).unwrap(),
+        )
+        .unwrap()
+    };
     let inpatient = read("institutional-inpatient.json");
     let mut outpatient = read("institutional-outpatient.json");
     outpatient.claim.total_charge = "1.00".parse().unwrap();
     let claims = [inpatient, outpatient];
     let reviewed: Vec<_> = claims
         .iter()
-        .map(|c| (Acknowledged::from(c), scrub_institutional(c, today)))
+        .map(|c| (Claim::from(c.clone()), scrub_institutional(c, today)))
         .collect();
     let (x12, text, errors) = acknowledge(&reviewed, today, 78);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
@@ -233,7 +235,7 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
     let verdicts: Vec<(&str, &str)> = responses[0]
         .claims
         .iter()
-        .map(|c| (c.trace_number.as_str(), c.verdict.as_ref()))
+        .map(|c| (c.trace_number.as_str(), c.verdict.as_str()))
         .collect();
     assert_eq!(
         verdicts,
@@ -246,12 +248,17 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
 
 #[test]
 fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
-    use hms_domain::claims::scrub::{parse_professional, scrub_professional};
+    use hms_domain::claims::scrub::scrub_professional;
+    use hms_domain::request::parse_json;
     let catalog = Catalog::embedded().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let dir = format!("{}/tests/fixtures/claims", env!("CARGO_MANIFEST_DIR"));
-    let read =
-        |name: &str| parse_professional(&std::fs::read(format!("{dir}/{name}")).unwrap()).unwrap();
+    let read = |name: &str| {
+        parse_json::<hms_domain::claims::ProfessionalClaim>(
+            &std::fs::read(format!("{dir}/{name}")).unwrap(),
+        )
+        .unwrap()
+    };
     let good = read("professional-subscriber.json");
     let dependent = read("professional-dependent.json");
     let mut bad = read("professional-drug-ndc.json");
@@ -259,7 +266,7 @@ fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     let claims = [good, dependent, bad];
     let reviewed: Vec<_> = claims
         .iter()
-        .map(|c| (Acknowledged::from(c), scrub_professional(c, today)))
+        .map(|c| (Claim::from(c.clone()), scrub_professional(c, today)))
         .collect();
     let (x12, text, errors) = acknowledge(&reviewed, today, 77);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
@@ -271,7 +278,7 @@ fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     let verdicts: Vec<(&str, &str)> = responses[0]
         .claims
         .iter()
-        .map(|c| (c.trace_number.as_str(), c.verdict.as_ref()))
+        .map(|c| (c.trace_number.as_str(), c.verdict.as_str()))
         .collect();
     assert_eq!(
         verdicts,

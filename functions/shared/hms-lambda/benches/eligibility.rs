@@ -13,11 +13,9 @@ use hms_adapters::{CoreGateway, Endpoint, Endpoints};
 use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::{Verifier, mint, scope};
-use hms_service::ports::{
-    GatewayError, InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, NoRules, PayerGateway,
-    RealTime, SystemClock,
-};
+use hms_service::ports::{Adapters, GatewayError, NoRules, PayerGateway, RealTime, SystemClock};
 use hms_service::service::{Clearinghouse, RetryPolicy};
+use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
 use lambda_http::Body;
 
 tokio::task_local! {
@@ -48,8 +46,9 @@ impl PayerGateway for Timed {
     }
 }
 
-type BenchApp =
-    App<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, Timed, NoRules, SystemClock>;
+type BenchApp = App<
+    Adapters<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, Timed, NoRules, SystemClock>,
+>;
 
 const SECRET: &[u8] = b"the benchmark's development secret!";
 
@@ -69,6 +68,7 @@ fn main() {
         let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
         let app: Arc<BenchApp> = Arc::new(App {
             service: Clearinghouse {
+                ports: Adapters {
                 store: InMemoryClaimStore::new(),
                 objects: InMemoryObjectStore::new(),
                 queue: InMemoryQueue::new(),
@@ -82,13 +82,14 @@ fn main() {
                 },
                 rules: NoRules,
                 clock: SystemClock,
+                },
                 connections: Connections::local(),
                 retry: RetryPolicy::default(),
             },
             verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach"),
         });
         let token = mint(SECRET, "hms-ach-local", "hms-ach", "bench", &[scope::ELIGIBILITY_READ], chrono::TimeDelta::hours(1)).unwrap();
-        let body = std::fs::read(format!("{root}/../core/tests/fixtures/eligibility/inquiry-subscriber.json")).unwrap();
+        let body = std::fs::read(hms_test_support::fixtures().join("eligibility/inquiry-subscriber.json")).unwrap();
         let one = |app: Arc<BenchApp>, token: String, body: Vec<u8>| async move {
             let request = lambda_http::http::Request::builder()
                 .method("POST")

@@ -4,6 +4,7 @@
 //! Each function's `main` only picks its route.
 
 pub use hms_auth as auth;
+pub mod http;
 pub mod routes;
 
 use std::collections::HashMap;
@@ -12,7 +13,7 @@ use hms_adapters::aws::{DynamoClaimStore, S3ObjectStore, SqsQueue};
 use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::partner::Connections;
 pub use hms_service::ports::NoRules;
-use hms_service::ports::{RuleEngine, SystemClock, Topic};
+use hms_service::ports::{Adapters, RuleEngine, SystemClock, Topic};
 use hms_service::service::{Clearinghouse, RetryPolicy};
 
 /// How a function comes by its payer rules at a cold start. Only the submit function runs
@@ -44,22 +45,10 @@ pub enum Rules {
 
 #[cfg(feature = "rules")]
 impl RuleEngine for Rules {
-    fn professional(
-        &self,
-        claim: &hms_domain::claims::model::ProfessionalClaim,
-    ) -> hms_service::ports::RuleVerdict<hms_domain::claims::model::ProfessionalClaim> {
+    fn review(&self, claim: &hms_domain::claims::Claim) -> hms_service::ports::RuleVerdict {
         match self {
-            Self::None(r) => r.professional(claim),
-            Self::Registry(r) => r.professional(claim),
-        }
-    }
-    fn institutional(
-        &self,
-        claim: &hms_domain::claims::model::InstitutionalClaim,
-    ) -> hms_service::ports::RuleVerdict<hms_domain::claims::model::InstitutionalClaim> {
-        match self {
-            Self::None(r) => r.institutional(claim),
-            Self::Registry(r) => r.institutional(claim),
+            Self::None(r) => r.review(claim),
+            Self::Registry(r) => r.review(claim),
         }
     }
 }
@@ -100,23 +89,16 @@ impl LoadRules for Rules {
     }
 }
 
-/// The clearinghouse as a Lambda runs it, with the rules `R` it runs.
-pub type Service<R = NoRules> =
-    Clearinghouse<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock>;
+/// The ports as a Lambda has them: the AWS adapters, the CAQH CORE gateway, the rules `R`.
+pub type AwsPorts<R = NoRules> =
+    Adapters<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock>;
 
 /// A function's state, made once per cold start: the use cases over their ports (the AWS
 /// adapters unless a test gives others) and how callers are checked.
 #[derive(Debug)]
-pub struct App<
-    S = DynamoClaimStore,
-    O = S3ObjectStore,
-    Q = SqsQueue,
-    G = CoreGateway,
-    R = NoRules,
-    C = SystemClock,
-> {
+pub struct App<P = AwsPorts> {
     /// The use cases.
-    pub service: Clearinghouse<S, O, Q, G, R, C>,
+    pub service: Clearinghouse<P>,
     /// How callers are checked.
     pub verifier: auth::Verifier,
 }
@@ -162,7 +144,7 @@ async fn configuration<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| StartError(format!("{name} is not valid: {e}")))
 }
 
-impl<R: LoadRules> App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R, SystemClock> {
+impl<R: LoadRules> App<AwsPorts<R>> {
     /// Wires the service from the environment (see `template.yaml` for the variables).
     pub async fn from_env() -> Result<Self, StartError> {
         use aws_smithy_http_client::tls;
@@ -200,15 +182,17 @@ impl<R: LoadRules> App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, R
         );
         let rules = R::from_env(&s3).await?;
         let service = Clearinghouse {
-            store: DynamoClaimStore::new(
-                aws_sdk_dynamodb::Client::new(&aws),
-                setting("CLAIMS_TABLE")?,
-            ),
-            objects: S3ObjectStore::new(s3, setting("X12_BUCKET")?),
-            queue,
-            gateway,
-            rules,
-            clock: SystemClock,
+            ports: Adapters {
+                store: DynamoClaimStore::new(
+                    aws_sdk_dynamodb::Client::new(&aws),
+                    setting("CLAIMS_TABLE")?,
+                ),
+                objects: S3ObjectStore::new(s3, setting("X12_BUCKET")?),
+                queue,
+                gateway,
+                rules,
+                clock: SystemClock,
+            },
             connections,
             retry: retry_policy()?,
         };
@@ -254,7 +238,7 @@ pub trait Route: Send + Sync + 'static {
     type Rules: LoadRules;
     /// The answer to `request`.
     fn answer(
-        app: &App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Self::Rules, SystemClock>,
+        app: &App<AwsPorts<Self::Rules>>,
         request: lambda_http::Request,
     ) -> impl std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send;
 }
@@ -282,7 +266,7 @@ pub struct Submit;
 impl Route for Submit {
     type Rules = Rules;
     async fn answer(
-        app: &App<DynamoClaimStore, S3ObjectStore, SqsQueue, CoreGateway, Rules, SystemClock>,
+        app: &App<AwsPorts<Rules>>,
         request: lambda_http::Request,
     ) -> lambda_http::Response<lambda_http::Body> {
         app.submit(request).await
@@ -308,7 +292,7 @@ impl Route for Status {
 /// every request.
 pub async fn serve<T: Route>() -> Result<(), lambda_http::Error> {
     init_tracing();
-    let app = std::sync::Arc::new(App::<_, _, _, _, T::Rules, _>::from_env().await?);
+    let app = std::sync::Arc::new(App::<AwsPorts<T::Rules>>::from_env().await?);
     lambda_http::run(lambda_http::service_fn(move |request| {
         let app = std::sync::Arc::clone(&app);
         async move { Ok::<_, std::convert::Infallible>(T::answer(&app, request).await) }

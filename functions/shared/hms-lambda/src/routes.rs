@@ -5,27 +5,16 @@ use std::collections::HashMap;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::Instrument;
 
-use hms_service::ports::{ClaimStore, Clock, ObjectStore, PayerGateway, Queue, RuleEngine};
+use hms_domain::request::Format;
+use hms_service::lifecycle::{ClaimId, ClaimView};
+use hms_service::ports::Ports;
 
 use crate::App;
 use crate::auth::{AuthError, scope};
-
-/// A JSON answer.
-pub fn json_answer(status: u16, body: &Value, content_type: &str) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header("content-type", content_type)
-        .body(Body::Text(body.to_string()))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
-}
-
-/// A use case's failure: its status and `OperationOutcome`.
-fn failed(e: &hms_service::service::ServiceError) -> Response<Body> {
-    json_answer(e.status(), &e.body(), "application/fhir+json")
-}
+use crate::http::{failed, json_answer, ok, submitted, unreadable};
 
 fn refused(e: &AuthError) -> Response<Body> {
     let code = if e.status() == 401 {
@@ -80,7 +69,7 @@ fn body(request: &Request) -> &[u8] {
 }
 
 /// Whether the caller wants FHIR back (`Accept: application/fhir+json`), else as it sent.
-fn wants_fhir(request: &Request, sent_fhir: bool) -> bool {
+fn wants_fhir(request: &Request, sent: Format) -> bool {
     match request
         .headers()
         .get("accept")
@@ -88,7 +77,7 @@ fn wants_fhir(request: &Request, sent_fhir: bool) -> bool {
     {
         Some(accept) if accept.contains("application/fhir+json") => true,
         Some(accept) if accept.contains("application/json") => false,
-        _ => sent_fhir,
+        _ => sent == Format::Fhir,
     }
 }
 
@@ -96,15 +85,7 @@ fn wants_fhir(request: &Request, sent_fhir: bool) -> bool {
 const MAX_KEY: usize = 255;
 
 /// The routes, each over the app's ports.
-impl<S, O, Q, G, R, C> App<S, O, Q, G, R, C>
-where
-    S: ClaimStore,
-    O: ObjectStore,
-    Q: Queue,
-    G: PayerGateway,
-    R: RuleEngine,
-    C: Clock,
-{
+impl<P: Ports> App<P> {
     /// The caller, refused unless it has `needed`.
     fn authorize(
         &self,
@@ -129,20 +110,20 @@ where
             if let Err(e) = self.authorize(&request, scope::ELIGIBILITY_READ) {
                 return refused(&e);
             }
-            match self.service.query_eligibility(body(&request)).await {
-                Ok((responses, sent_fhir)) if wants_fhir(&request, sent_fhir) => json_answer(
+            let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body(&request)) {
+                Ok(read) => read,
+                Err(e) => return unreadable(&e),
+            };
+            match self.service.query_eligibility(&inquiry).await {
+                Ok(responses) if wants_fhir(&request, sent) => json_answer(
                     200,
                     &hms_domain::eligibility::fhir::responses_to_fhir(
                         &responses,
-                        chrono::Utc::now().date_naive(),
+                        self.service.now().date_naive(),
                     ),
                     "application/fhir+json",
                 ),
-                Ok((responses, _)) => json_answer(
-                    200,
-                    &serde_json::to_value(responses).unwrap_or_default(),
-                    "application/json",
-                ),
+                Ok(responses) => ok(200, &responses, "application/json"),
                 Err(e) => failed(&e),
             }
         }
@@ -173,15 +154,15 @@ where
                     }
                 },
             };
-            let answer = self.service.submit_claim(body(&request), key.as_deref()).await;
-            let mut response = json_answer(answer.status, &answer.body, "application/json");
-            if answer.replayed {
-                response.headers_mut().insert(
-                    "idempotent-replayed",
-                    lambda_http::http::HeaderValue::from_static("true"),
-                );
+            let submitter = &self.service.connections.submitter;
+            let (claim, format) = match hms_domain::claims::read_claim(body(&request), submitter) {
+                Ok(read) => read,
+                Err(e) => return unreadable(&e),
+            };
+            match self.service.submit_claim(claim, format, key.as_deref()).await {
+                Ok(answer) => submitted(&answer),
+                Err(e) => failed(&e),
             }
-            response
         }
         .instrument(span)
         .await
@@ -197,12 +178,12 @@ where
             let path = request.uri().path().to_string();
             let method = request.method().as_str().to_string();
             if method == "POST" && path.ends_with("/ach/claimStatus") {
-                return match self.service.claim_status(body(&request)).await {
-                    Ok(responses) => json_answer(
-                        200,
-                        &serde_json::to_value(responses).unwrap_or_default(),
-                        "application/json",
-                    ),
+                let inquiry = match hms_domain::claim_status::read_inquiry(body(&request)) {
+                    Ok(inquiry) => inquiry,
+                    Err(e) => return unreadable(&e),
+                };
+                return match self.service.claim_status(&inquiry).await {
+                    Ok(responses) => ok(200, &responses, "application/json"),
                     Err(e) => failed(&e),
                 };
             }
@@ -214,13 +195,16 @@ where
                         .map(|(_, id)| id.trim_end_matches('/').to_string())
                 });
             match (method.as_str(), id) {
-                ("GET", Some(id)) => match self.service.claim(&id).await {
-                    Ok(record) => json_answer(
-                        200,
-                        &hms_service::service::claim_answer(&record),
+                ("GET", Some(id)) => match ClaimId::parse(&id) {
+                    Ok(id) => match self.service.claim(&id).await {
+                        Ok(record) => ok(200, &ClaimView::from(&record), "application/json"),
+                        Err(e) => failed(&e),
+                    },
+                    Err(e) => json_answer(
+                        404,
+                        &json!({ "error": "not-found", "reason": format!("no claim {id}: {e}") }),
                         "application/json",
                     ),
-                    Err(e) => failed(&e),
                 },
                 _ => json_answer(
                     404,

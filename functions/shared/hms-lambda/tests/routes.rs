@@ -8,16 +8,23 @@ use hms_adapters::{CoreGateway, Endpoint, Endpoints};
 use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::{Verifier, mint, scope};
-use hms_service::ports::{
-    InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, NoRules, SystemClock,
-};
+use hms_service::ports::{Adapters, NoRules, SystemClock};
 use hms_service::service::{Clearinghouse, RetryPolicy};
+use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
 use lambda_http::{Body, Request};
 
 const SECRET: &[u8] = b"the local stack's development secret";
 
-type TestApp =
-    App<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, CoreGateway, NoRules, SystemClock>;
+type TestApp = App<
+    Adapters<
+        InMemoryClaimStore,
+        InMemoryObjectStore,
+        InMemoryQueue,
+        CoreGateway,
+        NoRules,
+        SystemClock,
+    >,
+>;
 
 fn core_fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -39,23 +46,25 @@ async fn app() -> TestApp {
     let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     App {
         service: Clearinghouse {
-            store: InMemoryClaimStore::new(),
-            objects: InMemoryObjectStore::new(),
-            queue: InMemoryQueue::new(),
-            gateway: CoreGateway::new(Endpoints {
-                sender_id: "HMSACH".into(),
-                default: Some(Endpoint {
-                    url,
-                    receiver_id: "842610001".into(),
-                    username: None,
-                    password: None,
-                    timeout_ms: 5_000,
-                }),
-                payers: Default::default(),
-            })
-            .unwrap(),
-            rules: NoRules,
-            clock: SystemClock,
+            ports: Adapters {
+                store: InMemoryClaimStore::new(),
+                objects: InMemoryObjectStore::new(),
+                queue: InMemoryQueue::new(),
+                gateway: CoreGateway::new(Endpoints {
+                    sender_id: "HMSACH".into(),
+                    default: Some(Endpoint {
+                        url,
+                        receiver_id: "842610001".into(),
+                        username: None,
+                        password: None,
+                        timeout_ms: 5_000,
+                    }),
+                    payers: Default::default(),
+                })
+                .unwrap(),
+                rules: NoRules,
+                clock: SystemClock,
+            },
             connections: Connections::local(),
             retry: RetryPolicy::default(),
         },

@@ -5,6 +5,9 @@
 //! (`hms-adapters`) implement the ports, and the Lambda glue (`hms-lambda`) maps the typed
 //! results to HTTP.
 
+pub mod intake;
 pub mod lifecycle;
 pub mod ports;
 pub mod service;
+#[cfg(feature = "testing")]
+pub mod testing;

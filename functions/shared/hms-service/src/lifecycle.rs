@@ -64,15 +64,7 @@ impl From<ClaimId> for String {
     }
 }
 
-/// Which 837 the claim becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ClaimKind {
-    /// 837P.
-    Professional,
-    /// 837I.
-    Institutional,
-}
+pub use hms_domain::claims::ClaimKind;
 
 /// Where a claim is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -290,7 +282,7 @@ pub struct ClaimEvent {
 
 /// What an `Idempotency-Key` was first used for: the body's sha256 and, once the request is
 /// answered, its answer, which a retry with the same key and body gets again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IdempotencyEntry {
     /// The key, scoped by the caller (`{subject}:{key}`), so that two clients' keys never meet.
@@ -304,15 +296,64 @@ pub struct IdempotencyEntry {
     pub answer: Option<StoredAnswer>,
 }
 
-/// An answer as it was given: HTTP status and JSON body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a caller sees of a claim: where it is, how it got there, and the findings. Never the
+/// claim itself (the caller has it; its PHI stays in the claim's record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StoredAnswer {
-    /// The HTTP status.
-    pub status: u16,
-    /// The JSON body, as text.
-    pub body: String,
+pub struct ClaimView {
+    /// The claim's id.
+    pub claim_id: ClaimId,
+    /// Which 837 it becomes.
+    pub kind: ClaimKind,
+    /// The payer it goes to.
+    pub payer_id: String,
+    /// Where it is.
+    pub state: ClaimState,
+    /// Every move, oldest first.
+    pub history: Vec<StateChange>,
+    /// ISA13 of the 837 that carries it, once written.
+    pub interchange_control_number: Option<u32>,
+    /// The scrubber's, the rules' and the payer's findings.
+    pub outcome: Option<OperationOutcome>,
 }
+
+impl From<&ClaimRecord> for ClaimView {
+    fn from(record: &ClaimRecord) -> Self {
+        Self {
+            claim_id: record.id.clone(),
+            kind: record.kind,
+            payer_id: record.payer_id.clone(),
+            state: record.state,
+            history: record.history.clone(),
+            interchange_control_number: record.interchange_control_number,
+            outcome: record.outcome.clone(),
+        }
+    }
+}
+
+/// What became of a submitted claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", content = "claim", rename_all = "camelCase")]
+pub enum Submitted {
+    /// Through the scrubber and the payer's rules, written and handed to the payer (or waiting
+    /// for it): the claim is on its way.
+    Accepted(ClaimView),
+    /// Stopped before the payer, by the scrubber, the payer's rules or the 837 writer; stored
+    /// with why.
+    Refused(ClaimView),
+}
+
+impl Submitted {
+    /// The claim, whatever became of it.
+    pub fn claim(&self) -> &ClaimView {
+        match self {
+            Self::Accepted(claim) | Self::Refused(claim) => claim,
+        }
+    }
+}
+
+/// The answer an `Idempotency-Key` replays: what became of the claim when it was first sent.
+pub type StoredAnswer = Submitted;
 
 #[cfg(test)]
 mod tests {

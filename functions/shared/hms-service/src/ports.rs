@@ -6,16 +6,14 @@
 //! The ports are `async` because their production adapters are network calls made from a
 //! Lambda's async runtime; the in-memory and directory adapters answer at once.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Component, Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use crate::lifecycle::{ClaimId, ClaimRecord, IdempotencyEntry, StoredAnswer};
-use hms_domain::claims::model::{InstitutionalClaim, ProfessionalClaim};
+use hms_domain::claims::Claim;
 use hms_domain::outcome::Issue;
 
 /// Why an object could not be read or written.
@@ -78,44 +76,6 @@ pub fn check_key(key: &str) -> Result<(), ObjectStoreError> {
         return invalid("it has an empty, '.' or '..' segment");
     }
     Ok(())
-}
-
-/// Objects in memory, for unit tests.
-#[derive(Debug, Default)]
-pub struct InMemoryObjectStore {
-    objects: Mutex<BTreeMap<String, Vec<u8>>>,
-}
-
-impl InMemoryObjectStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn objects(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
-        // A test that panicked while holding the lock leaves the map as it was.
-        self.objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The keys held, in order.
-    pub fn keys(&self) -> Vec<String> {
-        self.objects().keys().cloned().collect()
-    }
-}
-
-impl ObjectStore for InMemoryObjectStore {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError> {
-        check_key(key)?;
-        Ok(self.objects().get(key).cloned())
-    }
-
-    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
-        check_key(key)?;
-        self.objects().insert(key.to_string(), bytes);
-        Ok(())
-    }
 }
 
 /// Objects as files under a directory (a key's segments are its path): the local stack's and
@@ -331,9 +291,9 @@ pub trait PayerGateway: Send + Sync {
 
 /// What a payer's rule set made of a claim (see `hms-rules`, the WebAssembly adapter).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RuleVerdict<C> {
+pub struct RuleVerdict {
     /// The claim to write: transformed when the rule set passed it, as it came otherwise.
-    pub claim: C,
+    pub claim: Claim,
     /// The rule set's findings, and why the claim is held when it is.
     pub issues: Vec<Issue>,
     /// Whether the claim must not be sent.
@@ -343,10 +303,8 @@ pub struct RuleVerdict<C> {
 /// Payer rules, run between the scrubber and the 837 writer. Synchronous: a rule set is
 /// sandboxed CPU work with its own budget, never I/O.
 pub trait RuleEngine: Send + Sync {
-    /// A professional claim through its payer's rule set.
-    fn professional(&self, claim: &ProfessionalClaim) -> RuleVerdict<ProfessionalClaim>;
-    /// An institutional claim through its payer's rule set.
-    fn institutional(&self, claim: &InstitutionalClaim) -> RuleVerdict<InstitutionalClaim>;
+    /// A claim through its payer's rule set (one that names no rule set passes as it is).
+    fn review(&self, claim: &Claim) -> RuleVerdict;
 }
 
 /// No payer rules: every claim passes as it is.
@@ -354,14 +312,7 @@ pub trait RuleEngine: Send + Sync {
 pub struct NoRules;
 
 impl RuleEngine for NoRules {
-    fn professional(&self, claim: &ProfessionalClaim) -> RuleVerdict<ProfessionalClaim> {
-        RuleVerdict {
-            claim: claim.clone(),
-            issues: vec![],
-            held: false,
-        }
-    }
-    fn institutional(&self, claim: &InstitutionalClaim) -> RuleVerdict<InstitutionalClaim> {
+    fn review(&self, claim: &Claim) -> RuleVerdict {
         RuleVerdict {
             claim: claim.clone(),
             issues: vec![],
@@ -386,161 +337,86 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that says what a test tells it.
+/// Everything a clearinghouse reaches the world through, as one bundle: the use cases are
+/// generic over one `Ports`, and each environment names its adapters once ([`Adapters`]).
+pub trait Ports: Send + Sync {
+    /// Claims, keys, sequences.
+    type Store: ClaimStore;
+    /// The X12 we send and receive.
+    type Objects: ObjectStore;
+    /// Retries, dead letters, events.
+    type Queue: Queue;
+    /// The payers.
+    type Gateway: PayerGateway;
+    /// Payer rules.
+    type Rules: RuleEngine;
+    /// The time.
+    type Clock: Clock;
+
+    /// Claims, keys, sequences.
+    fn store(&self) -> &Self::Store;
+    /// The X12 we send and receive.
+    fn objects(&self) -> &Self::Objects;
+    /// Retries, dead letters, events.
+    fn queue(&self) -> &Self::Queue;
+    /// The payers.
+    fn gateway(&self) -> &Self::Gateway;
+    /// Payer rules.
+    fn rules(&self) -> &Self::Rules;
+    /// The time.
+    fn clock(&self) -> &Self::Clock;
+}
+
+/// One adapter per port: AWS in the functions, memory in tests, the simulator in between.
 #[derive(Debug)]
-pub struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    /// A clock at `at`.
-    pub fn new(at: DateTime<Utc>) -> Self {
-        Self(Mutex::new(at))
-    }
-
-    /// Moves it on by `by`.
-    pub fn advance(&self, by: chrono::TimeDelta) {
-        let mut now = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *now += by;
-    }
+pub struct Adapters<S, O, Q, G, R, C> {
+    /// Claims, keys, sequences.
+    pub store: S,
+    /// The X12 we send and receive.
+    pub objects: O,
+    /// Retries, dead letters, events.
+    pub queue: Q,
+    /// The payers.
+    pub gateway: G,
+    /// Payer rules.
+    pub rules: R,
+    /// The time.
+    pub clock: C,
 }
 
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+impl<S, O, Q, G, R, C> Ports for Adapters<S, O, Q, G, R, C>
+where
+    S: ClaimStore,
+    O: ObjectStore,
+    Q: Queue,
+    G: PayerGateway,
+    R: RuleEngine,
+    C: Clock,
+{
+    type Store = S;
+    type Objects = O;
+    type Queue = Q;
+    type Gateway = G;
+    type Rules = R;
+    type Clock = C;
+
+    fn store(&self) -> &S {
+        &self.store
     }
-}
-
-/// Claims, keys and sequences in memory, with the store's conditional semantics: for unit
-/// tests, and the reference the DynamoDB adapter is tested against.
-#[derive(Debug, Default)]
-pub struct InMemoryClaimStore {
-    inner: Mutex<MemoryClaims>,
-}
-
-#[derive(Debug, Default)]
-struct MemoryClaims {
-    claims: BTreeMap<String, ClaimRecord>,
-    keys: BTreeMap<String, IdempotencyEntry>,
-    sequences: BTreeMap<String, u32>,
-}
-
-impl InMemoryClaimStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
+    fn objects(&self) -> &O {
+        &self.objects
     }
-
-    fn inner(&self) -> std::sync::MutexGuard<'_, MemoryClaims> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn queue(&self) -> &Q {
+        &self.queue
     }
-}
-
-impl ClaimStore for InMemoryClaimStore {
-    async fn create(&self, record: &ClaimRecord) -> Result<(), StoreError> {
-        let mut inner = self.inner();
-        if inner.claims.contains_key(record.id.as_str()) {
-            return Err(StoreError::Conflict {
-                what: format!("claim {} exists", record.id),
-            });
-        }
-        inner
-            .claims
-            .insert(record.id.as_str().to_string(), record.clone());
-        Ok(())
+    fn gateway(&self) -> &G {
+        &self.gateway
     }
-
-    async fn get(&self, id: &ClaimId) -> Result<Option<ClaimRecord>, StoreError> {
-        Ok(self.inner().claims.get(id.as_str()).cloned())
+    fn rules(&self) -> &R {
+        &self.rules
     }
-
-    async fn update(&self, record: &ClaimRecord) -> Result<(), StoreError> {
-        let mut inner = self.inner();
-        let stored = inner.claims.get(record.id.as_str()).map(|r| r.version);
-        if stored != Some(record.version) {
-            return Err(StoreError::Conflict {
-                what: format!(
-                    "claim {} is at version {stored:?}, not {}",
-                    record.id, record.version
-                ),
-            });
-        }
-        let mut copy = record.clone();
-        copy.version += 1;
-        inner.claims.insert(record.id.as_str().to_string(), copy);
-        Ok(())
-    }
-
-    async fn remember(
-        &self,
-        entry: &IdempotencyEntry,
-    ) -> Result<Option<IdempotencyEntry>, StoreError> {
-        let mut inner = self.inner();
-        if let Some(existing) = inner.keys.get(&entry.key) {
-            return Ok(Some(existing.clone()));
-        }
-        inner.keys.insert(entry.key.clone(), entry.clone());
-        Ok(None)
-    }
-
-    async fn answer(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError> {
-        let mut inner = self.inner();
-        match inner.keys.get_mut(key) {
-            Some(entry) => {
-                entry.answer = Some(answer.clone());
-                Ok(())
-            }
-            None => Err(StoreError::Conflict {
-                what: "no request holds this idempotency key".into(),
-            }),
-        }
-    }
-
-    async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {
-        let mut inner = self.inner();
-        let n = inner.sequences.entry(sequence.to_string()).or_insert(0);
-        *n = if *n >= 999_999_999 { 1 } else { *n + 1 };
-        Ok(*n)
-    }
-}
-
-/// Messages in memory, by topic, with their delays: for unit tests.
-#[derive(Debug, Default)]
-pub struct InMemoryQueue {
-    sent: Mutex<Vec<(Topic, Vec<u8>, Duration)>>,
-}
-
-impl InMemoryQueue {
-    /// An empty queue.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Takes every message sent to `topic` so far, with its delay.
-    pub fn take(&self, topic: Topic) -> Vec<(Vec<u8>, Duration)> {
-        let mut sent = self
-            .sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (taken, kept): (Vec<_>, Vec<_>) = sent.drain(..).partition(|(t, _, _)| *t == topic);
-        *sent = kept;
-        taken.into_iter().map(|(_, b, d)| (b, d)).collect()
-    }
-}
-
-impl Queue for InMemoryQueue {
-    async fn send(&self, topic: Topic, body: Vec<u8>, delay: Duration) -> Result<(), QueueError> {
-        self.sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((topic, body, delay));
-        Ok(())
+    fn clock(&self) -> &C {
+        &self.clock
     }
 }
 
@@ -549,6 +425,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    use crate::testing::InMemoryObjectStore;
     use pollster::block_on as ready;
 
     #[test]

@@ -8,15 +8,18 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
+use hms_domain::claims::{Claim, read_claim};
 use hms_domain::outcome::OperationOutcome;
 use hms_domain::partner::{Connections, ControlNumbers, Envelope, TradingPartner};
-use hms_service::lifecycle::{ClaimEvent, ClaimState};
+use hms_service::lifecycle::{ClaimEvent, ClaimId, ClaimState, Submitted};
 use hms_service::ports::{
-    GatewayError, InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock, NoRules,
-    ObjectStore, PayerGateway, RealTime, RuleEngine, RuleVerdict, Topic,
+    Adapters, GatewayError, NoRules, ObjectStore, PayerGateway, RealTime, RuleEngine, RuleVerdict,
+    Topic,
 };
-use hms_service::service::{Clearinghouse, RetryPolicy, ServiceError};
+use hms_service::service::{Clearinghouse, RetryPolicy, ServiceError, SubmissionRetry};
+use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
 use pollster::block_on;
+use serde_json::Value;
 
 /// What the scripted payer does with the next 837.
 #[derive(Debug, Clone)]
@@ -60,7 +63,7 @@ fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
         control_number: 1,
     };
     let ack_999 = hms_x12::ack::ack_999(&report, &options).unwrap();
-    let claims = hms_domain::claims::read_837::read_837p(x12, catalog).unwrap();
+    let claims = hms_domain::claims::read_837::read_837(x12, catalog).unwrap();
     let outcome = if reject {
         OperationOutcome::new(vec![hms_domain::outcome::Issue {
             severity: hms_domain::outcome::IssueSeverity::Error,
@@ -77,7 +80,7 @@ fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
     let batch: Vec<_> = claims
         .iter()
         .map(|claim| hms_domain::claims::ack_277ca::Reviewed {
-            claim: claim.into(),
+            claim,
             outcome: &outcome,
         })
         .collect();
@@ -149,10 +152,7 @@ impl PayerGateway for ScriptedPayer {
 struct RefusingRules;
 
 impl RuleEngine for RefusingRules {
-    fn professional(
-        &self,
-        claim: &hms_domain::claims::model::ProfessionalClaim,
-    ) -> RuleVerdict<hms_domain::claims::model::ProfessionalClaim> {
+    fn review(&self, claim: &Claim) -> RuleVerdict {
         RuleVerdict {
             claim: claim.clone(),
             issues: vec![hms_domain::outcome::Issue {
@@ -167,34 +167,60 @@ impl RuleEngine for RefusingRules {
             held: true,
         }
     }
-    fn institutional(
-        &self,
-        claim: &hms_domain::claims::model::InstitutionalClaim,
-    ) -> RuleVerdict<hms_domain::claims::model::InstitutionalClaim> {
-        NoRules.institutional(claim)
-    }
 }
 
 type Test<R> = Clearinghouse<
-    InMemoryClaimStore,
-    InMemoryObjectStore,
-    InMemoryQueue,
-    ScriptedPayer,
-    R,
-    ManualClock,
+    Adapters<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ScriptedPayer, R, ManualClock>,
 >;
 
 fn clearinghouse<R: RuleEngine>(rules: R) -> Test<R> {
     Clearinghouse {
-        store: InMemoryClaimStore::new(),
-        objects: InMemoryObjectStore::new(),
-        queue: InMemoryQueue::new(),
-        gateway: ScriptedPayer::default(),
-        rules,
-        clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap()),
+        ports: Adapters {
+            store: InMemoryClaimStore::new(),
+            objects: InMemoryObjectStore::new(),
+            queue: InMemoryQueue::new(),
+            gateway: ScriptedPayer::default(),
+            rules,
+            clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap()),
+        },
         connections: Connections::local(),
         retry: RetryPolicy::default(),
     }
+}
+
+/// What a caller is told of a submission: whether the claim went on its way (the function
+/// says 202) or was stopped (422), what it sees of the claim, and whether it was replayed.
+struct Answer {
+    accepted: bool,
+    body: Value,
+    replayed: bool,
+}
+
+/// A claim submitted as the function glue submits it: the body read, then the use case.
+fn try_submit<R: RuleEngine>(
+    ch: &Test<R>,
+    body: &[u8],
+    key: Option<&str>,
+) -> Result<Answer, ServiceError> {
+    let (claim, format) = read_claim(body, &ch.connections.submitter).unwrap();
+    block_on(ch.submit_claim(claim, format, key)).map(|r| Answer {
+        accepted: matches!(r.answer, Submitted::Accepted(_)),
+        body: serde_json::to_value(r.answer.claim()).unwrap(),
+        replayed: r.replayed,
+    })
+}
+
+fn submit<R: RuleEngine>(ch: &Test<R>, body: &[u8], key: Option<&str>) -> Answer {
+    try_submit(ch, body, key).unwrap()
+}
+
+/// A queued retry as the worker reads it.
+fn retry<R: RuleEngine>(
+    ch: &Test<R>,
+    message: &[u8],
+) -> Result<hms_service::lifecycle::ClaimRecord, ServiceError> {
+    let message: SubmissionRetry = serde_json::from_slice(message).unwrap();
+    block_on(ch.retry_submission(&message))
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -206,7 +232,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 fn states<R: RuleEngine>(ch: &Test<R>, id: &str) -> Vec<ClaimState> {
-    block_on(ch.claim(id))
+    block_on(ch.claim(&ClaimId::parse(id).unwrap()))
         .unwrap()
         .history
         .iter()
@@ -215,7 +241,8 @@ fn states<R: RuleEngine>(ch: &Test<R>, id: &str) -> Vec<ClaimState> {
 }
 
 fn events<R: RuleEngine>(ch: &Test<R>) -> Vec<ClaimState> {
-    ch.queue
+    ch.ports
+        .queue
         .take(Topic::ClaimEvents)
         .iter()
         .map(|(body, _)| serde_json::from_slice::<ClaimEvent>(body).unwrap().state)
@@ -225,9 +252,9 @@ fn events<R: RuleEngine>(ch: &Test<R>) -> Vec<ClaimState> {
 #[test]
 fn a_clean_claim_is_sent_acknowledged_and_accepted_with_every_move_stored_and_announced() {
     let ch = clearinghouse(NoRules);
-    ch.gateway.then(Next::Acknowledge { reject: false });
-    let answer = block_on(ch.submit_claim(&fixture("claims/professional-subscriber.json"), None));
-    assert_eq!(answer.status, 202, "{}", answer.body);
+    ch.ports.gateway.then(Next::Acknowledge { reject: false });
+    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
+    assert!(answer.accepted, "{}", answer.body);
     let id = answer.body["claimId"].as_str().unwrap().to_string();
     assert_eq!(answer.body["state"], "accepted-by-payer");
     assert_eq!(
@@ -243,11 +270,11 @@ fn a_clean_claim_is_sent_acknowledged_and_accepted_with_every_move_stored_and_an
         [ClaimState::Submitted, ClaimState::AcceptedByPayer]
     );
     // The 837 the payer got is the one kept, and it passes our validator.
-    let record = block_on(ch.claim(&id)).unwrap();
-    let kept = block_on(ch.objects.get(record.x12_key.as_deref().unwrap()))
+    let record = block_on(ch.claim(&ClaimId::parse(&id).unwrap())).unwrap();
+    let kept = block_on(ch.ports.objects.get(record.x12_key.as_deref().unwrap()))
         .unwrap()
         .unwrap();
-    assert_eq!(ch.gateway.received.lock().unwrap()[0], kept);
+    assert_eq!(ch.ports.gateway.received.lock().unwrap()[0], kept);
     let report =
         hms_x12::validate::validate_bytes(&kept, hms_x12::spec::Catalog::embedded().unwrap());
     assert!(
@@ -264,8 +291,8 @@ fn a_claim_the_scrubber_rejects_is_stored_as_such_and_answered_422_with_pointers
     let mut claim: serde_json::Value =
         serde_json::from_slice(&fixture("claims/professional-subscriber.json")).unwrap();
     claim["claim"]["totalCharge"] = "1.00".into();
-    let answer = block_on(ch.submit_claim(&serde_json::to_vec(&claim).unwrap(), None));
-    assert_eq!(answer.status, 422);
+    let answer = submit(&ch, &serde_json::to_vec(&claim).unwrap(), None);
+    assert!(!answer.accepted);
     assert_eq!(answer.body["state"], "rejected-by-scrubber");
     let issue = &answer.body["outcome"]["issue"][0];
     assert_eq!(issue["expression"][0], "/claim/totalCharge");
@@ -274,7 +301,7 @@ fn a_claim_the_scrubber_rejects_is_stored_as_such_and_answered_422_with_pointers
         states(&ch, id),
         [ClaimState::Received, ClaimState::RejectedByScrubber]
     );
-    assert!(ch.gateway.received.lock().unwrap().is_empty());
+    assert!(ch.ports.gateway.received.lock().unwrap().is_empty());
 }
 
 #[test]
@@ -283,15 +310,15 @@ fn fhir_claims_are_read_and_their_findings_point_with_fhirpath() {
     let mut claim: serde_json::Value =
         serde_json::from_slice(&fixture("fhir/claim-professional.json")).unwrap();
     claim["total"]["value"] = 1.into();
-    let answer = block_on(ch.submit_claim(&serde_json::to_vec(&claim).unwrap(), None));
-    assert_eq!(answer.status, 422, "{}", answer.body);
+    let answer = submit(&ch, &serde_json::to_vec(&claim).unwrap(), None);
+    assert!(!answer.accepted, "{}", answer.body);
     assert_eq!(
         answer.body["outcome"]["issue"][0]["expression"][0],
         "Claim.total"
     );
 
-    let answer = block_on(ch.submit_claim(&fixture("fhir/claim-institutional.json"), None));
-    assert_eq!(answer.status, 202, "{}", answer.body);
+    let answer = submit(&ch, &fixture("fhir/claim-institutional.json"), None);
+    assert!(answer.accepted, "{}", answer.body);
     assert_eq!(answer.body["kind"], "institutional");
     assert_eq!(answer.body["state"], "submitted");
 }
@@ -299,22 +326,22 @@ fn fhir_claims_are_read_and_their_findings_point_with_fhirpath() {
 #[test]
 fn a_claim_the_payers_rules_hold_is_stored_held_with_the_rule_finding() {
     let ch = clearinghouse(RefusingRules);
-    let answer = block_on(ch.submit_claim(&fixture("claims/professional-subscriber.json"), None));
-    assert_eq!(answer.status, 422);
+    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
+    assert!(!answer.accepted);
     assert_eq!(answer.body["state"], "held-by-rules");
     assert_eq!(
         answer.body["outcome"]["issue"][0]["diagnostics"],
         "prior-auth-required"
     );
-    assert!(ch.gateway.received.lock().unwrap().is_empty());
+    assert!(ch.ports.gateway.received.lock().unwrap().is_empty());
 }
 
 #[test]
 fn a_claim_the_payer_rejects_in_its_277ca_is_rejected_by_payer_with_the_status() {
     let ch = clearinghouse(NoRules);
-    ch.gateway.then(Next::Acknowledge { reject: true });
-    let answer = block_on(ch.submit_claim(&fixture("claims/professional-subscriber.json"), None));
-    assert_eq!(answer.status, 202);
+    ch.ports.gateway.then(Next::Acknowledge { reject: true });
+    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
+    assert!(answer.accepted);
     assert_eq!(answer.body["state"], "rejected-by-payer");
     let text = answer.body["outcome"].to_string();
     assert!(text.contains("payer-277ca-A7:21"), "{text}");
@@ -332,32 +359,32 @@ fn a_payer_that_cannot_be_reached_is_retried_with_backoff_then_dead_lettered_and
         after: Duration::from_secs(10),
     };
     for _ in 0..3 {
-        ch.gateway.then(Next::Fail(timeout.clone()));
+        ch.ports.gateway.then(Next::Fail(timeout.clone()));
     }
-    let answer = block_on(ch.submit_claim(&fixture("claims/professional-subscriber.json"), None));
-    assert_eq!(answer.status, 202);
+    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
+    assert!(answer.accepted);
     assert_eq!(answer.body["state"], "waiting-for-payer");
     let id = answer.body["claimId"].as_str().unwrap().to_string();
 
     // Attempt 2, 60 s later: fails again, and waits twice as long.
-    let queued = ch.queue.take(Topic::Submissions);
+    let queued = ch.ports.queue.take(Topic::Submissions);
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0].1, Duration::from_secs(30));
-    let record = block_on(ch.retry_submission(&queued[0].0)).unwrap();
+    let record = retry(&ch, &queued[0].0).unwrap();
     assert_eq!(record.state, ClaimState::WaitingForPayer);
-    let queued_again = ch.queue.take(Topic::Submissions);
+    let queued_again = ch.ports.queue.take(Topic::Submissions);
     assert_eq!(queued_again[0].1, Duration::from_secs(60));
     // A duplicate delivery of the old message changes nothing.
-    let same = block_on(ch.retry_submission(&queued[0].0)).unwrap();
+    let same = retry(&ch, &queued[0].0).unwrap();
     assert_eq!(same.version, record.version);
 
     // Attempt 3 is the last: dead-lettered, in the dead-letter queue, its 837 still kept.
-    let record = block_on(ch.retry_submission(&queued_again[0].0)).unwrap();
+    let record = retry(&ch, &queued_again[0].0).unwrap();
     assert_eq!(record.state, ClaimState::DeadLettered);
-    assert!(ch.queue.take(Topic::Submissions).is_empty());
-    assert_eq!(ch.queue.take(Topic::SubmissionsDeadLetter).len(), 1);
+    assert!(ch.ports.queue.take(Topic::Submissions).is_empty());
+    assert_eq!(ch.ports.queue.take(Topic::SubmissionsDeadLetter).len(), 1);
     assert!(
-        block_on(ch.objects.get(record.x12_key.as_deref().unwrap()))
+        block_on(ch.ports.objects.get(record.x12_key.as_deref().unwrap()))
             .unwrap()
             .is_some()
     );
@@ -371,7 +398,7 @@ fn a_payer_that_cannot_be_reached_is_retried_with_backoff_then_dead_lettered_and
         ]
     );
     // Every attempt sent the same bytes (the same ISA13, so the payer can spot a duplicate).
-    let received = ch.gateway.received.lock().unwrap();
+    let received = ch.ports.gateway.received.lock().unwrap();
     assert_eq!(received.len(), 3);
     assert!(received.iter().all(|x| *x == received[0]));
 }
@@ -379,16 +406,17 @@ fn a_payer_that_cannot_be_reached_is_retried_with_backoff_then_dead_lettered_and
 #[test]
 fn a_payer_that_recovers_gets_the_waiting_claim_on_the_retry() {
     let ch = clearinghouse(NoRules);
-    ch.gateway
+    ch.ports
+        .gateway
         .then(Next::Fail(GatewayError::Unavailable {
             status: Some(503),
             message: "maintenance".into(),
         }))
         .then(Next::Acknowledge { reject: false });
-    let answer = block_on(ch.submit_claim(&fixture("claims/professional-subscriber.json"), None));
+    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
     assert_eq!(answer.body["state"], "waiting-for-payer");
-    let queued = ch.queue.take(Topic::Submissions);
-    let record = block_on(ch.retry_submission(&queued[0].0)).unwrap();
+    let queued = ch.ports.queue.take(Topic::Submissions);
+    let record = retry(&ch, &queued[0].0).unwrap();
     assert_eq!(record.state, ClaimState::AcceptedByPayer);
     assert_eq!(record.submit_attempts, 2);
 }
@@ -396,41 +424,47 @@ fn a_payer_that_recovers_gets_the_waiting_claim_on_the_retry() {
 #[test]
 fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let ch = clearinghouse(NoRules);
-    ch.gateway.then(Next::Acknowledge { reject: false });
+    ch.ports.gateway.then(Next::Acknowledge { reject: false });
     let body = fixture("claims/professional-subscriber.json");
-    let first = block_on(ch.submit_claim(&body, Some("client-a:key-1")));
-    assert_eq!(first.status, 202);
+    let first = submit(&ch, &body, Some("client-a:key-1"));
+    assert!(first.accepted);
     assert!(!first.replayed);
-    let again = block_on(ch.submit_claim(&body, Some("client-a:key-1")));
+    let again = submit(&ch, &body, Some("client-a:key-1"));
     assert!(again.replayed);
-    assert_eq!(again.status, first.status);
+    assert_eq!(again.accepted, first.accepted);
     assert_eq!(again.body, first.body);
     // Only one claim reached the payer.
-    assert_eq!(ch.gateway.received.lock().unwrap().len(), 1);
+    assert_eq!(ch.ports.gateway.received.lock().unwrap().len(), 1);
 
     let other = fixture("claims/professional-dependent.json");
-    let conflict = block_on(ch.submit_claim(&other, Some("client-a:key-1")));
-    assert_eq!(conflict.status, 409);
-    assert!(conflict.body.to_string().contains("another request body"));
+    let Err(conflict) = try_submit(&ch, &other, Some("client-a:key-1")) else {
+        panic!("another body under a used key was taken");
+    };
+    assert!(
+        matches!(conflict, ServiceError::Conflict(_)),
+        "{conflict:?}"
+    );
+    assert!(conflict.to_string().contains("another request body"));
     // Another client's key of the same name is its own.
-    let theirs = block_on(ch.submit_claim(&other, Some("client-b:key-1")));
-    assert_eq!(theirs.status, 202);
+    let theirs = submit(&ch, &other, Some("client-b:key-1"));
+    assert!(theirs.accepted);
 }
 
 #[test]
 fn bad_bodies_and_unknown_claims_get_specific_answers() {
+    use hms_domain::request::RequestError;
     let ch = clearinghouse(NoRules);
-    let answer = block_on(ch.submit_claim(b"{not json", None));
-    assert_eq!(answer.status, 400);
-    assert_eq!(answer.body["resourceType"], "OperationOutcome");
-    let answer = block_on(ch.submit_claim(br#"{"resourceType":"Patient"}"#, None));
-    assert_eq!(answer.status, 422);
-    let answer = block_on(ch.submit_claim(br#"{"claim":{}}"#, None));
-    assert_eq!(answer.status, 422);
-    let err = block_on(ch.claim("clm_0192f5a0c1b27c3d8e9f0a1b2c3d4e5f")).unwrap_err();
-    assert_eq!(err.status(), 404);
-    let err = block_on(ch.claim("../etc/passwd")).unwrap_err();
-    assert_eq!(err.status(), 404);
+    let submitter = &ch.connections.submitter;
+    let err = read_claim(b"{not json", submitter).unwrap_err();
+    assert!(matches!(err, RequestError::NotJson(_)), "{err:?}");
+    let err = read_claim(br#"{"resourceType":"Patient"}"#, submitter).unwrap_err();
+    assert!(matches!(err, RequestError::Invalid(_)), "{err:?}");
+    let err = read_claim(br#"{"claim":{}}"#, submitter).unwrap_err();
+    assert!(matches!(err, RequestError::Invalid(_)), "{err:?}");
+    let unknown = ClaimId::parse("clm_0192f5a0c1b27c3d8e9f0a1b2c3d4e5f").unwrap();
+    let err = block_on(ch.claim(&unknown)).unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound(_)), "{err:?}");
+    assert!(ClaimId::parse("../etc/passwd").is_err());
 }
 
 fn sample(path: &str) -> Vec<u8> {
@@ -440,28 +474,30 @@ fn sample(path: &str) -> Vec<u8> {
 #[test]
 fn eligibility_answers_benefits_and_turns_payer_trouble_into_504_and_502() {
     let ch = clearinghouse(NoRules);
-    ch.gateway.answer(Ok(sample(
+    ch.ports.gateway.answer(Ok(sample(
         "271_005010X279A1/subscriber-health-benefit-check.271",
     )));
-    let (responses, fhir) =
-        block_on(ch.query_eligibility(&fixture("eligibility/inquiry-subscriber.json"))).unwrap();
-    assert!(!fhir);
+    let (inquiry, format) =
+        hms_domain::eligibility::read_inquiry(&fixture("eligibility/inquiry-subscriber.json"))
+            .unwrap();
+    assert_eq!(format, hms_domain::request::Format::Json);
+    let responses = block_on(ch.query_eligibility(&inquiry)).unwrap();
     assert!(!responses[0].members[0].plans.is_empty());
-    let sent = ch.gateway.received.lock().unwrap()[0].clone();
+    let sent = ch.ports.gateway.received.lock().unwrap()[0].clone();
     assert!(sent.windows(6).any(|w| w == b"ST*270"));
 
-    ch.gateway.answer(Err(GatewayError::Timeout {
+    ch.ports.gateway.answer(Err(GatewayError::Timeout {
         after: Duration::from_secs(20),
     }));
-    let err = block_on(ch.query_eligibility(&fixture("eligibility/inquiry-subscriber.json")))
-        .unwrap_err();
-    assert_eq!(err.status(), 504);
-    assert_eq!(err.body()["issue"][0]["diagnostics"], "payer-timeout");
+    let err = block_on(ch.query_eligibility(&inquiry)).unwrap_err();
+    assert!(matches!(err, ServiceError::PayerTimeout(_)), "{err:?}");
 
-    ch.gateway.answer(Ok(b"this is not X12".to_vec()));
-    let err = block_on(ch.query_eligibility(&fixture("eligibility/inquiry-subscriber.json")))
-        .unwrap_err();
-    assert_eq!(err.status(), 502);
+    ch.ports.gateway.answer(Ok(b"this is not X12".to_vec()));
+    let err = block_on(ch.query_eligibility(&inquiry)).unwrap_err();
+    assert!(
+        matches!(err, ServiceError::PayerAnswerUnreadable(_)),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -495,27 +531,34 @@ fn an_eligibility_rejection_is_a_422_with_the_payers_reason_and_its_meaning() {
             .naive_utc(),
     };
     let x12 = hms_domain::eligibility::response_271(&response, &partner(), &envelope).unwrap();
-    ch.gateway.answer(Ok(x12));
-    let err = block_on(ch.query_eligibility(&fixture("eligibility/inquiry-subscriber.json")))
-        .unwrap_err();
-    assert_eq!(err.status(), 422);
+    ch.ports.gateway.answer(Ok(x12));
+    let (inquiry, _) =
+        hms_domain::eligibility::read_inquiry(&fixture("eligibility/inquiry-subscriber.json"))
+            .unwrap();
+    let err = block_on(ch.query_eligibility(&inquiry)).unwrap_err();
     let ServiceError::Rejected { rejections, .. } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(rejections[0].reason_code, "75");
-    let text = err.body()["issue"][0]["details"]["text"].to_string();
+    let text = rejections[0].reason.as_deref().unwrap_or_default();
     assert!(text.contains("Subscriber/Insured Not Found"), "{text}");
 }
 
 #[test]
 fn claim_status_sends_a_276_and_reads_the_277() {
     let ch = clearinghouse(NoRules);
-    ch.gateway
+    ch.ports
+        .gateway
         .answer(Ok(sample("277_005010X212/claim-level-status.277")));
-    let responses = block_on(ch.claim_status(&fixture("status/inquiry-subscriber.json"))).unwrap();
+    let inquiry =
+        hms_domain::claim_status::read_inquiry(&fixture("status/inquiry-subscriber.json")).unwrap();
+    let responses = block_on(ch.claim_status(&inquiry)).unwrap();
     assert!(!responses[0].claims.is_empty());
-    let sent = ch.gateway.received.lock().unwrap()[0].clone();
+    let sent = ch.ports.gateway.received.lock().unwrap()[0].clone();
     assert!(sent.windows(6).any(|w| w == b"ST*276"));
-    let err = block_on(ch.claim_status(b"[]")).unwrap_err();
-    assert_eq!(err.status(), 422);
+    let err = hms_domain::claim_status::read_inquiry(b"[]").unwrap_err();
+    assert!(
+        matches!(err, hms_domain::request::RequestError::Invalid(_)),
+        "{err:?}"
+    );
 }

@@ -6,20 +6,15 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use hms_domain::claim_status::{StatusInquiry, inquiry_276};
-use hms_domain::claims::fhir::{
-    fhirpath_of, institutional_from_fhir, professional_from_fhir, receiver_of,
-};
-use hms_domain::claims::institutional_837::institutional_837_batch;
-use hms_domain::claims::model::{InstitutionalClaim, ProfessionalClaim};
-use hms_domain::claims::professional_837::professional_837_batch;
-use hms_domain::claims::scrub::{
-    parse_institutional, parse_json, parse_professional, scrub_institutional, scrub_professional,
-};
+use hms_domain::claims::{Batch, Claim, ClaimKind, write_837};
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
-use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+use hms_domain::outcome::{IssueType, OperationOutcome};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::party::{Receiver, Submitter};
+use hms_domain::request::{Format, parse_json, problem};
+use hms_service::intake::{Reviewed, review};
+use hms_service::ports::NoRules;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Target {
@@ -115,41 +110,38 @@ pub fn translate(
     // Each kind gives the X12, or the outcome that says what is wrong with the input.
     let written: std::result::Result<Vec<u8>, OperationOutcome> = match kind {
         TransactionType::Professional if is_preserved(&json) => {
-            let scrub = |c: &ProfessionalClaim| scrub_professional(c, now.date());
-            preserved_837(&json, scrub, hms_domain::lossless::write_837p_back)?
-        }
-        TransactionType::Professional => {
-            let submitter = partner.and_then(|p| p.submitter.as_ref());
-            match professional_claims(&json, submitter)
-                .and_then(|c| c.clean(|claim| scrub_professional(claim, now.date())))
-                .and_then(|claims| match rules {
-                    Some(dir) => payer_rules(dir, claims),
-                    None => Ok(claims),
-                }) {
-                Ok(claims) => {
-                    let partner = partner_for(partner, &claims[0].receiver);
-                    Ok(professional_837_batch(&claims, &partner, &envelope)?)
-                }
-                Err(outcome) => Err(outcome),
-            }
+            preserved_837::<hms_domain::claims::ProfessionalClaim>(
+                &json,
+                now.date(),
+                hms_domain::lossless::write_837p_back,
+            )?
         }
         TransactionType::Institutional if is_preserved(&json) => {
-            let scrub = |c: &InstitutionalClaim| scrub_institutional(c, now.date());
-            preserved_837(&json, scrub, hms_domain::lossless::write_837i_back)?
+            preserved_837::<hms_domain::claims::InstitutionalClaim>(
+                &json,
+                now.date(),
+                hms_domain::lossless::write_837i_back,
+            )?
         }
-        TransactionType::Institutional => {
-            let submitter = partner.and_then(|p| p.submitter.as_ref());
-            match institutional_claims(&json, submitter)
-                .and_then(|c| c.clean(|claim| scrub_institutional(claim, now.date())))
-                .and_then(|claims| match rules {
-                    Some(dir) => payer_rules(dir, claims),
-                    None => Ok(claims),
-                }) {
-                Ok(claims) => {
-                    let partner = partner_for(partner, &claims[0].receiver);
-                    Ok(institutional_837_batch(&claims, &partner, &envelope)?)
-                }
+        TransactionType::Professional | TransactionType::Institutional => {
+            let kind = match kind {
+                TransactionType::Institutional => ClaimKind::Institutional,
+                _ => ClaimKind::Professional,
+            };
+            let ours = our_submitter();
+            let submitter = partner.and_then(|p| p.submitter.as_ref()).unwrap_or(&ours);
+            match Batch::read(&json, Some(kind), submitter) {
                 Err(outcome) => Err(outcome),
+                Ok(batch) => match intake(batch, now.date(), rules) {
+                    Ok(Reviewed::Passed { claims, .. }) => {
+                        let partner = partner_for(partner, claims[0].receiver());
+                        Ok(write_837(&claims, &partner, &envelope)?)
+                    }
+                    Ok(Reviewed::Scrubbed { issues, .. } | Reviewed::Held { issues }) => {
+                        Err(OperationOutcome::new(issues))
+                    }
+                    Err(outcome) => Err(outcome),
+                },
             }
         }
         TransactionType::Eligibility => {
@@ -192,53 +184,27 @@ pub fn translate(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each claim through its payer's rule set (from the registry in `dir`; claims of payers it
-/// does not name pass as they are): the transformed claims, or an outcome with every finding
-/// (`/{claim}/...` in a batch) when any claim is held.
-fn payer_rules<C: hms_rules::convert::RuleClaim>(
-    dir: &Path,
-    claims: Vec<C>,
-) -> std::result::Result<Vec<C>, OperationOutcome> {
-    let trouble = |text: String| {
-        OperationOutcome::new(vec![Issue {
-            severity: IssueSeverity::Error,
-            code: IssueType::Exception,
-            diagnostics: Some("rules-registry".into()),
-            details: Details { text },
-            expression: vec![],
-        }])
+/// The claims of `batch` through the intake path the service runs: the scrubber, then, with
+/// a rules directory, each claim through its payer's rule set from that registry (claims of
+/// payers it does not name pass as they are).
+/// A registry that cannot be opened (a component refused by its pin, say) is an outcome that
+/// says why, and nothing is written.
+fn intake(
+    batch: Batch,
+    today: chrono::NaiveDate,
+    rules: Option<&Path>,
+) -> std::result::Result<Reviewed, OperationOutcome> {
+    let Some(dir) = rules else {
+        return Ok(review(batch, today, &NoRules));
     };
+    let trouble =
+        |e: &dyn std::fmt::Display| problem(IssueType::Exception, "rules-registry", e.to_string());
     let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
-        .map_err(|e| trouble(e.to_string()))?;
+        .map_err(|e| trouble(&e))?;
     let registry = hms_rules::registry::Registry::open(&host, dir, Some(&dir.join(".cache")))
-        .map_err(|e| trouble(e.to_string()))?;
-    let batch = claims.len() > 1;
-    let mut out = Vec::with_capacity(claims.len());
-    let mut issues = vec![];
-    let mut held = false;
-    for (i, claim) in claims.into_iter().enumerate() {
-        let Some(rules) = registry.for_payer(claim.payer_id()) else {
-            out.push(claim);
-            continue;
-        };
-        let outcome = hms_rules::pipeline::run(&host, &rules, &claim);
-        held |= outcome.held;
-        for mut issue in outcome.issues {
-            if batch {
-                issue.expression = issue
-                    .expression
-                    .iter()
-                    .map(|e| format!("/{i}{e}"))
-                    .collect();
-            }
-            issues.push(issue);
-        }
-        out.push(outcome.claim);
-    }
-    if held {
-        return Err(OperationOutcome::new(issues));
-    }
-    Ok(out)
+        .map_err(|e| trouble(&e))?;
+    let engine = hms_rules::pipeline::RegistryRules { host, registry };
+    Ok(review(batch, today, &engine))
 }
 
 /// The receiver an inquiry goes to: its payer.
@@ -285,11 +251,11 @@ fn is_preserved(json: &[u8]) -> bool {
 }
 
 /// The 837 of every preserved transaction set (each in the envelope it came in, with what
-/// the model does not hold put back), after `scrub` passed every claim; or the outcome naming
-/// each finding as `/{transaction}/model/{claim}/...`.
-fn preserved_837<C: Clone + serde::de::DeserializeOwned>(
+/// the model does not hold put back), after the scrubber passed every claim; or the outcome
+/// naming each finding as `/{transaction}/model/{claim}/...`.
+fn preserved_837<C: Clone + Into<Claim> + serde::de::DeserializeOwned>(
     json: &[u8],
-    scrub: impl Fn(&C) -> OperationOutcome,
+    today: chrono::NaiveDate,
     write: WriteBack<Vec<C>>,
 ) -> Result<std::result::Result<Vec<u8>, OperationOutcome>> {
     let catalog = hms_x12::spec::Catalog::embedded()
@@ -300,12 +266,12 @@ fn preserved_837<C: Clone + serde::de::DeserializeOwned>(
     };
     let mut issues = vec![];
     for (t, set) in sets.iter().enumerate() {
-        let claims = Claims {
-            claims: set.model.clone(),
-            fhir: false,
+        let batch = Batch {
+            claims: set.model.iter().cloned().map(Into::into).collect(),
+            format: Format::Json,
             batch: true,
         };
-        let mut outcome = claims.scrub_all(&scrub);
+        let mut outcome = batch.scrub(today);
         if outcome.has_errors() {
             for issue in &mut outcome.issue {
                 for e in &mut issue.expression {
@@ -477,36 +443,22 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
 /// `hms translate --to 277ca FILE.837`: every claim of the 837P or 837I scrubbed, and the
 /// 277CA that accepts or rejects each.
 fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> Result<ExitCode> {
-    use hms_domain::claims::read_837::Claims837;
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
-    let read = match hms_domain::claims::read_837::read_837(&x12, catalog) {
-        Ok(read) => read,
+    let claims = match hms_domain::claims::read_837::read_837(&x12, catalog) {
+        Ok(claims) => claims,
         Err(e) => {
             eprintln!("hms: {}: {e}", input.display());
             return Ok(ExitCode::from(1));
         }
     };
     let now = chrono::Local::now().naive_local();
-    let outcomes: Vec<OperationOutcome> = match &read {
-        Claims837::Professional(claims) => claims
-            .iter()
-            .map(|c| scrub_professional(c, now.date()))
-            .collect(),
-        Claims837::Institutional(claims) => claims
-            .iter()
-            .map(|c| scrub_institutional(c, now.date()))
-            .collect(),
-    };
-    let claims = read.acknowledged();
+    let outcomes: Vec<OperationOutcome> = claims.iter().map(|c| c.scrub(now.date())).collect();
     let batch: Vec<hms_domain::claims::ack_277ca::Reviewed<'_>> = claims
         .iter()
         .zip(&outcomes)
-        .map(|(claim, outcome)| hms_domain::claims::ack_277ca::Reviewed {
-            claim: *claim,
-            outcome,
-        })
+        .map(|(claim, outcome)| hms_domain::claims::ack_277ca::Reviewed { claim, outcome })
         .collect();
     let Some(first) = claims.first() else {
         bail!("{}: the 837 holds no claims", input.display());
@@ -554,193 +506,11 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
 pub fn scrub(input: &Path) -> Result<ExitCode> {
     let json = read(input)?;
     let today = chrono::Local::now().date_naive();
-    let outcome = if is_institutional(&json) {
-        match institutional_claims(&json, None) {
-            Ok(claims) => claims.scrub_all(|claim| scrub_institutional(claim, today)),
-            Err(outcome) => outcome,
-        }
-    } else {
-        match professional_claims(&json, None) {
-            Ok(claims) => claims.scrub_all(|claim| scrub_professional(claim, today)),
-            Err(outcome) => outcome,
-        }
+    let outcome = match Batch::read(&json, None, &our_submitter()) {
+        Ok(batch) => batch.scrub(today),
+        Err(outcome) => outcome,
     };
     print_outcome(&outcome)
-}
-
-/// Whether the input's (first) claim is institutional (see
-/// [`hms_service::service::is_institutional`]); anything else is read as professional.
-pub fn is_institutional(json: &[u8]) -> bool {
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
-        return false;
-    };
-    let first = match &value {
-        serde_json::Value::Array(items) => items.first().cloned().unwrap_or_default(),
-        v if v["resourceType"] == "Bundle" => v["entry"][0]["resource"].clone(),
-        v => v.clone(),
-    };
-    hms_service::service::is_institutional(&first)
-}
-
-/// Claims as the input holds them: one claim, a JSON array of claims, or (professional only)
-/// a FHIR `Claim` or a FHIR `Bundle` of Claims.
-struct Claims<T> {
-    claims: Vec<T>,
-    /// FHIR input: scrubber pointers become FHIRPath.
-    fhir: bool,
-    /// More than one claim: expressions name the claim (`/2/...`, `Bundle.entry[2].resource...`).
-    batch: bool,
-}
-
-impl<T> Claims<T> {
-    /// `outcome` of claim `index`, its expressions in terms of the input.
-    fn locate(&self, index: usize, outcome: OperationOutcome, scrubbed: bool) -> Vec<Issue> {
-        outcome
-            .issue
-            .into_iter()
-            .filter(|i| i.diagnostics.as_deref() != Some("all-ok"))
-            .map(|mut issue| {
-                for e in &mut issue.expression {
-                    if self.fhir && scrubbed {
-                        *e = fhirpath_of(e);
-                    }
-                    if self.batch {
-                        *e = match e.strip_prefix("Claim") {
-                            Some(rest) if self.fhir => {
-                                format!("Bundle.entry[{index}].resource{rest}")
-                            }
-                            _ => format!("/{index}{e}"),
-                        };
-                    }
-                }
-                issue
-            })
-            .collect()
-    }
-
-    /// Every claim scrubbed by `scrub`, the findings in one outcome.
-    fn scrub_all(&self, scrub: impl Fn(&T) -> OperationOutcome) -> OperationOutcome {
-        let issues = self
-            .claims
-            .iter()
-            .enumerate()
-            .flat_map(|(i, claim)| self.locate(i, scrub(claim), true))
-            .collect();
-        OperationOutcome::new(issues)
-    }
-
-    /// The claims when none has an error by `scrub`; else the outcome for all of them.
-    fn clean(
-        self,
-        scrub: impl Fn(&T) -> OperationOutcome,
-    ) -> std::result::Result<Vec<T>, OperationOutcome> {
-        let outcome = self.scrub_all(scrub);
-        if outcome.has_errors() {
-            Err(outcome)
-        } else {
-            Ok(self.claims)
-        }
-    }
-}
-
-/// Reads one FHIR resource into a claim.
-type FromFhir<'a, T> = dyn Fn(&serde_json::Value) -> std::result::Result<T, OperationOutcome> + 'a;
-
-/// Reads every claim of a JSON array (or one claim) with `parse`; `fhir` reads FHIR resources
-/// when the input is one.
-fn claims_of<T>(
-    json: &[u8],
-    parse: impl Fn(&[u8]) -> std::result::Result<T, OperationOutcome>,
-    fhir: Option<&FromFhir<'_, T>>,
-) -> std::result::Result<Claims<T>, OperationOutcome> {
-    let value: serde_json::Value = match serde_json::from_slice(json) {
-        Ok(value) => value,
-        // Not JSON at all: the parser reports where.
-        Err(_) => {
-            return parse(json).map(|c| Claims {
-                claims: vec![c],
-                fhir: false,
-                batch: false,
-            });
-        }
-    };
-    let (items, is_fhir): (Vec<serde_json::Value>, bool) = match (&value, fhir) {
-        (serde_json::Value::Array(items), _) => (items.clone(), false),
-        (v, Some(_)) if v["resourceType"] == "Bundle" => (
-            v["entry"]
-                .as_array()
-                .map(|e| e.iter().map(|e| e["resource"].clone()).collect())
-                .unwrap_or_default(),
-            true,
-        ),
-        (v, Some(_)) if v["resourceType"] == "Claim" => (vec![value.clone()], true),
-        _ => {
-            return parse(json).map(|c| Claims {
-                claims: vec![c],
-                fhir: false,
-                batch: false,
-            });
-        }
-    };
-    let mut read = Claims {
-        claims: Vec::with_capacity(items.len()),
-        fhir: is_fhir,
-        batch: matches!(value, serde_json::Value::Array(_)) || value["resourceType"] == "Bundle",
-    };
-    if items.is_empty() {
-        return Err(OperationOutcome::new(vec![Issue {
-            severity: IssueSeverity::Error,
-            code: IssueType::Required,
-            diagnostics: Some("no-claims".into()),
-            details: Details {
-                text: "the input holds no claims".into(),
-            },
-            expression: vec![],
-        }]));
-    }
-    let mut issues = vec![];
-    for (i, item) in items.iter().enumerate() {
-        let parsed = match fhir {
-            Some(from_fhir) if is_fhir => from_fhir(item),
-            // A Value always serializes; should it not, the parser reports the empty input.
-            _ => parse(&serde_json::to_vec(item).unwrap_or_default()),
-        };
-        match parsed {
-            Ok(claim) => read.claims.push(claim),
-            Err(outcome) => issues.extend(read.locate(i, outcome, false)),
-        }
-    }
-    if issues.is_empty() {
-        Ok(read)
-    } else {
-        Err(OperationOutcome::new(issues))
-    }
-}
-
-/// Professional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle` of
-/// Claims). The submitter of FHIR claims is the configured one, or ours by default.
-fn professional_claims(
-    json: &[u8],
-    submitter: Option<&Submitter>,
-) -> std::result::Result<Claims<ProfessionalClaim>, OperationOutcome> {
-    let ours = our_submitter();
-    let submitter = submitter.unwrap_or(&ours);
-    let from_fhir =
-        |claim: &serde_json::Value| professional_from_fhir(claim, submitter, &receiver_of(claim));
-    claims_of(json, parse_professional, Some(&from_fhir))
-}
-
-/// Institutional claims from our JSON (a claim or an array) or FHIR (a `Claim` or a `Bundle`
-/// of Claims of type institutional).
-fn institutional_claims(
-    json: &[u8],
-    submitter: Option<&Submitter>,
-) -> std::result::Result<Claims<InstitutionalClaim>, OperationOutcome> {
-    let ours = our_submitter();
-    let submitter = submitter.unwrap_or(&ours);
-    let from_fhir =
-        |claim: &serde_json::Value| institutional_from_fhir(claim, submitter, &receiver_of(claim));
-    claims_of(json, parse_institutional, Some(&from_fhir))
 }
 
 /// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.

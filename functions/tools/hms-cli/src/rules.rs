@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
+use hms_domain::claims::{Claim, ClaimKind};
 use hms_rules::host::{Limits, RuleHost};
 
 #[derive(Debug, Subcommand)]
@@ -236,16 +237,12 @@ fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
     let host = RuleHost::new(Limits::default())?;
     let (_, rules) = load(&host, component)?;
     let json = std::fs::read(claim).with_context(|| claim.display().to_string())?;
-    if crate::claims::is_institutional(&json) {
-        match hms_domain::claims::scrub::parse_institutional(&json) {
-            Ok(claim) => report(&host, &rules, &claim),
-            Err(outcome) => print_refused(&outcome),
-        }
-    } else {
-        match hms_domain::claims::scrub::parse_professional(&json) {
-            Ok(claim) => report(&host, &rules, &claim),
-            Err(outcome) => print_refused(&outcome),
-        }
+    let kind = serde_json::from_slice::<serde_json::Value>(&json)
+        .map(|value| ClaimKind::of(&value))
+        .unwrap_or(ClaimKind::Professional);
+    match Claim::from_json(&json, kind) {
+        Ok(claim) => report(&host, &rules, &claim),
+        Err(outcome) => print_refused(&outcome),
     }
 }
 

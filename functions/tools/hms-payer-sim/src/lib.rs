@@ -646,8 +646,7 @@ impl Simulator {
     /// rules, remembered for 276s.
     fn claim_acknowledgment(&self, x12: &[u8]) -> Option<Vec<u8>> {
         let catalog = hms_x12::spec::Catalog::embedded().ok()?;
-        let read = hms_domain::claims::read_837::read_837(x12, catalog).ok()?;
-        let claims = read.acknowledged();
+        let claims = hms_domain::claims::read_837::read_837(x12, catalog).ok()?;
         let rules = &self.config.claim_rules;
         let outcomes: Vec<OperationOutcome> = claims
             .iter()
@@ -708,10 +707,7 @@ impl Simulator {
         let batch: Vec<hms_domain::claims::ack_277ca::Reviewed<'_>> = claims
             .iter()
             .zip(&outcomes)
-            .map(|(claim, outcome)| hms_domain::claims::ack_277ca::Reviewed {
-                claim: *claim,
-                outcome,
-            })
+            .map(|(claim, outcome)| hms_domain::claims::ack_277ca::Reviewed { claim, outcome })
             .collect();
         let (partner, envelope) = self.reply_envelope(x12);
         let reference = hms_x12::Tokenizer::new(x12)
@@ -771,7 +767,7 @@ impl Simulator {
                         patient: patient.clone(),
                         service_from: None,
                         service_to: None,
-                        verdict: "".into(),
+                        verdict: hms_domain::claim_status::Verdict::Unknown,
                         statuses: vec![],
                         lines: vec![],
                     });

@@ -15,6 +15,7 @@ use crate::ids::{MemberId, Npi, PatientControlNumber};
 use crate::partner::{Envelope, TradingPartner};
 use crate::party::{Gender, Name, Payer, Receiver};
 use crate::read::{ValueError, all_loops, decimal, loops, opt, parts, period, segments, text};
+use crate::request::{RequestError, json_body, parse_json};
 use crate::write::{Opened, TranslateError, nm1, open};
 use hms_x12::writer::Field;
 
@@ -436,6 +437,50 @@ fn status_segments(
     Ok(())
 }
 
+/// A status inquiry as a caller sends it (our JSON).
+pub fn read_inquiry(body: &[u8]) -> Result<StatusInquiry, RequestError> {
+    json_body(body)?;
+    parse_json(body).map_err(RequestError::Invalid)
+}
+
+/// A claim's status in one word, from its claim-level statuses (STC categories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Acknowledged or accepted (A0, A1, A2, A5).
+    Accepted,
+    /// Any claim-level rejection (A3, A4, A6, A7, A8) or request error (E0-E4, D0).
+    Rejected,
+    /// Pending (P*).
+    Pending,
+    /// Finalized (F*).
+    Finalized,
+    /// The payer asks for more (R*).
+    InformationRequested,
+    /// No status the categories name.
+    Unknown,
+}
+
+impl Verdict {
+    /// The word as our JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Rejected => "rejected",
+            Self::Pending => "pending",
+            Self::Finalized => "finalized",
+            Self::InformationRequested => "information-requested",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a 277 could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StatusError {
@@ -523,7 +568,7 @@ pub struct ClaimStatus {
     /// In one word: `rejected` when any claim-level status is a rejection (A3, A4, A6, A7,
     /// A8) or a request error (E0-E4, D0); otherwise what the first status says: `accepted`
     /// (A0, A1, A2, A5), `pending` (P*), `finalized` (F*), `information-requested` (R*).
-    pub verdict: Cow<'static, str>,
+    pub verdict: Verdict,
     /// The statuses (STC), most recent first as sent.
     pub statuses: Vec<Status>,
     /// Service line statuses (loop 2220).
@@ -741,17 +786,17 @@ fn claim_status(
         patient,
         service_from,
         service_to,
-        verdict: Cow::Borrowed(if rejected {
-            "rejected"
+        verdict: if rejected {
+            Verdict::Rejected
         } else {
             match all.first().map(|s| s.category_code.as_bytes().first()) {
-                Some(Some(b'A')) => "accepted",
-                Some(Some(b'P')) => "pending",
-                Some(Some(b'F')) => "finalized",
-                Some(Some(b'R')) => "information-requested",
-                _ => "unknown",
+                Some(Some(b'A')) => Verdict::Accepted,
+                Some(Some(b'P')) => Verdict::Pending,
+                Some(Some(b'F')) => Verdict::Finalized,
+                Some(Some(b'R')) => Verdict::InformationRequested,
+                _ => Verdict::Unknown,
             }
-        }),
+        },
         statuses: all,
         lines,
     })

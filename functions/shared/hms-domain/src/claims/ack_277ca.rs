@@ -6,11 +6,9 @@ use chrono::NaiveDate;
 use hms_x12::writer::{Field, InterchangeWriter};
 use rust_decimal::Decimal;
 
-use crate::claims::model::{InstitutionalClaim, Patient, ProfessionalClaim, Subscriber};
-use crate::ids::PatientControlNumber;
+use crate::claims::claim::Claim;
 use crate::outcome::{Issue, OperationOutcome};
 use crate::partner::{Envelope, TradingPartner};
-use crate::party::{Provider, Submitter};
 use crate::write::{Opened, TranslateError, amount, nm1, open};
 
 /// The implementation guide of the 277CA.
@@ -29,110 +27,9 @@ pub struct InformationSource {
 #[derive(Debug, Clone, Copy)]
 pub struct Reviewed<'a> {
     /// The claim.
-    pub claim: Acknowledged<'a>,
+    pub claim: &'a Claim,
     /// The scrubber's outcome: errors reject the claim.
     pub outcome: &'a OperationOutcome,
-}
-
-/// A claim of either kind, as a 277CA names it: the 277CA (005010X214) acknowledges 837Ps
-/// and 837Is alike, by the same parties, control number, charge and service dates.
-#[derive(Debug, Clone, Copy)]
-pub enum Acknowledged<'a> {
-    /// From an 837P.
-    Professional(&'a ProfessionalClaim),
-    /// From an 837I.
-    Institutional(&'a InstitutionalClaim),
-}
-
-impl<'a> From<&'a ProfessionalClaim> for Acknowledged<'a> {
-    fn from(claim: &'a ProfessionalClaim) -> Self {
-        Self::Professional(claim)
-    }
-}
-
-impl<'a> From<&'a InstitutionalClaim> for Acknowledged<'a> {
-    fn from(claim: &'a InstitutionalClaim) -> Self {
-        Self::Institutional(claim)
-    }
-}
-
-impl<'a> Acknowledged<'a> {
-    /// Loop 1000A.
-    pub fn submitter(self) -> &'a Submitter {
-        match self {
-            Self::Professional(c) => &c.submitter,
-            Self::Institutional(c) => &c.submitter,
-        }
-    }
-
-    /// Loop 2010AA.
-    pub fn billing_provider(self) -> &'a Provider {
-        match self {
-            Self::Professional(c) => &c.billing_provider,
-            Self::Institutional(c) => &c.billing_provider,
-        }
-    }
-
-    /// Loop 2010BA.
-    pub fn subscriber(self) -> &'a Subscriber {
-        match self {
-            Self::Professional(c) => &c.subscriber,
-            Self::Institutional(c) => &c.subscriber,
-        }
-    }
-
-    /// Loop 2010CA, when the patient is not the subscriber.
-    pub fn patient(self) -> Option<&'a Patient> {
-        match self {
-            Self::Professional(c) => c.patient.as_ref(),
-            Self::Institutional(c) => c.patient.as_ref(),
-        }
-    }
-
-    /// CLM01, echoed in TRN02 of loop 2200D.
-    pub fn patient_control_number(self) -> &'a PatientControlNumber {
-        match self {
-            Self::Professional(c) => &c.claim.patient_control_number,
-            Self::Institutional(c) => &c.claim.patient_control_number,
-        }
-    }
-
-    /// CLM02.
-    pub fn total_charge(self) -> Decimal {
-        match self {
-            Self::Professional(c) => c.claim.total_charge,
-            Self::Institutional(c) => c.claim.total_charge,
-        }
-    }
-
-    /// The procedure codes of its lines (SV101-2 or SV202-2), in order.
-    pub fn procedure_codes(self) -> Vec<&'a str> {
-        match self {
-            Self::Professional(c) => c
-                .service_lines
-                .iter()
-                .map(|l| l.procedure_code.as_str())
-                .collect(),
-            Self::Institutional(c) => c
-                .service_lines
-                .iter()
-                .filter_map(|l| l.procedure_code.as_deref())
-                .collect(),
-        }
-    }
-
-    /// The claim's service dates (DTP*472 of loop 2200D): its lines' first and last dates of
-    /// service (837P), or the statement period (837I).
-    pub fn service_period(self) -> Option<(NaiveDate, NaiveDate)> {
-        match self {
-            Self::Professional(c) => {
-                let first = c.service_lines.iter().map(|l| l.service_date).min()?;
-                let last = c.service_lines.iter().map(|l| l.service_date).max()?;
-                Some((first, last))
-            }
-            Self::Institutional(c) => Some((c.claim.statement_from, c.claim.statement_to)),
-        }
-    }
 }
 
 /// Writes the 277CA for `batch`, received on `received` under the batch reference

@@ -4,41 +4,14 @@ use hms_x12::writer::Field;
 
 use crate::claims::model::DiagnosisCodes;
 use crate::claims::model::{CodedEvent, InstitutionalClaim};
-use crate::claims::write_837::{Out, batch, diagnosis_code};
-use crate::partner::{Envelope, TradingPartner};
+use crate::claims::write_837::{Out, diagnosis_code};
 use crate::write::{TranslateError, amount};
 
 /// The implementation guide the 837I is written to (GS08, ST03).
 pub const VERSION: &str = "005010X223A2";
 
-/// Writes `claim` as an 837I interchange to `partner`.
-pub fn institutional_837(
-    claim: &InstitutionalClaim,
-    partner: &TradingPartner,
-    envelope: &Envelope,
-) -> Result<Vec<u8>, TranslateError> {
-    institutional_837_batch(std::slice::from_ref(claim), partner, envelope)
-}
-
-/// Writes `claims` as one 837I batch to `partner` (one interchange, group and transaction
-/// set; see [`batch`] for how the loops are shared). Errors name the claim by its index.
-pub fn institutional_837_batch(
-    claims: &[InstitutionalClaim],
-    partner: &TradingPartner,
-    envelope: &Envelope,
-) -> Result<Vec<u8>, TranslateError> {
-    batch(
-        claims,
-        InstitutionalClaim::parties,
-        claim_loop,
-        partner,
-        envelope,
-        VERSION,
-    )
-}
-
 /// Loop 2300 and everything below it for one claim.
-fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<(), TranslateError> {
+pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<(), TranslateError> {
     let c = &claim.claim;
     // 2300 claim.
     let total = amount(c.total_charge);

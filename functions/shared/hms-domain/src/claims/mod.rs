@@ -3,16 +3,18 @@
 //! 277CA that acknowledges claims.
 
 pub mod ack_277ca;
+pub mod claim;
 pub mod fhir;
 pub mod institutional_837;
+pub mod intake;
 pub mod model;
 pub mod professional_837;
 pub mod read_837;
 pub mod scrub;
 pub mod write_837;
 
-pub use ack_277ca::{Acknowledged, InformationSource, Reviewed, claim_acknowledgment};
-pub use institutional_837::{institutional_837, institutional_837_batch};
+pub use ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
+pub use claim::{Claim, ClaimKind, write_837};
+pub use intake::{Batch, read_claim};
 pub use model::*;
-pub use professional_837::{professional_837, professional_837_batch};
-pub use read_837::{ClaimReadError, Claims837, read_837, read_837i, read_837p};
+pub use read_837::{ClaimReadError, read_837, read_837i, read_837p};

@@ -53,7 +53,8 @@ pub struct ProfessionalClaim {
 }
 
 /// Who is who on a claim: what the 837P and 837I share up to the claim loop.
-pub(crate) struct Parties<'a> {
+#[derive(Debug, Clone, Copy)]
+pub struct Parties<'a> {
     pub submitter: &'a Submitter,
     pub receiver: &'a Receiver,
     pub billing_provider: &'a Provider,
@@ -69,7 +70,7 @@ pub(crate) struct Parties<'a> {
 
 impl ProfessionalClaim {
     /// Who is who on the claim, as the 837 writers and the scrubber's shared edits take it.
-    pub(crate) fn parties(&self) -> Parties<'_> {
+    pub fn parties(&self) -> Parties<'_> {
         Parties {
             submitter: &self.submitter,
             receiver: &self.receiver,
@@ -466,7 +467,7 @@ pub struct InstitutionalClaim {
 
 impl InstitutionalClaim {
     /// Who is who on the claim, as the 837 writers and the scrubber's shared edits take it.
-    pub(crate) fn parties(&self) -> Parties<'_> {
+    pub fn parties(&self) -> Parties<'_> {
         Parties {
             submitter: &self.submitter,
             receiver: &self.receiver,

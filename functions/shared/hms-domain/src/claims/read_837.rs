@@ -6,7 +6,7 @@
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};
 
-use crate::claims::ack_277ca::Acknowledged;
+use crate::claims::claim::Claim;
 use crate::claims::model::{
     Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, CodedEvent,
     DiagnosisCodes, Drug, InstitutionalClaim, InstitutionalClaimInformation, InstitutionalLine,
@@ -56,35 +56,15 @@ pub fn read_837i(
     sets_claims(&doc, is_837i, institutional_claims)?.ok_or(ClaimReadError::No837I)
 }
 
-/// The claims of an 837 of either kind: what the receiving side of a batch (the payer, our
-/// 277CA) reads without knowing beforehand which kind it got.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claims837 {
-    /// The claims of its 837P transaction sets.
-    Professional(Vec<ProfessionalClaim>),
-    /// The claims of its 837I transaction sets.
-    Institutional(Vec<InstitutionalClaim>),
-}
-
-impl Claims837 {
-    /// Each claim as a 277CA acknowledges it, in file order.
-    pub fn acknowledged(&self) -> Vec<Acknowledged<'_>> {
-        match self {
-            Self::Professional(claims) => claims.iter().map(Acknowledged::from).collect(),
-            Self::Institutional(claims) => claims.iter().map(Acknowledged::from).collect(),
-        }
-    }
-}
-
 /// Reads the claims of `input`'s 837P transaction sets, or when it has none those of its 837I
 /// sets (the input parsed once); an input with neither is `No837P`.
-pub fn read_837(input: &[u8], catalog: &Catalog) -> Result<Claims837, ClaimReadError> {
+pub fn read_837(input: &[u8], catalog: &Catalog) -> Result<Vec<Claim>, ClaimReadError> {
     let doc = tree::parse(input, catalog)?;
     if let Some(claims) = sets_claims(&doc, is_837p, transaction_claims)? {
-        return Ok(Claims837::Professional(claims));
+        return Ok(claims.into_iter().map(Claim::from).collect());
     }
     sets_claims(&doc, is_837i, institutional_claims)?
-        .map(Claims837::Institutional)
+        .map(|claims| claims.into_iter().map(Claim::from).collect())
         .ok_or(ClaimReadError::No837P)
 }
 

@@ -25,51 +25,6 @@ const CLAIM_FILING: &[&str] = &[
 /// Patient relationship codes of loop 2000C (PAT01).
 const RELATIONSHIP: &[&str] = &["01", "19", "20", "21", "39", "40", "53", "G8"];
 
-/// Parses our JSON claim; a claim that does not even parse is one issue, pointing where parsing
-/// stopped.
-pub fn parse_professional(json: &[u8]) -> Result<ProfessionalClaim, OperationOutcome> {
-    parse_json(json)
-}
-
-/// Parses our JSON institutional claim, as [`parse_professional`] does a professional one.
-pub fn parse_institutional(json: &[u8]) -> Result<InstitutionalClaim, OperationOutcome> {
-    parse_json(json)
-}
-
-/// Parses any of our JSON request types; a request that does not parse is one issue, pointing
-/// where parsing stopped.
-pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, OperationOutcome> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let pointer = pointer_of(e.path());
-        OperationOutcome::new(vec![Issue {
-            severity: IssueSeverity::Error,
-            code: IssueType::Structure,
-            diagnostics: Some("parse".into()),
-            details: Details {
-                text: e.inner().to_string(),
-            },
-            expression: vec![pointer],
-        }])
-    })
-}
-
-/// A serde path (`claim.diagnoses[2]`) as a JSON pointer (`/claim/diagnoses/2`).
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for segment in path.iter() {
-        out.push('/');
-        match segment {
-            Segment::Seq { index } => out.push_str(&index.to_string()),
-            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Segment::Enum { variant } => out.push_str(variant),
-            Segment::Unknown => out.push('?'),
-        }
-    }
-    out
-}
-
 /// Runs every edit on `claim`; `today` is the date service dates may not be after.
 pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> OperationOutcome {
     let mut edits = Edits::default();

@@ -19,6 +19,7 @@ use crate::ids::{MemberId, Npi};
 use crate::partner::{Envelope, TradingPartner};
 use crate::party::{Gender, Name, Payer};
 use crate::read::{self, ValueError, all_loops, date, decimal, opt, parts, segments, text};
+use crate::request::{Format, RequestError, json_body, parse_json};
 use crate::write::{Opened, TranslateError, nm1, open};
 
 /// The implementation guide of the 270/271.
@@ -197,6 +198,17 @@ fn eligibility_query(
         "EQ",
         &[Field::Repeated(types.iter().map(|t| vec![*t]).collect())],
     )
+}
+
+/// An inquiry as a caller sends it: our JSON, or a FHIR `CoverageEligibilityRequest`.
+pub fn read_inquiry(body: &[u8]) -> Result<(EligibilityInquiry, Format), RequestError> {
+    let value = json_body(body)?;
+    let read = if value["resourceType"] == "CoverageEligibilityRequest" {
+        fhir::inquiry_from_fhir(&value).map(|inquiry| (inquiry, Format::Fhir))
+    } else {
+        parse_json(body).map(|inquiry| (inquiry, Format::Json))
+    };
+    read.map_err(RequestError::Invalid)
 }
 
 /// Why a 271 could not be read.

@@ -7,7 +7,6 @@
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hms_domain::claims::fhir::{professional_from_fhir, receiver_of};
-use hms_domain::claims::scrub::scrub_professional;
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::party::{Contact, Submitter};
@@ -74,10 +73,11 @@ fn bench(c: &mut Criterion) {
                     .iter()
                     .filter_map(|json| {
                         let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-                        let claim =
+                        let claim = Claim::from(
                             professional_from_fhir(&value, &submitter, &receiver_of(&value))
-                                .ok()?;
-                        let outcome = scrub_professional(&claim, today);
+                                .ok()?,
+                        );
+                        let outcome = claim.scrub(today);
                         (!outcome.has_errors()).then_some(claim)
                     })
                     .collect();
@@ -86,12 +86,7 @@ fn bench(c: &mut Criterion) {
                     inputs.len(),
                     "every claim reads and scrubs clean"
                 );
-                write_837(
-                    &claims.iter().cloned().map(Claim::from).collect::<Vec<_>>(),
-                    &partner,
-                    &envelope,
-                )
-                .map(|x12| x12.len())
+                write_837(&claims, &partner, &envelope).map(|x12| x12.len())
             })
         });
         group.finish();

@@ -4,7 +4,6 @@
 
 use chrono::NaiveDate;
 use hms_domain::claims::fhir::{fhirpath_of, professional_from_fhir};
-use hms_domain::claims::scrub::scrub_professional;
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::party::{Contact, Receiver, Submitter};
@@ -46,7 +45,7 @@ fn fhir_claim_becomes_a_clean_837p() {
     assert_eq!(claim.service_lines[0].diagnosis_pointers, [1, 2]);
     assert_eq!(claim.subscriber.group_number.as_deref(), Some("2222-SJ"));
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-    let outcome = scrub_professional(&claim, today);
+    let outcome = Claim::from(claim.clone()).scrub(today);
     assert!(!outcome.has_errors(), "{outcome:?}");
     let partner = TradingPartner {
         sender_qualifier: "ZZ".into(),
@@ -147,10 +146,8 @@ fn fhir_institutional_claim_becomes_a_clean_837i() {
     assert_eq!(claim.service_lines[0].unit, "DA");
     assert_eq!(claim.service_lines[0].procedure_code, None);
     assert!(claim.operating_provider.is_some());
-    let outcome = hms_domain::claims::scrub::scrub_institutional(
-        &claim,
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
-    );
+    let outcome =
+        Claim::from(claim.clone()).scrub(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap());
     assert!(
         !outcome.has_errors(),
         "{}",

@@ -4,7 +4,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use chrono::NaiveDate;
-use hms_domain::claims::scrub::scrub_institutional;
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::request::parse_json;
@@ -56,7 +55,7 @@ fn fixture_claims_scrub_clean_and_write_valid_837i() {
         "institutional-outpatient.json",
     ] {
         let claim = parse_json::<hms_domain::claims::InstitutionalClaim>(&fixture(name)).unwrap();
-        let outcome = scrub_institutional(&claim, today());
+        let outcome = Claim::from(claim.clone()).scrub(today());
         assert!(!outcome.has_errors(), "{name}: {outcome:?}");
         let text = write(name);
         let report = validate_bytes(text.as_bytes(), catalog);
@@ -94,7 +93,7 @@ fn institutional_edits_point_at_each_problem() {
     claim.claim.statement_to = NaiveDate::from_ymd_opt(2026, 10, 9).unwrap();
     claim.service_lines[0].revenue_code = "120".into();
     claim.service_lines[3].service_date = Some(NaiveDate::from_ymd_opt(2026, 10, 20).unwrap());
-    let outcome = scrub_institutional(&claim, today());
+    let outcome = Claim::from(claim.clone()).scrub(today());
     let found: Vec<(String, String)> = outcome
         .issue
         .iter()

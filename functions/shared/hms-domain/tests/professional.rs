@@ -4,7 +4,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use chrono::NaiveDate;
-use hms_domain::claims::scrub::scrub_professional;
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::outcome::IssueSeverity;
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
@@ -69,7 +68,7 @@ fn fixture_claims_scrub_clean_and_write_valid_837p() {
     assert!(names.len() >= 4, "{names:?}");
     for name in &names {
         let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(name)).unwrap();
-        let outcome = scrub_professional(&claim, today());
+        let outcome = Claim::from(claim.clone()).scrub(today());
         assert!(!outcome.has_errors(), "{name}: {outcome:?}");
         let x12 = write_837(&[Claim::from(claim.clone())], &partner(), &envelope()).unwrap();
         let report = validate_bytes(&x12, catalog);
@@ -123,7 +122,7 @@ fn secondary_claim_carries_the_primary_payers_adjudication() {
     bad.service_lines[0].prior_adjudications[0].paid = "71.00".parse().unwrap();
     bad.service_lines[1].prior_adjudications[0].payer_id =
         hms_domain::ids::PayerId::parse("NOBODY").unwrap();
-    let outcome = scrub_professional(&bad, today());
+    let outcome = Claim::from(bad.clone()).scrub(today());
     let ids: Vec<&str> = outcome
         .issue
         .iter()
@@ -149,7 +148,8 @@ fn drug_line_carries_its_ndc() {
         drug.ndc = "0002606351".into();
         drug.unit = "XX".into();
     }
-    let ids: Vec<String> = scrub_professional(&bad, today())
+    let ids: Vec<String> = Claim::from(bad.clone())
+        .scrub(today())
         .issue
         .into_iter()
         .filter_map(|i| i.diagnostics)
@@ -175,7 +175,8 @@ fn ambulance_claim_carries_transport_and_locations() {
     // An ambulance line without the transport information is caught.
     let mut bad = claim.clone();
     bad.ambulance = None;
-    let ids: Vec<String> = scrub_professional(&bad, today())
+    let ids: Vec<String> = Claim::from(bad.clone())
+        .scrub(today())
         .issue
         .into_iter()
         .filter_map(|i| i.diagnostics)
@@ -201,7 +202,7 @@ fn scrubber_points_at_each_problem() {
     if let Some(rendering) = claim.rendering_provider.as_mut() {
         rendering.npi = Some(hms_domain::ids::Npi::parse("1912301954").unwrap());
     }
-    let outcome = scrub_professional(&claim, today());
+    let outcome = Claim::from(claim.clone()).scrub(today());
     let found: Vec<(String, String)> = outcome
         .issue
         .iter()
@@ -239,7 +240,7 @@ fn unparsable_claims_say_where() {
     // A wrong check digit is not a parse error: the claim reads, and the scrubber says so.
     let bad_npi = text.replace("1912301953", "1912301954");
     let claim = parse_json::<hms_domain::claims::ProfessionalClaim>(bad_npi.as_bytes()).unwrap();
-    let outcome = scrub_professional(&claim, today());
+    let outcome = Claim::from(claim.clone()).scrub(today());
     let issue = outcome
         .issue
         .iter()
@@ -325,7 +326,7 @@ fn shared_837p_samples_read_into_claims() {
                 // Most TR3 examples carry made-up NPIs whose check digit fails: the claims
                 // read, and the scrubber reports each such NPI.
                 for claim in &read {
-                    let outcome = scrub_professional(claim, today());
+                    let outcome = Claim::from(claim.clone()).scrub(today());
                     bad_npis += outcome
                         .issue
                         .iter()
@@ -441,7 +442,7 @@ fn a_billing_provider_without_an_npi_is_a_scrubber_error_other_providers_may_lac
     let parsed =
         parse_json::<hms_domain::claims::ProfessionalClaim>(&serde_json::to_vec(&claim).unwrap())
             .unwrap();
-    let outcome = scrub_professional(&parsed, today());
+    let outcome = Claim::from(parsed.clone()).scrub(today());
     let found: Vec<_> = outcome
         .issue
         .iter()

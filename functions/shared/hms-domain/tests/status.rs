@@ -203,7 +203,6 @@ fn acknowledge(
 
 #[test]
 fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
-    use hms_domain::claims::scrub::scrub_institutional;
     use hms_domain::request::parse_json;
     let catalog = Catalog::embedded().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
@@ -220,7 +219,7 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
     let claims = [inpatient, outpatient];
     let reviewed: Vec<_> = claims
         .iter()
-        .map(|c| (Claim::from(c.clone()), scrub_institutional(c, today)))
+        .map(|c| (Claim::from(c.clone()), Claim::from(c.clone()).scrub(today)))
         .collect();
     let (x12, text, errors) = acknowledge(&reviewed, today, 78);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");
@@ -248,7 +247,6 @@ fn claim_acknowledgment_of_institutional_claims_names_their_statement_period() {
 
 #[test]
 fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
-    use hms_domain::claims::scrub::scrub_professional;
     use hms_domain::request::parse_json;
     let catalog = Catalog::embedded().unwrap();
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
@@ -266,7 +264,7 @@ fn claim_acknowledgment_accepts_and_rejects_and_reads_back() {
     let claims = [good, dependent, bad];
     let reviewed: Vec<_> = claims
         .iter()
-        .map(|c| (Claim::from(c.clone()), scrub_professional(c, today)))
+        .map(|c| (Claim::from(c.clone()), Claim::from(c.clone()).scrub(today)))
         .collect();
     let (x12, text, errors) = acknowledge(&reviewed, today, 77);
     assert!(errors.is_empty(), "{errors:#?}\n{text}");

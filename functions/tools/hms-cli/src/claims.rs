@@ -503,14 +503,47 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
 /// input is our JSON professional or institutional claim (or an array of them) or a FHIR `Claim` (or a `Bundle`
 /// of them); expressions are JSON pointers or FHIRPath accordingly, naming the claim of a
 /// batch.
-pub fn scrub(input: &Path) -> Result<ExitCode> {
+pub fn scrub(input: &Path, off: &[String]) -> Result<ExitCode> {
+    let off: Vec<&str> = off.iter().map(String::as_str).collect();
+    let profile = hms_domain::claims::scrub::Profile::switching_off(&off)?;
     let json = read(input)?;
     let today = chrono::Local::now().date_naive();
     let outcome = match Batch::read(&json, None, &our_submitter()) {
-        Ok(batch) => batch.scrub(today),
+        Ok(batch) => batch.scrub_with(today, &profile),
         Err(outcome) => outcome,
     };
     print_outcome(&outcome)
+}
+
+/// `hms scrub --list-edits`: every edit of the registry as a Markdown table.
+pub fn list_edits() -> Result<ExitCode> {
+    use std::fmt::Write as _;
+    let mut table =
+        String::from("| id | severity | claims | points at | checks |\n|---|---|---|---|---|\n");
+    for edit in hms_domain::claims::edits::EDITS {
+        let kinds: Vec<&str> = edit
+            .applies_to
+            .iter()
+            .map(|k| match k {
+                ClaimKind::Professional => "837P",
+                ClaimKind::Institutional => "837I",
+            })
+            .collect();
+        let _ = writeln!(
+            table,
+            "| `{}` | {:?} | {} | `{}` | {} |",
+            edit.id,
+            edit.severity,
+            kinds.join(", "),
+            edit.pointer,
+            edit.description
+        );
+    }
+    match std::io::Write::write_all(&mut std::io::stdout(), table.as_bytes()) {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        written => written.map(|()| ExitCode::SUCCESS).map_err(Into::into),
+    }
 }
 
 /// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.

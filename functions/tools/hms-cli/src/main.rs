@@ -90,7 +90,15 @@ enum Command {
     Scrub {
         /// The professional or institutional claim (our JSON: one, or an array; FHIR: a Claim or a Bundle of
         /// Claims), or `-` for standard input.
-        input: PathBuf,
+        #[arg(required_unless_present = "list_edits")]
+        input: Option<PathBuf>,
+        /// Switch an edit off by its id, as a payer's profile does (repeatable).
+        #[arg(long = "off", value_name = "EDIT")]
+        off: Vec<String>,
+        /// List every edit (id, severity, claim kinds, where it points, what it checks) as a
+        /// Markdown table, and exit.
+        #[arg(long)]
+        list_edits: bool,
     },
 }
 
@@ -158,7 +166,13 @@ fn main() -> ExitCode {
                 rules: rules.as_deref(),
             },
         ),
-        Command::Scrub { input } => claims::scrub(&input),
+        Command::Scrub {
+            list_edits: true, ..
+        } => claims::list_edits(),
+        Command::Scrub { input, off, .. } => match input {
+            Some(input) => claims::scrub(&input, &off),
+            None => claims::list_edits(),
+        },
         Command::Token {
             scopes,
             subject,

@@ -625,3 +625,41 @@ fn token_mints_a_development_token_the_local_functions_accept() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_edits_are_listed_from_the_registry_and_the_document_is_that_list() {
+    let out = hms(&["scrub", "--list-edits"], None);
+    assert!(out.status.success());
+    let table = stdout(&out);
+    for edit in hms_domain::claims::edits::EDITS {
+        assert!(table.contains(&format!("| `{}` |", edit.id)), "{}", edit.id);
+    }
+    let document = std::fs::read_to_string(
+        hms_test_support::workspace().join("functions/shared/hms-domain/EDITS.md"),
+    )
+    .unwrap();
+    assert!(
+        document.ends_with(&table),
+        "EDITS.md is not the registry: run `hms scrub --list-edits` into it"
+    );
+}
+
+#[test]
+fn a_profile_switches_an_edit_off_by_id_and_an_unknown_id_is_refused() {
+    let claim = String::from_utf8(fixture_bytes("claims/professional-subscriber.json"))
+        .unwrap()
+        .replace("234 SEAWAY ST", "PO BOX 12");
+    let found = hms(&["scrub", "-"], Some(claim.as_bytes()));
+    assert_eq!(found.status.code(), Some(1));
+    assert!(stdout(&found).contains("billing-address-po-box"));
+    let off = hms(
+        &["scrub", "--off", "billing-address-po-box", "-"],
+        Some(claim.as_bytes()),
+    );
+    assert!(off.status.success(), "{}", stdout(&off));
+    let unknown = hms(
+        &["scrub", "--off", "no-such-edit", "-"],
+        Some(claim.as_bytes()),
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+}

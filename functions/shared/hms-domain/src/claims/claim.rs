@@ -217,10 +217,7 @@ impl Claim {
 
     /// Every front-end edit of its kind; `today` is the date service dates may not be after.
     pub fn scrub(&self, today: NaiveDate) -> OperationOutcome {
-        match self {
-            Self::Professional(c) => scrub::scrub_professional(c, today),
-            Self::Institutional(c) => scrub::scrub_institutional(c, today),
-        }
+        scrub::scrub(self, today, &scrub::Profile::default())
     }
 
     /// The claim as an 837 interchange of its own to `partner`.

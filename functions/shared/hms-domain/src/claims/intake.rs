@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::fhir::fhirpath_of;
+use crate::claims::scrub::{Profile, scrub};
 use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 use crate::party::Submitter;
 use crate::request::{Format, RequestError, json_body, problem};
@@ -153,11 +154,16 @@ impl Batch {
 
     /// Every claim through the scrubber, the findings in one outcome.
     pub fn scrub(&self, today: NaiveDate) -> OperationOutcome {
+        self.scrub_with(today, &Profile::default())
+    }
+
+    /// Every claim through the edits `profile` leaves on, the findings in one outcome.
+    pub fn scrub_with(&self, today: NaiveDate, profile: &Profile) -> OperationOutcome {
         let issues = self
             .claims
             .iter()
             .enumerate()
-            .flat_map(|(i, claim)| self.locate(i, claim.scrub(today), true))
+            .flat_map(|(i, claim)| self.locate(i, scrub(claim, today, profile), true))
             .collect();
         OperationOutcome::new(issues)
     }

@@ -4,6 +4,7 @@
 
 pub mod ack_277ca;
 pub mod claim;
+pub mod edits;
 pub mod fhir;
 pub mod institutional_837;
 pub mod intake;

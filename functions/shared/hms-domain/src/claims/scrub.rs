@@ -9,12 +9,15 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::claims::model::{
-    DiagnosisCodes, InstitutionalClaim, InstitutionalLine, ProfessionalClaim, ServiceLine,
+    DiagnosisCodes, InstitutionalClaim, InstitutionalClaimInformation, InstitutionalLine,
+    ProfessionalClaim, ServiceLine,
 };
 
+use crate::claims::claim::{Claim, ClaimKind};
+use crate::claims::edits::{self, Edit};
 use crate::claims::model::Parties;
 use crate::ids::Npi;
-use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+use crate::outcome::{Details, Issue, OperationOutcome};
 use crate::party::{Address, Provider};
 
 /// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
@@ -25,24 +28,104 @@ const CLAIM_FILING: &[&str] = &[
 /// Patient relationship codes of loop 2000C (PAT01).
 const RELATIONSHIP: &[&str] = &["01", "19", "20", "21", "39", "40", "53", "G8"];
 
-/// Runs every edit on `claim`; `today` is the date service dates may not be after.
-pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> OperationOutcome {
-    let mut edits = Edits::default();
-    let c = &claim.claim;
+/// Which edits run: all of them by default; a payer's profile switches off the edits it does
+/// not want by id (a payer that takes PO box billing addresses, say).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Profile {
+    /// The ids of the edits switched off.
+    #[serde(default)]
+    pub off: Vec<String>,
+}
 
-    // Diagnoses: 1 to 12 ICD-10-CM codes, no repeats.
+impl Profile {
+    /// A profile with the edits `off` switched off; an id no edit has is refused by name, so
+    /// that a typo does not leave an edit on unnoticed.
+    pub fn switching_off(off: &[&str]) -> Result<Self, UnknownEdit> {
+        match off.iter().find(|id| edits::edit(id).is_none()) {
+            Some(id) => Err(UnknownEdit((*id).to_string())),
+            None => Ok(Self {
+                off: off.iter().map(|id| (*id).to_string()).collect(),
+            }),
+        }
+    }
+
+    fn is_off(&self, edit: &Edit) -> bool {
+        self.off.iter().any(|id| id == edit.id)
+    }
+}
+
+/// A profile named an edit that does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no scrubber edit has the id {0:?} (`hms scrub --list-edits` lists them)")]
+pub struct UnknownEdit(pub String);
+
+/// Every edit that applies to `claim` and that `profile` leaves on; `today` is the date
+/// service dates may not be after.
+pub fn scrub(claim: &Claim, today: NaiveDate, profile: &Profile) -> OperationOutcome {
+    match claim {
+        Claim::Professional(c) => professional(c, today, profile),
+        Claim::Institutional(c) => institutional(c, today, profile),
+    }
+}
+
+/// Runs every edit on a professional claim.
+fn professional(
+    claim: &ProfessionalClaim,
+    today: NaiveDate,
+    profile: &Profile,
+) -> OperationOutcome {
+    let mut found = Edits::new(profile);
+    let c = &claim.claim;
+    professional_diagnoses(&mut found, claim);
+    professional_codes(&mut found, claim);
+
+    // Required by the TR3 in situations.
+    let parties = claim.parties();
+    let providers = [
+        ("/renderingProvider", claim.rendering_provider.as_ref()),
+        ("/referringProvider", claim.referring_provider.as_ref()),
+    ];
+    let birth = found.parties(&parties, &providers, today);
+
+    // Service lines.
+    let lines = &claim.service_lines;
+    for (i, line) in lines.iter().enumerate() {
+        found.line(i, line, c.diagnoses.len(), birth.map(|(b, _)| b), today);
+    }
+    found.lines_and_total(
+        ClaimKind::Professional,
+        c.total_charge,
+        lines.iter().map(|l| l.charge),
+    );
+    found.coordination(claim);
+    found.ambulance(claim);
+    if let Some(onset) = c.onset_date
+        && let Some(first) = lines.iter().map(|l| l.service_date).min()
+        && onset > first
+    {
+        found.flag(
+            &edits::ONSET_AFTER_SERVICE,
+            "/claim/onsetDate",
+            format!("the onset date {onset} is after the first date of service {first}"),
+        );
+    }
+    OperationOutcome::new(found.issues)
+}
+
+/// Diagnoses: 1 to 12 ICD-10-CM codes (or ICD-9-CM before its end), no repeats.
+fn professional_diagnoses(found: &mut Edits<'_>, claim: &ProfessionalClaim) {
+    let c = &claim.claim;
     if c.diagnoses.is_empty() {
-        edits.error(
-            IssueType::Required,
-            "diagnosis-required",
+        found.flag(
+            &edits::DIAGNOSIS_REQUIRED,
             "/claim/diagnoses",
             "at least one diagnosis (the principal) is required".into(),
         );
     }
     if c.diagnoses.len() > 12 {
-        edits.error(
-            IssueType::Value,
-            "diagnosis-count",
+        found.flag(
+            &edits::DIAGNOSIS_COUNT,
             "/claim/diagnoses",
             format!(
                 "an 837P carries at most 12 diagnoses; this claim has {}",
@@ -58,9 +141,8 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
             .enumerate()
             .find(|(_, l)| l.service_date >= ICD10_COMPLIANCE)
     {
-        edits.error(
-            IssueType::BusinessRule,
-            "icd9-after-icd10-date",
+        found.flag(
+            &edits::ICD9_AFTER_ICD10_DATE,
             &format!("/serviceLines/{k}/serviceDate"),
             format!(
                 "ICD-9-CM diagnoses are for services before {ICD10_COMPLIANCE}; this line is of {}",
@@ -71,32 +153,32 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
     for (i, code) in c.diagnoses.iter().enumerate() {
         if icd9 {
             if !icd9cm_shape(code) {
-                edits.error(IssueType::CodeInvalid, "icd9-shape", &format!("/claim/diagnoses/{i}"),
+                found.flag(&edits::ICD9_SHAPE, &format!("/claim/diagnoses/{i}"),
                     format!("{code:?} is not shaped like an ICD-9-CM diagnosis code (3 to 5 digits, V and 2 to 4 digits, or E and 3 or 4 digits; a dot after the category is allowed)"));
             }
         } else if !icd10cm_shape(code) {
-            edits.error(IssueType::CodeInvalid, "icd10-shape", &format!("/claim/diagnoses/{i}"),
+            found.flag(&edits::ICD10_SHAPE, &format!("/claim/diagnoses/{i}"),
                 format!("{code:?} is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits; a dot after the third is allowed)"));
         }
         if c.diagnoses[..i].iter().any(|d| normal(d) == normal(code)) {
-            edits.error(
-                IssueType::BusinessRule,
-                "diagnosis-repeated",
+            found.flag(
+                &edits::DIAGNOSIS_REPEATED,
                 &format!("/claim/diagnoses/{i}"),
                 format!("diagnosis {code} is listed twice"),
             );
         }
     }
+}
 
-    // Codes with fixed lists.
-    edits.claim_filing(
+/// The claim's codes with fixed lists.
+fn professional_codes(found: &mut Edits<'_>, claim: &ProfessionalClaim) {
+    let c = &claim.claim;
+    found.claim_filing(
         "/subscriber/claimFilingIndicator",
         &claim.subscriber.claim_filing_indicator,
     );
     if !place_of_service(&c.place_of_service) {
-        edits.error(
-            IssueType::CodeInvalid,
-            "place-of-service",
+        found.flag(&edits::PLACE_OF_SERVICE,
             "/claim/placeOfService",
             format!(
                 "{:?} is not a CMS place of service code (such as 11 office, 22 on campus outpatient hospital)",
@@ -105,9 +187,8 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
         );
     }
     if !["1", "7", "8"].contains(&c.frequency.as_str()) {
-        edits.error(
-            IssueType::CodeInvalid,
-            "frequency",
+        found.flag(
+            &edits::FREQUENCY,
             "/claim/frequency",
             format!(
                 "{:?} is not a professional claim frequency (1 original, 7 replacement, 8 void)",
@@ -116,17 +197,15 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
         );
     }
     if !["A", "B", "C"].contains(&c.assignment.as_str()) {
-        edits.error(
-            IssueType::CodeInvalid,
-            "assignment",
+        found.flag(
+            &edits::ASSIGNMENT,
             "/claim/assignment",
             format!("{:?} is not an assignment code (A, B or C)", c.assignment),
         );
     }
     if !["I", "Y"].contains(&c.release_of_information.as_str()) {
-        edits.error(
-            IssueType::CodeInvalid,
-            "release-of-information",
+        found.flag(
+            &edits::RELEASE_OF_INFORMATION,
             "/claim/releaseOfInformation",
             format!(
                 "{:?} is not a release of information code (I or Y)",
@@ -134,49 +213,6 @@ pub fn scrub_professional(claim: &ProfessionalClaim, today: NaiveDate) -> Operat
             ),
         );
     }
-
-    // Required by the TR3 in situations.
-    let parties = claim.parties();
-    let providers = [
-        ("/renderingProvider", claim.rendering_provider.as_ref()),
-        ("/referringProvider", claim.referring_provider.as_ref()),
-    ];
-    let birth = edits.parties(&parties, &providers, today);
-
-    // Service lines.
-    let lines = &claim.service_lines;
-    if lines.is_empty() || lines.len() > 50 {
-        edits.error(
-            IssueType::Value,
-            "line-count",
-            "/serviceLines",
-            format!(
-                "an 837P claim has 1 to 50 service lines; this one has {}",
-                lines.len()
-            ),
-        );
-    }
-    let mut sum = Decimal::ZERO;
-    for (i, line) in lines.iter().enumerate() {
-        sum += line.charge;
-        edits.line(i, line, c.diagnoses.len(), birth.map(|(b, _)| b), today);
-    }
-    edits.charge_total(c.total_charge, sum);
-    edits.coordination(claim);
-    edits.ambulance(claim);
-    if let Some(onset) = c.onset_date
-        && let Some(first) = lines.iter().map(|l| l.service_date).min()
-        && onset > first
-    {
-        edits.issue(
-            IssueSeverity::Warning,
-            IssueType::BusinessRule,
-            "onset-after-service",
-            "/claim/onsetDate",
-            format!("the onset date {onset} is after the first date of service {first}"),
-        );
-    }
-    OperationOutcome::new(edits.issues)
 }
 
 /// Patient discharge status codes (CL103, NUBC) the 837I allows.
@@ -187,35 +223,66 @@ const PATIENT_STATUS: &[&str] = &[
 ];
 
 /// Runs every edit on an institutional claim.
-pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> OperationOutcome {
-    let mut edits = Edits::default();
+fn institutional(
+    claim: &InstitutionalClaim,
+    today: NaiveDate,
+    profile: &Profile,
+) -> OperationOutcome {
+    let mut found = Edits::new(profile);
     let c = &claim.claim;
     let parties = claim.parties();
     let providers = [
         ("/attendingProvider", claim.attending_provider.as_ref()),
         ("/operatingProvider", claim.operating_provider.as_ref()),
     ];
-    let birth = edits.parties(&parties, &providers, today).map(|(b, _)| b);
-    edits.claim_filing(
+    let birth = found.parties(&parties, &providers, today).map(|(b, _)| b);
+    found.claim_filing(
         "/subscriber/claimFilingIndicator",
         &claim.subscriber.claim_filing_indicator,
     );
+    bill(&mut found, c, today);
+    // Inpatient bills (hospital and skilled nursing inpatient: classification 1 or 2) need the
+    // admission and the admitting diagnosis.
+    let inpatient = matches!(c.facility_type.as_bytes(), [_, b'1' | b'2']);
+    admission(&mut found, c, inpatient, birth);
+    if claim.attending_provider.is_none() {
+        found.flag(
+            &edits::ATTENDING_PROVIDER,
+            "/attendingProvider",
+            "the attending provider is required (loop 2310A)".into(),
+        );
+    }
+    institutional_diagnoses(&mut found, c);
+    institutional_procedures(&mut found, c);
+    let lines = &claim.service_lines;
+    for (i, line) in lines.iter().enumerate() {
+        found.institutional_line(i, line, c.statement_from, c.statement_to, !inpatient);
+    }
+    found.lines_and_total(
+        ClaimKind::Institutional,
+        c.total_charge,
+        lines.iter().map(|l| l.charge),
+    );
+    OperationOutcome::new(found.issues)
+}
+
+/// The type of bill, the discharge status and the statement period.
+fn bill(found: &mut Edits<'_>, c: &InstitutionalClaimInformation, today: NaiveDate) {
     if !two_digits(&c.facility_type) || c.facility_type.starts_with('0') {
-        edits.error(IssueType::CodeInvalid, "facility-type", "/claim/facilityType",
+        found.flag(&edits::FACILITY_TYPE, "/claim/facilityType",
             format!("{:?} is not a type of bill's facility and classification (two digits, such as 11 hospital inpatient or 13 hospital outpatient)", c.facility_type));
     }
     if !(c.frequency.len() == 1 && c.frequency.bytes().all(|b| b.is_ascii_alphanumeric())) {
-        edits.error(IssueType::CodeInvalid, "frequency", "/claim/frequency",
+        found.flag(&edits::FREQUENCY, "/claim/frequency",
             format!("{:?} is not a claim frequency (one character: 1 admit through discharge, 7 replacement, 8 void, ...)", c.frequency));
     }
     if !PATIENT_STATUS.contains(&c.patient_status.as_str()) {
-        edits.error(IssueType::CodeInvalid, "patient-status", "/claim/patientStatus",
+        found.flag(&edits::PATIENT_STATUS, "/claim/patientStatus",
             format!("{:?} is not a patient discharge status code (01 home, 02 hospital, 03 skilled nursing, 20 expired, 30 still a patient, ...)", c.patient_status));
     }
     if c.statement_from > c.statement_to {
-        edits.error(
-            IssueType::BusinessRule,
-            "statement-period",
+        found.flag(
+            &edits::STATEMENT_PERIOD,
             "/claim/statementTo",
             format!(
                 "the statement period ends ({}) before it starts ({})",
@@ -224,9 +291,8 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
         );
     }
     if c.statement_to > today {
-        edits.error(
-            IssueType::BusinessRule,
-            "statement-in-future",
+        found.flag(
+            &edits::STATEMENT_IN_FUTURE,
             "/claim/statementTo",
             format!(
                 "the statement period ends in the future ({})",
@@ -234,22 +300,26 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
             ),
         );
     }
-    // Inpatient bills (hospital and skilled nursing inpatient: classification 1 or 2) need the
-    // admission and the admitting diagnosis.
-    let inpatient = matches!(c.facility_type.as_bytes(), [_, b'1' | b'2']);
+}
+
+/// The admission (required of inpatient bills) and the discharge hour.
+fn admission(
+    found: &mut Edits<'_>,
+    c: &InstitutionalClaimInformation,
+    inpatient: bool,
+    birth: Option<NaiveDate>,
+) {
     if inpatient {
         if c.admission.is_none() {
-            edits.error(
-                IssueType::Required,
-                "admission-required",
+            found.flag(
+                &edits::ADMISSION_REQUIRED,
                 "/claim/admission",
                 "an inpatient bill needs the admission (date, type)".into(),
             );
         }
         if c.admitting_diagnosis.is_none() {
-            edits.error(
-                IssueType::Required,
-                "admitting-diagnosis-required",
+            found.flag(
+                &edits::ADMITTING_DIAGNOSIS_REQUIRED,
                 "/claim/admittingDiagnosis",
                 "an inpatient bill needs the admitting diagnosis".into(),
             );
@@ -257,9 +327,8 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
     }
     if let Some(admission) = &c.admission {
         if admission.date > c.statement_to {
-            edits.error(
-                IssueType::BusinessRule,
-                "admission-after-statement",
+            found.flag(
+                &edits::ADMISSION_AFTER_STATEMENT,
                 "/claim/admission/date",
                 format!(
                     "the admission ({}) is after the statement period ends ({})",
@@ -270,9 +339,8 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
         if let Some(birth) = birth
             && admission.date < birth
         {
-            edits.error(
-                IssueType::BusinessRule,
-                "admission-before-birth",
+            found.flag(
+                &edits::ADMISSION_BEFORE_BIRTH,
                 "/claim/admission/date",
                 format!(
                     "the admission ({}) is before the patient's birth ({birth})",
@@ -281,15 +349,14 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
             );
         }
         if !["1", "2", "3", "4", "5", "9"].contains(&admission.type_code.as_str()) {
-            edits.error(IssueType::CodeInvalid, "admission-type", "/claim/admission/typeCode",
+            found.flag(&edits::ADMISSION_TYPE, "/claim/admission/typeCode",
                 format!("{:?} is not an admission type (1 emergency, 2 urgent, 3 elective, 4 newborn, 5 trauma, 9 unknown)", admission.type_code));
         }
         if let Some(hour) = &admission.hour
             && !hhmm(hour)
         {
-            edits.error(
-                IssueType::Value,
-                "admission-hour",
+            found.flag(
+                &edits::ADMISSION_HOUR,
                 "/claim/admission/hour",
                 format!("{hour:?} is not an HHMM hour"),
             );
@@ -298,21 +365,16 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
     if let Some(hour) = &c.discharge_hour
         && !hhmm(hour)
     {
-        edits.error(
-            IssueType::Value,
-            "discharge-hour",
+        found.flag(
+            &edits::DISCHARGE_HOUR,
             "/claim/dischargeHour",
             format!("{hour:?} is not an HHMM hour"),
         );
     }
-    if claim.attending_provider.is_none() {
-        edits.error(
-            IssueType::Required,
-            "attending-provider",
-            "/attendingProvider",
-            "the attending provider is required (loop 2310A)".into(),
-        );
-    }
+}
+
+/// The principal, admitting and other diagnoses.
+fn institutional_diagnoses(found: &mut Edits<'_>, c: &InstitutionalClaimInformation) {
     let mut diagnoses = vec![(
         "/claim/principalDiagnosis".to_string(),
         &c.principal_diagnosis,
@@ -328,9 +390,8 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
     );
     let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
     if icd9 && c.statement_to >= ICD10_COMPLIANCE {
-        edits.error(
-            IssueType::BusinessRule,
-            "icd9-after-icd10-date",
+        found.flag(
+            &edits::ICD9_AFTER_ICD10_DATE,
             "/claim/statementTo",
             format!(
                 "ICD-9-CM codes are for services before {ICD10_COMPLIANCE}; this bill runs to {}",
@@ -340,25 +401,22 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
     }
     for (at, code) in &diagnoses {
         if icd9 && !icd9cm_shape(code) {
-            edits.error(
-                IssueType::CodeInvalid,
-                "icd9-shape",
+            found.flag(
+                &edits::ICD9_SHAPE,
                 at,
                 format!("{code:?} is not shaped like an ICD-9-CM diagnosis code"),
             );
         } else if !icd9 && !icd10cm_shape(code) {
-            edits.error(
-                IssueType::CodeInvalid,
-                "icd10-shape",
+            found.flag(
+                &edits::ICD10_SHAPE,
                 at,
                 format!("{code:?} is not shaped like an ICD-10-CM code"),
             );
         }
     }
     if c.other_diagnoses.len() > 24 {
-        edits.error(
-            IssueType::Value,
-            "diagnosis-count",
+        found.flag(
+            &edits::DIAGNOSIS_COUNT,
             "/claim/otherDiagnoses",
             format!(
                 "an 837I carries at most 24 other diagnoses; this claim has {}",
@@ -366,6 +424,11 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
             ),
         );
     }
+}
+
+/// The principal and other procedures (ICD-10-PCS, or ICD-9-CM before its end).
+fn institutional_procedures(found: &mut Edits<'_>, c: &InstitutionalClaimInformation) {
+    let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
     let procedures = c
         .principal_procedure
         .iter()
@@ -384,9 +447,8 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
         };
         if icd9 {
             if !icd9_procedure(&p.code) {
-                edits.error(
-                    IssueType::CodeInvalid,
-                    "icd9-procedure-shape",
+                found.flag(
+                    &edits::ICD9_PROCEDURE_SHAPE,
                     &format!("{at}/code"),
                     format!(
                         "{:?} is not shaped like an ICD-9-CM procedure code (3 or 4 digits)",
@@ -399,13 +461,12 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && b != b'I' && b != b'O')))
         {
-            edits.error(IssueType::CodeInvalid, "icd10pcs-shape", &format!("{at}/code"),
+            found.flag(&edits::ICD10PCS_SHAPE, &format!("{at}/code"),
                 format!("{:?} is not shaped like an ICD-10-PCS code (seven letters and digits, no I or O)", p.code));
         }
         if p.date < c.statement_from || p.date > c.statement_to {
-            edits.error(
-                IssueType::BusinessRule,
-                "procedure-date",
+            found.flag(
+                &edits::PROCEDURE_DATE,
                 &format!("{at}/date"),
                 format!(
                     "the procedure date {} is outside the statement period",
@@ -414,25 +475,6 @@ pub fn scrub_institutional(claim: &InstitutionalClaim, today: NaiveDate) -> Oper
             );
         }
     }
-    let lines = &claim.service_lines;
-    if lines.is_empty() || lines.len() > 999 {
-        edits.error(
-            IssueType::Value,
-            "line-count",
-            "/serviceLines",
-            format!(
-                "an 837I claim has 1 to 999 service lines; this one has {}",
-                lines.len()
-            ),
-        );
-    }
-    let mut sum = Decimal::ZERO;
-    for (i, line) in lines.iter().enumerate() {
-        sum += line.charge;
-        edits.institutional_line(i, line, c.statement_from, c.statement_to, !inpatient);
-    }
-    edits.charge_total(c.total_charge, sum);
-    OperationOutcome::new(edits.issues)
 }
 
 fn hhmm(hour: &str) -> bool {
@@ -442,26 +484,69 @@ fn hhmm(hour: &str) -> bool {
         && hour[2..].parse::<u8>().is_ok_and(|m| m < 60)
 }
 
-#[derive(Default)]
-struct Edits {
+/// The findings of one claim's edits, less those its payer's profile switches off.
+struct Edits<'p> {
+    profile: &'p Profile,
     issues: Vec<Issue>,
 }
 
-impl Edits {
+impl<'p> Edits<'p> {
+    fn new(profile: &'p Profile) -> Self {
+        Self {
+            profile,
+            issues: vec![],
+        }
+    }
+
+    /// A finding of `edit` at `at`, unless the profile switches the edit off.
+    fn flag(&mut self, edit: &'static Edit, at: &str, text: String) {
+        if self.profile.is_off(edit) {
+            return;
+        }
+        self.issues.push(Issue {
+            severity: edit.severity,
+            code: edit.code,
+            diagnostics: Some(edit.id.to_string()),
+            details: Details { text },
+            expression: vec![at.to_string()],
+        });
+    }
+
     /// A claim filing indicator (SBR09) from the TR3's list.
     fn claim_filing(&mut self, at: &str, code: &str) {
         if !CLAIM_FILING.contains(&code) {
-            self.error(IssueType::CodeInvalid, "claim-filing-indicator", at,
+            self.flag(&edits::CLAIM_FILING_INDICATOR, at,
                 format!("{code:?} is not a claim filing indicator code (SBR09: CI commercial, MB Medicare Part B, MC Medicaid, BL Blue Cross, ...)"));
         }
+    }
+
+    /// A claim has as many lines as its kind allows, and its total charge is their sum.
+    fn lines_and_total(
+        &mut self,
+        kind: ClaimKind,
+        total: Decimal,
+        charges: impl ExactSizeIterator<Item = Decimal>,
+    ) {
+        let (name, most) = match kind {
+            ClaimKind::Professional => ("837P", 50),
+            ClaimKind::Institutional => ("837I", 999),
+        };
+        let count = charges.len();
+        if count == 0 || count > most {
+            self.flag(
+                &edits::LINE_COUNT,
+                "/serviceLines",
+                format!("an {name} claim has 1 to {most} service lines; this one has {count}"),
+            );
+        }
+        self.charge_total(total, charges.sum());
     }
 
     /// The claim's total charge is the sum of its lines' charges.
     fn charge_total(&mut self, total: Decimal, lines: Decimal) {
         if total != lines {
-            self.error(
-                IssueType::BusinessRule,
-                "charge-total",
+            self.flag(
+                &edits::CHARGE_TOTAL,
                 "/claim/totalCharge",
                 format!("the total charge {total} is not the sum of the line charges, {lines}"),
             );
@@ -479,9 +564,8 @@ impl Edits {
         let at = format!("/serviceLines/{i}");
         if !(line.revenue_code.len() == 4 && line.revenue_code.bytes().all(|b| b.is_ascii_digit()))
         {
-            self.error(
-                IssueType::CodeInvalid,
-                "revenue-code",
+            self.flag(
+                &edits::REVENUE_CODE,
                 &format!("{at}/revenueCode"),
                 format!(
                     "{:?} is not a revenue code (four digits, such as 0450)",
@@ -492,25 +576,22 @@ impl Edits {
         if let Some(code) = &line.procedure_code
             && !procedure_shape(code)
         {
-            self.error(
-                IssueType::CodeInvalid,
-                "procedure-shape",
+            self.flag(
+                &edits::PROCEDURE_SHAPE,
                 &format!("{at}/procedureCode"),
                 format!("{code:?} is not shaped like a CPT or HCPCS code"),
             );
         }
         if line.procedure_code.is_none() && !line.modifiers.is_empty() {
-            self.error(
-                IssueType::BusinessRule,
-                "modifier-without-procedure",
+            self.flag(
+                &edits::MODIFIER_WITHOUT_PROCEDURE,
                 &format!("{at}/modifiers"),
                 "modifiers need a procedure code".into(),
             );
         }
         if line.modifiers.len() > 4 {
-            self.error(
-                IssueType::Value,
-                "modifier-count",
+            self.flag(
+                &edits::MODIFIER_COUNT,
                 &format!("{at}/modifiers"),
                 format!(
                     "a line carries at most 4 modifiers; this one has {}",
@@ -519,17 +600,15 @@ impl Edits {
             );
         }
         if line.charge < Decimal::ZERO {
-            self.error(
-                IssueType::Value,
-                "line-charge",
+            self.flag(
+                &edits::LINE_CHARGE,
                 &format!("{at}/charge"),
                 format!("a line charge cannot be negative ({})", line.charge),
             );
         }
         if line.quantity <= Decimal::ZERO {
-            self.error(
-                IssueType::Value,
-                "line-units",
+            self.flag(
+                &edits::LINE_UNITS,
                 &format!("{at}/quantity"),
                 format!(
                     "units or days must be more than zero, not {}",
@@ -538,18 +617,16 @@ impl Edits {
             );
         }
         if !["UN", "DA"].contains(&line.unit.as_str()) {
-            self.error(
-                IssueType::CodeInvalid,
-                "line-unit",
+            self.flag(
+                &edits::LINE_UNIT,
                 &format!("{at}/unit"),
                 format!("{:?} is not a unit (UN units, DA days)", line.unit),
             );
         }
         match line.service_date {
             Some(date) if date < from || date > to => {
-                self.error(
-                    IssueType::BusinessRule,
-                    "service-outside-statement",
+                self.flag(
+                    &edits::SERVICE_OUTSIDE_STATEMENT,
                     &format!("{at}/serviceDate"),
                     format!(
                         "the date of service {date} is outside the statement period {from} to {to}"
@@ -557,9 +634,8 @@ impl Edits {
                 );
             }
             None if outpatient && line.procedure_code.is_some() => {
-                self.error(
-                    IssueType::Required,
-                    "service-date-required",
+                self.flag(
+                    &edits::SERVICE_DATE_REQUIRED,
                     &format!("{at}/serviceDate"),
                     "an outpatient line with a procedure code needs its date of service".into(),
                 );
@@ -570,7 +646,7 @@ impl Edits {
 
     /// The edits every claim type shares: billing provider, submitter contact, subscriber and
     /// patient, and the NPI check digit and taxonomy of each provider in `providers`. Returns the patient's birth
-    /// date and where it is, for the date edits.
+    /// date and where it is, for the date found.
     fn parties<'c>(
         &mut self,
         parties: &Parties<'c>,
@@ -579,32 +655,29 @@ impl Edits {
     ) -> Option<(NaiveDate, &'static str)> {
         let billing = parties.billing_provider;
         match &billing.address {
-            None => self.error(
-                IssueType::Required,
-                "billing-address",
+            None => self.flag(
+                &edits::BILLING_ADDRESS,
                 "/billingProvider/address",
                 "the billing provider's address is required".into(),
             ),
             Some(a) => {
                 self.address("/billingProvider/address", a);
                 if a.lines.iter().any(|l| po_box(l)) {
-                    self.error(IssueType::BusinessRule, "billing-address-po-box", "/billingProvider/address/lines",
+                    self.flag(&edits::BILLING_ADDRESS_PO_BOX, "/billingProvider/address/lines",
                         "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
                 }
             }
         }
         if billing.npi.is_none() {
-            self.error(
-                IssueType::Required,
-                "billing-npi",
+            self.flag(
+                &edits::BILLING_NPI,
                 "/billingProvider/npi",
                 "the billing provider's NPI is required".into(),
             );
         }
         if billing.tax_id.is_none() {
-            self.error(
-                IssueType::Required,
-                "billing-tax-id",
+            self.flag(
+                &edits::BILLING_TAX_ID,
                 "/billingProvider/taxId",
                 "the billing provider's tax id (EIN or SSN) is required".into(),
             );
@@ -614,9 +687,8 @@ impl Edits {
             .chain(providers)
         {
             if let Some(Err(e)) = provider.and_then(|p| p.npi.as_ref()).map(Npi::check) {
-                self.error(
-                    IssueType::Value,
-                    "npi-check-digit",
+                self.flag(
+                    &edits::NPI_CHECK_DIGIT,
                     &format!("{at}/npi"),
                     format!("{e}: mistyped, or not an NPI"),
                 );
@@ -624,15 +696,14 @@ impl Edits {
             if let Some(taxonomy) = provider.and_then(|p| p.taxonomy.as_deref())
                 && !taxonomy_shape(taxonomy)
             {
-                self.error(IssueType::Value, "taxonomy-shape", &format!("{at}/taxonomy"),
+                self.flag(&edits::TAXONOMY_SHAPE, &format!("{at}/taxonomy"),
                     format!("{taxonomy:?} is not shaped like a provider taxonomy code (10 characters, such as 207Q00000X)"));
             }
         }
         let contact = &parties.submitter.contact;
         if contact.phone.is_none() && contact.email.is_none() {
-            self.error(
-                IssueType::Required,
-                "submitter-contact",
+            self.flag(
+                &edits::SUBMITTER_CONTACT,
                 "/submitter/contact",
                 "a phone number or an email address for the submitter's contact is required".into(),
             );
@@ -640,9 +711,8 @@ impl Edits {
         if let Some(phone) = &contact.phone
             && !(phone.len() == 10 && phone.bytes().all(|b| b.is_ascii_digit()))
         {
-            self.error(
-                IssueType::Value,
-                "phone",
+            self.flag(
+                &edits::PHONE,
                 "/submitter/contact/phone",
                 format!("{phone:?} is not a ten-digit phone number"),
             );
@@ -656,7 +726,7 @@ impl Edits {
                     (sub.gender.is_none(), "gender"),
                 ] {
                     if missing {
-                        self.error(IssueType::Required, "subscriber-demographics", &format!("/subscriber/{field}"),
+                        self.flag(&edits::SUBSCRIBER_DEMOGRAPHICS, &format!("/subscriber/{field}"),
                             format!("the subscriber's {field} is required when the subscriber is the patient"));
                     }
                 }
@@ -667,7 +737,7 @@ impl Edits {
             }
             Some(patient) => {
                 if !RELATIONSHIP.contains(&patient.relationship.as_str()) {
-                    self.error(IssueType::CodeInvalid, "patient-relationship", "/patient/relationship",
+                    self.flag(&edits::PATIENT_RELATIONSHIP, "/patient/relationship",
                         format!("{:?} is not a patient relationship code (01 spouse, 19 child, 20 employee, 21 unknown, 39, 40, 53 life partner, G8 other)", patient.relationship));
                 }
                 self.address("/patient/address", &patient.address);
@@ -677,9 +747,8 @@ impl Edits {
         if let Some((birth, at)) = birth
             && birth > today
         {
-            self.error(
-                IssueType::BusinessRule,
-                "birth-in-future",
+            self.flag(
+                &edits::BIRTH_IN_FUTURE,
                 at,
                 format!("birth date {birth} is in the future"),
             );
@@ -700,29 +769,29 @@ impl Edits {
                     .is_ok_and(|n| (21..=999).contains(&n))
         });
         match (&claim.ambulance, ambulance_line) {
-            (None, Some(i)) => self.error(IssueType::Required, "ambulance-missing", "/ambulance",
+            (None, Some(i)) => self.flag(&edits::AMBULANCE_MISSING, "/ambulance",
                 format!("line {} bills an ambulance service ({}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1, claim.service_lines[i].procedure_code)),
             (Some(amb), _) => {
                 if !["A", "B", "C", "D", "E"].contains(&amb.reason.as_str()) {
-                    self.error(IssueType::CodeInvalid, "ambulance-reason", "/ambulance/reason",
+                    self.flag(&edits::AMBULANCE_REASON, "/ambulance/reason",
                         format!("{:?} is not an ambulance transport reason (A to E)", amb.reason));
                 }
                 if amb.miles <= Decimal::ZERO {
-                    self.error(IssueType::Value, "ambulance-miles", "/ambulance/miles",
+                    self.flag(&edits::AMBULANCE_MILES, "/ambulance/miles",
                         "loaded miles must be more than zero".into());
                 }
                 if amb.certifications.len() > 3 {
-                    self.error(IssueType::Value, "ambulance-certifications", "/ambulance/certifications",
+                    self.flag(&edits::AMBULANCE_CERTIFICATIONS, "/ambulance/certifications",
                         "at most three certification segments".into());
                 }
                 for (k, cert) in amb.certifications.iter().enumerate() {
                     if cert.conditions.is_empty() || cert.conditions.len() > 5 {
-                        self.error(IssueType::Value, "ambulance-conditions", &format!("/ambulance/certifications/{k}/conditions"),
+                        self.flag(&edits::AMBULANCE_CONDITIONS, &format!("/ambulance/certifications/{k}/conditions"),
                             "one to five condition codes".into());
                     }
                     for (m, code) in cert.conditions.iter().enumerate() {
                         if !["01", "04", "05", "06", "07", "08", "09", "12"].contains(&code.as_str()) {
-                            self.error(IssueType::CodeInvalid, "ambulance-condition", &format!("/ambulance/certifications/{k}/conditions/{m}"),
+                            self.flag(&edits::AMBULANCE_CONDITION, &format!("/ambulance/certifications/{k}/conditions/{m}"),
                                 format!("{code:?} is not an ambulance condition code (01, 04, 05, 06, 07, 08, 09, 12)"));
                         }
                     }
@@ -741,7 +810,7 @@ impl Edits {
         if claim.other_coverage.is_empty()
             && claim.subscriber.responsibility != crate::claims::model::Responsibility::Primary
         {
-            self.error(IssueType::Required, "cob-missing", "/otherCoverage",
+            self.flag(&edits::COB_MISSING, "/otherCoverage",
                 "a secondary or tertiary claim must describe the payer(s) before it (otherCoverage)".into());
         }
         for (k, other) in claim.other_coverage.iter().enumerate() {
@@ -751,13 +820,12 @@ impl Edits {
                 &other.claim_filing_indicator,
             );
             if other.relationship != "18" && !RELATIONSHIP.contains(&other.relationship.as_str()) {
-                self.error(IssueType::CodeInvalid, "patient-relationship", &format!("{at}/relationship"),
+                self.flag(&edits::PATIENT_RELATIONSHIP, &format!("{at}/relationship"),
                     format!("{:?} is not an individual relationship code (18 self, 01 spouse, 19 child, ...)", other.relationship));
             }
             if other.payer.id == claim.payer.id {
-                self.error(
-                    IssueType::BusinessRule,
-                    "cob-same-payer",
+                self.flag(
+                    &edits::COB_SAME_PAYER,
                     &format!("{at}/payer/id"),
                     "the other coverage names the payer this claim is sent to".into(),
                 );
@@ -778,13 +846,12 @@ impl Edits {
                 && has_lines
                 && paid != lines
             {
-                self.error(IssueType::BusinessRule, "cob-paid-total", &format!("{at}/paid"),
+                self.flag(&edits::COB_PAID_TOTAL, &format!("{at}/paid"),
                     format!("the other payer's paid amount {paid} is not the sum of its line payments, {lines}"));
             }
             if other.paid.is_none() && has_lines {
-                self.error(
-                    IssueType::Required,
-                    "cob-paid-missing",
+                self.flag(
+                    &edits::COB_PAID_MISSING,
                     &format!("{at}/paid"),
                     "the amount the other payer paid is required when it adjudicated the claim"
                         .into(),
@@ -799,9 +866,8 @@ impl Edits {
                     .iter()
                     .any(|o| o.payer.id == adj.payer_id)
                 {
-                    self.error(
-                        IssueType::BusinessRule,
-                        "cob-payer-unknown",
+                    self.flag(
+                        &edits::COB_PAYER_UNKNOWN,
                         &format!("{at}/payerId"),
                         format!(
                             "payer {} is not one of the claim's other coverages",
@@ -811,9 +877,8 @@ impl Edits {
                 }
                 let adjusted: Decimal = adj.adjustments.iter().map(|a| a.amount).sum();
                 if adj.paid + adjusted != line.charge {
-                    self.error(
-                        IssueType::BusinessRule,
-                        "cob-line-balance",
+                    self.flag(
+                        &edits::COB_LINE_BALANCE,
                         &format!("{at}/paid"),
                         format!(
                             "paid {} plus adjustments {adjusted} is not the line charge {}",
@@ -825,25 +890,22 @@ impl Edits {
             if let Some(drug) = &line.drug {
                 let ndc: String = drug.ndc.chars().filter(|c| *c != '-').collect();
                 if !(ndc.len() == 11 && ndc.bytes().all(|b| b.is_ascii_digit())) {
-                    self.error(
-                        IssueType::Value,
-                        "ndc-shape",
+                    self.flag(
+                        &edits::NDC_SHAPE,
                         &format!("/serviceLines/{i}/drug/ndc"),
                         format!("{:?} is not an 11-digit NDC (5-4-2)", drug.ndc),
                     );
                 }
                 if !["F2", "GR", "ME", "ML", "UN"].contains(&drug.unit.as_str()) {
-                    self.error(
-                        IssueType::CodeInvalid,
-                        "ndc-unit",
+                    self.flag(
+                        &edits::NDC_UNIT,
                         &format!("/serviceLines/{i}/drug/unit"),
                         format!("{:?} is not a drug unit (F2, GR, ME, ML, UN)", drug.unit),
                     );
                 }
                 if drug.quantity <= Decimal::ZERO {
-                    self.error(
-                        IssueType::Value,
-                        "ndc-quantity",
+                    self.flag(
+                        &edits::NDC_QUANTITY,
                         &format!("/serviceLines/{i}/drug/quantity"),
                         "the drug quantity must be more than zero".into(),
                     );
@@ -852,50 +914,26 @@ impl Edits {
         }
     }
 
-    fn issue(
-        &mut self,
-        severity: IssueSeverity,
-        code: IssueType,
-        id: &str,
-        at: &str,
-        text: String,
-    ) {
-        self.issues.push(Issue {
-            severity,
-            code,
-            diagnostics: Some(id.to_string()),
-            details: Details { text },
-            expression: vec![at.to_string()],
-        });
-    }
-
-    fn error(&mut self, code: IssueType, id: &str, at: &str, text: String) {
-        self.issue(IssueSeverity::Error, code, id, at, text);
-    }
-
     fn address(&mut self, at: &str, address: &Address) {
         if address.lines.is_empty() || address.lines.len() > 2 {
-            self.error(
-                IssueType::Value,
-                "address-lines",
+            self.flag(
+                &edits::ADDRESS_LINES,
                 &format!("{at}/lines"),
                 "an address has one or two street lines".into(),
             );
         }
         let state = &address.state;
         if !(state.len() == 2 && state.bytes().all(|b| b.is_ascii_uppercase())) {
-            self.error(
-                IssueType::Value,
-                "state",
+            self.flag(
+                &edits::STATE,
                 &format!("{at}/state"),
                 format!("{state:?} is not a two-letter state code"),
             );
         }
         let zip: String = address.postal_code.chars().filter(|c| *c != '-').collect();
         if !((zip.len() == 5 || zip.len() == 9) && zip.bytes().all(|b| b.is_ascii_digit())) {
-            self.error(
-                IssueType::Value,
-                "postal-code",
+            self.flag(
+                &edits::POSTAL_CODE,
                 &format!("{at}/postalCode"),
                 format!(
                     "{:?} is not a five- or nine-digit ZIP code",
@@ -915,13 +953,12 @@ impl Edits {
     ) {
         let at = format!("/serviceLines/{i}");
         if !procedure_shape(&line.procedure_code) {
-            self.error(IssueType::CodeInvalid, "procedure-shape", &format!("{at}/procedureCode"),
+            self.flag(&edits::PROCEDURE_SHAPE, &format!("{at}/procedureCode"),
                 format!("{:?} is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter A-V and four digits)", line.procedure_code));
         }
         if line.modifiers.len() > 4 {
-            self.error(
-                IssueType::Value,
-                "modifier-count",
+            self.flag(
+                &edits::MODIFIER_COUNT,
                 &format!("{at}/modifiers"),
                 format!(
                     "a line carries at most 4 modifiers; this one has {}",
@@ -935,34 +972,30 @@ impl Edits {
                     .bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
             {
-                self.error(
-                    IssueType::Value,
-                    "modifier-shape",
+                self.flag(
+                    &edits::MODIFIER_SHAPE,
                     &format!("{at}/modifiers/{m}"),
                     format!("{modifier:?} is not a modifier (two upper-case letters or digits)"),
                 );
             }
             if line.modifiers[..m].contains(modifier) {
-                self.error(
-                    IssueType::BusinessRule,
-                    "modifier-repeated",
+                self.flag(
+                    &edits::MODIFIER_REPEATED,
                     &format!("{at}/modifiers/{m}"),
                     format!("modifier {modifier} is repeated on the line"),
                 );
             }
         }
         if line.charge <= Decimal::ZERO {
-            self.error(
-                IssueType::Value,
-                "line-charge",
+            self.flag(
+                &edits::LINE_CHARGE,
                 &format!("{at}/charge"),
                 format!("a line charge must be more than zero, not {}", line.charge),
             );
         }
         if line.units <= Decimal::ZERO {
-            self.error(
-                IssueType::Value,
-                "line-units",
+            self.flag(
+                &edits::LINE_UNITS,
                 &format!("{at}/units"),
                 format!(
                     "units of service must be more than zero, not {}",
@@ -971,9 +1004,8 @@ impl Edits {
             );
         }
         if line.diagnosis_pointers.is_empty() || line.diagnosis_pointers.len() > 4 {
-            self.error(
-                IssueType::Value,
-                "pointer-count",
+            self.flag(
+                &edits::POINTER_COUNT,
                 &format!("{at}/diagnosisPointers"),
                 format!(
                     "a line points at 1 to 4 diagnoses; this one at {}",
@@ -983,9 +1015,8 @@ impl Edits {
         }
         for (p, &pointer) in line.diagnosis_pointers.iter().enumerate() {
             if pointer == 0 || usize::from(pointer) > diagnoses {
-                self.error(
-                    IssueType::BusinessRule,
-                    "pointer-range",
+                self.flag(
+                    &edits::POINTER_RANGE,
                     &format!("{at}/diagnosisPointers/{p}"),
                     format!(
                         "diagnosis pointer {pointer} names no diagnosis (the claim has {diagnoses})"
@@ -993,18 +1024,16 @@ impl Edits {
                 );
             }
             if line.diagnosis_pointers[..p].contains(&pointer) {
-                self.error(
-                    IssueType::BusinessRule,
-                    "pointer-repeated",
+                self.flag(
+                    &edits::POINTER_REPEATED,
                     &format!("{at}/diagnosisPointers/{p}"),
                     format!("diagnosis pointer {pointer} is repeated"),
                 );
             }
         }
         if line.service_date > today {
-            self.error(
-                IssueType::BusinessRule,
-                "service-in-future",
+            self.flag(
+                &edits::SERVICE_IN_FUTURE,
                 &format!("{at}/serviceDate"),
                 format!("the date of service {} is in the future", line.service_date),
             );
@@ -1012,9 +1041,8 @@ impl Edits {
         if let Some(birth) = birth
             && line.service_date < birth
         {
-            self.error(
-                IssueType::BusinessRule,
-                "service-before-birth",
+            self.flag(
+                &edits::SERVICE_BEFORE_BIRTH,
                 &format!("{at}/serviceDate"),
                 format!(
                     "the date of service {} is before the patient's birth ({birth})",
@@ -1025,9 +1053,8 @@ impl Edits {
         if let Some(place) = &line.place_of_service
             && !place_of_service(place)
         {
-            self.error(
-                IssueType::CodeInvalid,
-                "place-of-service",
+            self.flag(
+                &edits::PLACE_OF_SERVICE,
                 &format!("{at}/placeOfService"),
                 format!("{place:?} is not a CMS place of service code"),
             );
@@ -1136,6 +1163,8 @@ fn po_box(line: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use crate::claims::claim::ClaimKind;
+
     use super::*;
 
     #[test]
@@ -1166,5 +1195,225 @@ mod tests {
         }
         assert!(po_box("P.O. Box 12"));
         assert!(!po_box("12 Post Road"));
+    }
+
+    /// One claim (a fixture, changed at `pointer` to `value`), what the scrubber finds on it.
+    fn findings(
+        fixture: &str,
+        pointer: &str,
+        value: serde_json::Value,
+        profile: &Profile,
+    ) -> Vec<String> {
+        let path = hms_test_support::fixtures().join("claims").join(fixture);
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        match json.pointer_mut(parent) {
+            Some(serde_json::Value::Object(map)) => {
+                map.insert(key.to_string(), value);
+            }
+            Some(serde_json::Value::Array(items)) => items[key.parse::<usize>().unwrap()] = value,
+            _ => panic!("{fixture} has no {parent}"),
+        }
+        let kind = ClaimKind::of(&json);
+        let claim = Claim::from_value(json, kind).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        scrub(&claim, today, profile)
+            .issue
+            .into_iter()
+            .filter_map(|i| i.diagnostics)
+            .filter(|d| d != "all-ok")
+            .collect()
+    }
+
+    #[test]
+    fn the_registry_names_every_edit_once_with_what_it_checks() {
+        let mut ids: Vec<&str> = edits::EDITS.iter().map(|e| e.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), edits::EDITS.len(), "an id is listed twice");
+        for edit in edits::EDITS {
+            assert!(
+                edit.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{} is not kebab-case",
+                edit.id
+            );
+            assert!(
+                edit.description.ends_with('.') && edit.description.len() > 20,
+                "{}",
+                edit.id
+            );
+            assert!(
+                !edit.applies_to.is_empty() && edit.pointer.starts_with(['/', '.']),
+                "{}",
+                edit.id
+            );
+            assert_eq!(edits::edit(edit.id), Some(edit));
+        }
+        assert!(Profile::switching_off(&["po-box-billing"]).is_err());
+    }
+
+    /// Each edit alone: a clean claim changed in one field finds that edit, and a profile that
+    /// switches it off finds nothing more than the clean claim did.
+    #[test]
+    fn each_edit_fires_on_its_own_and_a_profile_switches_it_off() {
+        use serde_json::json;
+        const P: &str = "professional-subscriber.json";
+        const I: &str = "institutional-inpatient.json";
+        let cases: &[(&str, &str, &str, serde_json::Value)] = &[
+            ("diagnosis-required", P, "/claim/diagnoses", json!([])),
+            ("icd10-shape", P, "/claim/diagnoses/0", json!("J2")),
+            ("place-of-service", P, "/claim/placeOfService", json!("00")),
+            ("frequency", P, "/claim/frequency", json!("3")),
+            ("assignment", P, "/claim/assignment", json!("Z")),
+            (
+                "release-of-information",
+                P,
+                "/claim/releaseOfInformation",
+                json!("N"),
+            ),
+            ("line-count", P, "/serviceLines", json!([])),
+            (
+                "onset-after-service",
+                P,
+                "/claim/onsetDate",
+                json!("2026-11-20"),
+            ),
+            ("facility-type", I, "/claim/facilityType", json!("01")),
+            ("patient-status", I, "/claim/patientStatus", json!("99")),
+            (
+                "statement-in-future",
+                I,
+                "/claim/statementTo",
+                json!("2027-01-01"),
+            ),
+            ("admission-type", I, "/claim/admission/typeCode", json!("7")),
+            ("admission-hour", I, "/claim/admission/hour", json!("2460")),
+            ("discharge-hour", I, "/claim/dischargeHour", json!("10")),
+            (
+                "icd10pcs-shape",
+                I,
+                "/claim/principalProcedure/code",
+                json!("02703IZ"),
+            ),
+            (
+                "procedure-date",
+                I,
+                "/claim/principalProcedure/date",
+                json!("2026-10-20"),
+            ),
+            (
+                "claim-filing-indicator",
+                P,
+                "/subscriber/claimFilingIndicator",
+                json!("XX"),
+            ),
+            ("charge-total", P, "/claim/totalCharge", json!("141.00")),
+            (
+                "revenue-code",
+                I,
+                "/serviceLines/0/revenueCode",
+                json!("120"),
+            ),
+            ("line-unit", I, "/serviceLines/0/unit", json!("MJ")),
+            (
+                "procedure-shape",
+                P,
+                "/serviceLines/0/procedureCode",
+                json!("9921"),
+            ),
+            (
+                "modifier-shape",
+                P,
+                "/serviceLines/0/modifiers/0",
+                json!("2"),
+            ),
+            (
+                "pointer-range",
+                P,
+                "/serviceLines/0/diagnosisPointers/0",
+                json!(9),
+            ),
+            (
+                "service-in-future",
+                P,
+                "/serviceLines/0/serviceDate",
+                json!("2026-12-24"),
+            ),
+            ("billing-npi", P, "/billingProvider/npi", json!(null)),
+            (
+                "npi-check-digit",
+                P,
+                "/renderingProvider/npi",
+                json!("1234567890"),
+            ),
+            (
+                "taxonomy-shape",
+                P,
+                "/billingProvider/taxonomy",
+                json!("207Q"),
+            ),
+            ("phone", P, "/submitter/contact/phone", json!("555-1234")),
+            (
+                "subscriber-demographics",
+                P,
+                "/subscriber/gender",
+                json!(null),
+            ),
+            (
+                "birth-in-future",
+                P,
+                "/subscriber/birthDate",
+                json!("2027-05-01"),
+            ),
+            ("state", P, "/billingProvider/address/state", json!("FLA")),
+            (
+                "postal-code",
+                P,
+                "/billingProvider/address/postalCode",
+                json!("3311"),
+            ),
+            (
+                "billing-address-po-box",
+                P,
+                "/billingProvider/address/lines/0",
+                json!("PO BOX 12"),
+            ),
+            ("attending-provider", I, "/attendingProvider", json!(null)),
+        ];
+        let clean = |fixture: &str| {
+            let path = hms_test_support::fixtures().join("claims").join(fixture);
+            let json: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            let claim = Claim::from_value(json.clone(), ClaimKind::of(&json)).unwrap();
+            let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+            scrub(&claim, today, &Profile::default())
+                .issue
+                .into_iter()
+                .filter_map(|i| i.diagnostics)
+                .filter(|d| d != "all-ok")
+                .count()
+        };
+        assert_eq!(clean(P), 0);
+        assert_eq!(clean(I), 0);
+        for (id, fixture, pointer, value) in cases {
+            let found = findings(fixture, pointer, value.clone(), &Profile::default());
+            assert!(
+                found.iter().any(|f| f == id),
+                "{id}: {pointer} = {value} found {found:?}"
+            );
+            let off = Profile::switching_off(&[id]).unwrap();
+            let left = findings(fixture, pointer, value.clone(), &off);
+            assert!(
+                !left.iter().any(|f| f == id),
+                "{id} was not switched off: {left:?}"
+            );
+            assert_eq!(
+                left.len() + found.iter().filter(|f| f == id).count(),
+                found.len()
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@
 #
 # Data lives in .local/stack/data and survives `down`/`up` (DynamoDB Local writes to disk; S3
 # objects and queued messages are saved at `down` and put back at `up`).
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 # HMS_STACK_STATE: another stack's state (the tests run theirs beside a developer's).
@@ -78,12 +78,17 @@ start() {
   echo $! >"$PIDS/$name.pid"
 }
 
-wait_for() { # NAME SECONDS COMMAND...
-  local name=$1 seconds=$2; shift 2
-  local deadline=$((SECONDS + seconds))
+# wait_for NAME COMMAND...: until COMMAND succeeds, for as long as NAME runs (a busy machine
+# only makes it slower); a process that stops is a failure with its log and what to do.
+wait_for() {
+  local name=$1 next=$((SECONDS + 30)); shift
   until "$@" >/dev/null 2>&1; do
-    if ! running "$name"; then say "$name stopped; its log:"; tail -20 "$LOGS/$name.log"; exit 1; fi
-    if [ $SECONDS -ge $deadline ]; then say "$name not ready after ${seconds}s; its log:"; tail -20 "$LOGS/$name.log"; exit 1; fi
+    if ! running "$name"; then
+      say "$name stopped; the end of its log ($LOGS/$name.log):"; tail -20 "$LOGS/$name.log"
+      say "fix what it says, then run the same command again: what is up stays up"
+      exit 1
+    fi
+    if [ $SECONDS -ge $next ]; then say "still waiting for $name ($SECONDS s)"; next=$((SECONDS + 30)); fi
     sleep 0.5
   done
 }
@@ -112,6 +117,7 @@ secret() {
 
 up() {
   local clean=${1:-}
+  trap 'say "up did not finish. What started still runs (infra/stack.sh status; logs in $LOGS):"; say "fix the cause and run the same command again, or stop it all with infra/stack.sh down"' ERR
   install
   if [ "$clean" = "--clean" ]; then
     down >/dev/null
@@ -121,8 +127,17 @@ up() {
   mkdir -p "$DATA/dynamodb" "$DATA/payer-received" "$PIDS" "$LOGS"
   aws_env
 
-  say "building the payer simulator and the hms CLI"
-  cargo build --quiet -p hms-payer-sim -p hms-cli
+  # Everything the stack runs, built here with cargo's progress, rather than by each function
+  # on its first request: `cargo lambda watch` runs `cargo run --bin NAME` in the workspace,
+  # whose features are the workspace's, so this build leaves it nothing to compile.
+  say "building the functions, the payer simulator and the hms CLI (the first build takes minutes)"
+  local built
+  set +e
+  cargo build --workspace --bins 2>&1 | grep -E '^ *(Compiling|Finished)|^(warning|error)' |
+    sed 's/^ */stack:   /'
+  built=${PIPESTATUS[0]}
+  set -e
+  [ "$built" -eq 0 ] || { say "the build failed; 'cargo build --workspace --bins' shows why"; exit 1; }
 
   local ddb_dir
   ddb_dir=$(ls -d "$TOOLS"/dynamodb/package/lib/dynamodb_local_* | head -1)
@@ -133,9 +148,9 @@ up() {
     start localstack "$TOOLS/localstack/bin/python" -m localstack.runtime.main
   start payer "$ROOT/target/debug/hms-payer-sim" --listen "127.0.0.1:$PAYER_PORT" \
     --config "$ROOT/infra/local/payer.json" --keep "$DATA/payer-received"
-  wait_for localstack 60 curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
-  wait_for dynamodb 60 curl -s -o /dev/null "http://127.0.0.1:$DYNAMODB_PORT"
-  wait_for payer 30 curl -sf "http://127.0.0.1:$PAYER_PORT/health"
+  wait_for localstack curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
+  wait_for dynamodb curl -s -o /dev/null "http://127.0.0.1:$DYNAMODB_PORT"
+  wait_for payer curl -sf "http://127.0.0.1:$PAYER_PORT/health"
 
   say "provisioning from template.yaml (stage $STAGE)"
   stack provision
@@ -171,14 +186,14 @@ up() {
   start poller "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" poller \
     --lambda-url "http://127.0.0.1:$LAMBDA_PORT"
 
-  # The first request to each function builds and starts it; answer none before all are up.
-  say "starting the functions (the first start builds them)"
-  wait_for gateway 20 curl -s -o /dev/null "http://127.0.0.1:$API_PORT/"
+  # Each function starts on its first request; answer none before all are up.
+  say "starting the functions"
+  wait_for gateway curl -s -o /dev/null "http://127.0.0.1:$API_PORT/"
   local route
   for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none"; do
-    wait_for lambda 900 ready ${route}
+    wait_for lambda ready ${route}
   done
-  wait_for lambda 900 ready_worker
+  wait_for lambda ready_worker
 
   local token
   token=$(HMS_LOCAL_JWT_SECRET=$(secret) "$ROOT/target/debug/hms" token --scope eligibility:read \

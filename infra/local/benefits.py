@@ -6,7 +6,8 @@ import sys
 
 for response in json.load(sys.stdin):
     for member in response["members"]:
-        print(f"member {member['memberId']} at {response['payer']}:")
+        who = member.get("memberId") or f"{member.get('firstName', '')} {member['lastName']}".strip()
+        print(f"{member['level']} {who} at {response['payer']}:")
         for plan in member["plans"]:
             print(f"  plan {plan.get('plan') or '(unnamed)'}")
             for service in plan["serviceTypes"]:

@@ -303,6 +303,7 @@ impl RuleHost {
     /// The artifact is native code that runs outside the WebAssembly sandbox's checks of its
     /// bytes, so it must come from a trusted publisher: the registry pins it by sha256
     /// ([`crate::registry`]), and whoever may write the registry may deploy code.
+    #[allow(unsafe_code)] // deserializing a pinned artifact; see the SAFETY comment
     pub fn load_precompiled(&self, label: &str, artifact: &[u8]) -> Result<LoadedRules, RuleError> {
         // SAFETY: wasmtime requires that the bytes come from its own `precompile_component`
         // and were not altered since. The registry only hands over an artifact whose sha256
@@ -322,6 +323,7 @@ impl RuleHost {
     /// is named by the sha256 of the component and a hash of the engine's configuration, so a
     /// cold start deserializes instead of compiling, and a different engine never reads it.
     #[cfg(feature = "compiler")]
+    #[allow(unsafe_code)] // deserializing artifacts this engine wrote; see the SAFETY comments
     pub fn load_cached(
         &self,
         label: &str,

@@ -153,9 +153,26 @@ async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
     let text = rejections[0].reason.as_deref().unwrap_or_default();
     assert!(text.contains("Subscriber/Insured Not Found"), "{text}");
 
+    // A dependent of a member (loop 2000D): the plan is the dependent's; one the payer does
+    // not know is "patient not found" (AAA 67).
+    let mut dependent: EligibilityInquiry =
+        serde_json::from_slice(&core_fixture("eligibility/inquiry-dependent.json")).unwrap();
+    let responses = ch.query_eligibility(&dependent).await.unwrap();
+    let members = &responses[0].members;
+    assert_eq!(members.len(), 2, "{members:?}");
+    assert_eq!(members[1].level, "dependent");
+    assert_eq!(members[1].first_name.as_deref(), Some("MARY"));
+    assert_eq!(members[1].plans[0].plan.as_deref(), Some("GOLD PPO"));
+    dependent.dependent.as_mut().unwrap().birth_date = "2016-03-03".parse().unwrap();
+    let err = ch.query_eligibility(&dependent).await.unwrap_err();
+    let ServiceError::Rejected { rejections, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(rejections[0].reason_code, "67");
+
     // Every 270 the payer got passed our validator.
     let kept = sim.kept();
-    assert_eq!(kept.len(), 3);
+    assert_eq!(kept.len(), 5);
     assert!(kept.iter().all(|k| k.valid), "{:?}", kept[0].errors);
 }
 

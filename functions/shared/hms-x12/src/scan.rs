@@ -56,6 +56,7 @@ impl Window {
 
 /// Bitmasks of the bytes equal to `a` and to `b` in a 64-byte block.
 #[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)] // SSE2 intrinsics; see the SAFETY comment
 fn masks(block: &[u8; WINDOW], a: u8, b: u8) -> (u64, u64) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
@@ -150,6 +151,7 @@ pub(crate) fn text_masks(raw: &[u8], a: u8, b: u8) -> Option<(u128, u128)> {
 /// For 16 bytes: which are printable ASCII, which equal `a`, which equal `b`.
 #[cfg(target_arch = "x86_64")]
 #[inline]
+#[allow(unsafe_code)] // SSE2 intrinsics; see the SAFETY comment
 fn classify_text(lane: &[u8; 16], a: u8, b: u8) -> Option<(u16, u16, u16)> {
     use std::arch::x86_64::{
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_loadu_si128,

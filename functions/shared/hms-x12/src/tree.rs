@@ -6,10 +6,10 @@
 
 use compact_str::CompactString;
 
-use crate::error::ReadError;
 use crate::segment::Segment;
 use crate::spec::Catalog;
 use crate::validate::Placement;
+pub use crate::walk::TreeError;
 use crate::walk::{Place, Placed, Walk};
 
 /// An element value: text, or a list (components of a composite, or repetitions).
@@ -105,24 +105,6 @@ pub struct InterchangeNode {
 pub struct Document {
     /// Interchanges in order.
     pub interchanges: Vec<InterchangeNode>,
-}
-
-/// Errors that stop tree parsing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TreeError {
-    /// The input could not be tokenized.
-    #[error(transparent)]
-    Read(#[from] ReadError),
-    /// A segment is outside the envelope that must hold it.
-    #[error("line {line}: {id} outside {needed}")]
-    Structure {
-        /// Segment number.
-        line: usize,
-        /// Segment id.
-        id: String,
-        /// What was needed.
-        needed: &'static str,
-    },
 }
 
 fn text(b: &[u8]) -> CompactString {

@@ -5,11 +5,29 @@
 
 use compact_str::CompactString;
 
+use crate::error::ReadError;
 use crate::reader::Tokenizer;
 use crate::segment::Segment;
 use crate::spec::{Catalog, Guide, LoopSpec};
-use crate::tree::TreeError;
 use crate::validate::{LoopWalker, Placement, WalkIssue};
+
+/// Errors that stop tree parsing: what the walk through the envelopes and loops meets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeError {
+    /// The input could not be tokenized.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A segment is outside the envelope that must hold it.
+    #[error("line {line}: {id} outside {needed}")]
+    Structure {
+        /// Segment number.
+        line: usize,
+        /// Segment id.
+        id: String,
+        /// What was needed.
+        needed: &'static str,
+    },
+}
 
 /// Where a segment belongs.
 #[derive(Debug, Clone, Copy)]

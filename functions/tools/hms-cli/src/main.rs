@@ -115,7 +115,7 @@ fn token(
         .filter(|s| s.len() >= 32)
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "set HMS_LOCAL_JWT_SECRET (32 or more characters) to the local stack's key (infra/run.sh prints it)"
+                "set HMS_LOCAL_JWT_SECRET (32 or more characters) to the local stack's key: eval \"$(infra/stack.sh env)\" sets it"
             )
         })?;
     let known = [

@@ -62,6 +62,21 @@ pub struct Member {
     pub coinsurance: Option<Decimal>,
     /// When coverage began.
     pub coverage_begin: NaiveDate,
+    /// The subscriber's dependents on the plan (loop 2000D of a 270 asks about one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependents: Vec<Dependent>,
+}
+
+/// A dependent of a member: covered by the member's plan, known by name and birth date.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Dependent {
+    /// Last name.
+    pub last_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Date of birth.
+    pub birth_date: NaiveDate,
 }
 
 /// When the simulated payer rejects a claim in its 277CA.
@@ -546,6 +561,7 @@ impl Simulator {
         let mut receiver = None;
         let mut subscriber = None;
         let mut birth = None;
+        let mut dependent: Option<(StatusParty, Option<NaiveDate>)> = None;
         let mut trace = None;
         let mut service_types = vec![];
         for s in hms_x12::Tokenizer::new(x12).flatten() {
@@ -554,9 +570,15 @@ impl Simulator {
                     "PR" => source = Some(party(&s)),
                     "1P" | "FA" | "80" => receiver = Some(party(&s)),
                     "IL" => subscriber = Some(party(&s)),
+                    "03" => dependent = Some((party(&s), None)),
                     _ => {}
                 },
-                b"DMG" if birth.is_none() => birth = ccyymmdd(&value(&s, 2)),
+                // The dependent's DMG follows its NM1*03; the subscriber's comes before.
+                b"DMG" => match &mut dependent {
+                    Some((_, born)) => *born = ccyymmdd(&value(&s, 2)),
+                    None if birth.is_none() => birth = ccyymmdd(&value(&s, 2)),
+                    None => {}
+                },
                 b"TRN" if trace.is_none() => trace = Some(value(&s, 2)),
                 b"EQ" => {
                     let repetition = s.delimiters().repetition;
@@ -606,6 +628,7 @@ impl Simulator {
             dates: vec![],
             plans: vec![],
         };
+        let mut members = vec![];
         match found {
             None => member.errors.push(reject("75")),
             Some(m) if !m.last_name.eq_ignore_ascii_case(&last) => member.errors.push(reject("73")),
@@ -616,14 +639,53 @@ impl Simulator {
                 member.last_name = m.last_name.clone();
                 member.first_name = Some(m.first_name.clone());
                 member.birth_date = m.birth_date.or(birth);
-                member.dates.push(DatedPeriod {
+                let coverage = DatedPeriod {
                     qualifier: "346".into(),
                     from: m.coverage_begin,
                     to: None,
-                });
-                member.plans.push(plan(m, &service_types));
+                };
+                match &dependent {
+                    // The subscriber, then the dependent the inquiry is about, with the plan.
+                    Some((asked, born)) => {
+                        let (last, first) = match &asked.name {
+                            Name::Person { last, first, .. } => (last.clone(), first.clone()),
+                            Name::Organization { name } => (name.clone(), String::new()),
+                        };
+                        let mut patient = MemberEligibility {
+                            level: "dependent".into(),
+                            trace_numbers: vec![],
+                            last_name: last.clone(),
+                            first_name: Some(first.clone()).filter(|f| !f.is_empty()),
+                            member_id: None,
+                            birth_date: *born,
+                            errors: vec![],
+                            dates: vec![],
+                            plans: vec![],
+                        };
+                        let known = m.dependents.iter().find(|d| {
+                            d.last_name.eq_ignore_ascii_case(&last)
+                                && d.first_name.eq_ignore_ascii_case(&first)
+                                && born.is_none_or(|b| b == d.birth_date)
+                        });
+                        match known {
+                            // Patient not found.
+                            None => patient.errors.push(reject("67")),
+                            Some(_) => {
+                                patient.dates.push(coverage);
+                                patient.plans.push(plan(m, &service_types));
+                            }
+                        }
+                        patient.trace_numbers = std::mem::take(&mut member.trace_numbers);
+                        members.push(std::mem::replace(&mut member, patient));
+                    }
+                    None => {
+                        member.dates.push(coverage);
+                        member.plans.push(plan(m, &service_types));
+                    }
+                }
             }
         }
+        members.push(member);
         let response = EligibilityResponse {
             payer: Some(self.config.payer_name.clone()),
             source: Some(source.unwrap_or(StatusParty {
@@ -636,7 +698,7 @@ impl Simulator {
             })),
             receiver,
             errors: vec![],
-            members: vec![member],
+            members,
         };
         hms_domain::eligibility::response_271(&response, &partner, &envelope)
             .map_err(|e| format!("the simulator could not write its 271: {e}"))

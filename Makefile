@@ -1,0 +1,66 @@
+# The front door for developers: each target calls a script under infra/ (or cargo), so the
+# scripts stay the truth and this file only names them. `make help` lists the targets.
+#
+# The README's two commands are `make run` and `make test`: each installs what it needs first
+# (`infra/setup.sh run|test`, idempotent and quiet), then does its job.
+
+.DEFAULT_GOAL := help
+.PHONY: help run test setup setup-run lint unit oracles e2e stack-up stack-down stack-status \
+	stack-clean bench bench-lambda bench-peers fuzz fmt
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+run: setup-run ## set up, start the local stack, ask it about eligibility and submit a claim
+	infra/run.sh
+
+test: setup ## set up, then every test: lint, unit, oracles, end to end
+	infra/test.sh
+
+setup: ## install what building and testing need (Debian packages, the WASM toolchain)
+	infra/setup.sh test
+
+setup-run: ## install what the local stack needs (no WASM toolchain, no oracles)
+	infra/setup.sh run
+
+lint: ## cargo fmt --check and clippy -D warnings
+	infra/test.sh lint
+
+unit: ## unit, integration and property tests of every crate (cargo nextest)
+	infra/test.sh unit
+
+oracles: ## what we write, checked by pyx12 and published code lists; rule sets; template.yaml
+	infra/test.sh oracles
+
+e2e: ## the end-to-end tests on a local stack of their own, then pyx12 on what the payer got
+	infra/test.sh e2e
+
+stack-up: ## start the local stack (or bring it up to date)
+	infra/stack.sh up
+
+stack-down: ## save S3 and SQS, then stop the local stack
+	infra/stack.sh down
+
+stack-status: ## what of the local stack runs
+	infra/stack.sh status
+
+stack-clean: ## start the local stack from empty data
+	infra/stack.sh up --clean
+
+bench: ## the X12 engine, translation and rules host benchmarks (criterion)
+	cargo bench -p hms-x12 --bench throughput
+	cargo bench -p hms-domain --bench translate
+	cargo bench -p hms-rules --bench rules
+	cargo bench -p hms-lambda --bench eligibility
+
+bench-lambda: ## release bootstraps: sizes and init time (needs a running local stack)
+	infra/bench-lambda.sh
+
+bench-peers: ## our validator against pyx12, Stedi's and node-x12 on one synthetic 835
+	infra/bench-peers.sh
+
+fuzz: ## fuzz the X12 validator for 10 minutes (nightly and cargo-fuzz)
+	cd fuzz && cargo +nightly fuzz run validate -O -- -max_total_time=600 -rss_limit_mb=1024
+
+fmt: ## format the workspace
+	cargo fmt --all

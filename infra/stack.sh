@@ -133,8 +133,8 @@ up() {
   say "building the functions, the payer simulator and the hms CLI (the first build takes minutes)"
   local built
   set +e
-  cargo build --workspace --bins 2>&1 | grep -E '^ *(Compiling|Finished)|^(warning|error)' |
-    sed 's/^ */stack:   /'
+  cargo build --workspace --bins 2>&1 | grep --line-buffered -E '^ *(Compiling|Finished)|^(warning|error)' |
+    sed -u 's/^ */stack:   /'
   built=${PIPESTATUS[0]}
   set -e
   [ "$built" -eq 0 ] || { say "the build failed; 'cargo build --workspace --bins' shows why"; exit 1; }

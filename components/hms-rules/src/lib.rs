@@ -1,11 +1,14 @@
-//! Payer rules as sandboxed WebAssembly components (issue 5).
+//! Payer rules as sandboxed WebAssembly components.
 //!
 //! A payer's quirks (extra references, its own modifier or taxonomy rules, codes it refuses)
 //! live in rule sets that third parties write and ship as WebAssembly components. This crate
 //! holds the contract they are built against, [`WIT`] (`components/wit/payer-rules.wit`,
-//! package `hms:payer-rules@1.0.0`), and [`host`], the wasmtime host that runs them with
-//! per-call limits. Still to come: the pooling allocator, the `.cwasm` cache and a registry
-//! pinned by sha256.
+//! package `hms:payer-rules@1.0.0`); [`host`], the wasmtime host that runs them with per-call
+//! fuel and memory limits from a pooling allocator, compiled once and cached as `.cwasm`, or
+//! loaded precompiled without a compiler; [`registry`], which maps payer ids to rule sets
+//! pinned by sha256 (and their precompiled artifacts, pinned too); [`convert`] and
+//! [`pipeline`], a claim through its payer's rule set, and `RegistryRules`, the service's
+//! `RuleEngine` port over a registry.
 
 /// The WIT package rule sets implement: world `rule-set`, which imports only `host` (a `log`
 /// function) and exports `rules` (`describe`, `validate-claim`, `transform-claim`).

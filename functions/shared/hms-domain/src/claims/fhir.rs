@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use crate::claims::model::{
-    Admission, ClaimInformation, CodedEvent, DiagnosisCodes, InstitutionalClaim,
+    Admission, ClaimInformation, CodedEvent, DiagnosisCodes, Header, InstitutionalClaim,
     InstitutionalClaimInformation, InstitutionalLine, Patient, ProfessionalClaim, Responsibility,
     ServiceLine, Subscriber,
 };
@@ -244,20 +244,60 @@ pub fn professional_from_fhir(
     submitter: &Submitter,
     receiver: &Receiver,
 ) -> Result<ProfessionalClaim, OperationOutcome> {
-    let (
-        mut r,
-        Header {
-            pcn,
-            billing,
-            payer,
-            subscriber,
-            patient,
-        },
-    ) = begin(claim, "professional")?;
+    let (mut r, parts) = begin(claim, "professional")?;
     let diagnoses: Vec<(u64, String)> = diagnoses(&mut r, claim)
         .into_iter()
         .map(|(seq, code, _)| (seq, code))
         .collect();
+    let (lines, place) = professional_lines(&mut r, claim, &diagnoses);
+    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
+    if place.is_none() {
+        r.issue(
+            IssueType::Required,
+            "place-of-service",
+            "Claim.item[0].locationCodeableConcept",
+            "the place of service (a CMS place of service code) is required on the first item"
+                .into(),
+        );
+    }
+    let rendering = care_team(&mut r, claim, &["primary", "performing"]);
+    if !r.issues.is_empty() {
+        return Err(OperationOutcome::new(r.issues));
+    }
+    let needs = "an 837P needs (patient, coverage, provider, payer, total)";
+    let (Some((header, pcn)), Some(total), Some(place)) =
+        (parts.complete(submitter, receiver), total, place)
+    else {
+        return Err(incomplete(needs));
+    };
+    let info = ClaimInformation {
+        patient_control_number: pcn,
+        total_charge: total,
+        place_of_service: place,
+        frequency: "1".into(),
+        provider_signature_on_file: true,
+        assignment: "A".into(),
+        benefits_assigned: true,
+        release_of_information: "Y".into(),
+        onset_date: None,
+        accident_date: None,
+        prior_authorization: None,
+        diagnoses: diagnoses.into_iter().map(|(_, c)| c).collect(),
+        diagnosis_codes: DiagnosisCodes::Icd10Cm,
+        encounter: false,
+    };
+    let mut claim = ProfessionalClaim::new(header, info, lines);
+    claim.rendering_provider = rendering;
+    Ok(claim)
+}
+
+/// The items of a professional `Claim` as service lines, and the place of service of the first
+/// item that names one.
+fn professional_lines(
+    r: &mut Reader<'_>,
+    claim: &Value,
+    diagnoses: &[(u64, String)],
+) -> (Vec<ServiceLine>, Option<String>) {
     let mut lines = vec![];
     let mut place = None;
     for (i, item) in claim["item"].as_array().into_iter().flatten().enumerate() {
@@ -266,20 +306,8 @@ pub fn professional_from_fhir(
             &item["productOrService"]["coding"][0]["code"],
             &format!("{at}.productOrService"),
         );
-        let modifiers = item["modifier"]
-            .as_array()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|c| c["coding"][0]["code"].as_str())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
         let charge = r.decimal(&item["net"]["value"], &format!("{at}.net.value"));
-        let units = match &item["quantity"]["value"] {
-            Value::Null => Some(Decimal::ONE),
-            q => r.decimal(q, &format!("{at}.quantity.value")),
-        };
+        let units = units(r, item, &at);
         // One date (servicedDate) or a range (servicedPeriod).
         let (date, date_end) = match (&item["servicedDate"], &item["servicedPeriod"]) {
             (Value::Null, period @ Value::Object(_)) => (
@@ -310,7 +338,7 @@ pub fn professional_from_fhir(
         if let (Some(code), Some(charge), Some(units), Some(date)) = (code, charge, units, date) {
             lines.push(ServiceLine {
                 procedure_code: code,
-                modifiers,
+                modifiers: modifiers(item),
                 charge,
                 units,
                 service_date: date,
@@ -324,72 +352,7 @@ pub fn professional_from_fhir(
             });
         }
     }
-    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
-    if place.is_none() {
-        r.issue(
-            IssueType::Required,
-            "place-of-service",
-            "Claim.item[0].locationCodeableConcept",
-            "the place of service (a CMS place of service code) is required on the first item"
-                .into(),
-        );
-    }
-    let rendering = claim["careTeam"].as_array().and_then(|team| {
-        team.iter().find(|m| {
-            matches!(
-                m["role"]["coding"][0]["code"].as_str(),
-                Some("primary" | "performing")
-            )
-        })
-    });
-    let rendering = rendering
-        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
-        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
-    if !r.issues.is_empty() {
-        return Err(OperationOutcome::new(r.issues));
-    }
-    match (pcn, billing, payer, subscriber, total, place) {
-        (
-            Some(pcn),
-            Some(billing_provider),
-            Some(payer),
-            Some(subscriber),
-            Some(total),
-            Some(place),
-        ) => Ok(ProfessionalClaim {
-            submitter: submitter.clone(),
-            receiver: receiver.clone(),
-            billing_provider,
-            pay_to_address: None,
-            subscriber,
-            patient,
-            payer,
-            claim: ClaimInformation {
-                patient_control_number: pcn,
-                total_charge: total,
-                place_of_service: place,
-                frequency: "1".into(),
-                provider_signature_on_file: true,
-                assignment: "A".into(),
-                benefits_assigned: true,
-                release_of_information: "Y".into(),
-                onset_date: None,
-                accident_date: None,
-                prior_authorization: None,
-                diagnoses: diagnoses.into_iter().map(|(_, c)| c).collect(),
-                diagnosis_codes: DiagnosisCodes::Icd10Cm,
-                encounter: false,
-            },
-            rendering_provider: rendering,
-            referring_provider: None,
-            ambulance: None,
-            other_coverage: vec![],
-            service_lines: lines,
-        }),
-        _ => Err(incomplete(
-            "an 837P needs (patient, coverage, provider, payer, total)",
-        )),
-    }
+    (lines, place)
 }
 
 /// A FHIR R4 institutional `Claim` (a facility's bill) as an [`InstitutionalClaim`], with the
@@ -404,32 +367,107 @@ pub fn institutional_from_fhir(
     submitter: &Submitter,
     receiver: &Receiver,
 ) -> Result<InstitutionalClaim, OperationOutcome> {
+    let (mut r, parts) = begin(claim, "institutional")?;
+    let bill = bill(&mut r, claim);
+    let diagnoses = institutional_diagnoses(&mut r, claim);
+    let (principal_procedure, other_procedures) = procedures(&mut r, claim);
+    let attending = care_team(&mut r, claim, &["attending"]);
+    let operating = care_team(&mut r, claim, &["operating"]);
+    let lines = institutional_lines(&mut r, claim);
+    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
+    if !r.issues.is_empty() {
+        return Err(OperationOutcome::new(r.issues));
+    }
+    let needs = "an 837I needs (patient, coverage, provider, payer, billable period, total)";
     let (
-        mut r,
-        Header {
-            pcn,
-            billing,
-            payer,
-            subscriber,
-            patient,
-        },
-    ) = begin(claim, "institutional")?;
-    // supportingInfo by category.
-    let info = |category: &str| {
-        claim["supportingInfo"].as_array().and_then(|all| {
-            all.iter().enumerate().find(|(_, i)| {
-                i["category"]["coding"]
-                    .as_array()
-                    .is_some_and(|c| c.iter().any(|c| c["code"] == category))
-            })
-        })
+        Some((header, pcn)),
+        Some(total),
+        Some((facility_type, frequency)),
+        Some(statement_from),
+        Some(statement_to),
+        Some(principal_diagnosis),
+    ) = (
+        parts.complete(submitter, receiver),
+        total,
+        bill.type_of_bill,
+        bill.statement_from,
+        bill.statement_to,
+        diagnoses.principal,
+    )
+    else {
+        return Err(incomplete(needs));
     };
-    let code_of = |i: &Value| i["code"]["coding"][0]["code"].as_str().map(str::to_string);
+    let info = InstitutionalClaimInformation {
+        patient_control_number: pcn,
+        total_charge: total,
+        facility_type,
+        frequency,
+        assignment: "A".into(),
+        benefits_assignment: "Y".into(),
+        release_of_information: "Y".into(),
+        statement_from,
+        statement_to,
+        admission: bill.admission,
+        discharge_hour: None,
+        patient_status: bill.patient_status.unwrap_or_default(),
+        prior_authorization: None,
+        principal_diagnosis,
+        admitting_diagnosis: diagnoses.admitting,
+        other_diagnoses: diagnoses.others,
+        principal_procedure,
+        other_procedures,
+        occurrences: vec![],
+        values: vec![],
+        conditions: vec![],
+        diagnosis_codes: DiagnosisCodes::Icd10Cm,
+    };
+    let mut claim = InstitutionalClaim::new(header, info, lines);
+    claim.attending_provider = attending;
+    claim.operating_provider = operating;
+    Ok(claim)
+}
+
+/// What an institutional `Claim` says of the bill itself.
+struct Bill {
+    /// Facility type and classification, then frequency.
+    type_of_bill: Option<(String, String)>,
+    statement_from: Option<NaiveDate>,
+    statement_to: Option<NaiveDate>,
+    admission: Option<Admission>,
+    patient_status: Option<String>,
+}
+
+/// The `supportingInfo` of `category`, with its index.
+fn supporting<'a>(claim: &'a Value, category: &str) -> Option<(usize, &'a Value)> {
+    claim["supportingInfo"].as_array().and_then(|all| {
+        all.iter().enumerate().find(|(_, i)| {
+            i["category"]["coding"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["code"] == category))
+        })
+    })
+}
+
+/// The code of a `supportingInfo`.
+fn info_code(info: &Value) -> Option<String> {
+    info["code"]["coding"][0]["code"]
+        .as_str()
+        .map(str::to_string)
+}
+
+/// The type of bill, the billable period, the admission and the discharge status.
+fn bill(r: &mut Reader<'_>, claim: &Value) -> Bill {
     // Type of bill: NUBC, with or without its leading zero (0131 or 131): facility type and
     // classification, then frequency.
-    let bill_type = match info("typeofbill").map(|(k, i)| (k, code_of(i))) {
-        Some((_, Some(code))) if code.trim_start_matches('0').len() == 3 => {
-            Some(code.trim_start_matches('0').to_string())
+    let type_of_bill = match supporting(claim, "typeofbill").map(|(k, i)| (k, info_code(i))) {
+        Some((_, Some(code)))
+            if code.trim_start_matches('0').chars().count() == 3
+                && code.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            let digits = code.trim_start_matches('0');
+            let facility: String = digits.chars().take(2).collect();
+            let frequency: String = digits.chars().skip(2).collect();
+            Some((facility, frequency))
         }
         Some((k, _)) => {
             r.issue(IssueType::Value, "type-of-bill", &format!("Claim.supportingInfo[{k}].code"),
@@ -452,7 +490,7 @@ pub fn institutional_from_fhir(
         "Claim.billablePeriod.start",
     );
     let statement_to = r.date(&claim["billablePeriod"]["end"], "Claim.billablePeriod.end");
-    let admission = match info("admissionperiod") {
+    let admission = match supporting(claim, "admissionperiod") {
         Some((k, i)) => {
             let at = format!("Claim.supportingInfo[{k}].timingPeriod.start");
             let start = i["timingPeriod"]["start"].as_str().unwrap_or_default();
@@ -466,10 +504,10 @@ pub fn institutional_from_fhir(
                 Some(date) => Some(Admission {
                     date,
                     hour,
-                    type_code: info("admtype")
-                        .and_then(|(_, i)| code_of(i))
+                    type_code: supporting(claim, "admtype")
+                        .and_then(|(_, i)| info_code(i))
                         .unwrap_or_default(),
-                    source_code: info("pointoforigin").and_then(|(_, i)| code_of(i)),
+                    source_code: supporting(claim, "pointoforigin").and_then(|(_, i)| info_code(i)),
                 }),
                 None => {
                     r.issue(
@@ -484,8 +522,25 @@ pub fn institutional_from_fhir(
         }
         None => None,
     };
-    let patient_status = info("discharge-status").and_then(|(_, i)| code_of(i));
-    let coded = diagnoses(&mut r, claim);
+    Bill {
+        type_of_bill,
+        statement_from,
+        statement_to,
+        admission,
+        patient_status: supporting(claim, "discharge-status").and_then(|(_, i)| info_code(i)),
+    }
+}
+
+/// The diagnoses of an institutional `Claim`, by type.
+struct Diagnoses {
+    principal: Option<String>,
+    admitting: Option<String>,
+    others: Vec<String>,
+}
+
+/// The principal (typed `principal`, or else the first), admitting and other diagnoses.
+fn institutional_diagnoses(r: &mut Reader<'_>, claim: &Value) -> Diagnoses {
+    let coded = diagnoses(r, claim);
     let of_type = |t: &'static str| {
         coded
             .iter()
@@ -511,6 +566,15 @@ pub fn institutional_from_fhir(
         .filter(|(_, code, kind)| *code != principal_code && kind.as_deref() != Some("admitting"))
         .map(|(_, code, _)| code.clone())
         .collect();
+    Diagnoses {
+        principal,
+        admitting,
+        others,
+    }
+}
+
+/// The ICD-10-PCS procedures with their dates: the one typed `principal`, and the others.
+fn procedures(r: &mut Reader<'_>, claim: &Value) -> (Option<CodedEvent>, Vec<CodedEvent>) {
     let mut procedures = vec![];
     for (k, p) in claim["procedure"]
         .as_array()
@@ -543,21 +607,15 @@ pub fn institutional_from_fhir(
             procedures.push((principal, CodedEvent { code, date }));
         }
     }
-    let principal_procedure = procedures
+    let principal = procedures
         .iter()
         .position(|(principal, _)| *principal)
         .map(|k| procedures.remove(k).1);
-    let care = |role: &str| {
-        claim["careTeam"]
-            .as_array()
-            .and_then(|team| team.iter().find(|m| m["role"]["coding"][0]["code"] == role))
-    };
-    let attending = care("attending")
-        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
-        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
-    let operating = care("operating")
-        .and_then(|m| r.contained(&m["provider"], "Claim.careTeam.provider"))
-        .and_then(|p| r.provider(p, "Claim.careTeam.provider"));
+    (principal, procedures.into_iter().map(|(_, p)| p).collect())
+}
+
+/// The items of an institutional `Claim` as revenue-code lines.
+fn institutional_lines(r: &mut Reader<'_>, claim: &Value) -> Vec<InstitutionalLine> {
     let mut lines = vec![];
     for (i, item) in claim["item"].as_array().into_iter().flatten().enumerate() {
         let at = format!("Claim.item[{i}]");
@@ -570,10 +628,7 @@ pub fn institutional_from_fhir(
             .filter(|c| *c != "NA")
             .map(str::to_string);
         let charge = r.decimal(&item["net"]["value"], &format!("{at}.net.value"));
-        let quantity = match &item["quantity"]["value"] {
-            Value::Null => Some(Decimal::ONE),
-            q => r.decimal(q, &format!("{at}.quantity.value")),
-        };
+        let quantity = units(r, item, &at);
         let date = match &item["servicedDate"] {
             Value::Null => None,
             d => r.date(d, &format!("{at}.servicedDate")),
@@ -582,15 +637,7 @@ pub fn institutional_from_fhir(
             lines.push(InstitutionalLine {
                 revenue_code,
                 procedure_code: procedure,
-                modifiers: item["modifier"]
-                    .as_array()
-                    .map(|m| {
-                        m.iter()
-                            .filter_map(|c| c["coding"][0]["code"].as_str())
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                modifiers: modifiers(item),
                 charge,
                 unit: if item["quantity"]["unit"] == "days" {
                     "DA"
@@ -604,78 +651,47 @@ pub fn institutional_from_fhir(
             });
         }
     }
-    let total = r.decimal(&claim["total"]["value"], "Claim.total.value");
-    if !r.issues.is_empty() {
-        return Err(OperationOutcome::new(r.issues));
+    lines
+}
+
+/// An item's modifiers.
+fn modifiers(item: &Value) -> Vec<String> {
+    item["modifier"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter_map(|c| c["coding"][0]["code"].as_str())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// An item's quantity: 1 when it gives none.
+fn units(r: &mut Reader<'_>, item: &Value, at: &str) -> Option<Decimal> {
+    match &item["quantity"]["value"] {
+        Value::Null => Some(Decimal::ONE),
+        q => r.decimal(q, &format!("{at}.quantity.value")),
     }
-    match (
-        pcn,
-        billing,
-        payer,
-        subscriber,
-        total,
-        bill_type,
-        statement_from,
-        statement_to,
-        principal,
-    ) {
-        (
-            Some(pcn),
-            Some(billing_provider),
-            Some(payer),
-            Some(subscriber),
-            Some(total),
-            Some(bill_type),
-            Some(statement_from),
-            Some(statement_to),
-            Some(principal_diagnosis),
-        ) => Ok(InstitutionalClaim {
-            submitter: submitter.clone(),
-            receiver: receiver.clone(),
-            billing_provider,
-            pay_to_address: None,
-            subscriber,
-            patient,
-            payer,
-            claim: InstitutionalClaimInformation {
-                patient_control_number: pcn,
-                total_charge: total,
-                facility_type: bill_type[..2].to_string(),
-                frequency: bill_type[2..].to_string(),
-                assignment: "A".into(),
-                benefits_assignment: "Y".into(),
-                release_of_information: "Y".into(),
-                statement_from,
-                statement_to,
-                admission,
-                discharge_hour: None,
-                patient_status: patient_status.unwrap_or_default(),
-                prior_authorization: None,
-                principal_diagnosis,
-                admitting_diagnosis: admitting,
-                other_diagnoses: others,
-                principal_procedure,
-                other_procedures: procedures.into_iter().map(|(_, p)| p).collect(),
-                occurrences: vec![],
-                values: vec![],
-                conditions: vec![],
-                diagnosis_codes: DiagnosisCodes::Icd10Cm,
-            },
-            attending_provider: attending,
-            operating_provider: operating,
-            other_coverage: vec![],
-            service_lines: lines,
-        }),
-        _ => Err(incomplete(
-            "an 837I needs (patient, coverage, provider, payer, billable period, total)",
-        )),
-    }
+}
+
+/// The provider of the first care team member with one of `roles`.
+fn care_team(r: &mut Reader<'_>, claim: &Value, roles: &[&str]) -> Option<Provider> {
+    let member = claim["careTeam"].as_array().and_then(|team| {
+        team.iter().find(|m| {
+            m["role"]["coding"][0]["code"]
+                .as_str()
+                .is_some_and(|role| roles.contains(&role))
+        })
+    })?;
+    r.contained(&member["provider"], "Claim.careTeam.provider")
+        .and_then(|p| r.provider(p, "Claim.careTeam.provider"))
 }
 
 /// What every FHIR `Claim` carries whatever its type: the provider's claim number, the billing
 /// provider, the payer, and the subscriber and patient from the Coverage and Patient; `None`
 /// when the resource is not a Claim at all (the issue says so).
-fn header(r: &mut Reader<'_>, claim: &Value, expected: &str) -> Option<Header> {
+fn header(r: &mut Reader<'_>, claim: &Value, expected: &str) -> Option<Parts> {
     if claim["resourceType"] != "Claim" {
         r.issue(
             IssueType::Structure,
@@ -731,6 +747,19 @@ fn header(r: &mut Reader<'_>, claim: &Value, expected: &str) -> Option<Header> {
             }
         }
     });
+    let (subscriber, patient) = insured(r, claim);
+    Some(Parts {
+        pcn,
+        billing,
+        payer,
+        subscriber,
+        patient,
+    })
+}
+
+/// The subscriber, and the patient when a dependent, from the Claim's Patient and its focal
+/// Coverage (member id, relationship, group, claim filing indicator).
+fn insured(r: &mut Reader<'_>, claim: &Value) -> (Option<Subscriber>, Option<Patient>) {
     let patient_resource = r.contained(&claim["patient"], "Claim.patient");
     let insurance = claim["insurance"]
         .as_array()
@@ -842,17 +871,11 @@ fn header(r: &mut Reader<'_>, claim: &Value, expected: &str) -> Option<Header> {
             _ => {}
         }
     }
-    Some(Header {
-        pcn,
-        billing,
-        payer,
-        subscriber,
-        patient,
-    })
+    (subscriber, patient)
 }
 
 /// A reader for `claim` and its [`header`], or the outcome when it is not a Claim at all.
-fn begin<'a>(claim: &'a Value, expected: &str) -> Result<(Reader<'a>, Header), OperationOutcome> {
+fn begin<'a>(claim: &'a Value, expected: &str) -> Result<(Reader<'a>, Parts), OperationOutcome> {
     let mut r = Reader {
         claim,
         issues: vec![],
@@ -876,13 +899,34 @@ fn incomplete(needs: &str) -> OperationOutcome {
     }])
 }
 
-/// The parts of [`header`].
-struct Header {
+/// The parts of [`header`], each as far as the resource gave it.
+struct Parts {
     pcn: Option<PatientControlNumber>,
     billing: Option<Provider>,
     payer: Option<Payer>,
     subscriber: Option<Subscriber>,
     patient: Option<Patient>,
+}
+
+impl Parts {
+    /// The claim's header and control number, when the resource gave all an 837 needs; the
+    /// clearinghouse is the submitter, and the payer's system the receiver.
+    fn complete(
+        self,
+        submitter: &Submitter,
+        receiver: &Receiver,
+    ) -> Option<(Header, PatientControlNumber)> {
+        let header = Header {
+            submitter: submitter.clone(),
+            receiver: receiver.clone(),
+            billing_provider: self.billing?,
+            pay_to_address: None,
+            subscriber: self.subscriber?,
+            patient: self.patient,
+            payer: self.payer?,
+        };
+        Some((header, self.pcn?))
+    }
 }
 
 /// `Claim.diagnosis` in sequence order: (sequence, code, the type's code, when given).

@@ -12,46 +12,6 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{MemberId, PatientControlNumber, PayerId};
 use crate::party::{Address, Gender, Name, Payer, Provider, Receiver, Submitter};
 
-/// A professional claim (what an 837P carries): one billing provider, one subscriber (and a
-/// patient when it is someone else), one payer, one claim with its service lines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ProfessionalClaim {
-    /// Who sends the claim to the clearinghouse (loop 1000A).
-    pub submitter: Submitter,
-    /// The payer's receiving system (loop 1000B).
-    pub receiver: Receiver,
-    /// The provider billing for the services (loop 2010AA).
-    pub billing_provider: Provider,
-    /// Where payment goes, when not to the billing provider's address (loop 2010AB).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_to_address: Option<Address>,
-    /// The insured (loops 2000B, 2010BA).
-    pub subscriber: Subscriber,
-    /// The patient, when not the subscriber (loops 2000C, 2010CA).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub patient: Option<Patient>,
-    /// The payer (loop 2010BB).
-    pub payer: Payer,
-    /// The claim itself (loop 2300).
-    pub claim: ClaimInformation,
-    /// The provider who performed the services, when not the billing provider (loop 2310B).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rendering_provider: Option<Provider>,
-    /// The provider who referred the patient (loop 2310A).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub referring_provider: Option<Provider>,
-    /// Ambulance transport: why, how far, from where to where (CR1, CRC, loops 2310E and 2310F).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ambulance: Option<Ambulance>,
-    /// Other coverage, for coordination of benefits (loops 2320, 2330A, 2330B): on a secondary
-    /// claim, the primary payer and what it paid.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub other_coverage: Vec<OtherCoverage>,
-    /// Service lines (loop 2400), at least one and at most 50.
-    pub service_lines: Vec<ServiceLine>,
-}
-
 /// Who is who on a claim: what the 837P and 837I share up to the claim loop.
 #[derive(Debug, Clone, Copy)]
 pub struct Parties<'a> {
@@ -68,20 +28,152 @@ pub struct Parties<'a> {
     pub encounter: bool,
 }
 
-impl ProfessionalClaim {
-    /// Who is who on the claim, as the 837 writers and the scrubber's shared edits take it.
-    pub fn parties(&self) -> Parties<'_> {
-        Parties {
-            submitter: &self.submitter,
-            receiver: &self.receiver,
-            billing_provider: &self.billing_provider,
-            pay_to_address: self.pay_to_address.as_ref(),
-            subscriber: &self.subscriber,
-            patient: self.patient.as_ref(),
-            payer: &self.payer,
-            reference: self.claim.patient_control_number.as_str(),
-            encounter: self.claim.encounter,
+/// The parties of a claim, owned: what every 837 names above the claim loop, which the 837
+/// and FHIR readers read once for either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Loop 1000A.
+    pub submitter: Submitter,
+    /// Loop 1000B.
+    pub receiver: Receiver,
+    /// Loop 2010AA.
+    pub billing_provider: Provider,
+    /// Loop 2010AB.
+    pub pay_to_address: Option<Address>,
+    /// Loops 2000B, 2010BA.
+    pub subscriber: Subscriber,
+    /// Loops 2000C, 2010CA, when the patient is not the subscriber.
+    pub patient: Option<Patient>,
+    /// Loop 2010BB.
+    pub payer: Payer,
+}
+
+/// Declares a claim of one kind: the parties every 837 names up to the claim loop (loops 1000A
+/// through 2010BB), the claim loop, the kind's own providers and data, and its service lines.
+/// What both kinds share is declared here once, so their JSON forms cannot drift apart (serde's
+/// `flatten` would share it too, but cannot refuse unknown fields).
+macro_rules! claim_of_kind {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            claim: $info:ty,
+            $(#[$lines_doc:meta])*
+            service_lines: $line:ty;
+            $( $(#[$field_doc:meta])* $field:ident: $field_type:ty, )*
         }
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        pub struct $name {
+            /// Who sends the claim to the clearinghouse (loop 1000A).
+            pub submitter: Submitter,
+            /// The payer's receiving system (loop 1000B).
+            pub receiver: Receiver,
+            /// The provider or facility billing for the services (loop 2010AA).
+            pub billing_provider: Provider,
+            /// Where payment goes, when not to the billing provider's address (loop 2010AB).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub pay_to_address: Option<Address>,
+            /// The insured (loops 2000B, 2010BA).
+            pub subscriber: Subscriber,
+            /// The patient, when not the subscriber (loops 2000C, 2010CA).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub patient: Option<Patient>,
+            /// The payer (loop 2010BB).
+            pub payer: Payer,
+            /// The claim itself (loop 2300).
+            pub claim: $info,
+            $( $(#[$field_doc])* pub $field: $field_type, )*
+            /// Other coverage, for coordination of benefits (loops 2320, 2330A, 2330B): on a
+            /// secondary claim, the payer ahead and what it paid.
+            #[serde(default, skip_serializing_if = "Vec::is_empty")]
+            pub other_coverage: Vec<OtherCoverage>,
+            $(#[$lines_doc])*
+            pub service_lines: Vec<$line>,
+        }
+
+        impl $name {
+            /// A claim of the parties `header` and the claim loop `claim` with its lines;
+            /// no other coverage, and none of the kind's own providers or data yet.
+            pub fn new(header: Header, claim: $info, service_lines: Vec<$line>) -> Self {
+                let Header {
+                    submitter,
+                    receiver,
+                    billing_provider,
+                    pay_to_address,
+                    subscriber,
+                    patient,
+                    payer,
+                } = header;
+                Self {
+                    submitter,
+                    receiver,
+                    billing_provider,
+                    pay_to_address,
+                    subscriber,
+                    patient,
+                    payer,
+                    claim,
+                    $( $field: Default::default(), )*
+                    other_coverage: Vec::new(),
+                    service_lines,
+                }
+            }
+
+            /// Who is who on the claim, as the 837 writers and the scrubber's shared edits
+            /// take it.
+            pub fn parties(&self) -> Parties<'_> {
+                Parties {
+                    submitter: &self.submitter,
+                    receiver: &self.receiver,
+                    billing_provider: &self.billing_provider,
+                    pay_to_address: self.pay_to_address.as_ref(),
+                    subscriber: &self.subscriber,
+                    patient: self.patient.as_ref(),
+                    payer: &self.payer,
+                    reference: self.claim.patient_control_number.as_str(),
+                    encounter: self.claim.encounter(),
+                }
+            }
+        }
+    };
+}
+
+claim_of_kind! {
+    /// A professional claim (what an 837P carries): one billing provider, one subscriber (and a
+    /// patient when it is someone else), one payer, one claim with its service lines.
+    ProfessionalClaim {
+        claim: ClaimInformation,
+        /// Service lines (loop 2400), at least one and at most 50.
+        service_lines: ServiceLine;
+        /// The provider who performed the services, when not the billing provider (loop 2310B).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rendering_provider: Option<Provider>,
+        /// The provider who referred the patient (loop 2310A).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referring_provider: Option<Provider>,
+        /// Ambulance transport: why, how far, from where to where (CR1, CRC, loops 2310E and
+        /// 2310F).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ambulance: Option<Ambulance>,
+    }
+}
+
+claim_of_kind! {
+    /// An institutional claim (what an 837I carries): a facility's bill (UB-04) for an inpatient
+    /// stay or outpatient visit.
+    InstitutionalClaim {
+        claim: InstitutionalClaimInformation,
+        /// Service lines (loop 2400), at least one and at most 999.
+        service_lines: InstitutionalLine;
+        /// The attending provider (loop 2310A): required unless the claim is only for
+        /// non-scheduled transportation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        attending_provider: Option<Provider>,
+        /// The operating physician (loop 2310B), when a surgical procedure code is billed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        operating_provider: Option<Provider>,
     }
 }
 
@@ -199,6 +291,13 @@ pub struct ClaimInformation {
     /// must agree.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub encounter: bool,
+}
+
+impl ClaimInformation {
+    /// Sent for reporting (BHT06 `RP`), not for payment.
+    pub fn encounter(&self) -> bool {
+        self.encounter
+    }
 }
 
 /// The code set of a claim's diagnoses (a claim uses one: 5010 does not mix them).
@@ -428,60 +527,6 @@ pub struct AmbulanceCertification {
     pub conditions: Vec<String>,
 }
 
-/// An institutional claim (what an 837I carries): a facility's bill (UB-04) for an inpatient
-/// stay or outpatient visit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct InstitutionalClaim {
-    /// Who sends the claim (loop 1000A).
-    pub submitter: Submitter,
-    /// The payer's receiving system (loop 1000B).
-    pub receiver: Receiver,
-    /// The facility billing (loop 2010AA).
-    pub billing_provider: Provider,
-    /// Where payment goes, when not to the billing provider's address (loop 2010AB).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pay_to_address: Option<Address>,
-    /// The insured (loops 2000B, 2010BA).
-    pub subscriber: Subscriber,
-    /// The patient, when not the subscriber (loops 2000C, 2010CA).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub patient: Option<Patient>,
-    /// The payer (loop 2010BB).
-    pub payer: Payer,
-    /// The claim itself (loop 2300).
-    pub claim: InstitutionalClaimInformation,
-    /// The attending provider (loop 2310A): required unless the claim is only for
-    /// non-scheduled transportation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attending_provider: Option<Provider>,
-    /// The operating physician (loop 2310B), when a surgical procedure code is billed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operating_provider: Option<Provider>,
-    /// Other coverage, for coordination of benefits (loops 2320, 2330A, 2330B).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub other_coverage: Vec<OtherCoverage>,
-    /// Service lines (loop 2400), at least one and at most 999.
-    pub service_lines: Vec<InstitutionalLine>,
-}
-
-impl InstitutionalClaim {
-    /// Who is who on the claim, as the 837 writers and the scrubber's shared edits take it.
-    pub fn parties(&self) -> Parties<'_> {
-        Parties {
-            submitter: &self.submitter,
-            receiver: &self.receiver,
-            billing_provider: &self.billing_provider,
-            pay_to_address: self.pay_to_address.as_ref(),
-            subscriber: &self.subscriber,
-            patient: self.patient.as_ref(),
-            payer: &self.payer,
-            reference: self.claim.patient_control_number.as_str(),
-            encounter: false,
-        }
-    }
-}
-
 /// Loop 2300 of the 837I.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -550,6 +595,13 @@ pub struct InstitutionalClaimInformation {
     /// (services before 2015-10-01).
     #[serde(default, skip_serializing_if = "DiagnosisCodes::is_icd10")]
     pub diagnosis_codes: DiagnosisCodes,
+}
+
+impl InstitutionalClaimInformation {
+    /// A facility's bill is always for payment: an 837I carries no encounters here.
+    pub fn encounter(&self) -> bool {
+        false
+    }
 }
 
 fn yes_code() -> String {

@@ -9,9 +9,9 @@ use hms_x12::tree::{self, LoopNode, SegmentNode};
 use crate::claims::claim::Claim;
 use crate::claims::model::{
     Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, CodedEvent,
-    DiagnosisCodes, Drug, InstitutionalClaim, InstitutionalClaimInformation, InstitutionalLine,
-    LineAdjudication, OtherCoverage, Patient, ProfessionalClaim, Responsibility, ServiceLine,
-    Subscriber, ValueCode,
+    DiagnosisCodes, Drug, Header, InstitutionalClaim, InstitutionalClaimInformation,
+    InstitutionalLine, LineAdjudication, OtherCoverage, Patient, ProfessionalClaim, Responsibility,
+    ServiceLine, Subscriber, ValueCode,
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::party::{
@@ -239,6 +239,21 @@ struct Parties<'a> {
     encounter: bool,
 }
 
+impl Parties<'_> {
+    /// The claim's header, with `patient` when it is not the subscriber.
+    fn header(&self, patient: Option<&Patient>) -> Header {
+        Header {
+            submitter: self.submitter.clone(),
+            receiver: self.receiver.clone(),
+            billing_provider: self.billing_provider.clone(),
+            pay_to_address: self.pay_to_address.cloned(),
+            subscriber: self.subscriber.clone(),
+            patient: patient.cloned(),
+            payer: self.payer.clone(),
+        }
+    }
+}
+
 fn payer(nm1: &SegmentNode) -> Result<Payer, ValueError> {
     Ok(Payer {
         name: text(nm1, 3).to_string(),
@@ -382,7 +397,38 @@ fn claim(
         .iter()
         .filter_map(|p| p.get(1).map(|c| c.to_string()))
         .collect();
-    let ambulance = match segments(scope, "CR1").next() {
+    let ambulance = ambulance(scope)?;
+    let service_lines = service_lines(scope)?;
+    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
+    let info = ClaimInformation {
+        patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
+        total_charge: amount(clm, 2)?,
+        place_of_service: facility.first().map(|c| c.to_string()).unwrap_or_default(),
+        frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
+        provider_signature_on_file: text(clm, 6) == "Y",
+        assignment: text(clm, 7).to_string(),
+        benefits_assigned: text(clm, 8) == "Y",
+        release_of_information: text(clm, 9).to_string(),
+        onset_date: dated(scope, "431")?,
+        accident_date: dated(scope, "439")?,
+        prior_authorization: segments(scope, "REF")
+            .find(|r| text(r, 1) == "G1")
+            .and_then(|r| opt(r, 2)),
+        diagnoses,
+        diagnosis_codes,
+        encounter: parties.encounter,
+    };
+    let mut claim = ProfessionalClaim::new(parties.header(patient), info, service_lines);
+    claim.rendering_provider = provider_in("2310B")?;
+    claim.referring_provider = provider_in("2310A")?;
+    claim.ambulance = ambulance;
+    claim.other_coverage = other_coverage(scope, clm)?;
+    Ok(claim)
+}
+
+/// The ambulance transport of a claim loop (CR1, CRC, loops 2310E and 2310F), when it has one.
+fn ambulance(scope: &LoopNode) -> Result<Option<Ambulance>, ValueError> {
+    Ok(match segments(scope, "CR1").next() {
         Some(cr1) => {
             let place = |id: &str| {
                 loops(scope, id)
@@ -418,8 +464,12 @@ fn claim(
             }
         }
         None => None,
-    };
-    let other_coverage = other_coverage(scope, clm)?;
+    })
+}
+
+/// The service lines of a professional claim loop (2400, with its drug and prior payers'
+/// adjudications).
+fn service_lines(scope: &LoopNode) -> Result<Vec<ServiceLine>, ValueError> {
     let mut service_lines = vec![];
     for line in loops(scope, "2400") {
         let sv1 = required(line, "SV1")?;
@@ -479,39 +529,7 @@ fn claim(
             prior_adjudications,
         });
     }
-    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
-    Ok(ProfessionalClaim {
-        submitter: parties.submitter.clone(),
-        receiver: parties.receiver.clone(),
-        billing_provider: parties.billing_provider.clone(),
-        pay_to_address: parties.pay_to_address.cloned(),
-        subscriber: parties.subscriber.clone(),
-        patient: patient.cloned(),
-        payer: parties.payer.clone(),
-        claim: ClaimInformation {
-            patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
-            total_charge: amount(clm, 2)?,
-            place_of_service: facility.first().map(|c| c.to_string()).unwrap_or_default(),
-            frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
-            provider_signature_on_file: text(clm, 6) == "Y",
-            assignment: text(clm, 7).to_string(),
-            benefits_assigned: text(clm, 8) == "Y",
-            release_of_information: text(clm, 9).to_string(),
-            onset_date: dated(scope, "431")?,
-            accident_date: dated(scope, "439")?,
-            prior_authorization: segments(scope, "REF")
-                .find(|r| text(r, 1) == "G1")
-                .and_then(|r| opt(r, 2)),
-            diagnoses,
-            diagnosis_codes,
-            encounter: parties.encounter,
-        },
-        rendering_provider: provider_in("2310B")?,
-        referring_provider: provider_in("2310A")?,
-        ambulance,
-        other_coverage,
-        service_lines,
-    })
+    Ok(service_lines)
 }
 
 /// Loops 2320-2330B: the other payers of a claim whose CLM is `clm`.
@@ -587,7 +605,60 @@ fn institutional_claim(
         None => None,
     };
     let statement = dated_range(scope, "434")?.ok_or_else(|| missing_in(scope, "DTP*434"))?;
-    let admission = match segments(scope, "DTP").find(|d| text(d, 1) == "435") {
+    let admission = admission(scope)?;
+    let service_lines = institutional_lines(scope)?;
+    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
+    let info = InstitutionalClaimInformation {
+        patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
+        total_charge: amount(clm, 2)?,
+        facility_type: facility.first().map(|c| c.to_string()).unwrap_or_default(),
+        frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
+        assignment: text(clm, 7).to_string(),
+        benefits_assignment: text(clm, 8).to_string(),
+        release_of_information: text(clm, 9).to_string(),
+        statement_from: statement.0,
+        statement_to: statement.1.unwrap_or(statement.0),
+        admission,
+        discharge_hour: segments(scope, "DTP")
+            .find(|d| text(d, 1) == "096")
+            .and_then(|d| opt(d, 3)),
+        patient_status: segments(scope, "CL1")
+            .next()
+            .map(|c| text(c, 3).to_string())
+            .unwrap_or_default(),
+        prior_authorization: segments(scope, "REF")
+            .find(|r| text(r, 1) == "G1")
+            .and_then(|r| opt(r, 2)),
+        principal_diagnosis: with(["ABK", "BK"]).next().map(code_of).unwrap_or_default(),
+        admitting_diagnosis: with(["ABJ", "BJ"]).next().map(code_of),
+        other_diagnoses: with(["ABF", "BF"]).map(code_of).collect(),
+        diagnosis_codes,
+        principal_procedure,
+        other_procedures: with(["BBQ", "BQ"]).map(event).collect::<Result<_, _>>()?,
+        occurrences: with(["BH", "BH"]).map(event).collect::<Result<_, _>>()?,
+        values: with(["BE", "BE"])
+            .map(|p| {
+                let value = p.get(4).copied().unwrap_or_default();
+                Ok(ValueCode {
+                    code: code_of(p),
+                    amount: value.parse().map_err(|_| {
+                        bad(clm, 0, format!("HI value amount {value:?} is not a number"))
+                    })?,
+                })
+            })
+            .collect::<Result<_, ValueError>>()?,
+        conditions: with(["BG", "BG"]).map(code_of).collect(),
+    };
+    let mut claim = InstitutionalClaim::new(parties.header(patient), info, service_lines);
+    claim.attending_provider = provider_in("2310A")?;
+    claim.operating_provider = provider_in("2310B")?;
+    claim.other_coverage = other_coverage(scope, clm)?;
+    Ok(claim)
+}
+
+/// The admission of an institutional claim loop (DTP*435 and CL1), when it has one.
+fn admission(scope: &LoopNode) -> Result<Option<Admission>, ValueError> {
+    Ok(match segments(scope, "DTP").find(|d| text(d, 1) == "435") {
         Some(dtp) => {
             let value = text(dtp, 3);
             let (date, hour) = match (text(dtp, 2), value.len()) {
@@ -605,7 +676,11 @@ fn institutional_claim(
             })
         }
         None => None,
-    };
+    })
+}
+
+/// The service lines of an institutional claim loop (2400).
+fn institutional_lines(scope: &LoopNode) -> Result<Vec<InstitutionalLine>, ValueError> {
     let mut service_lines = vec![];
     for line in loops(scope, "2400") {
         let sv2 = required(line, "SV2")?;
@@ -628,59 +703,5 @@ fn institutional_claim(
                 .and_then(|r| opt(r, 2)),
         });
     }
-    let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
-    Ok(InstitutionalClaim {
-        submitter: parties.submitter.clone(),
-        receiver: parties.receiver.clone(),
-        billing_provider: parties.billing_provider.clone(),
-        pay_to_address: parties.pay_to_address.cloned(),
-        subscriber: parties.subscriber.clone(),
-        patient: patient.cloned(),
-        payer: parties.payer.clone(),
-        claim: InstitutionalClaimInformation {
-            patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
-            total_charge: amount(clm, 2)?,
-            facility_type: facility.first().map(|c| c.to_string()).unwrap_or_default(),
-            frequency: facility.get(2).map(|c| c.to_string()).unwrap_or_default(),
-            assignment: text(clm, 7).to_string(),
-            benefits_assignment: text(clm, 8).to_string(),
-            release_of_information: text(clm, 9).to_string(),
-            statement_from: statement.0,
-            statement_to: statement.1.unwrap_or(statement.0),
-            admission,
-            discharge_hour: segments(scope, "DTP")
-                .find(|d| text(d, 1) == "096")
-                .and_then(|d| opt(d, 3)),
-            patient_status: segments(scope, "CL1")
-                .next()
-                .map(|c| text(c, 3).to_string())
-                .unwrap_or_default(),
-            prior_authorization: segments(scope, "REF")
-                .find(|r| text(r, 1) == "G1")
-                .and_then(|r| opt(r, 2)),
-            principal_diagnosis: with(["ABK", "BK"]).next().map(code_of).unwrap_or_default(),
-            admitting_diagnosis: with(["ABJ", "BJ"]).next().map(code_of),
-            other_diagnoses: with(["ABF", "BF"]).map(code_of).collect(),
-            diagnosis_codes,
-            principal_procedure,
-            other_procedures: with(["BBQ", "BQ"]).map(event).collect::<Result<_, _>>()?,
-            occurrences: with(["BH", "BH"]).map(event).collect::<Result<_, _>>()?,
-            values: with(["BE", "BE"])
-                .map(|p| {
-                    let value = p.get(4).copied().unwrap_or_default();
-                    Ok(ValueCode {
-                        code: code_of(p),
-                        amount: value.parse().map_err(|_| {
-                            bad(clm, 0, format!("HI value amount {value:?} is not a number"))
-                        })?,
-                    })
-                })
-                .collect::<Result<_, ValueError>>()?,
-            conditions: with(["BG", "BG"]).map(code_of).collect(),
-        },
-        attending_provider: provider_in("2310A")?,
-        operating_provider: provider_in("2310B")?,
-        other_coverage: other_coverage(scope, clm)?,
-        service_lines,
-    })
+    Ok(service_lines)
 }

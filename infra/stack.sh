@@ -243,18 +243,25 @@ publish_rules() {
 
 # A route answers 401 without a token once its function runs (rather than 502 while it builds);
 # a function that cannot start says why in the log, and waiting longer would not help.
+function_failed() {
+  local fatal="StartError|error: could not compile|doesn't exist as a binary"
+  if grep -qE "$fatal" "$LOGS/lambda.log"; then
+    say "a function cannot start ($LOGS/lambda.log):"; grep -m3 -E "$fatal|^error" "$LOGS/lambda.log"
+    say "fix what it says, then run the same command again"; exit 1
+  fi
+}
+
 ready() {
   local code
-  if grep -qE 'StartError|error: could not compile' "$LOGS/lambda.log"; then
-    say "a function cannot start:"; grep -m3 -E 'StartError|^error' "$LOGS/lambda.log"; down >/dev/null; exit 1
-  fi
+  function_failed
   code=$(curl -s -o /dev/null -w '%{http_code}' -X "$1" "http://127.0.0.1:$API_PORT$2" --max-time 300) || return 1
   [ "$code" = 401 ]
 }
 
 # The worker answers an empty batch with no failures.
 ready_worker() {
-  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/hms-submit-worker/invocations" \
+  function_failed
+  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/submit-worker/invocations" \
     -H 'Content-Type: application/json' -d '{"Records":[]}' | grep -q batchItemFailures
 }
 

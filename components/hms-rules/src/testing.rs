@@ -90,7 +90,7 @@ fn build(
             let mut resolve = Resolve::default();
             let package = resolve.push_str("rules.wit", wit)?;
             let world = resolve.select_world(&[package], Some(world))?;
-            embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8, false)?;
+            embed_component_metadata(&mut module, &resolve, world, StringEncoding::UTF8)?;
             ComponentEncoder::default()
                 .module(&module)?
                 .validate(true)

@@ -314,6 +314,83 @@ impl RuleClaim for Claim {
     }
 }
 
+/// What the contract's professional and institutional records both carry, borrowed from
+/// either: the claim's number and total and its parties.
+struct Shared<'a> {
+    patient_control_number: &'a str,
+    total_charge: &'a types::Decimal,
+    billing_provider: &'a types::Provider,
+    subscriber: &'a types::Subscriber,
+    patient: &'a Option<types::Patient>,
+    payer: &'a types::Payer,
+}
+
+impl<'a> From<&'a types::ProfessionalClaim> for Shared<'a> {
+    fn from(t: &'a types::ProfessionalClaim) -> Self {
+        Self {
+            patient_control_number: &t.patient_control_number,
+            total_charge: &t.total_charge,
+            billing_provider: &t.billing_provider,
+            subscriber: &t.subscriber,
+            patient: &t.patient,
+            payer: &t.payer,
+        }
+    }
+}
+
+impl<'a> From<&'a types::InstitutionalClaim> for Shared<'a> {
+    fn from(t: &'a types::InstitutionalClaim) -> Self {
+        Self {
+            patient_control_number: &t.patient_control_number,
+            total_charge: &t.total_charge,
+            billing_provider: &t.billing_provider,
+            subscriber: &t.subscriber,
+            patient: &t.patient,
+            payer: &t.payer,
+        }
+    }
+}
+
+/// What a rule set's answer says of the parts both kinds share (the claim's number and total,
+/// its billing provider, subscriber, patient and payer), onto a claim of either kind.
+fn apply_shared(claim: &mut Claim, shared: Shared<'_>) -> Result<(), ConvertError> {
+    let pcn = PatientControlNumber::parse(shared.patient_control_number)
+        .map_err(|e| fail("/claim/patientControlNumber", e.to_string()))?;
+    let total = from_decimal(shared.total_charge, "/claim/totalCharge")?;
+    let billing = {
+        let parties = claim.parties();
+        from_provider(
+            parties.billing_provider,
+            shared.billing_provider,
+            "/billingProvider",
+        )?
+    };
+    let (number, charge, billing_provider, subscriber, patient, payer) = match claim {
+        Claim::Professional(c) => (
+            &mut c.claim.patient_control_number,
+            &mut c.claim.total_charge,
+            &mut c.billing_provider,
+            &mut c.subscriber,
+            &mut c.patient,
+            &mut c.payer,
+        ),
+        Claim::Institutional(c) => (
+            &mut c.claim.patient_control_number,
+            &mut c.claim.total_charge,
+            &mut c.billing_provider,
+            &mut c.subscriber,
+            &mut c.patient,
+            &mut c.payer,
+        ),
+    };
+    *number = pcn;
+    *charge = total;
+    *billing_provider = billing;
+    apply_subscriber(subscriber, shared.subscriber)?;
+    apply_patient(patient, shared.patient)?;
+    apply_payer(payer, shared.payer)
+}
+
 /// A professional claim as the contract's record.
 pub fn to_wit(c: &ProfessionalClaim) -> Result<types::Claim, ConvertError> {
     let info = &c.claim;
@@ -362,19 +439,15 @@ pub fn apply(
             "a rule set turned a professional claim into an institutional one",
         ));
     };
-    let mut out = original.clone();
-    out.claim.patient_control_number = PatientControlNumber::parse(&t.patient_control_number)
-        .map_err(|e| fail("/claim/patientControlNumber", e.to_string()))?;
-    out.claim.total_charge = from_decimal(&t.total_charge, "/claim/totalCharge")?;
+    let mut shared = Claim::from(original.clone());
+    apply_shared(&mut shared, Shared::from(t))?;
+    let Claim::Professional(mut out) = shared else {
+        return Err(fail("", "the claim changed its kind"));
+    };
     out.claim.place_of_service = t.place_of_service.clone();
     out.claim.frequency = t.frequency.clone();
     out.claim.diagnoses = t.diagnoses.clone();
     out.claim.prior_authorization = t.prior_authorization.clone();
-    out.billing_provider = from_provider(
-        &original.billing_provider,
-        &t.billing_provider,
-        "/billingProvider",
-    )?;
     out.rendering_provider = optional_provider(
         &original.rendering_provider,
         &t.rendering_provider,
@@ -385,9 +458,6 @@ pub fn apply(
         &t.referring_provider,
         "/referringProvider",
     )?;
-    apply_subscriber(&mut out.subscriber, &t.subscriber)?;
-    apply_patient(&mut out.patient, &t.patient)?;
-    apply_payer(&mut out.payer, &t.payer)?;
     let mut lines = vec![];
     for (k, l) in t.lines.iter().enumerate() {
         let at = format!("/serviceLines/{k}");
@@ -462,10 +532,11 @@ pub fn apply_institutional(
             "a rule set turned an institutional claim into a professional one",
         ));
     };
-    let mut out = original.clone();
-    out.claim.patient_control_number = PatientControlNumber::parse(&t.patient_control_number)
-        .map_err(|e| fail("/claim/patientControlNumber", e.to_string()))?;
-    out.claim.total_charge = from_decimal(&t.total_charge, "/claim/totalCharge")?;
+    let mut shared = Claim::from(original.clone());
+    apply_shared(&mut shared, Shared::from(t))?;
+    let Claim::Institutional(mut out) = shared else {
+        return Err(fail("", "the claim changed its kind"));
+    };
     out.claim.facility_type = t.facility_type.clone();
     out.claim.frequency = t.frequency.clone();
     out.claim.statement_from = from_date(&t.statement_from, "/claim/statementFrom")?;
@@ -473,19 +544,11 @@ pub fn apply_institutional(
     out.claim.principal_diagnosis = t.principal_diagnosis.clone();
     out.claim.other_diagnoses = t.other_diagnoses.clone();
     out.claim.prior_authorization = t.prior_authorization.clone();
-    out.billing_provider = from_provider(
-        &original.billing_provider,
-        &t.billing_provider,
-        "/billingProvider",
-    )?;
     out.attending_provider = optional_provider(
         &original.attending_provider,
         &t.attending_provider,
         "/attendingProvider",
     )?;
-    apply_subscriber(&mut out.subscriber, &t.subscriber)?;
-    apply_patient(&mut out.patient, &t.patient)?;
-    apply_payer(&mut out.payer, &t.payer)?;
     let mut lines = vec![];
     for (k, l) in t.lines.iter().enumerate() {
         let at = format!("/serviceLines/{k}");

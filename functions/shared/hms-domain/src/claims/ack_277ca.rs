@@ -3,7 +3,7 @@
 //! submitter and per billing provider.
 
 use chrono::NaiveDate;
-use hms_x12::writer::{Field, InterchangeWriter};
+use hms_x12::writer::{Field, InterchangeWriter, WriteError};
 use rust_decimal::Decimal;
 
 use crate::claims::claim::Claim;
@@ -107,32 +107,12 @@ pub fn claim_acknowledgment(
 
     // 2000C billing providers, each with its claims (2000D).
     let mut hl = 2;
-    let mut providers: Vec<&str> = vec![];
-    for r in batch {
-        // A claim without a billing NPI is rejected by the scrubber; it is acknowledged under
-        // an empty provider id.
-        let npi = r
-            .claim
-            .billing_provider()
-            .npi
-            .as_ref()
-            .map_or("", |n| n.as_str());
-        if !providers.contains(&npi) {
-            providers.push(npi);
-        }
-    }
+    let providers = billing_npis(batch);
     for npi in providers {
         let claims: Vec<Reviewed<'_>> = batch
             .iter()
             .copied()
-            .filter(|r| {
-                r.claim
-                    .billing_provider()
-                    .npi
-                    .as_ref()
-                    .map_or("", |n| n.as_str())
-                    == npi
-            })
+            .filter(|r| billing_npi(r.claim) == npi)
             .collect();
         hl += 1;
         let provider_hl = hl.to_string();
@@ -156,83 +136,113 @@ pub fn claim_acknowledgment(
         counts(&mut w, &claims, ("QA", "QC")).map_err(fail)?;
         for r in &claims {
             hl += 1;
-            let c = r.claim;
             w.simple("HL", &[&hl.to_string(), &provider_hl, "PT"])
                 .map_err(fail)?;
-            let patient_name = c.patient().map_or(&c.subscriber().name, |p| &p.name);
-            w.simple(
-                "NM1",
-                &nm1("QC", patient_name, "MI", c.subscriber().member_id.as_str()),
-            )
-            .map_err(fail)?;
-            w.simple("TRN", &["2", c.patient_control_number().as_str()])
-                .map_err(fail)?;
-            let charge = amount(c.total_charge());
-            let error = r
-                .outcome
-                .issue
-                .iter()
-                .find(|i| i.severity <= crate::outcome::IssueSeverity::Error);
-            match error {
-                None => w.segment(
-                    "STC",
-                    &[
-                        Field::Composite(vec!["A2", "20"]),
-                        Field::Simple(&date),
-                        Field::Simple("WQ"),
-                        Field::Simple(&charge),
-                    ],
-                ),
-                Some(issue) => {
-                    // STC12 carries the scrubber's message (264 characters at most).
-                    let reason: String = format!(
-                        "{} ({})",
-                        issue.details.text,
-                        issue.expression.first().map(String::as_str).unwrap_or("")
-                    )
-                    .chars()
-                    .filter(|ch| !matches!(ch, '*' | '~' | ':' | '^'))
-                    .take(264)
-                    .collect();
-                    let (status, entity) = status_of(issue);
-                    let mut code = vec!["A7", status];
-                    code.extend(entity);
-                    w.segment(
-                        "STC",
-                        &[
-                            Field::Composite(code),
-                            Field::Simple(&date),
-                            Field::Simple("U"),
-                            Field::Simple(&charge),
-                            Field::Simple(""),
-                            Field::Simple(""),
-                            Field::Simple(""),
-                            Field::Simple(""),
-                            Field::Simple(""),
-                            Field::Simple(""),
-                            Field::Simple(""),
-                            Field::Simple(&reason),
-                        ],
-                    )
-                }
-            }
-            .map_err(fail)?;
-            let service = match c.service_period() {
-                Some((f, l)) if f != l => (
-                    "RD8",
-                    format!("{}-{}", f.format("%Y%m%d"), l.format("%Y%m%d")),
-                ),
-                Some((f, _)) => ("D8", f.format("%Y%m%d").to_string()),
-                None => ("D8", received.clone()),
-            };
-            w.simple("DTP", &["472", service.0, &service.1])
-                .map_err(fail)?;
+            claim_status(&mut w, r, &date, &received).map_err(fail)?;
         }
     }
     w.end_transaction()
         .and_then(|()| w.end_group())
         .map_err(fail)?;
     w.finish().map_err(fail)
+}
+
+/// The billing provider's NPI a claim is acknowledged under: a claim without one is rejected
+/// by the scrubber and acknowledged under an empty id.
+fn billing_npi(claim: &Claim) -> &str {
+    claim
+        .billing_provider()
+        .npi
+        .as_ref()
+        .map_or("", |n| n.as_str())
+}
+
+/// The batch's billing providers by NPI, in the order they first appear: one 2000C each.
+fn billing_npis<'a>(batch: &[Reviewed<'a>]) -> Vec<&'a str> {
+    let mut providers: Vec<&str> = vec![];
+    for r in batch {
+        let npi = billing_npi(r.claim);
+        if !providers.contains(&npi) {
+            providers.push(npi);
+        }
+    }
+    providers
+}
+
+/// Loop 2000D of one claim after its HL: the patient, the claim's number, its status (accepted,
+/// or rejected with the scrubber's first error) and its service dates.
+fn claim_status(
+    w: &mut InterchangeWriter,
+    r: &Reviewed<'_>,
+    date: &str,
+    received: &str,
+) -> Result<(), WriteError> {
+    let c = r.claim;
+    let patient_name = c.patient().map_or(&c.subscriber().name, |p| &p.name);
+    w.simple(
+        "NM1",
+        &nm1("QC", patient_name, "MI", c.subscriber().member_id.as_str()),
+    )?;
+    w.simple("TRN", &["2", c.patient_control_number().as_str()])?;
+    let charge = amount(c.total_charge());
+    let error = r
+        .outcome
+        .issue
+        .iter()
+        .find(|i| i.severity <= crate::outcome::IssueSeverity::Error);
+    match error {
+        None => w.segment(
+            "STC",
+            &[
+                Field::Composite(vec!["A2", "20"]),
+                Field::Simple(date),
+                Field::Simple("WQ"),
+                Field::Simple(&charge),
+            ],
+        ),
+        Some(issue) => {
+            // STC12 carries the scrubber's message (264 characters at most).
+            let reason: String = format!(
+                "{} ({})",
+                issue.details.text,
+                issue.expression.first().map(String::as_str).unwrap_or("")
+            )
+            .chars()
+            .filter(|ch| !matches!(ch, '*' | '~' | ':' | '^'))
+            .take(264)
+            .collect();
+            let (status, entity) = status_of(issue);
+            let mut code = vec!["A7", status];
+            code.extend(entity);
+            w.segment(
+                "STC",
+                &[
+                    Field::Composite(code),
+                    Field::Simple(date),
+                    Field::Simple("U"),
+                    Field::Simple(&charge),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(""),
+                    Field::Simple(&reason),
+                ],
+            )
+        }
+    }?;
+    let service = match c.service_period() {
+        Some((f, l)) if f != l => (
+            "RD8",
+            format!("{}-{}", f.format("%Y%m%d"), l.format("%Y%m%d")),
+        ),
+        Some((f, _)) => ("D8", f.format("%Y%m%d").to_string()),
+        None => ("D8", received.to_string()),
+    };
+    w.simple("DTP", &["472", service.0, &service.1])?;
+    Ok(())
 }
 
 /// QTY and AMT of accepted and rejected claims (qualifiers differ by level).

@@ -3,7 +3,9 @@
 use hms_x12::writer::Field;
 
 use crate::claims::model::DiagnosisCodes;
-use crate::claims::model::{CodedEvent, InstitutionalClaim};
+use crate::claims::model::{
+    CodedEvent, InstitutionalClaim, InstitutionalClaimInformation, InstitutionalLine,
+};
 use crate::claims::write_837::{Out, diagnosis_code};
 use crate::write::{TranslateError, amount};
 
@@ -14,20 +16,15 @@ pub const VERSION: &str = "005010X223A2";
 pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<(), TranslateError> {
     let c = &claim.claim;
     // 2300 claim.
-    let total = amount(c.total_charge);
-    out.segment(
-        "/claim",
-        "CLM",
-        &[
-            Field::Simple(c.patient_control_number.as_str()),
-            Field::Simple(&total),
-            Field::Simple(""),
-            Field::Simple(""),
-            Field::Composite(vec![&c.facility_type, "A", &c.frequency]),
-            Field::Simple(""),
-            Field::Simple(&c.assignment),
-            Field::Simple(&c.benefits_assignment),
-            Field::Simple(&c.release_of_information),
+    out.clm(
+        c.patient_control_number.as_str(),
+        c.total_charge,
+        [&c.facility_type, "A", &c.frequency],
+        [
+            "",
+            &c.assignment,
+            &c.benefits_assignment,
+            &c.release_of_information,
         ],
     )?;
     if let Some(hour) = &c.discharge_hour {
@@ -58,8 +55,76 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<()
         out.simple("/claim/priorAuthorization", "REF", &["G1", auth])?;
     }
 
-    // Diagnoses, procedures, occurrences, values, conditions: each its own HI, twelve to a
-    // segment.
+    codes(out, c)?;
+
+    // 2310A attending, 2310B operating.
+    if let Some(attending) = &claim.attending_provider {
+        out.provider_name("/attendingProvider", "71", attending)?;
+        if let Some(taxonomy) = &attending.taxonomy {
+            out.simple(
+                "/attendingProvider/taxonomy",
+                "PRV",
+                &["AT", "PXC", taxonomy],
+            )?;
+        }
+    }
+    if let Some(operating) = &claim.operating_provider {
+        out.provider_name("/operatingProvider", "72", operating)?;
+    }
+    out.other_coverage(
+        &claim.other_coverage,
+        c.benefits_assignment == "Y",
+        &c.release_of_information,
+    )?;
+
+    // 2400 service lines.
+    for (i, line) in claim.service_lines.iter().enumerate() {
+        service_line(out, i, line)?;
+    }
+    Ok(())
+}
+
+/// HI segments of `qualifier:code` composites, twelve per segment.
+fn coded(
+    out: &mut Out,
+    field: &str,
+    qualifier: &str,
+    codes: &[String],
+) -> Result<(), TranslateError> {
+    for chunk in codes.chunks(12) {
+        let fields: Vec<Field<'_>> = chunk
+            .iter()
+            .map(|code| Field::Composite(vec![qualifier, code]))
+            .collect();
+        out.segment(field, "HI", &fields)?;
+    }
+    Ok(())
+}
+
+/// HI segments of `qualifier:code:D8:date` composites, twelve per segment.
+fn dated(
+    out: &mut Out,
+    field: &str,
+    qualifier: &str,
+    events: &[CodedEvent],
+) -> Result<(), TranslateError> {
+    let rendered: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (diagnosis_code(&e.code), e.date.format("%Y%m%d").to_string()))
+        .collect();
+    for chunk in rendered.chunks(12) {
+        let fields: Vec<Field<'_>> = chunk
+            .iter()
+            .map(|(code, date)| Field::Composite(vec![qualifier, code, "D8", date]))
+            .collect();
+        out.segment(field, "HI", &fields)?;
+    }
+    Ok(())
+}
+
+/// The HI segments: diagnoses, procedures, occurrences, values and conditions, each its own
+/// HI, twelve to a segment.
+fn codes(out: &mut Out, c: &InstitutionalClaimInformation) -> Result<(), TranslateError> {
     let icd9 = c.diagnosis_codes == DiagnosisCodes::Icd9Cm;
     let pick = |ten: &'static str, nine: &'static str| if icd9 { nine } else { ten };
     let principal = diagnosis_code(&c.principal_diagnosis);
@@ -116,97 +181,40 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<()
         out.segment("/claim/values", "HI", &fields)?;
     }
     coded(out, "/claim/conditions", "BG", &c.conditions)?;
+    Ok(())
+}
 
-    // 2310A attending, 2310B operating.
-    if let Some(attending) = &claim.attending_provider {
-        out.provider_name("/attendingProvider", "71", attending)?;
-        if let Some(taxonomy) = &attending.taxonomy {
-            out.simple(
-                "/attendingProvider/taxonomy",
-                "PRV",
-                &["AT", "PXC", taxonomy],
-            )?;
-        }
-    }
-    if let Some(operating) = &claim.operating_provider {
-        out.provider_name("/operatingProvider", "72", operating)?;
-    }
-    out.other_coverage(
-        &claim.other_coverage,
-        c.benefits_assignment == "Y",
-        &c.release_of_information,
+/// Loop 2400 for line `i`.
+fn service_line(out: &mut Out, i: usize, line: &InstitutionalLine) -> Result<(), TranslateError> {
+    let at = format!("/serviceLines/{i}");
+    let number = (i + 1).to_string();
+    out.simple(&at, "LX", &[&number])?;
+    let procedure: Vec<&str> = match &line.procedure_code {
+        Some(code) => std::iter::once("HC")
+            .chain(std::iter::once(code.as_str()))
+            .chain(line.modifiers.iter().map(String::as_str))
+            .collect(),
+        None => vec![],
+    };
+    let charge = amount(line.charge);
+    let quantity = amount(line.quantity);
+    out.segment(
+        &at,
+        "SV2",
+        &[
+            Field::Simple(&line.revenue_code),
+            Field::Composite(procedure),
+            Field::Simple(&charge),
+            Field::Simple(&line.unit),
+            Field::Simple(&quantity),
+        ],
     )?;
-
-    // 2400 service lines.
-    for (i, line) in claim.service_lines.iter().enumerate() {
-        let at = format!("/serviceLines/{i}");
-        let number = (i + 1).to_string();
-        out.simple(&at, "LX", &[&number])?;
-        let procedure: Vec<&str> = match &line.procedure_code {
-            Some(code) => std::iter::once("HC")
-                .chain(std::iter::once(code.as_str()))
-                .chain(line.modifiers.iter().map(String::as_str))
-                .collect(),
-            None => vec![],
-        };
-        let charge = amount(line.charge);
-        let quantity = amount(line.quantity);
-        out.segment(
-            &at,
-            "SV2",
-            &[
-                Field::Simple(&line.revenue_code),
-                Field::Composite(procedure),
-                Field::Simple(&charge),
-                Field::Simple(&line.unit),
-                Field::Simple(&quantity),
-            ],
-        )?;
-        if let Some(date) = line.service_date {
-            let date = date.format("%Y%m%d").to_string();
-            out.simple(&format!("{at}/serviceDate"), "DTP", &["472", "D8", &date])?;
-        }
-        if let Some(control) = &line.line_control_number {
-            out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
-        }
+    if let Some(date) = line.service_date {
+        let date = date.format("%Y%m%d").to_string();
+        out.simple(&format!("{at}/serviceDate"), "DTP", &["472", "D8", &date])?;
     }
-    Ok(())
-}
-
-/// HI segments of `qualifier:code` composites, twelve per segment.
-fn coded(
-    out: &mut Out,
-    field: &str,
-    qualifier: &str,
-    codes: &[String],
-) -> Result<(), TranslateError> {
-    for chunk in codes.chunks(12) {
-        let fields: Vec<Field<'_>> = chunk
-            .iter()
-            .map(|code| Field::Composite(vec![qualifier, code]))
-            .collect();
-        out.segment(field, "HI", &fields)?;
-    }
-    Ok(())
-}
-
-/// HI segments of `qualifier:code:D8:date` composites, twelve per segment.
-fn dated(
-    out: &mut Out,
-    field: &str,
-    qualifier: &str,
-    events: &[CodedEvent],
-) -> Result<(), TranslateError> {
-    let rendered: Vec<(String, String)> = events
-        .iter()
-        .map(|e| (diagnosis_code(&e.code), e.date.format("%Y%m%d").to_string()))
-        .collect();
-    for chunk in rendered.chunks(12) {
-        let fields: Vec<Field<'_>> = chunk
-            .iter()
-            .map(|(code, date)| Field::Composite(vec![qualifier, code, "D8", date]))
-            .collect();
-        out.segment(field, "HI", &fields)?;
+    if let Some(control) = &line.line_control_number {
+        out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
     }
     Ok(())
 }

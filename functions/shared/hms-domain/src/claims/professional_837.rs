@@ -3,7 +3,7 @@
 
 use hms_x12::writer::Field;
 
-use crate::claims::model::ProfessionalClaim;
+use crate::claims::model::{ProfessionalClaim, ServiceLine};
 use crate::claims::write_837::{Out, diagnosis_code};
 use crate::write::{TranslateError, amount, yes_no};
 
@@ -14,20 +14,15 @@ pub const VERSION: &str = "005010X222A1";
 pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateError> {
     let c = &claim.claim;
     // 2300 claim.
-    let total = amount(c.total_charge);
-    out.segment(
-        "/claim",
-        "CLM",
-        &[
-            Field::Simple(c.patient_control_number.as_str()),
-            Field::Simple(&total),
-            Field::Simple(""),
-            Field::Simple(""),
-            Field::Composite(vec![&c.place_of_service, "B", &c.frequency]),
-            Field::Simple(yes_no(c.provider_signature_on_file)),
-            Field::Simple(&c.assignment),
-            Field::Simple(yes_no(c.benefits_assigned)),
-            Field::Simple(&c.release_of_information),
+    out.clm(
+        c.patient_control_number.as_str(),
+        c.total_charge,
+        [&c.place_of_service, "B", &c.frequency],
+        [
+            yes_no(c.provider_signature_on_file),
+            &c.assignment,
+            yes_no(c.benefits_assigned),
+            &c.release_of_information,
         ],
     )?;
     if let Some(onset) = c.onset_date {
@@ -41,6 +36,42 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
     if let Some(auth) = &c.prior_authorization {
         out.simple("/claim/priorAuthorization", "REF", &["G1", auth])?;
     }
+    ambulance_transport(out, claim)?;
+    diagnoses(out, claim)?;
+
+    // 2310A referring, 2310B rendering.
+    if let Some(referring) = &claim.referring_provider {
+        out.provider_name("/referringProvider", "DN", referring)?;
+    }
+    if let Some(rendering) = &claim.rendering_provider {
+        out.provider_name("/renderingProvider", "82", rendering)?;
+        if let Some(taxonomy) = &rendering.taxonomy {
+            out.simple(
+                "/renderingProvider/taxonomy",
+                "PRV",
+                &["PE", "PXC", taxonomy],
+            )?;
+        }
+    }
+
+    // 2310E ambulance pick-up, 2310F drop-off.
+    ambulance_places(out, claim)?;
+
+    out.other_coverage(
+        &claim.other_coverage,
+        c.benefits_assigned,
+        &c.release_of_information,
+    )?;
+
+    // 2400 service lines.
+    for (i, line) in claim.service_lines.iter().enumerate() {
+        service_line(out, i, line, &c.place_of_service)?;
+    }
+    Ok(())
+}
+
+/// CR1 and CRC: the ambulance transport, when the claim has one.
+fn ambulance_transport(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateError> {
     if let Some(amb) = &claim.ambulance {
         let weight = amb.patient_weight_pounds.map(amount);
         let (unit, weight) = match &weight {
@@ -70,6 +101,12 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
             out.simple(&format!("/ambulance/certifications/{k}"), "CRC", &values)?;
         }
     }
+    Ok(())
+}
+
+/// HI: the diagnoses, principal first.
+fn diagnoses(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateError> {
+    let c = &claim.claim;
     let codes: Vec<String> = c.diagnoses.iter().map(|d| diagnosis_code(d)).collect();
     let (principal, other) = c.diagnosis_codes.qualifiers();
     let hi: Vec<Field<'_>> = codes
@@ -84,23 +121,11 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
         ));
     }
     out.segment("/claim/diagnoses", "HI", &hi)?;
+    Ok(())
+}
 
-    // 2310A referring, 2310B rendering.
-    if let Some(referring) = &claim.referring_provider {
-        out.provider_name("/referringProvider", "DN", referring)?;
-    }
-    if let Some(rendering) = &claim.rendering_provider {
-        out.provider_name("/renderingProvider", "82", rendering)?;
-        if let Some(taxonomy) = &rendering.taxonomy {
-            out.simple(
-                "/renderingProvider/taxonomy",
-                "PRV",
-                &["PE", "PXC", taxonomy],
-            )?;
-        }
-    }
-
-    // 2310E ambulance pick-up, 2310F drop-off.
+/// Loops 2310E and 2310F: where the ambulance picked the patient up and dropped them off.
+fn ambulance_places(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateError> {
     if let Some(amb) = &claim.ambulance {
         out.simple("/ambulance/pickup", "NM1", &["PW", "2"])?;
         out.address("/ambulance/pickup", &amb.pickup)?;
@@ -111,107 +136,109 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
         out.address("/ambulance/dropoff", &amb.dropoff)?;
     }
 
-    out.other_coverage(
-        &claim.other_coverage,
-        c.benefits_assigned,
-        &c.release_of_information,
-    )?;
+    Ok(())
+}
 
-    // 2400 service lines.
-    for (i, line) in claim.service_lines.iter().enumerate() {
-        let at = format!("/serviceLines/{i}");
-        let number = (i + 1).to_string();
-        out.simple(&at, "LX", &[&number])?;
-        let mut procedure = vec!["HC", line.procedure_code.as_str()];
-        procedure.extend(line.modifiers.iter().map(String::as_str));
-        let charge = amount(line.charge);
-        let units = amount(line.units);
-        let pointers: Vec<String> = line.diagnosis_pointers.iter().map(u8::to_string).collect();
-        let place = line
-            .place_of_service
-            .as_deref()
-            .filter(|p| *p != c.place_of_service)
-            .unwrap_or("");
+/// Loop 2400 (with 2410 and 2430) for line `i`; its place of service only when it is not the
+/// claim's.
+fn service_line(
+    out: &mut Out,
+    i: usize,
+    line: &ServiceLine,
+    claim_place: &str,
+) -> Result<(), TranslateError> {
+    let at = format!("/serviceLines/{i}");
+    let number = (i + 1).to_string();
+    out.simple(&at, "LX", &[&number])?;
+    let mut procedure = vec!["HC", line.procedure_code.as_str()];
+    procedure.extend(line.modifiers.iter().map(String::as_str));
+    let charge = amount(line.charge);
+    let units = amount(line.units);
+    let pointers: Vec<String> = line.diagnosis_pointers.iter().map(u8::to_string).collect();
+    let place = line
+        .place_of_service
+        .as_deref()
+        .filter(|p| *p != claim_place)
+        .unwrap_or("");
+    out.segment(
+        &at,
+        "SV1",
+        &[
+            Field::Composite(procedure),
+            Field::Simple(&charge),
+            Field::Simple("UN"),
+            Field::Simple(&units),
+            Field::Simple(place),
+            Field::Simple(""),
+            Field::Composite(pointers.iter().map(String::as_str).collect()),
+        ],
+    )?;
+    let date = line.service_date.format("%Y%m%d").to_string();
+    match line.service_date_end {
+        Some(end) => {
+            let range = format!("{date}-{}", end.format("%Y%m%d"));
+            out.simple(&at, "DTP", &["472", "RD8", &range])?;
+        }
+        None => out.simple(&at, "DTP", &["472", "D8", &date])?,
+    }
+    if let Some(count) = line.patient_count {
+        out.simple(
+            &format!("{at}/patientCount"),
+            "QTY",
+            &["PT", &amount(count)],
+        )?;
+    }
+    if let Some(control) = &line.line_control_number {
+        out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
+    }
+    // 2410 drug identification.
+    if let Some(drug) = &line.drug {
+        let ndc: String = drug.ndc.chars().filter(|c| *c != '-').collect();
+        out.simple(&format!("{at}/drug/ndc"), "LIN", &["", "N4", &ndc])?;
+        let quantity = amount(drug.quantity);
         out.segment(
-            &at,
-            "SV1",
+            &format!("{at}/drug"),
+            "CTP",
             &[
-                Field::Composite(procedure),
-                Field::Simple(&charge),
-                Field::Simple("UN"),
-                Field::Simple(&units),
-                Field::Simple(place),
                 Field::Simple(""),
-                Field::Composite(pointers.iter().map(String::as_str).collect()),
+                Field::Simple(""),
+                Field::Simple(""),
+                Field::Simple(&quantity),
+                Field::Composite(vec![&drug.unit]),
             ],
         )?;
-        let date = line.service_date.format("%Y%m%d").to_string();
-        match line.service_date_end {
-            Some(end) => {
-                let range = format!("{date}-{}", end.format("%Y%m%d"));
-                out.simple(&at, "DTP", &["472", "RD8", &range])?;
-            }
-            None => out.simple(&at, "DTP", &["472", "D8", &date])?,
+    }
+    // 2430 line adjudication by other payers.
+    for (k, adj) in line.prior_adjudications.iter().enumerate() {
+        let at = format!("{at}/priorAdjudications/{k}");
+        let paid = amount(adj.paid);
+        let units = amount(adj.units);
+        let code = adj
+            .procedure_code
+            .as_deref()
+            .unwrap_or(&line.procedure_code);
+        let mut procedure = vec!["HC", code];
+        if adj.procedure_code.is_none() {
+            procedure.extend(line.modifiers.iter().map(String::as_str));
         }
-        if let Some(count) = line.patient_count {
-            out.simple(
-                &format!("{at}/patientCount"),
-                "QTY",
-                &["PT", &amount(count)],
-            )?;
-        }
-        if let Some(control) = &line.line_control_number {
-            out.simple(&format!("{at}/lineControlNumber"), "REF", &["6R", control])?;
-        }
-        // 2410 drug identification.
-        if let Some(drug) = &line.drug {
-            let ndc: String = drug.ndc.chars().filter(|c| *c != '-').collect();
-            out.simple(&format!("{at}/drug/ndc"), "LIN", &["", "N4", &ndc])?;
-            let quantity = amount(drug.quantity);
-            out.segment(
-                &format!("{at}/drug"),
-                "CTP",
-                &[
-                    Field::Simple(""),
-                    Field::Simple(""),
-                    Field::Simple(""),
-                    Field::Simple(&quantity),
-                    Field::Composite(vec![&drug.unit]),
-                ],
-            )?;
-        }
-        // 2430 line adjudication by other payers.
-        for (k, adj) in line.prior_adjudications.iter().enumerate() {
-            let at = format!("{at}/priorAdjudications/{k}");
-            let paid = amount(adj.paid);
-            let units = amount(adj.units);
-            let code = adj
-                .procedure_code
-                .as_deref()
-                .unwrap_or(&line.procedure_code);
-            let mut procedure = vec!["HC", code];
-            if adj.procedure_code.is_none() {
-                procedure.extend(line.modifiers.iter().map(String::as_str));
-            }
-            out.segment(
-                &at,
-                "SVD",
-                &[
-                    Field::Simple(adj.payer_id.as_str()),
-                    Field::Simple(&paid),
-                    Field::Composite(procedure),
-                    Field::Simple(""),
-                    Field::Simple(&units),
-                ],
-            )?;
-            out.adjustments(&format!("{at}/adjustments"), &adj.adjustments)?;
-            let date = adj.adjudication_date.format("%Y%m%d").to_string();
-            out.simple(
-                &format!("{at}/adjudicationDate"),
-                "DTP",
-                &["573", "D8", &date],
-            )?;
-        }
+        out.segment(
+            &at,
+            "SVD",
+            &[
+                Field::Simple(adj.payer_id.as_str()),
+                Field::Simple(&paid),
+                Field::Composite(procedure),
+                Field::Simple(""),
+                Field::Simple(&units),
+            ],
+        )?;
+        out.adjustments(&format!("{at}/adjustments"), &adj.adjustments)?;
+        let date = adj.adjudication_date.format("%Y%m%d").to_string();
+        out.simple(
+            &format!("{at}/adjudicationDate"),
+            "DTP",
+            &["573", "D8", &date],
+        )?;
     }
     Ok(())
 }

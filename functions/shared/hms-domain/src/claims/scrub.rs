@@ -1255,14 +1255,12 @@ mod tests {
         assert!(Profile::switching_off(&["po-box-billing"]).is_err());
     }
 
-    /// Each edit alone: a clean claim changed in one field finds that edit, and a profile that
-    /// switches it off finds nothing more than the clean claim did.
-    #[test]
-    fn each_edit_fires_on_its_own_and_a_profile_switches_it_off() {
+    /// One change per edit: (edit, fixture, where, the value that trips it).
+    fn cases() -> Vec<(&'static str, &'static str, &'static str, serde_json::Value)> {
         use serde_json::json;
         const P: &str = "professional-subscriber.json";
         const I: &str = "institutional-inpatient.json";
-        let cases: &[(&str, &str, &str, serde_json::Value)] = &[
+        vec![
             ("diagnosis-required", P, "/claim/diagnoses", json!([])),
             ("icd10-shape", P, "/claim/diagnoses/0", json!("J2")),
             ("place-of-service", P, "/claim/placeOfService", json!("00")),
@@ -1382,7 +1380,16 @@ mod tests {
                 json!("PO BOX 12"),
             ),
             ("attending-provider", I, "/attendingProvider", json!(null)),
-        ];
+        ]
+    }
+
+    /// Each edit alone: a clean claim changed in one field finds that edit, and a profile that
+    /// switches it off finds nothing more than the clean claim did.
+    #[test]
+    fn each_edit_fires_on_its_own_and_a_profile_switches_it_off() {
+        const P: &str = "professional-subscriber.json";
+        const I: &str = "institutional-inpatient.json";
+        let cases = cases();
         let clean = |fixture: &str| {
             let path = hms_test_support::fixtures().join("claims").join(fixture);
             let json: serde_json::Value =
@@ -1398,7 +1405,7 @@ mod tests {
         };
         assert_eq!(clean(P), 0);
         assert_eq!(clean(I), 0);
-        for (id, fixture, pointer, value) in cases {
+        for (id, fixture, pointer, value) in &cases {
             let found = findings(fixture, pointer, value.clone(), &Profile::default());
             assert!(
                 found.iter().any(|f| f == id),

@@ -3,6 +3,7 @@
 //! the patient (2000C), and batches of claims sharing them.
 
 use hms_x12::writer::{Field, InterchangeWriter};
+use rust_decimal::Decimal;
 
 use crate::claims::model::{ClaimAdjustment, OtherCoverage, Parties};
 use crate::partner::{Envelope, TradingPartner};
@@ -16,6 +17,37 @@ pub(crate) struct Out {
     hl: u32,
     /// Prepended to every field in errors: the claim's index in a batch.
     prefix: String,
+}
+
+impl Out {
+    /// CLM (loop 2300), as both kinds write it: the claim's number and total charge, where or
+    /// what was billed (CLM05: the place of service or type of bill, its code qualifier, the
+    /// frequency), then the signature, assignment, benefits and release codes (CLM06-09).
+    pub(super) fn clm(
+        &mut self,
+        number: &str,
+        total: Decimal,
+        billed: [&str; 3],
+        codes: [&str; 4],
+    ) -> Result<(), TranslateError> {
+        let total = amount(total);
+        let [signature, assignment, benefits, release] = codes;
+        self.segment(
+            "/claim",
+            "CLM",
+            &[
+                Field::Simple(number),
+                Field::Simple(&total),
+                Field::Simple(""),
+                Field::Simple(""),
+                Field::Composite(billed.to_vec()),
+                Field::Simple(signature),
+                Field::Simple(assignment),
+                Field::Simple(benefits),
+                Field::Simple(release),
+            ],
+        )
+    }
 }
 
 impl Out {

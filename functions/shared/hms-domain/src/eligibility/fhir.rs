@@ -82,6 +82,57 @@ fn date(value: &Value) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(value.as_str()?, "%Y-%m-%d").ok()
 }
 
+/// The subscriber and, when the patient is someone else (a contained RelatedPerson holds the
+/// coverage), the dependent the inquiry is about.
+fn insured(
+    patient: &Value,
+    patient_name: Name,
+    member_id: MemberId,
+    relationship: &str,
+    holder: Option<&Value>,
+) -> Result<(InquirySubscriber, Option<InquiryDependent>), OperationOutcome> {
+    Ok(match (relationship, holder.and_then(name)) {
+        ("self", _) => (
+            InquirySubscriber {
+                member_id,
+                name: patient_name,
+                birth_date: date(&patient["birthDate"]),
+                gender: gender(&patient["gender"]),
+            },
+            None,
+        ),
+        (_, Some(holder_name)) => match date(&patient["birthDate"]) {
+            Some(birth_date) => (
+                InquirySubscriber {
+                    member_id,
+                    name: holder_name,
+                    birth_date: None,
+                    gender: None,
+                },
+                Some(InquiryDependent {
+                    name: patient_name,
+                    birth_date,
+                    gender: gender(&patient["gender"]),
+                }),
+            ),
+            None => {
+                return Err(OperationOutcome::new(vec![issue(
+                    IssueType::Required,
+                    "CoverageEligibilityRequest.patient.birthDate",
+                    "a dependent patient's birth date is required".into(),
+                )]));
+            }
+        },
+        (_, None) => {
+            return Err(OperationOutcome::new(vec![issue(
+                IssueType::Required,
+                "CoverageEligibilityRequest.insurance[0].coverage.subscriber",
+                "when the patient is not the subscriber, the Coverage must reference a contained subscriber".into(),
+            )]));
+        }
+    })
+}
+
 /// Reads a `CoverageEligibilityRequest` (contained Patient, Coverage, insurer Organization and
 /// provider) into our inquiry.
 pub fn inquiry_from_fhir(request: &Value) -> Result<EligibilityInquiry, OperationOutcome> {
@@ -165,46 +216,8 @@ pub fn inquiry_from_fhir(request: &Value) -> Result<EligibilityInquiry, Operatio
             let provider_name = name(provider).unwrap_or(Name::Organization {
                 name: String::new(),
             });
-            let (subscriber, dependent) = match (relationship, holder.and_then(name)) {
-                ("self", _) => (
-                    InquirySubscriber {
-                        member_id,
-                        name: patient_name,
-                        birth_date: date(&patient["birthDate"]),
-                        gender: gender(&patient["gender"]),
-                    },
-                    None,
-                ),
-                (_, Some(holder_name)) => match date(&patient["birthDate"]) {
-                    Some(birth_date) => (
-                        InquirySubscriber {
-                            member_id,
-                            name: holder_name,
-                            birth_date: None,
-                            gender: None,
-                        },
-                        Some(InquiryDependent {
-                            name: patient_name,
-                            birth_date,
-                            gender: gender(&patient["gender"]),
-                        }),
-                    ),
-                    None => {
-                        return Err(OperationOutcome::new(vec![issue(
-                            IssueType::Required,
-                            "CoverageEligibilityRequest.patient.birthDate",
-                            "a dependent patient's birth date is required".into(),
-                        )]));
-                    }
-                },
-                (_, None) => {
-                    return Err(OperationOutcome::new(vec![issue(
-                        IssueType::Required,
-                        "CoverageEligibilityRequest.insurance[0].coverage.subscriber",
-                        "when the patient is not the subscriber, the Coverage must reference a contained subscriber".into(),
-                    )]));
-                }
-            };
+            let (subscriber, dependent) =
+                insured(patient, patient_name, member_id, relationship, holder)?;
             if !issues.is_empty() {
                 return Err(OperationOutcome::new(issues));
             }

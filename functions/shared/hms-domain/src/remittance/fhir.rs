@@ -11,7 +11,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde_json::{Number, Value, json};
 
-use crate::remittance::{Adjustment, ClaimPayment, Remittance};
+use crate::remittance::{Adjustment, ClaimPayment, Remittance, ServicePayment};
 
 /// Code system of X12 claim adjustment group codes.
 pub const GROUP_SYSTEM: &str = "https://x12.org/codes/claim-adjustment-group-codes";
@@ -66,79 +66,8 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
         "professional"
     };
     let created = remit.payment.date.map(|d| d.format("%Y-%m-%d").to_string());
-    let patient = claim.patient.as_ref();
-    let mut patient_resource = json!({
-        "resourceType": "Patient",
-        "id": "patient",
-        "name": [{ "family": patient.map(|p| p.last.clone()).unwrap_or_default() }],
-    });
-    if let Some(first) = patient.and_then(|p| p.first.clone()) {
-        patient_resource["name"][0]["given"] = json!([first]);
-    }
-    let mut coverage = json!({
-        "resourceType": "Coverage",
-        "id": "coverage",
-        "status": "active",
-        "beneficiary": { "reference": "#patient" },
-        "payor": [{ "reference": "#payer" }],
-    });
-    if let Some(id) = patient.and_then(|p| p.id.clone()) {
-        coverage["subscriberId"] = json!(id);
-    }
-    let mut payee =
-        json!({ "resourceType": "Organization", "id": "payee", "name": remit.payee.name });
-    if let Some(id) = &remit.payee.id
-        && id.qualifier == "XX"
-    {
-        payee["identifier"] =
-            json!([{ "system": "http://hl7.org/fhir/sid/us-npi", "value": id.value }]);
-    }
-    let items: Vec<Value> = claim
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let system = match s.code_qualifier.as_str() {
-                "NU" => "https://www.nubc.org/CodeSystem/RevenueCodes",
-                _ => "http://www.ama-assn.org/go/cpt",
-            };
-            let mut adjudication = vec![
-                adjudication_total("submitted", s.charge),
-                adjudication_total("benefit", s.paid),
-            ];
-            adjudication.extend(adjustments(&s.adjustments));
-            let mut item = json!({
-                "sequence": i + 1,
-                "productOrService": { "coding": [{ "system": system, "code": s.procedure_code }] },
-                "adjudication": adjudication,
-            });
-            if !s.modifiers.is_empty() {
-                item["modifier"] = Value::Array(
-                    s.modifiers
-                        .iter()
-                        .map(|m| json!({ "coding": [{ "code": m }] }))
-                        .collect(),
-                );
-            }
-            let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-            match (s.service_date, s.service_date_end) {
-                (Some(start), Some(end)) => {
-                    item["servicedPeriod"] = json!({ "start": day(start), "end": day(end) });
-                }
-                (None, Some(end)) => item["servicedPeriod"] = json!({ "end": day(end) }),
-                (Some(date), None) => item["servicedDate"] = json!(day(date)),
-                (None, None) => {}
-            }
-            if let Some(units) = s.units {
-                item["quantity"] = json!({ "value": number(units) });
-            }
-            if !s.remarks.is_empty() {
-                item["noteNumber"] =
-                    Value::Array((1..=s.remarks.len()).map(|n| json!(n)).collect());
-            }
-            item
-        })
-        .collect();
+    let [patient_resource, coverage, payee] = parties(remit, claim);
+    let items: Vec<Value> = claim.services.iter().enumerate().map(item).collect();
     let remarks: Vec<Value> = claim
         .services
         .iter()
@@ -198,6 +127,81 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
         eob["processNote"] = Value::Array(remarks);
     }
     eob
+}
+
+/// The EOB's contained Patient, Coverage and payee Organization.
+fn parties(remit: &Remittance, claim: &ClaimPayment) -> [Value; 3] {
+    let patient = claim.patient.as_ref();
+    let mut patient_resource = json!({
+        "resourceType": "Patient",
+        "id": "patient",
+        "name": [{ "family": patient.map(|p| p.last.clone()).unwrap_or_default() }],
+    });
+    if let Some(first) = patient.and_then(|p| p.first.clone()) {
+        patient_resource["name"][0]["given"] = json!([first]);
+    }
+    let mut coverage = json!({
+        "resourceType": "Coverage",
+        "id": "coverage",
+        "status": "active",
+        "beneficiary": { "reference": "#patient" },
+        "payor": [{ "reference": "#payer" }],
+    });
+    if let Some(id) = patient.and_then(|p| p.id.clone()) {
+        coverage["subscriberId"] = json!(id);
+    }
+    let mut payee =
+        json!({ "resourceType": "Organization", "id": "payee", "name": remit.payee.name });
+    if let Some(id) = &remit.payee.id
+        && id.qualifier == "XX"
+    {
+        payee["identifier"] =
+            json!([{ "system": "http://hl7.org/fhir/sid/us-npi", "value": id.value }]);
+    }
+    [patient_resource, coverage, payee]
+}
+
+/// One service payment as an EOB item: the service, its dates and units, what was charged,
+/// paid and adjusted, and its remarks by number.
+fn item((i, s): (usize, &ServicePayment)) -> Value {
+    let system = match s.code_qualifier.as_str() {
+        "NU" => "https://www.nubc.org/CodeSystem/RevenueCodes",
+        _ => "http://www.ama-assn.org/go/cpt",
+    };
+    let mut adjudication = vec![
+        adjudication_total("submitted", s.charge),
+        adjudication_total("benefit", s.paid),
+    ];
+    adjudication.extend(adjustments(&s.adjustments));
+    let mut item = json!({
+        "sequence": i + 1,
+        "productOrService": { "coding": [{ "system": system, "code": s.procedure_code }] },
+        "adjudication": adjudication,
+    });
+    if !s.modifiers.is_empty() {
+        item["modifier"] = Value::Array(
+            s.modifiers
+                .iter()
+                .map(|m| json!({ "coding": [{ "code": m }] }))
+                .collect(),
+        );
+    }
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    match (s.service_date, s.service_date_end) {
+        (Some(start), Some(end)) => {
+            item["servicedPeriod"] = json!({ "start": day(start), "end": day(end) });
+        }
+        (None, Some(end)) => item["servicedPeriod"] = json!({ "end": day(end) }),
+        (Some(date), None) => item["servicedDate"] = json!(day(date)),
+        (None, None) => {}
+    }
+    if let Some(units) = s.units {
+        item["quantity"] = json!({ "value": number(units) });
+    }
+    if !s.remarks.is_empty() {
+        item["noteNumber"] = Value::Array((1..=s.remarks.len()).map(|n| json!(n)).collect());
+    }
+    item
 }
 
 /// A `Bundle` (type `collection`) with one `ExplanationOfBenefit` per claim payment.

@@ -3,24 +3,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+mod common;
+
 use chrono::NaiveDate;
+use common::{claim_fixture as fixture, today};
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use hms_domain::request::parse_json;
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/claims/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(path).unwrap()
-}
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
-}
 
 fn write(name: &str) -> String {
     let claim = parse_json::<hms_domain::claims::InstitutionalClaim>(&fixture(name)).unwrap();

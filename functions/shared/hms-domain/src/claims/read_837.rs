@@ -470,66 +470,67 @@ fn ambulance(scope: &LoopNode) -> Result<Option<Ambulance>, ValueError> {
 /// The service lines of a professional claim loop (2400, with its drug and prior payers'
 /// adjudications).
 fn service_lines(scope: &LoopNode) -> Result<Vec<ServiceLine>, ValueError> {
-    let mut service_lines = vec![];
-    for line in loops(scope, "2400") {
-        let sv1 = required(line, "SV1")?;
-        let procedure = parts(sv1, 1);
-        let drug = match loops(line, "2410").next() {
-            Some(d) => {
-                let lin = required(d, "LIN")?;
-                let ctp = required(d, "CTP")?;
-                Some(Drug {
-                    ndc: text(lin, 3).to_string(),
-                    quantity: amount(ctp, 4)?,
-                    unit: text(ctp, 5).to_string(),
-                })
-            }
-            None => None,
-        };
-        let mut prior_adjudications = vec![];
-        for adj in loops(line, "2430") {
-            let svd = required(adj, "SVD")?;
-            let code = parts(svd, 3).get(1).map(|c| c.to_string());
-            prior_adjudications.push(LineAdjudication {
-                payer_id: id_of(svd, 1, PayerId::parse)?,
-                paid: amount(svd, 2)?,
-                procedure_code: code.filter(|c| procedure.get(1) != Some(&c.as_str())),
-                units: amount(svd, 5)?,
-                adjudication_date: dated(adj, "573")?.ok_or_else(|| missing_in(adj, "DTP*573"))?,
-                adjustments: adjustments(adj)?,
-            });
+    loops(scope, "2400").map(service_line).collect()
+}
+
+/// One professional line (2400), with its drug (2410) and prior payers' adjudications (2430).
+fn service_line(line: &LoopNode) -> Result<ServiceLine, ValueError> {
+    let sv1 = required(line, "SV1")?;
+    let procedure = parts(sv1, 1);
+    let drug = match loops(line, "2410").next() {
+        Some(d) => {
+            let lin = required(d, "LIN")?;
+            let ctp = required(d, "CTP")?;
+            Some(Drug {
+                ndc: text(lin, 3).to_string(),
+                quantity: amount(ctp, 4)?,
+                unit: text(ctp, 5).to_string(),
+            })
         }
-        let (service_date, service_date_end) =
-            dated_range(line, "472")?.ok_or_else(|| missing_in(line, "DTP*472"))?;
-        service_lines.push(ServiceLine {
-            procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
-            modifiers: procedure
-                .iter()
-                .skip(2)
-                .filter(|m| !m.is_empty())
-                .map(|m| m.to_string())
-                .collect(),
-            charge: amount(sv1, 2)?,
-            units: amount(sv1, 4)?,
-            service_date,
-            service_date_end,
-            diagnosis_pointers: parts(sv1, 7)
-                .iter()
-                .filter_map(|p| p.parse().ok())
-                .collect(),
-            place_of_service: opt(sv1, 5),
-            line_control_number: segments(line, "REF")
-                .find(|r| text(r, 1) == "6R")
-                .and_then(|r| opt(r, 2)),
-            patient_count: match segments(line, "QTY").find(|q| text(q, 1) == "PT") {
-                Some(q) => decimal(q, 2)?,
-                None => None,
-            },
-            drug,
-            prior_adjudications,
+        None => None,
+    };
+    let mut prior_adjudications = vec![];
+    for adj in loops(line, "2430") {
+        let svd = required(adj, "SVD")?;
+        let code = parts(svd, 3).get(1).map(|c| c.to_string());
+        prior_adjudications.push(LineAdjudication {
+            payer_id: id_of(svd, 1, PayerId::parse)?,
+            paid: amount(svd, 2)?,
+            procedure_code: code.filter(|c| procedure.get(1) != Some(&c.as_str())),
+            units: amount(svd, 5)?,
+            adjudication_date: dated(adj, "573")?.ok_or_else(|| missing_in(adj, "DTP*573"))?,
+            adjustments: adjustments(adj)?,
         });
     }
-    Ok(service_lines)
+    let (service_date, service_date_end) =
+        dated_range(line, "472")?.ok_or_else(|| missing_in(line, "DTP*472"))?;
+    Ok(ServiceLine {
+        procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
+        modifiers: procedure
+            .iter()
+            .skip(2)
+            .filter(|m| !m.is_empty())
+            .map(|m| m.to_string())
+            .collect(),
+        charge: amount(sv1, 2)?,
+        units: amount(sv1, 4)?,
+        service_date,
+        service_date_end,
+        diagnosis_pointers: parts(sv1, 7)
+            .iter()
+            .filter_map(|p| p.parse().ok())
+            .collect(),
+        place_of_service: opt(sv1, 5),
+        line_control_number: segments(line, "REF")
+            .find(|r| text(r, 1) == "6R")
+            .and_then(|r| opt(r, 2)),
+        patient_count: match segments(line, "QTY").find(|q| text(q, 1) == "PT") {
+            Some(q) => decimal(q, 2)?,
+            None => None,
+        },
+        drug,
+        prior_adjudications,
+    })
 }
 
 /// Loops 2320-2330B: the other payers of a claim whose CLM is `clm`.
@@ -681,27 +682,28 @@ fn admission(scope: &LoopNode) -> Result<Option<Admission>, ValueError> {
 
 /// The service lines of an institutional claim loop (2400).
 fn institutional_lines(scope: &LoopNode) -> Result<Vec<InstitutionalLine>, ValueError> {
-    let mut service_lines = vec![];
-    for line in loops(scope, "2400") {
-        let sv2 = required(line, "SV2")?;
-        let procedure = parts(sv2, 2);
-        service_lines.push(InstitutionalLine {
-            revenue_code: text(sv2, 1).to_string(),
-            procedure_code: procedure.get(1).map(|c| c.to_string()),
-            modifiers: procedure
-                .iter()
-                .skip(2)
-                .filter(|m| !m.is_empty())
-                .map(|m| m.to_string())
-                .collect(),
-            charge: amount(sv2, 3)?,
-            unit: text(sv2, 4).to_string(),
-            quantity: amount(sv2, 5)?,
-            service_date: dated(line, "472")?,
-            line_control_number: segments(line, "REF")
-                .find(|r| text(r, 1) == "6R")
-                .and_then(|r| opt(r, 2)),
-        });
-    }
-    Ok(service_lines)
+    loops(scope, "2400").map(institutional_line).collect()
+}
+
+/// One institutional line (2400).
+fn institutional_line(line: &LoopNode) -> Result<InstitutionalLine, ValueError> {
+    let sv2 = required(line, "SV2")?;
+    let procedure = parts(sv2, 2);
+    Ok(InstitutionalLine {
+        revenue_code: text(sv2, 1).to_string(),
+        procedure_code: procedure.get(1).map(|c| c.to_string()),
+        modifiers: procedure
+            .iter()
+            .skip(2)
+            .filter(|m| !m.is_empty())
+            .map(|m| m.to_string())
+            .collect(),
+        charge: amount(sv2, 3)?,
+        unit: text(sv2, 4).to_string(),
+        quantity: amount(sv2, 5)?,
+        service_date: dated(line, "472")?,
+        line_control_number: segments(line, "REF")
+            .find(|r| text(r, 1) == "6R")
+            .and_then(|r| opt(r, 2)),
+    })
 }

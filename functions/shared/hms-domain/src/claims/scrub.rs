@@ -542,6 +542,49 @@ impl<'p> Edits<'p> {
         self.charge_total(total, charges.sum());
     }
 
+    /// What every line is held to: at most four modifiers, a charge that is not negative
+    /// (more than zero on a professional line), and units (or days) above zero.
+    fn line_amounts(
+        &mut self,
+        at: &str,
+        kind: ClaimKind,
+        modifiers: usize,
+        charge: Decimal,
+        units: Decimal,
+    ) {
+        if modifiers > 4 {
+            self.flag(
+                &edits::MODIFIER_COUNT,
+                &format!("{at}/modifiers"),
+                format!("a line carries at most 4 modifiers; this one has {modifiers}"),
+            );
+        }
+        let (charge_ok, charge_text) = match kind {
+            ClaimKind::Professional => (
+                charge > Decimal::ZERO,
+                format!("a line charge must be more than zero, not {charge}"),
+            ),
+            ClaimKind::Institutional => (
+                charge >= Decimal::ZERO,
+                format!("a line charge cannot be negative ({charge})"),
+            ),
+        };
+        if !charge_ok {
+            self.flag(&edits::LINE_CHARGE, &format!("{at}/charge"), charge_text);
+        }
+        if units <= Decimal::ZERO {
+            let (field, what) = match kind {
+                ClaimKind::Professional => ("units", "units of service"),
+                ClaimKind::Institutional => ("quantity", "units or days"),
+            };
+            self.flag(
+                &edits::LINE_UNITS,
+                &format!("{at}/{field}"),
+                format!("{what} must be more than zero, not {units}"),
+            );
+        }
+    }
+
     /// The claim's total charge is the sum of its lines' charges.
     fn charge_total(&mut self, total: Decimal, lines: Decimal) {
         if total != lines {
@@ -589,33 +632,13 @@ impl<'p> Edits<'p> {
                 "modifiers need a procedure code".into(),
             );
         }
-        if line.modifiers.len() > 4 {
-            self.flag(
-                &edits::MODIFIER_COUNT,
-                &format!("{at}/modifiers"),
-                format!(
-                    "a line carries at most 4 modifiers; this one has {}",
-                    line.modifiers.len()
-                ),
-            );
-        }
-        if line.charge < Decimal::ZERO {
-            self.flag(
-                &edits::LINE_CHARGE,
-                &format!("{at}/charge"),
-                format!("a line charge cannot be negative ({})", line.charge),
-            );
-        }
-        if line.quantity <= Decimal::ZERO {
-            self.flag(
-                &edits::LINE_UNITS,
-                &format!("{at}/quantity"),
-                format!(
-                    "units or days must be more than zero, not {}",
-                    line.quantity
-                ),
-            );
-        }
+        self.line_amounts(
+            &at,
+            ClaimKind::Institutional,
+            line.modifiers.len(),
+            line.charge,
+            line.quantity,
+        );
         if !["UN", "DA"].contains(&line.unit.as_str()) {
             self.flag(
                 &edits::LINE_UNIT,
@@ -956,16 +979,13 @@ impl<'p> Edits<'p> {
             self.flag(&edits::PROCEDURE_SHAPE, &format!("{at}/procedureCode"),
                 format!("{:?} is not shaped like a CPT code (five digits, or four digits and F, T or U) or a HCPCS Level II code (a letter A-V and four digits)", line.procedure_code));
         }
-        if line.modifiers.len() > 4 {
-            self.flag(
-                &edits::MODIFIER_COUNT,
-                &format!("{at}/modifiers"),
-                format!(
-                    "a line carries at most 4 modifiers; this one has {}",
-                    line.modifiers.len()
-                ),
-            );
-        }
+        self.line_amounts(
+            &at,
+            ClaimKind::Professional,
+            line.modifiers.len(),
+            line.charge,
+            line.units,
+        );
         for (m, modifier) in line.modifiers.iter().enumerate() {
             if !(modifier.len() == 2
                 && modifier
@@ -985,23 +1005,6 @@ impl<'p> Edits<'p> {
                     format!("modifier {modifier} is repeated on the line"),
                 );
             }
-        }
-        if line.charge <= Decimal::ZERO {
-            self.flag(
-                &edits::LINE_CHARGE,
-                &format!("{at}/charge"),
-                format!("a line charge must be more than zero, not {}", line.charge),
-            );
-        }
-        if line.units <= Decimal::ZERO {
-            self.flag(
-                &edits::LINE_UNITS,
-                &format!("{at}/units"),
-                format!(
-                    "units of service must be more than zero, not {}",
-                    line.units
-                ),
-            );
         }
         if line.diagnosis_pointers.is_empty() || line.diagnosis_pointers.len() > 4 {
             self.flag(

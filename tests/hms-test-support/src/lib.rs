@@ -21,6 +21,27 @@ pub fn x12_samples() -> PathBuf {
     shared().join("x12-samples")
 }
 
+/// Every X12 file of the shared samples (their `MANIFEST.md` left out), sorted; panics when
+/// there are not at least a score of them, so a missing `../shared` fails the test that needs
+/// it instead of passing on nothing.
+pub fn x12_sample_files() -> Vec<PathBuf> {
+    let mut files = vec![];
+    let mut dirs = vec![x12_samples()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_none_or(|e| e != "md") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 20, "the shared samples are missing");
+    files.sort();
+    files
+}
+
 /// pyx12's 5010 maps, the reference our guide tables are cross-checked against.
 pub fn x12_specs() -> PathBuf {
     shared().join("x12-specs")

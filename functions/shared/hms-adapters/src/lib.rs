@@ -48,6 +48,24 @@ pub struct Endpoints {
     pub payers: BTreeMap<String, Endpoint>,
 }
 
+impl Endpoints {
+    /// Every payer at one endpoint, as we are `HMSACH` to it: the local stack's simulated
+    /// payer, and the tests'.
+    pub fn single(url: String, timeout_ms: u64) -> Self {
+        Self {
+            sender_id: "HMSACH".into(),
+            default: Some(Endpoint {
+                url,
+                receiver_id: "842610001".into(),
+                username: None,
+                password: None,
+                timeout_ms,
+            }),
+            payers: BTreeMap::new(),
+        }
+    }
+}
+
 /// The CORE payer gateway.
 #[derive(Debug, Clone)]
 pub struct CoreGateway {

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use hms_adapters::{CoreGateway, Endpoint, Endpoints};
+use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::eligibility::EligibilityInquiry;
 use hms_domain::partner::Connections;
-use hms_payer_sim::{Fault, FaultRequest, SimConfig, Simulator};
+use hms_payer_sim::{Fault, FaultRequest, Simulator};
 use hms_service::lifecycle::{ClaimState, Submitted};
 use hms_service::ports::{Adapters, NoRules, Topic};
 use hms_service::service::{Clearinghouse, RetryPolicy, ServiceError, SubmissionRetry};
@@ -46,27 +46,9 @@ fn core_fixture(name: &str) -> Vec<u8> {
 
 /// A simulator on a free port, and a clearinghouse whose gateway points at it.
 async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
-    let config: SimConfig = serde_json::from_slice(
-        &std::fs::read(format!(
-            "{}/infra/local/payer.json",
-            hms_test_support::workspace().display()
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let config = hms_payer_sim::SimConfig::local().unwrap();
     let (sim, url) = hms_payer_sim::http::start(config).await.unwrap();
-    let gateway = CoreGateway::new(Endpoints {
-        sender_id: "HMSACH".into(),
-        default: Some(Endpoint {
-            url,
-            receiver_id: "842610001".into(),
-            username: None,
-            password: None,
-            timeout_ms,
-        }),
-        payers: Default::default(),
-    })
-    .unwrap();
+    let gateway = CoreGateway::new(Endpoints::single(url, timeout_ms)).unwrap();
     let stack = Clearinghouse {
         ports: Adapters {
             store: InMemoryClaimStore::new(),

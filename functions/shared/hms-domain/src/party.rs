@@ -171,6 +171,22 @@ pub struct Payer {
 }
 
 impl Payer {
+    /// NM1's elements for the payer as entity `entity` (`PR` in loops 2010BB and 2100A): an
+    /// organization, named, with its id and the id's qualifier.
+    pub fn nm1(&self, entity: &'static str) -> [&str; 9] {
+        [
+            entity,
+            "2",
+            &self.name,
+            "",
+            "",
+            "",
+            "",
+            self.id_qualifier(),
+            self.id.as_str(),
+        ]
+    }
+
     /// NM108 for the payer's id.
     pub fn id_qualifier(&self) -> &'static str {
         self.id_type.unwrap_or(PayerIdType::PayerId).code()

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hms_adapters::{CoreGateway, Endpoint, Endpoints};
+use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::{Verifier, mint, scope};
@@ -63,8 +63,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let root = hms_test_support::workspace().display().to_string();
-        let config = serde_json::from_slice(&std::fs::read(format!("{root}/infra/local/payer.json")).unwrap()).unwrap();
+        let config = hms_payer_sim::SimConfig::local().unwrap();
         let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
         let app: Arc<BenchApp> = Arc::new(App {
             service: Clearinghouse {
@@ -73,12 +72,7 @@ fn main() {
                 objects: InMemoryObjectStore::new(),
                 queue: InMemoryQueue::new(),
                 gateway: Timed {
-                    inner: CoreGateway::new(Endpoints {
-                        sender_id: "HMSACH".into(),
-                        default: Some(Endpoint { url, receiver_id: "842610001".into(), username: None, password: None, timeout_ms: 5_000 }),
-                        payers: Default::default(),
-                    })
-                    .unwrap(),
+                    inner: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
                 },
                 rules: NoRules,
                 clock: SystemClock,

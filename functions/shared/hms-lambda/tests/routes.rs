@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use hms_adapters::{CoreGateway, Endpoint, Endpoints};
+use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::{Verifier, mint, scope};
@@ -35,14 +35,7 @@ fn core_fixture(name: &str) -> Vec<u8> {
 }
 
 async fn app() -> TestApp {
-    let config = serde_json::from_slice(
-        &std::fs::read(format!(
-            "{}/infra/local/payer.json",
-            hms_test_support::workspace().display()
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let config = hms_payer_sim::SimConfig::local().unwrap();
     let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     App {
         service: Clearinghouse {
@@ -50,18 +43,7 @@ async fn app() -> TestApp {
                 store: InMemoryClaimStore::new(),
                 objects: InMemoryObjectStore::new(),
                 queue: InMemoryQueue::new(),
-                gateway: CoreGateway::new(Endpoints {
-                    sender_id: "HMSACH".into(),
-                    default: Some(Endpoint {
-                        url,
-                        receiver_id: "842610001".into(),
-                        username: None,
-                        password: None,
-                        timeout_ms: 5_000,
-                    }),
-                    payers: Default::default(),
-                })
-                .unwrap(),
+                gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
                 rules: NoRules,
                 clock: SystemClock,
             },

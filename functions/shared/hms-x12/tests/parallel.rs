@@ -8,21 +8,10 @@ use hms_x12::spec::Catalog;
 use hms_x12::validate::{Options, Report, validate_bytes, validate_reader};
 
 fn shared_samples() -> Vec<Vec<u8>> {
-    let root = hms_test_support::x12_samples();
-    let mut files = vec![];
-    let mut dirs = vec![root];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_none_or(|e| e != "md") {
-                files.push(std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    assert!(files.len() > 20, "the shared samples are missing");
-    files
+    hms_test_support::x12_sample_files()
+        .iter()
+        .map(|path| std::fs::read(path).unwrap())
+        .collect()
 }
 
 /// `input` with a byte in every `every` replaced (deterministically) by something that breaks

@@ -329,32 +329,22 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
         .filter(|s| s.id() == b"ST")
         .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
         .collect();
-    let json = if sets.iter().any(|s| s == "835") && lossless {
-        hms_domain::lossless::read_835(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "835") {
-        hms_domain::remittance::read_835(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "271") && lossless {
-        hms_domain::lossless::read_271(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "271") {
-        hms_domain::eligibility::read_271(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "277") && lossless {
-        hms_domain::lossless::read_277(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "277") {
-        hms_domain::claim_status::read_277(&x12, catalog)
-            .map(|r| serde_json::to_string_pretty(&r))
-            .map_err(|e| e.to_string())
-    } else if sets.iter().any(|s| s == "837") {
-        // Professional or institutional, by the guide the file names.
+    let has = |set: &str| sets.iter().any(|s| s == set);
+    let json = if has("835") && lossless {
+        pretty(hms_domain::lossless::read_835(&x12, catalog))
+    } else if has("835") {
+        pretty(hms_domain::remittance::read_835(&x12, catalog))
+    } else if has("271") && lossless {
+        pretty(hms_domain::lossless::read_271(&x12, catalog))
+    } else if has("271") {
+        pretty(hms_domain::eligibility::read_271(&x12, catalog))
+    } else if has("277") && lossless {
+        pretty(hms_domain::lossless::read_277(&x12, catalog))
+    } else if has("277") {
+        pretty(hms_domain::claim_status::read_277(&x12, catalog))
+    } else if has("837") && lossless {
+        // Professional or institutional, by the guide the file names: each kind keeps what
+        // its own model does not hold.
         let institutional = hms_x12::tree::parse(&x12, catalog)
             .map(|doc| {
                 doc.interchanges
@@ -368,20 +358,13 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
                     })
             })
             .unwrap_or(false);
-        match (institutional, lossless) {
-            (false, true) => hms_domain::lossless::read_837p(&x12, catalog)
-                .map(|r| serde_json::to_string_pretty(&r))
-                .map_err(|e| e.to_string()),
-            (false, false) => hms_domain::claims::read_837::read_837p(&x12, catalog)
-                .map(|r| serde_json::to_string_pretty(&r))
-                .map_err(|e| e.to_string()),
-            (true, true) => hms_domain::lossless::read_837i(&x12, catalog)
-                .map(|r| serde_json::to_string_pretty(&r))
-                .map_err(|e| e.to_string()),
-            (true, false) => hms_domain::claims::read_837::read_837i(&x12, catalog)
-                .map(|r| serde_json::to_string_pretty(&r))
-                .map_err(|e| e.to_string()),
+        if institutional {
+            pretty(hms_domain::lossless::read_837i(&x12, catalog))
+        } else {
+            pretty(hms_domain::lossless::read_837p(&x12, catalog))
         }
+    } else if has("837") {
+        pretty(hms_domain::claims::read_837(&x12, catalog))
     } else {
         Err(format!(
             "no 835, 271, 277 or 837P transaction set to translate (found: {})",
@@ -402,6 +385,14 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// What was read, as pretty JSON, or why it could not be read.
+fn pretty<T: serde::Serialize, E: std::fmt::Display>(
+    read: std::result::Result<T, E>,
+) -> std::result::Result<serde_json::Result<String>, String> {
+    read.map(|r| serde_json::to_string_pretty(&r))
+        .map_err(|e| e.to_string())
 }
 
 /// `hms translate --to fhir FILE`: for an 835, a Bundle with one ExplanationOfBenefit per

@@ -118,6 +118,14 @@ pub struct SimConfig {
     pub password: Option<String>,
 }
 
+impl SimConfig {
+    /// The simulated payer of the local stack and the tests (`infra/local/payer.json`): its
+    /// members and their dependents, and the claim rules its 277CAs follow.
+    pub fn local() -> Result<Self, serde_json::Error> {
+        serde_json::from_str(include_str!("../../../../infra/local/payer.json"))
+    }
+}
+
 /// A fault to inject into the next answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "mode", deny_unknown_fields)]

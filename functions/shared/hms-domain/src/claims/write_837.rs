@@ -382,21 +382,7 @@ impl Out {
             self.address("/subscriber/address", address)?;
         }
         let payer = parties.payer;
-        self.simple(
-            "/payer",
-            "NM1",
-            &[
-                "PR",
-                "2",
-                &payer.name,
-                "",
-                "",
-                "",
-                "",
-                payer.id_qualifier(),
-                payer.id.as_str(),
-            ],
-        )?;
+        self.simple("/payer", "NM1", &payer.nm1("PR"))?;
 
         // 2000C patient.
         if let Some(patient) = parties.patient {

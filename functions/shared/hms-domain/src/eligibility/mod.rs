@@ -106,21 +106,7 @@ pub fn inquiry_270(
         .map_err(fail("/traceNumber"))?;
     w.simple("HL", &["1", "", "20", "1"]).map_err(fail(""))?;
     let payer = &inquiry.payer;
-    w.simple(
-        "NM1",
-        &[
-            "PR",
-            "2",
-            &payer.name,
-            "",
-            "",
-            "",
-            "",
-            payer.id_qualifier(),
-            payer.id.as_str(),
-        ],
-    )
-    .map_err(fail("/payer"))?;
+    w.simple("NM1", &payer.nm1("PR")).map_err(fail("/payer"))?;
     w.simple("HL", &["2", "1", "21", "1"]).map_err(fail(""))?;
     let provider = &inquiry.provider;
     w.simple(

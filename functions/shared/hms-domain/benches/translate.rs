@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hms_domain::claims::fhir::{professional_from_fhir, receiver_of};
 use hms_domain::claims::{Claim, write_837};
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner, Usage};
 use hms_domain::party::{Contact, Submitter};
 use hms_x12::spec::Catalog;
 
@@ -56,14 +56,7 @@ fn bench(c: &mut Criterion) {
         ack_requested: false,
         submitter: None,
     };
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 1,
-            group: 1,
-            transaction: 1,
-        },
-        created: today.and_hms_opt(9, 30, 0).unwrap_or_default(),
-    };
+    let envelope = Envelope::new(1, today.and_hms_opt(9, 30, 0).unwrap_or_default());
     if let Some(inputs) = fhir_claims(1_000) {
         let mut group = c.benchmark_group("fhir-claims-to-837p");
         group.throughput(Throughput::Elements(inputs.len() as u64));

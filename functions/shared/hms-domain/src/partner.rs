@@ -42,6 +42,25 @@ pub struct TradingPartner {
     pub submitter: Option<crate::party::Submitter>,
 }
 
+impl TradingPartner {
+    /// A partner in test usage that we (`ZZ` `HMSACH`) write to `receiver_id` (`ZZ`, its first
+    /// 15 characters in ISA08), asking for no TA1: what the CLI writes to when no configuration
+    /// names one, and what the tests write to.
+    pub fn test_to(receiver_id: &str) -> Self {
+        Self {
+            sender_qualifier: "ZZ".into(),
+            sender_id: "HMSACH".into(),
+            receiver_qualifier: "ZZ".into(),
+            receiver_id: receiver_id.chars().take(15).collect(),
+            application_sender: "HMSACH".into(),
+            application_receiver: receiver_id.into(),
+            usage: Usage::Test,
+            ack_requested: false,
+            submitter: None,
+        }
+    }
+}
+
 /// The control numbers of one interchange, drawn from the partner's sequences (the store keeps
 /// them, so no two interchanges to a partner share one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +80,21 @@ pub struct Envelope {
     pub control: ControlNumbers,
     /// When it was created (ISA09/ISA10, GS04/GS05, BHT04/BHT05).
     pub created: NaiveDateTime,
+}
+
+impl Envelope {
+    /// The envelope of interchange `control` (its group numbered the same) holding one
+    /// transaction set, created at `created`.
+    pub fn new(control: u32, created: NaiveDateTime) -> Self {
+        Self {
+            control: ControlNumbers {
+                interchange: control,
+                group: control,
+                transaction: 1,
+            },
+            created,
+        }
+    }
 }
 
 /// Every payer connection, as configuration: the partner for each payer id, a default for the

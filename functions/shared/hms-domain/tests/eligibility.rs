@@ -8,7 +8,7 @@ use common::samples;
 
 use chrono::NaiveDate;
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270, read_271};
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner, Usage};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 use rust_decimal::Decimal;
@@ -33,17 +33,13 @@ fn write(inquiry: &EligibilityInquiry) -> String {
         ack_requested: false,
         submitter: None,
     };
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 5,
-            group: 5,
-            transaction: 1,
-        },
-        created: NaiveDate::from_ymd_opt(2026, 11, 25)
+    let envelope = Envelope::new(
+        5,
+        NaiveDate::from_ymd_opt(2026, 11, 25)
             .unwrap()
             .and_hms_opt(8, 0, 0)
             .unwrap(),
-    };
+    );
     String::from_utf8(inquiry_270(inquiry, &partner, &envelope).unwrap()).unwrap()
 }
 

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use hms_domain::claims::fhir::{fhirpath_of, professional_from_fhir};
 use hms_domain::claims::{Claim, write_837};
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner, Usage};
 use hms_domain::party::{Contact, Receiver, Submitter};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
@@ -58,14 +58,7 @@ fn fhir_claim_becomes_a_clean_837p() {
         ack_requested: false,
         submitter: None,
     };
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 1,
-            group: 1,
-            transaction: 1,
-        },
-        created: today.and_hms_opt(10, 0, 0).unwrap(),
-    };
+    let envelope = Envelope::new(1, today.and_hms_opt(10, 0, 0).unwrap());
     let x12 = write_837(&[Claim::from(claim.clone())], &partner, &envelope).unwrap();
     let report = validate_bytes(&x12, Catalog::embedded().unwrap());
     let errors: Vec<_> = report.errors().map(|f| f.to_string()).collect();

@@ -35,17 +35,13 @@ fn write(inquiry: &StatusInquiry) -> String {
         ack_requested: false,
         submitter: None,
     };
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 3,
-            group: 3,
-            transaction: 1,
-        },
-        created: NaiveDate::from_ymd_opt(2026, 11, 25)
+    let envelope = Envelope::new(
+        3,
+        NaiveDate::from_ymd_opt(2026, 11, 25)
             .unwrap()
             .and_hms_opt(8, 0, 0)
             .unwrap(),
-    };
+    );
     String::from_utf8(inquiry_276(inquiry, &partner, &envelope).unwrap()).unwrap()
 }
 

@@ -14,7 +14,7 @@ use hms_domain::eligibility::{
     EligibilityError, EligibilityInquiry, EligibilityResponse, Rejection, inquiry_270, read_271,
 };
 use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
-use hms_domain::partner::{Connections, ControlNumbers, Envelope, TradingPartner};
+use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use hms_domain::request::{Format, problem};
 use serde::{Deserialize, Serialize};
 
@@ -490,14 +490,7 @@ impl<P: Ports> Clearinghouse<P> {
             .store()
             .next_control_number(&Connections::sequence(partner))
             .await?;
-        Ok(Envelope {
-            control: ControlNumbers {
-                interchange: control,
-                group: control,
-                transaction: 1,
-            },
-            created: self.now().naive_utc(),
-        })
+        Ok(Envelope::new(control, self.now().naive_utc()))
     }
 
     /// `POST /ach/queryEligibility`: the inquiry → 270 → the payer → 271. A payer that only

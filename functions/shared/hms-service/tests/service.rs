@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use hms_domain::claims::{Claim, read_claim};
 use hms_domain::outcome::OperationOutcome;
-use hms_domain::partner::{Connections, ControlNumbers, Envelope, TradingPartner};
+use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use hms_service::lifecycle::{ClaimEvent, ClaimId, ClaimState, Submitted};
 use hms_service::ports::{
     Adapters, GatewayError, NoRules, ObjectStore, PayerGateway, RealTime, RuleEngine, RuleVerdict,
@@ -84,17 +84,12 @@ fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
             outcome: &outcome,
         })
         .collect();
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 7,
-            group: 7,
-            transaction: 1,
-        },
-        created: Utc
-            .with_ymd_and_hms(2026, 12, 2, 12, 0, 0)
+    let envelope = Envelope::new(
+        7,
+        Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0)
             .unwrap()
             .naive_utc(),
-    };
+    );
     let ack_277 = hms_domain::claims::ack_277ca::claim_acknowledgment(
         &batch,
         &hms_domain::claims::ack_277ca::InformationSource {
@@ -519,17 +514,12 @@ fn an_eligibility_rejection_is_a_422_with_the_payers_reason_and_its_meaning() {
         follow_up_code: "C".into(),
         follow_up: None,
     });
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: 9,
-            group: 9,
-            transaction: 1,
-        },
-        created: Utc
-            .with_ymd_and_hms(2026, 12, 2, 12, 0, 0)
+    let envelope = Envelope::new(
+        9,
+        Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0)
             .unwrap()
             .naive_utc(),
-    };
+    );
     let x12 = hms_domain::eligibility::response_271(&response, &partner(), &envelope).unwrap();
     ch.ports.gateway.answer(Ok(x12));
     let (inquiry, _) =

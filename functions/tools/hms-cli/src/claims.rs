@@ -10,7 +10,7 @@ use hms_domain::claims::{Batch, Claim, ClaimKind, write_837};
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
 use hms_domain::outcome::{IssueType, OperationOutcome};
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::{Receiver, Submitter};
 use hms_domain::request::{Format, parse_json, problem};
 use hms_service::intake::{Reviewed, review};
@@ -99,14 +99,7 @@ pub fn translate(
     let partner = load_partner(partner)?;
     let partner = partner.as_ref();
     let now = chrono::Local::now().naive_local();
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: control,
-            group: control,
-            transaction: 1,
-        },
-        created: now,
-    };
+    let envelope = Envelope::new(control, now);
     // Each kind gives the X12, or the outcome that says what is wrong with the input.
     let written: std::result::Result<Vec<u8>, OperationOutcome> = match kind {
         TransactionType::Professional if is_preserved(&json) => {
@@ -304,17 +297,7 @@ fn load_partner(path: Option<&PathBuf>) -> Result<Option<TradingPartner>> {
 fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> TradingPartner {
     match configured {
         Some(partner) => partner.clone(),
-        None => TradingPartner {
-            sender_qualifier: "ZZ".into(),
-            sender_id: "HMSACH".into(),
-            receiver_qualifier: "ZZ".into(),
-            receiver_id: receiver.id.chars().take(15).collect(),
-            application_sender: "HMSACH".into(),
-            application_receiver: receiver.id.clone(),
-            usage: Usage::Test,
-            ack_requested: false,
-            submitter: None,
-        },
+        None => TradingPartner::test_to(&receiver.id),
     }
 }
 
@@ -469,14 +452,7 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
         name: "HMS-ACH".into(),
         id: partner.sender_id.clone(),
     };
-    let envelope = Envelope {
-        control: ControlNumbers {
-            interchange: control,
-            group: control,
-            transaction: 1,
-        },
-        created: now,
-    };
+    let envelope = Envelope::new(control, now);
     let ack = hms_domain::claims::ack_277ca::claim_acknowledgment(
         &batch,
         &source,

@@ -24,7 +24,7 @@ use hms_domain::eligibility::{
     ServiceTypeBenefits,
 };
 use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner, Usage};
 use hms_domain::party::Name;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -545,14 +545,7 @@ impl Simulator {
             submitter: None,
         };
         let control = self.next_control();
-        let envelope = Envelope {
-            control: ControlNumbers {
-                interchange: control,
-                group: control,
-                transaction: 1,
-            },
-            created: Utc::now().naive_utc(),
-        };
+        let envelope = Envelope::new(control, Utc::now().naive_utc());
         (partner, envelope)
     }
 

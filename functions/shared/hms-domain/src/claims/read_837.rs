@@ -398,7 +398,9 @@ fn claim(
         .filter_map(|p| p.get(1).map(|c| c.to_string()))
         .collect();
     let ambulance = ambulance(scope)?;
-    let service_lines = service_lines(scope)?;
+    let service_lines = loops(scope, "2400")
+        .map(service_line)
+        .collect::<Result<_, _>>()?;
     let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
     let info = ClaimInformation {
         patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
@@ -465,12 +467,6 @@ fn ambulance(scope: &LoopNode) -> Result<Option<Ambulance>, ValueError> {
         }
         None => None,
     })
-}
-
-/// The service lines of a professional claim loop (2400, with its drug and prior payers'
-/// adjudications).
-fn service_lines(scope: &LoopNode) -> Result<Vec<ServiceLine>, ValueError> {
-    loops(scope, "2400").map(service_line).collect()
 }
 
 /// One professional line (2400), with its drug (2410) and prior payers' adjudications (2430).
@@ -607,7 +603,9 @@ fn institutional_claim(
     };
     let statement = dated_range(scope, "434")?.ok_or_else(|| missing_in(scope, "DTP*434"))?;
     let admission = admission(scope)?;
-    let service_lines = institutional_lines(scope)?;
+    let service_lines = loops(scope, "2400")
+        .map(institutional_line)
+        .collect::<Result<_, _>>()?;
     let provider_in = |id: &str| loops(scope, id).next().map(provider).transpose();
     let info = InstitutionalClaimInformation {
         patient_control_number: id_of(clm, 1, PatientControlNumber::parse)?,
@@ -678,11 +676,6 @@ fn admission(scope: &LoopNode) -> Result<Option<Admission>, ValueError> {
         }
         None => None,
     })
-}
-
-/// The service lines of an institutional claim loop (2400).
-fn institutional_lines(scope: &LoopNode) -> Result<Vec<InstitutionalLine>, ValueError> {
-    loops(scope, "2400").map(institutional_line).collect()
 }
 
 /// One institutional line (2400).

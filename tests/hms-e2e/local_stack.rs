@@ -248,7 +248,7 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
     let stack = Stack::from_env();
     let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
     let before = stack.received().await.len();
-    let held = example_claim("prior-auth/tests/mri-without-authorization-is-held.json");
+    let held = example_claim("prior-auth-rules/tests/mri-without-authorization-is-held.json");
     let reply = stack.post("/ach/submitClaim", &token, &held).await;
     assert_eq!(
         reply.status, 422,
@@ -269,7 +269,7 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
     );
 
     // With its authorization number the same visit passes the rules and reaches the payer.
-    let passes = example_claim("prior-auth/tests/mri-with-authorization-passes.json");
+    let passes = example_claim("prior-auth-rules/tests/mri-with-authorization-passes.json");
     let reply = stack.post("/ach/submitClaim", &token, &passes).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     assert_eq!(reply.json["state"], "accepted-by-payer");

@@ -1,8 +1,9 @@
 //! The scrubber's edits as data: each with its stable id (the `diagnostics` of the issue it
 //! raises), its severity and FHIR issue type, where it points, which claims it applies to, and
-//! what it checks in one line. [`EDITS`] lists every one: `hms scrub --list-edits` prints it,
-//! the README's table is made from it, a payer's [`Profile`](super::scrub::Profile) switches
-//! edits off by id, and the tests hold each id to its checks.
+//! what it checks in one line (each edit's `description` is its documentation). [`EDITS`] lists
+//! every one: `hms scrub --list-edits` prints it, `EDITS.md` is made from it, a payer's
+//! [`Profile`](super::scrub::Profile) switches edits off by id, and the tests hold each id to
+//! its checks.
 
 use crate::claims::claim::ClaimKind;
 use crate::outcome::{IssueSeverity, IssueType};
@@ -25,10 +26,10 @@ pub struct Edit {
     pub description: &'static str,
 }
 
+/// Both claim kinds.
 const BOTH: &[ClaimKind] = &[ClaimKind::Professional, ClaimKind::Institutional];
 
-/// A claim names at least one diagnosis, the principal one first.
-pub const DIAGNOSIS_REQUIRED: Edit = Edit {
+pub(crate) const DIAGNOSIS_REQUIRED: Edit = Edit {
     id: "diagnosis-required",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -37,8 +38,7 @@ pub const DIAGNOSIS_REQUIRED: Edit = Edit {
     description: "A claim names at least one diagnosis, the principal one first.",
 };
 
-/// An 837P carries at most 12 diagnoses; an 837I at most 24 besides the principal.
-pub const DIAGNOSIS_COUNT: Edit = Edit {
+pub(crate) const DIAGNOSIS_COUNT: Edit = Edit {
     id: "diagnosis-count",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -47,8 +47,7 @@ pub const DIAGNOSIS_COUNT: Edit = Edit {
     description: "An 837P carries at most 12 diagnoses; an 837I at most 24 besides the principal.",
 };
 
-/// ICD-9-CM codes are only for services before 2015-10-01, when ICD-10-CM took over.
-pub const ICD9_AFTER_ICD10_DATE: Edit = Edit {
+pub(crate) const ICD9_AFTER_ICD10_DATE: Edit = Edit {
     id: "icd9-after-icd10-date",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -57,8 +56,7 @@ pub const ICD9_AFTER_ICD10_DATE: Edit = Edit {
     description: "ICD-9-CM codes are only for services before 2015-10-01, when ICD-10-CM took over.",
 };
 
-/// A diagnosis marked ICD-9-CM is shaped like one (3 to 5 digits, V or E codes).
-pub const ICD9_SHAPE: Edit = Edit {
+pub(crate) const ICD9_SHAPE: Edit = Edit {
     id: "icd9-shape",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -67,8 +65,7 @@ pub const ICD9_SHAPE: Edit = Edit {
     description: "A diagnosis marked ICD-9-CM is shaped like one (3 to 5 digits, V or E codes).",
 };
 
-/// A diagnosis is shaped like an ICD-10-CM code (a letter, a digit, 1 to 5 more).
-pub const ICD10_SHAPE: Edit = Edit {
+pub(crate) const ICD10_SHAPE: Edit = Edit {
     id: "icd10-shape",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -77,8 +74,7 @@ pub const ICD10_SHAPE: Edit = Edit {
     description: "A diagnosis is shaped like an ICD-10-CM code (a letter, a digit, 1 to 5 more).",
 };
 
-/// No diagnosis is listed twice.
-pub const DIAGNOSIS_REPEATED: Edit = Edit {
+pub(crate) const DIAGNOSIS_REPEATED: Edit = Edit {
     id: "diagnosis-repeated",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -87,8 +83,7 @@ pub const DIAGNOSIS_REPEATED: Edit = Edit {
     description: "No diagnosis is listed twice.",
 };
 
-/// The place of service is a CMS place of service code.
-pub const PLACE_OF_SERVICE: Edit = Edit {
+pub(crate) const PLACE_OF_SERVICE: Edit = Edit {
     id: "place-of-service",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -97,8 +92,7 @@ pub const PLACE_OF_SERVICE: Edit = Edit {
     description: "The place of service is a CMS place of service code.",
 };
 
-/// The claim frequency is one the claim kind allows (1 original, 7 replacement, 8 void, ...).
-pub const FREQUENCY: Edit = Edit {
+pub(crate) const FREQUENCY: Edit = Edit {
     id: "frequency",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -107,8 +101,7 @@ pub const FREQUENCY: Edit = Edit {
     description: "The claim frequency is one the claim kind allows (1 original, 7 replacement, 8 void, ...).",
 };
 
-/// The provider's assignment code is A, B or C.
-pub const ASSIGNMENT: Edit = Edit {
+pub(crate) const ASSIGNMENT: Edit = Edit {
     id: "assignment",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -117,8 +110,7 @@ pub const ASSIGNMENT: Edit = Edit {
     description: "The provider's assignment code is A, B or C.",
 };
 
-/// The release of information code is I or Y.
-pub const RELEASE_OF_INFORMATION: Edit = Edit {
+pub(crate) const RELEASE_OF_INFORMATION: Edit = Edit {
     id: "release-of-information",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -127,8 +119,7 @@ pub const RELEASE_OF_INFORMATION: Edit = Edit {
     description: "The release of information code is I or Y.",
 };
 
-/// An 837P claim has 1 to 50 service lines; an 837I claim 1 to 999.
-pub const LINE_COUNT: Edit = Edit {
+pub(crate) const LINE_COUNT: Edit = Edit {
     id: "line-count",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -137,8 +128,7 @@ pub const LINE_COUNT: Edit = Edit {
     description: "An 837P claim has 1 to 50 service lines; an 837I claim 1 to 999.",
 };
 
-/// The onset of the condition is not after the first date of service (a warning).
-pub const ONSET_AFTER_SERVICE: Edit = Edit {
+pub(crate) const ONSET_AFTER_SERVICE: Edit = Edit {
     id: "onset-after-service",
     severity: IssueSeverity::Warning,
     code: IssueType::BusinessRule,
@@ -147,8 +137,7 @@ pub const ONSET_AFTER_SERVICE: Edit = Edit {
     description: "The onset of the condition is not after the first date of service (a warning).",
 };
 
-/// The type of bill's facility and classification are two digits, not starting with 0.
-pub const FACILITY_TYPE: Edit = Edit {
+pub(crate) const FACILITY_TYPE: Edit = Edit {
     id: "facility-type",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -157,8 +146,7 @@ pub const FACILITY_TYPE: Edit = Edit {
     description: "The type of bill's facility and classification are two digits, not starting with 0.",
 };
 
-/// The patient discharge status is an NUBC status code.
-pub const PATIENT_STATUS: Edit = Edit {
+pub(crate) const PATIENT_STATUS: Edit = Edit {
     id: "patient-status",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -167,8 +155,7 @@ pub const PATIENT_STATUS: Edit = Edit {
     description: "The patient discharge status is an NUBC status code.",
 };
 
-/// The statement period does not end before it starts.
-pub const STATEMENT_PERIOD: Edit = Edit {
+pub(crate) const STATEMENT_PERIOD: Edit = Edit {
     id: "statement-period",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -177,8 +164,7 @@ pub const STATEMENT_PERIOD: Edit = Edit {
     description: "The statement period does not end before it starts.",
 };
 
-/// The statement period does not end in the future.
-pub const STATEMENT_IN_FUTURE: Edit = Edit {
+pub(crate) const STATEMENT_IN_FUTURE: Edit = Edit {
     id: "statement-in-future",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -187,8 +173,7 @@ pub const STATEMENT_IN_FUTURE: Edit = Edit {
     description: "The statement period does not end in the future.",
 };
 
-/// An inpatient bill names the admission (date and type).
-pub const ADMISSION_REQUIRED: Edit = Edit {
+pub(crate) const ADMISSION_REQUIRED: Edit = Edit {
     id: "admission-required",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -197,8 +182,7 @@ pub const ADMISSION_REQUIRED: Edit = Edit {
     description: "An inpatient bill names the admission (date and type).",
 };
 
-/// An inpatient bill names the admitting diagnosis.
-pub const ADMITTING_DIAGNOSIS_REQUIRED: Edit = Edit {
+pub(crate) const ADMITTING_DIAGNOSIS_REQUIRED: Edit = Edit {
     id: "admitting-diagnosis-required",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -207,8 +191,7 @@ pub const ADMITTING_DIAGNOSIS_REQUIRED: Edit = Edit {
     description: "An inpatient bill names the admitting diagnosis.",
 };
 
-/// The admission is not after the statement period ends.
-pub const ADMISSION_AFTER_STATEMENT: Edit = Edit {
+pub(crate) const ADMISSION_AFTER_STATEMENT: Edit = Edit {
     id: "admission-after-statement",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -217,8 +200,7 @@ pub const ADMISSION_AFTER_STATEMENT: Edit = Edit {
     description: "The admission is not after the statement period ends.",
 };
 
-/// The admission is not before the patient's birth.
-pub const ADMISSION_BEFORE_BIRTH: Edit = Edit {
+pub(crate) const ADMISSION_BEFORE_BIRTH: Edit = Edit {
     id: "admission-before-birth",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -227,8 +209,7 @@ pub const ADMISSION_BEFORE_BIRTH: Edit = Edit {
     description: "The admission is not before the patient's birth.",
 };
 
-/// The admission type is an NUBC priority code (1, 2, 3, 4, 5 or 9).
-pub const ADMISSION_TYPE: Edit = Edit {
+pub(crate) const ADMISSION_TYPE: Edit = Edit {
     id: "admission-type",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -237,8 +218,7 @@ pub const ADMISSION_TYPE: Edit = Edit {
     description: "The admission type is an NUBC priority code (1, 2, 3, 4, 5 or 9).",
 };
 
-/// The admission hour is an HHMM time.
-pub const ADMISSION_HOUR: Edit = Edit {
+pub(crate) const ADMISSION_HOUR: Edit = Edit {
     id: "admission-hour",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -247,8 +227,7 @@ pub const ADMISSION_HOUR: Edit = Edit {
     description: "The admission hour is an HHMM time.",
 };
 
-/// The discharge hour is an HHMM time.
-pub const DISCHARGE_HOUR: Edit = Edit {
+pub(crate) const DISCHARGE_HOUR: Edit = Edit {
     id: "discharge-hour",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -257,8 +236,7 @@ pub const DISCHARGE_HOUR: Edit = Edit {
     description: "The discharge hour is an HHMM time.",
 };
 
-/// An institutional claim names its attending provider (loop 2310A).
-pub const ATTENDING_PROVIDER: Edit = Edit {
+pub(crate) const ATTENDING_PROVIDER: Edit = Edit {
     id: "attending-provider",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -267,8 +245,7 @@ pub const ATTENDING_PROVIDER: Edit = Edit {
     description: "An institutional claim names its attending provider (loop 2310A).",
 };
 
-/// An ICD-9-CM procedure is 3 or 4 digits.
-pub const ICD9_PROCEDURE_SHAPE: Edit = Edit {
+pub(crate) const ICD9_PROCEDURE_SHAPE: Edit = Edit {
     id: "icd9-procedure-shape",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -277,8 +254,7 @@ pub const ICD9_PROCEDURE_SHAPE: Edit = Edit {
     description: "An ICD-9-CM procedure is 3 or 4 digits.",
 };
 
-/// An ICD-10-PCS procedure is seven letters and digits, without I or O.
-pub const ICD10PCS_SHAPE: Edit = Edit {
+pub(crate) const ICD10PCS_SHAPE: Edit = Edit {
     id: "icd10pcs-shape",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -287,8 +263,7 @@ pub const ICD10PCS_SHAPE: Edit = Edit {
     description: "An ICD-10-PCS procedure is seven letters and digits, without I or O.",
 };
 
-/// A procedure's date falls within the statement period.
-pub const PROCEDURE_DATE: Edit = Edit {
+pub(crate) const PROCEDURE_DATE: Edit = Edit {
     id: "procedure-date",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -297,8 +272,7 @@ pub const PROCEDURE_DATE: Edit = Edit {
     description: "A procedure's date falls within the statement period.",
 };
 
-/// The claim filing indicator is on the TR3's list (SBR09: CI, MB, MC, BL, ...).
-pub const CLAIM_FILING_INDICATOR: Edit = Edit {
+pub(crate) const CLAIM_FILING_INDICATOR: Edit = Edit {
     id: "claim-filing-indicator",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -307,8 +281,7 @@ pub const CLAIM_FILING_INDICATOR: Edit = Edit {
     description: "The claim filing indicator is on the TR3's list (SBR09: CI, MB, MC, BL, ...).",
 };
 
-/// The claim's total charge is the sum of its lines' charges.
-pub const CHARGE_TOTAL: Edit = Edit {
+pub(crate) const CHARGE_TOTAL: Edit = Edit {
     id: "charge-total",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -317,8 +290,7 @@ pub const CHARGE_TOTAL: Edit = Edit {
     description: "The claim's total charge is the sum of its lines' charges.",
 };
 
-/// A line's revenue code is four digits.
-pub const REVENUE_CODE: Edit = Edit {
+pub(crate) const REVENUE_CODE: Edit = Edit {
     id: "revenue-code",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -327,8 +299,7 @@ pub const REVENUE_CODE: Edit = Edit {
     description: "A line's revenue code is four digits.",
 };
 
-/// A line's procedure is shaped like a CPT or HCPCS code.
-pub const PROCEDURE_SHAPE: Edit = Edit {
+pub(crate) const PROCEDURE_SHAPE: Edit = Edit {
     id: "procedure-shape",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -337,8 +308,7 @@ pub const PROCEDURE_SHAPE: Edit = Edit {
     description: "A line's procedure is shaped like a CPT or HCPCS code.",
 };
 
-/// A line with modifiers names the procedure they modify.
-pub const MODIFIER_WITHOUT_PROCEDURE: Edit = Edit {
+pub(crate) const MODIFIER_WITHOUT_PROCEDURE: Edit = Edit {
     id: "modifier-without-procedure",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -347,8 +317,7 @@ pub const MODIFIER_WITHOUT_PROCEDURE: Edit = Edit {
     description: "A line with modifiers names the procedure they modify.",
 };
 
-/// A line carries at most 4 modifiers.
-pub const MODIFIER_COUNT: Edit = Edit {
+pub(crate) const MODIFIER_COUNT: Edit = Edit {
     id: "modifier-count",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -357,8 +326,7 @@ pub const MODIFIER_COUNT: Edit = Edit {
     description: "A line carries at most 4 modifiers.",
 };
 
-/// A line's charge is not negative.
-pub const LINE_CHARGE: Edit = Edit {
+pub(crate) const LINE_CHARGE: Edit = Edit {
     id: "line-charge",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -367,8 +335,7 @@ pub const LINE_CHARGE: Edit = Edit {
     description: "A line's charge is not negative.",
 };
 
-/// A line's units (or days) are more than zero.
-pub const LINE_UNITS: Edit = Edit {
+pub(crate) const LINE_UNITS: Edit = Edit {
     id: "line-units",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -377,8 +344,7 @@ pub const LINE_UNITS: Edit = Edit {
     description: "A line's units (or days) are more than zero.",
 };
 
-/// A line's unit is UN (units) or DA (days).
-pub const LINE_UNIT: Edit = Edit {
+pub(crate) const LINE_UNIT: Edit = Edit {
     id: "line-unit",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -387,8 +353,7 @@ pub const LINE_UNIT: Edit = Edit {
     description: "A line's unit is UN (units) or DA (days).",
 };
 
-/// A line's date of service falls within the statement period.
-pub const SERVICE_OUTSIDE_STATEMENT: Edit = Edit {
+pub(crate) const SERVICE_OUTSIDE_STATEMENT: Edit = Edit {
     id: "service-outside-statement",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -397,8 +362,7 @@ pub const SERVICE_OUTSIDE_STATEMENT: Edit = Edit {
     description: "A line's date of service falls within the statement period.",
 };
 
-/// An outpatient line with a procedure has its date of service.
-pub const SERVICE_DATE_REQUIRED: Edit = Edit {
+pub(crate) const SERVICE_DATE_REQUIRED: Edit = Edit {
     id: "service-date-required",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -407,8 +371,7 @@ pub const SERVICE_DATE_REQUIRED: Edit = Edit {
     description: "An outpatient line with a procedure has its date of service.",
 };
 
-/// The billing provider's street address is given (loop 2010AA N3/N4).
-pub const BILLING_ADDRESS: Edit = Edit {
+pub(crate) const BILLING_ADDRESS: Edit = Edit {
     id: "billing-address",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -417,8 +380,7 @@ pub const BILLING_ADDRESS: Edit = Edit {
     description: "The billing provider's street address is given (loop 2010AA N3/N4).",
 };
 
-/// The billing provider's address is a street address, not a post office box.
-pub const BILLING_ADDRESS_PO_BOX: Edit = Edit {
+pub(crate) const BILLING_ADDRESS_PO_BOX: Edit = Edit {
     id: "billing-address-po-box",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -427,8 +389,7 @@ pub const BILLING_ADDRESS_PO_BOX: Edit = Edit {
     description: "The billing provider's address is a street address, not a post office box.",
 };
 
-/// The billing provider has an NPI.
-pub const BILLING_NPI: Edit = Edit {
+pub(crate) const BILLING_NPI: Edit = Edit {
     id: "billing-npi",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -437,8 +398,7 @@ pub const BILLING_NPI: Edit = Edit {
     description: "The billing provider has an NPI.",
 };
 
-/// The billing provider has a tax id (EIN or SSN).
-pub const BILLING_TAX_ID: Edit = Edit {
+pub(crate) const BILLING_TAX_ID: Edit = Edit {
     id: "billing-tax-id",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -447,8 +407,7 @@ pub const BILLING_TAX_ID: Edit = Edit {
     description: "The billing provider has a tax id (EIN or SSN).",
 };
 
-/// Every NPI on the claim passes its Luhn check digit.
-pub const NPI_CHECK_DIGIT: Edit = Edit {
+pub(crate) const NPI_CHECK_DIGIT: Edit = Edit {
     id: "npi-check-digit",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -457,8 +416,7 @@ pub const NPI_CHECK_DIGIT: Edit = Edit {
     description: "Every NPI on the claim passes its Luhn check digit.",
 };
 
-/// A provider taxonomy code is shaped like one (10 characters, such as 207Q00000X).
-pub const TAXONOMY_SHAPE: Edit = Edit {
+pub(crate) const TAXONOMY_SHAPE: Edit = Edit {
     id: "taxonomy-shape",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -467,8 +425,7 @@ pub const TAXONOMY_SHAPE: Edit = Edit {
     description: "A provider taxonomy code is shaped like one (10 characters, such as 207Q00000X).",
 };
 
-/// The submitter names a contact with a phone number or an email address.
-pub const SUBMITTER_CONTACT: Edit = Edit {
+pub(crate) const SUBMITTER_CONTACT: Edit = Edit {
     id: "submitter-contact",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -477,8 +434,7 @@ pub const SUBMITTER_CONTACT: Edit = Edit {
     description: "The submitter names a contact with a phone number or an email address.",
 };
 
-/// A phone number is ten digits.
-pub const PHONE: Edit = Edit {
+pub(crate) const PHONE: Edit = Edit {
     id: "phone",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -487,8 +443,7 @@ pub const PHONE: Edit = Edit {
     description: "A phone number is ten digits.",
 };
 
-/// A subscriber who is the patient has a birth date, a gender and an address.
-pub const SUBSCRIBER_DEMOGRAPHICS: Edit = Edit {
+pub(crate) const SUBSCRIBER_DEMOGRAPHICS: Edit = Edit {
     id: "subscriber-demographics",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -497,8 +452,7 @@ pub const SUBSCRIBER_DEMOGRAPHICS: Edit = Edit {
     description: "A subscriber who is the patient has a birth date, a gender and an address.",
 };
 
-/// The patient's relationship to the subscriber is a code loop 2000C allows.
-pub const PATIENT_RELATIONSHIP: Edit = Edit {
+pub(crate) const PATIENT_RELATIONSHIP: Edit = Edit {
     id: "patient-relationship",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -507,8 +461,7 @@ pub const PATIENT_RELATIONSHIP: Edit = Edit {
     description: "The patient's relationship to the subscriber is a code loop 2000C allows.",
 };
 
-/// A birth date is not in the future.
-pub const BIRTH_IN_FUTURE: Edit = Edit {
+pub(crate) const BIRTH_IN_FUTURE: Edit = Edit {
     id: "birth-in-future",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -517,8 +470,7 @@ pub const BIRTH_IN_FUTURE: Edit = Edit {
     description: "A birth date is not in the future.",
 };
 
-/// A claim with ambulance lines (A0425 to A0436) carries the ambulance transport.
-pub const AMBULANCE_MISSING: Edit = Edit {
+pub(crate) const AMBULANCE_MISSING: Edit = Edit {
     id: "ambulance-missing",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -527,8 +479,7 @@ pub const AMBULANCE_MISSING: Edit = Edit {
     description: "A claim with ambulance lines (A0425 to A0436) carries the ambulance transport.",
 };
 
-/// The ambulance transport reason is A, B, C, D or E.
-pub const AMBULANCE_REASON: Edit = Edit {
+pub(crate) const AMBULANCE_REASON: Edit = Edit {
     id: "ambulance-reason",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -537,8 +488,7 @@ pub const AMBULANCE_REASON: Edit = Edit {
     description: "The ambulance transport reason is A, B, C, D or E.",
 };
 
-/// The ambulance transport distance is more than zero miles.
-pub const AMBULANCE_MILES: Edit = Edit {
+pub(crate) const AMBULANCE_MILES: Edit = Edit {
     id: "ambulance-miles",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -547,8 +497,7 @@ pub const AMBULANCE_MILES: Edit = Edit {
     description: "The ambulance transport distance is more than zero miles.",
 };
 
-/// An ambulance transport carries at most three certifications.
-pub const AMBULANCE_CERTIFICATIONS: Edit = Edit {
+pub(crate) const AMBULANCE_CERTIFICATIONS: Edit = Edit {
     id: "ambulance-certifications",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -557,8 +506,7 @@ pub const AMBULANCE_CERTIFICATIONS: Edit = Edit {
     description: "An ambulance transport carries at most three certifications.",
 };
 
-/// A certification names 1 to 5 conditions.
-pub const AMBULANCE_CONDITIONS: Edit = Edit {
+pub(crate) const AMBULANCE_CONDITIONS: Edit = Edit {
     id: "ambulance-conditions",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -567,8 +515,7 @@ pub const AMBULANCE_CONDITIONS: Edit = Edit {
     description: "A certification names 1 to 5 conditions.",
 };
 
-/// A condition is an ambulance certification condition code.
-pub const AMBULANCE_CONDITION: Edit = Edit {
+pub(crate) const AMBULANCE_CONDITION: Edit = Edit {
     id: "ambulance-condition",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -577,8 +524,7 @@ pub const AMBULANCE_CONDITION: Edit = Edit {
     description: "A condition is an ambulance certification condition code.",
 };
 
-/// A secondary or tertiary claim names the coverage ahead of it.
-pub const COB_MISSING: Edit = Edit {
+pub(crate) const COB_MISSING: Edit = Edit {
     id: "cob-missing",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -587,8 +533,7 @@ pub const COB_MISSING: Edit = Edit {
     description: "A secondary or tertiary claim names the coverage ahead of it.",
 };
 
-/// Other coverage is another payer than the one billed.
-pub const COB_SAME_PAYER: Edit = Edit {
+pub(crate) const COB_SAME_PAYER: Edit = Edit {
     id: "cob-same-payer",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -597,8 +542,7 @@ pub const COB_SAME_PAYER: Edit = Edit {
     description: "Other coverage is another payer than the one billed.",
 };
 
-/// What the other payer paid is the sum of its line payments.
-pub const COB_PAID_TOTAL: Edit = Edit {
+pub(crate) const COB_PAID_TOTAL: Edit = Edit {
     id: "cob-paid-total",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -607,8 +551,7 @@ pub const COB_PAID_TOTAL: Edit = Edit {
     description: "What the other payer paid is the sum of its line payments.",
 };
 
-/// A secondary claim says what the payer ahead paid.
-pub const COB_PAID_MISSING: Edit = Edit {
+pub(crate) const COB_PAID_MISSING: Edit = Edit {
     id: "cob-paid-missing",
     severity: IssueSeverity::Error,
     code: IssueType::Required,
@@ -617,8 +560,7 @@ pub const COB_PAID_MISSING: Edit = Edit {
     description: "A secondary claim says what the payer ahead paid.",
 };
 
-/// A line's adjudication names a payer of the other coverage.
-pub const COB_PAYER_UNKNOWN: Edit = Edit {
+pub(crate) const COB_PAYER_UNKNOWN: Edit = Edit {
     id: "cob-payer-unknown",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -627,8 +569,7 @@ pub const COB_PAYER_UNKNOWN: Edit = Edit {
     description: "A line's adjudication names a payer of the other coverage.",
 };
 
-/// A line's adjudication balances: paid plus adjustments is the line's charge.
-pub const COB_LINE_BALANCE: Edit = Edit {
+pub(crate) const COB_LINE_BALANCE: Edit = Edit {
     id: "cob-line-balance",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -637,8 +578,7 @@ pub const COB_LINE_BALANCE: Edit = Edit {
     description: "A line's adjudication balances: paid plus adjustments is the line's charge.",
 };
 
-/// A drug's NDC is 11 digits (5-4-2).
-pub const NDC_SHAPE: Edit = Edit {
+pub(crate) const NDC_SHAPE: Edit = Edit {
     id: "ndc-shape",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -647,8 +587,7 @@ pub const NDC_SHAPE: Edit = Edit {
     description: "A drug's NDC is 11 digits (5-4-2).",
 };
 
-/// A drug's unit is F2, GR, ME, ML or UN.
-pub const NDC_UNIT: Edit = Edit {
+pub(crate) const NDC_UNIT: Edit = Edit {
     id: "ndc-unit",
     severity: IssueSeverity::Error,
     code: IssueType::CodeInvalid,
@@ -657,8 +596,7 @@ pub const NDC_UNIT: Edit = Edit {
     description: "A drug's unit is F2, GR, ME, ML or UN.",
 };
 
-/// A drug's quantity is more than zero.
-pub const NDC_QUANTITY: Edit = Edit {
+pub(crate) const NDC_QUANTITY: Edit = Edit {
     id: "ndc-quantity",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -667,8 +605,7 @@ pub const NDC_QUANTITY: Edit = Edit {
     description: "A drug's quantity is more than zero.",
 };
 
-/// An address has one or two street lines.
-pub const ADDRESS_LINES: Edit = Edit {
+pub(crate) const ADDRESS_LINES: Edit = Edit {
     id: "address-lines",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -677,8 +614,7 @@ pub const ADDRESS_LINES: Edit = Edit {
     description: "An address has one or two street lines.",
 };
 
-/// A state is a two-letter code.
-pub const STATE: Edit = Edit {
+pub(crate) const STATE: Edit = Edit {
     id: "state",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -687,8 +623,7 @@ pub const STATE: Edit = Edit {
     description: "A state is a two-letter code.",
 };
 
-/// A ZIP code is 5 or 9 digits.
-pub const POSTAL_CODE: Edit = Edit {
+pub(crate) const POSTAL_CODE: Edit = Edit {
     id: "postal-code",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -697,8 +632,7 @@ pub const POSTAL_CODE: Edit = Edit {
     description: "A ZIP code is 5 or 9 digits.",
 };
 
-/// A modifier is two letters or digits.
-pub const MODIFIER_SHAPE: Edit = Edit {
+pub(crate) const MODIFIER_SHAPE: Edit = Edit {
     id: "modifier-shape",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -707,8 +641,7 @@ pub const MODIFIER_SHAPE: Edit = Edit {
     description: "A modifier is two letters or digits.",
 };
 
-/// No modifier is listed twice on a line.
-pub const MODIFIER_REPEATED: Edit = Edit {
+pub(crate) const MODIFIER_REPEATED: Edit = Edit {
     id: "modifier-repeated",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -717,8 +650,7 @@ pub const MODIFIER_REPEATED: Edit = Edit {
     description: "No modifier is listed twice on a line.",
 };
 
-/// A line points at 1 to 4 of the claim's diagnoses.
-pub const POINTER_COUNT: Edit = Edit {
+pub(crate) const POINTER_COUNT: Edit = Edit {
     id: "pointer-count",
     severity: IssueSeverity::Error,
     code: IssueType::Value,
@@ -727,8 +659,7 @@ pub const POINTER_COUNT: Edit = Edit {
     description: "A line points at 1 to 4 of the claim's diagnoses.",
 };
 
-/// A diagnosis pointer names a diagnosis the claim has.
-pub const POINTER_RANGE: Edit = Edit {
+pub(crate) const POINTER_RANGE: Edit = Edit {
     id: "pointer-range",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -737,8 +668,7 @@ pub const POINTER_RANGE: Edit = Edit {
     description: "A diagnosis pointer names a diagnosis the claim has.",
 };
 
-/// No diagnosis pointer is repeated on a line.
-pub const POINTER_REPEATED: Edit = Edit {
+pub(crate) const POINTER_REPEATED: Edit = Edit {
     id: "pointer-repeated",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -747,8 +677,7 @@ pub const POINTER_REPEATED: Edit = Edit {
     description: "No diagnosis pointer is repeated on a line.",
 };
 
-/// A line's date of service is not in the future.
-pub const SERVICE_IN_FUTURE: Edit = Edit {
+pub(crate) const SERVICE_IN_FUTURE: Edit = Edit {
     id: "service-in-future",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,
@@ -757,8 +686,7 @@ pub const SERVICE_IN_FUTURE: Edit = Edit {
     description: "A line's date of service is not in the future.",
 };
 
-/// A line's date of service is not before the patient's birth.
-pub const SERVICE_BEFORE_BIRTH: Edit = Edit {
+pub(crate) const SERVICE_BEFORE_BIRTH: Edit = Edit {
     id: "service-before-birth",
     severity: IssueSeverity::Error,
     code: IssueType::BusinessRule,

@@ -102,16 +102,40 @@ fn emit_log(rule_set: &str, state: &CallState) {
 /// Why a rule set could not be loaded or did not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum RuleError {
-    /// The engine could not be configured.
-    #[error("the WebAssembly engine could not be set up: {0}")]
-    Engine(String),
-    /// The bytes are not a component this host can compile.
-    #[error("{component}: not a valid WebAssembly component: {message}")]
+    /// The engine could not be configured (`what` it was doing).
+    #[error("the WebAssembly engine could not be set up ({what}): {source:#}")]
+    Engine {
+        /// What the host was setting up.
+        what: String,
+        /// What wasmtime said.
+        #[source]
+        source: wasmtime::Error,
+    },
+    /// A rule set was called through a host that did not load it.
+    #[error("{component} was loaded by another host")]
+    OtherHost {
+        /// The component's label.
+        component: String,
+    },
+    /// The bytes are not a component (or an artifact) this host can compile or load.
+    #[error("{component}: not a valid WebAssembly component: {source:#}")]
     Invalid {
         /// The component's label.
         component: String,
-        /// What the compiler said.
-        message: String,
+        /// What wasmtime said.
+        #[source]
+        source: wasmtime::Error,
+    },
+    /// The cache of compiled components could not be written.
+    #[error("{component}: the compiled component could not be cached at {path}")]
+    Cache {
+        /// The component's label.
+        component: String,
+        /// The cache file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
     },
     /// The component does not implement world `rule-set` of `hms:payer-rules@1.x`, or imports
     /// something the host does not offer (WASI, say).
@@ -146,6 +170,14 @@ pub enum RuleError {
         /// The trap.
         message: String,
     },
+}
+
+/// A [`RuleError::Engine`] for `what`, from wasmtime's error.
+fn engine_error(what: &'static str) -> impl Fn(wasmtime::Error) -> RuleError {
+    move |source| RuleError::Engine {
+        what: what.to_string(),
+        source,
+    }
 }
 
 /// The process's rule-set runtime.
@@ -241,14 +273,13 @@ fn config(limits: &Limits) -> Config {
 impl RuleHost {
     /// A host whose calls get `limits`.
     pub fn new(limits: Limits) -> Result<Self, RuleError> {
-        let engine =
-            Engine::new(&config(&limits)).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        let engine = Engine::new(&config(&limits)).map_err(engine_error("the engine"))?;
         let mut linker = Linker::new(&engine);
         hms::payer_rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
             &mut linker,
             |state| state,
         )
-        .map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        .map_err(engine_error("the host interface"))?;
         Ok(Self {
             engine,
             linker,
@@ -265,10 +296,11 @@ impl RuleHost {
     /// Compiles and links `bytes` (a component), naming it `label` in every error.
     #[cfg(feature = "compiler")]
     pub fn load(&self, label: &str, bytes: &[u8]) -> Result<LoadedRules, RuleError> {
-        let component = Component::new(&self.engine, bytes).map_err(|e| RuleError::Invalid {
-            component: label.to_string(),
-            message: format!("{e:#}"),
-        })?;
+        let component =
+            Component::new(&self.engine, bytes).map_err(|source| RuleError::Invalid {
+                component: label.to_string(),
+                source,
+            })?;
         self.link(label, component)
     }
 
@@ -284,15 +316,16 @@ impl RuleHost {
         target: &str,
     ) -> Result<Vec<u8>, RuleError> {
         let mut config = config(&self.limits);
-        config
-            .target(target)
-            .map_err(|e| RuleError::Engine(format!("target {target}: {e:#}")))?;
-        let engine = Engine::new(&config).map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+        config.target(target).map_err(|source| RuleError::Engine {
+            what: format!("target {target}"),
+            source,
+        })?;
+        let engine = Engine::new(&config).map_err(engine_error("the target's engine"))?;
         engine
             .precompile_component(bytes)
-            .map_err(|e| RuleError::Invalid {
+            .map_err(|source| RuleError::Invalid {
                 component: label.to_string(),
-                message: format!("{e:#}"),
+                source,
             })
     }
 
@@ -310,12 +343,13 @@ impl RuleHost {
         // matches the pin its publisher (`hms rules publish`) wrote beside the component's,
         // and wasmtime checks the version, configuration, target and CPU features it was
         // made for.
-        let component = unsafe { Component::deserialize(&self.engine, artifact) }.map_err(|e| {
-            RuleError::Invalid {
-                component: label.to_string(),
-                message: format!("precompiled for another host: {e:#}"),
-            }
-        })?;
+        let component =
+            unsafe { Component::deserialize(&self.engine, artifact) }.map_err(|source| {
+                RuleError::Invalid {
+                    component: label.to_string(),
+                    source: source.context("precompiled for another host"),
+                }
+            })?;
         self.link(label, component)
     }
 
@@ -340,9 +374,9 @@ impl RuleHost {
             crate::sha256_hex(bytes),
             engine_hash.finish()
         ));
-        let invalid = |e: String| RuleError::Invalid {
+        let invalid = |source: wasmtime::Error| RuleError::Invalid {
             component: label.to_string(),
-            message: e,
+            source,
         };
         if file.is_file() {
             // SAFETY: the file is one this host wrote (below) under a name it chose from the
@@ -350,13 +384,10 @@ impl RuleHost {
             // operator gives it for that purpose; wasmtime also checks that the artifact was
             // made by a compatible engine.
             let component = unsafe { Component::deserialize_file(&self.engine, &file) }
-                .map_err(|e| invalid(format!("{}: {e:#}", file.display())))?;
+                .map_err(|e| invalid(e.context(file.display().to_string())))?;
             return Ok((self.link(label, component)?, CacheUse::Deserialized));
         }
-        let compiled = self
-            .engine
-            .precompile_component(bytes)
-            .map_err(|e| invalid(format!("{e:#}")))?;
+        let compiled = self.engine.precompile_component(bytes).map_err(invalid)?;
         std::fs::create_dir_all(cache)
             .and_then(|()| {
                 // Written aside and renamed, so a reader never sees half a file.
@@ -364,10 +395,14 @@ impl RuleHost {
                 std::fs::write(&partial, &compiled)?;
                 std::fs::rename(&partial, &file)
             })
-            .map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+            .map_err(|source| RuleError::Cache {
+                component: label.to_string(),
+                path: file.clone(),
+                source,
+            })?;
         // SAFETY: the bytes were produced by this engine's `precompile_component` just above.
-        let component = unsafe { Component::deserialize(&self.engine, &compiled) }
-            .map_err(|e| invalid(format!("{e:#}")))?;
+        let component =
+            unsafe { Component::deserialize(&self.engine, &compiled) }.map_err(invalid)?;
         Ok((self.link(label, component)?, CacheUse::Compiled))
     }
 
@@ -388,10 +423,9 @@ impl RuleHost {
     /// A store for one call of `rules`, which must have been loaded by this host.
     fn store(&self, rules: &LoadedRules) -> Result<Store<CallState>, RuleError> {
         if !Engine::same(&self.engine, &rules.engine) {
-            return Err(RuleError::Engine(format!(
-                "{} was loaded by another host",
-                rules.label
-            )));
+            return Err(RuleError::OtherHost {
+                component: rules.label.clone(),
+            });
         }
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
@@ -411,7 +445,7 @@ impl RuleHost {
         store.limiter(|state| &mut state.limits);
         store
             .set_fuel(self.limits.fuel)
-            .map_err(|e| RuleError::Engine(format!("{e:#}")))?;
+            .map_err(engine_error("the call's fuel"))?;
         Ok(store)
     }
 

@@ -66,6 +66,8 @@ pub fn status_of(e: &ServiceError) -> u16 {
         ServiceError::Storage(_)
         | ServiceError::Objects(_)
         | ServiceError::Queue(_)
+        | ServiceError::Transition(_)
+        | ServiceError::Guides(_)
         | ServiceError::Internal(_) => 503,
     }
 }
@@ -123,7 +125,9 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
         ServiceError::Storage(_) | ServiceError::Objects(_) | ServiceError::Queue(_) => {
             issue(IssueType::Exception, "storage")
         }
-        ServiceError::Internal(_) => issue(IssueType::Exception, "internal"),
+        ServiceError::Transition(_) | ServiceError::Guides(_) | ServiceError::Internal(_) => {
+            issue(IssueType::Exception, "internal")
+        }
     };
     ok(status_of(e), &outcome, "application/fhir+json")
 }

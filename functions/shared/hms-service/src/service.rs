@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::intake::{Reviewed, review};
 use crate::lifecycle::{
     ClaimEvent, ClaimId, ClaimRecord, ClaimState, ClaimView, IdempotencyEntry, Submitted,
+    TransitionError,
 };
 use crate::ports::{
     ClaimStore, Clock, GatewayError, ObjectStore, ObjectStoreError, PayerGateway, Ports, Queue,
@@ -99,7 +100,14 @@ pub enum ServiceError {
     /// Our queue failed; the request may be retried.
     #[error(transparent)]
     Queue(#[from] QueueError),
-    /// A stored claim could not be read back or moved: a defect, reported, never hidden.
+    /// A claim was asked to make a move its state does not allow: a defect, reported, never
+    /// hidden.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The built-in implementation guides could not be loaded: a defect of the build.
+    #[error("the built-in implementation guides are defective")]
+    Guides(#[source] &'static hms_x12::spec::SpecError),
+    /// A stored claim could not be read back: a defect, reported, never hidden.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -114,6 +122,8 @@ impl ServiceError {
                 | Self::Objects(_)
                 | Self::Queue(_)
                 | Self::Internal(_)
+                | Self::Transition(_)
+                | Self::Guides(_)
         )
     }
 }
@@ -301,9 +311,7 @@ impl<P: Ports> Clearinghouse<P> {
         issues: Vec<Issue>,
     ) -> Result<Submitted, ServiceError> {
         record.outcome = Some(OperationOutcome::new(issues));
-        let event = record
-            .transition(state, self.now(), Some(reason))
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let event = record.transition(state, self.now(), Some(reason))?;
         self.save(&mut record).await?;
         self.announce(&event).await;
         Ok(Submitted::Refused(ClaimView::from(&record)))
@@ -329,7 +337,7 @@ impl<P: Ports> Clearinghouse<P> {
             record
                 .transition(state, self.now(), Some(reason))
                 .map(|e| events.push(e))
-                .map_err(|e| ServiceError::Internal(e.to_string()))
+                .map_err(ServiceError::from)
         };
         let mut dead_letter = false;
         match sent {
@@ -601,8 +609,7 @@ impl<P: Ports> Clearinghouse<P> {
 }
 
 fn catalog() -> Result<&'static hms_x12::spec::Catalog, ServiceError> {
-    hms_x12::spec::Catalog::embedded()
-        .map_err(|e| ServiceError::Internal(format!("built-in guides are defective: {e}")))
+    hms_x12::spec::Catalog::embedded().map_err(ServiceError::Guides)
 }
 
 /// What the payer's acknowledgments say: a 999 that rejects the set, or a 277CA's verdict on

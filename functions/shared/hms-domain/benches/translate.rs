@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hms_domain::claims::fhir::{professional_from_fhir, receiver_of};
 use hms_domain::claims::{Claim, write_837};
-use hms_domain::partner::{Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::{Contact, Submitter};
 use hms_x12::spec::Catalog;
 
@@ -45,17 +45,7 @@ fn bench(c: &mut Criterion) {
             email: Some("edi@hms-ach.example".into()),
         },
     };
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "PAYER".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "PAYER".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
+    let partner = TradingPartner::test_to("PAYER");
     let envelope = Envelope::new(1, today.and_hms_opt(9, 30, 0).unwrap_or_default());
     if let Some(inputs) = fhir_claims(1_000) {
         let mut group = c.benchmark_group("fhir-claims-to-837p");

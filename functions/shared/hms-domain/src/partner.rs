@@ -117,17 +117,7 @@ impl Connections {
     /// test mode (ISA15 `T`) to every payer, its EDI desk as the submitter.
     pub fn local() -> Self {
         Self {
-            default: TradingPartner {
-                sender_qualifier: "ZZ".into(),
-                sender_id: "HMSACH".into(),
-                receiver_qualifier: "ZZ".into(),
-                receiver_id: "PAYER".into(),
-                application_sender: "HMSACH".into(),
-                application_receiver: "PAYER".into(),
-                usage: Usage::Test,
-                ack_requested: false,
-                submitter: None,
-            },
+            default: TradingPartner::test_to("PAYER"),
             payers: Default::default(),
             submitter: crate::party::Submitter {
                 name: "HMS-ACH".into(),

@@ -8,7 +8,7 @@ use common::samples;
 
 use chrono::NaiveDate;
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270, read_271};
-use hms_domain::partner::{Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 use rust_decimal::Decimal;
@@ -22,17 +22,7 @@ fn inquiry(name: &str) -> EligibilityInquiry {
 }
 
 fn write(inquiry: &EligibilityInquiry) -> String {
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "ABCCO".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "ABCCO".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
+    let partner = TradingPartner::test_to("ABCCO");
     let envelope = Envelope::new(
         5,
         NaiveDate::from_ymd_opt(2026, 11, 25)

@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use hms_domain::claims::fhir::{fhirpath_of, professional_from_fhir};
 use hms_domain::claims::{Claim, write_837};
-use hms_domain::partner::{Envelope, TradingPartner, Usage};
+use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::{Contact, Receiver, Submitter};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
@@ -47,17 +47,7 @@ fn fhir_claim_becomes_a_clean_837p() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     let outcome = Claim::from(claim.clone()).scrub(today);
     assert!(!outcome.has_errors(), "{outcome:?}");
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "KEYINS".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "KEYINS".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
+    let partner = TradingPartner::test_to("KEYINS");
     let envelope = Envelope::new(1, today.and_hms_opt(10, 0, 0).unwrap());
     let x12 = write_837(&[Claim::from(claim.clone())], &partner, &envelope).unwrap();
     let report = validate_bytes(&x12, Catalog::embedded().unwrap());

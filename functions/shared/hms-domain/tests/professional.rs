@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use common::{claim_fixture as fixture, today};
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::outcome::IssueSeverity;
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner};
 use hms_domain::request::parse_json;
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
@@ -28,17 +28,7 @@ fn professional_fixtures() -> Vec<String> {
 }
 
 fn partner() -> TradingPartner {
-    TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "KEYINS".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "KEYINS".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    }
+    TradingPartner::test_to("KEYINS")
 }
 
 fn envelope() -> Envelope {

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use hms_domain::claim_status::{StatusInquiry, inquiry_276, read_277};
 use hms_domain::claims::Claim;
 use hms_domain::outcome::OperationOutcome;
-use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
+use hms_domain::partner::{ControlNumbers, Envelope, TradingPartner};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 use rust_decimal::Decimal;
@@ -24,17 +24,7 @@ fn inquiry(name: &str) -> StatusInquiry {
 }
 
 fn write(inquiry: &StatusInquiry) -> String {
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "ABCINS".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "ABCINS".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
+    let partner = TradingPartner::test_to("ABCINS");
     let envelope = Envelope::new(
         3,
         NaiveDate::from_ymd_opt(2026, 11, 25)
@@ -163,17 +153,7 @@ fn acknowledge(
         .iter()
         .map(|(claim, outcome)| Reviewed { claim, outcome })
         .collect();
-    let partner = TradingPartner {
-        sender_qualifier: "ZZ".into(),
-        sender_id: "HMSACH".into(),
-        receiver_qualifier: "ZZ".into(),
-        receiver_id: "TGJ23".into(),
-        application_sender: "HMSACH".into(),
-        application_receiver: "TGJ23".into(),
-        usage: Usage::Test,
-        ack_requested: false,
-        submitter: None,
-    };
+    let partner = TradingPartner::test_to("TGJ23");
     let envelope = Envelope {
         control: ControlNumbers {
             interchange: control,

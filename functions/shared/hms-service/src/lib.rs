@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod inquiries;
 pub mod intake;
 pub mod lifecycle;
+pub mod outbox;
 pub mod ports;
 pub mod service;
 pub mod submission;

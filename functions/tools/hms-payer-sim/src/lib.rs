@@ -214,6 +214,23 @@ struct State {
     results: HashMap<String, (Vec<u8>, Option<Vec<u8>>)>,
     kept: Vec<Kept>,
     control: u32,
+    /// Original claims' patient control numbers → the payload ids they came under.
+    originals: HashMap<String, Vec<String>>,
+    /// Submissions again under a payload id already held: recognised, answered as before.
+    resends: usize,
+    /// Original claims whose patient control number came again under a new identity.
+    duplicates: usize,
+}
+
+/// `GET /admin/duplicates`: what a payer would see of a clearinghouse that sends twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Duplicates {
+    /// 837s sent again under a payload id the payer holds (a recognised resend).
+    pub resends: usize,
+    /// Original claims (frequency 1) sent again under a new identity: what a payer denies as
+    /// a duplicate, or pays twice.
+    pub duplicates: usize,
 }
 
 /// The simulated payer.
@@ -222,6 +239,22 @@ pub struct Simulator {
     config: SimConfig,
     keep_dir: Option<PathBuf>,
     state: Mutex<State>,
+}
+
+/// The patient control numbers (CLM01) of an 837's original claims (CLM05-3 `1`).
+fn original_claims(x12: &[u8]) -> Vec<String> {
+    let segments: Vec<_> = hms_x12::Tokenizer::new(x12).flatten().collect();
+    let component = segments
+        .iter()
+        .find(|s| s.id() == b"ISA")
+        .and_then(|isa| isa.value(16).first().copied())
+        .unwrap_or(b':');
+    segments
+        .iter()
+        .filter(|s| s.id() == b"CLM")
+        .filter(|s| s.value(5).split(|b| *b == component).nth(2) == Some(b"1"))
+        .map(|s| value(s, 1))
+        .collect()
 }
 
 /// A value of a segment as text.
@@ -282,6 +315,15 @@ impl Simulator {
         }
     }
 
+    /// What it counted of claims sent again.
+    pub fn duplicates(&self) -> Duplicates {
+        let state = self.state();
+        Duplicates {
+            resends: state.resends,
+            duplicates: state.duplicates,
+        }
+    }
+
     /// What it has received so far.
     pub fn kept(&self) -> Vec<Kept> {
         self.state().kept.clone()
@@ -292,6 +334,10 @@ impl Simulator {
     pub fn handle(&self, method: &str, path: &str, body: &[u8]) -> Reply {
         match (method, path) {
             ("GET", "/health") => Reply::json(200, serde_json::json!({ "status": "ok" })),
+            ("GET", "/admin/duplicates") => Reply::json(
+                200,
+                serde_json::to_value(self.duplicates()).unwrap_or_default(),
+            ),
             ("GET", "/admin/received") => {
                 Reply::json(200, serde_json::to_value(self.kept()).unwrap_or_default())
             }
@@ -407,6 +453,15 @@ impl Simulator {
                 MessageKind::BatchSubmission,
                 payload_type::PROFESSIONAL_CLAIM | payload_type::INSTITUTIONAL_CLAIM,
             ) => {
+                if self.is_resend(&request.payload_id, &payload) {
+                    return answer(
+                        response_kind,
+                        payload_type::BATCH_RECEIPT,
+                        None,
+                        error_code::SUCCESS,
+                        "None",
+                    );
+                }
                 let ack = match self
                     .keep(&request, &payload)
                     .and_then(|report| self.ack_999(&report))
@@ -465,6 +520,27 @@ impl Simulator {
                 ),
             ),
         }
+    }
+
+    /// Whether `x12` under `payload_id` is a resend of a submission held (counted); otherwise
+    /// its original claims are counted against the patient control numbers held.
+    fn is_resend(&self, payload_id: &str, x12: &[u8]) -> bool {
+        let mut state = self.state();
+        if state.results.contains_key(payload_id) {
+            state.resends += 1;
+            tracing::info!(payload_id, "a resend of a submission held");
+            return true;
+        }
+        let state = &mut *state;
+        for pcn in original_claims(x12) {
+            let under = state.originals.entry(pcn).or_default();
+            if !under.is_empty() {
+                state.duplicates += 1;
+                tracing::warn!(payload_id, "a duplicate original claim");
+            }
+            under.push(payload_id.to_string());
+        }
+        false
     }
 
     /// A SOAP fault for a defect of the simulator itself (500: the payer's side failed).

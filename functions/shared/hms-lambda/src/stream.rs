@@ -1,0 +1,96 @@
+//! The claims table's change stream as Lambda delivers it (a DynamoDB Streams event): each
+//! record's old and new image of a claim item, read back into claim records. Items that are
+//! not claims (idempotency keys, holds, counters) are passed over.
+
+use hms_service::lifecycle::ClaimRecord;
+use serde::Deserialize;
+
+/// A DynamoDB Streams event: the records Lambda hands over.
+#[derive(Debug, Deserialize)]
+pub struct StreamEvent {
+    /// The records, in stream order per item.
+    #[serde(rename = "Records", default)]
+    pub records: Vec<StreamRecord>,
+}
+
+/// One change.
+#[derive(Debug, Deserialize)]
+pub struct StreamRecord {
+    /// The change's position in its shard (what a batch item failure names).
+    #[serde(rename = "dynamodb")]
+    pub change: Change,
+}
+
+/// The item before and after.
+#[derive(Debug, Deserialize)]
+pub struct Change {
+    /// Its position in the shard.
+    #[serde(rename = "SequenceNumber", default)]
+    pub sequence_number: Option<String>,
+    /// After the write (none when it was removed).
+    #[serde(rename = "NewImage", default)]
+    pub new_image: Option<Image>,
+    /// Before the write (none when it was created).
+    #[serde(rename = "OldImage", default)]
+    pub old_image: Option<Image>,
+}
+
+/// The attributes of an item that say what it is.
+#[derive(Debug, Deserialize)]
+pub struct Image {
+    /// The partition key.
+    pub pk: Option<Text>,
+    /// A claim item's record, as JSON.
+    pub record: Option<Text>,
+}
+
+/// A string attribute.
+#[derive(Debug, Deserialize)]
+pub struct Text {
+    /// Its value.
+    #[serde(rename = "S")]
+    pub s: String,
+}
+
+/// Why a change could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("the stream record at {sequence} holds an unreadable claim")]
+pub struct UnreadableChange {
+    /// Where in the stream.
+    pub sequence: String,
+    /// Why.
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// The claim changes of `event`, in order: (before, after).
+pub fn claim_changes(
+    event: &StreamEvent,
+) -> Result<Vec<(Option<ClaimRecord>, ClaimRecord)>, UnreadableChange> {
+    let mut changes = vec![];
+    for record in &event.records {
+        let change = &record.change;
+        let claim = |image: &Option<Image>| -> Result<Option<ClaimRecord>, UnreadableChange> {
+            let Some(image) = image else { return Ok(None) };
+            let is_claim = image
+                .pk
+                .as_ref()
+                .is_some_and(|pk| pk.s.starts_with("CLAIM#"));
+            match (&image.record, is_claim) {
+                (Some(json), true) => {
+                    serde_json::from_str(&json.s)
+                        .map(Some)
+                        .map_err(|source| UnreadableChange {
+                            sequence: change.sequence_number.clone().unwrap_or_default(),
+                            source,
+                        })
+                }
+                _ => Ok(None),
+            }
+        };
+        if let Some(after) = claim(&change.new_image)? {
+            changes.push((claim(&change.old_image)?, after));
+        }
+    }
+    Ok(changes)
+}

@@ -24,7 +24,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import boto3
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,6 +213,8 @@ def queue_url(name):
 
 
 def clients():
+    import boto3  # in the LocalStack virtualenv; `check` runs without it
+
     s3_endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     ddb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
     common = dict(region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
@@ -534,6 +535,8 @@ def _schedule(binary, every, lambda_url):
 def _stream(table, binary, batch, lambda_url):
     """One stream's shards, each from its start (TRIM_HORIZON), in order; a batch whose
     invocation fails is invoked again, as Lambda retries a stream batch."""
+    import boto3
+
     ddb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
     common = dict(region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
     ddb = boto3.client("dynamodb", endpoint_url=ddb_endpoint, **common)
@@ -647,6 +650,52 @@ def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
         print(f"poller: {binary}: {len(done)} done, {len(failed)} left for redelivery", flush=True)
 
 
+# --- check ----------------------------------------------------------------------------------
+
+
+# The worst case of one submission message (hms-adapters: a batch submission is given three
+# times the payer timeout, each of the two results retrievals one; the timeout is 20 s unless
+# a payer's endpoint says otherwise).
+PAYER_TIMEOUT_S = 20
+MESSAGE_WORST_S = 3 * PAYER_TIMEOUT_S + 2 * PAYER_TIMEOUT_S
+
+
+def check(template, routes_file):
+    """What the template must agree with: every route and its authorizer scope as the code's
+    route map has them (`hms routes`), and the worker's deadlines (its timeout outlasts a
+    message's payer exchanges, the claim's lease outlasts the timeout, the queue's visibility
+    timeout is six timeouts). Prints what disagrees; exits 1 if anything does."""
+    problems = []
+    code = set()
+    for line in Path(routes_file).read_text().splitlines():
+        method, path, scope = line.split()[:3]
+        code.add((method, path, scope))
+    declared = {(m, p, ",".join(s)) for m, p, _, s in template.routes()}
+    for route in sorted(code - declared):
+        problems.append(f"route {route} is in the code's route map but not in template.yaml as such")
+    for route in sorted(declared - code):
+        problems.append(f"route {route} is in template.yaml but not in the code's route map as such")
+    for fn in template.functions().values():
+        sqs = [e for e in fn["events"].values() if e["Type"] == "SQS"]
+        if fn["binary"] != "submit-worker" or not sqs:
+            continue
+        timeout = int(fn["timeout"])
+        lease = int(fn["env"].get("SEND_LEASE_SECONDS", 0))
+        queue = sqs[0]["Properties"]["Queue"]["Fn::GetAtt"][0]
+        visibility = int(template.resources[queue]["Properties"]["VisibilityTimeout"])
+        if timeout < MESSAGE_WORST_S:
+            problems.append(f"the worker's timeout {timeout} s is under a message's worst case {MESSAGE_WORST_S} s")
+        if lease <= timeout:
+            problems.append(f"SEND_LEASE_SECONDS {lease} does not outlast the worker's timeout {timeout} s")
+        if visibility < 6 * timeout:
+            problems.append(f"the queue's visibility timeout {visibility} s is under six worker timeouts")
+    for p in problems:
+        print(f"check: {p}")
+    if problems:
+        sys.exit(1)
+    print(f"check: {len(declared)} routes agree with the code's route map; the worker's deadlines fit")
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -666,6 +715,8 @@ def main():
     p.add_argument("--lambda-url", default="http://127.0.0.1:9000")
     p.add_argument("--schedule-seconds", type=int, default=None)
     sub.add_parser("routes")
+    c = sub.add_parser("check")
+    c.add_argument("routes_file", type=Path)
     args = parser.parse_args()
     template = Template(args.stage)
     if args.command == "provision":
@@ -681,6 +732,8 @@ def main():
         gateway(template, args.listen, args.lambda_url)
     elif args.command == "poller":
         poller(template, args.lambda_url, args.schedule_seconds)
+    elif args.command == "check":
+        check(template, args.routes_file)
     elif args.command == "routes":
         for method, path, binary, scopes in template.routes():
             print(method, path, binary, ",".join(scopes))

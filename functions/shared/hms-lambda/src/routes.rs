@@ -91,15 +91,15 @@ const MAX_KEY: usize = 255;
 impl<P: Ports> App<P> {
     /// The caller's organization, once its token verifies and one of its roles holds what
     /// the route takes (`hms_auth::access::ROUTES`); a path that is no route is not found.
-    fn authorize(&self, request: &Request) -> Result<OrganizationId, Response<Body>> {
+    fn authorize(&self, request: &Request) -> Result<OrganizationId, Box<Response<Body>>> {
         let method = request.method().as_str();
         let path = request.uri().path();
         let Some(permission) = access::permission_for(method, path) else {
-            return Err(json_answer(
+            return Err(Box::new(json_answer(
                 404,
                 &json!({ "error": "not-found", "reason": format!("no route {method} {path}") }),
                 "application/json",
-            ));
+            )));
         };
         let header = request
             .headers()
@@ -109,7 +109,7 @@ impl<P: Ports> App<P> {
             .verifier
             .caller(authorizer_claims(request).as_ref(), header)
             .and_then(|caller| caller.require(permission).map(|()| caller))
-            .map_err(|e| refused(&e))?;
+            .map_err(|e| Box::new(refused(&e)))?;
         let organization = OrganizationId::parse(&caller.organization)
             .map_err(|e| refused(&AuthError::Invalid(format!("the organization claim: {e}"))))?;
         tracing::Span::current().record("organization", organization.as_str());
@@ -122,7 +122,7 @@ impl<P: Ports> App<P> {
         async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
-                Err(refusal) => return refusal,
+                Err(refusal) => return *refusal,
             };
             let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body(&request)) {
                 Ok(read) => read,
@@ -155,7 +155,7 @@ impl<P: Ports> App<P> {
         async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
-                Err(refusal) => return refusal,
+                Err(refusal) => return *refusal,
             };
             let key = match request.headers().get("idempotency-key") {
                 None => None,
@@ -193,7 +193,7 @@ impl<P: Ports> App<P> {
         async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
-                Err(refusal) => return refusal,
+                Err(refusal) => return *refusal,
             };
             let path = request.uri().path().to_string();
             if request.method() == "POST" && path.ends_with("/ach/claimStatus") {

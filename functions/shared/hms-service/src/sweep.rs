@@ -41,24 +41,15 @@ impl<P: Ports> Clearinghouse<P> {
             report.more |= due.len() >= limit;
             for record in due {
                 let id = record.id.clone();
-                let done = match state {
-                    ClaimState::Received => self.resume_intake(record).await.map(|r| {
-                        report.resumed += 1;
-                        r
-                    }),
+                let (done, count) = match state {
+                    ClaimState::Received => (self.resume_intake(record).await, &mut report.resumed),
                     ClaimState::WaitingForPayer | ClaimState::Sending => {
-                        self.requeue(record, now).await.map(|r| {
-                            report.requeued += 1;
-                            r
-                        })
+                        (self.requeue(record, now).await, &mut report.requeued)
                     }
-                    _ => self.poll_acknowledgments(record).await.map(|r| {
-                        report.polled += 1;
-                        r
-                    }),
+                    _ => (self.poll_acknowledgments(record).await, &mut report.polled),
                 };
                 match done {
-                    Ok(_) => {}
+                    Ok(_) => *count += 1,
                     Err(e) => {
                         report.failed += 1;
                         tracing::warn!(claim_id = %id, error = %e, "the sweep could not drive the claim on");

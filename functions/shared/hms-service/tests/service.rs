@@ -102,7 +102,7 @@ fn a_clean_claim_is_answered_at_once_then_sent_once_acknowledged_and_accepted() 
     let kept = block_on(ch.ports.objects.get(&identity.x12_key))
         .unwrap()
         .unwrap();
-    assert_eq!(ch.ports.gateway.inner.received(), [kept.clone()]);
+    assert_eq!(ch.ports.gateway.inner.received(), std::slice::from_ref(&kept));
     let report =
         hms_x12::validate::validate_bytes(&kept, hms_x12::spec::Catalog::embedded().unwrap());
     assert!(

@@ -25,6 +25,21 @@ pub enum ClaimsCommand {
     },
 }
 
+/// `hms routes`: `METHOD PATH SCOPE ROLE...`, a line per route.
+pub fn routes() -> anyhow::Result<ExitCode> {
+    for route in hms_auth::access::ROUTES {
+        let roles: Vec<&str> = route.permission.roles().iter().map(|r| r.name()).collect();
+        println!(
+            "{} {} {} {}",
+            route.method,
+            route.path,
+            route.permission.scope(),
+            roles.join(" ")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Runs `command`.
 pub fn run(command: ClaimsCommand) -> anyhow::Result<ExitCode> {
     match command {

@@ -68,6 +68,9 @@ enum Command {
         /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
     },
+    /// Every API route, the scope its authorizer checks and the roles that may call it, a line
+    /// each (`infra/check-template.sh` holds template.yaml to it).
+    Routes,
     /// Operate on stored claims through the API (as an admin of their organization).
     Claims {
         #[command(subcommand)]
@@ -184,6 +187,7 @@ fn main() -> ExitCode {
             None => claims::list_edits(),
         },
         Command::Claims { command } => admin::run(command),
+        Command::Routes => admin::routes(),
         Command::Token {
             org,
             roles,

@@ -130,7 +130,9 @@ impl ClaimStore for DynamoClaimStore {
                 .set_item(Some(item))
                 .condition_expression(condition);
             if condition.contains(":yes") {
-                put = put.expression_attribute_values(":yes", AttributeValue::Bool(true));
+                put = put
+                    .expression_attribute_names("#r", "released")
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true));
             }
             put.build()
                 .map(|put| TransactWriteItem::builder().put(put).build())
@@ -159,7 +161,7 @@ impl ClaimStore for DynamoClaimStore {
                     ("holder".to_string(), s(record.id.as_str())),
                     ("released".to_string(), AttributeValue::Bool(false)),
                 ]),
-                "attribute_not_exists(pk) OR released = :yes",
+                "attribute_not_exists(pk) OR #r = :yes",
             )?);
         }
         let sent = self
@@ -260,8 +262,10 @@ impl ClaimStore for DynamoClaimStore {
             .update_item()
             .table_name(&self.table)
             .key("pk", s(format!("PCN#{}", hold.key())))
-            .update_expression("SET released = :yes")
-            .condition_expression("holder = :holder")
+            .update_expression("SET #r = :yes")
+            .condition_expression("#h = :holder")
+            .expression_attribute_names("#r", "released")
+            .expression_attribute_names("#h", "holder")
             .expression_attribute_values(":yes", AttributeValue::Bool(true))
             .expression_attribute_values(":holder", s(holder.as_str()))
             .send()

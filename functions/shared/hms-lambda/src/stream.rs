@@ -94,3 +94,84 @@ pub fn claim_changes(
     }
     Ok(changes)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use hms_service::lifecycle::{ClaimEvent, ClaimId, ClaimState};
+    use hms_service::tenancy::OrganizationId;
+
+    fn record(states: &[ClaimState]) -> ClaimRecord {
+        let json =
+            std::fs::read(hms_test_support::fixtures().join("claims/professional-subscriber.json"))
+                .unwrap();
+        let claim = hms_domain::claims::Claim::from_json(
+            &json,
+            hms_domain::claims::ClaimKind::Professional,
+        )
+        .unwrap();
+        let at = chrono::Utc::now();
+        let mut record = ClaimRecord::received(
+            ClaimId::generate(),
+            OrganizationId::parse("clinic-a").unwrap(),
+            &claim,
+            hms_domain::request::Format::Json,
+            at,
+            at,
+        );
+        for state in states {
+            record.transition(*state, at, Some(at), None).unwrap();
+        }
+        record
+    }
+
+    fn image(pk: &str, record: &ClaimRecord) -> serde_json::Value {
+        serde_json::json!({
+            "pk": { "S": pk },
+            "state": { "S": record.state.to_string() },
+            "record": { "S": serde_json::to_string(record).unwrap() },
+        })
+    }
+
+    #[test]
+    fn a_stream_batch_becomes_the_moves_of_its_claims_and_passes_over_other_items() {
+        let before = record(&[ClaimState::WaitingForPayer]);
+        let mut after = before.clone();
+        after
+            .transition(ClaimState::Sending, chrono::Utc::now(), None, None)
+            .unwrap();
+        let created = record(&[]);
+        let pk = |r: &ClaimRecord| format!("CLAIM#{}", r.id);
+        let event: StreamEvent = serde_json::from_value(serde_json::json!({
+            "Records": [
+                { "eventName": "INSERT", "dynamodb": { "SequenceNumber": "1", "NewImage": image(&pk(&created), &created) } },
+                { "eventName": "MODIFY", "dynamodb": { "SequenceNumber": "2",
+                    "OldImage": image(&pk(&before), &before), "NewImage": image(&pk(&after), &after) } },
+                { "eventName": "INSERT", "dynamodb": { "SequenceNumber": "3",
+                    "NewImage": { "pk": { "S": "IDEM#clinic-a:k" }, "binding": { "S": "{}" } } } },
+                { "eventName": "REMOVE", "dynamodb": { "SequenceNumber": "4",
+                    "OldImage": { "pk": { "S": "IDEM#clinic-a:k" } } } }
+            ]
+        }))
+        .unwrap();
+        let changes = claim_changes(&event).unwrap();
+        assert_eq!(changes.len(), 2);
+        let events: Vec<ClaimEvent> = changes
+            .iter()
+            .flat_map(|(b, a)| ClaimEvent::between(b.as_ref(), a))
+            .collect();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].from, ClaimState::WaitingForPayer);
+        assert_eq!(events[0].state, ClaimState::Sending);
+        assert_eq!(events[0].sequence, 2);
+
+        let broken: StreamEvent = serde_json::from_value(serde_json::json!({
+            "Records": [{ "dynamodb": { "SequenceNumber": "9",
+                "NewImage": { "pk": { "S": "CLAIM#x" }, "record": { "S": "{" } } } }]
+        }))
+        .unwrap();
+        let err = claim_changes(&broken).unwrap_err();
+        assert!(err.to_string().contains("at 9"), "{err}");
+    }
+}

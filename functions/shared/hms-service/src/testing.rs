@@ -530,6 +530,8 @@ struct PayerState {
     batches: BTreeMap<String, (Vec<u8>, Vec<Vec<u8>>)>,
     /// Patient control number → the payload ids it came under.
     claims: BTreeMap<String, Vec<String>>,
+    /// Payload ids it rejected (277CA or TA1).
+    rejected: std::collections::BTreeSet<String>,
     resends: usize,
     duplicates: usize,
     received: Vec<Vec<u8>>,
@@ -583,28 +585,11 @@ impl InMemoryPayer {
         self.state().resends
     }
 
-    /// Duplicates: a patient control number it holds, again under a new identity. A payer
-    /// would deny these, or pay twice.
+    /// Duplicates: a patient control number it holds (did not reject), again under a new
+    /// identity. A payer would deny these, or pay twice.
     pub fn duplicates(&self) -> usize {
         self.state().duplicates
     }
-}
-
-/// The patient control numbers (CLM01) of an 837's original claims (frequency, CLM05-3,
-/// `1`): a replacement or void quotes its original's number on purpose.
-fn patient_control_numbers(x12: &[u8]) -> Vec<String> {
-    let segments: Vec<_> = hms_x12::Tokenizer::new(x12).flatten().collect();
-    let component = segments
-        .iter()
-        .find(|s| s.id() == b"ISA")
-        .and_then(|isa| isa.value(16).first().copied())
-        .unwrap_or(b':');
-    segments
-        .iter()
-        .filter(|s| s.id() == b"CLM")
-        .filter(|s| s.value(5).split(|b| *b == component).nth(2) == Some(b"1"))
-        .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
-        .collect()
 }
 
 /// A TA1 rejecting the interchange of `x12` (TA104 `R`, note 006: duplicate control number).
@@ -711,23 +696,30 @@ impl PayerGateway for InMemoryPayer {
             .next
             .pop_front()
             .unwrap_or(PayerAnswer::Acknowledge { reject: false });
-        let acks = match answer {
+        let (acks, rejected) = match answer {
             PayerAnswer::Fail(e) => return Err(e),
-            PayerAnswer::Acknowledge { reject } => acknowledgments(x12, reject),
-            PayerAnswer::Silent => vec![],
-            PayerAnswer::RejectInterchange => vec![interchange_rejection(x12)],
+            PayerAnswer::Acknowledge { reject } => (acknowledgments(x12, reject), reject),
+            PayerAnswer::Silent => (vec![], false),
+            PayerAnswer::RejectInterchange => (vec![interchange_rejection(x12)], true),
         };
         if state.batches.contains_key(payload_id) {
             state.resends += 1;
             return Ok(());
         }
         let state = &mut *state;
-        for pcn in patient_control_numbers(x12) {
+        for pcn in hms_domain::claims::read_837::original_claim_numbers(x12) {
             let under = state.claims.entry(pcn).or_default();
-            if !under.is_empty() {
+            // A claim the payer rejected may come again, corrected, under its number.
+            if under
+                .iter()
+                .any(|earlier| !state.rejected.contains(earlier))
+            {
                 state.duplicates += 1;
             }
             under.push(payload_id.to_string());
+        }
+        if rejected {
+            state.rejected.insert(payload_id.to_string());
         }
         state
             .batches

@@ -102,7 +102,10 @@ fn a_clean_claim_is_answered_at_once_then_sent_once_acknowledged_and_accepted() 
     let kept = block_on(ch.ports.objects.get(&identity.x12_key))
         .unwrap()
         .unwrap();
-    assert_eq!(ch.ports.gateway.inner.received(), std::slice::from_ref(&kept));
+    assert_eq!(
+        ch.ports.gateway.inner.received(),
+        std::slice::from_ref(&kept)
+    );
     let report =
         hms_x12::validate::validate_bytes(&kept, hms_x12::spec::Catalog::embedded().unwrap());
     assert!(
@@ -196,6 +199,8 @@ fn a_claim_the_payer_rejects_in_its_277ca_or_its_ta1_is_rejected_by_payer_with_w
     assert_eq!(rejected.state, ClaimState::RejectedByPayer);
     let text = serde_json::to_string(&rejected.outcome).unwrap();
     assert!(text.contains("payer-ta1-006"), "{text}");
+    // A resubmission after a rejection is no duplicate: the payer never held the first.
+    assert_eq!(ch.ports.gateway.inner.duplicates(), 0);
 }
 
 #[test]

@@ -228,8 +228,8 @@ struct State {
 pub struct Duplicates {
     /// 837s sent again under a payload id the payer holds (a recognised resend).
     pub resends: usize,
-    /// Original claims (frequency 1) sent again under a new identity: what a payer denies as
-    /// a duplicate, or pays twice.
+    /// Original claims (frequency 1) sent again under a new identity while the payer holds the
+    /// first in adjudication: what a payer denies as a duplicate, or pays twice.
     pub duplicates: usize,
 }
 
@@ -239,22 +239,6 @@ pub struct Simulator {
     config: SimConfig,
     keep_dir: Option<PathBuf>,
     state: Mutex<State>,
-}
-
-/// The patient control numbers (CLM01) of an 837's original claims (CLM05-3 `1`).
-fn original_claims(x12: &[u8]) -> Vec<String> {
-    let segments: Vec<_> = hms_x12::Tokenizer::new(x12).flatten().collect();
-    let component = segments
-        .iter()
-        .find(|s| s.id() == b"ISA")
-        .and_then(|isa| isa.value(16).first().copied())
-        .unwrap_or(b':');
-    segments
-        .iter()
-        .filter(|s| s.id() == b"CLM")
-        .filter(|s| s.value(5).split(|b| *b == component).nth(2) == Some(b"1"))
-        .map(|s| value(s, 1))
-        .collect()
 }
 
 /// A value of a segment as text.
@@ -532,9 +516,15 @@ impl Simulator {
             return true;
         }
         let state = &mut *state;
-        for pcn in original_claims(x12) {
+        for pcn in hms_domain::claims::read_837::original_claim_numbers(x12) {
+            // A claim the payer took into adjudication (accepted in its 277CA) is held; one it
+            // rejected may come again, corrected, under its number.
+            let held = state
+                .claims
+                .get(&pcn)
+                .is_some_and(|(category, ..)| category == "A2");
             let under = state.originals.entry(pcn).or_default();
-            if !under.is_empty() {
+            if held && !under.is_empty() {
                 state.duplicates += 1;
                 tracing::warn!(payload_id, "a duplicate original claim");
             }

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use hms_auth::Role;
-use hms_e2e::{Stack, body, fixture, unique};
+use hms_e2e::{Stack, body, fixture, professional, unique};
 use serde_json::{Value, json};
 
 /// How long a claim may take from 202 to the payer's verdict locally (a worker's turn, the
@@ -172,13 +172,7 @@ async fn a_clean_claim_is_answered_at_once_then_accepted_by_the_payer_with_its_h
     let token = stack.billing();
     let before = stack.received().await.len();
     let started = Instant::now();
-    let reply = stack
-        .post(
-            "/ach/submitClaim",
-            &token,
-            &unique(fixture("claims/professional-subscriber.json")),
-        )
-        .await;
+    let reply = stack.submit(&token, &professional()).await;
     let answered = started.elapsed();
     let record = lands(&stack, &token, &reply, "accepted-by-payer").await;
     assert_eq!(
@@ -226,9 +220,9 @@ async fn a_claim_the_scrubber_rejects_is_a_422_stored_and_never_sent() {
     let stack = Stack::from_env();
     let token = stack.billing();
     let before = stack.received().await.len();
-    let mut claim = unique(fixture("claims/professional-subscriber.json"));
+    let mut claim = professional();
     claim["claim"]["totalCharge"] = "1.00".into();
-    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
+    let reply = stack.submit(&token, &claim).await;
     assert_eq!(reply.status, 422, "{}", reply.json);
     assert_eq!(reply.json["state"], "rejected-by-scrubber");
     assert_eq!(
@@ -262,7 +256,7 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
     let held = unique(example_claim(
         "prior-auth-rules/tests/mri-without-authorization-is-held.json",
     ));
-    let reply = stack.post("/ach/submitClaim", &token, &held).await;
+    let reply = stack.submit(&token, &held).await;
     assert_eq!(
         reply.status, 422,
         "{} (the stack publishes the example rule sets when they are built: infra/check-rules.sh)",
@@ -283,7 +277,7 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
     let passes = unique(example_claim(
         "prior-auth-rules/tests/mri-with-authorization-passes.json",
     ));
-    let reply = stack.post("/ach/submitClaim", &token, &passes).await;
+    let reply = stack.submit(&token, &passes).await;
     lands(&stack, &token, &reply, "accepted-by-payer").await;
 }
 
@@ -291,10 +285,10 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
 async fn a_claim_the_payer_rejects_says_why_and_frees_its_number_for_the_corrected_one() {
     let stack = Stack::from_env();
     let token = stack.billing();
-    let mut claim = unique(fixture("claims/professional-subscriber.json"));
+    let mut claim = professional();
     // The simulator's payer refuses this procedure code (infra/local/payer.json).
     claim["serviceLines"][0]["procedureCode"] = "99499".into();
-    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
+    let reply = stack.submit(&token, &claim).await;
     let record = lands(&stack, &token, &reply, "rejected-by-payer").await;
     assert!(
         record["outcome"]["issue"]
@@ -305,7 +299,7 @@ async fn a_claim_the_payer_rejects_says_why_and_frees_its_number_for_the_correct
     // The corrected claim keeps its patient control number: the payer never adjudicated the
     // first.
     claim["serviceLines"][0]["procedureCode"] = "99213".into();
-    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
+    let reply = stack.submit(&token, &claim).await;
     lands(&stack, &token, &reply, "accepted-by-payer").await;
 }
 
@@ -317,7 +311,7 @@ async fn one_idempotency_key_is_one_claim_and_an_original_sent_twice_is_a_409_na
         "e2e-{}",
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
-    let claim = unique(fixture("claims/professional-subscriber.json"));
+    let claim = professional();
     let submit = |key: Option<String>, claim: Value| {
         let stack = stack.clone();
         let token = token.clone();
@@ -406,13 +400,7 @@ async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_resent_unde
     // too late: the worker cannot know it arrived, so it resends it, under the same identity.
     let (resends, duplicates) = stack.duplicates().await;
     stack.fault(json!({ "mode": "hang", "ms": 12000 }), 1).await;
-    let reply = stack
-        .post(
-            "/ach/submitClaim",
-            &token,
-            &unique(fixture("claims/professional-subscriber.json")),
-        )
-        .await;
+    let reply = stack.submit(&token, &professional()).await;
     let record = lands(&stack, &token, &reply, "accepted-by-payer").await;
     assert_eq!(
         states(&record),
@@ -463,13 +451,7 @@ async fn a_payer_that_fails_or_answers_garbage_is_a_clear_5xx() {
 async fn roles_and_organizations_keep_every_caller_to_its_own_data() {
     let stack = Stack::from_env();
     let billing = stack.billing();
-    let reply = stack
-        .post(
-            "/ach/submitClaim",
-            &billing,
-            &unique(fixture("claims/professional-subscriber.json")),
-        )
-        .await;
+    let reply = stack.submit(&billing, &professional()).await;
     assert_eq!(reply.status, 202, "{}", reply.json);
     let id = reply.json["claimId"]
         .as_str()
@@ -503,13 +485,7 @@ async fn roles_and_organizations_keep_every_caller_to_its_own_data() {
     let expired = stack.token_for("clinic-a", &[Role::Billing], chrono::TimeDelta::hours(-2));
     assert_eq!(get(Some(expired)).await.status, 401);
     // A provider the organization does not own: 403, and nothing stored or sent.
-    let reply = stack
-        .post(
-            "/ach/submitClaim",
-            &stranger,
-            &unique(fixture("claims/professional-subscriber.json")),
-        )
-        .await;
+    let reply = stack.submit(&stranger, &professional()).await;
     assert_eq!(reply.status, 403, "{}", reply.json);
     assert!(
         reply.json.to_string().contains("1912301953"),

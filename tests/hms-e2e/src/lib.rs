@@ -148,6 +148,11 @@ impl Stack {
             .await
     }
 
+    /// `POST /ach/submitClaim` with `claim`.
+    pub async fn submit(&self, token: &str, claim: &serde_json::Value) -> Reply {
+        self.post("/ach/submitClaim", token, claim).await
+    }
+
     /// The X12 the simulator received after it had received `before`, asserting our validator
     /// found it valid.
     pub async fn sent_since(&self, before: usize) -> serde_json::Value {
@@ -223,4 +228,9 @@ pub fn unique(mut claim: serde_json::Value) -> serde_json::Value {
         claim["claim"]["patientControlNumber"] = pcn.into();
     }
     claim
+}
+
+/// The professional claim fixture with a patient control number of its own.
+pub fn professional() -> serde_json::Value {
+    unique(fixture("claims/professional-subscriber.json"))
 }

@@ -10,11 +10,10 @@ use std::time::Duration;
 use chrono::Utc;
 use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::eligibility::EligibilityInquiry;
-use hms_domain::partner::Connections;
 use hms_payer_sim::{Fault, FaultRequest, Simulator};
 use hms_service::lifecycle::{ClaimState, Submitted};
 use hms_service::ports::{Adapters, NoRules, Topic};
-use hms_service::service::{Clearinghouse, ServiceError, SubmissionMessage, Timing};
+use hms_service::service::{Clearinghouse, ServiceError, SubmissionMessage};
 use hms_service::tenancy::OrganizationId;
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
 
@@ -65,22 +64,14 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
     let config = hms_payer_sim::SimConfig::local().unwrap();
     let (sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     let gateway = CoreGateway::new(Endpoints::single(url, timeout_ms)).unwrap();
-    let stack = Clearinghouse {
-        ports: Adapters {
-            store: InMemoryClaimStore::new(),
-            objects: InMemoryObjectStore::new(),
-            queue: InMemoryQueue::new(),
-            gateway,
-            rules: NoRules,
-            clock: ManualClock::new(Utc::now()),
-        },
-        connections: Connections::local(),
-        organizations: serde_json::from_str(include_str!(
-            "../../../../infra/local/organizations.json"
-        ))
-        .unwrap(),
-        timing: Timing::default(),
-    };
+    let stack = hms_service::testing::local(Adapters {
+        store: InMemoryClaimStore::new(),
+        objects: InMemoryObjectStore::new(),
+        queue: InMemoryQueue::new(),
+        gateway,
+        rules: NoRules,
+        clock: ManualClock::new(Utc::now()),
+    });
     (sim, stack)
 }
 

@@ -10,11 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hms_adapters::{CoreGateway, Endpoints};
-use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
 use hms_service::ports::{Adapters, GatewayError, NoRules, PayerGateway, RealTime, SystemClock};
-use hms_service::service::{Clearinghouse, Timing};
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
 use lambda_http::Body;
 
@@ -78,8 +76,7 @@ fn main() {
         let config = hms_payer_sim::SimConfig::local().unwrap();
         let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
         let app: Arc<BenchApp> = Arc::new(App {
-            service: Clearinghouse {
-                ports: Adapters {
+            service: hms_service::testing::local(Adapters {
                 store: InMemoryClaimStore::new(),
                 objects: InMemoryObjectStore::new(),
                 queue: InMemoryQueue::new(),
@@ -88,11 +85,7 @@ fn main() {
                 },
                 rules: NoRules,
                 clock: SystemClock,
-                },
-                connections: Connections::local(),
-                organizations: serde_json::from_str(include_str!("../../../../infra/local/organizations.json")).unwrap(),
-                timing: Timing::default(),
-            },
+            }),
             verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
         });
         let request = TokenRequest { subject: "bench", organization: "clinic-a", roles: &[Role::Billing], lifetime: chrono::TimeDelta::hours(1) };

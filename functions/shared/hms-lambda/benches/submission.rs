@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use hms_adapters::{CoreGateway, Endpoints};
-use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
 use hms_service::ports::{Adapters, NoRules, Topic};
-use hms_service::service::{Clearinghouse, SubmissionMessage, Timing};
+use hms_service::service::SubmissionMessage;
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
 use lambda_http::Body;
 
@@ -55,22 +54,14 @@ fn claims(n: usize, tag: &str) -> Vec<Vec<u8>> {
 
 async fn app(url: String) -> Arc<BenchApp> {
     Arc::new(App {
-        service: Clearinghouse {
-            ports: Adapters {
-                store: InMemoryClaimStore::new(),
-                objects: InMemoryObjectStore::new(),
-                queue: InMemoryQueue::new(),
-                gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
-                rules: NoRules,
-                clock: ManualClock::new(Utc::now()),
-            },
-            connections: Connections::local(),
-            organizations: serde_json::from_str(include_str!(
-                "../../../../infra/local/organizations.json"
-            ))
-            .unwrap(),
-            timing: Timing::default(),
-        },
+        service: hms_service::testing::local(Adapters {
+            store: InMemoryClaimStore::new(),
+            objects: InMemoryObjectStore::new(),
+            queue: InMemoryQueue::new(),
+            gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
+            rules: NoRules,
+            clock: ManualClock::new(Utc::now()),
+        }),
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
     })
 }

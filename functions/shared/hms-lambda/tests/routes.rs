@@ -6,12 +6,11 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_adapters::{CoreGateway, Endpoints};
-use hms_domain::partner::Connections;
 use hms_lambda::App;
 use hms_lambda::auth::access::{Permission, ROUTES};
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
 use hms_service::ports::{Adapters, NoRules, SystemClock, Topic};
-use hms_service::service::{Clearinghouse, SubmissionMessage, Timing};
+use hms_service::service::SubmissionMessage;
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
 use lambda_http::{Body, Request};
 
@@ -40,22 +39,14 @@ async fn app() -> TestApp {
     let config = hms_payer_sim::SimConfig::local().unwrap();
     let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     App {
-        service: Clearinghouse {
-            ports: Adapters {
-                store: InMemoryClaimStore::new(),
-                objects: InMemoryObjectStore::new(),
-                queue: InMemoryQueue::new(),
-                gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
-                rules: NoRules,
-                clock: SystemClock,
-            },
-            connections: Connections::local(),
-            organizations: serde_json::from_str(include_str!(
-                "../../../../infra/local/organizations.json"
-            ))
-            .unwrap(),
-            timing: Timing::default(),
-        },
+        service: hms_service::testing::local(Adapters {
+            store: InMemoryClaimStore::new(),
+            objects: InMemoryObjectStore::new(),
+            queue: InMemoryQueue::new(),
+            gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
+            rules: NoRules,
+            clock: SystemClock,
+        }),
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
     }
 }

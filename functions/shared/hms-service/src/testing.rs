@@ -13,6 +13,33 @@ use crate::ports::{
     ClaimStore, Clock, ControlNumberHold, CreateError, GatewayError, ObjectStore, ObjectStoreError,
     PayerGateway, Queue, QueueError, RealTime, StoreError, Topic, check_key,
 };
+use crate::service::{Clearinghouse, Timing};
+use crate::tenancy::Organizations;
+
+/// The use cases over `ports` with the local stack's payer connections and organizations
+/// (`infra/local/organizations.json`) and the default deadlines: what tests and benchmarks run.
+pub fn local<P>(ports: P) -> Clearinghouse<P> {
+    Clearinghouse {
+        ports,
+        connections: hms_domain::partner::Connections::local(),
+        organizations: local_organizations(),
+        timing: Timing::default(),
+    }
+}
+
+/// The local stack's organizations: `clinic-a` owns the fixtures' providers, `clinic-b` none
+/// of them.
+pub fn local_organizations() -> Organizations {
+    serde_json::from_str(include_str!("../../../../infra/local/organizations.json"))
+        .unwrap_or_default()
+}
+
+/// A lock a test that panicked while holding leaves as it was.
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Objects in memory, for unit tests.
 #[derive(Debug, Default)]
@@ -28,9 +55,7 @@ impl InMemoryObjectStore {
 
     fn objects(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
         // A test that panicked while holding the lock leaves the map as it was.
-        self.objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.objects)
     }
 
     /// The keys held, in order.
@@ -64,20 +89,14 @@ impl ManualClock {
 
     /// Moves it on by `by`.
     pub fn advance(&self, by: chrono::TimeDelta) {
-        let mut now = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = locked(&self.0);
         *now += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *locked(&self.0)
     }
 }
 
@@ -108,9 +127,7 @@ impl InMemoryClaimStore {
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, MemoryClaims> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.inner)
     }
 
     /// Every claim, in id order.
@@ -243,10 +260,7 @@ impl InMemoryQueue {
 
     /// Takes every message sent to `topic` so far, with its delay.
     pub fn take(&self, topic: Topic) -> Vec<(Vec<u8>, Duration)> {
-        let mut sent = self
-            .sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut sent = locked(&self.sent);
         let (taken, kept): (Vec<_>, Vec<_>) = sent.drain(..).partition(|(t, _, _)| *t == topic);
         *sent = kept;
         taken.into_iter().map(|(_, b, d)| (b, d)).collect()
@@ -255,10 +269,7 @@ impl InMemoryQueue {
 
 impl Queue for InMemoryQueue {
     async fn send(&self, topic: Topic, body: Vec<u8>, delay: Duration) -> Result<(), QueueError> {
-        self.sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((topic, body, delay));
+        locked(&self.sent).push((topic, body, delay));
         Ok(())
     }
 }
@@ -286,9 +297,7 @@ impl Crash {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, CrashState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.state)
     }
 
     /// Dies after the `at`-th call from now (1 for the next) has taken effect.
@@ -544,9 +553,7 @@ impl InMemoryPayer {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, PayerState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.state)
     }
 
     /// What it does with the next 837 (after those already told).

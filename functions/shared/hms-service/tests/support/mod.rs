@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use hms_domain::claims::read_claim;
-use hms_domain::partner::Connections;
 use hms_service::delivery::Delivery;
 use hms_service::lifecycle::{ClaimId, ClaimRecord, ClaimState};
 use hms_service::ports::{Adapters, RuleEngine, Topic};
-use hms_service::service::{Clearinghouse, Replayable, ServiceError, SubmissionMessage, Timing};
-use hms_service::tenancy::{OrganizationId, Organizations};
+use hms_service::service::{Clearinghouse, Replayable, ServiceError, SubmissionMessage};
+use hms_service::tenancy::OrganizationId;
 use hms_service::testing::{
     Crash, Crashing, InMemoryClaimStore, InMemoryObjectStore, InMemoryPayer, InMemoryQueue,
     ManualClock,
@@ -41,28 +40,15 @@ pub fn other_clinic() -> OrganizationId {
     OrganizationId::parse("clinic-b").unwrap()
 }
 
-pub fn organizations() -> Organizations {
-    serde_json::from_value(serde_json::json!({
-        "clinic-a": { "npis": ["1912301953", "1234567893"], "taxIds": ["58-7654321", "567891234"], "submitterIds": ["TGJ23"] },
-        "clinic-b": { "npis": ["1003000126"] }
-    }))
-    .unwrap()
-}
-
 pub fn clearinghouse_in<R: RuleEngine>(rules: R, crash: &Arc<Crash>) -> Test<R> {
-    Clearinghouse {
-        ports: Adapters {
-            store: Crashing::new(InMemoryClaimStore::new(), crash),
-            objects: Crashing::new(InMemoryObjectStore::new(), crash),
-            queue: Crashing::new(InMemoryQueue::new(), crash),
-            gateway: Crashing::new(InMemoryPayer::new(), crash),
-            rules,
-            clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap()),
-        },
-        connections: Connections::local(),
-        organizations: organizations(),
-        timing: Timing::default(),
-    }
+    hms_service::testing::local(Adapters {
+        store: Crashing::new(InMemoryClaimStore::new(), crash),
+        objects: Crashing::new(InMemoryObjectStore::new(), crash),
+        queue: Crashing::new(InMemoryQueue::new(), crash),
+        gateway: Crashing::new(InMemoryPayer::new(), crash),
+        rules,
+        clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap()),
+    })
 }
 
 pub fn clearinghouse<R: RuleEngine>(rules: R) -> Test<R> {

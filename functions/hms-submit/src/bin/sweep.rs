@@ -9,6 +9,11 @@ use lambda_runtime::LambdaEvent;
 /// Due claims taken per state per run; the rest wait for the next run (it says so).
 const PER_STATE: usize = 500;
 
+/// How long a run starts claims: the function's timeout (600 s in template.yaml) less the
+/// longest one claim may take (an acknowledgment poll of a hanging payer: two 20 s
+/// retrievals) and a margin.
+const BUDGET: std::time::Duration = std::time::Duration::from_secs(480);
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hms_lambda::init_tracing();
@@ -18,7 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         move |_: LambdaEvent<serde_json::Value>| {
             let app = Arc::clone(&app);
             async move {
-                let report = app.service.sweep(PER_STATE).await?;
+                let report = app.service.sweep(PER_STATE, BUDGET).await?;
                 Ok::<_, lambda_runtime::Error>(serde_json::to_value(report)?)
             }
         },

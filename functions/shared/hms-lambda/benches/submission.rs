@@ -176,7 +176,7 @@ fn main() {
             .clock
             .advance(chrono::TimeDelta::hours(1));
         let started = Instant::now();
-        let report = sweep_app.service.sweep(10_000).await.unwrap();
+        let report = sweep_app.service.sweep(10_000, std::time::Duration::MAX).await.unwrap();
         let wall = started.elapsed();
         let queued = sweep_app.service.ports.queue.take(Topic::Submissions).len();
         println!(

@@ -31,15 +31,25 @@ pub struct SweepReport {
 }
 
 impl<P: Ports> Clearinghouse<P> {
-    /// One sweep: up to `limit` due claims of each open state, driven on. One claim's failure
-    /// does not stop the others.
-    pub async fn sweep(&self, limit: usize) -> Result<SweepReport, ServiceError> {
+    /// One sweep: up to `limit` due claims of each open state, driven on, until `budget` is
+    /// spent (a claim is not started after it; what is left is the next sweep's, and the report
+    /// says so). One claim's failure does not stop the others.
+    pub async fn sweep(
+        &self,
+        limit: usize,
+        budget: std::time::Duration,
+    ) -> Result<SweepReport, ServiceError> {
+        let started = std::time::Instant::now();
         let now = self.now();
         let mut report = SweepReport::default();
         for state in ClaimState::OPEN {
             let due = self.ports.store().due(state, now, limit).await?;
             report.more |= due.len() >= limit;
             for record in due {
+                if started.elapsed() >= budget {
+                    report.more = true;
+                    break;
+                }
                 let id = record.id.clone();
                 let (done, count) = match state {
                     ClaimState::Received => (self.resume_intake(record).await, &mut report.resumed),

@@ -321,16 +321,31 @@ fn a_silent_payer_is_polled_on_schedule_until_it_answers() {
         ch.now() + TimeDelta::seconds(60)
     );
     // Nothing is due yet: the sweep leaves it alone.
-    assert_eq!(block_on(ch.sweep(100)).unwrap().polled, 0);
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .polled,
+        0
+    );
     ch.ports.clock.advance(TimeDelta::seconds(61));
-    assert_eq!(block_on(ch.sweep(100)).unwrap().polled, 1);
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .polled,
+        1
+    );
     let stored = record(&ch, &id);
     assert_eq!(stored.acknowledgment_polls, 2);
     assert_eq!(stored.due_at.unwrap(), ch.now() + TimeDelta::seconds(300));
     // The payer answers; the next poll moves the claim.
     ch.ports.gateway.inner.acknowledge_later(false);
     ch.ports.clock.advance(TimeDelta::seconds(301));
-    assert_eq!(block_on(ch.sweep(100)).unwrap().polled, 1);
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .polled,
+        1
+    );
     assert_eq!(record(&ch, &id).state, ClaimState::AcceptedByPayer);
     assert_eq!(record(&ch, &id).due_at, None);
 }
@@ -344,7 +359,7 @@ fn a_payer_that_never_acknowledges_leaves_the_claim_for_an_operator_after_the_sc
     let mut sweeps = 0;
     while record(&ch, &id).state == ClaimState::Submitted {
         ch.ports.clock.advance(TimeDelta::hours(1));
-        block_on(ch.sweep(100)).unwrap();
+        block_on(ch.sweep(100, std::time::Duration::MAX)).unwrap();
         sweeps += 1;
         assert!(sweeps < 100, "still polling after {sweeps} hours");
     }
@@ -361,11 +376,21 @@ fn the_sweep_resumes_intake_and_requeues_claims_whose_step_died() {
     // The message is lost: nothing takes the claim until the sweep finds it due.
     let lost = queued(&ch);
     assert_eq!(lost.len(), 1);
-    assert_eq!(block_on(ch.sweep(100)).unwrap().requeued, 0);
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .requeued,
+        0
+    );
+    // A sweep whose time is spent starts nothing and says there is more.
+    ch.ports.clock.advance(TimeDelta::hours(1));
+    let spent = block_on(ch.sweep(100, Duration::ZERO)).unwrap();
+    assert_eq!((spent.requeued, spent.more), (0, true));
+    ch.ports.clock.advance(-TimeDelta::hours(1));
     ch.ports
         .clock
         .advance(TimeDelta::from_std(ch.timing.pickup_grace).unwrap() + TimeDelta::seconds(1));
-    let report = block_on(ch.sweep(100)).unwrap();
+    let report = block_on(ch.sweep(100, std::time::Duration::MAX)).unwrap();
     assert_eq!(report.requeued, 1);
     drain(&ch);
     assert_eq!(record(&ch, &id).state, ClaimState::AcceptedByPayer);

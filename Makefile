@@ -52,9 +52,11 @@ bench: ## the X12 engine, translation and rules host benchmarks (criterion)
 	cargo bench -p hms-domain --bench translate
 	cargo bench -p hms-rules --bench rules
 	cargo bench -p hms-lambda --bench eligibility
+	cargo bench -p hms-lambda --bench submission
 
-bench-lambda: ## release bootstraps: sizes and init time (needs a running local stack)
+bench-lambda: ## release bootstraps, init time, submit latency (needs a running local stack)
 	infra/bench-lambda.sh
+	python3 infra/bench-submit.py
 
 bench-peers: ## our validator against pyx12, Stedi's and node-x12 on one synthetic 835
 	infra/bench-peers.sh

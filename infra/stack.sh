@@ -159,14 +159,18 @@ up() {
   local endpoints connections
   endpoints=$(printf '{"senderId":"HMSACH","default":{"url":"http://127.0.0.1:%s/core","receiverId":"PAYER","timeoutMs":%s}}' \
     "$PAYER_PORT" "${HMS_PAYER_TIMEOUT_MS:-3000}")
-  connections=$("$TOOLS/localstack/bin/python" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
-    "$ROOT/infra/local/connections.json")
+  compact() { "$TOOLS/localstack/bin/python" -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$1"; }
+  connections=$(compact "$ROOT/infra/local/connections.json")
+  organizations=$(compact "$ROOT/infra/local/organizations.json")
   stack env \
     --set "PAYER_ENDPOINTS=$endpoints" \
     --set "PAYER_CONNECTIONS=$connections" \
+    --set "ORGANIZATIONS=$organizations" \
     --set "HMS_LOCAL_JWT_SECRET=$(secret)" \
     --set "JWT_ISSUER=$ISSUER" --set "JWT_AUDIENCE=$AUDIENCE" \
     --set "RETRY_FIRST_DELAY_SECONDS=${HMS_RETRY_FIRST_DELAY_SECONDS:-2}" \
+    --set "PICKUP_GRACE_SECONDS=${HMS_PICKUP_GRACE_SECONDS:-30}" \
+    --set "INTAKE_GRACE_SECONDS=${HMS_INTAKE_GRACE_SECONDS:-30}" \
     --set "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL" --set "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" \
     --set "AWS_REGION=us-east-1" --set "AWS_ACCESS_KEY_ID=test" --set "AWS_SECRET_ACCESS_KEY=test" \
     --set "S3_FORCE_PATH_STYLE=true" >"$STATE/functions.env"
@@ -183,8 +187,9 @@ up() {
       --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4)
   start gateway "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" gateway \
     --listen "127.0.0.1:$API_PORT" --lambda-url "http://127.0.0.1:$LAMBDA_PORT"
+  # The sweep runs every HMS_SWEEP_SECONDS here (every minute in AWS).
   start poller "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" poller \
-    --lambda-url "http://127.0.0.1:$LAMBDA_PORT"
+    --lambda-url "http://127.0.0.1:$LAMBDA_PORT" --schedule-seconds "${HMS_SWEEP_SECONDS:-5}"
 
   # Each function starts on its first request; answer none before all are up.
   say "starting the functions"
@@ -193,11 +198,13 @@ up() {
   for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none"; do
     wait_for lambda ready ${route}
   done
-  wait_for lambda ready_worker
+  wait_for lambda ready_event submit-worker '{"Records":[]}' batchItemFailures
+  wait_for lambda ready_event claim-events '{"Records":[]}' announced
+  wait_for lambda ready_event sweep '{}' requeued
 
   local token
-  token=$(HMS_LOCAL_JWT_SECRET=$(secret) "$ROOT/target/debug/hms" token --scope eligibility:read \
-    --scope claims:write --scope claims:read --issuer "$ISSUER" --audience "$AUDIENCE" --hours 12)
+  token=$(HMS_LOCAL_JWT_SECRET=$(secret) "$ROOT/target/debug/hms" token --org clinic-a --role billing \
+    --role admin --issuer "$ISSUER" --audience "$AUDIENCE" --hours 12)
   echo "$token" >"$DATA/dev-token"
   cat <<EOF
 
@@ -205,7 +212,8 @@ HMS-ACH local stack is up (data in $DATA; logs in $LOGS).
   API            http://127.0.0.1:$API_PORT
   payer (CORE)   http://127.0.0.1:$PAYER_PORT/core   (payer 842610001; members in infra/local/payer.json)
   LocalStack     http://127.0.0.1:$LOCALSTACK_PORT    DynamoDB Local http://127.0.0.1:$DYNAMODB_PORT
-  token (12 h)   $DATA/dev-token  (scopes eligibility:read claims:write claims:read)
+  token (12 h)   $DATA/dev-token  (organization clinic-a, roles billing and admin;
+                 organizations in infra/local/organizations.json)
 
 Try:
   curl -s http://127.0.0.1:$API_PORT/ach/queryEligibility \\
@@ -258,11 +266,12 @@ ready() {
   [ "$code" = 401 ]
 }
 
-# The worker answers an empty batch with no failures.
-ready_worker() {
+# ready_event FUNCTION EVENT WORD: the function answers EVENT (an empty batch, an idle sweep)
+# with an answer that holds WORD.
+ready_event() {
   function_failed
-  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/submit-worker/invocations" \
-    -H 'Content-Type: application/json' -d '{"Records":[]}' | grep -q batchItemFailures
+  curl -sf --max-time 300 -X POST "http://127.0.0.1:$LAMBDA_PORT/2015-03-31/functions/$1/invocations" \
+    -H 'Content-Type: application/json' -d "$2" | grep -q "$3"
 }
 
 down() {

@@ -1,8 +1,9 @@
 """The local stack's own parts, all derived from template.yaml so that what runs here is what
-AWS runs: the tables, buckets and queues (`provision`), the functions' environment (`env`), the
-HttpApi's routes (`gateway`, a router in front of cargo-lambda's function URLs), Lambda's SQS
-event source mappings (`poller`), and the snapshot that carries S3 and SQS across a restart
-(`save`, `restore`; LocalStack's own persistence is not in its free edition).
+AWS runs: the tables (with their indexes and streams), buckets and queues (`provision`), the
+functions' environment (`env`), the HttpApi's routes (`gateway`, a router in front of
+cargo-lambda's function URLs), Lambda's event sources (`poller`: SQS queues, DynamoDB streams
+and EventBridge schedules), and the snapshot that carries S3 and SQS across a restart (`save`,
+`restore`; LocalStack's own persistence is not in its free edition).
 
 Runs in the LocalStack virtualenv (boto3, PyYAML). Never prints message bodies or objects: they
 hold PHI.
@@ -23,7 +24,6 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import boto3
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,6 +93,9 @@ class Template:
             if key == "Ref":
                 if arg == "Stage":
                     return self.stage
+                parameter = self.doc.get("Parameters", {}).get(arg)
+                if parameter is not None and "Default" in parameter:
+                    return str(parameter["Default"])
                 resource = self.resources.get(arg)
                 if resource is None:
                     raise KeyError(f"!Ref {arg}: not a resource the local stack provides")
@@ -177,11 +180,41 @@ class Template:
         return out
 
 
+    def stream_mappings(self):
+        """(table name, binary, batch size) for every DynamoDB stream event."""
+        out = []
+        for fn in self.functions().values():
+            for event in fn["events"].values():
+                if event["Type"] != "DynamoDB":
+                    continue
+                p = event["Properties"]
+                table = p["Stream"]["Fn::GetAtt"][0]
+                out.append((self.name(table), fn["binary"], int(p.get("BatchSize", 100))))
+        return out
+
+    def schedules(self):
+        """(binary, seconds) for every scheduled event (`rate(N unit)`)."""
+        out = []
+        for fn in self.functions().values():
+            for event in fn["events"].values():
+                if event["Type"] not in ("Schedule", "ScheduleV2"):
+                    continue
+                expression = event["Properties"]["ScheduleExpression"]
+                m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
+                if not m:
+                    raise ValueError(f"{expression}: only rate() schedules run locally")
+                unit = {"minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
+                out.append((fn["binary"], int(m.group(1)) * unit))
+        return out
+
+
 def queue_url(name):
     return f"{os.environ.get('AWS_ENDPOINT_URL', 'http://127.0.0.1:4566')}/{ACCOUNT}/{name}"
 
 
 def clients():
+    import boto3  # in the LocalStack virtualenv; `check` runs without it
+
     s3_endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     ddb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
     common = dict(region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
@@ -207,15 +240,39 @@ def provision(template):
     for logical, r in template.of_type("AWS::DynamoDB::Table").items():
         p = r["Properties"]
         name = template.name(logical)
+        indexes = p.get("GlobalSecondaryIndexes", [])
+        stream = p.get("StreamSpecification")
         if name not in existing:
+            extra = {}
+            if indexes:
+                extra["GlobalSecondaryIndexes"] = indexes
+            if stream:
+                extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
             ddb.create_table(
                 TableName=name,
                 AttributeDefinitions=p["AttributeDefinitions"],
                 KeySchema=p["KeySchema"],
                 BillingMode=p.get("BillingMode", "PAY_PER_REQUEST"),
                 SSESpecification={"Enabled": p.get("SSESpecification", {}).get("SSEEnabled", False)},
+                **extra,
             )
             ddb.get_waiter("table_exists").wait(TableName=name)
+        else:
+            # A table from an earlier template: its missing indexes and stream added.
+            described = ddb.describe_table(TableName=name)["Table"]
+            have = {i["IndexName"] for i in described.get("GlobalSecondaryIndexes", [])}
+            for index in indexes:
+                if index["IndexName"] not in have:
+                    ddb.update_table(
+                        TableName=name,
+                        AttributeDefinitions=p["AttributeDefinitions"],
+                        GlobalSecondaryIndexUpdates=[{"Create": index}],
+                    )
+            if stream and not described.get("StreamSpecification", {}).get("StreamEnabled"):
+                ddb.update_table(
+                    TableName=name,
+                    StreamSpecification={"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]},
+                )
         ttl = p.get("TimeToLiveSpecification")
         if ttl:
             status = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
@@ -275,7 +332,7 @@ def function_env(template, overrides):
                 env[key] = str(template.resolve(value))
             except KeyError:
                 continue  # a parameter AWS supplies; the overrides give the local value
-    for key in ("PAYER_ENDPOINTS_PARAMETER", "PAYER_CONNECTIONS_PARAMETER", "JWT_ISSUER"):
+    for key in ("PAYER_ENDPOINTS_PARAMETER", "PAYER_CONNECTIONS_PARAMETER", "ORGANIZATIONS_PARAMETER", "JWT_ISSUER"):
         env.pop(key, None)
     env.update(overrides)
     return "".join(f"{k}={shlex.quote(v)}\n" for k, v in sorted(env.items()))
@@ -420,13 +477,26 @@ def gateway(template, listen, lambda_url):
 # --- poller ---------------------------------------------------------------------------------
 
 
-def poller(template, lambda_url):
-    """Lambda's SQS event source mapping: receive a batch, invoke the function with an
-    SqsEvent, delete what succeeded; on a reported item failure or a failed invocation the
-    messages stay, become visible again after the queue's timeout, and redrive to the DLQ
-    after maxReceiveCount, as in AWS."""
+def poller(template, lambda_url, schedule_seconds=None):
+    """Lambda's event sources. SQS: receive a batch, invoke the function with an SqsEvent,
+    delete what succeeded; on a reported item failure or a failed invocation the messages
+    stay, become visible again after the queue's timeout, and redrive to the DLQ after
+    maxReceiveCount, as in AWS. DynamoDB streams: each shard read from its start, a batch
+    invoked until it succeeds. Schedules: the function invoked at its rate (or every
+    `schedule_seconds`, which the local stack shortens)."""
     _, _, sqs = clients()
     threads = []
+    for table, binary, batch in template.stream_mappings():
+        t = threading.Thread(target=_stream, args=(table, binary, batch, lambda_url), daemon=True)
+        t.start()
+        threads.append(t)
+        print(f"poller: stream of {table} -> {binary}", flush=True)
+    for binary, seconds in template.schedules():
+        every = schedule_seconds or seconds
+        t = threading.Thread(target=_schedule, args=(binary, every, lambda_url), daemon=True)
+        t.start()
+        threads.append(t)
+        print(f"poller: every {every} s -> {binary}", flush=True)
     for url, arn, binary, batch, reports in template.sqs_mappings():
         t = threading.Thread(
             target=_poll, args=(sqs, url, arn, binary, batch, reports, lambda_url), daemon=True
@@ -436,6 +506,90 @@ def poller(template, lambda_url):
         print(f"poller: {url.rsplit('/', 1)[1]} -> {binary}", flush=True)
     for t in threads:
         t.join()
+
+
+def _invoke(binary, event, lambda_url, timeout=600):
+    """Invokes `binary` with `event`; its answer, or raises when it failed."""
+    request = urllib.request.Request(
+        f"{lambda_url}/2015-03-31/functions/{binary}/invocations",
+        data=json.dumps(event).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as r:
+        answer = json.loads(r.read() or b"null")
+    if isinstance(answer, dict) and "errorType" in answer:
+        raise RuntimeError(f"{binary} failed: {answer.get('errorType')}")
+    return answer
+
+
+def _schedule(binary, every, lambda_url):
+    while True:
+        time.sleep(every)
+        try:
+            _invoke(binary, {"source": "aws.scheduler", "detail-type": "Scheduled Event"}, lambda_url)
+        except Exception as e:
+            print(f"poller: scheduled {binary}: {e}", flush=True)
+
+
+def _stream(table, binary, batch, lambda_url):
+    """One stream's shards, each from its start (TRIM_HORIZON), in order; a batch whose
+    invocation fails is invoked again, as Lambda retries a stream batch."""
+    import boto3
+
+    ddb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
+    common = dict(region_name=REGION, aws_access_key_id="test", aws_secret_access_key="test")
+    ddb = boto3.client("dynamodb", endpoint_url=ddb_endpoint, **common)
+    streams = boto3.client("dynamodbstreams", endpoint_url=ddb_endpoint, **common)
+    iterators = {}
+    while True:
+        try:
+            arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                sid = shard["ShardId"]
+                if sid not in iterators:
+                    iterators[sid] = streams.get_shard_iterator(
+                        StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+            idle = True
+            for sid, iterator in list(iterators.items()):
+                if iterator is None:
+                    continue
+                got = streams.get_records(ShardIterator=iterator, Limit=batch)
+                records = got.get("Records", [])
+                if records:
+                    idle = False
+                    event = {"Records": [_stream_record(r, arn) for r in records]}
+                    try:
+                        _invoke(binary, event, lambda_url)
+                    except Exception as e:
+                        print(f"poller: {binary}: {e}; the batch is invoked again", flush=True)
+                        time.sleep(1)
+                        continue  # the same iterator: the same records again
+                    print(f"poller: {binary}: {len(records)} changes", flush=True)
+                iterators[sid] = got.get("NextShardIterator")
+            if idle:
+                time.sleep(0.5)
+        except Exception as e:  # DynamoDB Local restarting, a shard closed: start over
+            print(f"poller: stream of {table}: {e}", flush=True)
+            iterators = {}
+            time.sleep(2)
+
+
+def _stream_record(record, arn):
+    """A stream record as Lambda hands it over (timestamps as numbers)."""
+    change = dict(record["dynamodb"])
+    created = change.get("ApproximateCreationDateTime")
+    if created is not None and not isinstance(created, (int, float)):
+        change["ApproximateCreationDateTime"] = created.timestamp()
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "eventSourceARN": arn,
+        "dynamodb": change,
+    }
 
 
 def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
@@ -496,6 +650,52 @@ def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
         print(f"poller: {binary}: {len(done)} done, {len(failed)} left for redelivery", flush=True)
 
 
+# --- check ----------------------------------------------------------------------------------
+
+
+# The worst case of one submission message (hms-adapters: a batch submission is given three
+# times the payer timeout, each of the two results retrievals one; the timeout is 20 s unless
+# a payer's endpoint says otherwise).
+PAYER_TIMEOUT_S = 20
+MESSAGE_WORST_S = 3 * PAYER_TIMEOUT_S + 2 * PAYER_TIMEOUT_S
+
+
+def check(template, routes_file):
+    """What the template must agree with: every route and its authorizer scope as the code's
+    route map has them (`hms routes`), and the worker's deadlines (its timeout outlasts a
+    message's payer exchanges, the claim's lease outlasts the timeout, the queue's visibility
+    timeout is six timeouts). Prints what disagrees; exits 1 if anything does."""
+    problems = []
+    code = set()
+    for line in Path(routes_file).read_text().splitlines():
+        method, path, scope = line.split()[:3]
+        code.add((method, path, scope))
+    declared = {(m, p, ",".join(s)) for m, p, _, s in template.routes()}
+    for route in sorted(code - declared):
+        problems.append(f"route {route} is in the code's route map but not in template.yaml as such")
+    for route in sorted(declared - code):
+        problems.append(f"route {route} is in template.yaml but not in the code's route map as such")
+    for fn in template.functions().values():
+        sqs = [e for e in fn["events"].values() if e["Type"] == "SQS"]
+        if fn["binary"] != "submit-worker" or not sqs:
+            continue
+        timeout = int(fn["timeout"])
+        lease = int(fn["env"].get("SEND_LEASE_SECONDS", 0))
+        queue = sqs[0]["Properties"]["Queue"]["Fn::GetAtt"][0]
+        visibility = int(template.resources[queue]["Properties"]["VisibilityTimeout"])
+        if timeout < MESSAGE_WORST_S:
+            problems.append(f"the worker's timeout {timeout} s is under a message's worst case {MESSAGE_WORST_S} s")
+        if lease <= timeout:
+            problems.append(f"SEND_LEASE_SECONDS {lease} does not outlast the worker's timeout {timeout} s")
+        if visibility < 6 * timeout:
+            problems.append(f"the queue's visibility timeout {visibility} s is under six worker timeouts")
+    for p in problems:
+        print(f"check: {p}")
+    if problems:
+        sys.exit(1)
+    print(f"check: {len(declared)} routes agree with the code's route map; the worker's deadlines fit")
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -513,7 +713,10 @@ def main():
     g.add_argument("--lambda-url", default="http://127.0.0.1:9000")
     p = sub.add_parser("poller")
     p.add_argument("--lambda-url", default="http://127.0.0.1:9000")
+    p.add_argument("--schedule-seconds", type=int, default=None)
     sub.add_parser("routes")
+    c = sub.add_parser("check")
+    c.add_argument("routes_file", type=Path)
     args = parser.parse_args()
     template = Template(args.stage)
     if args.command == "provision":
@@ -528,7 +731,9 @@ def main():
     elif args.command == "gateway":
         gateway(template, args.listen, args.lambda_url)
     elif args.command == "poller":
-        poller(template, args.lambda_url)
+        poller(template, args.lambda_url, args.schedule_seconds)
+    elif args.command == "check":
+        check(template, args.routes_file)
     elif args.command == "routes":
         for method, path, binary, scopes in template.routes():
             print(method, path, binary, ",".join(scopes))

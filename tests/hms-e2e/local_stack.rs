@@ -1,18 +1,17 @@
 //! The local stack end to end: each test calls the HttpApi's routes as a clinic's system would,
-//! through cargo-lambda's functions, LocalStack, DynamoDB Local and the payer simulator. Run them
-//! one at a time (`-j 1`): the fault tests change how the one simulator behaves.
+//! through cargo-lambda's functions, LocalStack, DynamoDB Local and the payer simulator; the
+//! submissions worker, the sweep and the claim-event outbox run as their event sources drive
+//! them. Run them one at a time (`-j 1`): the fault tests change how the one simulator behaves.
 
 use std::time::{Duration, Instant};
 
-use hms_auth::scope;
-use hms_e2e::{Stack, body, fixture};
+use hms_auth::Role;
+use hms_e2e::{Stack, body, fixture, professional, unique};
 use serde_json::{Value, json};
 
-const ALL: [&str; 3] = [
-    scope::ELIGIBILITY_READ,
-    scope::CLAIMS_WRITE,
-    scope::CLAIMS_READ,
-];
+/// How long a claim may take from 202 to the payer's verdict locally (a worker's turn, the
+/// payer's acknowledgments).
+const TO_VERDICT: Duration = Duration::from_secs(60);
 
 fn inquiry_for(member_id: &str, last: &str, first: &str, birth: &str) -> Value {
     let mut inquiry = fixture("eligibility/inquiry-subscriber.json");
@@ -78,7 +77,7 @@ async fn claim_reaching(
 #[tokio::test]
 async fn an_active_member_has_active_coverage_and_the_payer_got_a_valid_270() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
+    let token = stack.billing();
     let before = stack.received().await.len();
     let reply = stack
         .post(
@@ -105,7 +104,7 @@ async fn an_active_member_has_active_coverage_and_the_payer_got_a_valid_270() {
 #[tokio::test]
 async fn an_inactive_member_is_answered_inactive() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
+    let token = stack.billing();
     let inquiry = inquiry_for("INACTIVE0001", "DOE", "JOHN", "1980-02-02");
     let reply = stack.post("/ach/queryEligibility", &token, &inquiry).await;
     assert_eq!(reply.status, 200, "{}", reply.json);
@@ -117,7 +116,7 @@ async fn an_inactive_member_is_answered_inactive() {
 #[tokio::test]
 async fn an_unknown_member_is_a_422_with_the_payers_reason_and_its_meaning() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
+    let token = stack.billing();
     let inquiry = inquiry_for("NOBODY0000", "NOBODY", "NONE", "1990-01-01");
     let reply = stack.post("/ach/queryEligibility", &token, &inquiry).await;
     assert_eq!(reply.status, 422, "{}", reply.json);
@@ -132,7 +131,7 @@ async fn an_unknown_member_is_a_422_with_the_payers_reason_and_its_meaning() {
 #[tokio::test]
 async fn a_fhir_coverage_eligibility_request_gets_fhir_back() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
+    let token = stack.billing();
     // The fixture asks about a child; the simulator's payer knows subscribers only, so ask
     // about the subscriber himself.
     let mut request = fixture("fhir/coverage-eligibility-request.json");
@@ -156,34 +155,40 @@ async fn a_fhir_coverage_eligibility_request_gets_fhir_back() {
     assert!(text.contains("CoverageEligibilityResponse"), "{text}");
 }
 
-/// A 202 for a claim the payer accepted, whose stored history says how it got there.
-async fn accepted_with_its_history(stack: &Stack, token: &str, reply: &hms_e2e::Reply) {
+/// A 202 for a claim on its way, which then reaches `state` by the payer's answer, with the
+/// history a claim that went straight through has.
+async fn lands(stack: &Stack, token: &str, reply: &hms_e2e::Reply, state: &str) -> Value {
     assert_eq!(reply.status, 202, "{}", reply.json);
-    assert_eq!(reply.json["state"], "accepted-by-payer");
+    assert_eq!(reply.json["state"], "waiting-for-payer", "{}", reply.json);
     let id = reply.json["claimId"]
         .as_str()
         .unwrap_or_else(|| panic!("no claim id: {}", reply.json));
-    let record = claim_reaching(stack, token, id, "accepted-by-payer", Duration::ZERO).await;
-    assert_eq!(
-        states(&record),
-        ["received", "submitted", "accepted-by-payer"]
-    );
+    claim_reaching(stack, token, id, state, TO_VERDICT).await
 }
 
 #[tokio::test]
-async fn a_clean_claim_is_accepted_by_the_payer_and_its_history_is_stored() {
+async fn a_clean_claim_is_answered_at_once_then_accepted_by_the_payer_with_its_history() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
+    let token = stack.billing();
     let before = stack.received().await.len();
-    let reply = stack
-        .post(
-            "/ach/submitClaim",
-            &token,
-            &fixture("claims/professional-subscriber.json"),
-        )
-        .await;
-    accepted_with_its_history(&stack, &token, &reply).await;
-
+    let started = Instant::now();
+    let reply = stack.submit(&token, &professional()).await;
+    let answered = started.elapsed();
+    let record = lands(&stack, &token, &reply, "accepted-by-payer").await;
+    assert_eq!(
+        states(&record),
+        [
+            "received",
+            "waiting-for-payer",
+            "sending",
+            "submitted",
+            "accepted-by-payer"
+        ]
+    );
+    assert!(
+        answered < Duration::from_secs(10),
+        "the submit answer took {answered:?}"
+    );
     assert_eq!(
         stack.sent_since(before).await["payloadType"],
         "X12_837_Request_005010X222A1"
@@ -193,17 +198,17 @@ async fn a_clean_claim_is_accepted_by_the_payer_and_its_history_is_stored() {
 #[tokio::test]
 async fn an_institutional_fhir_claim_is_accepted_by_the_payers_277ca() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
+    let token = stack.billing();
     let before = stack.received().await.len();
     let reply = stack
         .post(
             "/ach/submitClaim",
             &token,
-            &fixture("fhir/claim-institutional.json"),
+            &unique(fixture("fhir/claim-institutional.json")),
         )
         .await;
-    accepted_with_its_history(&stack, &token, &reply).await;
     assert_eq!(reply.json["kind"], "institutional");
+    lands(&stack, &token, &reply, "accepted-by-payer").await;
     assert_eq!(
         stack.sent_since(before).await["payloadType"],
         "X12_837_Request_005010X223A2"
@@ -213,11 +218,11 @@ async fn an_institutional_fhir_claim_is_accepted_by_the_payers_277ca() {
 #[tokio::test]
 async fn a_claim_the_scrubber_rejects_is_a_422_stored_and_never_sent() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
+    let token = stack.billing();
     let before = stack.received().await.len();
-    let mut claim = fixture("claims/professional-subscriber.json");
+    let mut claim = professional();
     claim["claim"]["totalCharge"] = "1.00".into();
-    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
+    let reply = stack.submit(&token, &claim).await;
     assert_eq!(reply.status, 422, "{}", reply.json);
     assert_eq!(reply.json["state"], "rejected-by-scrubber");
     assert_eq!(
@@ -246,10 +251,12 @@ fn example_claim(name: &str) -> Value {
 #[tokio::test]
 async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
+    let token = stack.billing();
     let before = stack.received().await.len();
-    let held = example_claim("prior-auth-rules/tests/mri-without-authorization-is-held.json");
-    let reply = stack.post("/ach/submitClaim", &token, &held).await;
+    let held = unique(example_claim(
+        "prior-auth-rules/tests/mri-without-authorization-is-held.json",
+    ));
+    let reply = stack.submit(&token, &held).await;
     assert_eq!(
         reply.status, 422,
         "{} (the stack publishes the example rule sets when they are built: infra/check-rules.sh)",
@@ -260,8 +267,6 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
     assert_eq!(issue["diagnostics"], "prior-auth-required", "{issue}");
     let text = issue["details"]["text"].as_str().unwrap_or_default();
     assert!(text.contains("(prior-auth-rules.wasm)"), "{text}");
-    let id = reply.json["claimId"].as_str().expect("a claim id");
-    claim_reaching(&stack, &token, id, "held-by-rules", Duration::ZERO).await;
     assert_eq!(
         stack.received().await.len(),
         before,
@@ -269,91 +274,88 @@ async fn the_payers_rule_set_holds_a_claim_it_refuses_and_passes_one_it_accepts(
     );
 
     // With its authorization number the same visit passes the rules and reaches the payer.
-    let passes = example_claim("prior-auth-rules/tests/mri-with-authorization-passes.json");
-    let reply = stack.post("/ach/submitClaim", &token, &passes).await;
-    assert_eq!(reply.status, 202, "{}", reply.json);
-    assert_eq!(reply.json["state"], "accepted-by-payer");
+    let passes = unique(example_claim(
+        "prior-auth-rules/tests/mri-with-authorization-passes.json",
+    ));
+    let reply = stack.submit(&token, &passes).await;
+    lands(&stack, &token, &reply, "accepted-by-payer").await;
 }
 
 #[tokio::test]
-async fn a_claim_the_payer_rejects_says_why() {
+async fn a_claim_the_payer_rejects_says_why_and_frees_its_number_for_the_corrected_one() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE]);
-    let mut claim = fixture("claims/professional-subscriber.json");
+    let token = stack.billing();
+    let mut claim = professional();
     // The simulator's payer refuses this procedure code (infra/local/payer.json).
     claim["serviceLines"][0]["procedureCode"] = "99499".into();
-    let reply = stack.post("/ach/submitClaim", &token, &claim).await;
-    assert_eq!(reply.status, 202, "{}", reply.json);
-    assert_eq!(reply.json["state"], "rejected-by-payer", "{}", reply.json);
+    let reply = stack.submit(&token, &claim).await;
+    let record = lands(&stack, &token, &reply, "rejected-by-payer").await;
     assert!(
-        reply.json["outcome"]["issue"]
+        record["outcome"]["issue"]
             .as_array()
             .is_some_and(|i| i.iter().any(|i| i["severity"] == "error")),
-        "{}",
-        reply.json
+        "{record}"
     );
+    // The corrected claim keeps its patient control number: the payer never adjudicated the
+    // first.
+    claim["serviceLines"][0]["procedureCode"] = "99213".into();
+    let reply = stack.submit(&token, &claim).await;
+    lands(&stack, &token, &reply, "accepted-by-payer").await;
 }
 
 #[tokio::test]
-async fn one_idempotency_key_is_one_claim_and_another_body_under_it_is_a_409() {
+async fn one_idempotency_key_is_one_claim_and_an_original_sent_twice_is_a_409_naming_the_first() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_WRITE]);
+    let token = stack.billing();
     let key = format!(
         "e2e-{}",
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
     );
-    let claim = fixture("claims/professional-subscriber.json");
-    let first = stack
-        .call(
-            "POST",
-            "/ach/submitClaim",
-            Some(&token),
-            &[("idempotency-key", &key)],
-            body(&claim),
-        )
-        .await;
+    let claim = professional();
+    let submit = |key: Option<String>, claim: Value| {
+        let stack = stack.clone();
+        let token = token.clone();
+        async move {
+            let headers: Vec<(&str, &str)> = match &key {
+                Some(key) => vec![("idempotency-key", key.as_str())],
+                None => vec![],
+            };
+            stack
+                .call(
+                    "POST",
+                    "/ach/submitClaim",
+                    Some(&token),
+                    &headers,
+                    body(&claim),
+                )
+                .await
+        }
+    };
+    let first = submit(Some(key.clone()), claim.clone()).await;
     assert_eq!(first.status, 202, "{}", first.json);
-    let again = stack
-        .call(
-            "POST",
-            "/ach/submitClaim",
-            Some(&token),
-            &[("idempotency-key", &key)],
-            body(&claim),
-        )
-        .await;
-    assert_eq!(again.status, 202);
-    assert_eq!(again.json, first.json);
+    let again = submit(Some(key.clone()), claim.clone()).await;
+    assert_eq!(again.status, 202, "{}", again.json);
+    assert_eq!(again.json["claimId"], first.json["claimId"]);
     assert_eq!(again.headers["idempotent-replayed"], "true");
-    let other = stack
-        .call(
-            "POST",
-            "/ach/submitClaim",
-            Some(&token),
-            &[("idempotency-key", &key)],
-            body(&fixture("claims/professional-dependent.json")),
-        )
-        .await;
+    let other = submit(
+        Some(key.clone()),
+        unique(fixture("claims/professional-dependent.json")),
+    )
+    .await;
     assert_eq!(other.status, 409, "{}", other.json);
-    // The key is the caller's: another caller's same key is another claim.
-    let stranger = stack.token("clinic-other", &[scope::CLAIMS_WRITE]);
-    let theirs = stack
-        .call(
-            "POST",
-            "/ach/submitClaim",
-            Some(&stranger),
-            &[("idempotency-key", &key)],
-            body(&claim),
-        )
-        .await;
-    assert_eq!(theirs.status, 202);
-    assert_ne!(theirs.json["claimId"], first.json["claimId"]);
+    // The same original without the key: a duplicate of the first, refused by name.
+    let twice = submit(None, claim).await;
+    assert_eq!(twice.status, 409, "{}", twice.json);
+    assert_eq!(twice.json["firstClaimId"], first.json["claimId"]);
+    let id = first.json["claimId"].as_str().expect("a claim id");
+    claim_reaching(&stack, &token, id, "accepted-by-payer", TO_VERDICT).await;
+    assert_eq!(stack.duplicates().await.1, 0, "the payer got a duplicate");
 }
 
 #[tokio::test]
 async fn a_claim_status_inquiry_gets_the_payers_277() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::CLAIMS_READ]);
+    let token = stack.billing();
     let before = stack.received().await.len();
     let reply = stack
         .post(
@@ -375,9 +377,9 @@ async fn a_claim_status_inquiry_gets_the_payers_277() {
 }
 
 #[tokio::test]
-async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_that_waits_then_lands() {
+async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_resent_under_its_identity() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &ALL);
+    let token = stack.billing();
     // The local stack gives the payer 3 s (HMS_PAYER_TIMEOUT_MS); it hangs for 6.
     stack.fault(json!({ "mode": "hang", "ms": 6000 }), 1).await;
     let reply = stack
@@ -394,45 +396,37 @@ async fn a_payer_that_times_out_is_a_504_for_eligibility_and_a_claim_that_waits_
         reply.json
     );
 
-    // A batch exchange is given three times as long (9 s).
+    // A batch exchange is given three times as long (9 s). The payer takes the 837 but answers
+    // too late: the worker cannot know it arrived, so it resends it, under the same identity.
+    let (resends, duplicates) = stack.duplicates().await;
     stack.fault(json!({ "mode": "hang", "ms": 12000 }), 1).await;
-    let reply = stack
-        .post(
-            "/ach/submitClaim",
-            &token,
-            &fixture("claims/professional-subscriber.json"),
-        )
-        .await;
-    assert_eq!(reply.status, 202, "{}", reply.json);
-    assert_eq!(reply.json["state"], "waiting-for-payer", "{}", reply.json);
-    let id = reply.json["claimId"]
-        .as_str()
-        .expect("a claim id")
-        .to_string();
-    // The submissions queue hands it to the worker after the first retry delay (2 s locally).
-    let record = claim_reaching(
-        &stack,
-        &token,
-        &id,
-        "accepted-by-payer",
-        Duration::from_secs(90),
-    )
-    .await;
+    let reply = stack.submit(&token, &professional()).await;
+    let record = lands(&stack, &token, &reply, "accepted-by-payer").await;
     assert_eq!(
         states(&record),
         [
             "received",
             "waiting-for-payer",
+            "sending",
+            "waiting-for-payer",
+            "sending",
             "submitted",
             "accepted-by-payer"
         ]
+    );
+    let (resends_now, duplicates_now) = stack.duplicates().await;
+    assert_eq!(duplicates_now, duplicates, "the payer got a duplicate");
+    assert_eq!(
+        resends_now,
+        resends + 1,
+        "the payer did not see the resend as one"
     );
 }
 
 #[tokio::test]
 async fn a_payer_that_fails_or_answers_garbage_is_a_clear_5xx() {
     let stack = Stack::from_env();
-    let token = stack.token("clinic-e2e", &[scope::ELIGIBILITY_READ]);
+    let token = stack.billing();
     for (fault, status) in [
         (json!({ "mode": "serverError" }), 502),
         (json!({ "mode": "malformed" }), 502),
@@ -450,81 +444,76 @@ async fn a_payer_that_fails_or_answers_garbage_is_a_clear_5xx() {
     }
 }
 
+/// Through the gateway, as AWS would: the token's roles against each route, and the
+/// organization's data kept to it. (The full matrix, every route by every role, runs in
+/// `hms-lambda`'s tests.)
 #[tokio::test]
-async fn every_route_refuses_no_token_and_the_wrong_scope_and_serves_the_right_one() {
+async fn roles_and_organizations_keep_every_caller_to_its_own_data() {
     let stack = Stack::from_env();
-    let routes: [(&str, &str, Option<Value>, &str, u16); 4] = [
-        (
+    let billing = stack.billing();
+    let reply = stack.submit(&billing, &professional()).await;
+    assert_eq!(reply.status, 202, "{}", reply.json);
+    let id = reply.json["claimId"]
+        .as_str()
+        .expect("a claim id")
+        .to_string();
+    let claim_path = format!("/ach/claims/{id}");
+    let get = |token: Option<String>| {
+        let stack = stack.clone();
+        let path = claim_path.clone();
+        async move { stack.call("GET", &path, token.as_deref(), &[], None).await }
+    };
+    assert_eq!(get(Some(billing.clone())).await.status, 200);
+    // Another organization: not found, as if it did not exist.
+    let stranger = stack.token("clinic-b", &[Role::Billing]);
+    let theirs = get(Some(stranger.clone())).await;
+    assert_eq!(theirs.status, 404, "{}", theirs.json);
+    // The wrong role: 403 with what it needs.
+    let finance = stack.token("clinic-a", &[Role::Finance]);
+    let refused = get(Some(finance)).await;
+    assert_eq!(refused.status, 403, "{}", refused.json);
+    assert!(
+        refused.json["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("billing")),
+        "{}",
+        refused.json
+    );
+    // No token, a forged one, an expired one: 401.
+    assert_eq!(get(None).await.status, 401);
+    assert_eq!(get(Some("e30.e30.c2ln".into())).await.status, 401);
+    let expired = stack.token_for("clinic-a", &[Role::Billing], chrono::TimeDelta::hours(-2));
+    assert_eq!(get(Some(expired)).await.status, 401);
+    // A provider the organization does not own: 403, and nothing stored or sent.
+    let reply = stack.submit(&stranger, &professional()).await;
+    assert_eq!(reply.status, 403, "{}", reply.json);
+    assert!(
+        reply.json.to_string().contains("1912301953"),
+        "{}",
+        reply.json
+    );
+    // Redrive is an admin's, and only of a dead-lettered claim.
+    let admin = stack.token("clinic-a", &[Role::Admin]);
+    let redrive = stack
+        .call(
             "POST",
-            "/ach/queryEligibility",
-            Some(fixture("eligibility/inquiry-subscriber.json")),
-            scope::ELIGIBILITY_READ,
-            200,
-        ),
-        (
-            "POST",
-            "/ach/submitClaim",
-            Some(fixture("claims/professional-subscriber.json")),
-            scope::CLAIMS_WRITE,
-            202,
-        ),
-        (
-            "GET",
-            "/ach/claims/clm_0192f5a0c1b27c3d8e9f0a1b2c3d4e5f",
+            &format!("/ach/admin/claims/{id}/redrive"),
+            Some(&admin),
+            &[],
             None,
-            scope::CLAIMS_READ,
-            404,
-        ),
-        (
+        )
+        .await;
+    assert_eq!(redrive.status, 409, "{}", redrive.json);
+    let redrive = stack
+        .call(
             "POST",
-            "/ach/claimStatus",
-            Some(fixture("status/inquiry-subscriber.json")),
-            scope::CLAIMS_READ,
-            200,
-        ),
-    ];
-    for (method, path, request, needed, served) in routes {
-        let payload = request.as_ref().and_then(body);
-        let none = stack.call(method, path, None, &[], payload.clone()).await;
-        assert_eq!(none.status, 401, "{path} without a token");
-        assert!(none.json["reason"].is_string(), "{path}: {}", none.json);
-        let forged = stack
-            .call(method, path, Some("e30.e30.c2ln"), &[], payload.clone())
-            .await;
-        assert_eq!(forged.status, 401, "{path} with a forged token");
-        let others: Vec<&str> = ALL.into_iter().filter(|s| *s != needed).collect();
-        let wrong = stack
-            .call(
-                method,
-                path,
-                Some(&stack.token("clinic-e2e", &others)),
-                &[],
-                payload.clone(),
-            )
-            .await;
-        assert_eq!(wrong.status, 403, "{path} with the wrong scopes");
-        assert!(
-            wrong.json["reason"]
-                .as_str()
-                .is_some_and(|r| r.contains(needed)),
-            "{path}: {}",
-            wrong.json
-        );
-        let right = stack
-            .call(
-                method,
-                path,
-                Some(&stack.token("clinic-e2e", &[needed])),
-                &[],
-                payload,
-            )
-            .await;
-        assert_eq!(
-            right.status, served,
-            "{path} with the right scope: {}",
-            right.json
-        );
-    }
+            &format!("/ach/admin/claims/{id}/redrive"),
+            Some(&billing),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(redrive.status, 403, "{}", redrive.json);
     let nowhere = stack.call("GET", "/ach/nowhere", None, &[], None).await;
     assert_eq!(nowhere.status, 404);
 }

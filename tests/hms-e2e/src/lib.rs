@@ -54,17 +54,53 @@ impl Stack {
         }
     }
 
-    /// A token for `subject` with `scopes`, as `hms token` mints it.
-    pub fn token(&self, subject: &str, scopes: &[&str]) -> String {
+    /// A token for `organization` with `roles`, as `hms token` mints it.
+    pub fn token(&self, organization: &str, roles: &[hms_auth::Role]) -> String {
+        self.token_for(organization, roles, chrono::TimeDelta::hours(1))
+    }
+
+    /// A token valid for `lifetime` (negative: already expired).
+    pub fn token_for(
+        &self,
+        organization: &str,
+        roles: &[hms_auth::Role],
+        lifetime: chrono::TimeDelta,
+    ) -> String {
+        let request = hms_auth::TokenRequest {
+            subject: "e2e-user",
+            organization,
+            roles,
+            lifetime,
+        };
         hms_auth::mint(
             self.secret.as_bytes(),
             &self.issuer,
             &self.audience,
-            subject,
-            scopes,
-            chrono::TimeDelta::hours(1),
+            &request,
         )
         .unwrap_or_else(|e| panic!("minting a token: {e}"))
+    }
+
+    /// A billing token of the clinic that owns the fixtures' providers.
+    pub fn billing(&self) -> String {
+        self.token("clinic-a", &[hms_auth::Role::Billing])
+    }
+
+    /// What the simulator counted of claims sent to it again: (resends, duplicates).
+    pub async fn duplicates(&self) -> (u64, u64) {
+        let counts: serde_json::Value = self
+            .http
+            .get(format!("{}/admin/duplicates", self.payer))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator's counts: {e}"));
+        (
+            counts["resends"].as_u64().unwrap_or_default(),
+            counts["duplicates"].as_u64().unwrap_or_default(),
+        )
     }
 
     /// `method path` on the API with an optional bearer token, extra headers and a body.
@@ -110,6 +146,11 @@ impl Stack {
     pub async fn post(&self, path: &str, token: &str, request: &serde_json::Value) -> Reply {
         self.call("POST", path, Some(token), &[], body(request))
             .await
+    }
+
+    /// `POST /ach/submitClaim` with `claim`.
+    pub async fn submit(&self, token: &str, claim: &serde_json::Value) -> Reply {
+        self.post("/ach/submitClaim", token, claim).await
     }
 
     /// The X12 the simulator received after it had received `before`, asserting our validator
@@ -168,4 +209,28 @@ pub fn fixture(name: &str) -> serde_json::Value {
 /// `value` as a request body.
 pub fn body(value: &serde_json::Value) -> Option<Vec<u8>> {
     Some(value.to_string().into_bytes())
+}
+
+/// `claim` (our JSON or a FHIR Claim) with a patient control number of its own: an original
+/// claim's number may reach its payer once, and the tests submit the same fixtures again.
+pub fn unique(mut claim: serde_json::Value) -> serde_json::Value {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
+    let pcn = format!(
+        "E2E{:010}{:03}",
+        nanos.rem_euclid(10_000_000_000),
+        NEXT.fetch_add(1, Ordering::Relaxed) % 1000
+    );
+    if claim["resourceType"] == "Claim" {
+        claim["identifier"][0]["value"] = pcn.into();
+    } else {
+        claim["claim"]["patientControlNumber"] = pcn.into();
+    }
+    claim
+}
+
+/// The professional claim fixture with a patient control number of its own.
+pub fn professional() -> serde_json::Value {
+    unique(fixture("claims/professional-subscriber.json"))
 }

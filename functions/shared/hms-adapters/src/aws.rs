@@ -2,18 +2,27 @@
 //! Every DynamoDB write is conditional, so the store's promises (no claim created twice, no
 //! write from a stale read, an idempotency key taken once) hold across concurrent Lambdas.
 //!
-//! One table holds everything, by partition key: `CLAIM#{id}` (the record as JSON, its
-//! version and state as attributes), `IDEM#{key}` (an idempotency entry, expiring after a
-//! day), `SEQ#{name}` (a control-number counter).
+//! One table holds everything, by partition key: `CLAIM#{id}` (the record as JSON; its
+//! version, state, organization and, while it is open, due time as attributes),
+//! `IDEM#{organization}:{key}` (the claim an idempotency key is bound to, expiring after a
+//! day), `PCN#{organization}#{payer}#{digest}` (the claim holding a patient control number at
+//! a payer), `SEQ#{name}` (a control-number counter). The index `state-due` (state, dueAt)
+//! holds only open claims, the sweep's work list. The table's stream is the claim-event
+//! outbox.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use hms_service::lifecycle::{ClaimId, ClaimRecord, IdempotencyEntry, StoredAnswer};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteItem};
+use chrono::{DateTime, SecondsFormat, Utc};
+use hms_service::lifecycle::{ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use hms_service::ports::{
-    ClaimStore, ObjectStore, ObjectStoreError, Queue, QueueError, StoreError, Topic, check_key,
+    ClaimStore, ControlNumberHold, CreateError, ObjectStore, ObjectStoreError, Queue, QueueError,
+    StoreError, Topic, check_key,
 };
+
+/// The index of open claims by state and due time.
+pub const DUE_INDEX: &str = "state-due";
 
 /// How long an idempotency key is remembered.
 const KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -59,13 +68,19 @@ impl DynamoClaimStore {
         let mut stored = record.clone();
         stored.version = version;
         let json = serde_json::to_string(&stored).map_err(unavailable)?;
-        Ok(HashMap::from([
+        let mut item = HashMap::from([
             ("pk".to_string(), Self::claim_key(&record.id)),
             ("version".to_string(), n(version)),
             ("state".to_string(), s(record.state.to_string())),
+            ("organization".to_string(), s(record.organization.as_str())),
             ("payerId".to_string(), s(record.payer_id.clone())),
             ("record".to_string(), s(json)),
-        ]))
+        ]);
+        // Only an open claim is due: only it is in the sweep's index.
+        if let Some(due) = record.due_at.filter(|_| record.state.is_open()) {
+            item.insert("dueAt".to_string(), s(instant(due)));
+        }
+        Ok(item)
     }
 
     async fn get_item(
@@ -85,6 +100,12 @@ impl DynamoClaimStore {
     }
 }
 
+/// An instant as the index sorts it: RFC 3339 in UTC, always to the millisecond, so that text
+/// order is time order.
+fn instant(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 fn text<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, StoreError> {
     item.get(name)
         .and_then(|v| v.as_s().ok())
@@ -98,23 +119,109 @@ fn conditional<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &E) -> bool 
 }
 
 impl ClaimStore for DynamoClaimStore {
-    async fn create(&self, record: &ClaimRecord) -> Result<(), StoreError> {
-        let item = Self::record_item(record, record.version)?;
-        match self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(conditional) => Err(StoreError::Conflict {
-                what: format!("claim {} exists", record.id),
-            }),
-            Err(e) => Err(unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+    async fn create(
+        &self,
+        record: &ClaimRecord,
+        hold: Option<&ControlNumberHold>,
+    ) -> Result<(), CreateError> {
+        let put = |item: HashMap<String, AttributeValue>, condition: &str| {
+            let mut put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition);
+            if condition.contains(":yes") {
+                put = put
+                    .expression_attribute_names("#r", "released")
+                    .expression_attribute_values(":yes", AttributeValue::Bool(true));
+            }
+            put.build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(unavailable)
+        };
+        let mut writes = vec![put(
+            Self::record_item(record, record.version)?,
+            "attribute_not_exists(pk)",
+        )?];
+        if let Some(binding) = &record.idempotency {
+            let json = serde_json::to_string(binding).map_err(unavailable)?;
+            let expires = (record.history[0].at + KEY_LIFETIME).timestamp();
+            writes.push(put(
+                HashMap::from([
+                    ("pk".to_string(), s(format!("IDEM#{}", binding.key))),
+                    ("binding".to_string(), s(json)),
+                    ("expiresAt".to_string(), n(expires)),
+                ]),
+                "attribute_not_exists(pk)",
+            )?);
         }
+        if let Some(hold) = hold {
+            writes.push(put(
+                HashMap::from([
+                    ("pk".to_string(), s(format!("PCN#{}", hold.key()))),
+                    ("holder".to_string(), s(record.id.as_str())),
+                    ("released".to_string(), AttributeValue::Bool(false)),
+                ]),
+                "attribute_not_exists(pk) OR #r = :yes",
+            )?);
+        }
+        let sent = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await;
+        let Err(e) = sent else { return Ok(()) };
+        let reasons: Vec<Option<String>> = e
+            .as_service_error()
+            .and_then(|e| match e {
+                aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                    Some(c.cancellation_reasons().iter().map(|r| r.code().map(str::to_string)).collect())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let failed =
+            |i: usize| reasons.get(i).and_then(Option::as_deref) == Some("ConditionalCheckFailed");
+        if reasons.is_empty() {
+            return Err(unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)).into());
+        }
+        let key_at = 1;
+        let hold_at = 1 + usize::from(record.idempotency.is_some());
+        if let Some(binding) = &record.idempotency
+            && failed(key_at)
+        {
+            let bound = self
+                .binding(&binding.key)
+                .await?
+                .ok_or_else(|| unavailable("an idempotency key vanished"))?;
+            return Err(CreateError::KeyTaken(bound));
+        }
+        if let Some(hold) = hold
+            && failed(hold_at)
+        {
+            let item = self
+                .get_item(s(format!("PCN#{}", hold.key())))
+                .await?
+                .ok_or_else(|| unavailable("a control-number hold vanished"))?;
+            let holder = ClaimId::parse(text(&item, "holder")?).map_err(unavailable)?;
+            return Err(CreateError::ControlNumberTaken(holder));
+        }
+        if failed(0) {
+            return Err(StoreError::Conflict {
+                what: format!("claim {} exists", record.id),
+            }
+            .into());
+        }
+        Err(unavailable(format!("the claim was not created: {reasons:?}")).into())
+    }
+
+    async fn binding(&self, key: &str) -> Result<Option<IdempotencyBinding>, StoreError> {
+        let Some(item) = self.get_item(s(format!("IDEM#{key}"))).await? else {
+            return Ok(None);
+        };
+        serde_json::from_str(text(&item, "binding")?)
+            .map(Some)
+            .map_err(unavailable)
     }
 
     async fn get(&self, id: &ClaimId) -> Result<Option<ClaimRecord>, StoreError> {
@@ -149,62 +256,54 @@ impl ClaimStore for DynamoClaimStore {
         }
     }
 
-    async fn remember(
-        &self,
-        entry: &IdempotencyEntry,
-    ) -> Result<Option<IdempotencyEntry>, StoreError> {
-        let key = s(format!("IDEM#{}", entry.key));
-        let json = serde_json::to_string(entry).map_err(unavailable)?;
-        let expires = (entry.at + KEY_LIFETIME).timestamp();
+    async fn release(&self, hold: &ControlNumberHold, holder: &ClaimId) -> Result<(), StoreError> {
         match self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .item("pk", key.clone())
-            .item("entry", s(json))
-            .item("expiresAt", n(expires))
-            .condition_expression("attribute_not_exists(pk)")
+            .key("pk", s(format!("PCN#{}", hold.key())))
+            .update_expression("SET #r = :yes")
+            .condition_expression("#h = :holder")
+            .expression_attribute_names("#r", "released")
+            .expression_attribute_names("#h", "holder")
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":holder", s(holder.as_str()))
             .send()
             .await
         {
-            Ok(_) => Ok(None),
-            Err(e) if e.as_service_error().is_some_and(conditional) => {
-                let item = self
-                    .get_item(key)
-                    .await?
-                    .ok_or_else(|| unavailable("an idempotency entry vanished"))?;
-                serde_json::from_str(text(&item, "entry")?)
-                    .map(Some)
-                    .map_err(unavailable)
-            }
+            // Held by another claim, or by none: nothing of this claim's to let go.
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(conditional) => Ok(()),
             Err(e) => Err(unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
         }
     }
 
-    async fn answer(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError> {
-        let pk = s(format!("IDEM#{key}"));
-        let item = self
-            .get_item(pk.clone())
-            .await?
-            .ok_or_else(|| StoreError::Conflict {
-                what: "no request holds this idempotency key".into(),
-            })?;
-        let mut entry: IdempotencyEntry =
-            serde_json::from_str(text(&item, "entry")?).map_err(unavailable)?;
-        entry.answer = Some(answer.clone());
-        let json = serde_json::to_string(&entry).map_err(unavailable)?;
-        self.client
-            .update_item()
+    async fn due(
+        &self,
+        state: ClaimState,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ClaimRecord>, StoreError> {
+        let out = self
+            .client
+            .query()
             .table_name(&self.table)
-            .key("pk", pk)
-            .update_expression("SET #e = :e")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#e", "entry")
-            .expression_attribute_values(":e", s(json))
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#s = :state AND dueAt <= :now")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":state", s(state.to_string()))
+            .expression_attribute_values(":now", s(instant(now)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        out.items()
+            .iter()
+            .map(|item| {
+                serde_json::from_str(text(item, "record")?)
+                    .map_err(|e| unavailable(format!("a due claim is stored unreadable: {e}")))
+            })
+            .collect()
     }
 
     async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {

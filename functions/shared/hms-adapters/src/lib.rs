@@ -242,7 +242,12 @@ impl PayerGateway for CoreGateway {
         })
     }
 
-    async fn submit_batch(&self, payer_id: &str, x12: &[u8]) -> Result<Vec<Vec<u8>>, GatewayError> {
+    async fn submit_batch(
+        &self,
+        payer_id: &str,
+        x12: &[u8],
+        payload_id: &str,
+    ) -> Result<(), GatewayError> {
         let endpoint = self.endpoint(payer_id)?;
         let institutional = x12.windows(10).any(|w| w == b"005010X223");
         let kind = if institutional {
@@ -250,22 +255,32 @@ impl PayerGateway for CoreGateway {
         } else {
             payload_type::PROFESSIONAL_CLAIM
         };
-        let now = chrono::Utc::now();
-        let submission = CoreMessage::request(
+        let mut submission = CoreMessage::request(
             MessageKind::BatchSubmission,
             kind,
             &self.endpoints.sender_id,
             &endpoint.receiver_id,
             Some(x12.to_vec()),
-            now,
+            chrono::Utc::now(),
         );
-        // A batch may take the payer longer than a real-time request.
-        let timeout = Duration::from_millis(endpoint.timeout_ms.saturating_mul(3));
-        let receipt = self.exchange(endpoint, &submission, timeout).await?;
+        // The claim's own payload id, the same on every resend: the payer can tell a resend.
+        submission.payload_id = payload_id.to_string();
+        let receipt = self
+            .exchange(endpoint, &submission, batch_timeout(endpoint))
+            .await?;
         if !receipt.succeeded() {
             return Err(refused(&receipt));
         }
-        // The acknowledgments, where the payer has them already; the rest come later.
+        Ok(())
+    }
+
+    async fn retrieve_results(
+        &self,
+        payer_id: &str,
+        payload_id: &str,
+    ) -> Result<Vec<Vec<u8>>, GatewayError> {
+        let endpoint = self.endpoint(payer_id)?;
+        let timeout = Duration::from_millis(endpoint.timeout_ms);
         let mut acks = vec![];
         for wanted in [
             payload_type::ACK_999_REQUEST,
@@ -277,20 +292,24 @@ impl PayerGateway for CoreGateway {
                 &self.endpoints.sender_id,
                 &endpoint.receiver_id,
                 None,
-                now,
+                chrono::Utc::now(),
             );
             // Results are asked for by the submission's payload id.
-            retrieval.payload_id = submission.payload_id.clone();
-            match self.exchange(endpoint, &retrieval, timeout).await {
-                Ok(answer) if answer.succeeded() => acks.extend(answer.payload),
-                Ok(answer) if answer.error_code.as_deref() == Some(error_code::NO_RESULTS) => {}
-                Ok(answer) => {
-                    tracing::warn!(error = %refused(&answer), "a batch result could not be fetched")
-                }
-                // The payer has the batch: a failed retrieval does not make it unsent.
-                Err(e) => tracing::warn!(error = %e, "a batch result could not be fetched"),
+            retrieval.payload_id = payload_id.to_string();
+            let answer = self.exchange(endpoint, &retrieval, timeout).await?;
+            if answer.succeeded() {
+                // A 999, a 277CA, or a TA1 in the 999's place when the interchange was
+                // rejected: the acknowledgments are read for what they are.
+                acks.extend(answer.payload);
+            } else if answer.error_code.as_deref() != Some(error_code::NO_RESULTS) {
+                return Err(refused(&answer));
             }
         }
         Ok(acks)
     }
+}
+
+/// How long a batch submission may take: three times a real-time exchange.
+pub fn batch_timeout(endpoint: &Endpoint) -> Duration {
+    Duration::from_millis(endpoint.timeout_ms.saturating_mul(3))
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 use chrono::Utc;
 use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::eligibility::EligibilityInquiry;
-use hms_domain::partner::Connections;
 use hms_payer_sim::{Fault, FaultRequest, Simulator};
 use hms_service::lifecycle::{ClaimState, Submitted};
 use hms_service::ports::{Adapters, NoRules, Topic};
-use hms_service::service::{Clearinghouse, RetryPolicy, ServiceError, SubmissionRetry};
+use hms_service::service::{Clearinghouse, ServiceError, SubmissionMessage};
+use hms_service::tenancy::OrganizationId;
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
 
 type Stack = Clearinghouse<
@@ -28,12 +28,27 @@ type Stack = Clearinghouse<
     >,
 >;
 
-/// A claim submitted as the function glue submits it; what the caller sees of it.
+fn clinic() -> OrganizationId {
+    OrganizationId::parse("clinic-a").unwrap()
+}
+
+/// A claim submitted as the function glue submits it, then handed to the payer as the worker
+/// hands it: whether it was on its way, and the claim after the worker.
 async fn submit(ch: &Stack, body: &[u8]) -> (bool, serde_json::Value) {
     let (claim, format) = hms_domain::claims::read_claim(body, &ch.connections.submitter).unwrap();
-    let answer = ch.submit_claim(claim, format, None).await.unwrap().answer;
+    let answer = ch
+        .submit_claim(&clinic(), claim, format, None)
+        .await
+        .unwrap()
+        .answer;
     let accepted = matches!(answer, Submitted::Accepted(_));
-    (accepted, serde_json::to_value(answer.claim()).unwrap())
+    for (message, _) in ch.ports.queue.take(Topic::Submissions) {
+        let message: SubmissionMessage = serde_json::from_slice(&message).unwrap();
+        ch.deliver(&message).await.unwrap();
+    }
+    let record = ch.claim(&clinic(), &answer.claim().claim_id).await.unwrap();
+    let view = hms_service::lifecycle::ClaimView::from(&record);
+    (accepted, serde_json::to_value(view).unwrap())
 }
 
 fn core_fixture(name: &str) -> Vec<u8> {
@@ -49,18 +64,14 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
     let config = hms_payer_sim::SimConfig::local().unwrap();
     let (sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     let gateway = CoreGateway::new(Endpoints::single(url, timeout_ms)).unwrap();
-    let stack = Clearinghouse {
-        ports: Adapters {
-            store: InMemoryClaimStore::new(),
-            objects: InMemoryObjectStore::new(),
-            queue: InMemoryQueue::new(),
-            gateway,
-            rules: NoRules,
-            clock: ManualClock::new(Utc::now()),
-        },
-        connections: Connections::local(),
-        retry: RetryPolicy::default(),
-    };
+    let stack = hms_service::testing::local(Adapters {
+        store: InMemoryClaimStore::new(),
+        objects: InMemoryObjectStore::new(),
+        queue: InMemoryQueue::new(),
+        gateway,
+        rules: NoRules,
+        clock: ManualClock::new(Utc::now()),
+    });
     (sim, stack)
 }
 
@@ -93,7 +104,10 @@ fn inquiry(member: &str, last: &str, first: &str, birth: &str) -> EligibilityInq
 async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
     let (sim, ch) = stack(5_000).await;
     let responses = ch
-        .query_eligibility(&inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"))
+        .query_eligibility(
+            &clinic(),
+            &inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"),
+        )
         .await
         .unwrap();
     let member = &responses[0].members[0];
@@ -118,7 +132,10 @@ async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
     );
 
     let responses = ch
-        .query_eligibility(&inquiry("INACTIVE0001", "DOE", "JOHN", "1980-02-02"))
+        .query_eligibility(
+            &clinic(),
+            &inquiry("INACTIVE0001", "DOE", "JOHN", "1980-02-02"),
+        )
         .await
         .unwrap();
     let first = &responses[0].members[0].plans[0].service_types[0].benefits[0];
@@ -126,7 +143,10 @@ async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
     assert_eq!(first.kind.as_deref(), Some("Inactive"));
 
     let err = ch
-        .query_eligibility(&inquiry("NOBODY999", "NOONE", "NEMO", "1990-01-01"))
+        .query_eligibility(
+            &clinic(),
+            &inquiry("NOBODY999", "NOONE", "NEMO", "1990-01-01"),
+        )
         .await
         .unwrap_err();
     let ServiceError::Rejected { rejections, .. } = &err else {
@@ -139,14 +159,17 @@ async fn eligibility_for_active_inactive_and_unknown_members_over_core() {
     // not know is "patient not found" (AAA 67).
     let mut dependent: EligibilityInquiry =
         serde_json::from_slice(&core_fixture("eligibility/inquiry-dependent.json")).unwrap();
-    let responses = ch.query_eligibility(&dependent).await.unwrap();
+    let responses = ch.query_eligibility(&clinic(), &dependent).await.unwrap();
     let members = &responses[0].members;
     assert_eq!(members.len(), 2, "{members:?}");
     assert_eq!(members[1].level, "dependent");
     assert_eq!(members[1].first_name.as_deref(), Some("MARY"));
     assert_eq!(members[1].plans[0].plan.as_deref(), Some("GOLD PPO"));
     dependent.dependent.as_mut().unwrap().birth_date = "2016-03-03".parse().unwrap();
-    let err = ch.query_eligibility(&dependent).await.unwrap_err();
+    let err = ch
+        .query_eligibility(&clinic(), &dependent)
+        .await
+        .unwrap_err();
     let ServiceError::Rejected { rejections, .. } = &err else {
         panic!("{err:?}");
     };
@@ -170,7 +193,7 @@ async fn claims_accepted_and_rejected_by_the_payer_then_their_status() {
         serde_json::from_slice(&core_fixture("status/inquiry-subscriber.json")).unwrap();
     status["claim"]["patientControlNumber"] = "26463774".into();
     let responses = ch
-        .claim_status(&serde_json::from_value(status).unwrap())
+        .claim_status(&clinic(), &serde_json::from_value(status).unwrap())
         .await
         .unwrap();
     let claim = &responses[0].claims[0];
@@ -178,6 +201,7 @@ async fn claims_accepted_and_rejected_by_the_payer_then_their_status() {
     assert_eq!(claim.verdict, hms_domain::claim_status::Verdict::Accepted);
     let responses = ch
         .claim_status(
+            &clinic(),
             &serde_json::from_slice(&core_fixture("status/inquiry-subscriber.json")).unwrap(),
         )
         .await
@@ -200,7 +224,10 @@ async fn an_outage_a_hang_and_nonsense_are_504_502_and_a_waiting_claim_that_reco
         count: 1,
     });
     let err = ch
-        .query_eligibility(&inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"))
+        .query_eligibility(
+            &clinic(),
+            &inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::PayerTimeout(_)), "{err}");
@@ -210,7 +237,10 @@ async fn an_outage_a_hang_and_nonsense_are_504_502_and_a_waiting_claim_that_reco
         count: 1,
     });
     let err = ch
-        .query_eligibility(&inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"))
+        .query_eligibility(
+            &clinic(),
+            &inquiry("11122333301", "SMITH", "ROBERT", "1943-05-19"),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::PayerFailed(_)), "{err}");
@@ -224,7 +254,17 @@ async fn an_outage_a_hang_and_nonsense_are_504_502_and_a_waiting_claim_that_reco
     assert_eq!(answer["state"], "waiting-for-payer", "{answer}");
     let queued = ch.ports.queue.take(Topic::Submissions);
     assert_eq!(queued[0].1, Duration::from_secs(30));
-    let retry: SubmissionRetry = serde_json::from_slice(&queued[0].0).unwrap();
-    let record = ch.retry_submission(&retry).await.unwrap();
+    let message: SubmissionMessage = serde_json::from_slice(&queued[0].0).unwrap();
+    ch.deliver(&message).await.unwrap();
+    let id = hms_service::lifecycle::ClaimId::parse(answer["claimId"].as_str().unwrap()).unwrap();
+    let record = ch.claim(&clinic(), &id).await.unwrap();
     assert_eq!(record.state, ClaimState::AcceptedByPayer);
+    // The resend carried the first attempt's identity; the payer never saw it twice.
+    assert_eq!(
+        sim.duplicates(),
+        hms_payer_sim::Duplicates {
+            resends: 0,
+            duplicates: 0
+        }
+    );
 }

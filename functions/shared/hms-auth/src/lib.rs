@@ -12,37 +12,42 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 
-/// The scopes the routes ask for.
-pub mod scope {
-    /// `POST /ach/queryEligibility`.
-    pub const ELIGIBILITY_READ: &str = "eligibility:read";
-    /// `POST /ach/submitClaim`.
-    pub const CLAIMS_WRITE: &str = "claims:write";
-    /// `GET /ach/claims/{id}`, `POST /ach/claimStatus`.
-    pub const CLAIMS_READ: &str = "claims:read";
-}
+pub mod access;
 
-/// The caller, as its token says.
+pub use access::{Permission, Role};
+
+/// The caller, as its verified token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    /// `sub`: scopes idempotency keys, so two clients' keys never meet.
+    /// `sub`: who it is, for the logs' and the audit trail's sake.
     pub subject: String,
-    /// The granted scopes.
-    pub scopes: Vec<String>,
+    /// The organization whose data it may see and change (the organization claim, `org` by
+    /// default): every record it makes is that organization's.
+    pub organization: String,
+    /// Its roles (the roles claim, `roles` by default); names that are no role are dropped.
+    pub roles: Vec<Role>,
 }
 
-/// Why a request is refused: 401 without a valid token, 403 without the scope.
+/// Why a request is refused: 401 without a valid token, 403 without the permission.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     /// No bearer token.
     #[error("no bearer token: send Authorization: Bearer <token>")]
     Missing,
-    /// A token that does not verify.
+    /// A token that does not verify, or that does not say who is calling for which
+    /// organization.
     #[error("the token is not valid: {0}")]
     Invalid(String),
-    /// A valid token without the route's scope.
-    #[error("the token lacks the scope {0}")]
-    Forbidden(&'static str),
+    /// A valid token whose roles do not allow the route.
+    #[error("{permission} needs the role {needed}; the token's roles are [{held}]")]
+    Forbidden {
+        /// What the route takes.
+        permission: Permission,
+        /// The roles that hold it.
+        needed: String,
+        /// The roles the caller has.
+        held: String,
+    },
 }
 
 impl AuthError {
@@ -50,15 +55,17 @@ impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Missing | Self::Invalid(_) => 401,
-            Self::Forbidden(_) => 403,
+            Self::Forbidden { .. } => 403,
         }
     }
 }
 
-/// A development token's claims.
+/// A development token's standard claims; the organization and roles ride beside them under
+/// the configured names.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// Subject.
+    #[serde(default)]
     pub sub: String,
     /// Issuer.
     pub iss: String,
@@ -72,6 +79,9 @@ pub struct Claims {
     /// Not before, seconds since the epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// Every other claim (the organization, the roles).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A token's `aud`: one audience, or several (RFC 7519 allows both).
@@ -192,53 +202,115 @@ fn sign(secret: &[u8], claims: &Claims) -> Result<String, AuthError> {
     Ok(format!("{header}.{payload}.{signature}"))
 }
 
+/// The names of the claims that carry a caller's organization and roles: `org` and `roles` by
+/// default; Cognito or another OIDC issuer may name them otherwise (`HMS_ORG_CLAIM`,
+/// `HMS_ROLES_CLAIM`, set from the template).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimNames {
+    /// The organization claim.
+    pub organization: String,
+    /// The roles claim.
+    pub roles: String,
+}
+
+impl Default for ClaimNames {
+    fn default() -> Self {
+        Self {
+            organization: "org".into(),
+            roles: "roles".into(),
+        }
+    }
+}
+
+impl ClaimNames {
+    /// From `HMS_ORG_CLAIM` and `HMS_ROLES_CLAIM`, each defaulted.
+    pub fn from_env() -> Self {
+        let named = |var: &str, default: String| {
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or(default)
+        };
+        let default = Self::default();
+        Self {
+            organization: named("HMS_ORG_CLAIM", default.organization),
+            roles: named("HMS_ROLES_CLAIM", default.roles),
+        }
+    }
+}
+
 /// How this process checks callers.
 #[derive(Clone)]
 pub struct Verifier {
     /// The development key, issuer and audience, when tokens are checked here (locally).
     local: Option<LocalKey>,
+    /// Where the organization and roles are.
+    names: ClaimNames,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
             .field("local", &self.local.is_some())
+            .field("names", &self.names)
             .finish()
+    }
+}
+
+/// Role names from a claim: a JSON array, or text as an authorizer passes one on (`[a b]`,
+/// `a,b`, `a b`).
+fn role_names(value: &serde_json::Value) -> Vec<String> {
+    match value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        serde_json::Value::String(text) => text
+            .trim_matches(|c| c == '[' || c == ']')
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect(),
+        _ => vec![],
     }
 }
 
 impl Verifier {
     /// Trusts the API's authorizer only (AWS).
-    pub fn authorizer() -> Self {
-        Self { local: None }
+    pub fn authorizer(names: ClaimNames) -> Self {
+        Self { local: None, names }
     }
 
     /// Checks tokens against `secret` (HS256) for `issuer` and `audience` (the local stack).
-    pub fn local(secret: &[u8], issuer: &str, audience: &str) -> Self {
+    pub fn local(secret: &[u8], issuer: &str, audience: &str, names: ClaimNames) -> Self {
         Self {
             local: Some(LocalKey {
                 secret: secret.to_vec(),
                 issuer: issuer.to_string(),
                 audience: audience.to_string(),
             }),
+            names,
         }
     }
 
-    /// From `HMS_LOCAL_JWT_SECRET`, `JWT_ISSUER` and `JWT_AUDIENCE`: local checking when the
-    /// secret is set, the authorizer otherwise.
+    /// From `HMS_LOCAL_JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` and the claim names: local
+    /// checking when the secret is set, the authorizer otherwise.
     pub fn from_env() -> Self {
+        let names = ClaimNames::from_env();
         match std::env::var("HMS_LOCAL_JWT_SECRET") {
             Ok(secret) if !secret.is_empty() => Self::local(
                 secret.as_bytes(),
                 &std::env::var("JWT_ISSUER").unwrap_or_else(|_| "hms-ach-local".into()),
                 &std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| "hms-ach".into()),
+                names,
             ),
-            _ => Self::authorizer(),
+            _ => Self::authorizer(names),
         }
     }
 
     /// The caller of a request: from the authorizer's claims (AWS), or, when this verifier
-    /// checks tokens itself, from the `Authorization` header.
+    /// checks tokens itself, from the `Authorization` header. A token that names no subject or
+    /// no organization is refused: it cannot be held to one organization's data.
     pub fn caller(
         &self,
         authorizer_claims: Option<&HashMap<String, String>>,
@@ -246,15 +318,9 @@ impl Verifier {
     ) -> Result<Caller, AuthError> {
         let Some(key) = &self.local else {
             let claims = authorizer_claims.ok_or(AuthError::Missing)?;
-            let scopes = claims
-                .get("scope")
-                .or_else(|| claims.get("scp"))
-                .map(|s| s.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default();
-            return Ok(Caller {
-                subject: claims.get("sub").cloned().unwrap_or_default(),
-                scopes,
-            });
+            let get = |name: &str| claims.get(name).cloned().unwrap_or_default();
+            let roles = serde_json::Value::String(get(&self.names.roles));
+            return self.identify(get("sub"), get(&self.names.organization), &roles);
         };
         let token = authorization
             .and_then(|h| {
@@ -265,44 +331,107 @@ impl Verifier {
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
         let claims = key.verify(token, chrono::Utc::now().timestamp())?;
+        let organization = claims
+            .other
+            .get(&self.names.organization)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let roles = claims
+            .other
+            .get(&self.names.roles)
+            .cloned()
+            .unwrap_or_default();
+        self.identify(claims.sub, organization, &roles)
+    }
+
+    fn identify(
+        &self,
+        subject: String,
+        organization: String,
+        roles: &serde_json::Value,
+    ) -> Result<Caller, AuthError> {
+        if subject.trim().is_empty() {
+            return Err(AuthError::Invalid(
+                "the token names no subject (sub)".into(),
+            ));
+        }
+        if organization.trim().is_empty() {
+            return Err(AuthError::Invalid(format!(
+                "the token names no organization (claim {:?})",
+                self.names.organization
+            )));
+        }
+        let mut roles: Vec<Role> = role_names(roles)
+            .iter()
+            .filter_map(|r| Role::parse(r))
+            .collect();
+        roles.sort_unstable();
+        roles.dedup();
         Ok(Caller {
-            subject: claims.sub,
-            scopes: claims
-                .scope
-                .split_whitespace()
-                .map(str::to_string)
-                .collect(),
+            subject,
+            organization,
+            roles,
         })
     }
 }
 
 impl Caller {
-    /// Refuses a caller without `scope`.
-    pub fn require(&self, scope: &'static str) -> Result<(), AuthError> {
-        if self.scopes.iter().any(|s| s == scope) {
-            Ok(())
-        } else {
-            Err(AuthError::Forbidden(scope))
+    /// Refuses a caller none of whose roles holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
+        if self.roles.iter().any(|r| r.may(permission)) {
+            return Ok(());
         }
+        let names = |roles: &[Role]| roles.iter().map(|r| r.name()).collect::<Vec<_>>().join(" ");
+        Err(AuthError::Forbidden {
+            permission,
+            needed: names(&permission.roles()),
+            held: names(&self.roles),
+        })
     }
 }
 
-/// A development token for the local stack, signed with `secret`.
+/// What a development token says.
+#[derive(Debug, Clone)]
+pub struct TokenRequest<'a> {
+    /// Who it is for.
+    pub subject: &'a str,
+    /// Its organization.
+    pub organization: &'a str,
+    /// Its roles.
+    pub roles: &'a [Role],
+    /// How long it is valid (negative for one already expired, in tests).
+    pub lifetime: chrono::TimeDelta,
+}
+
+/// A development token for the local stack, signed with `secret`: the organization and roles
+/// under the default claim names, and the scopes those roles hold (for an authorizer).
 pub fn mint(
     secret: &[u8],
     issuer: &str,
     audience: &str,
-    subject: &str,
-    scopes: &[&str],
-    lifetime: chrono::TimeDelta,
+    request: &TokenRequest<'_>,
 ) -> Result<String, AuthError> {
+    let names = ClaimNames::default();
+    let mut other = serde_json::Map::new();
+    other.insert(names.organization, request.organization.into());
+    other.insert(
+        names.roles,
+        request
+            .roles
+            .iter()
+            .map(|r| r.name())
+            .collect::<Vec<_>>()
+            .into(),
+    );
     let claims = Claims {
-        sub: subject.into(),
+        sub: request.subject.into(),
         iss: issuer.into(),
         aud: Audience::One(audience.into()),
-        scope: scopes.join(" "),
-        exp: (chrono::Utc::now() + lifetime).timestamp(),
+        scope: access::scopes_of(request.roles).join(" "),
+        exp: (chrono::Utc::now() + request.lifetime).timestamp(),
         nbf: None,
+        other,
     };
     sign(secret, &claims)
 }
@@ -314,31 +443,37 @@ mod tests {
 
     const SECRET: &[u8] = b"a development secret of enough length";
 
+    fn local() -> Verifier {
+        Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default())
+    }
+
+    fn token(secret: &[u8], issuer: &str, audience: &str, lifetime: chrono::TimeDelta) -> String {
+        let request = TokenRequest {
+            subject: "user-1",
+            organization: "clinic-a",
+            roles: &[Role::Billing],
+            lifetime,
+        };
+        mint(secret, issuer, audience, &request).unwrap()
+    }
+
     #[test]
-    fn a_local_token_is_checked_for_signature_issuer_audience_expiry_and_scope() {
-        let verifier = Verifier::local(SECRET, "hms-ach-local", "hms-ach");
+    fn a_local_token_is_checked_for_signature_issuer_audience_and_expiry_and_names_its_roles() {
+        let verifier = local();
         let hour = chrono::TimeDelta::hours(1);
-        let token = mint(
-            SECRET,
-            "hms-ach-local",
-            "hms-ach",
-            "clinic-1",
-            &[scope::CLAIMS_WRITE],
-            hour,
-        )
-        .unwrap();
+        let token = token(SECRET, "hms-ach-local", "hms-ach", hour);
         let caller = verifier
             .caller(None, Some(&format!("Bearer {token}")))
             .unwrap();
-        assert_eq!(caller.subject, "clinic-1");
-        assert_eq!(caller.require(scope::CLAIMS_WRITE), Ok(()));
+        assert_eq!(caller.subject, "user-1");
+        assert_eq!(caller.organization, "clinic-a");
+        assert_eq!(caller.roles, [Role::Billing]);
+        assert_eq!(caller.require(Permission::SubmitClaims), Ok(()));
+        let refused = caller.require(Permission::RedriveClaims).unwrap_err();
+        assert_eq!(refused.status(), 403);
         assert_eq!(
-            caller.require(scope::CLAIMS_READ),
-            Err(AuthError::Forbidden(scope::CLAIMS_READ))
-        );
-        assert_eq!(
-            caller.require(scope::CLAIMS_READ).unwrap_err().status(),
-            403
+            refused.to_string(),
+            "RedriveClaims needs the role admin; the token's roles are [billing]"
         );
 
         assert_eq!(verifier.caller(None, None), Err(AuthError::Missing));
@@ -346,44 +481,22 @@ mod tests {
             verifier.caller(None, Some("Basic abc")),
             Err(AuthError::Missing)
         );
-        let other_key = mint(
+        let other_key = self::token(
             b"another secret entirely, also long",
             "hms-ach-local",
             "hms-ach",
-            "x",
-            &[scope::CLAIMS_WRITE],
             hour,
-        )
-        .unwrap();
-        let other_issuer = mint(
-            SECRET,
-            "someone-else",
-            "hms-ach",
-            "x",
-            &[scope::CLAIMS_WRITE],
-            hour,
-        )
-        .unwrap();
-        let other_audience = mint(
-            SECRET,
-            "hms-ach-local",
-            "other",
-            "x",
-            &[scope::CLAIMS_WRITE],
-            hour,
-        )
-        .unwrap();
-        let expired = mint(
+        );
+        let other_issuer = self::token(SECRET, "someone-else", "hms-ach", hour);
+        let other_audience = self::token(SECRET, "hms-ach-local", "other", hour);
+        let expired = self::token(
             SECRET,
             "hms-ach-local",
             "hms-ach",
-            "x",
-            &[scope::CLAIMS_WRITE],
             chrono::TimeDelta::hours(-2),
-        )
-        .unwrap();
-        // The same claims under `alg: none` and no signature; then a payload whose scope
-        // was widened after signing.
+        );
+        // The same claims under `alg: none` and no signature; then a payload whose roles were
+        // widened after signing.
         let (_, rest) = token.split_once('.').unwrap();
         let (payload, signature) = rest.split_once('.').unwrap();
         let unsigned = format!(
@@ -392,7 +505,9 @@ mod tests {
         );
         let mut claims: Claims =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
-        claims.scope = format!("{} {}", scope::CLAIMS_WRITE, scope::CLAIMS_READ);
+        claims
+            .other
+            .insert("roles".into(), serde_json::json!(["billing", "admin"]));
         let widened = format!(
             "{}.{}.{signature}",
             token.split('.').next().unwrap(),
@@ -421,6 +536,29 @@ mod tests {
     }
 
     #[test]
+    fn a_token_without_a_subject_or_an_organization_is_refused() {
+        let verifier = local();
+        let hour = chrono::TimeDelta::hours(1);
+        for (subject, organization, why) in [
+            ("", "clinic-a", "names no subject"),
+            ("user-1", "", "names no organization (claim \"org\")"),
+        ] {
+            let request = TokenRequest {
+                subject,
+                organization,
+                roles: &[Role::Billing],
+                lifetime: hour,
+            };
+            let token = mint(SECRET, "hms-ach-local", "hms-ach", &request).unwrap();
+            let err = verifier
+                .caller(None, Some(&format!("Bearer {token}")))
+                .unwrap_err();
+            assert_eq!(err.status(), 401);
+            assert!(err.to_string().contains(why), "{err}");
+        }
+    }
+
+    #[test]
     fn an_audience_list_naming_ours_is_accepted_and_times_get_a_minute_of_leeway() {
         let key = LocalKey {
             secret: SECRET.to_vec(),
@@ -431,9 +569,10 @@ mod tests {
             sub: "clinic-3".into(),
             iss: "hms-ach-local".into(),
             aud,
-            scope: scope::CLAIMS_READ.into(),
+            scope: String::new(),
             exp,
             nbf,
+            other: serde_json::Map::new(),
         };
         let now = 1_800_000_000;
         let many = Audience::Many(vec!["other".into(), "hms-ach".into()]);
@@ -458,18 +597,27 @@ mod tests {
     }
 
     #[test]
-    fn behind_the_authorizer_its_claims_are_used_and_their_absence_refused() {
-        let verifier = Verifier::authorizer();
+    fn behind_the_authorizer_its_claims_are_used_under_the_configured_names() {
+        let names = ClaimNames {
+            organization: "custom:org".into(),
+            roles: "cognito:groups".into(),
+        };
+        let verifier = Verifier::authorizer(names);
         let claims = HashMap::from([
-            ("sub".to_string(), "clinic-2".to_string()),
-            (
-                "scope".to_string(),
-                "eligibility:read claims:read".to_string(),
-            ),
+            ("sub".to_string(), "user-2".to_string()),
+            ("custom:org".to_string(), "clinic-b".to_string()),
+            ("cognito:groups".to_string(), "[finance admin]".to_string()),
         ]);
         let caller = verifier.caller(Some(&claims), None).unwrap();
-        assert_eq!(caller.require(scope::ELIGIBILITY_READ), Ok(()));
-        assert!(caller.require(scope::CLAIMS_WRITE).is_err());
+        assert_eq!(caller.organization, "clinic-b");
+        assert_eq!(caller.roles, [Role::Finance, Role::Admin]);
+        assert!(caller.require(Permission::SubmitClaims).is_err());
+        assert_eq!(caller.require(Permission::RedriveClaims), Ok(()));
+        // Under the default names the organization is missing.
+        let err = Verifier::authorizer(ClaimNames::default())
+            .caller(Some(&claims), None)
+            .unwrap_err();
+        assert_eq!(err.status(), 401);
         // A bearer token alone is not trusted where the authorizer should have run.
         assert_eq!(
             verifier.caller(None, Some("Bearer x")),

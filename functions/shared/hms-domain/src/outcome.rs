@@ -33,6 +33,13 @@ pub enum IssueType {
     BusinessRule,
     /// The content is not supported.
     NotSupported,
+    /// The caller may not do this (a provider its organization does not own).
+    Forbidden,
+    /// The content repeats what was already taken (an original claim sent again).
+    Duplicate,
+    /// The request conflicts with the resource's state (an idempotency key reused, a claim
+    /// that is not where the operation needs it).
+    Conflict,
     /// Processing failed for a reason other than the content (a payer rule set that ran out of
     /// its budget or trapped).
     Exception,

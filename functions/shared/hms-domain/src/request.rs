@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
 
 /// Which language a request came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Our documented JSON.
     Json,

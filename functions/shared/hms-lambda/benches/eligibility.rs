@@ -10,11 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hms_adapters::{CoreGateway, Endpoints};
-use hms_domain::partner::Connections;
 use hms_lambda::App;
-use hms_lambda::auth::{Verifier, mint, scope};
+use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
 use hms_service::ports::{Adapters, GatewayError, NoRules, PayerGateway, RealTime, SystemClock};
-use hms_service::service::{Clearinghouse, RetryPolicy};
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
 use lambda_http::Body;
 
@@ -41,8 +39,20 @@ impl PayerGateway for Timed {
         let _ = EXCHANGE.try_with(|cell| cell.set(spent));
         answer
     }
-    async fn submit_batch(&self, payer_id: &str, x12: &[u8]) -> Result<Vec<Vec<u8>>, GatewayError> {
-        self.inner.submit_batch(payer_id, x12).await
+    async fn submit_batch(
+        &self,
+        payer_id: &str,
+        x12: &[u8],
+        payload_id: &str,
+    ) -> Result<(), GatewayError> {
+        self.inner.submit_batch(payer_id, x12, payload_id).await
+    }
+    async fn retrieve_results(
+        &self,
+        payer_id: &str,
+        payload_id: &str,
+    ) -> Result<Vec<Vec<u8>>, GatewayError> {
+        self.inner.retrieve_results(payer_id, payload_id).await
     }
 }
 
@@ -66,8 +76,7 @@ fn main() {
         let config = hms_payer_sim::SimConfig::local().unwrap();
         let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
         let app: Arc<BenchApp> = Arc::new(App {
-            service: Clearinghouse {
-                ports: Adapters {
+            service: hms_service::testing::local(Adapters {
                 store: InMemoryClaimStore::new(),
                 objects: InMemoryObjectStore::new(),
                 queue: InMemoryQueue::new(),
@@ -76,13 +85,11 @@ fn main() {
                 },
                 rules: NoRules,
                 clock: SystemClock,
-                },
-                connections: Connections::local(),
-                retry: RetryPolicy::default(),
-            },
-            verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach"),
+            }),
+            verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
         });
-        let token = mint(SECRET, "hms-ach-local", "hms-ach", "bench", &[scope::ELIGIBILITY_READ], chrono::TimeDelta::hours(1)).unwrap();
+        let request = TokenRequest { subject: "bench", organization: "clinic-a", roles: &[Role::Billing], lifetime: chrono::TimeDelta::hours(1) };
+        let token = mint(SECRET, "hms-ach-local", "hms-ach", &request).unwrap();
         let body = std::fs::read(hms_test_support::fixtures().join("eligibility/inquiry-subscriber.json")).unwrap();
         let one = |app: Arc<BenchApp>, token: String, body: Vec<u8>| async move {
             let request = lambda_http::http::Request::builder()

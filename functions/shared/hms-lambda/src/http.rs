@@ -39,7 +39,8 @@ pub fn unreadable(e: &RequestError) -> Response<Body> {
     ok(status, e.outcome(), "application/fhir+json")
 }
 
-/// A submitted claim: 202 when it is on its way to the payer, 422 when the scrubber, the
+/// A submitted claim: 202 when it is stored and on its way to the payer (the payer's verdict
+/// comes later: `GET /ach/claims/{id}` and the claim events), 422 when the scrubber, the
 /// payer's rules or the 837 writer stopped it; a replayed answer says so in a header.
 pub fn submitted(answer: &Replayable<Submitted>) -> Response<Body> {
     let status = match answer.answer {
@@ -60,7 +61,11 @@ pub fn status_of(e: &ServiceError) -> u16 {
     match e {
         ServiceError::Invalid(_) | ServiceError::Rejected { .. } => 422,
         ServiceError::NotFound(_) => 404,
-        ServiceError::Conflict(_) | ServiceError::Storage(StoreError::Conflict { .. }) => 409,
+        ServiceError::NotYourProvider(_) => 403,
+        ServiceError::Conflict(_)
+        | ServiceError::Duplicate { .. }
+        | ServiceError::NotApplicable { .. }
+        | ServiceError::Storage(StoreError::Conflict { .. }) => 409,
         ServiceError::PayerTimeout(_) => 504,
         ServiceError::PayerFailed(_) | ServiceError::PayerAnswerUnreadable(_) => 502,
         ServiceError::Storage(_)
@@ -89,8 +94,16 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
     let outcome = match e {
         ServiceError::Invalid(outcome) => outcome.clone(),
         ServiceError::NotFound(_) => issue(IssueType::NotSupported, "not-found"),
+        ServiceError::NotYourProvider(_) => issue(IssueType::Forbidden, "provider-not-owned"),
+        ServiceError::Duplicate { first } => {
+            let mut body = serde_json::to_value(issue(IssueType::Duplicate, "duplicate-claim"))
+                .unwrap_or_else(|_| json!({}));
+            body["firstClaimId"] = json!(first);
+            return json_answer(status_of(e), &body, "application/fhir+json");
+        }
+        ServiceError::NotApplicable { .. } => issue(IssueType::Conflict, "not-applicable"),
         ServiceError::Conflict(_) | ServiceError::Storage(StoreError::Conflict { .. }) => {
-            issue(IssueType::BusinessRule, "conflict")
+            issue(IssueType::Conflict, "conflict")
         }
         ServiceError::Rejected {
             rejections,

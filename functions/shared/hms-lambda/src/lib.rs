@@ -6,6 +6,7 @@
 pub use hms_auth as auth;
 pub mod http;
 pub mod routes;
+pub mod stream;
 
 use std::collections::HashMap;
 
@@ -14,7 +15,8 @@ use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::partner::Connections;
 pub use hms_service::ports::NoRules;
 use hms_service::ports::{Adapters, RuleEngine, SystemClock, Topic};
-use hms_service::service::{Clearinghouse, RetryPolicy};
+use hms_service::service::{Clearinghouse, Timing};
+use hms_service::tenancy::Organizations;
 
 /// How a function comes by its payer rules at a cold start. Only the submit function runs
 /// rules ([`Rules`], feature `rules`); the others take [`NoRules`] and so link no WebAssembly
@@ -168,15 +170,12 @@ impl<R: LoadRules> App<AwsPorts<R>> {
         let ssm = aws_sdk_ssm::Client::new(&aws);
         let endpoints: Endpoints = configuration("PAYER_ENDPOINTS", &ssm).await?;
         let connections: Connections = configuration("PAYER_CONNECTIONS", &ssm).await?;
+        let organizations: Organizations = configuration("ORGANIZATIONS", &ssm).await?;
         let gateway = CoreGateway::new(endpoints).map_err(|e| StartError(e.to_string()))?;
         let queue = SqsQueue::new(
             aws_sdk_sqs::Client::new(&aws),
             HashMap::from([
                 (Topic::Submissions, setting("SUBMISSIONS_QUEUE_URL")?),
-                (
-                    Topic::SubmissionsDeadLetter,
-                    setting("SUBMISSIONS_DLQ_URL")?,
-                ),
                 (Topic::ClaimEvents, setting("CLAIM_EVENTS_QUEUE_URL")?),
             ]),
         );
@@ -194,7 +193,8 @@ impl<R: LoadRules> App<AwsPorts<R>> {
                 clock: SystemClock,
             },
             connections,
-            retry: retry_policy()?,
+            organizations,
+            timing: timing()?,
         };
         Ok(Self {
             service,
@@ -203,10 +203,11 @@ impl<R: LoadRules> App<AwsPorts<R>> {
     }
 }
 
-/// The retry schedule: the default, or `RETRY_FIRST_DELAY_SECONDS` / `RETRY_MAX_ATTEMPTS`
-/// (the local stack shortens the first wait so a recovery is seen in seconds).
-fn retry_policy() -> Result<RetryPolicy, StartError> {
-    let mut policy = RetryPolicy::default();
+/// The deadlines: the defaults, or `RETRY_FIRST_DELAY_SECONDS`, `RETRY_MAX_ATTEMPTS`,
+/// `SEND_LEASE_SECONDS`, `PICKUP_GRACE_SECONDS` and `INTAKE_GRACE_SECONDS` (the local stack
+/// shortens them so that a recovery is seen in seconds).
+fn timing() -> Result<Timing, StartError> {
+    let mut timing = Timing::default();
     let number = |name: &str| -> Result<Option<u64>, StartError> {
         match std::env::var(name) {
             Ok(v) if !v.is_empty() => v
@@ -216,18 +217,28 @@ fn retry_policy() -> Result<RetryPolicy, StartError> {
             _ => Ok(None),
         }
     };
-    if let Some(seconds) = number("RETRY_FIRST_DELAY_SECONDS")? {
-        policy.first_delay = std::time::Duration::from_secs(seconds);
+    let seconds = std::time::Duration::from_secs;
+    if let Some(s) = number("RETRY_FIRST_DELAY_SECONDS")? {
+        timing.retry.first_delay = seconds(s);
+    }
+    if let Some(s) = number("SEND_LEASE_SECONDS")? {
+        timing.send_lease = seconds(s);
+    }
+    if let Some(s) = number("PICKUP_GRACE_SECONDS")? {
+        timing.pickup_grace = seconds(s);
+    }
+    if let Some(s) = number("INTAKE_GRACE_SECONDS")? {
+        timing.intake_grace = seconds(s);
     }
     if let Some(attempts) = number("RETRY_MAX_ATTEMPTS")? {
-        policy.max_attempts = u32::try_from(attempts)
+        timing.retry.max_attempts = u32::try_from(attempts)
             .ok()
             .filter(|a| *a >= 1)
             .ok_or_else(|| {
                 StartError(format!("RETRY_MAX_ATTEMPTS must be 1 or more: {attempts}"))
             })?;
     }
-    Ok(policy)
+    Ok(timing)
 }
 
 /// A function's route: what it answers and the rules it runs. A function links only its own

@@ -1,5 +1,7 @@
-//! The routes as HTTP: each checks the caller's scope, runs its use case, and answers JSON
-//! (or FHIR), with a specific status and reason for everything that goes wrong.
+//! The routes as HTTP: each checks the caller (a verified token naming its organization and
+//! roles, against the permission `hms_auth::access::ROUTES` gives the route), runs its use
+//! case for the caller's organization, and answers JSON (or FHIR), with a specific status and
+//! reason for everything that goes wrong.
 
 use std::collections::HashMap;
 
@@ -11,9 +13,10 @@ use tracing::Instrument;
 use hms_domain::request::Format;
 use hms_service::lifecycle::{ClaimId, ClaimView};
 use hms_service::ports::Ports;
+use hms_service::tenancy::OrganizationId;
 
 use crate::App;
-use crate::auth::{AuthError, scope};
+use crate::auth::{AuthError, access};
 use crate::http::{failed, json_answer, ok, submitted, unreadable};
 
 fn refused(e: &AuthError) -> Response<Body> {
@@ -86,35 +89,50 @@ const MAX_KEY: usize = 255;
 
 /// The routes, each over the app's ports.
 impl<P: Ports> App<P> {
-    /// The caller, refused unless it has `needed`.
-    fn authorize(
-        &self,
-        request: &Request,
-        needed: &'static str,
-    ) -> Result<crate::auth::Caller, AuthError> {
+    /// The caller's organization, once its token verifies and one of its roles holds what
+    /// the route takes (`hms_auth::access::ROUTES`); a path that is no route is not found.
+    fn authorize(&self, request: &Request) -> Result<OrganizationId, Box<Response<Body>>> {
+        let method = request.method().as_str();
+        let path = request.uri().path();
+        let Some(permission) = access::permission_for(method, path) else {
+            return Err(Box::new(json_answer(
+                404,
+                &json!({ "error": "not-found", "reason": format!("no route {method} {path}") }),
+                "application/json",
+            )));
+        };
         let header = request
             .headers()
             .get("authorization")
             .and_then(|v| v.to_str().ok());
         let caller = self
             .verifier
-            .caller(authorizer_claims(request).as_ref(), header)?;
-        caller.require(needed)?;
-        Ok(caller)
+            .caller(authorizer_claims(request).as_ref(), header)
+            .and_then(|caller| caller.require(permission).map(|()| caller))
+            .map_err(|e| Box::new(refused(&e)))?;
+        let organization = OrganizationId::parse(&caller.organization)
+            .map_err(|e| refused(&AuthError::Invalid(format!("the organization claim: {e}"))))?;
+        tracing::Span::current().record("organization", organization.as_str());
+        Ok(organization)
     }
 
     /// `POST /ach/queryEligibility`.
     pub async fn eligibility(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("eligibility", request_id = %request_id(&request));
+        let span = tracing::info_span!("eligibility", request_id = %request_id(&request), organization = tracing::field::Empty);
         async {
-            if let Err(e) = self.authorize(&request, scope::ELIGIBILITY_READ) {
-                return refused(&e);
-            }
+            let organization = match self.authorize(&request) {
+                Ok(organization) => organization,
+                Err(refusal) => return *refusal,
+            };
             let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body(&request)) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
-            match self.service.query_eligibility(&inquiry).await {
+            match self
+                .service
+                .query_eligibility(&organization, &inquiry)
+                .await
+            {
                 Ok(responses) if wants_fhir(&request, sent) => json_answer(
                     200,
                     &hms_domain::eligibility::fhir::responses_to_fhir(
@@ -133,17 +151,17 @@ impl<P: Ports> App<P> {
 
     /// `POST /ach/submitClaim`.
     pub async fn submit(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("submit", request_id = %request_id(&request));
+        let span = tracing::info_span!("submit", request_id = %request_id(&request), organization = tracing::field::Empty);
         async {
-            let caller = match self.authorize(&request, scope::CLAIMS_WRITE) {
-                Ok(caller) => caller,
-                Err(e) => return refused(&e),
+            let organization = match self.authorize(&request) {
+                Ok(organization) => organization,
+                Err(refusal) => return *refusal,
             };
             let key = match request.headers().get("idempotency-key") {
                 None => None,
                 Some(v) => match v.to_str() {
                     Ok(k) if !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic()) => {
-                        Some(format!("{}:{k}", caller.subject))
+                        Some(k.to_string())
                     }
                     _ => {
                         return json_answer(
@@ -159,7 +177,7 @@ impl<P: Ports> App<P> {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
-            match self.service.submit_claim(claim, format, key.as_deref()).await {
+            match self.service.submit_claim(&organization, claim, format, key.as_deref()).await {
                 Ok(answer) => submitted(&answer),
                 Err(e) => failed(&e),
             }
@@ -168,49 +186,53 @@ impl<P: Ports> App<P> {
         .await
     }
 
-    /// `GET /ach/claims/{id}` and `POST /ach/claimStatus`.
+    /// `GET /ach/claims/{id}`, `POST /ach/claimStatus` and `POST
+    /// /ach/admin/claims/{id}/redrive`.
     pub async fn status(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("status", request_id = %request_id(&request));
+        let span = tracing::info_span!("status", request_id = %request_id(&request), organization = tracing::field::Empty);
         async {
-            if let Err(e) = self.authorize(&request, scope::CLAIMS_READ) {
-                return refused(&e);
-            }
+            let organization = match self.authorize(&request) {
+                Ok(organization) => organization,
+                Err(refusal) => return *refusal,
+            };
             let path = request.uri().path().to_string();
-            let method = request.method().as_str().to_string();
-            if method == "POST" && path.ends_with("/ach/claimStatus") {
+            if request.method() == "POST" && path.ends_with("/ach/claimStatus") {
                 let inquiry = match hms_domain::claim_status::read_inquiry(body(&request)) {
                     Ok(inquiry) => inquiry,
                     Err(e) => return unreadable(&e),
                 };
-                return match self.service.claim_status(&inquiry).await {
+                return match self.service.claim_status(&organization, &inquiry).await {
                     Ok(responses) => ok(200, &responses, "application/json"),
                     Err(e) => failed(&e),
                 };
             }
+            // The claim id is the segment after /claims/ (authorize matched the route).
             let id = request
                 .path_parameters_ref()
                 .and_then(|p| p.first("id").map(str::to_string))
                 .or_else(|| {
-                    path.split_once("/ach/claims/")
-                        .map(|(_, id)| id.trim_end_matches('/').to_string())
-                });
-            match (method.as_str(), id) {
-                ("GET", Some(id)) => match ClaimId::parse(&id) {
-                    Ok(id) => match self.service.claim(&id).await {
-                        Ok(record) => ok(200, &ClaimView::from(&record), "application/json"),
-                        Err(e) => failed(&e),
-                    },
-                    Err(e) => json_answer(
+                    path.split_once("/claims/")
+                        .and_then(|(_, rest)| rest.split('/').next().map(str::to_string))
+                })
+                .unwrap_or_default();
+            let id = match ClaimId::parse(&id) {
+                Ok(id) => id,
+                Err(e) => {
+                    return json_answer(
                         404,
                         &json!({ "error": "not-found", "reason": format!("no claim {id}: {e}") }),
                         "application/json",
-                    ),
-                },
-                _ => json_answer(
-                    404,
-                    &json!({ "error": "not-found", "reason": format!("no route {method} {path}") }),
-                    "application/json",
-                ),
+                    );
+                }
+            };
+            let answer = if path.ends_with("/redrive") {
+                self.service.redrive(&organization, &id).await
+            } else {
+                self.service.claim(&organization, &id).await
+            };
+            match answer {
+                Ok(record) => ok(200, &ClaimView::from(&record), "application/json"),
+                Err(e) => failed(&e),
             }
         }
         .instrument(span)

@@ -1,15 +1,16 @@
 //! The routes as a function serves them, over in-memory ports and the payer simulator on
-//! 127.0.0.1: the authorization matrix (each route without a token, with the wrong scope, with
-//! the right one), idempotent submission, content negotiation, claim lookup.
+//! 127.0.0.1: the authorization matrix (every route by every role, for its own organization and
+//! another's, and without a valid token), idempotent submission, content negotiation, claim
+//! lookup.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_adapters::{CoreGateway, Endpoints};
-use hms_domain::partner::Connections;
 use hms_lambda::App;
-use hms_lambda::auth::{Verifier, mint, scope};
-use hms_service::ports::{Adapters, NoRules, SystemClock};
-use hms_service::service::{Clearinghouse, RetryPolicy};
+use hms_lambda::auth::access::{Permission, ROUTES};
+use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
+use hms_service::ports::{Adapters, NoRules, SystemClock, Topic};
+use hms_service::service::SubmissionMessage;
 use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
 use lambda_http::{Body, Request};
 
@@ -38,32 +39,51 @@ async fn app() -> TestApp {
     let config = hms_payer_sim::SimConfig::local().unwrap();
     let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     App {
-        service: Clearinghouse {
-            ports: Adapters {
-                store: InMemoryClaimStore::new(),
-                objects: InMemoryObjectStore::new(),
-                queue: InMemoryQueue::new(),
-                gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
-                rules: NoRules,
-                clock: SystemClock,
-            },
-            connections: Connections::local(),
-            retry: RetryPolicy::default(),
-        },
-        verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach"),
+        service: hms_service::testing::local(Adapters {
+            store: InMemoryClaimStore::new(),
+            objects: InMemoryObjectStore::new(),
+            queue: InMemoryQueue::new(),
+            gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
+            rules: NoRules,
+            clock: SystemClock,
+        }),
+        verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
     }
 }
 
-fn token(subject: &str, scopes: &[&str]) -> String {
-    mint(
-        SECRET,
-        "hms-ach-local",
-        "hms-ach",
-        subject,
-        scopes,
-        chrono::TimeDelta::hours(1),
-    )
-    .unwrap()
+/// A token of `organization` with `roles`, valid for `hours`.
+fn token_for(organization: &str, roles: &[Role], hours: i64) -> String {
+    let request = TokenRequest {
+        subject: "user-1",
+        organization,
+        roles,
+        lifetime: chrono::TimeDelta::hours(hours),
+    };
+    mint(SECRET, "hms-ach-local", "hms-ach", &request).unwrap()
+}
+
+fn token(organization: &str, roles: &[Role]) -> String {
+    token_for(organization, roles, 1)
+}
+
+/// The claim fixture with a patient control number of its own (an original's may reach its
+/// payer once).
+fn fresh_claim() -> Vec<u8> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let mut claim: serde_json::Value =
+        serde_json::from_slice(&core_fixture("claims/professional-subscriber.json")).unwrap();
+    claim["claim"]["patientControlNumber"] =
+        format!("ROUTES{}", NEXT.fetch_add(1, Ordering::Relaxed)).into();
+    serde_json::to_vec(&claim).unwrap()
+}
+
+/// Hands every queued claim to the payer, as the worker does.
+async fn deliver_all(app: &TestApp) {
+    for (body, _) in app.service.ports.queue.take(Topic::Submissions) {
+        let message: SubmissionMessage = serde_json::from_slice(&body).unwrap();
+        app.service.deliver(&message).await.unwrap();
+    }
 }
 
 fn request(method: &str, path: &str, token: Option<&str>, body: &[u8]) -> Request {
@@ -86,108 +106,148 @@ fn json(response: &lambda_http::Response<Body>) -> serde_json::Value {
     }
 }
 
-async fn call(app: &TestApp, route: &str, request: Request) -> lambda_http::Response<Body> {
-    match route {
-        "eligibility" => app.eligibility(request).await,
-        "submit" => app.submit(request).await,
+/// A request on `permission`'s route, about `claim` where it names one.
+fn exemplar(permission: Permission, claim: &str) -> (&'static str, String, Vec<u8>) {
+    match permission {
+        Permission::CheckEligibility => (
+            "POST",
+            "/ach/queryEligibility".into(),
+            core_fixture("eligibility/inquiry-subscriber.json"),
+        ),
+        Permission::SubmitClaims => ("POST", "/ach/submitClaim".into(), fresh_claim()),
+        Permission::ReadClaims => ("GET", format!("/ach/claims/{claim}"), vec![]),
+        Permission::CheckClaimStatus => (
+            "POST",
+            "/ach/claimStatus".into(),
+            core_fixture("status/inquiry-subscriber.json"),
+        ),
+        Permission::RedriveClaims => ("POST", format!("/ach/admin/claims/{claim}/redrive"), vec![]),
+        other => panic!("{other} has a route but no exemplar request here"),
+    }
+}
+
+/// The route's answer to a caller it lets in: for the organization that owns the claim and
+/// the providers, and for another organization (which sees no such claim and owns none of
+/// those providers).
+fn served(permission: Permission, own: bool) -> u16 {
+    match (permission, own) {
+        (Permission::SubmitClaims, true) => 202,
+        // The claim is not dead-lettered: there is nothing to redrive.
+        (Permission::RedriveClaims, true) => 409,
+        (_, true) => 200,
+        (Permission::ReadClaims | Permission::RedriveClaims, false) => 404,
+        (_, false) => 403,
+    }
+}
+
+async fn call_route(app: &TestApp, request: Request) -> lambda_http::Response<Body> {
+    match request.uri().path() {
+        "/ach/queryEligibility" => app.eligibility(request).await,
+        "/ach/submitClaim" => app.submit(request).await,
         _ => app.status(request).await,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_refuses_no_token_401_and_the_wrong_scope_403_and_serves_the_right_one() {
+async fn every_route_by_every_role_for_its_own_and_another_organization_and_without_a_valid_token()
+{
     let app = app().await;
-    let routes: [(&str, &str, &str, Vec<u8>, &str); 4] = [
-        (
-            "eligibility",
-            "POST",
-            "/ach/queryEligibility",
-            core_fixture("eligibility/inquiry-subscriber.json"),
-            scope::ELIGIBILITY_READ,
-        ),
-        (
-            "submit",
+    let billing = token("clinic-a", &[Role::Billing]);
+    let submitted = app
+        .submit(request(
             "POST",
             "/ach/submitClaim",
-            core_fixture("claims/professional-subscriber.json"),
-            scope::CLAIMS_WRITE,
-        ),
-        (
-            "status",
-            "GET",
-            "/ach/claims/clm_0192f5a0c1b27c3d8e9f0a1b2c3d4e5f",
-            vec![],
-            scope::CLAIMS_READ,
-        ),
-        (
-            "status",
-            "POST",
-            "/ach/claimStatus",
-            core_fixture("status/inquiry-subscriber.json"),
-            scope::CLAIMS_READ,
-        ),
-    ];
-    for (route, method, path, body, needed) in routes {
-        let none = call(&app, route, request(method, path, None, &body)).await;
-        assert_eq!(none.status(), 401, "{path} without a token");
-        assert_eq!(json(&none)["error"], "unauthorized");
-        assert!(none.headers().contains_key("www-authenticate"));
-        let forged = call(
-            &app,
-            route,
-            request(method, path, Some("not.a.token"), &body),
-        )
+            Some(&billing),
+            &fresh_claim(),
+        ))
         .await;
-        assert_eq!(forged.status(), 401, "{path} with a forged token");
-        let others: Vec<&str> = [
-            scope::ELIGIBILITY_READ,
-            scope::CLAIMS_WRITE,
-            scope::CLAIMS_READ,
-        ]
-        .into_iter()
-        .filter(|s| *s != needed)
-        .collect();
-        let wrong = call(
-            &app,
-            route,
-            request(method, path, Some(&token("clinic-1", &others)), &body),
-        )
-        .await;
-        assert_eq!(wrong.status(), 403, "{path} with the wrong scopes");
-        assert!(json(&wrong)["reason"].as_str().unwrap().contains(needed));
-        let right = call(
-            &app,
-            route,
-            request(method, path, Some(&token("clinic-1", &[needed])), &body),
-        )
-        .await;
-        assert!(
-            ![401, 403].contains(&right.status().as_u16()),
-            "{path} with the right scope: {}",
-            right.status()
-        );
-        // The unknown claim id is a 404 with a reason; the rest succeed.
-        let expected = if path.starts_with("/ach/claims/") {
-            404
-        } else if route == "submit" {
-            202
-        } else {
-            200
+    assert_eq!(submitted.status(), 202, "{}", json(&submitted));
+    let claim = json(&submitted)["claimId"].as_str().unwrap().to_string();
+    deliver_all(&app).await;
+
+    // The tokens that are no caller: none, expired, signed with another key, unsigned, without
+    // an organization.
+    let expired = token_for("clinic-a", &Role::ALL, -2);
+    let other_key = {
+        let request = TokenRequest {
+            subject: "user-1",
+            organization: "clinic-a",
+            roles: &Role::ALL,
+            lifetime: chrono::TimeDelta::hours(1),
         };
-        assert_eq!(
-            right.status().as_u16(),
-            expected,
-            "{path}: {}",
-            json(&right)
-        );
+        mint(
+            b"a key that is not the stack's at all!",
+            "hms-ach-local",
+            "hms-ach",
+            &request,
+        )
+        .unwrap()
+    };
+    let (_, rest) = expired.split_once('.').unwrap();
+    let unsigned = format!("eyJhbGciOiJub25lIn0.{}", rest.split('.').next().unwrap());
+    let no_org = token("", &Role::ALL);
+    let invalid: [(&str, Option<&str>); 5] = [
+        ("no token", None),
+        ("an expired token", Some(&expired)),
+        ("a forged token", Some(&other_key)),
+        ("an unsigned token", Some(&unsigned)),
+        ("a token without an organization", Some(&no_org)),
+    ];
+
+    let mut cells = 0;
+    for route in ROUTES {
+        let permission = route.permission;
+        for (what, bad) in invalid {
+            let (method, path, body) = exemplar(permission, &claim);
+            let answer = call_route(&app, request(method, &path, bad, &body)).await;
+            assert_eq!(
+                answer.status(),
+                401,
+                "{method} {path} with {what}: {}",
+                json(&answer)
+            );
+            assert_eq!(json(&answer)["error"], "unauthorized");
+            assert!(answer.headers().contains_key("www-authenticate"));
+            cells += 1;
+        }
+        for role in Role::ALL {
+            for (organization, own) in [("clinic-a", true), ("clinic-b", false)] {
+                let (method, path, body) = exemplar(permission, &claim);
+                let caller = token(organization, &[role]);
+                let answer = call_route(&app, request(method, &path, Some(&caller), &body)).await;
+                let cell = format!("{method} {} as {role} of {organization}", route.path);
+                if role.may(permission) {
+                    assert_eq!(
+                        answer.status(),
+                        served(permission, own),
+                        "{cell}: {}",
+                        json(&answer)
+                    );
+                } else {
+                    assert_eq!(answer.status(), 403, "{cell}: {}", json(&answer));
+                    let reason = json(&answer)["reason"].as_str().unwrap().to_string();
+                    assert!(
+                        reason.contains(&format!("{permission}")),
+                        "{cell}: {reason}"
+                    );
+                }
+                cells += 1;
+            }
+        }
     }
+    assert_eq!(cells, ROUTES.len() * (5 + Role::ALL.len() * 2));
+    // A path that is no route is not found, whoever asks.
+    let nowhere = app
+        .status(request("GET", "/ach/nowhere", Some(&billing), b""))
+        .await;
+    assert_eq!(nowhere.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_submitted_twice_with_one_key_is_answered_once_and_can_be_looked_up() {
     let app = app().await;
-    let writer = token("clinic-1", &[scope::CLAIMS_WRITE, scope::CLAIMS_READ]);
-    let body = core_fixture("claims/professional-subscriber.json");
+    let writer = token("clinic-a", &[Role::Billing]);
+    let body = fresh_claim();
     let keyed = |body: &[u8], key: &str| {
         let mut r = request("POST", "/ach/submitClaim", Some(&writer), body);
         r.headers_mut()
@@ -200,16 +260,18 @@ async fn a_claim_submitted_twice_with_one_key_is_answered_once_and_can_be_looked
     assert_eq!(again.status(), 202);
     assert_eq!(json(&again), json(&first));
     assert_eq!(again.headers()["idempotent-replayed"], "true");
-    let other = app
-        .submit(keyed(
-            &core_fixture("claims/professional-dependent.json"),
-            "order-17",
-        ))
-        .await;
+    let other = app.submit(keyed(&fresh_claim(), "order-17")).await;
     assert_eq!(other.status(), 409);
     let bad = app.submit(keyed(&body, &"k".repeat(300))).await;
     assert_eq!(bad.status(), 400);
+    // The same original again, without the key: a duplicate, named.
+    let twice = app
+        .submit(request("POST", "/ach/submitClaim", Some(&writer), &body))
+        .await;
+    assert_eq!(twice.status(), 409);
+    assert_eq!(json(&twice)["firstClaimId"], json(&first)["claimId"]);
 
+    deliver_all(&app).await;
     let id = json(&first)["claimId"].as_str().unwrap().to_string();
     let looked = app
         .status(request(
@@ -222,13 +284,13 @@ async fn a_claim_submitted_twice_with_one_key_is_answered_once_and_can_be_looked
     assert_eq!(looked.status(), 200);
     let record = json(&looked);
     assert_eq!(record["state"], "accepted-by-payer");
-    assert_eq!(record["history"].as_array().unwrap().len(), 3);
+    assert_eq!(record["history"].as_array().unwrap().len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eligibility_answers_fhir_when_asked_and_a_rejection_is_a_422_with_its_meaning() {
     let app = app().await;
-    let reader = token("clinic-1", &[scope::ELIGIBILITY_READ]);
+    let reader = token("clinic-a", &[Role::Billing]);
     let mut r = request(
         "POST",
         "/ach/queryEligibility",

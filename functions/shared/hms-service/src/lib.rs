@@ -5,9 +5,16 @@
 //! (`hms-adapters`) implement the ports, and the Lambda glue (`hms-lambda`) maps the typed
 //! results to HTTP.
 
+pub mod acknowledgments;
+pub mod delivery;
+pub mod inquiries;
 pub mod intake;
 pub mod lifecycle;
+pub mod outbox;
 pub mod ports;
 pub mod service;
+pub mod submission;
+pub mod sweep;
+pub mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -10,6 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use hms_domain::outcome::OperationOutcome;
+use hms_domain::request::Format;
+
+pub use crate::tenancy::OrganizationId;
 
 /// Our id for a claim (`clm_` and a UUIDv7: unique, and sorted by the time it was made, which
 /// keeps a store's writes spread and its listings in order).
@@ -70,21 +73,30 @@ pub use hms_domain::claims::ClaimKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClaimState {
-    /// Stored; nothing checked yet.
+    /// Stored; the scrubber and the payer's rules have not finished with it. The submit
+    /// function moves it on at once; the sweep resumes it should that function die.
     Received,
     /// The scrubber found errors; the claim goes no further until it is sent again, fixed.
     RejectedByScrubber,
     /// The payer's rule set found errors or failed; held with the reason.
     HeldByRules,
-    /// The payer could not be reached; the claim waits in the submissions queue for a retry.
+    /// Its 837 is written and its submission identity stored; it waits in the submissions
+    /// queue for a worker (the first time, or again after the payer could not be reached).
     WaitingForPayer,
-    /// Every retry failed; the claim waits in the dead-letter queue for an operator.
+    /// A worker holds it and is handing the 837 to the payer, until the lease in `due_at`
+    /// ends. The move into this state is the lock: a conditional write on the version, so a
+    /// duplicate delivery or a second worker cannot send.
+    Sending,
+    /// Every attempt failed; the claim waits for an operator (`hms claims redrive`).
     DeadLettered,
-    /// The payer has the 837 and has not acknowledged it yet.
+    /// The payer has the 837; its acknowledgments are polled until they say.
     Submitted,
+    /// No 999 or 277CA came within the acknowledgment schedule: an operator asks the payer.
+    /// A late acknowledgment still moves it.
+    NoAcknowledgment,
     /// The payer's 999 and 277CA accepted it for adjudication.
     AcceptedByPayer,
-    /// The payer's 999 or 277CA rejected it.
+    /// The payer's TA1, 999 or 277CA rejected it.
     RejectedByPayer,
     /// An 835 paid it (in part or in full).
     Paid,
@@ -93,35 +105,68 @@ pub enum ClaimState {
 }
 
 impl ClaimState {
-    /// Whether the state machine allows `self` → `next`. Remittance may correct itself (a
-    /// reversal turns paid into denied and back), an operator may redrive a dead letter, and a
-    /// claim waiting for the payer may wait again.
+    /// Every state, in the order a claim may pass through them.
+    pub const ALL: [ClaimState; 12] = [
+        ClaimState::Received,
+        ClaimState::RejectedByScrubber,
+        ClaimState::HeldByRules,
+        ClaimState::WaitingForPayer,
+        ClaimState::Sending,
+        ClaimState::DeadLettered,
+        ClaimState::Submitted,
+        ClaimState::NoAcknowledgment,
+        ClaimState::AcceptedByPayer,
+        ClaimState::RejectedByPayer,
+        ClaimState::Paid,
+        ClaimState::Denied,
+    ];
+
+    /// The states a claim must leave by its due time: the sweep finds claims in these.
+    pub const OPEN: [ClaimState; 4] = [
+        ClaimState::Received,
+        ClaimState::WaitingForPayer,
+        ClaimState::Sending,
+        ClaimState::Submitted,
+    ];
+
+    /// Whether the state machine allows `self` → `next`. A worker whose lease ended may be
+    /// replaced (sending → sending), an operator may redrive a dead letter, a late
+    /// acknowledgment still counts, and remittance may correct itself (a reversal turns paid
+    /// into denied and back).
     pub fn may_become(self, next: ClaimState) -> bool {
         use ClaimState::*;
         matches!(
             (self, next),
-            (
-                Received,
-                RejectedByScrubber | HeldByRules | WaitingForPayer | Submitted
-            ) | (WaitingForPayer, WaitingForPayer | DeadLettered | Submitted)
+            (Received, RejectedByScrubber | HeldByRules | WaitingForPayer)
+                | (WaitingForPayer, Sending | DeadLettered)
+                | (
+                    Sending,
+                    Sending | Submitted | WaitingForPayer | DeadLettered
+                )
                 | (DeadLettered, WaitingForPayer)
-                | (Submitted, AcceptedByPayer | RejectedByPayer)
+                | (
+                    Submitted,
+                    AcceptedByPayer | RejectedByPayer | NoAcknowledgment
+                )
+                | (NoAcknowledgment, AcceptedByPayer | RejectedByPayer)
                 | (AcceptedByPayer, Paid | Denied)
                 | (Paid, Denied | Paid)
                 | (Denied, Paid | Denied)
         )
     }
 
-    /// Whether nothing more will happen without a new submission or an operator.
-    pub fn is_at_rest(self) -> bool {
+    /// Whether the sweep must find the claim by its due time should the step that moves it
+    /// die.
+    pub fn is_open(self) -> bool {
+        Self::OPEN.contains(&self)
+    }
+
+    /// Whether the payer never took the claim into adjudication, so that its patient control
+    /// number is free for a corrected original.
+    pub fn frees_patient_control_number(self) -> bool {
         matches!(
             self,
-            ClaimState::RejectedByScrubber
-                | ClaimState::HeldByRules
-                | ClaimState::RejectedByPayer
-                | ClaimState::DeadLettered
-                | ClaimState::Paid
-                | ClaimState::Denied
+            ClaimState::RejectedByScrubber | ClaimState::HeldByRules | ClaimState::RejectedByPayer
         )
     }
 }
@@ -165,12 +210,41 @@ pub struct TransitionError {
     pub to: ClaimState,
 }
 
+/// Who a claim's 837 is to the payer, fixed before it is first sent and the same on every
+/// resend: the same bytes (ISA13, GS06), the same CORE `PayloadID`, so that the payer (and
+/// our simulator) can tell a resend from a second claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubmissionIdentity {
+    /// ISA13 (and GS06, which equals it).
+    pub interchange_control_number: u32,
+    /// The CORE envelope's `PayloadID`, by which the acknowledgments are retrieved.
+    pub payload_id: String,
+    /// Object-store key of the 837.
+    pub x12_key: String,
+}
+
+/// The `Idempotency-Key` a claim was created under, kept with the claim it is bound to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyBinding {
+    /// The key, scoped by the organization (`{organization}:{key}`).
+    pub key: String,
+    /// The sha256 of the request as read, lower-case hex: another body under the same key is
+    /// a conflict.
+    pub body_sha256: String,
+    /// The claim the key made.
+    pub claim_id: ClaimId,
+}
+
 /// Everything the store keeps of a claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimRecord {
     /// Our id.
     pub id: ClaimId,
+    /// The organization it belongs to: only its callers see or touch it.
+    pub organization: OrganizationId,
     /// 837P or 837I.
     pub kind: ClaimKind,
     /// The payer it goes to (its id on the claim).
@@ -180,61 +254,92 @@ pub struct ClaimRecord {
     /// The stored version this copy was read as (1 when created); the store bumps it on every
     /// write and refuses a write made from a stale read.
     pub version: u64,
+    /// When the sweep must look at it again, while it is in an open state: the end of a
+    /// worker's lease, of a queued message's pickup, of intake, or the next acknowledgment
+    /// poll. `None` at rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<DateTime<Utc>>,
     /// Every move, oldest first (the first is `received`).
     pub history: Vec<StateChange>,
     /// The claim in our JSON, as it will be (or was) written: after the payer's rules.
     pub claim: serde_json::Value,
+    /// The language it came in, so that findings point into what the caller sent (JSON
+    /// pointers or FHIRPath) when its intake is resumed.
+    #[serde(default = "sent_as_json")]
+    pub format: Format,
     /// The findings of the scrubber, the payer's rules and the payer's acknowledgments.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OperationOutcome>,
-    /// Object-store key of the 837 we wrote for it.
+    /// The 837's identity to the payer, once written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub x12_key: Option<String>,
-    /// ISA13 of that 837.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interchange_control_number: Option<u32>,
-    /// Times we have tried to hand it to the payer.
+    pub submission: Option<SubmissionIdentity>,
+    /// Times a worker has taken it to hand it to the payer.
     #[serde(default)]
     pub submit_attempts: u32,
+    /// Times its acknowledgments were asked for.
+    #[serde(default)]
+    pub acknowledgment_polls: u32,
+    /// The `Idempotency-Key` it was created under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<IdempotencyBinding>,
 }
 
 impl ClaimRecord {
-    /// A claim just received.
+    /// A claim just received for `organization`, due to have left `received` by `due_at`.
     pub fn received(
         id: ClaimId,
-        kind: ClaimKind,
-        payer_id: String,
-        claim: serde_json::Value,
+        organization: OrganizationId,
+        claim: &hms_domain::claims::Claim,
+        format: Format,
         at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
     ) -> Self {
         Self {
             id,
-            kind,
-            payer_id,
+            organization,
+            kind: claim.kind(),
+            payer_id: claim.payer_id().to_string(),
             state: ClaimState::Received,
             version: 1,
+            due_at: Some(due_at),
             history: vec![StateChange {
                 state: ClaimState::Received,
                 at,
                 reason: None,
                 interchange_control_number: None,
             }],
-            claim,
+            claim: claim.to_json(),
+            format,
             outcome: None,
-            x12_key: None,
-            interchange_control_number: None,
+            submission: None,
             submit_attempts: 0,
+            acknowledgment_polls: 0,
+            idempotency: None,
         }
     }
 
-    /// Moves the claim to `to`, recording when and why; refuses a move the state machine does
-    /// not allow. Returns the event to announce once the move is stored.
+    /// ISA13 of its 837, once written.
+    pub fn interchange_control_number(&self) -> Option<u32> {
+        self.submission
+            .as_ref()
+            .map(|s| s.interchange_control_number)
+    }
+
+    /// When it last moved.
+    pub fn moved_at(&self) -> Option<DateTime<Utc>> {
+        self.history.last().map(|h| h.at)
+    }
+
+    /// Moves the claim to `to`, recording when and why, and sets when the sweep must look at
+    /// it next (`due_at`, cleared when `to` is not open); refuses a move the state machine
+    /// does not allow.
     pub fn transition(
         &mut self,
         to: ClaimState,
         at: DateTime<Utc>,
+        due_at: Option<DateTime<Utc>>,
         reason: Option<String>,
-    ) -> Result<ClaimEvent, TransitionError> {
+    ) -> Result<(), TransitionError> {
         if !self.state.may_become(to) {
             return Err(TransitionError {
                 claim: self.id.clone(),
@@ -242,31 +347,32 @@ impl ClaimRecord {
                 to,
             });
         }
-        let event = ClaimEvent {
-            claim_id: self.id.clone(),
-            payer_id: self.payer_id.clone(),
-            from: self.state,
-            state: to,
-            at,
-            reason: reason.clone(),
-        };
         self.state = to;
+        self.due_at = if to.is_open() { due_at } else { None };
         self.history.push(StateChange {
             state: to,
             at,
             reason,
-            interchange_control_number: self.interchange_control_number,
+            interchange_control_number: self.interchange_control_number(),
         });
-        Ok(event)
+        Ok(())
     }
 }
 
-/// A claim's move, as the webhook fan-out announces it (ids and states only: no PHI).
+fn sent_as_json() -> Format {
+    Format::Json
+}
+
+/// A claim's move, as the webhook fan-out announces it (ids and states only: no PHI). Made
+/// from the store's change stream (the outbox): a move is announced because it was stored,
+/// never instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimEvent {
     /// The claim.
     pub claim_id: ClaimId,
+    /// Its organization: the webhook fan-out delivers to its subscribers only.
+    pub organization: OrganizationId,
     /// Its payer.
     pub payer_id: String,
     /// Where it was.
@@ -278,22 +384,30 @@ pub struct ClaimEvent {
     /// Why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Which move of the claim this is (its place in the history, 1 for the first after
+    /// `received`): with the claim id, the event's stable identity, so a consumer that gets
+    /// it twice can tell.
+    pub sequence: usize,
 }
 
-/// What an `Idempotency-Key` was first used for: the body's sha256 and, once the request is
-/// answered, its answer, which a retry with the same key and body gets again.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IdempotencyEntry {
-    /// The key, scoped by the caller (`{subject}:{key}`), so that two clients' keys never meet.
-    pub key: String,
-    /// The sha256 of the request body, lower-case hex.
-    pub body_sha256: String,
-    /// When the key was first used.
-    pub at: DateTime<Utc>,
-    /// The answer, once there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<StoredAnswer>,
+impl ClaimEvent {
+    /// The moves between two stored copies of a claim (`before` is `None` when `after` was
+    /// created): what the change stream announces.
+    pub fn between(before: Option<&ClaimRecord>, after: &ClaimRecord) -> Vec<ClaimEvent> {
+        let seen = before.map_or(1, |b| b.history.len()).max(1);
+        (seen..after.history.len())
+            .map(|i| ClaimEvent {
+                claim_id: after.id.clone(),
+                organization: after.organization.clone(),
+                payer_id: after.payer_id.clone(),
+                from: after.history[i - 1].state,
+                state: after.history[i].state,
+                at: after.history[i].at,
+                reason: after.history[i].reason.clone(),
+                sequence: i,
+            })
+            .collect()
+    }
 }
 
 /// What a caller sees of a claim: where it is, how it got there, and the findings. Never the
@@ -325,18 +439,18 @@ impl From<&ClaimRecord> for ClaimView {
             payer_id: record.payer_id.clone(),
             state: record.state,
             history: record.history.clone(),
-            interchange_control_number: record.interchange_control_number,
+            interchange_control_number: record.interchange_control_number(),
             outcome: record.outcome.clone(),
         }
     }
 }
 
-/// What became of a submitted claim.
+/// What became of a submitted claim, as its caller is told.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", content = "claim", rename_all = "camelCase")]
 pub enum Submitted {
-    /// Through the scrubber and the payer's rules, written and handed to the payer (or waiting
-    /// for it): the claim is on its way.
+    /// Stored, and through the scrubber and the payer's rules (or still on its way through
+    /// them): the claim is on its way to the payer.
     Accepted(ClaimView),
     /// Stopped before the payer, by the scrubber, the payer's rules or the 837 writer; stored
     /// with why.
@@ -344,6 +458,15 @@ pub enum Submitted {
 }
 
 impl Submitted {
+    /// What a caller is told of `record`: refused when the scrubber or the rules stopped it.
+    pub fn of(record: &ClaimRecord) -> Self {
+        let view = ClaimView::from(record);
+        match record.state {
+            ClaimState::RejectedByScrubber | ClaimState::HeldByRules => Self::Refused(view),
+            _ => Self::Accepted(view),
+        }
+    }
+
     /// The claim, whatever became of it.
     pub fn claim(&self) -> &ClaimView {
         match self {
@@ -351,9 +474,6 @@ impl Submitted {
         }
     }
 }
-
-/// The answer an `Idempotency-Key` replays: what became of the claim when it was first sent.
-pub type StoredAnswer = Submitted;
 
 #[cfg(test)]
 mod tests {
@@ -385,21 +505,9 @@ mod tests {
     #[test]
     fn the_state_machine_allows_the_paths_a_claim_takes_and_nothing_else() {
         use ClaimState::*;
-        let all = [
-            Received,
-            RejectedByScrubber,
-            HeldByRules,
-            WaitingForPayer,
-            DeadLettered,
-            Submitted,
-            AcceptedByPayer,
-            RejectedByPayer,
-            Paid,
-            Denied,
-        ];
-        let allowed: Vec<(ClaimState, ClaimState)> = all
+        let allowed: Vec<(ClaimState, ClaimState)> = ClaimState::ALL
             .iter()
-            .flat_map(|&a| all.iter().map(move |&b| (a, b)))
+            .flat_map(|&a| ClaimState::ALL.iter().map(move |&b| (a, b)))
             .filter(|&(a, b)| a.may_become(b))
             .collect();
         assert_eq!(
@@ -408,13 +516,18 @@ mod tests {
                 (Received, RejectedByScrubber),
                 (Received, HeldByRules),
                 (Received, WaitingForPayer),
-                (Received, Submitted),
-                (WaitingForPayer, WaitingForPayer),
+                (WaitingForPayer, Sending),
                 (WaitingForPayer, DeadLettered),
-                (WaitingForPayer, Submitted),
+                (Sending, WaitingForPayer),
+                (Sending, Sending),
+                (Sending, DeadLettered),
+                (Sending, Submitted),
                 (DeadLettered, WaitingForPayer),
+                (Submitted, NoAcknowledgment),
                 (Submitted, AcceptedByPayer),
                 (Submitted, RejectedByPayer),
+                (NoAcknowledgment, AcceptedByPayer),
+                (NoAcknowledgment, RejectedByPayer),
                 (AcceptedByPayer, Paid),
                 (AcceptedByPayer, Denied),
                 (Paid, Paid),
@@ -423,38 +536,83 @@ mod tests {
                 (Denied, Denied),
             ]
         );
-        // Nothing goes back to received, and nothing the scrubber rejected moves again.
-        assert!(all.iter().all(|s| !s.may_become(Received)));
-        assert!(all.iter().all(|s| !RejectedByScrubber.may_become(*s)));
+        // Nothing goes back to received, nothing the scrubber rejected moves again, and only
+        // a worker's lock leads to the payer.
+        assert!(ClaimState::ALL.iter().all(|s| !s.may_become(Received)));
+        assert!(
+            ClaimState::ALL
+                .iter()
+                .all(|s| !RejectedByScrubber.may_become(*s))
+        );
+        assert!(
+            ClaimState::ALL
+                .iter()
+                .all(|s| !s.may_become(Submitted) || *s == Sending)
+        );
+        // Every open state can be left.
+        assert!(
+            ClaimState::OPEN
+                .iter()
+                .all(|s| ClaimState::ALL.iter().any(|t| t != s && s.may_become(*t)))
+        );
+    }
+
+    fn claim() -> hms_domain::claims::Claim {
+        let path = hms_test_support::fixtures().join("claims/professional-subscriber.json");
+        let json = std::fs::read(path).unwrap();
+        hms_domain::claims::Claim::from_json(&json, ClaimKind::Professional).unwrap()
     }
 
     #[test]
-    fn a_transition_is_recorded_versioned_and_announced_and_a_wrong_one_refused() {
+    fn a_transition_is_recorded_with_its_due_time_and_announced_from_the_change() {
         let at = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let mut record = ClaimRecord::received(
-            ClaimId::generate(),
-            ClaimKind::Professional,
-            "60054".into(),
-            serde_json::json!({}),
-            at,
-        );
-        let event = record
-            .transition(ClaimState::Submitted, at, Some("sent".into()))
+        let org = OrganizationId::parse("clinic-a").unwrap();
+        let mut record =
+            ClaimRecord::received(ClaimId::generate(), org, &claim(), Format::Json, at, at);
+        let before = record.clone();
+        record
+            .transition(
+                ClaimState::WaitingForPayer,
+                at,
+                Some(at),
+                Some("queued".into()),
+            )
             .unwrap();
-        assert_eq!(event.from, ClaimState::Received);
-        assert_eq!(event.state, ClaimState::Submitted);
-        assert_eq!(record.history.len(), 2);
+        assert_eq!(record.due_at, Some(at));
+        record
+            .transition(ClaimState::Sending, at, Some(at), None)
+            .unwrap();
+        let events = ClaimEvent::between(Some(&before), &record);
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| (e.from, e.state, e.sequence))
+                .collect::<Vec<_>>(),
+            [
+                (ClaimState::Received, ClaimState::WaitingForPayer, 1),
+                (ClaimState::WaitingForPayer, ClaimState::Sending, 2)
+            ]
+        );
+        assert!(ClaimEvent::between(Some(&record), &record).is_empty());
         let err = record
-            .transition(ClaimState::Received, at, None)
+            .transition(ClaimState::Received, at, None, None)
             .unwrap_err();
-        assert_eq!(err.to, ClaimState::Received);
         assert!(
-            err.to_string().contains("submitted cannot become received"),
+            err.to_string().contains("sending cannot become received"),
             "{err}"
         );
-        assert_eq!(record.history.len(), 2);
-        assert_eq!(record.state.to_string(), "submitted");
+        assert_eq!(record.history.len(), 3);
+        record
+            .transition(ClaimState::DeadLettered, at, Some(at), None)
+            .unwrap();
+        assert_eq!(record.due_at, None, "a state at rest is never due");
+        // No PHI in an event: ids, states, amounts only.
+        let event = serde_json::to_string(&ClaimEvent::between(None, &record)).unwrap();
+        assert!(
+            !event.contains("JOHN") && !event.contains("1912301953"),
+            "{event}"
+        );
     }
 }

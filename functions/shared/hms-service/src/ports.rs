@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::lifecycle::{ClaimId, ClaimRecord, IdempotencyEntry, StoredAnswer};
+use crate::lifecycle::{ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
+use crate::tenancy::OrganizationId;
 use hms_domain::claims::Claim;
 use hms_domain::outcome::Issue;
 
@@ -151,13 +152,81 @@ pub enum StoreError {
     },
 }
 
-/// Claims and their histories, idempotency keys, and control-number sequences: DynamoDB in
-/// production. Every write is conditional, so two Lambdas racing on one claim cannot both win.
-pub trait ClaimStore: Send + Sync {
-    /// Stores a new claim; `Conflict` when its id is taken.
-    fn create(&self, record: &ClaimRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+/// A claim's hold on its patient control number (CLM01) at its payer, for its organization:
+/// two originals with one number to one payer are one claim sent twice. Stored by a digest
+/// of the number (an account number is PHI), so the key says nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlNumberHold {
+    /// The organization.
+    pub organization: OrganizationId,
+    /// The payer.
+    pub payer_id: String,
+    /// The sha256 of the patient control number, lower-case hex.
+    pub digest: String,
+}
 
-    /// The claim with `id`, if any.
+impl ControlNumberHold {
+    /// The hold an original `claim` of `organization` takes.
+    pub fn of(organization: &OrganizationId, claim: &Claim) -> Self {
+        Self {
+            organization: organization.clone(),
+            payer_id: claim.payer_id().to_string(),
+            digest: sha256_hex(claim.patient_control_number().as_str().as_bytes()),
+        }
+    }
+
+    /// The hold as one key.
+    pub fn key(&self) -> String {
+        format!("{}#{}#{}", self.organization, self.payer_id, self.digest)
+    }
+}
+
+/// Lower-case hex of the sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, b| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{b:02x}");
+            hex
+        })
+}
+
+/// Why a claim was not created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// Its `Idempotency-Key` is bound to a claim already (a concurrent request won).
+    #[error("the idempotency key is bound to claim {}", .0.claim_id)]
+    KeyTaken(IdempotencyBinding),
+    /// Its patient control number is held by another original claim at the payer.
+    #[error("claim {0} already carries this patient control number to this payer")]
+    ControlNumberTaken(ClaimId),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Claims and their histories, idempotency keys, patient-control-number holds and
+/// control-number sequences: DynamoDB in production. Every write is conditional, so two
+/// Lambdas racing on one claim cannot both win, and every change to a claim reaches the
+/// change stream (the outbox of claim events).
+pub trait ClaimStore: Send + Sync {
+    /// Stores a new claim in one atomic write with its idempotency key (`record.idempotency`)
+    /// and its patient-control-number `hold`: all three or none.
+    fn create(
+        &self,
+        record: &ClaimRecord,
+        hold: Option<&ControlNumberHold>,
+    ) -> impl Future<Output = Result<(), CreateError>> + Send;
+
+    /// The claim `key` (organization-scoped) is bound to, if any.
+    fn binding(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<IdempotencyBinding>, StoreError>> + Send;
+
+    /// The claim with `id`, if any (of any organization: the use cases check).
     fn get(
         &self,
         id: &ClaimId,
@@ -168,18 +237,22 @@ pub trait ClaimStore: Send + Sync {
     /// otherwise: someone else wrote it since.
     fn update(&self, record: &ClaimRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Stores `entry` unless its key is taken; the entry already there when it is.
-    fn remember(
+    /// Lets go of `hold` when `holder` holds it (the claim never reached adjudication), so a
+    /// corrected original may take it.
+    fn release(
         &self,
-        entry: &IdempotencyEntry,
-    ) -> impl Future<Output = Result<Option<IdempotencyEntry>, StoreError>> + Send;
-
-    /// Records the answer of the request `key` was first used for.
-    fn answer(
-        &self,
-        key: &str,
-        answer: &StoredAnswer,
+        hold: &ControlNumberHold,
+        holder: &ClaimId,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` claims in `state` whose due time is at or before `now`, earliest first:
+    /// what the sweep drives on (an index on state and due time).
+    fn due(
+        &self,
+        state: ClaimState,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ClaimRecord>, StoreError>> + Send;
 
     /// The next number of `sequence` (1 to 999,999,999, then 1 again): interchange control
     /// numbers per trading partner.
@@ -192,11 +265,9 @@ pub trait ClaimStore: Send + Sync {
 /// The queues the core writes to; each adapter maps them to its own (SQS queue URLs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Topic {
-    /// Claims waiting for the payer: retried by the submission worker.
+    /// Claims waiting for the payer: taken by the submission worker.
     Submissions,
-    /// Claims that could not reach the payer after every retry, kept for an operator.
-    SubmissionsDeadLetter,
-    /// Claim state changes, for the webhook fan-out.
+    /// Claim state changes from the change stream, for the webhook fan-out.
     ClaimEvents,
 }
 
@@ -280,12 +351,21 @@ pub trait PayerGateway: Send + Sync {
         x12: &[u8],
     ) -> impl Future<Output = Result<Vec<u8>, GatewayError>> + Send;
 
-    /// Submits an 837 batch to `payer_id`: the acknowledgments it returned at once (999,
-    /// 277CA), which may be none (they come later then).
+    /// Hands an 837 batch to `payer_id` under CORE `payload_id` (the same on every resend of
+    /// one claim, so the payer can tell a resend): `Ok` once the payer has it.
     fn submit_batch(
         &self,
         payer_id: &str,
         x12: &[u8],
+        payload_id: &str,
+    ) -> impl Future<Output = Result<(), GatewayError>> + Send;
+
+    /// The acknowledgments (TA1, 999, 277CA) the payer has for the batch `payload_id` so far;
+    /// none while it has none.
+    fn retrieve_results(
+        &self,
+        payer_id: &str,
+        payload_id: &str,
     ) -> impl Future<Output = Result<Vec<Vec<u8>>, GatewayError>> + Send;
 }
 

@@ -1,32 +1,24 @@
-//! The use cases the Lambda functions serve, over the ports: submit a claim (the intake path
-//! → 837 → payer, every move stored), retry one that could not reach the payer, look a claim
-//! up, ask a payer about eligibility (270 → 271) and claim status (276 → 277). They take typed
-//! requests and give typed answers and errors; the functions read their events into the
-//! requests and say the answers in HTTP.
+//! The clearinghouse: the use cases the functions serve, over the ports. A claim is taken in
+//! by the submit function (stored, scrubbed, through the payer's rules, written as an 837 and
+//! queued: [`crate::submission`]), handed to its payer by a worker that holds it by a
+//! conditional write ([`crate::delivery`]), followed to the payer's acknowledgments, and
+//! driven on by a scheduled sweep whenever a step died ([`crate::sweep`]). Inquiries go to the
+//! payer in real time ([`crate::inquiries`]). Every use case takes typed input, is given the
+//! caller's organization, and returns typed answers and errors; the functions say them in HTTP.
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use hms_domain::claim_status::{StatusError, StatusInquiry, StatusResponse, Verdict};
-use hms_domain::claim_status::{inquiry_276, read_277};
-use hms_domain::claims::{Batch, Claim};
-use hms_domain::eligibility::{
-    EligibilityError, EligibilityInquiry, EligibilityResponse, Rejection, inquiry_270, read_271,
-};
-use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+use chrono::{DateTime, TimeDelta, Utc};
+use hms_domain::eligibility::{EligibilityError, EligibilityResponse, Rejection};
+use hms_domain::outcome::OperationOutcome;
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
-use hms_domain::request::{Format, problem};
 use serde::{Deserialize, Serialize};
 
-use crate::intake::{Reviewed, review};
-use crate::lifecycle::{
-    ClaimEvent, ClaimId, ClaimRecord, ClaimState, ClaimView, IdempotencyEntry, Submitted,
-    TransitionError,
-};
+use crate::lifecycle::{ClaimId, ClaimRecord, TransitionError};
 use crate::ports::{
-    ClaimStore, Clock, GatewayError, ObjectStore, ObjectStoreError, PayerGateway, Ports, Queue,
-    QueueError, RealTime, StoreError, Topic,
+    ClaimStore, Clock, GatewayError, ObjectStoreError, Ports, QueueError, StoreError,
 };
+use crate::tenancy::{OrganizationId, Organizations, ProviderRefusal};
 
 /// How often and how patiently a claim that cannot reach the payer is tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,9 +49,77 @@ impl RetryPolicy {
     }
 }
 
-/// An `Idempotency-Key` whose request never answered (its function died) may be taken over
-/// after this long.
-const ABANDONED_KEY: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// When the payer's acknowledgments are asked for after a claim is submitted, and when we
+/// stop asking (the claim becomes `no-acknowledgment` for an operator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcknowledgmentSchedule {
+    /// The waits before each poll after the first (which comes right after the payer took
+    /// the 837); the last repeats.
+    pub waits: Vec<Duration>,
+    /// How long after submission an acknowledgment may still come. CAQH CORE's batch rules
+    /// give payers until the third business day for a 999; 72 hours covers that and no more.
+    pub give_up_after: Duration,
+}
+
+impl Default for AcknowledgmentSchedule {
+    fn default() -> Self {
+        Self {
+            waits: [60, 300, 900, 3600].map(Duration::from_secs).to_vec(),
+            give_up_after: Duration::from_secs(72 * 3600),
+        }
+    }
+}
+
+impl AcknowledgmentSchedule {
+    /// The wait after poll `polls` (1-based) came back without a final answer.
+    pub fn wait_after(&self, polls: u32) -> Duration {
+        let i = usize::try_from(polls.saturating_sub(1)).unwrap_or(usize::MAX);
+        self.waits
+            .get(i)
+            .or(self.waits.last())
+            .copied()
+            .unwrap_or(Duration::from_secs(3600))
+    }
+}
+
+/// Every deadline a claim's steps keep, sized to the functions' timeouts (`template.yaml`
+/// says them; a test holds the two together).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timing {
+    /// Retries of a payer that cannot be reached.
+    pub retry: RetryPolicy,
+    /// Acknowledgment polling.
+    pub acknowledgments: AcknowledgmentSchedule,
+    /// How long a claim may stay `received` before the sweep resumes its intake: longer than
+    /// the submit function's timeout.
+    pub intake_grace: Duration,
+    /// How long a worker holds a claim in `sending`: longer than the worker's timeout, so a
+    /// live worker is never replaced, and a dead one is after this.
+    pub send_lease: Duration,
+    /// How long after its message is due a `waiting-for-payer` claim may wait for a worker
+    /// before the sweep queues it again (a message lost, or dead-lettered by SQS).
+    pub pickup_grace: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            acknowledgments: AcknowledgmentSchedule::default(),
+            intake_grace: Duration::from_secs(120),
+            send_lease: Duration::from_secs(180),
+            pickup_grace: Duration::from_secs(900),
+        }
+    }
+}
+
+/// `at` + `by`, saturating.
+pub(crate) fn after(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(by)
+        .ok()
+        .and_then(|by| at.checked_add_signed(by))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
 
 /// Why a use case failed. Typed, with its cause; the Lambda glue says it in HTTP.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -68,12 +128,35 @@ pub enum ServiceError {
     /// the outcome says why.
     #[error("the request is not valid")]
     Invalid(OperationOutcome),
-    /// No claim with that id.
+    /// No claim with that id for the caller's organization (another's is not found either).
     #[error("no claim {0}")]
     NotFound(ClaimId),
-    /// The `Idempotency-Key` was used for another claim, or its request is still running.
+    /// The request names a provider the caller's organization does not own.
+    #[error(transparent)]
+    NotYourProvider(#[from] ProviderRefusal),
+    /// The `Idempotency-Key` was used for another request body.
     #[error("{0}")]
     Conflict(&'static str),
+    /// An original claim whose patient control number the organization already sent to the
+    /// payer: a corrected (7) or void (8) claim refers to the first one instead.
+    #[error(
+        "claim {first} already carries this patient control number to this payer; send a replacement (frequency 7) or void (8) of it instead"
+    )]
+    Duplicate {
+        /// The claim that has it.
+        first: ClaimId,
+    },
+    /// The operation does not apply to the claim in its state (a redrive of a claim that is
+    /// not dead-lettered).
+    #[error("claim {claim} is {state}: {why}")]
+    NotApplicable {
+        /// The claim.
+        claim: ClaimId,
+        /// Its state.
+        state: crate::lifecycle::ClaimState,
+        /// What would apply.
+        why: &'static str,
+    },
     /// The payer rejected the eligibility inquiry (AAA).
     #[error("the payer rejected the inquiry")]
     Rejected {
@@ -113,12 +196,12 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    /// Whether the same request may succeed later (our storage or queue was down), as opposed
-    /// to failing the same way every time.
+    /// Whether the same request may succeed later (our storage or queue was down, or another
+    /// process held the claim), as opposed to failing the same way every time.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Self::Storage(StoreError::Unavailable { .. })
+            Self::Storage(_)
                 | Self::Objects(_)
                 | Self::Queue(_)
                 | Self::Internal(_)
@@ -136,11 +219,11 @@ pub enum UnreadableAnswer {
     Eligibility(#[from] EligibilityError),
     /// A 277 that is not one.
     #[error(transparent)]
-    Status(#[from] StatusError),
+    Status(#[from] hms_domain::claim_status::StatusError),
 }
 
-/// A use case's answer, and whether it is the stored answer of an earlier request with the
-/// same `Idempotency-Key` and claim.
+/// A use case's answer, and whether it answers an earlier request with the same
+/// `Idempotency-Key` (read from the claim the key is bound to).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Replayable<T> {
     /// The answer.
@@ -149,25 +232,27 @@ pub struct Replayable<T> {
     pub replayed: bool,
 }
 
-/// The message the submissions queue carries for a claim waiting for its payer.
+/// The message the submissions queue carries: a claim for a worker to hand to its payer.
+/// The claim's record says everything else, so a duplicate or stale message is harmless.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SubmissionRetry {
+#[serde(rename_all = "camelCase")]
+pub struct SubmissionMessage {
     /// The claim.
     pub claim_id: ClaimId,
-    /// The attempt this message asks for (2 for the first retry).
-    pub attempt: u32,
 }
 
-/// The use cases over one bundle of ports, with the payer connections and the retry policy.
+/// The use cases over one bundle of ports, with the payer connections, the organizations'
+/// provider identities and the deadlines.
 #[derive(Debug)]
 pub struct Clearinghouse<P> {
     /// Where it reaches the world.
     pub ports: P,
     /// Payer connections.
     pub connections: Connections,
-    /// Retries.
-    pub retry: RetryPolicy,
+    /// Which providers each organization owns.
+    pub organizations: Organizations,
+    /// Deadlines and retries.
+    pub timing: Timing,
 }
 
 impl<P: Ports> Clearinghouse<P> {
@@ -176,323 +261,31 @@ impl<P: Ports> Clearinghouse<P> {
         self.ports.clock().now()
     }
 
-    /// `POST /ach/submitClaim`: the claim (read in `format`) through the intake path, written
-    /// as an 837 and handed to the payer. With `idempotency_key` (already scoped to the
-    /// caller), the same claim again gets the first answer, and another claim a conflict.
-    pub async fn submit_claim(
+    /// `GET /ach/claims/{id}`: the claim, when it is `organization`'s (another's is not found,
+    /// so ids cannot be probed).
+    pub async fn claim(
         &self,
-        claim: Claim,
-        format: Format,
-        idempotency_key: Option<&str>,
-    ) -> Result<Replayable<Submitted>, ServiceError> {
-        let fresh = |answer| Replayable {
-            answer,
-            replayed: false,
-        };
-        let Some(key) = idempotency_key else {
-            return self.submit(claim, format).await.map(fresh);
-        };
-        let entry = IdempotencyEntry {
-            key: key.to_string(),
-            body_sha256: fingerprint(&claim, format),
-            at: self.now(),
-            answer: None,
-        };
-        match self.ports.store().remember(&entry).await? {
-            None => {}
-            Some(earlier) if earlier.body_sha256 != entry.body_sha256 => {
-                return Err(ServiceError::Conflict(
-                    "this Idempotency-Key was used with another request body",
-                ));
-            }
-            Some(earlier) => match earlier.answer {
-                Some(answer) => {
-                    return Ok(Replayable {
-                        answer,
-                        replayed: true,
-                    });
-                }
-                None if self.now() - earlier.at < ABANDONED_KEY => {
-                    return Err(ServiceError::Conflict(
-                        "a request with this Idempotency-Key is still being processed; retry later",
-                    ));
-                }
-                // Its request died before answering: this one takes the key over.
-                None => {}
-            },
-        }
-        let submitted = self.submit(claim, format).await?;
-        if let Err(e) = self.ports.store().answer(key, &submitted).await {
-            // The claim itself is stored; only the replay of this answer is lost.
-            tracing::warn!(error = %e, "the answer of an idempotent request was not stored");
-        }
-        Ok(fresh(submitted))
-    }
-
-    async fn submit(&self, claim: Claim, format: Format) -> Result<Submitted, ServiceError> {
-        let now = self.now();
-        let mut record = ClaimRecord::received(
-            ClaimId::generate(),
-            claim.kind(),
-            claim.payer_id().to_string(),
-            claim.to_json(),
-            now,
-        );
-        self.ports.store().create(&record).await?;
-        let span = tracing::info_span!("claim", claim_id = %record.id);
-        let _entered = span.enter();
-        tracing::info!(kind = ?record.kind, payer_id = %record.payer_id, "claim received");
-
-        let batch = Batch {
-            claims: vec![claim],
-            format,
-            batch: false,
-        };
-        let (claim, mut issues) = match review(batch, now.date_naive(), self.ports.rules()) {
-            Reviewed::Passed { mut claims, issues } => match claims.pop() {
-                Some(claim) => (claim, issues),
-                None => {
-                    return Err(ServiceError::Internal(
-                        "the intake path lost the claim".into(),
-                    ));
-                }
-            },
-            Reviewed::Scrubbed { issues, errors } => {
-                let reason = format!("the scrubber found {errors} error(s)");
-                return self
-                    .refuse(record, ClaimState::RejectedByScrubber, reason, issues)
-                    .await;
-            }
-            Reviewed::Held { issues } => {
-                let reason = "the payer's rule set holds the claim".to_string();
-                return self
-                    .refuse(record, ClaimState::HeldByRules, reason, issues)
-                    .await;
-            }
-        };
-        record.claim = claim.to_json();
-
-        // The 837, kept before it is sent: a retry sends the same bytes, the same ISA13.
-        let partner = self.connections.partner_for(claim.payer_id().as_str());
-        let envelope = self.envelope(&partner).await?;
-        let control = envelope.control.interchange;
-        let x12 = match claim.to_837(&partner, &envelope) {
-            Ok(x12) => x12,
-            Err(e) => {
-                issues.extend(
-                    problem(
-                        IssueType::Value,
-                        "write-837",
-                        format!("the claim cannot be written as an 837: {e}"),
-                    )
-                    .issue,
-                );
-                let reason = "the claim cannot be written as an 837".to_string();
-                return self
-                    .refuse(record, ClaimState::RejectedByScrubber, reason, issues)
-                    .await;
-            }
-        };
-        let key = format!("claims/{}/{control:09}.837", record.id);
-        self.ports.objects().put(&key, x12.clone()).await?;
-        record.x12_key = Some(key);
-        record.interchange_control_number = Some(control);
-        record.outcome = Some(OperationOutcome::new(issues));
-        let record = self.deliver(record, &x12).await?;
-        Ok(Submitted::Accepted(ClaimView::from(&record)))
-    }
-
-    /// Stores a claim the scrubber or the rules stopped, with why.
-    async fn refuse(
-        &self,
-        mut record: ClaimRecord,
-        state: ClaimState,
-        reason: String,
-        issues: Vec<Issue>,
-    ) -> Result<Submitted, ServiceError> {
-        record.outcome = Some(OperationOutcome::new(issues));
-        let event = record.transition(state, self.now(), Some(reason))?;
-        self.save(&mut record).await?;
-        self.announce(&event).await;
-        Ok(Submitted::Refused(ClaimView::from(&record)))
-    }
-
-    /// Hands the claim's 837 to the payer: submitted (and acknowledged, when the payer answers
-    /// at once) on success; waiting for a retry, or dead-lettered after the last, on failure.
-    async fn deliver(
-        &self,
-        mut record: ClaimRecord,
-        x12: &[u8],
+        organization: &OrganizationId,
+        id: &ClaimId,
     ) -> Result<ClaimRecord, ServiceError> {
-        record.submit_attempts += 1;
-        let attempt = record.submit_attempts;
-        let icn = record.interchange_control_number;
-        let sent = self
-            .ports
-            .gateway()
-            .submit_batch(&record.payer_id, x12)
-            .await;
-        let mut events = vec![];
-        let mut move_to = |record: &mut ClaimRecord, state, reason: String| {
-            record
-                .transition(state, self.now(), Some(reason))
-                .map(|e| events.push(e))
-                .map_err(ServiceError::from)
-        };
-        let mut dead_letter = false;
-        match sent {
-            Ok(acks) => {
-                tracing::info!(
-                    interchange_control_number = icn,
-                    attempt,
-                    "837 handed to the payer"
-                );
-                move_to(
-                    &mut record,
-                    ClaimState::Submitted,
-                    format!("the payer has the 837 (attempt {attempt})"),
-                )?;
-                if let Some((state, reason, issues)) = judge_acknowledgments(&acks) {
-                    if let Some(outcome) = &mut record.outcome {
-                        let mut all: Vec<Issue> = outcome
-                            .issue
-                            .drain(..)
-                            .filter(|i| i.diagnostics.as_deref() != Some("all-ok"))
-                            .collect();
-                        all.extend(issues);
-                        *outcome = OperationOutcome::new(all);
-                    }
-                    move_to(&mut record, state, reason)?;
-                }
-                for (k, ack) in acks.iter().enumerate() {
-                    let key = format!("claims/{}/{:09}.ack{k}", record.id, icn.unwrap_or_default());
-                    if let Err(e) = self.ports.objects().put(&key, ack.clone()).await {
-                        tracing::warn!(error = %e, "an acknowledgment was not kept");
-                    }
-                }
-            }
-            Err(e) if e.is_transient() && attempt < self.retry.max_attempts => {
-                let delay = self.retry.delay_after(attempt);
-                tracing::warn!(error = %e, attempt, ?delay, "the payer could not be reached; the claim waits for a retry");
-                move_to(
-                    &mut record,
-                    ClaimState::WaitingForPayer,
-                    format!(
-                        "{e}; attempt {attempt} of {}, next in {} s",
-                        self.retry.max_attempts,
-                        delay.as_secs()
-                    ),
-                )?;
-                let message = SubmissionRetry {
-                    claim_id: record.id.clone(),
-                    attempt: attempt + 1,
-                };
-                self.save(&mut record).await?;
-                // Stored as waiting first: should the queue fail, the claim says where it is
-                // and the caller's retry (or an operator) finds it.
-                self.ports
-                    .queue()
-                    .send(
-                        Topic::Submissions,
-                        serde_json::to_vec(&message).unwrap_or_default(),
-                        delay,
-                    )
-                    .await?;
-                for event in &events {
-                    self.announce(event).await;
-                }
-                return Ok(record);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, attempt, "the claim is dead-lettered");
-                if record.state != ClaimState::WaitingForPayer {
-                    move_to(&mut record, ClaimState::WaitingForPayer, e.to_string())?;
-                }
-                move_to(
-                    &mut record,
-                    ClaimState::DeadLettered,
-                    format!("{e}; gave up after attempt {attempt}"),
-                )?;
-                dead_letter = true;
-            }
+        match self.ports.store().get(id).await? {
+            Some(record) if &record.organization == organization => Ok(record),
+            _ => Err(ServiceError::NotFound(id.clone())),
         }
-        self.save(&mut record).await?;
-        if dead_letter {
-            let message = SubmissionRetry {
-                claim_id: record.id.clone(),
-                attempt: attempt + 1,
-            };
-            self.ports
-                .queue()
-                .send(
-                    Topic::SubmissionsDeadLetter,
-                    serde_json::to_vec(&message).unwrap_or_default(),
-                    Duration::ZERO,
-                )
-                .await?;
-        }
-        for event in &events {
-            self.announce(event).await;
-        }
-        Ok(record)
-    }
-
-    /// The submissions queue's consumer: tries a waiting claim again. A message about a claim
-    /// that is no longer waiting (a duplicate delivery) changes nothing.
-    pub async fn retry_submission(
-        &self,
-        retry: &SubmissionRetry,
-    ) -> Result<ClaimRecord, ServiceError> {
-        let record = self.claim(&retry.claim_id).await?;
-        let span = tracing::info_span!("claim", claim_id = %record.id);
-        let _entered = span.enter();
-        if record.state != ClaimState::WaitingForPayer
-            || record.submit_attempts.saturating_add(1) != retry.attempt
-        {
-            tracing::info!(state = %record.state, attempt = retry.attempt, "retry not needed");
-            return Ok(record);
-        }
-        let key = record
-            .x12_key
-            .clone()
-            .ok_or_else(|| ServiceError::Internal(format!("claim {} has no 837", record.id)))?;
-        let x12 = self.ports.objects().get(&key).await?.ok_or_else(|| {
-            ServiceError::Internal(format!("the 837 of claim {} is missing", record.id))
-        })?;
-        self.deliver(record, &x12).await
-    }
-
-    /// `GET /ach/claims/{id}`.
-    pub async fn claim(&self, id: &ClaimId) -> Result<ClaimRecord, ServiceError> {
-        self.ports
-            .store()
-            .get(id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound(id.clone()))
     }
 
     /// Writes `record` over the stored copy it was read as, and moves its version on.
-    async fn save(&self, record: &mut ClaimRecord) -> Result<(), ServiceError> {
+    pub(crate) async fn save(&self, record: &mut ClaimRecord) -> Result<(), ServiceError> {
         self.ports.store().update(record).await?;
         record.version += 1;
         Ok(())
     }
 
-    async fn announce(&self, event: &ClaimEvent) {
-        let body = serde_json::to_vec(event).unwrap_or_default();
-        if let Err(e) = self
-            .ports
-            .queue()
-            .send(Topic::ClaimEvents, body, Duration::ZERO)
-            .await
-        {
-            // The claim's state is stored; the event can be rebuilt from its history.
-            tracing::warn!(error = %e, "a claim event was not queued");
-        }
-    }
-
     /// The envelope of the next interchange to `partner`.
-    async fn envelope(&self, partner: &TradingPartner) -> Result<Envelope, ServiceError> {
+    pub(crate) async fn envelope(
+        &self,
+        partner: &TradingPartner,
+    ) -> Result<Envelope, ServiceError> {
         let control = self
             .ports
             .store()
@@ -500,241 +293,30 @@ impl<P: Ports> Clearinghouse<P> {
             .await?;
         Ok(Envelope::new(control, self.now().naive_utc()))
     }
-
-    /// `POST /ach/queryEligibility`: the inquiry → 270 → the payer → 271. A payer that only
-    /// rejects (AAA) is [`ServiceError::Rejected`], with its reasons.
-    pub async fn query_eligibility(
-        &self,
-        inquiry: &EligibilityInquiry,
-    ) -> Result<Vec<EligibilityResponse>, ServiceError> {
-        let reply = self
-            .inquire(
-                inquiry.payer.id.as_str(),
-                RealTime::Eligibility,
-                "write-270",
-                |partner, envelope| inquiry_270(inquiry, partner, envelope),
-            )
-            .await?;
-        let catalog = catalog()?;
-        let responses = read_271(&reply, catalog).map_err(UnreadableAnswer::from)?;
-        let rejections: Vec<Rejection> = responses
-            .iter()
-            .flat_map(|r| {
-                r.errors
-                    .iter()
-                    .chain(r.members.iter().flat_map(|m| m.errors.iter()))
-            })
-            .cloned()
-            .collect();
-        let benefits = responses
-            .iter()
-            .any(|r| r.members.iter().any(|m| !m.plans.is_empty()));
-        if !rejections.is_empty() && !benefits {
-            return Err(ServiceError::Rejected {
-                rejections,
-                responses,
-            });
-        }
-        Ok(responses)
-    }
-
-    /// `POST /ach/claimStatus`: our JSON status inquiry → 276 → the payer → 277.
-    pub async fn claim_status(
-        &self,
-        inquiry: &StatusInquiry,
-    ) -> Result<Vec<StatusResponse>, ServiceError> {
-        let reply = self
-            .inquire(
-                inquiry.payer.id.as_str(),
-                RealTime::ClaimStatus,
-                "write-276",
-                |partner, envelope| inquiry_276(inquiry, partner, envelope),
-            )
-            .await?;
-        Ok(read_277(&reply, catalog()?).map_err(UnreadableAnswer::from)?)
-    }
-
-    /// An inquiry to `payer_id`: written by `write` to the payer's partner with the next
-    /// envelope (a failure is the request's fault, `write_id`), sent, and its answer's X12.
-    async fn inquire(
-        &self,
-        payer_id: &str,
-        kind: RealTime,
-        write_id: &str,
-        write: impl FnOnce(
-            &TradingPartner,
-            &Envelope,
-        ) -> Result<Vec<u8>, hms_domain::write::TranslateError>,
-    ) -> Result<Vec<u8>, ServiceError> {
-        let partner = self.connections.partner_for(payer_id);
-        let envelope = self.envelope(&partner).await?;
-        let x12 = write(&partner, &envelope).map_err(|e| {
-            ServiceError::Invalid(problem(IssueType::Value, write_id, e.to_string()))
-        })?;
-        self.exchange(payer_id, kind, &x12, envelope).await
-    }
-
-    /// One real-time exchange, timed and logged with its control number (as CAQH CORE asks).
-    async fn exchange(
-        &self,
-        payer_id: &str,
-        kind: RealTime,
-        x12: &[u8],
-        envelope: Envelope,
-    ) -> Result<Vec<u8>, ServiceError> {
-        let started = std::time::Instant::now();
-        let reply = self.ports.gateway().real_time(payer_id, kind, x12).await;
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let icn = envelope.control.interchange;
-        match reply {
-            Ok(reply) => {
-                tracing::info!(
-                    ?kind,
-                    payer_id,
-                    interchange_control_number = icn,
-                    elapsed_ms,
-                    "payer answered"
-                );
-                Ok(reply)
-            }
-            Err(e) => {
-                tracing::warn!(?kind, payer_id, interchange_control_number = icn, elapsed_ms, error = %e, "payer exchange failed");
-                Err(match e {
-                    GatewayError::Timeout { .. } => ServiceError::PayerTimeout(e),
-                    e => ServiceError::PayerFailed(e),
-                })
-            }
-        }
-    }
 }
 
-fn catalog() -> Result<&'static hms_x12::spec::Catalog, ServiceError> {
+/// The built-in implementation guides.
+pub(crate) fn catalog() -> Result<&'static hms_x12::spec::Catalog, ServiceError> {
     hms_x12::spec::Catalog::embedded().map_err(ServiceError::Guides)
 }
 
-/// What the payer's acknowledgments say: a 999 that rejects the set, or a 277CA's verdict on
-/// the claim; `None` while they say nothing final (no acknowledgment yet, or only an accepting
-/// 999, the 277CA still to come).
-pub fn judge_acknowledgments(acks: &[Vec<u8>]) -> Option<(ClaimState, String, Vec<Issue>)> {
-    let catalog = hms_x12::spec::Catalog::embedded().ok()?;
-    for ack in acks {
-        if let Some(code) = ak9_code(ack)
-            && !matches!(code.as_str(), "A" | "E")
-        {
-            return Some((
-                ClaimState::RejectedByPayer,
-                format!("the payer's 999 rejected the 837 (AK9*{code})"),
-                vec![Issue {
-                    severity: IssueSeverity::Error,
-                    code: IssueType::Structure,
-                    diagnostics: Some(format!("payer-999-{code}")),
-                    details: Details {
-                        text: format!(
-                            "the payer's 999 rejected the 837 (AK9*{code}); segments in error: {}",
-                            ik3_segments(ack)
-                        ),
-                    },
-                    expression: vec![],
-                }],
-            ));
-        }
-    }
-    for ack in acks {
-        let Ok(responses) = read_277(ack, catalog) else {
-            continue;
-        };
-        for response in responses {
-            let Some(claim) = response.claims.first() else {
-                continue;
-            };
-            let issues: Vec<Issue> = claim
-                .statuses
-                .iter()
-                .map(|s| Issue {
-                    severity: if claim.verdict == Verdict::Rejected {
-                        IssueSeverity::Error
-                    } else {
-                        IssueSeverity::Information
-                    },
-                    code: IssueType::BusinessRule,
-                    diagnostics: Some(format!(
-                        "payer-277ca-{}:{}",
-                        s.category_code,
-                        s.status_code.as_deref().unwrap_or("")
-                    )),
-                    details: Details {
-                        text: format!(
-                            "{} ({}{}){}",
-                            s.category.as_deref().unwrap_or("status"),
-                            s.category_code,
-                            s.status_code
-                                .as_deref()
-                                .map(|c| format!(":{c}"))
-                                .unwrap_or_default(),
-                            s.message
-                                .as_deref()
-                                .map(|m| format!(": {m}"))
-                                .unwrap_or_default()
-                        ),
-                    },
-                    expression: vec![],
-                })
-                .collect();
-            let state = match claim.verdict {
-                Verdict::Rejected => ClaimState::RejectedByPayer,
-                Verdict::Accepted => ClaimState::AcceptedByPayer,
-                _ => continue,
-            };
-            return Some((
-                state,
-                format!("the payer's 277CA: {}", claim.verdict),
-                issues,
-            ));
-        }
-    }
-    None
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// AK9-01 of a 999, if `x12` is one.
-fn ak9_code(x12: &[u8]) -> Option<String> {
-    hms_x12::Tokenizer::new(x12)
-        .flatten()
-        .find(|s| s.id() == b"AK9")
-        .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
-}
-
-/// The segment ids a 999 names in its IK3s.
-fn ik3_segments(x12: &[u8]) -> String {
-    let ids: Vec<String> = hms_x12::Tokenizer::new(x12)
-        .flatten()
-        .filter(|s| s.id() == b"IK3")
-        .map(|s| {
-            format!(
-                "{} (segment {})",
-                String::from_utf8_lossy(s.value(1)),
-                String::from_utf8_lossy(s.value(2))
-            )
-        })
-        .collect();
-    if ids.is_empty() {
-        "none named".into()
-    } else {
-        ids.join(", ")
+    #[test]
+    fn retries_back_off_and_acknowledgment_polls_repeat_their_last_wait() {
+        let retry = RetryPolicy::default();
+        assert_eq!(retry.delay_after(1), Duration::from_secs(30));
+        assert_eq!(retry.delay_after(2), Duration::from_secs(60));
+        assert_eq!(retry.delay_after(40), Duration::from_secs(900));
+        let acks = AcknowledgmentSchedule::default();
+        assert_eq!(acks.wait_after(1), Duration::from_secs(60));
+        assert_eq!(acks.wait_after(4), Duration::from_secs(3600));
+        assert_eq!(acks.wait_after(99), Duration::from_secs(3600));
+        assert_eq!(
+            after(DateTime::<Utc>::MAX_UTC, Duration::from_secs(1)),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
-}
-
-/// What makes two submissions under one `Idempotency-Key` the same request: the claim as
-/// read (so that white space and key order do not count) and the language it came in.
-fn fingerprint(claim: &Claim, format: Format) -> String {
-    use sha2::Digest;
-    let mut hash = sha2::Sha256::new();
-    hash.update(format!("{format:?}\n"));
-    hash.update(claim.to_json().to_string());
-    hash.finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            use std::fmt::Write as _;
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
 }

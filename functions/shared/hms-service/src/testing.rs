@@ -8,11 +8,38 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::lifecycle::{ClaimId, ClaimRecord, IdempotencyEntry, StoredAnswer};
+use crate::lifecycle::{ClaimEvent, ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use crate::ports::{
-    ClaimStore, Clock, ObjectStore, ObjectStoreError, Queue, QueueError, StoreError, Topic,
-    check_key,
+    ClaimStore, Clock, ControlNumberHold, CreateError, GatewayError, ObjectStore, ObjectStoreError,
+    PayerGateway, Queue, QueueError, RealTime, StoreError, Topic, check_key,
 };
+use crate::service::{Clearinghouse, Timing};
+use crate::tenancy::Organizations;
+
+/// The use cases over `ports` with the local stack's payer connections and organizations
+/// (`infra/local/organizations.json`) and the default deadlines: what tests and benchmarks run.
+pub fn local<P>(ports: P) -> Clearinghouse<P> {
+    Clearinghouse {
+        ports,
+        connections: hms_domain::partner::Connections::local(),
+        organizations: local_organizations(),
+        timing: Timing::default(),
+    }
+}
+
+/// The local stack's organizations: `clinic-a` owns the fixtures' providers, `clinic-b` none
+/// of them.
+pub fn local_organizations() -> Organizations {
+    serde_json::from_str(include_str!("../../../../infra/local/organizations.json"))
+        .unwrap_or_default()
+}
+
+/// A lock a test that panicked while holding leaves as it was.
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// Objects in memory, for unit tests.
 #[derive(Debug, Default)]
@@ -28,9 +55,7 @@ impl InMemoryObjectStore {
 
     fn objects(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Vec<u8>>> {
         // A test that panicked while holding the lock leaves the map as it was.
-        self.objects
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.objects)
     }
 
     /// The keys held, in order.
@@ -64,25 +89,20 @@ impl ManualClock {
 
     /// Moves it on by `by`.
     pub fn advance(&self, by: chrono::TimeDelta) {
-        let mut now = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = locked(&self.0);
         *now += by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        *locked(&self.0)
     }
 }
 
-/// Claims, keys and sequences in memory, with the store's conditional semantics: for unit
-/// tests, and the reference the DynamoDB adapter is tested against.
+/// Claims, keys, holds and sequences in memory, with the store's conditional semantics and
+/// its change stream: for unit tests, and the reference the DynamoDB adapter is tested
+/// against.
 #[derive(Debug, Default)]
 pub struct InMemoryClaimStore {
     inner: Mutex<MemoryClaims>,
@@ -91,8 +111,13 @@ pub struct InMemoryClaimStore {
 #[derive(Debug, Default)]
 struct MemoryClaims {
     claims: BTreeMap<String, ClaimRecord>,
-    keys: BTreeMap<String, IdempotencyEntry>,
+    keys: BTreeMap<String, IdempotencyBinding>,
+    /// Hold key → (holder, released).
+    holds: BTreeMap<String, (ClaimId, bool)>,
     sequences: BTreeMap<String, u32>,
+    /// Every stored change, as a change stream carries it: the copy before (none when
+    /// created) and after.
+    changes: Vec<(Option<ClaimRecord>, ClaimRecord)>,
 }
 
 impl InMemoryClaimStore {
@@ -102,24 +127,62 @@ impl InMemoryClaimStore {
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, MemoryClaims> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        locked(&self.inner)
+    }
+
+    /// Every claim, in id order.
+    pub fn all(&self) -> Vec<ClaimRecord> {
+        self.inner().claims.values().cloned().collect()
+    }
+
+    /// The claim events the change stream carried so far, in order.
+    pub fn events(&self) -> Vec<ClaimEvent> {
+        self.inner()
+            .changes
+            .iter()
+            .flat_map(|(before, after)| ClaimEvent::between(before.as_ref(), after))
+            .collect()
     }
 }
 
 impl ClaimStore for InMemoryClaimStore {
-    async fn create(&self, record: &ClaimRecord) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        record: &ClaimRecord,
+        hold: Option<&ControlNumberHold>,
+    ) -> Result<(), CreateError> {
         let mut inner = self.inner();
+        if let Some(binding) = &record.idempotency
+            && let Some(taken) = inner.keys.get(&binding.key)
+        {
+            return Err(CreateError::KeyTaken(taken.clone()));
+        }
+        if let Some(hold) = hold
+            && let Some((holder, false)) = inner.holds.get(&hold.key())
+        {
+            return Err(CreateError::ControlNumberTaken(holder.clone()));
+        }
         if inner.claims.contains_key(record.id.as_str()) {
             return Err(StoreError::Conflict {
                 what: format!("claim {} exists", record.id),
-            });
+            }
+            .into());
+        }
+        if let Some(binding) = &record.idempotency {
+            inner.keys.insert(binding.key.clone(), binding.clone());
+        }
+        if let Some(hold) = hold {
+            inner.holds.insert(hold.key(), (record.id.clone(), false));
         }
         inner
             .claims
             .insert(record.id.as_str().to_string(), record.clone());
+        inner.changes.push((None, record.clone()));
         Ok(())
+    }
+
+    async fn binding(&self, key: &str) -> Result<Option<IdempotencyBinding>, StoreError> {
+        Ok(self.inner().keys.get(key).cloned())
     }
 
     async fn get(&self, id: &ClaimId) -> Result<Option<ClaimRecord>, StoreError> {
@@ -128,44 +191,51 @@ impl ClaimStore for InMemoryClaimStore {
 
     async fn update(&self, record: &ClaimRecord) -> Result<(), StoreError> {
         let mut inner = self.inner();
-        let stored = inner.claims.get(record.id.as_str()).map(|r| r.version);
-        if stored != Some(record.version) {
+        let stored = inner.claims.get(record.id.as_str()).cloned();
+        if stored.as_ref().map(|r| r.version) != Some(record.version) {
             return Err(StoreError::Conflict {
                 what: format!(
-                    "claim {} is at version {stored:?}, not {}",
-                    record.id, record.version
+                    "claim {} is at version {:?}, not {}",
+                    record.id,
+                    stored.map(|r| r.version),
+                    record.version
                 ),
             });
         }
         let mut copy = record.clone();
         copy.version += 1;
-        inner.claims.insert(record.id.as_str().to_string(), copy);
+        inner
+            .claims
+            .insert(record.id.as_str().to_string(), copy.clone());
+        inner.changes.push((stored, copy));
         Ok(())
     }
 
-    async fn remember(
-        &self,
-        entry: &IdempotencyEntry,
-    ) -> Result<Option<IdempotencyEntry>, StoreError> {
-        let mut inner = self.inner();
-        if let Some(existing) = inner.keys.get(&entry.key) {
-            return Ok(Some(existing.clone()));
+    async fn release(&self, hold: &ControlNumberHold, holder: &ClaimId) -> Result<(), StoreError> {
+        if let Some((held_by, released)) = self.inner().holds.get_mut(&hold.key())
+            && held_by == holder
+        {
+            *released = true;
         }
-        inner.keys.insert(entry.key.clone(), entry.clone());
-        Ok(None)
+        Ok(())
     }
 
-    async fn answer(&self, key: &str, answer: &StoredAnswer) -> Result<(), StoreError> {
-        let mut inner = self.inner();
-        match inner.keys.get_mut(key) {
-            Some(entry) => {
-                entry.answer = Some(answer.clone());
-                Ok(())
-            }
-            None => Err(StoreError::Conflict {
-                what: "no request holds this idempotency key".into(),
-            }),
-        }
+    async fn due(
+        &self,
+        state: ClaimState,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ClaimRecord>, StoreError> {
+        let mut due: Vec<ClaimRecord> = self
+            .inner()
+            .claims
+            .values()
+            .filter(|r| r.state == state && r.due_at.is_some_and(|d| d <= now))
+            .cloned()
+            .collect();
+        due.sort_by_key(|r| r.due_at);
+        due.truncate(limit);
+        Ok(due)
     }
 
     async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {
@@ -190,10 +260,7 @@ impl InMemoryQueue {
 
     /// Takes every message sent to `topic` so far, with its delay.
     pub fn take(&self, topic: Topic) -> Vec<(Vec<u8>, Duration)> {
-        let mut sent = self
-            .sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut sent = locked(&self.sent);
         let (taken, kept): (Vec<_>, Vec<_>) = sent.drain(..).partition(|(t, _, _)| *t == topic);
         *sent = kept;
         taken.into_iter().map(|(_, b, d)| (b, d)).collect()
@@ -202,10 +269,481 @@ impl InMemoryQueue {
 
 impl Queue for InMemoryQueue {
     async fn send(&self, topic: Topic, body: Vec<u8>, delay: Duration) -> Result<(), QueueError> {
-        self.sent
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((topic, body, delay));
+        locked(&self.sent).push((topic, body, delay));
         Ok(())
+    }
+}
+
+/// A process that can die: shared by the [`Crashing`] adapters of one test, it counts their
+/// calls and, once armed, lets the `at`-th call take effect and fails every call after it,
+/// as if the process ended between two lines. A new process (a redelivery, the next sweep)
+/// is [`Crash::revive`]d.
+#[derive(Debug, Default)]
+pub struct Crash {
+    state: Mutex<CrashState>,
+}
+
+#[derive(Debug, Default)]
+struct CrashState {
+    calls: usize,
+    at: Option<usize>,
+    dead: bool,
+}
+
+impl Crash {
+    /// A process that does not die until armed.
+    pub fn new() -> std::sync::Arc<Self> {
+        std::sync::Arc::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CrashState> {
+        locked(&self.state)
+    }
+
+    /// Dies after the `at`-th call from now (1 for the next) has taken effect.
+    pub fn arm(&self, at: usize) {
+        let mut state = self.state();
+        state.at = Some(state.calls + at);
+    }
+
+    /// A new process: alive, unarmed.
+    pub fn revive(&self) {
+        let mut state = self.state();
+        state.dead = false;
+        state.at = None;
+    }
+
+    /// Whether the process has died.
+    pub fn is_dead(&self) -> bool {
+        self.state().dead
+    }
+
+    /// Calls counted so far.
+    pub fn calls(&self) -> usize {
+        self.state().calls
+    }
+
+    /// `Err` when the process is dead (the call never happens).
+    fn enter(&self) -> Result<(), String> {
+        if self.state().dead {
+            Err("the process died".into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Counts a call that took effect; the process dies when it was the armed one.
+    fn leave(&self) {
+        let mut state = self.state();
+        state.calls += 1;
+        if state.at == Some(state.calls) {
+            state.dead = true;
+        }
+    }
+}
+
+/// An adapter whose calls die with the process [`Crash`] says: for fault-injection tests.
+#[derive(Debug)]
+pub struct Crashing<T> {
+    /// The adapter.
+    pub inner: T,
+    /// The process it runs in.
+    pub crash: std::sync::Arc<Crash>,
+}
+
+impl<T> Crashing<T> {
+    /// `inner`, dying with `crash`.
+    pub fn new(inner: T, crash: &std::sync::Arc<Crash>) -> Self {
+        Self {
+            inner,
+            crash: std::sync::Arc::clone(crash),
+        }
+    }
+}
+
+/// A future that is pending once: a point where another task may run, so that two
+/// deliveries polled in turn interleave at every port call.
+#[derive(Debug, Default)]
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}
+
+/// Runs `call` in the crashing process: refused when it is dead, counted when it took effect.
+/// Each call first yields, so that concurrent tasks interleave between any two calls.
+macro_rules! in_process {
+    ($self:ident, $dead:expr, $call:expr) => {{
+        YieldOnce::default().await;
+        if let Err(why) = $self.crash.enter() {
+            return Err($dead(why));
+        }
+        let result = $call.await;
+        $self.crash.leave();
+        result
+    }};
+}
+
+impl<T: ClaimStore> ClaimStore for Crashing<T> {
+    async fn create(
+        &self,
+        record: &ClaimRecord,
+        hold: Option<&ControlNumberHold>,
+    ) -> Result<(), CreateError> {
+        let dead = |message| CreateError::Store(StoreError::Unavailable { message });
+        in_process!(self, dead, self.inner.create(record, hold))
+    }
+    async fn binding(&self, key: &str) -> Result<Option<IdempotencyBinding>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.binding(key))
+    }
+    async fn get(&self, id: &ClaimId) -> Result<Option<ClaimRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.get(id))
+    }
+    async fn update(&self, record: &ClaimRecord) -> Result<(), StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.update(record))
+    }
+    async fn release(&self, hold: &ControlNumberHold, holder: &ClaimId) -> Result<(), StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.release(hold, holder))
+    }
+    async fn due(
+        &self,
+        state: ClaimState,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<ClaimRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.due(state, now, limit))
+    }
+    async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.next_control_number(sequence))
+    }
+}
+
+impl<T: ObjectStore> ObjectStore for Crashing<T> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        let dead = |message| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        in_process!(self, dead, self.inner.get(key))
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
+        let dead = |message| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        in_process!(self, dead, self.inner.put(key, bytes))
+    }
+}
+
+impl<T: Queue> Queue for Crashing<T> {
+    async fn send(&self, topic: Topic, body: Vec<u8>, delay: Duration) -> Result<(), QueueError> {
+        let dead = |message| QueueError { topic, message };
+        in_process!(self, dead, self.inner.send(topic, body, delay))
+    }
+}
+
+impl<T: PayerGateway> PayerGateway for Crashing<T> {
+    async fn real_time(
+        &self,
+        payer_id: &str,
+        exchange: RealTime,
+        x12: &[u8],
+    ) -> Result<Vec<u8>, GatewayError> {
+        let dead = |message| GatewayError::Unavailable {
+            status: None,
+            message,
+        };
+        in_process!(self, dead, self.inner.real_time(payer_id, exchange, x12))
+    }
+    async fn submit_batch(
+        &self,
+        payer_id: &str,
+        x12: &[u8],
+        payload_id: &str,
+    ) -> Result<(), GatewayError> {
+        let dead = |message| GatewayError::Unavailable {
+            status: None,
+            message,
+        };
+        in_process!(
+            self,
+            dead,
+            self.inner.submit_batch(payer_id, x12, payload_id)
+        )
+    }
+    async fn retrieve_results(
+        &self,
+        payer_id: &str,
+        payload_id: &str,
+    ) -> Result<Vec<Vec<u8>>, GatewayError> {
+        let dead = |message| GatewayError::Unavailable {
+            status: None,
+            message,
+        };
+        in_process!(
+            self,
+            dead,
+            self.inner.retrieve_results(payer_id, payload_id)
+        )
+    }
+}
+
+/// What the in-memory payer does with the next 837 it is handed.
+#[derive(Debug, Clone)]
+pub enum PayerAnswer {
+    /// Fails the exchange; the payer does not have the 837.
+    Fail(GatewayError),
+    /// Takes it, with a 999 (from our own validator) and a 277CA accepting the claim, or
+    /// rejecting it when `reject`, ready for results retrieval.
+    Acknowledge {
+        /// Whether the 277CA rejects it.
+        reject: bool,
+    },
+    /// Takes it and acknowledges nothing (yet: [`InMemoryPayer::acknowledge_later`]).
+    Silent,
+    /// Takes it and answers a TA1 that rejects the interchange.
+    RejectInterchange,
+}
+
+/// A payer in memory, as the payer simulator behaves: it keeps every 837 it is handed by its
+/// CORE payload id, tells a resend (the same payload id) from a duplicate (a patient control
+/// number it holds under another identity), and serves acknowledgments by payload id.
+#[derive(Debug, Default)]
+pub struct InMemoryPayer {
+    state: Mutex<PayerState>,
+}
+
+#[derive(Debug, Default)]
+struct PayerState {
+    next: std::collections::VecDeque<PayerAnswer>,
+    real_time: std::collections::VecDeque<Result<Vec<u8>, GatewayError>>,
+    /// Payload id → the 837 and its acknowledgments.
+    batches: BTreeMap<String, (Vec<u8>, Vec<Vec<u8>>)>,
+    /// Patient control number → the payload ids it came under.
+    claims: BTreeMap<String, Vec<String>>,
+    /// Payload ids it rejected (277CA or TA1).
+    rejected: std::collections::BTreeSet<String>,
+    resends: usize,
+    duplicates: usize,
+    received: Vec<Vec<u8>>,
+}
+
+impl InMemoryPayer {
+    /// A payer that acknowledges and accepts everything until told otherwise.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, PayerState> {
+        locked(&self.state)
+    }
+
+    /// What it does with the next 837 (after those already told).
+    pub fn then(&self, answer: PayerAnswer) -> &Self {
+        self.state().next.push_back(answer);
+        self
+    }
+
+    /// Its answer to the next real-time request.
+    pub fn answer(&self, reply: Result<Vec<u8>, GatewayError>) {
+        self.state().real_time.push_back(reply);
+    }
+
+    /// Acknowledges every batch it holds without acknowledgments: accepting, or rejecting.
+    pub fn acknowledge_later(&self, reject: bool) {
+        let mut state = self.state();
+        for (x12, acks) in state.batches.values_mut() {
+            if acks.is_empty() {
+                *acks = acknowledgments(x12, reject);
+            }
+        }
+    }
+
+    /// Every X12 it was sent, in order (resends included).
+    pub fn received(&self) -> Vec<Vec<u8>> {
+        self.state().received.clone()
+    }
+
+    /// Distinct 837 submissions it holds (by payload id).
+    pub fn batches(&self) -> usize {
+        self.state().batches.len()
+    }
+
+    /// Resends it recognised: an 837 again under a payload id it holds.
+    pub fn resends(&self) -> usize {
+        self.state().resends
+    }
+
+    /// Duplicates: a patient control number it holds (did not reject), again under a new
+    /// identity. A payer would deny these, or pay twice.
+    pub fn duplicates(&self) -> usize {
+        self.state().duplicates
+    }
+}
+
+/// A TA1 rejecting the interchange of `x12` (TA104 `R`, note 006: duplicate control number).
+fn interchange_rejection(x12: &[u8]) -> Vec<u8> {
+    let icn = hms_x12::Tokenizer::new(x12)
+        .flatten()
+        .find(|s| s.id() == b"ISA")
+        .map(|s| String::from_utf8_lossy(s.value(13)).into_owned())
+        .unwrap_or_default();
+    format!(
+        "ISA*00*          *00*          *ZZ*PAYER          *ZZ*HMSACH         *261202*1200*^*00501*000000001*0*T*:~TA1*{icn}*261202*1200*R*006~IEA*0*000000001~"
+    )
+    .into_bytes()
+}
+
+/// A 999 (from our own validator) and a 277CA accepting or rejecting every claim of `x12`.
+pub fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
+    use hms_domain::claims::ack_277ca;
+    use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
+    let Ok(catalog) = hms_x12::spec::Catalog::embedded() else {
+        return vec![];
+    };
+    let report = hms_x12::validate::validate_bytes(x12, catalog);
+    let options = hms_x12::ack::AckOptions {
+        date: "20261202".into(),
+        time: "1200".into(),
+        control_number: 1,
+    };
+    let Ok(ack_999) = hms_x12::ack::ack_999(&report, &options) else {
+        return vec![];
+    };
+    let Ok(claims) = hms_domain::claims::read_837::read_837(x12, catalog) else {
+        return vec![ack_999];
+    };
+    let outcome = OperationOutcome::new(if reject {
+        vec![Issue {
+            severity: IssueSeverity::Error,
+            code: IssueType::BusinessRule,
+            diagnostics: Some("payer-edit".into()),
+            details: Details {
+                text: "member not on file for the date of service".into(),
+            },
+            expression: vec![],
+        }]
+    } else {
+        vec![]
+    });
+    let batch: Vec<_> = claims
+        .iter()
+        .map(|claim| ack_277ca::Reviewed {
+            claim,
+            outcome: &outcome,
+        })
+        .collect();
+    let created = chrono::NaiveDate::from_ymd_opt(2026, 12, 2)
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .unwrap_or_default();
+    let envelope = hms_domain::partner::Envelope::new(7, created);
+    let partner = hms_domain::partner::Connections::local().default;
+    let source = ack_277ca::InformationSource {
+        name: "PAYER".into(),
+        id: "PAYER".into(),
+    };
+    match ack_277ca::claim_acknowledgment(
+        &batch,
+        &source,
+        "0001",
+        created.date(),
+        &partner,
+        &envelope,
+    ) {
+        Ok(ack_277) => vec![ack_999, ack_277],
+        Err(_) => vec![ack_999],
+    }
+}
+
+impl PayerGateway for InMemoryPayer {
+    async fn real_time(
+        &self,
+        _payer_id: &str,
+        _exchange: RealTime,
+        x12: &[u8],
+    ) -> Result<Vec<u8>, GatewayError> {
+        let mut state = self.state();
+        state.received.push(x12.to_vec());
+        state
+            .real_time
+            .pop_front()
+            .unwrap_or(Err(GatewayError::Unavailable {
+                status: Some(500),
+                message: "no answer scripted".into(),
+            }))
+    }
+
+    async fn submit_batch(
+        &self,
+        _payer_id: &str,
+        x12: &[u8],
+        payload_id: &str,
+    ) -> Result<(), GatewayError> {
+        let mut state = self.state();
+        state.received.push(x12.to_vec());
+        let answer = state
+            .next
+            .pop_front()
+            .unwrap_or(PayerAnswer::Acknowledge { reject: false });
+        let (acks, rejected) = match answer {
+            PayerAnswer::Fail(e) => return Err(e),
+            PayerAnswer::Acknowledge { reject } => (acknowledgments(x12, reject), reject),
+            PayerAnswer::Silent => (vec![], false),
+            PayerAnswer::RejectInterchange => (vec![interchange_rejection(x12)], true),
+        };
+        if state.batches.contains_key(payload_id) {
+            state.resends += 1;
+            return Ok(());
+        }
+        let state = &mut *state;
+        for pcn in hms_domain::claims::read_837::original_claim_numbers(x12) {
+            let under = state.claims.entry(pcn).or_default();
+            // A claim the payer rejected may come again, corrected, under its number.
+            if under
+                .iter()
+                .any(|earlier| !state.rejected.contains(earlier))
+            {
+                state.duplicates += 1;
+            }
+            under.push(payload_id.to_string());
+        }
+        if rejected {
+            state.rejected.insert(payload_id.to_string());
+        }
+        state
+            .batches
+            .insert(payload_id.to_string(), (x12.to_vec(), acks));
+        Ok(())
+    }
+
+    async fn retrieve_results(
+        &self,
+        _payer_id: &str,
+        payload_id: &str,
+    ) -> Result<Vec<Vec<u8>>, GatewayError> {
+        Ok(self
+            .state()
+            .batches
+            .get(payload_id)
+            .map(|(_, acks)| acks.clone())
+            .unwrap_or_default())
     }
 }

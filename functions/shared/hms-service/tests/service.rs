@@ -1,147 +1,22 @@
-//! The use cases over in-memory ports and a scripted payer: every path a claim or an inquiry
-//! can take, with what is stored, queued and answered.
+//! The use cases over in-memory ports and an in-memory payer: every path a claim or an
+//! inquiry can take, with what is stored, queued, announced and answered.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+mod support;
+
 use std::time::Duration;
 
-use chrono::{TimeZone, Utc};
+use chrono::{TimeDelta, TimeZone, Utc};
 use hms_domain::claims::{Claim, read_claim};
-use hms_domain::outcome::OperationOutcome;
-use hms_domain::partner::{Connections, Envelope, TradingPartner};
-use hms_service::lifecycle::{ClaimEvent, ClaimId, ClaimState, Submitted};
-use hms_service::ports::{
-    Adapters, GatewayError, NoRules, ObjectStore, PayerGateway, RealTime, RuleEngine, RuleVerdict,
-    Topic,
-};
-use hms_service::service::{Clearinghouse, RetryPolicy, ServiceError, SubmissionRetry};
-use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
+use hms_domain::partner::{Connections, Envelope};
+use hms_service::delivery::Delivery;
+use hms_service::lifecycle::{ClaimId, ClaimState};
+use hms_service::ports::{GatewayError, NoRules, ObjectStore, RuleEngine, RuleVerdict};
+use hms_service::service::{RetryPolicy, ServiceError};
+use hms_service::testing::PayerAnswer;
 use pollster::block_on;
-use serde_json::Value;
-
-/// What the scripted payer does with the next 837.
-#[derive(Debug, Clone)]
-enum Next {
-    /// Fails the exchange.
-    Fail(GatewayError),
-    /// Answers with a 999 (from our own validator) and a 277CA accepting the claim, or
-    /// rejecting it when `reject`.
-    Acknowledge { reject: bool },
-    /// Answers nothing at once.
-    Silent,
-}
-
-#[derive(Debug, Default)]
-struct ScriptedPayer {
-    batches: Mutex<VecDeque<Next>>,
-    real_time: Mutex<VecDeque<Result<Vec<u8>, GatewayError>>>,
-    received: Mutex<Vec<Vec<u8>>>,
-}
-
-impl ScriptedPayer {
-    fn then(&self, next: Next) -> &Self {
-        self.batches.lock().unwrap().push_back(next);
-        self
-    }
-    fn answer(&self, reply: Result<Vec<u8>, GatewayError>) {
-        self.real_time.lock().unwrap().push_back(reply);
-    }
-}
-
-fn partner() -> TradingPartner {
-    Connections::local().default
-}
-
-fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
-    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
-    let report = hms_x12::validate::validate_bytes(x12, catalog);
-    let options = hms_x12::ack::AckOptions {
-        date: "20261202".into(),
-        time: "1200".into(),
-        control_number: 1,
-    };
-    let ack_999 = hms_x12::ack::ack_999(&report, &options).unwrap();
-    let claims = hms_domain::claims::read_837::read_837(x12, catalog).unwrap();
-    let outcome = if reject {
-        OperationOutcome::new(vec![hms_domain::outcome::Issue {
-            severity: hms_domain::outcome::IssueSeverity::Error,
-            code: hms_domain::outcome::IssueType::BusinessRule,
-            diagnostics: Some("payer-edit".into()),
-            details: hms_domain::outcome::Details {
-                text: "member not on file for the date of service".into(),
-            },
-            expression: vec![],
-        }])
-    } else {
-        OperationOutcome::new(vec![])
-    };
-    let batch: Vec<_> = claims
-        .iter()
-        .map(|claim| hms_domain::claims::ack_277ca::Reviewed {
-            claim,
-            outcome: &outcome,
-        })
-        .collect();
-    let envelope = Envelope::new(
-        7,
-        Utc.with_ymd_and_hms(2026, 12, 2, 12, 0, 0)
-            .unwrap()
-            .naive_utc(),
-    );
-    let ack_277 = hms_domain::claims::ack_277ca::claim_acknowledgment(
-        &batch,
-        &hms_domain::claims::ack_277ca::InformationSource {
-            name: "PAYER".into(),
-            id: "PAYER".into(),
-        },
-        "0001",
-        envelope.created.date(),
-        &partner(),
-        &envelope,
-    )
-    .unwrap();
-    vec![ack_999, ack_277]
-}
-
-impl PayerGateway for ScriptedPayer {
-    async fn real_time(
-        &self,
-        _payer_id: &str,
-        _exchange: RealTime,
-        x12: &[u8],
-    ) -> Result<Vec<u8>, GatewayError> {
-        self.received.lock().unwrap().push(x12.to_vec());
-        self.real_time
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Err(GatewayError::Unavailable {
-                status: Some(500),
-                message: "no answer scripted".into(),
-            }))
-    }
-
-    async fn submit_batch(
-        &self,
-        _payer_id: &str,
-        x12: &[u8],
-    ) -> Result<Vec<Vec<u8>>, GatewayError> {
-        self.received.lock().unwrap().push(x12.to_vec());
-        let next = self
-            .batches
-            .lock()
-            .unwrap()
-            .pop_front()
-            .unwrap_or(Next::Silent);
-        match next {
-            Next::Fail(e) => Err(e),
-            Next::Acknowledge { reject } => Ok(acknowledgments(x12, reject)),
-            Next::Silent => Ok(vec![]),
-        }
-    }
-}
+use support::*;
 
 /// Holds every claim with a finding, as a payer's rule set that refuses would.
 struct RefusingRules;
@@ -164,112 +39,73 @@ impl RuleEngine for RefusingRules {
     }
 }
 
-type Test<R> = Clearinghouse<
-    Adapters<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ScriptedPayer, R, ManualClock>,
->;
-
-fn clearinghouse<R: RuleEngine>(rules: R) -> Test<R> {
-    Clearinghouse {
-        ports: Adapters {
-            store: InMemoryClaimStore::new(),
-            objects: InMemoryObjectStore::new(),
-            queue: InMemoryQueue::new(),
-            gateway: ScriptedPayer::default(),
-            rules,
-            clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 2, 15, 0, 0).unwrap()),
-        },
-        connections: Connections::local(),
-        retry: RetryPolicy::default(),
-    }
+fn professional() -> Vec<u8> {
+    fixture("claims/professional-subscriber.json")
 }
 
-/// What a caller is told of a submission: whether the claim went on its way (the function
-/// says 202) or was stopped (422), what it sees of the claim, and whether it was replayed.
-struct Answer {
-    accepted: bool,
-    body: Value,
-    replayed: bool,
-}
-
-/// A claim submitted as the function glue submits it: the body read, then the use case.
-fn try_submit<R: RuleEngine>(
-    ch: &Test<R>,
-    body: &[u8],
-    key: Option<&str>,
-) -> Result<Answer, ServiceError> {
-    let (claim, format) = read_claim(body, &ch.connections.submitter).unwrap();
-    block_on(ch.submit_claim(claim, format, key)).map(|r| Answer {
-        accepted: matches!(r.answer, Submitted::Accepted(_)),
-        body: serde_json::to_value(r.answer.claim()).unwrap(),
-        replayed: r.replayed,
-    })
-}
-
-fn submit<R: RuleEngine>(ch: &Test<R>, body: &[u8], key: Option<&str>) -> Answer {
-    try_submit(ch, body, key).unwrap()
-}
-
-/// A queued retry as the worker reads it.
-fn retry<R: RuleEngine>(
-    ch: &Test<R>,
-    message: &[u8],
-) -> Result<hms_service::lifecycle::ClaimRecord, ServiceError> {
-    let message: SubmissionRetry = serde_json::from_slice(message).unwrap();
-    block_on(ch.retry_submission(&message))
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/functions/shared/hms-domain/tests/fixtures/{name}",
-        hms_test_support::workspace().display()
-    ))
-    .unwrap()
-}
-
-fn states<R: RuleEngine>(ch: &Test<R>, id: &str) -> Vec<ClaimState> {
-    block_on(ch.claim(&ClaimId::parse(id).unwrap()))
-        .unwrap()
-        .history
-        .iter()
-        .map(|c| c.state)
-        .collect()
-}
-
-fn events<R: RuleEngine>(ch: &Test<R>) -> Vec<ClaimState> {
-    ch.ports
-        .queue
-        .take(Topic::ClaimEvents)
-        .iter()
-        .map(|(body, _)| serde_json::from_slice::<ClaimEvent>(body).unwrap().state)
-        .collect()
+/// `body` with its patient control number (CLM01) set to `pcn`.
+fn with_control_number(body: &[u8], pcn: &str) -> Vec<u8> {
+    let mut claim: serde_json::Value = serde_json::from_slice(body).unwrap();
+    claim["claim"]["patientControlNumber"] = pcn.into();
+    serde_json::to_vec(&claim).unwrap()
 }
 
 #[test]
-fn a_clean_claim_is_sent_acknowledged_and_accepted_with_every_move_stored_and_announced() {
+fn a_clean_claim_is_answered_at_once_then_sent_once_acknowledged_and_accepted() {
     let ch = clearinghouse(NoRules);
-    ch.ports.gateway.then(Next::Acknowledge { reject: false });
-    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
+    let answer = submit(&ch, &professional(), None);
     assert!(answer.accepted, "{}", answer.body);
-    let id = answer.body["claimId"].as_str().unwrap().to_string();
-    assert_eq!(answer.body["state"], "accepted-by-payer");
+    assert_eq!(answer.body["state"], "waiting-for-payer");
+    assert!(
+        ch.ports.gateway.inner.received().is_empty(),
+        "the submit path called the payer"
+    );
+    let id = answer.id();
+    let messages = queued(&ch);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0.claim_id, id);
+    assert_eq!(
+        deliver(&ch, &messages[0].0).unwrap(),
+        Delivery::Sent(ClaimState::AcceptedByPayer)
+    );
     assert_eq!(
         states(&ch, &id),
         [
             ClaimState::Received,
+            ClaimState::WaitingForPayer,
+            ClaimState::Sending,
             ClaimState::Submitted,
             ClaimState::AcceptedByPayer
         ]
     );
+    // Every move reached the change stream, in order, as the outbox announces it.
+    let events: Vec<ClaimState> = ch
+        .ports
+        .store
+        .inner
+        .events()
+        .iter()
+        .map(|e| e.state)
+        .collect();
     assert_eq!(
-        events(&ch),
-        [ClaimState::Submitted, ClaimState::AcceptedByPayer]
+        events,
+        [
+            ClaimState::WaitingForPayer,
+            ClaimState::Sending,
+            ClaimState::Submitted,
+            ClaimState::AcceptedByPayer
+        ]
     );
     // The 837 the payer got is the one kept, and it passes our validator.
-    let record = block_on(ch.claim(&ClaimId::parse(&id).unwrap())).unwrap();
-    let kept = block_on(ch.ports.objects.get(record.x12_key.as_deref().unwrap()))
+    let stored = record(&ch, &id);
+    let identity = stored.submission.clone().unwrap();
+    let kept = block_on(ch.ports.objects.get(&identity.x12_key))
         .unwrap()
         .unwrap();
-    assert_eq!(ch.ports.gateway.received.lock().unwrap()[0], kept);
+    assert_eq!(
+        ch.ports.gateway.inner.received(),
+        std::slice::from_ref(&kept)
+    );
     let report =
         hms_x12::validate::validate_bytes(&kept, hms_x12::spec::Catalog::embedded().unwrap());
     assert!(
@@ -277,26 +113,35 @@ fn a_clean_claim_is_sent_acknowledged_and_accepted_with_every_move_stored_and_an
         "{:?}",
         report.errors().collect::<Vec<_>>()
     );
-    assert_eq!(record.interchange_control_number, Some(1));
+    assert_eq!(identity.interchange_control_number, 1);
+    assert_eq!(stored.due_at, None);
+    // A second delivery of the same message sends nothing.
+    assert_eq!(
+        deliver(&ch, &messages[0].0).unwrap(),
+        Delivery::NotNeeded(Some(ClaimState::AcceptedByPayer))
+    );
+    assert_eq!(ch.ports.gateway.inner.batches(), 1);
 }
 
 #[test]
-fn a_claim_the_scrubber_rejects_is_stored_as_such_and_answered_422_with_pointers() {
+fn a_claim_the_scrubber_rejects_is_stored_as_such_answered_with_pointers_and_never_queued() {
     let ch = clearinghouse(NoRules);
-    let mut claim: serde_json::Value =
-        serde_json::from_slice(&fixture("claims/professional-subscriber.json")).unwrap();
+    let mut claim: serde_json::Value = serde_json::from_slice(&professional()).unwrap();
     claim["claim"]["totalCharge"] = "1.00".into();
     let answer = submit(&ch, &serde_json::to_vec(&claim).unwrap(), None);
     assert!(!answer.accepted);
     assert_eq!(answer.body["state"], "rejected-by-scrubber");
     let issue = &answer.body["outcome"]["issue"][0];
     assert_eq!(issue["expression"][0], "/claim/totalCharge");
-    let id = answer.body["claimId"].as_str().unwrap();
     assert_eq!(
-        states(&ch, id),
+        states(&ch, &answer.id()),
         [ClaimState::Received, ClaimState::RejectedByScrubber]
     );
-    assert!(ch.ports.gateway.received.lock().unwrap().is_empty());
+    assert!(queued(&ch).is_empty());
+    // The fixed claim, with the same patient control number, is taken: the first never
+    // reached the payer.
+    let fixed = submit(&ch, &professional(), None);
+    assert!(fixed.accepted, "{}", fixed.body);
 }
 
 #[test]
@@ -311,41 +156,57 @@ fn fhir_claims_are_read_and_their_findings_point_with_fhirpath() {
         answer.body["outcome"]["issue"][0]["expression"][0],
         "Claim.total"
     );
-
     let answer = submit(&ch, &fixture("fhir/claim-institutional.json"), None);
     assert!(answer.accepted, "{}", answer.body);
     assert_eq!(answer.body["kind"], "institutional");
-    assert_eq!(answer.body["state"], "submitted");
+    drain(&ch);
+    assert_eq!(record(&ch, &answer.id()).state, ClaimState::AcceptedByPayer);
 }
 
 #[test]
 fn a_claim_the_payers_rules_hold_is_stored_held_with_the_rule_finding() {
     let ch = clearinghouse(RefusingRules);
-    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
+    let answer = submit(&ch, &professional(), None);
     assert!(!answer.accepted);
     assert_eq!(answer.body["state"], "held-by-rules");
     assert_eq!(
         answer.body["outcome"]["issue"][0]["diagnostics"],
         "prior-auth-required"
     );
-    assert!(ch.ports.gateway.received.lock().unwrap().is_empty());
+    assert!(queued(&ch).is_empty());
 }
 
 #[test]
-fn a_claim_the_payer_rejects_in_its_277ca_is_rejected_by_payer_with_the_status() {
+fn a_claim_the_payer_rejects_in_its_277ca_or_its_ta1_is_rejected_by_payer_with_why() {
     let ch = clearinghouse(NoRules);
-    ch.ports.gateway.then(Next::Acknowledge { reject: true });
-    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
-    assert!(answer.accepted);
-    assert_eq!(answer.body["state"], "rejected-by-payer");
-    let text = answer.body["outcome"].to_string();
+    ch.ports
+        .gateway
+        .inner
+        .then(PayerAnswer::Acknowledge { reject: true });
+    let answer = submit(&ch, &professional(), None);
+    drain(&ch);
+    let rejected = record(&ch, &answer.id());
+    assert_eq!(rejected.state, ClaimState::RejectedByPayer);
+    let text = serde_json::to_string(&rejected.outcome).unwrap();
     assert!(text.contains("payer-277ca-A7:21"), "{text}");
+
+    // Rejected, its control number is free for the corrected original.
+    ch.ports.gateway.inner.then(PayerAnswer::RejectInterchange);
+    let again = submit(&ch, &professional(), None);
+    assert!(again.accepted, "{}", again.body);
+    drain(&ch);
+    let rejected = record(&ch, &again.id());
+    assert_eq!(rejected.state, ClaimState::RejectedByPayer);
+    let text = serde_json::to_string(&rejected.outcome).unwrap();
+    assert!(text.contains("payer-ta1-006"), "{text}");
+    // A resubmission after a rejection is no duplicate: the payer never held the first.
+    assert_eq!(ch.ports.gateway.inner.duplicates(), 0);
 }
 
 #[test]
-fn a_payer_that_cannot_be_reached_is_retried_with_backoff_then_dead_lettered_and_nothing_is_lost() {
+fn a_payer_that_cannot_be_reached_is_retried_with_backoff_dead_lettered_and_redriven() {
     let mut ch = clearinghouse(NoRules);
-    ch.retry = RetryPolicy {
+    ch.timing.retry = RetryPolicy {
         max_attempts: 3,
         first_delay: Duration::from_secs(30),
         max_delay: Duration::from_secs(900),
@@ -354,85 +215,58 @@ fn a_payer_that_cannot_be_reached_is_retried_with_backoff_then_dead_lettered_and
         after: Duration::from_secs(10),
     };
     for _ in 0..3 {
-        ch.ports.gateway.then(Next::Fail(timeout.clone()));
+        ch.ports
+            .gateway
+            .inner
+            .then(PayerAnswer::Fail(timeout.clone()));
     }
-    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
-    assert!(answer.accepted);
-    assert_eq!(answer.body["state"], "waiting-for-payer");
-    let id = answer.body["claimId"].as_str().unwrap().to_string();
-
-    // Attempt 2, 60 s later: fails again, and waits twice as long.
-    let queued = ch.ports.queue.take(Topic::Submissions);
-    assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].1, Duration::from_secs(30));
-    let record = retry(&ch, &queued[0].0).unwrap();
-    assert_eq!(record.state, ClaimState::WaitingForPayer);
-    let queued_again = ch.ports.queue.take(Topic::Submissions);
-    assert_eq!(queued_again[0].1, Duration::from_secs(60));
-    // A duplicate delivery of the old message changes nothing.
-    let same = retry(&ch, &queued[0].0).unwrap();
-    assert_eq!(same.version, record.version);
-
-    // Attempt 3 is the last: dead-lettered, in the dead-letter queue, its 837 still kept.
-    let record = retry(&ch, &queued_again[0].0).unwrap();
-    assert_eq!(record.state, ClaimState::DeadLettered);
-    assert!(ch.ports.queue.take(Topic::Submissions).is_empty());
-    assert_eq!(ch.ports.queue.take(Topic::SubmissionsDeadLetter).len(), 1);
-    assert!(
-        block_on(ch.ports.objects.get(record.x12_key.as_deref().unwrap()))
-            .unwrap()
-            .is_some()
-    );
-    assert_eq!(
-        states(&ch, &id),
-        [
-            ClaimState::Received,
-            ClaimState::WaitingForPayer,
-            ClaimState::WaitingForPayer,
-            ClaimState::DeadLettered
-        ]
-    );
-    // Every attempt sent the same bytes (the same ISA13, so the payer can spot a duplicate).
-    let received = ch.ports.gateway.received.lock().unwrap();
+    let id = submit(&ch, &professional(), None).id();
+    let first = queued(&ch);
+    assert_eq!(deliver(&ch, &first[0].0).unwrap(), Delivery::Retrying);
+    let second = queued(&ch);
+    assert_eq!(second[0].1, Duration::from_secs(30));
+    // A duplicate delivery of the old message, after the claim moved on, takes it (it is
+    // waiting) and tries again: attempts are counted on the claim, not the message.
+    assert_eq!(deliver(&ch, &first[0].0).unwrap(), Delivery::Retrying);
+    assert_eq!(queued(&ch)[0].1, Duration::from_secs(60));
+    assert_eq!(deliver(&ch, &second[0].0).unwrap(), Delivery::DeadLettered);
+    let stored = record(&ch, &id);
+    assert_eq!(stored.state, ClaimState::DeadLettered);
+    assert_eq!(stored.due_at, None);
+    assert!(queued(&ch).is_empty());
+    // Its 837 is kept; every attempt sent the same bytes under the same payload id.
+    let received = ch.ports.gateway.inner.received();
     assert_eq!(received.len(), 3);
     assert!(received.iter().all(|x| *x == received[0]));
+
+    // Redriven by an operator: back in the queue, attempts afresh, and this time it lands.
+    let redriven = block_on(ch.redrive(&clinic(), &id)).unwrap();
+    assert_eq!(redriven.state, ClaimState::WaitingForPayer);
+    drain(&ch);
+    assert_eq!(record(&ch, &id).state, ClaimState::AcceptedByPayer);
+    assert_eq!(ch.ports.gateway.inner.duplicates(), 0);
+    let err = block_on(ch.redrive(&clinic(), &id)).unwrap_err();
+    assert!(matches!(err, ServiceError::NotApplicable { .. }), "{err:?}");
+    // Another organization cannot see it to redrive it.
+    let err = block_on(ch.redrive(&other_clinic(), &id)).unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound(_)), "{err:?}");
 }
 
 #[test]
-fn a_payer_that_recovers_gets_the_waiting_claim_on_the_retry() {
+fn an_idempotency_key_replays_the_claim_as_it_is_now_and_refuses_another_body() {
     let ch = clearinghouse(NoRules);
-    ch.ports
-        .gateway
-        .then(Next::Fail(GatewayError::Unavailable {
-            status: Some(503),
-            message: "maintenance".into(),
-        }))
-        .then(Next::Acknowledge { reject: false });
-    let answer = submit(&ch, &fixture("claims/professional-subscriber.json"), None);
-    assert_eq!(answer.body["state"], "waiting-for-payer");
-    let queued = ch.ports.queue.take(Topic::Submissions);
-    let record = retry(&ch, &queued[0].0).unwrap();
-    assert_eq!(record.state, ClaimState::AcceptedByPayer);
-    assert_eq!(record.submit_attempts, 2);
-}
-
-#[test]
-fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
-    let ch = clearinghouse(NoRules);
-    ch.ports.gateway.then(Next::Acknowledge { reject: false });
-    let body = fixture("claims/professional-subscriber.json");
-    let first = submit(&ch, &body, Some("client-a:key-1"));
-    assert!(first.accepted);
-    assert!(!first.replayed);
-    let again = submit(&ch, &body, Some("client-a:key-1"));
+    let body = professional();
+    let first = submit(&ch, &body, Some("key-1"));
+    assert!(first.accepted && !first.replayed);
+    drain(&ch);
+    let again = submit(&ch, &body, Some("key-1"));
     assert!(again.replayed);
-    assert_eq!(again.accepted, first.accepted);
-    assert_eq!(again.body, first.body);
-    // Only one claim reached the payer.
-    assert_eq!(ch.ports.gateway.received.lock().unwrap().len(), 1);
+    assert_eq!(again.id(), first.id());
+    assert_eq!(again.body["state"], "accepted-by-payer");
+    assert_eq!(ch.ports.gateway.inner.batches(), 1);
 
     let other = fixture("claims/professional-dependent.json");
-    let Err(conflict) = try_submit(&ch, &other, Some("client-a:key-1")) else {
+    let Err(conflict) = try_submit(&ch, &clinic(), &other, Some("key-1")) else {
         panic!("another body under a used key was taken");
     };
     assert!(
@@ -440,9 +274,152 @@ fn an_idempotency_key_replays_the_first_answer_and_refuses_another_body() {
         "{conflict:?}"
     );
     assert!(conflict.to_string().contains("another request body"));
-    // Another client's key of the same name is its own.
-    let theirs = submit(&ch, &other, Some("client-b:key-1"));
-    assert!(theirs.accepted);
+}
+
+#[test]
+fn an_original_claim_whose_control_number_the_payer_has_is_refused_naming_the_first() {
+    let ch = clearinghouse(NoRules);
+    let first = submit(&ch, &professional(), None);
+    drain(&ch);
+    let Err(err) = try_submit(&ch, &clinic(), &professional(), None) else {
+        panic!("the same original went through twice");
+    };
+    let ServiceError::Duplicate { first: named } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*named, first.id());
+    // A replacement quotes the same number, and goes through.
+    let mut replacement: serde_json::Value = serde_json::from_slice(&professional()).unwrap();
+    replacement["claim"]["frequency"] = "7".into();
+    let answer = try_submit(
+        &ch,
+        &clinic(),
+        &serde_json::to_vec(&replacement).unwrap(),
+        None,
+    );
+    // (Whether the scrubber wants more of a replacement is its business; it is no duplicate.)
+    assert!(
+        !matches!(answer, Err(ServiceError::Duplicate { .. })),
+        "{answer:?}"
+    );
+    // Another number is another claim.
+    let other = submit(&ch, &with_control_number(&professional(), "PCN-2"), None);
+    assert!(other.accepted, "{}", other.body);
+    drain(&ch);
+    assert_eq!(ch.ports.gateway.inner.duplicates(), 0);
+}
+
+#[test]
+fn a_silent_payer_is_polled_on_schedule_until_it_answers() {
+    let ch = clearinghouse(NoRules);
+    ch.ports.gateway.inner.then(PayerAnswer::Silent);
+    let id = submit(&ch, &professional(), None).id();
+    drain(&ch);
+    assert_eq!(record(&ch, &id).state, ClaimState::Submitted);
+    assert_eq!(
+        record(&ch, &id).due_at.unwrap(),
+        ch.now() + TimeDelta::seconds(60)
+    );
+    // Nothing is due yet: the sweep leaves it alone.
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .polled,
+        0
+    );
+    ch.ports.clock.advance(TimeDelta::seconds(61));
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .polled,
+        1
+    );
+    let stored = record(&ch, &id);
+    assert_eq!(stored.acknowledgment_polls, 2);
+    assert_eq!(stored.due_at.unwrap(), ch.now() + TimeDelta::seconds(300));
+    // The payer answers; the next poll moves the claim.
+    ch.ports.gateway.inner.acknowledge_later(false);
+    ch.ports.clock.advance(TimeDelta::seconds(301));
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .polled,
+        1
+    );
+    assert_eq!(record(&ch, &id).state, ClaimState::AcceptedByPayer);
+    assert_eq!(record(&ch, &id).due_at, None);
+}
+
+#[test]
+fn a_payer_that_never_acknowledges_leaves_the_claim_for_an_operator_after_the_schedule() {
+    let ch = clearinghouse(NoRules);
+    ch.ports.gateway.inner.then(PayerAnswer::Silent);
+    let id = submit(&ch, &professional(), None).id();
+    drain(&ch);
+    let mut sweeps = 0;
+    while record(&ch, &id).state == ClaimState::Submitted {
+        ch.ports.clock.advance(TimeDelta::hours(1));
+        block_on(ch.sweep(100, std::time::Duration::MAX)).unwrap();
+        sweeps += 1;
+        assert!(sweeps < 100, "still polling after {sweeps} hours");
+    }
+    let stored = record(&ch, &id);
+    assert_eq!(stored.state, ClaimState::NoAcknowledgment);
+    assert_eq!(stored.due_at, None);
+    assert!((72..=74).contains(&sweeps), "{sweeps}");
+}
+
+#[test]
+fn the_sweep_resumes_intake_and_requeues_claims_whose_step_died() {
+    let ch = clearinghouse(NoRules);
+    let id = submit(&ch, &professional(), None).id();
+    // The message is lost: nothing takes the claim until the sweep finds it due.
+    let lost = queued(&ch);
+    assert_eq!(lost.len(), 1);
+    assert_eq!(
+        block_on(ch.sweep(100, std::time::Duration::MAX))
+            .unwrap()
+            .requeued,
+        0
+    );
+    // A sweep whose time is spent starts nothing and says there is more.
+    ch.ports.clock.advance(TimeDelta::hours(1));
+    let spent = block_on(ch.sweep(100, Duration::ZERO)).unwrap();
+    assert_eq!((spent.requeued, spent.more), (0, true));
+    ch.ports.clock.advance(-TimeDelta::hours(1));
+    ch.ports
+        .clock
+        .advance(TimeDelta::from_std(ch.timing.pickup_grace).unwrap() + TimeDelta::seconds(1));
+    let report = block_on(ch.sweep(100, std::time::Duration::MAX)).unwrap();
+    assert_eq!(report.requeued, 1);
+    drain(&ch);
+    assert_eq!(record(&ch, &id).state, ClaimState::AcceptedByPayer);
+    assert_eq!(ch.ports.gateway.inner.batches(), 1);
+}
+
+#[test]
+fn another_organization_neither_sees_nor_submits_for_the_clinics_providers() {
+    let ch = clearinghouse(NoRules);
+    let id = submit(&ch, &professional(), None).id();
+    let err = block_on(ch.claim(&other_clinic(), &id)).unwrap_err();
+    assert!(matches!(err, ServiceError::NotFound(_)), "{err:?}");
+    let err = try_submit(&ch, &other_clinic(), &professional(), None).unwrap_err();
+    assert!(matches!(err, ServiceError::NotYourProvider(_)), "{err:?}");
+    assert!(err.to_string().contains("1912301953"), "{err}");
+    // Its keys are its own: the clinic's key name means nothing to it.
+    let _ = submit(
+        &ch,
+        &with_control_number(&professional(), "PCN-2"),
+        Some("shared-name"),
+    );
+    let err = try_submit(&ch, &other_clinic(), &professional(), Some("shared-name")).unwrap_err();
+    assert!(matches!(err, ServiceError::NotYourProvider(_)), "{err:?}");
+    let (inquiry, _) =
+        hms_domain::eligibility::read_inquiry(&fixture("eligibility/inquiry-subscriber.json"))
+            .unwrap();
+    let err = block_on(ch.query_eligibility(&other_clinic(), &inquiry)).unwrap_err();
+    assert!(matches!(err, ServiceError::NotYourProvider(_)), "{err:?}");
+    assert!(ch.ports.gateway.inner.received().is_empty());
 }
 
 #[test]
@@ -457,38 +434,37 @@ fn bad_bodies_and_unknown_claims_get_specific_answers() {
     let err = read_claim(br#"{"claim":{}}"#, submitter).unwrap_err();
     assert!(matches!(err, RequestError::Invalid(_)), "{err:?}");
     let unknown = ClaimId::parse("clm_0192f5a0c1b27c3d8e9f0a1b2c3d4e5f").unwrap();
-    let err = block_on(ch.claim(&unknown)).unwrap_err();
+    let err = block_on(ch.claim(&clinic(), &unknown)).unwrap_err();
     assert!(matches!(err, ServiceError::NotFound(_)), "{err:?}");
     assert!(ClaimId::parse("../etc/passwd").is_err());
-}
-
-fn sample(path: &str) -> Vec<u8> {
-    std::fs::read(hms_test_support::x12_samples().join(path)).unwrap()
 }
 
 #[test]
 fn eligibility_answers_benefits_and_turns_payer_trouble_into_504_and_502() {
     let ch = clearinghouse(NoRules);
-    ch.ports.gateway.answer(Ok(sample(
+    ch.ports.gateway.inner.answer(Ok(sample(
         "271_005010X279A1/subscriber-health-benefit-check.271",
     )));
     let (inquiry, format) =
         hms_domain::eligibility::read_inquiry(&fixture("eligibility/inquiry-subscriber.json"))
             .unwrap();
     assert_eq!(format, hms_domain::request::Format::Json);
-    let responses = block_on(ch.query_eligibility(&inquiry)).unwrap();
+    let responses = block_on(ch.query_eligibility(&clinic(), &inquiry)).unwrap();
     assert!(!responses[0].members[0].plans.is_empty());
-    let sent = ch.ports.gateway.received.lock().unwrap()[0].clone();
+    let sent = ch.ports.gateway.inner.received()[0].clone();
     assert!(sent.windows(6).any(|w| w == b"ST*270"));
 
-    ch.ports.gateway.answer(Err(GatewayError::Timeout {
+    ch.ports.gateway.inner.answer(Err(GatewayError::Timeout {
         after: Duration::from_secs(20),
     }));
-    let err = block_on(ch.query_eligibility(&inquiry)).unwrap_err();
+    let err = block_on(ch.query_eligibility(&clinic(), &inquiry)).unwrap_err();
     assert!(matches!(err, ServiceError::PayerTimeout(_)), "{err:?}");
 
-    ch.ports.gateway.answer(Ok(b"this is not X12".to_vec()));
-    let err = block_on(ch.query_eligibility(&inquiry)).unwrap_err();
+    ch.ports
+        .gateway
+        .inner
+        .answer(Ok(b"this is not X12".to_vec()));
+    let err = block_on(ch.query_eligibility(&clinic(), &inquiry)).unwrap_err();
     assert!(
         matches!(err, ServiceError::PayerAnswerUnreadable(_)),
         "{err:?}"
@@ -520,12 +496,14 @@ fn an_eligibility_rejection_is_a_422_with_the_payers_reason_and_its_meaning() {
             .unwrap()
             .naive_utc(),
     );
-    let x12 = hms_domain::eligibility::response_271(&response, &partner(), &envelope).unwrap();
-    ch.ports.gateway.answer(Ok(x12));
+    let x12 =
+        hms_domain::eligibility::response_271(&response, &Connections::local().default, &envelope)
+            .unwrap();
+    ch.ports.gateway.inner.answer(Ok(x12));
     let (inquiry, _) =
         hms_domain::eligibility::read_inquiry(&fixture("eligibility/inquiry-subscriber.json"))
             .unwrap();
-    let err = block_on(ch.query_eligibility(&inquiry)).unwrap_err();
+    let err = block_on(ch.query_eligibility(&clinic(), &inquiry)).unwrap_err();
     let ServiceError::Rejected { rejections, .. } = &err else {
         panic!("{err:?}")
     };
@@ -539,12 +517,13 @@ fn claim_status_sends_a_276_and_reads_the_277() {
     let ch = clearinghouse(NoRules);
     ch.ports
         .gateway
+        .inner
         .answer(Ok(sample("277_005010X212/claim-level-status.277")));
     let inquiry =
         hms_domain::claim_status::read_inquiry(&fixture("status/inquiry-subscriber.json")).unwrap();
-    let responses = block_on(ch.claim_status(&inquiry)).unwrap();
+    let responses = block_on(ch.claim_status(&clinic(), &inquiry)).unwrap();
     assert!(!responses[0].claims.is_empty());
-    let sent = ch.ports.gateway.received.lock().unwrap()[0].clone();
+    let sent = ch.ports.gateway.inner.received()[0].clone();
     assert!(sent.windows(6).any(|w| w == b"ST*276"));
     let err = hms_domain::claim_status::read_inquiry(b"[]").unwrap_err();
     assert!(

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (for `validate`, no error-level finding), 1 the input has errors,
 //! 2 usage or I/O errors.
 
+mod admin;
 mod claims;
 mod rules;
 mod x12;
@@ -67,13 +68,25 @@ enum Command {
         /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
     },
+    /// Every API route, the scope its authorizer checks and the roles that may call it, a line
+    /// each (`infra/check-template.sh` holds template.yaml to it).
+    Routes,
+    /// Operate on stored claims through the API (as an admin of their organization).
+    Claims {
+        #[command(subcommand)]
+        command: admin::ClaimsCommand,
+    },
     /// Mint a development access token for the local stack (HS256, signed with
-    /// `HMS_LOCAL_JWT_SECRET`, the key the local functions check tokens against).
+    /// `HMS_LOCAL_JWT_SECRET`, the key the local functions check tokens against): the
+    /// organization and roles it names, and the scopes those roles hold.
     Token {
-        /// A scope to grant (repeat it): eligibility:read, claims:write, claims:read.
-        #[arg(long = "scope", required = true)]
-        scopes: Vec<String>,
-        /// Who the token is for (`sub`; idempotency keys are scoped by it).
+        /// The organization whose data the token reaches.
+        #[arg(long)]
+        org: String,
+        /// A role to grant (repeat it): billing, finance, admin, compliance.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// Who the token is for (`sub`).
         #[arg(long, default_value = "local-developer")]
         subject: String,
         /// How long it is valid, in hours.
@@ -104,7 +117,8 @@ enum Command {
 
 /// `hms token`: the token on stdout.
 fn token(
-    scopes: &[String],
+    organization: &str,
+    roles: &[String],
     subject: &str,
     hours: i64,
     issuer: &str,
@@ -118,27 +132,26 @@ fn token(
                 "set HMS_LOCAL_JWT_SECRET (32 or more characters) to the local stack's key: eval \"$(infra/stack.sh env)\" sets it"
             )
         })?;
-    let known = [
-        hms_auth::scope::ELIGIBILITY_READ,
-        hms_auth::scope::CLAIMS_WRITE,
-        hms_auth::scope::CLAIMS_READ,
-    ];
-    if let Some(unknown) = scopes.iter().find(|s| !known.contains(&s.as_str())) {
-        anyhow::bail!(
-            "{unknown} is not a scope; the scopes are {}",
-            known.join(", ")
-        );
-    }
-    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-    let token = hms_auth::mint(
-        secret.as_bytes(),
-        issuer,
-        audience,
+    let roles = roles
+        .iter()
+        .map(|name| {
+            hms_auth::Role::parse(name).ok_or_else(|| {
+                let all: Vec<&str> = hms_auth::Role::ALL.iter().map(|r| r.name()).collect();
+                anyhow::anyhow!("{name} is not a role; the roles are {}", all.join(", "))
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    hms_service::tenancy::OrganizationId::parse(organization)?;
+    let request = hms_auth::TokenRequest {
         subject,
-        &scopes,
-        chrono::TimeDelta::hours(hours),
-    )?;
-    println!("{token}");
+        organization,
+        roles: &roles,
+        lifetime: chrono::TimeDelta::hours(hours),
+    };
+    println!(
+        "{}",
+        hms_auth::mint(secret.as_bytes(), issuer, audience, &request)?
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -173,13 +186,16 @@ fn main() -> ExitCode {
             Some(input) => claims::scrub(&input, &off),
             None => claims::list_edits(),
         },
+        Command::Claims { command } => admin::run(command),
+        Command::Routes => admin::routes(),
         Command::Token {
-            scopes,
+            org,
+            roles,
             subject,
             hours,
             issuer,
             audience,
-        } => token(&scopes, &subject, hours, &issuer, &audience),
+        } => token(&org, &roles, &subject, hours, &issuer, &audience),
     };
     match result {
         Ok(code) => code,

@@ -592,37 +592,61 @@ fn payer_rules_hold_an_institutional_claim_too() {
 }
 
 #[test]
-fn token_mints_a_development_token_the_local_functions_accept() {
+fn token_mints_a_development_token_for_an_organization_and_its_roles() {
     let secret = "a local development secret, 32+ chars";
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
-        .args(["token", "--scope", "claims:write", "--subject", "clinic-9"])
-        .env("HMS_LOCAL_JWT_SECRET", secret)
-        .output()
-        .unwrap();
+    let mint = |args: &[&str], with_secret: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hms"));
+        command.args(args);
+        if with_secret {
+            command.env("HMS_LOCAL_JWT_SECRET", secret);
+        } else {
+            command.env_remove("HMS_LOCAL_JWT_SECRET");
+        }
+        command.output().unwrap()
+    };
+    let out = mint(
+        &[
+            "token",
+            "--org",
+            "clinic-9",
+            "--role",
+            "billing",
+            "--role",
+            "admin",
+            "--subject",
+            "pat",
+        ],
+        true,
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap();
-    let caller = hms_auth::Verifier::local(secret.as_bytes(), "hms-ach-local", "hms-ach")
-        .caller(None, Some(&format!("Bearer {}", token.trim())))
-        .unwrap();
-    assert_eq!(caller.subject, "clinic-9");
-    assert_eq!(caller.require("claims:write"), Ok(()));
+    let caller = hms_auth::Verifier::local(
+        secret.as_bytes(),
+        "hms-ach-local",
+        "hms-ach",
+        hms_auth::ClaimNames::default(),
+    )
+    .caller(None, Some(&format!("Bearer {}", token.trim())))
+    .unwrap();
+    assert_eq!(caller.subject, "pat");
+    assert_eq!(caller.organization, "clinic-9");
+    assert_eq!(
+        caller.roles,
+        [hms_auth::Role::Billing, hms_auth::Role::Admin]
+    );
+    assert_eq!(caller.require(hms_auth::Permission::RedriveClaims), Ok(()));
+    assert!(caller.require(hms_auth::Permission::ReadAudit).is_err());
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
-        .args(["token", "--scope", "claims:delete"])
-        .env("HMS_LOCAL_JWT_SECRET", secret)
-        .output()
-        .unwrap();
+    let out = mint(&["token", "--org", "clinic-9", "--role", "root"], true);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a scope"));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
-        .args(["token", "--scope", "claims:read"])
-        .env_remove("HMS_LOCAL_JWT_SECRET")
-        .output()
-        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("root is not a role"));
+    let out = mint(&["token", "--org", "clinic 9", "--role", "billing"], true);
+    assert_eq!(out.status.code(), Some(2));
+    let out = mint(&["token", "--org", "clinic-9", "--role", "billing"], false);
     assert_eq!(out.status.code(), Some(2));
 }
 

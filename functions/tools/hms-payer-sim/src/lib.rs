@@ -214,6 +214,23 @@ struct State {
     results: HashMap<String, (Vec<u8>, Option<Vec<u8>>)>,
     kept: Vec<Kept>,
     control: u32,
+    /// Original claims' patient control numbers → the payload ids they came under.
+    originals: HashMap<String, Vec<String>>,
+    /// Submissions again under a payload id already held: recognised, answered as before.
+    resends: usize,
+    /// Original claims whose patient control number came again under a new identity.
+    duplicates: usize,
+}
+
+/// `GET /admin/duplicates`: what a payer would see of a clearinghouse that sends twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Duplicates {
+    /// 837s sent again under a payload id the payer holds (a recognised resend).
+    pub resends: usize,
+    /// Original claims (frequency 1) sent again under a new identity while the payer holds the
+    /// first in adjudication: what a payer denies as a duplicate, or pays twice.
+    pub duplicates: usize,
 }
 
 /// The simulated payer.
@@ -282,6 +299,15 @@ impl Simulator {
         }
     }
 
+    /// What it counted of claims sent again.
+    pub fn duplicates(&self) -> Duplicates {
+        let state = self.state();
+        Duplicates {
+            resends: state.resends,
+            duplicates: state.duplicates,
+        }
+    }
+
     /// What it has received so far.
     pub fn kept(&self) -> Vec<Kept> {
         self.state().kept.clone()
@@ -292,6 +318,10 @@ impl Simulator {
     pub fn handle(&self, method: &str, path: &str, body: &[u8]) -> Reply {
         match (method, path) {
             ("GET", "/health") => Reply::json(200, serde_json::json!({ "status": "ok" })),
+            ("GET", "/admin/duplicates") => Reply::json(
+                200,
+                serde_json::to_value(self.duplicates()).unwrap_or_default(),
+            ),
             ("GET", "/admin/received") => {
                 Reply::json(200, serde_json::to_value(self.kept()).unwrap_or_default())
             }
@@ -407,6 +437,15 @@ impl Simulator {
                 MessageKind::BatchSubmission,
                 payload_type::PROFESSIONAL_CLAIM | payload_type::INSTITUTIONAL_CLAIM,
             ) => {
+                if self.is_resend(&request.payload_id, &payload) {
+                    return answer(
+                        response_kind,
+                        payload_type::BATCH_RECEIPT,
+                        None,
+                        error_code::SUCCESS,
+                        "None",
+                    );
+                }
                 let ack = match self
                     .keep(&request, &payload)
                     .and_then(|report| self.ack_999(&report))
@@ -465,6 +504,33 @@ impl Simulator {
                 ),
             ),
         }
+    }
+
+    /// Whether `x12` under `payload_id` is a resend of a submission held (counted); otherwise
+    /// its original claims are counted against the patient control numbers held.
+    fn is_resend(&self, payload_id: &str, x12: &[u8]) -> bool {
+        let mut state = self.state();
+        if state.results.contains_key(payload_id) {
+            state.resends += 1;
+            tracing::info!(payload_id, "a resend of a submission held");
+            return true;
+        }
+        let state = &mut *state;
+        for pcn in hms_domain::claims::read_837::original_claim_numbers(x12) {
+            // A claim the payer took into adjudication (accepted in its 277CA) is held; one it
+            // rejected may come again, corrected, under its number.
+            let held = state
+                .claims
+                .get(&pcn)
+                .is_some_and(|(category, ..)| category == "A2");
+            let under = state.originals.entry(pcn).or_default();
+            if held && !under.is_empty() {
+                state.duplicates += 1;
+                tracing::warn!(payload_id, "a duplicate original claim");
+            }
+            under.push(payload_id.to_string());
+        }
+        false
     }
 
     /// A SOAP fault for a defect of the simulator itself (500: the payer's side failed).

@@ -151,6 +151,16 @@ impl Claim {
         }
     }
 
+    /// The claim frequency code (CLM05-3): `1` for an original claim, `7` for a replacement
+    /// of one the payer has, `8` for its void. A replacement or void quotes the original's
+    /// patient control number, so only an original may not repeat one.
+    pub fn frequency(&self) -> &str {
+        match self {
+            Self::Professional(c) => &c.claim.frequency,
+            Self::Institutional(c) => &c.claim.frequency,
+        }
+    }
+
     /// Loop 1000A.
     pub fn submitter(&self) -> &Submitter {
         self.parties().submitter

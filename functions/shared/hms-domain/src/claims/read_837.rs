@@ -56,6 +56,24 @@ pub fn read_837i(
     sets_claims(&doc, is_837i, institutional_claims)?.ok_or(ClaimReadError::No837I)
 }
 
+/// The patient control numbers (CLM01) of an 837's original claims (frequency `1`, CLM05-3),
+/// read from its segments alone, without a guide: what a payer matches a second original
+/// against. A replacement or void quotes its original's number on purpose, so it is left out.
+pub fn original_claim_numbers(x12: &[u8]) -> Vec<String> {
+    let segments: Vec<_> = hms_x12::Tokenizer::new(x12).flatten().collect();
+    let component = segments
+        .iter()
+        .find(|s| s.id() == b"ISA")
+        .and_then(|isa| isa.value(16).first().copied())
+        .unwrap_or(b':');
+    segments
+        .iter()
+        .filter(|s| s.id() == b"CLM")
+        .filter(|s| s.value(5).split(|b| *b == component).nth(2) == Some(b"1"))
+        .map(|s| String::from_utf8_lossy(s.value(1)).trim().to_string())
+        .collect()
+}
+
 /// Reads the claims of `input`'s 837P transaction sets, or when it has none those of its 837I
 /// sets (the input parsed once); an input with neither is `No837P`.
 pub fn read_837(input: &[u8], catalog: &Catalog) -> Result<Vec<Claim>, ClaimReadError> {

@@ -2,7 +2,8 @@
 //! messages of a batch are delivered concurrently, each within the payer deadlines the
 //! template sizes the function's timeout for. A message that fails for a reason of ours
 //! (storage, or the process) is reported as a batch item failure, so SQS delivers it again;
-//! the claim's own record, not the message, says what is left to do.
+//! the claim's own record, not the message, says what is left to do. A message from the
+//! dead-letter queue (its event source ends in `-dlq`) parks its claim for an operator.
 
 use std::sync::Arc;
 
@@ -22,6 +23,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             for record in event.payload.records {
                 let app = Arc::clone(&app);
                 deliveries.spawn(async move {
+                    let dead_letter = record
+                        .event_source_arn
+                        .as_deref()
+                        .is_some_and(|arn| arn.ends_with("-dlq"));
                     let id = record.message_id.unwrap_or_default();
                     let body = record.body.unwrap_or_default();
                     let message: SubmissionMessage = match serde_json::from_str(&body) {
@@ -32,7 +37,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                             return None;
                         }
                     };
-                    match app.service.deliver(&message).await {
+                    let done = if dead_letter {
+                        app.service.message_dead_lettered(&message).await
+                    } else {
+                        app.service.deliver(&message).await
+                    };
+                    match done {
                         Ok(delivery) => {
                             tracing::info!(message_id = %id, claim_id = %message.claim_id, ?delivery, "delivered");
                             None

@@ -133,6 +133,34 @@ impl<P: Ports> Clearinghouse<P> {
         }
     }
 
+    /// SQS's dead-letter queue's consumer: a claim whose message failed every delivery (the
+    /// worker timed out or failed five times) is parked for an operator, so that its record
+    /// says what its queue did. A claim a live worker holds, or one already past sending, is
+    /// left alone.
+    pub async fn message_dead_lettered(
+        &self,
+        message: &SubmissionMessage,
+    ) -> Result<Delivery, ServiceError> {
+        let Some(record) = self.ports.store().get(&message.claim_id).await? else {
+            return Ok(Delivery::NotNeeded(None));
+        };
+        let lease_over = record.due_at.is_none_or(|due| due <= self.now());
+        match record.state {
+            ClaimState::WaitingForPayer => {}
+            ClaimState::Sending if lease_over => {}
+            ClaimState::Sending => return Ok(Delivery::Busy),
+            state => return Ok(Delivery::NotNeeded(Some(state))),
+        }
+        let attempts = record.submit_attempts;
+        self.dead_letter(
+            record,
+            format!(
+                "its queue message failed every delivery (SQS dead-lettered it) after {attempts} attempt(s)"
+            ),
+        )
+        .await
+    }
+
     /// Parks a claim for an operator.
     async fn dead_letter(
         &self,

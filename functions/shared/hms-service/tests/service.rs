@@ -253,6 +253,34 @@ fn a_payer_that_cannot_be_reached_is_retried_with_backoff_dead_lettered_and_redr
 }
 
 #[test]
+fn a_message_sqs_dead_lettered_parks_its_claim_for_an_operator_who_redrives_it() {
+    let ch = clearinghouse(NoRules);
+    let id = submit(&ch, &professional(), None).id();
+    let message = queued(&ch).remove(0).0;
+    // Five failed receives later SQS moves the message to the dead-letter queue.
+    assert_eq!(
+        block_on(ch.message_dead_lettered(&message)).unwrap(),
+        Delivery::DeadLettered
+    );
+    let stored = record(&ch, &id);
+    assert_eq!(stored.state, ClaimState::DeadLettered);
+    let reason = stored.history.last().unwrap().reason.clone().unwrap();
+    assert!(reason.contains("SQS dead-lettered it"), "{reason}");
+    assert_eq!(
+        deliver(&ch, &message).unwrap(),
+        Delivery::NotNeeded(Some(ClaimState::DeadLettered))
+    );
+    block_on(ch.redrive(&clinic(), &id)).unwrap();
+    drain(&ch);
+    assert_eq!(record(&ch, &id).state, ClaimState::AcceptedByPayer);
+    // A dead letter about a claim that moved on since changes nothing.
+    assert_eq!(
+        block_on(ch.message_dead_lettered(&message)).unwrap(),
+        Delivery::NotNeeded(Some(ClaimState::AcceptedByPayer))
+    );
+}
+
+#[test]
 fn an_idempotency_key_replays_the_claim_as_it_is_now_and_refuses_another_body() {
     let ch = clearinghouse(NoRules);
     let body = professional();

@@ -97,20 +97,25 @@ impl<P: Ports> Clearinghouse<P> {
     }
 
     /// `POST /ach/admin/claims/{id}/redrive` (`hms claims redrive`): a dead-lettered claim of
-    /// `organization` back into the queue, its attempts counted afresh. Its 837 and identity
-    /// stay: should the payer have it after all, it sees a resend.
+    /// `organization` back into the queue, its attempts counted afresh (its 837 and identity
+    /// stay: should the payer have it after all, it sees a resend); a claim left
+    /// `no-acknowledgment` has its acknowledgments asked for again (a late one still moves it).
     pub async fn redrive(
         &self,
         organization: &OrganizationId,
         id: &ClaimId,
     ) -> Result<ClaimRecord, ServiceError> {
         let mut record = self.claim(organization, id).await?;
-        if record.state != ClaimState::DeadLettered {
-            return Err(ServiceError::NotApplicable {
-                claim: id.clone(),
-                state: record.state,
-                why: "only a dead-lettered claim is redriven",
-            });
+        match record.state {
+            ClaimState::DeadLettered => {}
+            ClaimState::NoAcknowledgment => return self.poll_acknowledgments(record).await,
+            state => {
+                return Err(ServiceError::NotApplicable {
+                    claim: id.clone(),
+                    state,
+                    why: "only a dead-lettered claim is redriven, and a claim without acknowledgment polled again",
+                });
+            }
         }
         let now = self.now();
         record.submit_attempts = 0;

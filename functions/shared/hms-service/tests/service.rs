@@ -395,6 +395,15 @@ fn a_payer_that_never_acknowledges_leaves_the_claim_for_an_operator_after_the_sc
     assert_eq!(stored.state, ClaimState::NoAcknowledgment);
     assert_eq!(stored.due_at, None);
     assert!((72..=74).contains(&sweeps), "{sweeps}");
+    // The operator asks again; still nothing, so it stays for them.
+    let again = block_on(ch.redrive(&clinic(), &id)).unwrap();
+    assert_eq!(again.state, ClaimState::NoAcknowledgment);
+    assert_eq!(again.due_at, None);
+    // The payer answers at last: the next ask moves the claim.
+    ch.ports.gateway.inner.acknowledge_later(false);
+    let late = block_on(ch.redrive(&clinic(), &id)).unwrap();
+    assert_eq!(late.state, ClaimState::AcceptedByPayer);
+    assert_eq!(ch.ports.gateway.inner.batches(), 1);
 }
 
 #[test]

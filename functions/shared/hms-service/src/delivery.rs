@@ -41,14 +41,11 @@ impl<P: Ports> Clearinghouse<P> {
         let span = tracing::info_span!("deliver", claim_id = %record.id, organization = %record.organization);
         let _entered = span.enter();
         let now = self.now();
-        let lease_over = record.due_at.is_none_or(|due| due <= now);
-        match record.state {
-            ClaimState::WaitingForPayer => {}
-            ClaimState::Sending if lease_over => {
-                tracing::warn!("the worker that held the claim did not finish; taking it over");
-            }
-            ClaimState::Sending => return Ok(Delivery::Busy),
-            state => return Ok(Delivery::NotNeeded(Some(state))),
+        if let Some(left) = self.not_takeable(&record) {
+            return Ok(left);
+        }
+        if record.state == ClaimState::Sending {
+            tracing::warn!("the worker that held the claim did not finish; taking it over");
         }
         let Some(identity) = record.submission.clone() else {
             return Err(ServiceError::Internal(format!(
@@ -144,12 +141,8 @@ impl<P: Ports> Clearinghouse<P> {
         let Some(record) = self.ports.store().get(&message.claim_id).await? else {
             return Ok(Delivery::NotNeeded(None));
         };
-        let lease_over = record.due_at.is_none_or(|due| due <= self.now());
-        match record.state {
-            ClaimState::WaitingForPayer => {}
-            ClaimState::Sending if lease_over => {}
-            ClaimState::Sending => return Ok(Delivery::Busy),
-            state => return Ok(Delivery::NotNeeded(Some(state))),
+        if let Some(left) = self.not_takeable(&record) {
+            return Ok(left);
         }
         let attempts = record.submit_attempts;
         self.dead_letter(
@@ -159,6 +152,19 @@ impl<P: Ports> Clearinghouse<P> {
             ),
         )
         .await
+    }
+
+    /// Why a worker must leave `record` alone, if it must: a live worker holds it (its lease
+    /// has not ended), or it is not waiting to be sent. A claim waiting for the payer, or one
+    /// whose worker's lease ended, may be taken.
+    fn not_takeable(&self, record: &ClaimRecord) -> Option<Delivery> {
+        let lease_over = record.due_at.is_none_or(|due| due <= self.now());
+        match record.state {
+            ClaimState::WaitingForPayer => None,
+            ClaimState::Sending if lease_over => None,
+            ClaimState::Sending => Some(Delivery::Busy),
+            state => Some(Delivery::NotNeeded(Some(state))),
+        }
     }
 
     /// Parks a claim for an operator.

@@ -12,21 +12,12 @@ use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::eligibility::EligibilityInquiry;
 use hms_payer_sim::{Fault, FaultRequest, Simulator};
 use hms_service::lifecycle::{ClaimState, Submitted};
-use hms_service::ports::{Adapters, NoRules, Topic};
+use hms_service::ports::{NoRules, Topic};
 use hms_service::service::{Clearinghouse, ServiceError, SubmissionMessage};
 use hms_service::tenancy::OrganizationId;
-use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
+use hms_service::testing::{InMemory, ManualClock};
 
-type Stack = Clearinghouse<
-    Adapters<
-        InMemoryClaimStore,
-        InMemoryObjectStore,
-        InMemoryQueue,
-        CoreGateway,
-        NoRules,
-        ManualClock,
-    >,
->;
+type Stack = Clearinghouse<InMemory<CoreGateway, NoRules, ManualClock>>;
 
 fn clinic() -> OrganizationId {
     OrganizationId::parse("clinic-a").unwrap()
@@ -64,14 +55,7 @@ async fn stack(timeout_ms: u64) -> (Arc<Simulator>, Stack) {
     let config = hms_payer_sim::SimConfig::local().unwrap();
     let (sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     let gateway = CoreGateway::new(Endpoints::single(url, timeout_ms)).unwrap();
-    let stack = hms_service::testing::local(Adapters {
-        store: InMemoryClaimStore::new(),
-        objects: InMemoryObjectStore::new(),
-        queue: InMemoryQueue::new(),
-        gateway,
-        rules: NoRules,
-        clock: ManualClock::new(Utc::now()),
-    });
+    let stack = hms_service::testing::in_memory(gateway, NoRules, ManualClock::new(Utc::now()));
     (sim, stack)
 }
 

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use hms_adapters::{CoreGateway, Endpoints};
 use hms_lambda::App;
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
-use hms_service::ports::{Adapters, GatewayError, NoRules, PayerGateway, RealTime, SystemClock};
-use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
+use hms_service::ports::{GatewayError, NoRules, PayerGateway, RealTime, SystemClock};
+use hms_service::testing::InMemory;
 use lambda_http::Body;
 
 tokio::task_local! {
@@ -56,9 +56,7 @@ impl PayerGateway for Timed {
     }
 }
 
-type BenchApp = App<
-    Adapters<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, Timed, NoRules, SystemClock>,
->;
+type BenchApp = App<InMemory<Timed, NoRules, SystemClock>>;
 
 const SECRET: &[u8] = b"the benchmark's development secret!";
 
@@ -76,16 +74,13 @@ fn main() {
         let config = hms_payer_sim::SimConfig::local().unwrap();
         let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
         let app: Arc<BenchApp> = Arc::new(App {
-            service: hms_service::testing::local(Adapters {
-                store: InMemoryClaimStore::new(),
-                objects: InMemoryObjectStore::new(),
-                queue: InMemoryQueue::new(),
-                gateway: Timed {
+            service: hms_service::testing::in_memory(
+                Timed {
                     inner: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
                 },
-                rules: NoRules,
-                clock: SystemClock,
-            }),
+                NoRules,
+                SystemClock,
+            ),
             verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
         });
         let request = TokenRequest { subject: "bench", organization: "clinic-a", roles: &[Role::Billing], lifetime: chrono::TimeDelta::hours(1) };

@@ -15,21 +15,12 @@ use chrono::Utc;
 use hms_adapters::{CoreGateway, Endpoints};
 use hms_lambda::App;
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
-use hms_service::ports::{Adapters, NoRules, Topic};
+use hms_service::ports::{NoRules, Topic};
 use hms_service::service::SubmissionMessage;
-use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, ManualClock};
+use hms_service::testing::{InMemory, ManualClock};
 use lambda_http::Body;
 
-type BenchApp = App<
-    Adapters<
-        InMemoryClaimStore,
-        InMemoryObjectStore,
-        InMemoryQueue,
-        CoreGateway,
-        NoRules,
-        ManualClock,
-    >,
->;
+type BenchApp = App<InMemory<CoreGateway, NoRules, ManualClock>>;
 
 const SECRET: &[u8] = b"the benchmark's development secret!";
 
@@ -54,14 +45,11 @@ fn claims(n: usize, tag: &str) -> Vec<Vec<u8>> {
 
 async fn app(url: String) -> Arc<BenchApp> {
     Arc::new(App {
-        service: hms_service::testing::local(Adapters {
-            store: InMemoryClaimStore::new(),
-            objects: InMemoryObjectStore::new(),
-            queue: InMemoryQueue::new(),
-            gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
-            rules: NoRules,
-            clock: ManualClock::new(Utc::now()),
-        }),
+        service: hms_service::testing::in_memory(
+            CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
+            NoRules,
+            ManualClock::new(Utc::now()),
+        ),
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
     })
 }

@@ -9,23 +9,14 @@ use hms_adapters::{CoreGateway, Endpoints};
 use hms_lambda::App;
 use hms_lambda::auth::access::{Permission, ROUTES};
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
-use hms_service::ports::{Adapters, NoRules, SystemClock, Topic};
+use hms_service::ports::{NoRules, SystemClock, Topic};
 use hms_service::service::SubmissionMessage;
-use hms_service::testing::{InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue};
+use hms_service::testing::InMemory;
 use lambda_http::{Body, Request};
 
 const SECRET: &[u8] = b"the local stack's development secret";
 
-type TestApp = App<
-    Adapters<
-        InMemoryClaimStore,
-        InMemoryObjectStore,
-        InMemoryQueue,
-        CoreGateway,
-        NoRules,
-        SystemClock,
-    >,
->;
+type TestApp = App<InMemory<CoreGateway, NoRules, SystemClock>>;
 
 fn core_fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -39,14 +30,11 @@ async fn app() -> TestApp {
     let config = hms_payer_sim::SimConfig::local().unwrap();
     let (_sim, url) = hms_payer_sim::http::start(config).await.unwrap();
     App {
-        service: hms_service::testing::local(Adapters {
-            store: InMemoryClaimStore::new(),
-            objects: InMemoryObjectStore::new(),
-            queue: InMemoryQueue::new(),
-            gateway: CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
-            rules: NoRules,
-            clock: SystemClock,
-        }),
+        service: hms_service::testing::in_memory(
+            CoreGateway::new(Endpoints::single(url, 5_000)).unwrap(),
+            NoRules,
+            SystemClock,
+        ),
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
     }
 }

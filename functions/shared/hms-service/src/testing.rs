@@ -27,6 +27,23 @@ pub fn local<P>(ports: P) -> Clearinghouse<P> {
     }
 }
 
+/// The ports in memory, but for the payer, the rules and the clock a test brings.
+pub type InMemory<G, R, C> =
+    crate::ports::Adapters<InMemoryClaimStore, InMemoryObjectStore, InMemoryQueue, G, R, C>;
+
+/// The use cases as [`local`] sets them up, over `gateway`, `rules` and `clock` with the
+/// store, the objects and the queue in memory.
+pub fn in_memory<G, R, C>(gateway: G, rules: R, clock: C) -> Clearinghouse<InMemory<G, R, C>> {
+    local(crate::ports::Adapters {
+        store: InMemoryClaimStore::new(),
+        objects: InMemoryObjectStore::new(),
+        queue: InMemoryQueue::new(),
+        gateway,
+        rules,
+        clock,
+    })
+}
+
 /// The local stack's organizations: `clinic-a` owns the fixtures' providers, `clinic-b` none
 /// of them.
 pub fn local_organizations() -> Organizations {

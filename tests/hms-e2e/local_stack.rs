@@ -2,6 +2,11 @@
 //! through cargo-lambda's functions, LocalStack, DynamoDB Local and the payer simulator; the
 //! submissions worker, the sweep and the claim-event outbox run as their event sources drive
 //! them. Run them one at a time (`-j 1`): the fault tests change how the one simulator behaves.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,10 @@
 //! Rule sets that misbehave on purpose (written in the WebAssembly text format): each is
 //! stopped and reported by name with the limit it hit, and the host keeps serving.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_rules::host::{Limits, RuleError, RuleHost, types};

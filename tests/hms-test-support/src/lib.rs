@@ -1,6 +1,11 @@
 //! Where tests find what they read in place: the shared material beside the clone (`../shared`,
 //! X12 samples and pyx12's maps, never copied into the repository) and the workspace's own
 //! fixtures. One place knows the layout, so a crate that moves keeps its tests.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use std::path::PathBuf;
 

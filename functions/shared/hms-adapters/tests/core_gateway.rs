@@ -1,7 +1,11 @@
 //! The CORE gateway against the payer simulator over real HTTP on 127.0.0.1, driven by the
 //! core's use cases: eligibility (active, inactive, unknown member), claims accepted and
 //! rejected by the payer, claim status, and the faults (outage, hang, nonsense) a payer has.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::sync::Arc;

@@ -69,6 +69,20 @@ pub struct Issue {
     pub expression: Vec<String>,
 }
 
+impl Issue {
+    /// An error that names its kind, a stable id and what is wrong, at no place in particular
+    /// (a limit the whole request broke, a failure of ours).
+    pub fn error(code: IssueType, id: &str, text: impl Into<String>) -> Self {
+        Self {
+            severity: IssueSeverity::Error,
+            code,
+            diagnostics: Some(id.into()),
+            details: Details { text: text.into() },
+            expression: vec![],
+        }
+    }
+}
+
 /// A FHIR `OperationOutcome`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

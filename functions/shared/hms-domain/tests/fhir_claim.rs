@@ -1,5 +1,9 @@
 //! A FHIR `Claim` → the domain → the scrubber → an 837P, with problems as FHIRPath expressions.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use chrono::NaiveDate;

@@ -98,7 +98,9 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
         ServiceError::Duplicate { first } => {
             let mut body = serde_json::to_value(issue(IssueType::Duplicate, "duplicate-claim"))
                 .unwrap_or_else(|_| json!({}));
-            body["firstClaimId"] = json!(first);
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert("firstClaimId".into(), json!(first));
+            }
             return json_answer(status_of(e), &body, "application/fhir+json");
         }
         ServiceError::NotApplicable { .. } => issue(IssueType::Conflict, "not-applicable"),
@@ -128,8 +130,14 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
                 .collect();
             let mut body =
                 serde_json::to_value(OperationOutcome::new(issues)).unwrap_or_else(|_| json!({}));
-            body["rejections"] = serde_json::to_value(rejections).unwrap_or_default();
-            body["responses"] = serde_json::to_value(responses).unwrap_or_default();
+            if let Some(fields) = body.as_object_mut() {
+                let rejections = serde_json::to_value(rejections).unwrap_or_default();
+                fields.insert("rejections".into(), rejections);
+                fields.insert(
+                    "responses".into(),
+                    serde_json::to_value(responses).unwrap_or_default(),
+                );
+            }
             return json_answer(status_of(e), &body, "application/fhir+json");
         }
         ServiceError::PayerTimeout(_) => issue(IssueType::Exception, "payer-timeout"),

@@ -2,7 +2,11 @@
 //! 127.0.0.1: the authorization matrix (every route by every role, for its own organization and
 //! another's, and without a valid token), idempotent submission, content negotiation, claim
 //! lookup.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_adapters::{CoreGateway, Endpoints};

@@ -1,6 +1,10 @@
 //! The use cases over in-memory ports and an in-memory payer: every path a claim or an
 //! inquiry can take, with what is stored, queued, announced and answered.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod support;

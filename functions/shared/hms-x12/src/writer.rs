@@ -114,7 +114,7 @@ impl SegmentWriter {
     /// Writes one segment; trailing empty elements (and trailing empty components) are dropped.
     pub fn segment<'a>(&mut self, id: &str, fields: &[Field<'a>]) -> Result<(), WriteError> {
         let id_ok = (2..=3).contains(&id.len())
-            && id.as_bytes()[0].is_ascii_uppercase()
+            && id.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
             && id
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
@@ -131,7 +131,8 @@ impl SegmentWriter {
             .iter()
             .rposition(|f| !is_empty(f))
             .map_or(0, |i| i + 1);
-        for (i, f) in fields[..used].iter().enumerate() {
+        let fields = fields.get(..used).unwrap_or(fields);
+        for (i, f) in fields.iter().enumerate() {
             match f {
                 Field::Simple(v) => self.check(id, i + 1, v)?,
                 Field::Composite(c) => c.iter().try_for_each(|v| self.check(id, i + 1, v))?,
@@ -142,7 +143,7 @@ impl SegmentWriter {
             }
         }
         self.out.extend_from_slice(id.as_bytes());
-        for f in &fields[..used] {
+        for f in fields {
             self.out.push(d.element);
             match f {
                 Field::Simple(v) => self.out.extend_from_slice(v.as_bytes()),
@@ -169,7 +170,8 @@ impl SegmentWriter {
             .iter()
             .rposition(|v| !v.is_empty())
             .map_or(0, |i| i + 1);
-        for (j, v) in components[..used].iter().enumerate() {
+        let components = components.get(..used).unwrap_or(components);
+        for (j, v) in components.iter().enumerate() {
             if j > 0 {
                 self.out.push(self.delimiters.component);
             }

@@ -75,12 +75,14 @@ async fn redrive(api: &str, token: &str, claims: &[String]) -> anyhow::Result<Ex
         let bytes = response.bytes().await.unwrap_or_default();
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if status.is_success() {
-            println!("{id}: {}", body["state"].as_str().unwrap_or("redriven"));
+            let state = body.pointer("/state").and_then(|s| s.as_str());
+            println!("{id}: {}", state.unwrap_or("redriven"));
         } else {
             all = false;
-            let reason = body["issue"][0]["details"]["text"]
-                .as_str()
-                .or_else(|| body["reason"].as_str())
+            let reason = body
+                .pointer("/issue/0/details/text")
+                .or_else(|| body.pointer("/reason"))
+                .and_then(|r| r.as_str())
                 .unwrap_or("no reason given");
             println!("{id}: not redriven ({status}): {reason}");
         }

@@ -9,7 +9,7 @@ use hms_domain::claim_status::{StatusInquiry, inquiry_276};
 use hms_domain::claims::{Batch, Claim, ClaimKind, write_837};
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
-use hms_domain::outcome::{IssueType, OperationOutcome};
+use hms_domain::outcome::{Issue, IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::{Receiver, Submitter};
 use hms_domain::request::{Format, parse_json, problem};
@@ -126,10 +126,17 @@ pub fn translate(
             match Batch::read(&json, Some(kind), submitter) {
                 Err(outcome) => Err(outcome),
                 Ok(batch) => match intake(batch, now.date(), rules) {
-                    Ok(Reviewed::Passed { claims, .. }) => {
-                        let partner = partner_for(partner, claims[0].receiver());
-                        Ok(write_837(&claims, &partner, &envelope)?)
-                    }
+                    Ok(Reviewed::Passed { claims, .. }) => match claims.first() {
+                        Some(first) => {
+                            let partner = partner_for(partner, first.receiver());
+                            Ok(write_837(&claims, &partner, &envelope)?)
+                        }
+                        None => Err(OperationOutcome::new(vec![Issue::error(
+                            IssueType::Required,
+                            "no-claims",
+                            "the batch holds no claim",
+                        )])),
+                    },
                     Ok(Reviewed::Scrubbed { issues, .. } | Reviewed::Held { issues }) => {
                         Err(OperationOutcome::new(issues))
                     }

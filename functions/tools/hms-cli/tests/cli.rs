@@ -1,5 +1,9 @@
 //! The `hms x12` commands as a user runs them: exit codes, output formats, acknowledgments.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::io::Write;

@@ -160,7 +160,11 @@ fn professional_diagnoses(found: &mut Edits<'_>, claim: &ProfessionalClaim) {
             found.flag(&edits::ICD10_SHAPE, &format!("/claim/diagnoses/{i}"),
                 format!("{code:?} is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits; a dot after the third is allowed)"));
         }
-        if c.diagnoses[..i].iter().any(|d| normal(d) == normal(code)) {
+        if c.diagnoses
+            .iter()
+            .take(i)
+            .any(|d| normal(d) == normal(code))
+        {
             found.flag(
                 &edits::DIAGNOSIS_REPEATED,
                 &format!("/claim/diagnoses/{i}"),
@@ -480,8 +484,9 @@ fn institutional_procedures(found: &mut Edits<'_>, c: &InstitutionalClaimInforma
 fn hhmm(hour: &str) -> bool {
     hour.len() == 4
         && hour.bytes().all(|b| b.is_ascii_digit())
-        && hour[..2].parse::<u8>().is_ok_and(|h| h < 24)
-        && hour[2..].parse::<u8>().is_ok_and(|m| m < 60)
+        && hour.split_at_checked(2).is_some_and(|(h, m)| {
+            h.parse::<u8>().is_ok_and(|h| h < 24) && m.parse::<u8>().is_ok_and(|m| m < 60)
+        })
 }
 
 /// The findings of one claim's edits, less those its payer's profile switches off.
@@ -785,15 +790,17 @@ impl<'p> Edits<'p> {
         let ambulance_line = claim.service_lines.iter().position(|l| {
             let code = l.procedure_code.as_bytes();
             code.len() == 5
-                && code[0] == b'A'
-                && code[1] == b'0'
-                && l.procedure_code[1..]
-                    .parse::<u32>()
-                    .is_ok_and(|n| (21..=999).contains(&n))
+                && code.starts_with(b"A0")
+                && l.procedure_code
+                    .strip_prefix('A')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| (21..=999).contains(&n))
         });
+        let ambulance_line = ambulance_line
+            .and_then(|i| Some((i, claim.service_lines.get(i)?.procedure_code.as_str())));
         match (&claim.ambulance, ambulance_line) {
-            (None, Some(i)) => self.flag(&edits::AMBULANCE_MISSING, "/ambulance",
-                format!("line {} bills an ambulance service ({}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1, claim.service_lines[i].procedure_code)),
+            (None, Some((i, code))) => self.flag(&edits::AMBULANCE_MISSING, "/ambulance",
+                format!("line {} bills an ambulance service ({code}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1)),
             (Some(amb), _) => {
                 if !["A", "B", "C", "D", "E"].contains(&amb.reason.as_str()) {
                     self.flag(&edits::AMBULANCE_REASON, "/ambulance/reason",
@@ -998,7 +1005,7 @@ impl<'p> Edits<'p> {
                     format!("{modifier:?} is not a modifier (two upper-case letters or digits)"),
                 );
             }
-            if line.modifiers[..m].contains(modifier) {
+            if line.modifiers.iter().take(m).any(|x| x == modifier) {
                 self.flag(
                     &edits::MODIFIER_REPEATED,
                     &format!("{at}/modifiers/{m}"),
@@ -1026,7 +1033,12 @@ impl<'p> Edits<'p> {
                     ),
                 );
             }
-            if line.diagnosis_pointers[..p].contains(&pointer) {
+            if line
+                .diagnosis_pointers
+                .iter()
+                .take(p)
+                .any(|x| *x == pointer)
+            {
                 self.flag(
                     &edits::POINTER_REPEATED,
                     &format!("{at}/diagnosisPointers/{p}"),
@@ -1096,7 +1108,9 @@ pub fn icd9cm_shape(code: &str) -> bool {
         None => code.bytes().collect(),
     };
     (category..=category + rest).contains(&bytes.len())
-        && bytes[digits_from..].iter().all(u8::is_ascii_digit)
+        && bytes
+            .get(digits_from..)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
 }
 
 /// ICD-10-CM: a letter, a digit, then one to five letters or digits (3 to 7 characters), with an
@@ -1112,24 +1126,24 @@ pub fn icd10cm_shape(code: &str) -> bool {
         .map(|(_, b)| b)
         .collect();
     (3..=7).contains(&body.len())
-        && body[0].is_ascii_uppercase()
-        && body[1].is_ascii_digit()
-        && body[2..]
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && matches!(body.as_slice(), [letter, digit, rest @ ..]
+            if letter.is_ascii_uppercase()
+                && digit.is_ascii_digit()
+                && rest.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
         && !(dotted && body.len() == 3)
 }
 
 /// CPT (five digits; four and F, T or U for Category II, III and PLA codes) or HCPCS Level II
 /// (a letter A to V and four digits).
 pub fn procedure_shape(code: &str) -> bool {
-    let b = code.as_bytes();
-    if b.len() != 5 {
-        return false;
-    }
     let four_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    (four_digits(&b[..4]) && (b[4].is_ascii_digit() || matches!(b[4], b'F' | b'T' | b'U')))
-        || ((b'A'..=b'V').contains(&b[0]) && four_digits(&b[1..]))
+    match code.as_bytes() {
+        [first, rest @ ..] if rest.len() == 4 && (b'A'..=b'V').contains(first) => four_digits(rest),
+        [digits @ .., last] if digits.len() == 4 => {
+            four_digits(digits) && (last.is_ascii_digit() || matches!(last, b'F' | b'T' | b'U'))
+        }
+        _ => false,
+    }
 }
 
 /// NUCC taxonomy: ten upper-case letters and digits, the last a letter (X for most codes; the

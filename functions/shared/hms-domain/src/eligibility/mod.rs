@@ -2,6 +2,10 @@
 //! view grouped by plan, then by service type, with typed fields (network, coverage level,
 //! amount, percent, time period) instead of a flat list of X12 codes, and the payer's AAA
 //! rejections as errors that say what they mean and what to do.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "plan and service-type indices are positions just pushed to the same vectors"
+)]
 
 pub mod fhir;
 

@@ -1,6 +1,10 @@
 //! A [`Remittance`] as an 835 (005010X221A1): what a payer sends, written from the domain. It
 //! lets a remittance read from an 835 be sent on (to a provider's system that wants X12) and is
 //! the writer half of the 835's lossless round trip.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "runs of adjustments are counted within the vector they index"
+)]
 
 use hms_x12::writer::{Field, InterchangeWriter, WriteError};
 

@@ -412,6 +412,11 @@ def restore(template, directory):
 # --- gateway --------------------------------------------------------------------------------
 
 
+# Lambda's limit on a synchronous request's payload (API Gateway's own is 10 MB): a body over
+# it never reaches a function, deployed or local.
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+
+
 def gateway(template, listen, lambda_url):
     """The HttpApi's routing: each template route to its function's URL under cargo-lambda.
     The token is checked by the function itself (no authorizer runs locally)."""
@@ -443,7 +448,24 @@ def gateway(template, listen, lambda_url):
             self.wfile.write(body)
 
         def forward(self):
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > LAMBDA_PAYLOAD_LIMIT:
+                # As API Gateway and Lambda do: refused, never forwarded nor kept. The body is
+                # drained (in bounded pieces, up to 64 MiB) so the client reads the answer
+                # rather than a reset connection.
+                left = min(max(length, 0), 64 * 1024 * 1024)
+                while left > 0:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        break
+                    left -= len(piece)
+                reason = json.dumps({"message": f"Request Entity Too Large: the body is {length} bytes; a function takes at most {LAMBDA_PAYLOAD_LIMIT}"})
+                self.close_connection = True
+                self.answer(413, [("Content-Type", "application/json")], reason.encode())
+                return
             body = self.rfile.read(length) if length else None
             binary = self.route()
             if binary is None:

@@ -39,6 +39,16 @@ pub fn unreadable(e: &RequestError) -> Response<Body> {
     ok(status, e.outcome(), "application/fhir+json")
 }
 
+/// A body over its route's limit: 413, with the limit, before the body is parsed.
+pub fn too_large(size: usize, limit: usize) -> Response<Body> {
+    let outcome = OperationOutcome::new(vec![Issue::error(
+        IssueType::TooLong,
+        "payload-too-large",
+        format!("the body is {size} bytes; this route takes at most {limit}"),
+    )]);
+    ok(413, &outcome, "application/fhir+json")
+}
+
 /// A submitted claim: 202 when it is stored and on its way to the payer (the payer's verdict
 /// comes later: `GET /ach/claims/{id}` and the claim events), 422 when the scrubber, the
 /// payer's rules or the 837 writer stopped it; a replayed answer says so in a header.

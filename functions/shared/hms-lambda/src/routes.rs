@@ -17,7 +17,7 @@ use hms_service::tenancy::OrganizationId;
 
 use crate::App;
 use crate::auth::{AuthError, access};
-use crate::http::{failed, json_answer, ok, submitted, unreadable};
+use crate::http::{failed, json_answer, ok, submitted, too_large, unreadable};
 
 fn refused(e: &AuthError) -> Response<Body> {
     let code = if e.status() == 401 {
@@ -63,12 +63,34 @@ fn request_id(request: &Request) -> String {
         .unwrap_or_default()
 }
 
-fn body(request: &Request) -> &[u8] {
-    match request.body() {
+/// The largest inquiry body read (a 270 or 276 inquiry as JSON or FHIR is a few KB).
+pub const MAX_INQUIRY_BYTES: usize = 64 * 1024;
+
+/// The largest claim body read. A claim of the 837's 50 lines (999 for an 837I) as FHIR is
+/// well under it, and what is stored with the claim stays inside a DynamoDB item's 400 KB.
+/// API Gateway takes 10 MB and Lambda 6 MB; this is ours, and answered first.
+pub const MAX_CLAIM_BYTES: usize = 256 * 1024;
+
+/// The body, or the 413 that refuses it: a declared `Content-Length` over `limit` is refused
+/// before the body is looked at, and so is a body over it.
+fn body(request: &Request, limit: usize) -> Result<&[u8], Box<Response<Body>>> {
+    let declared = request
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|&n| n > limit) {
+        return Err(Box::new(too_large(size, limit)));
+    }
+    let bytes: &[u8] = match request.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => &[],
+    };
+    if bytes.len() > limit {
+        return Err(Box::new(too_large(bytes.len(), limit)));
     }
+    Ok(bytes)
 }
 
 /// Whether the caller wants FHIR back (`Accept: application/fhir+json`), else as it sent.
@@ -124,7 +146,11 @@ impl<P: Ports> App<P> {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
             };
-            let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body(&request)) {
+            let body = match body(&request, MAX_INQUIRY_BYTES) {
+                Ok(body) => body,
+                Err(refusal) => return *refusal,
+            };
+            let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
@@ -172,8 +198,12 @@ impl<P: Ports> App<P> {
                     }
                 },
             };
+            let body = match body(&request, MAX_CLAIM_BYTES) {
+                Ok(body) => body,
+                Err(refusal) => return *refusal,
+            };
             let submitter = &self.service.connections.submitter;
-            let (claim, format) = match hms_domain::claims::read_claim(body(&request), submitter) {
+            let (claim, format) = match hms_domain::claims::read_claim(body, submitter) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
@@ -197,7 +227,11 @@ impl<P: Ports> App<P> {
             };
             let path = request.uri().path().to_string();
             if request.method() == "POST" && path.ends_with("/ach/claimStatus") {
-                let inquiry = match hms_domain::claim_status::read_inquiry(body(&request)) {
+                let body = match body(&request, MAX_INQUIRY_BYTES) {
+                    Ok(body) => body,
+                    Err(refusal) => return *refusal,
+                };
+                let inquiry = match hms_domain::claim_status::read_inquiry(body) {
                     Ok(inquiry) => inquiry,
                     Err(e) => return unreadable(&e),
                 };

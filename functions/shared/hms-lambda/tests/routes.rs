@@ -323,3 +323,51 @@ async fn eligibility_answers_fhir_when_asked_and_a_rejection_is_a_422_with_its_m
         .await;
     assert_eq!(garbage.status(), 400);
 }
+
+#[tokio::test]
+async fn a_body_over_its_routes_limit_is_a_413_that_names_the_limit() {
+    let app = app().await;
+    let billing = token("clinic-a", &[Role::Billing]);
+    let cases = [
+        ("/ach/submitClaim", hms_lambda::routes::MAX_CLAIM_BYTES),
+        (
+            "/ach/queryEligibility",
+            hms_lambda::routes::MAX_INQUIRY_BYTES,
+        ),
+        ("/ach/claimStatus", hms_lambda::routes::MAX_INQUIRY_BYTES),
+    ];
+    for (path, limit) in cases {
+        // Sent whole, and declared by Content-Length (refused before the body is looked at).
+        let big = vec![b' '; limit + 1];
+        let answer = call_route(&app, request("POST", path, Some(&billing), &big)).await;
+        assert_eq!(answer.status(), 413, "{path}");
+        let text = json(&answer)["issue"][0]["details"]["text"].to_string();
+        assert!(text.contains(&format!("at most {limit}")), "{path}: {text}");
+        let mut declared = request("POST", path, Some(&billing), b"{}");
+        declared
+            .headers_mut()
+            .insert("content-length", (limit * 40).into());
+        assert_eq!(call_route(&app, declared).await.status(), 413, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_value_is_described_in_the_answer_not_echoed() {
+    let app = app().await;
+    let billing = token("clinic-a", &[Role::Billing]);
+    let mut claim: serde_json::Value = serde_json::from_slice(&fresh_claim()).unwrap();
+    let huge = "Ä".repeat(50_000);
+    // serde names an unknown enum variant by quoting it whole.
+    claim["subscriber"]["gender"] = huge.clone().into();
+    let body = serde_json::to_vec(&claim).unwrap();
+    assert!(body.len() < hms_lambda::routes::MAX_CLAIM_BYTES);
+    let answer = call_route(
+        &app,
+        request("POST", "/ach/submitClaim", Some(&billing), &body),
+    )
+    .await;
+    assert_eq!(answer.status(), 422);
+    let text = serde_json::to_string(&json(&answer)).unwrap();
+    assert!(text.len() < 2_000, "{} bytes: {}", text.len(), &text[..500]);
+    assert!(!text.contains(&"Ä".repeat(50)), "{text}");
+}

@@ -82,7 +82,7 @@ fn no_reader_panics_on_multi_byte_text_in_any_element() {
                 let Some(mutated) = with_element(&text, n, value) else {
                     break;
                 };
-                read_all(mutated.as_bytes(), &catalog);
+                read_all(mutated.as_bytes(), catalog);
                 runs += 1;
             }
         }
@@ -98,6 +98,6 @@ fn the_date_that_crashed_the_271_reader_is_an_error_naming_the_element() {
     let text = std::fs::read_to_string(path).unwrap();
     let hostile = text.replacen("DTP*346*D8*20060101", "DTP*346*DT*2024010€00", 1);
     assert_ne!(hostile, text);
-    let err = eligibility::read_271(hostile.as_bytes(), &catalog).unwrap_err();
+    let err = eligibility::read_271(hostile.as_bytes(), catalog).unwrap_err();
     assert!(err.to_string().contains("DTP03"), "{err}");
 }

@@ -572,3 +572,23 @@ fn claim_status_sends_a_276_and_reads_the_277() {
         "{err:?}"
     );
 }
+
+#[test]
+fn an_inquiry_whose_270_fails_our_validator_is_a_422_naming_the_element_and_never_sent() {
+    let ch = clearinghouse(NoRules);
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&fixture("eligibility/inquiry-subscriber.json")).unwrap();
+    json["subscriber"]["name"]["last"] = "A".repeat(100_000).into();
+    let (inquiry, _) =
+        hms_domain::eligibility::read_inquiry(&serde_json::to_vec(&json).unwrap()).unwrap();
+    let err = block_on(ch.query_eligibility(&clinic(), &inquiry)).unwrap_err();
+    let ServiceError::Invalid(outcome) = &err else {
+        panic!("{err:?}")
+    };
+    let text = &outcome.issue[0].details.text;
+    assert!(
+        text.contains("NM103") && text.contains("too long"),
+        "{text}"
+    );
+    assert!(ch.ports.gateway.inner.received().is_empty());
+}

@@ -17,7 +17,7 @@ use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::edits::{self, Edit};
 use crate::claims::model::Parties;
 use crate::ids::Npi;
-use crate::outcome::{Details, Issue, OperationOutcome};
+use crate::outcome::{Details, Issue, IssueSeverity, OperationOutcome};
 use crate::party::{Address, Provider};
 
 /// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
@@ -63,10 +63,66 @@ pub struct UnknownEdit(pub String);
 /// Every edit that applies to `claim` and that `profile` leaves on; `today` is the date
 /// service dates may not be after.
 pub fn scrub(claim: &Claim, today: NaiveDate, profile: &Profile) -> OperationOutcome {
-    match claim {
+    let mut outcome = match claim {
         Claim::Professional(c) => professional(c, today, profile),
         Claim::Institutional(c) => institutional(c, today, profile),
+    };
+    let mut found = Edits::new(profile);
+    if let Ok(json) = serde_json::to_value(claim) {
+        found.text_and_dates(&json, &mut String::new(), 0);
     }
+    if !found.issues.is_empty() {
+        let mut issues = found.issues;
+        issues.extend(
+            outcome
+                .issue
+                .into_iter()
+                .filter(|i| i.severity <= IssueSeverity::Warning),
+        );
+        outcome = OperationOutcome::new(issues);
+    }
+    outcome
+}
+
+/// The longest text each field of our claim JSON may hold, by its name: the maximum length of
+/// the 837 element that carries it (NM103 60, NM104 35, NM105 25, NM107 10, N301 55, N401 30,
+/// N403 15, NM109 80, SBR03 50, CLM01 38). Any other text is held to 264, the longest any 5010
+/// element allows.
+const TEXT_LIMITS: &[(&str, usize)] = &[
+    ("last", 60),
+    ("name", 60),
+    ("first", 35),
+    ("middle", 25),
+    ("suffix", 10),
+    ("lines", 55),
+    ("city", 30),
+    ("postalCode", 15),
+    ("memberId", 80),
+    ("groupNumber", 50),
+    ("patientControlNumber", 38),
+];
+
+/// Longest text in any other field.
+const ANY_TEXT: usize = 264;
+
+/// The year of `text` when it is shaped as a calendar date as chrono writes one (`CCYY-MM-DD`,
+/// with a sign and more digits for years outside 0..=9999).
+fn date_year(text: &str) -> Option<i64> {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(body) => (-1, body),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let mut parts = body.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let shaped = parts.next().is_none()
+        && (4..=9).contains(&year.len())
+        && month.len() == 2
+        && day.len() == 2
+        && digits(year)
+        && digits(month)
+        && digits(day);
+    Some(sign * year.parse::<i64>().ok().filter(|_| shaped)?)
 }
 
 /// Runs every edit on a professional claim.
@@ -500,6 +556,75 @@ impl<'p> Edits<'p> {
         Self {
             profile,
             issues: vec![],
+        }
+    }
+
+    /// Every text of the claim (as our JSON) checked for control characters and its element's
+    /// length, and every date for a year X12 can carry; `at` is the JSON pointer so far.
+    fn text_and_dates(&mut self, value: &serde_json::Value, at: &mut String, depth: usize) {
+        use serde_json::Value;
+        // Our claim's JSON nests a few levels; a deeper one is not ours.
+        if depth > 16 {
+            return;
+        }
+        match value {
+            Value::Object(fields) => {
+                for (name, field) in fields {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(name);
+                    self.text_and_dates(field, at, depth + 1);
+                    at.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    self.text_and_dates(item, at, depth + 1);
+                    at.truncate(len);
+                }
+            }
+            Value::String(text) => {
+                let field = at
+                    .rsplit('/')
+                    .find(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or_default();
+                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                    self.flag(
+                        &edits::TEXT_CHARACTERS,
+                        at,
+                        format!(
+                            "the text holds a control character (U+{:04X})",
+                            u32::from(c)
+                        ),
+                    );
+                }
+                let limit = TEXT_LIMITS
+                    .iter()
+                    .find(|(name, _)| *name == field)
+                    .map_or(ANY_TEXT, |(_, limit)| *limit);
+                let length = text.chars().count();
+                if length > limit {
+                    self.flag(
+                        &edits::TEXT_LENGTH,
+                        at,
+                        format!(
+                            "the text is {length} characters; the 837 takes at most {limit} here"
+                        ),
+                    );
+                }
+                if let Some(year) = date_year(text)
+                    && !(1850..=2199).contains(&year)
+                {
+                    self.flag(
+                        &edits::DATE_RANGE,
+                        at,
+                        format!("the year {year} is not between 1850 and 2199"),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1278,6 +1403,42 @@ mod tests {
         const P: &str = "professional-subscriber.json";
         const I: &str = "institutional-inpatient.json";
         vec![
+            (
+                "text-characters",
+                P,
+                "/subscriber/name/last",
+                json!("SMI\u{7}TH"),
+            ),
+            (
+                "text-characters",
+                I,
+                "/billingProvider/address/city",
+                json!("MIAMI\u{0}"),
+            ),
+            (
+                "text-length",
+                P,
+                "/subscriber/name/last",
+                json!("A".repeat(61)),
+            ),
+            (
+                "text-length",
+                I,
+                "/subscriber/name/first",
+                json!("A".repeat(36)),
+            ),
+            (
+                "date-range",
+                P,
+                "/subscriber/birthDate",
+                json!("0000-01-01"),
+            ),
+            (
+                "date-range",
+                I,
+                "/subscriber/birthDate",
+                json!("-262143-01-01"),
+            ),
             ("diagnosis-required", P, "/claim/diagnoses", json!([])),
             ("icd10-shape", P, "/claim/diagnoses/0", json!("J2")),
             ("place-of-service", P, "/claim/placeOfService", json!("00")),

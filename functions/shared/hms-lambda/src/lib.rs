@@ -66,8 +66,14 @@ impl LoadRules for Rules {
             Ok(bucket) if !bucket.is_empty() => S3ObjectStore::new(s3.clone(), bucket),
             _ => return Ok(Self::None(NoRules)),
         };
-        let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
-            .map_err(|e| StartError(e.to_string()))?;
+        // A rule set's log lines keep their text only in the local stage.
+        let stage = std::env::var("STAGE").ok();
+        let limits = hms_rules::host::Limits {
+            logs: hms_rules::host::RuleLogs::for_stage(stage.as_deref()),
+            ..hms_rules::host::Limits::default()
+        };
+        let host =
+            hms_rules::host::RuleHost::new(limits).map_err(|e| StartError(e.to_string()))?;
         // Used only by a build with a compiler, for a registry without precompiled artifacts.
         let cache = std::path::PathBuf::from("/tmp/hms-rules-cache");
         let registry = hms_rules::registry::Registry::open_store_if_present(

@@ -199,7 +199,10 @@ fn intake(
     };
     let trouble =
         |e: &dyn std::fmt::Display| problem(IssueType::Exception, "rules-registry", e.to_string());
-    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
+    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits {
+        logs: hms_rules::host::RuleLogs::Text,
+        ..hms_rules::host::Limits::default()
+    })
         .map_err(|e| trouble(&e))?;
     let registry = hms_rules::registry::Registry::open(&host, dir, Some(&dir.join(".cache")))
         .map_err(|e| trouble(&e))?;

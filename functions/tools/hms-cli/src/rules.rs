@@ -120,6 +120,14 @@ fn cargo_for_wasm(dir: &Path, target_dir: &Path) -> Result<Command> {
     Ok(cargo)
 }
 
+/// The limits a rule set runs under, with its log lines' text kept: the CLI is its author's.
+fn author_limits() -> Limits {
+    Limits {
+        logs: hms_rules::host::RuleLogs::Text,
+        ..Limits::default()
+    }
+}
+
 fn build(dir: &Path) -> Result<ExitCode> {
     let name = package_name(dir)?;
     let target_dir = std::env::var_os("HMS_RULES_TARGET")
@@ -155,7 +163,7 @@ fn load(host: &RuleHost, component: &Path) -> Result<(Vec<u8>, hms_rules::host::
 }
 
 fn inspect(component: &Path) -> Result<ExitCode> {
-    let host = RuleHost::new(Limits::default())?;
+    let host = RuleHost::new(author_limits())?;
     let (bytes, rules) = load(&host, component)?;
     let info = host.describe(&rules)?;
     let report = serde_json::json!({
@@ -176,7 +184,7 @@ fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
     use hms_rules::registry::{
         PrecompiledEntry, REGISTRY_FILE, Registry, RegistryFile, RuleSetEntry,
     };
-    let host = RuleHost::new(Limits::default())?;
+    let host = RuleHost::new(author_limits())?;
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
     let write = |name: &Path, bytes: &[u8]| -> Result<String> {
         let path = out.join(name);
@@ -234,7 +242,7 @@ fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
         .with_target(false)
         .with_max_level(tracing::Level::DEBUG)
         .try_init();
-    let host = RuleHost::new(Limits::default())?;
+    let host = RuleHost::new(author_limits())?;
     let (_, rules) = load(&host, component)?;
     let json = std::fs::read(claim).with_context(|| claim.display().to_string())?;
     let kind = serde_json::from_slice::<serde_json::Value>(&json)

@@ -268,6 +268,42 @@ fn engine_error(what: &'static str) -> impl Fn(wasmtime::Error) -> RuleError {
     }
 }
 
+/// Whether `dir` is a directory only its owner, this user, may write to (on Unix; elsewhere,
+/// whether it is a directory).
+#[cfg(feature = "compiler")]
+fn private_dir(dir: &std::path::Path) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let owner = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+        meta.is_dir() && meta.permissions().mode() & 0o022 == 0 && Some(meta.uid()) == owner
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_dir()
+    }
+}
+
+/// Creates `dir` (and its parents) for a cache only this user may write.
+#[cfg(feature = "compiler")]
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
 /// The process's rule-set runtime.
 pub struct RuleHost {
     engine: Engine,
@@ -462,8 +498,13 @@ impl RuleHost {
     /// As [`load`](Self::load), through a cache of compiled components in `cache`: the file
     /// is named by the sha256 of the component and a hash of the engine's configuration, so a
     /// cold start deserializes instead of compiling, and a different engine never reads it.
+    ///
+    /// A cached artifact is native code, so it is loaded only when its own sha256 matches the
+    /// one written beside it when it was compiled, and only from a directory that is this
+    /// user's alone (not writable by group or others). Anything else is compiled afresh: a
+    /// swapped or damaged file never runs under another rule set's name.
     #[cfg(feature = "compiler")]
-    #[allow(unsafe_code)] // deserializing artifacts this engine wrote; see the SAFETY comments
+    #[allow(unsafe_code)] // deserializing artifacts this engine wrote; see the SAFETY comment
     pub fn load_cached(
         &self,
         label: &str,
@@ -480,32 +521,39 @@ impl RuleHost {
             crate::sha256_hex(bytes),
             engine_hash.finish()
         ));
+        let pin = file.with_extension("cwasm.sha256");
         let invalid = |source: wasmtime::Error| RuleError::Invalid {
             component: label.to_string(),
             source,
         };
-        if file.is_file() {
-            // SAFETY: the file is one this host wrote (below) under a name it chose from the
-            // component's sha256 and the engine's configuration hash, in a directory the
-            // operator gives it for that purpose; wasmtime also checks that the artifact was
+        if private_dir(cache)
+            && let Ok(artifact) = std::fs::read(&file)
+            && std::fs::read_to_string(&pin).is_ok_and(|p| p.trim() == crate::sha256_hex(&artifact))
+        {
+            // SAFETY: the bytes are an artifact this engine's `precompile_component` wrote
+            // (below), unaltered since: their sha256 is the one written beside them then, in a
+            // directory only this user may write. wasmtime also checks that the artifact was
             // made by a compatible engine.
-            let component = unsafe { Component::deserialize_file(&self.engine, &file) }
+            let component = unsafe { Component::deserialize(&self.engine, &artifact) }
                 .map_err(|e| invalid(e.context(file.display().to_string())))?;
             return Ok((self.link(label, component)?, CacheUse::Deserialized));
         }
         let compiled = self.engine.precompile_component(bytes).map_err(invalid)?;
-        std::fs::create_dir_all(cache)
-            .and_then(|()| {
-                // Written aside and renamed, so a reader never sees half a file.
-                let partial = file.with_extension("partial");
-                std::fs::write(&partial, &compiled)?;
-                std::fs::rename(&partial, &file)
-            })
-            .map_err(|source| RuleError::Cache {
-                component: label.to_string(),
-                path: file.clone(),
-                source,
-            })?;
+        let written = create_private_dir(cache).and_then(|()| {
+            // Written aside and renamed, the artifact before its pin, so a reader never
+            // sees half a file or a pin without its artifact.
+            let partial = file.with_extension("partial");
+            std::fs::write(&partial, &compiled)?;
+            std::fs::rename(&partial, &file)?;
+            let partial_pin = pin.with_extension("partial");
+            std::fs::write(&partial_pin, crate::sha256_hex(&compiled))?;
+            std::fs::rename(&partial_pin, &pin)
+        });
+        written.map_err(|source| RuleError::Cache {
+            component: label.to_string(),
+            path: file.clone(),
+            source,
+        })?;
         // SAFETY: the bytes were produced by this engine's `precompile_component` just above.
         let component =
             unsafe { Component::deserialize(&self.engine, &compiled) }.map_err(invalid)?;
@@ -553,7 +601,11 @@ impl RuleHost {
         store
             .set_fuel(self.limits.fuel)
             .map_err(engine_error("the call's fuel"))?;
-        let ticks = self.limits.deadline_ms.div_ceil(TICK.as_millis() as u64).max(1);
+        let ticks = self
+            .limits
+            .deadline_ms
+            .div_ceil(TICK.as_millis() as u64)
+            .max(1);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store.set_hostcall_fuel(self.limits.host_copy_bytes);

@@ -184,10 +184,54 @@ fn a_compiled_component_is_cached_and_deserialized_on_the_next_start() {
     // A rule set belongs to the host that loaded it: another host says so, and does not panic.
     let err = other.describe(&first).unwrap_err();
     assert!(err.to_string().contains("loaded by another host"), "{err}");
-    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1);
-    let name = files[0].file_name().to_string_lossy().to_string();
-    assert!(name.starts_with(&hms_rules::sha256_hex(&bytes)), "{name}");
+    let mut names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|f| f.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names[0].starts_with(&hms_rules::sha256_hex(&bytes)),
+        "{names:?}"
+    );
+    assert!(
+        names[0].ends_with(".cwasm") && names[1].ends_with(".cwasm.sha256"),
+        "{names:?}"
+    );
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+#[test]
+fn a_swapped_cached_artifact_never_runs_under_another_rule_sets_name() {
+    use hms_rules::host::CacheUse;
+    let cache = scratch("swapped-cache");
+    let host = host();
+    let a = versioned("1.0.0");
+    let b = versioned("2.0.0");
+    host.load_cached("a.wasm", &a, &cache).unwrap();
+    host.load_cached("b.wasm", &b, &cache).unwrap();
+    let path_of = |bytes: &[u8]| {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .flatten()
+            .map(|f| f.path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                name.starts_with(&hms_rules::sha256_hex(bytes)) && name.ends_with(".cwasm")
+            })
+            .unwrap()
+    };
+    // B's artifact put where A's is read from: A is compiled afresh, and is A.
+    std::fs::copy(path_of(&b), path_of(&a)).unwrap();
+    let (loaded, how) = host.load_cached("a.wasm", &a, &cache).unwrap();
+    assert_eq!(how, CacheUse::Compiled);
+    assert_eq!(host.describe(&loaded).unwrap().version, "1.0.0");
+    // A cache others may write to is not read from at all.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (_, how) = host.load_cached("a.wasm", &a, &cache).unwrap();
+    assert_eq!(how, CacheUse::Compiled);
     let _ = std::fs::remove_dir_all(cache);
 }
 
@@ -393,10 +437,13 @@ fn traced(call: impl FnOnce()) -> Vec<serde_json::Value> {
         .finish();
     tracing::subscriber::with_default(subscriber, call);
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
-const LOG_IMPORT: &str = r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#;
+const LOG_IMPORT: &str =
+    r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#;
 
 #[test]
 fn a_deployed_host_logs_what_a_line_is_never_its_text() {
@@ -434,7 +481,13 @@ fn a_huge_log_line_is_refused_before_the_host_copies_it() {
     let rules = host.load("shouting-rules", &bytes).unwrap();
     let err = host.validate(&rules, &claim()).unwrap_err();
     assert!(
-        matches!(err, RuleError::HostCopy { bytes: 1_048_576, .. }),
+        matches!(
+            err,
+            RuleError::HostCopy {
+                bytes: 1_048_576,
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("shouting-rules"), "{err}");
@@ -449,14 +502,19 @@ fn a_call_past_its_wall_clock_deadline_is_stopped_whatever_fuel_is_left() {
     })
     .unwrap();
     let looping = host
-        .load("slow-rules", &rules(DESCRIBE, "(loop $l (br $l)) unreachable"))
+        .load(
+            "slow-rules",
+            &rules(DESCRIBE, "(loop $l (br $l)) unreachable"),
+        )
         .unwrap();
     let started = std::time::Instant::now();
     let err = host.validate(&looping, &claim()).unwrap_err();
     assert!(matches!(err, RuleError::Deadline { ms: 50, .. }), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     // The host goes on.
-    let fine = host.load("test-rules", &rules(DESCRIBE, NO_FINDINGS)).unwrap();
+    let fine = host
+        .load("test-rules", &rules(DESCRIBE, NO_FINDINGS))
+        .unwrap();
     assert!(host.validate(&fine, &claim()).unwrap().0.is_empty());
 }
 
@@ -485,5 +543,8 @@ fn findings_past_their_number_or_size_are_a_clear_error() {
         (i32.const 128)"#;
     let rules_long = host.load("long-rules", &rules(DESCRIBE, long)).unwrap();
     let err = host.validate(&rules_long, &claim()).unwrap_err();
-    assert!(err.to_string().contains("a finding of 60000 bytes"), "{err}");
+    assert!(
+        err.to_string().contains("a finding of 60000 bytes"),
+        "{err}"
+    );
 }

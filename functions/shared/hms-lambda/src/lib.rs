@@ -72,8 +72,7 @@ impl LoadRules for Rules {
             logs: hms_rules::host::RuleLogs::for_stage(stage.as_deref()),
             ..hms_rules::host::Limits::default()
         };
-        let host =
-            hms_rules::host::RuleHost::new(limits).map_err(|e| StartError(e.to_string()))?;
+        let host = hms_rules::host::RuleHost::new(limits).map_err(|e| StartError(e.to_string()))?;
         // Used only by a build with a compiler, for a registry without precompiled artifacts.
         let cache = std::path::PathBuf::from("/tmp/hms-rules-cache");
         let registry = hms_rules::registry::Registry::open_store_if_present(

@@ -203,11 +203,22 @@ fn intake(
         logs: hms_rules::host::RuleLogs::Text,
         ..hms_rules::host::Limits::default()
     })
-        .map_err(|e| trouble(&e))?;
-    let registry = hms_rules::registry::Registry::open(&host, dir, Some(&dir.join(".cache")))
+    .map_err(|e| trouble(&e))?;
+    let registry = hms_rules::registry::Registry::open(&host, dir, rules_cache().as_deref())
         .map_err(|e| trouble(&e))?;
     let engine = hms_rules::pipeline::RegistryRules { host, registry };
     Ok(review(batch, today, &engine))
+}
+
+/// Where compiled rule sets are cached: this user's own cache directory
+/// (`$XDG_CACHE_HOME/hms-ach/rules`, else `~/.cache/hms-ach/rules`), never the rule sets'
+/// directory, which may have come from anyone. No cache without a home.
+fn rules_cache() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    Some(base.join("hms-ach").join("rules"))
 }
 
 /// The receiver an inquiry goes to: its payer.

@@ -66,6 +66,25 @@ impl Endpoints {
     }
 }
 
+/// Longest text of a payer's own (a SOAP fault's reason) repeated in our errors and logs.
+const PAYER_TEXT: usize = 160;
+
+/// A payer's fault text as our errors and logs carry it: at most [`PAYER_TEXT`] characters,
+/// control characters as spaces. A payer may put anything there, a member's name included;
+/// the rest is cut, with its length said.
+fn payer_text(text: &str) -> String {
+    let length = text.chars().count();
+    let mut shown: String = text
+        .chars()
+        .take(PAYER_TEXT)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if length > PAYER_TEXT {
+        shown.push_str(&format!("… ({length} characters)"));
+    }
+    shown
+}
+
 /// Whether `url` is `https://`, or `http://` to a loopback host.
 fn secure_or_loopback(url: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(url) else {
@@ -212,7 +231,11 @@ impl CoreGateway {
         if status.is_server_error() {
             let why = match hms_connectivity::parse(&body) {
                 Err(hms_connectivity::EnvelopeError::Fault { code, reason }) => {
-                    format!("HTTP {status}, SOAP fault {code}: {reason}")
+                    format!(
+                        "HTTP {status}, SOAP fault {}: {}",
+                        payer_text(&code),
+                        payer_text(&reason)
+                    )
                 }
                 _ => format!("HTTP {status}"),
             };
@@ -226,7 +249,7 @@ impl CoreGateway {
             Err(hms_connectivity::EnvelopeError::Fault { code, reason }) => {
                 return Err(GatewayError::Unavailable {
                     status: Some(status.as_u16()),
-                    message: format!("SOAP fault {code}: {reason}"),
+                    message: format!("SOAP fault {}: {}", payer_text(&code), payer_text(&reason)),
                 });
             }
             Err(e) => {
@@ -377,4 +400,20 @@ impl PayerGateway for CoreGateway {
 /// How long a batch submission may take: three times a real-time exchange.
 pub fn batch_timeout(endpoint: &Endpoint) -> Duration {
     Duration::from_millis(endpoint.timeout_ms.saturating_mul(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payer_text;
+
+    #[test]
+    fn a_payers_fault_text_is_cut_and_loses_its_control_characters() {
+        assert_eq!(payer_text("Timeout\r\nretry"), "Timeout  retry");
+        let long = "x".repeat(10_000);
+        let shown = payer_text(&long);
+        assert!(
+            shown.len() < 200 && shown.ends_with("(10000 characters)"),
+            "{shown}"
+        );
+    }
 }

@@ -106,6 +106,45 @@ fn wants_fhir(request: &Request, sent: Format) -> bool {
     }
 }
 
+/// What an access log line needs from the request, and when it came.
+fn access_start(request: &Request) -> (String, String, std::time::Instant) {
+    (
+        request.method().to_string(),
+        request.uri().path().to_string(),
+        std::time::Instant::now(),
+    )
+}
+
+/// An answer that writes its access log line: who (the token's subject), for which
+/// organization, which route, which claim, the status and how long it took. Ids and numbers
+/// only: the path holds a claim id at most, never a query or a body.
+trait Logged {
+    fn logged(
+        self,
+        span: &tracing::Span,
+        method: &str,
+        path: &str,
+        started: std::time::Instant,
+    ) -> Self;
+}
+
+impl Logged for Response<Body> {
+    fn logged(
+        self,
+        span: &tracing::Span,
+        method: &str,
+        path: &str,
+        started: std::time::Instant,
+    ) -> Self {
+        let status = self.status().as_u16();
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        span.in_scope(|| {
+            tracing::info!(target: "access", method, path, status, latency_ms, "access");
+        });
+        self
+    }
+}
+
 /// The longest `Idempotency-Key` taken.
 const MAX_KEY: usize = 255;
 
@@ -134,13 +173,16 @@ impl<P: Ports> App<P> {
             .map_err(|e| Box::new(refused(&e)))?;
         let organization = OrganizationId::parse(&caller.organization)
             .map_err(|e| refused(&AuthError::Invalid(format!("the organization claim: {e}"))))?;
-        tracing::Span::current().record("organization", organization.as_str());
+        let span = tracing::Span::current();
+        span.record("organization", organization.as_str());
+        span.record("subject", caller.subject.as_str());
         Ok(organization)
     }
 
     /// `POST /ach/queryEligibility`.
     pub async fn eligibility(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("eligibility", request_id = %request_id(&request), organization = tracing::field::Empty);
+        let (method, path, started) = access_start(&request);
+        let span = tracing::info_span!("eligibility", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
         async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
@@ -171,13 +213,15 @@ impl<P: Ports> App<P> {
                 Err(e) => failed(&e),
             }
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await
+        .logged(&span, &method, &path, started)
     }
 
     /// `POST /ach/submitClaim`.
     pub async fn submit(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("submit", request_id = %request_id(&request), organization = tracing::field::Empty);
+        let (method, path, started) = access_start(&request);
+        let span = tracing::info_span!("submit", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
         async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
@@ -208,18 +252,24 @@ impl<P: Ports> App<P> {
                 Err(e) => return unreadable(&e),
             };
             match self.service.submit_claim(&organization, claim, format, key.as_deref()).await {
-                Ok(answer) => submitted(&answer),
+                Ok(answer) => {
+                    let id = &answer.answer.claim().claim_id;
+                    tracing::Span::current().record("claim_id", tracing::field::display(id));
+                    submitted(&answer)
+                }
                 Err(e) => failed(&e),
             }
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await
+        .logged(&span, &method, &path, started)
     }
 
     /// `GET /ach/claims/{id}`, `POST /ach/claimStatus` and `POST
     /// /ach/admin/claims/{id}/redrive`.
     pub async fn status(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("status", request_id = %request_id(&request), organization = tracing::field::Empty);
+        let (method, path, started) = access_start(&request);
+        let span = tracing::info_span!("status", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
         async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
@@ -250,7 +300,10 @@ impl<P: Ports> App<P> {
                 })
                 .unwrap_or_default();
             let id = match ClaimId::parse(&id) {
-                Ok(id) => id,
+                Ok(id) => {
+                    tracing::Span::current().record("claim_id", tracing::field::display(&id));
+                    id
+                }
                 Err(e) => {
                     return json_answer(
                         404,
@@ -269,7 +322,8 @@ impl<P: Ports> App<P> {
                 Err(e) => failed(&e),
             }
         }
-        .instrument(span)
+        .instrument(span.clone())
         .await
+        .logged(&span, &method, &path, started)
     }
 }

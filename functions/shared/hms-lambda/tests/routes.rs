@@ -371,3 +371,73 @@ async fn a_huge_value_is_described_in_the_answer_not_echoed() {
     assert!(text.len() < 2_000, "{} bytes: {}", text.len(), &text[..500]);
     assert!(!text.contains(&"Ä".repeat(50)), "{text}");
 }
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_call_writes_one_access_line_of_ids_and_numbers_and_no_phi() {
+    let app = app().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_current_span(true)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let billing = token("clinic-a", &[Role::Billing]);
+    let claim = fresh_claim();
+    let answer = call_route(
+        &app,
+        request("POST", "/ach/submitClaim", Some(&billing), &claim),
+    )
+    .await;
+    assert_eq!(answer.status(), 202);
+    let id = json(&answer)["claimId"].as_str().unwrap().to_string();
+    let path = format!("/ach/claims/{id}");
+    let looked = call_route(&app, request("GET", &path, Some(&billing), b"")).await;
+    assert_eq!(looked.status(), 200);
+    let refused = call_route(&app, request("GET", &path, None, b"")).await;
+    assert_eq!(refused.status(), 401);
+    deliver_all(&app).await;
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let access: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["fields"]["message"] == "access")
+        .collect();
+    assert_eq!(access.len(), 3, "{text}");
+    let (submitted, read, unauthorized) = (&access[0], &access[1], &access[2]);
+    assert_eq!(submitted["fields"]["status"], 202);
+    assert_eq!(submitted["span"]["claim_id"], id.as_str());
+    assert_eq!(submitted["span"]["organization"], "clinic-a");
+    assert_eq!(submitted["span"]["subject"], "user-1");
+    assert_eq!(read["fields"]["path"], path.as_str());
+    assert_eq!(read["fields"]["status"], 200);
+    assert!(read["fields"]["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(unauthorized["fields"]["status"], 401);
+    // Nothing of the claim's patient reached any line, access or otherwise.
+    let claim: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    for phi in [
+        claim["subscriber"]["memberId"].as_str().unwrap(),
+        claim["subscriber"]["name"]["last"].as_str().unwrap(),
+        claim["subscriber"]["birthDate"].as_str().unwrap(),
+        claim["claim"]["diagnoses"][0].as_str().unwrap_or("J20.9"),
+    ] {
+        assert!(!text.contains(phi), "{phi} was logged: {text}");
+    }
+    assert!(!text.contains(&billing), "the token was logged");
+}

@@ -203,7 +203,7 @@ impl<R: LoadRules> App<AwsPorts<R>> {
         };
         Ok(Self {
             service,
-            verifier: auth::Verifier::from_env(),
+            verifier: auth::Verifier::from_env().map_err(|e| StartError(e.to_string()))?,
         })
     }
 }

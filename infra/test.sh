@@ -38,9 +38,10 @@ quiet() {
 }
 
 lint() {
-  echo "== lint: cargo fmt --check, clippy -D warnings"
+  echo "== lint: cargo fmt --check, clippy -D warnings, cargo deny"
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+  infra/deny.sh
 }
 
 unit() {
@@ -88,6 +89,6 @@ e2e() {
 for step in "${steps[@]}"; do
   case "$step" in
     lint | unit | fuzz | oracles | e2e) "$step" ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done

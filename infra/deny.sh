@@ -38,8 +38,8 @@ fi
 # snapshot there as a one-commit repository dated as the snapshot is.
 root=.local/advisory-db
 mkdir -p "$root"
-dir=$(cargo deny -L debug check --disable-fetch advisories 2>&1 |
-  sed -n "s/.*Opening advisory database at '\([^']*\)'.*/\1/p" | head -1)
+probe=$(cargo deny --offline -L debug check advisories 2>&1 || true)
+dir=$(sed -n "s/.*Opening advisory database at '\([^']*\)'.*/\1/p" <<<"$probe" | sed -n 1p)
 [ -n "$dir" ] || { echo "deny: cargo deny did not say where it reads the advisory database" >&2; exit 1; }
 taken=$(cut -d' ' -f2 "$snapshot/SNAPSHOT")
 rm -rf "$dir"
@@ -49,7 +49,7 @@ cp -r "$snapshot/crates" "$dir/"
   GIT_AUTHOR_DATE="$taken" GIT_COMMITTER_DATE="$taken" git -c user.name=hms -c user.email=hms@localhost \
     commit -q -m "RustSec advisories as of $taken")
 log=$(mktemp)
-if cargo deny check --disable-fetch advisories licenses bans sources >"$log" 2>&1; then
+if cargo deny --offline check advisories licenses bans sources >"$log" 2>&1; then
   echo "deny: advisories (as of ${taken%%T*}), licenses, bans and sources ok; $(grep -c 'warning\[duplicate\]' "$log" || true) duplicate versions named"
   rm -f "$log"
 else

@@ -29,7 +29,7 @@ pub enum ClaimsCommand {
 pub fn routes() -> anyhow::Result<ExitCode> {
     for route in hms_auth::access::ROUTES {
         let roles: Vec<&str> = route.permission.roles().iter().map(|r| r.name()).collect();
-        println!(
+        outln!(
             "{} {} {} {}",
             route.method,
             route.path,
@@ -76,7 +76,7 @@ async fn redrive(api: &str, token: &str, claims: &[String]) -> anyhow::Result<Ex
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if status.is_success() {
             let state = body.pointer("/state").and_then(|s| s.as_str());
-            println!("{id}: {}", state.unwrap_or("redriven"));
+            outln!("{id}: {}", state.unwrap_or("redriven"));
         } else {
             all = false;
             let reason = body
@@ -84,7 +84,7 @@ async fn redrive(api: &str, token: &str, claims: &[String]) -> anyhow::Result<Ex
                 .or_else(|| body.pointer("/reason"))
                 .and_then(|r| r.as_str())
                 .unwrap_or("no reason given");
-            println!("{id}: not redriven ({status}): {reason}");
+            outln!("{id}: not redriven ({status}): {reason}");
         }
     }
     Ok(if all {

@@ -381,7 +381,7 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
     };
     match json {
         Ok(text) => {
-            println!("{}", text?);
+            outln!("{}", text?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -413,7 +413,7 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
             Ok(responses) => {
                 let today = chrono::Local::now().date_naive();
                 let bundle = hms_domain::eligibility::fhir::responses_to_fhir(&responses, today);
-                println!("{}", serde_json::to_string_pretty(&bundle)?);
+                outln!("{}", serde_json::to_string_pretty(&bundle)?);
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
@@ -425,7 +425,7 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     match hms_domain::remittance::read_835(&x12, catalog) {
         Ok(remits) => {
             let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits);
-            println!("{}", serde_json::to_string_pretty(&bundle)?);
+            outln!("{}", serde_json::to_string_pretty(&bundle)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -540,7 +540,7 @@ fn our_submitter() -> Submitter {
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(outcome)?);
+    outln!("{}", serde_json::to_string_pretty(outcome)?);
     Ok(if outcome.has_errors() {
         ExitCode::from(1)
     } else {

@@ -153,7 +153,7 @@ fn build(dir: &Path) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{}: not a rule-set module: {e}", module_path.display()))?;
     let out = dir.join(format!("{name}.wasm"));
     std::fs::write(&out, &component).with_context(|| out.display().to_string())?;
-    println!("{}\t{}", out.display(), hms_rules::sha256_hex(&component));
+    outln!("{}\t{}", out.display(), hms_rules::sha256_hex(&component));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -180,7 +180,7 @@ fn inspect(component: &Path) -> Result<ExitCode> {
         "version": info.version,
         "payerIds": info.payer_ids,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -267,7 +267,7 @@ fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
             .with_context(|| out.join(name).display().to_string())?;
     }
     let _ = std::fs::remove_dir_all(&staging);
-    println!("{}", out.join(REGISTRY_FILE).display());
+    outln!("{}", out.join(REGISTRY_FILE).display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -291,7 +291,7 @@ fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
 }
 
 fn print_refused(outcome: &hms_domain::outcome::OperationOutcome) -> Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(outcome)?);
+    outln!("{}", serde_json::to_string_pretty(outcome)?);
     Ok(ExitCode::from(1))
 }
 
@@ -315,7 +315,7 @@ fn report<C: hms_rules::convert::RuleClaim + serde::Serialize>(
         "validateFuel": fuel,
         "validateMicroseconds": validate_time.as_micros() as u64,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if outcome.held {
         ExitCode::from(1)
     } else {

@@ -740,3 +740,26 @@ fn a_failed_publish_leaves_the_published_registry_as_it_was() {
     assert!(loaded.for_payer("999996666").is_none());
     let _ = std::fs::remove_dir_all(scratch);
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly_not_with_a_panic() {
+    let claim = fixture("claims/professional-subscriber.json");
+    for args in [
+        vec!["scrub", "--list-edits"],
+        vec!["translate", claim.as_str(), "--to", "x12", "--type", "837P"],
+        vec!["scrub", claim.as_str()],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader closes its end before a byte is read, as `| head -c 0` does.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}

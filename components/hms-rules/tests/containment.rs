@@ -367,19 +367,6 @@ fn the_registry_reads_through_the_object_store_port_and_refuses_what_is_missing_
 }
 
 /// What a test's tracing subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
     let host = RuleHost::new(Limits {
@@ -402,22 +389,11 @@ fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
         r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#,
     );
     let rules = host.load("chatty-rules", &bytes).unwrap();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let lines = traced(|| {
         let (findings, _) = host.validate(&rules, &claim()).unwrap();
         assert!(findings.is_empty());
     });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
     for line in &lines[..3] {
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["fields"]["message"], "prior-auth-required");
@@ -429,17 +405,7 @@ fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
 
 /// The JSON lines `call` made `tracing` write.
 fn traced(call: impl FnOnce()) -> Vec<serde_json::Value> {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, call);
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    hms_test_support::CapturedLog::during(call)
 }
 
 const LOG_IMPORT: &str =

@@ -115,34 +115,20 @@ fn access_start(request: &Request) -> (String, String, std::time::Instant) {
     )
 }
 
-/// An answer that writes its access log line: who (the token's subject), for which
+/// `response`, once its access log line is written: who (the token's subject), for which
 /// organization, which route, which claim, the status and how long it took. Ids and numbers
 /// only: the path holds a claim id at most, never a query or a body.
-trait Logged {
-    fn logged(
-        self,
-        span: &tracing::Span,
-        method: &str,
-        path: &str,
-        started: std::time::Instant,
-    ) -> Self;
-}
-
-impl Logged for Response<Body> {
-    fn logged(
-        self,
-        span: &tracing::Span,
-        method: &str,
-        path: &str,
-        started: std::time::Instant,
-    ) -> Self {
-        let status = self.status().as_u16();
-        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-        span.in_scope(|| {
-            tracing::info!(target: "access", method, path, status, latency_ms, "access");
-        });
-        self
-    }
+fn logged(
+    response: Response<Body>,
+    span: &tracing::Span,
+    (method, path, started): &(String, String, std::time::Instant),
+) -> Response<Body> {
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(target: "access", method, path, status, latency_ms, "access");
+    });
+    response
 }
 
 /// The longest `Idempotency-Key` taken.
@@ -181,9 +167,9 @@ impl<P: Ports> App<P> {
 
     /// `POST /ach/queryEligibility`.
     pub async fn eligibility(&self, request: Request) -> Response<Body> {
-        let (method, path, started) = access_start(&request);
+        let access = access_start(&request);
         let span = tracing::info_span!("eligibility", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
-        async {
+        let response = async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
@@ -214,15 +200,15 @@ impl<P: Ports> App<P> {
             }
         }
         .instrument(span.clone())
-        .await
-        .logged(&span, &method, &path, started)
+        .await;
+        logged(response, &span, &access)
     }
 
     /// `POST /ach/submitClaim`.
     pub async fn submit(&self, request: Request) -> Response<Body> {
-        let (method, path, started) = access_start(&request);
+        let access = access_start(&request);
         let span = tracing::info_span!("submit", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
-        async {
+        let response = async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
@@ -261,16 +247,16 @@ impl<P: Ports> App<P> {
             }
         }
         .instrument(span.clone())
-        .await
-        .logged(&span, &method, &path, started)
+        .await;
+        logged(response, &span, &access)
     }
 
     /// `GET /ach/claims/{id}`, `POST /ach/claimStatus` and `POST
     /// /ach/admin/claims/{id}/redrive`.
     pub async fn status(&self, request: Request) -> Response<Body> {
-        let (method, path, started) = access_start(&request);
+        let access = access_start(&request);
         let span = tracing::info_span!("status", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
-        async {
+        let response = async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
@@ -323,7 +309,7 @@ impl<P: Ports> App<P> {
             }
         }
         .instrument(span.clone())
-        .await
-        .logged(&span, &method, &path, started)
+        .await;
+        logged(response, &span, &access)
     }
 }

@@ -372,31 +372,11 @@ async fn a_huge_value_is_described_in_the_answer_not_echoed() {
     assert!(!text.contains(&"Ä".repeat(50)), "{text}");
 }
 
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn every_call_writes_one_access_line_of_ids_and_numbers_and_no_phi() {
     let app = app().await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::TRACE)
-        .with_current_span(true)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = hms_test_support::CapturedLog::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
     let billing = token("clinic-a", &[Role::Billing]);
     let claim = fresh_claim();
     let answer = call_route(
@@ -413,10 +393,10 @@ async fn every_call_writes_one_access_line_of_ids_and_numbers_and_no_phi() {
     assert_eq!(refused.status(), 401);
     deliver_all(&app).await;
 
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let access: Vec<serde_json::Value> = text
+    let text = captured.text();
+    let access: Vec<serde_json::Value> = captured
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .into_iter()
         .filter(|l| l["fields"]["message"] == "access")
         .collect();
     assert_eq!(access.len(), 3, "{text}");

@@ -61,8 +61,8 @@ bench-lambda: ## release bootstraps, init time, submit latency (needs a running 
 bench-peers: ## our validator against pyx12, Stedi's and node-x12 on one synthetic 835
 	infra/bench-peers.sh
 
-fuzz: ## fuzz the X12 validator for 10 minutes (nightly and cargo-fuzz)
-	cd fuzz && cargo +nightly fuzz run validate -O -- -max_total_time=600 -rss_limit_mb=1024
+fuzz: ## fuzz every parser of untrusted input, 10 minutes a target (nightly and cargo-fuzz)
+	infra/fuzz.sh 600
 
 fmt: ## format the workspace
 	cargo fmt --all

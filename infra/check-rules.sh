@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 hms=target/debug/hms
 [ -x "$hms" ] || cargo build --quiet -p hms-cli
 # One target directory for every guest: the standard library is built once.
-export HMS_RULES_TARGET="${HMS_RULES_TARGET:-$PWD/target/wasm-guests}"
+# Relative on purpose: `hms rules build` resolves it from where it was started, as a user runs it.
+export HMS_RULES_TARGET="${HMS_RULES_TARGET:-target/wasm-guests}"
 bad=0; runs=0
 for dir in components/examples/*/; do
   dir=${dir%/}

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Every test, in named steps (all of them, in this order, by default):
 #
-#   infra/test.sh [lint] [unit] [oracles] [e2e]
+#   infra/test.sh [lint] [unit] [fuzz] [oracles] [e2e]
 #
-#   lint      cargo fmt --check, clippy -D warnings
+#   lint      cargo fmt --check, clippy -D warnings (no byte slicing, no unchecked indexing),
+#             cargo deny (advisories, licenses, sources, duplicate versions)
 #   unit      every crate's unit, integration and property tests (cargo nextest), doc tests
+#   fuzz      every fuzz target for a short smoke run (infra/fuzz.sh; longer runs: make fuzz)
 #   oracles   what we write checked by others: 999s and claims by pyx12, code tables against
 #             their published sources, the example rule sets on their claims, template.yaml by
 #             cfn-lint
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint unit oracles e2e)
+[ ${#steps[@]} -gt 0 ] || steps=(lint unit fuzz oracles e2e)
 
 nextest() {
   if command -v cargo-nextest >/dev/null 2>&1; then
@@ -36,15 +38,21 @@ quiet() {
 }
 
 lint() {
-  echo "== lint: cargo fmt --check, clippy -D warnings"
+  echo "== lint: cargo fmt --check, clippy -D warnings, cargo deny"
   cargo fmt --all --check
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+  infra/deny.sh
 }
 
 unit() {
   echo "== unit: every crate's tests (nextest), doc tests"
   nextest --workspace --exclude hms-e2e
   quiet cargo test --workspace --doc --quiet
+}
+
+fuzz() {
+  echo "== fuzz: every parser of untrusted input, ${HMS_FUZZ_SECONDS:-20} s a target"
+  infra/fuzz.sh "${HMS_FUZZ_SECONDS:-20}"
 }
 
 oracles() {
@@ -80,7 +88,7 @@ e2e() {
 
 for step in "${steps[@]}"; do
   case "$step" in
-    lint | unit | oracles | e2e) "$step" ;;
-    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    lint | unit | fuzz | oracles | e2e) "$step" ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done

@@ -137,8 +137,30 @@ class Template:
         kind, name = self.physical(logical)
         return self.KINDS[kind][1].format(region=REGION, account=ACCOUNT, name=name)
 
+    def mapped_events(self, function):
+        """The function's event source mappings (AWS::Lambda::EventSourceMapping), as the SAM
+        events they stand for: an SQS queue's, or a DynamoDB table's stream."""
+        events = {}
+        for logical, resource in self.of_type("AWS::Lambda::EventSourceMapping").items():
+            props = resource.get("Properties", {})
+            if props.get("FunctionName") != {"Ref": function}:
+                continue
+            source, attribute = props["EventSourceArn"]["Fn::GetAtt"]
+            common = {"BatchSize": props.get("BatchSize", 10)}
+            if "FunctionResponseTypes" in props:
+                common["FunctionResponseTypes"] = props["FunctionResponseTypes"]
+            if attribute == "StreamArn":
+                events[logical] = {"Type": "DynamoDB", "Properties": {
+                    **common, "Stream": {"Fn::GetAtt": [source, "StreamArn"]},
+                    "StartingPosition": props.get("StartingPosition", "LATEST")}}
+            else:
+                events[logical] = {"Type": "SQS", "Properties": {
+                    **common, "Queue": {"Fn::GetAtt": [source, "Arn"]}}}
+        return events
+
     def functions(self):
-        """Each function: its binary, events and environment (Globals merged)."""
+        """Each function: its binary, events (its own and its event source mappings) and
+        environment (Globals merged)."""
         glob = self.doc.get("Globals", {}).get("Function", {})
         out = {}
         for logical, resource in self.of_type("AWS::Serverless::Function").items():
@@ -147,7 +169,7 @@ class Template:
             env.update(props.get("Environment", {}).get("Variables", {}))
             out[logical] = {
                 "binary": resource["Metadata"]["BuildProperties"]["Binary"],
-                "events": props.get("Events", {}),
+                "events": {**props.get("Events", {}), **self.mapped_events(logical)},
                 "env": env,
                 "timeout": props.get("Timeout", glob.get("Timeout", 3)),
             }
@@ -322,6 +344,49 @@ def provision(template):
         print(f"  queue  {name}")
 
 
+def least_privilege(template):
+    """What the template must hold to keep data in: no SAM event that grants on every resource
+    of its kind, every function logging to a log group of ours with a retention and our key,
+    every queue TLS-only, the claims table protected from deletion, SSM ARNs well formed."""
+    problems = []
+    broad = {"SQS": "receive and delete on every queue", "DynamoDB": "every table's stream",
+             "Kinesis": "every stream"}
+    groups = template.of_type("AWS::Logs::LogGroup")
+    for logical, resource in template.of_type("AWS::Serverless::Function").items():
+        props = resource.get("Properties", {})
+        for name, event in props.get("Events", {}).items():
+            if event["Type"] in broad:
+                problems.append(f"{logical}: event {name} is SAM's {event['Type']} event, which grants "
+                                f"{broad[event['Type']]}; use an AWS::Lambda::EventSourceMapping and a scoped policy")
+        group = props.get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+        if group not in groups:
+            problems.append(f"{logical}: logs to no log group of the template's (LoggingConfig.LogGroup)")
+        for statement in (s for p in props.get("Policies", []) if isinstance(p, dict)
+                          for s in p.get("Statement", [])):
+            for arn in statement.get("Resource", []) if isinstance(statement.get("Resource"), list) else []:
+                text = arn.get("Fn::Sub", "") if isinstance(arn, dict) else ""
+                if ":parameter/${" in text:
+                    problems.append(f"{logical}: {text} doubles the slash of a path-style parameter name")
+    for logical, resource in groups.items():
+        props = resource.get("Properties", {})
+        if "RetentionInDays" not in props or "KmsKeyId" not in props:
+            problems.append(f"{logical}: a log group without a retention and our KMS key")
+    tls_only = set()
+    for resource in template.of_type("AWS::SQS::QueuePolicy").values():
+        props = resource["Properties"]
+        denies = [s for s in props["PolicyDocument"]["Statement"] if s.get("Effect") == "Deny"
+                  and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in (False, "false")]
+        if denies:
+            tls_only.update(q["Ref"] for q in props["Queues"])
+    for logical in template.of_type("AWS::SQS::Queue"):
+        if logical not in tls_only:
+            problems.append(f"{logical}: a queue without a TLS-only policy")
+    for logical, resource in template.of_type("AWS::DynamoDB::Table").items():
+        if resource["Properties"].get("DeletionProtectionEnabled") is not True:
+            problems.append(f"{logical}: a table without deletion protection")
+    return problems
+
+
 def function_env(template, overrides):
     """KEY=VALUE lines (shell-quoted) for the functions: the template's Globals, resolved, with the local
     stack's settings (no SSM, no authorizer) in place of what AWS provides."""
@@ -412,6 +477,11 @@ def restore(template, directory):
 # --- gateway --------------------------------------------------------------------------------
 
 
+# Lambda's limit on a synchronous request's payload (API Gateway's own is 10 MB): a body over
+# it never reaches a function, deployed or local.
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+
+
 def gateway(template, listen, lambda_url):
     """The HttpApi's routing: each template route to its function's URL under cargo-lambda.
     The token is checked by the function itself (no authorizer runs locally)."""
@@ -443,7 +513,24 @@ def gateway(template, listen, lambda_url):
             self.wfile.write(body)
 
         def forward(self):
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0 or length > LAMBDA_PAYLOAD_LIMIT:
+                # As API Gateway and Lambda do: refused, never forwarded nor kept. The body is
+                # drained (in bounded pieces, up to 64 MiB) so the client reads the answer
+                # rather than a reset connection.
+                left = min(max(length, 0), 64 * 1024 * 1024)
+                while left > 0:
+                    piece = self.rfile.read(min(left, 1 << 20))
+                    if not piece:
+                        break
+                    left -= len(piece)
+                reason = json.dumps({"message": f"Request Entity Too Large: the body is {length} bytes; a function takes at most {LAMBDA_PAYLOAD_LIMIT}"})
+                self.close_connection = True
+                self.answer(413, [("Content-Type", "application/json")], reason.encode())
+                return
             body = self.rfile.read(length) if length else None
             binary = self.route()
             if binary is None:
@@ -689,6 +776,7 @@ def check(template, routes_file):
             problems.append(f"SEND_LEASE_SECONDS {lease} does not outlast the worker's timeout {timeout} s")
         if visibility < 6 * timeout:
             problems.append(f"the queue's visibility timeout {visibility} s is under six worker timeouts")
+    problems += least_privilege(template)
     for p in problems:
         print(f"check: {p}")
     if problems:

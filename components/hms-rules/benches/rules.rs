@@ -4,6 +4,11 @@
 //!
 //! Run: `cargo bench -p hms-rules --bench rules`. The rule set is the tests' small component
 //! written in WAT (`hms_rules::testing`): it takes the whole typed claim and answers no findings.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use std::time::{Duration, Instant};
 

@@ -29,6 +29,19 @@ pub struct Limits {
     pub instances: usize,
     /// Log lines kept per call.
     pub log_lines: usize,
+    /// Wall-clock time one call may take, in milliseconds, besides its fuel: a call that
+    /// waits on nothing can still be slow (a memory-heavy loop), and a claim has a deadline.
+    pub deadline_ms: u64,
+    /// Bytes the rule set may hand the host in one crossing (a log line, or the findings or
+    /// claim a call answers): what wasmtime copies out of the sandbox before the host sees
+    /// it. A claim of 999 lines is far under it.
+    pub host_copy_bytes: usize,
+    /// Findings one call may return.
+    pub findings: usize,
+    /// Bytes of text one finding may carry (code, message and path together).
+    pub finding_bytes: usize,
+    /// What becomes of the rule set's log lines.
+    pub logs: RuleLogs,
     /// Calls that may run at once (the pooling allocator's slots).
     pub concurrent_calls: u32,
 }
@@ -43,9 +56,40 @@ impl Default for Limits {
             instances: 10,
             log_lines: 100,
             concurrent_calls: 64,
+            deadline_ms: 1_000,
+            host_copy_bytes: 1 << 20,
+            findings: 200,
+            finding_bytes: 2 << 10,
+            logs: RuleLogs::Redacted,
         }
     }
 }
+
+/// What becomes of a rule set's log lines. A rule set sees the whole claim, and the host
+/// cannot tell whether a line holds a patient's name: deployed hosts keep only what a line
+/// is (level, length, a hash to match repeats), and only a developer's host (the local
+/// stack, `hms rules test`) keeps the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleLogs {
+    /// The text of each line, for the rule set's author.
+    Text,
+    /// No text: the level, the length and the first 12 hex digits of its sha256.
+    Redacted,
+}
+
+impl RuleLogs {
+    /// `Text` only in the local stage (`STAGE=local`), `Redacted` everywhere else.
+    pub fn for_stage(stage: Option<&str>) -> Self {
+        if stage == Some("local") {
+            Self::Text
+        } else {
+            Self::Redacted
+        }
+    }
+}
+
+/// How often the host's clock ticks for the rule sets' deadlines.
+const TICK: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// A call's state: its limits and what the rule set logged.
 struct CallState {
@@ -54,6 +98,8 @@ struct CallState {
     log_cap: usize,
     /// Lines past the cap, counted so that the drop is itself logged.
     dropped: usize,
+    /// Whether the lines' text is kept.
+    logs: RuleLogs,
 }
 
 /// The longest log line kept from a rule set, in bytes; the rest is cut.
@@ -65,13 +111,17 @@ impl hms::payer_rules::host::Host for CallState {
             self.dropped += 1;
             return;
         }
+        // The line was copied out of the sandbox within the call's host-copy budget; what is
+        // kept is a short copy, so a cut line holds no more than it shows.
         if message.len() > LOG_LINE_BYTES {
             let mut end = LOG_LINE_BYTES;
             while !message.is_char_boundary(end) {
                 end -= 1;
             }
-            message.truncate(end);
-            message.push('…');
+            let mut short = String::with_capacity(end + '…'.len_utf8());
+            short.push_str(message.get(..end).unwrap_or_default());
+            short.push('…');
+            message = short;
         }
         self.log.push((level, message));
     }
@@ -83,6 +133,18 @@ impl hms::payer_rules::host::Host for CallState {
 fn emit_log(rule_set: &str, state: &CallState) {
     use hms::payer_rules::host::Level;
     for (level, message) in &state.log {
+        if state.logs == RuleLogs::Redacted {
+            let length = message.len();
+            let digest = crate::sha256_hex(message.as_bytes());
+            let line = digest.get(..12).unwrap_or_default();
+            match level {
+                Level::Debug => tracing::debug!(rule_set, length, line, "rule-set log line"),
+                Level::Info => tracing::info!(rule_set, length, line, "rule-set log line"),
+                Level::Warn => tracing::warn!(rule_set, length, line, "rule-set log line"),
+                Level::Error => tracing::error!(rule_set, length, line, "rule-set log line"),
+            }
+            continue;
+        }
         match level {
             Level::Debug => tracing::debug!(rule_set, "{message}"),
             Level::Info => tracing::info!(rule_set, "{message}"),
@@ -162,6 +224,32 @@ pub enum RuleError {
         /// The cap.
         bytes: usize,
     },
+    /// The call ran past its wall-clock deadline.
+    #[error("{component}: stopped after its deadline of {ms} ms")]
+    Deadline {
+        /// The component's label.
+        component: String,
+        /// The deadline.
+        ms: u64,
+    },
+    /// The rule set handed the host more than one host call may copy (a huge log line).
+    #[error("{component}: stopped when it handed the host more than {bytes} bytes in one call")]
+    HostCopy {
+        /// The component's label.
+        component: String,
+        /// The budget.
+        bytes: usize,
+    },
+    /// The rule set answered more findings, or longer ones, than a call may return.
+    #[error("{component}: answered {what}, over the limit of {limit}")]
+    Findings {
+        /// The component's label.
+        component: String,
+        /// What was over (`5000 findings`, `a finding of 90000 bytes`).
+        what: String,
+        /// The limit.
+        limit: usize,
+    },
     /// The rule set trapped (a panic, an unreachable, an out-of-bounds access).
     #[error("{component}: trapped: {message}")]
     Trap {
@@ -177,6 +265,42 @@ fn engine_error(what: &'static str) -> impl Fn(wasmtime::Error) -> RuleError {
     move |source| RuleError::Engine {
         what: what.to_string(),
         source,
+    }
+}
+
+/// Whether `dir` is a directory only its owner, this user, may write to (on Unix; elsewhere,
+/// whether it is a directory).
+#[cfg(feature = "compiler")]
+fn private_dir(dir: &std::path::Path) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let owner = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+        meta.is_dir() && meta.permissions().mode() & 0o022 == 0 && Some(meta.uid()) == owner
+    }
+    #[cfg(not(unix))]
+    {
+        meta.is_dir()
+    }
+}
+
+/// Creates `dir` (and its parents) for a cache only this user may write.
+#[cfg(feature = "compiler")]
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
     }
 }
 
@@ -254,6 +378,8 @@ fn config(limits: &Limits) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.consume_fuel(true);
+    // A deadline besides fuel: the host's clock thread ticks the engine's epoch.
+    config.epoch_interruption(true);
     // Instances come from a pool sized for the calls that may run at once: instantiation
     // is a slot handed out, not an mmap, and no memory can outgrow its slot.
     let mut pool = PoolingAllocationConfig::default();
@@ -274,6 +400,22 @@ impl RuleHost {
     /// A host whose calls get `limits`.
     pub fn new(limits: Limits) -> Result<Self, RuleError> {
         let engine = Engine::new(&config(&limits)).map_err(engine_error("the engine"))?;
+        // The clock: one thread per host ticks its engine's epoch; it ends once the host (and
+        // every loaded rule set, which hold the engine) is gone.
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("rules-clock".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(TICK);
+                }
+            })
+            .map_err(|e| RuleError::Engine {
+                what: "the deadline clock".into(),
+                source: wasmtime::Error::msg(e.to_string()),
+            })?;
         let mut linker = Linker::new(&engine);
         hms::payer_rules::host::add_to_linker::<CallState, HasSelf<CallState>>(
             &mut linker,
@@ -356,8 +498,13 @@ impl RuleHost {
     /// As [`load`](Self::load), through a cache of compiled components in `cache`: the file
     /// is named by the sha256 of the component and a hash of the engine's configuration, so a
     /// cold start deserializes instead of compiling, and a different engine never reads it.
+    ///
+    /// A cached artifact is native code, so it is loaded only when its own sha256 matches the
+    /// one written beside it when it was compiled, and only from a directory that is this
+    /// user's alone (not writable by group or others). Anything else is compiled afresh: a
+    /// swapped or damaged file never runs under another rule set's name.
     #[cfg(feature = "compiler")]
-    #[allow(unsafe_code)] // deserializing artifacts this engine wrote; see the SAFETY comments
+    #[allow(unsafe_code)] // deserializing artifacts this engine wrote; see the SAFETY comment
     pub fn load_cached(
         &self,
         label: &str,
@@ -374,32 +521,39 @@ impl RuleHost {
             crate::sha256_hex(bytes),
             engine_hash.finish()
         ));
+        let pin = file.with_extension("cwasm.sha256");
         let invalid = |source: wasmtime::Error| RuleError::Invalid {
             component: label.to_string(),
             source,
         };
-        if file.is_file() {
-            // SAFETY: the file is one this host wrote (below) under a name it chose from the
-            // component's sha256 and the engine's configuration hash, in a directory the
-            // operator gives it for that purpose; wasmtime also checks that the artifact was
+        if private_dir(cache)
+            && let Ok(artifact) = std::fs::read(&file)
+            && std::fs::read_to_string(&pin).is_ok_and(|p| p.trim() == crate::sha256_hex(&artifact))
+        {
+            // SAFETY: the bytes are an artifact this engine's `precompile_component` wrote
+            // (below), unaltered since: their sha256 is the one written beside them then, in a
+            // directory only this user may write. wasmtime also checks that the artifact was
             // made by a compatible engine.
-            let component = unsafe { Component::deserialize_file(&self.engine, &file) }
+            let component = unsafe { Component::deserialize(&self.engine, &artifact) }
                 .map_err(|e| invalid(e.context(file.display().to_string())))?;
             return Ok((self.link(label, component)?, CacheUse::Deserialized));
         }
         let compiled = self.engine.precompile_component(bytes).map_err(invalid)?;
-        std::fs::create_dir_all(cache)
-            .and_then(|()| {
-                // Written aside and renamed, so a reader never sees half a file.
-                let partial = file.with_extension("partial");
-                std::fs::write(&partial, &compiled)?;
-                std::fs::rename(&partial, &file)
-            })
-            .map_err(|source| RuleError::Cache {
-                component: label.to_string(),
-                path: file.clone(),
-                source,
-            })?;
+        let written = create_private_dir(cache).and_then(|()| {
+            // Written aside and renamed, the artifact before its pin, so a reader never
+            // sees half a file or a pin without its artifact.
+            let partial = file.with_extension("partial");
+            std::fs::write(&partial, &compiled)?;
+            std::fs::rename(&partial, &file)?;
+            let partial_pin = pin.with_extension("partial");
+            std::fs::write(&partial_pin, crate::sha256_hex(&compiled))?;
+            std::fs::rename(&partial_pin, &pin)
+        });
+        written.map_err(|source| RuleError::Cache {
+            component: label.to_string(),
+            path: file.clone(),
+            source,
+        })?;
         // SAFETY: the bytes were produced by this engine's `precompile_component` just above.
         let component =
             unsafe { Component::deserialize(&self.engine, &compiled) }.map_err(invalid)?;
@@ -440,12 +594,21 @@ impl RuleHost {
                 log: vec![],
                 log_cap: self.limits.log_lines,
                 dropped: 0,
+                logs: self.limits.logs,
             },
         );
         store.limiter(|state| &mut state.limits);
         store
             .set_fuel(self.limits.fuel)
             .map_err(engine_error("the call's fuel"))?;
+        let ticks = self
+            .limits
+            .deadline_ms
+            .div_ceil(TICK.as_millis() as u64)
+            .max(1);
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        store.set_hostcall_fuel(self.limits.host_copy_bytes);
         Ok(store)
     }
 
@@ -462,13 +625,28 @@ impl RuleHost {
     /// What went wrong in a call, named.
     fn failure(&self, rules: &LoadedRules, e: wasmtime::Error) -> RuleError {
         let component = rules.label.clone();
-        if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::OutOfFuel) {
-            return RuleError::OutOfFuel {
-                component,
-                fuel: self.limits.fuel,
-            };
+        match e.downcast_ref::<wasmtime::Trap>() {
+            Some(wasmtime::Trap::OutOfFuel) => {
+                return RuleError::OutOfFuel {
+                    component,
+                    fuel: self.limits.fuel,
+                };
+            }
+            Some(wasmtime::Trap::Interrupt) => {
+                return RuleError::Deadline {
+                    component,
+                    ms: self.limits.deadline_ms,
+                };
+            }
+            _ => {}
         }
         let message = format!("{e:#}");
+        if message.contains("fuel allocated for hostcalls") {
+            return RuleError::HostCopy {
+                component,
+                bytes: self.limits.host_copy_bytes,
+            };
+        }
         if message.contains("forcing trap when growing memory") {
             return RuleError::Memory {
                 component,
@@ -501,7 +679,41 @@ impl RuleHost {
             .call_transform_claim(&mut store, claim)
             .map_err(|e| self.failure(rules, e));
         emit_log(&rules.label, store.data());
-        answer
+        match answer? {
+            Ok(claim) => Ok(Ok(claim)),
+            Err(findings) => self.bounded(rules, findings).map(Err),
+        }
+    }
+
+    /// `findings` when they are within the call's limits, or the error that names the excess.
+    fn bounded(
+        &self,
+        rules: &LoadedRules,
+        findings: Vec<types::Finding>,
+    ) -> Result<Vec<types::Finding>, RuleError> {
+        let over = |what: String, limit: usize| RuleError::Findings {
+            component: rules.label.clone(),
+            what,
+            limit,
+        };
+        if findings.len() > self.limits.findings {
+            return Err(over(
+                format!("{} findings", findings.len()),
+                self.limits.findings,
+            ));
+        }
+        let longest = findings
+            .iter()
+            .map(|f| f.code.len() + f.message.len() + f.path.len())
+            .max()
+            .unwrap_or(0);
+        if longest > self.limits.finding_bytes {
+            return Err(over(
+                format!("a finding of {longest} bytes"),
+                self.limits.finding_bytes,
+            ));
+        }
+        Ok(findings)
     }
 
     /// The rule set's findings on `claim`, with the fuel the call used.
@@ -516,7 +728,7 @@ impl RuleHost {
             .call_validate_claim(&mut store, claim)
             .map_err(|e| self.failure(rules, e));
         emit_log(&rules.label, store.data());
-        let findings = findings?;
+        let findings = self.bounded(rules, findings?)?;
         let left = store.get_fuel().unwrap_or(0);
         Ok((findings, self.limits.fuel.saturating_sub(left)))
     }

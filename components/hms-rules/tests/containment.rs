@@ -1,9 +1,13 @@
 //! Rule sets that misbehave on purpose (written in the WebAssembly text format): each is
 //! stopped and reported by name with the limit it hit, and the host keeps serving.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use hms_rules::host::{Limits, RuleError, RuleHost, types};
+use hms_rules::host::{Limits, RuleError, RuleHost, RuleLogs, types};
 use hms_rules::testing::{DESCRIBE, NO_FINDINGS, component, component_with_version};
 
 fn rules(describe: &str, validate: &str) -> Vec<u8> {
@@ -180,10 +184,54 @@ fn a_compiled_component_is_cached_and_deserialized_on_the_next_start() {
     // A rule set belongs to the host that loaded it: another host says so, and does not panic.
     let err = other.describe(&first).unwrap_err();
     assert!(err.to_string().contains("loaded by another host"), "{err}");
-    let files: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1);
-    let name = files[0].file_name().to_string_lossy().to_string();
-    assert!(name.starts_with(&hms_rules::sha256_hex(&bytes)), "{name}");
+    let mut names: Vec<String> = std::fs::read_dir(&cache)
+        .unwrap()
+        .flatten()
+        .map(|f| f.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        names[0].starts_with(&hms_rules::sha256_hex(&bytes)),
+        "{names:?}"
+    );
+    assert!(
+        names[0].ends_with(".cwasm") && names[1].ends_with(".cwasm.sha256"),
+        "{names:?}"
+    );
+    let _ = std::fs::remove_dir_all(cache);
+}
+
+#[test]
+fn a_swapped_cached_artifact_never_runs_under_another_rule_sets_name() {
+    use hms_rules::host::CacheUse;
+    let cache = scratch("swapped-cache");
+    let host = host();
+    let a = versioned("1.0.0");
+    let b = versioned("2.0.0");
+    host.load_cached("a.wasm", &a, &cache).unwrap();
+    host.load_cached("b.wasm", &b, &cache).unwrap();
+    let path_of = |bytes: &[u8]| {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .flatten()
+            .map(|f| f.path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().to_string();
+                name.starts_with(&hms_rules::sha256_hex(bytes)) && name.ends_with(".cwasm")
+            })
+            .unwrap()
+    };
+    // B's artifact put where A's is read from: A is compiled afresh, and is A.
+    std::fs::copy(path_of(&b), path_of(&a)).unwrap();
+    let (loaded, how) = host.load_cached("a.wasm", &a, &cache).unwrap();
+    assert_eq!(how, CacheUse::Compiled);
+    assert_eq!(host.describe(&loaded).unwrap().version, "1.0.0");
+    // A cache others may write to is not read from at all.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (_, how) = host.load_cached("a.wasm", &a, &cache).unwrap();
+    assert_eq!(how, CacheUse::Compiled);
     let _ = std::fs::remove_dir_all(cache);
 }
 
@@ -319,23 +367,11 @@ fn the_registry_reads_through_the_object_store_port_and_refuses_what_is_missing_
 }
 
 /// What a test's tracing subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
     let host = RuleHost::new(Limits {
         log_lines: 3,
+        logs: RuleLogs::Text,
         ..Limits::default()
     })
     .unwrap();
@@ -353,22 +389,11 @@ fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
         r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#,
     );
     let rules = host.load("chatty-rules", &bytes).unwrap();
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let lines = traced(|| {
         let (findings, _) = host.validate(&rules, &claim()).unwrap();
         assert!(findings.is_empty());
     });
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
     for line in &lines[..3] {
         assert_eq!(line["level"], "INFO");
         assert_eq!(line["fields"]["message"], "prior-auth-required");
@@ -376,4 +401,116 @@ fn a_rule_sets_log_lines_reach_tracing_named_and_within_the_per_call_budget() {
     }
     assert_eq!(lines[3]["level"], "WARN");
     assert_eq!(lines[3]["fields"]["dropped"], 2);
+}
+
+/// The JSON lines `call` made `tracing` write.
+fn traced(call: impl FnOnce()) -> Vec<serde_json::Value> {
+    hms_test_support::CapturedLog::during(call)
+}
+
+const LOG_IMPORT: &str =
+    r#"(import "hms:payer-rules/host@1.0.0" "log" (func $log (param i32 i32 i32)))"#;
+
+#[test]
+fn a_deployed_host_logs_what_a_line_is_never_its_text() {
+    let host = host();
+    let bytes = component(
+        hms_rules::WIT,
+        "rule-set",
+        DESCRIBE,
+        &format!("(call $log (i32.const 1) (i32.const 512) (i32.const 19)) {NO_FINDINGS}"),
+        LOG_IMPORT,
+    );
+    let rules = host.load("chatty-rules", &bytes).unwrap();
+    let lines = traced(|| {
+        host.validate(&rules, &claim()).unwrap();
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let text = lines[0].to_string();
+    assert!(!text.contains("prior-auth-required"), "{text}");
+    assert_eq!(lines[0]["fields"]["length"], 19);
+    assert_eq!(lines[0]["fields"]["line"].as_str().unwrap().len(), 12);
+    assert_eq!(RuleLogs::for_stage(Some("local")), RuleLogs::Text);
+    assert_eq!(RuleLogs::for_stage(Some("prod")), RuleLogs::Redacted);
+    assert_eq!(RuleLogs::for_stage(None), RuleLogs::Redacted);
+}
+
+#[test]
+fn a_huge_log_line_is_refused_before_the_host_copies_it() {
+    let host = host();
+    // Grows memory to 15 MiB, then logs 14 MiB of it (NULs: valid UTF-8), a hundred times.
+    let validate = format!(
+        "(drop (memory.grow (i32.const 240))) {} {NO_FINDINGS}",
+        "(call $log (i32.const 1) (i32.const 65536) (i32.const 14680064))".repeat(100)
+    );
+    let bytes = component(hms_rules::WIT, "rule-set", DESCRIBE, &validate, LOG_IMPORT);
+    let rules = host.load("shouting-rules", &bytes).unwrap();
+    let err = host.validate(&rules, &claim()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RuleError::HostCopy {
+                bytes: 1_048_576,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("shouting-rules"), "{err}");
+}
+
+#[test]
+fn a_call_past_its_wall_clock_deadline_is_stopped_whatever_fuel_is_left() {
+    let host = RuleHost::new(Limits {
+        fuel: u64::MAX / 4,
+        deadline_ms: 50,
+        ..Limits::default()
+    })
+    .unwrap();
+    let looping = host
+        .load(
+            "slow-rules",
+            &rules(DESCRIBE, "(loop $l (br $l)) unreachable"),
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = host.validate(&looping, &claim()).unwrap_err();
+    assert!(matches!(err, RuleError::Deadline { ms: 50, .. }), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The host goes on.
+    let fine = host
+        .load("test-rules", &rules(DESCRIBE, NO_FINDINGS))
+        .unwrap();
+    assert!(host.validate(&fine, &claim()).unwrap().0.is_empty());
+}
+
+#[test]
+fn findings_past_their_number_or_size_are_a_clear_error() {
+    let host = host();
+    // 5,000 findings of zeros (errors with empty texts), the list at 64 KiB. (30,000 would
+    // pass the host-copy budget first.)
+    let many = r#"
+        (drop (memory.grow (i32.const 3)))
+        (memory.fill (i32.const 65536) (i32.const 0) (i32.const 140000))
+        (i32.store (i32.const 128) (i32.const 65536)) (i32.store (i32.const 132) (i32.const 5000))
+        (i32.const 128)"#;
+    let rules_many = host.load("many-rules", &rules(DESCRIBE, many)).unwrap();
+    let err = host.validate(&rules_many, &claim()).unwrap_err();
+    assert!(
+        matches!(&err, RuleError::Findings { limit: 200, what, .. } if what == "5000 findings"),
+        "{err}"
+    );
+    // One finding whose message is 60,000 bytes.
+    let long = r#"
+        (drop (memory.grow (i32.const 2)))
+        (memory.fill (i32.const 1024) (i32.const 0) (i32.const 28))
+        (i32.store (i32.const 1036) (i32.const 65536)) (i32.store (i32.const 1040) (i32.const 60000))
+        (i32.store (i32.const 128) (i32.const 1024)) (i32.store (i32.const 132) (i32.const 1))
+        (i32.const 128)"#;
+    let rules_long = host.load("long-rules", &rules(DESCRIBE, long)).unwrap();
+    let err = host.validate(&rules_long, &claim()).unwrap_err();
+    assert!(
+        err.to_string().contains("a finding of 60000 bytes"),
+        "{err}"
+    );
 }

@@ -1,7 +1,11 @@
 //! The domain claim through a rule set: the conversion to the contract's records and back loses
 //! nothing, a rule set's error holds the claim with its finding, and a rule set that misbehaves
 //! holds the claim with the reason, naming the component.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_domain::claims::Claim;

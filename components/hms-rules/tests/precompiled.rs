@@ -1,7 +1,11 @@
 //! Rule sets precompiled for the Lambda target (`hms rules publish`), as the functions load
 //! them: without compiling, pinned by sha256, refused when made for another configuration,
 //! and read from the registry instead of the component.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_rules::host::{HOST_TARGET, LAMBDA_TARGET, Limits, RuleHost};

@@ -1,6 +1,11 @@
 //! A client for the running local stack, so the end-to-end tests read as what a clinic's system
 //! does: call a route with a token, read the answer. The stack's addresses and its development
 //! key come from `eval "$(infra/stack.sh env)"`.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use std::time::Duration;
 

@@ -1,6 +1,11 @@
 //! Where tests find what they read in place: the shared material beside the clone (`../shared`,
 //! X12 samples and pyx12's maps, never copied into the repository) and the workspace's own
 //! fixtures. One place knows the layout, so a crate that moves keeps its tests.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use std::path::PathBuf;
 
@@ -58,5 +63,58 @@ mod tests {
     fn the_fixtures_are_where_the_workspace_keeps_them() {
         assert!(super::fixtures().join("claims").is_dir());
         assert!(super::workspace().join("Cargo.toml").is_file());
+    }
+}
+
+/// What `tracing` wrote while a test ran, as the JSON lines a Lambda's subscriber writes (with
+/// the current span): for tests that hold what is logged, and what never is.
+#[derive(Debug, Clone, Default)]
+pub struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut text) = self.0.lock() {
+            text.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// A JSON subscriber at every level that writes here; set it as the default for a test.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_current_span(true)
+            .with_writer(move || writer.clone())
+            .finish()
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|text| String::from_utf8_lossy(&text).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Each line written, as JSON (a line that is not JSON is left out).
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// The lines `call` made, with this log as the default subscriber while it ran.
+    pub fn during(call: impl FnOnce()) -> Vec<serde_json::Value> {
+        let log = Self::default();
+        tracing::subscriber::with_default(log.subscriber(), call);
+        log.lines()
     }
 }

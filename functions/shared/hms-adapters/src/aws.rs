@@ -144,7 +144,8 @@ impl ClaimStore for DynamoClaimStore {
         )?];
         if let Some(binding) = &record.idempotency {
             let json = serde_json::to_string(binding).map_err(unavailable)?;
-            let expires = (record.history[0].at + KEY_LIFETIME).timestamp();
+            let created = record.history.first().map_or_else(Utc::now, |h| h.at);
+            let expires = (created + KEY_LIFETIME).timestamp();
             writes.push(put(
                 HashMap::from([
                     ("pk".to_string(), s(format!("IDEM#{}", binding.key))),

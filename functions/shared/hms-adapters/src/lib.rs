@@ -66,6 +66,78 @@ impl Endpoints {
     }
 }
 
+/// Longest text of a payer's own (a SOAP fault's reason) repeated in our errors and logs.
+const PAYER_TEXT: usize = 160;
+
+/// A payer's fault text as our errors and logs carry it: at most [`PAYER_TEXT`] characters,
+/// control characters as spaces. A payer may put anything there, a member's name included;
+/// the rest is cut, with its length said.
+fn payer_text(text: &str) -> String {
+    let length = text.chars().count();
+    let mut shown: String = text
+        .chars()
+        .take(PAYER_TEXT)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if length > PAYER_TEXT {
+        shown.push_str(&format!("… ({length} characters)"));
+    }
+    shown
+}
+
+/// Whether `url` is `https://`, or `http://` to a loopback host.
+fn secure_or_loopback(url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match url.scheme() {
+        "https" => true,
+        "http" => url.host_str().is_some_and(|host| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
+        _ => false,
+    }
+}
+
+/// The body of a payer's answer, refused past [`hms_connectivity::MAX_ENVELOPE_BYTES`] as it
+/// arrives (a declared length over it is refused before anything is read).
+async fn read_bounded(
+    mut response: reqwest::Response,
+    timeout: Duration,
+) -> Result<Vec<u8>, GatewayError> {
+    let limit = hms_connectivity::MAX_ENVELOPE_BYTES;
+    let status = Some(response.status().as_u16());
+    let too_large = || GatewayError::Malformed {
+        message: format!("the answer is over {limit} bytes"),
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) if e.is_timeout() => return Err(GatewayError::Timeout { after: timeout }),
+            Err(e) => {
+                return Err(GatewayError::Unavailable {
+                    status,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
 /// The CORE payer gateway.
 #[derive(Debug, Clone)]
 pub struct CoreGateway {
@@ -74,10 +146,25 @@ pub struct CoreGateway {
 }
 
 impl CoreGateway {
-    /// A gateway over `endpoints`.
+    /// A gateway over `endpoints`. Every endpoint must be `https://`, but for a loopback
+    /// address (the local stack's simulated payer): the WS-Security password and the claims
+    /// travel in the body. Redirects are never followed, so neither is re-posted elsewhere.
     pub fn new(endpoints: Endpoints) -> Result<Self, GatewayError> {
+        let all = endpoints.default.iter().chain(endpoints.payers.values());
+        for endpoint in all {
+            if !secure_or_loopback(&endpoint.url) {
+                return Err(GatewayError::Unavailable {
+                    status: None,
+                    message: format!(
+                        "the endpoint of receiver {} is not https:// (only a loopback address may use http://)",
+                        endpoint.receiver_id
+                    ),
+                });
+            }
+        }
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GatewayError::Unavailable {
                 status: None,
@@ -134,20 +221,21 @@ impl CoreGateway {
             }
         };
         let status = response.status();
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) if e.is_timeout() => return Err(GatewayError::Timeout { after: timeout }),
-            Err(e) => {
-                return Err(GatewayError::Unavailable {
-                    status: Some(status.as_u16()),
-                    message: e.to_string(),
-                });
-            }
-        };
+        if status.is_redirection() {
+            return Err(GatewayError::Unavailable {
+                status: Some(status.as_u16()),
+                message: format!("HTTP {status}: a redirect, which is not followed"),
+            });
+        }
+        let body = read_bounded(response, timeout).await?;
         if status.is_server_error() {
             let why = match hms_connectivity::parse(&body) {
                 Err(hms_connectivity::EnvelopeError::Fault { code, reason }) => {
-                    format!("HTTP {status}, SOAP fault {code}: {reason}")
+                    format!(
+                        "HTTP {status}, SOAP fault {}: {}",
+                        payer_text(&code),
+                        payer_text(&reason)
+                    )
                 }
                 _ => format!("HTTP {status}"),
             };
@@ -161,7 +249,7 @@ impl CoreGateway {
             Err(hms_connectivity::EnvelopeError::Fault { code, reason }) => {
                 return Err(GatewayError::Unavailable {
                     status: Some(status.as_u16()),
-                    message: format!("SOAP fault {code}: {reason}"),
+                    message: format!("SOAP fault {}: {}", payer_text(&code), payer_text(&reason)),
                 });
             }
             Err(e) => {
@@ -312,4 +400,20 @@ impl PayerGateway for CoreGateway {
 /// How long a batch submission may take: three times a real-time exchange.
 pub fn batch_timeout(endpoint: &Endpoint) -> Duration {
     Duration::from_millis(endpoint.timeout_ms.saturating_mul(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payer_text;
+
+    #[test]
+    fn a_payers_fault_text_is_cut_and_loses_its_control_characters() {
+        assert_eq!(payer_text("Timeout\r\nretry"), "Timeout  retry");
+        let long = "x".repeat(10_000);
+        let shown = payer_text(&long);
+        assert!(
+            shown.len() < 200 && shown.ends_with("(10000 characters)"),
+            "{shown}"
+        );
+    }
 }

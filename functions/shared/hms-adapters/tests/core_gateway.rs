@@ -1,7 +1,11 @@
 //! The CORE gateway against the payer simulator over real HTTP on 127.0.0.1, driven by the
 //! core's use cases: eligibility (active, inactive, unknown member), claims accepted and
 //! rejected by the payer, claim status, and the faults (outage, hang, nonsense) a payer has.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::sync::Arc;
@@ -12,7 +16,7 @@ use hms_adapters::{CoreGateway, Endpoints};
 use hms_domain::eligibility::EligibilityInquiry;
 use hms_payer_sim::{Fault, FaultRequest, Simulator};
 use hms_service::lifecycle::{ClaimState, Submitted};
-use hms_service::ports::{NoRules, Topic};
+use hms_service::ports::{NoRules, PayerGateway, Topic};
 use hms_service::service::{Clearinghouse, ServiceError, SubmissionMessage};
 use hms_service::tenancy::OrganizationId;
 use hms_service::testing::{InMemory, ManualClock};
@@ -251,4 +255,100 @@ async fn an_outage_a_hang_and_nonsense_are_504_502_and_a_waiting_claim_that_reco
             duplicates: 0
         }
     );
+}
+
+/// A one-shot HTTP server on 127.0.0.1 that answers every connection with `answer`, and counts
+/// the requests it got.
+async fn answering(answer: Vec<u8>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/core", listener.local_addr().unwrap());
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(&answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, hits)
+}
+
+const INQUIRY: &[u8] = b"ISA*00*          *00*          *ZZ*HMSACH         *ZZ*PAYER          *261202*1020*^*00501*000000001*0*T*:~";
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_password_and_claims_go_nowhere_else() {
+    let (elsewhere, elsewhere_hits) =
+        answering(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_vec()).await;
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}\r\ncontent-length: 0\r\n\r\n"
+    );
+    let (url, hits) = answering(redirect.into_bytes()).await;
+    let gateway = CoreGateway::new(Endpoints::single(url, 5_000)).unwrap();
+    let err = gateway
+        .real_time("PAYER", hms_service::ports::RealTime::Eligibility, INQUIRY)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("redirect"), "{err}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_answer_over_the_envelope_limit_is_refused_as_it_arrives() {
+    let limit = hms_connectivity::MAX_ENVELOPE_BYTES;
+    // A declared length over the limit, and an undeclared one (chunked) that runs past it.
+    let declared = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n<x/>",
+        limit + 1
+    );
+    let mut chunked = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..(limit >> 20) + 2 {
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(&chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    for answer in [declared.into_bytes(), chunked] {
+        let (url, _) = answering(answer).await;
+        let gateway = CoreGateway::new(Endpoints::single(url, 20_000)).unwrap();
+        let err = gateway
+            .real_time("PAYER", hms_service::ports::RealTime::Eligibility, INQUIRY)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains(&format!("over {limit} bytes")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn plain_http_is_refused_but_for_a_loopback_payer() {
+    for url in [
+        "http://payer.example.com/core",
+        "ftp://127.0.0.1/core",
+        "not a url",
+    ] {
+        let err = CoreGateway::new(Endpoints::single(url.into(), 1_000)).unwrap_err();
+        assert!(err.to_string().contains("not https://"), "{url}: {err}");
+    }
+    for url in [
+        "https://payer.example.com/core",
+        "http://127.0.0.1:9500/core",
+        "http://[::1]/core",
+        "http://localhost:1/",
+    ] {
+        assert!(
+            CoreGateway::new(Endpoints::single(url.into(), 1_000)).is_ok(),
+            "{url}"
+        );
+    }
 }

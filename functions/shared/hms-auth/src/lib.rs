@@ -28,6 +28,22 @@ pub struct Caller {
     pub roles: Vec<Role>,
 }
 
+/// The shortest development key taken: 32 bytes, HS256's own key size.
+pub const MIN_LOCAL_KEY: usize = 32;
+
+/// Why a function will not check development tokens itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocalKeyError {
+    /// `HMS_LOCAL_JWT_SECRET` is set in a stage that is not `local`.
+    #[error(
+        "HMS_LOCAL_JWT_SECRET is set in stage {0}: development tokens are taken only in the local stage"
+    )]
+    OutsideLocal(String),
+    /// The key is too short to resist guessing.
+    #[error("HMS_LOCAL_JWT_SECRET is {0} bytes: a development key is at least 32")]
+    Short(usize),
+}
+
 /// Why a request is refused: 401 without a valid token, 403 without the permission.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -293,18 +309,40 @@ impl Verifier {
         }
     }
 
-    /// From `HMS_LOCAL_JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` and the claim names: local
-    /// checking when the secret is set, the authorizer otherwise.
-    pub fn from_env() -> Self {
-        let names = ClaimNames::from_env();
-        match std::env::var("HMS_LOCAL_JWT_SECRET") {
-            Ok(secret) if !secret.is_empty() => Self::local(
-                secret.as_bytes(),
-                &std::env::var("JWT_ISSUER").unwrap_or_else(|_| "hms-ach-local".into()),
-                &std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| "hms-ach".into()),
-                names,
-            ),
-            _ => Self::authorizer(names),
+    /// From `STAGE`, `HMS_LOCAL_JWT_SECRET`, `JWT_ISSUER`, `JWT_AUDIENCE` and the claim names:
+    /// see [`from_settings`](Self::from_settings).
+    pub fn from_env() -> Result<Self, LocalKeyError> {
+        let stage = std::env::var("STAGE").ok();
+        let secret = std::env::var("HMS_LOCAL_JWT_SECRET").ok();
+        Self::from_settings(
+            stage.as_deref(),
+            secret.as_deref(),
+            &std::env::var("JWT_ISSUER").unwrap_or_else(|_| "hms-ach-local".into()),
+            &std::env::var("JWT_AUDIENCE").unwrap_or_else(|_| "hms-ach".into()),
+            ClaimNames::from_env(),
+        )
+    }
+
+    /// Local checking of development tokens only in the `local` stage, with a key of at least
+    /// [`MIN_LOCAL_KEY`] bytes; the authorizer's claims in every other stage. A development
+    /// key set anywhere else is refused, not ignored: a function started so is misconfigured,
+    /// and says so instead of serving.
+    pub fn from_settings(
+        stage: Option<&str>,
+        secret: Option<&str>,
+        issuer: &str,
+        audience: &str,
+        names: ClaimNames,
+    ) -> Result<Self, LocalKeyError> {
+        match (stage, secret.filter(|s| !s.is_empty())) {
+            (Some("local"), Some(secret)) if secret.len() >= MIN_LOCAL_KEY => {
+                Ok(Self::local(secret.as_bytes(), issuer, audience, names))
+            }
+            (Some("local"), Some(secret)) => Err(LocalKeyError::Short(secret.len())),
+            (_, Some(_)) => Err(LocalKeyError::OutsideLocal(
+                stage.unwrap_or("unset").to_string(),
+            )),
+            (_, None) => Ok(Self::authorizer(names)),
         }
     }
 
@@ -623,5 +661,32 @@ mod tests {
             verifier.caller(None, Some("Bearer x")),
             Err(AuthError::Missing)
         );
+    }
+}
+
+#[cfg(test)]
+mod stage_tests {
+    use super::*;
+
+    #[test]
+    fn development_tokens_are_taken_only_in_the_local_stage_with_a_long_key() {
+        let long = "k".repeat(MIN_LOCAL_KEY);
+        let settings = |stage, secret| {
+            Verifier::from_settings(stage, secret, "iss", "aud", ClaimNames::default())
+        };
+        assert!(settings(Some("local"), Some(long.as_str())).is_ok_and(|v| v.local.is_some()));
+        assert_eq!(
+            settings(Some("local"), Some("k")).err(),
+            Some(LocalKeyError::Short(1))
+        );
+        for stage in [Some("prod"), Some("dev"), None] {
+            let err = settings(stage, Some(long.as_str())).err();
+            assert!(
+                matches!(err, Some(LocalKeyError::OutsideLocal(_))),
+                "{stage:?}"
+            );
+            assert!(settings(stage, None).is_ok_and(|v| v.local.is_none()));
+            assert!(settings(stage, Some("")).is_ok_and(|v| v.local.is_none()));
+        }
     }
 }

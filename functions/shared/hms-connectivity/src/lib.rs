@@ -20,6 +20,18 @@ pub const WSSE_NS: &str =
 /// The rule version we speak.
 pub const RULE_VERSION: &str = "2.2.0";
 
+/// The largest envelope read, in bytes. A CORE batch carries its X12 in base64 inside the
+/// envelope, so this bounds a batch at about 12 MiB of X12 (`hms_x12`'s own interchange limit
+/// is larger; the payer's answer is what is read here).
+pub const MAX_ENVELOPE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The deepest nesting of elements read. A CORE envelope is six deep; anything far deeper is
+/// hostile, and is refused before a tree is built.
+pub const MAX_DEPTH: usize = 64;
+
+/// The most XML nodes read: a CORE envelope has a few dozen.
+const MAX_NODES: u32 = 10_000;
+
 /// Which CORE message an envelope is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageKind {
@@ -181,6 +193,9 @@ pub enum EnvelopeError {
     /// The batch payload does not match its `CheckSum` or `PayloadLength`.
     #[error("the payload does not match its {0}")]
     Checksum(&'static str),
+    /// The message is larger or deeper than a CORE envelope can be.
+    #[error("the envelope is over the limit: {0}")]
+    TooLarge(String),
     /// The other side answered with a SOAP fault.
     #[error("SOAP fault {code}: {reason}")]
     Fault {
@@ -380,6 +395,63 @@ pub fn fault(code: &str, reason: &str) -> String {
     out
 }
 
+/// How deep elements nest in `xml`, by a flat scan that stops once past [`MAX_DEPTH`]. It
+/// skips comments, CDATA, processing instructions and declarations, and quoted attribute values;
+/// it need not judge well-formedness (the parser does that), only never undercount an element
+/// the parser would open.
+fn nesting(xml: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut deepest = 0usize;
+    let mut at = 0;
+    let skip_to = |from: usize, end: &[u8]| {
+        memchr::memmem::find(xml.get(from..).unwrap_or_default(), end)
+            .map_or(xml.len(), |i| from + i + end.len())
+    };
+    while let Some(open) = memchr::memchr(b'<', xml.get(at..).unwrap_or_default()) {
+        let start = at + open;
+        let rest = xml.get(start..).unwrap_or_default();
+        at = if rest.starts_with(b"<!--") {
+            skip_to(start, b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            skip_to(start, b"]]>")
+        } else if rest.starts_with(b"<?") {
+            skip_to(start, b"?>")
+        } else if rest.starts_with(b"<!") {
+            skip_to(start, b">")
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            skip_to(start, b">")
+        } else {
+            // An opening tag: find its end outside quoted attribute values.
+            let mut quote = None;
+            let mut end = xml.len();
+            let mut closed = false;
+            for (i, &b) in rest.iter().enumerate().skip(1) {
+                match (quote, b) {
+                    (Some(q), _) if b == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, b'"' | b'\'') => quote = Some(b),
+                    (None, b'>') => {
+                        closed = i > 0 && rest.get(i - 1) == Some(&b'/');
+                        end = start + i + 1;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if !closed {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > MAX_DEPTH {
+                    return deepest;
+                }
+            }
+            end
+        };
+    }
+    deepest
+}
+
 /// The first child element of `node` named `name` (any namespace).
 fn child<'a, 'input>(
     node: roxmltree::Node<'a, 'input>,
@@ -390,9 +462,29 @@ fn child<'a, 'input>(
 }
 
 /// Reads a SOAP 1.2 message carrying a CORE envelope (or a SOAP fault, as an error).
+///
+/// Bounded before anything is built: at most [`MAX_ENVELOPE_BYTES`], [`MAX_DEPTH`] elements
+/// deep (checked by a flat scan, so no recursion ever sees a deeper document), no DTD.
 pub fn parse(xml: &[u8]) -> Result<Received, EnvelopeError> {
+    if xml.len() > MAX_ENVELOPE_BYTES {
+        return Err(EnvelopeError::TooLarge(format!(
+            "{} bytes, over {MAX_ENVELOPE_BYTES}",
+            xml.len()
+        )));
+    }
     let text = std::str::from_utf8(xml).map_err(|e| EnvelopeError::Xml(e.to_string()))?;
-    let doc = roxmltree::Document::parse(text).map_err(|e| EnvelopeError::Xml(e.to_string()))?;
+    let depth = nesting(text.as_bytes());
+    if depth > MAX_DEPTH {
+        return Err(EnvelopeError::TooLarge(format!(
+            "elements nested {depth} deep, over {MAX_DEPTH}"
+        )));
+    }
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_NODES,
+    };
+    let doc = roxmltree::Document::parse_with_options(text, options)
+        .map_err(|e| EnvelopeError::Xml(e.to_string()))?;
     let root = doc.root_element();
     if root.tag_name().name() != "Envelope" || root.tag_name().namespace() != Some(SOAP_NS) {
         return Err(EnvelopeError::NotCore(format!(
@@ -520,6 +612,44 @@ mod tests {
 
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 2, 10, 20, 34).unwrap()
+    }
+
+    #[test]
+    fn a_deeply_nested_envelope_is_refused_before_a_tree_is_built_even_on_a_small_stack() {
+        // 4,000 nested elements (12 KB) once overflowed a 2 MiB stack; on a 256 KiB one the
+        // answer must still be an error.
+        let mut xml = format!(r#"<e:Envelope xmlns:e="{SOAP_NS}"><e:Body>"#);
+        xml.push_str(&"<a>".repeat(4_000));
+        xml.push_str(&"</a>".repeat(4_000));
+        xml.push_str("</e:Body></e:Envelope>");
+        let answer = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse(xml.as_bytes()).map(|_| ()).map_err(|e| e.to_string()))
+            .unwrap()
+            .join()
+            .unwrap();
+        let err = answer.unwrap_err();
+        assert!(err.contains("nested") && err.contains("over 64"), "{err}");
+    }
+
+    #[test]
+    fn nesting_skips_what_is_not_an_element_and_counts_what_is() {
+        assert_eq!(
+            nesting(b"<a><b/><c x='>' y=\"/>\"><!-- <d><d><d> --><![CDATA[<e><e>]]></c></a>"),
+            2
+        );
+        assert_eq!(
+            nesting(b"<?xml version='1.0'?><!DOCTYPE a><a><b><c></c></b></a>"),
+            3
+        );
+        assert_eq!(nesting(b"<a><a><a"), 3);
+    }
+
+    #[test]
+    fn an_envelope_over_the_size_limit_is_refused_unread() {
+        let big = vec![b' '; MAX_ENVELOPE_BYTES + 1];
+        let err = parse(&big).unwrap_err();
+        assert!(matches!(err, EnvelopeError::TooLarge(_)), "{err}");
     }
 
     const X12: &[u8] = b"ISA*00*          *00*          *ZZ*A&B<C>         *ZZ*PAYER          *261202*1020*^*00501*000000001*0*T*:~";

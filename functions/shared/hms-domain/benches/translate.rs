@@ -3,6 +3,11 @@
 //!   claims per second (target ≥ 20 000/s);
 //! - an 835 → our JSON remittance (parse, place in loops, read into the domain, serialize), in
 //!   MB/s of 835 (target ≥ 50 MB/s).
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -2,6 +2,10 @@
 //! payer's 835 and a user's ledger. Written straight into the output (no intermediate `String`
 //! per amount: a remittance has several per service line). Use as
 //! `#[serde(with = "crate::amount_text")]`, or `crate::amount_text::option` for an `Option`.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "a fixed buffer sized for the widest Decimal, filled from its end"
+)]
 
 use rust_decimal::Decimal;
 use serde::{Deserializer, Serializer};

@@ -156,7 +156,7 @@ mod tests {
         );
         assert_eq!(describe(service_type, "ZZZ"), None);
         assert_eq!(
-            describe(claim_adjustment_reason, "45").map(|d| &d[..40]),
+            describe(claim_adjustment_reason, "45").map(|d| d.get(..40).unwrap()),
             Some("Charge exceeds fee schedule/maximum allo")
         );
         assert!(

@@ -20,8 +20,9 @@ use hms_x12::writer::WriteError;
 use serde::{Deserialize, Serialize};
 
 use crate::claim_status::StatusResponse;
+use crate::claims::claim::write_837_unvalidated;
 use crate::claims::model::{InstitutionalClaim, ProfessionalClaim};
-use crate::claims::{Claim, write_837};
+use crate::claims::{Claim, ClaimKind};
 use crate::eligibility::EligibilityResponse;
 use crate::partner::{ControlNumbers, Envelope, TradingPartner, Usage};
 use crate::read::{ValueError, transactions};
@@ -318,7 +319,8 @@ fn write_837p(
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
     let claims: Vec<Claim> = claims.iter().cloned().map(Claim::from).collect();
-    write_837(&claims, partner, envelope)
+    let kind = claims.first().map_or(ClaimKind::Professional, Claim::kind);
+    write_837_unvalidated(&claims, partner, envelope, kind)
 }
 
 /// The models `models` (one per transaction set with id `set`, in file order) of `input`, each
@@ -479,7 +481,8 @@ fn write_837i(
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
     let claims: Vec<Claim> = claims.iter().cloned().map(Claim::from).collect();
-    write_837(&claims, partner, envelope)
+    let kind = claims.first().map_or(ClaimKind::Professional, Claim::kind);
+    write_837_unvalidated(&claims, partner, envelope, kind)
 }
 
 /// Every 837I transaction set of `input`, each as its claims and what they do not hold.

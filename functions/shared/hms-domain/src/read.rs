@@ -216,7 +216,11 @@ impl<'a> Line<'a> {
                 // The separator just before the element (an element is a slice of the
                 // segment; anything else ends the index, and walking takes over).
                 match (element.raw().as_ptr() as usize).checked_sub(base + 1) {
-                    Some(at) if at < raw.len() => separators[found] = at as u16,
+                    Some(at) if at < raw.len() && found < SEPARATORS => {
+                        if let Some(slot) = separators.get_mut(found) {
+                            *slot = at as u16;
+                        }
+                    }
                     _ => {
                         // Not indexed after all: every element is found by walking.
                         found = SEPARATORS;
@@ -242,15 +246,19 @@ impl<'a> Line<'a> {
         if n == 0 {
             return "";
         }
-        if n < found && self.separators[n] != 0 {
-            let start = usize::from(self.separators[n - 1]) + 1;
-            let end = usize::from(self.separators[n]);
-            return self.raw.get(start..end).unwrap_or_default();
+        let at = |i: usize| self.separators.get(i).map(|&s| usize::from(s));
+        if n < found
+            && let (Some(before), Some(end)) = (at(n - 1), at(n))
+            && end != 0
+        {
+            return self.raw.get(before + 1..end).unwrap_or_default();
         }
-        if n == found && found < SEPARATORS {
+        if n == found
+            && found < SEPARATORS
+            && let Some(before) = at(n - 1)
+        {
             // The last element: from the last separator to the end.
-            let start = usize::from(self.separators[n - 1]) + 1;
-            return self.raw.get(start..).unwrap_or_default();
+            return self.raw.get(before + 1..).unwrap_or_default();
         }
         if found < SEPARATORS {
             // Past the last element.
@@ -352,7 +360,9 @@ pub(crate) fn ccyymmdd(t: &str) -> Option<NaiveDate> {
         return None;
     }
     let number = |r: std::ops::Range<usize>| {
-        b[r].iter()
+        b.get(r)
+            .unwrap_or_default()
+            .iter()
             .fold(0u32, |n, digit| n * 10 + u32::from(digit - b'0'))
     };
     let year = i32::try_from(number(0..4)).ok()?;
@@ -415,7 +425,10 @@ pub(crate) fn period(
             })?;
             Ok((qualifier, parse(from)?, Some(parse(to)?)))
         }
-        "DT" if value.len() == 12 => Ok((qualifier, parse(&value[..8])?, None)),
+        "DT" => match value.split_at_checked(8) {
+            Some((date, time)) if time.len() == 4 => Ok((qualifier, parse(date)?, None)),
+            _ => Ok((qualifier, parse(value)?, None)),
+        },
         _ => Ok((qualifier, parse(value)?, None)),
     }
 }

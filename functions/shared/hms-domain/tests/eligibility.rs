@@ -1,6 +1,10 @@
 //! Eligibility: JSON inquiry → 270 (clean by our validator; linuxforhealth parses it in CI), and
 //! 271 → the benefits view, over the TR3 examples in the shared samples.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;

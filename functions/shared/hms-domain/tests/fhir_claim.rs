@@ -1,5 +1,9 @@
 //! A FHIR `Claim` → the domain → the scrubber → an 837P, with problems as FHIRPath expressions.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use chrono::NaiveDate;
@@ -149,4 +153,49 @@ fn fhir_institutional_claim_becomes_a_clean_837i() {
     let err = hms_domain::claims::fhir::institutional_from_fhir(&untyped, &submitter, &receiver)
         .unwrap_err();
     assert_eq!(err.issue[0].expression, ["Claim.supportingInfo[0].code"]);
+}
+
+#[test]
+fn multi_byte_text_in_any_string_of_a_fhir_claim_is_an_issue_never_a_panic() {
+    // Every string of both FHIR claims replaced, one at a time, by text whose characters
+    // straddle the byte offsets a reader might slice at ("1é": a type of bill of two
+    // characters and three bytes).
+    fn strings(value: &Value, at: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(fields) => {
+                for (k, v) in fields {
+                    strings(v, format!("{at}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    strings(v, format!("{at}/{i}"), out);
+                }
+            }
+            Value::String(_) => out.push(at),
+            _ => {}
+        }
+    }
+    let (submitter, receiver) = parties();
+    for name in ["claim-institutional.json", "claim-professional.json"] {
+        let path = format!("{}/tests/fixtures/fhir/{name}", env!("CARGO_MANIFEST_DIR"));
+        let resource: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut pointers = vec![];
+        strings(&resource, String::new(), &mut pointers);
+        assert!(pointers.len() > 20, "{name}");
+        for pointer in &pointers {
+            for hostile in ["1é", "2024010€00", "€"] {
+                let mut changed = resource.clone();
+                *changed.pointer_mut(pointer).unwrap() = hostile.into();
+                let _ = hms_domain::claims::fhir::institutional_from_fhir(
+                    &changed, &submitter, &receiver,
+                );
+                let _ = hms_domain::claims::fhir::professional_from_fhir(
+                    &changed, &submitter, &receiver,
+                );
+                let body = serde_json::to_vec(&changed).unwrap();
+                let _ = hms_domain::claims::read_claim(&body, &submitter);
+            }
+        }
+    }
 }

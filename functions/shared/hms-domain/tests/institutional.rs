@@ -1,6 +1,10 @@
 //! Institutional claims: our JSON → scrubber → 837I, clean by the engine's validator (and by
 //! pyx12 in CI: `infra/check-claims.sh`).
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;

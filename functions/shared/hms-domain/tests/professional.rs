@@ -1,6 +1,10 @@
 //! Professional claims end to end inside the core: our JSON → scrubber → 837P, and the 837P is
 //! clean by the engine's own validator (CI also runs pyx12 over it: `infra/check-claims.sh`).
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;

@@ -1,5 +1,9 @@
 //! 835 → the domain remittance, over every 835 among the shared samples and the synthetic one.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;

@@ -1,7 +1,11 @@
 //! X12 → domain → X12 over the shared samples: what comes back means what went in, element for
 //! element, and every place where the model itself writes a value other than the file's (a
 //! conflict: the model lost or altered it) is listed here by name.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;

@@ -3,7 +3,11 @@
 //! read into the benefits view, JSON answer), minus the time the payer exchange itself took
 //! (measured around `PayerGateway::real_time`: loopback HTTP and the simulator's own work).
 //! p50 and p99 at concurrency 1 and 8. Run: `cargo bench -p hms-lambda --bench eligibility`.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark: a failure is a broken setup
 
 use std::sync::Arc;

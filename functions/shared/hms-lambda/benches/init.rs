@@ -7,7 +7,11 @@
 //! Run by `infra/bench-lambda.sh`, which builds the release bootstraps, publishes the example
 //! rule sets to a bucket of the local stack and sets `HMS_BOOTSTRAPS` (the `target/lambda`
 //! directory) and `HMS_FUNCTION_ENV` (the stack's `functions.env`).
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark: a failure is a panic with its reason
 
 use std::io::{BufRead, BufReader};

@@ -5,7 +5,11 @@
 //! submission and results retrieval); and the sweep's cost per 10,000 open claims whose
 //! messages were lost (read from the due index, written, queued again).
 //! Run: `cargo bench -p hms-lambda --bench submission`.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // a benchmark: a failure is a broken setup
 
 use std::sync::Arc;

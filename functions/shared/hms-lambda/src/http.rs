@@ -39,6 +39,16 @@ pub fn unreadable(e: &RequestError) -> Response<Body> {
     ok(status, e.outcome(), "application/fhir+json")
 }
 
+/// A body over its route's limit: 413, with the limit, before the body is parsed.
+pub fn too_large(size: usize, limit: usize) -> Response<Body> {
+    let outcome = OperationOutcome::new(vec![Issue::error(
+        IssueType::TooLong,
+        "payload-too-large",
+        format!("the body is {size} bytes; this route takes at most {limit}"),
+    )]);
+    ok(413, &outcome, "application/fhir+json")
+}
+
 /// A submitted claim: 202 when it is stored and on its way to the payer (the payer's verdict
 /// comes later: `GET /ach/claims/{id}` and the claim events), 422 when the scrubber, the
 /// payer's rules or the 837 writer stopped it; a replayed answer says so in a header.
@@ -98,7 +108,9 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
         ServiceError::Duplicate { first } => {
             let mut body = serde_json::to_value(issue(IssueType::Duplicate, "duplicate-claim"))
                 .unwrap_or_else(|_| json!({}));
-            body["firstClaimId"] = json!(first);
+            if let Some(fields) = body.as_object_mut() {
+                fields.insert("firstClaimId".into(), json!(first));
+            }
             return json_answer(status_of(e), &body, "application/fhir+json");
         }
         ServiceError::NotApplicable { .. } => issue(IssueType::Conflict, "not-applicable"),
@@ -128,8 +140,14 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
                 .collect();
             let mut body =
                 serde_json::to_value(OperationOutcome::new(issues)).unwrap_or_else(|_| json!({}));
-            body["rejections"] = serde_json::to_value(rejections).unwrap_or_default();
-            body["responses"] = serde_json::to_value(responses).unwrap_or_default();
+            if let Some(fields) = body.as_object_mut() {
+                let rejections = serde_json::to_value(rejections).unwrap_or_default();
+                fields.insert("rejections".into(), rejections);
+                fields.insert(
+                    "responses".into(),
+                    serde_json::to_value(responses).unwrap_or_default(),
+                );
+            }
             return json_answer(status_of(e), &body, "application/fhir+json");
         }
         ServiceError::PayerTimeout(_) => issue(IssueType::Exception, "payer-timeout"),

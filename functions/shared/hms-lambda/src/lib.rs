@@ -66,8 +66,13 @@ impl LoadRules for Rules {
             Ok(bucket) if !bucket.is_empty() => S3ObjectStore::new(s3.clone(), bucket),
             _ => return Ok(Self::None(NoRules)),
         };
-        let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
-            .map_err(|e| StartError(e.to_string()))?;
+        // A rule set's log lines keep their text only in the local stage.
+        let stage = std::env::var("STAGE").ok();
+        let limits = hms_rules::host::Limits {
+            logs: hms_rules::host::RuleLogs::for_stage(stage.as_deref()),
+            ..hms_rules::host::Limits::default()
+        };
+        let host = hms_rules::host::RuleHost::new(limits).map_err(|e| StartError(e.to_string()))?;
         // Used only by a build with a compiler, for a registry without precompiled artifacts.
         let cache = std::path::PathBuf::from("/tmp/hms-rules-cache");
         let registry = hms_rules::registry::Registry::open_store_if_present(
@@ -198,7 +203,7 @@ impl<R: LoadRules> App<AwsPorts<R>> {
         };
         Ok(Self {
             service,
-            verifier: auth::Verifier::from_env(),
+            verifier: auth::Verifier::from_env().map_err(|e| StartError(e.to_string()))?,
         })
     }
 }
@@ -311,16 +316,91 @@ pub async fn serve<T: Route>() -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// JSON logs, as CloudWatch reads them; the level from `RUST_LOG` (info by default).
+/// JSON logs, as CloudWatch reads them; the level from `RUST_LOG` (info by default), within
+/// what [`log_filter`] allows the stage.
 pub fn init_tracing() {
-    let level = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|l| l.parse::<tracing::Level>().ok())
-        .unwrap_or(tracing::Level::INFO);
-    let _ = tracing_subscriber::fmt()
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let stage = std::env::var("STAGE").ok();
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let subscriber = tracing_subscriber::fmt()
         .json()
-        .with_max_level(level)
+        .with_max_level(tracing::Level::TRACE)
         .with_current_span(true)
         .with_target(false)
-        .try_init();
+        .finish()
+        .with(log_filter(stage.as_deref(), rust_log.as_deref()));
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// The crates that, below `info`, log what passes through them whole: the Lambda runtime the
+/// raw event (a claim, the `Authorization` header), the AWS SDK and the HTTP clients the
+/// bodies they send and receive (DynamoDB items, payer answers).
+const RAW_LOGGERS: &[&str] = &[
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "aws_lambda_events",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sdk_dynamodb",
+    "aws_sdk_s3",
+    "aws_sdk_sqs",
+    "aws_sdk_ssm",
+    "aws_config",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+    "rustls",
+];
+
+/// What is logged: our crates at `rust_log`'s level (info when unset or unreadable); the
+/// crates that would log raw requests and bodies ([`RAW_LOGGERS`]) at `info` at most, unless
+/// the stage is `local`, so that no setting of `RUST_LOG` in a deployed stage can put PHI or a
+/// token into CloudWatch.
+pub fn log_filter(
+    stage: Option<&str>,
+    rust_log: Option<&str>,
+) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = rust_log
+        .and_then(|l| l.trim().parse::<tracing::Level>().ok())
+        .map_or(LevelFilter::INFO, LevelFilter::from_level);
+    let raw = if stage == Some("local") {
+        level
+    } else {
+        level.min(LevelFilter::INFO)
+    };
+    RAW_LOGGERS.iter().fold(
+        tracing_subscriber::filter::Targets::new().with_default(level),
+        |targets, crate_name| targets.with_target(*crate_name, raw),
+    )
+}
+
+#[cfg(test)]
+mod log_tests {
+    use super::log_filter;
+    use tracing::Level;
+
+    #[test]
+    fn no_rust_log_turns_on_raw_event_logging_outside_the_local_stage() {
+        for stage in [Some("prod"), Some("staging"), None] {
+            let filter = log_filter(stage, Some("trace"));
+            assert!(filter.would_enable("hms_service::submission", &Level::TRACE));
+            assert!(
+                !filter.would_enable("lambda_runtime::layers", &Level::DEBUG),
+                "{stage:?}"
+            );
+            assert!(!filter.would_enable("aws_smithy_runtime::client", &Level::TRACE));
+            assert!(filter.would_enable("lambda_runtime", &Level::INFO));
+        }
+        let local = log_filter(Some("local"), Some("trace"));
+        assert!(local.would_enable("lambda_runtime::layers", &Level::TRACE));
+        let unset = log_filter(Some("prod"), None);
+        assert!(!unset.would_enable("hms_service", &Level::DEBUG));
+        assert!(unset.would_enable("hms_service", &Level::INFO));
+        let nonsense = log_filter(Some("prod"), Some("lambda_runtime=trace"));
+        assert!(!nonsense.would_enable("lambda_runtime", &Level::DEBUG));
+    }
 }

@@ -17,7 +17,7 @@ use hms_service::tenancy::OrganizationId;
 
 use crate::App;
 use crate::auth::{AuthError, access};
-use crate::http::{failed, json_answer, ok, submitted, unreadable};
+use crate::http::{failed, json_answer, ok, submitted, too_large, unreadable};
 
 fn refused(e: &AuthError) -> Response<Body> {
     let code = if e.status() == 401 {
@@ -63,12 +63,34 @@ fn request_id(request: &Request) -> String {
         .unwrap_or_default()
 }
 
-fn body(request: &Request) -> &[u8] {
-    match request.body() {
+/// The largest inquiry body read (a 270 or 276 inquiry as JSON or FHIR is a few KB).
+pub const MAX_INQUIRY_BYTES: usize = 64 * 1024;
+
+/// The largest claim body read. A claim of the 837's 50 lines (999 for an 837I) as FHIR is
+/// well under it, and what is stored with the claim stays inside a DynamoDB item's 400 KB.
+/// API Gateway takes 10 MB and Lambda 6 MB; this is ours, and answered first.
+pub const MAX_CLAIM_BYTES: usize = 256 * 1024;
+
+/// The body, or the 413 that refuses it: a declared `Content-Length` over `limit` is refused
+/// before the body is looked at, and so is a body over it.
+fn body(request: &Request, limit: usize) -> Result<&[u8], Box<Response<Body>>> {
+    let declared = request
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(size) = declared.filter(|&n| n > limit) {
+        return Err(Box::new(too_large(size, limit)));
+    }
+    let bytes: &[u8] = match request.body() {
         Body::Text(t) => t.as_bytes(),
         Body::Binary(b) => b,
         _ => &[],
+    };
+    if bytes.len() > limit {
+        return Err(Box::new(too_large(bytes.len(), limit)));
     }
+    Ok(bytes)
 }
 
 /// Whether the caller wants FHIR back (`Accept: application/fhir+json`), else as it sent.
@@ -82,6 +104,31 @@ fn wants_fhir(request: &Request, sent: Format) -> bool {
         Some(accept) if accept.contains("application/json") => false,
         _ => sent == Format::Fhir,
     }
+}
+
+/// What an access log line needs from the request, and when it came.
+fn access_start(request: &Request) -> (String, String, std::time::Instant) {
+    (
+        request.method().to_string(),
+        request.uri().path().to_string(),
+        std::time::Instant::now(),
+    )
+}
+
+/// `response`, once its access log line is written: who (the token's subject), for which
+/// organization, which route, which claim, the status and how long it took. Ids and numbers
+/// only: the path holds a claim id at most, never a query or a body.
+fn logged(
+    response: Response<Body>,
+    span: &tracing::Span,
+    (method, path, started): &(String, String, std::time::Instant),
+) -> Response<Body> {
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.in_scope(|| {
+        tracing::info!(target: "access", method, path, status, latency_ms, "access");
+    });
+    response
 }
 
 /// The longest `Idempotency-Key` taken.
@@ -112,19 +159,26 @@ impl<P: Ports> App<P> {
             .map_err(|e| Box::new(refused(&e)))?;
         let organization = OrganizationId::parse(&caller.organization)
             .map_err(|e| refused(&AuthError::Invalid(format!("the organization claim: {e}"))))?;
-        tracing::Span::current().record("organization", organization.as_str());
+        let span = tracing::Span::current();
+        span.record("organization", organization.as_str());
+        span.record("subject", caller.subject.as_str());
         Ok(organization)
     }
 
     /// `POST /ach/queryEligibility`.
     pub async fn eligibility(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("eligibility", request_id = %request_id(&request), organization = tracing::field::Empty);
-        async {
+        let access = access_start(&request);
+        let span = tracing::info_span!("eligibility", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
+        let response = async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
             };
-            let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body(&request)) {
+            let body = match body(&request, MAX_INQUIRY_BYTES) {
+                Ok(body) => body,
+                Err(refusal) => return *refusal,
+            };
+            let (inquiry, sent) = match hms_domain::eligibility::read_inquiry(body) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
@@ -145,14 +199,16 @@ impl<P: Ports> App<P> {
                 Err(e) => failed(&e),
             }
         }
-        .instrument(span)
-        .await
+        .instrument(span.clone())
+        .await;
+        logged(response, &span, &access)
     }
 
     /// `POST /ach/submitClaim`.
     pub async fn submit(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("submit", request_id = %request_id(&request), organization = tracing::field::Empty);
-        async {
+        let access = access_start(&request);
+        let span = tracing::info_span!("submit", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
+        let response = async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
@@ -172,32 +228,46 @@ impl<P: Ports> App<P> {
                     }
                 },
             };
+            let body = match body(&request, MAX_CLAIM_BYTES) {
+                Ok(body) => body,
+                Err(refusal) => return *refusal,
+            };
             let submitter = &self.service.connections.submitter;
-            let (claim, format) = match hms_domain::claims::read_claim(body(&request), submitter) {
+            let (claim, format) = match hms_domain::claims::read_claim(body, submitter) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
             match self.service.submit_claim(&organization, claim, format, key.as_deref()).await {
-                Ok(answer) => submitted(&answer),
+                Ok(answer) => {
+                    let id = &answer.answer.claim().claim_id;
+                    tracing::Span::current().record("claim_id", tracing::field::display(id));
+                    submitted(&answer)
+                }
                 Err(e) => failed(&e),
             }
         }
-        .instrument(span)
-        .await
+        .instrument(span.clone())
+        .await;
+        logged(response, &span, &access)
     }
 
     /// `GET /ach/claims/{id}`, `POST /ach/claimStatus` and `POST
     /// /ach/admin/claims/{id}/redrive`.
     pub async fn status(&self, request: Request) -> Response<Body> {
-        let span = tracing::info_span!("status", request_id = %request_id(&request), organization = tracing::field::Empty);
-        async {
+        let access = access_start(&request);
+        let span = tracing::info_span!("status", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
+        let response = async {
             let organization = match self.authorize(&request) {
                 Ok(organization) => organization,
                 Err(refusal) => return *refusal,
             };
             let path = request.uri().path().to_string();
             if request.method() == "POST" && path.ends_with("/ach/claimStatus") {
-                let inquiry = match hms_domain::claim_status::read_inquiry(body(&request)) {
+                let body = match body(&request, MAX_INQUIRY_BYTES) {
+                    Ok(body) => body,
+                    Err(refusal) => return *refusal,
+                };
+                let inquiry = match hms_domain::claim_status::read_inquiry(body) {
                     Ok(inquiry) => inquiry,
                     Err(e) => return unreadable(&e),
                 };
@@ -216,7 +286,10 @@ impl<P: Ports> App<P> {
                 })
                 .unwrap_or_default();
             let id = match ClaimId::parse(&id) {
-                Ok(id) => id,
+                Ok(id) => {
+                    tracing::Span::current().record("claim_id", tracing::field::display(&id));
+                    id
+                }
                 Err(e) => {
                     return json_answer(
                         404,
@@ -235,7 +308,8 @@ impl<P: Ports> App<P> {
                 Err(e) => failed(&e),
             }
         }
-        .instrument(span)
-        .await
+        .instrument(span.clone())
+        .await;
+        logged(response, &span, &access)
     }
 }

@@ -2,7 +2,11 @@
 //! 127.0.0.1: the authorization matrix (every route by every role, for its own organization and
 //! another's, and without a valid token), idempotent submission, content negotiation, claim
 //! lookup.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_adapters::{CoreGateway, Endpoints};
@@ -318,4 +322,102 @@ async fn eligibility_answers_fhir_when_asked_and_a_rejection_is_a_422_with_its_m
         ))
         .await;
     assert_eq!(garbage.status(), 400);
+}
+
+#[tokio::test]
+async fn a_body_over_its_routes_limit_is_a_413_that_names_the_limit() {
+    let app = app().await;
+    let billing = token("clinic-a", &[Role::Billing]);
+    let cases = [
+        ("/ach/submitClaim", hms_lambda::routes::MAX_CLAIM_BYTES),
+        (
+            "/ach/queryEligibility",
+            hms_lambda::routes::MAX_INQUIRY_BYTES,
+        ),
+        ("/ach/claimStatus", hms_lambda::routes::MAX_INQUIRY_BYTES),
+    ];
+    for (path, limit) in cases {
+        // Sent whole, and declared by Content-Length (refused before the body is looked at).
+        let big = vec![b' '; limit + 1];
+        let answer = call_route(&app, request("POST", path, Some(&billing), &big)).await;
+        assert_eq!(answer.status(), 413, "{path}");
+        let text = json(&answer)["issue"][0]["details"]["text"].to_string();
+        assert!(text.contains(&format!("at most {limit}")), "{path}: {text}");
+        let mut declared = request("POST", path, Some(&billing), b"{}");
+        declared
+            .headers_mut()
+            .insert("content-length", (limit * 40).into());
+        assert_eq!(call_route(&app, declared).await.status(), 413, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_huge_value_is_described_in_the_answer_not_echoed() {
+    let app = app().await;
+    let billing = token("clinic-a", &[Role::Billing]);
+    let mut claim: serde_json::Value = serde_json::from_slice(&fresh_claim()).unwrap();
+    let huge = "Ä".repeat(50_000);
+    // serde names an unknown enum variant by quoting it whole.
+    claim["subscriber"]["gender"] = huge.clone().into();
+    let body = serde_json::to_vec(&claim).unwrap();
+    assert!(body.len() < hms_lambda::routes::MAX_CLAIM_BYTES);
+    let answer = call_route(
+        &app,
+        request("POST", "/ach/submitClaim", Some(&billing), &body),
+    )
+    .await;
+    assert_eq!(answer.status(), 422);
+    let text = serde_json::to_string(&json(&answer)).unwrap();
+    assert!(text.len() < 2_000, "{} bytes: {}", text.len(), &text[..500]);
+    assert!(!text.contains(&"Ä".repeat(50)), "{text}");
+}
+
+#[tokio::test]
+async fn every_call_writes_one_access_line_of_ids_and_numbers_and_no_phi() {
+    let app = app().await;
+    let captured = hms_test_support::CapturedLog::default();
+    let _guard = tracing::subscriber::set_default(captured.subscriber());
+    let billing = token("clinic-a", &[Role::Billing]);
+    let claim = fresh_claim();
+    let answer = call_route(
+        &app,
+        request("POST", "/ach/submitClaim", Some(&billing), &claim),
+    )
+    .await;
+    assert_eq!(answer.status(), 202);
+    let id = json(&answer)["claimId"].as_str().unwrap().to_string();
+    let path = format!("/ach/claims/{id}");
+    let looked = call_route(&app, request("GET", &path, Some(&billing), b"")).await;
+    assert_eq!(looked.status(), 200);
+    let refused = call_route(&app, request("GET", &path, None, b"")).await;
+    assert_eq!(refused.status(), 401);
+    deliver_all(&app).await;
+
+    let text = captured.text();
+    let access: Vec<serde_json::Value> = captured
+        .lines()
+        .into_iter()
+        .filter(|l| l["fields"]["message"] == "access")
+        .collect();
+    assert_eq!(access.len(), 3, "{text}");
+    let (submitted, read, unauthorized) = (&access[0], &access[1], &access[2]);
+    assert_eq!(submitted["fields"]["status"], 202);
+    assert_eq!(submitted["span"]["claim_id"], id.as_str());
+    assert_eq!(submitted["span"]["organization"], "clinic-a");
+    assert_eq!(submitted["span"]["subject"], "user-1");
+    assert_eq!(read["fields"]["path"], path.as_str());
+    assert_eq!(read["fields"]["status"], 200);
+    assert!(read["fields"]["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(unauthorized["fields"]["status"], 401);
+    // Nothing of the claim's patient reached any line, access or otherwise.
+    let claim: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    for phi in [
+        claim["subscriber"]["memberId"].as_str().unwrap(),
+        claim["subscriber"]["name"]["last"].as_str().unwrap(),
+        claim["subscriber"]["birthDate"].as_str().unwrap(),
+        claim["claim"]["diagnoses"][0].as_str().unwrap_or("J20.9"),
+    ] {
+        assert!(!text.contains(phi), "{phi} was logged: {text}");
+    }
+    assert!(!text.contains(&billing), "the token was logged");
 }

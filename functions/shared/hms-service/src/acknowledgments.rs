@@ -203,4 +203,31 @@ mod tests {
         assert_eq!(judge_acknowledgments(&[ta1("A")]), None);
         assert_eq!(judge_acknowledgments(&[]), None);
     }
+
+    #[test]
+    fn a_277ca_whose_dates_hold_multi_byte_text_is_judged_without_a_panic() {
+        // Our own 277CA (the fuzz seed) with every DTP's date made format DT with '€' where
+        // the eighth byte would be: once a panic in the worker, which failed the whole batch.
+        let seed = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../fuzz/corpus/payer_x12/ack.277ca"
+        );
+        let ack = std::fs::read_to_string(seed).unwrap_or_default();
+        assert!(ack.contains("DTP*472*D8*"), "the seed has a service date");
+        let hostile: Vec<String> = ack
+            .split('~')
+            .map(
+                |segment| match segment.split('*').collect::<Vec<_>>().as_slice() {
+                    [id, qualifier, _, _] if id.trim() == "DTP" => {
+                        format!("{id}*{qualifier}*DT*2024010\u{20ac}00")
+                    }
+                    _ => segment.to_string(),
+                },
+            )
+            .collect();
+        let hostile = hostile.join("~");
+        assert!(hostile.contains('\u{20ac}'));
+        // Whatever it makes of it, it answers.
+        let _ = judge_acknowledgments(&[hostile.into_bytes()]);
+    }
 }

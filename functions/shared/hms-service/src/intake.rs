@@ -3,8 +3,9 @@
 //! claims. One path, so that what `hms translate` accepts is what the API accepts.
 
 use chrono::NaiveDate;
+use hms_domain::claims::scrub::Profile;
 use hms_domain::claims::{Batch, Claim};
-use hms_domain::outcome::{Issue, IssueSeverity};
+use hms_domain::outcome::{Issue, IssueSeverity, IssueType};
 
 use crate::ports::RuleEngine;
 
@@ -48,7 +49,10 @@ pub fn review(batch: Batch, today: NaiveDate, rules: &impl RuleEngine) -> Review
     let mut claims = Vec::with_capacity(batch.claims.len());
     let mut held = false;
     for (i, claim) in batch.claims.iter().enumerate() {
-        let verdict = rules.review(claim);
+        let mut verdict = rules.review(claim);
+        if !verdict.held && verdict.claim != *claim {
+            verdict.held = !recheck(claim, &verdict.claim, today, &mut verdict.issues);
+        }
         held |= verdict.held;
         let outcome = hms_domain::outcome::OperationOutcome::new(verdict.issues);
         issues.extend(batch.locate(i, outcome, true));
@@ -59,6 +63,42 @@ pub fn review(batch: Batch, today: NaiveDate, rules: &impl RuleEngine) -> Review
     } else {
         Reviewed::Passed { claims, issues }
     }
+}
+
+/// Whether the claim a payer's rule set made of `original` may be sent: it goes to the same
+/// payer (whose rules ran) and passes the scrubber again (totals equal to the lines, the TR3's
+/// limits, codes, dates). What it fails is added to `issues`, marked as after the rule set.
+fn recheck(
+    original: &Claim,
+    transformed: &Claim,
+    today: NaiveDate,
+    issues: &mut Vec<Issue>,
+) -> bool {
+    let mut passes = true;
+    if transformed.payer_id() != original.payer_id() {
+        issues.push(Issue::error(
+            IssueType::Exception,
+            "rules-changed-payer",
+            format!(
+                "the payer's rule set changed the payer id from {} to {}: a claim goes only to the payer whose rules ran",
+                original.payer_id(),
+                transformed.payer_id()
+            ),
+        ));
+        passes = false;
+    }
+    let again = hms_domain::claims::scrub::scrub(transformed, today, &Profile::default());
+    for mut issue in again.issue {
+        if issue.severity <= IssueSeverity::Error {
+            issue.details.text = format!(
+                "after the payer's rule set changed the claim: {}",
+                issue.details.text
+            );
+            issues.push(issue);
+            passes = false;
+        }
+    }
+    passes
 }
 
 #[cfg(test)]
@@ -149,5 +189,75 @@ mod tests {
                 .any(|i| i.expression.iter().any(|e| e.starts_with("/1/"))),
             "{issues:?}"
         );
+    }
+
+    /// A rule set that passes each claim changed by `change`.
+    struct Changing(fn(&mut Claim));
+    impl RuleEngine for Changing {
+        fn review(&self, claim: &Claim) -> RuleVerdict {
+            let mut changed = claim.clone();
+            (self.0)(&mut changed);
+            RuleVerdict {
+                claim: changed,
+                issues: vec![],
+                held: false,
+            }
+        }
+    }
+
+    fn professional(claim: &mut Claim) -> &mut hms_domain::claims::model::ProfessionalClaim {
+        match claim {
+            Claim::Professional(c) => c,
+            Claim::Institutional(_) => panic!("not professional"),
+        }
+    }
+
+    #[test]
+    fn what_a_rule_set_changes_is_checked_again_before_it_may_be_sent() {
+        type Case = (&'static str, fn(&mut Claim), &'static str);
+        let cases: [Case; 3] = [
+            (
+                "a new payer",
+                |c| {
+                    professional(c).payer.id = hms_domain::ids::PayerId::parse("OTHER").unwrap();
+                },
+                "rules-changed-payer",
+            ),
+            (
+                "a total unlike its lines",
+                |c| professional(c).claim.total_charge += rust_decimal::Decimal::ONE,
+                "charge-total",
+            ),
+            (
+                "60 lines",
+                |c| {
+                    let p = professional(c);
+                    let line = p.service_lines[0].clone();
+                    p.service_lines = vec![line; 60];
+                    p.claim.total_charge = p.service_lines.iter().map(|l| l.charge).sum();
+                },
+                "line-count",
+            ),
+        ];
+        for (what, change, id) in cases {
+            let Reviewed::Held { issues } = review(
+                batch("professional-subscriber.json"),
+                today(),
+                &Changing(change),
+            ) else {
+                panic!("{what}: the changed claim was not held");
+            };
+            let found = issues.iter().find(|i| i.diagnostics.as_deref() == Some(id));
+            assert!(found.is_some(), "{what}: {issues:?}");
+        }
+        // A change that breaks nothing passes.
+        let Reviewed::Passed { claims, .. } = review(
+            batch("professional-subscriber.json"),
+            today(),
+            &Changing(|c| professional(c).claim.prior_authorization = Some("PA123".into())),
+        ) else {
+            panic!("a harmless change was held");
+        };
+        assert_eq!(claims.len(), 1);
     }
 }

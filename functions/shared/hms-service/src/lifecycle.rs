@@ -395,16 +395,23 @@ impl ClaimEvent {
     /// created): what the change stream announces.
     pub fn between(before: Option<&ClaimRecord>, after: &ClaimRecord) -> Vec<ClaimEvent> {
         let seen = before.map_or(1, |b| b.history.len()).max(1);
-        (seen..after.history.len())
-            .map(|i| ClaimEvent {
-                claim_id: after.id.clone(),
-                organization: after.organization.clone(),
-                payer_id: after.payer_id.clone(),
-                from: after.history[i - 1].state,
-                state: after.history[i].state,
-                at: after.history[i].at,
-                reason: after.history[i].reason.clone(),
-                sequence: i,
+        after
+            .history
+            .windows(2)
+            .enumerate()
+            .skip(seen - 1)
+            .filter_map(|(i, pair)| match pair {
+                [from, to] => Some(ClaimEvent {
+                    claim_id: after.id.clone(),
+                    organization: after.organization.clone(),
+                    payer_id: after.payer_id.clone(),
+                    from: from.state,
+                    state: to.state,
+                    at: to.at,
+                    reason: to.reason.clone(),
+                    sequence: i + 1,
+                }),
+                _ => None,
             })
             .collect()
     }

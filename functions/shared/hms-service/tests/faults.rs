@@ -4,7 +4,11 @@
 //! never acknowledged (sometimes to two workers at once), and the sweep runs on schedule. For
 //! every such schedule the claim reaches the payer once (a resend carries the same identity,
 //! which the payer recognises), ends where the payer's answer puts it, and nothing is lost.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod support;

@@ -1,6 +1,10 @@
 //! The use cases over in-memory ports and an in-memory payer: every path a claim or an
 //! inquiry can take, with what is stored, queued, announced and answered.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod support;
@@ -567,4 +571,24 @@ fn claim_status_sends_a_276_and_reads_the_277() {
         matches!(err, hms_domain::request::RequestError::Invalid(_)),
         "{err:?}"
     );
+}
+
+#[test]
+fn an_inquiry_whose_270_fails_our_validator_is_a_422_naming_the_element_and_never_sent() {
+    let ch = clearinghouse(NoRules);
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&fixture("eligibility/inquiry-subscriber.json")).unwrap();
+    json["subscriber"]["name"]["last"] = "A".repeat(100_000).into();
+    let (inquiry, _) =
+        hms_domain::eligibility::read_inquiry(&serde_json::to_vec(&json).unwrap()).unwrap();
+    let err = block_on(ch.query_eligibility(&clinic(), &inquiry)).unwrap_err();
+    let ServiceError::Invalid(outcome) = &err else {
+        panic!("{err:?}")
+    };
+    let text = &outcome.issue[0].details.text;
+    assert!(
+        text.contains("NM103") && text.contains("too long"),
+        "{text}"
+    );
+    assert!(ch.ports.gateway.inner.received().is_empty());
 }

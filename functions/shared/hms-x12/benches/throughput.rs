@@ -1,6 +1,11 @@
 //! Throughput on a synthetic 835 of 8 MB (many claim loops): tokenizing (segments and every
 //! element; segments alone), full validation (envelope + guide + elements), and validation plus
 //! the 999 — the work Stedi's `ack` does — all in MB/s.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use hms_x12::spec::Catalog;

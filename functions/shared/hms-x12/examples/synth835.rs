@@ -1,5 +1,10 @@
 //! Writes a synthetic 835 of at least N megabytes to a file, for benchmarking peers on the same
 //! input: `cargo run --release -p hms-x12 --example synth835 -- 8 /tmp/synth.835`.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -123,12 +123,10 @@ fn write_999(
         // Group findings by segment (line): one IK3 per erroneous segment, its IK4s under it.
         let mut segment_errors = false;
         let mut i = 0;
-        while i < mine.len() {
-            let f = mine[i];
-            let same: Vec<&Finding> = mine[i..]
-                .iter()
+        while let Some((&f, rest)) = mine.get(i..).and_then(<[_]>::split_first) {
+            let same: Vec<&Finding> = std::iter::once(f)
+                .chain(rest.iter().copied())
                 .take_while(|g| g.line == f.line && g.segment_id == f.segment_id)
-                .copied()
                 .collect();
             i += same.len();
             let segment_code = same.iter().find_map(|g| match g.ack {

@@ -3,6 +3,10 @@
 //! X12 has no fixed delimiters: every interchange declares its own in the fixed-width ISA segment
 //! (element separator at byte 3, repetition separator in ISA11, component separator in ISA16, and
 //! the segment terminator right after ISA16). Everything downstream takes them from here.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "each index is checked against the ISA's length on the line before (ISA_LEN, ISA_SCAN_LIMIT); fuzz/read holds it"
+)]
 
 use crate::error::ReadError;
 

@@ -85,7 +85,7 @@ impl<'a> Segment<'a> {
     #[inline]
     pub fn id(&self) -> &'a [u8] {
         match self.separator_from(0) {
-            Some(i) => &self.raw[..i],
+            Some(i) => self.raw.split_at(i).0,
             None => self.raw,
         }
     }
@@ -260,8 +260,9 @@ fn split(raw: &[u8], sep: Option<u8>) -> impl Iterator<Item = &[u8]> {
         let r = rest?;
         match sep.and_then(|s| memchr::memchr(s, r)) {
             Some(i) => {
-                rest = Some(&r[i + 1..]);
-                Some(&r[..i])
+                let (value, next) = r.split_at(i);
+                rest = next.get(1..);
+                Some(value)
             }
             None => {
                 rest = None;

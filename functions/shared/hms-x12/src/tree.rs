@@ -3,6 +3,10 @@
 //! uses, so loops are recognised the same way (HL level codes, NM1 qualifiers, ...).
 //!
 //! Unlike the validator, the tree owns its text, so it costs memory in proportion to the input.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "segment and loop indices come from the guide's own tables"
+)]
 
 use compact_str::CompactString;
 

@@ -2,6 +2,10 @@
 //! each transaction set's start with its guide, and each body segment's placement in the guide's
 //! loops. The parse tree is built on it, and so are readers that go straight to a domain model
 //! without an owned tree (the 835 remittance reader), which is what keeps them fast.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "loop indices come from the guide's own tables"
+)]
 
 use compact_str::CompactString;
 

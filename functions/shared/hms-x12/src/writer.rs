@@ -26,6 +26,18 @@ pub enum WriteError {
     /// Envelope calls out of order (a transaction set outside a group, say).
     #[error("{0}")]
     Envelope(&'static str),
+    /// What was written fails our own validator: it is not handed out. Names the first error
+    /// finding (segment, element, what is wrong) and how many there are.
+    #[error("what was written fails validation ({count} errors), first: {first}")]
+    Invalid {
+        /// The first error finding.
+        first: String,
+        /// How many error findings.
+        count: usize,
+    },
+    /// The compiled guides could not be loaded to validate what was written.
+    #[error("the guides to validate against could not be loaded")]
+    Guides(#[source] &'static crate::spec::SpecError),
     /// An ISA field longer than its fixed width.
     #[error("ISA{element:02} {value:?} is longer than {width} characters")]
     IsaWidth {
@@ -36,6 +48,21 @@ pub enum WriteError {
         /// The fixed width.
         width: usize,
     },
+}
+
+/// `x12` when our validator finds no error in it against its guide, else the first error and
+/// how many there are: the last step of writing anything that leaves.
+pub fn validated(x12: Vec<u8>) -> Result<Vec<u8>, WriteError> {
+    let catalog = crate::spec::Catalog::embedded().map_err(WriteError::Guides)?;
+    let report = crate::validate::validate_bytes(&x12, catalog);
+    let mut errors = report.errors();
+    if let Some(first) = errors.next() {
+        return Err(WriteError::Invalid {
+            first: first.to_string(),
+            count: 1 + errors.count(),
+        });
+    }
+    Ok(x12)
 }
 
 /// One element of a segment to write.
@@ -114,7 +141,7 @@ impl SegmentWriter {
     /// Writes one segment; trailing empty elements (and trailing empty components) are dropped.
     pub fn segment<'a>(&mut self, id: &str, fields: &[Field<'a>]) -> Result<(), WriteError> {
         let id_ok = (2..=3).contains(&id.len())
-            && id.as_bytes()[0].is_ascii_uppercase()
+            && id.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
             && id
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
@@ -131,7 +158,8 @@ impl SegmentWriter {
             .iter()
             .rposition(|f| !is_empty(f))
             .map_or(0, |i| i + 1);
-        for (i, f) in fields[..used].iter().enumerate() {
+        let fields = fields.get(..used).unwrap_or(fields);
+        for (i, f) in fields.iter().enumerate() {
             match f {
                 Field::Simple(v) => self.check(id, i + 1, v)?,
                 Field::Composite(c) => c.iter().try_for_each(|v| self.check(id, i + 1, v))?,
@@ -142,7 +170,7 @@ impl SegmentWriter {
             }
         }
         self.out.extend_from_slice(id.as_bytes());
-        for f in &fields[..used] {
+        for f in fields {
             self.out.push(d.element);
             match f {
                 Field::Simple(v) => self.out.extend_from_slice(v.as_bytes()),
@@ -169,7 +197,8 @@ impl SegmentWriter {
             .iter()
             .rposition(|v| !v.is_empty())
             .map_or(0, |i| i + 1);
-        for (j, v) in components[..used].iter().enumerate() {
+        let components = components.get(..used).unwrap_or(components);
+        for (j, v) in components.iter().enumerate() {
             if j > 0 {
                 self.out.push(self.delimiters.component);
             }
@@ -400,7 +429,17 @@ impl InterchangeWriter {
     }
 
     /// Closes the interchange with its IEA and returns the bytes.
-    pub fn finish(mut self) -> Result<Vec<u8>, WriteError> {
+    ///
+    /// Nothing leaves unchecked: the interchange is validated against its guide (lengths,
+    /// characters, codes, dates, loops and counts), and one with an error finding is refused.
+    pub fn finish(self) -> Result<Vec<u8>, WriteError> {
+        validated(self.finish_unvalidated()?)
+    }
+
+    /// Closes the interchange without validating it: only for a reproduction of X12 we read
+    /// (the lossless round trip, which must give back what came in, errors and all) and for
+    /// tests of the writer itself.
+    pub fn finish_unvalidated(mut self) -> Result<Vec<u8>, WriteError> {
         if self.group.is_some() {
             return Err(WriteError::Envelope(
                 "close the functional group before the interchange",
@@ -432,6 +471,27 @@ mod tests {
     }
 
     #[test]
+    fn finish_refuses_what_our_validator_finds_wrong_and_names_the_first_error() {
+        let mut w = InterchangeWriter::new(&header(), Delimiters::default(), false).unwrap();
+        w.begin_group("HP", "S", "R", "20261125", "1200", 7, "005010X221A1")
+            .unwrap();
+        w.begin_transaction("835", "0001", "005010X221A1").unwrap();
+        // A 100,000-character value with a BEL in it: the writer takes it (no delimiter), the
+        // validator does not.
+        let long = format!("{}\u{7}", "A".repeat(100_000));
+        w.simple("TRN", &["1", &long, "1512345678"]).unwrap();
+        w.end_transaction().unwrap();
+        w.end_group().unwrap();
+        match w.finish() {
+            Err(WriteError::Invalid { first, count }) => {
+                assert!(first.contains("GS02"), "{first}");
+                assert!(count > 1, "{count}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn envelope_counts_and_controls() {
         let mut w = InterchangeWriter::new(&header(), Delimiters::default(), false).unwrap();
         w.begin_group("HP", "S", "R", "20261125", "1200", 7, "005010X221A1")
@@ -440,7 +500,7 @@ mod tests {
         w.simple("TRN", &["1", "12345", "1512345678"]).unwrap();
         w.end_transaction().unwrap();
         w.end_group().unwrap();
-        let bytes = w.finish().unwrap();
+        let bytes = w.finish_unvalidated().unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.starts_with("ISA*00*          *00*          *ZZ*HMSACH         *ZZ*PAYER          *261125*1200*^*00501*000000042*0*T*:~"));
         assert!(

@@ -1,6 +1,10 @@
 //! HL hierarchy checks: HL01 counts 1, 2, 3, ...; HL02 names an enclosing level; HL04 tells the
 //! truth about child levels. Inputs are small 276 requests written here.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_x12::spec::Catalog;

@@ -1,7 +1,11 @@
 //! Element checks on a worker thread change nothing: for clean and damaged inputs, with and
 //! without a cap on findings, the report is the one a single thread produces, finding for finding
 //! and in the same order.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_x12::spec::Catalog;

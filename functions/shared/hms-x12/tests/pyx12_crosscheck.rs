@@ -3,7 +3,11 @@
 //! codes, data element types and lengths) and diffed; every difference must be listed, with the
 //! reason, in `tests/fixtures/pyx12-differences.txt`. A difference that is not listed fails the
 //! test, and so does a listed one that no longer occurs (so the list stays true).
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::collections::{BTreeMap, BTreeSet};

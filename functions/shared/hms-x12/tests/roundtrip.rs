@@ -1,7 +1,11 @@
 //! Parse-then-write is byte-identical for canonical X12 (no trailing empty elements or
 //! components), whatever the delimiters: the tokenizer's and the streaming reader's view of every
 //! segment, written back with the writer, reproduces the input exactly.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use hms_x12::writer::{Field, SegmentWriter};

@@ -2,7 +2,11 @@
 //! from the samples' MANIFEST.md) wherever we have a guide for the file's transaction sets, and the
 //! specific errors pyx12 reports are among ours. Files whose guides we do not have yet are named
 //! in the output, never silently passed.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::path::{Path, PathBuf};

@@ -29,7 +29,7 @@ pub enum ClaimsCommand {
 pub fn routes() -> anyhow::Result<ExitCode> {
     for route in hms_auth::access::ROUTES {
         let roles: Vec<&str> = route.permission.roles().iter().map(|r| r.name()).collect();
-        println!(
+        outln!(
             "{} {} {} {}",
             route.method,
             route.path,
@@ -75,14 +75,16 @@ async fn redrive(api: &str, token: &str, claims: &[String]) -> anyhow::Result<Ex
         let bytes = response.bytes().await.unwrap_or_default();
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if status.is_success() {
-            println!("{id}: {}", body["state"].as_str().unwrap_or("redriven"));
+            let state = body.pointer("/state").and_then(|s| s.as_str());
+            outln!("{id}: {}", state.unwrap_or("redriven"));
         } else {
             all = false;
-            let reason = body["issue"][0]["details"]["text"]
-                .as_str()
-                .or_else(|| body["reason"].as_str())
+            let reason = body
+                .pointer("/issue/0/details/text")
+                .or_else(|| body.pointer("/reason"))
+                .and_then(|r| r.as_str())
                 .unwrap_or("no reason given");
-            println!("{id}: not redriven ({status}): {reason}");
+            outln!("{id}: not redriven ({status}): {reason}");
         }
     }
     Ok(if all {

@@ -9,7 +9,7 @@ use hms_domain::claim_status::{StatusInquiry, inquiry_276};
 use hms_domain::claims::{Batch, Claim, ClaimKind, write_837};
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
-use hms_domain::outcome::{IssueType, OperationOutcome};
+use hms_domain::outcome::{Issue, IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::{Receiver, Submitter};
 use hms_domain::request::{Format, parse_json, problem};
@@ -126,10 +126,17 @@ pub fn translate(
             match Batch::read(&json, Some(kind), submitter) {
                 Err(outcome) => Err(outcome),
                 Ok(batch) => match intake(batch, now.date(), rules) {
-                    Ok(Reviewed::Passed { claims, .. }) => {
-                        let partner = partner_for(partner, claims[0].receiver());
-                        Ok(write_837(&claims, &partner, &envelope)?)
-                    }
+                    Ok(Reviewed::Passed { claims, .. }) => match claims.first() {
+                        Some(first) => {
+                            let partner = partner_for(partner, first.receiver());
+                            Ok(write_837(&claims, &partner, &envelope)?)
+                        }
+                        None => Err(OperationOutcome::new(vec![Issue::error(
+                            IssueType::Required,
+                            "no-claims",
+                            "the batch holds no claim",
+                        )])),
+                    },
                     Ok(Reviewed::Scrubbed { issues, .. } | Reviewed::Held { issues }) => {
                         Err(OperationOutcome::new(issues))
                     }
@@ -192,12 +199,26 @@ fn intake(
     };
     let trouble =
         |e: &dyn std::fmt::Display| problem(IssueType::Exception, "rules-registry", e.to_string());
-    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default())
-        .map_err(|e| trouble(&e))?;
-    let registry = hms_rules::registry::Registry::open(&host, dir, Some(&dir.join(".cache")))
+    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits {
+        logs: hms_rules::host::RuleLogs::Text,
+        ..hms_rules::host::Limits::default()
+    })
+    .map_err(|e| trouble(&e))?;
+    let registry = hms_rules::registry::Registry::open(&host, dir, rules_cache().as_deref())
         .map_err(|e| trouble(&e))?;
     let engine = hms_rules::pipeline::RegistryRules { host, registry };
     Ok(review(batch, today, &engine))
+}
+
+/// Where compiled rule sets are cached: this user's own cache directory
+/// (`$XDG_CACHE_HOME/hms-ach/rules`, else `~/.cache/hms-ach/rules`), never the rule sets'
+/// directory, which may have come from anyone. No cache without a home.
+fn rules_cache() -> Option<std::path::PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))?;
+    Some(base.join("hms-ach").join("rules"))
 }
 
 /// The receiver an inquiry goes to: its payer.
@@ -360,7 +381,7 @@ fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
     };
     match json {
         Ok(text) => {
-            println!("{}", text?);
+            outln!("{}", text?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -392,7 +413,7 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
             Ok(responses) => {
                 let today = chrono::Local::now().date_naive();
                 let bundle = hms_domain::eligibility::fhir::responses_to_fhir(&responses, today);
-                println!("{}", serde_json::to_string_pretty(&bundle)?);
+                outln!("{}", serde_json::to_string_pretty(&bundle)?);
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
@@ -404,7 +425,7 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     match hms_domain::remittance::read_835(&x12, catalog) {
         Ok(remits) => {
             let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits);
-            println!("{}", serde_json::to_string_pretty(&bundle)?);
+            outln!("{}", serde_json::to_string_pretty(&bundle)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
@@ -519,7 +540,7 @@ fn our_submitter() -> Submitter {
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(outcome)?);
+    outln!("{}", serde_json::to_string_pretty(outcome)?);
     Ok(if outcome.has_errors() {
         ExitCode::from(1)
     } else {

@@ -3,6 +3,14 @@
 //! Exit codes: 0 success (for `validate`, no error-level finding), 1 the input has errors,
 //! 2 usage or I/O errors.
 
+/// `println!` that never panics: a reader that went away (`hms … | head`) ends the command
+/// quietly, as with any Unix tool, and another write error ends it with its reason.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::write_line(format_args!($($arg)*))
+    };
+}
+
 mod admin;
 mod claims;
 mod rules;
@@ -148,7 +156,7 @@ fn token(
         roles: &roles,
         lifetime: chrono::TimeDelta::hours(hours),
     };
-    println!(
+    outln!(
         "{}",
         hms_auth::mint(secret.as_bytes(), issuer, audience, &request)?
     );
@@ -199,9 +207,32 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hms: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Whether `e` is, or was caused by, writing to a pipe whose reader has gone.
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// One line on stdout (see `outln!`).
+fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.write_all(b"\n")) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("hms: writing the output: {e}");
+        std::process::exit(74);
     }
 }

@@ -120,11 +120,24 @@ fn cargo_for_wasm(dir: &Path, target_dir: &Path) -> Result<Command> {
     Ok(cargo)
 }
 
+/// The limits a rule set runs under, with its log lines' text kept: the CLI is its author's.
+fn author_limits() -> Limits {
+    Limits {
+        logs: hms_rules::host::RuleLogs::Text,
+        ..Limits::default()
+    }
+}
+
 fn build(dir: &Path) -> Result<ExitCode> {
+    // Absolute, both: cargo runs in `dir` and would read a relative target directory from
+    // there, not from where `hms` was started.
+    let dir = &std::path::absolute(dir).with_context(|| dir.display().to_string())?;
     let name = package_name(dir)?;
     let target_dir = std::env::var_os("HMS_RULES_TARGET")
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.join("target"));
+    let target_dir =
+        std::path::absolute(&target_dir).with_context(|| target_dir.display().to_string())?;
     let status = cargo_for_wasm(dir, &target_dir)?
         .status()
         .context("cargo could not be started")?;
@@ -140,7 +153,7 @@ fn build(dir: &Path) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{}: not a rule-set module: {e}", module_path.display()))?;
     let out = dir.join(format!("{name}.wasm"));
     std::fs::write(&out, &component).with_context(|| out.display().to_string())?;
-    println!("{}\t{}", out.display(), hms_rules::sha256_hex(&component));
+    outln!("{}\t{}", out.display(), hms_rules::sha256_hex(&component));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -155,7 +168,7 @@ fn load(host: &RuleHost, component: &Path) -> Result<(Vec<u8>, hms_rules::host::
 }
 
 fn inspect(component: &Path) -> Result<ExitCode> {
-    let host = RuleHost::new(Limits::default())?;
+    let host = RuleHost::new(author_limits())?;
     let (bytes, rules) = load(&host, component)?;
     let info = host.describe(&rules)?;
     let report = serde_json::json!({
@@ -167,63 +180,94 @@ fn inspect(component: &Path) -> Result<ExitCode> {
         "version": info.version,
         "payerIds": info.payer_ids,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(ExitCode::SUCCESS)
 }
 
+/// Publishes `components` to `out` all or nothing. Everything is made in a staging directory
+/// first and loaded from there as a function would load it; only then are its files moved in
+/// under names that carry their sha256 (so the registry already there keeps loading), and
+/// `rules.json` last, by rename: a reader sees the old registry or the whole new one, and a
+/// failed publish leaves `out` as it was.
 fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
     use hms_rules::host::LAMBDA_TARGET;
     use hms_rules::registry::{
         PrecompiledEntry, REGISTRY_FILE, Registry, RegistryFile, RuleSetEntry,
     };
-    let host = RuleHost::new(Limits::default())?;
+    let host = RuleHost::new(author_limits())?;
     std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
-    let write = |name: &Path, bytes: &[u8]| -> Result<String> {
-        let path = out.join(name);
-        std::fs::write(&path, bytes).with_context(|| path.display().to_string())?;
-        Ok(hms_rules::sha256_hex(bytes))
-    };
-    let mut rule_sets = Vec::with_capacity(components.len());
-    for component in components {
-        let (bytes, rules) = load(&host, component)?;
-        let info = host.describe(&rules)?;
-        let name = PathBuf::from(
-            component
-                .file_name()
-                .with_context(|| format!("{}: not a file", component.display()))?,
-        );
-        let artifact = host.precompile(&name.display().to_string(), &bytes, LAMBDA_TARGET)?;
-        let artifact_name = name.with_extension(format!("{LAMBDA_TARGET}.cwasm"));
-        let entry = RuleSetEntry {
-            sha256: write(&name, &bytes)?,
-            precompiled: vec![PrecompiledEntry {
-                target: LAMBDA_TARGET.to_string(),
-                sha256: write(&artifact_name, &artifact)?,
-                file: artifact_name,
-            }],
-            component: name,
-            payer_ids: info.payer_ids,
+    let staging = out.join(format!(".publishing-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).with_context(|| staging.display().to_string())?;
+    let staged = (|| -> Result<Vec<PathBuf>> {
+        let mut files = vec![];
+        let mut write = |name: PathBuf, bytes: &[u8]| -> Result<(PathBuf, String)> {
+            let path = staging.join(&name);
+            std::fs::write(&path, bytes).with_context(|| path.display().to_string())?;
+            files.push(name.clone());
+            Ok((name, hms_rules::sha256_hex(bytes)))
         };
-        eprintln!(
-            "{} {} ({}): payers {}; {} bytes, {} bytes precompiled for {LAMBDA_TARGET}",
-            info.name,
-            info.version,
-            entry.component.display(),
-            entry.payer_ids.join(", "),
-            bytes.len(),
-            artifact.len(),
-        );
-        rule_sets.push(entry);
+        let mut rule_sets = Vec::with_capacity(components.len());
+        for component in components {
+            let (bytes, rules) = load(&host, component)?;
+            let info = host.describe(&rules)?;
+            let stem = component
+                .file_stem()
+                .with_context(|| format!("{}: not a file", component.display()))?
+                .to_string_lossy()
+                .to_string();
+            let sha = hms_rules::sha256_hex(&bytes);
+            let named = format!("{stem}-{}", sha.get(..12).unwrap_or(&sha));
+            let artifact = host.precompile(&named, &bytes, LAMBDA_TARGET)?;
+            let (component_name, sha256) = write(PathBuf::from(format!("{named}.wasm")), &bytes)?;
+            let (artifact_name, artifact_sha) = write(
+                PathBuf::from(format!("{named}.{LAMBDA_TARGET}.cwasm")),
+                &artifact,
+            )?;
+            let entry = RuleSetEntry {
+                sha256,
+                precompiled: vec![PrecompiledEntry {
+                    target: LAMBDA_TARGET.to_string(),
+                    sha256: artifact_sha,
+                    file: artifact_name,
+                }],
+                component: component_name,
+                payer_ids: info.payer_ids,
+            };
+            eprintln!(
+                "{} {} ({}): payers {}; {} bytes, {} bytes precompiled for {LAMBDA_TARGET}",
+                info.name,
+                info.version,
+                entry.component.display(),
+                entry.payer_ids.join(", "),
+                bytes.len(),
+                artifact.len(),
+            );
+            rule_sets.push(entry);
+        }
+        let registry = serde_json::to_vec_pretty(&RegistryFile { rule_sets })?;
+        std::fs::write(staging.join(REGISTRY_FILE), &registry)
+            .with_context(|| staging.join(REGISTRY_FILE).display().to_string())?;
+        Registry::open(&host, &staging, None)
+            .with_context(|| "the registry to publish does not load; nothing was published")?;
+        Ok(files)
+    })();
+    let files = match staged {
+        Ok(files) => files,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    for name in files
+        .iter()
+        .chain(std::iter::once(&PathBuf::from(REGISTRY_FILE)))
+    {
+        std::fs::rename(staging.join(name), out.join(name))
+            .with_context(|| out.join(name).display().to_string())?;
     }
-    let registry = serde_json::to_vec_pretty(&RegistryFile { rule_sets })?;
-    // Written aside and renamed: a reader sees the old registry or the whole new one.
-    let partial = out.join(format!("{REGISTRY_FILE}.partial"));
-    std::fs::write(&partial, &registry).with_context(|| partial.display().to_string())?;
-    std::fs::rename(&partial, out.join(REGISTRY_FILE))
-        .with_context(|| out.join(REGISTRY_FILE).display().to_string())?;
-    Registry::open(&host, out, None)
-        .with_context(|| format!("{}: the published registry does not load", out.display()))?;
-    println!("{}", out.join(REGISTRY_FILE).display());
+    let _ = std::fs::remove_dir_all(&staging);
+    outln!("{}", out.join(REGISTRY_FILE).display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -234,7 +278,7 @@ fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
         .with_target(false)
         .with_max_level(tracing::Level::DEBUG)
         .try_init();
-    let host = RuleHost::new(Limits::default())?;
+    let host = RuleHost::new(author_limits())?;
     let (_, rules) = load(&host, component)?;
     let json = std::fs::read(claim).with_context(|| claim.display().to_string())?;
     let kind = serde_json::from_slice::<serde_json::Value>(&json)
@@ -247,7 +291,7 @@ fn test(component: &Path, claim: &Path) -> Result<ExitCode> {
 }
 
 fn print_refused(outcome: &hms_domain::outcome::OperationOutcome) -> Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(outcome)?);
+    outln!("{}", serde_json::to_string_pretty(outcome)?);
     Ok(ExitCode::from(1))
 }
 
@@ -271,7 +315,7 @@ fn report<C: hms_rules::convert::RuleClaim + serde::Serialize>(
         "validateFuel": fuel,
         "validateMicroseconds": validate_time.as_micros() as u64,
     });
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    outln!("{}", serde_json::to_string_pretty(&report)?);
     Ok(if outcome.held {
         ExitCode::from(1)
     } else {

@@ -1,5 +1,9 @@
 //! The `hms x12` commands as a user runs them: exit codes, output formats, acknowledgments.
-
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 use std::io::Write;
@@ -686,4 +690,76 @@ fn a_profile_switches_an_edit_off_by_id_and_an_unknown_id_is_refused() {
         Some(claim.as_bytes()),
     );
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn a_failed_publish_leaves_the_published_registry_as_it_was() {
+    use hms_rules::testing::{component_serving, one_finding};
+    let scratch = std::env::temp_dir().join(format!("hms-cli-publish-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let good = scratch.join("good.wasm");
+    std::fs::write(&good, component_serving("00435", &one_finding(1))).unwrap();
+    let other = scratch.join("other.wasm");
+    std::fs::write(&other, component_serving("999996666", &one_finding(0))).unwrap();
+    let broken = scratch.join("broken.wasm");
+    std::fs::write(&broken, b"\0asm not a component").unwrap();
+    let out = scratch.join("published");
+    let publish = |components: &[&PathBuf]| {
+        let mut args = vec!["rules", "publish", "--out", out.to_str().unwrap()];
+        args.extend(components.iter().map(|c| c.to_str().unwrap()));
+        hms(&args, None)
+    };
+    let first = publish(&[&good]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let registry = std::fs::read(out.join("rules.json")).unwrap();
+    let files = |dir: &PathBuf| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|f| f.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = files(&out);
+    // The second component is fine, the third is not: nothing of the three is published.
+    let failed = publish(&[&other, &good, &broken]);
+    assert_ne!(failed.status.code(), Some(0));
+    assert_eq!(std::fs::read(out.join("rules.json")).unwrap(), registry);
+    assert_eq!(files(&out), before);
+    // What is there still loads, and serves the first publish's payer.
+    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits::default()).unwrap();
+    let loaded = hms_rules::registry::Registry::open(&host, &out, None).unwrap();
+    assert!(loaded.for_payer("00435").is_some());
+    assert!(loaded.for_payer("999996666").is_none());
+    let _ = std::fs::remove_dir_all(scratch);
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly_not_with_a_panic() {
+    let claim = fixture("claims/professional-subscriber.json");
+    for args in [
+        vec!["scrub", "--list-edits"],
+        vec!["translate", claim.as_str(), "--to", "x12", "--type", "837P"],
+        vec!["scrub", claim.as_str()],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader closes its end before a byte is read, as `| head -c 0` does.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
 }

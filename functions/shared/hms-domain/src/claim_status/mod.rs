@@ -307,7 +307,10 @@ pub fn status_277(
     w.end_transaction()
         .and_then(|()| w.end_group())
         .map_err(fail(String::new()))?;
-    w.finish().map_err(fail(String::new()))
+    // A payer's transaction: the simulated payer writes it, and the lossless round trip
+    // writes its base with it and patches that back into exactly what was read. Nothing we
+    // send to a payer is written here.
+    w.finish_unvalidated().map_err(fail(String::new()))
 }
 
 /// Loop 2200D/E and its service lines (2220D/E).
@@ -371,9 +374,8 @@ fn status_segments(
     statuses: &[Status],
 ) -> Result<(), hms_x12::writer::WriteError> {
     let mut k = 0;
-    while k < statuses.len() {
-        let head = &statuses[k];
-        let extra = statuses[k + 1..]
+    while let Some((head, rest)) = statuses.get(k..).and_then(<[_]>::split_first) {
+        let extra = rest
             .iter()
             .take(2)
             .take_while(|s| s.effective_date.is_none())
@@ -386,7 +388,8 @@ fn status_segments(
                 s.code_list.clone().unwrap_or_default(),
             ]
         };
-        let codes: Vec<Vec<String>> = statuses[k..=k + extra].iter().map(code).collect();
+        let first = code(head);
+        let others: Vec<Vec<String>> = rest.iter().take(extra).map(code).collect();
         let date = head
             .effective_date
             .map(|d| d.format("%Y%m%d").to_string())
@@ -400,7 +403,7 @@ fn status_segments(
             Field::Composite(c.iter().map(String::as_str).collect())
         }
         let mut fields = vec![
-            composite(&codes[0]),
+            composite(&first),
             Field::Simple(&date),
             Field::Simple(""),
             Field::Simple(&total),
@@ -410,7 +413,7 @@ fn status_segments(
             Field::Simple(""),
             Field::Simple(""),
         ];
-        for c in &codes[1..] {
+        for c in &others {
             fields.push(composite(c));
         }
         if let Some(message) = &head.message {

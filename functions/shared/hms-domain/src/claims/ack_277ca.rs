@@ -114,11 +114,14 @@ pub fn claim_acknowledgment(
             .copied()
             .filter(|r| billing_npi(r.claim) == npi)
             .collect();
+        let Some(first) = claims.first() else {
+            continue;
+        };
         hl += 1;
         let provider_hl = hl.to_string();
         w.simple("HL", &[&provider_hl, "2", "19", "1"])
             .map_err(fail)?;
-        let billing = claims[0].claim.billing_provider();
+        let billing = first.claim.billing_provider();
         w.simple("NM1", &nm1("85", &billing.name, "XX", npi))
             .map_err(fail)?;
         w.simple("TRN", &["1", npi]).map_err(fail)?;
@@ -339,8 +342,10 @@ mod tests {
     fn pyx12_codes(list: &str) -> Vec<String> {
         let xml = std::fs::read_to_string(hms_test_support::x12_specs().join("codes.xml")).unwrap();
         let start = xml.find(&format!("<id>{list}</id>")).unwrap();
-        let end = start + xml[start..].find("</codeset>").unwrap();
-        xml[start..end]
+        let (_, from) = xml.split_at(start);
+        let end = from.find("</codeset>").unwrap();
+        from.split_at(end)
+            .0
             .split("<code>")
             .skip(1)
             .filter_map(|c| c.split("</code>").next())

@@ -1,6 +1,10 @@
 //! One claim, professional or institutional. The service, the CLI, the rules host and the
 //! functions hold a [`Claim`] and ask it what they need; the kind is matched here, once, and
 //! nowhere else decides between the 837P and the 837I.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "serde_json::Value's [] by key or position yields Null when absent and never panics; slices and strings are read with get"
+)]
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -265,6 +269,21 @@ pub fn write_837(
             ),
         });
     }
+    let x12 = write_837_unvalidated(claims, partner, envelope, kind)?;
+    hms_x12::writer::validated(x12).map_err(|e| TranslateError::Write {
+        field: String::new(),
+        source: e,
+    })
+}
+
+/// The 837 of `claims`, not yet validated: the lossless round trip's base, which it patches
+/// back into exactly what it read (errors and all). Anything sent goes through [`write_837`].
+pub(crate) fn write_837_unvalidated(
+    claims: &[Claim],
+    partner: &TradingPartner,
+    envelope: &Envelope,
+    kind: ClaimKind,
+) -> Result<Vec<u8>, TranslateError> {
     batch(
         claims,
         Claim::parties,

@@ -56,6 +56,12 @@ macro_rules! registry {
 }
 
 registry! {
+    TEXT_CHARACTERS = "text-characters", Error, Value, BOTH, "/** (any text)",
+        "Text holds no control characters (X12's character sets have none).";
+    TEXT_LENGTH = "text-length", Error, Value, BOTH, "/** (any text)",
+        "A name, address, id or other text is no longer than the 837 element that carries it.";
+    DATE_RANGE = "date-range", Error, Value, BOTH, "/** (any date)",
+        "A date is between 1850 and 2199 (an X12 date is CCYYMMDD; a year 0000 is none).";
     DIAGNOSIS_REQUIRED = "diagnosis-required", Error, Required, PROFESSIONAL, "/claim/diagnoses",
         "A claim names at least one diagnosis, the principal one first.";
     DIAGNOSIS_COUNT = "diagnosis-count", Error, Value, BOTH,

@@ -17,7 +17,7 @@ use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::edits::{self, Edit};
 use crate::claims::model::Parties;
 use crate::ids::Npi;
-use crate::outcome::{Details, Issue, OperationOutcome};
+use crate::outcome::{Details, Issue, IssueSeverity, OperationOutcome};
 use crate::party::{Address, Provider};
 
 /// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
@@ -63,10 +63,66 @@ pub struct UnknownEdit(pub String);
 /// Every edit that applies to `claim` and that `profile` leaves on; `today` is the date
 /// service dates may not be after.
 pub fn scrub(claim: &Claim, today: NaiveDate, profile: &Profile) -> OperationOutcome {
-    match claim {
+    let mut outcome = match claim {
         Claim::Professional(c) => professional(c, today, profile),
         Claim::Institutional(c) => institutional(c, today, profile),
+    };
+    let mut found = Edits::new(profile);
+    if let Ok(json) = serde_json::to_value(claim) {
+        found.text_and_dates(&json, &mut String::new(), 0);
     }
+    if !found.issues.is_empty() {
+        let mut issues = found.issues;
+        issues.extend(
+            outcome
+                .issue
+                .into_iter()
+                .filter(|i| i.severity <= IssueSeverity::Warning),
+        );
+        outcome = OperationOutcome::new(issues);
+    }
+    outcome
+}
+
+/// The longest text each field of our claim JSON may hold, by its name: the maximum length of
+/// the 837 element that carries it (NM103 60, NM104 35, NM105 25, NM107 10, N301 55, N401 30,
+/// N403 15, NM109 80, SBR03 50, CLM01 38). Any other text is held to 264, the longest any 5010
+/// element allows.
+const TEXT_LIMITS: &[(&str, usize)] = &[
+    ("last", 60),
+    ("name", 60),
+    ("first", 35),
+    ("middle", 25),
+    ("suffix", 10),
+    ("lines", 55),
+    ("city", 30),
+    ("postalCode", 15),
+    ("memberId", 80),
+    ("groupNumber", 50),
+    ("patientControlNumber", 38),
+];
+
+/// Longest text in any other field.
+const ANY_TEXT: usize = 264;
+
+/// The year of `text` when it is shaped as a calendar date as chrono writes one (`CCYY-MM-DD`,
+/// with a sign and more digits for years outside 0..=9999).
+fn date_year(text: &str) -> Option<i64> {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(body) => (-1, body),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let mut parts = body.split('-');
+    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let shaped = parts.next().is_none()
+        && (4..=9).contains(&year.len())
+        && month.len() == 2
+        && day.len() == 2
+        && digits(year)
+        && digits(month)
+        && digits(day);
+    Some(sign * year.parse::<i64>().ok().filter(|_| shaped)?)
 }
 
 /// Runs every edit on a professional claim.
@@ -160,7 +216,11 @@ fn professional_diagnoses(found: &mut Edits<'_>, claim: &ProfessionalClaim) {
             found.flag(&edits::ICD10_SHAPE, &format!("/claim/diagnoses/{i}"),
                 format!("{code:?} is not shaped like an ICD-10-CM code (a letter, a digit, then 1 to 5 letters or digits; a dot after the third is allowed)"));
         }
-        if c.diagnoses[..i].iter().any(|d| normal(d) == normal(code)) {
+        if c.diagnoses
+            .iter()
+            .take(i)
+            .any(|d| normal(d) == normal(code))
+        {
             found.flag(
                 &edits::DIAGNOSIS_REPEATED,
                 &format!("/claim/diagnoses/{i}"),
@@ -480,8 +540,9 @@ fn institutional_procedures(found: &mut Edits<'_>, c: &InstitutionalClaimInforma
 fn hhmm(hour: &str) -> bool {
     hour.len() == 4
         && hour.bytes().all(|b| b.is_ascii_digit())
-        && hour[..2].parse::<u8>().is_ok_and(|h| h < 24)
-        && hour[2..].parse::<u8>().is_ok_and(|m| m < 60)
+        && hour.split_at_checked(2).is_some_and(|(h, m)| {
+            h.parse::<u8>().is_ok_and(|h| h < 24) && m.parse::<u8>().is_ok_and(|m| m < 60)
+        })
 }
 
 /// The findings of one claim's edits, less those its payer's profile switches off.
@@ -495,6 +556,75 @@ impl<'p> Edits<'p> {
         Self {
             profile,
             issues: vec![],
+        }
+    }
+
+    /// Every text of the claim (as our JSON) checked for control characters and its element's
+    /// length, and every date for a year X12 can carry; `at` is the JSON pointer so far.
+    fn text_and_dates(&mut self, value: &serde_json::Value, at: &mut String, depth: usize) {
+        use serde_json::Value;
+        // Our claim's JSON nests a few levels; a deeper one is not ours.
+        if depth > 16 {
+            return;
+        }
+        match value {
+            Value::Object(fields) => {
+                for (name, field) in fields {
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(name);
+                    self.text_and_dates(field, at, depth + 1);
+                    at.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    self.text_and_dates(item, at, depth + 1);
+                    at.truncate(len);
+                }
+            }
+            Value::String(text) => {
+                let field = at
+                    .rsplit('/')
+                    .find(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+                    .unwrap_or_default();
+                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                    self.flag(
+                        &edits::TEXT_CHARACTERS,
+                        at,
+                        format!(
+                            "the text holds a control character (U+{:04X})",
+                            u32::from(c)
+                        ),
+                    );
+                }
+                let limit = TEXT_LIMITS
+                    .iter()
+                    .find(|(name, _)| *name == field)
+                    .map_or(ANY_TEXT, |(_, limit)| *limit);
+                let length = text.chars().count();
+                if length > limit {
+                    self.flag(
+                        &edits::TEXT_LENGTH,
+                        at,
+                        format!(
+                            "the text is {length} characters; the 837 takes at most {limit} here"
+                        ),
+                    );
+                }
+                if let Some(year) = date_year(text)
+                    && !(1850..=2199).contains(&year)
+                {
+                    self.flag(
+                        &edits::DATE_RANGE,
+                        at,
+                        format!("the year {year} is not between 1850 and 2199"),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 
@@ -785,15 +915,17 @@ impl<'p> Edits<'p> {
         let ambulance_line = claim.service_lines.iter().position(|l| {
             let code = l.procedure_code.as_bytes();
             code.len() == 5
-                && code[0] == b'A'
-                && code[1] == b'0'
-                && l.procedure_code[1..]
-                    .parse::<u32>()
-                    .is_ok_and(|n| (21..=999).contains(&n))
+                && code.starts_with(b"A0")
+                && l.procedure_code
+                    .strip_prefix('A')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .is_some_and(|n| (21..=999).contains(&n))
         });
+        let ambulance_line = ambulance_line
+            .and_then(|i| Some((i, claim.service_lines.get(i)?.procedure_code.as_str())));
         match (&claim.ambulance, ambulance_line) {
-            (None, Some(i)) => self.flag(&edits::AMBULANCE_MISSING, "/ambulance",
-                format!("line {} bills an ambulance service ({}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1, claim.service_lines[i].procedure_code)),
+            (None, Some((i, code))) => self.flag(&edits::AMBULANCE_MISSING, "/ambulance",
+                format!("line {} bills an ambulance service ({code}); the transport information (reason, miles, pick-up and drop-off) is required", i + 1)),
             (Some(amb), _) => {
                 if !["A", "B", "C", "D", "E"].contains(&amb.reason.as_str()) {
                     self.flag(&edits::AMBULANCE_REASON, "/ambulance/reason",
@@ -998,7 +1130,7 @@ impl<'p> Edits<'p> {
                     format!("{modifier:?} is not a modifier (two upper-case letters or digits)"),
                 );
             }
-            if line.modifiers[..m].contains(modifier) {
+            if line.modifiers.iter().take(m).any(|x| x == modifier) {
                 self.flag(
                     &edits::MODIFIER_REPEATED,
                     &format!("{at}/modifiers/{m}"),
@@ -1026,7 +1158,12 @@ impl<'p> Edits<'p> {
                     ),
                 );
             }
-            if line.diagnosis_pointers[..p].contains(&pointer) {
+            if line
+                .diagnosis_pointers
+                .iter()
+                .take(p)
+                .any(|x| *x == pointer)
+            {
                 self.flag(
                     &edits::POINTER_REPEATED,
                     &format!("{at}/diagnosisPointers/{p}"),
@@ -1096,7 +1233,9 @@ pub fn icd9cm_shape(code: &str) -> bool {
         None => code.bytes().collect(),
     };
     (category..=category + rest).contains(&bytes.len())
-        && bytes[digits_from..].iter().all(u8::is_ascii_digit)
+        && bytes
+            .get(digits_from..)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
 }
 
 /// ICD-10-CM: a letter, a digit, then one to five letters or digits (3 to 7 characters), with an
@@ -1112,24 +1251,24 @@ pub fn icd10cm_shape(code: &str) -> bool {
         .map(|(_, b)| b)
         .collect();
     (3..=7).contains(&body.len())
-        && body[0].is_ascii_uppercase()
-        && body[1].is_ascii_digit()
-        && body[2..]
-            .iter()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && matches!(body.as_slice(), [letter, digit, rest @ ..]
+            if letter.is_ascii_uppercase()
+                && digit.is_ascii_digit()
+                && rest.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
         && !(dotted && body.len() == 3)
 }
 
 /// CPT (five digits; four and F, T or U for Category II, III and PLA codes) or HCPCS Level II
 /// (a letter A to V and four digits).
 pub fn procedure_shape(code: &str) -> bool {
-    let b = code.as_bytes();
-    if b.len() != 5 {
-        return false;
-    }
     let four_digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    (four_digits(&b[..4]) && (b[4].is_ascii_digit() || matches!(b[4], b'F' | b'T' | b'U')))
-        || ((b'A'..=b'V').contains(&b[0]) && four_digits(&b[1..]))
+    match code.as_bytes() {
+        [first, rest @ ..] if rest.len() == 4 && (b'A'..=b'V').contains(first) => four_digits(rest),
+        [digits @ .., last] if digits.len() == 4 => {
+            four_digits(digits) && (last.is_ascii_digit() || matches!(last, b'F' | b'T' | b'U'))
+        }
+        _ => false,
+    }
 }
 
 /// NUCC taxonomy: ten upper-case letters and digits, the last a letter (X for most codes; the
@@ -1264,6 +1403,42 @@ mod tests {
         const P: &str = "professional-subscriber.json";
         const I: &str = "institutional-inpatient.json";
         vec![
+            (
+                "text-characters",
+                P,
+                "/subscriber/name/last",
+                json!("SMI\u{7}TH"),
+            ),
+            (
+                "text-characters",
+                I,
+                "/billingProvider/address/city",
+                json!("MIAMI\u{0}"),
+            ),
+            (
+                "text-length",
+                P,
+                "/subscriber/name/last",
+                json!("A".repeat(61)),
+            ),
+            (
+                "text-length",
+                I,
+                "/subscriber/name/first",
+                json!("A".repeat(36)),
+            ),
+            (
+                "date-range",
+                P,
+                "/subscriber/birthDate",
+                json!("0000-01-01"),
+            ),
+            (
+                "date-range",
+                I,
+                "/subscriber/birthDate",
+                json!("-262143-01-01"),
+            ),
             ("diagnosis-required", P, "/claim/diagnoses", json!([])),
             ("icd10-shape", P, "/claim/diagnoses/0", json!("J2")),
             ("place-of-service", P, "/claim/placeOfService", json!("00")),

@@ -471,6 +471,8 @@ impl Out {
             .end_transaction()
             .and_then(|()| self.w.end_group())
             .map_err(|e| write_error("", e))?;
-        self.w.finish().map_err(|e| write_error("", e))
+        // Unvalidated here: `claims::write_837` validates what it hands out; the lossless round
+        // trip writes its base through this and patches it back to what came in.
+        self.w.finish_unvalidated().map_err(|e| write_error("", e))
     }
 }

@@ -1,5 +1,9 @@
 //! FHIR R4 for eligibility: a `CoverageEligibilityRequest` read into our inquiry (then a 270),
 //! and a 271's benefits view written as a `CoverageEligibilityResponse`.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "serde_json::Value's [] by key or position yields Null when absent and never panics; slices and strings are read with get"
+)]
 
 use std::str::FromStr;
 

@@ -5,6 +5,10 @@
 //! keeps the text of a number; no float ever holds money). Codes carry their systems: X12 claim
 //! adjustment group and reason codes, CPT/HCPCS and revenue codes; remark codes (LQ) become
 //! process notes the lines point at.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "serde_json::Value's [] by key or position yields Null when absent and never panics; slices and strings are read with get"
+)]
 
 use std::str::FromStr;
 

@@ -86,7 +86,9 @@ fn passes(spec: &SegmentSpec, segment: &Segment<'_>) -> bool {
             continue;
         }
         present |= 1 << i.min(63);
-        let value = &raw[start..end];
+        let Some(value) = raw.get(start..end) else {
+            return false;
+        };
         let codes = || spec.elements.get(i).and_then(|es| es.codes.as_ref());
         if !rule.has(SPECIAL) {
             if components.any_before(start, end) || !value_passes(rule, codes, raw, start, end) {
@@ -325,7 +327,10 @@ fn diagnose(spec: &SegmentSpec, segment: &Segment<'_>, out: &mut Vec<ElementIssu
         let mut rest = Some(whole);
         while let Some(r) = rest {
             let (value, next) = match separator.and_then(|s| memchr::memchr(s, r)) {
-                Some(i) => (&r[..i], Some(&r[i + 1..])),
+                Some(i) => {
+                    let (value, next) = r.split_at(i);
+                    (value, next.get(1..))
+                }
                 None => (r, None),
             };
             rest = next;
@@ -622,7 +627,7 @@ fn issue(
             .map(|e| e.reference.clone()),
         code,
         message,
-        value: value.map(|v| String::from_utf8_lossy(&v[..v.len().min(99)]).into_owned()),
+        value: value.map(|v| String::from_utf8_lossy(v.get(..99).unwrap_or(v)).into_owned()),
     }
 }
 
@@ -634,6 +639,11 @@ fn check_syntax(
 ) {
     let has = |p: u8| present & position_bit(p) != 0;
     for note in notes {
+        // A note names at least two positions (the guide's parser makes sure); one that names
+        // none has nothing to check.
+        let Some((&first, others)) = note.positions.split_first() else {
+            continue;
+        };
         let list = || {
             note.positions
                 .iter()
@@ -660,7 +670,7 @@ fn check_syntax(
             SyntaxKind::Required => {
                 if !note.positions.iter().any(|&p| has(p)) {
                     report(
-                        note.positions[0],
+                        first,
                         "2",
                         format!(
                             "is missing: at least one of {} is required (syntax {})",
@@ -684,14 +694,14 @@ fn check_syntax(
                 }
             }
             SyntaxKind::Conditional => {
-                if has(note.positions[0]) {
-                    for &p in note.positions[1..].iter().filter(|&&p| !has(p)) {
+                if has(first) {
+                    for &p in others.iter().filter(|&&p| !has(p)) {
                         report(
                             p,
                             "2",
                             format!(
                                 "is required when {:02} is present (syntax {})",
-                                note.positions[0],
+                                first,
                                 note.code()
                             ),
                         );
@@ -699,13 +709,13 @@ fn check_syntax(
                 }
             }
             SyntaxKind::ListConditional => {
-                if has(note.positions[0]) && !note.positions[1..].iter().any(|&p| has(p)) {
+                if has(first) && !others.iter().any(|&p| has(p)) {
                     report(
-                        note.positions[1],
+                        others.first().copied().unwrap_or(first),
                         "2",
                         format!(
                             "is missing: {:02} is present, so one of the others of {} is required (syntax {})",
-                            note.positions[0],
+                            first,
                             list(),
                             note.code()
                         ),
@@ -789,7 +799,11 @@ pub fn check_value(es: &ElementSpec, value: &[u8]) -> Option<(&'static str, Stri
     if !es.allows_code(value) {
         let codes = es.codes.as_deref().unwrap_or_default();
         let shown = if codes.len() > 12 {
-            format!("{} and {} more", codes[..12].join(", "), codes.len() - 12)
+            format!(
+                "{} and {} more",
+                codes.get(..12).unwrap_or_default().join(", "),
+                codes.len() - 12
+            )
         } else {
             codes.join(", ")
         };
@@ -817,7 +831,8 @@ pub fn check_period(format: &[u8], value: &[u8]) -> Option<(&'static str, String
             let valid = value
                 .iter()
                 .position(|&b| b == b'-')
-                .map(|dash| (&value[..dash], &value[dash + 1..]))
+                .map(|dash| value.split_at(dash))
+                .and_then(|(from, to)| Some((from, to.get(1..)?)))
                 .is_some_and(|(from, to)| date(from) && date(to) && from <= to);
             (!valid).then(|| {
                 (
@@ -829,10 +844,16 @@ pub fn check_period(format: &[u8], value: &[u8]) -> Option<(&'static str, String
                 )
             })
         }
-        b"DT" if !(value.len() == 12 && date(&value[..8]) && valid_time(&value[8..])) => Some((
-            "8",
-            format!("is not a valid CCYYMMDDHHMM date and time: {:?}", shown()),
-        )),
+        b"DT"
+            if !value
+                .split_at_checked(8)
+                .is_some_and(|(day, time)| time.len() == 4 && date(day) && valid_time(time)) =>
+        {
+            Some((
+                "8",
+                format!("is not a valid CCYYMMDDHHMM date and time: {:?}", shown()),
+            ))
+        }
         b"TM" if !(value.len() == 4 && valid_time(value)) => {
             Some(("9", format!("is not a valid HHMM time: {:?}", shown())))
         }
@@ -860,21 +881,35 @@ fn numeric_digits(value: &[u8], decimal: bool) -> Option<usize> {
     (digits > 0 && points <= 1).then_some(digits)
 }
 
-fn two(b: &[u8]) -> u32 {
-    u32::from(b[0] - b'0') * 10 + u32::from(b[1] - b'0')
+/// Two ASCII digits as a number; `None` when `b` does not start with two digits.
+fn two(b: &[u8]) -> Option<u32> {
+    match b {
+        [tens @ b'0'..=b'9', units @ b'0'..=b'9', ..] => {
+            Some(u32::from(tens - b'0') * 10 + u32::from(units - b'0'))
+        }
+        _ => None,
+    }
 }
 
-/// `CCYYMMDD` or `YYMMDD`, with a real calendar check (leap years included).
+/// `CCYYMMDD` or `YYMMDD`, with a real calendar check (leap years included). There is no year
+/// 0000: a century and year of zeros is refused.
 pub fn valid_date(value: &[u8]) -> bool {
-    if !value.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let (year, rest) = match value.len() {
-        8 => (two(&value[..2]) * 100 + two(&value[2..4]), &value[4..]),
-        6 => (2000 + two(&value[..2]), &value[2..]),
+    let (year, rest) = match value {
+        [c @ .., _, _, _, _] if c.len() == 4 && value.iter().all(u8::is_ascii_digit) => {
+            match (two(c), c.get(2..).and_then(two)) {
+                (Some(century), Some(year)) => (century * 100 + year, value.get(4..)),
+                _ => return false,
+            }
+        }
+        [y0, y1, _, _, _, _] => match two(&[*y0, *y1]) {
+            Some(year) if value.iter().all(u8::is_ascii_digit) => (2000 + year, value.get(2..)),
+            _ => return false,
+        },
         _ => return false,
     };
-    let (month, day) = (two(&rest[..2]), two(&rest[2..4]));
+    let Some((month, day)) = rest.and_then(|r| Some((two(r)?, two(r.get(2..)?)?))) else {
+        return false;
+    };
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -883,7 +918,7 @@ pub fn valid_date(value: &[u8]) -> bool {
         2 => 28,
         _ => return false,
     };
-    (1..=days).contains(&day)
+    year > 0 && (1..=days).contains(&day)
 }
 
 /// `HHMM`, `HHMMSS`, or `HHMMSSd..d` (up to two decimal seconds digits).
@@ -891,7 +926,10 @@ pub fn valid_time(value: &[u8]) -> bool {
     if !value.iter().all(u8::is_ascii_digit) || !matches!(value.len(), 4 | 6 | 7 | 8) {
         return false;
     }
-    two(&value[..2]) < 24 && two(&value[2..4]) < 60 && (value.len() < 6 || two(&value[4..6]) < 60)
+    let part = |at: usize| value.get(at..).and_then(two);
+    part(0).is_some_and(|h| h < 24)
+        && part(2).is_some_and(|m| m < 60)
+        && (value.len() < 6 || part(4).is_some_and(|s| s < 60))
 }
 
 #[cfg(test)]

@@ -7,6 +7,10 @@
 //! at a segment spec only when a same-id child needs its key compared; skipped required children
 //! are one mask operation. Frames are pooled, so walking allocates nothing once the deepest loop
 //! has been seen.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "loop, segment and frame indices come from the guide's own tables and the walker's bounded stack"
+)]
 
 use crate::segment::Segment;
 use crate::spec::{

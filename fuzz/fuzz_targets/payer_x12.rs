@@ -1,0 +1,33 @@
+//! Any bytes as X12 a payer sends back: the 271, 277 and 835 readers (and their lossless
+//! forms, written back), and the acknowledgment judge over 999, TA1 and 277CA. No panic; a
+//! lossless read writes back what it read.
+#![no_main]
+
+use hms_domain::{claim_status, eligibility, lossless, remittance};
+use hms_x12::spec::Catalog;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(catalog) = Catalog::embedded() else {
+        return;
+    };
+    let _ = eligibility::read_271(data, catalog);
+    let _ = claim_status::read_277(data, catalog);
+    let _ = remittance::read_835(data, catalog);
+    let _ = hms_service::acknowledgments::judge_acknowledgments(&[data.to_vec()]);
+    if let Ok(read) = lossless::read_271(data, catalog) {
+        for one in &read {
+            let _ = lossless::write_271_back(one, catalog);
+        }
+    }
+    if let Ok(read) = lossless::read_277(data, catalog) {
+        for one in &read {
+            let _ = lossless::write_277_back(one, catalog);
+        }
+    }
+    if let Ok(read) = lossless::read_835(data, catalog) {
+        for one in &read {
+            let _ = lossless::write_835_back(one, catalog);
+        }
+    }
+});

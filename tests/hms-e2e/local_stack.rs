@@ -530,7 +530,7 @@ async fn a_body_over_the_limit_is_a_413_at_once_never_a_502() {
     // Over the function's own limit, its 413 names it; over Lambda's payload limit, the
     // gateway refuses it, as API Gateway would.
     let started = Instant::now();
-    for (size, says) in [(1 << 20, "at most 262144"), (7 << 20, "Too Large")] {
+    for (size, says) in [(1 << 20, "at most 524288"), (7 << 20, "Too Large")] {
         let body = Some(vec![b' '; size]);
         let reply = stack
             .call("POST", "/ach/submitClaim", Some(&token), &[], body)

@@ -66,10 +66,12 @@ fn request_id(request: &Request) -> String {
 /// The largest inquiry body read (a 270 or 276 inquiry as JSON or FHIR is a few KB).
 pub const MAX_INQUIRY_BYTES: usize = 64 * 1024;
 
-/// The largest claim body read. A claim of the 837's 50 lines (999 for an 837I) as FHIR is
-/// well under it, and what is stored with the claim stays inside a DynamoDB item's 400 KB.
-/// API Gateway takes 10 MB and Lambda 6 MB; this is ours, and answered first.
-pub const MAX_CLAIM_BYTES: usize = 256 * 1024;
+/// The largest claim body read: an 837I's most lines (999) as compact FHIR are about 260 KB,
+/// pretty-printed somewhat more; a professional claim of 50 lines about 20 KB. (What is kept
+/// of a claim is bounded again when it is stored: `hms_service::submission::
+/// MAX_RECEIVED_RECORD_BYTES`.) API Gateway takes 10 MB and Lambda 6 MB; this is ours, and
+/// answered first.
+pub const MAX_CLAIM_BYTES: usize = 512 * 1024;
 
 /// The body, or the 413 that refuses it: a declared `Content-Length` over `limit` is refused
 /// before the body is looked at, and so is a body over it.

@@ -25,6 +25,10 @@ use crate::ports::{
 use crate::service::{Clearinghouse, Replayable, ServiceError, SubmissionMessage, after, catalog};
 use crate::tenancy::OrganizationId;
 
+/// The largest record a claim is received in, as JSON: a DynamoDB item holds 400 KB, and the
+/// claim's outcome (at most 200 issues) and history need the rest.
+pub const MAX_RECEIVED_RECORD_BYTES: usize = 240_000;
+
 impl<P: Ports> Clearinghouse<P> {
     /// `POST /ach/submitClaim`: `claim` (read in `format`) for `organization`. With
     /// `idempotency_key`, the same request again reads the claim the key is bound to (and
@@ -60,6 +64,21 @@ impl<P: Ports> Clearinghouse<P> {
             body_sha256: fingerprint.clone(),
             claim_id: record.id.clone(),
         });
+        // A claim is kept whole in one record (a DynamoDB item holds 400 KB): one that
+        // leaves too little room for its outcome and history is refused before it is stored,
+        // rather than failing to store and leaving the caller to retry for ever.
+        let size = serde_json::to_vec(&record).map_or(usize::MAX, |json| json.len());
+        if size > MAX_RECEIVED_RECORD_BYTES {
+            return Err(ServiceError::Invalid(problem(
+                IssueType::TooLong,
+                "claim-too-large",
+                format!(
+                    "the claim takes {size} bytes to keep; at most {MAX_RECEIVED_RECORD_BYTES} are \
+                     kept for a claim, the rest of its 400 KB record being for its outcome and \
+                     history: send its lines as more than one claim"
+                ),
+            )));
+        }
         let hold = (claim.frequency() == "1").then(|| ControlNumberHold::of(organization, &claim));
         match self.ports.store().create(&record, hold.as_ref()).await {
             Ok(()) => {}

@@ -592,3 +592,48 @@ fn an_inquiry_whose_270_fails_our_validator_is_a_422_naming_the_element_and_neve
     );
     assert!(ch.ports.gateway.inner.received().is_empty());
 }
+
+/// The outpatient fixture with `lines` lines (each the first, its own line control number) and
+/// the total they add up to.
+fn outpatient_with_lines(lines: usize) -> Vec<u8> {
+    let mut claim: serde_json::Value =
+        serde_json::from_slice(&fixture("claims/institutional-outpatient.json")).unwrap();
+    let line = claim["serviceLines"][0].clone();
+    let charge: rust_decimal::Decimal = line["charge"].as_str().unwrap().parse().unwrap();
+    claim["serviceLines"] = (1..=lines)
+        .map(|n| {
+            let mut line = line.clone();
+            line["lineControlNumber"] = n.to_string().into();
+            line
+        })
+        .collect();
+    claim["claim"]["totalCharge"] = (charge * rust_decimal::Decimal::from(lines))
+        .to_string()
+        .into();
+    claim["claim"]["patientControlNumber"] = format!("LINES{lines}").into();
+    serde_json::to_vec(&claim).unwrap()
+}
+
+#[test]
+fn the_largest_claim_an_837_takes_is_kept_in_one_record_and_a_larger_one_is_refused_unstored() {
+    let ch = clearinghouse(NoRules);
+    // 999 lines, an 837I's most: received, kept, and its record fits a DynamoDB item.
+    let answer = submit(&ch, &outpatient_with_lines(999), None);
+    let id = answer.body["claimId"].as_str().unwrap().to_string();
+    let record = block_on(ch.claim(&clinic(), &ClaimId::parse(&id).unwrap())).unwrap();
+    let kept = serde_json::to_vec(&record).unwrap().len();
+    assert!(kept < 400_000, "{kept} bytes");
+    // Far past it: refused before anything is stored, naming the size.
+    let err = try_submit(&ch, &clinic(), &outpatient_with_lines(3_000), None).unwrap_err();
+    let ServiceError::Invalid(outcome) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        outcome.issue[0].diagnostics.as_deref(),
+        Some("claim-too-large")
+    );
+    assert!(
+        outcome.issue[0].details.text.contains("at most 240000"),
+        "{outcome:?}"
+    );
+}

@@ -4,7 +4,7 @@
 //! never sent as it was.
 
 use hms_domain::claims::Claim;
-use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType};
+use hms_domain::outcome::{Issue, IssueType};
 use hms_service::ports::RuleVerdict;
 
 use crate::convert::{self, RuleClaim};
@@ -32,13 +32,7 @@ fn held<C: Clone>(claim: &C, mut issues: Vec<Issue>, why: Issue) -> RuleOutcome<
 }
 
 fn failure(id: &str, text: String) -> Issue {
-    Issue {
-        severity: IssueSeverity::Error,
-        code: IssueType::Exception,
-        diagnostics: Some(id.into()),
-        details: Details { text },
-        expression: vec![],
-    }
+    Issue::error(IssueType::Exception, id, text)
 }
 
 /// Runs `rules` on `claim`, professional or institutional.

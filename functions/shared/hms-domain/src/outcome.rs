@@ -178,17 +178,11 @@ impl OperationOutcome {
         if issues.len() > MAX_ISSUES {
             let left_out = issues.len() - MAX_ISSUES + 1;
             issues.truncate(MAX_ISSUES - 1);
-            issues.push(Issue {
-                severity: IssueSeverity::Error,
-                code: IssueType::TooCostly,
-                diagnostics: Some("too-many-issues".into()),
-                details: Details {
-                    text: format!(
-                        "{left_out} more issues are not listed (at most {MAX_ISSUES} are)"
-                    ),
-                },
-                expression: vec![],
-            });
+            issues.push(Issue::error(
+                IssueType::TooCostly,
+                "too-many-issues",
+                format!("{left_out} more issues are not listed (at most {MAX_ISSUES} are)"),
+            ));
         }
         for issue in &mut issues {
             if issue.details.text.len() > MAX_QUOTED {

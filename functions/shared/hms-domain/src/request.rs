@@ -49,13 +49,7 @@ pub fn json_body(body: &[u8]) -> Result<Value, RequestError> {
 
 /// One error issue with its stable id (`diagnostics`) and no location.
 pub fn problem(code: IssueType, id: &str, text: impl Into<String>) -> OperationOutcome {
-    OperationOutcome::new(vec![Issue {
-        severity: IssueSeverity::Error,
-        code,
-        diagnostics: Some(id.into()),
-        details: Details { text: text.into() },
-        expression: vec![],
-    }])
+    OperationOutcome::new(vec![Issue::error(code, id, text)])
 }
 
 /// Parses any of our JSON request types; a request that does not parse is one issue, pointing

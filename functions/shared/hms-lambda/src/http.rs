@@ -3,7 +3,7 @@
 //! beside it for a rejected inquiry).
 
 use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
-use hms_domain::request::RequestError;
+use hms_domain::request::{RequestError, problem};
 use hms_service::lifecycle::Submitted;
 use hms_service::ports::StoreError;
 use hms_service::service::{Replayable, ServiceError};
@@ -41,11 +41,11 @@ pub fn unreadable(e: &RequestError) -> Response<Body> {
 
 /// A body over its route's limit: 413, with the limit, before the body is parsed.
 pub fn too_large(size: usize, limit: usize) -> Response<Body> {
-    let outcome = OperationOutcome::new(vec![Issue::error(
+    let outcome = problem(
         IssueType::TooLong,
         "payload-too-large",
         format!("the body is {size} bytes; this route takes at most {limit}"),
-    )]);
+    );
     ok(413, &outcome, "application/fhir+json")
 }
 

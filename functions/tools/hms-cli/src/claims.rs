@@ -9,7 +9,7 @@ use hms_domain::claim_status::{StatusInquiry, inquiry_276};
 use hms_domain::claims::{Batch, Claim, ClaimKind, write_837};
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
-use hms_domain::outcome::{Issue, IssueType, OperationOutcome};
+use hms_domain::outcome::{IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::{Receiver, Submitter};
 use hms_domain::request::{Format, parse_json, problem};
@@ -131,11 +131,11 @@ pub fn translate(
                             let partner = partner_for(partner, first.receiver());
                             Ok(write_837(&claims, &partner, &envelope)?)
                         }
-                        None => Err(OperationOutcome::new(vec![Issue::error(
+                        None => Err(problem(
                             IssueType::Required,
                             "no-claims",
                             "the batch holds no claim",
-                        )])),
+                        )),
                     },
                     Ok(Reviewed::Scrubbed { issues, .. } | Reviewed::Held { issues }) => {
                         Err(OperationOutcome::new(issues))
@@ -199,11 +199,8 @@ fn intake(
     };
     let trouble =
         |e: &dyn std::fmt::Display| problem(IssueType::Exception, "rules-registry", e.to_string());
-    let host = hms_rules::host::RuleHost::new(hms_rules::host::Limits {
-        logs: hms_rules::host::RuleLogs::Text,
-        ..hms_rules::host::Limits::default()
-    })
-    .map_err(|e| trouble(&e))?;
+    let host =
+        hms_rules::host::RuleHost::new(crate::rules::author_limits()).map_err(|e| trouble(&e))?;
     let registry = hms_rules::registry::Registry::open(&host, dir, rules_cache().as_deref())
         .map_err(|e| trouble(&e))?;
     let engine = hms_rules::pipeline::RegistryRules { host, registry };

@@ -121,7 +121,7 @@ fn cargo_for_wasm(dir: &Path, target_dir: &Path) -> Result<Command> {
 }
 
 /// The limits a rule set runs under, with its log lines' text kept: the CLI is its author's.
-fn author_limits() -> Limits {
+pub(crate) fn author_limits() -> Limits {
     Limits {
         logs: hms_rules::host::RuleLogs::Text,
         ..Limits::default()
@@ -201,11 +201,11 @@ fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
     std::fs::create_dir_all(&staging).with_context(|| staging.display().to_string())?;
     let staged = (|| -> Result<Vec<PathBuf>> {
         let mut files = vec![];
-        let mut write = |name: PathBuf, bytes: &[u8]| -> Result<(PathBuf, String)> {
+        let mut write = |name: PathBuf, bytes: &[u8]| -> Result<PathBuf> {
             let path = staging.join(&name);
             std::fs::write(&path, bytes).with_context(|| path.display().to_string())?;
             files.push(name.clone());
-            Ok((name, hms_rules::sha256_hex(bytes)))
+            Ok(name)
         };
         let mut rule_sets = Vec::with_capacity(components.len());
         for component in components {
@@ -219,19 +219,17 @@ fn publish(out: &Path, components: &[PathBuf]) -> Result<ExitCode> {
             let sha = hms_rules::sha256_hex(&bytes);
             let named = format!("{stem}-{}", sha.get(..12).unwrap_or(&sha));
             let artifact = host.precompile(&named, &bytes, LAMBDA_TARGET)?;
-            let (component_name, sha256) = write(PathBuf::from(format!("{named}.wasm")), &bytes)?;
-            let (artifact_name, artifact_sha) = write(
-                PathBuf::from(format!("{named}.{LAMBDA_TARGET}.cwasm")),
-                &artifact,
-            )?;
             let entry = RuleSetEntry {
-                sha256,
                 precompiled: vec![PrecompiledEntry {
                     target: LAMBDA_TARGET.to_string(),
-                    sha256: artifact_sha,
-                    file: artifact_name,
+                    sha256: hms_rules::sha256_hex(&artifact),
+                    file: write(
+                        PathBuf::from(format!("{named}.{LAMBDA_TARGET}.cwasm")),
+                        &artifact,
+                    )?,
                 }],
-                component: component_name,
+                component: write(PathBuf::from(format!("{named}.wasm")), &bytes)?,
+                sha256: sha,
                 payer_ids: info.payer_ids,
             };
             eprintln!(

@@ -17,7 +17,7 @@ use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::edits::{self, Edit};
 use crate::claims::model::Parties;
 use crate::ids::Npi;
-use crate::outcome::{Details, Issue, IssueSeverity, OperationOutcome};
+use crate::outcome::{Details, Issue, OperationOutcome};
 use crate::party::{Address, Provider};
 
 /// Claim filing indicator codes (SBR09, data element 1032) the 837P allows.
@@ -63,25 +63,10 @@ pub struct UnknownEdit(pub String);
 /// Every edit that applies to `claim` and that `profile` leaves on; `today` is the date
 /// service dates may not be after.
 pub fn scrub(claim: &Claim, today: NaiveDate, profile: &Profile) -> OperationOutcome {
-    let mut outcome = match claim {
+    match claim {
         Claim::Professional(c) => professional(c, today, profile),
         Claim::Institutional(c) => institutional(c, today, profile),
-    };
-    let mut found = Edits::new(profile);
-    if let Ok(json) = serde_json::to_value(claim) {
-        found.text_and_dates(&json, &mut String::new(), 0);
     }
-    if !found.issues.is_empty() {
-        let mut issues = found.issues;
-        issues.extend(
-            outcome
-                .issue
-                .into_iter()
-                .filter(|i| i.severity <= IssueSeverity::Warning),
-        );
-        outcome = OperationOutcome::new(issues);
-    }
-    outcome
 }
 
 /// The longest text each field of our claim JSON may hold, by its name: the maximum length of
@@ -132,6 +117,7 @@ fn professional(
     profile: &Profile,
 ) -> OperationOutcome {
     let mut found = Edits::new(profile);
+    found.text_and_dates_of(claim);
     let c = &claim.claim;
     professional_diagnoses(&mut found, claim);
     professional_codes(&mut found, claim);
@@ -289,6 +275,7 @@ fn institutional(
     profile: &Profile,
 ) -> OperationOutcome {
     let mut found = Edits::new(profile);
+    found.text_and_dates_of(claim);
     let c = &claim.claim;
     let parties = claim.parties();
     let providers = [
@@ -559,8 +546,17 @@ impl<'p> Edits<'p> {
         }
     }
 
-    /// Every text of the claim (as our JSON) checked for control characters and its element's
-    /// length, and every date for a year X12 can carry; `at` is the JSON pointer so far.
+    /// Every text of `claim`, as our JSON spells it, checked for control characters and its
+    /// element's length, and every date for a year X12 can carry: the edits that hold for
+    /// every field alike, whatever the claim's kind.
+    fn text_and_dates_of(&mut self, claim: &impl serde::Serialize) {
+        if let Ok(json) = serde_json::to_value(claim) {
+            self.text_and_dates(&json, &mut String::new(), 0);
+        }
+    }
+
+    /// [`text_and_dates_of`](Self::text_and_dates_of) below `value`; `at` is the JSON pointer
+    /// so far.
     fn text_and_dates(&mut self, value: &serde_json::Value, at: &mut String, depth: usize) {
         use serde_json::Value;
         // Our claim's JSON nests a few levels; a deeper one is not ours.

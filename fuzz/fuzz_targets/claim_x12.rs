@@ -6,19 +6,19 @@ use hms_domain::{claims, lossless};
 use hms_x12::spec::Catalog;
 use libfuzzer_sys::fuzz_target;
 
+#[path = "lossless_round.rs"]
+mod lossless_round;
+use lossless_round::write_each_back;
+
 fuzz_target!(|data: &[u8]| {
     let Ok(catalog) = Catalog::embedded() else {
         return;
     };
     let _ = claims::read_837(data, catalog);
-    if let Ok(read) = lossless::read_837p(data, catalog) {
-        for one in &read {
-            let _ = lossless::write_837p_back(one, catalog);
-        }
-    }
-    if let Ok(read) = lossless::read_837i(data, catalog) {
-        for one in &read {
-            let _ = lossless::write_837i_back(one, catalog);
-        }
-    }
+    write_each_back(lossless::read_837p(data, catalog), |one| {
+        lossless::write_837p_back(one, catalog)
+    });
+    write_each_back(lossless::read_837i(data, catalog), |one| {
+        lossless::write_837i_back(one, catalog)
+    });
 });

@@ -7,6 +7,10 @@ use hms_domain::{claim_status, eligibility, lossless, remittance};
 use hms_x12::spec::Catalog;
 use libfuzzer_sys::fuzz_target;
 
+#[path = "lossless_round.rs"]
+mod lossless_round;
+use lossless_round::write_each_back;
+
 fuzz_target!(|data: &[u8]| {
     let Ok(catalog) = Catalog::embedded() else {
         return;
@@ -15,19 +19,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = claim_status::read_277(data, catalog);
     let _ = remittance::read_835(data, catalog);
     let _ = hms_service::acknowledgments::judge_acknowledgments(&[data.to_vec()]);
-    if let Ok(read) = lossless::read_271(data, catalog) {
-        for one in &read {
-            let _ = lossless::write_271_back(one, catalog);
-        }
-    }
-    if let Ok(read) = lossless::read_277(data, catalog) {
-        for one in &read {
-            let _ = lossless::write_277_back(one, catalog);
-        }
-    }
-    if let Ok(read) = lossless::read_835(data, catalog) {
-        for one in &read {
-            let _ = lossless::write_835_back(one, catalog);
-        }
-    }
+    write_each_back(lossless::read_271(data, catalog), |one| {
+        lossless::write_271_back(one, catalog)
+    });
+    write_each_back(lossless::read_277(data, catalog), |one| {
+        lossless::write_277_back(one, catalog)
+    });
+    write_each_back(lossless::read_835(data, catalog), |one| {
+        lossless::write_835_back(one, catalog)
+    });
 });

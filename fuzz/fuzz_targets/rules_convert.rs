@@ -16,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let back = claim.apply(&wit).expect("an unchanged transform applies");
-    assert_eq!(back, claim, "a round trip through the contract's records changed the claim");
+    assert_eq!(
+        back, claim,
+        "a round trip through the contract's records changed the claim"
+    );
 });

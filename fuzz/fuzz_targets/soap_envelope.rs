@@ -10,7 +10,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let write = |r: &hms_connectivity::Received| r.message.to_soap(r.credentials.as_ref());
-    let once = hms_connectivity::parse(write(&received).as_bytes()).expect("what we write, we read");
+    let once =
+        hms_connectivity::parse(write(&received).as_bytes()).expect("what we write, we read");
     assert_eq!(once.message.payload, received.message.payload);
     assert_eq!(once.message.payload_id, received.message.payload_id);
     assert_eq!(once.message.kind, received.message.kind);

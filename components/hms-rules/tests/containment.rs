@@ -14,6 +14,9 @@ fn rules(describe: &str, validate: &str) -> Vec<u8> {
     component(hms_rules::WIT, "rule-set", describe, validate, "")
 }
 
+/// A validate that never returns.
+const ENDLESS_LOOP: &str = "(loop $l (br $l)) unreachable";
+
 fn claim() -> types::Claim {
     hms_rules::testing::claim(1)
 }
@@ -42,10 +45,7 @@ fn a_well_behaved_rule_set_answers_and_reports_its_fuel() {
 fn an_endless_loop_is_stopped_by_its_fuel_and_the_host_goes_on() {
     let host = host();
     let looping = host
-        .load(
-            "looping-rules",
-            &rules(DESCRIBE, "(loop $l (br $l)) unreachable"),
-        )
+        .load("looping-rules", &rules(DESCRIBE, ENDLESS_LOOP))
         .unwrap();
     let err = host.validate(&looping, &claim()).unwrap_err();
     assert!(
@@ -468,10 +468,7 @@ fn a_call_past_its_wall_clock_deadline_is_stopped_whatever_fuel_is_left() {
     })
     .unwrap();
     let looping = host
-        .load(
-            "slow-rules",
-            &rules(DESCRIBE, "(loop $l (br $l)) unreachable"),
-        )
+        .load("slow-rules", &rules(DESCRIBE, ENDLESS_LOOP))
         .unwrap();
     let started = std::time::Instant::now();
     let err = host.validate(&looping, &claim()).unwrap_err();

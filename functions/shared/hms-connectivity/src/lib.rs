@@ -432,7 +432,7 @@ fn nesting(xml: &[u8]) -> usize {
                     (Some(_), _) => {}
                     (None, b'"' | b'\'') => quote = Some(b),
                     (None, b'>') => {
-                        closed = i > 0 && rest.get(i - 1) == Some(&b'/');
+                        closed = rest.get(i - 1) == Some(&b'/');
                         end = start + i + 1;
                         break;
                     }

@@ -470,19 +470,25 @@ mod tests {
         }
     }
 
-    #[test]
-    fn finish_refuses_what_our_validator_finds_wrong_and_names_the_first_error() {
+    /// An interchange of one 835 whose only segment is a TRN with `trace` in TRN02, closed
+    /// but for its IEA.
+    fn one_835_trn(trace: &str) -> InterchangeWriter {
         let mut w = InterchangeWriter::new(&header(), Delimiters::default(), false).unwrap();
         w.begin_group("HP", "S", "R", "20261125", "1200", 7, "005010X221A1")
             .unwrap();
         w.begin_transaction("835", "0001", "005010X221A1").unwrap();
+        w.simple("TRN", &["1", trace, "1512345678"]).unwrap();
+        w.end_transaction().unwrap();
+        w.end_group().unwrap();
+        w
+    }
+
+    #[test]
+    fn finish_refuses_what_our_validator_finds_wrong_and_names_the_first_error() {
         // A 100,000-character value with a BEL in it: the writer takes it (no delimiter), the
         // validator does not.
         let long = format!("{}\u{7}", "A".repeat(100_000));
-        w.simple("TRN", &["1", &long, "1512345678"]).unwrap();
-        w.end_transaction().unwrap();
-        w.end_group().unwrap();
-        match w.finish() {
+        match one_835_trn(&long).finish() {
             Err(WriteError::Invalid { first, count }) => {
                 assert!(first.contains("GS02"), "{first}");
                 assert!(count > 1, "{count}");
@@ -493,14 +499,7 @@ mod tests {
 
     #[test]
     fn envelope_counts_and_controls() {
-        let mut w = InterchangeWriter::new(&header(), Delimiters::default(), false).unwrap();
-        w.begin_group("HP", "S", "R", "20261125", "1200", 7, "005010X221A1")
-            .unwrap();
-        w.begin_transaction("835", "0001", "005010X221A1").unwrap();
-        w.simple("TRN", &["1", "12345", "1512345678"]).unwrap();
-        w.end_transaction().unwrap();
-        w.end_group().unwrap();
-        let bytes = w.finish_unvalidated().unwrap();
+        let bytes = one_835_trn("12345").finish_unvalidated().unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.starts_with("ISA*00*          *00*          *ZZ*HMSACH         *ZZ*PAYER          *261125*1200*^*00501*000000042*0*T*:~"));
         assert!(

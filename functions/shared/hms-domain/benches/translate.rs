@@ -11,10 +11,9 @@
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hms_domain::claims::fhir::{professional_from_fhir, receiver_of};
+use hms_domain::claims::fhir::professional_from_fhir;
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{Envelope, TradingPartner};
-use hms_domain::party::{Contact, Submitter};
 use hms_x12::spec::Catalog;
 
 /// The allocator the `hms` binary ships with.
@@ -41,15 +40,7 @@ fn fhir_claims(count: usize) -> Option<Vec<Vec<u8>>> {
 
 fn bench(c: &mut Criterion) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
-    let submitter = Submitter {
-        name: "HMS-ACH".into(),
-        id: "HMSACH".into(),
-        contact: Contact {
-            name: "EDI SUPPORT".into(),
-            phone: None,
-            email: Some("edi@hms-ach.example".into()),
-        },
-    };
+    let connections = hms_domain::partner::Connections::local();
     let partner = TradingPartner::test_to("PAYER");
     let envelope = Envelope::new(1, today.and_hms_opt(9, 30, 0).unwrap_or_default());
     if let Some(inputs) = fhir_claims(1_000) {
@@ -61,10 +52,7 @@ fn bench(c: &mut Criterion) {
                     .iter()
                     .filter_map(|json| {
                         let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-                        let claim = Claim::from(
-                            professional_from_fhir(&value, &submitter, &receiver_of(&value))
-                                .ok()?,
-                        );
+                        let claim = Claim::from(professional_from_fhir(&value, &connections).ok()?);
                         let outcome = claim.scrub(today);
                         (!outcome.has_errors()).then_some(claim)
                     })

@@ -234,8 +234,8 @@ impl<P: Ports> App<P> {
                 Ok(body) => body,
                 Err(refusal) => return *refusal,
             };
-            let submitter = &self.service.connections.submitter;
-            let (claim, format) = match hms_domain::claims::read_claim(body, submitter) {
+            let connections = &self.service.connections;
+            let (claim, format) = match hms_domain::claims::read_claim(body, connections) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };

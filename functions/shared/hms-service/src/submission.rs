@@ -144,11 +144,7 @@ impl<P: Ports> Clearinghouse<P> {
         let span = tracing::info_span!("intake", claim_id = %record.id, organization = %record.organization);
         let _entered = span.enter();
         let now = self.now();
-        let batch = Batch {
-            claims: vec![claim],
-            format: record.format,
-            batch: false,
-        };
+        let batch = Batch::one(claim, record.format);
         let (claim, mut issues) = match review(batch, now.date_naive(), self.ports.rules()) {
             Reviewed::Passed { mut claims, issues } => match claims.pop() {
                 Some(claim) => (claim, issues),

@@ -467,7 +467,7 @@ fn another_organization_neither_sees_nor_submits_for_the_clinics_providers() {
 fn bad_bodies_and_unknown_claims_get_specific_answers() {
     use hms_domain::request::RequestError;
     let ch = clearinghouse(NoRules);
-    let submitter = &ch.connections.submitter;
+    let submitter = &ch.connections;
     let err = read_claim(b"{not json", submitter).unwrap_err();
     assert!(matches!(err, RequestError::NotJson(_)), "{err:?}");
     let err = read_claim(br#"{"resourceType":"Patient"}"#, submitter).unwrap_err();

@@ -11,7 +11,7 @@ use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
 use hms_domain::outcome::{IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
-use hms_domain::party::{Receiver, Submitter};
+use hms_domain::party::Receiver;
 use hms_domain::request::{Format, parse_json, problem};
 use hms_service::intake::{Reviewed, review};
 use hms_service::ports::NoRules;
@@ -121,11 +121,13 @@ pub fn translate(
                 TransactionType::Institutional => ClaimKind::Institutional,
                 _ => ClaimKind::Professional,
             };
-            let ours = our_submitter();
-            let submitter = partner.and_then(|p| p.submitter.as_ref()).unwrap_or(&ours);
-            match Batch::read(&json, Some(kind), submitter) {
+            let mut connections = our_connections();
+            if let Some(submitter) = partner.and_then(|p| p.submitter.as_ref()) {
+                connections.submitter = submitter.clone();
+            }
+            match Batch::read(&json, Some(kind), &connections) {
                 Err(outcome) => Err(outcome),
-                Ok(batch) => match intake(batch, now.date(), rules) {
+                Ok(batch) => match intake(noted(batch), now.date(), rules) {
                     Ok(Reviewed::Passed { claims, .. }) => match claims.first() {
                         Some(first) => {
                             let partner = partner_for(partner, first.receiver());
@@ -277,10 +279,13 @@ fn preserved_837<C: Clone + Into<Claim> + serde::de::DeserializeOwned>(
     };
     let mut issues = vec![];
     for (t, set) in sets.iter().enumerate() {
+        let claims: Vec<_> = set.model.iter().cloned().map(Into::into).collect();
         let batch = Batch {
-            claims: set.model.iter().cloned().map(Into::into).collect(),
+            entries: (0..claims.len()).collect(),
+            claims,
             format: Format::Json,
             batch: true,
+            notes: vec![],
         };
         let mut outcome = batch.scrub(today);
         if outcome.has_errors() {
@@ -493,8 +498,12 @@ pub fn scrub(input: &Path, off: &[String]) -> Result<ExitCode> {
     let profile = hms_domain::claims::scrub::Profile::switching_off(&off)?;
     let json = read(input)?;
     let today = chrono::Local::now().date_naive();
-    let outcome = match Batch::read(&json, None, &our_submitter()) {
-        Ok(batch) => batch.scrub_with(today, &profile),
+    let outcome = match Batch::read(&json, None, &our_connections()) {
+        Ok(batch) => {
+            let mut outcome = batch.scrub_with(today, &profile);
+            outcome.issue.extend(batch.notes);
+            outcome
+        }
         Err(outcome) => outcome,
     };
     print_outcome(&outcome)
@@ -531,9 +540,23 @@ pub fn list_edits() -> Result<ExitCode> {
     }
 }
 
-/// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.
-fn our_submitter() -> Submitter {
-    hms_domain::partner::Connections::local().submitter
+/// The clearinghouse of FHIR claims when the partner configuration names none, with the
+/// local payer directory.
+fn our_connections() -> hms_domain::partner::Connections {
+    hms_domain::partner::Connections::local()
+}
+
+/// `batch`, its FHIR reader's notes (a default it took from the payer directory) told on
+/// stderr, where they do not mix with the X12 on stdout.
+fn noted(batch: Batch) -> Batch {
+    for note in &batch.notes {
+        eprintln!(
+            "note: {} ({})",
+            note.details.text,
+            note.expression.join(", ")
+        );
+    }
+    batch
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

@@ -87,7 +87,7 @@ pub fn try_submit<R: RuleEngine>(
     body: &[u8],
     key: Option<&str>,
 ) -> Result<Answer, ServiceError> {
-    let (claim, format) = read_claim(body, &ch.connections.submitter).unwrap();
+    let (claim, format) = read_claim(body, &ch.connections).unwrap();
     block_on(ch.submit_claim(org, claim, format, key)).map(|r: Replayable<_>| Answer {
         accepted: matches!(r.answer, hms_service::lifecycle::Submitted::Accepted(_)),
         body: serde_json::to_value(r.answer.claim()).unwrap(),

@@ -164,12 +164,15 @@ pub enum Pick {
 /// The code `concept` gives under one of `systems` (in the order of `systems`), or under no
 /// system when `shape` accepts it.
 pub fn pick(concept: &Value, systems: &[System], shape: fn(&str) -> bool) -> Pick {
-    let codings: Vec<&Value> = concept["coding"]
-        .as_array()
-        .map(|c| c.iter().filter(|c| c["code"].is_string()).collect())
-        .unwrap_or_default();
+    let codings = || {
+        concept["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["code"].is_string())
+    };
     for system in systems {
-        if let Some(code) = codings.iter().find_map(|c| {
+        if let Some(code) = codings().find_map(|c| {
             c["system"]
                 .as_str()
                 .filter(|s| system.has(s))
@@ -178,28 +181,21 @@ pub fn pick(concept: &Value, systems: &[System], shape: fn(&str) -> bool) -> Pic
             return Pick::Code(code.trim().to_string(), Some(*system));
         }
     }
-    if let Some(code) = codings
-        .iter()
+    if let Some(code) = codings()
         .filter(|c| c["system"].is_null())
         .filter_map(|c| c["code"].as_str())
         .find(|code| shape(code.trim()))
     {
         return Pick::Code(code.trim().to_string(), None);
     }
-    if codings.is_empty() {
-        Pick::Absent
-    } else {
-        Pick::Other(
-            codings
-                .iter()
-                .map(|c| match (c["system"].as_str(), c["code"].as_str()) {
-                    (Some(system), _) => system.to_string(),
-                    (None, Some(code)) => format!("a code {code:?} without a system"),
-                    (None, None) => "a coding without a system".to_string(),
-                })
-                .collect(),
-        )
-    }
+    let seen: Vec<String> = codings()
+        .map(|c| match (c["system"].as_str(), c["code"].as_str()) {
+            (Some(system), _) => system.to_string(),
+            (None, Some(code)) => format!("a code {code:?} without a system"),
+            (None, None) => "a coding without a system".to_string(),
+        })
+        .collect();
+    if seen.is_empty() { Pick::Absent } else { Pick::Other(seen) }
 }
 
 /// Whether any coding of `concept` has `code` (whatever its system): for fixed vocabularies

@@ -98,13 +98,18 @@ fn bench(c: &mut Criterion) {
                 let claims: Vec<_> = inputs
                     .iter()
                     .filter_map(|json| {
-                        let batch = hms_domain::claims::Batch::read(json, None, &connections).ok()?;
+                        let batch =
+                            hms_domain::claims::Batch::read(json, None, &connections).ok()?;
                         let claim = batch.claims.into_iter().next()?;
                         let outcome = claim.scrub(today);
                         (!outcome.has_errors()).then_some(claim)
                     })
                     .collect();
-                assert_eq!(claims.len(), inputs.len(), "every bundle reads and scrubs clean");
+                assert_eq!(
+                    claims.len(),
+                    inputs.len(),
+                    "every bundle reads and scrubs clean"
+                );
                 write_837(&claims, &partner, &envelope).map(|x12| x12.len())
             })
         });
@@ -121,7 +126,9 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 inputs
                     .iter()
-                    .filter_map(|json| hms_domain::claims::Batch::read(json, None, &connections).ok())
+                    .filter_map(|json| {
+                        hms_domain::claims::Batch::read(json, None, &connections).ok()
+                    })
                     .count()
             })
         });

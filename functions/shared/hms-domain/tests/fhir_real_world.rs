@@ -455,3 +455,100 @@ fn a_second_coverage_becomes_other_coverage_and_a_referral_the_referring_provide
         "{text}"
     );
 }
+
+#[test]
+fn accident_stay_payment_supervisor_and_corrections_reach_their_segments() {
+    let mut b = bundle();
+    b["entry"].as_array_mut().unwrap().push(
+        json!({ "fullUrl": "urn:uuid:supervisor", "resource": {
+            "resourceType": "Practitioner", "id": "supervisor",
+            "identifier": [{"system": "http://hl7.org/fhir/sid/us-npi", "value": "1003000126"}],
+            "name": [{"family": "WELBY", "given": ["MARCUS"]}]
+        }}),
+    );
+    let claim = claim_of(&mut b);
+    claim["accident"] = json!({
+        "date": "2026-10-30",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "MVA"}]},
+        "locationAddress": {"city": "BOSTON", "state": "MA"}
+    });
+    let info = claim["supportingInfo"].as_array_mut().unwrap();
+    info.push(
+        json!({"sequence": 2, "category": {"coding": [{"code": "hospitalized"}]},
+        "timingPeriod": {"start": "2026-10-30T22:00:00-05:00", "end": "2026-11-01"}}),
+    );
+    info.push(
+        json!({"sequence": 3, "category": {"coding": [{"code": "patientpaid"}]},
+        "valueQuantity": {"value": 25, "unit": "USD"}}),
+    );
+    claim["careTeam"].as_array_mut().unwrap().push(json!({"sequence": 2,
+        "provider": {"reference": "urn:uuid:supervisor"}, "role": {"coding": [{"code": "supervisor"}]}}));
+    claim["related"] = json!([{"relationship": {"coding": [{"code": "prior"}]},
+        "reference": {"value": "PCN2026110200417"}}]);
+    let professional = professional(read_bundle(&b).unwrap_or_else(|o| panic!("{o:#?}")));
+    let c = &professional.claim;
+    assert_eq!(
+        (c.related_causes.as_slice(), c.accident_state.as_deref()),
+        (&["AA".to_string()][..], Some("MA"))
+    );
+    assert_eq!(c.frequency, "7");
+    assert_eq!(c.payer_claim_number.as_deref(), Some("PCN2026110200417"));
+    assert_eq!(c.patient_paid, Some(rust_decimal::Decimal::new(25, 0)));
+    let stay = c.hospitalization.unwrap();
+    assert_eq!(
+        (stay.admitted, stay.discharged),
+        (
+            NaiveDate::from_ymd_opt(2026, 10, 30).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 11, 1)
+        )
+    );
+    assert!(professional.supervising_provider.is_some());
+    let claim = Claim::from(professional);
+    let outcome = claim.scrub(today());
+    assert!(!outcome.has_errors(), "{outcome:#?}");
+    let x12 = write_837(
+        std::slice::from_ref(&claim),
+        &TradingPartner::test_to("KEYINS"),
+        &Envelope::new(9, today().and_hms_opt(10, 0, 0).unwrap()),
+    )
+    .unwrap();
+    let text = String::from_utf8(x12).unwrap();
+    for segment in [
+        ":B:7*Y*A*Y*Y**AA:::MA~",
+        "DTP*435*D8*20261030~",
+        "DTP*096*D8*20261101~",
+        "AMT*F5*25~",
+        "REF*F8*PCN2026110200417~",
+        "NM1*DQ*1*WELBY*MARCUS****XX*1003000126~",
+    ] {
+        assert!(text.contains(segment), "{segment} in\n{text}");
+    }
+
+    // The same claim cancelled is its void; a correction without the payer's number is refused.
+    claim_of(&mut b)["status"] = "cancelled".into();
+    assert_eq!(professional_frequency(&b), "8");
+    claim_of(&mut b)["related"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("reference");
+    let outcome = read_bundle(&b).unwrap_err();
+    assert!(
+        issues(&outcome).contains(&"payer-claim-number@Claim.related[0].reference".to_string()),
+        "{:?}",
+        issues(&outcome)
+    );
+    // A motor vehicle accident without its state is refused: CLM11-4 is then required.
+    let mut b = bundle();
+    claim_of(&mut b)["accident"]["type"] = json!({"coding": [{"code": "MVA"}]});
+    let outcome = read_bundle(&b).unwrap_err();
+    assert_eq!(
+        issues(&outcome),
+        ["accident-state@Claim.accident.locationAddress.state"]
+    );
+}
+
+fn professional_frequency(bundle: &Value) -> String {
+    professional(read_bundle(bundle).unwrap_or_else(|o| panic!("{o:#?}")))
+        .claim
+        .frequency
+}

@@ -195,7 +195,11 @@ pub fn pick(concept: &Value, systems: &[System], shape: fn(&str) -> bool) -> Pic
             (None, None) => "a coding without a system".to_string(),
         })
         .collect();
-    if seen.is_empty() { Pick::Absent } else { Pick::Other(seen) }
+    if seen.is_empty() {
+        Pick::Absent
+    } else {
+        Pick::Other(seen)
+    }
 }
 
 /// Whether any coding of `concept` has `code` (whatever its system): for fixed vocabularies

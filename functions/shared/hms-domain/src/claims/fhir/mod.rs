@@ -30,7 +30,7 @@ use serde_json::Value;
 use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::model::{
     Admission, ClaimInformation, CodedEvent, DiagnosisCodes, Header, InstitutionalClaim,
-    InstitutionalClaimInformation, InstitutionalLine, ProfessionalClaim, ServiceLine,
+    InstitutionalClaimInformation, InstitutionalLine, ProfessionalClaim, ServiceLine, Stay,
 };
 use crate::outcome::{Issue, IssueType, OperationOutcome};
 use crate::partner::Connections;
@@ -478,6 +478,128 @@ fn info_code(info: &Value) -> Option<String> {
         .map(str::to_string)
 }
 
+/// What a Claim corrects: its frequency (`1` original; `7` a replacement, an active Claim
+/// whose `related` claim has relationship `prior`; `8` a void, a cancelled Claim with one)
+/// and the payer's claim number of the claim corrected (`related.reference`, REF*F8), which a
+/// correction requires. `None` when a correction lacks it (the issue says so).
+fn correction(r: &mut Reader<'_>) -> (Option<String>, Option<String>) {
+    let claim = r.claim;
+    let prior = claim["related"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .find(|(_, rel)| {
+            has_code(&rel["relationship"], "prior") || has_code(&rel["relationship"], "replaces")
+        });
+    let cancelled = claim["status"] == "cancelled";
+    let Some((k, related)) = prior else {
+        // A cancelled Claim with nothing to void was refused with its status.
+        return (Some("1".into()), None);
+    };
+    let number = related["reference"]["value"]
+        .as_str()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    match number {
+        Some(number) => (
+            Some(if cancelled { "8" } else { "7" }.into()),
+            Some(number.to_string()),
+        ),
+        None => {
+            r.required(
+                "payer-claim-number",
+                &format!("Claim.related[{k}].reference"),
+                "a replacement or void names the payer's claim number of the claim it corrects (REF*F8)",
+            );
+            (None, None)
+        }
+    }
+}
+
+/// The referral number: the identifier of the ServiceRequest `Claim.referral` names (REF*9F).
+fn referral_number(r: &mut Reader<'_>) -> Option<String> {
+    let claim = r.claim;
+    if claim["referral"].is_null() {
+        return None;
+    }
+    let request = match r.resources.resolve(&claim["referral"], claim, claim) {
+        Ok(resources::Resolved::Found(request)) => request,
+        // A logical reference carries the referral number itself.
+        Ok(resources::Resolved::Logical(identifier)) => identifier,
+        // `referring` reports what does not resolve.
+        Err(_) => return None,
+    };
+    let value = if request["resourceType"] == "ServiceRequest" {
+        request["identifier"][0]["value"].as_str()
+    } else {
+        request["value"].as_str()
+    };
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// The accident the services are related to (CLM11): its kind from `Claim.accident.type`
+/// (v3-ActIncidentCode `MVA` → `AA` auto accident, `WPA` → `EM` employment, any other →
+/// `OA` other accident) and, for an auto accident, the state of `accident.locationAddress`,
+/// which the 837 then requires.
+fn accident(r: &mut Reader<'_>) -> (Vec<String>, Option<String>) {
+    let accident = &r.claim["accident"];
+    if accident.is_null() {
+        return (vec![], None);
+    }
+    let cause = match code_among(&accident["type"], &["MVA", "WPA"]) {
+        Some("MVA") => "AA",
+        Some(_) => "EM",
+        None => "OA",
+    };
+    let state = accident["locationAddress"]["state"]
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if cause == "AA" && state.is_none() {
+        r.required(
+            "accident-state",
+            "Claim.accident.locationAddress.state",
+            "the state of a motor vehicle accident (CLM11-4)",
+        );
+    }
+    (
+        vec![cause.to_string()],
+        state.filter(|_| cause == "AA").map(str::to_string),
+    )
+}
+
+/// What the patient has paid (AMT*F5): a `supportingInfo` of category `patientpaid` whose
+/// `valueQuantity` is in US dollars (R4's supportingInfo carries no Money).
+fn patient_paid(r: &mut Reader<'_>) -> Option<Decimal> {
+    let (k, info) = supporting(r.claim, "patientpaid")?;
+    let at = format!("Claim.supportingInfo[{k}].valueQuantity");
+    let quantity = &info["valueQuantity"];
+    if quantity.is_null() {
+        r.required("patient-paid", &at, "the amount paid, in USD");
+        return None;
+    }
+    let unit = quantity["code"].as_str().or(quantity["unit"].as_str());
+    if unit.is_some_and(|u| u != reader::CURRENCY) {
+        r.error(
+            IssueType::NotSupported,
+            "currency",
+            &at,
+            format!("{at} must be in USD"),
+        );
+        return None;
+    }
+    r.optional_money(&json_money(quantity), &at)
+}
+
+/// A Quantity's value as a Money, for [`Reader::optional_money`].
+fn json_money(quantity: &Value) -> Value {
+    serde_json::json!({ "value": quantity["value"].clone() })
+}
+
 /// The focal insurance's first prior authorization number.
 fn prior_authorization(r: &mut Reader<'_>) -> Option<String> {
     let list = r.claim["insurance"].as_array()?;
@@ -596,13 +718,28 @@ fn professional(r: &mut Reader<'_>, parts: Parts) -> Option<ProfessionalClaim> {
         )
     });
     let prior_authorization = prior_authorization(r);
+    let (related_causes, accident_state) = accident(r);
+    let hospitalization = supporting(claim, "hospitalized").and_then(|(k, info)| {
+        let at = format!("Claim.supportingInfo[{k}].timingPeriod");
+        match period_dates(r, &info["timingPeriod"], &at) {
+            (Some(admitted), discharged) => Some(Stay {
+                admitted,
+                discharged,
+            }),
+            _ => None,
+        }
+    });
+    let patient_paid = patient_paid(r);
+    let supervising = care_team(r, &["supervisor"], false);
+    let (frequency, payer_claim_number) = correction(r);
+    let referral_number = referral_number(r);
     let connections = r.connections;
     let (header, pcn, other_coverage) = complete(parts, connections)?;
     let info = ClaimInformation {
         patient_control_number: pcn,
         total_charge: total?,
         place_of_service: place?,
-        frequency: "1".into(),
+        frequency: frequency?,
         provider_signature_on_file: true,
         assignment: "A".into(),
         benefits_assigned: true,
@@ -610,6 +747,12 @@ fn professional(r: &mut Reader<'_>, parts: Parts) -> Option<ProfessionalClaim> {
         onset_date,
         accident_date,
         prior_authorization,
+        related_causes,
+        accident_state,
+        hospitalization,
+        patient_paid,
+        referral_number,
+        payer_claim_number,
         diagnoses: diagnoses.into_iter().map(|d| d.code).collect(),
         diagnosis_codes: code_set,
         encounter: false,
@@ -617,6 +760,7 @@ fn professional(r: &mut Reader<'_>, parts: Parts) -> Option<ProfessionalClaim> {
     let mut claim = ProfessionalClaim::new(header, info, lines);
     claim.rendering_provider = rendering;
     claim.referring_provider = referring;
+    claim.supervising_provider = supervising;
     claim.other_coverage = other_coverage;
     Some(claim)
 }
@@ -650,7 +794,7 @@ fn institutional(r: &mut Reader<'_>, parts: Parts) -> Option<InstitutionalClaim>
     let principal = of_type("principal")
         .next()
         .or_else(|| coded.first().map(|d| d.code.clone()));
-    if principal.is_none() && !claim["diagnosis"].as_array().is_some_and(|d| !d.is_empty()) {
+    if principal.is_none() && claim["diagnosis"].as_array().is_none_or(|d| d.is_empty()) {
         r.required(
             "diagnosis-required",
             "Claim.diagnosis",
@@ -670,9 +814,17 @@ fn institutional(r: &mut Reader<'_>, parts: Parts) -> Option<InstitutionalClaim>
     let lines = institutional_lines(r);
     let total = total(r, lines.iter().map(|l| l.charge));
     let prior_authorization = prior_authorization(r);
+    let (correcting, payer_claim_number) = correction(r);
+    let referral_number = referral_number(r);
     let connections = r.connections;
     let (header, pcn, other_coverage) = complete(parts, connections)?;
-    let (facility_type, frequency) = bill.type_of_bill?;
+    let (facility_type, mut frequency) = bill.type_of_bill?;
+    // A replacement or void says so in its status and related claim; the bill type's third
+    // digit must agree, and a correction's frequency wins over an original's.
+    match correcting?.as_str() {
+        "1" => {}
+        corrected => frequency = corrected.to_string(),
+    }
     let info = InstitutionalClaimInformation {
         patient_control_number: pcn,
         total_charge: total?,
@@ -687,6 +839,8 @@ fn institutional(r: &mut Reader<'_>, parts: Parts) -> Option<InstitutionalClaim>
         discharge_hour: None,
         patient_status: bill.patient_status.unwrap_or_default(),
         prior_authorization,
+        referral_number,
+        payer_claim_number,
         principal_diagnosis: principal?,
         admitting_diagnosis: admitting,
         other_diagnoses: others,

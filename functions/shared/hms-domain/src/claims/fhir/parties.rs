@@ -92,8 +92,14 @@ pub fn header(r: &mut Reader<'_>, expected: &str) -> Parts {
             );
         }
     }
+    let voids = claim["related"].as_array().is_some_and(|related| {
+        related.iter().any(|r| {
+            has_code(&r["relationship"], "prior") || has_code(&r["relationship"], "replaces")
+        })
+    });
     match claim["status"].as_str() {
         Some("active") => {}
+        Some("cancelled") if voids => {}
         None => r.required(
             "fhir-claim-status",
             "Claim.status",
@@ -102,7 +108,7 @@ pub fn header(r: &mut Reader<'_>, expected: &str) -> Parts {
         Some(other) => {
             let why = match other {
                 "cancelled" => {
-                    "a cancelled Claim would be a void (frequency 8), which needs the payer's claim number of the original; send the void as our JSON claim with claim.frequency 8"
+                    "a cancelled Claim is sent as a void (frequency 8) only when it names the claim it voids: add Claim.related with relationship prior and the payer's claim number in related.reference"
                 }
                 "draft" => "a draft is not billed; set Claim.status to active when it is final",
                 _ => "a Claim entered in error is not billed",
@@ -647,7 +653,7 @@ fn relationship_code(relationship: &str) -> &'static str {
 
 /// The Coverage's relationship of the patient to its subscriber: `self` when absent and the
 /// Coverage names no other subscriber.
-fn relationship<'v>(coverage: &'v Value) -> &'v str {
+fn relationship(coverage: &Value) -> &str {
     let coded = code_among(
         &coverage["relationship"],
         &[

@@ -1,0 +1,96 @@
+//! X12 as payers and other systems really send it, from files of our own that each show one
+//! case met in public samples: what the standard allows is accepted, what it forbids is named.
+#![allow(
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test code: a panic is a failed test"
+)]
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use hms_x12::spec::Catalog;
+use hms_x12::validate::validate_bytes;
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+fn errors(input: &[u8]) -> Vec<String> {
+    validate_bytes(input, Catalog::embedded().unwrap())
+        .errors()
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// The segments of `x12` (terminated by `~` and a newline), with `f` applied, SE01 recounted.
+fn edited(x12: &[u8], f: impl Fn(Vec<String>) -> Vec<String>) -> Vec<u8> {
+    let text = String::from_utf8(x12.to_vec()).unwrap();
+    let segments: Vec<String> = text
+        .split('~')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut out = f(segments);
+    let st = out.iter().position(|s| s.starts_with("ST*")).unwrap();
+    let se = out.iter().position(|s| s.starts_with("SE*")).unwrap();
+    let mut parts: Vec<String> = out[se].split('*').map(str::to_string).collect();
+    parts[1] = (se - st + 1).to_string();
+    out[se] = parts.join("*");
+    (out.join("~\n") + "~\n").into_bytes()
+}
+
+#[test]
+fn segments_of_one_position_are_accepted_in_any_order() {
+    // 835 2100: DTM*050 (received) before DTM*232/233 (statement dates), all at position 230.
+    let dates = fixture("835-claim-dates-any-order.835");
+    assert_eq!(errors(&dates), Vec::<String>::new());
+    // 837P 2300: REF*EA and REF*D9 before REF*9F, REF*G1 and REF*F8, all at position 180.
+    let references = fixture("837p-claim-references-any-order.837");
+    assert_eq!(errors(&references), Vec::<String>::new());
+    // Reversed once more, the DTMs are still one position.
+    let reversed = edited(&dates, |segments| {
+        let mut out = vec![];
+        for s in segments {
+            match s.as_str() {
+                "DTM*050*20261105" => {}
+                "DTM*233*20261101" => {
+                    out.push(s.clone());
+                    out.push("DTM*050*20261105".into());
+                }
+                _ => out.push(s),
+            }
+        }
+        out
+    });
+    assert_eq!(errors(&reversed), Vec::<String>::new());
+}
+
+#[test]
+fn a_required_segment_of_a_run_is_still_required() {
+    // 837P 2400 DTP*472 (service date) is required; the line's other DTPs share its position,
+    // and without it the line is still wrong.
+    let claim = fixture("837p-claim-references-any-order.837");
+    let without = edited(&claim, |segments| {
+        segments
+            .into_iter()
+            .filter(|s| !s.starts_with("DTP*472"))
+            .collect()
+    });
+    let found = errors(&without);
+    assert!(found.iter().any(|e| e.contains("DTP")), "{found:#?}");
+    // A segment of another position out of order is still out of order: REF*G1 after HI.
+    let misplaced = edited(&claim, |segments| {
+        let mut out: Vec<String> = segments
+            .iter()
+            .filter(|s| !s.starts_with("REF*G1"))
+            .cloned()
+            .collect();
+        let hi = out.iter().position(|s| s.starts_with("HI*")).unwrap();
+        out.insert(hi + 1, "REF*G1*AUTH12345".into());
+        out
+    });
+    assert!(!errors(&misplaced).is_empty());
+}

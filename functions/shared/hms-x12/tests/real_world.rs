@@ -94,3 +94,85 @@ fn a_required_segment_of_a_run_is_still_required() {
     });
     assert!(!errors(&misplaced).is_empty());
 }
+
+#[test]
+fn a_271s_benefit_dates_and_references_use_the_tr3s_code_lists() {
+    // 2110C DTP*291 (plan), REF*F6 (HIC number), REF*M7 (medical assistance category); 2100C
+    // REF*CT (contract number): all X279A1 codes.
+    let benefits = fixture("271-benefit-plan-dates.271");
+    assert_eq!(errors(&benefits), Vec::<String>::new());
+    // 347 (plan end) is a 2100C date, not a 2110C one; F8 is no 2110C reference.
+    for (from, to) in [("DTP*291", "DTP*347"), ("REF*F6", "REF*F8")] {
+        let wrong = edited(&benefits, |segments| {
+            segments
+                .into_iter()
+                .map(|s| {
+                    if s.starts_with(from) {
+                        s.replacen(from, to, 1)
+                    } else {
+                        s
+                    }
+                })
+                .collect()
+        });
+        let found = errors(&wrong);
+        assert!(
+            found.iter().any(|e| e.contains(&to[4..])),
+            "{to}: {found:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_999_naming_the_base_guide_is_accepted_with_a_warning() {
+    let ack = fixture("999-base-guide.999");
+    let report = validate_bytes(&ack, Catalog::embedded().unwrap());
+    assert_eq!(
+        report.errors().count(),
+        0,
+        "{:#?}",
+        report.errors().map(|f| f.to_string()).collect::<Vec<_>>()
+    );
+    let warnings: Vec<String> = report.findings.iter().map(|f| f.to_string()).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("005010X231 is validated as 005010X231A1")),
+        "{warnings:#?}"
+    );
+}
+
+#[test]
+fn a_state_code_is_one_of_the_postal_services_or_canada_posts() {
+    let claim = fixture("837p-claim-references-any-order.837");
+    for (state, valid) in [
+        ("NP", false),
+        ("NA", false),
+        ("ZZ", false),
+        ("ON", true),
+        ("PR", true),
+        ("FL", true),
+    ] {
+        let changed = edited(&claim, |segments| {
+            segments
+                .into_iter()
+                .map(|s| match s.strip_prefix("N4*") {
+                    Some(rest) => {
+                        let mut parts: Vec<&str> = rest.split('*').collect();
+                        parts[1] = state;
+                        format!("N4*{}", parts.join("*"))
+                    }
+                    None => s,
+                })
+                .collect()
+        });
+        let found = errors(&changed);
+        assert_eq!(found.is_empty(), valid, "{state}: {found:#?}");
+        if !valid {
+            assert!(
+                found.iter().all(|e| e.contains("N402")),
+                "{state}: {found:#?}"
+            );
+        }
+    }
+}

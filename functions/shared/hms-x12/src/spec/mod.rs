@@ -79,6 +79,9 @@ pub struct DataElement {
     pub max: u16,
     /// Dictionary name.
     pub name: String,
+    /// The external code list the element takes wherever a guide gives none of its own (State
+    /// or Province Code, 156: code source 22), from a `codes` line of `elements.spec`.
+    pub codes: Option<Vec<String>>,
 }
 
 /// Standard requirement designator of an element within its segment or composite.
@@ -402,8 +405,11 @@ pub struct ElementSpec {
     pub max: u16,
     /// Repetitions allowed.
     pub repeat: u16,
-    /// Codes the guide allows, if it restricts them.
+    /// Codes the guide allows, if it restricts them (or the dictionary's external code list,
+    /// when the guide gives none: see `external_codes`).
     pub codes: Option<CodeList>,
+    /// `codes` is the data element's external code list from the dictionary, not the guide's.
+    pub external_codes: bool,
     /// Exact count of ASCII digits the guide demands (`digits=9`: a ZIP+4, an SSN), beyond the
     /// standard's type and length.
     pub digits: Option<u16>,

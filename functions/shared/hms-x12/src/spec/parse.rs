@@ -101,6 +101,21 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
     let mut dict = Dictionary::default();
     let file = "elements.spec";
     for (n, w) in lines(elements) {
+        // `codes NUMBER CODE...`: the element's external code list.
+        if w.first() == Some(&"codes") {
+            let Some(element) = w.get(1).and_then(|number| dict.elements.get_mut(*number)) else {
+                return Err(err(
+                    file,
+                    n,
+                    "expected: codes NUMBER CODE... after the element",
+                ));
+            };
+            if w.len() < 3 {
+                return Err(err(file, n, "a code list needs at least one code"));
+            }
+            element.codes = Some(w[2..].iter().map(|c| c.to_string()).collect());
+            continue;
+        }
         if w.len() < 5 {
             return Err(err(file, n, "expected: NUMBER TYPE MIN MAX NAME"));
         }
@@ -112,6 +127,7 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
             min: number(file, n, w[2], "min length")?,
             max: number(file, n, w[3], "max length")?,
             name: w[4..].join(" "),
+            codes: None,
         };
         if element.min > element.max || element.max == 0 {
             return Err(err(
@@ -620,6 +636,8 @@ fn simple(
             }
         }
     }
+    let external_codes = codes.is_none() && de.codes.is_some();
+    let codes = codes.or_else(|| de.codes.clone());
     Ok(ElementSpec {
         position,
         reference: std.reference.clone(),
@@ -630,6 +648,7 @@ fn simple(
         max: de.max,
         repeat: std.repeat,
         codes: codes.map(CodeList::new),
+        external_codes,
         digits: None,
         components: None,
         syntax: vec![],
@@ -721,6 +740,7 @@ fn resolve_segment(
                 max: 0,
                 repeat: std.repeat,
                 codes: None,
+                external_codes: false,
                 digits: None,
                 components: Some(components),
                 syntax: composite.syntax.clone(),

@@ -176,3 +176,74 @@ fn a_state_code_is_one_of_the_postal_services_or_canada_posts() {
         }
     }
 }
+
+#[test]
+fn a_byte_order_mark_is_skipped_with_a_warning_that_names_it() {
+    let mut input = b"\xEF\xBB\xBF".to_vec();
+    input.extend_from_slice(&fixture("271-benefit-plan-dates.271"));
+    for report in [
+        validate_bytes(&input, Catalog::embedded().unwrap()),
+        hms_x12::validate::validate_reader(
+            &input[..],
+            Catalog::embedded().unwrap(),
+            Default::default(),
+        )
+        .unwrap(),
+    ] {
+        assert_eq!(report.errors().count(), 0);
+        let warnings: Vec<String> = report.findings.iter().map(|f| f.to_string()).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert!(
+            warnings[0].contains("byte-order mark") && warnings[0].starts_with("warning line 1 "),
+            "{warnings:#?}"
+        );
+    }
+}
+
+#[test]
+fn findings_after_a_malformed_segment_keep_their_lines() {
+    let benefits = fixture("271-benefit-plan-dates.271");
+    let broken = edited(&benefits, |segments| {
+        segments
+            .into_iter()
+            .map(|s| match s.as_str() {
+                "REF*M7*A1" => "r3F*M7*A1".to_string(),
+                "DTP*291*D8*20260101" => "DTP*999*D8*20260101".to_string(),
+                _ => s,
+            })
+            .collect()
+    });
+    let report = validate_bytes(&broken, Catalog::embedded().unwrap());
+    let lines: Vec<usize> = report.errors().map(|f| f.line).collect();
+    // The malformed id is line 17, the DTP after it line 18; SE01 counts the malformed one.
+    assert_eq!(
+        lines,
+        [17, 18],
+        "{:#?}",
+        report.errors().map(|f| f.to_string()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_999s_business_unit_context_is_told_from_its_segment_context() {
+    // CTX*CLM01:26463774 names the claim an IK3 is about (the business unit form); the segment
+    // context form starts with SITUATIONAL TRIGGER. Both sit in loop 2100.
+    let ack = fixture("999-business-unit-context.999");
+    assert_eq!(errors(&ack), Vec::<String>::new());
+    let tree = hms_x12::tree::parse(&ack, Catalog::embedded().unwrap()).unwrap();
+    let json = serde_json::to_string(&tree).unwrap();
+    assert!(json.contains("Business Unit Identifier"), "{json}");
+    let situational = edited(&ack, |segments| {
+        segments
+            .into_iter()
+            .map(|s| {
+                if s.starts_with("CTX*") {
+                    "CTX*SITUATIONAL TRIGGER*CLM*22**2".into()
+                } else {
+                    s
+                }
+            })
+            .collect()
+    });
+    assert_eq!(errors(&situational), Vec::<String>::new());
+}

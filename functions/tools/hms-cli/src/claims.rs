@@ -326,10 +326,64 @@ fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> Trad
 
 /// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
 /// our eligibility view, or every 277 as claim statuses (an array in each case).
+/// Whether `x12` may be translated: the validator runs first, its warnings (a byte-order mark
+/// skipped, a base guide read as its addenda) go to stderr, and an input whose structure is
+/// broken is refused with its findings there: a broken envelope, a segment the reader cannot
+/// read, or one that has no place in its guide (an 835 `CLP` without its `LX`) would be
+/// dropped from the translation without a word. Element-level errors do not stop it: a 277CA
+/// exists to reject such claims.
+fn sound_for_translation(input: &Path, x12: &[u8], catalog: &hms_x12::spec::Catalog) -> bool {
+    use hms_x12::finding::{AckCode, Severity};
+    let report = hms_x12::validate::validate_bytes(x12, catalog);
+    for warning in report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+    {
+        eprintln!("hms: {}: note: {warning}", input.display());
+    }
+    let broken: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| {
+            matches!(
+                f.ack,
+                AckCode::Interchange(_)
+                    | AckCode::Group(_)
+                    | AckCode::Segment("1" | "2" | "6" | "7")
+            )
+        })
+        .collect();
+    if broken.is_empty() {
+        return true;
+    }
+    const SHOWN: usize = 20;
+    for finding in broken.iter().take(SHOWN) {
+        eprintln!("hms: {}: {finding}", input.display());
+    }
+    if broken.len() > SHOWN {
+        eprintln!(
+            "hms: {}: and {} more",
+            input.display(),
+            broken.len() - SHOWN
+        );
+    }
+    eprintln!(
+        "hms: {}: not translated: {} structural error(s) would drop data from the translation (`hms x12 validate` lists every finding)",
+        input.display(),
+        broken.len()
+    );
+    false
+}
+
 fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    if !sound_for_translation(input, &x12, catalog) {
+        return Ok(ExitCode::from(1));
+    }
     let sets: Vec<String> = hms_x12::Tokenizer::new(&x12)
         .flatten()
         .filter(|s| s.id() == b"ST")
@@ -407,6 +461,9 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    if !sound_for_translation(input, &x12, catalog) {
+        return Ok(ExitCode::from(1));
+    }
     let is_271 = hms_x12::Tokenizer::new(&x12)
         .flatten()
         .any(|s| s.id() == b"ST" && s.value(1) == b"271");
@@ -443,6 +500,9 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    if !sound_for_translation(input, &x12, catalog) {
+        return Ok(ExitCode::from(1));
+    }
     let claims = match hms_domain::claims::read_837::read_837(&x12, catalog) {
         Ok(claims) => claims,
         Err(e) => {

@@ -807,7 +807,7 @@ fn resolve_segment(
 }
 
 /// How pyx12 and most engines tell same-id segments apart: by the codes of a required first
-/// element (or its first component), and HL by its level code (HL03).
+/// element (an identifier) or of its required first component, and HL by its level code (HL03).
 fn implicit_key(spec: &SegmentSpec) -> Option<SegmentKey> {
     let first = spec.elements.first()?;
     if spec.id == "HL" {
@@ -829,7 +829,10 @@ fn implicit_key(spec: &SegmentSpec) -> Option<SegmentKey> {
         }),
         Some(components) => {
             let c = components.first()?;
-            (c.kind == ElementType::ID && c.usage == Usage::Required)
+            // A code list on a required first component tells siblings apart whatever the
+            // component's type: the 999's two CTX forms differ by CTX01-1, a string element
+            // ("SITUATIONAL TRIGGER" against CLM01, TRN02, ...).
+            (c.usage == Usage::Required)
                 .then(|| {
                     c.codes.clone().map(|codes| SegmentKey {
                         element: 1,

@@ -11,7 +11,7 @@
 //!
 //! The clearinghouse is the 837's submitter, so submitter and receiver come from configuration
 //! (the payer's connection), not from the resource. The mapping, element by element, is
-//! `docs/FHIR_CLAIM_MAPPING.md`, which a test holds to this code.
+//! `FHIR_CLAIM_MAPPING.md` (beside this crate's Cargo.toml), which a test holds to this code.
 #![allow(
     clippy::indexing_slicing,
     reason = "serde_json::Value's [] by key or position yields Null when absent and never panics; slices and strings are read with get"
@@ -404,7 +404,7 @@ fn not_applicable(concept: &Value) -> bool {
 }
 
 /// The provider of a care team member: the first with one of `roles`, or else (when `lines`
-/// is set) the member every item names in `careTeamSequence`.
+/// is set) the member every item names in `careTeamSequence`, when it has no role of its own.
 fn care_team(r: &mut Reader<'_>, roles: &[&str], lines: bool) -> Option<Provider> {
     let claim = r.claim;
     let team = claim["careTeam"].as_array()?;
@@ -421,8 +421,10 @@ fn care_team(r: &mut Reader<'_>, roles: &[&str], lines: bool) -> Option<Provider
             .map(|i| i["careTeamSequence"][0].as_u64());
         let first = named.next()??;
         named.all(|s| s == Some(first)).then_some(())?;
+        // A member in another role (a supervisor, a referrer) is not the one who rendered.
         team.iter()
             .position(|m| m["sequence"].as_u64() == Some(first))
+            .filter(|&k| team[k]["role"].is_null())
     })?;
     let at = format!("Claim.careTeam[{k}].provider");
     let member = &team[k];

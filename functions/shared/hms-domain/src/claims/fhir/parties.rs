@@ -1,6 +1,6 @@
 //! The parties of a FHIR `Claim` whatever its type: the claim number, the providers, the
 //! payer, the subscriber and patient, and the other coverage. Where FHIR allows a fact in
-//! several places, each place is tried in a documented order (see `docs/FHIR_CLAIM_MAPPING.md`).
+//! several places, each place is tried in a documented order (see `FHIR_CLAIM_MAPPING.md` (beside this crate's Cargo.toml)).
 #![allow(
     clippy::indexing_slicing,
     reason = "serde_json::Value's [] by key or position yields Null when absent and never panics"

@@ -235,11 +235,15 @@ impl<P: Ports> App<P> {
                 Err(refusal) => return *refusal,
             };
             let connections = &self.service.connections;
-            let (claim, format) = match hms_domain::claims::read_claim(body, connections) {
+            let (claim, format, notes) = match hms_domain::claims::read_noted_claim(body, connections) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
-            match self.service.submit_claim(&organization, claim, format, key.as_deref()).await {
+            match self
+                .service
+                .submit_noted_claim(&organization, claim, format, notes, key.as_deref())
+                .await
+            {
                 Ok(answer) => {
                     let id = &answer.answer.claim().claim_id;
                     tracing::Span::current().record("claim_id", tracing::field::display(id));

@@ -24,6 +24,15 @@ use crate::request::{Format, RequestError, json_body, problem};
 /// Claims) is refused with what to do instead: one claim is one request, so that each has its
 /// own idempotency key and answer.
 pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Claim, Format), RequestError> {
+    read_noted_claim(body, connections).map(|(claim, format, _)| (claim, format))
+}
+
+/// [`read_claim`], with the choices the FHIR reader made where FHIR left one open (a default
+/// from the payer directory), as information issues for the caller to see.
+pub fn read_noted_claim(
+    body: &[u8],
+    connections: &Connections,
+) -> Result<(Claim, Format, Vec<Issue>), RequestError> {
     let value = json_body(body)?;
     if let Value::Array(items) = &value {
         return Err(RequestError::Invalid(problem(
@@ -59,7 +68,7 @@ pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Claim, Form
             }
         };
         return fhir::read(claim, &resources, ClaimKind::of(claim), connections)
-            .map(|read| (read.claim, Format::Fhir))
+            .map(|read| (read.claim, Format::Fhir, read.notes))
             .map_err(|outcome| {
                 RequestError::Invalid(if value["resourceType"] == "Bundle" {
                     let entry = entry_of(&value, claim);
@@ -80,7 +89,7 @@ pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Claim, Form
         )));
     }
     Claim::from_json(body, ClaimKind::of(&value))
-        .map(|claim| (claim, Format::Json))
+        .map(|claim| (claim, Format::Json, vec![]))
         .map_err(RequestError::Invalid)
 }
 

@@ -7,7 +7,7 @@
 #                         (LocalStack), which it cannot install, and says how to get them
 #   infra/setup.sh test   that, and what the tests add: Debian's Rust for the wasm32 rule sets
 #                         (rustup cannot add targets here; ../shared/docs/WASM_GUESTS.md),
-#                         clippy and rustfmt
+#                         clippy and rustfmt, the published FHIR corpus (infra/corpus.sh)
 set -euo pipefail
 profile=${1:-test}
 case "$profile" in run | test) ;; *) echo "usage: infra/setup.sh run|test" >&2; exit 2 ;; esac
@@ -45,6 +45,8 @@ if [ -z "$java_major" ] || [ "$java_major" -lt 17 ]; then
 fi
 
 if [ "$profile" = test ]; then
+  # Published FHIR nobody here wrote, for the corpus tests.
+  "$(dirname "$0")/corpus.sh" >/dev/null
   rustup component list --installed 2>/dev/null | grep -q '^clippy' ||
     rustup component add clippy rustfmt >/dev/null 2>&1 || true
 fi

@@ -11,8 +11,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let connections = Connections::local();
-    let Ok((claim, _)) = read_claim(data, &connections.submitter) else {
-        let _ = Batch::read(data, None, &connections.submitter);
+    let Ok((claim, _)) = read_claim(data, &connections) else {
+        let _ = Batch::read(data, None, &connections);
         return;
     };
     let today = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap_or_default();

@@ -9,7 +9,7 @@ use hms_rules::convert::RuleClaim;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok((claim, _)) = read_claim(data, &Connections::local().submitter) else {
+    let Ok((claim, _)) = read_claim(data, &Connections::local()) else {
         return;
     };
     let Ok(wit) = claim.to_wit() else {

@@ -30,7 +30,7 @@ fn clinic() -> OrganizationId {
 /// A claim submitted as the function glue submits it, then handed to the payer as the worker
 /// hands it: whether it was on its way, and the claim after the worker.
 async fn submit(ch: &Stack, body: &[u8]) -> (bool, serde_json::Value) {
-    let (claim, format) = hms_domain::claims::read_claim(body, &ch.connections.submitter).unwrap();
+    let (claim, format) = hms_domain::claims::read_claim(body, &ch.connections).unwrap();
     let answer = ch
         .submit_claim(&clinic(), claim, format, None)
         .await

@@ -11,10 +11,9 @@
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hms_domain::claims::fhir::{professional_from_fhir, receiver_of};
+use hms_domain::claims::fhir::professional_from_fhir;
 use hms_domain::claims::{Claim, write_837};
 use hms_domain::partner::{Envelope, TradingPartner};
-use hms_domain::party::{Contact, Submitter};
 use hms_x12::spec::Catalog;
 
 /// The allocator the `hms` binary ships with.
@@ -39,17 +38,31 @@ fn fhir_claims(count: usize) -> Option<Vec<Vec<u8>>> {
         .collect()
 }
 
+/// `count` Synthea-shaped transaction Bundles (a Claim with its Patient, Organization,
+/// Practitioner, PractitionerRole, Coverage, Encounter and two Conditions, all referred to by
+/// `urn:uuid`), each Claim with its own id, as JSON text.
+fn fhir_bundles(count: usize) -> Option<Vec<Vec<u8>>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/fhir/claim-professional-transaction-bundle.json"
+    );
+    let template: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let claim = template["entry"]
+        .as_array()?
+        .iter()
+        .position(|e| e["resource"]["resourceType"] == "Claim")?;
+    (0..count)
+        .map(|k| {
+            let mut bundle = template.clone();
+            bundle["entry"][claim]["resource"]["id"] = format!("claim-{k:07}").into();
+            serde_json::to_vec(&bundle).ok()
+        })
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let today = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default();
-    let submitter = Submitter {
-        name: "HMS-ACH".into(),
-        id: "HMSACH".into(),
-        contact: Contact {
-            name: "EDI SUPPORT".into(),
-            phone: None,
-            email: Some("edi@hms-ach.example".into()),
-        },
-    };
+    let connections = hms_domain::partner::Connections::local();
     let partner = TradingPartner::test_to("PAYER");
     let envelope = Envelope::new(1, today.and_hms_opt(9, 30, 0).unwrap_or_default());
     if let Some(inputs) = fhir_claims(1_000) {
@@ -61,10 +74,7 @@ fn bench(c: &mut Criterion) {
                     .iter()
                     .filter_map(|json| {
                         let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-                        let claim = Claim::from(
-                            professional_from_fhir(&value, &submitter, &receiver_of(&value))
-                                .ok()?,
-                        );
+                        let claim = Claim::from(professional_from_fhir(&value, &connections).ok()?);
                         let outcome = claim.scrub(today);
                         (!outcome.has_errors()).then_some(claim)
                     })
@@ -75,6 +85,51 @@ fn bench(c: &mut Criterion) {
                     "every claim reads and scrubs clean"
                 );
                 write_837(&claims, &partner, &envelope).map(|x12| x12.len())
+            })
+        });
+        group.finish();
+    }
+
+    if let Some(inputs) = fhir_bundles(1_000) {
+        let mut group = c.benchmark_group("fhir-bundles-to-837p");
+        group.throughput(Throughput::Elements(inputs.len() as u64));
+        group.bench_function("1000-bundles-one-batch", |b| {
+            b.iter(|| {
+                let claims: Vec<_> = inputs
+                    .iter()
+                    .filter_map(|json| {
+                        let batch =
+                            hms_domain::claims::Batch::read(json, None, &connections).ok()?;
+                        let claim = batch.claims.into_iter().next()?;
+                        let outcome = claim.scrub(today);
+                        (!outcome.has_errors()).then_some(claim)
+                    })
+                    .collect();
+                assert_eq!(
+                    claims.len(),
+                    inputs.len(),
+                    "every bundle reads and scrubs clean"
+                );
+                write_837(&claims, &partner, &envelope).map(|x12| x12.len())
+            })
+        });
+        // Where the time goes: the JSON text into a tree, and that and the reading.
+        group.bench_function("parse-only", |b| {
+            b.iter(|| {
+                inputs
+                    .iter()
+                    .filter_map(|json| serde_json::from_slice::<serde_json::Value>(json).ok())
+                    .count()
+            })
+        });
+        group.bench_function("parse-and-read", |b| {
+            b.iter(|| {
+                inputs
+                    .iter()
+                    .filter_map(|json| {
+                        hms_domain::claims::Batch::read(json, None, &connections).ok()
+                    })
+                    .count()
             })
         });
         group.finish();

@@ -33,6 +33,8 @@ pub enum IssueType {
     BusinessRule,
     /// The content is not supported.
     NotSupported,
+    /// A reference leads to nothing the request holds.
+    NotFound,
     /// The caller may not do this (a provider its organization does not own).
     Forbidden,
     /// The content repeats what was already taken (an original claim sent again).

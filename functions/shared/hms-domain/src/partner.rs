@@ -110,6 +110,29 @@ pub struct Connections {
     pub payers: std::collections::BTreeMap<String, TradingPartner>,
     /// The submitter (loop 1000A) of claims that name none.
     pub submitter: crate::party::Submitter,
+    /// What we know of each payer that a FHIR claim may leave open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory: Vec<PayerProfile>,
+}
+
+/// A payer as the clearinghouse knows it. A FHIR Claim names its payer by whatever
+/// identifier its author had (a NAIC code, an old id) and often leaves `Coverage.type` out
+/// or codes it in a vocabulary that is not X12's; the directory turns those into the payer id
+/// and claim filing indicator the 837 needs, and the reader says when it used them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PayerProfile {
+    /// The payer id the 837 carries (NM109 of loop 2010BB).
+    pub id: String,
+    /// Its name (NM103).
+    pub name: String,
+    /// Other identifiers it is known by (NAIC code, a former id), each matched exactly.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// The claim filing indicator (SBR09) its claims carry when the Coverage gives none: `CI`
+    /// for a commercial payer, `MB` for Medicare Part B, `MC` for Medicaid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_filing_indicator: Option<String>,
 }
 
 impl Connections {
@@ -128,7 +151,29 @@ impl Connections {
                     email: Some("edi@hms-ach.example".into()),
                 },
             },
+            directory: vec![
+                PayerProfile {
+                    id: "842610001".into(),
+                    name: "ABC COMPANY".into(),
+                    aliases: vec![],
+                    claim_filing_indicator: Some("CI".into()),
+                },
+                PayerProfile {
+                    id: "999996666".into(),
+                    name: "KEY INSURANCE COMPANY".into(),
+                    aliases: vec!["60054".into()],
+                    claim_filing_indicator: Some("CI".into()),
+                },
+            ],
         }
+    }
+
+    /// The directory's payer known by `key`, its id or one of its aliases.
+    pub fn payer(&self, key: &str) -> Option<&PayerProfile> {
+        let key = key.trim();
+        self.directory
+            .iter()
+            .find(|p| p.id == key || p.aliases.iter().any(|a| a == key))
     }
 
     /// The partner to write to `payer_id`.

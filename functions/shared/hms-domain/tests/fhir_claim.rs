@@ -9,8 +9,8 @@
 use chrono::NaiveDate;
 use hms_domain::claims::fhir::{fhirpath_of, professional_from_fhir};
 use hms_domain::claims::{Claim, write_837};
-use hms_domain::partner::{Envelope, TradingPartner};
-use hms_domain::party::{Contact, Receiver, Submitter};
+use hms_domain::partner::{Connections, Envelope, TradingPartner};
+use hms_domain::party::{Contact, Submitter};
 use hms_x12::spec::Catalog;
 use hms_x12::validate::validate_bytes;
 use serde_json::Value;
@@ -23,28 +23,24 @@ fn resource() -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-fn parties() -> (Submitter, Receiver) {
-    (
-        Submitter {
-            name: "HMS-ACH".into(),
-            id: "HMSACH".into(),
-            contact: Contact {
-                name: "EDI SUPPORT".into(),
-                phone: Some("8005550100".into()),
-                email: None,
-            },
+fn connections() -> Connections {
+    let mut connections = Connections::local();
+    connections.submitter = Submitter {
+        name: "HMS-ACH".into(),
+        id: "HMSACH".into(),
+        contact: Contact {
+            name: "EDI SUPPORT".into(),
+            phone: Some("8005550100".into()),
+            email: None,
         },
-        Receiver {
-            name: "KEY INSURANCE COMPANY".into(),
-            id: "66783JJT".into(),
-        },
-    )
+    };
+    connections
 }
 
 #[test]
 fn fhir_claim_becomes_a_clean_837p() {
-    let (submitter, receiver) = parties();
-    let claim = professional_from_fhir(&resource(), &submitter, &receiver).unwrap();
+    let connections = connections();
+    let claim = professional_from_fhir(&resource(), &connections).unwrap();
     assert_eq!(claim.claim.total_charge.to_string(), "140.00");
     assert_eq!(claim.service_lines[0].diagnosis_pointers, [1, 2]);
     assert_eq!(claim.subscriber.group_number.as_deref(), Some("2222-SJ"));
@@ -64,11 +60,11 @@ fn fhir_claim_becomes_a_clean_837p() {
 
 #[test]
 fn fhir_problems_point_with_fhirpath() {
-    let (submitter, receiver) = parties();
+    let connections = connections();
     let mut bad = resource();
     bad["contained"][1]["identifier"][0]["value"] = "191230195".into();
     bad["item"][1]["servicedDate"] = "November 2".into();
-    let outcome = professional_from_fhir(&bad, &submitter, &receiver).unwrap_err();
+    let outcome = professional_from_fhir(&bad, &connections).unwrap_err();
     let at: Vec<&str> = outcome
         .issue
         .iter()
@@ -105,8 +101,8 @@ fn fhir_institutional_claim_becomes_a_clean_837i() {
         "/tests/fixtures/fhir/claim-institutional.json"
     );
     let resource: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let (submitter, receiver) = parties();
-    let claim = hms_domain::claims::fhir::institutional_from_fhir(&resource, &submitter, &receiver)
+    let connections = connections();
+    let claim = hms_domain::claims::fhir::institutional_from_fhir(&resource, &connections)
         .unwrap_or_else(|o| panic!("{}", serde_json::to_string_pretty(&o).unwrap()));
     let c = &claim.claim;
     assert_eq!(
@@ -145,13 +141,12 @@ fn fhir_institutional_claim_becomes_a_clean_837i() {
     let mut professional = resource.clone();
     professional["type"]["coding"][0]["code"] = "professional".into();
     let err =
-        hms_domain::claims::fhir::institutional_from_fhir(&professional, &submitter, &receiver)
-            .unwrap_err();
+        hms_domain::claims::fhir::institutional_from_fhir(&professional, &connections).unwrap_err();
     assert_eq!(err.issue[0].diagnostics.as_deref(), Some("fhir-claim-type"));
     let mut untyped = resource;
     untyped["supportingInfo"][0]["code"]["coding"][0]["code"] = "11".into();
-    let err = hms_domain::claims::fhir::institutional_from_fhir(&untyped, &submitter, &receiver)
-        .unwrap_err();
+    let err =
+        hms_domain::claims::fhir::institutional_from_fhir(&untyped, &connections).unwrap_err();
     assert_eq!(err.issue[0].expression, ["Claim.supportingInfo[0].code"]);
 }
 
@@ -176,7 +171,7 @@ fn multi_byte_text_in_any_string_of_a_fhir_claim_is_an_issue_never_a_panic() {
             _ => {}
         }
     }
-    let (submitter, receiver) = parties();
+    let connections = connections();
     for name in ["claim-institutional.json", "claim-professional.json"] {
         let path = format!("{}/tests/fixtures/fhir/{name}", env!("CARGO_MANIFEST_DIR"));
         let resource: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -187,14 +182,10 @@ fn multi_byte_text_in_any_string_of_a_fhir_claim_is_an_issue_never_a_panic() {
             for hostile in ["1é", "2024010€00", "€"] {
                 let mut changed = resource.clone();
                 *changed.pointer_mut(pointer).unwrap() = hostile.into();
-                let _ = hms_domain::claims::fhir::institutional_from_fhir(
-                    &changed, &submitter, &receiver,
-                );
-                let _ = hms_domain::claims::fhir::professional_from_fhir(
-                    &changed, &submitter, &receiver,
-                );
+                let _ = hms_domain::claims::fhir::institutional_from_fhir(&changed, &connections);
+                let _ = hms_domain::claims::fhir::professional_from_fhir(&changed, &connections);
                 let body = serde_json::to_vec(&changed).unwrap();
-                let _ = hms_domain::claims::read_claim(&body, &submitter);
+                let _ = hms_domain::claims::read_claim(&body, &connections);
             }
         }
     }

@@ -234,12 +234,16 @@ impl<P: Ports> App<P> {
                 Ok(body) => body,
                 Err(refusal) => return *refusal,
             };
-            let submitter = &self.service.connections.submitter;
-            let (claim, format) = match hms_domain::claims::read_claim(body, submitter) {
+            let connections = &self.service.connections;
+            let (claim, format, notes) = match hms_domain::claims::read_noted_claim(body, connections) {
                 Ok(read) => read,
                 Err(e) => return unreadable(&e),
             };
-            match self.service.submit_claim(&organization, claim, format, key.as_deref()).await {
+            match self
+                .service
+                .submit_noted_claim(&organization, claim, format, notes, key.as_deref())
+                .await
+            {
                 Ok(answer) => {
                     let id = &answer.answer.claim().claim_id;
                     tracing::Span::current().record("claim_id", tracing::field::display(id));

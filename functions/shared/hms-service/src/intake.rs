@@ -113,7 +113,7 @@ mod tests {
     fn batch(name: &str) -> Batch {
         let path = hms_test_support::fixtures().join("claims").join(name);
         let json = std::fs::read(path).unwrap();
-        Batch::read(&json, None, &Connections::local().submitter).unwrap()
+        Batch::read(&json, None, &Connections::local()).unwrap()
     }
 
     fn today() -> NaiveDate {

@@ -41,6 +41,21 @@ impl<P: Ports> Clearinghouse<P> {
         format: Format,
         idempotency_key: Option<&str>,
     ) -> Result<Replayable<Submitted>, ServiceError> {
+        self.submit_noted_claim(organization, claim, format, vec![], idempotency_key)
+            .await
+    }
+
+    /// [`submit_claim`](Self::submit_claim) for a claim whose reading made choices the caller
+    /// should see (a FHIR claim's filing indicator taken from the payer directory): `notes`
+    /// join the claim's outcome as information issues.
+    pub async fn submit_noted_claim(
+        &self,
+        organization: &OrganizationId,
+        claim: Claim,
+        format: Format,
+        notes: Vec<Issue>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Replayable<Submitted>, ServiceError> {
         self.organizations
             .check_claim(organization, &claim, &self.connections.submitter.id)?;
         let fingerprint = fingerprint(&claim, format);
@@ -59,6 +74,9 @@ impl<P: Ports> Clearinghouse<P> {
             now,
             after(now, self.timing.intake_grace),
         );
+        // Kept with the claim until intake folds them into its outcome (so a resumed intake
+        // has them too).
+        record.outcome = (!notes.is_empty()).then(|| OperationOutcome::new(notes));
         record.idempotency = key.map(|key| IdempotencyBinding {
             key,
             body_sha256: fingerprint.clone(),
@@ -144,27 +162,33 @@ impl<P: Ports> Clearinghouse<P> {
         let span = tracing::info_span!("intake", claim_id = %record.id, organization = %record.organization);
         let _entered = span.enter();
         let now = self.now();
-        let batch = Batch {
-            claims: vec![claim],
-            format: record.format,
-            batch: false,
-        };
+        // The reader's notes, kept at receipt: information issues of the outcome.
+        let notes = record.outcome.take().map(|o| o.issue).unwrap_or_default();
+        let batch = Batch::one(claim, record.format);
         let (claim, mut issues) = match review(batch, now.date_naive(), self.ports.rules()) {
-            Reviewed::Passed { mut claims, issues } => match claims.pop() {
-                Some(claim) => (claim, issues),
+            Reviewed::Passed {
+                mut claims,
+                mut issues,
+            } => match claims.pop() {
+                Some(claim) => {
+                    issues.extend(notes);
+                    (claim, issues)
+                }
                 None => {
                     return Err(ServiceError::Internal(
                         "the intake path lost the claim".into(),
                     ));
                 }
             },
-            Reviewed::Scrubbed { issues, errors } => {
+            Reviewed::Scrubbed { mut issues, errors } => {
+                issues.extend(notes);
                 let reason = format!("the scrubber found {errors} error(s)");
                 return self
                     .refuse(record, ClaimState::RejectedByScrubber, reason, issues)
                     .await;
             }
-            Reviewed::Held { issues } => {
+            Reviewed::Held { mut issues } => {
+                issues.extend(notes);
                 let reason = "the payer's rule set holds the claim".to_string();
                 return self
                     .refuse(record, ClaimState::HeldByRules, reason, issues)

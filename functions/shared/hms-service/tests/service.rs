@@ -168,6 +168,37 @@ fn fhir_claims_are_read_and_their_findings_point_with_fhirpath() {
 }
 
 #[test]
+fn a_fhir_bundle_is_submitted_as_one_claim_and_the_readers_choices_are_shown() {
+    let ch = clearinghouse(NoRules);
+    let answer = submit(
+        &ch,
+        &fixture("fhir/claim-professional-transaction-bundle.json"),
+        None,
+    );
+    assert!(answer.accepted, "{}", answer.body);
+    let notes: Vec<&serde_json::Value> = answer.body["outcome"]["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["diagnostics"] == "claim-filing-indicator-default")
+        .collect();
+    assert_eq!(notes.len(), 1, "{}", answer.body);
+    assert_eq!(notes[0]["severity"], "information");
+    drain(&ch);
+    let stored = record(&ch, &answer.id());
+    assert_eq!(stored.state, ClaimState::AcceptedByPayer);
+    assert!(
+        stored
+            .outcome
+            .unwrap()
+            .issue
+            .iter()
+            .any(|i| i.diagnostics.as_deref() == Some("claim-filing-indicator-default")),
+        "the note stays with the claim"
+    );
+}
+
+#[test]
 fn a_claim_the_payers_rules_hold_is_stored_held_with_the_rule_finding() {
     let ch = clearinghouse(RefusingRules);
     let answer = submit(&ch, &professional(), None);
@@ -467,7 +498,7 @@ fn another_organization_neither_sees_nor_submits_for_the_clinics_providers() {
 fn bad_bodies_and_unknown_claims_get_specific_answers() {
     use hms_domain::request::RequestError;
     let ch = clearinghouse(NoRules);
-    let submitter = &ch.connections.submitter;
+    let submitter = &ch.connections;
     let err = read_claim(b"{not json", submitter).unwrap_err();
     assert!(matches!(err, RequestError::NotJson(_)), "{err:?}");
     let err = read_claim(br#"{"resourceType":"Patient"}"#, submitter).unwrap_err();

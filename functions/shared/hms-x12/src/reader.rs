@@ -24,6 +24,15 @@ const ISA_LOOKAHEAD: usize = crate::delimiters::ISA_SCAN_LIMIT;
 /// the bound is what keeps memory flat when a file's terminator is wrong.
 pub const DEFAULT_MAX_SEGMENT: usize = 1 << 20;
 
+/// The UTF-8 byte-order mark some Windows tools put before a file's first byte. It is not X12;
+/// at the very start of an input it is skipped (the validator warns that it was there).
+pub const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether `input` starts with a [`BYTE_ORDER_MARK`].
+pub fn starts_with_byte_order_mark(input: &[u8]) -> bool {
+    input.starts_with(BYTE_ORDER_MARK)
+}
+
 /// One step of the scanner, in offsets relative to the buffer it was given.
 #[derive(Debug)]
 enum Step {
@@ -59,6 +68,10 @@ fn step(
     eof: bool,
     window: &mut Window,
 ) -> Step {
+    // A byte-order mark before the first ISA is skipped.
+    if base + pos == 0 && starts_with_byte_order_mark(buf) {
+        pos = BYTE_ORDER_MARK.len();
+    }
     // A segment starts with a letter; anything below one may be the line break after the last
     // terminator.
     if buf.get(pos).is_some_and(|&b| b < b'A') {
@@ -388,6 +401,7 @@ pub struct Reader<R> {
     delimiters: Option<Delimiters>,
     isa_layout: Option<IsaLayout>,
     max_segment: usize,
+    byte_order_mark: bool,
     window: Window,
 }
 
@@ -411,7 +425,13 @@ impl<R: Read> Reader<R> {
             isa_layout: None,
             max_segment: DEFAULT_MAX_SEGMENT,
             window: Window::default(),
+            byte_order_mark: false,
         }
+    }
+
+    /// Whether the input started with a byte-order mark, which was skipped.
+    pub fn skipped_byte_order_mark(&self) -> bool {
+        self.byte_order_mark
     }
 
     /// Changes the bound on one segment's length.
@@ -460,6 +480,9 @@ impl<R: Read> Reader<R> {
                     if let Some((d, layout)) = isa {
                         self.delimiters = Some(d);
                         self.isa_layout = Some(layout);
+                    }
+                    if self.base == 0 && start >= BYTE_ORDER_MARK.len() && self.start == 0 {
+                        self.byte_order_mark = starts_with_byte_order_mark(&self.buf[..self.end]);
                     }
                     self.start = next;
                     break (start, end, separators);

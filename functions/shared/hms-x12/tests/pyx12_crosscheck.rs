@@ -215,7 +215,14 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                             continue;
                         }
                         let seq = format!("{:02}", e.position);
-                        let mut codes = e.codes.as_ref().map(|c| c.to_vec()).unwrap_or_default();
+                        // pyx12 keeps external code lists (states, countries) out of its maps;
+                        // so is the dictionary's here.
+                        let mut codes = e
+                            .codes
+                            .as_ref()
+                            .filter(|_| !e.external_codes)
+                            .map(|c| c.to_vec())
+                            .unwrap_or_default();
                         codes.sort();
                         out.push(element_line_with_pattern(
                             &seg,
@@ -230,8 +237,12 @@ fn render_ours(guide: &Guide) -> Vec<String> {
                             .flatten()
                             .filter(|c| c.usage != Usage::NotUsed)
                         {
-                            let mut codes =
-                                c.codes.as_ref().map(|c| c.to_vec()).unwrap_or_default();
+                            let mut codes = c
+                                .codes
+                                .as_ref()
+                                .filter(|_| !c.external_codes)
+                                .map(|c| c.to_vec())
+                                .unwrap_or_default();
                             codes.sort();
                             out.push(element_line(
                                 &seg,

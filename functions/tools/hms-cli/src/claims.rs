@@ -11,7 +11,7 @@ use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
 use hms_domain::outcome::{IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
-use hms_domain::party::{Receiver, Submitter};
+use hms_domain::party::Receiver;
 use hms_domain::request::{Format, parse_json, problem};
 use hms_service::intake::{Reviewed, review};
 use hms_service::ports::NoRules;
@@ -121,11 +121,13 @@ pub fn translate(
                 TransactionType::Institutional => ClaimKind::Institutional,
                 _ => ClaimKind::Professional,
             };
-            let ours = our_submitter();
-            let submitter = partner.and_then(|p| p.submitter.as_ref()).unwrap_or(&ours);
-            match Batch::read(&json, Some(kind), submitter) {
+            let mut connections = our_connections();
+            if let Some(submitter) = partner.and_then(|p| p.submitter.as_ref()) {
+                connections.submitter = submitter.clone();
+            }
+            match Batch::read(&json, Some(kind), &connections) {
                 Err(outcome) => Err(outcome),
-                Ok(batch) => match intake(batch, now.date(), rules) {
+                Ok(batch) => match intake(noted(batch), now.date(), rules) {
                     Ok(Reviewed::Passed { claims, .. }) => match claims.first() {
                         Some(first) => {
                             let partner = partner_for(partner, first.receiver());
@@ -277,10 +279,13 @@ fn preserved_837<C: Clone + Into<Claim> + serde::de::DeserializeOwned>(
     };
     let mut issues = vec![];
     for (t, set) in sets.iter().enumerate() {
+        let claims: Vec<_> = set.model.iter().cloned().map(Into::into).collect();
         let batch = Batch {
-            claims: set.model.iter().cloned().map(Into::into).collect(),
+            entries: (0..claims.len()).collect(),
+            claims,
             format: Format::Json,
             batch: true,
+            notes: vec![],
         };
         let mut outcome = batch.scrub(today);
         if outcome.has_errors() {
@@ -321,10 +326,64 @@ fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> Trad
 
 /// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
 /// our eligibility view, or every 277 as claim statuses (an array in each case).
+/// Whether `x12` may be translated: the validator runs first, its warnings (a byte-order mark
+/// skipped, a base guide read as its addenda) go to stderr, and an input whose structure is
+/// broken is refused with its findings there: a broken envelope, a segment the reader cannot
+/// read, or one that has no place in its guide (an 835 `CLP` without its `LX`) would be
+/// dropped from the translation without a word. Element-level errors do not stop it: a 277CA
+/// exists to reject such claims.
+fn sound_for_translation(input: &Path, x12: &[u8], catalog: &hms_x12::spec::Catalog) -> bool {
+    use hms_x12::finding::{AckCode, Severity};
+    let report = hms_x12::validate::validate_bytes(x12, catalog);
+    for warning in report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+    {
+        eprintln!("hms: {}: note: {warning}", input.display());
+    }
+    let broken: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .filter(|f| {
+            matches!(
+                f.ack,
+                AckCode::Interchange(_)
+                    | AckCode::Group(_)
+                    | AckCode::Segment("1" | "2" | "6" | "7")
+            )
+        })
+        .collect();
+    if broken.is_empty() {
+        return true;
+    }
+    const SHOWN: usize = 20;
+    for finding in broken.iter().take(SHOWN) {
+        eprintln!("hms: {}: {finding}", input.display());
+    }
+    if broken.len() > SHOWN {
+        eprintln!(
+            "hms: {}: and {} more",
+            input.display(),
+            broken.len() - SHOWN
+        );
+    }
+    eprintln!(
+        "hms: {}: not translated: {} structural error(s) would drop data from the translation (`hms x12 validate` lists every finding)",
+        input.display(),
+        broken.len()
+    );
+    false
+}
+
 fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    if !sound_for_translation(input, &x12, catalog) {
+        return Ok(ExitCode::from(1));
+    }
     let sets: Vec<String> = hms_x12::Tokenizer::new(&x12)
         .flatten()
         .filter(|s| s.id() == b"ST")
@@ -402,6 +461,9 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    if !sound_for_translation(input, &x12, catalog) {
+        return Ok(ExitCode::from(1));
+    }
     let is_271 = hms_x12::Tokenizer::new(&x12)
         .flatten()
         .any(|s| s.id() == b"ST" && s.value(1) == b"271");
@@ -438,6 +500,9 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let x12 = read(input)?;
+    if !sound_for_translation(input, &x12, catalog) {
+        return Ok(ExitCode::from(1));
+    }
     let claims = match hms_domain::claims::read_837::read_837(&x12, catalog) {
         Ok(claims) => claims,
         Err(e) => {
@@ -493,8 +558,12 @@ pub fn scrub(input: &Path, off: &[String]) -> Result<ExitCode> {
     let profile = hms_domain::claims::scrub::Profile::switching_off(&off)?;
     let json = read(input)?;
     let today = chrono::Local::now().date_naive();
-    let outcome = match Batch::read(&json, None, &our_submitter()) {
-        Ok(batch) => batch.scrub_with(today, &profile),
+    let outcome = match Batch::read(&json, None, &our_connections()) {
+        Ok(batch) => {
+            let mut outcome = batch.scrub_with(today, &profile);
+            outcome.issue.extend(batch.notes);
+            outcome
+        }
         Err(outcome) => outcome,
     };
     print_outcome(&outcome)
@@ -531,9 +600,23 @@ pub fn list_edits() -> Result<ExitCode> {
     }
 }
 
-/// The submitter of FHIR claims when the partner configuration names none: the clearinghouse.
-fn our_submitter() -> Submitter {
-    hms_domain::partner::Connections::local().submitter
+/// The clearinghouse of FHIR claims when the partner configuration names none, with the
+/// local payer directory.
+fn our_connections() -> hms_domain::partner::Connections {
+    hms_domain::partner::Connections::local()
+}
+
+/// `batch`, its FHIR reader's notes (a default it took from the payer directory) told on
+/// stderr, where they do not mix with the X12 on stdout.
+fn noted(batch: Batch) -> Batch {
+    for note in &batch.notes {
+        eprintln!(
+            "note: {} ({})",
+            note.details.text,
+            note.expression.join(", ")
+        );
+    }
+    batch
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

@@ -763,3 +763,51 @@ fn a_reader_that_goes_away_ends_the_command_quietly_not_with_a_panic() {
         assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
     }
 }
+
+/// `translate` refuses what `validate` finds structurally broken, since a translation of it
+/// would drop data without a word; what it forgives (a byte-order mark) it says on stderr.
+#[test]
+fn translate_refuses_structurally_broken_x12_and_says_what_it_forgave() {
+    let scratch = std::env::temp_dir().join(format!("hms-cli-broken-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).unwrap();
+    let remittance = std::fs::read_to_string(fixture("remittance/two-claims.835")).unwrap();
+    let write = |name: &str, text: Vec<u8>| {
+        let path = scratch.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    // An 835 whose claim payments lost their LX: every CLP would be dropped.
+    let no_lx: String = remittance
+        .split_inclusive('~')
+        .filter(|s| !s.trim_start().starts_with("LX*"))
+        .collect();
+    let no_lx = write("no-lx.835", no_lx.into_bytes());
+    for to in ["json", "fhir"] {
+        let out = hms(&["translate", "--to", to, &no_lx], None);
+        assert_eq!(out.status.code(), Some(1), "{to}: {}", stdout(&out));
+        assert_eq!(stdout(&out), "", "{to}");
+        assert!(
+            stderr(&out).contains("CLP") && stderr(&out).contains("not translated"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // An ISA whose elements are not of their fixed widths.
+    let short = remittance.replacen("*ZZ*PAYERSIM       *", "*ZZ*PAYERSIM*", 1);
+    assert_ne!(short, remittance);
+    let short = write("short-isa.835", short.into_bytes());
+    let out = hms(&["translate", "--to", "json", &short], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("fixed widths"), "{}", stderr(&out));
+    // A byte-order mark is skipped, and said to be.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(remittance.as_bytes());
+    let bom = write("bom.835", bom);
+    let out = hms(&["translate", "--to", "json", &bom], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("byte-order mark"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("PCN1001"));
+    let _ = std::fs::remove_dir_all(&scratch);
+}

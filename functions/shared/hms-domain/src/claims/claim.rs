@@ -16,7 +16,7 @@ use crate::claims::write_837::{Out, batch};
 use crate::claims::{fhir, institutional_837, professional_837, scrub};
 use crate::ids::{PatientControlNumber, PayerId};
 use crate::outcome::OperationOutcome;
-use crate::partner::{Envelope, TradingPartner};
+use crate::partner::{Connections, Envelope, TradingPartner};
 use crate::party::{Provider, Receiver, Submitter};
 use crate::request::parse_json;
 use crate::write::TranslateError;
@@ -61,6 +61,10 @@ impl ClaimKind {
 /// A claim of either kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a claim is built once and moved by value rarely; boxing the professional kind would add an allocation to every claim read for no measured gain"
+)]
 pub enum Claim {
     /// An 837P claim.
     Professional(ProfessionalClaim),
@@ -98,27 +102,25 @@ impl Claim {
         })
     }
 
-    /// A FHIR R4 `Claim` (of the kind its `type` says), sent on by `submitter` to the payer
-    /// the Claim's insurer names.
-    pub fn from_fhir(claim: &Value, submitter: &Submitter) -> Result<Self, OperationOutcome> {
-        Self::from_fhir_as(claim, ClaimKind::of(claim), submitter)
+    /// A FHIR R4 `Claim` alone (its parties contained), of the kind its `type` says, sent on
+    /// by the clearinghouse of `connections` to the payer the Claim names.
+    pub fn from_fhir(claim: &Value, connections: &Connections) -> Result<Self, OperationOutcome> {
+        Self::from_fhir_as(claim, ClaimKind::of(claim), connections)
     }
 
-    /// A FHIR R4 `Claim` read as `kind`: a Claim of the other type is refused by name.
+    /// A FHIR R4 `Claim` alone read as `kind`: a Claim of the other type is refused by name.
     pub fn from_fhir_as(
         claim: &Value,
         kind: ClaimKind,
-        submitter: &Submitter,
+        connections: &Connections,
     ) -> Result<Self, OperationOutcome> {
-        let receiver = fhir::receiver_of(claim);
-        match kind {
-            ClaimKind::Professional => {
-                fhir::professional_from_fhir(claim, submitter, &receiver).map(Self::Professional)
-            }
-            ClaimKind::Institutional => {
-                fhir::institutional_from_fhir(claim, submitter, &receiver).map(Self::Institutional)
-            }
-        }
+        fhir::read(
+            claim,
+            &fhir::resources::Resources::of(claim),
+            kind,
+            connections,
+        )
+        .map(|r| r.claim)
     }
 
     /// Which 837 it becomes.

@@ -26,6 +26,7 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<()
             &c.benefits_assignment,
             &c.release_of_information,
         ],
+        &[],
     )?;
     if let Some(hour) = &c.discharge_hour {
         out.simple("/claim/dischargeHour", "DTP", &["096", "TM", hour])?;
@@ -51,8 +52,14 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<()
         None => ("", ""),
     };
     out.simple("/claim", "CL1", &[type_code, source, &c.patient_status])?;
+    if let Some(referral) = &c.referral_number {
+        out.simple("/claim/referralNumber", "REF", &["9F", referral])?;
+    }
     if let Some(auth) = &c.prior_authorization {
         out.simple("/claim/priorAuthorization", "REF", &["G1", auth])?;
+    }
+    if let Some(number) = &c.payer_claim_number {
+        out.simple("/claim/payerClaimNumber", "REF", &["F8", number])?;
     }
 
     codes(out, c)?;

@@ -12,33 +12,107 @@ use serde_json::Value;
 
 use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::fhir::fhirpath_of;
+use crate::claims::fhir::{self, resources::Resources};
 use crate::claims::scrub::{Profile, scrub};
-use crate::outcome::{Details, Issue, IssueSeverity, IssueType, OperationOutcome};
-use crate::party::Submitter;
+use crate::outcome::{Issue, IssueType, OperationOutcome};
+use crate::partner::Connections;
 use crate::request::{Format, RequestError, json_body, problem};
 
-/// One claim from a request body: a FHIR `Claim` (sent on by `submitter`) or our JSON, of the
-/// kind it says it is ([`ClaimKind::of`]).
-pub fn read_claim(body: &[u8], submitter: &Submitter) -> Result<(Claim, Format), RequestError> {
+/// One claim from a request body: a FHIR `Claim` (alone, or in a `Bundle` with the resources
+/// it refers to) or our JSON, of the kind it says it is ([`ClaimKind::of`]), sent on by the
+/// clearinghouse of `connections`. A body with several claims (a JSON array, a Bundle of
+/// Claims) is refused with what to do instead: one claim is one request, so that each has its
+/// own idempotency key and answer.
+pub fn read_claim(body: &[u8], connections: &Connections) -> Result<(Claim, Format), RequestError> {
+    read_noted_claim(body, connections).map(|(claim, format, _)| (claim, format))
+}
+
+/// [`read_claim`], with the choices the FHIR reader made where FHIR left one open (a default
+/// from the payer directory), as information issues for the caller to see.
+pub fn read_noted_claim(
+    body: &[u8],
+    connections: &Connections,
+) -> Result<(Claim, Format, Vec<Issue>), RequestError> {
     let value = json_body(body)?;
-    if value["resourceType"] == "Claim" {
-        return Claim::from_fhir(&value, submitter)
-            .map(|claim| (claim, Format::Fhir))
-            .map_err(RequestError::Invalid);
+    if let Value::Array(items) = &value {
+        return Err(RequestError::Invalid(problem(
+            IssueType::NotSupported,
+            "one-claim",
+            format!(
+                "the body is a JSON array of {} items: this endpoint takes one claim a request (send each claim alone, each with its own Idempotency-Key)",
+                items.len()
+            ),
+        )));
+    }
+    if value["resourceType"] == "Claim" || value["resourceType"] == "Bundle" {
+        let resources = Resources::of(&value);
+        let claims: Vec<&Value> = resources.of_type("Claim").collect();
+        let claim = match claims.as_slice() {
+            [claim] => *claim,
+            [] => {
+                return Err(RequestError::Invalid(problem(
+                    IssueType::Required,
+                    "no-claims",
+                    "the Bundle holds no Claim",
+                )));
+            }
+            many => {
+                return Err(RequestError::Invalid(problem(
+                    IssueType::NotSupported,
+                    "one-claim",
+                    format!(
+                        "the Bundle holds {} Claims: this endpoint takes one claim a request (send a Bundle with one Claim and the resources it refers to)",
+                        many.len()
+                    ),
+                )));
+            }
+        };
+        return fhir::read(claim, &resources, ClaimKind::of(claim), connections)
+            .map(|read| (read.claim, Format::Fhir, read.notes))
+            .map_err(|outcome| {
+                RequestError::Invalid(if value["resourceType"] == "Bundle" {
+                    let entry = entry_of(&value, claim);
+                    relocate(outcome, entry)
+                } else {
+                    outcome
+                })
+            });
     }
     if value.get("resourceType").is_some() {
         return Err(RequestError::Invalid(problem(
             IssueType::NotSupported,
             "resource-type",
             format!(
-                "a {} cannot be submitted as a claim: send a FHIR Claim or our JSON claim",
+                "a {} cannot be submitted as a claim: send a FHIR Claim (alone or in a Bundle) or our JSON claim",
                 value["resourceType"]
             ),
         )));
     }
     Claim::from_json(body, ClaimKind::of(&value))
-        .map(|claim| (claim, Format::Json))
+        .map(|claim| (claim, Format::Json, vec![]))
         .map_err(RequestError::Invalid)
+}
+
+/// The index of the Bundle entry holding `claim`, when it is a top-level entry.
+fn entry_of(bundle: &Value, claim: &Value) -> Option<usize> {
+    bundle["entry"]
+        .as_array()?
+        .iter()
+        .position(|e| std::ptr::eq(&e["resource"], claim))
+}
+
+/// An outcome about a Claim, its FHIRPaths led by the Bundle entry that holds it.
+fn relocate(mut outcome: OperationOutcome, entry: Option<usize>) -> OperationOutcome {
+    if let Some(entry) = entry {
+        for issue in &mut outcome.issue {
+            for e in &mut issue.expression {
+                if let Some(rest) = e.strip_prefix("Claim") {
+                    *e = format!("Bundle.entry[{entry}].resource{rest}");
+                }
+            }
+        }
+    }
+    outcome
 }
 
 /// Claims as one input holds them, with what it takes to point into that input.
@@ -50,16 +124,21 @@ pub struct Batch {
     pub format: Format,
     /// More than one claim: findings name the claim (`/2/...`, `Bundle.entry[2].resource...`).
     pub batch: bool,
+    /// Where each claim stands in the input: its index in the array, or its Bundle entry.
+    pub entries: Vec<usize>,
+    /// What the FHIR reader chose where FHIR left a choice, located like findings.
+    pub notes: Vec<Issue>,
 }
 
 impl Batch {
     /// Every claim of `json`. `kind` forces one kind on every claim (a claim that is not of
     /// it is refused where it stands); without it each claim is of the kind it says it is.
-    /// FHIR claims are sent on by `submitter`.
+    /// FHIR claims are sent on by the clearinghouse of `connections`; a Bundle's entries that
+    /// are not Claims are the resources its Claims refer to.
     pub fn read(
         json: &[u8],
         kind: Option<ClaimKind>,
-        submitter: &Submitter,
+        connections: &Connections,
     ) -> Result<Self, OperationOutcome> {
         let one = |json: &[u8], value: Option<&Value>| {
             let kind = kind.unwrap_or_else(|| value.map_or(ClaimKind::Professional, ClaimKind::of));
@@ -69,42 +148,60 @@ impl Batch {
             // Not JSON at all: the parser reports where.
             return one(json, None).map(Self::single);
         };
-        let (items, format) = match &value {
-            Value::Array(items) => (items.clone(), Format::Json),
+        let resources = Resources::of(&value);
+        let (items, format): (Vec<(usize, &Value)>, Format) = match &value {
+            Value::Array(items) => (items.iter().enumerate().collect(), Format::Json),
             v if v["resourceType"] == "Bundle" => (
                 v["entry"]
                     .as_array()
-                    .map(|e| e.iter().map(|e| e["resource"].clone()).collect())
+                    .map(|e| {
+                        e.iter()
+                            .enumerate()
+                            .map(|(k, e)| (k, &e["resource"]))
+                            .filter(|(_, r)| r["resourceType"] == "Claim")
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 Format::Fhir,
             ),
-            v if v["resourceType"] == "Claim" => (vec![value.clone()], Format::Fhir),
+            v if v["resourceType"] == "Claim" => (vec![(0, v)], Format::Fhir),
             v => return one(json, Some(v)).map(Self::single),
         };
         let mut read = Self {
             claims: Vec::with_capacity(items.len()),
             format,
             batch: matches!(value, Value::Array(_)) || value["resourceType"] == "Bundle",
+            entries: items.iter().map(|(k, _)| *k).collect(),
+            notes: vec![],
         };
         if items.is_empty() {
-            return Err(OperationOutcome::new(vec![Issue {
-                severity: IssueSeverity::Error,
-                code: IssueType::Required,
-                diagnostics: Some("no-claims".into()),
-                details: Details {
-                    text: "the input holds no claims".into(),
-                },
-                expression: vec![],
-            }]));
+            return Err(OperationOutcome::new(vec![Issue::error(
+                IssueType::Required,
+                "no-claims",
+                "the input holds no claims",
+            )]));
         }
         let mut issues = vec![];
-        for (i, item) in items.iter().enumerate() {
+        for (i, (_, item)) in items.iter().enumerate() {
             let parsed = match format {
-                Format::Fhir => Claim::from_fhir_as(
+                Format::Fhir => fhir::read(
                     item,
+                    &resources,
                     kind.unwrap_or_else(|| ClaimKind::of(item)),
-                    submitter,
-                ),
+                    connections,
+                )
+                .map(|r| {
+                    let notes = read.locate(
+                        i,
+                        OperationOutcome {
+                            resource_type: "OperationOutcome".into(),
+                            issue: r.notes,
+                        },
+                        false,
+                    );
+                    read.notes.extend(notes);
+                    r.claim
+                }),
                 // A Value always serializes; should it not, the parser reports the empty input.
                 Format::Json => one(&serde_json::to_vec(item).unwrap_or_default(), Some(item)),
             };
@@ -120,12 +217,22 @@ impl Batch {
         }
     }
 
+    /// One claim, read from `format`, standing alone.
+    pub fn one(claim: Claim, format: Format) -> Self {
+        Self {
+            format,
+            ..Self::single(claim)
+        }
+    }
+
     /// One claim of our JSON.
     fn single(claim: Claim) -> Self {
         Self {
             claims: vec![claim],
             format: Format::Json,
             batch: false,
+            entries: vec![0],
+            notes: vec![],
         }
     }
 
@@ -135,6 +242,7 @@ impl Batch {
     /// left out.
     pub fn locate(&self, index: usize, outcome: OperationOutcome, scrubbed: bool) -> Vec<Issue> {
         let fhir = self.format == Format::Fhir;
+        let index = self.entries.get(index).copied().unwrap_or(index);
         outcome
             .issue
             .into_iter()

@@ -16,6 +16,6 @@ pub mod write_837;
 
 pub use ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
 pub use claim::{Claim, ClaimKind, write_837};
-pub use intake::{Batch, read_claim};
+pub use intake::{Batch, read_claim, read_noted_claim};
 pub use model::*;
 pub use read_837::{ClaimReadError, read_837, read_837i, read_837p};

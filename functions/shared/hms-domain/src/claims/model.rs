@@ -153,6 +153,9 @@ claim_of_kind! {
         /// The provider who referred the patient (loop 2310A).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         referring_provider: Option<Provider>,
+        /// The provider who supervised the rendering provider (loop 2310D).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervising_provider: Option<Provider>,
         /// Ambulance transport: why, how far, from where to where (CR1, CRC, loops 2310E and
         /// 2310F).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -281,6 +284,31 @@ pub struct ClaimInformation {
     /// Prior authorization number (REF*G1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_authorization: Option<String>,
+    /// What the services are related to (CLM11-1 to -3: `AA` auto accident, `EM` employment,
+    /// `OA` other accident), up to three; payers coordinate with auto and workers'
+    /// compensation carriers on them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related_causes: Vec<String>,
+    /// The state or province of an auto accident (CLM11-4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accident_state: Option<String>,
+    /// The hospital stay the services were given in (DTP*435 admission, DTP*096 discharge).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hospitalization: Option<Stay>,
+    /// What the patient has paid toward these services (AMT*F5).
+    #[serde(
+        default,
+        with = "crate::amount_text::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub patient_paid: Option<Decimal>,
+    /// The referral number the payer gave (REF*9F).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_number: Option<String>,
+    /// The payer's claim control number of the claim a replacement (frequency 7) or void (8)
+    /// corrects (REF*F8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_claim_number: Option<String>,
     /// Diagnosis codes, principal first; with or without the dot; up to 12.
     pub diagnoses: Vec<String>,
     /// The code set of `diagnoses`: ICD-10-CM unless the claim says ICD-9-CM (only for
@@ -298,6 +326,17 @@ impl ClaimInformation {
     pub fn encounter(&self) -> bool {
         self.encounter
     }
+}
+
+/// A hospital stay: admitted, and discharged when it has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stay {
+    /// Admission date (DTP*435).
+    pub admitted: NaiveDate,
+    /// Discharge date (DTP*096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discharged: Option<NaiveDate>,
 }
 
 /// The code set of a claim's diagnoses (a claim uses one: 5010 does not mix them).
@@ -568,6 +607,12 @@ pub struct InstitutionalClaimInformation {
     /// Prior authorization number (REF*G1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prior_authorization: Option<String>,
+    /// The referral number the payer gave (REF*9F).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral_number: Option<String>,
+    /// The payer's claim control number of the bill a replacement or void corrects (REF*F8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payer_claim_number: Option<String>,
     /// Principal diagnosis (ICD-10-CM, HI*ABK).
     pub principal_diagnosis: String,
     /// Admitting diagnosis (HI*ABJ), required on inpatient bills.

@@ -14,6 +14,11 @@ pub const VERSION: &str = "005010X222A1";
 pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(), TranslateError> {
     let c = &claim.claim;
     // 2300 claim.
+    let mut related: Vec<&str> = c.related_causes.iter().map(String::as_str).collect();
+    if let Some(state) = &c.accident_state {
+        related.resize(3, "");
+        related.push(state);
+    }
     out.clm(
         c.patient_control_number.as_str(),
         c.total_charge,
@@ -24,6 +29,7 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
             yes_no(c.benefits_assigned),
             &c.release_of_information,
         ],
+        &related,
     )?;
     if let Some(onset) = c.onset_date {
         let onset = onset.format("%Y%m%d").to_string();
@@ -33,13 +39,38 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
         let accident = accident.format("%Y%m%d").to_string();
         out.simple("/claim/accidentDate", "DTP", &["439", "D8", &accident])?;
     }
+    if let Some(stay) = &c.hospitalization {
+        let admitted = stay.admitted.format("%Y%m%d").to_string();
+        out.simple(
+            "/claim/hospitalization/admitted",
+            "DTP",
+            &["435", "D8", &admitted],
+        )?;
+        if let Some(discharged) = stay.discharged {
+            let discharged = discharged.format("%Y%m%d").to_string();
+            out.simple(
+                "/claim/hospitalization/discharged",
+                "DTP",
+                &["096", "D8", &discharged],
+            )?;
+        }
+    }
+    if let Some(paid) = c.patient_paid {
+        out.simple("/claim/patientPaid", "AMT", &["F5", &amount(paid)])?;
+    }
+    if let Some(referral) = &c.referral_number {
+        out.simple("/claim/referralNumber", "REF", &["9F", referral])?;
+    }
     if let Some(auth) = &c.prior_authorization {
         out.simple("/claim/priorAuthorization", "REF", &["G1", auth])?;
+    }
+    if let Some(number) = &c.payer_claim_number {
+        out.simple("/claim/payerClaimNumber", "REF", &["F8", number])?;
     }
     ambulance_transport(out, claim)?;
     diagnoses(out, claim)?;
 
-    // 2310A referring, 2310B rendering.
+    // 2310A referring, 2310B rendering, 2310D supervising.
     if let Some(referring) = &claim.referring_provider {
         out.provider_name("/referringProvider", "DN", referring)?;
     }
@@ -52,6 +83,10 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
                 &["PE", "PXC", taxonomy],
             )?;
         }
+    }
+
+    if let Some(supervising) = &claim.supervising_provider {
+        out.provider_name("/supervisingProvider", "DQ", supervising)?;
     }
 
     // 2310E ambulance pick-up, 2310F drop-off.

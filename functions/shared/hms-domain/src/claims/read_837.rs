@@ -11,7 +11,7 @@ use crate::claims::model::{
     Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, CodedEvent,
     DiagnosisCodes, Drug, Header, InstitutionalClaim, InstitutionalClaimInformation,
     InstitutionalLine, LineAdjudication, OtherCoverage, Patient, ProfessionalClaim, Responsibility,
-    ServiceLine, Subscriber, ValueCode,
+    ServiceLine, Stay, Subscriber, ValueCode,
 };
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::party::{
@@ -378,6 +378,13 @@ fn adjustments(scope: &LoopNode) -> Result<Vec<ClaimAdjustment>, ValueError> {
     Ok(out)
 }
 
+/// The value of the claim's REF with `qualifier`.
+fn reference(scope: &LoopNode, qualifier: &str) -> Option<String> {
+    segments(scope, "REF")
+        .find(|r| text(r, 1) == qualifier)
+        .and_then(|r| opt(r, 2))
+}
+
 /// The date of the DTP with `qualifier` (the first day, for a range: the model holds one date of
 /// service per line today).
 fn dated(scope: &LoopNode, qualifier: &str) -> Result<Option<chrono::NaiveDate>, ValueError> {
@@ -402,6 +409,7 @@ fn claim(
 ) -> Result<ProfessionalClaim, ValueError> {
     let clm = required(scope, "CLM")?;
     let facility = parts(clm, 5);
+    let related = parts(clm, 11);
     let coded: Vec<_> = segments(scope, "HI")
         .flat_map(|hi| (1..=12).map(move |n| parts(hi, n)))
         .filter(|p| matches!(p.first().copied(), Some("ABK" | "ABF" | "BK" | "BF")))
@@ -431,9 +439,27 @@ fn claim(
         release_of_information: text(clm, 9).to_string(),
         onset_date: dated(scope, "431")?,
         accident_date: dated(scope, "439")?,
-        prior_authorization: segments(scope, "REF")
-            .find(|r| text(r, 1) == "G1")
-            .and_then(|r| opt(r, 2)),
+        prior_authorization: reference(scope, "G1"),
+        related_causes: related
+            .iter()
+            .take(3)
+            .filter(|c| !c.is_empty())
+            .map(|c| c.to_string())
+            .collect(),
+        accident_state: related
+            .get(3)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.to_string()),
+        hospitalization: dated(scope, "435")?.map(|admitted| Stay {
+            admitted,
+            discharged: None,
+        }),
+        patient_paid: segments(scope, "AMT")
+            .find(|a| text(a, 1) == "F5")
+            .map(|a| amount(a, 2))
+            .transpose()?,
+        referral_number: reference(scope, "9F"),
+        payer_claim_number: reference(scope, "F8"),
         diagnoses,
         diagnosis_codes,
         encounter: parties.encounter,
@@ -441,6 +467,10 @@ fn claim(
     let mut claim = ProfessionalClaim::new(parties.header(patient), info, service_lines);
     claim.rendering_provider = provider_in("2310B")?;
     claim.referring_provider = provider_in("2310A")?;
+    claim.supervising_provider = provider_in("2310D")?;
+    if let Some(stay) = claim.claim.hospitalization.as_mut() {
+        stay.discharged = dated(scope, "096")?;
+    }
     claim.ambulance = ambulance;
     claim.other_coverage = other_coverage(scope, clm)?;
     Ok(claim)
@@ -643,9 +673,9 @@ fn institutional_claim(
             .next()
             .map(|c| text(c, 3).to_string())
             .unwrap_or_default(),
-        prior_authorization: segments(scope, "REF")
-            .find(|r| text(r, 1) == "G1")
-            .and_then(|r| opt(r, 2)),
+        prior_authorization: reference(scope, "G1"),
+        referral_number: reference(scope, "9F"),
+        payer_claim_number: reference(scope, "F8"),
         principal_diagnosis: with(["ABK", "BK"]).next().map(code_of).unwrap_or_default(),
         admitting_diagnosis: with(["ABJ", "BJ"]).next().map(code_of),
         other_diagnoses: with(["ABF", "BF"]).map(code_of).collect(),

@@ -811,6 +811,11 @@ impl<'p> Edits<'p> {
             ),
             Some(a) => {
                 self.address("/billingProvider/address", a);
+                let digits = a.postal_code.chars().filter(char::is_ascii_digit).count();
+                if digits == 5 {
+                    self.flag(&edits::BILLING_ZIP9, "/billingProvider/address/postalCode",
+                        "the billing provider's ZIP code needs its 4-digit extension: the 837 requires all 9 digits there".into());
+                }
                 if a.lines.iter().any(|l| po_box(l)) {
                     self.flag(&edits::BILLING_ADDRESS_PO_BOX, "/billingProvider/address/lines",
                         "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
@@ -1541,6 +1546,12 @@ mod tests {
                 json!("2027-05-01"),
             ),
             ("state", P, "/billingProvider/address/state", json!("FLA")),
+            (
+                "billing-zip-9",
+                P,
+                "/billingProvider/address/postalCode",
+                json!("33111"),
+            ),
             (
                 "postal-code",
                 P,

@@ -22,31 +22,35 @@ pub(crate) struct Out {
 impl Out {
     /// CLM (loop 2300), as both kinds write it: the claim's number and total charge, where or
     /// what was billed (CLM05: the place of service or type of bill, its code qualifier, the
-    /// frequency), then the signature, assignment, benefits and release codes (CLM06-09).
+    /// frequency), then the signature, assignment, benefits and release codes (CLM06-09), and
+    /// what the services are related to (CLM11: causes, then an accident's state), when anything.
     pub(super) fn clm(
         &mut self,
         number: &str,
         total: Decimal,
         billed: [&str; 3],
         codes: [&str; 4],
+        related: &[&str],
     ) -> Result<(), TranslateError> {
         let total = amount(total);
         let [signature, assignment, benefits, release] = codes;
-        self.segment(
-            "/claim",
-            "CLM",
-            &[
-                Field::Simple(number),
-                Field::Simple(&total),
-                Field::Simple(""),
-                Field::Simple(""),
-                Field::Composite(billed.to_vec()),
-                Field::Simple(signature),
-                Field::Simple(assignment),
-                Field::Simple(benefits),
-                Field::Simple(release),
-            ],
-        )
+        let mut fields = vec![
+            Field::Simple(number),
+            Field::Simple(&total),
+            Field::Simple(""),
+            Field::Simple(""),
+            Field::Composite(billed.to_vec()),
+            Field::Simple(signature),
+            Field::Simple(assignment),
+            Field::Simple(benefits),
+            Field::Simple(release),
+        ];
+        if !related.is_empty() {
+            // CLM10 (patient signature source) stays empty; CLM11 the related causes.
+            fields.push(Field::Simple(""));
+            fields.push(Field::Composite(related.to_vec()));
+        }
+        self.segment("/claim", "CLM", &fields)
     }
 }
 

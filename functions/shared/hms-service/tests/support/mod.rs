@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use hms_domain::claims::read_claim;
+use hms_domain::claims::read_noted_claim;
 use hms_service::delivery::Delivery;
 use hms_service::lifecycle::{ClaimId, ClaimRecord, ClaimState};
 use hms_service::ports::{Adapters, RuleEngine, Topic};
@@ -87,8 +87,8 @@ pub fn try_submit<R: RuleEngine>(
     body: &[u8],
     key: Option<&str>,
 ) -> Result<Answer, ServiceError> {
-    let (claim, format) = read_claim(body, &ch.connections.submitter).unwrap();
-    block_on(ch.submit_claim(org, claim, format, key)).map(|r: Replayable<_>| Answer {
+    let (claim, format, notes) = read_noted_claim(body, &ch.connections).unwrap();
+    block_on(ch.submit_noted_claim(org, claim, format, notes, key)).map(|r: Replayable<_>| Answer {
         accepted: matches!(r.answer, hms_service::lifecycle::Submitted::Accepted(_)),
         body: serde_json::to_value(r.answer.claim()).unwrap(),
         replayed: r.replayed,

@@ -79,6 +79,9 @@ pub struct DataElement {
     pub max: u16,
     /// Dictionary name.
     pub name: String,
+    /// The external code list the element takes wherever a guide gives none of its own (State
+    /// or Province Code, 156: code source 22), from a `codes` line of `elements.spec`.
+    pub codes: Option<Vec<String>>,
 }
 
 /// Standard requirement designator of an element within its segment or composite.
@@ -402,8 +405,11 @@ pub struct ElementSpec {
     pub max: u16,
     /// Repetitions allowed.
     pub repeat: u16,
-    /// Codes the guide allows, if it restricts them.
+    /// Codes the guide allows, if it restricts them (or the dictionary's external code list,
+    /// when the guide gives none: see `external_codes`).
     pub codes: Option<CodeList>,
+    /// `codes` is the data element's external code list from the dictionary, not the guide's.
+    pub external_codes: bool,
     /// Exact count of ASCII digits the guide demands (`digits=9`: a ZIP+4, an SSN), beyond the
     /// standard's type and length.
     pub digits: Option<u16>,
@@ -700,6 +706,12 @@ pub(crate) struct ChildIndex {
     pub required: u64,
     /// For each child, its key when it fits inline (see [`InlineKey`]).
     pub keys: Vec<InlineKey>,
+    /// For each child, the first child of its run: adjacent sibling segments with the same id
+    /// share one position in the standard (every such run in pyx12's maps does), and the
+    /// segments of one position may come in any order (835 2100 `DTM*050` before `DTM*232`;
+    /// 837 2300 `REF*EA` before `REF*D9`). A loop, or a segment unlike the one before it,
+    /// starts its own run.
+    pub run_start: Vec<u8>,
 }
 
 /// A segment key small enough to test without the segment spec: the element it reads and up to
@@ -895,6 +907,18 @@ impl Guide {
                     index.keyed |= bit;
                 }
                 index.keys.push(key.map(InlineKey::of).unwrap_or_default());
+                let continues_run = i > 0
+                    && matches!(
+                        (node, spec.children[i - 1]),
+                        (Node::Segment(a), Node::Segment(b))
+                            if self.segments[a].tag == self.segments[b].tag
+                    );
+                let start = if continues_run {
+                    index.run_start[i - 1]
+                } else {
+                    i as u8
+                };
+                index.run_start.push(start);
                 let usage = match node {
                     Node::Segment(s) => self.segments[s].usage,
                     Node::Loop(l) => {

@@ -101,6 +101,21 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
     let mut dict = Dictionary::default();
     let file = "elements.spec";
     for (n, w) in lines(elements) {
+        // `codes NUMBER CODE...`: the element's external code list.
+        if w.first() == Some(&"codes") {
+            let Some(element) = w.get(1).and_then(|number| dict.elements.get_mut(*number)) else {
+                return Err(err(
+                    file,
+                    n,
+                    "expected: codes NUMBER CODE... after the element",
+                ));
+            };
+            if w.len() < 3 {
+                return Err(err(file, n, "a code list needs at least one code"));
+            }
+            element.codes = Some(w[2..].iter().map(|c| c.to_string()).collect());
+            continue;
+        }
         if w.len() < 5 {
             return Err(err(file, n, "expected: NUMBER TYPE MIN MAX NAME"));
         }
@@ -112,6 +127,7 @@ pub(super) fn dictionary(elements: &str, segments: &str) -> Result<Dictionary, S
             min: number(file, n, w[2], "min length")?,
             max: number(file, n, w[3], "max length")?,
             name: w[4..].join(" "),
+            codes: None,
         };
         if element.min > element.max || element.max == 0 {
             return Err(err(
@@ -620,6 +636,8 @@ fn simple(
             }
         }
     }
+    let external_codes = codes.is_none() && de.codes.is_some();
+    let codes = codes.or_else(|| de.codes.clone());
     Ok(ElementSpec {
         position,
         reference: std.reference.clone(),
@@ -630,6 +648,7 @@ fn simple(
         max: de.max,
         repeat: std.repeat,
         codes: codes.map(CodeList::new),
+        external_codes,
         digits: None,
         components: None,
         syntax: vec![],
@@ -721,6 +740,7 @@ fn resolve_segment(
                 max: 0,
                 repeat: std.repeat,
                 codes: None,
+                external_codes: false,
                 digits: None,
                 components: Some(components),
                 syntax: composite.syntax.clone(),
@@ -787,7 +807,7 @@ fn resolve_segment(
 }
 
 /// How pyx12 and most engines tell same-id segments apart: by the codes of a required first
-/// element (or its first component), and HL by its level code (HL03).
+/// element (an identifier) or of its required first component, and HL by its level code (HL03).
 fn implicit_key(spec: &SegmentSpec) -> Option<SegmentKey> {
     let first = spec.elements.first()?;
     if spec.id == "HL" {
@@ -809,7 +829,10 @@ fn implicit_key(spec: &SegmentSpec) -> Option<SegmentKey> {
         }),
         Some(components) => {
             let c = components.first()?;
-            (c.kind == ElementType::ID && c.usage == Usage::Required)
+            // A code list on a required first component tells siblings apart whatever the
+            // component's type: the 999's two CTX forms differ by CTX01-1, a string element
+            // ("SITUATIONAL TRIGGER" against CLM01, TRN02, ...).
+            (c.usage == Usage::Required)
                 .then(|| {
                     c.codes.clone().map(|codes| SegmentKey {
                         element: 1,

@@ -1080,6 +1080,7 @@ mod tests {
             max: 15,
             repeat: 1,
             codes: None,
+            external_codes: false,
             digits: Some(9),
             components: None,
             syntax: vec![],

@@ -176,6 +176,9 @@ pub fn validate_reader<R: Read>(
                 Err(e) => validator.read_error(&e),
             }
         }
+        if reader.skipped_byte_order_mark() {
+            validator.byte_order_mark();
+        }
         validator.set_bytes(reader.position());
         Ok(())
     })
@@ -188,6 +191,9 @@ pub fn validate_bytes(input: &[u8], catalog: &Catalog) -> Report {
         ..Options::default()
     };
     let fed = run(catalog, options, Some(input), |validator| {
+        if crate::reader::starts_with_byte_order_mark(input) {
+            validator.byte_order_mark();
+        }
         let mut tokenizer = crate::reader::Tokenizer::new(input);
         for next in tokenizer.by_ref() {
             match next {
@@ -541,8 +547,32 @@ impl<'c> Validator<'c> {
         }
     }
 
+    /// Warns that the input started with a byte-order mark, which was skipped: X12 has none,
+    /// and a partner whose tool writes one should know why its file needed forgiving.
+    pub fn byte_order_mark(&mut self) {
+        let mut f = self.bare(
+            AckCode::Interchange("022"),
+            0,
+            "",
+            "the input starts with a UTF-8 byte-order mark (bytes EF BB BF), which is not X12; it was skipped".into(),
+        );
+        f.severity = Severity::Warning;
+        f.line = 1;
+        self.report.findings.push(f);
+    }
+
     /// Records a tokenizer error at its place in the envelope structure.
     pub fn read_error(&mut self, error: &ReadError) {
+        if let ReadError::BadSegmentId { .. } = error {
+            // A segment all the same, only one whose id cannot be read: it counts among the
+            // input's lines and its transaction set's segments, so later findings keep their
+            // places and SE01 is checked against what the sender counted.
+            self.line += 1;
+            self.report.segments += 1;
+            if let Some(tx) = self.transaction.as_mut() {
+                tx.position += 1;
+            }
+        }
         let (ack, id) = match error {
             ReadError::BadSegmentId { id, .. } => (AckCode::Segment("1"), id.clone()),
             ReadError::EmptySegment { .. } => (AckCode::Segment("1"), String::new()),

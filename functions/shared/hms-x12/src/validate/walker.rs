@@ -173,6 +173,17 @@ impl<'g> LoopWalker<'g> {
                 return Some(ci);
             }
         }
+        // The segments of one position (a run of same-id siblings) come in any order: an
+        // earlier child of the current child's run may follow a later one.
+        let run = usize::from(index.run_start.get(frame.child).copied().unwrap_or(0));
+        let mut within = same_id & child_span(run, frame.child) & !index.loops;
+        while within != 0 {
+            let ci = within.trailing_zeros() as usize;
+            within &= within - 1;
+            if self.fits(frame.loop_index, ci, segment, first) {
+                return Some(ci);
+            }
+        }
         // HL loops are ordered by the hierarchy (HL02), not by position: a provider level may
         // follow the subscribers of the previous provider, so an earlier sibling HL loop may
         // start again.
@@ -219,13 +230,16 @@ impl<'g> LoopWalker<'g> {
             self.depth -= 1;
             self.report_missing(
                 self.depth,
-                self.frames[self.depth].child + 1,
+                self.run_of(self.depth, self.frames[self.depth].child),
                 usize::MAX,
                 issues,
             );
         }
-        let from = self.frames[d].child + 1;
-        self.report_missing(d, from, ci, issues);
+        // Required children are missing once the walk has left their run: a run's segments may
+        // still come in another order.
+        let from = self.run_of(d, self.frames[d].child);
+        let to = self.run_of(d, ci);
+        self.report_missing(d, from, to, issues);
         let frame = &mut self.frames[d];
         frame.child = ci;
         let bit = 1u64 << ci;
@@ -277,11 +291,19 @@ impl<'g> LoopWalker<'g> {
             self.depth -= 1;
             self.report_missing(
                 self.depth,
-                self.frames[self.depth].child + 1,
+                self.run_of(self.depth, self.frames[self.depth].child),
                 usize::MAX,
                 issues,
             );
         }
+    }
+
+    /// The first child of the run (same-id siblings at one position) holding child `ci` of
+    /// frame `d`.
+    #[inline]
+    fn run_of(&self, d: usize, ci: usize) -> usize {
+        let index = &self.guide.loops[self.frames[d].loop_index].index;
+        usize::from(index.run_start.get(ci).copied().unwrap_or(0)).min(ci)
     }
 
     /// Reports required children of frame `d`, in `from..to`, that never occurred.

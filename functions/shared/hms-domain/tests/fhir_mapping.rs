@@ -346,6 +346,16 @@ const ROWS: &[Row] = &[
     },
     Row {
         fixture: P,
+        fhir: "Claim.item.detail (NDC).productOrService, quantity",
+        x12: "2410 LIN03, CTP04, CTP05-1",
+        note: "the first detail coded with an NDC; UCUM mL, mg, g, [iU] or a count",
+        pointer: "/entry/8/resource/item/1/detail",
+        changed: "[{\"sequence\": 1, \"productOrService\": {\"coding\": [{\"system\": \"http://hl7.org/fhir/sid/ndc\", \"code\": \"00409-4888-20\"}]}, \"quantity\": {\"value\": 2, \"unit\": \"mL\", \"system\": \"http://unitsofmeasure.org\", \"code\": \"mL\"}}]",
+        before: "REF*6R*2~\nSE*",
+        after: "REF*6R*2~\nLIN**N4*00409488820~\nCTP****2*ML~",
+    },
+    Row {
+        fixture: P,
         fhir: "Claim.item.sequence",
         x12: "2400 REF*6R",
         note: "must not repeat",

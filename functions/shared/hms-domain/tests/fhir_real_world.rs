@@ -279,6 +279,17 @@ fn what_must_not_be_billed_is_refused_with_what_to_change() {
         "Claim.total.value",
         "fraction of a cent",
     );
+    // A drug in a unit the 837 has no code for.
+    refused(
+        &|b| {
+            claim_of(b)["item"][1]["detail"] = json!([{"sequence": 1,
+                "productOrService": {"coding": [{"system": "http://hl7.org/fhir/sid/ndc", "code": "00409-4888-20"}]},
+                "quantity": {"value": 1, "unit": "kg"}}])
+        },
+        "ndc-unit",
+        "Claim.item[1].detail[0].quantity",
+        "\"kg\"",
+    );
     // A payer known only by an NPI has no payer id: the NPI is never taken for one.
     refused(
         &|b| entry_of(b, "Coverage")["payor"] = json!([{ "identifier": { "system": "http://hl7.org/fhir/sid/us-npi", "value": "1912301953" }, "display": "SOME PAYER" }]),

@@ -227,8 +227,8 @@ registry! {
         "A state is a two-letter code.";
     POSTAL_CODE = "postal-code", Error, Value, BOTH, ".../address/postalCode",
         "A ZIP code is 5 or 9 digits.";
-    BILLING_ZIP9 = "billing-zip-9", Error, Value, BOTH, "/billingProvider/address/postalCode",
-        "The billing provider's ZIP code has all 9 digits (2010AA N403).";
+    BILLING_ZIP9 = "billing-zip-9", Error, Value, INSTITUTIONAL, "/billingProvider/address/postalCode",
+        "The billing provider's ZIP code has all 9 digits (837I 2010AA N403).";
     MODIFIER_SHAPE = "modifier-shape", Error, Value, PROFESSIONAL, "/serviceLines/*/modifiers/*",
         "A modifier is two letters or digits.";
     MODIFIER_REPEATED = "modifier-repeated", Error, BusinessRule, PROFESSIONAL,

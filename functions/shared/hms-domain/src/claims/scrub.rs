@@ -283,6 +283,12 @@ fn institutional(
         ("/operatingProvider", claim.operating_provider.as_ref()),
     ];
     let birth = found.parties(&parties, &providers, today).map(|(b, _)| b);
+    if let Some(a) = &claim.billing_provider.address
+        && a.postal_code.chars().filter(char::is_ascii_digit).count() == 5
+    {
+        found.flag(&edits::BILLING_ZIP9, "/billingProvider/address/postalCode",
+            "the billing provider's ZIP code needs its 4-digit extension: the 837I requires all 9 digits there (2010AA N403)".into());
+    }
     found.claim_filing(
         "/subscriber/claimFilingIndicator",
         &claim.subscriber.claim_filing_indicator,
@@ -811,11 +817,6 @@ impl<'p> Edits<'p> {
             ),
             Some(a) => {
                 self.address("/billingProvider/address", a);
-                let digits = a.postal_code.chars().filter(char::is_ascii_digit).count();
-                if digits == 5 {
-                    self.flag(&edits::BILLING_ZIP9, "/billingProvider/address/postalCode",
-                        "the billing provider's ZIP code needs its 4-digit extension: the 837 requires all 9 digits there".into());
-                }
                 if a.lines.iter().any(|l| po_box(l)) {
                     self.flag(&edits::BILLING_ADDRESS_PO_BOX, "/billingProvider/address/lines",
                         "the billing provider's address must be a street address, not a PO box (use payToAddress for a PO box)".into());
@@ -1548,7 +1549,7 @@ mod tests {
             ("state", P, "/billingProvider/address/state", json!("FLA")),
             (
                 "billing-zip-9",
-                P,
+                I,
                 "/billingProvider/address/postalCode",
                 json!("33111"),
             ),

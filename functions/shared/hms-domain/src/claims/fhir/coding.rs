@@ -123,6 +123,15 @@ pub const CLAIM_FILING: System = System {
     ],
 };
 
+/// National Drug Codes.
+pub const NDC: System = System {
+    name: "NDC",
+    uris: &[
+        "http://hl7.org/fhir/sid/ndc",
+        "urn:oid:2.16.840.1.113883.6.69",
+    ],
+};
+
 /// The NPI identifier system.
 pub const NPI: System = System {
     name: "NPI",

@@ -37,8 +37,8 @@ use crate::partner::Connections;
 use crate::party::{Provider, Receiver};
 
 use coding::{
-    BILL_TYPE, CPT, HCPCS, ICD9_CM, ICD10, ICD10_CM, ICD10_PCS, PLACE_OF_SERVICE, Pick, REVENUE,
-    code_among, has_code, pick, shape,
+    BILL_TYPE, CPT, HCPCS, ICD9_CM, ICD10, ICD10_CM, ICD10_PCS, NDC, PLACE_OF_SERVICE, Pick,
+    REVENUE, code_among, has_code, pick, shape,
 };
 use parties::Parts;
 use reader::Reader;
@@ -311,6 +311,58 @@ fn charge(r: &mut Reader<'_>, item: &Value, at: &str) -> Option<Decimal> {
         .optional_decimal(&item["factor"], &format!("{at}.factor"))
         .unwrap_or(Decimal::ONE);
     Some((price * quantity * factor).round_dp(2))
+}
+
+/// The drug a line gives (loop 2410): the first `item.detail` coded with an NDC, with its
+/// quantity in a unit the 837 names (UCUM `mL` → ML, `mg` → ME, `g` → GR, `[iU]` → F2, a count
+/// → UN).
+fn drug(r: &mut Reader<'_>, item: &Value, at: &str) -> Option<crate::claims::model::Drug> {
+    let (k, detail, ndc) = item["detail"]
+        .as_array()?
+        .iter()
+        .enumerate()
+        .find_map(
+            |(k, d)| match pick(&d["productOrService"], &[NDC], shape::none) {
+                Pick::Code(code, _) => Some((k, d, code)),
+                _ => None,
+            },
+        )?;
+    let at = format!("{at}.detail[{k}]");
+    let quantity = &detail["quantity"];
+    if quantity["value"].is_null() {
+        r.required(
+            "ndc-quantity",
+            &format!("{at}.quantity.value"),
+            "the drug's quantity (CTP04)",
+        );
+        return None;
+    }
+    let amount = r.optional_decimal(&quantity["value"], &format!("{at}.quantity.value"))?;
+    let unit_text = quantity["code"]
+        .as_str()
+        .or(quantity["unit"].as_str())
+        .unwrap_or("");
+    let unit = match unit_text {
+        "mL" | "ml" | "ML" => "ML",
+        "mg" | "MG" => "ME",
+        "g" | "GR" => "GR",
+        "[iU]" | "[IU]" | "IU" | "F2" => "F2",
+        "" | "1" | "{unit}" | "{each}" | "ea" | "UN" => "UN",
+        other => {
+            r.error(
+                IssueType::CodeInvalid,
+                "ndc-unit",
+                &format!("{at}.quantity"),
+                format!("{at}.quantity's unit {other:?} is none an 837 drug line takes (mL, mg, g, [iU], or a count)"),
+            );
+            return None;
+        }
+    };
+    Some(crate::claims::model::Drug {
+        ndc,
+        quantity: amount,
+        unit: unit.into(),
+    })
 }
 
 /// An item's quantity: 1 when it gives none.
@@ -697,7 +749,7 @@ fn professional(r: &mut Reader<'_>, parts: Parts) -> Option<ProfessionalClaim> {
                 place_of_service: pos,
                 line_control_number: item["sequence"].as_u64().map(|s| s.to_string()),
                 patient_count: None,
-                drug: None,
+                drug: drug(r, item, &at),
                 prior_adjudications: vec![],
             });
         }

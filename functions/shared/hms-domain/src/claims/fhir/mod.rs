@@ -105,16 +105,9 @@ pub fn professional_from_fhir(
     claim: &Value,
     connections: &Connections,
 ) -> Result<ProfessionalClaim, OperationOutcome> {
-    match read(
-        claim,
-        &Resources::of(claim),
-        ClaimKind::Professional,
-        connections,
-    )?
-    .claim
-    {
+    match alone(claim, ClaimKind::Professional, connections)? {
         Claim::Professional(c) => Ok(c),
-        Claim::Institutional(_) => unreachable!("read as professional"),
+        other => Err(other_kind(&other)),
     }
 }
 
@@ -129,17 +122,32 @@ pub fn institutional_from_fhir(
     claim: &Value,
     connections: &Connections,
 ) -> Result<InstitutionalClaim, OperationOutcome> {
-    match read(
-        claim,
-        &Resources::of(claim),
-        ClaimKind::Institutional,
-        connections,
-    )?
-    .claim
-    {
+    match alone(claim, ClaimKind::Institutional, connections)? {
         Claim::Institutional(c) => Ok(c),
-        Claim::Professional(_) => unreachable!("read as institutional"),
+        other => Err(other_kind(&other)),
     }
+}
+
+/// A Claim alone (its parties contained) read as `kind`.
+fn alone(
+    claim: &Value,
+    kind: ClaimKind,
+    connections: &Connections,
+) -> Result<Claim, OperationOutcome> {
+    read(claim, &Resources::of(claim), kind, connections).map(|r| r.claim)
+}
+
+/// The outcome for a reading that gave a claim of another kind than asked (never expected:
+/// [`read`] builds the kind it is given).
+fn other_kind(claim: &Claim) -> OperationOutcome {
+    OperationOutcome::new(vec![Issue::error(
+        IssueType::Exception,
+        "fhir-claim-kind",
+        format!(
+            "the Claim was read as a {:?} claim, not the kind asked for",
+            claim.kind()
+        ),
+    )])
 }
 
 /// The header of `parts` addressed to the payer's receiving system.
@@ -289,6 +297,62 @@ fn distinct_sequences(r: &mut Reader<'_>) {
                 seen.push((seq, i));
             }
         }
+    }
+}
+
+/// What an item bills, whatever the claim's kind.
+struct Billed {
+    /// CPT or HCPCS; an institutional line may have none (data-absent-reason
+    /// `not-applicable`: a room-and-board line carries only its revenue code).
+    procedure: Option<String>,
+    modifiers: Vec<String>,
+    charge: Option<Decimal>,
+    units: Option<Decimal>,
+    /// The date of service and, for a range, its last day; an institutional line's date is
+    /// optional.
+    date: Option<NaiveDate>,
+    date_end: Option<NaiveDate>,
+}
+
+/// What `item` (at `at`) bills, read as a line of a `kind` claim.
+fn billed(r: &mut Reader<'_>, item: &Value, at: &str, kind: ClaimKind) -> Billed {
+    let professional = kind == ClaimKind::Professional;
+    let concept = &item["productOrService"];
+    let procedure = match (not_applicable(concept), professional) {
+        (true, true) => {
+            r.required(
+                "fhir-required",
+                &format!("{at}.productOrService"),
+                "a professional line needs its CPT or HCPCS code",
+            );
+            None
+        }
+        (true, false) => None,
+        (false, _) => r
+            .code(
+                concept,
+                &format!("{at}.productOrService"),
+                &[CPT, HCPCS],
+                shape::procedure,
+                if professional {
+                    "CPT or HCPCS"
+                } else {
+                    "CPT or HCPCS (or data-absent-reason not-applicable)"
+                },
+            )
+            .map(|(c, _)| c),
+    };
+    let modifiers = modifiers(r, item, at);
+    let charge = charge(r, item, at);
+    let units = units(r, item, at);
+    let (date, date_end) = served(r, item, at, professional);
+    Billed {
+        procedure,
+        modifiers,
+        charge,
+        units,
+        date,
+        date_end,
     }
 }
 
@@ -677,28 +741,14 @@ fn professional(r: &mut Reader<'_>, parts: Parts) -> Option<ProfessionalClaim> {
     }
     for (i, item) in items.iter().enumerate() {
         let at = format!("Claim.item[{i}]");
-        let concept = &item["productOrService"];
-        let code = if not_applicable(concept) {
-            r.required(
-                "fhir-required",
-                &format!("{at}.productOrService"),
-                "a professional line needs its CPT or HCPCS code",
-            );
-            None
-        } else {
-            r.code(
-                concept,
-                &format!("{at}.productOrService"),
-                &[CPT, HCPCS],
-                shape::procedure,
-                "CPT or HCPCS",
-            )
-            .map(|(c, _)| c)
-        };
-        let modifiers = modifiers(r, item, &at);
-        let charge = charge(r, item, &at);
-        let units = units(r, item, &at);
-        let (date, date_end) = served(r, item, &at, true);
+        let Billed {
+            procedure: code,
+            modifiers,
+            charge,
+            units,
+            date,
+            date_end,
+        } = billed(r, item, &at, ClaimKind::Professional);
         let mut pointers = vec![];
         for (j, seq) in item["diagnosisSequence"]
             .as_array()
@@ -1096,23 +1146,14 @@ fn institutional_lines(r: &mut Reader<'_>) -> Vec<InstitutionalLine> {
                 "NUBC revenue code",
             )
             .map(|(code, _)| format!("{code:0>4}"));
-        let concept = &item["productOrService"];
-        let procedure = if not_applicable(concept) {
-            None
-        } else {
-            r.code(
-                concept,
-                &format!("{at}.productOrService"),
-                &[CPT, HCPCS],
-                shape::procedure,
-                "CPT or HCPCS (or data-absent-reason not-applicable)",
-            )
-            .map(|(c, _)| c)
-        };
-        let modifiers = modifiers(r, item, &at);
-        let charge = charge(r, item, &at);
-        let quantity = units(r, item, &at);
-        let (date, _) = served(r, item, &at, false);
+        let Billed {
+            procedure,
+            modifiers,
+            charge,
+            units: quantity,
+            date,
+            ..
+        } = billed(r, item, &at, ClaimKind::Institutional);
         if let (Some(revenue_code), Some(charge), Some(quantity)) = (revenue, charge, quantity) {
             lines.push(InstitutionalLine {
                 revenue_code,

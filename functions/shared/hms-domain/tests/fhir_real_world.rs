@@ -563,3 +563,33 @@ fn professional_frequency(bundle: &Value) -> String {
         .claim
         .frequency
 }
+
+#[test]
+fn a_procedure_reference_gives_its_code_and_its_performed_date() {
+    let mut claim = fixture("claim-institutional.json");
+    claim["contained"].as_array_mut().unwrap().push(json!({
+        "resourceType": "Procedure", "id": "pci", "status": "completed",
+        "code": {"coding": [
+            {"system": "http://snomed.info/sct", "code": "415070008"},
+            {"system": "http://www.cms.gov/Medicare/Coding/ICD10", "code": "027034Z"}
+        ]},
+        "performedDateTime": "2026-10-12T08:30:00-05:00"
+    }));
+    claim["procedure"][0] = json!({"sequence": 1, "type": [{"coding": [{"code": "principal"}]}],
+        "procedureReference": {"reference": "#pci"}});
+    let read = read(
+        &claim,
+        &Resources::of(&claim),
+        ClaimKind::Institutional,
+        &Connections::local(),
+    )
+    .unwrap_or_else(|o| panic!("{o:#?}"));
+    let Claim::Institutional(claim) = read.claim else {
+        panic!()
+    };
+    let principal = claim.claim.principal_procedure.unwrap();
+    assert_eq!(
+        (principal.code.as_str(), principal.date),
+        ("027034Z", NaiveDate::from_ymd_opt(2026, 10, 12).unwrap())
+    );
+}

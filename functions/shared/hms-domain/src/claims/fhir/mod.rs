@@ -199,26 +199,10 @@ fn diagnoses(r: &mut Reader<'_>) -> (Vec<Diagnosis>, DiagnosisCodes) {
         .flatten()
         .enumerate()
     {
-        let (concept, at) = match (&d["diagnosisCodeableConcept"], &d["diagnosisReference"]) {
-            (Value::Null, Value::Null) => {
-                r.required(
-                    "fhir-required",
-                    &format!("Claim.diagnosis[{i}].diagnosis[x]"),
-                    "a diagnosisCodeableConcept or a diagnosisReference",
-                );
-                continue;
-            }
-            (Value::Null, reference) => {
-                let at = format!("Claim.diagnosis[{i}].diagnosisReference");
-                match r.resource(reference, claim, &at, &["Condition"]) {
-                    Some(condition) => (&condition["code"], format!("{at}.code")),
-                    None => continue,
-                }
-            }
-            (concept, _) => (
-                concept,
-                format!("Claim.diagnosis[{i}].diagnosisCodeableConcept"),
-            ),
+        let at = format!("Claim.diagnosis[{i}]");
+        let Some((concept, _, at)) = coded_or_referenced(r, d, &at, "diagnosis", "Condition")
+        else {
+            continue;
         };
         let Some((code, system)) = r.code(
             concept,
@@ -282,6 +266,37 @@ fn diagnoses(r: &mut Reader<'_>) -> (Vec<Diagnosis>, DiagnosisCodes) {
         }
     }
     (read, set)
+}
+
+/// A choice of a code or a reference to a coded resource (`diagnosis[x]`: Condition,
+/// `procedure[x]`: Procedure) of the element at `at`: the concept, the resource when it was a
+/// reference, and where the concept is; `None` (the issue said why) when neither is there or
+/// the reference leads nowhere.
+fn coded_or_referenced<'a>(
+    r: &mut Reader<'a>,
+    element: &'a Value,
+    at: &str,
+    name: &str,
+    kind: &str,
+) -> Option<(&'a Value, Option<&'a Value>, String)> {
+    let concept = &element[format!("{name}CodeableConcept").as_str()];
+    let reference = &element[format!("{name}Reference").as_str()];
+    match (concept, reference) {
+        (Value::Null, Value::Null) => {
+            r.required(
+                "fhir-required",
+                &format!("{at}.{name}[x]"),
+                &format!("a {name}CodeableConcept or a {name}Reference"),
+            );
+            None
+        }
+        (Value::Null, reference) => {
+            let at = format!("{at}.{name}Reference");
+            let resource = r.resource(reference, r.claim, &at, &[kind])?;
+            Some((&resource["code"], Some(resource), format!("{at}.code")))
+        }
+        (concept, _) => Some((concept, None, format!("{at}.{name}CodeableConcept"))),
+    }
 }
 
 /// Checks that each item's `sequence` is its own: an 837 line number and the 835's line
@@ -1059,34 +1074,18 @@ fn procedures(r: &mut Reader<'_>) -> (Option<CodedEvent>, Vec<CodedEvent>) {
         .enumerate()
     {
         let at = format!("Claim.procedure[{k}]");
-        let (concept, performed, code_at) =
-            match (&p["procedureCodeableConcept"], &p["procedureReference"]) {
-                (Value::Null, Value::Null) => {
-                    r.required(
-                        "fhir-required",
-                        &format!("{at}.procedure[x]"),
-                        "a procedureCodeableConcept or a procedureReference",
-                    );
-                    continue;
-                }
-                (Value::Null, reference) => {
-                    let ref_at = format!("{at}.procedureReference");
-                    let Some(procedure) = r.resource(reference, claim, &ref_at, &["Procedure"])
-                    else {
-                        continue;
-                    };
-                    let performed = match &procedure["performedDateTime"] {
-                        Value::Null => &procedure["performedPeriod"]["start"],
-                        d => d,
-                    };
-                    (&procedure["code"], performed, format!("{ref_at}.code"))
-                }
-                (concept, _) => (
-                    concept,
-                    &Value::Null,
-                    format!("{at}.procedureCodeableConcept"),
-                ),
-            };
+        let Some((concept, procedure, code_at)) =
+            coded_or_referenced(r, p, &at, "procedure", "Procedure")
+        else {
+            continue;
+        };
+        let performed = match procedure {
+            Some(procedure) => match &procedure["performedDateTime"] {
+                Value::Null => &procedure["performedPeriod"]["start"],
+                d => d,
+            },
+            None => &Value::Null,
+        };
         let code = r.code(
             concept,
             &code_at,

@@ -212,6 +212,9 @@ registry! {
     COB_PAYER_UNKNOWN = "cob-payer-unknown", Error, BusinessRule, PROFESSIONAL,
         "/serviceLines/*/adjudications/*/payerId",
                 "A line's adjudication names a payer of the other coverage.";
+    COB_ADJUSTMENT_GROUP = "cob-adjustment-group", Error, CodeInvalid, PROFESSIONAL,
+        "/otherCoverage/*/adjustments/*/group",
+        "Another payer's adjustment group is CO, CR, OA, PI or PR (CAS01).";
     COB_LINE_BALANCE = "cob-line-balance", Error, BusinessRule, PROFESSIONAL,
         "/serviceLines/*/adjudications/*/paid",
                 "A line's adjudication balances: paid plus adjustments is the line's charge.";

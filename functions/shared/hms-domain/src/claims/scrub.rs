@@ -960,6 +960,26 @@ impl<'p> Edits<'p> {
         }
     }
 
+    /// Each of another payer's adjustments (at `at`) has a claim adjustment group code.
+    fn adjustment_groups(
+        &mut self,
+        at: &str,
+        adjustments: &[crate::claims::model::ClaimAdjustment],
+    ) {
+        for (j, a) in adjustments.iter().enumerate() {
+            if !["CO", "CR", "OA", "PI", "PR"].contains(&a.group.as_str()) {
+                self.flag(
+                    &edits::COB_ADJUSTMENT_GROUP,
+                    &format!("{at}/adjustments/{j}/group"),
+                    format!(
+                        "{:?} is not an adjustment group (CO, CR, OA, PI, PR)",
+                        a.group
+                    ),
+                );
+            }
+        }
+    }
+
     /// Coordination of benefits: every line adjudication names a known other payer and
     /// balances (charge = paid + adjustments), and a payer's claim-level paid amount equals its
     /// lines' payments.
@@ -987,6 +1007,7 @@ impl<'p> Edits<'p> {
                     "the other coverage names the payer this claim is sent to".into(),
                 );
             }
+            self.adjustment_groups(&at, &other.adjustments);
             let lines: Decimal = claim
                 .service_lines
                 .iter()
@@ -1032,6 +1053,7 @@ impl<'p> Edits<'p> {
                         ),
                     );
                 }
+                self.adjustment_groups(&at, &adj.adjustments);
                 let adjusted: Decimal = adj.adjustments.iter().map(|a| a.amount).sum();
                 if adj.paid + adjusted != line.charge {
                     self.flag(
@@ -1368,6 +1390,19 @@ mod tests {
             .filter_map(|i| i.diagnostics)
             .filter(|d| d != "all-ok")
             .collect()
+    }
+
+    #[test]
+    fn another_payers_adjustment_needs_a_group_code() {
+        // Found by the claim_request fuzz target: a group of "`O" passed the scrubber and made
+        // an 837 whose CAS our validator could not place.
+        let found = findings(
+            "professional-cob-secondary.json",
+            "/serviceLines/0/priorAdjudications/0/adjustments/0/group",
+            serde_json::json!("`O"),
+            &Profile::default(),
+        );
+        assert_eq!(found, ["cob-adjustment-group"]);
     }
 
     #[test]

@@ -358,8 +358,8 @@ fn billed(r: &mut Reader<'_>, item: &Value, at: &str, kind: ClaimKind) -> Billed
             .map(|(c, _)| c),
     };
     let modifiers = modifiers(r, item, at);
-    let charge = charge(r, item, at);
     let units = units(r, item, at);
+    let charge = charge(r, item, at, units);
     let (date, date_end) = served(r, item, at, professional);
     Billed {
         procedure,
@@ -371,8 +371,9 @@ fn billed(r: &mut Reader<'_>, item: &Value, at: &str, kind: ClaimKind) -> Billed
     }
 }
 
-/// An item's charge: `net`, or else `unitPrice` × `quantity` × `factor`.
-fn charge(r: &mut Reader<'_>, item: &Value, at: &str) -> Option<Decimal> {
+/// An item's charge: `net`, or else `unitPrice` × its `units` (read once, by the caller) ×
+/// `factor`.
+fn charge(r: &mut Reader<'_>, item: &Value, at: &str, units: Option<Decimal>) -> Option<Decimal> {
     if !item["net"].is_null() {
         return r.optional_money(&item["net"], &format!("{at}.net"));
     }
@@ -385,7 +386,7 @@ fn charge(r: &mut Reader<'_>, item: &Value, at: &str) -> Option<Decimal> {
         return None;
     }
     let price = r.optional_money(&item["unitPrice"], &format!("{at}.unitPrice"))?;
-    let quantity = units(r, item, at)?;
+    let quantity = units?;
     let factor = r
         .optional_decimal(&item["factor"], &format!("{at}.factor"))
         .unwrap_or(Decimal::ONE);

@@ -440,3 +440,91 @@ fn a_billing_provider_without_an_npi_is_a_scrubber_error_other_providers_may_lac
         .collect();
     assert_eq!(found, [(Some("billing-npi"), Some("/billingProvider/npi"))]);
 }
+
+#[test]
+fn a_text_longer_than_its_837_element_is_a_scrubber_error_never_an_invalid_837() {
+    // Found by the fuzzer: a drop-off facility's name of 109 characters passed the scrubber
+    // (held to the 264 of any text) and made an NM103 of the 837 invalid.
+    let mut claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-ambulance.json",
+    ))
+    .unwrap();
+    let ambulance = claim.ambulance.as_mut().unwrap();
+    ambulance.dropoff_name = Some(format!("CHEYENNE R{}EGIONAL", "z".repeat(92)));
+    claim.claim.prior_authorization = Some("9".repeat(51));
+    claim.service_lines[0].line_control_number = Some("L".repeat(51));
+    let found: Vec<(String, String)> = Claim::from(claim)
+        .scrub(today())
+        .issue
+        .into_iter()
+        .map(|i| (i.diagnostics.unwrap(), i.expression[0].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "text-length".to_string(),
+                "/ambulance/dropoffName".to_string()
+            ),
+            ("text-length".into(), "/claim/priorAuthorization".into()),
+            (
+                "text-length".into(),
+                "/serviceLines/0/lineControlNumber".into()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn related_causes_and_the_accident_state_are_checked_before_clm11_is_written() {
+    let base = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-subscriber.json",
+    ))
+    .unwrap();
+    let found = |causes: &[&str], state: Option<&str>| -> Vec<String> {
+        let mut claim = base.clone();
+        claim.claim.related_causes = causes.iter().map(|c| c.to_string()).collect();
+        claim.claim.accident_state = state.map(str::to_string);
+        Claim::from(claim)
+            .scrub(today())
+            .issue
+            .into_iter()
+            .filter(|i| i.severity == IssueSeverity::Error)
+            .map(|i| format!("{} {}", i.diagnostics.unwrap(), i.expression[0]))
+            .collect()
+    };
+    assert!(found(&["AA", "EM"], Some("NY")).is_empty());
+    assert!(found(&["OA"], None).is_empty());
+    assert_eq!(
+        found(&["XX"], None),
+        ["related-causes /claim/relatedCauses/0"]
+    );
+    assert_eq!(
+        found(&["EM", "EM"], None),
+        ["related-causes /claim/relatedCauses/1"]
+    );
+    assert_eq!(
+        found(&["AA", "EM", "OA"], Some("NY")),
+        ["related-causes /claim/relatedCauses"]
+    );
+    assert_eq!(
+        found(&["AA"], None),
+        ["accident-state /claim/accidentState"]
+    );
+    assert_eq!(
+        found(&["AA"], Some("New York")),
+        ["accident-state /claim/accidentState"]
+    );
+    assert_eq!(
+        found(&["EM"], Some("NY")),
+        ["accident-state /claim/accidentState"]
+    );
+    // What passes is written as valid CLM11.
+    let mut claim = base.clone();
+    claim.claim.related_causes = vec!["AA".into(), "EM".into()];
+    claim.claim.accident_state = Some("NY".into());
+    let text =
+        String::from_utf8(write_837(&[Claim::from(claim)], &partner(), &envelope()).unwrap())
+            .unwrap();
+    assert!(text.contains("*AA:EM::NY~"), "{text}");
+}

@@ -224,6 +224,10 @@ registry! {
         "A drug's unit is F2, GR, ME, ML or UN.";
     NDC_QUANTITY = "ndc-quantity", Error, Value, PROFESSIONAL, "/serviceLines/*/drug/quantity",
         "A drug's quantity is more than zero.";
+    RELATED_CAUSES = "related-causes", Error, CodeInvalid, PROFESSIONAL, "/claim/relatedCauses/*",
+        "Related causes are AA, EM or OA, at most two and none twice (CLM11-1, -2).";
+    ACCIDENT_STATE = "accident-state", Error, Value, PROFESSIONAL, "/claim/accidentState",
+        "An auto accident (AA) names its state, a two-letter code (CLM11-4); no other claim does.";
     ADDRESS_LINES = "address-lines", Error, Value, BOTH, ".../address/lines",
         "An address has one or two street lines.";
     STATE = "state", Error, Value, BOTH, ".../address/state",

@@ -71,7 +71,7 @@ pub fn scrub(claim: &Claim, today: NaiveDate, profile: &Profile) -> OperationOut
 
 /// The longest text each field of our claim JSON may hold, by its name: the maximum length of
 /// the 837 element that carries it (NM103 60, NM104 35, NM105 25, NM107 10, N301 55, N401 30,
-/// N403 15, NM109 80, SBR03 50, CLM01 38). Any other text is held to 264, the longest any 5010
+/// N403 15, NM109 80, SBR03 50, CLM01 38, REF02 50, CR109/CR110 80). Any other text is held to 264, the longest any 5010
 /// element allows.
 const TEXT_LIMITS: &[(&str, usize)] = &[
     ("last", 60),
@@ -85,6 +85,14 @@ const TEXT_LIMITS: &[(&str, usize)] = &[
     ("memberId", 80),
     ("groupNumber", 50),
     ("patientControlNumber", 38),
+    ("dropoffName", 60),
+    ("id", 80),
+    ("lineControlNumber", 50),
+    ("priorAuthorization", 50),
+    ("payerClaimNumber", 50),
+    ("referralNumber", 50),
+    ("stretcherPurpose", 80),
+    ("roundTripPurpose", 80),
 ];
 
 /// Longest text in any other field.
@@ -142,6 +150,7 @@ fn professional(
     );
     found.coordination(claim);
     found.ambulance(claim);
+    found.related_causes(c);
     if let Some(onset) = c.onset_date
         && let Some(first) = lines.iter().map(|l| l.service_date).min()
         && onset > first
@@ -957,6 +966,64 @@ impl<'p> Edits<'p> {
                 self.address("/ambulance/dropoff", &amb.dropoff);
             }
             (None, None) => {}
+        }
+    }
+
+    /// What the services are related to (CLM11-1, -2) and, for an auto accident, where it
+    /// happened (CLM11-4): the writer has room for two causes, each a code of its list once.
+    fn related_causes(&mut self, c: &crate::claims::model::ClaimInformation) {
+        for (k, cause) in c.related_causes.iter().enumerate() {
+            if !["AA", "EM", "OA"].contains(&cause.as_str()) {
+                self.flag(
+                    &edits::RELATED_CAUSES,
+                    &format!("/claim/relatedCauses/{k}"),
+                    format!("{cause:?} is not a related cause (AA auto accident, EM employment, OA other accident)"),
+                );
+            } else if c
+                .related_causes
+                .iter()
+                .take(k)
+                .any(|earlier| earlier == cause)
+            {
+                self.flag(
+                    &edits::RELATED_CAUSES,
+                    &format!("/claim/relatedCauses/{k}"),
+                    format!("{cause:?} is listed twice"),
+                );
+            }
+        }
+        if c.related_causes.len() > 2 {
+            self.flag(
+                &edits::RELATED_CAUSES,
+                "/claim/relatedCauses",
+                format!(
+                    "an 837P carries at most two related causes; this claim has {}",
+                    c.related_causes.len()
+                ),
+            );
+        }
+        let auto = c.related_causes.iter().any(|cause| cause == "AA");
+        match &c.accident_state {
+            Some(state) if !auto => self.flag(
+                &edits::ACCIDENT_STATE,
+                "/claim/accidentState",
+                format!(
+                    "{state:?} is an accident state, but the claim names no auto accident (AA)"
+                ),
+            ),
+            Some(state) if !(state.len() == 2 && state.bytes().all(|b| b.is_ascii_uppercase())) => {
+                self.flag(
+                    &edits::ACCIDENT_STATE,
+                    "/claim/accidentState",
+                    format!("{state:?} is not a two-letter state code"),
+                )
+            }
+            None if auto => self.flag(
+                &edits::ACCIDENT_STATE,
+                "/claim/accidentState",
+                "an auto accident (AA) names the state it happened in".into(),
+            ),
+            _ => {}
         }
     }
 

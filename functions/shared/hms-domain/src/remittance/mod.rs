@@ -2,6 +2,7 @@
 //! with its adjustments (CAS), service payments (SVC), remark codes (LQ), and provider-level
 //! adjustments (PLB) — and its JSON form, which says whether the payment balances.
 
+pub mod balance;
 pub mod fhir;
 pub mod write_835;
 
@@ -86,6 +87,22 @@ pub struct Party {
     pub name: String,
     /// N103/N104, when sent.
     pub id: Option<PartyId>,
+    /// The party's other identifiers (its REF segments): the payer's `2U` payer
+    /// identification number, the payee's `TJ` federal tax id, ... (what matches a payment to
+    /// the payer a claim went to, and to the organization it belongs to).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<PartyId>,
+}
+
+impl Party {
+    /// The identifier qualified `qualifier`, the N1's or a REF's.
+    pub fn identifier(&self, qualifier: &str) -> Option<&str> {
+        self.id
+            .iter()
+            .chain(&self.references)
+            .find(|i| i.qualifier == qualifier)
+            .map(|i| i.value.as_str())
+    }
 }
 
 /// An identifier with its qualifier.
@@ -410,6 +427,20 @@ impl Reading {
             ("ST", "TRN") => self.trace = Some((text(s, 2).to_string(), opt(s, 3))),
             ("1000A", "N1") => self.payer = Some(party(s)),
             ("1000B", "N1") => self.payee = Some(party(s)),
+            ("1000A", "REF") => {
+                if let (Some(p), Some(qualifier), Some(value)) =
+                    (self.payer.as_mut(), opt(s, 1), opt(s, 2))
+                {
+                    p.references.push(PartyId { qualifier, value });
+                }
+            }
+            ("1000B", "REF") => {
+                if let (Some(p), Some(qualifier), Some(value)) =
+                    (self.payee.as_mut(), opt(s, 1), opt(s, 2))
+                {
+                    p.references.push(PartyId { qualifier, value });
+                }
+            }
             ("2000", "LX") => self.header = opt(s, 1),
             ("2100", "CLP") => {
                 let mut claim = claim_payment(s)?;
@@ -477,6 +508,7 @@ impl Reading {
         let nobody = || Party {
             name: String::new(),
             id: None,
+            references: vec![],
         };
         let claims_paid: Decimal = self.claims.iter().map(|c| c.paid).sum();
         let adjustments: Decimal = self.provider_adjustments.iter().map(|p| p.amount).sum();
@@ -504,6 +536,7 @@ fn party(n1: &Line<'_>) -> Party {
         id: opt(n1, 3)
             .zip(opt(n1, 4))
             .map(|(qualifier, value)| PartyId { qualifier, value }),
+        references: vec![],
     }
 }
 

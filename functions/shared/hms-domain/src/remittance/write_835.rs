@@ -49,6 +49,10 @@ pub fn remittance_835(
             .map_or(("", ""), |i| (i.qualifier.as_str(), i.value.as_str()));
         w.simple("N1", &[entity, &party.name, qualifier, id])
             .map_err(fail(at))?;
+        for reference in &party.references {
+            w.simple("REF", &[&reference.qualifier, &reference.value])
+                .map_err(fail(at))?;
+        }
     }
     let mut header: Option<&str> = None;
     for (k, claim) in remittance.claims.iter().enumerate() {

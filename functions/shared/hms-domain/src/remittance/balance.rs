@@ -104,7 +104,7 @@ pub fn claim_imbalances(index: usize, claim: &ClaimPayment) -> Vec<Imbalance> {
 /// The payment's own rule (BPR02), when it is broken.
 pub fn payment_imbalance(remittance: &Remittance) -> Option<Imbalance> {
     let b = &remittance.balance;
-    (b.expected_payment != remittance.payment.amount).then(|| Imbalance {
+    (b.expected_payment != remittance.payment.amount).then_some(Imbalance {
         rule: Rule::Payment,
         expected: b.expected_payment,
         sent: remittance.payment.amount,

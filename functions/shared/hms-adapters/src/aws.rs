@@ -6,9 +6,12 @@
 //! version, state, organization and, while it is open, due time as attributes),
 //! `IDEM#{organization}:{key}` (the claim an idempotency key is bound to, expiring after a
 //! day), `PCN#{organization}#{payer}#{digest}` (the claim holding a patient control number at
-//! a payer), `SEQ#{name}` (a control-number counter). The index `state-due` (state, dueAt)
-//! holds only open claims, the sweep's work list. The table's stream is the claim-event
-//! outbox.
+//! a payer), `SEQ#{name}` (a control-number counter), `PAY#{id}` (a payment, with the index
+//! `organization-payments` on its organization and receipt), `CPAY#{payment}#{index}` (one of
+//! its claim payments), `EXC#{id}` (an exception, with the index `organization-exceptions`),
+//! `PCCN#{organization}#{payer}#{digest}` (the claim a payer's claim number was posted to).
+//! The index `state-due` (state, dueAt) holds only open claims, the sweep's work list. The
+//! table's stream is the outbox of claim and remittance events.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,12 +20,25 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteIte
 use chrono::{DateTime, SecondsFormat, Utc};
 use hms_service::lifecycle::{ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use hms_service::ports::{
-    ClaimStore, ControlNumberHold, CreateError, ObjectStore, ObjectStoreError, Queue, QueueError,
-    StoreError, Topic, check_key,
+    ClaimStore, ControlNumberHold, CreateError, ObjectStore, ObjectStoreError, Page, PayerClaimKey,
+    PaymentFilter, Queue, QueueError, RemittanceStore, StoreError, Topic, check_key,
 };
+use hms_service::remittance::records::{
+    ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
+};
+use hms_service::tenancy::OrganizationId;
 
 /// The index of open claims by state and due time.
 pub const DUE_INDEX: &str = "state-due";
+
+/// The index of payments by organization, newest first.
+pub const PAYMENTS_INDEX: &str = "organization-payments";
+
+/// The index of exceptions by organization, oldest first.
+pub const EXCEPTIONS_INDEX: &str = "organization-exceptions";
+
+/// The partition of the exceptions index that holds exceptions of no organization.
+const NO_ORGANIZATION: &str = "-";
 
 /// How long an idempotency key is remembered.
 const KEY_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -257,6 +273,15 @@ impl ClaimStore for DynamoClaimStore {
         }
     }
 
+    async fn holder(&self, hold: &ControlNumberHold) -> Result<Option<ClaimId>, StoreError> {
+        let Some(item) = self.get_item(s(format!("PCN#{}", hold.key()))).await? else {
+            return Ok(None);
+        };
+        ClaimId::parse(text(&item, "holder")?)
+            .map(Some)
+            .map_err(unavailable)
+    }
+
     async fn release(&self, hold: &ControlNumberHold, holder: &ClaimId) -> Result<(), StoreError> {
         match self
             .client
@@ -329,6 +354,445 @@ impl ClaimStore for DynamoClaimStore {
             .ok_or_else(|| unavailable("the counter did not come back"))?;
         // ISA13 runs 1 to 999,999,999, then starts again.
         Ok(((count.saturating_sub(1)) % 999_999_999 + 1) as u32)
+    }
+}
+
+/// A query's filter: its expression, with the attribute names and values it uses.
+type Filter = (
+    String,
+    HashMap<String, String>,
+    HashMap<String, AttributeValue>,
+);
+
+impl DynamoClaimStore {
+    fn payment_item(
+        record: &PaymentRecord,
+        version: u64,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mut stored = record.clone();
+        stored.version = version;
+        let json = serde_json::to_string(&stored).map_err(unavailable)?;
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(format!("PAY#{}", record.id))),
+            ("version".to_string(), n(version)),
+            ("record".to_string(), s(json)),
+            ("payerId".to_string(), s(record.key.payer_id.clone())),
+            (
+                "traceNumber".to_string(),
+                s(record.key.trace_number.clone()),
+            ),
+            ("status".to_string(), s(format!("{:?}", record.status))),
+        ]);
+        if let Some(org) = &record.organization {
+            item.insert("paymentsOf".to_string(), s(org.as_str()));
+            item.insert("paymentOrder".to_string(), s(record.cursor()));
+        }
+        if let Some(paid_on) = record.paid_on {
+            item.insert("paidOn".to_string(), s(paid_on.to_string()));
+        }
+        Ok(item)
+    }
+
+    fn exception_item(
+        exception: &RemittanceException,
+        version: u64,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mut stored = exception.clone();
+        stored.version = version;
+        let json = serde_json::to_string(&stored).map_err(unavailable)?;
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(format!("EXC#{}", exception.id))),
+            ("version".to_string(), n(version)),
+            ("record".to_string(), s(json)),
+            (
+                "exceptionsOf".to_string(),
+                s(exception
+                    .organization
+                    .as_ref()
+                    .map_or(NO_ORGANIZATION, |o| o.as_str())),
+            ),
+            ("exceptionOrder".to_string(), s(exception.cursor())),
+            ("reason".to_string(), s(exception.reason.code())),
+        ]);
+        if exception.is_open() {
+            item.insert("open".to_string(), AttributeValue::Bool(true));
+        }
+        Ok(item)
+    }
+
+    fn claim_payment_key(payment: &PaymentId, index: usize) -> AttributeValue {
+        s(format!("CPAY#{payment}#{index:07}"))
+    }
+
+    /// Puts `item` when no item has its key (`Ok(true)`), or says one does (`Ok(false)`).
+    async fn put_new(&self, item: HashMap<String, AttributeValue>) -> Result<bool, StoreError> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(conditional) => Ok(false),
+            Err(e) => Err(unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    /// Puts `item` over the stored one when its version is `expected`.
+    async fn put_versioned(
+        &self,
+        item: HashMap<String, AttributeValue>,
+        expected: u64,
+        what: String,
+    ) -> Result<(), StoreError> {
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", n(expected))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(conditional) => {
+                Err(StoreError::Conflict { what })
+            }
+            Err(e) => Err(unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e))),
+        }
+    }
+
+    fn record_of<T: serde::de::DeserializeOwned>(
+        item: &HashMap<String, AttributeValue>,
+    ) -> Result<T, StoreError> {
+        serde_json::from_str(text(item, "record")?)
+            .map_err(|e| unavailable(format!("a stored item is unreadable: {e}")))
+    }
+
+    /// Up to `limit` items of `index` in partition `name` = `value`, sorted after `after`
+    /// by `order`, that pass `filter` (with its names and values): read page by page until
+    /// enough pass.
+    #[allow(clippy::too_many_arguments)]
+    async fn query_index(
+        &self,
+        index: &str,
+        (name, value): (&str, &str),
+        order: &str,
+        after: Option<&str>,
+        ascending: bool,
+        filter: Option<Filter>,
+        limit: usize,
+    ) -> Result<(Vec<HashMap<String, AttributeValue>>, bool), StoreError> {
+        let mut found = vec![];
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let condition = if after.is_some() {
+                "#p = :p AND #o > :after"
+            } else {
+                "#p = :p"
+            };
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(condition)
+                .expression_attribute_names("#p", name)
+                .expression_attribute_values(":p", s(value))
+                .scan_index_forward(ascending)
+                .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            if let Some(after) = after {
+                query = query
+                    .expression_attribute_names("#o", order)
+                    .expression_attribute_values(":after", s(after));
+            }
+            if let Some((expression, names, values)) = &filter {
+                query = query.filter_expression(expression);
+                for (k, v) in names {
+                    query = query.expression_attribute_names(k, v);
+                }
+                for (k, v) in values {
+                    query = query.expression_attribute_values(k, v.clone());
+                }
+            }
+            let out = query
+                .send()
+                .await
+                .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+            found.extend(out.items().iter().cloned());
+            if found.len() > limit {
+                found.truncate(limit);
+                return Ok((found, true));
+            }
+            match out.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => return Ok((found, false)),
+            }
+        }
+    }
+}
+
+impl RemittanceStore for DynamoClaimStore {
+    async fn begin_payment(
+        &self,
+        record: &PaymentRecord,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        if self
+            .put_new(Self::payment_item(record, record.version)?)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.payment(&record.id)
+            .await?
+            .ok_or_else(|| unavailable("a payment vanished"))
+            .map(Some)
+    }
+
+    async fn payment(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
+        self.get_item(s(format!("PAY#{id}")))
+            .await?
+            .map(|item| Self::record_of(&item))
+            .transpose()
+    }
+
+    async fn update_payment(&self, record: &PaymentRecord) -> Result<(), StoreError> {
+        self.put_versioned(
+            Self::payment_item(record, record.version + 1)?,
+            record.version,
+            format!(
+                "payment {} changed since version {}",
+                record.id, record.version
+            ),
+        )
+        .await
+    }
+
+    async fn payments(
+        &self,
+        organization: &OrganizationId,
+        filter: &PaymentFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<PaymentRecord>, StoreError> {
+        let mut clauses = vec![];
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        if let Some(payer) = &filter.payer_id {
+            clauses.push("#payer = :payer");
+            names.insert("#payer".to_string(), "payerId".to_string());
+            values.insert(":payer".to_string(), s(payer.clone()));
+        }
+        if let Some(trace) = &filter.trace_number {
+            clauses.push("#trace = :trace");
+            names.insert("#trace".to_string(), "traceNumber".to_string());
+            values.insert(":trace".to_string(), s(trace.clone()));
+        }
+        if filter.paid_from.is_some() || filter.paid_to.is_some() {
+            names.insert("#paid".to_string(), "paidOn".to_string());
+        }
+        if let Some(from) = filter.paid_from {
+            clauses.push("#paid >= :from");
+            values.insert(":from".to_string(), s(from.to_string()));
+        }
+        if let Some(to) = filter.paid_to {
+            clauses.push("#paid <= :to");
+            values.insert(":to".to_string(), s(to.to_string()));
+        }
+        let filter = (!clauses.is_empty()).then(|| (clauses.join(" AND "), names, values));
+        let (items, more) = self
+            .query_index(
+                PAYMENTS_INDEX,
+                ("paymentsOf", organization.as_str()),
+                "paymentOrder",
+                after,
+                true,
+                filter,
+                limit,
+            )
+            .await?;
+        let items: Vec<PaymentRecord> = items
+            .iter()
+            .map(Self::record_of)
+            .collect::<Result<_, _>>()?;
+        let next = if more {
+            items.last().map(PaymentRecord::cursor)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn put_claim_payment(&self, record: &ClaimPaymentRecord) -> Result<(), StoreError> {
+        let json = serde_json::to_string(record).map_err(unavailable)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(HashMap::from([
+                (
+                    "pk".to_string(),
+                    Self::claim_payment_key(&record.posting.payment, record.posting.index),
+                ),
+                ("record".to_string(), s(json)),
+            ])))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+    }
+
+    async fn claim_payment(
+        &self,
+        posting: &PostingId,
+    ) -> Result<Option<ClaimPaymentRecord>, StoreError> {
+        self.get_item(Self::claim_payment_key(&posting.payment, posting.index))
+            .await?
+            .map(|item| Self::record_of(&item))
+            .transpose()
+    }
+
+    async fn claim_payments(
+        &self,
+        payment: &PaymentId,
+        from: usize,
+        limit: usize,
+    ) -> Result<Vec<ClaimPaymentRecord>, StoreError> {
+        let Some(record) = self.payment(payment).await? else {
+            return Ok(vec![]);
+        };
+        let end = record.claim_payments.max(record.posted_through);
+        let mut found = vec![];
+        let mut index = from;
+        while index < end && found.len() < limit {
+            let chunk: Vec<usize> = (index..end).take(100.min(limit - found.len())).collect();
+            index += chunk.len();
+            let mut keys = aws_sdk_dynamodb::types::KeysAndAttributes::builder();
+            for i in &chunk {
+                keys = keys.keys(HashMap::from([(
+                    "pk".to_string(),
+                    Self::claim_payment_key(payment, *i),
+                )]));
+            }
+            let mut pending = Some(HashMap::from([(
+                self.table.clone(),
+                keys.consistent_read(true).build().map_err(unavailable)?,
+            )]));
+            let mut items = vec![];
+            while let Some(request) = pending.take().filter(|r| !r.is_empty()) {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .set_request_items(Some(request))
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+                if let Some(got) = out.responses().and_then(|r| r.get(&self.table)) {
+                    items.extend(got.iter().cloned());
+                }
+                pending = out.unprocessed_keys().cloned();
+            }
+            let mut records: Vec<ClaimPaymentRecord> = items
+                .iter()
+                .map(Self::record_of)
+                .collect::<Result<_, _>>()?;
+            records.sort_by_key(|r| r.posting.index);
+            found.extend(records);
+        }
+        Ok(found)
+    }
+
+    async fn raise(&self, exception: &RemittanceException) -> Result<bool, StoreError> {
+        self.put_new(Self::exception_item(exception, exception.version)?)
+            .await
+    }
+
+    async fn exception(&self, id: &ExceptionId) -> Result<Option<RemittanceException>, StoreError> {
+        self.get_item(s(format!("EXC#{id}")))
+            .await?
+            .map(|item| Self::record_of(&item))
+            .transpose()
+    }
+
+    async fn update_exception(&self, exception: &RemittanceException) -> Result<(), StoreError> {
+        self.put_versioned(
+            Self::exception_item(exception, exception.version + 1)?,
+            exception.version,
+            format!(
+                "exception {} changed since version {}",
+                exception.id, exception.version
+            ),
+        )
+        .await
+    }
+
+    async fn exceptions(
+        &self,
+        organization: Option<&OrganizationId>,
+        open_only: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<RemittanceException>, StoreError> {
+        let filter = open_only.then(|| {
+            (
+                "attribute_exists(#open)".to_string(),
+                HashMap::from([("#open".to_string(), "open".to_string())]),
+                HashMap::new(),
+            )
+        });
+        let partition = organization.map_or(NO_ORGANIZATION, |o| o.as_str());
+        let (items, more) = self
+            .query_index(
+                EXCEPTIONS_INDEX,
+                ("exceptionsOf", partition),
+                "exceptionOrder",
+                after,
+                true,
+                filter,
+                limit,
+            )
+            .await?;
+        let items: Vec<RemittanceException> = items
+            .iter()
+            .map(Self::record_of)
+            .collect::<Result<_, _>>()?;
+        let next = if more {
+            items.last().map(RemittanceException::cursor)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn bind_payer_claim(
+        &self,
+        key: &PayerClaimKey,
+        claim: &ClaimId,
+    ) -> Result<ClaimId, StoreError> {
+        let pk = format!("PCCN#{}", key.key());
+        let item = HashMap::from([
+            ("pk".to_string(), s(pk)),
+            ("holder".to_string(), s(claim.as_str())),
+        ]);
+        if self.put_new(item).await? {
+            return Ok(claim.clone());
+        }
+        self.payer_claim(key)
+            .await?
+            .ok_or_else(|| unavailable("a payer claim number vanished"))
+    }
+
+    async fn payer_claim(&self, key: &PayerClaimKey) -> Result<Option<ClaimId>, StoreError> {
+        let Some(item) = self.get_item(s(format!("PCCN#{}", key.key()))).await? else {
+            return Ok(None);
+        };
+        ClaimId::parse(text(&item, "holder")?)
+            .map(Some)
+            .map_err(unavailable)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod outbox;
 pub mod ports;
+pub mod remittance;
 pub mod service;
 pub mod submission;
 pub mod sweep;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use hms_domain::outcome::OperationOutcome;
 use hms_domain::request::Format;
+use rust_decimal::Decimal;
+
+use crate::remittance::records::{ClaimBalance, PostedPayment, PostingId};
 
 pub use crate::tenancy::OrganizationId;
 
@@ -102,11 +105,14 @@ pub enum ClaimState {
     Paid,
     /// An 835 denied it.
     Denied,
+    /// An 835 took its payment back (CLP02 22); the payer's correction is expected to follow
+    /// and move it again.
+    PaymentReversed,
 }
 
 impl ClaimState {
     /// Every state, in the order a claim may pass through them.
-    pub const ALL: [ClaimState; 12] = [
+    pub const ALL: [ClaimState; 13] = [
         ClaimState::Received,
         ClaimState::RejectedByScrubber,
         ClaimState::HeldByRules,
@@ -119,6 +125,7 @@ impl ClaimState {
         ClaimState::RejectedByPayer,
         ClaimState::Paid,
         ClaimState::Denied,
+        ClaimState::PaymentReversed,
     ];
 
     /// The states a claim must leave by its due time: the sweep finds claims in these.
@@ -131,8 +138,10 @@ impl ClaimState {
 
     /// Whether the state machine allows `self` → `next`. A worker whose lease ended may be
     /// replaced (sending → sending), an operator may redrive a dead letter, a late
-    /// acknowledgment still counts, and remittance may correct itself (a reversal turns paid
-    /// into denied and back).
+    /// acknowledgment still counts, a payment counts even when the payer's 277CA never came
+    /// (its adjudication says it was accepted), a reversal takes a payment or denial back and
+    /// the correction moves the claim again, and finance staff may post a payment the payer
+    /// made on top of an earlier one by hand (paid → paid, denied → paid).
     pub fn may_become(self, next: ClaimState) -> bool {
         use ClaimState::*;
         matches!(
@@ -146,12 +155,16 @@ impl ClaimState {
                 | (DeadLettered, WaitingForPayer)
                 | (
                     Submitted,
-                    AcceptedByPayer | RejectedByPayer | NoAcknowledgment
+                    AcceptedByPayer | RejectedByPayer | NoAcknowledgment | Paid | Denied
                 )
-                | (NoAcknowledgment, AcceptedByPayer | RejectedByPayer)
+                | (
+                    NoAcknowledgment,
+                    AcceptedByPayer | RejectedByPayer | Paid | Denied
+                )
                 | (AcceptedByPayer, Paid | Denied)
-                | (Paid, Denied | Paid)
-                | (Denied, Paid | Denied)
+                | (Paid, Paid | PaymentReversed)
+                | (Denied, Paid | PaymentReversed)
+                | (PaymentReversed, Paid | Denied)
         )
     }
 
@@ -196,6 +209,24 @@ pub struct StateChange {
     /// The interchange control number (ISA13) of the 837 this move concerns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interchange_control_number: Option<u32>,
+    /// The claim payment that made this move, when a remittance made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentMove>,
+}
+
+/// The money of a move a remittance made: what announces `claim.paid`, `claim.denied` and
+/// `claim.payment-reversed` carry (ids and amounts, no PHI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMove {
+    /// The claim payment.
+    pub posting: PostingId,
+    /// CLP04 (negative for a reversal).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub paid: Decimal,
+    /// Σ PR adjustments: the patient's share.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub patient_responsibility: Decimal,
 }
 
 /// A move the state machine does not allow.
@@ -282,6 +313,16 @@ pub struct ClaimRecord {
     /// The `Idempotency-Key` it was created under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency: Option<IdempotencyBinding>,
+    /// Its total charge (CLM02), which a payer's CLP03 is checked against.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::str_option"
+    )]
+    pub billed: Option<Decimal>,
+    /// The payer's payments, denials and reversals of it, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<PostedPayment>,
 }
 
 impl ClaimRecord {
@@ -307,6 +348,7 @@ impl ClaimRecord {
                 at,
                 reason: None,
                 interchange_control_number: None,
+                payment: None,
             }],
             claim: claim.to_json(),
             format,
@@ -315,6 +357,8 @@ impl ClaimRecord {
             submit_attempts: 0,
             acknowledgment_polls: 0,
             idempotency: None,
+            billed: Some(claim.total_charge()),
+            payments: vec![],
         }
     }
 
@@ -354,8 +398,20 @@ impl ClaimRecord {
             at,
             reason,
             interchange_control_number: self.interchange_control_number(),
+            payment: None,
         });
         Ok(())
+    }
+
+    /// Where its money stands, once a payer has paid, denied or reversed it.
+    pub fn balance(&self) -> Option<ClaimBalance> {
+        if self.payments.is_empty() {
+            return None;
+        }
+        Some(ClaimBalance::of(
+            self.billed.unwrap_or_default(),
+            &self.payments,
+        ))
     }
 }
 
@@ -388,6 +444,9 @@ pub struct ClaimEvent {
     /// `received`): with the claim id, the event's stable identity, so a consumer that gets
     /// it twice can tell.
     pub sequence: usize,
+    /// The money, when a remittance made the move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentMove>,
 }
 
 impl ClaimEvent {
@@ -410,6 +469,7 @@ impl ClaimEvent {
                     at: to.at,
                     reason: to.reason.clone(),
                     sequence: i + 1,
+                    payment: to.payment.clone(),
                 }),
                 _ => None,
             })
@@ -436,6 +496,12 @@ pub struct ClaimView {
     pub interchange_control_number: Option<u32>,
     /// The scrubber's, the rules' and the payer's findings.
     pub outcome: Option<OperationOutcome>,
+    /// The payer's payments, denials and reversals of it, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<PostedPayment>,
+    /// Where its money stands, once a payer has paid, denied or reversed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<ClaimBalance>,
 }
 
 impl From<&ClaimRecord> for ClaimView {
@@ -448,6 +514,8 @@ impl From<&ClaimRecord> for ClaimView {
             history: record.history.clone(),
             interchange_control_number: record.interchange_control_number(),
             outcome: record.outcome.clone(),
+            payments: record.payments.clone(),
+            balance: record.balance(),
         }
     }
 }
@@ -533,14 +601,20 @@ mod tests {
                 (Submitted, NoAcknowledgment),
                 (Submitted, AcceptedByPayer),
                 (Submitted, RejectedByPayer),
+                (Submitted, Paid),
+                (Submitted, Denied),
                 (NoAcknowledgment, AcceptedByPayer),
                 (NoAcknowledgment, RejectedByPayer),
+                (NoAcknowledgment, Paid),
+                (NoAcknowledgment, Denied),
                 (AcceptedByPayer, Paid),
                 (AcceptedByPayer, Denied),
                 (Paid, Paid),
-                (Paid, Denied),
+                (Paid, PaymentReversed),
                 (Denied, Paid),
-                (Denied, Denied),
+                (Denied, PaymentReversed),
+                (PaymentReversed, Paid),
+                (PaymentReversed, Denied),
             ]
         );
         // Nothing goes back to received, nothing the scrubber rejected moves again, and only

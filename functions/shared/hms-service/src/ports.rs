@@ -13,6 +13,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::lifecycle::{ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
+use crate::remittance::records::{
+    ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
+};
 use crate::tenancy::OrganizationId;
 use hms_domain::claims::Claim;
 use hms_domain::outcome::Issue;
@@ -237,6 +240,13 @@ pub trait ClaimStore: Send + Sync {
     /// otherwise: someone else wrote it since.
     fn update(&self, record: &ClaimRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The claim holding `hold`, released or not: the claim a payer's payment for that
+    /// patient control number is for.
+    fn holder(
+        &self,
+        hold: &ControlNumberHold,
+    ) -> impl Future<Output = Result<Option<ClaimId>, StoreError>> + Send;
+
     /// Lets go of `hold` when `holder` holds it (the claim never reached adjudication), so a
     /// corrected original may take it.
     fn release(
@@ -260,6 +270,154 @@ pub trait ClaimStore: Send + Sync {
         &self,
         sequence: &str,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+}
+
+/// One page of a listing and where the next begins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items, in the listing's order.
+    pub items: Vec<T>,
+    /// Where the next page begins (pass it back as `after`); `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Which payments a listing takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentFilter {
+    /// Only this payer's.
+    pub payer_id: Option<String>,
+    /// Only the payment with this trace number (TRN02).
+    pub trace_number: Option<String>,
+    /// Only those paid on or after this date (BPR16).
+    pub paid_from: Option<chrono::NaiveDate>,
+    /// Only those paid on or before this date.
+    pub paid_to: Option<chrono::NaiveDate>,
+}
+
+/// Payments, their claim payments, exceptions, and the payer claim numbers that find a claim
+/// again: DynamoDB in production (the claims table; see the AWS adapter). Creation is
+/// conditional and identities are derived from the payer's data, so a run that resumes, or a
+/// second delivery, finds what the first wrote.
+pub trait RemittanceStore: Send + Sync {
+    /// Stores `record` unless a payment with its id exists; the stored one when it does.
+    fn begin_payment(
+        &self,
+        record: &PaymentRecord,
+    ) -> impl Future<Output = Result<Option<PaymentRecord>, StoreError>> + Send;
+
+    /// The payment with `id`, if any (of any organization: the use cases check).
+    fn payment(
+        &self,
+        id: &PaymentId,
+    ) -> impl Future<Output = Result<Option<PaymentRecord>, StoreError>> + Send;
+
+    /// Replaces the stored payment when its version is `record.version` (`Conflict`
+    /// otherwise); the stored version becomes one more.
+    fn update_payment(
+        &self,
+        record: &PaymentRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `organization`'s payments that pass `filter`, newest first, up to `limit` after the
+    /// cursor `after`.
+    fn payments(
+        &self,
+        organization: &OrganizationId,
+        filter: &PaymentFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page<PaymentRecord>, StoreError>> + Send;
+
+    /// Stores (or stores again, the same) one claim payment of a payment with its result.
+    fn put_claim_payment(
+        &self,
+        record: &ClaimPaymentRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The claim payment `posting`, if stored.
+    fn claim_payment(
+        &self,
+        posting: &PostingId,
+    ) -> impl Future<Output = Result<Option<ClaimPaymentRecord>, StoreError>> + Send;
+
+    /// A payment's claim payments in file order, up to `limit` from index `from`.
+    fn claim_payments(
+        &self,
+        payment: &PaymentId,
+        from: usize,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ClaimPaymentRecord>, StoreError>> + Send;
+
+    /// Stores `exception` unless one with its id exists; whether it was stored.
+    fn raise(
+        &self,
+        exception: &RemittanceException,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The exception with `id`, if any.
+    fn exception(
+        &self,
+        id: &ExceptionId,
+    ) -> impl Future<Output = Result<Option<RemittanceException>, StoreError>> + Send;
+
+    /// Replaces the stored exception when its version is `exception.version`.
+    fn update_exception(
+        &self,
+        exception: &RemittanceException,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `organization`'s exceptions (those of no organization when `None`), open ones only
+    /// when `open_only`, oldest first, up to `limit` after the cursor `after`.
+    fn exceptions(
+        &self,
+        organization: Option<&OrganizationId>,
+        open_only: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Page<RemittanceException>, StoreError>> + Send;
+
+    /// Binds a payer's claim number (CLP07) to `claim` unless it is bound already; the claim
+    /// it is bound to.
+    fn bind_payer_claim(
+        &self,
+        key: &PayerClaimKey,
+        claim: &ClaimId,
+    ) -> impl Future<Output = Result<ClaimId, StoreError>> + Send;
+
+    /// The claim a payer's claim number is bound to, if any.
+    fn payer_claim(
+        &self,
+        key: &PayerClaimKey,
+    ) -> impl Future<Output = Result<Option<ClaimId>, StoreError>> + Send;
+}
+
+/// A payer's claim number (CLP07) within an organization and payer: how a later adjustment
+/// finds the claim the first payment was posted to. Stored by digest, like a patient control
+/// number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayerClaimKey {
+    /// The organization.
+    pub organization: OrganizationId,
+    /// The payer.
+    pub payer_id: String,
+    /// The sha256 of the payer's claim number, lower-case hex.
+    pub digest: String,
+}
+
+impl PayerClaimKey {
+    /// The key of `number` at `payer_id` for `organization`.
+    pub fn of(organization: &OrganizationId, payer_id: &str, number: &str) -> Self {
+        Self {
+            organization: organization.clone(),
+            payer_id: payer_id.to_string(),
+            digest: sha256_hex(number.as_bytes()),
+        }
+    }
+
+    /// The key as one string.
+    pub fn key(&self) -> String {
+        format!("{}#{}#{}", self.organization, self.payer_id, self.digest)
+    }
 }
 
 /// The queues the core writes to; each adapter maps them to its own (SQS queue URLs).
@@ -420,8 +578,8 @@ impl Clock for SystemClock {
 /// Everything a clearinghouse reaches the world through, as one bundle: the use cases are
 /// generic over one `Ports`, and each environment names its adapters once ([`Adapters`]).
 pub trait Ports: Send + Sync {
-    /// Claims, keys, sequences.
-    type Store: ClaimStore;
+    /// Claims, keys, sequences, payments.
+    type Store: ClaimStore + RemittanceStore;
     /// The X12 we send and receive.
     type Objects: ObjectStore;
     /// Retries, dead letters, events.
@@ -466,7 +624,7 @@ pub struct Adapters<S, O, Q, G, R, C> {
 
 impl<S, O, Q, G, R, C> Ports for Adapters<S, O, Q, G, R, C>
 where
-    S: ClaimStore,
+    S: ClaimStore + RemittanceStore,
     O: ObjectStore,
     Q: Queue,
     G: PayerGateway,

@@ -146,6 +146,39 @@ impl Organizations {
         }
     }
 
+    /// The organization a payer pays when it names payee `npi` (N1*PE XX) or tax id `tax_id`
+    /// (N1*PE FI, REF*TJ): the one organization that owns the NPI, else the one that owns
+    /// the tax id. `None` when none does, or when two do (which would show one
+    /// organization's money to another).
+    pub fn payee(&self, npi: Option<&str>, tax_id: Option<&str>) -> Option<OrganizationId> {
+        let only = |owners: Vec<&OrganizationId>| match owners.as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        };
+        if let Some(npi) = npi.filter(|n| !n.is_empty()) {
+            let owners: Vec<&OrganizationId> = self
+                .0
+                .iter()
+                .filter(|(_, owned)| owned.npis.iter().any(|n| n == npi))
+                .map(|(org, _)| org)
+                .collect();
+            if !owners.is_empty() {
+                return only(owners);
+            }
+        }
+        let tax_id = digits(tax_id.unwrap_or_default());
+        if tax_id.is_empty() {
+            return None;
+        }
+        only(
+            self.0
+                .iter()
+                .filter(|(_, owned)| owned.tax_ids.iter().any(|t| digits(t) == tax_id))
+                .map(|(org, _)| org)
+                .collect(),
+        )
+    }
+
     /// Refuses a claim whose billing provider, tax id or submitter `organization` does not
     /// own. `default_submitter` is the clearinghouse's own submitter id, which every
     /// organization may name.
@@ -217,5 +250,23 @@ mod tests {
             Err(ProviderRefusal::UnknownOrganization(_))
         ));
         assert_eq!(digits("58-7654321"), "587654321");
+    }
+
+    #[test]
+    fn a_payee_is_the_one_organization_owning_its_npi_or_else_its_tax_id() {
+        let orgs: Organizations = serde_json::from_value(serde_json::json!({
+            "clinic-a": { "npis": ["1912301953"], "taxIds": ["58-7654321"] },
+            "clinic-b": { "npis": ["1497758544"], "taxIds": ["12-3456789"] },
+            "clinic-c": { "npis": ["1497758544"], "taxIds": [] }
+        }))
+        .unwrap();
+        let a = OrganizationId::parse("clinic-a").ok();
+        assert_eq!(orgs.payee(Some("1912301953"), None), a);
+        assert_eq!(orgs.payee(None, Some("587654321")), a);
+        assert_eq!(orgs.payee(Some("1234567893"), Some("58-7654321")), a);
+        // Two organizations own the NPI: neither is paid by guess.
+        assert_eq!(orgs.payee(Some("1497758544"), Some("12-3456789")), None);
+        assert_eq!(orgs.payee(None, None), None);
+        assert_eq!(orgs.payee(Some(""), Some("")), None);
     }
 }

@@ -11,9 +11,14 @@ use chrono::{DateTime, Utc};
 use crate::lifecycle::{ClaimEvent, ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use crate::ports::{
     ClaimStore, Clock, ControlNumberHold, CreateError, GatewayError, ObjectStore, ObjectStoreError,
-    PayerGateway, Queue, QueueError, RealTime, StoreError, Topic, check_key,
+    Page, PayerClaimKey, PayerGateway, PaymentFilter, Queue, QueueError, RealTime, RemittanceStore,
+    StoreError, Topic, check_key,
+};
+use crate::remittance::records::{
+    ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
 };
 use crate::service::{Clearinghouse, Timing};
+use crate::tenancy::OrganizationId;
 use crate::tenancy::Organizations;
 
 /// The use cases over `ports` with the local stack's payer connections and organizations
@@ -135,6 +140,12 @@ struct MemoryClaims {
     /// Every stored change, as a change stream carries it: the copy before (none when
     /// created) and after.
     changes: Vec<(Option<ClaimRecord>, ClaimRecord)>,
+    payments: BTreeMap<PaymentId, PaymentRecord>,
+    claim_payments: BTreeMap<(PaymentId, usize), ClaimPaymentRecord>,
+    /// Raised in order: exception id → record, and the order they were raised in.
+    exceptions: BTreeMap<ExceptionId, RemittanceException>,
+    raised: Vec<ExceptionId>,
+    payer_claims: BTreeMap<String, ClaimId>,
 }
 
 impl InMemoryClaimStore {
@@ -150,6 +161,21 @@ impl InMemoryClaimStore {
     /// Every claim, in id order.
     pub fn all(&self) -> Vec<ClaimRecord> {
         self.inner().claims.values().cloned().collect()
+    }
+
+    /// Every payment, in id order.
+    pub fn all_payments(&self) -> Vec<PaymentRecord> {
+        self.inner().payments.values().cloned().collect()
+    }
+
+    /// Every exception, in the order raised.
+    pub fn all_exceptions(&self) -> Vec<RemittanceException> {
+        let inner = self.inner();
+        inner
+            .raised
+            .iter()
+            .filter_map(|id| inner.exceptions.get(id).cloned())
+            .collect()
     }
 
     /// The claim events the change stream carried so far, in order.
@@ -228,6 +254,14 @@ impl ClaimStore for InMemoryClaimStore {
         Ok(())
     }
 
+    async fn holder(&self, hold: &ControlNumberHold) -> Result<Option<ClaimId>, StoreError> {
+        Ok(self
+            .inner()
+            .holds
+            .get(&hold.key())
+            .map(|(id, _)| id.clone()))
+    }
+
     async fn release(&self, hold: &ControlNumberHold, holder: &ClaimId) -> Result<(), StoreError> {
         if let Some((held_by, released)) = self.inner().holds.get_mut(&hold.key())
             && held_by == holder
@@ -260,6 +294,205 @@ impl ClaimStore for InMemoryClaimStore {
         let n = inner.sequences.entry(sequence.to_string()).or_insert(0);
         *n = if *n >= 999_999_999 { 1 } else { *n + 1 };
         Ok(*n)
+    }
+}
+
+/// A page of `items` (sorted by `cursor`) after `after`, up to `limit`.
+fn page<T>(
+    items: Vec<T>,
+    cursor: impl Fn(&T) -> String,
+    after: Option<&str>,
+    limit: usize,
+) -> Page<T> {
+    let mut items: Vec<T> = items
+        .into_iter()
+        .filter(|i| after.is_none_or(|a| cursor(i).as_str() > a))
+        .collect();
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = if more {
+        items.last().map(&cursor)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+impl RemittanceStore for InMemoryClaimStore {
+    async fn begin_payment(
+        &self,
+        record: &PaymentRecord,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let mut inner = self.inner();
+        if let Some(existing) = inner.payments.get(&record.id) {
+            return Ok(Some(existing.clone()));
+        }
+        inner.payments.insert(record.id.clone(), record.clone());
+        Ok(None)
+    }
+
+    async fn payment(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
+        Ok(self.inner().payments.get(id).cloned())
+    }
+
+    async fn update_payment(&self, record: &PaymentRecord) -> Result<(), StoreError> {
+        let mut inner = self.inner();
+        let stored = inner.payments.get(&record.id).map(|r| r.version);
+        if stored != Some(record.version) {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "payment {} is at version {stored:?}, not {}",
+                    record.id, record.version
+                ),
+            });
+        }
+        let mut copy = record.clone();
+        copy.version += 1;
+        inner.payments.insert(record.id.clone(), copy);
+        Ok(())
+    }
+
+    async fn payments(
+        &self,
+        organization: &OrganizationId,
+        filter: &PaymentFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<PaymentRecord>, StoreError> {
+        let mut found: Vec<PaymentRecord> = self
+            .inner()
+            .payments
+            .values()
+            .filter(|p| p.organization.as_ref() == Some(organization))
+            .filter(|p| {
+                filter
+                    .payer_id
+                    .as_ref()
+                    .is_none_or(|x| &p.key.payer_id == x)
+            })
+            .filter(|p| {
+                filter
+                    .trace_number
+                    .as_ref()
+                    .is_none_or(|x| &p.key.trace_number == x)
+            })
+            .filter(|p| {
+                filter
+                    .paid_from
+                    .is_none_or(|from| p.paid_on.is_some_and(|d| d >= from))
+            })
+            .filter(|p| {
+                filter
+                    .paid_to
+                    .is_none_or(|to| p.paid_on.is_some_and(|d| d <= to))
+            })
+            .cloned()
+            .collect();
+        found.sort_by_key(PaymentRecord::cursor);
+        Ok(page(found, PaymentRecord::cursor, after, limit))
+    }
+
+    async fn put_claim_payment(&self, record: &ClaimPaymentRecord) -> Result<(), StoreError> {
+        self.inner().claim_payments.insert(
+            (record.posting.payment.clone(), record.posting.index),
+            record.clone(),
+        );
+        Ok(())
+    }
+
+    async fn claim_payment(
+        &self,
+        posting: &PostingId,
+    ) -> Result<Option<ClaimPaymentRecord>, StoreError> {
+        Ok(self
+            .inner()
+            .claim_payments
+            .get(&(posting.payment.clone(), posting.index))
+            .cloned())
+    }
+
+    async fn claim_payments(
+        &self,
+        payment: &PaymentId,
+        from: usize,
+        limit: usize,
+    ) -> Result<Vec<ClaimPaymentRecord>, StoreError> {
+        Ok(self
+            .inner()
+            .claim_payments
+            .range((payment.clone(), from)..)
+            .take_while(|((p, _), _)| p == payment)
+            .take(limit)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    async fn raise(&self, exception: &RemittanceException) -> Result<bool, StoreError> {
+        let mut inner = self.inner();
+        if inner.exceptions.contains_key(&exception.id) {
+            return Ok(false);
+        }
+        inner
+            .exceptions
+            .insert(exception.id.clone(), exception.clone());
+        inner.raised.push(exception.id.clone());
+        Ok(true)
+    }
+
+    async fn exception(&self, id: &ExceptionId) -> Result<Option<RemittanceException>, StoreError> {
+        Ok(self.inner().exceptions.get(id).cloned())
+    }
+
+    async fn update_exception(&self, exception: &RemittanceException) -> Result<(), StoreError> {
+        let mut inner = self.inner();
+        let stored = inner.exceptions.get(&exception.id).map(|e| e.version);
+        if stored != Some(exception.version) {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "exception {} is at version {stored:?}, not {}",
+                    exception.id, exception.version
+                ),
+            });
+        }
+        let mut copy = exception.clone();
+        copy.version += 1;
+        inner.exceptions.insert(exception.id.clone(), copy);
+        Ok(())
+    }
+
+    async fn exceptions(
+        &self,
+        organization: Option<&OrganizationId>,
+        open_only: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<RemittanceException>, StoreError> {
+        let found: Vec<RemittanceException> = self
+            .all_exceptions()
+            .into_iter()
+            .filter(|e| e.organization.as_ref() == organization)
+            .filter(|e| !open_only || e.is_open())
+            .collect();
+        let mut found = found;
+        found.sort_by_key(RemittanceException::cursor);
+        Ok(page(found, RemittanceException::cursor, after, limit))
+    }
+
+    async fn bind_payer_claim(
+        &self,
+        key: &PayerClaimKey,
+        claim: &ClaimId,
+    ) -> Result<ClaimId, StoreError> {
+        Ok(self
+            .inner()
+            .payer_claims
+            .entry(key.key())
+            .or_insert_with(|| claim.clone())
+            .clone())
+    }
+
+    async fn payer_claim(&self, key: &PayerClaimKey) -> Result<Option<ClaimId>, StoreError> {
+        Ok(self.inner().payer_claims.get(&key.key()).cloned())
     }
 }
 
@@ -434,6 +667,10 @@ impl<T: ClaimStore> ClaimStore for Crashing<T> {
         let dead = |message| StoreError::Unavailable { message };
         in_process!(self, dead, self.inner.update(record))
     }
+    async fn holder(&self, hold: &ControlNumberHold) -> Result<Option<ClaimId>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.holder(hold))
+    }
     async fn release(&self, hold: &ControlNumberHold, holder: &ClaimId) -> Result<(), StoreError> {
         let dead = |message| StoreError::Unavailable { message };
         in_process!(self, dead, self.inner.release(hold, holder))
@@ -450,6 +687,96 @@ impl<T: ClaimStore> ClaimStore for Crashing<T> {
     async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {
         let dead = |message| StoreError::Unavailable { message };
         in_process!(self, dead, self.inner.next_control_number(sequence))
+    }
+}
+
+impl<T: RemittanceStore> RemittanceStore for Crashing<T> {
+    async fn begin_payment(
+        &self,
+        record: &PaymentRecord,
+    ) -> Result<Option<PaymentRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.begin_payment(record))
+    }
+    async fn payment(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.payment(id))
+    }
+    async fn update_payment(&self, record: &PaymentRecord) -> Result<(), StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.update_payment(record))
+    }
+    async fn payments(
+        &self,
+        organization: &OrganizationId,
+        filter: &PaymentFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<PaymentRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(
+            self,
+            dead,
+            self.inner.payments(organization, filter, after, limit)
+        )
+    }
+    async fn put_claim_payment(&self, record: &ClaimPaymentRecord) -> Result<(), StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.put_claim_payment(record))
+    }
+    async fn claim_payment(
+        &self,
+        posting: &PostingId,
+    ) -> Result<Option<ClaimPaymentRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.claim_payment(posting))
+    }
+    async fn claim_payments(
+        &self,
+        payment: &PaymentId,
+        from: usize,
+        limit: usize,
+    ) -> Result<Vec<ClaimPaymentRecord>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.claim_payments(payment, from, limit))
+    }
+    async fn raise(&self, exception: &RemittanceException) -> Result<bool, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.raise(exception))
+    }
+    async fn exception(&self, id: &ExceptionId) -> Result<Option<RemittanceException>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.exception(id))
+    }
+    async fn update_exception(&self, exception: &RemittanceException) -> Result<(), StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.update_exception(exception))
+    }
+    async fn exceptions(
+        &self,
+        organization: Option<&OrganizationId>,
+        open_only: bool,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<RemittanceException>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(
+            self,
+            dead,
+            self.inner.exceptions(organization, open_only, after, limit)
+        )
+    }
+    async fn bind_payer_claim(
+        &self,
+        key: &PayerClaimKey,
+        claim: &ClaimId,
+    ) -> Result<ClaimId, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.bind_payer_claim(key, claim))
+    }
+    async fn payer_claim(&self, key: &PayerClaimKey) -> Result<Option<ClaimId>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.payer_claim(key))
     }
 }
 

@@ -70,7 +70,7 @@ pub fn submitted(answer: &Replayable<Submitted>) -> Response<Body> {
 pub fn status_of(e: &ServiceError) -> u16 {
     match e {
         ServiceError::Invalid(_) | ServiceError::Rejected { .. } => 422,
-        ServiceError::NotFound(_) => 404,
+        ServiceError::NotFound(_) | ServiceError::NoSuch { .. } => 404,
         ServiceError::NotYourProvider(_) => 403,
         ServiceError::Conflict(_)
         | ServiceError::Duplicate { .. }
@@ -103,7 +103,9 @@ pub fn failed(e: &ServiceError) -> Response<Body> {
     };
     let outcome = match e {
         ServiceError::Invalid(outcome) => outcome.clone(),
-        ServiceError::NotFound(_) => issue(IssueType::NotSupported, "not-found"),
+        ServiceError::NotFound(_) | ServiceError::NoSuch { .. } => {
+            issue(IssueType::NotSupported, "not-found")
+        }
         ServiceError::NotYourProvider(_) => issue(IssueType::Forbidden, "provider-not-owned"),
         ServiceError::Duplicate { first } => {
             let mut body = serde_json::to_value(issue(IssueType::Duplicate, "duplicate-claim"))

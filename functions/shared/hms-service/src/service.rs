@@ -131,6 +131,14 @@ pub enum ServiceError {
     /// No claim with that id for the caller's organization (another's is not found either).
     #[error("no claim {0}")]
     NotFound(ClaimId),
+    /// No payment or exception with that id for the caller's organization.
+    #[error("no {what} {id}")]
+    NoSuch {
+        /// What was looked for (`payment`, `exception`).
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
     /// The request names a provider the caller's organization does not own.
     #[error(transparent)]
     NotYourProvider(#[from] ProviderRefusal),

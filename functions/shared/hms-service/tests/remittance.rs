@@ -589,3 +589,209 @@ fn a_run_that_dies_between_any_two_port_calls_resumes_without_posting_twice() {
     }
     assert!(deaths > 20, "only {deaths} schedules died mid-run");
 }
+
+#[test]
+fn finance_reads_its_payments_by_claim_trace_or_page_and_never_anothers() {
+    use hms_service::remittance::finance::RemittanceQuery;
+    let ch = clearinghouse(NoRules);
+    let a1 = accepted_claim(&ch, "A1");
+    accepted_claim(&ch, "A2");
+    post(
+        &ch,
+        "inbound/k/1.835",
+        &remittance("EFT1", &[clp("A1", "ICN1", Pays::InPart)], &[]),
+    );
+    ch.ports.clock.advance(chrono::TimeDelta::minutes(5));
+    post(
+        &ch,
+        "inbound/k/2.835",
+        &remittance("EFT2", &[clp("A2", "ICN2", Pays::Denied)], &[]),
+    );
+    let fetch = |org: hms_service::tenancy::OrganizationId, query: RemittanceQuery| {
+        block_on(ch.fetch_remittance(&org, &query))
+    };
+    // Newest first, one a page, with a cursor to the next.
+    let first = fetch(
+        clinic(),
+        RemittanceQuery {
+            limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(first.payments[0].payment.key.trace_number, "EFT2");
+    let second = fetch(
+        clinic(),
+        RemittanceQuery {
+            limit: Some(1),
+            cursor: first.next.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(second.payments[0].payment.key.trace_number, "EFT1");
+    assert_eq!(second.next, None);
+    assert_eq!(second.payments[0].claim_payments.len(), 1);
+    // By claim: its payments, and of them only its claim payments.
+    let by_claim = fetch(
+        clinic(),
+        RemittanceQuery {
+            claim_id: Some(a1.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(by_claim.payments.len(), 1);
+    assert_eq!(
+        by_claim.payments[0].claim_payments[0]
+            .claim_payment
+            .patient_control_number,
+        "A1"
+    );
+    // By trace number; by a paid date range that holds neither.
+    let traced = fetch(
+        clinic(),
+        RemittanceQuery {
+            trace_number: Some("EFT2".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(traced.payments.len(), 1);
+    let none = fetch(
+        clinic(),
+        RemittanceQuery {
+            paid_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(none.payments.is_empty());
+    // Another organization sees nothing, and cannot reach the claim or the payment.
+    assert!(
+        fetch(other_clinic(), RemittanceQuery::default())
+            .unwrap()
+            .payments
+            .is_empty()
+    );
+    assert!(
+        fetch(
+            other_clinic(),
+            RemittanceQuery {
+                claim_id: Some(a1),
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
+    let payment_id = first.payments[0].payment.id.clone();
+    assert!(matches!(
+        fetch(
+            other_clinic(),
+            RemittanceQuery {
+                payment_id: Some(payment_id),
+                ..Default::default()
+            }
+        ),
+        Err(hms_service::service::ServiceError::NoSuch {
+            what: "payment",
+            ..
+        })
+    ));
+    assert!(
+        fetch(
+            clinic(),
+            RemittanceQuery {
+                limit: Some(0),
+                ..Default::default()
+            }
+        )
+        .is_err()
+    );
+    // The page as FHIR: one ExplanationOfBenefit a claim payment.
+    let bundle =
+        hms_domain::remittance::fhir::remittance_bundle(&[first.payments[0].to_remittance()]);
+    assert_eq!(
+        bundle["entry"][0]["resource"]["resourceType"],
+        "ExplanationOfBenefit"
+    );
+}
+
+#[test]
+fn an_unmatched_payment_linked_by_hand_posts_to_the_claim_and_resolves_its_exception() {
+    use hms_service::remittance::finance::Resolve;
+    let ch = clearinghouse(NoRules);
+    let id = accepted_claim(&ch, "A1");
+    // The payer sent the claim back under a number we never sent.
+    post(
+        &ch,
+        "inbound/k/1.835",
+        &remittance("EFT1", &[clp("A1-TYPO", "ICN1", Pays::InPart)], &[]),
+    );
+    let page = block_on(ch.remittance_exceptions(&clinic(), false, None, 10)).unwrap();
+    assert_eq!(page.exceptions.len(), 1);
+    let exception = page.exceptions[0].clone();
+    assert_eq!(exception.reason, ExceptionReason::UnmatchedClaimPayment);
+    // Another organization cannot see or resolve it.
+    assert!(
+        block_on(ch.remittance_exceptions(&other_clinic(), false, None, 10))
+            .unwrap()
+            .exceptions
+            .is_empty()
+    );
+    let resolve = Resolve {
+        note: "payer keyed the account number wrong; confirmed by phone".into(),
+        claim_id: Some(id.clone()),
+    };
+    assert!(
+        block_on(ch.resolve_exception(&other_clinic(), &exception.id, &resolve, None)).is_err()
+    );
+    let blank = Resolve {
+        note: " ".into(),
+        claim_id: None,
+    };
+    assert!(block_on(ch.resolve_exception(&clinic(), &exception.id, &blank, None)).is_err());
+
+    let resolved =
+        block_on(ch.resolve_exception(&clinic(), &exception.id, &resolve, Some("fin-user-1")))
+            .unwrap();
+    assert_eq!(
+        resolved.resolution.as_ref().unwrap().linked_claim,
+        Some(id.clone())
+    );
+    let claim = record(&ch, &id);
+    assert_eq!(claim.state, ClaimState::Paid);
+    assert_eq!(claim.payments.len(), 1);
+    let moved = claim.history.last().unwrap();
+    assert!(
+        moved
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains(exception.id.as_str()),
+        "{moved:?}"
+    );
+    // Resolved once: again is a conflict; the open list is empty, the full list holds it.
+    assert!(block_on(ch.resolve_exception(&clinic(), &exception.id, &resolve, None)).is_err());
+    assert!(
+        block_on(ch.remittance_exceptions(&clinic(), false, None, 10))
+            .unwrap()
+            .exceptions
+            .is_empty()
+    );
+    assert_eq!(
+        block_on(ch.remittance_exceptions(&clinic(), true, None, 10))
+            .unwrap()
+            .exceptions
+            .len(),
+        1
+    );
+    // The payer's claim number now finds the claim: its next adjustment matches.
+    let report = post(
+        &ch,
+        "inbound/k/2.835",
+        &remittance("EFT2", &[clp("A1-TYPO", "ICN1", Pays::Reversal)], &[]),
+    );
+    assert_eq!(report[0].reversed, 1, "{report:#?}");
+    assert_eq!(record(&ch, &id).state, ClaimState::PaymentReversed);
+}

@@ -11,6 +11,7 @@
 //! A checkpoint on the payment says how far a run surely came, so a resumed run of a large
 //! file starts near where the last one died.
 
+pub mod finance;
 pub mod records;
 
 use chrono::{DateTime, Utc};
@@ -149,9 +150,45 @@ pub struct PaymentRun {
     claims_paid: Decimal,
     /// Claim payments since the last checkpoint.
     since_checkpoint: usize,
+    /// Why a person posts this claim payment by hand (resolving an exception), when one
+    /// does: the claim may then take it over an earlier payment.
+    by_hand: Option<String>,
 }
 
 impl PaymentRun {
+    /// A run that posts one held-back claim payment of `payment` by hand, resolving
+    /// `exception` with `note`.
+    fn linking(payment: PaymentRecord, note: &str, exception: &ExceptionId) -> Self {
+        let report = PaymentReport {
+            payment_id: payment.id.clone(),
+            key: payment.key.clone(),
+            organization: payment.organization.clone(),
+            start: Start::Resumed,
+            amount: payment.amount,
+            balanced: payment.balanced,
+            claim_payments: payment.claim_payments,
+            paid: 0,
+            denied: 0,
+            reversed: 0,
+            informational: 0,
+            already_posted: 0,
+            held_back: 0,
+            exceptions: vec![],
+            claims: vec![],
+        };
+        Self {
+            record: payment,
+            mode: Mode::Post,
+            report,
+            next: 0,
+            claims_paid: Decimal::ZERO,
+            since_checkpoint: 0,
+            by_hand: Some(format!(
+                "linked by hand, resolving exception {exception}: {note}"
+            )),
+        }
+    }
+
     /// Whether the run posts nothing (the payment is a duplicate delivery).
     pub fn is_duplicate(&self) -> bool {
         self.report.start == Start::Duplicate
@@ -284,6 +321,7 @@ impl<P: Ports> Clearinghouse<P> {
             next: 0,
             claims_paid: Decimal::ZERO,
             since_checkpoint: 0,
+            by_hand: None,
         })
     }
 
@@ -790,7 +828,7 @@ impl<P: Ports> Clearinghouse<P> {
                 payment,
                 now,
             );
-            let planned = plan(&record, &posted);
+            let planned = plan(&record, &posted, run.by_hand.as_deref());
             let (to, reason) = match planned {
                 Ok(plan) => plan,
                 Err(refusal) => return Ok(Err(refusal)),
@@ -900,6 +938,7 @@ fn reversed_payment(record: &ClaimRecord, reversal: &PostedPayment) -> Option<us
 fn plan(
     record: &ClaimRecord,
     posted: &PostedPayment,
+    by_hand: Option<&str>,
 ) -> Result<(Option<ClaimState>, String), (ExceptionReason, String)> {
     let standing = record.payments.iter().any(|p| {
         p.reversed_by.is_none() && matches!(p.disposition, Disposition::Paid | Disposition::Denied)
@@ -941,6 +980,26 @@ fn plan(
                         "claim {} is {}, which a payment cannot move",
                         record.id, record.state
                     ),
+                ));
+            }
+            if let Some(why) = by_hand {
+                let to = if posted.disposition == Disposition::Paid {
+                    ClaimState::Paid
+                } else {
+                    ClaimState::Denied
+                };
+                if !record.state.may_become(to) {
+                    return Err((
+                        ExceptionReason::ClaimNotPayable,
+                        format!(
+                            "claim {} is {}, which this payment cannot move",
+                            record.id, record.state
+                        ),
+                    ));
+                }
+                return Ok((
+                    Some(to),
+                    format!("{why} (trace {trace}, paid {})", posted.paid),
                 ));
             }
             if standing {

@@ -856,6 +856,21 @@ impl ObjectStore for S3ObjectStore {
                 message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
             })
     }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
+        check_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ObjectStoreError::Unavailable {
+                key: key.to_string(),
+                message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            })
+    }
 }
 
 /// The queues on SQS, by topic.

@@ -3,6 +3,8 @@
 //! not claims (idempotency keys, holds, counters) are passed over.
 
 use hms_service::lifecycle::ClaimRecord;
+use hms_service::outbox::RemittanceEvent;
+use hms_service::remittance::records::{PaymentRecord, RemittanceException};
 use serde::Deserialize;
 
 /// A DynamoDB Streams event: the records Lambda hands over.
@@ -93,6 +95,44 @@ pub fn claim_changes(
         }
     }
     Ok(changes)
+}
+
+/// The remittance events of `event`, in order: a payment that became posted, an exception
+/// raised.
+pub fn remittance_events(event: &StreamEvent) -> Result<Vec<RemittanceEvent>, UnreadableChange> {
+    fn read<T: serde::de::DeserializeOwned>(
+        image: &Option<Image>,
+        prefix: &str,
+        sequence: &Option<String>,
+    ) -> Result<Option<T>, UnreadableChange> {
+        let Some(image) = image else { return Ok(None) };
+        let ours = image.pk.as_ref().is_some_and(|pk| pk.s.starts_with(prefix));
+        match (&image.record, ours) {
+            (Some(json), true) => {
+                serde_json::from_str(&json.s)
+                    .map(Some)
+                    .map_err(|source| UnreadableChange {
+                        sequence: sequence.clone().unwrap_or_default(),
+                        source,
+                    })
+            }
+            _ => Ok(None),
+        }
+    }
+    let mut events = vec![];
+    for record in &event.records {
+        let c = &record.change;
+        let seq = &c.sequence_number;
+        if let Some(after) = read::<PaymentRecord>(&c.new_image, "PAY#", seq)? {
+            let before = read::<PaymentRecord>(&c.old_image, "PAY#", seq)?;
+            events.extend(RemittanceEvent::of_payment(before.as_ref(), &after));
+        }
+        if let Some(after) = read::<RemittanceException>(&c.new_image, "EXC#", seq)? {
+            let before = read::<RemittanceException>(&c.old_image, "EXC#", seq)?;
+            events.extend(RemittanceEvent::of_exception(before.as_ref(), &after));
+        }
+    }
+    Ok(events)
 }
 
 #[cfg(test)]

@@ -425,6 +425,10 @@ fn sent_as_json() -> Format {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaimEvent {
+    /// What happened: `claim.paid`, `claim.denied`, `claim.payment-reversed`, or
+    /// `claim.state-changed` for every other move (the state says which).
+    #[serde(rename = "type")]
+    pub event_type: String,
     /// The claim.
     pub claim_id: ClaimId,
     /// Its organization: the webhook fan-out delivers to its subscribers only.
@@ -461,6 +465,13 @@ impl ClaimEvent {
             .skip(seen - 1)
             .filter_map(|(i, pair)| match pair {
                 [from, to] => Some(ClaimEvent {
+                    event_type: match to.state {
+                        ClaimState::Paid => "claim.paid",
+                        ClaimState::Denied => "claim.denied",
+                        ClaimState::PaymentReversed => "claim.payment-reversed",
+                        _ => "claim.state-changed",
+                    }
+                    .to_string(),
                     claim_id: after.id.clone(),
                     organization: after.organization.clone(),
                     payer_id: after.payer_id.clone(),

@@ -57,6 +57,10 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
         bytes: Vec<u8>,
     ) -> impl Future<Output = Result<(), ObjectStoreError>> + Send;
+
+    /// Removes the object under `key`; none there is no error (a versioned bucket keeps what
+    /// it held).
+    fn delete(&self, key: &str) -> impl Future<Output = Result<(), ObjectStoreError>> + Send;
 }
 
 /// Checks that `key` is a relative, `/`-separated key without `..` or empty segments.
@@ -134,6 +138,18 @@ impl ObjectStore for DirectoryObjectStore {
         let partial = path.with_extension("partial~");
         std::fs::write(&partial, &bytes).map_err(failed)?;
         std::fs::rename(&partial, &path).map_err(failed)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
+        let path = self.path(key)?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ObjectStoreError::Unavailable {
+                key: key.to_string(),
+                message: e.to_string(),
+            }),
+        }
     }
 }
 

@@ -97,6 +97,12 @@ impl ObjectStore for InMemoryObjectStore {
         self.objects().insert(key.to_string(), bytes);
         Ok(())
     }
+
+    async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
+        check_key(key)?;
+        self.objects().remove(key);
+        Ok(())
+    }
 }
 
 /// A clock that says what a test tells it.
@@ -794,6 +800,13 @@ impl<T: ObjectStore> ObjectStore for Crashing<T> {
             message,
         };
         in_process!(self, dead, self.inner.put(key, bytes))
+    }
+    async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {
+        let dead = |message| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        in_process!(self, dead, self.inner.delete(key))
     }
 }
 

@@ -795,3 +795,83 @@ fn an_unmatched_payment_linked_by_hand_posts_to_the_claim_and_resolves_its_excep
     assert_eq!(report[0].reversed, 1, "{report:#?}");
     assert_eq!(record(&ch, &id).state, ClaimState::PaymentReversed);
 }
+
+#[test]
+fn the_drop_zone_posts_an_835_and_quarantines_what_it_cannot_take() {
+    use hms_service::ports::{ObjectStore, Topic};
+    use hms_service::remittance::ingest::Ingested;
+    use hms_service::testing::InMemoryObjectStore;
+    let ch = clearinghouse(NoRules);
+    let id = accepted_claim(&ch, "A1");
+    let drops = InMemoryObjectStore::new();
+    let good = remittance("EFT1", &[clp("A1", "ICN1", Pays::InPart)], &[]);
+    block_on(drops.put("inbound/keyins/good.835", good)).unwrap();
+    let done = block_on(ch.ingest_drop(&drops, "inbound/keyins/good.835")).unwrap();
+    assert!(
+        matches!(
+            &done,
+            Ingested::File {
+                outcome: FileOutcome::Posted { .. },
+                ..
+            }
+        ),
+        "{done:?}"
+    );
+    assert_eq!(record(&ch, &id).state, ClaimState::Paid);
+
+    // A file cut short, a 999, and nothing X12: each moved to rejected/ with its findings,
+    // announced, and nothing posted.
+    ch.ports.queue.inner.take(Topic::ClaimEvents);
+    let cut = remittance("EFT2", &[clp("A1", "ICN1", Pays::InPart)], &[]);
+    let cut = cut[..cut.len() / 2].to_vec();
+    for (name, bytes) in [
+        ("cut.835", cut),
+        (
+            "ack.999",
+            std::fs::read(hms_test_support::workspace().join("fuzz/corpus/payer_x12/ack.999"))
+                .unwrap(),
+        ),
+        ("photo.jpg", b"\xff\xd8\xff\xe0 not x12".to_vec()),
+    ] {
+        let key = format!("inbound/keyins/{name}");
+        block_on(drops.put(&key, bytes.clone())).unwrap();
+        let done = block_on(ch.ingest_drop(&drops, &key)).unwrap();
+        assert!(
+            matches!(
+                &done,
+                Ingested::File {
+                    outcome: FileOutcome::Rejected { .. },
+                    ..
+                }
+            ),
+            "{name}: {done:?}"
+        );
+        assert_eq!(block_on(drops.get(&key)).unwrap(), None, "{name}");
+        let moved = format!("rejected/keyins/{name}");
+        assert_eq!(block_on(drops.get(&moved)).unwrap(), Some(bytes), "{name}");
+        let findings = block_on(drops.get(&format!("{moved}.findings.json")))
+            .unwrap()
+            .unwrap();
+        let findings: serde_json::Value = serde_json::from_slice(&findings).unwrap();
+        assert!(
+            findings["reason"].as_str().unwrap().len() > 10,
+            "{findings}"
+        );
+        // Delivered again (the queue's redelivery): the file is gone, nothing happens.
+        assert!(matches!(
+            block_on(ch.ingest_drop(&drops, &key)).unwrap(),
+            Ingested::Ignored { .. }
+        ));
+    }
+    let events = ch.ports.queue.inner.take(Topic::ClaimEvents);
+    assert_eq!(events.len(), 3);
+    let event: serde_json::Value = serde_json::from_slice(&events[0].0).unwrap();
+    assert_eq!(event["type"], "remittance.rejected");
+    assert_eq!(ch.ports.store.inner.all_payments().len(), 1);
+    assert_eq!(record(&ch, &id).payments.len(), 1);
+    // Outside inbound/: not ours.
+    assert!(matches!(
+        block_on(ch.ingest_drop(&drops, "rejected/keyins/cut.835")).unwrap(),
+        Ingested::Ignored { .. }
+    ));
+}

@@ -12,6 +12,7 @@
 //! file starts near where the last one died.
 
 pub mod finance;
+pub mod ingest;
 pub mod records;
 
 use chrono::{DateTime, Utc};

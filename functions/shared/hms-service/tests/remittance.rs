@@ -875,3 +875,38 @@ fn the_drop_zone_posts_an_835_and_quarantines_what_it_cannot_take() {
         Ingested::Ignored { .. }
     ));
 }
+
+#[test]
+fn a_payment_gives_back_its_transaction_set_as_the_payer_sent_it() {
+    let ch = clearinghouse(NoRules);
+    accepted_claim(&ch, "A1");
+    let one = remittance("EFT1", &[clp("A1", "ICN1", Pays::InPart)], &[]);
+    let two = String::from_utf8(remittance(
+        "EFT2",
+        &[clp("A1", "ICN1", Pays::Reversal)],
+        &[],
+    ))
+    .unwrap()
+    .replace("000000801", "000000802")
+    .replace("*801*", "*802*")
+    .replace("GE*1*801", "GE*1*802")
+    .into_bytes();
+    // Two interchanges in one file: each payment's set comes back under its own headers.
+    let mut file = one.clone();
+    file.extend_from_slice(&two);
+    post(&ch, "inbound/k/both.835", &file);
+    let payments = ch.ports.store.inner.all_payments();
+    assert_eq!(payments.len(), 2);
+    for payment in payments {
+        let x12 = hms_service::remittance::transaction_x12(&file, &payment.source).unwrap();
+        let text = String::from_utf8(x12.clone()).unwrap();
+        assert!(
+            text.contains(&format!("TRN*1*{}*", payment.key.trace_number)),
+            "{text}"
+        );
+        assert_eq!(text.matches("ST*835").count(), 1);
+        let report =
+            hms_x12::validate::validate_bytes(&x12, hms_x12::spec::Catalog::embedded().unwrap());
+        assert!(!report.has_errors(), "{:#?}", report.findings);
+    }
+}

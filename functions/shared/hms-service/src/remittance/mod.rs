@@ -1128,13 +1128,15 @@ impl<P: Ports> Clearinghouse<P> {
                 });
             }
         };
+        let ranges = transaction_ranges(bytes);
         let mut payments = vec![];
         for (set, remittance) in remittances.into_iter().enumerate() {
+            let (envelope, transaction) = ranges.get(set).copied().unzip();
             let source = Source {
                 key: key.to_string(),
                 set,
-                envelope: None,
-                transaction: None,
+                envelope,
+                transaction,
             };
             let mut run = self.begin_payment(&remittance, source, mode).await?;
             for claim in &remittance.claims {
@@ -1144,4 +1146,57 @@ impl<P: Ports> Clearinghouse<P> {
         }
         Ok(FileOutcome::Posted { payments, warnings })
     }
+}
+
+/// Where each 835 of `bytes` lies: the bytes of the interchange and group headers it came
+/// under (ISA to the end of GS), and its own (ST to the end of SE), in file order.
+pub fn transaction_ranges(bytes: &[u8]) -> Vec<((usize, usize), (usize, usize))> {
+    let mut tokens = hms_x12::Tokenizer::new(bytes);
+    let mut found = vec![];
+    let (mut isa, mut gs_end, mut st) = (0, 0, None);
+    while let Some(next) = tokens.next() {
+        let Ok(segment) = next else { continue };
+        match segment.id() {
+            b"ISA" => isa = segment.offset(),
+            b"GS" => gs_end = tokens.position(),
+            b"ST" => st = (segment.value(1) == b"835").then(|| segment.offset()),
+            b"SE" => {
+                if let Some(start) = st.take() {
+                    found.push(((isa, gs_end), (start, tokens.position())));
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The transaction set `source` names, as an interchange of its own: its ISA and GS as the
+/// payer sent them, the set, and a GE and IEA that close them. `None` when the file does not
+/// hold the bytes the source names (it was replaced).
+pub fn transaction_x12(file: &[u8], source: &Source) -> Option<Vec<u8>> {
+    let (envelope, transaction) = (source.envelope?, source.transaction?);
+    let header = file.get(envelope.0..envelope.1)?;
+    let set = file.get(transaction.0..transaction.1)?;
+    let mut tokens = hms_x12::Tokenizer::new(header);
+    let (mut isa13, mut gs06) = (Vec::new(), Vec::new());
+    for segment in tokens.by_ref().flatten() {
+        match segment.id() {
+            b"ISA" => isa13 = segment.value(13).to_vec(),
+            b"GS" => gs06 = segment.value(6).to_vec(),
+            _ => {}
+        }
+    }
+    let d = tokens.delimiters()?;
+    let (e, t) = (d.element, d.segment);
+    let mut out = Vec::with_capacity(header.len() + set.len() + 64);
+    out.extend_from_slice(header);
+    out.extend_from_slice(set);
+    for part in [&b"GE"[..], &[e], b"1", &[e], &gs06, &[t]] {
+        out.extend_from_slice(part);
+    }
+    for part in [&b"IEA"[..], &[e], b"1", &[e], &isa13, &[t]] {
+        out.extend_from_slice(part);
+    }
+    Some(out)
 }

@@ -44,7 +44,12 @@ impl Role {
         use Permission::*;
         match self {
             Role::Billing => &[CheckEligibility, SubmitClaims, ReadClaims, CheckClaimStatus],
-            Role::Finance => &[ReadRemittances, ReadPayments, ReadMetrics],
+            Role::Finance => &[
+                ReadRemittances,
+                ReadPayments,
+                ResolveExceptions,
+                ReadMetrics,
+            ],
             Role::Admin => &[ManageWebhooks, ManagePayerRules, RedriveClaims],
             Role::Compliance => &[ReadAudit],
         }
@@ -77,6 +82,8 @@ pub enum Permission {
     ReadRemittances,
     /// Read payments and reconciliation.
     ReadPayments,
+    /// Resolve remittance exceptions (and link payments to claims by hand).
+    ResolveExceptions,
     /// Read metrics.
     ReadMetrics,
     /// Manage webhook subscriptions.
@@ -91,13 +98,14 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::CheckEligibility,
         Permission::SubmitClaims,
         Permission::ReadClaims,
         Permission::CheckClaimStatus,
         Permission::ReadRemittances,
         Permission::ReadPayments,
+        Permission::ResolveExceptions,
         Permission::ReadMetrics,
         Permission::ManageWebhooks,
         Permission::ManagePayerRules,
@@ -113,6 +121,7 @@ impl Permission {
             Permission::ReadClaims | Permission::CheckClaimStatus => "claims:read",
             Permission::ReadRemittances => "remittances:read",
             Permission::ReadPayments => "payments:read",
+            Permission::ResolveExceptions => "remittances:write",
             Permission::ReadMetrics => "metrics:read",
             Permission::ManageWebhooks => "webhooks:write",
             Permission::ManagePayerRules => "rules:write",
@@ -170,6 +179,21 @@ pub const ROUTES: &[RouteAccess] = &[
         method: "POST",
         path: "/ach/admin/claims/{id}/redrive",
         permission: Permission::RedriveClaims,
+    },
+    RouteAccess {
+        method: "POST",
+        path: "/ach/fetchRemittance",
+        permission: Permission::ReadRemittances,
+    },
+    RouteAccess {
+        method: "GET",
+        path: "/ach/remittances/exceptions",
+        permission: Permission::ReadPayments,
+    },
+    RouteAccess {
+        method: "POST",
+        path: "/ach/remittances/exceptions/{id}/resolve",
+        permission: Permission::ResolveExceptions,
     },
 ];
 

@@ -86,6 +86,7 @@ fn main() {
                 SystemClock,
             ),
             verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
+        drops: None,
         });
         let request = TokenRequest { subject: "bench", organization: "clinic-a", roles: &[Role::Billing], lifetime: chrono::TimeDelta::hours(1) };
         let token = mint(SECRET, "hms-ach-local", "hms-ach", &request).unwrap();

@@ -55,6 +55,7 @@ async fn app(url: String) -> Arc<BenchApp> {
             ManualClock::new(Utc::now()),
         ),
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
+        drops: None,
     })
 }
 

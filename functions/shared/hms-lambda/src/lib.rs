@@ -4,6 +4,7 @@
 //! Each function's `main` only picks its route.
 
 pub use hms_auth as auth;
+pub mod drops;
 pub mod http;
 pub mod routes;
 pub mod stream;
@@ -108,6 +109,9 @@ pub struct App<P = AwsPorts> {
     pub service: Clearinghouse<P>,
     /// How callers are checked.
     pub verifier: auth::Verifier,
+    /// The drop zone payers' files land in (`DROP_BUCKET`), for the functions that read
+    /// them: the remittance ingest, and fetchRemittance's X12 form.
+    pub drops: Option<S3ObjectStore>,
 }
 
 /// Why a function could not start: a missing or wrong setting, named.
@@ -185,6 +189,10 @@ impl<R: LoadRules> App<AwsPorts<R>> {
             ]),
         );
         let rules = R::from_env(&s3).await?;
+        let drops = std::env::var("DROP_BUCKET")
+            .ok()
+            .filter(|b| !b.is_empty())
+            .map(|bucket| S3ObjectStore::new(s3.clone(), bucket));
         let service = Clearinghouse {
             ports: Adapters {
                 store: DynamoClaimStore::new(
@@ -204,6 +212,7 @@ impl<R: LoadRules> App<AwsPorts<R>> {
         Ok(Self {
             service,
             verifier: auth::Verifier::from_env().map_err(|e| StartError(e.to_string()))?,
+            drops,
         })
     }
 }
@@ -300,6 +309,21 @@ impl Route for Status {
         request: lambda_http::Request,
     ) -> lambda_http::Response<lambda_http::Body> {
         app.status(request).await
+    }
+}
+
+/// `POST /ach/fetchRemittance`, `GET /ach/remittances/exceptions`, `POST
+/// /ach/remittances/exceptions/{id}/resolve`.
+#[derive(Debug)]
+pub struct Remittance;
+
+impl Route for Remittance {
+    type Rules = NoRules;
+    async fn answer(
+        app: &App,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        app.remittance(request).await
     }
 }
 

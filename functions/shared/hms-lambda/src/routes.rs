@@ -13,6 +13,8 @@ use tracing::Instrument;
 use hms_domain::request::Format;
 use hms_service::lifecycle::{ClaimId, ClaimView};
 use hms_service::ports::Ports;
+use hms_service::remittance::finance::{RemittancePage, RemittanceQuery, Resolve};
+use hms_service::remittance::records::ExceptionId;
 use hms_service::tenancy::OrganizationId;
 
 use crate::App;
@@ -65,6 +67,9 @@ fn request_id(request: &Request) -> String {
 
 /// The largest inquiry body read (a 270 or 276 inquiry as JSON or FHIR is a few KB).
 pub const MAX_INQUIRY_BYTES: usize = 64 * 1024;
+
+/// The largest remittance query or exception resolution read (a few hundred bytes).
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 
 /// The largest claim body read: an 837I's most lines (999) as compact FHIR are about 260 KB,
 /// pretty-printed somewhat more; a professional claim of 50 lines about 20 KB. (What is kept
@@ -141,6 +146,15 @@ impl<P: Ports> App<P> {
     /// The caller's organization, once its token verifies and one of its roles holds what
     /// the route takes (`hms_auth::access::ROUTES`); a path that is no route is not found.
     fn authorize(&self, request: &Request) -> Result<OrganizationId, Box<Response<Body>>> {
+        self.authorize_caller(request)
+            .map(|(organization, _)| organization)
+    }
+
+    /// The caller's organization and subject, as [`Self::authorize`] checks them.
+    fn authorize_caller(
+        &self,
+        request: &Request,
+    ) -> Result<(OrganizationId, String), Box<Response<Body>>> {
         let method = request.method().as_str();
         let path = request.uri().path();
         let Some(permission) = access::permission_for(method, path) else {
@@ -164,7 +178,7 @@ impl<P: Ports> App<P> {
         let span = tracing::Span::current();
         span.record("organization", organization.as_str());
         span.record("subject", caller.subject.as_str());
-        Ok(organization)
+        Ok((organization, caller.subject))
     }
 
     /// `POST /ach/queryEligibility`.
@@ -317,5 +331,168 @@ impl<P: Ports> App<P> {
         .instrument(span.clone())
         .await;
         logged(response, &span, &access)
+    }
+
+    /// `POST /ach/fetchRemittance`, `GET /ach/remittances/exceptions` and `POST
+    /// /ach/remittances/exceptions/{id}/resolve`.
+    pub async fn remittance(&self, request: Request) -> Response<Body> {
+        let access = access_start(&request);
+        let span = tracing::info_span!("remittance", request_id = %request_id(&request), organization = tracing::field::Empty, subject = tracing::field::Empty, claim_id = tracing::field::Empty);
+        let response = async {
+            let (organization, subject) = match self.authorize_caller(&request) {
+                Ok(caller) => caller,
+                Err(refusal) => return *refusal,
+            };
+            let path = request.uri().path().to_string();
+            if path.ends_with("/ach/fetchRemittance") {
+                return self.fetch_remittance(&request, &organization).await;
+            }
+            if path.ends_with("/resolve") {
+                let id = path
+                    .split_once("/exceptions/")
+                    .and_then(|(_, rest)| rest.split('/').next())
+                    .unwrap_or_default();
+                let id = match ExceptionId::parse(id) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        return json_answer(
+                            404,
+                            &json!({ "error": "not-found", "reason": e.to_string() }),
+                            "application/json",
+                        );
+                    }
+                };
+                let body = match body(&request, MAX_QUERY_BYTES) {
+                    Ok(body) => body,
+                    Err(refusal) => return *refusal,
+                };
+                let resolve: Resolve = match hms_domain::request::parse_json(body) {
+                    Ok(resolve) => resolve,
+                    Err(outcome) => return ok(422, &outcome, "application/fhir+json"),
+                };
+                return match self
+                    .service
+                    .resolve_exception(&organization, &id, &resolve, Some(&subject))
+                    .await
+                {
+                    Ok(exception) => ok(200, &exception, "application/json"),
+                    Err(e) => failed(&e),
+                };
+            }
+            let query = request.query_string_parameters_ref();
+            let all = query.and_then(|q| q.first("status")) == Some("all");
+            let cursor = query.and_then(|q| q.first("cursor")).map(str::to_string);
+            let limit = match query.and_then(|q| q.first("limit")) {
+                None => 20,
+                Some(text) => match text.parse::<usize>() {
+                    Ok(limit) => limit,
+                    Err(_) => {
+                        return json_answer(
+                            400,
+                            &json!({ "error": "bad-limit", "reason": "limit is a whole number from 1 to 100" }),
+                            "application/json",
+                        );
+                    }
+                },
+            };
+            match self
+                .service
+                .remittance_exceptions(&organization, all, cursor.as_deref(), limit)
+                .await
+            {
+                Ok(page) => ok(200, &page, "application/json"),
+                Err(e) => failed(&e),
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        logged(response, &span, &access)
+    }
+
+    /// `POST /ach/fetchRemittance`, as JSON, FHIR or the payer's X12 (by `Accept`).
+    async fn fetch_remittance(
+        &self,
+        request: &Request,
+        organization: &OrganizationId,
+    ) -> Response<Body> {
+        let body = match body(request, MAX_QUERY_BYTES) {
+            Ok(body) => body,
+            Err(refusal) => return *refusal,
+        };
+        let query: RemittanceQuery = if body.iter().all(u8::is_ascii_whitespace) {
+            RemittanceQuery::default()
+        } else {
+            match hms_domain::request::parse_json(body) {
+                Ok(query) => query,
+                Err(outcome) => return ok(422, &outcome, "application/fhir+json"),
+            }
+        };
+        let page = match self.service.fetch_remittance(organization, &query).await {
+            Ok(page) => page,
+            Err(e) => return failed(&e),
+        };
+        let accept = request
+            .headers()
+            .get("accept")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if accept.contains("application/edi-x12") {
+            return self.remittance_x12(&page).await;
+        }
+        if accept.contains("application/fhir+json") {
+            let remittances: Vec<_> = page.payments.iter().map(|p| p.to_remittance()).collect();
+            let mut bundle = hms_domain::remittance::fhir::remittance_bundle(&remittances);
+            if let (Some(next), Some(fields)) = (&page.next, bundle.as_object_mut()) {
+                fields.insert(
+                    "link".into(),
+                    json!([{ "relation": "next", "url": format!("cursor:{next}") }]),
+                );
+            }
+            return json_answer(200, &bundle, "application/fhir+json");
+        }
+        ok(200, &page, "application/json")
+    }
+
+    /// The page's payments as the payer sent them: each transaction set in its own
+    /// interchange, read back from the drop zone.
+    async fn remittance_x12(&self, page: &RemittancePage) -> Response<Body> {
+        use hms_service::ports::ObjectStore as _;
+        let Some(drops) = &self.drops else {
+            return json_answer(
+                406,
+                &json!({ "error": "not-acceptable", "reason": "this function has no drop zone to read the payer's X12 from; ask for application/json or application/fhir+json" }),
+                "application/json",
+            );
+        };
+        let mut out = Vec::new();
+        for view in &page.payments {
+            let source = &view.payment.source;
+            let file = match drops.get(&source.key).await {
+                Ok(Some(file)) => file,
+                Ok(None) => {
+                    return json_answer(
+                        410,
+                        &json!({ "error": "gone", "reason": format!("the file payment {} came in is no longer in the drop zone", view.payment.id) }),
+                        "application/json",
+                    );
+                }
+                Err(e) => return failed(&e.into()),
+            };
+            match hms_service::remittance::transaction_x12(&file, source) {
+                Some(x12) => out.extend_from_slice(&x12),
+                None => {
+                    return json_answer(
+                        410,
+                        &json!({ "error": "gone", "reason": format!("the file payment {} came in was replaced", view.payment.id) }),
+                        "application/json",
+                    );
+                }
+            }
+        }
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/edi-x12")
+            .body(Body::Binary(out))
+            .unwrap_or_else(|_| Response::new(Body::Empty))
     }
 }

@@ -40,6 +40,7 @@ async fn app() -> TestApp {
             SystemClock,
         ),
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
+        drops: None,
     }
 }
 
@@ -114,6 +115,17 @@ fn exemplar(permission: Permission, claim: &str) -> (&'static str, String, Vec<u
             core_fixture("status/inquiry-subscriber.json"),
         ),
         Permission::RedriveClaims => ("POST", format!("/ach/admin/claims/{claim}/redrive"), vec![]),
+        Permission::ReadRemittances => (
+            "POST",
+            "/ach/fetchRemittance".into(),
+            br#"{"limit": 5}"#.to_vec(),
+        ),
+        Permission::ReadPayments => ("GET", "/ach/remittances/exceptions".into(), vec![]),
+        Permission::ResolveExceptions => (
+            "POST",
+            "/ach/remittances/exceptions/exc_0123456789abcdef0123456789abcdef/resolve".into(),
+            br#"{"note": "paid by check"}"#.to_vec(),
+        ),
         other => panic!("{other} has a route but no exemplar request here"),
     }
 }
@@ -126,6 +138,10 @@ fn served(permission: Permission, own: bool) -> u16 {
         (Permission::SubmitClaims, true) => 202,
         // The claim is not dead-lettered: there is nothing to redrive.
         (Permission::RedriveClaims, true) => 409,
+        // No such exception, for either organization.
+        (Permission::ResolveExceptions, _) => 404,
+        // Each organization's own (empty) listing.
+        (Permission::ReadRemittances | Permission::ReadPayments, _) => 200,
         (_, true) => 200,
         (Permission::ReadClaims | Permission::RedriveClaims, false) => 404,
         (_, false) => 403,
@@ -136,6 +152,7 @@ async fn call_route(app: &TestApp, request: Request) -> lambda_http::Response<Bo
     match request.uri().path() {
         "/ach/queryEligibility" => app.eligibility(request).await,
         "/ach/submitClaim" => app.submit(request).await,
+        path if path.contains("emittance") => app.remittance(request).await,
         _ => app.status(request).await,
     }
 }

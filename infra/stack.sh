@@ -302,6 +302,7 @@ case "${1:-}" in
     aws_env
     echo "export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
     echo "export HMS_API_URL=http://127.0.0.1:$API_PORT HMS_PAYER_URL=http://127.0.0.1:$PAYER_PORT HMS_LOCAL_JWT_SECRET=$(secret) JWT_ISSUER=$ISSUER JWT_AUDIENCE=$AUDIENCE HMS_PAYER_RECEIVED=$DATA/payer-received"
+    echo "export HMS_DROP_BUCKET=$(stack name DropBucket) HMS_CLAIMS_TABLE=$(stack name ClaimsTable)"
     ;;
   *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

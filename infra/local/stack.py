@@ -342,6 +342,23 @@ def provision(template):
         url = sqs.create_queue(QueueName=name)["QueueUrl"]
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
         print(f"  queue  {name}")
+    # A bucket's notifications to its queues (the drop zone's), once the queues exist.
+    for logical, r in template.of_type("AWS::S3::Bucket").items():
+        configured = r["Properties"].get("NotificationConfiguration", {}).get("QueueConfigurations")
+        if not configured:
+            continue
+        name = template.name(logical)
+        queues_config = []
+        for q in configured:
+            entry = {"QueueArn": template.resolve(q["Queue"]), "Events": [q["Event"]]}
+            rules = q.get("Filter", {}).get("S3Key", {}).get("Rules")
+            if rules:
+                entry["Filter"] = {"Key": {"FilterRules": [{"Name": x["Name"], "Value": x["Value"]} for x in rules]}}
+            queues_config.append(entry)
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration={"QueueConfigurations": queues_config}
+        )
+        print(f"  notify {name} -> {', '.join(c['QueueArn'].rsplit(':', 1)[1] for c in queues_config)}")
 
 
 def least_privilege(template):
@@ -803,6 +820,8 @@ def main():
     p.add_argument("--lambda-url", default="http://127.0.0.1:9000")
     p.add_argument("--schedule-seconds", type=int, default=None)
     sub.add_parser("routes")
+    n = sub.add_parser("name")
+    n.add_argument("logical")
     c = sub.add_parser("check")
     c.add_argument("routes_file", type=Path)
     args = parser.parse_args()
@@ -822,6 +841,8 @@ def main():
         poller(template, args.lambda_url, args.schedule_seconds)
     elif args.command == "check":
         check(template, args.routes_file)
+    elif args.command == "name":
+        print(template.name(args.logical))
     elif args.command == "routes":
         for method, path, binary, scopes in template.routes():
             print(method, path, binary, ",".join(scopes))

@@ -92,6 +92,42 @@ pub struct Party {
     /// the payer a claim went to, and to the organization it belongs to).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<PartyId>,
+    /// Where it is (N3, N4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<PartyAddress>,
+    /// Whom to ask (PER): a payer's business and technical contacts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<PartyContact>,
+}
+
+/// A payer's or payee's address as an 835 carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyAddress {
+    /// N301, N302.
+    pub lines: Vec<String>,
+    /// N401.
+    pub city: String,
+    /// N402.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// N403.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+}
+
+/// A contact of a payer (PER).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartyContact {
+    /// PER01: `CX` claims office, `BL` technical department, `IC` web site.
+    pub function: String,
+    /// PER02.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// PER03/PER04, and PER05/PER06 when sent: `TE` telephone, `EM` email, `UR` URL, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub numbers: Vec<PartyId>,
 }
 
 impl Party {
@@ -427,6 +463,62 @@ impl Reading {
             ("ST", "TRN") => self.trace = Some((text(s, 2).to_string(), opt(s, 3))),
             ("1000A", "N1") => self.payer = Some(party(s)),
             ("1000B", "N1") => self.payee = Some(party(s)),
+            ("1000A" | "1000B", "N3") => {
+                let party = if loop_id == "1000A" {
+                    self.payer.as_mut()
+                } else {
+                    self.payee.as_mut()
+                };
+                if let Some(p) = party {
+                    let lines = [opt(s, 1), opt(s, 2)].into_iter().flatten().collect();
+                    match p.address.as_mut() {
+                        Some(a) => a.lines = lines,
+                        None => {
+                            p.address = Some(PartyAddress {
+                                lines,
+                                city: String::new(),
+                                state: None,
+                                postal_code: None,
+                            })
+                        }
+                    }
+                }
+            }
+            ("1000A" | "1000B", "N4") => {
+                let party = if loop_id == "1000A" {
+                    self.payer.as_mut()
+                } else {
+                    self.payee.as_mut()
+                };
+                if let Some(p) = party {
+                    let address = p.address.get_or_insert_with(|| PartyAddress {
+                        lines: vec![],
+                        city: String::new(),
+                        state: None,
+                        postal_code: None,
+                    });
+                    address.city = text(s, 1).to_string();
+                    address.state = opt(s, 2);
+                    address.postal_code = opt(s, 3);
+                }
+            }
+            ("1000A", "PER") => {
+                if let Some(p) = self.payer.as_mut() {
+                    let numbers = [(3, 4), (5, 6), (7, 8)]
+                        .into_iter()
+                        .filter_map(|(q, v)| {
+                            opt(s, q)
+                                .zip(opt(s, v))
+                                .map(|(qualifier, value)| PartyId { qualifier, value })
+                        })
+                        .collect();
+                    p.contacts.push(PartyContact {
+                        function: text(s, 1).to_string(),
+                        name: opt(s, 2),
+                        numbers,
+                    });
+                }
+            }
             ("1000A", "REF") => {
                 if let (Some(p), Some(qualifier), Some(value)) =
                     (self.payer.as_mut(), opt(s, 1), opt(s, 2))
@@ -509,6 +601,8 @@ impl Reading {
             name: String::new(),
             id: None,
             references: vec![],
+            address: None,
+            contacts: vec![],
         };
         let claims_paid: Decimal = self.claims.iter().map(|c| c.paid).sum();
         let adjustments: Decimal = self.provider_adjustments.iter().map(|p| p.amount).sum();
@@ -537,6 +631,8 @@ fn party(n1: &Line<'_>) -> Party {
             .zip(opt(n1, 4))
             .map(|(qualifier, value)| PartyId { qualifier, value }),
         references: vec![],
+        address: None,
+        contacts: vec![],
     }
 }
 

@@ -15,12 +15,42 @@ use crate::write::{Opened, TranslateError, amount, open};
 /// The implementation guide the 835 is written to (GS08, ST03).
 pub const VERSION: &str = "005010X221A1";
 
-/// Writes `remittance` as an 835 interchange to `partner`.
+/// Writes `remittance` as an 835 interchange to `partner`, unchecked: the writer half of the
+/// lossless round trip, which must give back what was read, errors and all.
 pub fn remittance_835(
     remittance: &Remittance,
     partner: &TradingPartner,
     envelope: &Envelope,
 ) -> Result<Vec<u8>, TranslateError> {
+    write(remittance, partner, envelope)?
+        .finish_unvalidated()
+        .map_err(|source| TranslateError::Write {
+            field: String::new(),
+            source,
+        })
+}
+
+/// Writes `remittance` as an 835 a payer sends (the simulated payer's), refused unless our
+/// validator finds it clean: an 835 we make leaves only valid.
+pub fn payer_835(
+    remittance: &Remittance,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<Vec<u8>, TranslateError> {
+    write(remittance, partner, envelope)?
+        .finish()
+        .map_err(|source| TranslateError::Write {
+            field: String::new(),
+            source,
+        })
+}
+
+/// The 835 interchange of `remittance`, all but closed.
+fn write(
+    remittance: &Remittance,
+    partner: &TradingPartner,
+    envelope: &Envelope,
+) -> Result<InterchangeWriter, TranslateError> {
     let fail = |field: &str| {
         let field = field.to_string();
         move |source| TranslateError::Write { field, source }
@@ -49,9 +79,35 @@ pub fn remittance_835(
             .map_or(("", ""), |i| (i.qualifier.as_str(), i.value.as_str()));
         w.simple("N1", &[entity, &party.name, qualifier, id])
             .map_err(fail(at))?;
+        if let Some(address) = &party.address {
+            if !address.lines.is_empty() {
+                let lines: Vec<&str> = address.lines.iter().map(String::as_str).collect();
+                w.simple("N3", &lines).map_err(fail(at))?;
+            }
+            w.simple(
+                "N4",
+                &[
+                    &address.city,
+                    address.state.as_deref().unwrap_or(""),
+                    address.postal_code.as_deref().unwrap_or(""),
+                ],
+            )
+            .map_err(fail(at))?;
+        }
         for reference in &party.references {
             w.simple("REF", &[&reference.qualifier, &reference.value])
                 .map_err(fail(at))?;
+        }
+        for contact in &party.contacts {
+            let mut values = vec![
+                contact.function.as_str(),
+                contact.name.as_deref().unwrap_or(""),
+            ];
+            for number in contact.numbers.iter().take(3) {
+                values.push(&number.qualifier);
+                values.push(&number.value);
+            }
+            w.simple("PER", &values).map_err(fail(at))?;
         }
     }
     let mut header: Option<&str> = None;
@@ -68,10 +124,7 @@ pub fn remittance_835(
         .map_err(fail("/providerAdjustments"))?;
     w.end_transaction().map_err(fail(""))?;
     w.end_group().map_err(fail(""))?;
-    // A payer's transaction: the simulated payer writes it, and the lossless round trip
-    // writes its base with it and patches that back into exactly what was read. Nothing we
-    // send to a payer is written here.
-    w.finish_unvalidated().map_err(fail(""))
+    Ok(w)
 }
 
 fn claim_payment(

@@ -95,6 +95,8 @@ impl PaymentView {
                     qualifier: "2U".into(),
                     value: p.key.payer_id.clone(),
                 }],
+                address: None,
+                contacts: vec![],
             },
             payee: p.payee.clone(),
             claims: self

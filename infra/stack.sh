@@ -146,8 +146,11 @@ up() {
   GATEWAY_LISTEN=127.0.0.1:$LOCALSTACK_PORT DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 SERVICES=s3,sqs \
     LOCALSTACK_VOLUME_DIR=$STATE/localstack-volume \
     start localstack "$TOOLS/localstack/bin/python" -m localstack.runtime.main
+  # The payer pays what it accepted every HMS_PAY_SECONDS, into the drop zone's inbound/
+  # (LocalStack announces each file to the ingest function, as S3 does in AWS).
   start payer "$ROOT/target/debug/hms-payer-sim" --listen "127.0.0.1:$PAYER_PORT" \
-    --config "$ROOT/infra/local/payer.json" --keep "$DATA/payer-received"
+    --config "$ROOT/infra/local/payer.json" --keep "$DATA/payer-received" \
+    --drop-url "http://127.0.0.1:$LOCALSTACK_PORT/$(stack name DropBucket)" --pay-every "${HMS_PAY_SECONDS:-5}"
   wait_for localstack curl -sf "http://127.0.0.1:$LOCALSTACK_PORT/_localstack/health"
   wait_for dynamodb curl -s -o /dev/null "http://127.0.0.1:$DYNAMODB_PORT"
   wait_for payer curl -sf "http://127.0.0.1:$PAYER_PORT/health"

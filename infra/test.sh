@@ -62,6 +62,8 @@ oracles() {
   infra/check-codes.sh
   echo "== oracles: claims we generate, checked by pyx12"
   infra/check-claims.sh
+  echo "== oracles: the simulated payer's 835s, checked by pyx12"
+  infra/check-remits.sh
   echo "== oracles: example payer rule sets, built for wasm32 and run on their claims"
   infra/check-rules.sh
   echo "== oracles: template.yaml, checked by cfn-lint"

@@ -31,6 +31,19 @@ pub(crate) fn open(
     set: &str,
     version: &str,
 ) -> Result<Opened, WriteError> {
+    open_set(partner, envelope, functional_id, set, version, version)
+}
+
+/// As [`open`], with ST03 given apart from GS08: the 835's guide (X221A1) does not use ST03,
+/// so an 835 names its guide in GS08 alone.
+pub(crate) fn open_set(
+    partner: &TradingPartner,
+    envelope: &Envelope,
+    functional_id: &str,
+    set: &str,
+    version: &str,
+    st03: &str,
+) -> Result<Opened, WriteError> {
     let created = envelope.created;
     let header = InterchangeHeader {
         sender_qualifier: partner.sender_qualifier.clone(),
@@ -59,7 +72,7 @@ pub(crate) fn open(
         version,
     )?;
     let control = format!("{:04}", envelope.control.transaction);
-    w.begin_transaction(set, &control, version)?;
+    w.begin_transaction(set, &control, st03)?;
     Ok(Opened { w, date, time })
 }
 

@@ -6,6 +6,8 @@
 //! - 837 → a 999 from our own validator and a 277CA accepting or
 //!   rejecting each claim by configurable rules; both fetched with a results retrieval.
 //! - 276 → 277 for the claims it has seen (or "not found").
+//! - The claims it accepted, paid in 835s by configurable rules (`POST /admin/remit`, or
+//!   every few seconds into the local stack's drop zone): see [`remit`].
 //! - Latency, and faults injected through `POST /admin/faults`: hangs, 5xx, malformed answers.
 //!
 //! Every X12 it receives is checked by our validator, and kept (in memory, and in a directory
@@ -30,6 +32,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 pub mod http;
+pub mod remit;
 
 /// A member of the simulated plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +110,9 @@ pub struct SimConfig {
     /// Its claim edits.
     #[serde(default)]
     pub claim_rules: ClaimRules,
+    /// How it pays the claims it accepted.
+    #[serde(default)]
+    pub payment_rules: remit::PaymentRules,
     /// Latency added to every answer.
     #[serde(default)]
     pub latency_ms: u64,
@@ -220,6 +226,12 @@ struct State {
     resends: usize,
     /// Original claims whose patient control number came again under a new identity.
     duplicates: usize,
+    /// The claims it accepted, paid or to be paid.
+    payables: Vec<remit::Payable>,
+    /// The patient control numbers in `payables`.
+    payable_numbers: std::collections::HashSet<String>,
+    /// What is left of each member's deductible.
+    deductibles: remit::Deductibles,
 }
 
 /// `GET /admin/duplicates`: what a payer would see of a clearinghouse that sends twice.
@@ -322,6 +334,10 @@ impl Simulator {
                 200,
                 serde_json::to_value(self.duplicates()).unwrap_or_default(),
             ),
+            ("POST", "/admin/remit") => match self.remit() {
+                Ok(written) => Reply::json(200, serde_json::to_value(written).unwrap_or_default()),
+                Err(e) => Reply::json(500, serde_json::json!({ "error": e })),
+            },
             ("GET", "/admin/received") => {
                 Reply::json(200, serde_json::to_value(self.kept()).unwrap_or_default())
             }
@@ -531,6 +547,22 @@ impl Simulator {
             under.push(payload_id.to_string());
         }
         false
+    }
+
+    /// Pays what it accepted and has not paid (and the corrections its rules asked for), in
+    /// 835s our validator passes: what `POST /admin/remit` answers and the drop loop drops.
+    pub fn remit(&self) -> Result<Vec<remit::Written835>, String> {
+        let today = Utc::now().date_naive();
+        let mut state = self.state();
+        let state = &mut *state;
+        remit::pay(
+            &mut state.payables,
+            &self.config.payment_rules,
+            &self.config.members,
+            &mut state.deductibles,
+            &mut state.control,
+            today,
+        )
     }
 
     /// A SOAP fault for a defect of the simulator itself (500: the payer's side failed).
@@ -817,6 +849,10 @@ impl Simulator {
         {
             let mut state = self.state();
             for (c, o) in claims.iter().zip(&outcomes) {
+                let pcn = c.patient_control_number().as_str();
+                if !o.has_errors() && state.payable_numbers.insert(pcn.to_string()) {
+                    state.payables.push(remit::Payable::of(c));
+                }
                 let (category, code) = if o.has_errors() {
                     ("A7", "21")
                 } else {

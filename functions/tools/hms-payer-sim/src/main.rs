@@ -1,5 +1,6 @@
-//! `hms-payer-sim --listen 127.0.0.1:9400 --config payer.json [--keep DIR]`: a simulated payer
-//! speaking CAQH CORE connectivity at `POST /core` (see the crate's documentation).
+//! `hms-payer-sim --listen 127.0.0.1:9400 --config payer.json [--keep DIR] [--drop-url URL
+//! --pay-every SECONDS]`: a simulated payer speaking CAQH CORE connectivity at `POST /core`
+//! (see the crate's documentation), which pays the claims it accepted into a drop zone.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +20,51 @@ struct Args {
     /// A directory to keep every X12 received in.
     #[arg(long)]
     keep: Option<PathBuf>,
+    /// The drop zone its 835s are put into (`PUT {url}/{key}`: a bucket of the local stack's
+    /// LocalStack, addressed by path, on 127.0.0.1).
+    #[arg(long)]
+    drop_url: Option<String>,
+    /// How often it pays what it accepted, in seconds (with `--drop-url`).
+    #[arg(long, default_value_t = 5)]
+    pay_every: u64,
+}
+
+/// Every `every`, pays what `sim` accepted and puts the 835s into the drop zone at `url`; an
+/// 835 that could not be put is tried again at the next turn, never lost.
+async fn pay_into(sim: Arc<hms_payer_sim::Simulator>, url: String, every: std::time::Duration) {
+    let client = reqwest::Client::new();
+    let mut pending: Vec<hms_payer_sim::remit::Written835> = vec![];
+    loop {
+        tokio::time::sleep(every).await;
+        match sim.remit() {
+            Ok(written) => pending.extend(written),
+            Err(e) => tracing::error!(error = %e, "the simulator could not pay"),
+        }
+        let mut left = vec![];
+        for file in pending.drain(..) {
+            let target = format!("{}/{}", url.trim_end_matches('/'), file.key);
+            let put = client
+                .put(&target)
+                .header("content-type", "application/edi-x12")
+                .body(file.x12.clone())
+                .send()
+                .await;
+            match put {
+                Ok(r) if r.status().is_success() => {
+                    tracing::info!(key = %file.key, claim_payments = file.claim_payments, "835 dropped");
+                }
+                Ok(r) => {
+                    tracing::warn!(key = %file.key, status = %r.status(), "the drop zone refused an 835; tried again later");
+                    left.push(file);
+                }
+                Err(e) => {
+                    tracing::warn!(key = %file.key, error = %e, "the drop zone is not reachable; tried again later");
+                    left.push(file);
+                }
+            }
+        }
+        pending = left;
+    }
 }
 
 #[tokio::main]
@@ -39,6 +85,10 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, payer_id = %config.payer_id, "payer simulator ready");
     let sim = Arc::new(hms_payer_sim::Simulator::new(config, args.keep));
+    if let Some(url) = args.drop_url {
+        let every = std::time::Duration::from_secs(args.pay_every.max(1));
+        tokio::spawn(pay_into(Arc::clone(&sim), url, every));
+    }
     hms_payer_sim::http::serve(listener, sim).await?;
     Ok(())
 }

@@ -10,7 +10,7 @@ use hms_x12::writer::{Field, InterchangeWriter, WriteError};
 
 use crate::partner::{Envelope, TradingPartner};
 use crate::remittance::{Adjustment, ClaimPayment, ProviderAdjustment, Remittance, ServicePayment};
-use crate::write::{Opened, TranslateError, amount, open};
+use crate::write::{Opened, TranslateError, amount, open_set};
 
 /// The implementation guide the 835 is written to (GS08, ST03).
 pub const VERSION: &str = "005010X221A1";
@@ -55,7 +55,8 @@ fn write(
         let field = field.to_string();
         move |source| TranslateError::Write { field, source }
     };
-    let Opened { mut w, .. } = open(partner, envelope, "HP", "835", VERSION).map_err(fail(""))?;
+    let Opened { mut w, .. } =
+        open_set(partner, envelope, "HP", "835", VERSION, "").map_err(fail(""))?;
     let p = &remittance.payment;
     let paid = amount(p.amount);
     let date = p.date.map(|d| d.format("%Y%m%d").to_string());

@@ -544,3 +544,336 @@ async fn a_body_over_the_limit_is_a_413_at_once_never_a_502() {
         started.elapsed()
     );
 }
+
+/// How long a dropped file may take to be posted locally (LocalStack's notification, the
+/// poller's turn, the ingest).
+const TO_POSTED: Duration = Duration::from_secs(60);
+
+/// A finance token of the clinic.
+fn finance(stack: &Stack) -> String {
+    stack.token("clinic-a", &[Role::Finance])
+}
+
+/// The professional fixture with a fresh patient control number and its first line's
+/// procedure `code`.
+fn claim_with_code(code: &str) -> Value {
+    let mut claim = professional();
+    claim["serviceLines"][0]["procedureCode"] = code.into();
+    claim
+}
+
+/// Submits `claim` and follows it to accepted-by-payer; its id.
+async fn accepted(stack: &Stack, token: &str, claim: &Value) -> String {
+    let reply = stack.submit(token, claim).await;
+    let record = lands(stack, token, &reply, "accepted-by-payer").await;
+    record["claimId"].as_str().unwrap_or_default().to_string()
+}
+
+/// The simulator pays; each of its 835s is dropped into the drop zone. The 835s, as text.
+async fn pay_by_file(stack: &Stack) -> Vec<(String, String)> {
+    let mut dropped = vec![];
+    for file in stack.remit().await {
+        let key = file["key"].as_str().unwrap_or_default().to_string();
+        let x12 = file["x12"].as_str().unwrap_or_default().to_string();
+        stack.drop_file(&key, x12.clone().into_bytes()).await;
+        dropped.push((key, x12));
+    }
+    dropped
+}
+
+/// The payment with `trace` as `fetchRemittance` answers it, once it is posted.
+async fn posted_payment(stack: &Stack, token: &str, trace: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let reply = stack
+            .post(
+                "/ach/fetchRemittance",
+                token,
+                &json!({ "traceNumber": trace }),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.json);
+        if let Some(p) = reply.json["payments"].as_array().and_then(|p| p.first())
+            && p["status"] == "posted"
+        {
+            return p.clone();
+        }
+        assert!(
+            start.elapsed() < TO_POSTED,
+            "payment {trace} was not posted: {}",
+            reply.json
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// TRN02 of an 835.
+fn trace_of(x12: &str) -> String {
+    x12.split('~')
+        .find_map(|s| s.trim().strip_prefix("TRN*1*"))
+        .and_then(|rest| rest.split('*').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_payer_pays_by_file_and_claims_reach_paid_and_denied_with_their_amounts() {
+    let stack = Stack::from_env();
+    let token = stack.billing();
+    let paid = accepted(&stack, &token, &claim_with_code("99213")).await;
+    // Both lines of this one are procedures the simulated payer does not pay.
+    let mut denied_claim = claim_with_code("97039");
+    denied_claim["serviceLines"][1]["procedureCode"] = "97039".into();
+    let denied = accepted(&stack, &token, &denied_claim).await;
+    let dropped_at = Instant::now();
+    let files = pay_by_file(&stack).await;
+    assert!(!files.is_empty(), "the payer paid nothing");
+    let record = claim_reaching(&stack, &token, &paid, "paid", TO_POSTED).await;
+    let to_paid = dropped_at.elapsed();
+    eprintln!("e2e: drop to paid in {to_paid:?}");
+    let balance = &record["balance"];
+    assert_eq!(balance["billed"], "140.00", "{record}");
+    assert_eq!(balance["outstanding"], "0.00", "{record}");
+    let payment = &record["payments"][0];
+    assert_eq!(payment["disposition"], "paid");
+    let reasons: Vec<&str> = payment["services"][0]["adjustments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["reasonCode"].as_str())
+        .collect();
+    assert!(reasons.contains(&"45"), "{payment}");
+    claim_reaching(&stack, &token, &denied, "denied", TO_POSTED).await;
+
+    // Finance reads the payment: as JSON by claim, as FHIR, and as the payer's X12.
+    let money = finance(&stack);
+    let by_claim = stack
+        .post("/ach/fetchRemittance", &money, &json!({ "claimId": paid }))
+        .await;
+    assert_eq!(by_claim.status, 200, "{}", by_claim.json);
+    let payment = &by_claim.json["payments"][0];
+    assert_eq!(payment["claimPayments"].as_array().map(Vec::len), Some(1));
+    let trace = payment["key"]["traceNumber"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let fhir = stack
+        .call(
+            "POST",
+            "/ach/fetchRemittance",
+            Some(&money),
+            &[("accept", "application/fhir+json")],
+            body(&json!({ "traceNumber": trace })),
+        )
+        .await;
+    assert_eq!(fhir.status, 200);
+    assert_eq!(fhir.json["resourceType"], "Bundle");
+    assert_eq!(
+        fhir.json["entry"][0]["resource"]["resourceType"],
+        "ExplanationOfBenefit"
+    );
+    let x12 = stack
+        .call(
+            "POST",
+            "/ach/fetchRemittance",
+            Some(&money),
+            &[("accept", "application/edi-x12")],
+            body(&json!({ "traceNumber": trace })),
+        )
+        .await;
+    assert_eq!(x12.status, 200);
+    assert_eq!(
+        x12.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/edi-x12")
+    );
+    // A billing token does not read money; another clinic's finance sees none of it.
+    let refused = stack
+        .post(
+            "/ach/fetchRemittance",
+            &token,
+            &json!({ "traceNumber": trace }),
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    let theirs = stack
+        .post(
+            "/ach/fetchRemittance",
+            &stack.token("clinic-b", &[Role::Finance]),
+            &json!({ "traceNumber": trace }),
+        )
+        .await;
+    assert_eq!(theirs.json["payments"].as_array().map(Vec::len), Some(0));
+
+    // The same file again, under another name: recorded as a duplicate, posted once.
+    let (_, x12) = files
+        .iter()
+        .find(|(_, x12)| trace_of(x12) == trace)
+        .expect("the paying 835");
+    stack
+        .drop_file(
+            &format!("inbound/again/{trace}.835"),
+            x12.clone().into_bytes(),
+        )
+        .await;
+    let start = Instant::now();
+    loop {
+        let reply = stack
+            .post(
+                "/ach/fetchRemittance",
+                &money,
+                &json!({ "traceNumber": trace }),
+            )
+            .await;
+        if reply.json["payments"][0]["duplicateCount"] == 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < TO_POSTED,
+            "no duplicate recorded: {}",
+            reply.json
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let record = claim_reaching(&stack, &token, &paid, "paid", TO_POSTED).await;
+    assert_eq!(
+        record["payments"].as_array().map(Vec::len),
+        Some(1),
+        "{record}"
+    );
+}
+
+#[tokio::test]
+async fn a_reversal_and_correction_move_the_claim_back_and_paid_again() {
+    let stack = Stack::from_env();
+    let token = stack.billing();
+    // 99215 is a procedure the simulated payer pays, then reverses and pays again.
+    let id = accepted(&stack, &token, &claim_with_code("99215")).await;
+    pay_by_file(&stack).await;
+    claim_reaching(&stack, &token, &id, "paid", TO_POSTED).await;
+    pay_by_file(&stack).await;
+    let start = Instant::now();
+    let record = loop {
+        let record = claim_reaching(&stack, &token, &id, "paid", TO_POSTED).await;
+        if record["payments"].as_array().map(Vec::len) == Some(3) {
+            break record;
+        }
+        assert!(
+            start.elapsed() < TO_POSTED,
+            "no correction posted: {record}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let moved = states(&record);
+    assert_eq!(
+        moved[moved.len() - 3..],
+        ["paid", "payment-reversed", "paid"],
+        "{record}"
+    );
+    assert_eq!(record["payments"][1]["disposition"], "reversal");
+    assert!(record["payments"][0]["reversedBy"].is_object(), "{record}");
+}
+
+#[tokio::test]
+async fn an_unmatched_payment_is_an_exception_finance_resolves_by_linking_it() {
+    let stack = Stack::from_env();
+    let token = stack.billing();
+    let claim = claim_with_code("99213");
+    let pcn = claim["claim"]["patientControlNumber"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let id = accepted(&stack, &token, &claim).await;
+    // The payer keys the account number wrong.
+    let files = stack.remit().await;
+    let money = finance(&stack);
+    let mut traces = vec![];
+    for file in files {
+        let key = file["key"].as_str().unwrap_or_default().to_string();
+        let x12 = file["x12"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(&format!("CLP*{pcn}*"), "CLP*WRONG123*");
+        traces.push(trace_of(&x12));
+        stack.drop_file(&key, x12.into_bytes()).await;
+    }
+    for trace in &traces {
+        posted_payment(&stack, &money, trace).await;
+    }
+    let list = stack
+        .call(
+            "GET",
+            "/ach/remittances/exceptions",
+            Some(&money),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(list.status, 200, "{}", list.json);
+    let exception = list.json["exceptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| {
+            e["reason"] == "unmatched-claim-payment"
+                && traces.contains(&e["traceNumber"].as_str().unwrap_or_default().to_string())
+        })
+        .unwrap_or_else(|| panic!("no unmatched exception: {}", list.json))
+        .clone();
+    assert!(!exception.to_string().contains("WRONG123"), "{exception}");
+    let resolved = stack
+        .post(
+            &format!(
+                "/ach/remittances/exceptions/{}/resolve",
+                exception["id"].as_str().unwrap_or_default()
+            ),
+            &money,
+            &json!({ "note": "the payer keyed the account number wrong", "claimId": id }),
+        )
+        .await;
+    assert_eq!(resolved.status, 200, "{}", resolved.json);
+    let record = claim_reaching(&stack, &token, &id, "paid", TO_POSTED).await;
+    assert!(states(&record).last() == Some(&"paid"), "{record}");
+}
+
+#[tokio::test]
+async fn a_structurally_invalid_file_is_quarantined_and_nothing_of_it_posts() {
+    let stack = Stack::from_env();
+    let token = stack.billing();
+    let claim = claim_with_code("99213");
+    let pcn = claim["claim"]["patientControlNumber"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let id = accepted(&stack, &token, &claim).await;
+    let files = stack.remit().await;
+    let x12 = files
+        .iter()
+        .filter_map(|f| f["x12"].as_str())
+        .find(|x| x.contains(&format!("CLP*{pcn}*")))
+        .unwrap_or_else(|| panic!("the payer did not pay {pcn}"))
+        .to_string();
+    // Cut short: no SE, GE or IEA.
+    let cut = x12[..x12.len() / 2].to_string();
+    let key = format!("inbound/broken/{}.835", trace_of(&x12));
+    stack.drop_file(&key, cut.into_bytes()).await;
+    let moved = key.replacen("inbound/", "rejected/", 1);
+    let start = Instant::now();
+    while stack.dropped(&moved).await.is_none() {
+        assert!(start.elapsed() < TO_POSTED, "{key} was not quarantined");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        stack
+            .dropped(&format!("{moved}.findings.json"))
+            .await
+            .is_some()
+    );
+    assert!(
+        stack.dropped(&key).await.is_none(),
+        "{key} is still in inbound/"
+    );
+    let record = claim_reaching(&stack, &token, &id, "accepted-by-payer", TO_POSTED).await;
+    assert!(record["payments"].is_null(), "{record}");
+}

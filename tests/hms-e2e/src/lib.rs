@@ -185,6 +185,76 @@ impl Stack {
         );
     }
 
+    /// The simulator pays what it accepted and has not paid: its 835s (`key`, `x12`, ...).
+    pub async fn remit(&self) -> Vec<serde_json::Value> {
+        let response = self
+            .http
+            .post(format!("{}/admin/remit", self.payer))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"));
+        assert!(response.status().is_success(), "{}", response.status());
+        let list: serde_json::Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator's 835s: {e}"));
+        list.as_array().cloned().unwrap_or_default()
+    }
+
+    /// The drop zone's object `key` (LocalStack's S3, by path): its URL.
+    fn drop_url(&self, key: &str) -> String {
+        let var = |name: &str| {
+            std::env::var(name)
+                .unwrap_or_else(|_| panic!("{name} is not set: eval \"$(infra/stack.sh env)\""))
+        };
+        format!(
+            "{}/{}/{key}",
+            var("AWS_ENDPOINT_URL").trim_end_matches('/'),
+            var("HMS_DROP_BUCKET")
+        )
+    }
+
+    /// Puts `bytes` into the drop zone under `key`, as a payer's SFTP upload would.
+    pub async fn drop_file(&self, key: &str, bytes: Vec<u8>) {
+        let response = self
+            .http
+            .put(self.drop_url(key))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the drop zone did not answer: {e}"));
+        assert!(
+            response.status().is_success(),
+            "{key}: {}",
+            response.status()
+        );
+    }
+
+    /// The drop zone's object `key`, if it is there.
+    pub async fn dropped(&self, key: &str) -> Option<Vec<u8>> {
+        let response = self
+            .http
+            .get(self.drop_url(key))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the drop zone did not answer: {e}"));
+        if response.status().as_u16() == 404 {
+            return None;
+        }
+        assert!(
+            response.status().is_success(),
+            "{key}: {}",
+            response.status()
+        );
+        Some(
+            response
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .unwrap_or_default(),
+        )
+    }
+
     /// What the simulator has received: payload type, our validator's verdict, the X12.
     pub async fn received(&self) -> Vec<serde_json::Value> {
         let response = self

@@ -13,6 +13,7 @@ macro_rules! outln {
 
 mod admin;
 mod claims;
+mod remit;
 mod rules;
 mod x12;
 
@@ -75,6 +76,12 @@ enum Command {
         rules: Option<PathBuf>,
         /// The input (a claim, or X12), or `-` for standard input.
         input: PathBuf,
+    },
+    /// Remittance (835s): what a file would post, or post it, on the stack the environment
+    /// names.
+    Remit {
+        #[command(subcommand)]
+        command: remit::RemitCommand,
     },
     /// Every API route, the scope its authorizer checks and the roles that may call it, a line
     /// each (`infra/check-template.sh` holds template.yaml to it).
@@ -195,6 +202,7 @@ fn main() -> ExitCode {
             None => claims::list_edits(),
         },
         Command::Claims { command } => admin::run(command),
+        Command::Remit { command } => remit::run(command),
         Command::Routes => admin::routes(),
         Command::Token {
             org,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: start the local stack (LocalStack, DynamoDB Local, the functions under cargo
 # lambda watch, the payer simulator; see infra/stack.sh), then act as a clinic's system would:
-# ask about a patient's eligibility, submit a claim, and look it up, printing each answer. The
+# ask about a patient's eligibility, submit a claim, look it up, and see the payer pay it by
+# file into the drop zone, printing each answer. The
 # stack keeps running; stop it with `infra/stack.sh down`. `infra/run.sh --clean` starts from
 # empty data. What it needs installed system-wide comes from `infra/setup.sh run` (`make run`
 # runs both).
@@ -43,6 +44,15 @@ for _ in $(seq 1 120); do
   record=$(call GET "/ach/claims/$id")
   now=$(echo "$record" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
   case "$now" in received | waiting-for-payer | sending | submitted) sleep 0.5 ;; *) break ;; esac
+done
+echo "$record" | python3 infra/local/claim.py
+
+echo
+echo "== the payer pays by file: its 835 lands in the drop zone and is posted (GET /ach/claims/$id)"
+for _ in $(seq 1 120); do
+  record=$(call GET "/ach/claims/$id")
+  now=$(echo "$record" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
+  case "$now" in accepted-by-payer | no-acknowledgment | submitted) sleep 0.5 ;; *) break ;; esac
 done
 echo "$record" | python3 infra/local/claim.py
 

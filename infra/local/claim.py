@@ -12,3 +12,16 @@ for move in claim["history"]:
 for issue in (claim.get("outcome") or {}).get("issue", []):
     if issue.get("diagnostics") != "all-ok":
         print(f"  {issue['severity']}: {issue['details']['text']}")
+balance = claim.get("balance")
+if balance:
+    print(
+        f"  billed {balance['billed']}, paid {balance['paid']}, adjusted {balance['adjusted']}, "
+        f"patient owes {balance['patientResponsibility']}, outstanding {balance['outstanding']}"
+    )
+for payment in claim.get("payments", []):
+    adjustments = ", ".join(
+        f"{a['groupCode']}-{a['reasonCode']} {a['amount']}"
+        for line in payment.get("services", [])
+        for a in line.get("adjustments", [])
+    )
+    print(f"  payment {payment['traceNumber']}: {payment['disposition']} {payment['paid']} ({adjustments})")

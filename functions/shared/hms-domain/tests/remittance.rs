@@ -7,7 +7,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;
-use common::samples;
+use common::{samples, today};
 
 use hms_domain::remittance::{RemitError, read_835};
 use hms_x12::spec::Catalog;
@@ -106,7 +106,7 @@ fn each_claim_payment_becomes_an_explanation_of_benefit() {
     let catalog = Catalog::embedded().unwrap();
     let input = std::fs::read(samples().join("demo/demo.835")).unwrap();
     let remits = read_835(&input, catalog).unwrap();
-    let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits);
+    let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits, today());
     assert_eq!(bundle["resourceType"], "Bundle");
     let entries = bundle["entry"].as_array().unwrap();
     assert_eq!(entries.len(), remits[0].claims.len());
@@ -152,7 +152,7 @@ fn service_payments_become_items_with_adjudications_and_notes() {
     let catalog = Catalog::embedded().unwrap();
     let input = hms_x12::synth::remittance_835(20_000).unwrap();
     let remits = read_835(&input, catalog).unwrap();
-    let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits);
+    let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits, today());
     let eob = &bundle["entry"][0]["resource"];
     assert_eq!(eob["type"]["coding"][0]["code"], "professional");
     let item = &eob["item"][1];

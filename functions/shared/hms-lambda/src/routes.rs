@@ -441,7 +441,10 @@ impl<P: Ports> App<P> {
         }
         if accept.contains("application/fhir+json") {
             let remittances: Vec<_> = page.payments.iter().map(|p| p.to_remittance()).collect();
-            let mut bundle = hms_domain::remittance::fhir::remittance_bundle(&remittances);
+            let mut bundle = hms_domain::remittance::fhir::remittance_bundle(
+                &remittances,
+                self.service.now().date_naive(),
+            );
             if let (Some(next), Some(fields)) = (&page.next, bundle.as_object_mut()) {
                 fields.insert(
                     "link".into(),

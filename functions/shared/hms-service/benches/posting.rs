@@ -107,9 +107,17 @@ fn setup(n: usize) -> (impl Fn() -> usize, Remittance) {
                     "99213",
                     "100.00",
                     "70.00",
-                    vec![adjustment("CO", "45", "10.00"), adjustment("PR", "1", "20.00")],
+                    vec![
+                        adjustment("CO", "45", "10.00"),
+                        adjustment("PR", "1", "20.00"),
+                    ],
                 ),
-                line("87880", "40.00", "30.00", vec![adjustment("CO", "45", "10.00")]),
+                line(
+                    "87880",
+                    "40.00",
+                    "30.00",
+                    vec![adjustment("CO", "45", "10.00")],
+                ),
             ],
         });
     }

@@ -709,8 +709,10 @@ fn finance_reads_its_payments_by_claim_trace_or_page_and_never_anothers() {
         .is_err()
     );
     // The page as FHIR: one ExplanationOfBenefit a claim payment.
-    let bundle =
-        hms_domain::remittance::fhir::remittance_bundle(&[first.payments[0].to_remittance()]);
+    let bundle = hms_domain::remittance::fhir::remittance_bundle(
+        &[first.payments[0].to_remittance()],
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+    );
     assert_eq!(
         bundle["entry"][0]["resource"]["resourceType"],
         "ExplanationOfBenefit"

@@ -483,7 +483,10 @@ fn to_fhir(input: &Path) -> Result<ExitCode> {
     }
     match hms_domain::remittance::read_835(&x12, catalog) {
         Ok(remits) => {
-            let bundle = hms_domain::remittance::fhir::remittance_bundle(&remits);
+            let bundle = hms_domain::remittance::fhir::remittance_bundle(
+                &remits,
+                chrono::Utc::now().date_naive(),
+            );
             outln!("{}", serde_json::to_string_pretty(&bundle)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -12,6 +12,7 @@
 
 use std::str::FromStr;
 
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Number, Value, json};
 
@@ -59,8 +60,14 @@ fn adjustments(list: &[Adjustment]) -> Vec<Value> {
         .collect()
 }
 
-/// The `ExplanationOfBenefit` for one claim payment of `remit`.
-pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: usize) -> Value {
+/// The `ExplanationOfBenefit` for one claim payment of `remit`, made on `created` (R4 requires
+/// the date the resource was made; the check or EFT date is the payment's).
+pub fn explanation_of_benefit(
+    remit: &Remittance,
+    claim: &ClaimPayment,
+    index: usize,
+    created: NaiveDate,
+) -> Value {
     // Inpatient adjudication (MIA) or revenue-code lines (NU) mark an institutional claim; CLP08
     // alone cannot, it holds a place of service on professional claims.
     let institutional = claim.inpatient || claim.services.iter().any(|s| s.code_qualifier == "NU");
@@ -69,7 +76,7 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
     } else {
         "professional"
     };
-    let created = remit.payment.date.map(|d| d.format("%Y-%m-%d").to_string());
+    let paid_on = remit.payment.date.map(|d| d.format("%Y-%m-%d").to_string());
     let [patient_resource, coverage, payee] = parties(remit, claim);
     let items: Vec<Value> = claim.services.iter().enumerate().map(item).collect();
     let remarks: Vec<Value> = claim
@@ -104,6 +111,7 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
         ],
         "identifier": identifiers,
         "status": "active",
+        "created": created.format("%Y-%m-%d").to_string(),
         "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": claim_type }] },
         "use": "claim",
         "patient": { "reference": "#patient" },
@@ -123,9 +131,8 @@ pub fn explanation_of_benefit(remit: &Remittance, claim: &ClaimPayment, index: u
             "identifier": { "value": remit.payment.trace_number },
         },
     });
-    if let Some(created) = created {
-        eob["created"] = json!(created.clone());
-        eob["payment"]["date"] = json!(created);
+    if let Some(paid_on) = paid_on {
+        eob["payment"]["date"] = json!(paid_on);
     }
     if !remarks.is_empty() {
         eob["processNote"] = Value::Array(remarks);
@@ -208,12 +215,13 @@ fn item((i, s): (usize, &ServicePayment)) -> Value {
     item
 }
 
-/// A `Bundle` (type `collection`) with one `ExplanationOfBenefit` per claim payment.
-pub fn remittance_bundle(remits: &[Remittance]) -> Value {
+/// A `Bundle` (type `collection`) with one `ExplanationOfBenefit` per claim payment, made on
+/// `created`.
+pub fn remittance_bundle(remits: &[Remittance], created: NaiveDate) -> Value {
     let mut entries = vec![];
     for remit in remits {
         for claim in &remit.claims {
-            let eob = explanation_of_benefit(remit, claim, entries.len());
+            let eob = explanation_of_benefit(remit, claim, entries.len(), created);
             entries.push(json!({ "resource": eob }));
         }
     }

@@ -12,6 +12,10 @@ use hms_service::remittance::FileOutcome;
 use hms_service::remittance::ingest::Ingested;
 use lambda_runtime::LambdaEvent;
 
+/// An allocator that keeps a long posting run's many small records from fragmenting memory.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     hms_lambda::init_tracing();

@@ -27,6 +27,10 @@ use hms_service::testing::{InMemoryPayer, ManualClock, in_memory};
 use pollster::block_on;
 use rust_decimal::Decimal;
 
+/// The allocator the remittance functions ship with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLAIMS: usize = 10_000;
 
 fn money(text: &str) -> Decimal {

@@ -292,8 +292,9 @@ pub struct ClaimRecord {
     pub due_at: Option<DateTime<Utc>>,
     /// Every move, oldest first (the first is `received`).
     pub history: Vec<StateChange>,
-    /// The claim in our JSON, as it will be (or was) written: after the payer's rules.
-    pub claim: serde_json::Value,
+    /// The claim in our JSON, as it will be (or was) written: after the payer's rules. Shared,
+    /// not copied, as its record is read and written again (a claim's JSON is most of it).
+    pub claim: std::sync::Arc<serde_json::Value>,
     /// The language it came in, so that findings point into what the caller sent (JSON
     /// pointers or FHIRPath) when its intake is resumed.
     #[serde(default = "sent_as_json")]
@@ -350,7 +351,7 @@ impl ClaimRecord {
                 interchange_control_number: None,
                 payment: None,
             }],
-            claim: claim.to_json(),
+            claim: std::sync::Arc::new(claim.to_json()),
             format,
             outcome: None,
             submission: None,

@@ -203,13 +203,15 @@ impl ControlNumberHold {
 /// Lower-case hex of the sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, b| {
-            use std::fmt::Write as _;
-            let _ = write!(hex, "{b:02x}");
-            hex
-        })
+    // A nibble is 0 to 15: its digit is always there.
+    let digit = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
+    let digest = sha2::Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        hex.push(digit(b >> 4));
+        hex.push(digit(b & 0x0f));
+    }
+    hex
 }
 
 /// Why a claim was not created.
@@ -681,6 +683,15 @@ mod tests {
 
     use crate::testing::InMemoryObjectStore;
     use pollster::block_on as ready;
+
+    #[test]
+    fn digests_are_lower_case_hex_of_sha256() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sha256_hex(b"").len(), 64);
+    }
 
     #[test]
     fn keys_that_could_escape_or_mean_two_things_are_refused() {

@@ -145,7 +145,7 @@ impl<P: Ports> Clearinghouse<P> {
         &self,
         record: ClaimRecord,
     ) -> Result<ClaimRecord, ServiceError> {
-        let claim = Claim::from_value(record.claim.clone(), record.kind).map_err(|e| {
+        let claim = Claim::from_value(serde_json::Value::clone(&record.claim), record.kind).map_err(|e| {
             ServiceError::Internal(format!("claim {} is stored unreadable: {e}", record.id))
         })?;
         tracing::info!(claim_id = %record.id, "intake resumed");
@@ -195,7 +195,7 @@ impl<P: Ports> Clearinghouse<P> {
                     .await;
             }
         };
-        record.claim = claim.to_json();
+        record.claim = std::sync::Arc::new(claim.to_json());
 
         let partner = self.connections.partner_for(claim.payer_id().as_str());
         let envelope = self.envelope(&partner).await?;
@@ -305,7 +305,7 @@ impl<P: Ports> Clearinghouse<P> {
     /// Lets go of the patient control number of a claim the payer never took into
     /// adjudication.
     pub(crate) async fn release_hold(&self, record: &ClaimRecord) -> Result<(), ServiceError> {
-        let Ok(claim) = Claim::from_value(record.claim.clone(), record.kind) else {
+        let Ok(claim) = Claim::from_value(serde_json::Value::clone(&record.claim), record.kind) else {
             return Ok(());
         };
         if claim.frequency() == "1" && record.state.frees_patient_control_number() {

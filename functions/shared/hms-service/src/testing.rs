@@ -138,14 +138,15 @@ pub struct InMemoryClaimStore {
 
 #[derive(Debug, Default)]
 struct MemoryClaims {
-    claims: BTreeMap<String, ClaimRecord>,
+    /// Shared with the change log: a write copies the record once.
+    claims: BTreeMap<String, std::sync::Arc<ClaimRecord>>,
     keys: BTreeMap<String, IdempotencyBinding>,
     /// Hold key → (holder, released).
     holds: BTreeMap<String, (ClaimId, bool)>,
     sequences: BTreeMap<String, u32>,
     /// Every stored change, as a change stream carries it: the copy before (none when
     /// created) and after.
-    changes: Vec<(Option<ClaimRecord>, ClaimRecord)>,
+    changes: Vec<(Option<std::sync::Arc<ClaimRecord>>, std::sync::Arc<ClaimRecord>)>,
     payments: BTreeMap<PaymentId, PaymentRecord>,
     claim_payments: BTreeMap<(PaymentId, usize), ClaimPaymentRecord>,
     /// Raised in order: exception id → record, and the order they were raised in.
@@ -166,7 +167,11 @@ impl InMemoryClaimStore {
 
     /// Every claim, in id order.
     pub fn all(&self) -> Vec<ClaimRecord> {
-        self.inner().claims.values().cloned().collect()
+        self.inner()
+            .claims
+            .values()
+            .map(|r| ClaimRecord::clone(r))
+            .collect()
     }
 
     /// Every payment, in id order.
@@ -189,7 +194,7 @@ impl InMemoryClaimStore {
         self.inner()
             .changes
             .iter()
-            .flat_map(|(before, after)| ClaimEvent::between(before.as_ref(), after))
+            .flat_map(|(before, after)| ClaimEvent::between(before.as_deref(), after))
             .collect()
     }
 }
@@ -223,10 +228,11 @@ impl ClaimStore for InMemoryClaimStore {
         if let Some(hold) = hold {
             inner.holds.insert(hold.key(), (record.id.clone(), false));
         }
+        let stored = std::sync::Arc::new(record.clone());
         inner
             .claims
-            .insert(record.id.as_str().to_string(), record.clone());
-        inner.changes.push((None, record.clone()));
+            .insert(record.id.as_str().to_string(), std::sync::Arc::clone(&stored));
+        inner.changes.push((None, stored));
         Ok(())
     }
 
@@ -235,7 +241,11 @@ impl ClaimStore for InMemoryClaimStore {
     }
 
     async fn get(&self, id: &ClaimId) -> Result<Option<ClaimRecord>, StoreError> {
-        Ok(self.inner().claims.get(id.as_str()).cloned())
+        Ok(self
+            .inner()
+            .claims
+            .get(id.as_str())
+            .map(|r| ClaimRecord::clone(r)))
     }
 
     async fn update(&self, record: &ClaimRecord) -> Result<(), StoreError> {
@@ -253,9 +263,10 @@ impl ClaimStore for InMemoryClaimStore {
         }
         let mut copy = record.clone();
         copy.version += 1;
+        let copy = std::sync::Arc::new(copy);
         inner
             .claims
-            .insert(record.id.as_str().to_string(), copy.clone());
+            .insert(record.id.as_str().to_string(), std::sync::Arc::clone(&copy));
         inner.changes.push((stored, copy));
         Ok(())
     }
@@ -288,7 +299,7 @@ impl ClaimStore for InMemoryClaimStore {
             .claims
             .values()
             .filter(|r| r.state == state && r.due_at.is_some_and(|d| d <= now))
-            .cloned()
+            .map(|r| ClaimRecord::clone(r))
             .collect();
         due.sort_by_key(|r| r.due_at);
         due.truncate(limit);

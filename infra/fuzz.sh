@@ -39,6 +39,7 @@ for target in "${targets[@]}"; do
   case "$target" in
     validate) find "$samples" -type f ! -name '*.md' -exec cp {} "$corpus"/ \; 2>/dev/null || true ;;
     payer_x12) find "$samples" -type f \( -path '*271*' -o -path '*277*' -o -path '*835*' \) -exec cp {} "$corpus"/ \; 2>/dev/null || true ;;
+    remittance_file) find "$samples" -type f -name '*.835' -exec cp {} "$corpus"/ \; 2>/dev/null || true ;;
     claim_x12) find "$samples" -type f -path '*837*' -exec cp {} "$corpus"/ \; 2>/dev/null || true ;;
   esac
   out="$scratch/$target.log"

@@ -796,6 +796,19 @@ impl RemittanceStore for DynamoClaimStore {
     }
 }
 
+/// `key` as CopyObject's source names it: URL-encoded, `/` kept.
+fn url_encoded(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for b in key.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The object store on one S3 bucket.
 #[derive(Debug, Clone)]
 pub struct S3ObjectStore {
@@ -868,6 +881,64 @@ impl ObjectStore for S3ObjectStore {
             .map(|_| ())
             .map_err(|e| ObjectStoreError::Unavailable {
                 key: key.to_string(),
+                message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            })
+    }
+
+    async fn download(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<u64>, ObjectStoreError> {
+        use std::io::Write as _;
+        check_key(key)?;
+        let failed = |message: String| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
+            Err(e) => {
+                return Err(failed(
+                    aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+                ));
+            }
+        };
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(path).map_err(|e| failed(e.to_string()))?,
+        );
+        let mut body = out.body;
+        let mut size = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| failed(e.to_string()))?;
+            size += chunk.len() as u64;
+            file.write_all(&chunk).map_err(|e| failed(e.to_string()))?;
+        }
+        file.flush().map_err(|e| failed(e.to_string()))?;
+        Ok(Some(size))
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), ObjectStoreError> {
+        check_key(from)?;
+        check_key(to)?;
+        self.client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{}", self.bucket, url_encoded(from)))
+            .key(to)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| ObjectStoreError::Unavailable {
+                key: from.to_string(),
                 message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
             })
     }

@@ -61,6 +61,29 @@ pub trait ObjectStore: Send + Sync {
     /// Removes the object under `key`; none there is no error (a versioned bucket keeps what
     /// it held).
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), ObjectStoreError>> + Send;
+
+    /// Writes the object under `key` into the file `path`, a piece at a time (a payer's file
+    /// may be larger than a function's memory); its size, or `None` when there is none.
+    fn download(
+        &self,
+        key: &str,
+        path: &Path,
+    ) -> impl Future<Output = Result<Option<u64>, ObjectStoreError>> + Send;
+
+    /// Copies the object under `from` to `to` within the store (never through memory).
+    fn copy(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<(), ObjectStoreError>> + Send;
+}
+
+/// The file `path` as an object store's error about `key`.
+pub fn file_failed(key: &str, e: &std::io::Error) -> ObjectStoreError {
+    ObjectStoreError::Unavailable {
+        key: key.to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// Checks that `key` is a relative, `/`-separated key without `..` or empty segments.
@@ -138,6 +161,26 @@ impl ObjectStore for DirectoryObjectStore {
         let partial = path.with_extension("partial~");
         std::fs::write(&partial, &bytes).map_err(failed)?;
         std::fs::rename(&partial, &path).map_err(failed)
+    }
+
+    async fn download(&self, key: &str, path: &Path) -> Result<Option<u64>, ObjectStoreError> {
+        let from = self.path(key)?;
+        match std::fs::copy(&from, path) {
+            Ok(size) => Ok(Some(size)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(file_failed(key, &e)),
+        }
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), ObjectStoreError> {
+        let source = self.path(from)?;
+        let target = self.path(to)?;
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| file_failed(to, &e))?;
+        }
+        std::fs::copy(&source, &target)
+            .map(|_| ())
+            .map_err(|e| file_failed(from, &e))
     }
 
     async fn delete(&self, key: &str) -> Result<(), ObjectStoreError> {

@@ -145,9 +145,10 @@ impl<P: Ports> Clearinghouse<P> {
         &self,
         record: ClaimRecord,
     ) -> Result<ClaimRecord, ServiceError> {
-        let claim = Claim::from_value(serde_json::Value::clone(&record.claim), record.kind).map_err(|e| {
-            ServiceError::Internal(format!("claim {} is stored unreadable: {e}", record.id))
-        })?;
+        let claim = Claim::from_value(serde_json::Value::clone(&record.claim), record.kind)
+            .map_err(|e| {
+                ServiceError::Internal(format!("claim {} is stored unreadable: {e}", record.id))
+            })?;
         tracing::info!(claim_id = %record.id, "intake resumed");
         self.intake(record, claim).await
     }
@@ -305,7 +306,8 @@ impl<P: Ports> Clearinghouse<P> {
     /// Lets go of the patient control number of a claim the payer never took into
     /// adjudication.
     pub(crate) async fn release_hold(&self, record: &ClaimRecord) -> Result<(), ServiceError> {
-        let Ok(claim) = Claim::from_value(serde_json::Value::clone(&record.claim), record.kind) else {
+        let Ok(claim) = Claim::from_value(serde_json::Value::clone(&record.claim), record.kind)
+        else {
             return Ok(());
         };
         if claim.frequency() == "1" && record.state.frees_patient_control_number() {

@@ -103,6 +103,34 @@ impl ObjectStore for InMemoryObjectStore {
         self.objects().remove(key);
         Ok(())
     }
+
+    async fn download(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<u64>, ObjectStoreError> {
+        check_key(key)?;
+        let Some(bytes) = self.objects().get(key).cloned() else {
+            return Ok(None);
+        };
+        std::fs::write(path, &bytes).map_err(|e| crate::ports::file_failed(key, &e))?;
+        Ok(Some(bytes.len() as u64))
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), ObjectStoreError> {
+        check_key(from)?;
+        check_key(to)?;
+        let mut objects = self.objects();
+        let bytes = objects
+            .get(from)
+            .cloned()
+            .ok_or_else(|| ObjectStoreError::Unavailable {
+                key: from.to_string(),
+                message: "no such object".into(),
+            })?;
+        objects.insert(to.to_string(), bytes);
+        Ok(())
+    }
 }
 
 /// A clock that says what a test tells it.
@@ -146,7 +174,10 @@ struct MemoryClaims {
     sequences: BTreeMap<String, u32>,
     /// Every stored change, as a change stream carries it: the copy before (none when
     /// created) and after.
-    changes: Vec<(Option<std::sync::Arc<ClaimRecord>>, std::sync::Arc<ClaimRecord>)>,
+    changes: Vec<(
+        Option<std::sync::Arc<ClaimRecord>>,
+        std::sync::Arc<ClaimRecord>,
+    )>,
     payments: BTreeMap<PaymentId, PaymentRecord>,
     claim_payments: BTreeMap<(PaymentId, usize), ClaimPaymentRecord>,
     /// Raised in order: exception id → record, and the order they were raised in.
@@ -229,9 +260,10 @@ impl ClaimStore for InMemoryClaimStore {
             inner.holds.insert(hold.key(), (record.id.clone(), false));
         }
         let stored = std::sync::Arc::new(record.clone());
-        inner
-            .claims
-            .insert(record.id.as_str().to_string(), std::sync::Arc::clone(&stored));
+        inner.claims.insert(
+            record.id.as_str().to_string(),
+            std::sync::Arc::clone(&stored),
+        );
         inner.changes.push((None, stored));
         Ok(())
     }
@@ -818,6 +850,24 @@ impl<T: ObjectStore> ObjectStore for Crashing<T> {
             message,
         };
         in_process!(self, dead, self.inner.delete(key))
+    }
+    async fn download(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<u64>, ObjectStoreError> {
+        let dead = |message| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        in_process!(self, dead, self.inner.download(key, path))
+    }
+    async fn copy(&self, from: &str, to: &str) -> Result<(), ObjectStoreError> {
+        let dead = |message| ObjectStoreError::Unavailable {
+            key: from.to_string(),
+            message,
+        };
+        in_process!(self, dead, self.inner.copy(from, to))
     }
 }
 

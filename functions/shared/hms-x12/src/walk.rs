@@ -66,6 +66,15 @@ pub struct Placed<'a, 'g> {
 #[derive(Debug)]
 pub struct Walk<'a, 'g> {
     tokens: Tokenizer<'a>,
+    placer: Placer<'g>,
+    failed: bool,
+}
+
+/// The walk's placing half, for a reader that brings its own segments (a streaming
+/// [`crate::reader::Reader`] over a file too large to hold): each segment in input order, placed
+/// as [`Walk`] places it.
+#[derive(Debug)]
+pub struct Placer<'g> {
     catalog: &'g Catalog,
     walker: Option<LoopWalker<'g>>,
     line: usize,
@@ -77,7 +86,6 @@ pub struct Walk<'a, 'g> {
     /// The walker's structural issues, unused here (the validator reports them); kept to reuse
     /// its allocation.
     issues: Vec<WalkIssue>,
-    failed: bool,
 }
 
 impl<'a, 'g> Walk<'a, 'g> {
@@ -85,6 +93,16 @@ impl<'a, 'g> Walk<'a, 'g> {
     pub fn new(input: &'a [u8], catalog: &'g Catalog) -> Self {
         Self {
             tokens: Tokenizer::new(input),
+            placer: Placer::new(catalog),
+            failed: false,
+        }
+    }
+}
+
+impl<'g> Placer<'g> {
+    /// A placer at the start of an input, finding guides in `catalog`.
+    pub fn new(catalog: &'g Catalog) -> Self {
+        Self {
             catalog,
             walker: None,
             line: 0,
@@ -93,13 +111,24 @@ impl<'a, 'g> Walk<'a, 'g> {
             in_transaction: false,
             group_version: CompactString::default(),
             issues: vec![],
-            failed: false,
         }
+    }
+
+    /// The next segment of the input: its number (1-based), its place, and the innermost loop
+    /// open after it. An error (a segment outside the envelope that must hold it) ends the
+    /// input.
+    pub fn next(
+        &mut self,
+        segment: &Segment<'_>,
+    ) -> Result<(usize, Place<'g>, Option<&'g LoopSpec>), TreeError> {
+        self.line += 1;
+        let (place, in_loop) = self.place(segment)?;
+        Ok((self.line, place, in_loop))
     }
 
     fn place(
         &mut self,
-        segment: &Segment<'a>,
+        segment: &Segment<'_>,
     ) -> Result<(Place<'g>, Option<&'g LoopSpec>), TreeError> {
         let structure = |needed| TreeError::Structure {
             line: self.line,
@@ -190,11 +219,10 @@ impl<'a, 'g> Iterator for Walk<'a, 'g> {
                 return Some(Err(e.into()));
             }
         };
-        self.line += 1;
-        Some(match self.place(&segment) {
-            Ok((place, in_loop)) => Ok(Placed {
+        Some(match self.placer.next(&segment) {
+            Ok((line, place, in_loop)) => Ok(Placed {
                 segment,
-                line: self.line,
+                line,
                 place,
                 in_loop,
             }),

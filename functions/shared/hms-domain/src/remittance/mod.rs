@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use hms_x12::spec::Catalog;
 use hms_x12::tree;
 use hms_x12::validate::Placement;
-use hms_x12::walk::{Place, Placed, Walk};
+use hms_x12::walk::Place;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -370,54 +370,137 @@ pub fn to_json(remittances: &[Remittance]) -> serde_json::Result<Vec<u8>> {
 /// Streams: each segment goes into the domain as the guide places it, with no parse tree in
 /// between, so memory is the domain's and the 835 → JSON path runs at the speed of the walk.
 pub fn read_835(input: &[u8], catalog: &Catalog) -> Result<Vec<Remittance>, RemitError> {
-    let mut out = vec![];
-    let mut open: Option<Reading> = None;
-    for placed in Walk::new(input, catalog) {
-        let Placed {
-            segment,
-            line,
-            place,
-            in_loop,
-        } = placed?;
-        match place {
-            Place::Start(guide) => {
-                if let Some(done) = open.take() {
-                    out.push(done.finish()?);
-                }
-                if segment.value(1) == b"835" {
-                    if guide.is_none() {
-                        return Err(RemitError::NoGuide { line });
+    let mut out: Vec<Remittance> = vec![];
+    let mut reader = Remittances::new(catalog);
+    let mut events = vec![];
+    let collect = |events: &mut Vec<RemitEvent>, out: &mut Vec<Remittance>| {
+        for event in events.drain(..) {
+            match event {
+                RemitEvent::Begin(header) => out.push(*header),
+                RemitEvent::Claim(claim) => {
+                    if let Some(r) = out.last_mut() {
+                        r.claims.push(*claim);
                     }
-                    open = Some(Reading::new(line));
                 }
-            }
-            // A segment the guide has no place for is not read: where it would go is a guess
-            // (the validator reports it; a lossless read keeps it beside the model).
-            Place::Body(Some(Placement::NotFound)) => {}
-            Place::Body(_) => {
-                if let Some(reading) = open.as_mut() {
-                    let loop_id = in_loop.map_or("", |l| l.id.as_str());
-                    reading.segment(&Line::new(segment, line)?, loop_id)?;
-                    if segment.id() == b"SE"
-                        && let Some(done) = open.take()
-                    {
-                        out.push(done.finish()?);
+                RemitEvent::End(trailer) => {
+                    if let Some(r) = out.last_mut() {
+                        r.provider_adjustments = trailer.provider_adjustments;
+                        r.balance = trailer.balance;
                     }
                 }
             }
-            Place::Envelope | Place::Interchange => {}
         }
+    };
+    let mut tokens = hms_x12::Tokenizer::new(input);
+    for segment in tokens.by_ref() {
+        let segment = segment.map_err(tree::TreeError::from)?;
+        reader.push(&segment, &mut events)?;
+        collect(&mut events, &mut out);
     }
-    if let Some(done) = open {
-        out.push(done.finish()?);
-    }
+    reader.finish(&mut events)?;
+    collect(&mut events, &mut out);
     if out.is_empty() {
         return Err(RemitError::No835);
     }
     Ok(out)
 }
 
+/// What a streaming read of 835s gives, in order: for each transaction set, its header, its
+/// claim payments one by one, and its trailer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RemitEvent {
+    /// A payment begins: its BPR, TRN, payer and payee (no claim payments; its balance is
+    /// not known yet).
+    Begin(Box<Remittance>),
+    /// One claim payment, complete.
+    Claim(Box<ClaimPayment>),
+    /// The payment ends: its provider-level adjustments and its balance.
+    End(Trailer),
+}
+
+/// The end of a payment: what only its last segments say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trailer {
+    /// PLB adjustments.
+    pub provider_adjustments: Vec<ProviderAdjustment>,
+    /// Σ CLP04, Σ PLB and whether BPR02 is their difference.
+    pub balance: Balance,
+}
+
+/// 835s read segment by segment, giving each claim payment as soon as it is complete: what
+/// posts a file of any size with one claim payment in memory at a time. Feed it every segment
+/// of the input in order ([`Remittances::push`]), then [`Remittances::finish`].
+#[derive(Debug)]
+pub struct Remittances<'c> {
+    placer: hms_x12::walk::Placer<'c>,
+    open: Option<Reading>,
+    /// Whether an 835 was seen.
+    seen: bool,
+}
+
+impl<'c> Remittances<'c> {
+    /// A reader finding the 835's guide in `catalog`.
+    pub fn new(catalog: &'c Catalog) -> Self {
+        Self {
+            placer: hms_x12::walk::Placer::new(catalog),
+            open: None,
+            seen: false,
+        }
+    }
+
+    /// Takes the next segment of the input; what it completes goes into `out`.
+    pub fn push(
+        &mut self,
+        segment: &hms_x12::Segment<'_>,
+        out: &mut Vec<RemitEvent>,
+    ) -> Result<(), RemitError> {
+        let (line, place, in_loop) = self.placer.next(segment)?;
+        match place {
+            Place::Start(guide) => {
+                if let Some(done) = self.open.take() {
+                    done.finish(out)?;
+                }
+                if segment.value(1) == b"835" {
+                    if guide.is_none() {
+                        return Err(RemitError::NoGuide { line });
+                    }
+                    self.seen = true;
+                    self.open = Some(Reading::new(line));
+                }
+            }
+            // A segment the guide has no place for is not read: where it would go is a guess
+            // (the validator reports it; a lossless read keeps it beside the model).
+            Place::Body(Some(Placement::NotFound)) => {}
+            Place::Body(_) => {
+                if let Some(reading) = self.open.as_mut() {
+                    let loop_id = in_loop.map_or("", |l| l.id.as_str());
+                    reading.segment(&Line::new(*segment, line)?, loop_id, out)?;
+                    if segment.id() == b"SE"
+                        && let Some(done) = self.open.take()
+                    {
+                        done.finish(out)?;
+                    }
+                }
+            }
+            Place::Envelope | Place::Interchange => {}
+        }
+        Ok(())
+    }
+
+    /// Ends the input: a payment left open (no SE) ends here. `No835` when none was seen.
+    pub fn finish(mut self, out: &mut Vec<RemitEvent>) -> Result<(), RemitError> {
+        if let Some(done) = self.open.take() {
+            done.finish(out)?;
+        }
+        if !self.seen {
+            return Err(RemitError::No835);
+        }
+        Ok(())
+    }
+}
+
 /// An 835 being read, segment by segment.
+#[derive(Debug)]
 struct Reading {
     /// The ST's line, where errors about missing header segments point.
     start: usize,
@@ -425,7 +508,12 @@ struct Reading {
     trace: Option<(String, Option<String>)>,
     payer: Option<Party>,
     payee: Option<Party>,
-    claims: Vec<ClaimPayment>,
+    /// The claim payment being read; the ones before it were given out.
+    claim: Option<ClaimPayment>,
+    /// Whether the payment's header was given out.
+    begun: bool,
+    /// Σ CLP04 of the claim payments so far.
+    claims_paid: Decimal,
     provider_adjustments: Vec<ProviderAdjustment>,
     /// LX01 of the open header (loop 2000).
     header: Option<String>,
@@ -439,15 +527,76 @@ impl Reading {
             trace: None,
             payer: None,
             payee: None,
-            claims: vec![],
+            claim: None,
+            begun: false,
+            claims_paid: Decimal::ZERO,
             provider_adjustments: vec![],
             header: None,
         }
     }
 
-    /// Takes in one segment of loop `loop_id`.
-    fn segment(&mut self, s: &Line<'_>, loop_id: &str) -> Result<(), ValueError> {
-        let claim = self.claims.last_mut();
+    /// Gives out the payment's header, once, when its first claim payment (or its end)
+    /// comes.
+    fn begin(&mut self, out: &mut Vec<RemitEvent>) -> Result<(), ValueError> {
+        if self.begun {
+            return Ok(());
+        }
+        self.begun = true;
+        let missing = |id: &str| ValueError {
+            line: self.start,
+            segment: "ST".into(),
+            element: 0,
+            message: format!("required segment {id} is missing from the transaction set"),
+        };
+        let mut payment = self.payment.clone().ok_or_else(|| missing("BPR"))?;
+        let (trace_number, originator) = self.trace.clone().ok_or_else(|| missing("TRN"))?;
+        payment.trace_number = trace_number;
+        payment.originator = originator;
+        let nobody = || Party {
+            name: String::new(),
+            id: None,
+            references: vec![],
+            address: None,
+            contacts: vec![],
+        };
+        out.push(RemitEvent::Begin(Box::new(Remittance {
+            payment,
+            payer: self.payer.take().unwrap_or_else(nobody),
+            payee: self.payee.take().unwrap_or_else(nobody),
+            claims: vec![],
+            provider_adjustments: vec![],
+            balance: Balance {
+                claims_paid: Decimal::ZERO,
+                provider_adjustments: Decimal::ZERO,
+                expected_payment: Decimal::ZERO,
+                balanced: false,
+            },
+        })));
+        Ok(())
+    }
+
+    /// Gives out the claim payment being read, if any.
+    fn close_claim(&mut self, out: &mut Vec<RemitEvent>) {
+        if let Some(done) = self.claim.take() {
+            self.claims_paid += done.paid;
+            out.push(RemitEvent::Claim(Box::new(done)));
+        }
+    }
+
+    /// Takes in one segment of loop `loop_id`; what it completes goes into `out`.
+    fn segment(
+        &mut self,
+        s: &Line<'_>,
+        loop_id: &str,
+        out: &mut Vec<RemitEvent>,
+    ) -> Result<(), ValueError> {
+        if matches!(loop_id, "2000" | "2100" | "2110") || s.id() == "PLB" || s.id() == "SE" {
+            self.begin(out)?;
+        }
+        if s.id() == "CLP" || s.id() == "PLB" || s.id() == "SE" || s.id() == "LX" {
+            self.close_claim(out);
+        }
+        let claim = self.claim.as_mut();
         match (loop_id, s.id()) {
             ("ST", "BPR") => {
                 self.payment = Some(Payment {
@@ -537,7 +686,7 @@ impl Reading {
             ("2100", "CLP") => {
                 let mut claim = claim_payment(s)?;
                 claim.header_number.clone_from(&self.header);
-                self.claims.push(claim);
+                self.claim = Some(claim);
             }
             ("2100", "NM1") if text(s, 1) == "QC" => {
                 if let Some(c) = claim {
@@ -586,41 +735,23 @@ impl Reading {
         Ok(())
     }
 
-    fn finish(self) -> Result<Remittance, ValueError> {
-        let missing = |id: &str| ValueError {
-            line: self.start,
-            segment: "ST".into(),
-            element: 0,
-            message: format!("required segment {id} is missing from the transaction set"),
-        };
-        let mut payment = self.payment.clone().ok_or_else(|| missing("BPR"))?;
-        let (trace_number, originator) = self.trace.clone().ok_or_else(|| missing("TRN"))?;
-        payment.trace_number = trace_number;
-        payment.originator = originator;
-        let nobody = || Party {
-            name: String::new(),
-            id: None,
-            references: vec![],
-            address: None,
-            contacts: vec![],
-        };
-        let claims_paid: Decimal = self.claims.iter().map(|c| c.paid).sum();
+    /// Ends the payment: its last claim payment, then its trailer.
+    fn finish(mut self, out: &mut Vec<RemitEvent>) -> Result<(), ValueError> {
+        self.begin(out)?;
+        self.close_claim(out);
+        let expected_amount = self.payment.as_ref().map(|p| p.amount);
         let adjustments: Decimal = self.provider_adjustments.iter().map(|p| p.amount).sum();
-        let expected = claims_paid - adjustments;
-        let balance = Balance {
-            claims_paid,
-            provider_adjustments: adjustments,
-            expected_payment: expected,
-            balanced: expected == payment.amount,
-        };
-        Ok(Remittance {
-            payment,
-            payer: self.payer.unwrap_or_else(nobody),
-            payee: self.payee.unwrap_or_else(nobody),
-            claims: self.claims,
+        let expected = self.claims_paid - adjustments;
+        out.push(RemitEvent::End(Trailer {
             provider_adjustments: self.provider_adjustments,
-            balance,
-        })
+            balance: Balance {
+                claims_paid: self.claims_paid,
+                provider_adjustments: adjustments,
+                expected_payment: expected,
+                balanced: expected_amount == Some(expected),
+            },
+        }));
+        Ok(())
     }
 }
 

@@ -60,6 +60,35 @@ pub struct RejectedFile {
     pub reason: String,
 }
 
+/// A dropped file's local copy, removed when dropped.
+struct LocalCopy {
+    path: std::path::PathBuf,
+}
+
+impl LocalCopy {
+    fn new() -> Self {
+        Self {
+            path: std::env::temp_dir().join(format!("hms-drop-{}", uuid::Uuid::now_v7().simple())),
+        }
+    }
+}
+
+impl Drop for LocalCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The first 64 KiB of the file at `path`: enough to find its first ST.
+fn read_head(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(path)?
+        .take(64 * 1024)
+        .read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// The transaction set identifier (ST01) of the first set in `bytes`, if it has one.
 fn first_set(bytes: &[u8]) -> Option<String> {
     hms_x12::Tokenizer::new(bytes)
@@ -83,22 +112,27 @@ impl<P: Ports> Clearinghouse<P> {
                 reason: format!("{key} is not under {INBOUND}"),
             });
         };
-        let Some(bytes) = drops.get(key).await? else {
+        // The file goes to local disk a piece at a time and is read from there in passes:
+        // memory holds a segment and a claim payment, whatever the file's size.
+        let local = LocalCopy::new();
+        let Some(size) = drops.download(key, &local.path).await? else {
             return Ok(Ingested::Ignored {
                 reason: format!("{key} is gone"),
             });
         };
-        let outcome = if bytes.len() > MAX_DROP_BYTES {
+        let outcome = if size > MAX_DROP_BYTES as u64 {
             FileOutcome::Rejected {
-                reason: format!(
-                    "the file is {} bytes; at most {MAX_DROP_BYTES} are taken in",
-                    bytes.len()
-                ),
+                reason: format!("the file is {size} bytes; at most {MAX_DROP_BYTES} are taken in"),
                 findings: vec![],
             }
         } else {
-            match first_set(&bytes).as_deref() {
-                Some("835") => self.post_file(key, &bytes, Mode::Post).await?,
+            let head = read_head(&local.path)
+                .map_err(|e| ServiceError::Objects(crate::ports::file_failed(key, &e)))?;
+            match first_set(&head).as_deref() {
+                Some("835") => {
+                    self.post_stream(key, || std::fs::File::open(&local.path), Mode::Post)
+                        .await?
+                }
                 Some(other) => FileOutcome::Rejected {
                     reason: format!(
                         "the file holds a {other} transaction set; the drop zone takes 835 remittances"
@@ -111,6 +145,7 @@ impl<P: Ports> Clearinghouse<P> {
                 },
             }
         };
+        drop(local);
         if let FileOutcome::Rejected { reason, findings } = &outcome {
             let moved_to = format!("{REJECTED}{name}");
             let report = serde_json::to_vec_pretty(&serde_json::json!({
@@ -121,7 +156,7 @@ impl<P: Ports> Clearinghouse<P> {
             .map_err(|e| ServiceError::Internal(format!("a rejection report: {e}")))?;
             // Copied, its findings written, then removed from inbound/: a run that dies in
             // between is delivered again and does the same.
-            drops.put(&moved_to, bytes).await?;
+            drops.copy(key, &moved_to).await?;
             drops
                 .put(&format!("{moved_to}.findings.json"), report)
                 .await?;

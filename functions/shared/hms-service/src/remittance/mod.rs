@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use hms_domain::remittance::balance::{
     Disposition, Imbalance, claim_imbalances, payment_imbalance,
 };
-use hms_domain::remittance::{ClaimPayment, Remittance};
+use hms_domain::remittance::{ClaimPayment, RemitError, RemitEvent, Remittance, Remittances};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +198,14 @@ impl PaymentRun {
     /// The payment's id.
     pub fn payment_id(&self) -> &PaymentId {
         &self.record.id
+    }
+
+    /// Notes where the payment's transaction set ends in the file `key`: kept with the payment
+    /// when this run read it first (a resumed payment keeps the file it came in).
+    fn transaction_ends(&mut self, key: &str, range: (usize, usize)) {
+        if self.record.source.key == key && self.record.source.transaction.is_none() {
+            self.record.source.transaction = Some(range);
+        }
     }
 }
 
@@ -494,6 +502,9 @@ impl<P: Ports> Clearinghouse<P> {
                 record.provider_adjustments = run.record.provider_adjustments.clone();
                 record.claims_paid = run.record.claims_paid;
                 record.balanced = run.record.balanced;
+                if record.source.key == run.record.source.key {
+                    record.source.transaction = run.record.source.transaction;
+                }
             }
             match self.ports.store().update_payment(&record).await {
                 Ok(()) => {
@@ -1104,71 +1115,151 @@ pub fn structural_rejection(
 }
 
 impl<P: Ports> Clearinghouse<P> {
-    /// Posts every 835 of a dropped file (`key` in the drop zone): validated first, and
-    /// rejected whole when it fails structurally; else each transaction set posted as a
-    /// payment.
+    /// Posts every 835 of a dropped file (`key` in the drop zone) held in memory.
     pub async fn post_file(
         &self,
         key: &str,
         bytes: &[u8],
         mode: Mode,
     ) -> Result<FileOutcome, ServiceError> {
+        self.post_stream(key, || Ok(std::io::Cursor::new(bytes)), mode)
+            .await
+    }
+
+    /// Posts every 835 of a dropped file (`key` in the drop zone) that `open` reads from its
+    /// start (it is opened three times), streaming: memory holds a segment and a claim
+    /// payment at a time, whatever the file's size. The file is validated first and rejected
+    /// whole when it fails structurally; then read through without posting, and rejected
+    /// whole when a value cannot be read; then each transaction set is posted as a payment,
+    /// claim payment by claim payment.
+    pub async fn post_stream<R: std::io::Read>(
+        &self,
+        key: &str,
+        open: impl Fn() -> std::io::Result<R>,
+        mode: Mode,
+    ) -> Result<FileOutcome, ServiceError> {
         let catalog = crate::service::catalog()?;
-        let report = hms_x12::validate::validate_bytes(bytes, catalog);
+        let unreadable = |e: std::io::Error| {
+            ServiceError::Objects(crate::ports::ObjectStoreError::Unavailable {
+                key: key.to_string(),
+                message: e.to_string(),
+            })
+        };
+        let options = hms_x12::validate::Options {
+            max_findings: 1_000,
+            parallel: false,
+        };
+        let report =
+            match hms_x12::validate::validate_reader(open().map_err(unreadable)?, catalog, options)
+            {
+                Ok(report) => report,
+                Err(e) => return Err(unreadable(std::io::Error::other(e.to_string()))),
+            };
         if let Some((reason, findings)) = structural_rejection(&report) {
             return Ok(FileOutcome::Rejected { reason, findings });
         }
-        let warnings = report.findings.len();
-        let remittances = match hms_domain::remittance::read_835(bytes, catalog) {
-            Ok(r) => r,
-            Err(e) => {
-                return Ok(FileOutcome::Rejected {
-                    reason: format!("the file cannot be read as 835 payments: {e}"),
-                    findings: vec![],
-                });
-            }
-        };
-        let ranges = transaction_ranges(bytes);
-        let mut payments = vec![];
-        for (set, remittance) in remittances.into_iter().enumerate() {
-            let (envelope, transaction) = ranges.get(set).copied().unzip();
-            let source = Source {
-                key: key.to_string(),
-                set,
-                envelope,
-                transaction,
+        let warnings = report.findings.len() + report.suppressed;
+        drop(report);
+        // Read through once without posting: a value that cannot be read rejects the whole
+        // file before any of it is posted.
+        let mut reader = hms_x12::Reader::new(open().map_err(unreadable)?);
+        let mut remittances = Remittances::new(catalog);
+        let mut events = vec![];
+        let mut problem = None;
+        while let Some(next) = reader.next_segment() {
+            let pushed = match next {
+                Ok(segment) => remittances.push(&segment, &mut events),
+                Err(e) => Err(RemitError::X12(e.into())),
             };
-            let mut run = self.begin_payment(&remittance, source, mode).await?;
-            for claim in &remittance.claims {
-                self.post_claim(&mut run, claim.clone()).await?;
+            events.clear();
+            if let Err(e) = pushed {
+                problem = Some(e);
+                break;
             }
-            payments.push(self.finish_payment(run, &remittance).await?);
+        }
+        if let Some(e) = problem
+            .map(Err)
+            .unwrap_or_else(|| remittances.finish(&mut events))
+            .err()
+        {
+            return Ok(FileOutcome::Rejected {
+                reason: format!("the file cannot be read as 835 payments: {e}"),
+                findings: vec![],
+            });
+        }
+        // Post.
+        let mut reader = hms_x12::Reader::new(open().map_err(unreadable)?);
+        let mut remittances = Remittances::new(catalog);
+        let mut payments = vec![];
+        let (mut isa, mut gs_end, mut st) = (0, 0, 0);
+        let mut set = 0;
+        let mut open_run: Option<(PaymentRun, Remittance)> = None;
+        loop {
+            let end;
+            {
+                let Some(next) = reader.next_segment() else {
+                    break;
+                };
+                let segment = next.map_err(|e| {
+                    ServiceError::Internal(format!("a file read once could not be read again: {e}"))
+                })?;
+                let offset = segment.offset();
+                let id = segment.id().to_vec();
+                remittances.push(&segment, &mut events).map_err(|e| {
+                    ServiceError::Internal(format!("a file read once could not be read again: {e}"))
+                })?;
+                end = reader.position();
+                match id.as_slice() {
+                    b"ISA" => isa = offset,
+                    b"GS" => gs_end = end,
+                    b"ST" => st = offset,
+                    _ => {}
+                }
+            }
+            for event in events.drain(..) {
+                match event {
+                    RemitEvent::Begin(header) => {
+                        let source = Source {
+                            key: key.to_string(),
+                            set,
+                            envelope: Some((isa, gs_end)),
+                            transaction: None,
+                        };
+                        set += 1;
+                        let run = self.begin_payment(&header, source, mode).await?;
+                        open_run = Some((run, *header));
+                    }
+                    RemitEvent::Claim(claim) => {
+                        if let Some((run, _)) = open_run.as_mut() {
+                            self.post_claim(run, *claim).await?;
+                        }
+                    }
+                    RemitEvent::End(trailer) => {
+                        if let Some((mut run, mut header)) = open_run.take() {
+                            header.provider_adjustments = trailer.provider_adjustments;
+                            header.balance = trailer.balance;
+                            run.transaction_ends(key, (st, end));
+                            payments.push(self.finish_payment(run, &header).await?);
+                        }
+                    }
+                }
+            }
+        }
+        remittances.finish(&mut events).map_err(|e| {
+            ServiceError::Internal(format!("a file read once could not be read again: {e}"))
+        })?;
+        for event in events.drain(..) {
+            if let (RemitEvent::End(trailer), Some((mut run, mut header))) =
+                (event, open_run.take())
+            {
+                header.provider_adjustments = trailer.provider_adjustments;
+                header.balance = trailer.balance;
+                run.transaction_ends(key, (st, reader.position()));
+                payments.push(self.finish_payment(run, &header).await?);
+            }
         }
         Ok(FileOutcome::Posted { payments, warnings })
     }
-}
-
-/// Where each 835 of `bytes` lies: the bytes of the interchange and group headers it came
-/// under (ISA to the end of GS), and its own (ST to the end of SE), in file order.
-pub fn transaction_ranges(bytes: &[u8]) -> Vec<((usize, usize), (usize, usize))> {
-    let mut tokens = hms_x12::Tokenizer::new(bytes);
-    let mut found = vec![];
-    let (mut isa, mut gs_end, mut st) = (0, 0, None);
-    while let Some(next) = tokens.next() {
-        let Ok(segment) = next else { continue };
-        match segment.id() {
-            b"ISA" => isa = segment.offset(),
-            b"GS" => gs_end = tokens.position(),
-            b"ST" => st = (segment.value(1) == b"835").then(|| segment.offset()),
-            b"SE" => {
-                if let Some(start) = st.take() {
-                    found.push(((isa, gs_end), (start, tokens.position())));
-                }
-            }
-            _ => {}
-        }
-    }
-    found
 }
 
 /// The transaction set `source` names, as an interchange of its own: its ISA and GS as the

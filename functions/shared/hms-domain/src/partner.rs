@@ -53,7 +53,9 @@ impl TradingPartner {
             receiver_qualifier: "ZZ".into(),
             receiver_id: receiver_id.chars().take(15).collect(),
             application_sender: "HMSACH".into(),
-            application_receiver: receiver_id.into(),
+            // GS03 holds 15 characters, as ISA08 does; a longer payer id is cut as the
+            // configured partners of `Connections::partner_for` cut it.
+            application_receiver: receiver_id.chars().take(15).collect(),
             usage: Usage::Test,
             ack_requested: false,
             submitter: None,
@@ -213,5 +215,18 @@ mod tests {
                 .map_err(|e| e.to_string())
                 .unwrap();
         assert_eq!(file, Connections::local());
+    }
+
+    /// Found by the fuzzer: a payer id of 16 characters made GS03 one too long.
+    #[test]
+    fn a_test_partner_cuts_a_long_payer_id_to_the_envelopes_15_characters() {
+        let partner = TradingPartner::test_to("ABCDEFGHIJKLMNOPQ");
+        assert_eq!(partner.receiver_id, "ABCDEFGHIJKLMNO");
+        assert_eq!(partner.application_receiver, "ABCDEFGHIJKLMNO");
+        let configured = Connections::local().partner_for("ABCDEFGHIJKLMNOPQ");
+        assert_eq!(
+            configured.application_receiver,
+            partner.application_receiver
+        );
     }
 }

@@ -528,3 +528,32 @@ fn related_causes_and_the_accident_state_are_checked_before_clm11_is_written() {
             .unwrap();
     assert!(text.contains("*AA:EM::NY~"), "{text}");
 }
+
+#[test]
+fn a_state_is_one_the_postal_services_list_not_any_two_letters() {
+    // Found by the fuzzer: "TA" passed as a state and made N402 of the 837 invalid.
+    let mut claim = parse_json::<hms_domain::claims::ProfessionalClaim>(&fixture(
+        "professional-subscriber.json",
+    ))
+    .unwrap();
+    claim.subscriber.address.as_mut().unwrap().state = "TA".into();
+    claim.claim.related_causes = vec!["AA".into()];
+    claim.claim.accident_state = Some("QQ".into());
+    let found: Vec<String> = Claim::from(claim.clone())
+        .scrub(today())
+        .issue
+        .into_iter()
+        .map(|i| format!("{} {}", i.diagnostics.unwrap(), i.expression[0]))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "state /subscriber/address/state",
+            "accident-state /claim/accidentState"
+        ]
+    );
+    // A Canadian province is a state here too.
+    claim.subscriber.address.as_mut().unwrap().state = "ON".into();
+    claim.claim.accident_state = Some("QC".into());
+    assert!(!Claim::from(claim).scrub(today()).has_errors());
+}

@@ -227,11 +227,11 @@ registry! {
     RELATED_CAUSES = "related-causes", Error, CodeInvalid, PROFESSIONAL, "/claim/relatedCauses/*",
         "Related causes are AA, EM or OA, at most two and none twice (CLM11-1, -2).";
     ACCIDENT_STATE = "accident-state", Error, Value, PROFESSIONAL, "/claim/accidentState",
-        "An auto accident (AA) names its state, a two-letter code (CLM11-4); no other claim does.";
+        "An auto accident (AA) names its state, a USPS or Canada Post code (CLM11-4); no other claim does.";
     ADDRESS_LINES = "address-lines", Error, Value, BOTH, ".../address/lines",
         "An address has one or two street lines.";
     STATE = "state", Error, Value, BOTH, ".../address/state",
-        "A state is a two-letter code.";
+        "A state is a US state or Canadian province code (USPS, Canada Post; X12 element 156).";
     POSTAL_CODE = "postal-code", Error, Value, BOTH, ".../address/postalCode",
         "A ZIP code is 5 or 9 digits.";
     BILLING_ZIP9 = "billing-zip-9", Error, Value, INSTITUTIONAL, "/billingProvider/address/postalCode",

@@ -95,6 +95,19 @@ const TEXT_LIMITS: &[(&str, usize)] = &[
     ("roundTripPurpose", 80),
 ];
 
+/// Whether `code` is a State or Province Code (X12 element 156, code source 22: USPS and
+/// Canada Post), as our validator holds N402 and CLM11-4 to it: two letters are not enough
+/// ("TA" is none).
+fn is_state_code(code: &str) -> bool {
+    let listed = hms_x12::spec::Catalog::embedded()
+        .ok()
+        .and_then(|c| c.dictionary.elements.get("156"))
+        .and_then(|e| e.codes.as_ref())
+        .map(|codes| codes.iter().any(|c| c == code));
+    // Without the embedded dictionary (a defect of the build) the shape is all there is.
+    listed.unwrap_or_else(|| code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()))
+}
+
 /// Longest text in any other field.
 const ANY_TEXT: usize = 264;
 
@@ -1011,13 +1024,13 @@ impl<'p> Edits<'p> {
                     "{state:?} is an accident state, but the claim names no auto accident (AA)"
                 ),
             ),
-            Some(state) if !(state.len() == 2 && state.bytes().all(|b| b.is_ascii_uppercase())) => {
-                self.flag(
-                    &edits::ACCIDENT_STATE,
-                    "/claim/accidentState",
-                    format!("{state:?} is not a two-letter state code"),
-                )
-            }
+            Some(state) if !is_state_code(state) => self.flag(
+                &edits::ACCIDENT_STATE,
+                "/claim/accidentState",
+                format!(
+                    "{state:?} is not a US state or Canadian province code (USPS, Canada Post)"
+                ),
+            ),
             None if auto => self.flag(
                 &edits::ACCIDENT_STATE,
                 "/claim/accidentState",
@@ -1169,11 +1182,13 @@ impl<'p> Edits<'p> {
             );
         }
         let state = &address.state;
-        if !(state.len() == 2 && state.bytes().all(|b| b.is_ascii_uppercase())) {
+        if !is_state_code(state) {
             self.flag(
                 &edits::STATE,
                 &format!("{at}/state"),
-                format!("{state:?} is not a two-letter state code"),
+                format!(
+                    "{state:?} is not a US state or Canadian province code (USPS, Canada Post)"
+                ),
             );
         }
         let zip: String = address.postal_code.chars().filter(|c| *c != '-').collect();

@@ -13,30 +13,10 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::{samples, today};
+use common::{corpus, samples, today};
 use hms_domain::remittance::{fhir::remittance_bundle, read_835};
 use hms_x12::spec::Catalog;
 use serde_json::Value;
-
-/// The corpus directory: `HMS_CORPUS_DIR`, or where `infra/corpus.sh` puts it.
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("HMS_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../.local/corpus/hl7.fhir.r4.examples-4.0.1"
-            ))
-        });
-    assert!(
-        dir.join(".complete").exists(),
-        "the published FHIR corpus is missing at {}: run infra/corpus.sh (infra/setup.sh test does)",
-        dir.display()
-    );
-    dir
-}
 
 fn published(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(corpus().join(name)).unwrap()).unwrap()

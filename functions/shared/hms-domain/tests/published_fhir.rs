@@ -9,30 +9,13 @@
 )]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::path::PathBuf;
+mod common;
 
+use common::corpus;
 use hms_domain::claims::ClaimKind;
 use hms_domain::claims::fhir::{read, resources::Resources};
 use hms_domain::partner::Connections;
 use serde_json::{Value, json};
-
-/// The corpus directory: `HMS_CORPUS_DIR`, or where `infra/corpus.sh` puts it.
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("HMS_CORPUS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../.local/corpus/hl7.fhir.r4.examples-4.0.1"
-            ))
-        });
-    assert!(
-        dir.join(".complete").exists(),
-        "the published FHIR corpus is missing at {}: run infra/corpus.sh (infra/setup.sh test does)",
-        dir.display()
-    );
-    dir
-}
 
 /// Every published Claim (file name, resource), and a collection Bundle of every resource a
 /// Claim may refer to.

@@ -20,3 +20,22 @@ pub fn claim_fixture(name: &str) -> Vec<u8> {
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap_or_default()
 }
+
+/// The published FHIR corpus directory (the R4 specification's examples): `HMS_CORPUS_DIR`,
+/// or where `infra/corpus.sh` puts it.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("HMS_CORPUS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../.local/corpus/hl7.fhir.r4.examples-4.0.1"
+            ))
+        });
+    assert!(
+        dir.join(".complete").exists(),
+        "the published FHIR corpus is missing at {}: run infra/corpus.sh (infra/setup.sh test does)",
+        dir.display()
+    );
+    dir
+}

@@ -156,18 +156,17 @@ pub struct PaymentRun {
     by_hand: Option<String>,
 }
 
-impl PaymentRun {
-    /// A run that posts one held-back claim payment of `payment` by hand, resolving
-    /// `exception` with `note`.
-    fn linking(payment: PaymentRecord, note: &str, exception: &ExceptionId) -> Self {
-        let report = PaymentReport {
-            payment_id: payment.id.clone(),
-            key: payment.key.clone(),
-            organization: payment.organization.clone(),
-            start: Start::Resumed,
-            amount: payment.amount,
-            balanced: payment.balanced,
-            claim_payments: payment.claim_payments,
+impl PaymentReport {
+    /// The report of a run of `record` begun as `start`, before any claim payment.
+    fn starting(record: &PaymentRecord, start: Start) -> Self {
+        Self {
+            payment_id: record.id.clone(),
+            key: record.key.clone(),
+            organization: record.organization.clone(),
+            start,
+            amount: record.amount,
+            balanced: record.balanced,
+            claim_payments: record.claim_payments,
             paid: 0,
             denied: 0,
             reversed: 0,
@@ -176,7 +175,15 @@ impl PaymentRun {
             held_back: 0,
             exceptions: vec![],
             claims: vec![],
-        };
+        }
+    }
+}
+
+impl PaymentRun {
+    /// A run that posts one held-back claim payment of `payment` by hand, resolving
+    /// `exception` with `note`.
+    fn linking(payment: PaymentRecord, note: &str, exception: &ExceptionId) -> Self {
+        let report = PaymentReport::starting(&payment, Start::Resumed);
         Self {
             record: payment,
             mode: Mode::Post,
@@ -300,23 +307,7 @@ impl<P: Ports> Clearinghouse<P> {
                 }
             },
         };
-        let report = PaymentReport {
-            payment_id: record.id.clone(),
-            key,
-            organization: record.organization.clone(),
-            start,
-            amount: record.amount,
-            balanced: record.balanced,
-            claim_payments: record.claim_payments,
-            paid: 0,
-            denied: 0,
-            reversed: 0,
-            informational: 0,
-            already_posted: 0,
-            held_back: 0,
-            exceptions: vec![],
-            claims: vec![],
-        };
+        let report = PaymentReport::starting(&record, start);
         tracing::info!(
             payment_id = %record.id,
             organization = record.organization.as_ref().map(|o| o.as_str()),
@@ -1189,31 +1180,36 @@ impl<P: Ports> Clearinghouse<P> {
         }
         // Post.
         let mut reader = hms_x12::Reader::new(open().map_err(unreadable)?);
-        let mut remittances = Remittances::new(catalog);
+        let again = |e: &dyn std::fmt::Display| {
+            ServiceError::Internal(format!("a file read once could not be read again: {e}"))
+        };
+        // Taken when the input ends: its last events go through the same loop as the others.
+        let mut remittances = Some(Remittances::new(catalog));
         let mut payments = vec![];
         let (mut isa, mut gs_end, mut st) = (0, 0, 0);
         let mut set = 0;
         let mut open_run: Option<(PaymentRun, Remittance)> = None;
-        loop {
+        while let Some(reading) = remittances.as_mut() {
             let end;
-            {
-                let Some(next) = reader.next_segment() else {
-                    break;
-                };
-                let segment = next.map_err(|e| {
-                    ServiceError::Internal(format!("a file read once could not be read again: {e}"))
-                })?;
-                let offset = segment.offset();
-                let id = segment.id().to_vec();
-                remittances.push(&segment, &mut events).map_err(|e| {
-                    ServiceError::Internal(format!("a file read once could not be read again: {e}"))
-                })?;
-                end = reader.position();
-                match id.as_slice() {
-                    b"ISA" => isa = offset,
-                    b"GS" => gs_end = end,
-                    b"ST" => st = offset,
-                    _ => {}
+            match reader.next_segment() {
+                Some(next) => {
+                    let segment = next.map_err(|e| again(&e))?;
+                    let offset = segment.offset();
+                    let id = segment.id().to_vec();
+                    reading.push(&segment, &mut events).map_err(|e| again(&e))?;
+                    end = reader.position();
+                    match id.as_slice() {
+                        b"ISA" => isa = offset,
+                        b"GS" => gs_end = end,
+                        b"ST" => st = offset,
+                        _ => {}
+                    }
+                }
+                None => {
+                    if let Some(reading) = remittances.take() {
+                        reading.finish(&mut events).map_err(|e| again(&e))?;
+                    }
+                    end = reader.position();
                 }
             }
             for event in events.drain(..) {
@@ -1243,19 +1239,6 @@ impl<P: Ports> Clearinghouse<P> {
                         }
                     }
                 }
-            }
-        }
-        remittances.finish(&mut events).map_err(|e| {
-            ServiceError::Internal(format!("a file read once could not be read again: {e}"))
-        })?;
-        for event in events.drain(..) {
-            if let (RemitEvent::End(trailer), Some((mut run, mut header))) =
-                (event, open_run.take())
-            {
-                header.provider_adjustments = trailer.provider_adjustments;
-                header.balance = trailer.balance;
-                run.transaction_ends(key, (st, reader.position()));
-                payments.push(self.finish_payment(run, &header).await?);
             }
         }
         Ok(FileOutcome::Posted { payments, warnings })

@@ -1,6 +1,6 @@
 //! The drop zone's queue consumer: each message is an S3 event notification naming files
-//! dropped under `inbound/`; each file is taken in (an 835 posted, anything else moved to
-//! `rejected/`). A file that fails for a reason of ours (storage, the queue) is reported as a
+//! dropped under `inbound/`; each file is taken in (an 835 posted, a 999, 277CA or TA1 moving
+//! the claims it answers, anything else moved to `rejected/`). A file that fails for a reason of ours (storage, the queue) is reported as a
 //! batch item failure, so SQS delivers it again and its posting resumes; after the queue's
 //! retries it waits in the dead-letter queue, and the file in the drop zone.
 
@@ -48,6 +48,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                         Ok(Ingested::File { outcome: FileOutcome::Posted { payments, .. }, .. }) => {
                             for p in payments {
                                 tracing::info!(message_id = %id, key, payment_id = %p.payment_id, start = ?p.start, claim_payments = p.claim_payments, paid = p.paid, denied = p.denied, reversed = p.reversed, held_back = p.held_back, exceptions = p.exceptions.len(), "payment taken in");
+                            }
+                        }
+                        Ok(Ingested::File { outcome: outcome @ FileOutcome::Acknowledged { .. }, .. }) => {
+                            if let FileOutcome::Acknowledged { acknowledgments: a, .. } = &outcome {
+                                tracing::info!(message_id = %id, key, read = a.read, moved = a.moved, unchanged = a.unchanged, unmatched = a.unmatched, later = a.later, "acknowledgments taken in");
+                            }
+                            if outcome.wants_redelivery() {
+                                // Claims still being handed over: SQS delivers the file again
+                                // after the queue's visibility timeout, when they are recorded.
+                                let mut failure = BatchItemFailure::default();
+                                failure.item_identifier = id.clone();
+                                response.batch_item_failures.push(failure);
+                                break;
                             }
                         }
                         Ok(Ingested::File { outcome: FileOutcome::Rejected { reason, .. }, .. }) => {

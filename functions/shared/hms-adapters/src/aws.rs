@@ -9,7 +9,9 @@
 //! a payer), `SEQ#{name}` (a control-number counter), `PAY#{id}` (a payment, with the index
 //! `organization-payments` on its organization and receipt), `CPAY#{payment}#{index}` (one of
 //! its claim payments), `EXC#{id}` (an exception, with the index `organization-exceptions`),
-//! `PCCN#{organization}#{payer}#{digest}` (the claim a payer's claim number was posted to).
+//! `PCCN#{organization}#{payer}#{digest}` (the claim a payer's claim number was posted to),
+//! `ICN#{sequence}#{control}` (the claim an interchange was sent for; the one write that is
+//! not conditional, since a control number that comes round again binds the newer claim).
 //! The index `state-due` (state, dueAt) holds only open claims, the sweep's work list. The
 //! table's stream is the outbox of claim and remittance events.
 
@@ -20,8 +22,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, TransactWriteIte
 use chrono::{DateTime, SecondsFormat, Utc};
 use hms_service::lifecycle::{ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use hms_service::ports::{
-    ClaimStore, ControlNumberHold, CreateError, ObjectStore, ObjectStoreError, Page, PayerClaimKey,
-    PaymentFilter, Queue, QueueError, RemittanceStore, StoreError, Topic, check_key,
+    ClaimStore, ControlNumberHold, CreateError, InterchangeKey, ObjectStore, ObjectStoreError,
+    Page, PayerClaimKey, PaymentFilter, Queue, QueueError, RemittanceStore, StoreError, Topic,
+    check_key,
 };
 use hms_service::remittance::records::{
     ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
@@ -354,6 +357,33 @@ impl ClaimStore for DynamoClaimStore {
             .ok_or_else(|| unavailable("the counter did not come back"))?;
         // ISA13 runs 1 to 999,999,999, then starts again.
         Ok(((count.saturating_sub(1)) % 999_999_999 + 1) as u32)
+    }
+
+    async fn bind_interchange(
+        &self,
+        key: &InterchangeKey,
+        claim: &ClaimId,
+    ) -> Result<(), StoreError> {
+        // The number comes round again after 999,999,999 interchanges: the newer binding
+        // replaces the older.
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(format!("ICN#{}", key.key())))
+            .item("claim", s(claim.as_str()))
+            .send()
+            .await
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    async fn interchange(&self, key: &InterchangeKey) -> Result<Option<ClaimId>, StoreError> {
+        let Some(item) = self.get_item(s(format!("ICN#{}", key.key()))).await? else {
+            return Ok(None);
+        };
+        ClaimId::parse(text(&item, "claim")?)
+            .map(Some)
+            .map_err(unavailable)
     }
 }
 

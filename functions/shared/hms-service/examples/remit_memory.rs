@@ -13,8 +13,8 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use hms_service::lifecycle::{ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use hms_service::ports::{
-    Adapters, ClaimStore, ControlNumberHold, CreateError, NoRules, Page, PayerClaimKey,
-    PaymentFilter, RemittanceStore, StoreError, SystemClock,
+    Adapters, ClaimStore, ControlNumberHold, CreateError, InterchangeKey, NoRules, Page,
+    PayerClaimKey, PaymentFilter, RemittanceStore, StoreError, SystemClock,
 };
 use hms_service::remittance::records::{
     ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
@@ -66,6 +66,12 @@ impl ClaimStore for Remote {
     }
     async fn next_control_number(&self, _: &str) -> Result<u32, StoreError> {
         Ok(1)
+    }
+    async fn bind_interchange(&self, _: &InterchangeKey, _: &ClaimId) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn interchange(&self, _: &InterchangeKey) -> Result<Option<ClaimId>, StoreError> {
+        Ok(None)
     }
 }
 
@@ -210,7 +216,7 @@ fn main() -> anyhow::Result<()> {
                 FileOutcome::Posted { payments, .. } => {
                     payments.iter().map(|p| p.claim_payments).sum()
                 }
-                FileOutcome::Rejected { reason, .. } => anyhow::bail!("rejected: {reason}"),
+                other => anyhow::bail!("not posted: {other:?}"),
             };
             println!(
                 "posted {size} bytes: {claims} claim payments in {:.1} s; peak resident memory {} MiB (before posting {} MiB)",

@@ -254,7 +254,7 @@ impl<P: Ports> Clearinghouse<P> {
 }
 
 /// Adds the payer's findings to the claim's, dropping the scrubber's all-clear.
-fn note(record: &mut ClaimRecord, issues: Vec<Issue>) {
+pub(crate) fn note(record: &mut ClaimRecord, issues: Vec<Issue>) {
     let mut all: Vec<Issue> = record
         .outcome
         .take()

@@ -243,6 +243,24 @@ impl ControlNumberHold {
     }
 }
 
+/// The interchange an 837 was sent in, as the payer's TA1 and 999 name it: the control
+/// number sequence of the trading partner (see `Connections::sequence`) and ISA13 (which GS06
+/// equals). A payer that answers by file rather than by CORE retrieval is matched by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterchangeKey {
+    /// `isa:{our qualifier}:{our id}:{their qualifier}:{their id}`.
+    pub sequence: String,
+    /// ISA13 of our 837 (TA101 of their TA1, AK102 of their 999).
+    pub control: u32,
+}
+
+impl InterchangeKey {
+    /// The key as one string.
+    pub fn key(&self) -> String {
+        format!("{}#{:09}", self.sequence, self.control)
+    }
+}
+
 /// Lower-case hex of the sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -331,6 +349,22 @@ pub trait ClaimStore: Send + Sync {
         &self,
         sequence: &str,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Binds the interchange `key` an 837 is about to be sent in to `claim`, so that the
+    /// payer's TA1 or 999 dropped as a file finds it. Bound before the claim records its
+    /// submission: a crash in between leaves a binding whose claim says another interchange,
+    /// which the reader checks.
+    fn bind_interchange(
+        &self,
+        key: &InterchangeKey,
+        claim: &ClaimId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The claim the interchange `key` was bound to, if any.
+    fn interchange(
+        &self,
+        key: &InterchangeKey,
+    ) -> impl Future<Output = Result<Option<ClaimId>, StoreError>> + Send;
 }
 
 /// One page of a listing and where the next begins.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use hms_domain::claims::{Batch, Claim};
 use hms_domain::outcome::{Issue, IssueType, OperationOutcome};
+use hms_domain::partner::Connections;
 use hms_domain::request::{Format, problem};
 
 use crate::intake::{Reviewed, review};
@@ -19,8 +20,8 @@ use crate::lifecycle::{
     ClaimId, ClaimRecord, ClaimState, IdempotencyBinding, SubmissionIdentity, Submitted,
 };
 use crate::ports::{
-    ClaimStore, ControlNumberHold, CreateError, ObjectStore, Ports, Queue, StoreError, Topic,
-    sha256_hex,
+    ClaimStore, ControlNumberHold, CreateError, InterchangeKey, ObjectStore, Ports, Queue,
+    StoreError, Topic, sha256_hex,
 };
 use crate::service::{Clearinghouse, Replayable, ServiceError, SubmissionMessage, after, catalog};
 use crate::tenancy::OrganizationId;
@@ -244,6 +245,16 @@ impl<P: Ports> Clearinghouse<P> {
         }
         let key = format!("claims/{}/{control:09}.837", record.id);
         self.ports.objects().put(&key, x12).await?;
+        // Bound before the claim records it: a payer that answers by file finds the claim
+        // by the interchange its TA1 or 999 names.
+        let interchange = InterchangeKey {
+            sequence: Connections::sequence(&partner),
+            control,
+        };
+        self.ports
+            .store()
+            .bind_interchange(&interchange, &record.id)
+            .await?;
         record.submission = Some(SubmissionIdentity {
             interchange_control_number: control,
             payload_id: uuid::Uuid::now_v7().to_string(),

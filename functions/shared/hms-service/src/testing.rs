@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 
 use crate::lifecycle::{ClaimEvent, ClaimId, ClaimRecord, ClaimState, IdempotencyBinding};
 use crate::ports::{
-    ClaimStore, Clock, ControlNumberHold, CreateError, GatewayError, ObjectStore, ObjectStoreError,
-    Page, PayerClaimKey, PayerGateway, PaymentFilter, Queue, QueueError, RealTime, RemittanceStore,
-    StoreError, Topic, check_key,
+    ClaimStore, Clock, ControlNumberHold, CreateError, GatewayError, InterchangeKey, ObjectStore,
+    ObjectStoreError, Page, PayerClaimKey, PayerGateway, PaymentFilter, Queue, QueueError,
+    RealTime, RemittanceStore, StoreError, Topic, check_key,
 };
 use crate::remittance::records::{
     ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
@@ -172,6 +172,8 @@ struct MemoryClaims {
     /// Hold key → (holder, released).
     holds: BTreeMap<String, (ClaimId, bool)>,
     sequences: BTreeMap<String, u32>,
+    /// Interchange key → the claim sent in it.
+    interchanges: BTreeMap<String, ClaimId>,
     /// Every stored change, as a change stream carries it: the copy before (none when
     /// created) and after.
     changes: Vec<(
@@ -318,6 +320,19 @@ impl ClaimStore for InMemoryClaimStore {
             *released = true;
         }
         Ok(())
+    }
+
+    async fn bind_interchange(
+        &self,
+        key: &InterchangeKey,
+        claim: &ClaimId,
+    ) -> Result<(), StoreError> {
+        self.inner().interchanges.insert(key.key(), claim.clone());
+        Ok(())
+    }
+
+    async fn interchange(&self, key: &InterchangeKey) -> Result<Option<ClaimId>, StoreError> {
+        Ok(self.inner().interchanges.get(&key.key()).cloned())
     }
 
     async fn due(
@@ -737,6 +752,18 @@ impl<T: ClaimStore> ClaimStore for Crashing<T> {
         let dead = |message| StoreError::Unavailable { message };
         in_process!(self, dead, self.inner.next_control_number(sequence))
     }
+    async fn bind_interchange(
+        &self,
+        key: &InterchangeKey,
+        claim: &ClaimId,
+    ) -> Result<(), StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.bind_interchange(key, claim))
+    }
+    async fn interchange(&self, key: &InterchangeKey) -> Result<Option<ClaimId>, StoreError> {
+        let dead = |message| StoreError::Unavailable { message };
+        in_process!(self, dead, self.inner.interchange(key))
+    }
 }
 
 impl<T: RemittanceStore> RemittanceStore for Crashing<T> {
@@ -1074,10 +1101,17 @@ pub fn acknowledgments(x12: &[u8], reject: bool) -> Vec<Vec<u8>> {
         .unwrap_or_default();
     let envelope = hms_domain::partner::Envelope::new(7, created);
     let partner = hms_domain::partner::Connections::local().default;
-    let source = ack_277ca::InformationSource {
-        name: "PAYER".into(),
-        id: "PAYER".into(),
-    };
+    // The payer the claims were sent to answers: a 277CA names it as the source.
+    let source = claims.first().map_or_else(
+        || ack_277ca::InformationSource {
+            name: "PAYER".into(),
+            id: "PAYER".into(),
+        },
+        |c| ack_277ca::InformationSource {
+            name: c.parties().payer.name.clone(),
+            id: c.payer_id().to_string(),
+        },
+    );
     match ack_277ca::claim_acknowledgment(
         &batch,
         &source,

@@ -174,7 +174,7 @@ fn remittance(trace: &str, claims: &[Vec<String>], plb: &[(&str, &str)]) -> Vec<
 fn post(ch: &Test<NoRules>, key: &str, file: &[u8]) -> Vec<PaymentReport> {
     match block_on(ch.post_file(key, file, Mode::Post)).unwrap() {
         FileOutcome::Posted { payments, .. } => payments,
-        FileOutcome::Rejected { reason, findings } => panic!("{reason}: {findings:?}"),
+        other => panic!("not posted: {other:?}"),
     }
 }
 
@@ -821,17 +821,17 @@ fn the_drop_zone_posts_an_835_and_quarantines_what_it_cannot_take() {
     );
     assert_eq!(record(&ch, &id).state, ClaimState::Paid);
 
-    // A file cut short, a 999, and nothing X12: each moved to rejected/ with its findings,
+    // A file cut short, an 837, and nothing X12: each moved to rejected/ with its findings,
     // announced, and nothing posted.
     ch.ports.queue.inner.take(Topic::ClaimEvents);
     let cut = remittance("EFT2", &[clp("A1", "ICN1", Pays::InPart)], &[]);
     let cut = cut[..cut.len() / 2].to_vec();
     for (name, bytes) in [
         ("cut.835", cut),
+        // An 837 is nothing a payer drops.
         (
-            "ack.999",
-            std::fs::read(hms_test_support::workspace().join("fuzz/corpus/payer_x12/ack.999"))
-                .unwrap(),
+            "claim.837",
+            ch.ports.gateway.inner.received().pop().unwrap(),
         ),
         ("photo.jpg", b"\xff\xd8\xff\xe0 not x12".to_vec()),
     ] {

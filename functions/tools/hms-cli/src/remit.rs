@@ -106,7 +106,7 @@ pub fn run(command: RemitCommand) -> anyhow::Result<ExitCode> {
         let outcome = service.post_file(&key, &bytes, mode).await?;
         outln!("{}", serde_json::to_string_pretty(&outcome)?);
         Ok(match outcome {
-            FileOutcome::Posted { .. } => ExitCode::SUCCESS,
+            FileOutcome::Posted { .. } | FileOutcome::Acknowledged { .. } => ExitCode::SUCCESS,
             FileOutcome::Rejected { .. } => ExitCode::from(1),
         })
     })

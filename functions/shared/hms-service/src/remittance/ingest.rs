@@ -1,7 +1,8 @@
 //! The drop zone: what payers (and clearinghouses upstream of us) deliver as files. Each
 //! object written under `inbound/` is announced (S3 → SQS → the ingest function, so that a
-//! failure retries and never drops a file) and taken in here: an 835 is posted; a file that
-//! fails structurally, or is not something we take from the drop zone, is moved to
+//! failure retries and never drops a file) and taken in here: an 835 is posted; a 999, 277CA
+//! or TA1 moves the claims it answers, as results retrieval would; a file that fails
+//! structurally, or is not something we take from the drop zone, is moved to
 //! `rejected/` with its findings beside it and nothing of it is posted. The file itself stays
 //! where it was dropped otherwise (the bucket is versioned and retained): a payment's source
 //! names it, and its transaction set is read back from it.
@@ -11,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{FileOutcome, Mode};
+use crate::acknowledgments::by_file::{MAX_ACKNOWLEDGMENT_BYTES, holds_ta1};
 use crate::ports::{ObjectStore, Ports, Queue, Topic};
 use crate::service::{Clearinghouse, ServiceError};
 
@@ -99,6 +101,26 @@ fn first_set(bytes: &[u8]) -> Option<String> {
 }
 
 impl<P: Ports> Clearinghouse<P> {
+    /// Takes in the acknowledgments of the file at `path` (read whole: they are small).
+    async fn acknowledge_local(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+        size: u64,
+    ) -> Result<FileOutcome, ServiceError> {
+        if size > MAX_ACKNOWLEDGMENT_BYTES as u64 {
+            return Ok(FileOutcome::Rejected {
+                reason: format!(
+                    "the file is {size} bytes; acknowledgment files of at most {MAX_ACKNOWLEDGMENT_BYTES} are taken in"
+                ),
+                findings: vec![],
+            });
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| ServiceError::Objects(crate::ports::file_failed(key, &e)))?;
+        self.acknowledge_file(key, &bytes).await
+    }
+
     /// Takes in the object `key` of the drop zone `drops` (the S3 event names it).
     /// Delivered twice, it does the same again: a payment posts once, a rejected file is
     /// moved once.
@@ -133,9 +155,11 @@ impl<P: Ports> Clearinghouse<P> {
                     self.post_stream(key, || std::fs::File::open(&local.path), Mode::Post)
                         .await?
                 }
+                Some("999" | "277") => self.acknowledge_local(key, &local.path, size).await?,
+                None if holds_ta1(&head) => self.acknowledge_local(key, &local.path, size).await?,
                 Some(other) => FileOutcome::Rejected {
                     reason: format!(
-                        "the file holds a {other} transaction set; the drop zone takes 835 remittances"
+                        "the file holds a {other} transaction set; the drop zone takes 835 remittances and 999, 277CA and TA1 acknowledgments"
                     ),
                     findings: vec![],
                 },

@@ -1034,7 +1034,7 @@ fn plan(
 /// The most structural findings a rejected file's report keeps.
 pub const MAX_REJECTION_FINDINGS: usize = 50;
 
-/// What became of a dropped 835 file.
+/// What became of a dropped file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum FileOutcome {
@@ -1046,7 +1046,14 @@ pub enum FileOutcome {
         /// file accepted with errors).
         warnings: usize,
     },
-    /// It fails structurally (or cannot be read as 835s): nothing of it is posted.
+    /// Its acknowledgments (TA1, 999, 277CA) moved the claims they answer.
+    Acknowledged {
+        /// What they did.
+        acknowledgments: crate::acknowledgments::by_file::AcknowledgmentReport,
+        /// Element-level findings of the validator that did not stop them.
+        warnings: usize,
+    },
+    /// It fails structurally (or cannot be read): nothing of it is posted or moved.
     Rejected {
         /// Why, in words.
         reason: String,
@@ -1054,6 +1061,14 @@ pub enum FileOutcome {
         /// and what, never the values, which may be PHI).
         findings: Vec<RejectionFinding>,
     },
+}
+
+impl FileOutcome {
+    /// Whether the file must be taken in again later: acknowledgments of claims whose
+    /// hand-over to the payer was still being recorded.
+    pub fn wants_redelivery(&self) -> bool {
+        matches!(self, Self::Acknowledged { acknowledgments, .. } if acknowledgments.later > 0)
+    }
 }
 
 /// One structural finding of a rejected file, without the offending value.

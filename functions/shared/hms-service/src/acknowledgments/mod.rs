@@ -1,56 +1,32 @@
 //! What a payer's acknowledgments say of a claim: a TA1 that rejects the interchange, a 999
 //! that rejects the transaction set, or a 277CA's verdict on the claim.
 
-use hms_domain::claim_status::{Verdict, read_277};
+use hms_domain::claim_status::{ClaimStatus, Verdict, read_277};
 use hms_domain::outcome::{Details, Issue, IssueSeverity, IssueType};
 
 use crate::lifecycle::ClaimState;
 
+pub mod by_file;
+
+/// What an acknowledgment says of a claim: the state it moves to, why in words, and the
+/// payer's findings.
+pub type Judgment = (ClaimState, String, Vec<Issue>);
+
 /// What the payer's acknowledgments say: a 999 that rejects the set, or a 277CA's verdict on
 /// the claim; `None` while they say nothing final (no acknowledgment yet, or only an accepting
 /// 999, the 277CA still to come).
-pub fn judge_acknowledgments(acks: &[Vec<u8>]) -> Option<(ClaimState, String, Vec<Issue>)> {
+pub fn judge_acknowledgments(acks: &[Vec<u8>]) -> Option<Judgment> {
     for ack in acks {
         if let Some((code, note)) = ta1_rejection(ack) {
-            return Some((
-                ClaimState::RejectedByPayer,
-                format!("the payer's TA1 rejected the interchange (TA104 {code}, note {note})"),
-                vec![Issue {
-                    severity: IssueSeverity::Error,
-                    code: IssueType::Structure,
-                    diagnostics: Some(format!("payer-ta1-{note}")),
-                    details: Details {
-                        text: format!(
-                            "the payer's TA1 rejected the interchange: {} (TA105 {note})",
-                            ta1_note(&note)
-                        ),
-                    },
-                    expression: vec![],
-                }],
-            ));
+            return ta1_judgment(&code, &note);
         }
     }
     let catalog = hms_x12::spec::Catalog::embedded().ok()?;
     for ack in acks {
         if let Some(code) = ak9_code(ack)
-            && !matches!(code.as_str(), "A" | "E")
+            && let Some(judgment) = ack_999_judgment(&code, &ik3_segments(ack))
         {
-            return Some((
-                ClaimState::RejectedByPayer,
-                format!("the payer's 999 rejected the 837 (AK9*{code})"),
-                vec![Issue {
-                    severity: IssueSeverity::Error,
-                    code: IssueType::Structure,
-                    diagnostics: Some(format!("payer-999-{code}")),
-                    details: Details {
-                        text: format!(
-                            "the payer's 999 rejected the 837 (AK9*{code}); segments in error: {}",
-                            ik3_segments(ack)
-                        ),
-                    },
-                    expression: vec![],
-                }],
-            ));
+            return Some(judgment);
         }
     }
     for ack in acks {
@@ -61,52 +37,106 @@ pub fn judge_acknowledgments(acks: &[Vec<u8>]) -> Option<(ClaimState, String, Ve
             let Some(claim) = response.claims.first() else {
                 continue;
             };
-            let issues: Vec<Issue> = claim
-                .statuses
-                .iter()
-                .map(|s| Issue {
-                    severity: if claim.verdict == Verdict::Rejected {
-                        IssueSeverity::Error
-                    } else {
-                        IssueSeverity::Information
-                    },
-                    code: IssueType::BusinessRule,
-                    diagnostics: Some(format!(
-                        "payer-277ca-{}:{}",
-                        s.category_code,
-                        s.status_code.as_deref().unwrap_or("")
-                    )),
-                    details: Details {
-                        text: format!(
-                            "{} ({}{}){}",
-                            s.category.as_deref().unwrap_or("status"),
-                            s.category_code,
-                            s.status_code
-                                .as_deref()
-                                .map(|c| format!(":{c}"))
-                                .unwrap_or_default(),
-                            s.message
-                                .as_deref()
-                                .map(|m| format!(": {m}"))
-                                .unwrap_or_default()
-                        ),
-                    },
-                    expression: vec![],
-                })
-                .collect();
-            let state = match claim.verdict {
-                Verdict::Rejected => ClaimState::RejectedByPayer,
-                Verdict::Accepted => ClaimState::AcceptedByPayer,
-                _ => continue,
-            };
-            return Some((
-                state,
-                format!("the payer's 277CA: {}", claim.verdict),
-                issues,
-            ));
+            if let Some(judgment) = claim_277ca_judgment(claim) {
+                return Some(judgment);
+            }
         }
     }
     None
+}
+
+/// What a TA1 with TA104 `code` and note TA105 `note` says of the claim sent in its
+/// interchange: rejected (`R`), else nothing final.
+pub fn ta1_judgment(code: &str, note: &str) -> Option<Judgment> {
+    (code == "R").then(|| {
+        (
+            ClaimState::RejectedByPayer,
+            format!("the payer's TA1 rejected the interchange (TA104 {code}, note {note})"),
+            vec![Issue {
+                severity: IssueSeverity::Error,
+                code: IssueType::Structure,
+                diagnostics: Some(format!("payer-ta1-{note}")),
+                details: Details {
+                    text: format!(
+                        "the payer's TA1 rejected the interchange: {} (TA105 {note})",
+                        ta1_note(note)
+                    ),
+                },
+                expression: vec![],
+            }],
+        )
+    })
+}
+
+/// What a 999 whose AK9-01 is `code` says of the claim sent in the group it acknowledges:
+/// rejected unless accepted (`A`, or `E` accepted with errors), when it says nothing final
+/// (the 277CA is to come). `segments` names the segments its IK3s found in error.
+pub fn ack_999_judgment(code: &str, segments: &str) -> Option<Judgment> {
+    (!matches!(code, "A" | "E")).then(|| {
+        (
+            ClaimState::RejectedByPayer,
+            format!("the payer's 999 rejected the 837 (AK9*{code})"),
+            vec![Issue {
+                severity: IssueSeverity::Error,
+                code: IssueType::Structure,
+                diagnostics: Some(format!("payer-999-{code}")),
+                details: Details {
+                    text: format!(
+                        "the payer's 999 rejected the 837 (AK9*{code}); segments in error: {segments}"
+                    ),
+                },
+                expression: vec![],
+            }],
+        )
+    })
+}
+
+/// What a 277CA's status of one claim says: accepted into adjudication or rejected, with
+/// each status as a finding; `None` when it is neither (pending, say).
+pub fn claim_277ca_judgment(claim: &ClaimStatus) -> Option<Judgment> {
+    let state = match claim.verdict {
+        Verdict::Rejected => ClaimState::RejectedByPayer,
+        Verdict::Accepted => ClaimState::AcceptedByPayer,
+        _ => return None,
+    };
+    let issues: Vec<Issue> = claim
+        .statuses
+        .iter()
+        .map(|s| Issue {
+            severity: if claim.verdict == Verdict::Rejected {
+                IssueSeverity::Error
+            } else {
+                IssueSeverity::Information
+            },
+            code: IssueType::BusinessRule,
+            diagnostics: Some(format!(
+                "payer-277ca-{}:{}",
+                s.category_code,
+                s.status_code.as_deref().unwrap_or("")
+            )),
+            details: Details {
+                text: format!(
+                    "{} ({}{}){}",
+                    s.category.as_deref().unwrap_or("status"),
+                    s.category_code,
+                    s.status_code
+                        .as_deref()
+                        .map(|c| format!(":{c}"))
+                        .unwrap_or_default(),
+                    s.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ),
+            },
+            expression: vec![],
+        })
+        .collect();
+    Some((
+        state,
+        format!("the payer's 277CA: {}", claim.verdict),
+        issues,
+    ))
 }
 
 /// AK9-01 of a 999, if `x12` is one.
@@ -122,14 +152,22 @@ fn ik3_segments(x12: &[u8]) -> String {
     let ids: Vec<String> = hms_x12::Tokenizer::new(x12)
         .flatten()
         .filter(|s| s.id() == b"IK3")
-        .map(|s| {
-            format!(
-                "{} (segment {})",
-                String::from_utf8_lossy(s.value(1)),
-                String::from_utf8_lossy(s.value(2))
-            )
-        })
+        .map(|s| ik3_named(&s))
         .collect();
+    named(&ids)
+}
+
+/// The segment an IK3 names, and where.
+pub(crate) fn ik3_named(ik3: &hms_x12::Segment<'_>) -> String {
+    format!(
+        "{} (segment {})",
+        String::from_utf8_lossy(ik3.value(1)),
+        String::from_utf8_lossy(ik3.value(2))
+    )
+}
+
+/// The segments named, or that none were.
+pub(crate) fn named(ids: &[String]) -> String {
     if ids.is_empty() {
         "none named".into()
     } else {

@@ -8,6 +8,9 @@
 #   infra/stack.sh down           save S3 and SQS, then end the processes this script started
 #   infra/stack.sh status         what runs, by PID
 #   infra/stack.sh env            the variables a shell needs to use the stack (eval "$(…)")
+#   infra/stack.sh restart-functions
+#                                 end every function mid-work, as a crash would, and start
+#                                 them again (the event sources redeliver what was in flight)
 #
 # Data lives in .local/stack/data and survives `down`/`up` (DynamoDB Local writes to disk; S3
 # objects and queued messages are saved at `down` and put back at `up`).
@@ -183,27 +186,18 @@ up() {
   # The functions, their router and their event source restart at every `up`: their
   # environment may have changed.
   stop_one poller; stop_one gateway; stop_one lambda
-  # The functions' environment is theirs alone: exported here, it reaches them through cargo
-  # lambda (which passes its own environment on) and not the rest of the stack.
-  (set -a; . "$STATE/functions.env"; set +a
-    start lambda "$TOOLS/cargo-lambda/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
-      --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4)
+  start_functions
   start gateway "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" gateway \
     --listen "127.0.0.1:$API_PORT" --lambda-url "http://127.0.0.1:$LAMBDA_PORT"
-  # The sweep runs every HMS_SWEEP_SECONDS here (every minute in AWS).
+  # The sweep runs every HMS_SWEEP_SECONDS here (every minute in AWS); a message whose
+  # function failed or died comes back after HMS_RETRY_SECONDS (the queue's visibility
+  # timeout in AWS, up to 90 minutes for a dropped file).
   start poller "$TOOLS/localstack/bin/python" -u "$ROOT/infra/local/stack.py" --stage "$STAGE" poller \
-    --lambda-url "http://127.0.0.1:$LAMBDA_PORT" --schedule-seconds "${HMS_SWEEP_SECONDS:-5}"
+    --lambda-url "http://127.0.0.1:$LAMBDA_PORT" --schedule-seconds "${HMS_SWEEP_SECONDS:-5}" \
+    ${HMS_RETRY_SECONDS:+--retry-seconds "$HMS_RETRY_SECONDS"}
 
-  # Each function starts on its first request; answer none before all are up.
-  say "starting the functions"
   wait_for gateway curl -s -o /dev/null "http://127.0.0.1:$API_PORT/"
-  local route
-  for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none"; do
-    wait_for lambda ready ${route}
-  done
-  wait_for lambda ready_event submit-worker '{"Records":[]}' batchItemFailures
-  wait_for lambda ready_event claim-events '{"Records":[]}' announced
-  wait_for lambda ready_event sweep '{}' requeued
+  functions_ready
 
   local token
   token=$(HMS_LOCAL_JWT_SECRET=$(secret) "$ROOT/target/debug/hms" token --org clinic-a --role billing \
@@ -225,6 +219,37 @@ Try:
 
 Stop with: infra/stack.sh down
 EOF
+}
+
+# The functions under `cargo lambda watch`. Their environment is theirs alone: exported here,
+# it reaches them through cargo lambda (which passes its own environment on) and not the rest
+# of the stack.
+start_functions() {
+  (set -a; . "$STATE/functions.env"; set +a
+    start lambda "$TOOLS/cargo-lambda/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
+      --invoke-address 127.0.0.1 --invoke-port "$LAMBDA_PORT" --concurrency 4)
+}
+
+# Each function starts on its first request; answer none before all are up.
+functions_ready() {
+  say "starting the functions"
+  local route
+  for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none"; do
+    wait_for lambda ready ${route}
+  done
+  wait_for lambda ready_event submit-worker '{"Records":[]}' batchItemFailures
+  wait_for lambda ready_event claim-events '{"Records":[]}' announced
+  wait_for lambda ready_event sweep '{}' requeued
+  wait_for lambda ready_event remittance-ingest '{"Records":[]}' batchItemFailures
+}
+
+# Every function ended at once, mid-work, as a crash would, and started again: what a test of
+# recovery does. The event sources deliver what was in flight again.
+restart_functions() {
+  running lambda || { say "the functions are not running: infra/stack.sh up"; exit 1; }
+  stop_one lambda
+  start_functions
+  functions_ready
 }
 
 # The example payer rule sets, when built (`infra/check-rules.sh` or `hms rules build`), deployed
@@ -300,6 +325,7 @@ status() {
 case "${1:-}" in
   up) up "${2:-}" ;;
   down) down ;;
+  restart-functions) restart_functions ;;
   status) status ;;
   env)
     aws_env

@@ -78,6 +78,9 @@ e2e() {
   # The simulated payer pays only when a test asks it to (POST /admin/remit): a claim the tests
   # follow to accepted-by-payer is not paid under them.
   export HMS_PAY_SECONDS=86400
+  # A message whose function died comes back in seconds, not after the queue's timeout: the
+  # test that kills the ingest function mid-file waits for it.
+  export HMS_RETRY_SECONDS=3
   trap 'infra/stack.sh down >/dev/null 2>&1 || true' EXIT
   mkdir -p .local
   infra/stack.sh up --clean >.local/stack-test-up.log 2>&1 || { cat .local/stack-test-up.log; exit 1; }

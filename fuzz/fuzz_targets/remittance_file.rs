@@ -1,6 +1,8 @@
-//! Any bytes as a file dropped into the drop zone, posted over the in-memory ports (no claims
-//! to find: each claim payment is held as an exception): no panic; a file is posted or
-//! rejected, never half-taken; the same bytes again post nothing more (each a duplicate).
+//! Any bytes as a file dropped into the drop zone, over the in-memory ports (no claims to
+//! find: each claim payment is held as an exception, each acknowledgment unmatched): posted
+//! as 835s, and taken as acknowledgments (999, 277CA, TA1). No panic; a file is posted or
+//! rejected, never half-taken; the same bytes again post nothing more (each a duplicate); an
+//! acknowledgment file moves no claim it cannot find.
 #![no_main]
 
 use chrono::{TimeZone, Utc};
@@ -28,5 +30,17 @@ fuzz_target!(|data: &[u8]| {
         }
         (FileOutcome::Rejected { .. }, Ok(FileOutcome::Rejected { .. })) => {}
         (one, two) => panic!("the same bytes were taken two ways: {one:?} then {two:?}"),
+    }
+    match pollster::block_on(ch.acknowledge_file("inbound/fuzz.ack", data)) {
+        Ok(FileOutcome::Acknowledged { acknowledgments, .. }) => {
+            assert_eq!(acknowledgments.moved, 0, "{acknowledgments:?}");
+            assert_eq!(
+                acknowledgments.read,
+                acknowledgments.unmatched + acknowledgments.unchanged,
+                "{acknowledgments:?}"
+            );
+        }
+        Ok(FileOutcome::Rejected { .. }) | Err(_) => {}
+        Ok(other) => panic!("acknowledgments taken as {other:?}"),
     }
 });

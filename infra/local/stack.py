@@ -188,7 +188,8 @@ class Template:
         return out
 
     def sqs_mappings(self):
-        """(queue URL, binary, batch size, reports item failures) for every SQS event."""
+        """(queue URL, ARN, binary, batch size, reports item failures, timeout in seconds) for
+        every SQS event."""
         out = []
         for fn in self.functions().values():
             for event in fn["events"].values():
@@ -198,7 +199,9 @@ class Template:
                 arn = self.resolve(p["Queue"])
                 url = queue_url(arn.rsplit(":", 1)[1])
                 reports = "ReportBatchItemFailures" in p.get("FunctionResponseTypes", [])
-                out.append((url, arn, fn["binary"], int(p.get("BatchSize", 10)), reports))
+                out.append(
+                    (url, arn, fn["binary"], int(p.get("BatchSize", 10)), reports, int(fn["timeout"]))
+                )
         return out
 
 
@@ -581,10 +584,11 @@ def gateway(template, listen, lambda_url):
 # --- poller ---------------------------------------------------------------------------------
 
 
-def poller(template, lambda_url, schedule_seconds=None):
+def poller(template, lambda_url, schedule_seconds=None, retry_seconds=None):
     """Lambda's event sources. SQS: receive a batch, invoke the function with an SqsEvent,
-    delete what succeeded; on a reported item failure or a failed invocation the messages
-    stay, become visible again after the queue's timeout, and redrive to the DLQ after
+    delete what succeeded; on a reported item failure or a failed invocation (a function
+    that died) the messages stay, become visible again after the queue's timeout (or after
+    `retry_seconds`, which the local stack may shorten), and redrive to the DLQ after
     maxReceiveCount, as in AWS. DynamoDB streams: each shard read from its start, a batch
     invoked until it succeeds. Schedules: the function invoked at its rate (or every
     `schedule_seconds`, which the local stack shortens)."""
@@ -601,9 +605,11 @@ def poller(template, lambda_url, schedule_seconds=None):
         t.start()
         threads.append(t)
         print(f"poller: every {every} s -> {binary}", flush=True)
-    for url, arn, binary, batch, reports in template.sqs_mappings():
+    for url, arn, binary, batch, reports, timeout in template.sqs_mappings():
         t = threading.Thread(
-            target=_poll, args=(sqs, url, arn, binary, batch, reports, lambda_url), daemon=True
+            target=_poll,
+            args=(sqs, url, arn, binary, batch, reports, lambda_url, timeout, retry_seconds),
+            daemon=True,
         )
         t.start()
         threads.append(t)
@@ -696,8 +702,15 @@ def _stream_record(record, arn):
     }
 
 
-def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
+# Batches of one queue in flight at once, as Lambda's pollers invoke concurrently (and as
+# many as the functions' emulator runs at once): a function that hangs or died holds one.
+SQS_CONCURRENCY = 4
+
+
+def _poll(sqs, url, arn, binary, batch, reports, lambda_url, timeout, retry_seconds=None):
+    slots = threading.BoundedSemaphore(SQS_CONCURRENCY)
     while True:
+        slots.acquire()
         try:
             got = sqs.receive_message(
                 QueueUrl=url,
@@ -707,11 +720,24 @@ def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
                 MessageAttributeNames=["All"],
             ).get("Messages", [])
         except Exception as e:  # LocalStack restarting: try again
+            slots.release()
             print(f"poller: receive from {url}: {e}", flush=True)
             time.sleep(2)
             continue
         if not got:
+            slots.release()
             continue
+        threading.Thread(
+            target=_deliver,
+            args=(sqs, url, arn, binary, reports, lambda_url, timeout, retry_seconds, got, slots),
+            daemon=True,
+        ).start()
+
+
+def _deliver(sqs, url, arn, binary, reports, lambda_url, timeout, retry_seconds, got, slots):
+    """Invokes `binary` with the batch `got`, then deletes what succeeded; what failed waits
+    for the queue's visibility timeout (or `retry_seconds`)."""
+    try:
         records = [
             {
                 "messageId": m["MessageId"],
@@ -734,7 +760,8 @@ def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
                 method="POST",
                 headers={"Content-Type": "application/json"},
             )
-            with urllib.request.urlopen(request, timeout=120) as r:
+            # The function's own timeout, as Lambda gives it (a little more for the emulator).
+            with urllib.request.urlopen(request, timeout=timeout + 10) as r:
                 answer = json.loads(r.read() or b"null")
             if isinstance(answer, dict) and "errorType" in answer:
                 print(f"poller: {binary} failed: {answer.get('errorType')}", flush=True)
@@ -751,7 +778,21 @@ def _poll(sqs, url, arn, binary, batch, reports, lambda_url):
         ]
         if done:
             sqs.delete_message_batch(QueueUrl=url, Entries=done)
+        if failed and retry_seconds is not None:
+            again = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": retry_seconds}
+                for i, m in enumerate(got)
+                if m["MessageId"] in failed
+            ]
+            try:
+                sqs.change_message_visibility_batch(QueueUrl=url, Entries=again)
+            except Exception as e:  # the queue's own timeout applies
+                print(f"poller: {binary}: visibility not shortened: {e}", flush=True)
         print(f"poller: {binary}: {len(done)} done, {len(failed)} left for redelivery", flush=True)
+    except Exception as e:  # the queue unreachable: the messages come back on their own
+        print(f"poller: {binary}: {e}", flush=True)
+    finally:
+        slots.release()
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -819,6 +860,7 @@ def main():
     p = sub.add_parser("poller")
     p.add_argument("--lambda-url", default="http://127.0.0.1:9000")
     p.add_argument("--schedule-seconds", type=int, default=None)
+    p.add_argument("--retry-seconds", type=int, default=None)
     sub.add_parser("routes")
     n = sub.add_parser("name")
     n.add_argument("logical")
@@ -838,7 +880,7 @@ def main():
     elif args.command == "gateway":
         gateway(template, args.listen, args.lambda_url)
     elif args.command == "poller":
-        poller(template, args.lambda_url, args.schedule_seconds)
+        poller(template, args.lambda_url, args.schedule_seconds, args.retry_seconds)
     elif args.command == "check":
         check(template, args.routes_file)
     elif args.command == "name":

@@ -358,6 +358,52 @@ async fn one_idempotency_key_is_one_claim_and_an_original_sent_twice_is_a_409_na
 }
 
 #[tokio::test]
+async fn a_payer_that_answers_by_file_moves_claims_by_the_999_and_277ca_it_drops() {
+    let stack = Stack::from_env();
+    let token = stack.billing();
+    // The simulator answers this payer by file only (infra/local/payer.json): results
+    // retrieval has nothing for its claims.
+    let by_file = json!({ "name": "BY FILE HEALTH PLAN", "id": "77001" });
+    let mut good = professional();
+    good["payer"] = by_file.clone();
+    let mut bad = professional();
+    bad["payer"] = by_file;
+    // A procedure this payer refuses in its 277CA.
+    bad["serviceLines"][0]["procedureCode"] = "99499".into();
+    let mut ids = vec![];
+    for claim in [&good, &bad] {
+        let reply = stack.submit(&token, claim).await;
+        let record = lands(&stack, &token, &reply, "submitted").await;
+        ids.push(record["claimId"].as_str().unwrap_or_default().to_string());
+    }
+    // Each file the payer answers with, dropped as its SFTP upload would be (should the
+    // simulator's own drop loop have taken them first, they are in the drop zone already).
+    for file in stack.acknowledgment_files().await {
+        let key = file["key"].as_str().unwrap_or_default();
+        assert!(key.starts_with("inbound/77001/"), "{key}");
+        let x12 = file["x12"].as_str().unwrap_or_default();
+        stack.drop_file(key, x12.as_bytes().to_vec()).await;
+    }
+    let accepted = claim_reaching(&stack, &token, &ids[0], "accepted-by-payer", TO_VERDICT).await;
+    let reason = accepted["history"]
+        .as_array()
+        .and_then(|h| h.last())
+        .map(|h| h["reason"].to_string())
+        .unwrap_or_default();
+    assert!(
+        reason.contains("277CA") && reason.contains("inbound/77001/"),
+        "{accepted}"
+    );
+    let rejected = claim_reaching(&stack, &token, &ids[1], "rejected-by-payer", TO_VERDICT).await;
+    assert!(
+        rejected["outcome"]["issue"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|i| i["severity"] == "error")),
+        "{rejected}"
+    );
+}
+
+#[tokio::test]
 async fn a_claim_status_inquiry_gets_the_payers_277() {
     let stack = Stack::from_env();
     let token = stack.billing();
@@ -876,4 +922,119 @@ async fn a_structurally_invalid_file_is_quarantined_and_nothing_of_it_posts() {
     );
     let record = claim_reaching(&stack, &token, &id, "accepted-by-payer", TO_POSTED).await;
     assert!(record["payments"].is_null(), "{record}");
+}
+
+/// Ends every function of the stack mid-work, as a crash would, and starts them again
+/// (`infra/stack.sh restart-functions`, on the stack the environment names).
+fn crash_the_functions() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/stack.sh");
+    let done = std::process::Command::new(script)
+        .arg("restart-functions")
+        .output()
+        .unwrap_or_else(|e| panic!("{script}: {e}"));
+    assert!(
+        done.status.success(),
+        "restart-functions: {}{}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_ingest_function_killed_mid_file_resumes_and_posts_each_claim_payment_once() {
+    let stack = Stack::from_env();
+    let token = stack.billing();
+    // Enough claim payments that posting them takes seconds on the local stack.
+    let mut ids = vec![];
+    for _ in 0..80 {
+        let reply = stack.submit(&token, &claim_with_code("99213")).await;
+        assert_eq!(reply.status, 202, "{}", reply.json);
+        ids.push(
+            reply.json["claimId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    for id in &ids {
+        claim_reaching(&stack, &token, id, "accepted-by-payer", TO_VERDICT).await;
+    }
+    let files = stack.remit().await;
+    let money = finance(&stack);
+    let mut killed_mid_file = false;
+    let mut killed_trace = String::new();
+    for file in &files {
+        let key = file["key"].as_str().unwrap_or_default();
+        let x12 = file["x12"].as_str().unwrap_or_default();
+        stack.drop_file(key, x12.as_bytes().to_vec()).await;
+        if killed_mid_file {
+            continue;
+        }
+        // Killed once the payment is posting and one of our claims is paid by it, long
+        // before its last claim payment.
+        let trace = trace_of(x12);
+        let start = Instant::now();
+        let mut next = 0;
+        while start.elapsed() < TO_POSTED {
+            let reply = stack
+                .post(
+                    "/ach/fetchRemittance",
+                    &money,
+                    &json!({ "traceNumber": trace }),
+                )
+                .await;
+            let status = reply.json["payments"][0]["status"].clone();
+            if status == "posted" {
+                break;
+            }
+            if status != "posting" {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+            // The payer pays in the order it accepted, about the order they were sent: the
+            // first few are among the first paid.
+            let id = &ids[next % 4];
+            next += 1;
+            let claim = stack
+                .call("GET", &format!("/ach/claims/{id}"), Some(&token), &[], None)
+                .await;
+            if claim.json["state"] != "paid" {
+                continue;
+            }
+            // Some of the file is posted, and not all of it: the function dies here.
+            crash_the_functions();
+            killed_mid_file = true;
+            killed_trace = trace.clone();
+            eprintln!(
+                "e2e: functions crashed mid-file after {:?}",
+                start.elapsed()
+            );
+            break;
+        }
+    }
+    assert!(
+        killed_mid_file,
+        "no file was still posting when its function was killed"
+    );
+    // The drop queue delivers the file again; the payment resumes from its checkpoint and
+    // each claim passes over the posting it already holds.
+    for id in &ids {
+        let record = claim_reaching(&stack, &token, id, "paid", TO_POSTED).await;
+        assert_eq!(
+            record["payments"].as_array().map(Vec::len),
+            Some(1),
+            "{record}"
+        );
+        let moves = record["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|h| h["state"] == "paid")
+            .count();
+        assert_eq!(moves, 1, "{record}");
+    }
+    // The payment says a run took it up again, and holds each claim payment once.
+    let payment = posted_payment(&stack, &money, &killed_trace).await;
+    assert!(payment["resumed"].as_u64() >= Some(1), "{payment}");
+    assert_eq!(payment["duplicateCount"], 0, "{payment}");
 }

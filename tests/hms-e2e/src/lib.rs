@@ -201,6 +201,23 @@ impl Stack {
         list.as_array().cloned().unwrap_or_default()
     }
 
+    /// The acknowledgment files the simulator wrote for the payers it answers by file, taken
+    /// (`key`, `x12`).
+    pub async fn acknowledgment_files(&self) -> Vec<serde_json::Value> {
+        let response = self
+            .http
+            .post(format!("{}/admin/acknowledgments", self.payer))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"));
+        assert!(response.status().is_success(), "{}", response.status());
+        let list: serde_json::Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("the simulator's acknowledgment files: {e}"));
+        list.as_array().cloned().unwrap_or_default()
+    }
+
     /// The drop zone's object `key` (LocalStack's S3, by path): its URL.
     fn drop_url(&self, key: &str) -> String {
         let var = |name: &str| {

@@ -884,6 +884,46 @@ impl ObjectStore for S3ObjectStore {
         }
     }
 
+    async fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        check_key(key)?;
+        if range.is_empty() {
+            // S3 has no empty range; there is nothing to read.
+            return Ok(Some(vec![]));
+        }
+        let failed = |message: String| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={}-{}", range.start, range.end - 1))
+            .send()
+            .await
+        {
+            Ok(out) => out
+                .body
+                .collect()
+                .await
+                .map(|b| Some(b.into_bytes().to_vec()))
+                .map_err(|e| failed(e.to_string())),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            // A range past the object's end: nothing of it is there.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                Ok(Some(vec![]))
+            }
+            Err(e) => Err(failed(
+                aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            )),
+        }
+    }
+
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
         check_key(key)?;
         self.client

@@ -166,6 +166,13 @@ impl Connections {
                     aliases: vec!["60054".into()],
                     claim_filing_indicator: Some("CI".into()),
                 },
+                // The simulated payer answers this one by file, not by CORE retrieval.
+                PayerProfile {
+                    id: "77001".into(),
+                    name: "BY FILE HEALTH PLAN".into(),
+                    aliases: vec![],
+                    claim_filing_indicator: Some("CI".into()),
+                },
             ],
         }
     }

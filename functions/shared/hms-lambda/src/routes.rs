@@ -459,7 +459,6 @@ impl<P: Ports> App<P> {
     /// The page's payments as the payer sent them: each transaction set in its own
     /// interchange, read back from the drop zone.
     async fn remittance_x12(&self, page: &RemittancePage) -> Response<Body> {
-        use hms_service::ports::ObjectStore as _;
         let Some(drops) = &self.drops else {
             return json_answer(
                 406,
@@ -470,26 +469,16 @@ impl<P: Ports> App<P> {
         let mut out = Vec::new();
         for view in &page.payments {
             let source = &view.payment.source;
-            let file = match drops.get(&source.key).await {
-                Ok(Some(file)) => file,
+            match hms_service::remittance::source_x12(drops, source).await {
+                Ok(Some(x12)) => out.extend_from_slice(&x12),
                 Ok(None) => {
                     return json_answer(
                         410,
-                        &json!({ "error": "gone", "reason": format!("the file payment {} came in is no longer in the drop zone", view.payment.id) }),
+                        &json!({ "error": "gone", "reason": format!("the file payment {} came in is no longer in the drop zone as it was", view.payment.id) }),
                         "application/json",
                     );
                 }
                 Err(e) => return failed(&e.into()),
-            };
-            match hms_service::remittance::transaction_x12(&file, source) {
-                Some(x12) => out.extend_from_slice(&x12),
-                None => {
-                    return json_answer(
-                        410,
-                        &json!({ "error": "gone", "reason": format!("the file payment {} came in was replaced", view.payment.id) }),
-                        "application/json",
-                    );
-                }
             }
         }
         Response::builder()

@@ -51,6 +51,14 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<Option<Vec<u8>>, ObjectStoreError>> + Send;
 
+    /// Bytes `range` of the object under `key` (fewer when it ends sooner), or `None` when
+    /// there is none: one payment of a payer's file read back without the whole file.
+    fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, ObjectStoreError>> + Send;
+
     /// Stores `bytes` under `key`, replacing what was there.
     fn put(
         &self,
@@ -146,6 +154,27 @@ impl ObjectStore for DirectoryObjectStore {
                 message: e.to_string(),
             }),
         }
+    }
+
+    async fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        use std::io::{Read as _, Seek as _};
+        let path = self.path(key)?;
+        let mut file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(file_failed(key, &e)),
+        };
+        file.seek(std::io::SeekFrom::Start(range.start))
+            .map_err(|e| file_failed(key, &e))?;
+        let mut bytes = vec![];
+        file.take(range.end.saturating_sub(range.start))
+            .read_to_end(&mut bytes)
+            .map_err(|e| file_failed(key, &e))?;
+        Ok(Some(bytes))
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {

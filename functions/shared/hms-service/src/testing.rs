@@ -92,6 +92,21 @@ impl ObjectStore for InMemoryObjectStore {
         Ok(self.objects().get(key).cloned())
     }
 
+    async fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        check_key(key)?;
+        Ok(self.objects().get(key).map(|bytes| {
+            let end = usize::try_from(range.end)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            let start = usize::try_from(range.start).unwrap_or(usize::MAX).min(end);
+            bytes.get(start..end).unwrap_or_default().to_vec()
+        }))
+    }
+
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
         check_key(key)?;
         self.objects().insert(key.to_string(), bytes);
@@ -863,6 +878,17 @@ impl<T: ObjectStore> ObjectStore for Crashing<T> {
             message,
         };
         in_process!(self, dead, self.inner.get(key))
+    }
+    async fn get_range(
+        &self,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Option<Vec<u8>>, ObjectStoreError> {
+        let dead = |message| ObjectStoreError::Unavailable {
+            key: key.to_string(),
+            message,
+        };
+        in_process!(self, dead, self.inner.get_range(key, range))
     }
     async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ObjectStoreError> {
         let dead = |message| ObjectStoreError::Unavailable {

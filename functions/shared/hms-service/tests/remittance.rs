@@ -899,6 +899,34 @@ fn a_payment_gives_back_its_transaction_set_as_the_payer_sent_it() {
     post(&ch, "inbound/k/both.835", &file);
     let payments = ch.ports.store.inner.all_payments();
     assert_eq!(payments.len(), 2);
+    // Read back by ranges from the drop zone, as fetchRemittance does: the same bytes; a file
+    // replaced by a shorter one gives nothing rather than another payment's bytes.
+    let drops = hms_service::testing::InMemoryObjectStore::new();
+    block_on(hms_service::ports::ObjectStore::put(
+        &drops,
+        "inbound/k/both.835",
+        file.clone(),
+    ))
+    .unwrap();
+    for payment in &payments {
+        let ranged =
+            block_on(hms_service::remittance::source_x12(&drops, &payment.source)).unwrap();
+        assert_eq!(
+            ranged,
+            hms_service::remittance::transaction_x12(&file, &payment.source)
+        );
+    }
+    block_on(hms_service::ports::ObjectStore::put(
+        &drops,
+        "inbound/k/both.835",
+        one.clone(),
+    ))
+    .unwrap();
+    let last = payments.iter().max_by_key(|p| p.source.set).unwrap();
+    assert_eq!(
+        block_on(hms_service::remittance::source_x12(&drops, &last.source)).unwrap(),
+        None
+    );
     for payment in payments {
         let x12 = hms_service::remittance::transaction_x12(&file, &payment.source).unwrap();
         let text = String::from_utf8(x12.clone()).unwrap();

@@ -4,7 +4,9 @@
 //! - 270 → 271 from a member table: active coverage with the plan's copay, deductible and
 //!   coinsurance; inactive coverage; an unknown member, a wrong name or birth date as AAA.
 //! - 837 → a 999 from our own validator and a 277CA accepting or
-//!   rejecting each claim by configurable rules; both fetched with a results retrieval.
+//!   rejecting each claim by configurable rules; both fetched with a results retrieval, or,
+//!   for the payer ids it answers by file (`acknowledgeByFile`), dropped into the drop zone
+//!   (`POST /admin/acknowledgments` hands them over).
 //! - 276 → 277 for the claims it has seen (or "not found").
 //! - The claims it accepted, paid in 835s by configurable rules (`POST /admin/remit`, or
 //!   every few seconds into the local stack's drop zone): see [`remit`].
@@ -113,6 +115,11 @@ pub struct SimConfig {
     /// How it pays the claims it accepted.
     #[serde(default)]
     pub payment_rules: remit::PaymentRules,
+    /// The payer ids (NM1*PR of the 837) it answers by file: their 999s and 277CAs are
+    /// dropped into the drop zone (`inbound/{payer}/...`) rather than served to results
+    /// retrieval, as a payer without CORE batch retrieval does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledge_by_file: Vec<String>,
     /// Latency added to every answer.
     #[serde(default)]
     pub latency_ms: u64,
@@ -218,6 +225,10 @@ struct State {
     claims: HashMap<String, (String, String, Option<Decimal>, Option<NaiveDate>)>,
     /// Batch payload id → its 999 and 277CA.
     results: HashMap<String, (Vec<u8>, Option<Vec<u8>>)>,
+    /// Batch payload ids whose acknowledgments go by file, not to retrieval.
+    by_file: std::collections::HashSet<String>,
+    /// Acknowledgment files written and not yet taken (dropped, or handed to a test).
+    ack_files: Vec<AckFile>,
     kept: Vec<Kept>,
     control: u32,
     /// Original claims' patient control numbers → the payload ids they came under.
@@ -232,6 +243,16 @@ struct State {
     payable_numbers: std::collections::HashSet<String>,
     /// What is left of each member's deductible.
     deductibles: remit::Deductibles,
+}
+
+/// A 999 or 277CA the simulator answers by file: where it goes in the drop zone, and the X12.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AckFile {
+    /// Its key under the drop zone (`inbound/{payer}/{payload id}.999` or `.277`).
+    pub key: String,
+    /// The X12.
+    pub x12: String,
 }
 
 /// `GET /admin/duplicates`: what a payer would see of a clearinghouse that sends twice.
@@ -338,6 +359,10 @@ impl Simulator {
                 Ok(written) => Reply::json(200, serde_json::to_value(written).unwrap_or_default()),
                 Err(e) => Reply::json(500, serde_json::json!({ "error": e })),
             },
+            ("POST", "/admin/acknowledgments") => Reply::json(
+                200,
+                serde_json::to_value(self.acknowledgment_files()).unwrap_or_default(),
+            ),
             ("GET", "/admin/received") => {
                 Reply::json(200, serde_json::to_value(self.kept()).unwrap_or_default())
             }
@@ -470,9 +495,29 @@ impl Simulator {
                     Err(e) => return Self::broken(&e),
                 };
                 let ca = self.claim_acknowledgment(&payload);
-                self.state()
-                    .results
-                    .insert(request.payload_id.clone(), (ack, ca));
+                // The payer the 837 is for (NM1*PR of 2010BB): one per 837.
+                let by_file = hms_x12::Tokenizer::new(&payload)
+                    .flatten()
+                    .find(|s| s.id() == b"NM1" && s.value(1) == b"PR")
+                    .map(|s| value(&s, 9))
+                    .filter(|payer| self.config.acknowledge_by_file.contains(payer));
+                let mut state = self.state();
+                if let Some(payer) = by_file {
+                    let stem = format!("inbound/{payer}/{}", request.payload_id);
+                    state.ack_files.push(AckFile {
+                        key: format!("{stem}.999"),
+                        x12: String::from_utf8_lossy(&ack).into_owned(),
+                    });
+                    if let Some(ca) = &ca {
+                        state.ack_files.push(AckFile {
+                            key: format!("{stem}.277"),
+                            x12: String::from_utf8_lossy(ca).into_owned(),
+                        });
+                    }
+                    state.by_file.insert(request.payload_id.clone());
+                }
+                state.results.insert(request.payload_id.clone(), (ack, ca));
+                drop(state);
                 answer(
                     response_kind,
                     payload_type::BATCH_RECEIPT,
@@ -486,11 +531,14 @@ impl Simulator {
                 payload_type::ACK_999_REQUEST | payload_type::ACK_277CA_REQUEST,
             ) => {
                 let want_999 = request.payload_type == payload_type::ACK_999_REQUEST;
-                let found = self
-                    .state()
+                let state = self.state();
+                // Answered by file: retrieval has nothing for it.
+                let found = state
                     .results
                     .get(&request.payload_id)
+                    .filter(|_| !state.by_file.contains(&request.payload_id))
                     .and_then(|(a, c)| if want_999 { Some(a.clone()) } else { c.clone() });
+                drop(state);
                 let kind = if want_999 {
                     payload_type::ACK_999_RESPONSE
                 } else {
@@ -547,6 +595,12 @@ impl Simulator {
             under.push(payload_id.to_string());
         }
         false
+    }
+
+    /// The acknowledgment files written since last asked, taken: what
+    /// `POST /admin/acknowledgments` answers and the drop loop drops.
+    pub fn acknowledgment_files(&self) -> Vec<AckFile> {
+        std::mem::take(&mut self.state().ack_files)
     }
 
     /// Pays what it accepted and has not paid (and the corrections its rules asked for), in
@@ -882,10 +936,17 @@ impl Simulator {
             .unwrap_or_else(|| "0001".into());
         hms_domain::claims::ack_277ca::claim_acknowledgment(
             &batch,
-            &hms_domain::claims::ack_277ca::InformationSource {
-                name: self.config.payer_name.clone(),
-                id: self.config.payer_id.clone(),
-            },
+            // The payer the claims were sent to answers (one per 837), as it pays them.
+            &claims.first().map_or_else(
+                || hms_domain::claims::ack_277ca::InformationSource {
+                    name: self.config.payer_name.clone(),
+                    id: self.config.payer_id.clone(),
+                },
+                |c| hms_domain::claims::ack_277ca::InformationSource {
+                    name: c.parties().payer.name.clone(),
+                    id: c.payer_id().to_string(),
+                },
+            ),
             &reference,
             envelope.created.date(),
             &partner,

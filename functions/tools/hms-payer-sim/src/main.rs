@@ -1,6 +1,7 @@
 //! `hms-payer-sim --listen 127.0.0.1:9400 --config payer.json [--keep DIR] [--drop-url URL
 //! --pay-every SECONDS]`: a simulated payer speaking CAQH CORE connectivity at `POST /core`
-//! (see the crate's documentation), which pays the claims it accepted into a drop zone.
+//! (see the crate's documentation), which pays the claims it accepted into a drop zone, and
+//! drops its acknowledgments there for the payers it answers by file.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,37 +30,45 @@ struct Args {
     pay_every: u64,
 }
 
-/// Every `every`, pays what `sim` accepted and puts the 835s into the drop zone at `url`; an
-/// 835 that could not be put is tried again at the next turn, never lost.
+/// Every `every`, puts the acknowledgment files it answers by file and the 835s of what it
+/// accepted into the drop zone at `url`; a file that could not be put is tried again at the
+/// next turn, never lost.
 async fn pay_into(sim: Arc<hms_payer_sim::Simulator>, url: String, every: std::time::Duration) {
     let client = reqwest::Client::new();
-    let mut pending: Vec<hms_payer_sim::remit::Written835> = vec![];
+    // (key, X12, what it is)
+    let mut pending: Vec<(String, String, String)> = vec![];
     loop {
         tokio::time::sleep(every).await;
+        for file in sim.acknowledgment_files() {
+            pending.push((file.key, file.x12, "acknowledgment".into()));
+        }
         match sim.remit() {
-            Ok(written) => pending.extend(written),
+            Ok(written) => pending.extend(written.into_iter().map(|f| {
+                let what = format!("835 of {} claim payments", f.claim_payments);
+                (f.key, f.x12, what)
+            })),
             Err(e) => tracing::error!(error = %e, "the simulator could not pay"),
         }
         let mut left = vec![];
-        for file in pending.drain(..) {
-            let target = format!("{}/{}", url.trim_end_matches('/'), file.key);
+        for (key, x12, what) in pending.drain(..) {
+            let target = format!("{}/{key}", url.trim_end_matches('/'));
             let put = client
                 .put(&target)
                 .header("content-type", "application/edi-x12")
-                .body(file.x12.clone())
+                .body(x12.clone())
                 .send()
                 .await;
             match put {
                 Ok(r) if r.status().is_success() => {
-                    tracing::info!(key = %file.key, claim_payments = file.claim_payments, "835 dropped");
+                    tracing::info!(key, what, "file dropped");
                 }
                 Ok(r) => {
-                    tracing::warn!(key = %file.key, status = %r.status(), "the drop zone refused an 835; tried again later");
-                    left.push(file);
+                    tracing::warn!(key, status = %r.status(), "the drop zone refused a file; tried again later");
+                    left.push((key, x12, what));
                 }
                 Err(e) => {
-                    tracing::warn!(key = %file.key, error = %e, "the drop zone is not reachable; tried again later");
-                    left.push(file);
+                    tracing::warn!(key, error = %e, "the drop zone is not reachable; tried again later");
+                    left.push((key, x12, what));
                 }
             }
         }

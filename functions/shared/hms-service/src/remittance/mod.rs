@@ -301,7 +301,9 @@ impl<P: Ports> Clearinghouse<P> {
                         (existing, Start::Duplicate)
                     } else {
                         // Begun and never finished (by this file, or another holding the
-                        // same payment): this run finishes it.
+                        // same payment): this run finishes it, and says so when it stores it.
+                        let mut existing = existing;
+                        existing.resumed += 1;
                         (existing, Start::Resumed)
                     }
                 }
@@ -1267,6 +1269,41 @@ pub fn transaction_x12(file: &[u8], source: &Source) -> Option<Vec<u8>> {
     let (envelope, transaction) = (source.envelope?, source.transaction?);
     let header = file.get(envelope.0..envelope.1)?;
     let set = file.get(transaction.0..transaction.1)?;
+    enveloped(header, set)
+}
+
+/// The transaction set `source` names, as an interchange of its own (see
+/// [`transaction_x12`]), read back from the drop zone `drops` in two ranged reads, its
+/// envelope's and its own: never the whole file, which may be hundreds of megabytes. `None`
+/// when the file is gone, or no longer holds the bytes the source names.
+pub async fn source_x12<D: crate::ports::ObjectStore>(
+    drops: &D,
+    source: &Source,
+) -> Result<Option<Vec<u8>>, crate::ports::ObjectStoreError> {
+    let (Some(envelope), Some(transaction)) = (source.envelope, source.transaction) else {
+        return Ok(None);
+    };
+    let read = |(start, end): (usize, usize)| {
+        let range = start as u64..end as u64;
+        async move {
+            let bytes = drops.get_range(&source.key, range).await?;
+            Ok::<_, crate::ports::ObjectStoreError>(
+                bytes.filter(|b| b.len() == end.saturating_sub(start)),
+            )
+        }
+    };
+    let Some(header) = read(envelope).await? else {
+        return Ok(None);
+    };
+    let Some(set) = read(transaction).await? else {
+        return Ok(None);
+    };
+    Ok(enveloped(&header, &set))
+}
+
+/// `header` (an ISA and GS as sent) and one transaction set, closed with a GE and IEA; `None`
+/// when the header is not an interchange's.
+fn enveloped(header: &[u8], set: &[u8]) -> Option<Vec<u8>> {
     let mut tokens = hms_x12::Tokenizer::new(header);
     let (mut isa13, mut gs06) = (Vec::new(), Vec::new());
     for segment in tokens.by_ref().flatten() {

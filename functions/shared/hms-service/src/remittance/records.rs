@@ -208,6 +208,10 @@ pub struct PaymentRecord {
     /// How many there were in all.
     #[serde(default)]
     pub duplicate_count: u64,
+    /// How many runs took it up again after one that died mid-way (as far as they came to
+    /// store it): an operator's sign of a function that crashed or timed out on the file.
+    #[serde(default)]
+    pub resumed: u32,
 }
 
 impl PaymentRecord {
@@ -252,6 +256,7 @@ impl PaymentRecord {
             posted_at: None,
             duplicates: vec![],
             duplicate_count: 0,
+            resumed: 0,
         }
     }
 }

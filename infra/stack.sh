@@ -247,6 +247,12 @@ functions_ready() {
 # recovery does. The event sources deliver what was in flight again.
 restart_functions() {
   running lambda || { say "the functions are not running: infra/stack.sh up"; exit 1; }
+  # Each function runs in a process group of its own under the emulator: found by the runtime
+  # API it was given (this stack's), and killed at once, mid-work, with the emulator.
+  local pids
+  pids=$( (grep -lsa "AWS_LAMBDA_RUNTIME_API=http://127.0.0.1:$LAMBDA_PORT/" /proc/[0-9]*/environ || true) |
+    cut -d/ -f3 | tr '\n' ' ')
+  kill -KILL "$(cat "$PIDS/lambda.pid")" $pids 2>/dev/null || true
   stop_one lambda
   start_functions
   functions_ready

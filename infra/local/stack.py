@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shlex
+import socket
 import sys
 import threading
 import time
@@ -707,9 +708,24 @@ def _stream_record(record, arn):
 SQS_CONCURRENCY = 4
 
 
+def _emulator_up(lambda_url):
+    """Whether the functions' emulator takes connections: while it restarts, no message is
+    received (each receive counts toward the dead-letter queue, which Lambda's own outage
+    would never do)."""
+    host, port = urllib.parse.urlsplit(lambda_url).netloc.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def _poll(sqs, url, arn, binary, batch, reports, lambda_url, timeout, retry_seconds=None):
     slots = threading.BoundedSemaphore(SQS_CONCURRENCY)
     while True:
+        if not _emulator_up(lambda_url):
+            time.sleep(0.5)
+            continue
         slots.acquire()
         try:
             got = sqs.receive_message(

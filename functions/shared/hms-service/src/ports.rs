@@ -551,6 +551,8 @@ pub enum Topic {
     Submissions,
     /// Claim state changes from the change stream, for the webhook fan-out.
     ClaimEvents,
+    /// Webhook deliveries' next attempts, for the deliverer.
+    WebhookDeliveries,
 }
 
 /// Why a message could not be queued.

@@ -11,7 +11,9 @@
 //! its claim payments), `EXC#{id}` (an exception, with the index `organization-exceptions`),
 //! `PCCN#{organization}#{payer}#{digest}` (the claim a payer's claim number was posted to),
 //! `ICN#{sequence}#{control}` (the claim an interchange was sent for; the one write that is
-//! not conditional, since a control number that comes round again binds the newer claim).
+//! not conditional, since a control number that comes round again binds the newer claim),
+//! `WHK#{id}` (a webhook subscription, with the index `organization-webhooks`) and
+//! `WMSG#{id}` (a webhook delivery, with the index `webhook-deliveries`, kept 30 days).
 //! The index `state-due` (state, dueAt) holds only open claims, the sweep's work list. The
 //! table's stream is the outbox of claim and remittance events.
 
@@ -30,6 +32,8 @@ use hms_service::remittance::records::{
     ClaimPaymentRecord, ExceptionId, PaymentId, PaymentRecord, PostingId, RemittanceException,
 };
 use hms_service::tenancy::OrganizationId;
+use hms_webhooks::ports::{DeliveryFilter, WebhookStore};
+use hms_webhooks::records::{Delivery, MessageId, Subscription, SubscriptionId};
 
 /// The index of open claims by state and due time.
 pub const DUE_INDEX: &str = "state-due";
@@ -1047,5 +1051,209 @@ impl Queue for SqsQueue {
             .await
             .map(|_| ())
             .map_err(|e| failed(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))
+    }
+}
+
+/// The index of webhook subscriptions by organization, oldest first.
+pub const WEBHOOKS_INDEX: &str = "organization-webhooks";
+
+/// The index of webhook deliveries by subscription, newest event first.
+pub const DELIVERIES_INDEX: &str = "webhook-deliveries";
+
+/// How long a delivery is kept after its event (DynamoDB's TTL removes it then).
+const DELIVERY_DAYS: i64 = 30;
+
+impl DynamoClaimStore {
+    fn subscription_item(
+        subscription: &Subscription,
+        version: u64,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mut stored = subscription.clone();
+        stored.version = version;
+        let json = serde_json::to_string(&stored).map_err(unavailable)?;
+        Ok(HashMap::from([
+            ("pk".to_string(), s(format!("WHK#{}", subscription.id))),
+            ("version".to_string(), n(version)),
+            ("record".to_string(), s(json)),
+            (
+                "webhooksOf".to_string(),
+                s(subscription.organization.as_str()),
+            ),
+            (
+                "webhookOrder".to_string(),
+                s(format!(
+                    "{}#{}",
+                    instant(subscription.created_at),
+                    subscription.id
+                )),
+            ),
+        ]))
+    }
+
+    /// Where a delivery sorts among its subscription's: newest event first, then by id.
+    fn delivery_order(delivery: &Delivery) -> String {
+        let micros = delivery.event_at.timestamp_micros().max(0);
+        format!("{:019}#{}", i64::MAX - micros, delivery.id)
+    }
+
+    fn delivery_item(
+        delivery: &Delivery,
+        version: u64,
+    ) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mut stored = delivery.clone();
+        stored.version = version;
+        let json = serde_json::to_string(&stored).map_err(unavailable)?;
+        let expires = delivery.event_at + chrono::TimeDelta::days(DELIVERY_DAYS);
+        Ok(HashMap::from([
+            ("pk".to_string(), s(format!("WMSG#{}", delivery.id))),
+            ("version".to_string(), n(version)),
+            ("record".to_string(), s(json)),
+            (
+                "deliveriesOf".to_string(),
+                s(delivery.subscription.as_str()),
+            ),
+            (
+                "deliveryOrder".to_string(),
+                s(Self::delivery_order(delivery)),
+            ),
+            ("eventType".to_string(), s(delivery.event_type.as_str())),
+            (
+                "deliveryStatus".to_string(),
+                s(format!("{:?}", delivery.status)),
+            ),
+            ("eventAt".to_string(), s(instant(delivery.event_at))),
+            ("expiresAt".to_string(), n(expires.timestamp())),
+        ]))
+    }
+}
+
+impl WebhookStore for DynamoClaimStore {
+    async fn create_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        if self
+            .put_new(Self::subscription_item(subscription, 1)?)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict {
+                what: format!("webhook {} exists", subscription.id),
+            })
+        }
+    }
+
+    async fn subscription(&self, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.get_item(s(format!("WHK#{id}")))
+            .await?
+            .as_ref()
+            .map(Self::record_of)
+            .transpose()
+    }
+
+    async fn update_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        self.put_versioned(
+            Self::subscription_item(subscription, subscription.version + 1)?,
+            subscription.version,
+            format!("webhook {} changed", subscription.id),
+        )
+        .await
+    }
+
+    async fn delete_subscription(&self, id: &SubscriptionId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("WHK#{id}")))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))
+    }
+
+    async fn subscriptions(
+        &self,
+        organization: &OrganizationId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let (items, _) = self
+            .query_index(
+                WEBHOOKS_INDEX,
+                ("webhooksOf", organization.as_str()),
+                "webhookOrder",
+                None,
+                true,
+                None,
+                hms_webhooks::ports::MAX_SUBSCRIPTIONS,
+            )
+            .await?;
+        items.iter().map(Self::record_of).collect()
+    }
+
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+        self.put_new(Self::delivery_item(delivery, 1)?).await
+    }
+
+    async fn delivery(&self, id: &MessageId) -> Result<Option<Delivery>, StoreError> {
+        self.get_item(s(format!("WMSG#{id}")))
+            .await?
+            .as_ref()
+            .map(Self::record_of)
+            .transpose()
+    }
+
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.put_versioned(
+            Self::delivery_item(delivery, delivery.version + 1)?,
+            delivery.version,
+            format!("delivery {} changed", delivery.id),
+        )
+        .await
+    }
+
+    async fn deliveries(
+        &self,
+        subscription: &SubscriptionId,
+        filter: &DeliveryFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Delivery>, StoreError> {
+        let mut clauses = vec![];
+        let mut names = HashMap::new();
+        let mut values = HashMap::new();
+        if let Some(event_type) = &filter.event_type {
+            clauses.push("#type = :type");
+            names.insert("#type".to_string(), "eventType".to_string());
+            values.insert(":type".to_string(), s(event_type.clone()));
+        }
+        if let Some(status) = filter.status {
+            clauses.push("#status = :status");
+            names.insert("#status".to_string(), "deliveryStatus".to_string());
+            values.insert(":status".to_string(), s(format!("{status:?}")));
+        }
+        if let Some(since) = filter.since {
+            clauses.push("#at >= :since");
+            names.insert("#at".to_string(), "eventAt".to_string());
+            values.insert(":since".to_string(), s(instant(since)));
+        }
+        let filter = (!clauses.is_empty()).then(|| (clauses.join(" AND "), names, values));
+        let (items, more) = self
+            .query_index(
+                DELIVERIES_INDEX,
+                ("deliveriesOf", subscription.as_str()),
+                "deliveryOrder",
+                after,
+                true,
+                filter,
+                limit,
+            )
+            .await?;
+        let items: Vec<Delivery> = items
+            .iter()
+            .map(Self::record_of)
+            .collect::<Result<_, _>>()?;
+        let next = if more {
+            items.last().map(Self::delivery_order)
+        } else {
+            None
+        };
+        Ok(Page { items, next })
     }
 }

@@ -3,6 +3,7 @@
 //! and 277CA fetched by results retrieval; DynamoDB, S3 and SQS in [`aws`].
 
 pub mod aws;
+pub mod endpoints;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

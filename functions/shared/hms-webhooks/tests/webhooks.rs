@@ -122,7 +122,10 @@ fn an_administrator_sees_the_secret_once_and_only_their_own_endpoints() {
     let listed = block_on(w.subscriptions(&org("clinic-a"))).unwrap();
     assert_eq!(listed.len(), 1);
     let shown = serde_json::to_string(&listed).unwrap();
-    assert!(!shown.contains(secret.trim_start_matches("whsec_")), "{shown}");
+    assert!(
+        !shown.contains(secret.trim_start_matches("whsec_")),
+        "{shown}"
+    );
     assert!(matches!(
         block_on(w.subscription(&org("clinic-b"), &id)),
         Err(WebhookError::NotFound { .. })

@@ -241,6 +241,9 @@ functions_ready() {
   wait_for lambda ready_event claim-events '{"Records":[]}' announced
   wait_for lambda ready_event sweep '{}' requeued
   wait_for lambda ready_event remittance-ingest '{"Records":[]}' batchItemFailures
+  wait_for lambda ready_event webhook-fanout '{"Records":[]}' batchItemFailures
+  wait_for lambda ready_event webhook-deliver '{"Records":[]}' batchItemFailures
+  wait_for lambda ready GET /ach/webhooks
 }
 
 # Every function ended at once, mid-work, as a crash would, and started again: what a test of

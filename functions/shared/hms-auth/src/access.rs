@@ -195,6 +195,51 @@ pub const ROUTES: &[RouteAccess] = &[
         path: "/ach/remittances/exceptions/{id}/resolve",
         permission: Permission::ResolveExceptions,
     },
+    RouteAccess {
+        method: "POST",
+        path: "/ach/webhooks",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "GET",
+        path: "/ach/webhooks",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "GET",
+        path: "/ach/webhooks/{id}",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "PATCH",
+        path: "/ach/webhooks/{id}",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "DELETE",
+        path: "/ach/webhooks/{id}",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "POST",
+        path: "/ach/webhooks/{id}/rotate-secret",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "POST",
+        path: "/ach/webhooks/{id}/test",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "GET",
+        path: "/ach/webhooks/{id}/deliveries",
+        permission: Permission::ManageWebhooks,
+    },
+    RouteAccess {
+        method: "POST",
+        path: "/ach/webhooks/{id}/replay",
+        permission: Permission::ManageWebhooks,
+    },
 ];
 
 /// The permission `method` on `path` (a concrete path, `/ach/claims/clm_…`) takes, if it is

@@ -8,6 +8,7 @@ pub mod drops;
 pub mod http;
 pub mod routes;
 pub mod stream;
+pub mod webhooks;
 
 use std::collections::HashMap;
 
@@ -114,10 +115,25 @@ pub struct App<P = AwsPorts> {
     pub drops: Option<S3ObjectStore>,
 }
 
+/// The AWS SDK's configuration from the environment, over one HTTP client on rustls with
+/// ring.
+pub(crate) async fn aws_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
+        .load()
+        .await
+}
+
 /// Why a function could not start: a missing or wrong setting, named.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot start: {0}")]
-pub struct StartError(String);
+pub struct StartError(pub(crate) String);
 
 fn setting(name: &str) -> Result<String, StartError> {
     std::env::var(name)
@@ -158,16 +174,7 @@ async fn configuration<T: serde::de::DeserializeOwned>(
 impl<R: LoadRules> App<AwsPorts<R>> {
     /// Wires the service from the environment (see `template.yaml` for the variables).
     pub async fn from_env() -> Result<Self, StartError> {
-        use aws_smithy_http_client::tls;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let aws = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(http)
-            .load()
-            .await;
+        let aws = aws_config().await;
         let s3 = {
             let mut config = aws_sdk_s3::config::Builder::from(&aws);
             // LocalStack serves buckets by path.

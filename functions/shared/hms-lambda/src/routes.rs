@@ -58,7 +58,7 @@ fn authorizer_claims(request: &Request) -> Option<HashMap<String, String>> {
     }
 }
 
-fn request_id(request: &Request) -> String {
+pub(crate) fn request_id(request: &Request) -> String {
     request
         .lambda_context_ref()
         .map(|c| c.request_id.clone())
@@ -80,7 +80,7 @@ pub const MAX_CLAIM_BYTES: usize = 512 * 1024;
 
 /// The body, or the 413 that refuses it: a declared `Content-Length` over `limit` is refused
 /// before the body is looked at, and so is a body over it.
-fn body(request: &Request, limit: usize) -> Result<&[u8], Box<Response<Body>>> {
+pub(crate) fn body(request: &Request, limit: usize) -> Result<&[u8], Box<Response<Body>>> {
     let declared = request
         .headers()
         .get("content-length")
@@ -114,7 +114,7 @@ fn wants_fhir(request: &Request, sent: Format) -> bool {
 }
 
 /// What an access log line needs from the request, and when it came.
-fn access_start(request: &Request) -> (String, String, std::time::Instant) {
+pub(crate) fn access_start(request: &Request) -> (String, String, std::time::Instant) {
     (
         request.method().to_string(),
         request.uri().path().to_string(),
@@ -125,7 +125,7 @@ fn access_start(request: &Request) -> (String, String, std::time::Instant) {
 /// `response`, once its access log line is written: who (the token's subject), for which
 /// organization, which route, which claim, the status and how long it took. Ids and numbers
 /// only: the path holds a claim id at most, never a query or a body.
-fn logged(
+pub(crate) fn logged(
     response: Response<Body>,
     span: &tracing::Span,
     (method, path, started): &(String, String, std::time::Instant),
@@ -136,6 +136,38 @@ fn logged(
         tracing::info!(target: "access", method, path, status, latency_ms, "access");
     });
     response
+}
+
+/// The caller of `request`: its organization and subject, once its token verifies with
+/// `verifier` and one of its roles holds what the route takes (`hms_auth::access::ROUTES`);
+/// a path that is no route is not found. The current span records both.
+pub(crate) fn authorize_request(
+    verifier: &crate::auth::Verifier,
+    request: &Request,
+) -> Result<(OrganizationId, String), Box<Response<Body>>> {
+    let method = request.method().as_str();
+    let path = request.uri().path();
+    let Some(permission) = access::permission_for(method, path) else {
+        return Err(Box::new(json_answer(
+            404,
+            &json!({ "error": "not-found", "reason": format!("no route {method} {path}") }),
+            "application/json",
+        )));
+    };
+    let header = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let caller = verifier
+        .caller(authorizer_claims(request).as_ref(), header)
+        .and_then(|caller| caller.require(permission).map(|()| caller))
+        .map_err(|e| Box::new(refused(&e)))?;
+    let organization = OrganizationId::parse(&caller.organization)
+        .map_err(|e| refused(&AuthError::Invalid(format!("the organization claim: {e}"))))?;
+    let span = tracing::Span::current();
+    span.record("organization", organization.as_str());
+    span.record("subject", caller.subject.as_str());
+    Ok((organization, caller.subject))
 }
 
 /// The longest `Idempotency-Key` taken.
@@ -155,30 +187,7 @@ impl<P: Ports> App<P> {
         &self,
         request: &Request,
     ) -> Result<(OrganizationId, String), Box<Response<Body>>> {
-        let method = request.method().as_str();
-        let path = request.uri().path();
-        let Some(permission) = access::permission_for(method, path) else {
-            return Err(Box::new(json_answer(
-                404,
-                &json!({ "error": "not-found", "reason": format!("no route {method} {path}") }),
-                "application/json",
-            )));
-        };
-        let header = request
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
-        let caller = self
-            .verifier
-            .caller(authorizer_claims(request).as_ref(), header)
-            .and_then(|caller| caller.require(permission).map(|()| caller))
-            .map_err(|e| Box::new(refused(&e)))?;
-        let organization = OrganizationId::parse(&caller.organization)
-            .map_err(|e| refused(&AuthError::Invalid(format!("the organization claim: {e}"))))?;
-        let span = tracing::Span::current();
-        span.record("organization", organization.as_str());
-        span.record("subject", caller.subject.as_str());
-        Ok((organization, caller.subject))
+        authorize_request(&self.verifier, request)
     }
 
     /// `POST /ach/queryEligibility`.

@@ -11,11 +11,16 @@
 
 use hms_adapters::{CoreGateway, Endpoints};
 use hms_lambda::App;
-use hms_lambda::auth::access::{Permission, ROUTES};
+use hms_lambda::auth::access::{Permission, ROUTES, RouteAccess};
 use hms_lambda::auth::{ClaimNames, Role, TokenRequest, Verifier, mint};
+use hms_lambda::webhooks::WebhookApp;
 use hms_service::ports::{NoRules, SystemClock, Topic};
 use hms_service::service::SubmissionMessage;
 use hms_service::testing::InMemory;
+use hms_service::testing::InMemoryQueue;
+use hms_webhooks::policy::UrlPolicy;
+use hms_webhooks::service::Webhooks;
+use hms_webhooks::testing::{InMemoryWebhookStore, ScriptedEndpoints};
 use lambda_http::{Body, Request};
 
 const SECRET: &[u8] = b"the local stack's development secret";
@@ -99,9 +104,24 @@ fn json(response: &lambda_http::Response<Body>) -> serde_json::Value {
     }
 }
 
-/// A request on `permission`'s route, about `claim` where it names one.
-fn exemplar(permission: Permission, claim: &str) -> (&'static str, String, Vec<u8>) {
-    match permission {
+/// A webhook id no organization has.
+const NO_WEBHOOK: &str = "whk_0123456789abcdef0123456789abcdef";
+
+/// A request on `route`, about `claim` where it names one.
+fn exemplar(route: &RouteAccess, claim: &str) -> (&'static str, String, Vec<u8>) {
+    if route.permission == Permission::ManageWebhooks {
+        let path = route.path.replace("{id}", NO_WEBHOOK);
+        let body: &[u8] = match (route.method, route.path) {
+            ("POST", "/ach/webhooks") => {
+                br#"{"url": "https://ehr.example.com/records/ach/callback", "events": ["*"]}"#
+            }
+            ("PATCH", _) => br#"{"description": "billing"}"#,
+            (_, path) if path.ends_with("/replay") => br#"{"since": "2026-12-01T00:00:00Z"}"#,
+            _ => b"",
+        };
+        return (route.method, path, body.to_vec());
+    }
+    match route.permission {
         Permission::CheckEligibility => (
             "POST",
             "/ach/queryEligibility".into(),
@@ -133,8 +153,16 @@ fn exemplar(permission: Permission, claim: &str) -> (&'static str, String, Vec<u
 /// The route's answer to a caller it lets in: for the organization that owns the claim and
 /// the providers, and for another organization (which sees no such claim and owns none of
 /// those providers).
-fn served(permission: Permission, own: bool) -> u16 {
-    match (permission, own) {
+fn served(route: &RouteAccess, own: bool) -> u16 {
+    match (route.method, route.path) {
+        // Each organization adds its own endpoint, and lists its own; no one has the webhook
+        // named.
+        ("POST", "/ach/webhooks") => return 201,
+        ("GET", "/ach/webhooks") => return 200,
+        (_, path) if path.starts_with("/ach/webhooks/") => return 404,
+        _ => {}
+    }
+    match (route.permission, own) {
         (Permission::SubmitClaims, true) => 202,
         // The claim is not dead-lettered: there is nothing to redrive.
         (Permission::RedriveClaims, true) => 409,
@@ -148,8 +176,29 @@ fn served(permission: Permission, own: bool) -> u16 {
     }
 }
 
-async fn call_route(app: &TestApp, request: Request) -> lambda_http::Response<Body> {
+type TestWebhooks =
+    WebhookApp<Webhooks<InMemoryWebhookStore, InMemoryQueue, ScriptedEndpoints, SystemClock>>;
+
+fn webhook_app() -> TestWebhooks {
+    WebhookApp {
+        webhooks: Webhooks {
+            store: InMemoryWebhookStore::new(),
+            queue: InMemoryQueue::new(),
+            endpoints: ScriptedEndpoints::new(),
+            clock: SystemClock,
+            policy: UrlPolicy::DEPLOYED,
+        },
+        verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
+    }
+}
+
+async fn call_route(
+    app: &TestApp,
+    webhooks: &TestWebhooks,
+    request: Request,
+) -> lambda_http::Response<Body> {
     match request.uri().path() {
+        path if path.starts_with("/ach/webhooks") => webhooks.answer(request).await,
         "/ach/queryEligibility" => app.eligibility(request).await,
         "/ach/submitClaim" => app.submit(request).await,
         path if path.contains("emittance") => app.remittance(request).await,
@@ -161,6 +210,7 @@ async fn call_route(app: &TestApp, request: Request) -> lambda_http::Response<Bo
 async fn every_route_by_every_role_for_its_own_and_another_organization_and_without_a_valid_token()
 {
     let app = app().await;
+    let webhooks = webhook_app();
     let billing = token("clinic-a", &[Role::Billing]);
     let submitted = app
         .submit(request(
@@ -207,8 +257,8 @@ async fn every_route_by_every_role_for_its_own_and_another_organization_and_with
     for route in ROUTES {
         let permission = route.permission;
         for (what, bad) in invalid {
-            let (method, path, body) = exemplar(permission, &claim);
-            let answer = call_route(&app, request(method, &path, bad, &body)).await;
+            let (method, path, body) = exemplar(route, &claim);
+            let answer = call_route(&app, &webhooks, request(method, &path, bad, &body)).await;
             assert_eq!(
                 answer.status(),
                 401,
@@ -221,14 +271,19 @@ async fn every_route_by_every_role_for_its_own_and_another_organization_and_with
         }
         for role in Role::ALL {
             for (organization, own) in [("clinic-a", true), ("clinic-b", false)] {
-                let (method, path, body) = exemplar(permission, &claim);
+                let (method, path, body) = exemplar(route, &claim);
                 let caller = token(organization, &[role]);
-                let answer = call_route(&app, request(method, &path, Some(&caller), &body)).await;
+                let answer = call_route(
+                    &app,
+                    &webhooks,
+                    request(method, &path, Some(&caller), &body),
+                )
+                .await;
                 let cell = format!("{method} {} as {role} of {organization}", route.path);
                 if role.may(permission) {
                     assert_eq!(
                         answer.status(),
-                        served(permission, own),
+                        served(route, own),
                         "{cell}: {}",
                         json(&answer)
                     );
@@ -356,7 +411,12 @@ async fn a_body_over_its_routes_limit_is_a_413_that_names_the_limit() {
     for (path, limit) in cases {
         // Sent whole, and declared by Content-Length (refused before the body is looked at).
         let big = vec![b' '; limit + 1];
-        let answer = call_route(&app, request("POST", path, Some(&billing), &big)).await;
+        let answer = call_route(
+            &app,
+            &webhook_app(),
+            request("POST", path, Some(&billing), &big),
+        )
+        .await;
         assert_eq!(answer.status(), 413, "{path}");
         let text = json(&answer)["issue"][0]["details"]["text"].to_string();
         assert!(text.contains(&format!("at most {limit}")), "{path}: {text}");
@@ -364,7 +424,11 @@ async fn a_body_over_its_routes_limit_is_a_413_that_names_the_limit() {
         declared
             .headers_mut()
             .insert("content-length", (limit * 40).into());
-        assert_eq!(call_route(&app, declared).await.status(), 413, "{path}");
+        assert_eq!(
+            call_route(&app, &webhook_app(), declared).await.status(),
+            413,
+            "{path}"
+        );
     }
 }
 
@@ -380,6 +444,7 @@ async fn a_huge_value_is_described_in_the_answer_not_echoed() {
     assert!(body.len() < hms_lambda::routes::MAX_CLAIM_BYTES);
     let answer = call_route(
         &app,
+        &webhook_app(),
         request("POST", "/ach/submitClaim", Some(&billing), &body),
     )
     .await;
@@ -398,15 +463,21 @@ async fn every_call_writes_one_access_line_of_ids_and_numbers_and_no_phi() {
     let claim = fresh_claim();
     let answer = call_route(
         &app,
+        &webhook_app(),
         request("POST", "/ach/submitClaim", Some(&billing), &claim),
     )
     .await;
     assert_eq!(answer.status(), 202);
     let id = json(&answer)["claimId"].as_str().unwrap().to_string();
     let path = format!("/ach/claims/{id}");
-    let looked = call_route(&app, request("GET", &path, Some(&billing), b"")).await;
+    let looked = call_route(
+        &app,
+        &webhook_app(),
+        request("GET", &path, Some(&billing), b""),
+    )
+    .await;
     assert_eq!(looked.status(), 200);
-    let refused = call_route(&app, request("GET", &path, None, b"")).await;
+    let refused = call_route(&app, &webhook_app(), request("GET", &path, None, b"")).await;
     assert_eq!(refused.status(), 401);
     deliver_all(&app).await;
 

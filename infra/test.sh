@@ -81,6 +81,15 @@ e2e() {
   # A message whose function died comes back in seconds, not after the queue's timeout: the
   # test that kills the ingest function mid-file waits for it.
   export HMS_RETRY_SECONDS=3
+  # A webhook's retries a second or two apart rather than minutes to hours.
+  export HMS_WEBHOOK_RETRY_WAITS_SECONDS=1,1,1,1,1,1,1
+  # The webhook receiver verifies with the Standard Webhooks project's own implementation.
+  if [ ! -x .local/webhook-receiver/bin/python ] ||
+    ! .local/webhook-receiver/bin/python -c 'import standardwebhooks' 2>/dev/null; then
+    python3 -m venv .local/webhook-receiver
+    .local/webhook-receiver/bin/pip install -q --disable-pip-version-check "standardwebhooks==1.0.0"
+  fi
+  export HMS_WEBHOOK_RECEIVER_PYTHON=$PWD/.local/webhook-receiver/bin/python
   trap 'infra/stack.sh down >/dev/null 2>&1 || true' EXIT
   mkdir -p .local
   infra/stack.sh up --clean >.local/stack-test-up.log 2>&1 || { cat .local/stack-test-up.log; exit 1; }

@@ -65,9 +65,31 @@ impl WebhookApp<AwsWebhooks> {
                 endpoints: HttpEndpoints::new(policy).map_err(StartError)?,
                 clock: SystemClock,
                 policy,
+                retry_waits: retry_waits()?,
             },
             verifier: auth::Verifier::from_env().map_err(|e| StartError(e.to_string()))?,
         })
+    }
+}
+
+/// The waits between a delivery's attempts: the schedule, or `WEBHOOK_RETRY_WAITS_SECONDS`
+/// (comma-separated; the local stack shortens them so that a retry is seen in seconds).
+fn retry_waits() -> Result<Vec<std::time::Duration>, StartError> {
+    match std::env::var("WEBHOOK_RETRY_WAITS_SECONDS") {
+        Ok(text) if !text.trim().is_empty() => text
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse::<u64>()
+                    .map(std::time::Duration::from_secs)
+                    .map_err(|_| {
+                        StartError(format!(
+                            "WEBHOOK_RETRY_WAITS_SECONDS is whole seconds separated by commas: {text:?}"
+                        ))
+                    })
+            })
+            .collect(),
+        _ => Ok(hms_webhooks::records::RETRY_WAITS.to_vec()),
     }
 }
 

@@ -187,6 +187,7 @@ fn webhook_app() -> TestWebhooks {
             endpoints: ScriptedEndpoints::new(),
             clock: SystemClock,
             policy: UrlPolicy::DEPLOYED,
+            retry_waits: hms_webhooks::records::RETRY_WAITS.to_vec(),
         },
         verifier: Verifier::local(SECRET, "hms-ach-local", "hms-ach", ClaimNames::default()),
     }

@@ -15,8 +15,7 @@ use crate::ports::{
 };
 use crate::records::{
     Attempt, DISABLE_AFTER, Delivery, DeliveryMessage, DeliveryStatus, EndpointStatus,
-    MAX_ATTEMPTS_KEPT, MessageId, RETRY_WAITS, RetiringSecret, Subscription, SubscriptionId,
-    SubscriptionView,
+    MAX_ATTEMPTS_KEPT, MessageId, RetiringSecret, Subscription, SubscriptionId, SubscriptionView,
 };
 use crate::signing::{SigningError, SigningSecret, signature_header};
 
@@ -49,6 +48,9 @@ pub struct Webhooks<S, Q, E, C> {
     pub clock: C,
     /// Where endpoints may be.
     pub policy: UrlPolicy,
+    /// The waits between attempts ([`crate::records::RETRY_WAITS`]; the local stack
+    /// shortens them).
+    pub retry_waits: Vec<Duration>,
 }
 
 /// Why a webhook request failed.
@@ -535,8 +537,9 @@ impl<S: WebhookStore, Q: Queue, E: EndpointClient, C: Clock> Webhooks<S, Q, E, C
             delivery.status = DeliveryStatus::Failed;
             delivery.next_attempt_at = None;
             Attempted::Failed
-        } else if let Some(wait) =
-            RETRY_WAITS.get((delivery.round_attempts as usize).saturating_sub(1))
+        } else if let Some(wait) = self
+            .retry_waits
+            .get((delivery.round_attempts as usize).saturating_sub(1))
         {
             let due = after(now, *wait);
             delivery.next_attempt_at = Some(due);

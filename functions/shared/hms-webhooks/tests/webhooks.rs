@@ -34,6 +34,7 @@ fn webhooks() -> Test {
         endpoints: ScriptedEndpoints::new(),
         clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap()),
         policy: UrlPolicy::DEPLOYED,
+        retry_waits: hms_webhooks::records::RETRY_WAITS.to_vec(),
     }
 }
 

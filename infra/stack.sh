@@ -235,7 +235,8 @@ start_functions() {
 functions_ready() {
   say "starting the functions"
   local route
-  for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none"; do
+  for route in "POST /ach/queryEligibility" "POST /ach/submitClaim" "GET /ach/claims/clm_none" \
+    "POST /ach/fetchRemittance"; do
     wait_for lambda ready ${route}
   done
   wait_for lambda ready_event submit-worker '{"Records":[]}' batchItemFailures

@@ -959,8 +959,14 @@ async fn an_ingest_function_killed_mid_file_resumes_and_posts_each_claim_payment
     for id in &ids {
         claim_reaching(&stack, &token, id, "accepted-by-payer", TO_VERDICT).await;
     }
-    let files = stack.remit().await;
     let money = finance(&stack);
+    // The finance function answers before the file is dropped: its first start (a build check
+    // and a process) would otherwise outlast the whole posting.
+    let warm = stack
+        .post("/ach/fetchRemittance", &money, &json!({ "limit": 1 }))
+        .await;
+    assert_eq!(warm.status, 200, "{}", warm.json);
+    let files = stack.remit().await;
     let mut killed_mid_file = false;
     let mut killed_trace = String::new();
     for file in &files {

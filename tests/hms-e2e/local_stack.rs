@@ -53,32 +53,6 @@ fn states(record: &Value) -> Vec<&str> {
         .collect()
 }
 
-/// Waits for the stored claim `id` to reach `state`, returning its record.
-async fn claim_reaching(
-    stack: &Stack,
-    token: &str,
-    id: &str,
-    state: &str,
-    within: Duration,
-) -> Value {
-    let start = Instant::now();
-    loop {
-        let reply = stack
-            .call("GET", &format!("/ach/claims/{id}"), Some(token), &[], None)
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.json);
-        if reply.json["state"] == state {
-            return reply.json;
-        }
-        assert!(
-            start.elapsed() < within,
-            "claim {id} did not become {state} within {within:?}: {}",
-            reply.json
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
 #[tokio::test]
 async fn an_active_member_has_active_coverage_and_the_payer_got_a_valid_270() {
     let stack = Stack::from_env();
@@ -168,7 +142,7 @@ async fn lands(stack: &Stack, token: &str, reply: &hms_e2e::Reply, state: &str) 
     let id = reply.json["claimId"]
         .as_str()
         .unwrap_or_else(|| panic!("no claim id: {}", reply.json));
-    claim_reaching(stack, token, id, state, TO_VERDICT).await
+    stack.claim_reaching(token, id, state, TO_VERDICT).await
 }
 
 #[tokio::test]
@@ -235,7 +209,9 @@ async fn a_claim_the_scrubber_rejects_is_a_422_stored_and_never_sent() {
         "/claim/totalCharge"
     );
     let id = reply.json["claimId"].as_str().expect("a claim id");
-    claim_reaching(&stack, &token, id, "rejected-by-scrubber", Duration::ZERO).await;
+    stack
+        .claim_reaching(&token, id, "rejected-by-scrubber", Duration::ZERO)
+        .await;
     assert_eq!(
         stack.received().await.len(),
         before,
@@ -353,7 +329,9 @@ async fn one_idempotency_key_is_one_claim_and_an_original_sent_twice_is_a_409_na
     assert_eq!(twice.status, 409, "{}", twice.json);
     assert_eq!(twice.json["firstClaimId"], first.json["claimId"]);
     let id = first.json["claimId"].as_str().expect("a claim id");
-    claim_reaching(&stack, &token, id, "accepted-by-payer", TO_VERDICT).await;
+    stack
+        .claim_reaching(&token, id, "accepted-by-payer", TO_VERDICT)
+        .await;
     assert_eq!(stack.duplicates().await.1, 0, "the payer got a duplicate");
 }
 
@@ -378,13 +356,19 @@ async fn a_payer_that_answers_by_file_moves_claims_by_the_999_and_277ca_it_drops
     }
     // Each file the payer answers with, dropped as its SFTP upload would be (should the
     // simulator's own drop loop have taken them first, they are in the drop zone already).
-    for file in stack.acknowledgment_files().await {
-        let key = file["key"].as_str().unwrap_or_default();
-        assert!(key.starts_with("inbound/77001/"), "{key}");
-        let x12 = file["x12"].as_str().unwrap_or_default();
-        stack.drop_file(key, x12.as_bytes().to_vec()).await;
+    let files = stack.acknowledgment_files().await;
+    for file in &files {
+        assert!(
+            file["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("inbound/77001/")),
+            "{file}"
+        );
     }
-    let accepted = claim_reaching(&stack, &token, &ids[0], "accepted-by-payer", TO_VERDICT).await;
+    stack.drop_files(&files).await;
+    let accepted = stack
+        .claim_reaching(&token, &ids[0], "accepted-by-payer", TO_VERDICT)
+        .await;
     let reason = accepted["history"]
         .as_array()
         .and_then(|h| h.last())
@@ -394,7 +378,9 @@ async fn a_payer_that_answers_by_file_moves_claims_by_the_999_and_277ca_it_drops
         reason.contains("277CA") && reason.contains("inbound/77001/"),
         "{accepted}"
     );
-    let rejected = claim_reaching(&stack, &token, &ids[1], "rejected-by-payer", TO_VERDICT).await;
+    let rejected = stack
+        .claim_reaching(&token, &ids[1], "rejected-by-payer", TO_VERDICT)
+        .await;
     assert!(
         rejected["outcome"]["issue"]
             .as_array()
@@ -617,14 +603,15 @@ async fn accepted(stack: &Stack, token: &str, claim: &Value) -> String {
 
 /// The simulator pays; each of its 835s is dropped into the drop zone. The 835s, as text.
 async fn pay_by_file(stack: &Stack) -> Vec<(String, String)> {
-    let mut dropped = vec![];
-    for file in stack.remit().await {
-        let key = file["key"].as_str().unwrap_or_default().to_string();
-        let x12 = file["x12"].as_str().unwrap_or_default().to_string();
-        stack.drop_file(&key, x12.clone().into_bytes()).await;
-        dropped.push((key, x12));
-    }
-    dropped
+    let files = stack.remit().await;
+    stack.drop_files(&files).await;
+    files
+        .iter()
+        .map(|f| {
+            let text = |name: &str| f[name].as_str().unwrap_or_default().to_string();
+            (text("key"), text("x12"))
+        })
+        .collect()
 }
 
 /// The payment with `trace` as `fetchRemittance` answers it, once it is posted.
@@ -674,7 +661,7 @@ async fn the_payer_pays_by_file_and_claims_reach_paid_and_denied_with_their_amou
     let dropped_at = Instant::now();
     let files = pay_by_file(&stack).await;
     assert!(!files.is_empty(), "the payer paid nothing");
-    let record = claim_reaching(&stack, &token, &paid, "paid", TO_POSTED).await;
+    let record = stack.claim_reaching(&token, &paid, "paid", TO_POSTED).await;
     let to_paid = dropped_at.elapsed();
     eprintln!("e2e: drop to paid in {to_paid:?}");
     let balance = &record["balance"];
@@ -689,7 +676,9 @@ async fn the_payer_pays_by_file_and_claims_reach_paid_and_denied_with_their_amou
         .filter_map(|a| a["reasonCode"].as_str())
         .collect();
     assert!(reasons.contains(&"45"), "{payment}");
-    claim_reaching(&stack, &token, &denied, "denied", TO_POSTED).await;
+    stack
+        .claim_reaching(&token, &denied, "denied", TO_POSTED)
+        .await;
 
     // Finance reads the payment: as JSON by claim, as FHIR, and as the payer's X12.
     let money = finance(&stack);
@@ -782,7 +771,7 @@ async fn the_payer_pays_by_file_and_claims_reach_paid_and_denied_with_their_amou
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let record = claim_reaching(&stack, &token, &paid, "paid", TO_POSTED).await;
+    let record = stack.claim_reaching(&token, &paid, "paid", TO_POSTED).await;
     assert_eq!(
         record["payments"].as_array().map(Vec::len),
         Some(1),
@@ -797,11 +786,11 @@ async fn a_reversal_and_correction_move_the_claim_back_and_paid_again() {
     // 99215 is a procedure the simulated payer pays, then reverses and pays again.
     let id = accepted(&stack, &token, &claim_with_code("99215")).await;
     pay_by_file(&stack).await;
-    claim_reaching(&stack, &token, &id, "paid", TO_POSTED).await;
+    stack.claim_reaching(&token, &id, "paid", TO_POSTED).await;
     pay_by_file(&stack).await;
     let start = Instant::now();
     let record = loop {
-        let record = claim_reaching(&stack, &token, &id, "paid", TO_POSTED).await;
+        let record = stack.claim_reaching(&token, &id, "paid", TO_POSTED).await;
         if record["payments"].as_array().map(Vec::len) == Some(3) {
             break record;
         }
@@ -879,7 +868,7 @@ async fn an_unmatched_payment_is_an_exception_finance_resolves_by_linking_it() {
         )
         .await;
     assert_eq!(resolved.status, 200, "{}", resolved.json);
-    let record = claim_reaching(&stack, &token, &id, "paid", TO_POSTED).await;
+    let record = stack.claim_reaching(&token, &id, "paid", TO_POSTED).await;
     assert!(states(&record).last() == Some(&"paid"), "{record}");
 }
 
@@ -920,7 +909,9 @@ async fn a_structurally_invalid_file_is_quarantined_and_nothing_of_it_posts() {
         stack.dropped(&key).await.is_none(),
         "{key} is still in inbound/"
     );
-    let record = claim_reaching(&stack, &token, &id, "accepted-by-payer", TO_POSTED).await;
+    let record = stack
+        .claim_reaching(&token, &id, "accepted-by-payer", TO_POSTED)
+        .await;
     assert!(record["payments"].is_null(), "{record}");
 }
 
@@ -957,7 +948,9 @@ async fn an_ingest_function_killed_mid_file_resumes_and_posts_each_claim_payment
         );
     }
     for id in &ids {
-        claim_reaching(&stack, &token, id, "accepted-by-payer", TO_VERDICT).await;
+        stack
+            .claim_reaching(&token, id, "accepted-by-payer", TO_VERDICT)
+            .await;
     }
     let money = finance(&stack);
     // The finance function answers before the file is dropped: its first start (a build check
@@ -1013,7 +1006,7 @@ async fn an_ingest_function_killed_mid_file_resumes_and_posts_each_claim_payment
     // The drop queue delivers the file again; the payment resumes from its checkpoint and
     // each claim passes over the posting it already holds.
     for id in &ids {
-        let record = claim_reaching(&stack, &token, id, "paid", TO_POSTED).await;
+        let record = stack.claim_reaching(&token, id, "paid", TO_POSTED).await;
         assert_eq!(
             record["payments"].as_array().map(Vec::len),
             Some(1),

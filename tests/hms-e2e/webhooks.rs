@@ -136,25 +136,6 @@ async fn subscribe(
     )
 }
 
-/// Waits for the claim `id` to reach `state`.
-async fn reaching(stack: &Stack, token: &str, id: &str, state: &str) {
-    let start = Instant::now();
-    loop {
-        let reply = stack
-            .call("GET", &format!("/ach/claims/{id}"), Some(token), &[], None)
-            .await;
-        if reply.json["state"] == state {
-            return;
-        }
-        assert!(
-            start.elapsed() < TO_ARRIVE,
-            "claim {id} is not {state}: {}",
-            reply.json
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_claims_life_reaches_its_organizations_endpoint_signed_in_order_and_no_other() {
     let stack = Stack::from_env();
@@ -167,13 +148,11 @@ async fn a_claims_life_reaches_its_organizations_endpoint_signed_in_order_and_no
     let submitted = stack.submit(&billing, &professional()).await;
     assert_eq!(submitted.status, 202, "{}", submitted.json);
     let claim = submitted.json["claimId"].as_str().unwrap().to_string();
-    reaching(&stack, &billing, &claim, "accepted-by-payer").await;
+    stack
+        .claim_reaching(&billing, &claim, "accepted-by-payer", TO_ARRIVE)
+        .await;
     // The payer pays by file.
-    for file in stack.remit().await {
-        let key = file["key"].as_str().unwrap_or_default();
-        let x12 = file["x12"].as_str().unwrap_or_default();
-        stack.drop_file(key, x12.as_bytes().to_vec()).await;
-    }
+    stack.drop_files(&stack.remit().await).await;
     let of_claim = |got: &[Value]| -> Vec<Value> {
         got.iter()
             .filter(|m| m["data"]["claimId"] == claim.as_str())

@@ -185,37 +185,72 @@ impl Stack {
         );
     }
 
+    /// Waits for the stored claim `id` to reach `state` (asking as `token` every half
+    /// second, for at most `within`), returning its record.
+    pub async fn claim_reaching(
+        &self,
+        token: &str,
+        id: &str,
+        state: &str,
+        within: std::time::Duration,
+    ) -> serde_json::Value {
+        let start = std::time::Instant::now();
+        loop {
+            let reply = self
+                .call("GET", &format!("/ach/claims/{id}"), Some(token), &[], None)
+                .await;
+            assert_eq!(reply.status, 200, "{}", reply.json);
+            if reply.json["state"] == state {
+                return reply.json;
+            }
+            assert!(
+                start.elapsed() < within,
+                "claim {id} did not become {state} within {within:?}: {}",
+                reply.json
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+
     /// The simulator pays what it accepted and has not paid: its 835s (`key`, `x12`, ...).
     pub async fn remit(&self) -> Vec<serde_json::Value> {
-        let response = self
-            .http
-            .post(format!("{}/admin/remit", self.payer))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"));
-        assert!(response.status().is_success(), "{}", response.status());
-        let list: serde_json::Value = response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("the simulator's 835s: {e}"));
-        list.as_array().cloned().unwrap_or_default()
+        self.simulator_files("/admin/remit").await
     }
 
     /// The acknowledgment files the simulator wrote for the payers it answers by file, taken
     /// (`key`, `x12`).
     pub async fn acknowledgment_files(&self) -> Vec<serde_json::Value> {
+        self.simulator_files("/admin/acknowledgments").await
+    }
+
+    /// The files the simulator hands over at `path` (`POST`): a list of `key`, `x12`, ....
+    async fn simulator_files(&self, path: &str) -> Vec<serde_json::Value> {
         let response = self
             .http
-            .post(format!("{}/admin/acknowledgments", self.payer))
+            .post(format!("{}{path}", self.payer))
             .send()
             .await
             .unwrap_or_else(|e| panic!("the simulator did not answer: {e}"));
-        assert!(response.status().is_success(), "{}", response.status());
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
         let list: serde_json::Value = response
             .json()
             .await
-            .unwrap_or_else(|e| panic!("the simulator's acknowledgment files: {e}"));
+            .unwrap_or_else(|e| panic!("the simulator's files at {path}: {e}"));
         list.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Puts each of `files` (`key`, `x12`, as the simulator hands them over) into the drop
+    /// zone, as the payer's uploads would be.
+    pub async fn drop_files(&self, files: &[serde_json::Value]) {
+        for file in files {
+            let key = file["key"].as_str().unwrap_or_default();
+            let x12 = file["x12"].as_str().unwrap_or_default();
+            self.drop_file(key, x12.as_bytes().to_vec()).await;
+        }
     }
 
     /// The drop zone's object `key` (LocalStack's S3, by path): its URL.

@@ -398,6 +398,31 @@ type Filter = (
     HashMap<String, AttributeValue>,
 );
 
+/// A query's filter built condition by condition (`attribute op value`, joined by AND), each
+/// under placeholders of its own; a condition without a value is left out.
+#[derive(Debug, Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Conditions {
+    fn add(mut self, attribute: &str, op: &str, value: Option<AttributeValue>) -> Self {
+        if let Some(value) = value {
+            let k = self.clauses.len();
+            self.clauses.push(format!("#f{k} {op} :f{k}"));
+            self.names.insert(format!("#f{k}"), attribute.to_string());
+            self.values.insert(format!(":f{k}"), value);
+        }
+        self
+    }
+
+    fn filter(self) -> Option<Filter> {
+        (!self.clauses.is_empty()).then(|| (self.clauses.join(" AND "), self.names, self.values))
+    }
+}
+
 impl DynamoClaimStore {
     fn payment_item(
         record: &PaymentRecord,
@@ -614,31 +639,12 @@ impl RemittanceStore for DynamoClaimStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<PaymentRecord>, StoreError> {
-        let mut clauses = vec![];
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        if let Some(payer) = &filter.payer_id {
-            clauses.push("#payer = :payer");
-            names.insert("#payer".to_string(), "payerId".to_string());
-            values.insert(":payer".to_string(), s(payer.clone()));
-        }
-        if let Some(trace) = &filter.trace_number {
-            clauses.push("#trace = :trace");
-            names.insert("#trace".to_string(), "traceNumber".to_string());
-            values.insert(":trace".to_string(), s(trace.clone()));
-        }
-        if filter.paid_from.is_some() || filter.paid_to.is_some() {
-            names.insert("#paid".to_string(), "paidOn".to_string());
-        }
-        if let Some(from) = filter.paid_from {
-            clauses.push("#paid >= :from");
-            values.insert(":from".to_string(), s(from.to_string()));
-        }
-        if let Some(to) = filter.paid_to {
-            clauses.push("#paid <= :to");
-            values.insert(":to".to_string(), s(to.to_string()));
-        }
-        let filter = (!clauses.is_empty()).then(|| (clauses.join(" AND "), names, values));
+        let filter = Conditions::default()
+            .add("payerId", "=", filter.payer_id.clone().map(s))
+            .add("traceNumber", "=", filter.trace_number.clone().map(s))
+            .add("paidOn", ">=", filter.paid_from.map(|d| s(d.to_string())))
+            .add("paidOn", "<=", filter.paid_to.map(|d| s(d.to_string())))
+            .filter();
         let (items, more) = self
             .query_index(
                 PAYMENTS_INDEX,
@@ -1215,25 +1221,15 @@ impl WebhookStore for DynamoClaimStore {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Page<Delivery>, StoreError> {
-        let mut clauses = vec![];
-        let mut names = HashMap::new();
-        let mut values = HashMap::new();
-        if let Some(event_type) = &filter.event_type {
-            clauses.push("#type = :type");
-            names.insert("#type".to_string(), "eventType".to_string());
-            values.insert(":type".to_string(), s(event_type.clone()));
-        }
-        if let Some(status) = filter.status {
-            clauses.push("#status = :status");
-            names.insert("#status".to_string(), "deliveryStatus".to_string());
-            values.insert(":status".to_string(), s(format!("{status:?}")));
-        }
-        if let Some(since) = filter.since {
-            clauses.push("#at >= :since");
-            names.insert("#at".to_string(), "eventAt".to_string());
-            values.insert(":since".to_string(), s(instant(since)));
-        }
-        let filter = (!clauses.is_empty()).then(|| (clauses.join(" AND "), names, values));
+        let filter = Conditions::default()
+            .add("eventType", "=", filter.event_type.clone().map(s))
+            .add(
+                "deliveryStatus",
+                "=",
+                filter.status.map(|st| s(format!("{st:?}"))),
+            )
+            .add("eventAt", ">=", filter.since.map(|at| s(instant(at))))
+            .filter();
         let (items, more) = self
             .query_index(
                 DELIVERIES_INDEX,

@@ -23,10 +23,7 @@ use support::*;
 /// nothing by retrieval: its id, and the 837 the payer holds.
 fn sent_claim(ch: &Test<NoRules>, pcn: &str) -> (ClaimId, Vec<u8>) {
     ch.ports.gateway.inner.then(PayerAnswer::Silent);
-    let mut claim: serde_json::Value =
-        serde_json::from_slice(&fixture("claims/professional-subscriber.json")).unwrap();
-    claim["claim"]["patientControlNumber"] = pcn.into();
-    let answer = submit(ch, &serde_json::to_vec(&claim).unwrap(), None);
+    let answer = submit(ch, &with_control_number(&professional(), pcn), None);
     drain(ch);
     let id = answer.id();
     assert_eq!(record(ch, &id).state, ClaimState::Submitted);
@@ -130,10 +127,7 @@ fn a_277ca_by_file_accepts_one_claim_and_rejects_another_as_retrieval_would() {
         .gateway
         .inner
         .then(PayerAnswer::Acknowledge { reject: false });
-    let mut corrected: serde_json::Value =
-        serde_json::from_slice(&fixture("claims/professional-subscriber.json")).unwrap();
-    corrected["claim"]["patientControlNumber"] = "FILE-A2".into();
-    let again = submit(&ch, &serde_json::to_vec(&corrected).unwrap(), None);
+    let again = submit(&ch, &with_control_number(&professional(), "FILE-A2"), None);
     assert!(again.accepted, "{:?}", again.body);
     drain(&ch);
     let corrected = again.id();
@@ -216,10 +210,7 @@ fn a_277ca_of_a_claim_still_being_handed_over_asks_to_be_delivered_again() {
     let ch = clearinghouse(NoRules);
     let drops = InMemoryObjectStore::new();
     ch.ports.gateway.inner.then(PayerAnswer::Silent);
-    let mut claim: serde_json::Value =
-        serde_json::from_slice(&fixture("claims/professional-subscriber.json")).unwrap();
-    claim["claim"]["patientControlNumber"] = "FILE-C1".into();
-    let id = submit(&ch, &serde_json::to_vec(&claim).unwrap(), None).id();
+    let id = submit(&ch, &with_control_number(&professional(), "FILE-C1"), None).id();
     // Queued, not yet handed over: the payer's answer cannot be for a claim it does not have
     // on our record; the file is to come again.
     let messages = queued(&ch);

@@ -28,10 +28,7 @@ fn money(text: &str) -> Decimal {
 /// The fixture claim sent with patient control number `pcn`, through the payer's
 /// acknowledgments (accepted): its id.
 fn accepted_claim(ch: &Test<NoRules>, pcn: &str) -> ClaimId {
-    let mut claim: serde_json::Value =
-        serde_json::from_slice(&fixture("claims/professional-subscriber.json")).unwrap();
-    claim["claim"]["patientControlNumber"] = pcn.into();
-    let answer = submit(ch, &serde_json::to_vec(&claim).unwrap(), None);
+    let answer = submit(ch, &with_control_number(&professional(), pcn), None);
     drain(ch);
     let id = answer.id();
     assert_eq!(record(ch, &id).state, ClaimState::AcceptedByPayer);

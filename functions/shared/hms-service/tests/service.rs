@@ -43,17 +43,6 @@ impl RuleEngine for RefusingRules {
     }
 }
 
-fn professional() -> Vec<u8> {
-    fixture("claims/professional-subscriber.json")
-}
-
-/// `body` with its patient control number (CLM01) set to `pcn`.
-fn with_control_number(body: &[u8], pcn: &str) -> Vec<u8> {
-    let mut claim: serde_json::Value = serde_json::from_slice(body).unwrap();
-    claim["claim"]["patientControlNumber"] = pcn.into();
-    serde_json::to_vec(&claim).unwrap()
-}
-
 #[test]
 fn a_clean_claim_is_answered_at_once_then_sent_once_acknowledged_and_accepted() {
     let ch = clearinghouse(NoRules);

@@ -12,12 +12,12 @@ use hms_service::tenancy::OrganizationId;
 use hms_service::testing::{InMemoryQueue, ManualClock};
 use hms_webhooks::event::{EventType, WebhookEvent};
 use hms_webhooks::policy::UrlPolicy;
-use hms_webhooks::ports::{DeliveryFilter, PostError};
+use hms_webhooks::ports::{DeliveryFilter, Post, PostError};
 use hms_webhooks::records::{DeliveryMessage, DeliveryStatus, EndpointStatus, RETRY_WAITS};
 use hms_webhooks::service::{
     Attempted, NewSubscription, Replay, SubscriptionChange, WebhookError, Webhooks,
 };
-use hms_webhooks::signing::SigningSecret;
+use hms_webhooks::signing::{SigningError, SigningSecret};
 use hms_webhooks::testing::{InMemoryWebhookStore, ScriptedEndpoints};
 use pollster::block_on;
 
@@ -107,6 +107,26 @@ fn run(w: &Test) -> Vec<Attempted> {
         }
     }
     panic!("the deliveries queue never emptied");
+}
+
+/// The header `name` of a post.
+fn header(post: &Post, name: &str) -> String {
+    post.headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap()
+}
+
+/// Whether `post` verifies with `secret` at `now`, as a receiver checks it.
+fn verify(post: &Post, secret: &str, now: chrono::DateTime<Utc>) -> Result<(), SigningError> {
+    SigningSecret::parse(secret).unwrap().verify(
+        &header(post, "webhook-id"),
+        &header(post, "webhook-timestamp"),
+        &header(post, "webhook-signature"),
+        &post.body,
+        now.timestamp(),
+    )
 }
 
 #[test]
@@ -234,28 +254,12 @@ fn an_event_reaches_each_endpoint_of_its_organization_that_takes_it_once_signed(
     assert_eq!(posts.len(), 3);
     assert!(posts.iter().all(|p| !p.url.contains("b.example.com")));
     for post in &posts {
-        let header = |name: &str| {
-            post.headers
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap()
-        };
         let key = if post.url.ends_with("/paid") {
             &secret
         } else {
             &all_secret
         };
-        SigningSecret::parse(key)
-            .unwrap()
-            .verify(
-                &header("webhook-id"),
-                &header("webhook-timestamp"),
-                &header("webhook-signature"),
-                &post.body,
-                w.clock_now().timestamp(),
-            )
-            .unwrap();
+        verify(post, key, w.clock_now()).unwrap();
         let body: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
         assert!(body["type"].as_str().unwrap().starts_with("claim."));
         assert_eq!(body["data"]["claimId"], claim.as_str());
@@ -304,16 +308,7 @@ fn a_failing_endpoint_is_retried_on_the_schedule_with_one_message_id_then_delive
     assert_eq!(done.last(), Some(&Attempted::Delivered));
     let posts = w.endpoints.posts();
     assert_eq!(posts.len(), 3, "each failure once more, then it stops");
-    let ids: Vec<&String> = posts
-        .iter()
-        .map(|p| {
-            &p.headers
-                .iter()
-                .find(|(n, _)| *n == "webhook-id")
-                .unwrap()
-                .1
-        })
-        .collect();
+    let ids: Vec<String> = posts.iter().map(|p| header(p, "webhook-id")).collect();
     assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
     let delivery =
         &block_on(w.deliveries(&org("clinic-a"), &id, &DeliveryFilter::default(), None, 10))
@@ -499,24 +494,7 @@ fn after_a_rotation_both_secrets_verify_for_a_day_then_only_the_new_one() {
     let rotated = block_on(w.rotate_secret(&org("clinic-a"), &id)).unwrap();
     assert_ne!(rotated.secret, old);
     assert!(rotated.subscription.retiring_secret_signs_until.is_some());
-    let verify = |secret: &str| {
-        let post = w.endpoints.posts().pop().unwrap();
-        let header = |name: &str| {
-            post.headers
-                .iter()
-                .find(|(n, _)| *n == name)
-                .unwrap()
-                .1
-                .clone()
-        };
-        SigningSecret::parse(secret).unwrap().verify(
-            &header("webhook-id"),
-            &header("webhook-timestamp"),
-            &header("webhook-signature"),
-            &post.body,
-            w.clock_now().timestamp(),
-        )
-    };
+    let verify = |secret: &str| verify(&w.endpoints.posts().pop().unwrap(), secret, w.clock_now());
     block_on(w.send_test(&org("clinic-a"), &id)).unwrap();
     assert_eq!(run(&w), vec![Attempted::Delivered]);
     assert!(verify(&old).is_ok());

@@ -71,15 +71,16 @@ enum Applied {
     Later,
 }
 
-/// The answers to our interchanges the TA1s and 999s of `bytes` give, in file order. The
-/// sequence each answers is the payer's envelope turned round: their sender is the receiver
-/// we sent to.
-fn interchange_answers(bytes: &[u8]) -> Vec<InterchangeAnswer> {
+/// The answers to our interchanges the TA1s and 999s of `bytes` give, in file order, and
+/// whether it holds a 277 (read by the claim-status reader). The sequence each answers is the
+/// payer's envelope turned round: their sender is the receiver we sent to.
+fn interchange_answers(bytes: &[u8]) -> (Vec<InterchangeAnswer>, bool) {
     let text =
         |s: &hms_x12::Segment<'_>, n: usize| String::from_utf8_lossy(s.value(n)).trim().to_string();
     let mut answers = vec![];
     let mut sequence = String::new();
     let mut in_999 = false;
+    let mut holds_277 = false;
     let (mut group, mut code, mut in_error) = (None, None, vec![]);
     for segment in hms_x12::Tokenizer::new(bytes).flatten() {
         match segment.id() {
@@ -104,7 +105,9 @@ fn interchange_answers(bytes: &[u8]) -> Vec<InterchangeAnswer> {
                 }
             }
             b"ST" => {
-                in_999 = text(&segment, 1) == "999";
+                let set = text(&segment, 1);
+                holds_277 |= set == "277";
+                in_999 = set == "999";
                 (group, code) = (None, None);
                 in_error.clear();
             }
@@ -126,7 +129,7 @@ fn interchange_answers(bytes: &[u8]) -> Vec<InterchangeAnswer> {
             _ => {}
         }
     }
-    answers
+    (answers, holds_277)
 }
 
 /// Whether `bytes` holds a TA1 (an interchange that may hold no transaction set at all).
@@ -172,9 +175,7 @@ impl<P: Ports> Clearinghouse<P> {
         }
         let warnings = validated.findings.len() + validated.suppressed;
         drop(validated);
-        let holds_277 = hms_x12::Tokenizer::new(bytes)
-            .flatten()
-            .any(|s| s.id() == b"ST" && s.value(1) == b"277");
+        let (answers, holds_277) = interchange_answers(bytes);
         // Read whole before anything moves: a file that cannot be read moves nothing.
         let responses = if holds_277 {
             match hms_domain::claim_status::read_277(bytes, catalog) {
@@ -190,7 +191,7 @@ impl<P: Ports> Clearinghouse<P> {
             vec![]
         };
         let mut report = AcknowledgmentReport::default();
-        for answer in interchange_answers(bytes) {
+        for answer in answers {
             report.read += 1;
             let Some(id) = self.ports.store().interchange(&answer.key).await? else {
                 report.unmatched += 1;

@@ -59,6 +59,18 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(hms_test_support::fixtures().join(name)).unwrap()
 }
 
+/// The professional claim fixture, as a caller sends it.
+pub fn professional() -> Vec<u8> {
+    fixture("claims/professional-subscriber.json")
+}
+
+/// `body` with its patient control number (CLM01) set to `pcn`.
+pub fn with_control_number(body: &[u8], pcn: &str) -> Vec<u8> {
+    let mut claim: serde_json::Value = serde_json::from_slice(body).unwrap();
+    claim["claim"]["patientControlNumber"] = pcn.into();
+    serde_json::to_vec(&claim).unwrap()
+}
+
 pub fn sample(path: &str) -> Vec<u8> {
     std::fs::read(hms_test_support::x12_samples().join(path)).unwrap()
 }

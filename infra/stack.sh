@@ -245,6 +245,7 @@ functions_ready() {
   wait_for lambda ready_event remittance-ingest '{"Records":[]}' batchItemFailures
   wait_for lambda ready_event webhook-fanout '{"Records":[]}' batchItemFailures
   wait_for lambda ready_event webhook-deliver '{"Records":[]}' batchItemFailures
+  wait_for lambda ready_event webhook-sweep '{}' requeued
   wait_for lambda ready GET /ach/webhooks
 }
 

@@ -14,7 +14,8 @@
 //! not conditional, since a control number that comes round again binds the newer claim),
 //! `WHK#{id}` (a webhook subscription, with the index `organization-webhooks`) and
 //! `WMSG#{id}` (a webhook delivery, with the index `webhook-deliveries`, kept 30 days).
-//! The index `state-due` (state, dueAt) holds only open claims, the sweep's work list. The
+//! The index `state-due` (state, dueAt) holds only open work, the sweeps' lists: open claims
+//! and pending webhook deliveries (state `webhook-delivery-pending`). The
 //! table's stream is the outbox of claim and remittance events.
 
 use std::collections::HashMap;
@@ -33,7 +34,7 @@ use hms_service::remittance::records::{
 };
 use hms_service::tenancy::OrganizationId;
 use hms_webhooks::ports::{DeliveryFilter, WebhookStore};
-use hms_webhooks::records::{Delivery, MessageId, Subscription, SubscriptionId};
+use hms_webhooks::records::{Delivery, DeliveryStatus, MessageId, Subscription, SubscriptionId};
 
 /// The index of open claims by state and due time.
 pub const DUE_INDEX: &str = "state-due";
@@ -1066,6 +1067,10 @@ pub const WEBHOOKS_INDEX: &str = "organization-webhooks";
 /// The index of webhook deliveries by subscription, newest event first.
 pub const DELIVERIES_INDEX: &str = "webhook-deliveries";
 
+/// The `state` a pending delivery has in the index `state-due` (no claim state is spelled
+/// so).
+const PENDING_DELIVERY: &str = "webhook-delivery-pending";
+
 /// How long a delivery is kept after its event (DynamoDB's TTL removes it then).
 const DELIVERY_DAYS: i64 = 30;
 
@@ -1110,7 +1115,7 @@ impl DynamoClaimStore {
         stored.version = version;
         let json = serde_json::to_string(&stored).map_err(unavailable)?;
         let expires = delivery.event_at + chrono::TimeDelta::days(DELIVERY_DAYS);
-        Ok(HashMap::from([
+        let mut item = HashMap::from([
             ("pk".to_string(), s(format!("WMSG#{}", delivery.id))),
             ("version".to_string(), n(version)),
             ("record".to_string(), s(json)),
@@ -1129,7 +1134,14 @@ impl DynamoClaimStore {
             ),
             ("eventAt".to_string(), s(instant(delivery.event_at))),
             ("expiresAt".to_string(), n(expires.timestamp())),
-        ]))
+        ]);
+        // A pending delivery is open work: in the index `state-due` by its due time, where
+        // the sweep finds it should its queue message be lost.
+        if let (DeliveryStatus::Pending, Some(due)) = (delivery.status, delivery.next_attempt_at) {
+            item.insert("state".to_string(), s(PENDING_DELIVERY));
+            item.insert("dueAt".to_string(), s(instant(due)));
+        }
+        Ok(item)
     }
 }
 
@@ -1212,6 +1224,27 @@ impl WebhookStore for DynamoClaimStore {
             format!("delivery {} changed", delivery.id),
         )
         .await
+    }
+
+    async fn overdue(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#s = :state AND dueAt <= :before")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":state", s(PENDING_DELIVERY))
+            .expression_attribute_values(":before", s(instant(before)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        out.items().iter().map(Self::record_of).collect()
     }
 
     async fn deliveries(

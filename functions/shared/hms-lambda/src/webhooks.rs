@@ -16,7 +16,7 @@ use hms_webhooks::policy::UrlPolicy;
 use hms_webhooks::ports::{DeliveryFilter, EndpointClient, WebhookStore};
 use hms_webhooks::records::{DeliveryMessage, DeliveryStatus};
 use hms_webhooks::service::{
-    Attempted, NewSubscription, Replay, SubscriptionChange, WebhookError, Webhooks,
+    Attempted, DeliverySweep, NewSubscription, Replay, SubscriptionChange, WebhookError, Webhooks,
 };
 
 use crate::http::{json_answer, ok};
@@ -274,6 +274,19 @@ impl<S: WebhookStore, Q: Queue, E: EndpointClient, C: Clock> WebhookApp<Webhooks
             Some(event) => self.webhooks.fan_out(&event).await,
             None => Ok(0),
         }
+    }
+
+    /// The sweep: pending deliveries overdue by `WEBHOOK_OVERDUE_SECONDS` (default
+    /// [`hms_webhooks::service::OVERDUE_AFTER`]) queued again, up to `limit`.
+    pub async fn sweep(&self, limit: usize) -> Result<DeliverySweep, WebhookError> {
+        let overdue_after = std::env::var("WEBHOOK_OVERDUE_SECONDS")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map_or(
+                hms_webhooks::service::OVERDUE_AFTER,
+                std::time::Duration::from_secs,
+            );
+        self.webhooks.sweep(overdue_after, limit).await
     }
 
     /// The deliverer: one message of the deliveries queue, one attempt.

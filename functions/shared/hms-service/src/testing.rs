@@ -725,6 +725,18 @@ macro_rules! in_process {
     }};
 }
 
+impl<T> Crashing<T> {
+    /// Runs `call` in the crashing process, as this crate's adapters do: for the ports of
+    /// other crates (`dead` makes their error for a call the dead process never made).
+    pub async fn within<R, E>(
+        &self,
+        dead: impl FnOnce(String) -> E,
+        call: impl std::future::Future<Output = Result<R, E>>,
+    ) -> Result<R, E> {
+        in_process!(self, dead, call)
+    }
+}
+
 impl<T: ClaimStore> ClaimStore for Crashing<T> {
     async fn create(
         &self,

@@ -80,6 +80,14 @@ pub trait WebhookStore: Send + Sync {
         delivery: &Delivery,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Pending deliveries whose next attempt was due at or before `before`, soonest first, at
+    /// most `limit`: those whose queue message was lost (the sweep's work list).
+    fn overdue(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Delivery>, StoreError>> + Send;
+
     /// A subscription's deliveries, newest event first, from `after` (a cursor a page gave).
     fn deliveries(
         &self,

@@ -35,6 +35,22 @@ pub const MAX_DESCRIPTION: usize = 500;
 /// The most deliveries one replay queues.
 pub const MAX_REPLAY: usize = 10_000;
 
+/// How long past its due time a pending delivery waits for its queue message before the
+/// sweep queues it again: longer than SQS takes to bring back a message whose deliverer
+/// failed (the function's timeout, a few receives), so a message only slow is rarely doubled
+/// (and a doubled one is sent at most twice under one `webhook-id`, which receivers dedupe).
+pub const OVERDUE_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// What one sweep of the deliveries did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliverySweep {
+    /// Overdue deliveries queued again.
+    pub requeued: usize,
+    /// Whether more were overdue than one sweep takes: the next sweep takes the rest.
+    pub more: bool,
+}
+
 /// The webhook service over its ports.
 #[derive(Debug)]
 pub struct Webhooks<S, Q, E, C> {
@@ -769,6 +785,45 @@ impl<S: WebhookStore, Q: Queue, E: EndpointClient, C: Clock> Webhooks<S, Q, E, C
             }
         }
         Ok(queued)
+    }
+
+    /// Queues again every pending delivery more than `overdue_after` past its due time: its
+    /// message was lost (a deliverer that kept failing sent it to the dead-letter queue, or a
+    /// run died between storing and queueing). Each is marked due now before it is queued,
+    /// so the next sweep leaves it alone for another `overdue_after`; one another process
+    /// changed meanwhile is left to that process.
+    pub async fn sweep(
+        &self,
+        overdue_after: Duration,
+        limit: usize,
+    ) -> Result<DeliverySweep, WebhookError> {
+        let now = self.clock.now();
+        let before = now
+            .checked_sub_signed(TimeDelta::from_std(overdue_after).unwrap_or(TimeDelta::MAX))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let overdue = self.store.overdue(before, limit).await?;
+        let mut report = DeliverySweep {
+            requeued: 0,
+            more: overdue.len() >= limit,
+        };
+        for mut delivery in overdue {
+            delivery.next_attempt_at = Some(now);
+            match self.store.update_delivery(&delivery).await {
+                Ok(()) => delivery.version += 1,
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            self.enqueue(&delivery, Duration::ZERO).await?;
+            tracing::warn!(
+                organization = %delivery.organization,
+                webhook_id = %delivery.subscription,
+                message_id = %delivery.id,
+                attempt = delivery.attempt_count,
+                "an overdue webhook delivery queued again"
+            );
+            report.requeued += 1;
+        }
+        Ok(report)
     }
 
     /// Starts a new round for a delivery that is not pending; whether it was queued.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use hms_service::ports::{Page, StoreError};
 use hms_service::tenancy::OrganizationId;
+use hms_service::testing::Crashing;
 
 use crate::ports::{Answer, DeliveryFilter, EndpointClient, Post, PostError, WebhookStore};
 use crate::records::{Delivery, MessageId, Subscription, SubscriptionId};
@@ -113,6 +114,22 @@ impl WebhookStore for InMemoryWebhookStore {
         }
     }
 
+    async fn overdue(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let mut due: Vec<Delivery> = locked(&self.deliveries)
+            .values()
+            .filter(|d| d.status == crate::records::DeliveryStatus::Pending)
+            .filter(|d| d.next_attempt_at.is_some_and(|at| at <= before))
+            .cloned()
+            .collect();
+        due.sort_by_key(|d| d.next_attempt_at);
+        due.truncate(limit);
+        Ok(due)
+    }
+
     async fn deliveries(
         &self,
         subscription: &SubscriptionId,
@@ -191,4 +208,72 @@ impl EndpointClient for ScriptedEndpoints {
             latency: Duration::from_millis(3),
         })
     }
+}
+
+impl<T: WebhookStore> WebhookStore for Crashing<T> {
+    async fn create_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        self.within(dead, self.inner.create_subscription(subscription))
+            .await
+    }
+    async fn subscription(&self, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.within(dead, self.inner.subscription(id)).await
+    }
+    async fn update_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        self.within(dead, self.inner.update_subscription(subscription))
+            .await
+    }
+    async fn delete_subscription(&self, id: &SubscriptionId) -> Result<(), StoreError> {
+        self.within(dead, self.inner.delete_subscription(id)).await
+    }
+    async fn subscriptions(
+        &self,
+        organization: &OrganizationId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        self.within(dead, self.inner.subscriptions(organization))
+            .await
+    }
+    async fn create_delivery(&self, delivery: &Delivery) -> Result<bool, StoreError> {
+        self.within(dead, self.inner.create_delivery(delivery))
+            .await
+    }
+    async fn delivery(&self, id: &MessageId) -> Result<Option<Delivery>, StoreError> {
+        self.within(dead, self.inner.delivery(id)).await
+    }
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.within(dead, self.inner.update_delivery(delivery))
+            .await
+    }
+    async fn overdue(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.within(dead, self.inner.overdue(before, limit)).await
+    }
+    async fn deliveries(
+        &self,
+        subscription: &SubscriptionId,
+        filter: &DeliveryFilter,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<Delivery>, StoreError> {
+        self.within(
+            dead,
+            self.inner.deliveries(subscription, filter, after, limit),
+        )
+        .await
+    }
+}
+
+/// A POST the dead process never sent.
+impl<T: EndpointClient> EndpointClient for Crashing<T> {
+    async fn post(&self, post: Post) -> Result<Answer, PostError> {
+        self.within(PostError::Unreachable, self.inner.post(post))
+            .await
+    }
+}
+
+/// A store call the dead process never made.
+fn dead(message: String) -> StoreError {
+    StoreError::Unavailable { message }
 }

@@ -9,13 +9,13 @@ use chrono::{TimeZone, Utc};
 use hms_service::lifecycle::{ClaimEvent, ClaimId, ClaimState};
 use hms_service::ports::Topic;
 use hms_service::tenancy::OrganizationId;
-use hms_service::testing::{InMemoryQueue, ManualClock};
+use hms_service::testing::{Crash, Crashing, InMemoryQueue, ManualClock};
 use hms_webhooks::event::{EventType, WebhookEvent};
 use hms_webhooks::policy::UrlPolicy;
 use hms_webhooks::ports::{DeliveryFilter, Post, PostError};
 use hms_webhooks::records::{DeliveryMessage, DeliveryStatus, EndpointStatus, RETRY_WAITS};
 use hms_webhooks::service::{
-    Attempted, NewSubscription, Replay, SubscriptionChange, WebhookError, Webhooks,
+    Attempted, NewSubscription, OVERDUE_AFTER, Replay, SubscriptionChange, WebhookError, Webhooks,
 };
 use hms_webhooks::signing::{SigningError, SigningSecret};
 use hms_webhooks::testing::{InMemoryWebhookStore, ScriptedEndpoints};
@@ -533,4 +533,192 @@ fn a_duplicate_or_stale_delivery_message_sends_nothing() {
         Attempted::Nothing(_)
     ));
     assert_eq!(w.endpoints.posts().len(), 1);
+}
+
+#[test]
+fn a_delivery_whose_queue_message_was_lost_is_queued_again_by_the_sweep() {
+    let w = webhooks();
+    subscribe(&w, "clinic-a", "https://a.example.com/hook", &["*"]);
+    fan_out(
+        &w,
+        &claim_event("clinic-a", &ClaimId::generate(), 2, ClaimState::Paid),
+    );
+    // The deliverer kept failing: SQS moved the message to the dead-letter queue.
+    assert_eq!(w.queue.take(Topic::WebhookDeliveries).len(), 1);
+    // Not yet overdue: a slow message is not doubled.
+    assert_eq!(block_on(w.sweep(OVERDUE_AFTER, 100)).unwrap().requeued, 0);
+    w.clock.advance(
+        chrono::TimeDelta::from_std(OVERDUE_AFTER).unwrap() + chrono::TimeDelta::minutes(1),
+    );
+    let swept = block_on(w.sweep(OVERDUE_AFTER, 100)).unwrap();
+    assert_eq!((swept.requeued, swept.more), (1, false));
+    // Queued once: the next sweep leaves it to its message.
+    assert_eq!(block_on(w.sweep(OVERDUE_AFTER, 100)).unwrap().requeued, 0);
+    assert_eq!(run(&w), vec![Attempted::Delivered]);
+    w.clock.advance(chrono::TimeDelta::hours(1));
+    assert_eq!(block_on(w.sweep(OVERDUE_AFTER, 100)).unwrap().requeued, 0);
+    assert_eq!(w.endpoints.posts().len(), 1);
+}
+
+#[test]
+fn a_delivery_waiting_hours_for_its_next_attempt_is_not_overdue() {
+    let w = webhooks();
+    let url = "https://slow.example.com/hook";
+    subscribe(&w, "clinic-a", url, &["*"]);
+    for _ in 0..5 {
+        w.endpoints.then(url, Ok(500));
+    }
+    fan_out(
+        &w,
+        &claim_event("clinic-a", &ClaimId::generate(), 2, ClaimState::Paid),
+    );
+    // Five attempts fail (now, 5 s, 5 min, 30 min, 2 h): the sixth is due in 5 hours, its
+    // message re-queued every 15 minutes until then.
+    for _ in 0..5 {
+        let messages = w.queue.take(Topic::WebhookDeliveries);
+        assert_eq!(messages.len(), 1);
+        let (body, delay) = messages.into_iter().next().unwrap();
+        w.clock.advance(chrono::TimeDelta::from_std(delay).unwrap());
+        let message: DeliveryMessage = serde_json::from_slice(&body).unwrap();
+        let mut done = block_on(w.attempt(&message)).unwrap();
+        while let Attempted::NotYetDue(_) = done {
+            let (body, delay) = w.queue.take(Topic::WebhookDeliveries).pop().unwrap();
+            w.clock.advance(chrono::TimeDelta::from_std(delay).unwrap());
+            done = block_on(w.attempt(&serde_json::from_slice(&body).unwrap())).unwrap();
+        }
+        assert!(matches!(done, Attempted::Retrying(_)), "{done:?}");
+    }
+    w.clock.advance(chrono::TimeDelta::hours(4));
+    assert_eq!(block_on(w.sweep(OVERDUE_AFTER, 100)).unwrap().requeued, 0);
+}
+
+type Crashy = Webhooks<
+    Crashing<InMemoryWebhookStore>,
+    Crashing<InMemoryQueue>,
+    Crashing<ScriptedEndpoints>,
+    ManualClock,
+>;
+
+/// Fault injection: the process dies after each port call in turn of fanning an event out to
+/// two endpoints (one failing once) and delivering it; SQS brings back each message whose
+/// handling died, and the sweep takes up a delivery whose message was lost. Every delivery
+/// ends delivered, each endpoint is sent the event at most once more than it answered, and
+/// nothing stays pending.
+#[test]
+fn a_process_dying_between_any_two_calls_loses_no_delivery() {
+    let mut deaths = 0;
+    for at in 1.. {
+        let crash = Crash::new();
+        let w: Crashy = Webhooks {
+            store: Crashing::new(InMemoryWebhookStore::new(), &crash),
+            queue: Crashing::new(InMemoryQueue::new(), &crash),
+            endpoints: Crashing::new(ScriptedEndpoints::new(), &crash),
+            clock: ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 6, 12, 0, 0).unwrap()),
+            policy: UrlPolicy::DEPLOYED,
+            retry_waits: RETRY_WAITS.to_vec(),
+        };
+        let (flaky, steady) = (
+            "https://flaky.example.com/h",
+            "https://steady.example.com/h",
+        );
+        for url in [flaky, steady] {
+            block_on(w.subscribe(
+                &org("clinic-a"),
+                NewSubscription {
+                    url: url.into(),
+                    events: vec!["*".into()],
+                    description: String::new(),
+                },
+            ))
+            .unwrap();
+        }
+        w.endpoints.inner.then(flaky, Ok(503));
+        let event = WebhookEvent::from_announcement(
+            &claim_event("clinic-a", &ClaimId::generate(), 5, ClaimState::Paid),
+            hms_service::ports::Clock::now(&w.clock),
+        )
+        .unwrap()
+        .unwrap();
+        crash.arm(at);
+        let mut died = false;
+        let mut announced = false;
+        let mut messages: Vec<(Vec<u8>, Duration)> = vec![];
+        let visibility = Duration::from_secs(60);
+        for _ in 0..500 {
+            if !announced {
+                match block_on(w.fan_out(&event)) {
+                    Ok(_) => announced = true,
+                    Err(_) => {
+                        died = true;
+                        crash.revive();
+                        w.clock
+                            .advance(chrono::TimeDelta::from_std(visibility).unwrap());
+                    }
+                }
+            }
+            messages.extend(w.queue.inner.take(Topic::WebhookDeliveries));
+            if messages.is_empty() {
+                if !announced {
+                    continue;
+                }
+                w.clock.advance(
+                    chrono::TimeDelta::from_std(OVERDUE_AFTER).unwrap()
+                        + chrono::TimeDelta::minutes(1),
+                );
+                match block_on(w.sweep(OVERDUE_AFTER, 100)) {
+                    Ok(swept) if swept.requeued == 0 => break,
+                    Ok(_) => continue,
+                    Err(_) => {
+                        died = true;
+                        crash.revive();
+                        continue;
+                    }
+                }
+            }
+            messages.sort_by_key(|(_, delay)| *delay);
+            let (body, delay) = messages.remove(0);
+            w.clock.advance(chrono::TimeDelta::from_std(delay).unwrap());
+            let message: DeliveryMessage = serde_json::from_slice(&body).unwrap();
+            if block_on(w.attempt(&message)).is_err() {
+                died = true;
+                crash.revive();
+                messages.push((body, visibility));
+            }
+        }
+        let deliveries = w.store.inner.all_deliveries();
+        assert_eq!(deliveries.len(), 2, "death after call {at}");
+        for d in &deliveries {
+            assert_eq!(
+                d.status,
+                DeliveryStatus::Delivered,
+                "death after call {at}: {d:?}"
+            );
+        }
+        let posts = w.endpoints.inner.posts();
+        let to = |url: &str| posts.iter().filter(|p| p.url == url).count();
+        assert!(
+            (2..=3).contains(&to(flaky)),
+            "death after call {at}: {}",
+            to(flaky)
+        );
+        assert!(
+            (1..=2).contains(&to(steady)),
+            "death after call {at}: {}",
+            to(steady)
+        );
+        // Every post of one delivery carries its one message id.
+        for url in [flaky, steady] {
+            let ids: std::collections::BTreeSet<String> = posts
+                .iter()
+                .filter(|p| p.url == url)
+                .map(|p| header(p, "webhook-id"))
+                .collect();
+            assert_eq!(ids.len(), 1, "death after call {at}");
+        }
+        if !died {
+            break;
+        }
+        deaths += 1;
+    }
+    assert!(deaths >= 15, "only {deaths} schedules died");
 }

@@ -90,6 +90,9 @@ e2e() {
     .local/webhook-receiver/bin/pip install -q --disable-pip-version-check "standardwebhooks==1.0.0"
   fi
   export HMS_WEBHOOK_RECEIVER_PYTHON=$PWD/.local/webhook-receiver/bin/python
+  # `hms webhooks listen`, as an integrator runs it.
+  cargo build --quiet -p hms-cli
+  export HMS_CLI=$PWD/target/debug/hms
   trap 'infra/stack.sh down >/dev/null 2>&1 || true' EXIT
   mkdir -p .local
   infra/stack.sh up --clean >.local/stack-test-up.log 2>&1 || { cat .local/stack-test-up.log; exit 1; }

@@ -645,7 +645,9 @@ def _schedule(binary, every, lambda_url):
 
 def _stream(table, binary, batch, lambda_url):
     """One stream's shards, each from its start (TRIM_HORIZON), in order; a batch whose
-    invocation fails is invoked again, as Lambda retries a stream batch."""
+    invocation fails is invoked again, as Lambda retries a stream batch. Polled four times a
+    second, as Lambda polls a stream's shards; the shard list is read again every few
+    seconds (new shards open as DynamoDB splits or rolls them)."""
     import boto3
 
     ddb_endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000")
@@ -653,15 +655,18 @@ def _stream(table, binary, batch, lambda_url):
     ddb = boto3.client("dynamodb", endpoint_url=ddb_endpoint, **common)
     streams = boto3.client("dynamodbstreams", endpoint_url=ddb_endpoint, **common)
     iterators = {}
+    listed = 0.0
     while True:
         try:
-            arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
-            for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                sid = shard["ShardId"]
-                if sid not in iterators:
-                    iterators[sid] = streams.get_shard_iterator(
-                        StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
-                    )["ShardIterator"]
+            if time.monotonic() - listed >= 3:
+                arn = ddb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+                for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                    sid = shard["ShardId"]
+                    if sid not in iterators:
+                        iterators[sid] = streams.get_shard_iterator(
+                            StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+                        )["ShardIterator"]
+                listed = time.monotonic()
             idle = True
             for sid, iterator in list(iterators.items()):
                 if iterator is None:
@@ -680,10 +685,11 @@ def _stream(table, binary, batch, lambda_url):
                     print(f"poller: {binary}: {len(records)} changes", flush=True)
                 iterators[sid] = got.get("NextShardIterator")
             if idle:
-                time.sleep(0.5)
+                time.sleep(0.25)
         except Exception as e:  # DynamoDB Local restarting, a shard closed: start over
             print(f"poller: stream of {table}: {e}", flush=True)
             iterators = {}
+            listed = 0.0
             time.sleep(2)
 
 

@@ -15,6 +15,7 @@ mod admin;
 mod claims;
 mod remit;
 mod rules;
+mod webhooks;
 mod x12;
 
 use std::process::ExitCode;
@@ -82,6 +83,11 @@ enum Command {
     Remit {
         #[command(subcommand)]
         command: remit::RemitCommand,
+    },
+    /// Webhooks: a receiver that verifies and prints events (`listen`).
+    Webhooks {
+        #[command(subcommand)]
+        command: webhooks::WebhooksCommand,
     },
     /// Every API route, the scope its authorizer checks and the roles that may call it, a line
     /// each (`infra/check-template.sh` holds template.yaml to it).
@@ -203,6 +209,7 @@ fn main() -> ExitCode {
         },
         Command::Claims { command } => admin::run(command),
         Command::Remit { command } => remit::run(command),
+        Command::Webhooks { command } => webhooks::run(command),
         Command::Routes => admin::routes(),
         Command::Token {
             org,

@@ -67,6 +67,8 @@ pub struct Options<'a> {
     pub control: u32,
     /// `--to json`: keep what the model does not hold.
     pub lossless: bool,
+    /// `--to json|fhir` of an 835: one record (or EOB) per line.
+    pub ndjson: bool,
     /// `--to x12 --type 837P|837I`: the payer-rules directory.
     pub rules: Option<&'a Path>,
 }
@@ -81,11 +83,12 @@ pub fn translate(
         partner,
         control,
         lossless,
+        ndjson,
         rules,
     } = options;
     let kind = match (to, kind) {
-        (Target::Json, _) => return to_json(input, lossless),
-        (Target::Fhir, _) => return to_fhir(input),
+        (Target::Json, _) => return to_json(input, lossless, ndjson),
+        (Target::Fhir, _) => return to_fhir(input, ndjson),
         (Target::ClaimAck, _) => return to_claim_ack(input, load_partner(partner)?, control),
         (Target::X12, Some(kind)) => kind,
         (Target::X12, None) => {
@@ -333,8 +336,12 @@ fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> Trad
 /// dropped from the translation without a word. Element-level errors do not stop it: a 277CA
 /// exists to reject such claims.
 fn sound_for_translation(input: &Path, x12: &[u8], catalog: &hms_x12::spec::Catalog) -> bool {
+    sound(input, &hms_x12::validate::validate_bytes(x12, catalog))
+}
+
+/// [`sound_for_translation`], from the validator's report.
+fn sound(input: &Path, report: &hms_x12::validate::Report) -> bool {
     use hms_x12::finding::{AckCode, Severity};
-    let report = hms_x12::validate::validate_bytes(x12, catalog);
     for warning in report
         .findings
         .iter()
@@ -377,10 +384,145 @@ fn sound_for_translation(input: &Path, x12: &[u8], catalog: &hms_x12::spec::Cata
     false
 }
 
-fn to_json(input: &Path, lossless: bool) -> Result<ExitCode> {
+/// The input as a file that can be read twice (validated, then translated), never held in
+/// memory: the file named, or standard input copied to a temporary file (removed after).
+#[derive(Debug)]
+struct Spooled {
+    path: PathBuf,
+    temporary: bool,
+}
+
+impl Spooled {
+    fn new(input: &Path) -> Result<Self> {
+        if input != Path::new("-") {
+            return Ok(Self {
+                path: input.to_path_buf(),
+                temporary: false,
+            });
+        }
+        let path = std::env::temp_dir().join(format!(
+            "hms-translate-{}-{}.x12",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let spooled = Self {
+            path,
+            temporary: true,
+        };
+        let mut file = std::fs::File::create_new(&spooled.path).with_context(|| {
+            format!("cannot spool standard input to {}", spooled.path.display())
+        })?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
+        Ok(spooled)
+    }
+
+    fn open(&self) -> Result<std::fs::File> {
+        std::fs::File::open(&self.path)
+            .with_context(|| format!("cannot read {}", self.path.display()))
+    }
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// What an 835 becomes when streamed.
+#[derive(Debug, Clone, Copy)]
+enum Streamed {
+    Json,
+    Fhir,
+}
+
+/// Validates `input` streaming; when it is sound and holds 835s, translates them streaming
+/// (one claim payment in memory at a time) and gives the exit code. `None` when it holds no
+/// 835: the caller reads it whole.
+fn stream_835(
+    input: &Path,
+    spooled: &Spooled,
+    to: Streamed,
+    ndjson: bool,
+    catalog: &hms_x12::spec::Catalog,
+) -> Result<Option<ExitCode>> {
+    use hms_domain::remittance::stream::{
+        FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
+    };
+    let size = spooled.open()?.metadata().map(|m| m.len()).unwrap_or(0);
+    let options = hms_x12::validate::Options {
+        parallel: size >= 4 << 20,
+        ..Default::default()
+    };
+    let report = hms_x12::validate::validate_reader(
+        std::io::BufReader::with_capacity(1 << 16, spooled.open()?),
+        catalog,
+        options,
+    )?;
+    if !sound(input, &report) {
+        return Ok(Some(ExitCode::from(1)));
+    }
+    let has_835 = report
+        .interchanges
+        .iter()
+        .flat_map(|i| &i.groups)
+        .flat_map(|g| &g.transactions)
+        .any(|t| t.id == "835");
+    if !has_835 {
+        return Ok(None);
+    }
+    let framing = if ndjson {
+        Framing::Ndjson
+    } else {
+        Framing::Document
+    };
+    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let file = spooled.open()?;
+    let streamed = match to {
+        Streamed::Json => {
+            let mut writer = JsonWriter::new(out, framing);
+            read_835_events(file, catalog, |e| writer.event(e))
+                .and_then(|()| writer.finish().map(drop).map_err(StreamError::Write))
+        }
+        Streamed::Fhir => {
+            let mut writer = FhirWriter::new(out, framing, chrono::Utc::now().date_naive());
+            read_835_events(file, catalog, |e| writer.event(e))
+                .and_then(|()| writer.finish().map(drop).map_err(StreamError::Write))
+        }
+    };
+    match streamed {
+        Ok(()) => {
+            if !ndjson {
+                outln!("");
+            }
+            Ok(Some(ExitCode::SUCCESS))
+        }
+        Err(StreamError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(Some(ExitCode::SUCCESS))
+        }
+        Err(StreamError::Write(e)) => Err(anyhow::Error::new(e).context("writing the output")),
+        Err(StreamError::Remit(e)) => {
+            eprintln!(
+                "hms: {}: {e} (the output written before this is incomplete)",
+                input.display()
+            );
+            Ok(Some(ExitCode::from(1)))
+        }
+    }
+}
+
+fn to_json(input: &Path, lossless: bool, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
-    let x12 = read(input)?;
+    let spooled = Spooled::new(input)?;
+    if !lossless && let Some(code) = stream_835(input, &spooled, Streamed::Json, ndjson, catalog)? {
+        return Ok(code);
+    }
+    if ndjson {
+        bail!("--ndjson writes 835s (without --lossless); this input holds none");
+    }
+    let x12 = read(&spooled.path)?;
     if !sound_for_translation(input, &x12, catalog) {
         return Ok(ExitCode::from(1));
     }
@@ -457,10 +599,17 @@ fn pretty<T: serde::Serialize, E: std::fmt::Display>(
 
 /// `hms translate --to fhir FILE`: for an 835, a Bundle with one ExplanationOfBenefit per
 /// claim payment; for a 271, one CoverageEligibilityResponse per member.
-fn to_fhir(input: &Path) -> Result<ExitCode> {
+fn to_fhir(input: &Path, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
-    let x12 = read(input)?;
+    let spooled = Spooled::new(input)?;
+    if let Some(code) = stream_835(input, &spooled, Streamed::Fhir, ndjson, catalog)? {
+        return Ok(code);
+    }
+    if ndjson {
+        bail!("--ndjson writes 835s; this input holds none");
+    }
+    let x12 = read(&spooled.path)?;
     if !sound_for_translation(input, &x12, catalog) {
         return Ok(ExitCode::from(1));
     }

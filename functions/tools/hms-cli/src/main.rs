@@ -70,6 +70,10 @@ enum Command {
         /// what the model does not hold, which `--to x12` turns back into the same X12.
         #[arg(long)]
         lossless: bool,
+        /// With `--to json` or `--to fhir` of an 835: one record per line (NDJSON) instead of
+        /// one document; for FHIR one ExplanationOfBenefit per line, as bulk FHIR takes it.
+        #[arg(long)]
+        ndjson: bool,
         /// With `--to x12 --type 837P`: a payer-rules directory (its `rules.json` maps payer ids
         /// to rule-set components pinned by sha256); each claim goes through its payer's rule
         /// set after the scrubber, and is held when the rule set finds an error or fails.
@@ -187,6 +191,7 @@ fn main() -> ExitCode {
             partner,
             control,
             lossless,
+            ndjson,
             rules,
             input,
         } => claims::translate(
@@ -197,6 +202,7 @@ fn main() -> ExitCode {
                 partner: partner.as_ref(),
                 control,
                 lossless,
+                ndjson,
                 rules: rules.as_deref(),
             },
         ),

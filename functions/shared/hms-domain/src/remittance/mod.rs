@@ -4,6 +4,7 @@
 
 pub mod balance;
 pub mod fhir;
+pub mod stream;
 pub mod write_835;
 
 use std::borrow::Cow;

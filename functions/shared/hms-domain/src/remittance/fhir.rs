@@ -50,7 +50,15 @@ struct Day(NaiveDate);
 
 impl Serialize for Day {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0.format("%Y-%m-%d"))
+        use chrono::Datelike;
+        // Written directly: `format("%Y-%m-%d")` parses its pattern on every call.
+        let d = self.0;
+        s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            d.month(),
+            d.day()
+        ))
     }
 }
 

@@ -54,14 +54,14 @@ fn streamed_peaks(path: &std::path::Path) -> (usize, usize) {
     let json = peak_during(|| {
         let mut writer = JsonWriter::new(std::io::sink(), Framing::Document);
         let file = std::fs::File::open(path).unwrap();
-        read_835_events(file, catalog, |e| writer.event(e)).unwrap();
+        read_835_events(file, catalog, |e| writer.event(&e)).unwrap();
         writer.finish().unwrap();
     });
     let fhir = peak_during(|| {
         let created = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
         let mut writer = FhirWriter::new(std::io::sink(), Framing::Ndjson, created);
         let file = std::fs::File::open(path).unwrap();
-        read_835_events(file, catalog, |e| writer.event(e)).unwrap();
+        read_835_events(file, catalog, |e| writer.event(&e)).unwrap();
         writer.finish().unwrap();
     });
     (json, fhir)

@@ -58,14 +58,14 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
 fn json(input: &[u8], framing: Framing) -> Vec<u8> {
     let catalog = Catalog::embedded().unwrap();
     let mut writer = JsonWriter::new(vec![], framing);
-    read_835_events(Trickle(input), catalog, |e| writer.event(e)).unwrap();
+    read_835_events(Trickle(input), catalog, |e| writer.event(&e)).unwrap();
     writer.finish().unwrap()
 }
 
 fn fhir(input: &[u8], framing: Framing) -> Vec<u8> {
     let catalog = Catalog::embedded().unwrap();
     let mut writer = FhirWriter::new(vec![], framing, today());
-    read_835_events(Trickle(input), catalog, |e| writer.event(e)).unwrap();
+    read_835_events(Trickle(input), catalog, |e| writer.event(&e)).unwrap();
     writer.finish().unwrap()
 }
 

@@ -32,11 +32,12 @@ pub enum StreamError {
 
 /// Reads the 835s of `input` segment by segment (a buffer of the longest segment, never the
 /// whole input) and hands each event to `sink` as it completes: what every streamed
-/// translation is built on.
+/// translation is built on. The events are the sink's to keep (or to send to another thread:
+/// a writer on another core).
 pub fn read_835_events<R: Read>(
     input: R,
     catalog: &Catalog,
-    mut sink: impl FnMut(&RemitEvent) -> io::Result<()>,
+    mut sink: impl FnMut(RemitEvent) -> io::Result<()>,
 ) -> Result<(), StreamError> {
     let mut reader = Remittances::new(catalog);
     let mut events = Vec::with_capacity(4);
@@ -45,12 +46,12 @@ pub fn read_835_events<R: Read>(
         let segment = next.map_err(|e| RemitError::X12(e.into()))?;
         reader.push(&segment, &mut events)?;
         for event in events.drain(..) {
-            sink(&event).map_err(StreamError::Write)?;
+            sink(event).map_err(StreamError::Write)?;
         }
     }
     reader.finish(&mut events)?;
     for event in events.drain(..) {
-        sink(&event).map_err(StreamError::Write)?;
+        sink(event).map_err(StreamError::Write)?;
     }
     Ok(())
 }

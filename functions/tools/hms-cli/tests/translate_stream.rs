@@ -1,0 +1,130 @@
+//! `hms translate` of an 835 as it streams: the JSON is the whole model's, the FHIR has an
+//! EOB per claim payment (one a line with `--ndjson`), standard input gives the same, and an
+//! input that fails validation writes nothing.
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn hms(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// A synthetic 835 of about `bytes`, in a file of its own: its path and contents.
+fn synthetic(name: &str, bytes: usize) -> (std::path::PathBuf, Vec<u8>) {
+    let x12 = hms_x12::synth::remittance_835(bytes).unwrap();
+    let path = std::env::temp_dir().join(format!("hms-cli-{}-{name}.835", std::process::id()));
+    std::fs::write(&path, &x12).unwrap();
+    (path, x12)
+}
+
+#[test]
+fn an_835_streams_to_the_json_of_its_whole_model_from_a_file_or_standard_input() {
+    let (path, x12) = synthetic("json", 600_000);
+    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
+    let mut whole =
+        serde_json::to_vec(&hms_domain::remittance::read_835(&x12, catalog).unwrap()).unwrap();
+    whole.push(b'\n');
+    let from_file = hms(&["translate", "--to", "json", path.to_str().unwrap()], None);
+    assert!(
+        from_file.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_file.stderr)
+    );
+    assert!(from_file.stdout == whole);
+    let from_stdin = hms(&["translate", "--to", "json", "-"], Some(&x12));
+    assert!(from_stdin.status.success());
+    assert!(from_stdin.stdout == whole);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn an_835_streams_to_a_fhir_bundle_or_an_eob_a_line() {
+    let (path, x12) = synthetic("fhir", 300_000);
+    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
+    let claims: usize = hms_domain::remittance::read_835(&x12, catalog)
+        .unwrap()
+        .iter()
+        .map(|r| r.claims.len())
+        .sum();
+    let bundle = hms(&["translate", "--to", "fhir", path.to_str().unwrap()], None);
+    assert!(bundle.status.success());
+    let bundle: serde_json::Value = serde_json::from_slice(&bundle.stdout).unwrap();
+    assert_eq!(bundle["resourceType"], "Bundle");
+    assert_eq!(bundle["entry"].as_array().unwrap().len(), claims);
+    let lines = hms(
+        &[
+            "translate",
+            "--to",
+            "fhir",
+            "--ndjson",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(lines.status.success());
+    let text = String::from_utf8(lines.stdout).unwrap();
+    assert_eq!(text.lines().count(), claims);
+    for (n, line) in text.lines().enumerate() {
+        let eob: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(eob["resourceType"], "ExplanationOfBenefit");
+        assert_eq!(eob["id"], format!("eob-{}", n + 1));
+    }
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn an_835_that_fails_validation_writes_nothing() {
+    let (_, x12) = synthetic("broken", 300_000);
+    // A claim payment's CLP misspelled: its segments have no place; nothing may be dropped
+    // silently.
+    let text = String::from_utf8(x12)
+        .unwrap()
+        .replacen("\nCLP*", "\nCLQ*", 1);
+    for to in ["json", "fhir"] {
+        let out = hms(&["translate", "--to", to, "-"], Some(text.as_bytes()));
+        assert_eq!(out.status.code(), Some(1), "{to}");
+        assert!(
+            out.stdout.is_empty(),
+            "{to}: {} bytes written",
+            out.stdout.len()
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("not translated"));
+    }
+}
+
+#[test]
+fn ndjson_of_what_holds_no_835_says_so() {
+    let sample =
+        hms_test_support::x12_samples().join("271_005010X279A1/dependent-health-benefit-check.271");
+    let out = hms(
+        &[
+            "translate",
+            "--to",
+            "json",
+            "--ndjson",
+            sample.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ndjson"));
+    // Without it the 271 is translated whole, as before.
+    let out = hms(
+        &["translate", "--to", "json", sample.to_str().unwrap()],
+        None,
+    );
+    assert!(out.status.success());
+}

@@ -448,7 +448,7 @@ struct Verdict {
 
 /// How much translated output waits in memory for the validation's verdict before the
 /// translation waits for it.
-const HELD_BACK: usize = 16 << 20;
+const HELD_BACK: usize = 4 << 20;
 
 /// Output held back until the input's validation (on another thread) passes: nothing reaches
 /// the reader of an input that fails, and once it passes the output flows straight through.

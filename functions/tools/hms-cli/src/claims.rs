@@ -531,9 +531,9 @@ fn stream_835(
     use hms_domain::remittance::stream::{
         FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
     };
-    let size = spooled.open()?.metadata().map(|m| m.len()).unwrap_or(0);
+    // One thread for the validation: the read and the writing take the other cores.
     let options = hms_x12::validate::Options {
-        parallel: size >= 4 << 20,
+        parallel: false,
         ..Default::default()
     };
     let framing = if ndjson {

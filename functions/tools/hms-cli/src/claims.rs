@@ -437,89 +437,13 @@ enum Streamed {
     Fhir,
 }
 
-/// What the validation of an input decided, once it has.
-#[derive(Debug, Clone, Copy)]
-struct Verdict {
-    /// No structural error (findings were printed when there were).
-    sound: bool,
-    /// It holds an 835.
-    has_835: bool,
-}
-
-/// How much translated output waits in memory for the validation's verdict before the
-/// translation waits for it.
-const HELD_BACK: usize = 4 << 20;
-
-/// Output held back until the input's validation (on another thread) passes: nothing reaches
-/// the reader of an input that fails, and once it passes the output flows straight through.
-struct Gate<'scope, W: std::io::Write> {
-    out: W,
-    held: Vec<u8>,
-    validation: Option<std::thread::ScopedJoinHandle<'scope, Result<hms_x12::validate::Report>>>,
-    verdict: Option<Verdict>,
-    input: &'scope Path,
-}
-
-impl<W: std::io::Write> Gate<'_, W> {
-    /// The verdict, waiting for the validation when it has not given one; output held back
-    /// is written when it passes and dropped when it fails.
-    fn decide(&mut self) -> std::io::Result<Verdict> {
-        if let Some(verdict) = self.verdict {
-            return Ok(verdict);
-        }
-        let report = match self.validation.take().map(|v| v.join()) {
-            Some(Ok(Ok(report))) => report,
-            Some(Ok(Err(e))) => return Err(std::io::Error::other(format!("{e:#}"))),
-            _ => return Err(std::io::Error::other("the validation did not finish")),
-        };
-        let verdict = Verdict {
-            sound: sound(self.input, &report),
-            has_835: report
-                .interchanges
-                .iter()
-                .flat_map(|i| &i.groups)
-                .flat_map(|g| &g.transactions)
-                .any(|t| t.id == "835"),
-        };
-        let held = std::mem::take(&mut self.held);
-        self.verdict = Some(verdict);
-        if verdict.sound && verdict.has_835 {
-            self.out.write_all(&held)?;
-        }
-        Ok(verdict)
-    }
-}
-
-impl<W: std::io::Write> std::io::Write for Gate<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let decided = self.verdict.is_some()
-            || self.validation.as_ref().is_some_and(|v| v.is_finished())
-            || self.held.len() + buf.len() > HELD_BACK;
-        if !decided {
-            self.held.extend_from_slice(buf);
-            return Ok(buf.len());
-        }
-        match self.decide()? {
-            Verdict {
-                sound: true,
-                has_835: true,
-            } => self.out.write(buf),
-            _ => Err(std::io::Error::other("the input cannot be translated")),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self.verdict {
-            Some(_) => self.out.flush(),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Validates `input` and translates its 835s at once, on three threads: the validation, the
-/// read (one claim payment at a time, handed over through a bounded channel) and the
-/// writing, whose output is held back until the validation passes. The exit code; `None`
-/// when the input is sound but holds no 835 (the caller reads it whole).
+/// Validates `input` streaming, then, when it is sound and holds 835s, translates them as
+/// they are read (one claim payment in memory at a time): nothing is written for an input
+/// that fails. The exit code; `None` when the input is sound but holds no 835 (the caller
+/// reads it whole). Two passes over the file on one thread: validating beside the
+/// translation on a second thread, its output held back until the verdict, measured slower
+/// on two cores (the hand-over of each claim payment costs more than the pass it saves) and
+/// larger (BENCHMARKS.md).
 fn stream_835(
     input: &Path,
     spooled: &Spooled,
@@ -527,97 +451,68 @@ fn stream_835(
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
 ) -> Result<Option<ExitCode>> {
-    use hms_domain::remittance::RemitEvent;
     use hms_domain::remittance::stream::{
         FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
     };
-    // One thread for the validation: the read and the writing take the other cores.
-    let options = hms_x12::validate::Options {
-        parallel: false,
-        ..Default::default()
-    };
+    let report = hms_x12::validate::validate_reader(
+        std::io::BufReader::with_capacity(1 << 16, spooled.open()?),
+        catalog,
+        hms_x12::validate::Options::default(),
+    )?;
+    if !sound(input, &report) {
+        return Ok(Some(ExitCode::from(1)));
+    }
+    let has_835 = report
+        .interchanges
+        .iter()
+        .flat_map(|i| &i.groups)
+        .flat_map(|g| &g.transactions)
+        .any(|t| t.id == "835");
+    if !has_835 {
+        return Ok(None);
+    }
     let framing = if ndjson {
         Framing::Ndjson
     } else {
         Framing::Document
     };
-    let validated = spooled.open()?;
-    let read = spooled.open()?;
-    std::thread::scope(|scope| {
-        let validation = scope.spawn(move || {
-            Ok(hms_x12::validate::validate_reader(
-                std::io::BufReader::with_capacity(1 << 16, validated),
-                catalog,
-                options,
-            )?)
-        });
-        let (events, received) = std::sync::mpsc::sync_channel::<RemitEvent>(256);
-        let reading = scope.spawn(move || {
-            read_835_events(read, catalog, |event| {
-                events
-                    .send(event)
-                    .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
-            })
-        });
-        let mut gate = Gate {
-            out: std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()),
-            held: vec![],
-            validation: Some(validation),
-            verdict: None,
-            input,
-        };
-        let created = chrono::Utc::now().date_naive();
-        let mut writer = match to {
-            Streamed::Json => Writer::Json(JsonWriter::new(&mut gate, framing)),
-            Streamed::Fhir => Writer::Fhir(Box::new(FhirWriter::new(&mut gate, framing, created))),
-        };
-        let written = received.iter().try_for_each(|e| writer.event(&e));
-        drop(received);
-        let read = reading
-            .join()
-            .map_err(|_| anyhow::anyhow!("the 835 reader failed"))?;
-        // The document is closed only when the whole input was read.
-        let finished = match (&read, written) {
-            (Ok(()), Ok(())) => writer.finish().and_then(|gate| {
-                if ndjson {
-                    Ok(())
-                } else {
-                    std::io::Write::write_all(gate, b"\n")
-                }
-            }),
-            (_, Err(e)) => Err(e),
-            (Err(_), Ok(())) => Ok(()),
-        };
-        let broken_pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
-        let verdict = match gate.decide() {
-            Ok(verdict) => verdict,
-            Err(e) if broken_pipe(&e) => return Ok(Some(ExitCode::SUCCESS)),
-            Err(e) => return Err(anyhow::Error::new(e).context("writing the output")),
-        };
-        if !verdict.sound {
-            return Ok(Some(ExitCode::from(1)));
+    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut writer = match to {
+        Streamed::Json => Writer::Json(JsonWriter::new(out, framing)),
+        Streamed::Fhir => Writer::Fhir(Box::new(FhirWriter::new(
+            out,
+            framing,
+            chrono::Utc::now().date_naive(),
+        ))),
+    };
+    let read = read_835_events(spooled.open()?, catalog, |e| writer.event(&e));
+    // The document is closed only when the whole input was read.
+    let finished = match &read {
+        Ok(()) => writer.finish().and_then(|mut out| {
+            if !ndjson {
+                std::io::Write::write_all(&mut out, b"\n")?;
+            }
+            std::io::Write::flush(&mut out)
+        }),
+        Err(_) => Ok(()),
+    };
+    let broken_pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
+    match (read, finished) {
+        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) if broken_pipe(&e) => {
+            Ok(Some(ExitCode::SUCCESS))
         }
-        if !verdict.has_835 {
-            return Ok(None);
+        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => {
+            Err(anyhow::Error::new(e).context("writing the output"))
         }
-        if let Err(StreamError::Remit(e)) = &read {
+        (Err(StreamError::Remit(e)), _) => {
             eprintln!(
                 "hms: {}: {e} (the output written before this is incomplete)",
                 input.display()
             );
-            return Ok(Some(ExitCode::from(1)));
+            Ok(Some(ExitCode::from(1)))
         }
-        match finished.and_then(|()| std::io::Write::flush(&mut gate)) {
-            Err(e) if broken_pipe(&e) => Ok(Some(ExitCode::SUCCESS)),
-            Err(e) => Err(anyhow::Error::new(e).context("writing the output")),
-            Ok(()) => match read {
-                Err(StreamError::Write(e)) if !broken_pipe(&e) => {
-                    Err(anyhow::Error::new(e).context("handing over the 835's claim payments"))
-                }
-                _ => Ok(Some(ExitCode::SUCCESS)),
-            },
-        }
-    })
+        (Ok(()), Ok(())) => Ok(Some(ExitCode::SUCCESS)),
+    }
 }
 
 /// The writer `--to` names.

@@ -318,26 +318,7 @@ impl ClaimStore for DynamoClaimStore {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<ClaimRecord>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("#s = :state AND dueAt <= :now")
-            .expression_attribute_names("#s", "state")
-            .expression_attribute_values(":state", s(state.to_string()))
-            .expression_attribute_values(":now", s(instant(now)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        out.items()
-            .iter()
-            .map(|item| {
-                serde_json::from_str(text(item, "record")?)
-                    .map_err(|e| unavailable(format!("a due claim is stored unreadable: {e}")))
-            })
-            .collect()
+        self.due_items(&state.to_string(), now, limit).await
     }
 
     async fn next_control_number(&self, sequence: &str) -> Result<u32, StoreError> {
@@ -531,6 +512,31 @@ impl DynamoClaimStore {
     ) -> Result<T, StoreError> {
         serde_json::from_str(text(item, "record")?)
             .map_err(|e| unavailable(format!("a stored item is unreadable: {e}")))
+    }
+
+    /// Up to `limit` records of open work in `state` due at or before `at`, soonest first,
+    /// from the index `state-due`: the sweeps' lists (claims by their state, pending webhook
+    /// deliveries).
+    async fn due_items<T: serde::de::DeserializeOwned>(
+        &self,
+        state: &str,
+        at: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("#s = :state AND dueAt <= :at")
+            .expression_attribute_names("#s", "state")
+            .expression_attribute_values(":state", s(state))
+            .expression_attribute_values(":at", s(instant(at)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
+        out.items().iter().map(Self::record_of).collect()
     }
 
     /// Up to `limit` items of `index` in partition `name` = `value`, sorted after `after`
@@ -1231,20 +1237,7 @@ impl WebhookStore for DynamoClaimStore {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("#s = :state AND dueAt <= :before")
-            .expression_attribute_names("#s", "state")
-            .expression_attribute_values(":state", s(PENDING_DELIVERY))
-            .expression_attribute_values(":before", s(instant(before)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
-            .map_err(|e| unavailable(aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        out.items().iter().map(Self::record_of).collect()
+        self.due_items(PENDING_DELIVERY, before, limit).await
     }
 
     async fn deliveries(

@@ -6,29 +6,10 @@
 )]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::io::Write;
 use std::path::PathBuf;
+mod common;
+use common::hms;
 use std::process::{Command, Output, Stdio};
-
-fn hms(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hms starts");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input)
-            .expect("stdin written");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("hms finishes")
-}
 
 /// A domain fixture's path, as the CLI is given it.
 fn fixture(name: &str) -> String {

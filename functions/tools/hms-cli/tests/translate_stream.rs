@@ -3,24 +3,8 @@
 //! input that fails validation writes nothing.
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
-
-fn hms(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(bytes) = stdin {
-        input.write_all(bytes).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
+mod common;
+use common::hms;
 
 /// A synthetic 835 of about `bytes`, in a file of its own: its path and contents.
 fn synthetic(name: &str, bytes: usize) -> (std::path::PathBuf, Vec<u8>) {

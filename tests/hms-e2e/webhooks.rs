@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use hms_auth::Role;
-use hms_e2e::{Stack, professional};
+use hms_e2e::{Listener, Stack, professional};
 use serde_json::{Value, json};
 
 /// How long a webhook may take to arrive, retries included.
@@ -350,51 +350,17 @@ async fn after_a_rotation_messages_verify_with_both_secrets_and_endpoints_that_r
 /// with the secret it was given), and removes its subscription when it is stopped.
 #[tokio::test]
 async fn hms_webhooks_listen_subscribes_itself_prints_a_claims_events_and_removes_itself() {
-    use std::io::{BufRead, BufReader};
     let stack = Stack::from_env();
-    let hms = std::env::var("HMS_CLI")
-        .unwrap_or_else(|_| panic!("HMS_CLI is not set: infra/test.sh e2e builds `hms`"));
     let admin = stack.token("clinic-a", &[Role::Admin]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(hms)
-        .args(["webhooks", "listen", "--port", &port.to_string(), "--json"])
-        .args([
-            "--event",
-            "claim.accepted",
-            "--api",
-            &stack.api,
-            "--token",
-            &admin,
-        ])
-        .env_remove("HMS_WEBHOOK_SECRET")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    let webhook = first
-        .split_whitespace()
-        .find(|w| w.starts_with("whk_"))
-        .unwrap_or_else(|| panic!("the listener did not subscribe: {first}"))
-        .to_string();
+    let listener = Listener::start(&stack, &admin, &["--event", "claim.accepted"]);
+    let webhook = listener.webhook.clone();
     assert!(
-        first.contains(&format!("127.0.0.1:{port}/records/ach/callback")),
-        "{first}"
+        listener
+            .banner
+            .contains(&format!("127.0.0.1:{}/records/ach/callback", listener.port)),
+        "{}",
+        listener.banner
     );
-    let (lines, printed) = std::sync::mpsc::channel::<Value>();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = lines.send(v);
-            }
-        }
-    });
     let billing = stack.billing();
     let submitted = stack.submit(&billing, &professional()).await;
     assert_eq!(submitted.status, 202, "{}", submitted.json);
@@ -402,7 +368,8 @@ async fn hms_webhooks_listen_subscribes_itself_prints_a_claims_events_and_remove
     let start = Instant::now();
     let accepted = loop {
         let left = TO_ARRIVE.saturating_sub(start.elapsed());
-        let got = printed
+        let got = listener
+            .printed
             .recv_timeout(left)
             .unwrap_or_else(|_| panic!("the listener printed no claim.accepted for {claim}"));
         if got["message"]["data"]["claimId"] == claim.as_str() {
@@ -412,14 +379,8 @@ async fn hms_webhooks_listen_subscribes_itself_prints_a_claims_events_and_remove
     assert_eq!(accepted["message"]["type"], "claim.accepted");
     assert!(accepted["id"].as_str().unwrap().starts_with("msg_"));
     // Stopped as Ctrl-C or a service manager stops it: it removes its subscription.
-    let stopped = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    assert!(child.wait().unwrap().success());
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let (ended, rest) = listener.stop();
+    assert!(ended, "{rest}");
     assert!(
         rest.contains(&format!("webhook {webhook} removed")),
         "{rest}"

@@ -9,11 +9,10 @@
 //! claims per second, default 5).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)] // a bench: a panic is a failed run
 
-use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use hms_auth::Role;
-use hms_e2e::{Stack, professional};
+use hms_e2e::{Listener, Stack, professional};
 use serde_json::Value;
 
 fn number(var: &str, default: u64) -> u64 {
@@ -28,33 +27,8 @@ fn main() {
     let claims = number("HMS_BENCH_CLAIMS", 100);
     let rate = number("HMS_BENCH_RATE", 5).max(1);
     let stack = Stack::from_env();
-    let hms = std::env::var("HMS_CLI").expect("HMS_CLI names the hms binary");
     let admin = stack.token("clinic-a", &[Role::Admin]);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let mut child = std::process::Command::new(hms)
-        .args(["webhooks", "listen", "--port", &port.to_string(), "--json"])
-        .args(["--api", &stack.api, "--token", &admin])
-        .env_remove("HMS_WEBHOOK_SECRET")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut first = String::new();
-    stderr.read_line(&mut first).unwrap();
-    assert!(first.contains("as webhook whk_"), "{first}");
-    let (lines, printed) = std::sync::mpsc::channel::<Value>();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for line in stdout.lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str(&line) {
-                let _ = lines.send(v);
-            }
-        }
-    });
+    let listener = Listener::start(&stack, &admin, &[]);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -86,7 +60,7 @@ fn main() {
         } else {
             Duration::from_secs(60)
         };
-        let Ok(line) = printed.recv_timeout(quiet) else {
+        let Ok(line) = listener.printed.recv_timeout(quiet) else {
             break;
         };
         let message = &line["message"];
@@ -112,10 +86,7 @@ fn main() {
             break;
         }
     }
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
+    let _ = listener.stop();
     latencies_ms.sort_by(f64::total_cmp);
     let at = |q: f64| {
         let i = ((latencies_ms.len() as f64 - 1.0) * q).round() as usize;

@@ -361,3 +361,88 @@ pub fn unique(mut claim: serde_json::Value) -> serde_json::Value {
 pub fn professional() -> serde_json::Value {
     unique(fixture("claims/professional-subscriber.json"))
 }
+
+/// `hms webhooks listen` (the binary `HMS_CLI` names) subscribed for `organization`'s
+/// administrator on a free port of 127.0.0.1, printing each verified message as JSON: how
+/// an integrator watches events, and how the tests and the latency bench receive them.
+#[derive(Debug)]
+pub struct Listener {
+    child: std::process::Child,
+    stderr: std::io::BufReader<std::process::ChildStderr>,
+    /// The webhook it subscribed as (`whk_…`).
+    pub webhook: String,
+    /// Its first line: where it listens and as which webhook.
+    pub banner: String,
+    /// Its port.
+    pub port: u16,
+    /// Each message it printed (`id`, `attempt`, `receivedAt`, `message`), as it prints it.
+    pub printed: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Listener {
+    /// Starts the listener with `token` (an administrator's) and the extra `args` (`--event`
+    /// …), once it says it has subscribed.
+    pub fn start(stack: &Stack, token: &str, args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let hms = std::env::var("HMS_CLI")
+            .unwrap_or_else(|_| panic!("HMS_CLI is not set: infra/test.sh e2e builds `hms`"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap_or_else(|e| panic!("a free port: {e}"))
+            .port();
+        let mut child = std::process::Command::new(hms)
+            .args(["webhooks", "listen", "--port", &port.to_string(), "--json"])
+            .args(["--api", &stack.api, "--token", token])
+            .args(args)
+            .env_remove("HMS_WEBHOOK_SECRET")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("hms webhooks listen: {e}"));
+        let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+            panic!("the listener's output is not piped");
+        };
+        let mut stderr = std::io::BufReader::new(stderr);
+        let mut banner = String::new();
+        stderr
+            .read_line(&mut banner)
+            .unwrap_or_else(|e| panic!("the listener's first line: {e}"));
+        let webhook = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("whk_"))
+            .unwrap_or_else(|| panic!("the listener did not subscribe: {banner}"))
+            .to_string();
+        let (lines, printed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(v) = serde_json::from_str(&line) {
+                    let _ = lines.send(v);
+                }
+            }
+        });
+        Self {
+            child,
+            stderr,
+            webhook,
+            banner,
+            port,
+            printed,
+        }
+    }
+
+    /// Stops it as Ctrl-C or a service manager would (SIGTERM): whether it ended well, and
+    /// what it said on its way out.
+    pub fn stop(mut self) -> (bool, String) {
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        let ended = self.child.wait().is_ok_and(|s| s.success());
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut self.stderr, &mut rest);
+        (signalled && ended, rest)
+    }
+}

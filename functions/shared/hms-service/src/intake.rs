@@ -36,33 +36,71 @@ pub enum Reviewed {
 
 /// Runs `batch` through the scrubber (`today` is the date service dates may not be after),
 /// then, when no claim has an error, each claim through its payer's rule set. Findings point
-/// into the input as [`Batch::locate`] says.
+/// into the input as [`Batch::locate`] says. A batch too large to hold takes the same two
+/// phases a claim at a time: [`scrub_claim`] over every claim, then [`rules_claim`].
 pub fn review(batch: Batch, today: NaiveDate, rules: &impl RuleEngine) -> Reviewed {
-    let mut issues = batch.scrub(today).issue;
-    let errors = issues
-        .iter()
-        .filter(|i| i.severity <= IssueSeverity::Error)
-        .count();
+    let mut issues = vec![];
+    let mut errors = 0;
+    for (i, claim) in batch.claims.iter().enumerate() {
+        errors += scrub_claim(&batch, i, claim, today, &mut issues);
+    }
     if errors > 0 {
         return Reviewed::Scrubbed { issues, errors };
     }
     let mut claims = Vec::with_capacity(batch.claims.len());
     let mut held = false;
     for (i, claim) in batch.claims.iter().enumerate() {
-        let mut verdict = rules.review(claim);
-        if !verdict.held && verdict.claim != *claim {
-            verdict.held = !recheck(claim, &verdict.claim, today, &mut verdict.issues);
-        }
-        held |= verdict.held;
-        let outcome = hms_domain::outcome::OperationOutcome::new(verdict.issues);
-        issues.extend(batch.locate(i, outcome, true));
-        claims.push(verdict.claim);
+        let (claim, passed) = rules_claim(&batch, i, claim, today, rules, &mut issues);
+        held |= !passed;
+        claims.push(claim);
     }
     if held {
         Reviewed::Held { issues }
     } else {
         Reviewed::Passed { claims, issues }
     }
+}
+
+/// The first phase of intake for claim `i` of `batch`: the scrubber's findings, located,
+/// added to `issues`. Returns how many are errors (a batch with any goes no further).
+pub fn scrub_claim(
+    batch: &Batch,
+    i: usize,
+    claim: &Claim,
+    today: NaiveDate,
+    issues: &mut Vec<Issue>,
+) -> usize {
+    let found = batch.locate(
+        i,
+        hms_domain::claims::scrub::scrub(claim, today, &Profile::default()),
+        true,
+    );
+    let errors = found
+        .iter()
+        .filter(|i| i.severity <= IssueSeverity::Error)
+        .count();
+    issues.extend(found);
+    errors
+}
+
+/// The second phase for claim `i` of a batch that scrubbed clean: its payer's rule set, and
+/// the scrubber again on what the rule set made of it. Returns the claim to write and whether
+/// it may be sent (false: held); the findings, located, are added to `issues`.
+pub fn rules_claim(
+    batch: &Batch,
+    i: usize,
+    claim: &Claim,
+    today: NaiveDate,
+    rules: &impl RuleEngine,
+    issues: &mut Vec<Issue>,
+) -> (Claim, bool) {
+    let mut verdict = rules.review(claim);
+    if !verdict.held && verdict.claim != *claim {
+        verdict.held = !recheck(claim, &verdict.claim, today, &mut verdict.issues);
+    }
+    let outcome = hms_domain::outcome::OperationOutcome::new(verdict.issues);
+    issues.extend(batch.locate(i, outcome, true));
+    (verdict.claim, !verdict.held)
 }
 
 /// Whether the claim a payer's rule set made of `original` may be sent: it goes to the same

@@ -65,6 +65,26 @@ pub fn validated(x12: Vec<u8>) -> Result<Vec<u8>, WriteError> {
     Ok(x12)
 }
 
+/// Checks X12 that was written to a file or stream too large to hold, as [`validated`] checks
+/// bytes: read once, segment by segment, in memory bounded by the longest segment.
+pub fn check_reader(x12: impl std::io::Read) -> Result<(), WriteError> {
+    let catalog = crate::spec::Catalog::embedded().map_err(WriteError::Guides)?;
+    let report =
+        crate::validate::validate_reader(x12, catalog, crate::validate::Options::default())
+            .map_err(|e| WriteError::Invalid {
+                first: e.to_string(),
+                count: 1,
+            })?;
+    let mut errors = report.errors();
+    if let Some(first) = errors.next() {
+        return Err(WriteError::Invalid {
+            first: first.to_string(),
+            count: 1 + errors.count() + report.suppressed,
+        });
+    }
+    Ok(())
+}
+
 /// One element of a segment to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field<'a> {
@@ -120,6 +140,14 @@ impl SegmentWriter {
     /// The bytes written.
     pub fn into_bytes(self) -> Vec<u8> {
         self.out
+    }
+
+    /// Hands the bytes written so far to `sink` and forgets them: a writer of a batch too
+    /// large to hold passes its output on as it goes.
+    pub fn drain_to(&mut self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        sink.write_all(&self.out)?;
+        self.out.clear();
+        Ok(())
     }
 
     fn check(&self, segment: &str, element: usize, value: &str) -> Result<(), WriteError> {
@@ -426,6 +454,13 @@ impl InterchangeWriter {
             ));
         }
         self.writer.simple(id, values)
+    }
+
+    /// Hands the segments written so far to `sink`; the counts and trailers still come out
+    /// right, and [`Self::finish_unvalidated`] returns only what follows. Whoever drains
+    /// checks the whole output with [`check_reader`] before it leaves.
+    pub fn drain_to(&mut self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.writer.drain_to(sink)
     }
 
     /// Closes the interchange with its IEA and returns the bytes.

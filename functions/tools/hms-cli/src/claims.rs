@@ -98,11 +98,21 @@ pub fn translate(
     if control == 0 || control > 999_999_999 {
         bail!("--control must be 1 to 999999999");
     }
-    let json = read(input)?;
+    let spooled = Spooled::new(input)?;
     let partner = load_partner(partner)?;
     let partner = partner.as_ref();
     let now = chrono::Local::now().naive_local();
     let envelope = Envelope::new(control, now);
+    if let TransactionType::Professional | TransactionType::Institutional = kind
+        && streams_as_claims(&spooled)?
+    {
+        let kind = match kind {
+            TransactionType::Institutional => ClaimKind::Institutional,
+            _ => ClaimKind::Professional,
+        };
+        return stream_to_837(&spooled, kind, partner, &envelope, rules);
+    }
+    let json = read(&spooled.path)?;
     // Each kind gives the X12, or the outcome that says what is wrong with the input.
     let written: std::result::Result<Vec<u8>, OperationOutcome> = match kind {
         TransactionType::Professional if is_preserved(&json) => {
@@ -199,8 +209,27 @@ fn intake(
     today: chrono::NaiveDate,
     rules: Option<&Path>,
 ) -> std::result::Result<Reviewed, OperationOutcome> {
+    Ok(review(batch, today, &engine(rules)?))
+}
+
+/// The payers' rules of `--rules`: none without a directory; the registry in it, opened.
+enum Engine {
+    None(NoRules),
+    Registry(Box<hms_rules::pipeline::RegistryRules>),
+}
+
+impl hms_service::ports::RuleEngine for Engine {
+    fn review(&self, claim: &Claim) -> hms_service::ports::RuleVerdict {
+        match self {
+            Self::None(engine) => engine.review(claim),
+            Self::Registry(engine) => engine.review(claim),
+        }
+    }
+}
+
+fn engine(rules: Option<&Path>) -> std::result::Result<Engine, OperationOutcome> {
     let Some(dir) = rules else {
-        return Ok(review(batch, today, &NoRules));
+        return Ok(Engine::None(NoRules));
     };
     let trouble =
         |e: &dyn std::fmt::Display| problem(IssueType::Exception, "rules-registry", e.to_string());
@@ -208,8 +237,247 @@ fn intake(
         hms_rules::host::RuleHost::new(crate::rules::author_limits()).map_err(|e| trouble(&e))?;
     let registry = hms_rules::registry::Registry::open(&host, dir, rules_cache().as_deref())
         .map_err(|e| trouble(&e))?;
-    let engine = hms_rules::pipeline::RegistryRules { host, registry };
-    Ok(review(batch, today, &engine))
+    Ok(Engine::Registry(Box::new(
+        hms_rules::pipeline::RegistryRules { host, registry },
+    )))
+}
+
+/// Whether the input is a JSON array of claims (to be read one claim at a time), not one
+/// claim, a Bundle, or what `--to json --lossless` made of an 837 (an array of transaction
+/// sets, written back whole).
+fn streams_as_claims(spooled: &Spooled) -> Result<bool> {
+    use std::io::Read;
+    let mut head = [0u8; 4096];
+    let n = spooled.open()?.read(&mut head)?;
+    let first = head
+        .get(..n)
+        .unwrap_or_default()
+        .iter()
+        .find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'[') {
+        return Ok(false);
+    }
+    // The first element decides: a preserved transaction set has a model and an envelope.
+    struct First;
+    impl<'de> serde::de::Visitor<'de> for First {
+        type Value = Option<serde_json::Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let first = seq.next_element()?;
+            // The rest is not read: stop here.
+            Err(serde::de::Error::custom(FirstRead(first)))
+        }
+    }
+    #[derive(Debug)]
+    struct FirstRead(Option<serde_json::Value>);
+    impl std::fmt::Display for FirstRead {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let preserved = self
+                .0
+                .as_ref()
+                .is_some_and(|t| t.get("model").is_some() && t.get("envelope").is_some());
+            f.write_str(if preserved { "preserved" } else { "claims" })
+        }
+    }
+    let file = std::io::BufReader::new(spooled.open()?);
+    let mut de = serde_json::Deserializer::from_reader(file);
+    let verdict = serde::Deserializer::deserialize_seq(&mut de, First);
+    // Anything but a preserved first element (claims, or JSON the reader will say is wrong)
+    // goes the streamed way.
+    Ok(!matches!(verdict, Err(e) if e.to_string().starts_with("preserved")))
+}
+
+/// Most findings an outcome of a streamed batch lists; past it, one more issue says how
+/// many were left out (a batch of 50,000 claims with an error each is not held to say so).
+const MAX_ISSUES: usize = 10_000;
+
+/// Findings of a streamed batch, bounded.
+#[derive(Debug, Default)]
+struct Findings {
+    issues: Vec<hms_domain::outcome::Issue>,
+    left_out: usize,
+}
+
+impl Findings {
+    fn extend(&mut self, issues: impl IntoIterator<Item = hms_domain::outcome::Issue>) {
+        for issue in issues {
+            if self.issues.len() < MAX_ISSUES {
+                self.issues.push(issue);
+            } else {
+                self.left_out += 1;
+            }
+        }
+    }
+
+    fn outcome(mut self) -> OperationOutcome {
+        if self.left_out > 0 {
+            self.issues.push(hms_domain::outcome::Issue::error(
+                IssueType::TooCostly,
+                "too-many-findings",
+                format!(
+                    "{} more findings are not listed (the first {MAX_ISSUES} are)",
+                    self.left_out
+                ),
+            ));
+        }
+        OperationOutcome::new(self.issues)
+    }
+}
+
+/// `translate --to x12 --type 837P|837I` of a JSON array of claims, one claim in memory at a
+/// time: a first pass reads and scrubs every claim (any error and nothing is written, as for
+/// a batch read whole), a second reads each again, runs its payer's rules and writes it to a
+/// spool; the spool is validated, then copied out. Nothing of a batch that fails leaves.
+fn stream_to_837(
+    spooled: &Spooled,
+    kind: ClaimKind,
+    partner: Option<&TradingPartner>,
+    envelope: &Envelope,
+    rules: Option<&Path>,
+) -> Result<ExitCode> {
+    use hms_domain::claims::{ClaimArrayError, StreamedBatch, read_claim_array};
+    use hms_service::intake::{rules_claim, scrub_claim};
+    let today = chrono::Local::now().date_naive();
+    let frame = Batch::streamed();
+    let open = || -> Result<_> { Ok(std::io::BufReader::with_capacity(1 << 16, spooled.open()?)) };
+    let not_json = |e: ClaimArrayError<std::convert::Infallible>| match e {
+        ClaimArrayError::Json(e) => problem(IssueType::Structure, "parse", e.to_string()),
+        ClaimArrayError::Sink(never) => match never {},
+    };
+
+    // First pass: every claim read and scrubbed.
+    let mut unreadable = Findings::default();
+    let mut scrubbed = Findings::default();
+    let mut errors = 0;
+    let read = read_claim_array(open()?, Some(kind), |i, claim| {
+        match claim {
+            Ok(claim) => {
+                let mut found = vec![];
+                errors += scrub_claim(&frame, i, &claim, today, &mut found);
+                scrubbed.extend(found);
+            }
+            Err(outcome) => unreadable.extend(outcome.issue),
+        }
+        Ok(())
+    });
+    let count = match read {
+        Ok(count) => count,
+        Err(e) => return print_outcome(&not_json(e)),
+    };
+    if count == 0 {
+        return print_outcome(&problem(
+            IssueType::Required,
+            "no-claims",
+            "the input holds no claims",
+        ));
+    }
+    if !unreadable.issues.is_empty() {
+        return print_outcome(&unreadable.outcome());
+    }
+    if errors > 0 {
+        return print_outcome(&scrubbed.outcome());
+    }
+
+    // Second pass: each claim through its payer's rules and into the spool.
+    let engine = match engine(rules) {
+        Ok(engine) => engine,
+        Err(outcome) => return print_outcome(&outcome),
+    };
+    let spool = Spool::new("837")?;
+    let mut batch: Option<StreamedBatch<std::io::BufWriter<std::fs::File>>> = None;
+    let mut findings = Findings::default();
+    let mut held = false;
+    let mut failed = None;
+    let read = read_claim_array(open()?, Some(kind), |i, claim| {
+        let Ok(claim) = claim else {
+            // Read in the first pass; the file is ours and unchanged.
+            return Ok(());
+        };
+        let mut found = vec![];
+        let (claim, passed) = rules_claim(&frame, i, &claim, today, &engine, &mut found);
+        findings.extend(found);
+        held |= !passed;
+        if held || failed.is_some() {
+            return Ok(());
+        }
+        let written = match batch.as_mut() {
+            Some(batch) => batch.claim(&claim),
+            None => {
+                let partner = partner_for(partner, claim.receiver());
+                match spool
+                    .create()
+                    .map_err(hms_domain::claims::BatchStreamError::Output)
+                {
+                    Ok(file) => StreamedBatch::new(&claim, count, &partner, envelope, file)
+                        .map_err(Into::into)
+                        .and_then(|mut opened| {
+                            opened.claim(&claim)?;
+                            batch = Some(opened);
+                            Ok(())
+                        }),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        if let Err(e) = written {
+            failed = Some(e);
+        }
+        Ok(())
+    });
+    if let Err(e) = read {
+        return print_outcome(&not_json(e));
+    }
+    if held {
+        return print_outcome(&findings.outcome());
+    }
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let Some(batch) = batch else {
+        bail!("the batch holds no claim");
+    };
+    batch.finish()?;
+    hms_x12::writer::check_reader(std::io::BufReader::new(spool.open()?))?;
+    let mut out = std::io::stdout().lock();
+    std::io::copy(&mut spool.open()?, &mut out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A temporary file this process writes and reads back, removed when dropped.
+#[derive(Debug)]
+struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    fn new(what: &str) -> Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "hms-{what}-{}-{}.spool",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        Ok(Self { path })
+    }
+
+    fn create(&self) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
+        std::fs::File::create_new(&self.path).map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
+    }
+
+    fn open(&self) -> Result<std::fs::File> {
+        std::fs::File::open(&self.path)
+            .with_context(|| format!("cannot read {}", self.path.display()))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Where compiled rule sets are cached: this user's own cache directory
@@ -437,40 +705,48 @@ enum Streamed {
     Fhir,
 }
 
-/// Validates `input` streaming, then, when it is sound and holds 835s, translates them as
-/// they are read (one claim payment in memory at a time): nothing is written for an input
-/// that fails. The exit code; `None` when the input is sound but holds no 835 (the caller
-/// reads it whole). Two passes over the file on one thread: validating beside the
-/// translation on a second thread, its output held back until the verdict, measured slower
-/// on two cores (the hand-over of each claim payment costs more than the pass it saves) and
-/// larger (BENCHMARKS.md).
-fn stream_835(
+/// Validates `input` streaming (a file of any size, never held in memory): the ST01 of each
+/// of its transaction sets when it is sound enough to translate; `None` when it is not (its
+/// findings are on stderr).
+fn validated(
     input: &Path,
     spooled: &Spooled,
-    to: Streamed,
-    ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
-) -> Result<Option<ExitCode>> {
-    use hms_domain::remittance::stream::{
-        FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
-    };
+) -> Result<Option<Vec<String>>> {
     let report = hms_x12::validate::validate_reader(
         std::io::BufReader::with_capacity(1 << 16, spooled.open()?),
         catalog,
         hms_x12::validate::Options::default(),
     )?;
     if !sound(input, &report) {
-        return Ok(Some(ExitCode::from(1)));
+        return Ok(None);
     }
-    let has_835 = report
+    let mut sets: Vec<String> = report
         .interchanges
         .iter()
         .flat_map(|i| &i.groups)
         .flat_map(|g| &g.transactions)
-        .any(|t| t.id == "835");
-    if !has_835 {
-        return Ok(None);
-    }
+        .map(|t| t.id.to_string())
+        .collect();
+    sets.dedup();
+    Ok(Some(sets))
+}
+
+/// Translates the 835s of a validated input as they are read (one claim payment in memory
+/// at a time). Two passes over the file on one thread: validating beside the translation on
+/// a second thread, its output held back until the verdict, measured slower on two cores
+/// (the hand-over of each claim payment costs more than the pass it saves) and larger
+/// (BENCHMARKS.md).
+fn stream_835(
+    input: &Path,
+    spooled: &Spooled,
+    to: Streamed,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+) -> Result<ExitCode> {
+    use hms_domain::remittance::stream::{
+        FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
+    };
     let framing = if ndjson {
         Framing::Ndjson
     } else {
@@ -496,22 +772,72 @@ fn stream_835(
         }),
         Err(_) => Ok(()),
     };
-    let broken_pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
     match (read, finished) {
-        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) if broken_pipe(&e) => {
-            Ok(Some(ExitCode::SUCCESS))
+        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => written(Err(e)),
+        (Err(StreamError::Remit(e)), _) => incomplete(input, &e),
+        (Ok(()), Ok(())) => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The exit of a streamed translation whose output ended with `result`: a reader that went
+/// away (`| head`) is no failure.
+fn written(result: std::io::Result<()>) -> Result<ExitCode> {
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(anyhow::Error::new(e).context("writing the output")),
+    }
+}
+
+/// The exit of a streamed translation whose input stopped making sense midway.
+fn incomplete(input: &Path, e: &dyn std::fmt::Display) -> Result<ExitCode> {
+    eprintln!(
+        "hms: {}: {e} (the output written before this is incomplete)",
+        input.display()
+    );
+    Ok(ExitCode::from(1))
+}
+
+/// Writes the claims of a validated 837 as they are read (one claim and the loops above it
+/// in memory at a time): the JSON array `read_837` would give, or one claim per line.
+fn stream_837(
+    input: &Path,
+    spooled: &Spooled,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+) -> Result<ExitCode> {
+    use hms_domain::claims::{ClaimStreamError, read_837_claims};
+    use std::io::Write;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut claims = 0usize;
+    let file = std::io::BufReader::with_capacity(1 << 16, spooled.open()?);
+    let read = read_837_claims(file, catalog, |claim| {
+        let separator: &[u8] = match (ndjson, claims) {
+            (true, _) => b"",
+            (false, 0) => b"[",
+            (false, _) => b",",
+        };
+        out.write_all(separator)?;
+        serde_json::to_writer(&mut out, &claim)?;
+        if ndjson {
+            out.write_all(b"\n")?;
         }
-        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => {
-            Err(anyhow::Error::new(e).context("writing the output"))
+        claims += 1;
+        Ok::<(), std::io::Error>(())
+    });
+    match read {
+        Ok(()) => written((|| {
+            if !ndjson {
+                out.write_all(if claims == 0 { b"[]\n" } else { b"]\n" })?;
+            }
+            out.flush()
+        })()),
+        Err(ClaimStreamError::Sink(e)) => written(Err(e)),
+        Err(ClaimStreamError::Read(e)) => {
+            // What was read before the error still goes out; the document stays open.
+            let _ = out.flush();
+            incomplete(input, &e)
         }
-        (Err(StreamError::Remit(e)), _) => {
-            eprintln!(
-                "hms: {}: {e} (the output written before this is incomplete)",
-                input.display()
-            );
-            Ok(Some(ExitCode::from(1)))
-        }
-        (Ok(()), Ok(())) => Ok(Some(ExitCode::SUCCESS)),
     }
 }
 
@@ -541,22 +867,20 @@ fn to_json(input: &Path, lossless: bool, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
-    if !lossless && let Some(code) = stream_835(input, &spooled, Streamed::Json, ndjson, catalog)? {
-        return Ok(code);
+    let Some(sets) = validated(input, &spooled, catalog)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let has = |set: &str| sets.iter().any(|s| s == set);
+    if !lossless && has("835") {
+        return stream_835(input, &spooled, Streamed::Json, ndjson, catalog);
+    }
+    if !lossless && has("837") && !has("271") && !has("277") {
+        return stream_837(input, &spooled, ndjson, catalog);
     }
     if ndjson {
-        bail!("--ndjson writes 835s (without --lossless); this input holds none");
+        bail!("--ndjson writes 835s and 837s (without --lossless); this input holds neither");
     }
     let x12 = read(&spooled.path)?;
-    if !sound_for_translation(input, &x12, catalog) {
-        return Ok(ExitCode::from(1));
-    }
-    let sets: Vec<String> = hms_x12::Tokenizer::new(&x12)
-        .flatten()
-        .filter(|s| s.id() == b"ST")
-        .map(|s| String::from_utf8_lossy(s.value(1)).into_owned())
-        .collect();
-    let has = |set: &str| sets.iter().any(|s| s == set);
     let json = if has("835") && lossless {
         pretty(hms_domain::lossless::read_835(&x12, catalog))
     } else if has("835") {
@@ -628,16 +952,16 @@ fn to_fhir(input: &Path, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
-    if let Some(code) = stream_835(input, &spooled, Streamed::Fhir, ndjson, catalog)? {
-        return Ok(code);
+    let Some(sets) = validated(input, &spooled, catalog)? else {
+        return Ok(ExitCode::from(1));
+    };
+    if sets.iter().any(|s| s == "835") {
+        return stream_835(input, &spooled, Streamed::Fhir, ndjson, catalog);
     }
     if ndjson {
         bail!("--ndjson writes 835s; this input holds none");
     }
     let x12 = read(&spooled.path)?;
-    if !sound_for_translation(input, &x12, catalog) {
-        return Ok(ExitCode::from(1));
-    }
     let is_271 = hms_x12::Tokenizer::new(&x12)
         .flatten()
         .any(|s| s.id() == b"ST" && s.value(1) == b"271");

@@ -123,26 +123,31 @@ impl<R: Read> Read for Progress<R> {
     }
 }
 
-fn read_all(path: &Path) -> Result<Vec<u8>> {
-    let mut bytes = vec![];
-    open(path)?
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(bytes)
-}
-
+/// Writes the tree's JSON as the input is read: one segment in memory at a time, whatever
+/// the file's size. An input that stops making sense midway ends with the error on stderr
+/// and exit 1, the output written before it incomplete.
 fn parse(path: &Path, catalog: &Catalog) -> Result<ExitCode> {
-    let bytes = read_all(path)?;
-    match hms_x12::tree::parse(&bytes, catalog) {
-        Ok(doc) => {
-            let mut out = BufWriter::new(io::stdout().lock());
-            serde_json::to_writer_pretty(&mut out, &doc)?;
-            writeln!(out)?;
-            out.flush()?;
+    use hms_x12::tree::{JsonTreeWriter, TreeWriteError, read_steps};
+    let input = io::BufReader::with_capacity(1 << 16, open(path)?);
+    let out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut writer = JsonTreeWriter::new(out);
+    let result = read_steps(input, catalog, |step| writer.step(step))
+        .and_then(|()| Ok(writer.finish()?))
+        .and_then(|mut out| {
+            out.write_all(b"\n")?;
+            Ok(out.flush()?)
+        });
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(TreeWriteError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             Ok(ExitCode::SUCCESS)
         }
+        Err(TreeWriteError::Write(e)) => Err(anyhow::Error::new(e).context("writing the output")),
         Err(e) => {
-            eprintln!("hms: {}: {e}", path.display());
+            eprintln!(
+                "hms: {}: {e} (the output written before this is incomplete)",
+                path.display()
+            );
             Ok(ExitCode::from(1))
         }
     }

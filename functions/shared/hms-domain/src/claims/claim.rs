@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::claims::model::{InstitutionalClaim, Parties, Patient, ProfessionalClaim, Subscriber};
-use crate::claims::write_837::{Out, batch};
+use crate::claims::write_837::{BatchWriter, Out, batch};
 use crate::claims::{fhir, institutional_837, professional_837, scrub};
 use crate::ids::{PatientControlNumber, PayerId};
 use crate::outcome::OperationOutcome;
@@ -276,6 +276,84 @@ pub fn write_837(
         field: String::new(),
         source: e,
     })
+}
+
+/// Why a streamed 837 batch stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchStreamError {
+    /// A claim could not be written (a value the 837 cannot carry, a claim unlike the first).
+    #[error(transparent)]
+    Translate(#[from] TranslateError),
+    /// The output could not be written.
+    #[error("writing the 837: {0}")]
+    Output(#[source] std::io::Error),
+}
+
+/// An 837 batch written one claim at a time into `sink` (a spool file), for batches too large
+/// to hold: the same loops as [`write_837`], the segments passed on after each claim. What it
+/// writes has not been validated: the spool passes `hms_x12::writer::check_reader` before it
+/// leaves, as [`write_837`] validates its bytes.
+pub struct StreamedBatch<W: std::io::Write> {
+    batch: BatchWriter,
+    kind: ClaimKind,
+    sink: W,
+}
+
+impl<W: std::io::Write> std::fmt::Debug for StreamedBatch<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamedBatch")
+            .field("kind", &self.kind)
+            .field("written", &self.batch.written())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: std::io::Write> StreamedBatch<W> {
+    /// Opens a batch of `count` claims of `first`'s kind (BHT03 depends on the count: a
+    /// first pass over the input counts them).
+    pub fn new(
+        first: &Claim,
+        count: usize,
+        partner: &TradingPartner,
+        envelope: &Envelope,
+        sink: W,
+    ) -> Result<Self, TranslateError> {
+        let kind = first.kind();
+        Ok(Self {
+            batch: BatchWriter::new(&first.parties(), count, partner, envelope, kind.guide())?,
+            kind,
+            sink,
+        })
+    }
+
+    /// Writes the next claim.
+    pub fn claim(&mut self, claim: &Claim) -> Result<(), BatchStreamError> {
+        let kind = self.kind;
+        if claim.kind() != kind {
+            return Err(TranslateError::Missing {
+                field: format!("/{}", self.batch.written()),
+                message: format!(
+                    "every claim of a batch must be of one kind: this one is not {kind:?} like the first (one 837 guide per batch)"
+                ),
+            }
+            .into());
+        }
+        self.batch
+            .claim(&claim.parties(), |out| claim.claim_loop(out))?;
+        self.batch
+            .drain_to(&mut self.sink)
+            .map_err(BatchStreamError::Output)
+    }
+
+    /// Closes the batch and gives the sink back, flushed.
+    pub fn finish(mut self) -> Result<W, BatchStreamError> {
+        let tail = self.batch.finish()?;
+        self.sink
+            .write_all(&tail)
+            .and_then(|()| self.sink.flush())
+            .map_err(BatchStreamError::Output)?;
+        Ok(self.sink)
+    }
 }
 
 /// The 837 of `claims`, not yet validated: the lossless round trip's base, which it patches

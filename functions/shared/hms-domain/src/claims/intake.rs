@@ -217,6 +217,18 @@ impl Batch {
         }
     }
 
+    /// The frame of a batch read one claim at a time ([`read_claim_array`]): holds no claims,
+    /// and locates the findings of claim `i` as a JSON array's batch does (`/i/...`).
+    pub fn streamed() -> Self {
+        Self {
+            claims: vec![],
+            format: Format::Json,
+            batch: true,
+            entries: vec![],
+            notes: vec![],
+        }
+    }
+
     /// One claim, read from `format`, standing alone.
     pub fn one(claim: Claim, format: Format) -> Self {
         Self {
@@ -279,4 +291,82 @@ impl Batch {
             .collect();
         OperationOutcome::new(issues)
     }
+}
+
+/// Why a JSON array of claims could not be read to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimArrayError<E: std::error::Error + 'static> {
+    /// The input is not a JSON array (of anything): where the parser stopped.
+    #[error("the input is not a JSON array of claims: {0}")]
+    Json(#[source] serde_json::Error),
+    /// Whoever took the claims stopped.
+    #[error("taking the claims: {0}")]
+    Sink(#[source] E),
+}
+
+/// Reads a JSON array of our claims one element at a time, in memory bounded by the largest
+/// claim (a nightly batch of 50,000 claims is never held): each claim, or the outcome of
+/// reading it (located as [`Batch::read`] locates it, `/i/...`), goes to `each` with its
+/// index. `kind` forces one kind on every claim; without it each claim is of the kind it
+/// says it is. Returns how many elements there were.
+pub fn read_claim_array<R: std::io::Read, E: std::error::Error + 'static>(
+    input: R,
+    kind: Option<ClaimKind>,
+    mut each: impl FnMut(usize, Result<Claim, OperationOutcome>) -> Result<(), E>,
+) -> Result<usize, ClaimArrayError<E>> {
+    use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
+
+    struct Elements<'a, F, E> {
+        each: &'a mut F,
+        kind: Option<ClaimKind>,
+        count: usize,
+        stopped: &'a mut Option<E>,
+    }
+
+    impl<'de, F, E> Visitor<'de> for Elements<'_, F, E>
+    where
+        F: FnMut(usize, Result<Claim, OperationOutcome>) -> Result<(), E>,
+    {
+        type Value = usize;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of claims")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<usize, A::Error> {
+            let frame = Batch::streamed();
+            while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
+                let json = raw.get().as_bytes();
+                let kind = match self.kind {
+                    Some(kind) => kind,
+                    None => serde_json::from_slice::<Value>(json)
+                        .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
+                };
+                let i = self.count;
+                self.count += 1;
+                let claim = Claim::from_json(json, kind)
+                    .map_err(|outcome| OperationOutcome::new(frame.locate(i, outcome, false)));
+                if let Err(e) = (self.each)(i, claim) {
+                    *self.stopped = Some(e);
+                    return Err(A::Error::custom("stopped by the claims' taker"));
+                }
+            }
+            Ok(self.count)
+        }
+    }
+
+    let mut stopped = None;
+    let mut de = serde_json::Deserializer::from_reader(input);
+    let read = de.deserialize_seq(Elements {
+        each: &mut each,
+        kind,
+        count: 0,
+        stopped: &mut stopped,
+    });
+    if let Some(e) = stopped {
+        return Err(ClaimArrayError::Sink(e));
+    }
+    let count = read.map_err(ClaimArrayError::Json)?;
+    de.end().map_err(ClaimArrayError::Json)?;
+    Ok(count)
 }

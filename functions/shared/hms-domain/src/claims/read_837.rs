@@ -74,16 +74,176 @@ pub fn original_claim_numbers(x12: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Reads the claims of `input`'s 837P transaction sets, or when it has none those of its 837I
-/// sets (the input parsed once); an input with neither is `No837P`.
+/// Reads every claim of `input`'s 837P and 837I transaction sets, in file order; an input
+/// with neither is `No837P`. The claims of [`read_837_claims`], collected.
 pub fn read_837(input: &[u8], catalog: &Catalog) -> Result<Vec<Claim>, ClaimReadError> {
-    let doc = tree::parse(input, catalog)?;
-    if let Some(claims) = sets_claims(&doc, is_837p, transaction_claims)? {
-        return Ok(claims.into_iter().map(Claim::from).collect());
+    let mut claims = vec![];
+    read_837_claims(input, catalog, |claim| {
+        claims.push(claim);
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .map_err(|e| match e {
+        ClaimStreamError::Read(e) => e,
+        ClaimStreamError::Sink(never) => match never {},
+    })?;
+    Ok(claims)
+}
+
+/// Why a streamed 837 read stopped: the input, or the sink that takes its claims (`E`, an
+/// output that could not be written).
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimStreamError<E: std::error::Error + 'static = std::io::Error> {
+    /// The input is not 837 claims that can be read.
+    #[error(transparent)]
+    Read(#[from] ClaimReadError),
+    /// The sink could not take a claim.
+    #[error("writing the output: {0}")]
+    Sink(#[source] E),
+}
+
+impl<E: std::error::Error + 'static> From<tree::TreeError> for ClaimStreamError<E> {
+    fn from(e: tree::TreeError) -> Self {
+        Self::Read(ClaimReadError::X12(e))
     }
-    sets_claims(&doc, is_837i, institutional_claims)?
-        .map(|claims| claims.into_iter().map(Claim::from).collect())
-        .ok_or(ClaimReadError::No837P)
+}
+
+/// Reads the claims of every 837P and 837I transaction set of `input` segment by segment and
+/// hands each to `sink` the moment its loop (2300) ends: a nightly batch of 50,000 claims is
+/// read with one claim and the loops above it in memory, never the file or its tree.
+///
+/// The tree is built as [`tree::parse`] builds it, pruned: a claim loop is read with its
+/// ancestors (the submitter, the billing provider, the subscriber, the patient) and dropped,
+/// and a hierarchical level (2000A/B/C) is dropped when it ends, so what is held never grows
+/// with the file. Each claim is read by the same code that reads a whole 837.
+pub fn read_837_claims<R: std::io::Read, E: std::error::Error + 'static>(
+    input: R,
+    catalog: &Catalog,
+    mut sink: impl FnMut(Claim) -> Result<(), E>,
+) -> Result<(), ClaimStreamError<E>> {
+    let mut pruned = Pruned::default();
+    let mut found = false;
+    tree::read_steps(input, catalog, |step| {
+        if let tree::Step::TransactionStart(start) = &step {
+            found |= pruned.kind_of(start).is_some();
+        }
+        pruned.step(step, &mut sink)
+    })?;
+    if found {
+        Ok(())
+    } else {
+        Err(ClaimReadError::No837P.into())
+    }
+}
+
+/// The open loops of an 837 transaction set, each claim loop read and dropped as it ends.
+#[derive(Debug, Default)]
+struct Pruned {
+    /// The kind of the open transaction set; `None` outside an 837.
+    kind: Option<crate::claims::ClaimKind>,
+    /// Open loops, the root first.
+    stack: Vec<LoopNode>,
+}
+
+impl Pruned {
+    fn kind_of(&self, start: &tree::TransactionStart) -> Option<crate::claims::ClaimKind> {
+        use crate::claims::ClaimKind;
+        let guide = start.guide.as_deref().unwrap_or_default();
+        match start.id.as_str() {
+            "837" if guide.starts_with("005010X222") => Some(ClaimKind::Professional),
+            "837" if guide.starts_with("005010X223") => Some(ClaimKind::Institutional),
+            _ => None,
+        }
+    }
+
+    fn step<E: std::error::Error + 'static>(
+        &mut self,
+        step: tree::Step<'_>,
+        sink: &mut impl FnMut(Claim) -> Result<(), E>,
+    ) -> Result<(), ClaimStreamError<E>> {
+        use tree::{Item, Step};
+        match step {
+            Step::TransactionStart(start) => {
+                self.kind = self.kind_of(&start);
+                self.stack.clear();
+                if self.kind.is_some() {
+                    self.stack.push(LoopNode {
+                        id: "ST".into(),
+                        name: start.name,
+                        content: vec![],
+                    });
+                }
+            }
+            _ if self.kind.is_none() => {}
+            Step::LoopStart { id, name } => self.stack.push(LoopNode {
+                id: id.to_string(),
+                name: name.to_string(),
+                content: vec![],
+            }),
+            Step::Segment(segment) => {
+                if let Some(top) = self.stack.last_mut() {
+                    top.content.push(Item::Segment(segment));
+                }
+            }
+            Step::LoopEnd if self.stack.len() > 1 => {
+                let Some(done) = self.stack.pop() else {
+                    return Ok(());
+                };
+                if done.id == "2300" {
+                    if let Some(claim) = self.read(done).map_err(ClaimReadError::from)? {
+                        sink(claim).map_err(ClaimStreamError::Sink)?;
+                    }
+                } else if !done.id.starts_with("2000")
+                    && let Some(parent) = self.stack.last_mut()
+                {
+                    parent.content.push(Item::Loop(done));
+                }
+            }
+            Step::TransactionEnd => {
+                self.stack.clear();
+                self.kind = None;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The claim of `claim_loop` read with the open loops above it: the loops are nested
+    /// into one pruned transaction set (each the last item of its parent), read by the code
+    /// that reads a whole one, and taken apart again.
+    fn read(&mut self, claim_loop: LoopNode) -> Result<Option<Claim>, ValueError> {
+        use tree::Item;
+        let depth = self.stack.len();
+        if let Some(parent) = self.stack.last_mut() {
+            parent.content.push(Item::Loop(claim_loop));
+        }
+        while self.stack.len() > 1 {
+            if let Some(child) = self.stack.pop()
+                && let Some(parent) = self.stack.last_mut()
+            {
+                parent.content.push(Item::Loop(child));
+            }
+        }
+        let read = match (self.stack.first(), self.kind) {
+            (Some(body), Some(crate::claims::ClaimKind::Professional)) => {
+                transaction_claims(body).map(|c| c.into_iter().next().map(Claim::from))
+            }
+            (Some(body), Some(crate::claims::ClaimKind::Institutional)) => {
+                institutional_claims(body).map(|c| c.into_iter().next().map(Claim::from))
+            }
+            _ => Ok(None),
+        };
+        // Taken apart: each open loop is the last item of its parent; the claim loop, last
+        // of all, is dropped.
+        while self.stack.len() < depth + 1 {
+            let Some(Item::Loop(child)) = self.stack.last_mut().and_then(|l| l.content.pop())
+            else {
+                break;
+            };
+            self.stack.push(child);
+        }
+        self.stack.truncate(depth);
+        read
+    }
 }
 
 /// The claims of every transaction set of `doc` that `wanted` picks, each read by `read`;

@@ -180,22 +180,77 @@ pub(crate) fn batch<C>(
             message: "a batch needs at least one claim".into(),
         });
     };
-    let head = parties(first);
-    // BHT03: the originator's reference. One claim: its control number; a batch: the
-    // interchange control number, which identifies the batch to the receiver.
-    let reference = if claims.len() == 1 {
-        head.reference.to_string()
-    } else {
-        format!("{:09}", envelope.control.interchange)
-    };
-    let mut out = Out::header(&head, partner, envelope, version, &reference)?;
-    let mut billing: Option<(&Provider, Option<&Address>, u32)> = None;
-    for (i, claim) in claims.iter().enumerate() {
-        if claims.len() > 1 {
-            out.prefix = format!("/{i}");
+    let mut writer = BatchWriter::new(&parties(first), claims.len(), partner, envelope, version)?;
+    for claim in claims {
+        writer.claim(&parties(claim), |out| claim_loop(out, claim))?;
+    }
+    writer.finish()
+}
+
+/// An 837 batch written one claim at a time, so a batch of any size passes through with one
+/// claim in memory: the loops above a claim are shared as [`batch`] shares them, and the
+/// segments written can be drained to a file as they come.
+pub(crate) struct BatchWriter {
+    out: Out,
+    /// The claims the batch was opened for (BHT03 names a batch of several by its
+    /// interchange).
+    count: usize,
+    /// Claims written.
+    written: usize,
+    /// What every claim must share with the first: submitter, receiver, BHT06.
+    submitter: crate::party::Submitter,
+    receiver: crate::party::Receiver,
+    encounter: bool,
+    /// The open 2000A: its provider, pay-to address and HL number.
+    billing: Option<(Provider, Option<Address>, u32)>,
+}
+
+impl BatchWriter {
+    /// Opens a batch of `count` claims (at least one), the first with `head`'s parties.
+    pub(crate) fn new(
+        head: &Parties<'_>,
+        count: usize,
+        partner: &TradingPartner,
+        envelope: &Envelope,
+        version: &str,
+    ) -> Result<Self, TranslateError> {
+        if count == 0 {
+            return Err(TranslateError::Missing {
+                field: String::new(),
+                message: "a batch needs at least one claim".into(),
+            });
         }
-        let p = parties(claim);
-        if p.encounter != head.encounter {
+        // BHT03: the originator's reference. One claim: its control number; a batch: the
+        // interchange control number, which identifies the batch to the receiver.
+        let reference = if count == 1 {
+            head.reference.to_string()
+        } else {
+            format!("{:09}", envelope.control.interchange)
+        };
+        Ok(Self {
+            out: Out::header(head, partner, envelope, version, &reference)?,
+            count,
+            written: 0,
+            submitter: head.submitter.clone(),
+            receiver: head.receiver.clone(),
+            encounter: head.encounter,
+            billing: None,
+        })
+    }
+
+    /// Writes the next claim: its billing provider's loop when it differs from the one
+    /// open, its subscriber and patient, then `claim_loop` (2300 and below).
+    pub(crate) fn claim(
+        &mut self,
+        p: &Parties<'_>,
+        claim_loop: impl FnOnce(&mut Out) -> Result<(), TranslateError>,
+    ) -> Result<(), TranslateError> {
+        let i = self.written;
+        self.written += 1;
+        if self.count > 1 {
+            self.out.prefix = format!("/{i}");
+        }
+        if p.encounter != self.encounter {
             return Err(TranslateError::Missing {
                 field: format!("/{i}/claim/encounter"),
                 message:
@@ -203,28 +258,52 @@ pub(crate) fn batch<C>(
                         .into(),
             });
         }
-        if p.submitter != head.submitter || p.receiver != head.receiver {
+        if *p.submitter != self.submitter || *p.receiver != self.receiver {
             return Err(TranslateError::Missing {
                 field: format!("/{i}/submitter"),
                 message: "every claim of a batch must name the submitter and receiver of the first claim (one 1000A/1000B per batch)".into(),
             });
         }
-        let parent = match billing {
+        let parent = match &self.billing {
             Some((provider, pay_to, hl))
-                if provider == p.billing_provider && pay_to == p.pay_to_address =>
+                if provider == p.billing_provider && pay_to.as_ref() == p.pay_to_address =>
             {
-                hl
+                *hl
             }
             _ => {
-                let hl = out.billing_provider(&p)?;
-                billing = Some((p.billing_provider, p.pay_to_address, hl));
+                let hl = self.out.billing_provider(p)?;
+                self.billing = Some((p.billing_provider.clone(), p.pay_to_address.cloned(), hl));
                 hl
             }
         };
-        out.subscriber_and_patient(&p, parent)?;
-        claim_loop(&mut out, claim)?;
+        self.out.subscriber_and_patient(p, parent)?;
+        claim_loop(&mut self.out)
     }
-    out.finish()
+
+    /// Claims written so far.
+    pub(crate) fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Hands what is written so far to `sink`.
+    pub(crate) fn drain_to(&mut self, sink: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.out.w.drain_to(sink)
+    }
+
+    /// Closes the batch: the bytes not yet drained. A batch given fewer or more claims than
+    /// it was opened for is refused (its BHT03 would be wrong).
+    pub(crate) fn finish(self) -> Result<Vec<u8>, TranslateError> {
+        if self.written != self.count {
+            return Err(TranslateError::Missing {
+                field: String::new(),
+                message: format!(
+                    "the batch was opened for {} claims and given {}",
+                    self.count, self.written
+                ),
+            });
+        }
+        self.out.finish()
+    }
 }
 
 impl Out {

@@ -2,7 +2,9 @@
 //! loops (with their guide ids) → segments → elements. Built by the same walker the validator
 //! uses, so loops are recognised the same way (HL level codes, NM1 qualifiers, ...).
 //!
-//! Unlike the validator, the tree owns its text, so it costs memory in proportion to the input.
+//! Unlike the validator, the tree owns its text, so it costs memory in proportion to the input;
+//! [`read_steps`] streams the same tree one step at a time, and [`JsonTreeWriter`] writes its
+//! JSON as the steps come, in memory bounded by the longest segment.
 #![allow(
     clippy::indexing_slicing,
     reason = "segment and loop indices come from the guide's own tables"
@@ -10,11 +12,16 @@
 
 use compact_str::CompactString;
 
+mod json;
+mod steps;
+
+pub use json::{JsonTreeWriter, TreeWriteError};
+pub use steps::{Step, Stepper, TransactionStart, read_steps};
+
+use crate::reader::Tokenizer;
 use crate::segment::Segment;
 use crate::spec::Catalog;
-use crate::validate::Placement;
 pub use crate::walk::TreeError;
-use crate::walk::{Place, Placed, Walk};
 
 /// An element value: text, or a list (components of a composite, or repetitions).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -95,11 +102,12 @@ pub struct GroupNode {
 pub struct InterchangeNode {
     /// ISA segment.
     pub header: SegmentNode,
-    /// Segments directly in the interchange, outside groups (TA1).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub segments: Vec<SegmentNode>,
     /// Functional groups.
     pub groups: Vec<GroupNode>,
+    /// Segments directly in the interchange, outside groups (TA1). After the groups, so a
+    /// streamed tree can write each group as it completes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<SegmentNode>,
     /// IEA segment, if present.
     pub trailer: Option<SegmentNode>,
 }
@@ -158,144 +166,91 @@ fn node(segment: &Segment<'_>, line: usize, name: Option<String>) -> SegmentNode
     }
 }
 
-/// Ends the innermost open loop, adding it to its parent; false when only the root is open.
-fn close_loop(stack: &mut Vec<LoopNode>) -> bool {
-    if stack.len() < 2 {
-        return false;
-    }
-    if let Some(done) = stack.pop()
-        && let Some(parent) = stack.last_mut()
-    {
-        parent.content.push(Item::Loop(done));
-    }
-    true
-}
-
-/// Parses `input` into a [`Document`].
+/// Parses `input` into a [`Document`]: the [`steps`] of the input, folded.
 pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     let mut doc = Document::default();
     // Open loops of the current transaction set (root first).
     let mut stack: Vec<LoopNode> = vec![];
-    let mut tx_meta: Option<(String, String, Option<String>)> = None;
-
-    fn close_transaction(
-        doc: &mut Document,
-        stack: &mut Vec<LoopNode>,
-        meta: &mut Option<(String, String, Option<String>)>,
-    ) {
-        while close_loop(stack) {}
-        if let (Some(body), Some((id, control, guide))) = (stack.pop(), meta.take())
-            && let Some(g) = doc
-                .interchanges
-                .last_mut()
-                .and_then(|i| i.groups.last_mut())
-        {
-            g.transactions.push(TransactionNode {
-                id,
-                control,
-                guide,
-                body,
-            });
-        }
-    }
-
-    let mut guide = None;
-    for placed in Walk::new(input, catalog) {
-        let Placed {
-            segment,
-            line,
-            place,
-            ..
-        } = placed?;
-        match place {
-            Place::Envelope => match segment.id() {
-                b"ISA" => doc.interchanges.push(InterchangeNode {
-                    header: node(&segment, line, None),
-                    segments: vec![],
-                    groups: vec![],
-                    trailer: None,
-                }),
-                b"GS" => {
-                    if let Some(i) = doc.interchanges.last_mut() {
-                        i.groups.push(GroupNode {
-                            header: node(&segment, line, None),
-                            transactions: vec![],
-                            trailer: None,
-                        });
-                    }
-                }
-                b"GE" => {
-                    close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                    if let Some(g) = doc
-                        .interchanges
-                        .last_mut()
-                        .and_then(|i| i.groups.last_mut())
-                    {
-                        g.trailer = Some(node(&segment, line, None));
-                    }
-                }
-                _ => {
-                    if let Some(i) = doc.interchanges.last_mut() {
-                        i.trailer = Some(node(&segment, line, None));
-                    }
-                }
-            },
-            Place::Interchange => {
-                if let Some(i) = doc.interchanges.last_mut() {
-                    i.segments.push(node(&segment, line, None));
+    let mut transaction: Option<TransactionStart> = None;
+    let mut fold = |step: Step<'_>| -> Result<(), TreeError> {
+        let interchange = doc.interchanges.last_mut();
+        match step {
+            Step::InterchangeStart(header) => doc.interchanges.push(InterchangeNode {
+                header,
+                groups: vec![],
+                segments: vec![],
+                trailer: None,
+            }),
+            Step::InterchangeSegment(segment) => {
+                if let Some(i) = interchange {
+                    i.segments.push(segment);
                 }
             }
-            Place::Start(g) => {
-                close_transaction(&mut doc, &mut stack, &mut tx_meta);
-                guide = g;
-                let name = g.and_then(|g| g.segments.first()).map(|s| s.name.clone());
+            Step::InterchangeEnd(trailer) => {
+                if let Some(i) = interchange {
+                    i.trailer = trailer;
+                }
+            }
+            Step::GroupStart(header) => {
+                if let Some(i) = interchange {
+                    i.groups.push(GroupNode {
+                        header,
+                        transactions: vec![],
+                        trailer: None,
+                    });
+                }
+            }
+            Step::GroupEnd(trailer) => {
+                if let Some(g) = interchange.and_then(|i| i.groups.last_mut()) {
+                    g.trailer = trailer;
+                }
+            }
+            Step::TransactionStart(start) => {
+                stack.clear();
                 stack.push(LoopNode {
                     id: "ST".into(),
-                    name: g.map_or_else(|| "Transaction Set".into(), |g| g.name.clone()),
-                    content: vec![Item::Segment(node(&segment, line, name))],
+                    name: start.name.clone(),
+                    content: vec![],
                 });
-                tx_meta = Some((
-                    text(segment.value(1)).to_string(),
-                    text(segment.value(2)).to_string(),
-                    g.map(|g| g.version.clone()),
-                ));
+                transaction = Some(start);
             }
-            Place::Body(placement) => {
-                let mut seg_node = node(&segment, line, None);
-                match (placement, guide) {
-                    (
-                        Some(Placement::Found {
-                            segment: s,
-                            closed,
-                            opened,
-                        }),
-                        Some(g),
-                    ) => {
-                        for _ in 0..closed {
-                            close_loop(&mut stack);
-                        }
-                        if let Some(l) = opened {
-                            // A new iteration of a loop already open at this depth closes it first.
-                            stack.push(LoopNode {
-                                id: g.loops[l].id.clone(),
-                                name: g.loops[l].name.clone(),
-                                content: vec![],
-                            });
-                        }
-                        seg_node.name = Some(g.segments[s].name.clone());
-                    }
-                    (Some(Placement::NotFound), _) => seg_node.unexpected = true,
-                    _ => {}
-                }
+            Step::LoopStart { id, name } => stack.push(LoopNode {
+                id: id.to_string(),
+                name: name.to_string(),
+                content: vec![],
+            }),
+            Step::Segment(segment) => {
                 if let Some(top) = stack.last_mut() {
-                    top.content.push(Item::Segment(seg_node));
+                    top.content.push(Item::Segment(segment));
                 }
-                if segment.id() == b"SE" {
-                    close_transaction(&mut doc, &mut stack, &mut tx_meta);
+            }
+            Step::LoopEnd => {
+                if stack.len() > 1
+                    && let Some(done) = stack.pop()
+                    && let Some(parent) = stack.last_mut()
+                {
+                    parent.content.push(Item::Loop(done));
+                }
+            }
+            Step::TransactionEnd => {
+                if let (Some(body), Some(start)) = (stack.pop(), transaction.take())
+                    && let Some(g) = interchange.and_then(|i| i.groups.last_mut())
+                {
+                    g.transactions.push(TransactionNode {
+                        id: start.id,
+                        control: start.control,
+                        guide: start.guide,
+                        body,
+                    });
                 }
             }
         }
+        Ok(())
+    };
+    let mut stepper = Stepper::new(catalog);
+    for segment in Tokenizer::new(input) {
+        stepper.push(&segment?, &mut fold)?;
     }
-    close_transaction(&mut doc, &mut stack, &mut tx_meta);
+    stepper.finish(&mut fold)?;
     Ok(doc)
 }

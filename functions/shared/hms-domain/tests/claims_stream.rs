@@ -1,0 +1,213 @@
+//! 837 batches read and written one claim at a time: the claims streamed out of every shared
+//! 837P and 837I that reads are the claims the whole-tree reader gives, fed a few bytes at a
+//! time; a JSON array read element by element gives `Batch::read`'s claims and finds the same
+//! faults in the same places; a batch written claim by claim into a sink is byte for byte
+//! `write_837`'s.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
+#![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+mod common;
+use common::{claim_fixture, samples};
+
+use hms_domain::claims::{
+    Batch, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch, read_837,
+    read_837_claims, read_837i, read_837p, read_claim_array, write_837,
+};
+use hms_domain::partner::{Connections, Envelope, TradingPartner};
+use hms_x12::spec::Catalog;
+
+/// A reader that gives at most 7 bytes per read: segments, ISAs and elements cut anywhere.
+struct Trickle<'a>(&'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(buf.len()).min(7);
+        let (head, tail) = self.0.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.0 = tail;
+        Ok(n)
+    }
+}
+
+fn streamed(x12: &[u8]) -> Result<Vec<Claim>, ClaimStreamError> {
+    let mut claims = vec![];
+    read_837_claims(Trickle(x12), Catalog::embedded().unwrap(), |claim| {
+        claims.push(claim);
+        Ok(())
+    })?;
+    Ok(claims)
+}
+
+fn envelope(control: u32) -> Envelope {
+    Envelope::new(control, common::today().and_hms_opt(9, 30, 0).unwrap())
+}
+
+fn files(dir: &str) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<_> = std::fs::read_dir(samples().join(dir))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "837"))
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn streamed_claims_are_the_whole_readers() {
+    let catalog = Catalog::embedded().unwrap();
+    let mut compared = 0;
+    for (name, x12) in files("837_005010X222A2").into_iter().chain(files("demo")) {
+        let Ok(whole) = read_837p(&x12, catalog) else {
+            assert!(
+                streamed(&x12).is_err(),
+                "{name}: the whole read failed, not the stream"
+            );
+            continue;
+        };
+        let whole: Vec<Claim> = whole.into_iter().map(Claim::from).collect();
+        assert_eq!(streamed(&x12).unwrap(), whole, "{name}");
+        assert_eq!(read_837(&x12, catalog).unwrap(), whole, "{name}");
+        compared += 1;
+    }
+    for (name, x12) in files("837_005010X223A3") {
+        let whole: Vec<Claim> = read_837i(&x12, catalog)
+            .unwrap()
+            .into_iter()
+            .map(Claim::from)
+            .collect();
+        assert!(!whole.is_empty(), "{name}");
+        assert_eq!(streamed(&x12).unwrap(), whole, "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 12, "only {compared} 837s compared");
+}
+
+#[test]
+fn a_batch_of_many_claims_streams_in_file_order() {
+    // Claims of two billing providers and patients who are and are not the subscriber.
+    let catalog = Catalog::embedded().unwrap();
+    let batch = Batch::read(
+        &claim_fixture("batch-professional.json"),
+        None,
+        &Connections::local(),
+    )
+    .unwrap();
+    let x12 = write_837(
+        &batch.claims,
+        &TradingPartner::test_to("KEYINS"),
+        &envelope(7),
+    )
+    .unwrap();
+    let read = streamed(&x12).unwrap();
+    assert_eq!(read.len(), batch.claims.len());
+    assert_eq!(read, read_837(&x12, catalog).unwrap());
+    let numbers: Vec<_> = read.iter().map(Claim::patient_control_number).collect();
+    let sent: Vec<_> = batch
+        .claims
+        .iter()
+        .map(Claim::patient_control_number)
+        .collect();
+    assert_eq!(numbers, sent);
+}
+
+#[test]
+fn an_input_without_837s_is_refused_and_a_sink_that_fails_stops_the_read() {
+    let remittance = hms_x12::synth::remittance_835(2_000).unwrap();
+    assert!(matches!(
+        streamed(&remittance),
+        Err(ClaimStreamError::Read(
+            hms_domain::claims::ClaimReadError::No837P
+        ))
+    ));
+    let x12 = std::fs::read(samples().join("demo/demo.837")).unwrap();
+    let mut taken = 0;
+    let result = read_837_claims(&x12[..], Catalog::embedded().unwrap(), |_| {
+        taken += 1;
+        Err(std::io::Error::other("disk full"))
+    });
+    assert!(matches!(result, Err(ClaimStreamError::Sink(e)) if e.to_string() == "disk full"));
+    assert_eq!(taken, 1);
+}
+
+#[test]
+fn a_json_array_read_element_by_element_is_batch_reads() {
+    let json = claim_fixture("batch-professional.json");
+    let whole = Batch::read(&json, None, &Connections::local()).unwrap();
+    let mut claims = vec![];
+    let count = read_claim_array(&json[..], None, |i, claim| {
+        assert_eq!(i, claims.len());
+        claims.push(claim.unwrap());
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap();
+    assert_eq!(count, whole.claims.len());
+    assert_eq!(claims, whole.claims);
+
+    // A claim that does not read is located in the array, as Batch::read locates it, and
+    // the claims after it still come.
+    let mut values: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+    values[1]["claim"]["totalCharge"] = "twelve".into();
+    let bad = serde_json::to_vec(&values).unwrap();
+    let Err(expected) = Batch::read(&bad, None, &Connections::local()) else {
+        panic!("Batch::read took a bad claim");
+    };
+    let mut outcomes = vec![];
+    let mut read = 0;
+    read_claim_array(&bad[..], None, |_, claim| {
+        read += 1;
+        if let Err(outcome) = claim {
+            outcomes.extend(outcome.issue);
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap();
+    assert_eq!(read, values.len());
+    assert_eq!(outcomes, expected.issue);
+    assert_eq!(outcomes[0].expression, ["/1/claim/totalCharge"]);
+
+    // Not an array, or cut short: where the parser stopped.
+    for broken in [&b"{\"claim\":{}}"[..], &json[..json.len() / 2]] {
+        let result = read_claim_array(broken, None, |_, _| Ok::<(), std::convert::Infallible>(()));
+        assert!(
+            matches!(result, Err(ClaimArrayError::Json(_))),
+            "{result:?}"
+        );
+    }
+}
+
+#[test]
+fn a_batch_written_claim_by_claim_is_write_837s() {
+    let batch = Batch::read(
+        &claim_fixture("batch-professional.json"),
+        Some(ClaimKind::Professional),
+        &Connections::local(),
+    )
+    .unwrap();
+    let partner = TradingPartner::test_to("KEYINS");
+    let envelope = envelope(42);
+    let whole = write_837(&batch.claims, &partner, &envelope).unwrap();
+    let mut streamed = StreamedBatch::new(
+        &batch.claims[0],
+        batch.claims.len(),
+        &partner,
+        &envelope,
+        vec![],
+    )
+    .unwrap();
+    for claim in &batch.claims {
+        streamed.claim(claim).unwrap();
+    }
+    let out = streamed.finish().unwrap();
+    assert!(out == whole, "the streamed batch differs from write_837's");
+    hms_x12::writer::check_reader(&out[..]).unwrap();
+
+    // Opened for more claims than it was given: refused, its BHT03 would be wrong.
+    let mut short = StreamedBatch::new(&batch.claims[0], 5, &partner, &envelope, vec![]).unwrap();
+    short.claim(&batch.claims[0]).unwrap();
+    assert!(short.finish().is_err());
+}

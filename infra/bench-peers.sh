@@ -12,7 +12,8 @@ work=.bench
 mkdir -p "$work"
 file="$work/synth-${mb}MB.835"
 
-cargo build -q --release -p hms-cli -p hms-x12 --example synth835
+cargo build -q --release -p hms-cli --bin hms
+cargo build -q --release -p hms-x12 --example synth835
 [ -s "$file" ] || target/release/examples/synth835 "$mb" "$file"
 bytes=$(stat -c %s "$file")
 

@@ -1,6 +1,6 @@
 //! Any byte string through every entry point that takes untrusted X12: the zero-copy tokenizer,
 //! the streaming reader (with a tiny buffer, so segments straddle refills), the validator, both
-//! acknowledgment builders and the tree parser. Properties: no panic, no unbounded allocation
+//! acknowledgment builders and the tree parser, whole and streamed. Properties: no panic, no unbounded allocation
 //! (libFuzzer's -rss_limit_mb / -malloc_limit_mb enforce it), and the streaming and in-memory
 //! paths reach the same findings, as does the path that checks elements on a worker thread.
 #![no_main]
@@ -48,5 +48,18 @@ fuzz_target!(|data: &[u8]| {
     let options = AckOptions::now(1);
     let _ = ack_999(&in_memory, &options);
     let _ = ack_ta1(&in_memory, &options);
-    let _ = tree::parse(data, catalog);
+    // The tree streamed as JSON is the whole tree's, or the same error stops both.
+    let mut writer = tree::JsonTreeWriter::new(vec![]);
+    let streamed = tree::read_steps(data, catalog, |step| writer.step(step));
+    match (tree::parse(data, catalog), streamed) {
+        (Ok(doc), Ok(())) => {
+            if let (Ok(whole), Ok(written)) = (serde_json::to_vec(&doc), writer.finish()) {
+                assert!(whole == written, "the streamed tree differs from the whole tree");
+            }
+        }
+        (Err(whole), Err(tree::TreeWriteError::Tree(streamed))) => assert_eq!(whole, streamed),
+        // More than the bound of segments outside groups: only the stream holds it to one.
+        (Ok(_), Err(tree::TreeWriteError::OutsideGroups { .. })) => {}
+        (whole, streamed) => panic!("whole tree {whole:?}, streamed {streamed:?}"),
+    }
 });

@@ -346,8 +346,8 @@ fn stream_to_837(
     let frame = Batch::streamed();
     let open = || -> Result<_> { Ok(std::io::BufReader::with_capacity(1 << 16, spooled.open()?)) };
     let not_json = |e: ClaimArrayError<std::convert::Infallible>| match e {
-        ClaimArrayError::Json(e) => problem(IssueType::Structure, "parse", e.to_string()),
         ClaimArrayError::Sink(never) => match never {},
+        e => problem(IssueType::Structure, "parse", e.to_string()),
     };
 
     // First pass: every claim read and scrubbed.
@@ -388,7 +388,7 @@ fn stream_to_837(
         Ok(engine) => engine,
         Err(outcome) => return print_outcome(&outcome),
     };
-    let spool = Spool::new("837")?;
+    let spool = Spool::new("837");
     let mut batch: Option<StreamedBatch<std::io::BufWriter<std::fs::File>>> = None;
     let mut findings = Findings::default();
     let mut held = false;
@@ -455,13 +455,13 @@ struct Spool {
 }
 
 impl Spool {
-    fn new(what: &str) -> Result<Self> {
+    fn new(what: &str) -> Self {
         let path = std::env::temp_dir().join(format!(
             "hms-{what}-{}-{}.spool",
             std::process::id(),
             chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
         ));
-        Ok(Self { path })
+        Self { path }
     }
 
     fn create(&self) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
@@ -657,7 +657,8 @@ fn sound(input: &Path, report: &hms_x12::validate::Report) -> bool {
 #[derive(Debug)]
 struct Spooled {
     path: PathBuf,
-    temporary: bool,
+    /// Standard input's copy.
+    _copy: Option<Spool>,
 }
 
 impl Spooled {
@@ -665,36 +666,24 @@ impl Spooled {
         if input != Path::new("-") {
             return Ok(Self {
                 path: input.to_path_buf(),
-                temporary: false,
+                _copy: None,
             });
         }
-        let path = std::env::temp_dir().join(format!(
-            "hms-translate-{}-{}.x12",
-            std::process::id(),
-            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
-        ));
-        let spooled = Self {
-            path,
-            temporary: true,
-        };
-        let mut file = std::fs::File::create_new(&spooled.path).with_context(|| {
-            format!("cannot spool standard input to {}", spooled.path.display())
-        })?;
+        let copy = Spool::new("input");
+        let mut file = copy
+            .create()
+            .with_context(|| format!("cannot spool standard input to {}", copy.path.display()))?;
         std::io::copy(&mut std::io::stdin().lock(), &mut file)?;
-        Ok(spooled)
+        std::io::Write::flush(&mut file)?;
+        Ok(Self {
+            path: copy.path.clone(),
+            _copy: Some(copy),
+        })
     }
 
     fn open(&self) -> Result<std::fs::File> {
         std::fs::File::open(&self.path)
             .with_context(|| format!("cannot read {}", self.path.display()))
-    }
-}
-
-impl Drop for Spooled {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 

@@ -1,6 +1,11 @@
 //! `hms translate` of an 835 as it streams: the JSON is the whole model's, the FHIR has an
 //! EOB per claim payment (one a line with `--ndjson`), standard input gives the same, and an
-//! input that fails validation writes nothing.
+//! input that fails validation writes nothing; an 837 streams to its claims, and a large JSON
+//! array of claims to one validated 837.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "test code: a panic is a failed test"
+)]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
 mod common;
@@ -111,4 +116,117 @@ fn ndjson_of_what_holds_no_835_says_so() {
         None,
     );
     assert!(out.status.success());
+}
+
+#[test]
+fn an_837_streams_to_the_json_of_its_claims_or_a_claim_a_line() {
+    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
+    let samples = hms_test_support::x12_samples();
+    let institutional = samples.join("837_005010X223A3/institutional-claim.837i");
+    for path in [samples.join("demo/demo.837"), institutional] {
+        let x12 = std::fs::read(&path).unwrap();
+        let claims = hms_domain::claims::read_837(&x12, catalog).unwrap();
+        let mut whole = serde_json::to_vec(&claims).unwrap();
+        whole.push(b'\n');
+        let out = hms(&["translate", "--to", "json", path.to_str().unwrap()], None);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout == whole, "{}", path.display());
+        let out = hms(&["translate", "--to", "json", "--ndjson", "-"], Some(&x12));
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), claims.len());
+        for (line, claim) in lines.iter().zip(&claims) {
+            assert_eq!(*line, serde_json::to_value(claim).unwrap());
+        }
+    }
+}
+
+#[test]
+fn x12_parse_streams_the_whole_trees_json() {
+    let x12 = std::fs::read(hms_test_support::x12_samples().join("demo/demo.837")).unwrap();
+    let tree = hms_x12::tree::parse(&x12, hms_x12::spec::Catalog::embedded().unwrap()).unwrap();
+    let mut whole = serde_json::to_vec(&tree).unwrap();
+    whole.push(b'\n');
+    let out = hms(&["x12", "parse", "-"], Some(&x12));
+    assert!(out.status.success());
+    assert!(out.stdout == whole);
+    // Cut after its first claim: what was read is written, and the error says it is not all.
+    let text = String::from_utf8(x12).unwrap();
+    let cut = text.replacen("GS*", "XX*", 1);
+    let out = hms(&["x12", "parse", "-"], Some(cut.as_bytes()));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete"));
+}
+
+/// `count` professional claims as a JSON array: the fixture batch's claims over and over, each
+/// with its own patient control number.
+fn claim_array(count: usize) -> Vec<serde_json::Value> {
+    let fixture = hms_test_support::fixtures().join("claims/batch-professional.json");
+    let claims: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
+    (0..count)
+        .map(|i| {
+            let mut claim = claims[i % claims.len()].clone();
+            claim["claim"]["patientControlNumber"] = format!("PCN{i:07}").into();
+            claim
+        })
+        .collect()
+}
+
+#[test]
+fn a_large_claim_array_becomes_one_validated_837_or_names_each_bad_claim() {
+    let claims = claim_array(400);
+    let json = serde_json::to_vec(&claims).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&json),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let x12 = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(x12.matches("\nCLM*").count(), 400);
+    assert!(x12.contains("*PCN0000399*"));
+    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
+    let back = hms_domain::claims::read_837(x12.as_bytes(), catalog).unwrap();
+    assert_eq!(back.len(), 400);
+
+    // Two claims that fail the scrubber: both named, and nothing written.
+    let mut bad = claims.clone();
+    bad[17]["claim"]["totalCharge"] = "1".into();
+    bad[350]["claim"]["totalCharge"] = "1".into();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&bad).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let places: Vec<&str> = outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["severity"] == "error")
+        .filter_map(|i| i["expression"][0].as_str())
+        .collect();
+    assert!(places.contains(&"/17/claim/totalCharge"), "{places:?}");
+    assert!(places.contains(&"/350/claim/totalCharge"), "{places:?}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ISA*"));
+
+    // An array cut short is not JSON: said where, nothing written.
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&json[..json.len() / 2]),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OperationOutcome"));
 }

@@ -296,77 +296,232 @@ impl Batch {
 /// Why a JSON array of claims could not be read to its end.
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimArrayError<E: std::error::Error + 'static> {
-    /// The input is not a JSON array (of anything): where the parser stopped.
-    #[error("the input is not a JSON array of claims: {0}")]
-    Json(#[source] serde_json::Error),
+    /// The input is not a JSON array: what was wrong, and at which byte.
+    #[error("the input is not a JSON array of claims: {problem} at byte {offset}")]
+    NotArray {
+        /// What was found.
+        problem: &'static str,
+        /// Byte offset in the input.
+        offset: u64,
+    },
+    /// One element is larger than any claim may be.
+    #[error("claim {index} is larger than {MAX_CLAIM_BYTES} bytes")]
+    TooLarge {
+        /// The element's index.
+        index: usize,
+    },
+    /// The input could not be read.
+    #[error("reading the claims: {0}")]
+    Read(#[source] std::io::Error),
     /// Whoever took the claims stopped.
     #[error("taking the claims: {0}")]
     Sink(#[source] E),
 }
+
+/// The most bytes one claim of an array may take (a claim with 999 service lines and every
+/// optional loop is a few hundred kilobytes).
+pub const MAX_CLAIM_BYTES: usize = 16 * 1024 * 1024;
 
 /// Reads a JSON array of our claims one element at a time, in memory bounded by the largest
 /// claim (a nightly batch of 50,000 claims is never held): each claim, or the outcome of
 /// reading it (located as [`Batch::read`] locates it, `/i/...`), goes to `each` with its
 /// index. `kind` forces one kind on every claim; without it each claim is of the kind it
 /// says it is. Returns how many elements there were.
+///
+/// The array is split into its elements' text by a scanner that follows strings and nesting
+/// (never parsing), and each element is parsed on its own: an element that is not valid
+/// JSON is that claim's finding, and the claims after it still come.
 pub fn read_claim_array<R: std::io::Read, E: std::error::Error + 'static>(
     input: R,
     kind: Option<ClaimKind>,
     mut each: impl FnMut(usize, Result<Claim, OperationOutcome>) -> Result<(), E>,
 ) -> Result<usize, ClaimArrayError<E>> {
-    use serde::de::{Deserializer as _, Error as _, SeqAccess, Visitor};
+    let frame = Batch::streamed();
+    let mut elements = ArrayElements::new(input);
+    let mut count = 0;
+    while let Some(json) = elements.next_element().map_err(|e| e.within(count))? {
+        let kind = match kind {
+            Some(kind) => kind,
+            None => serde_json::from_slice::<Value>(json)
+                .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
+        };
+        let claim = Claim::from_json(json, kind)
+            .map_err(|outcome| OperationOutcome::new(frame.locate(count, outcome, false)));
+        each(count, claim).map_err(ClaimArrayError::Sink)?;
+        count += 1;
+    }
+    Ok(count)
+}
 
-    struct Elements<'a, F, E> {
-        each: &'a mut F,
-        kind: Option<ClaimKind>,
-        count: usize,
-        stopped: &'a mut Option<E>,
+/// What stopped the scanner; [`ScanError::within`] names the element.
+#[derive(Debug)]
+enum ScanError {
+    NotArray(&'static str, u64),
+    TooLarge,
+    Read(std::io::Error),
+}
+
+impl ScanError {
+    fn within<E: std::error::Error + 'static>(self, index: usize) -> ClaimArrayError<E> {
+        match self {
+            Self::NotArray(problem, offset) => ClaimArrayError::NotArray { problem, offset },
+            Self::TooLarge => ClaimArrayError::TooLarge { index },
+            Self::Read(e) => ClaimArrayError::Read(e),
+        }
+    }
+}
+
+/// Where the scanner is in the array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Position {
+    /// Before the opening `[`.
+    Start,
+    /// After `[`: an element or `]`.
+    First,
+    /// After a `,`: an element.
+    Next,
+    /// After an element: `,` or `]`.
+    After,
+    /// After the closing `]`: only whitespace.
+    Done,
+}
+
+/// The elements of a JSON array, as text, one at a time.
+struct ArrayElements<R> {
+    input: R,
+    chunk: Vec<u8>,
+    /// Unread bytes of `chunk`: `chunk[at..filled]`.
+    at: usize,
+    filled: usize,
+    /// Bytes consumed before `chunk[0]`.
+    consumed: u64,
+    position: Position,
+    element: Vec<u8>,
+}
+
+impl<R: std::io::Read> ArrayElements<R> {
+    fn new(input: R) -> Self {
+        Self {
+            input,
+            chunk: vec![0; 64 * 1024],
+            at: 0,
+            filled: 0,
+            consumed: 0,
+            position: Position::Start,
+            element: Vec::new(),
+        }
     }
 
-    impl<'de, F, E> Visitor<'de> for Elements<'_, F, E>
-    where
-        F: FnMut(usize, Result<Claim, OperationOutcome>) -> Result<(), E>,
-    {
-        type Value = usize;
+    fn offset(&self) -> u64 {
+        self.consumed + self.at as u64
+    }
 
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an array of claims")
+    /// The next byte, or `None` at the end of the input.
+    fn byte(&mut self) -> Result<Option<u8>, ScanError> {
+        if self.at == self.filled {
+            self.consumed += self.filled as u64;
+            self.at = 0;
+            self.filled = loop {
+                match self.input.read(&mut self.chunk) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(ScanError::Read(e)),
+                }
+            };
+            if self.filled == 0 {
+                return Ok(None);
+            }
         }
+        let b = self.chunk.get(self.at).copied();
+        self.at += 1;
+        Ok(b)
+    }
 
-        fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<usize, A::Error> {
-            let frame = Batch::streamed();
-            while let Some(raw) = seq.next_element::<Box<serde_json::value::RawValue>>()? {
-                let json = raw.get().as_bytes();
-                let kind = match self.kind {
-                    Some(kind) => kind,
-                    None => serde_json::from_slice::<Value>(json)
-                        .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
+    /// The next element's text, or `None` after the closing `]`.
+    fn next_element(&mut self) -> Result<Option<&[u8]>, ScanError> {
+        loop {
+            let offset = self.offset();
+            let Some(b) = self.byte()? else {
+                return match self.position {
+                    Position::Done => Ok(None),
+                    Position::Start => Err(ScanError::NotArray("no array", offset)),
+                    _ => Err(ScanError::NotArray("the array ends before its `]`", offset)),
                 };
-                let i = self.count;
-                self.count += 1;
-                let claim = Claim::from_json(json, kind)
-                    .map_err(|outcome| OperationOutcome::new(frame.locate(i, outcome, false)));
-                if let Err(e) = (self.each)(i, claim) {
-                    *self.stopped = Some(e);
-                    return Err(A::Error::custom("stopped by the claims' taker"));
+            };
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            match (self.position, b) {
+                (Position::Start, b'[') => self.position = Position::First,
+                (Position::Start, _) => {
+                    return Err(ScanError::NotArray("not an array", offset));
+                }
+                (Position::First | Position::After, b']') => self.position = Position::Done,
+                (Position::After, b',') => self.position = Position::Next,
+                (Position::After, _) => {
+                    return Err(ScanError::NotArray("expected `,` or `]`", offset));
+                }
+                (Position::Next, b']') => {
+                    return Err(ScanError::NotArray("a `,` before `]`", offset));
+                }
+                (Position::Done, _) => {
+                    return Err(ScanError::NotArray("text after the array", offset));
+                }
+                (Position::First | Position::Next, _) => {
+                    self.position = Position::After;
+                    return self.scan_element(b).map(Some);
                 }
             }
-            Ok(self.count)
         }
     }
 
-    let mut stopped = None;
-    let mut de = serde_json::Deserializer::from_reader(input);
-    let read = de.deserialize_seq(Elements {
-        each: &mut each,
-        kind,
-        count: 0,
-        stopped: &mut stopped,
-    });
-    if let Some(e) = stopped {
-        return Err(ClaimArrayError::Sink(e));
+    /// The text of the element that starts with `first`: through its matching close for an
+    /// object or array, its closing quote for a string, up to a delimiter for a scalar.
+    fn scan_element(&mut self, first: u8) -> Result<&[u8], ScanError> {
+        self.element.clear();
+        self.element.push(first);
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        match first {
+            b'{' | b'[' => depth = 1,
+            b'"' => in_string = true,
+            _ => {}
+        }
+        let scalar = depth == 0 && !in_string;
+        loop {
+            if depth == 0 && !in_string && !scalar {
+                return Ok(&self.element);
+            }
+            if self.element.len() > MAX_CLAIM_BYTES {
+                return Err(ScanError::TooLarge);
+            }
+            let offset = self.offset();
+            let Some(b) = self.byte()? else {
+                return Err(ScanError::NotArray(
+                    "the array ends inside an element",
+                    offset,
+                ));
+            };
+            if scalar && (b == b',' || b == b']' || b.is_ascii_whitespace()) {
+                // The delimiter belongs to the array: read it again.
+                self.at -= 1;
+                return Ok(&self.element);
+            }
+            self.element.push(b);
+            if in_string {
+                match (escaped, b) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
     }
-    let count = read.map_err(ClaimArrayError::Json)?;
-    de.end().map_err(ClaimArrayError::Json)?;
-    Ok(count)
 }

@@ -78,7 +78,7 @@ fn a_group_after_its_interchange_ended_stops_the_stream() {
     let mut input = hms_x12::synth::remittance_835(2_000).unwrap();
     input.extend_from_slice(b"GS*HP*A*B*20260101*1200*1*X*005010X221A1~");
     let mut ended = false;
-    let result = read_steps(&input[..], catalog, |step: Step<'_>| {
+    let result = read_steps(&input[..], catalog, |step: Step<'_, '_>| {
         ended |= matches!(step, Step::InterchangeEnd(Some(_)));
         Ok::<(), TreeError>(())
     });

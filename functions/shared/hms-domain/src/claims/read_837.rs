@@ -157,7 +157,7 @@ impl Pruned {
 
     fn step<E: std::error::Error + 'static>(
         &mut self,
-        step: tree::Step<'_>,
+        step: tree::Step<'_, '_>,
         sink: &mut impl FnMut(Claim) -> Result<(), E>,
     ) -> Result<(), ClaimStreamError<E>> {
         use tree::{Item, Step};
@@ -181,7 +181,7 @@ impl Pruned {
             }),
             Step::Segment(segment) => {
                 if let Some(top) = self.stack.last_mut() {
-                    top.content.push(Item::Segment(segment));
+                    top.content.push(Item::Segment(segment.to_node()));
                 }
             }
             Step::LoopEnd if self.stack.len() > 1 => {

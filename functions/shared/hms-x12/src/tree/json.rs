@@ -6,7 +6,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{SegmentNode, Step, TransactionStart, TreeError};
+use super::{SegmentNode, SegmentStep, Step, TransactionStart, TreeError};
+use crate::segment::Segment;
 
 /// Segments outside any group one interchange may hold (TA1s; each written at the
 /// interchange's end, so held until then).
@@ -54,6 +55,75 @@ fn put<W: Write, T: Serialize + ?Sized>(out: &mut W, value: &T) -> io::Result<()
     serde_json::to_writer(out, value).map_err(io::Error::from)
 }
 
+/// A segment's JSON as its [`SegmentNode`] serializes, written from the borrowed segment:
+/// no node, no copy of its text.
+fn write_segment<W: Write>(out: &mut W, step: &SegmentStep<'_, '_>) -> io::Result<()> {
+    let segment = &step.segment;
+    out.write_all(b"{\"id\":")?;
+    text(out, segment.id())?;
+    if let Some(name) = step.name {
+        out.write_all(b",\"name\":")?;
+        put(out, name)?;
+    }
+    write!(out, ",\"line\":{},\"elements\":[", step.line)?;
+    write_elements(out, segment)?;
+    out.write_all(b"]")?;
+    if step.unexpected {
+        out.write_all(b",\"unexpected\":true")?;
+    }
+    out.write_all(b"}")
+}
+
+/// The elements of `segment` as [`super::element_values`] gives them: text, or lists of
+/// components and repetitions.
+fn write_elements<W: Write>(out: &mut W, segment: &Segment<'_>) -> io::Result<()> {
+    let d = segment.delimiters();
+    let is_isa = segment.id() == b"ISA";
+    let one = |out: &mut W, raw: &[u8]| -> io::Result<()> {
+        if memchr::memchr(d.component, raw).is_none() {
+            return text(out, raw);
+        }
+        out.write_all(b"[")?;
+        for (i, component) in raw.split(|b| *b == d.component).enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            text(out, component)?;
+        }
+        out.write_all(b"]")
+    };
+    for (i, element) in segment.elements().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let raw = element.raw();
+        if is_isa {
+            text(out, raw)?;
+        } else if d.has_repetition() && memchr::memchr(d.repetition, raw).is_some() {
+            out.write_all(b"[")?;
+            for (k, repetition) in element.repetitions().enumerate() {
+                if k > 0 {
+                    out.write_all(b",")?;
+                }
+                one(out, repetition.raw())?;
+            }
+            out.write_all(b"]")?;
+        } else {
+            one(out, raw)?;
+        }
+    }
+    Ok(())
+}
+
+/// Bytes as a JSON string: as they are when UTF-8 (the usual case, written without a copy),
+/// else with the invalid sequences replaced, as the tree's text is.
+fn text<W: Write>(out: &mut W, bytes: &[u8]) -> io::Result<()> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => put(out, s),
+        Err(_) => put(out, &String::from_utf8_lossy(bytes)),
+    }
+}
+
 impl<W: Write> JsonTreeWriter<W> {
     /// A writer to `out`; the document opens with the first step.
     pub fn new(out: W) -> Self {
@@ -68,7 +138,7 @@ impl<W: Write> JsonTreeWriter<W> {
     }
 
     /// Writes what `step` adds.
-    pub fn step(&mut self, step: Step<'_>) -> Result<(), TreeWriteError> {
+    pub fn step(&mut self, step: Step<'_, '_>) -> Result<(), TreeWriteError> {
         let out = &mut self.out;
         match step {
             Step::InterchangeStart(header) => {
@@ -149,7 +219,7 @@ impl<W: Write> JsonTreeWriter<W> {
             }
             Step::Segment(segment) => {
                 self.item()?;
-                put(&mut self.out, &segment)?;
+                write_segment(&mut self.out, &segment)?;
             }
             Step::LoopEnd => {
                 if self.items.len() > 1 {

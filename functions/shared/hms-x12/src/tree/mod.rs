@@ -16,7 +16,7 @@ mod json;
 mod steps;
 
 pub use json::{JsonTreeWriter, TreeWriteError};
-pub use steps::{Step, Stepper, TransactionStart, read_steps};
+pub use steps::{SegmentStep, Step, Stepper, TransactionStart, read_steps};
 
 use crate::reader::Tokenizer;
 use crate::segment::Segment;
@@ -172,7 +172,7 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     // Open loops of the current transaction set (root first).
     let mut stack: Vec<LoopNode> = vec![];
     let mut transaction: Option<TransactionStart> = None;
-    let mut fold = |step: Step<'_>| -> Result<(), TreeError> {
+    let mut fold = |step: Step<'_, '_>| -> Result<(), TreeError> {
         let interchange = doc.interchanges.last_mut();
         match step {
             Step::InterchangeStart(header) => doc.interchanges.push(InterchangeNode {
@@ -221,7 +221,7 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
             }),
             Step::Segment(segment) => {
                 if let Some(top) = stack.last_mut() {
-                    top.content.push(Item::Segment(segment));
+                    top.content.push(Item::Segment(segment.to_node()));
                 }
             }
             Step::LoopEnd => {

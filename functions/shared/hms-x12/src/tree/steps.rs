@@ -30,9 +30,33 @@ pub struct TransactionStart {
     pub name: String,
 }
 
+/// A segment of a transaction set as a step gives it: borrowed from the input, with the
+/// guide's name for it, so a writer can put it out without building a [`SegmentNode`].
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentStep<'a, 'g> {
+    /// The segment.
+    pub segment: Segment<'a>,
+    /// Segment number in the input, 1-based.
+    pub line: usize,
+    /// The guide's name for it, when it was placed in a guide.
+    pub name: Option<&'g str>,
+    /// True when the guide has no place for it here.
+    pub unexpected: bool,
+}
+
+impl SegmentStep<'_, '_> {
+    /// The segment as a node of the tree (its text copied).
+    pub fn to_node(&self) -> SegmentNode {
+        SegmentNode {
+            unexpected: self.unexpected,
+            ..node(&self.segment, self.line, self.name.map(str::to_string))
+        }
+    }
+}
+
 /// One step of the tree, in input order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step<'g> {
+#[derive(Debug, Clone)]
+pub enum Step<'a, 'g> {
     /// ISA: an interchange opens.
     InterchangeStart(SegmentNode),
     /// A segment directly in the open interchange, outside any group (a TA1, or a stray
@@ -56,7 +80,7 @@ pub enum Step<'g> {
         name: &'g str,
     },
     /// A segment of the innermost open loop.
-    Segment(SegmentNode),
+    Segment(SegmentStep<'a, 'g>),
     /// The innermost open loop ends (never the root: [`Step::TransactionEnd`] ends that).
     LoopEnd,
     /// The transaction set ends: after its SE, or when its group or interchange ends first.
@@ -88,10 +112,10 @@ impl<'g> Stepper<'g> {
 
     /// Places the next segment and hands `sink` the steps it makes. A segment outside the
     /// envelope that must hold it is an error that ends the input.
-    pub fn push<E: From<TreeError>>(
+    pub fn push<'a, E: From<TreeError>>(
         &mut self,
-        segment: &Segment<'_>,
-        sink: &mut impl FnMut(Step<'g>) -> Result<(), E>,
+        segment: &Segment<'a>,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
     ) -> Result<(), E> {
         let (line, place, _) = self.placer.next(segment)?;
         let outside = |needed| TreeError::Structure {
@@ -146,14 +170,23 @@ impl<'g> Stepper<'g> {
                     guide: guide.map(|g| g.version.clone()),
                     name: guide.map_or_else(|| "Transaction Set".into(), |g| g.name.clone()),
                 }))?;
-                let name = guide
-                    .and_then(|g| g.segments.first())
-                    .map(|s| s.name.clone());
-                sink(Step::Segment(node(segment, line, name)))
+                sink(Step::Segment(SegmentStep {
+                    segment: *segment,
+                    line,
+                    name: guide
+                        .and_then(|g| g.segments.first())
+                        .map(|s| s.name.as_str()),
+                    unexpected: false,
+                }))
             }
             Place::Body(_) if self.depth == 0 => self.in_interchange(segment, line, sink),
             Place::Body(placement) => {
-                let mut seg_node = node(segment, line, None);
+                let mut step = SegmentStep {
+                    segment: *segment,
+                    line,
+                    name: None,
+                    unexpected: false,
+                };
                 match (placement, self.guide) {
                     (
                         Some(Placement::Found {
@@ -173,12 +206,12 @@ impl<'g> Stepper<'g> {
                                 name: &g.loops[l].name,
                             })?;
                         }
-                        seg_node.name = Some(g.segments[s].name.clone());
+                        step.name = Some(g.segments[s].name.as_str());
                     }
-                    (Some(Placement::NotFound), _) => seg_node.unexpected = true,
+                    (Some(Placement::NotFound), _) => step.unexpected = true,
                     _ => {}
                 }
-                sink(Step::Segment(seg_node))?;
+                sink(Step::Segment(step))?;
                 if segment.id() == b"SE" {
                     self.end_transaction(sink)?;
                 }
@@ -188,15 +221,18 @@ impl<'g> Stepper<'g> {
     }
 
     /// Ends what is still open at the input's end.
-    pub fn finish<E>(&mut self, sink: &mut impl FnMut(Step<'g>) -> Result<(), E>) -> Result<(), E> {
+    pub fn finish<'a, E>(
+        &mut self,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.end_interchange(sink)
     }
 
-    fn in_interchange<E: From<TreeError>>(
+    fn in_interchange<'a, E: From<TreeError>>(
         &mut self,
-        segment: &Segment<'_>,
+        segment: &Segment<'a>,
         line: usize,
-        sink: &mut impl FnMut(Step<'g>) -> Result<(), E>,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
     ) -> Result<(), E> {
         if !self.interchange_open {
             return Err(TreeError::Structure {
@@ -209,7 +245,10 @@ impl<'g> Stepper<'g> {
         sink(Step::InterchangeSegment(node(segment, line, None)))
     }
 
-    fn end_loop<E>(&mut self, sink: &mut impl FnMut(Step<'g>) -> Result<(), E>) -> Result<(), E> {
+    fn end_loop<'a, E>(
+        &mut self,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
+    ) -> Result<(), E> {
         if self.depth > 1 {
             self.depth -= 1;
             sink(Step::LoopEnd)?;
@@ -217,9 +256,9 @@ impl<'g> Stepper<'g> {
         Ok(())
     }
 
-    fn end_transaction<E>(
+    fn end_transaction<'a, E>(
         &mut self,
-        sink: &mut impl FnMut(Step<'g>) -> Result<(), E>,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
     ) -> Result<(), E> {
         if self.depth == 0 {
             return Ok(());
@@ -231,7 +270,10 @@ impl<'g> Stepper<'g> {
         sink(Step::TransactionEnd)
     }
 
-    fn end_group<E>(&mut self, sink: &mut impl FnMut(Step<'g>) -> Result<(), E>) -> Result<(), E> {
+    fn end_group<'a, E>(
+        &mut self,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
+    ) -> Result<(), E> {
         self.end_transaction(sink)?;
         if self.group_open {
             self.group_open = false;
@@ -240,9 +282,9 @@ impl<'g> Stepper<'g> {
         Ok(())
     }
 
-    fn end_interchange<E>(
+    fn end_interchange<'a, E>(
         &mut self,
-        sink: &mut impl FnMut(Step<'g>) -> Result<(), E>,
+        sink: &mut impl FnMut(Step<'a, 'g>) -> Result<(), E>,
     ) -> Result<(), E> {
         self.end_group(sink)?;
         if self.interchange_open {
@@ -258,7 +300,7 @@ impl<'g> Stepper<'g> {
 pub fn read_steps<'g, R: Read, E: From<TreeError>>(
     input: R,
     catalog: &'g Catalog,
-    mut sink: impl FnMut(Step<'g>) -> Result<(), E>,
+    mut sink: impl for<'a> FnMut(Step<'a, 'g>) -> Result<(), E>,
 ) -> Result<(), E> {
     let mut stepper = Stepper::new(catalog);
     let mut segments = Reader::new(input);

@@ -55,6 +55,11 @@ pub fn problem(code: IssueType, id: &str, text: impl Into<String>) -> OperationO
 /// Parses any of our JSON request types; a request that does not parse is one issue, pointing
 /// where parsing stopped.
 pub fn parse_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> Result<T, OperationOutcome> {
+    // Most input reads: tracking the path costs as much as the parse, so it is paid only for
+    // input that does not, read again to say where it failed.
+    if let Ok(value) = serde_json::from_slice(json) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());

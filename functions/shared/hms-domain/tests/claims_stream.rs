@@ -150,6 +150,14 @@ fn a_json_array_read_element_by_element_is_batch_reads() {
     .unwrap();
     assert_eq!(count, whole.claims.len());
     assert_eq!(claims, whole.claims);
+    // Fed 7 bytes at a time: strings, escapes and elements cut anywhere.
+    let mut trickled = vec![];
+    read_claim_array(Trickle(&json), None, |_, claim| {
+        trickled.push(claim.unwrap());
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap();
+    assert_eq!(trickled, whole.claims);
 
     // A claim that does not read is located in the array, as Batch::read locates it, and
     // the claims after it still come.
@@ -193,7 +201,7 @@ fn a_json_array_read_element_by_element_is_batch_reads() {
     // brackets and quotes their strings hold.
     let mut findings = vec![];
     let count = read_claim_array(
-        &br#"[{"claim": }, "a ] string, with [ brackets", 12, {"x": "\" }"}]"#[..],
+        Trickle(br#"[{"claim": }, "a ] string, with [ brackets", 12, {"x": "\" }"}]"#),
         Some(ClaimKind::Professional),
         |i, claim| {
             findings.push((i, claim.is_err()));

@@ -416,21 +416,27 @@ impl<R: std::io::Read> ArrayElements<R> {
         self.consumed + self.at as u64
     }
 
+    /// Reads more input when every byte read is used; false at the end of the input.
+    fn refill(&mut self) -> Result<bool, ScanError> {
+        if self.at < self.filled {
+            return Ok(true);
+        }
+        self.consumed += self.filled as u64;
+        self.at = 0;
+        self.filled = loop {
+            match self.input.read(&mut self.chunk) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ScanError::Read(e)),
+            }
+        };
+        Ok(self.filled > 0)
+    }
+
     /// The next byte, or `None` at the end of the input.
     fn byte(&mut self) -> Result<Option<u8>, ScanError> {
-        if self.at == self.filled {
-            self.consumed += self.filled as u64;
-            self.at = 0;
-            self.filled = loop {
-                match self.input.read(&mut self.chunk) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(ScanError::Read(e)),
-                }
-            };
-            if self.filled == 0 {
-                return Ok(None);
-            }
+        if !self.refill()? {
+            return Ok(None);
         }
         let b = self.chunk.get(self.at).copied();
         self.at += 1;
@@ -476,7 +482,12 @@ impl<R: std::io::Read> ArrayElements<R> {
     }
 
     /// The text of the element that starts with `first`: through its matching close for an
-    /// object or array, its closing quote for a string, up to a delimiter for a scalar.
+    /// object or array, its closing quote for a string, up to a delimiter for a scalar. Runs
+    /// of bytes are taken a buffer at a time, strings skipped to their next quote or escape.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every index is below `unread.len()`, checked by the loop or returned by memchr"
+    )]
     fn scan_element(&mut self, first: u8) -> Result<&[u8], ScanError> {
         self.element.clear();
         self.element.push(first);
@@ -488,39 +499,76 @@ impl<R: std::io::Read> ArrayElements<R> {
         }
         let scalar = depth == 0 && !in_string;
         loop {
-            if depth == 0 && !in_string && !scalar {
-                return Ok(&self.element);
-            }
-            if self.element.len() > MAX_CLAIM_BYTES {
-                return Err(ScanError::TooLarge);
-            }
             let offset = self.offset();
-            let Some(b) = self.byte()? else {
+            if !self.refill()? {
+                if scalar {
+                    return Ok(&self.element);
+                }
                 return Err(ScanError::NotArray(
                     "the array ends inside an element",
                     offset,
                 ));
-            };
-            if scalar && (b == b',' || b == b']' || b.is_ascii_whitespace()) {
-                // The delimiter belongs to the array: read it again.
-                self.at -= 1;
-                return Ok(&self.element);
             }
-            self.element.push(b);
-            if in_string {
-                match (escaped, b) {
-                    (true, _) => escaped = false,
-                    (false, b'\\') => escaped = true,
-                    (false, b'"') => in_string = false,
+            let unread = &self.chunk[self.at..self.filled];
+            // Where the element ends in `unread` (exclusive), once it does.
+            let mut end = None;
+            let mut i = 0;
+            while i < unread.len() {
+                if in_string {
+                    if escaped {
+                        escaped = false;
+                        i += 1;
+                        continue;
+                    }
+                    let Some(k) = memchr::memchr2(b'"', b'\\', &unread[i..]) else {
+                        // The string goes on past this buffer.
+                        break;
+                    };
+                    i += k;
+                    if unread[i] == b'\\' {
+                        escaped = true;
+                    } else {
+                        in_string = false;
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
+                    i += 1;
+                    continue;
+                }
+                let b = unread[i];
+                if scalar {
+                    if b == b',' || b == b']' || b.is_ascii_whitespace() {
+                        // The delimiter belongs to the array.
+                        end = Some(i);
+                        break;
+                    }
+                    i += 1;
+                    continue;
+                }
+                match b {
+                    b'"' => in_string = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            end = Some(i + 1);
+                            break;
+                        }
+                    }
                     _ => {}
                 }
-                continue;
+                i += 1;
             }
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => depth = depth.saturating_sub(1),
-                _ => {}
+            let taken = end.unwrap_or(unread.len());
+            self.element.extend_from_slice(&unread[..taken]);
+            self.at += taken;
+            if self.element.len() > MAX_CLAIM_BYTES {
+                return Err(ScanError::TooLarge);
+            }
+            if end.is_some() {
+                return Ok(&self.element);
             }
         }
     }

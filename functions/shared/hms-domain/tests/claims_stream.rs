@@ -244,3 +244,25 @@ fn a_batch_written_claim_by_claim_is_write_837s() {
     short.claim(&batch.claims[0]).unwrap();
     assert!(short.finish().is_err());
 }
+
+#[test]
+fn a_claim_larger_than_any_claim_may_be_stops_the_read() {
+    // One claim padded with 60,000 notes: held whole, it would grow with the input.
+    let text = String::from_utf8(std::fs::read(samples().join("demo/demo.837")).unwrap()).unwrap();
+    let (head, tail) = text.split_once("\nCLM*").unwrap();
+    let (clm, rest) = tail.split_once('~').unwrap();
+    let padded = format!(
+        "{head}\nCLM*{clm}~{}{rest}",
+        "\nNTE*ADD*NOTE~".repeat(60_000)
+    );
+    let result = streamed(padded.as_bytes());
+    assert!(
+        matches!(
+            result,
+            Err(ClaimStreamError::Read(
+                hms_domain::claims::ClaimReadError::TooLarge { .. }
+            ))
+        ),
+        "{result:?}"
+    );
+}

@@ -464,8 +464,16 @@ impl Spool {
         Self { path }
     }
 
+    /// Creates the file, readable and writable by this user alone: what it holds is claims
+    /// and remittances (names, member ids, diagnoses), and the temporary directory is shared.
     fn create(&self) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
-        std::fs::File::create_new(&self.path).map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&self.path)
+            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
     }
 
     fn open(&self) -> Result<std::fs::File> {
@@ -1125,4 +1133,24 @@ fn read(path: &Path) -> Result<Vec<u8>> {
         return Ok(buf);
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed expectation is the test failing
+    use super::*;
+
+    #[test]
+    fn a_spool_is_its_users_alone_and_gone_when_dropped() {
+        use std::os::unix::fs::PermissionsExt;
+        let spool = Spool::new("test");
+        let mut file = spool.create().unwrap();
+        std::io::Write::write_all(&mut file, b"PHI").unwrap();
+        drop(file);
+        let mode = std::fs::metadata(&spool.path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let path = spool.path.clone();
+        drop(spool);
+        assert!(!path.exists());
+    }
 }

@@ -36,6 +36,12 @@ pub enum ClaimReadError {
     /// A value is missing or malformed.
     #[error(transparent)]
     Value(#[from] ValueError),
+    /// One claim, with the loops above it, holds more segments than any claim may.
+    #[error("line {line}: the claim holds more than {MAX_HELD_SEGMENTS} segments")]
+    TooLarge {
+        /// The segment number past the bound.
+        line: usize,
+    },
 }
 
 /// Reads every claim of every 837P transaction set in `input`.
@@ -142,6 +148,25 @@ struct Pruned {
     kind: Option<crate::claims::ClaimKind>,
     /// Open loops, the root first.
     stack: Vec<LoopNode>,
+    /// Segments the open loops hold.
+    held: usize,
+}
+
+/// The most segments held at once: a claim with its loops above it. The largest the guides
+/// allow (an 837I claim of 999 lines, every line with its optional segments) is about half
+/// of it; an input past it would take memory in proportion to itself.
+const MAX_HELD_SEGMENTS: usize = 50_000;
+
+/// The segments of `scope` and the loops in it.
+fn segments_in(scope: &LoopNode) -> usize {
+    scope
+        .content
+        .iter()
+        .map(|item| match item {
+            tree::Item::Segment(_) => 1,
+            tree::Item::Loop(inner) => segments_in(inner),
+        })
+        .sum()
 }
 
 impl Pruned {
@@ -165,6 +190,7 @@ impl Pruned {
             Step::TransactionStart(start) => {
                 self.kind = self.kind_of(&start);
                 self.stack.clear();
+                self.held = 0;
                 if self.kind.is_some() {
                     self.stack.push(LoopNode {
                         id: "ST".into(),
@@ -180,6 +206,10 @@ impl Pruned {
                 content: vec![],
             }),
             Step::Segment(segment) => {
+                self.held += 1;
+                if self.held > MAX_HELD_SEGMENTS {
+                    return Err(ClaimReadError::TooLarge { line: segment.line }.into());
+                }
                 if let Some(top) = self.stack.last_mut() {
                     top.content.push(Item::Segment(segment.to_node()));
                 }
@@ -188,13 +218,15 @@ impl Pruned {
                 let Some(done) = self.stack.pop() else {
                     return Ok(());
                 };
+                let dropped = done.id == "2300" || done.id.starts_with("2000");
+                if dropped {
+                    self.held = self.held.saturating_sub(segments_in(&done));
+                }
                 if done.id == "2300" {
                     if let Some(claim) = self.read(done).map_err(ClaimReadError::from)? {
                         sink(claim).map_err(ClaimStreamError::Sink)?;
                     }
-                } else if !done.id.starts_with("2000")
-                    && let Some(parent) = self.stack.last_mut()
-                {
+                } else if !dropped && let Some(parent) = self.stack.last_mut() {
                     parent.content.push(Item::Loop(done));
                 }
             }

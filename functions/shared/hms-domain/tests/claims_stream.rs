@@ -266,3 +266,16 @@ fn a_claim_larger_than_any_claim_may_be_stops_the_read() {
         "{result:?}"
     );
 }
+
+#[test]
+fn the_first_element_of_an_array_is_read_alone() {
+    use hms_domain::claims::first_array_element;
+    assert_eq!(
+        first_array_element(Trickle(b" [ {\"a\": [1, \"]\"]}, {\"b\": 2}, oops")).unwrap(),
+        b"{\"a\": [1, \"]\"]}"
+    );
+    assert_eq!(first_array_element(&b"[\"x\"]"[..]).unwrap(), b"\"x\"");
+    for none in [&b"[]"[..], b"{\"a\": 1}", b"", b"[{\"cut"] {
+        assert_eq!(first_array_element(none), None);
+    }
+}

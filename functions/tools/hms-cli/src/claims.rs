@@ -258,38 +258,20 @@ fn streams_as_claims(spooled: &Spooled) -> Result<bool> {
         return Ok(false);
     }
     // The first element decides: a preserved transaction set has a model and an envelope.
-    struct First;
-    impl<'de> serde::de::Visitor<'de> for First {
-        type Value = Option<serde_json::Value>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("an array")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> std::result::Result<Self::Value, A::Error> {
-            let first = seq.next_element()?;
-            // The rest is not read: stop here.
-            Err(serde::de::Error::custom(FirstRead(first)))
-        }
-    }
-    #[derive(Debug)]
-    struct FirstRead(Option<serde_json::Value>);
-    impl std::fmt::Display for FirstRead {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            let preserved = self
-                .0
-                .as_ref()
-                .is_some_and(|t| t.get("model").is_some() && t.get("envelope").is_some());
-            f.write_str(if preserved { "preserved" } else { "claims" })
-        }
-    }
+    // One the scanner cannot give (past the bound a claim may take) goes the whole way.
     let file = std::io::BufReader::new(spooled.open()?);
-    let mut de = serde_json::Deserializer::from_reader(file);
-    let verdict = serde::Deserializer::deserialize_seq(&mut de, First);
-    // Anything but a preserved first element (claims, or JSON the reader will say is wrong)
-    // goes the streamed way.
-    Ok(!matches!(verdict, Err(e) if e.to_string().starts_with("preserved")))
+    let Some(first) = hms_domain::claims::first_array_element(file) else {
+        return Ok(head.get(..n).is_some_and(|h| {
+            // An empty array is refused by the streamed reader as holding no claims.
+            h.iter()
+                .filter(|b| !b.is_ascii_whitespace())
+                .take(2)
+                .eq(b"[]".iter())
+        }));
+    };
+    let preserved = serde_json::from_slice::<serde_json::Value>(&first)
+        .is_ok_and(|t| t.get("model").is_some() && t.get("envelope").is_some());
+    Ok(!preserved)
 }
 
 /// Most findings an outcome of a streamed batch lists; past it, one more issue says how

@@ -353,6 +353,17 @@ pub fn read_claim_array<R: std::io::Read, E: std::error::Error + 'static>(
     Ok(count)
 }
 
+/// The text of the first element of the JSON array `input` holds, read no further: what a
+/// caller looks at to tell what the array holds before reading it. `None` for an empty array,
+/// input that is not an array, or a first element past [`MAX_CLAIM_BYTES`].
+pub fn first_array_element<R: std::io::Read>(input: R) -> Option<Vec<u8>> {
+    ArrayElements::new(input)
+        .next_element()
+        .ok()
+        .flatten()
+        .map(<[u8]>::to_vec)
+}
+
 /// What stopped the scanner; [`ScanError::within`] names the element.
 #[derive(Debug)]
 enum ScanError {

@@ -16,7 +16,9 @@ pub mod write_837;
 
 pub use ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
 pub use claim::{BatchStreamError, Claim, ClaimKind, StreamedBatch, write_837};
-pub use intake::{Batch, ClaimArrayError, read_claim, read_claim_array, read_noted_claim};
+pub use intake::{
+    Batch, ClaimArrayError, first_array_element, read_claim, read_claim_array, read_noted_claim,
+};
 pub use model::*;
 pub use read_837::{
     ClaimReadError, ClaimStreamError, read_837, read_837_claims, read_837i, read_837p,

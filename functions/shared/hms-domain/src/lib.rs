@@ -21,6 +21,7 @@ pub mod claims;
 pub mod codes;
 pub mod eligibility;
 pub mod ids;
+mod json_leaves;
 pub mod lossless;
 pub mod outcome;
 pub mod partner;

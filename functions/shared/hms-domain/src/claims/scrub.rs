@@ -131,6 +131,46 @@ fn date_year(text: &str) -> Option<i64> {
     Some(sign * year.parse::<i64>().ok().filter(|_| shaped)?)
 }
 
+/// The findings of one text at `at` (a JSON pointer into the claim): a control character, a
+/// length past its element's, a date whose year X12 cannot carry. Most texts have none, and
+/// then nothing is allocated.
+fn text_findings(at: &str, text: &str) -> Vec<(&'static Edit, String)> {
+    let mut found = vec![];
+    let field = at
+        .rsplit('/')
+        .find(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_default();
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        found.push((
+            &edits::TEXT_CHARACTERS,
+            format!(
+                "the text holds a control character (U+{:04X})",
+                u32::from(c)
+            ),
+        ));
+    }
+    let limit = TEXT_LIMITS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or(ANY_TEXT, |(_, limit)| *limit);
+    let length = text.chars().count();
+    if length > limit {
+        found.push((
+            &edits::TEXT_LENGTH,
+            format!("the text is {length} characters; the 837 takes at most {limit} here"),
+        ));
+    }
+    if let Some(year) = date_year(text)
+        && !(1850..=2199).contains(&year)
+    {
+        found.push((
+            &edits::DATE_RANGE,
+            format!("the year {year} is not between 1850 and 2199"),
+        ));
+    }
+    found
+}
+
 /// Runs every edit on a professional claim.
 fn professional(
     claim: &ProfessionalClaim,
@@ -576,79 +616,25 @@ impl<'p> Edits<'p> {
 
     /// Every text of `claim`, as our JSON spells it, checked for control characters and its
     /// element's length, and every date for a year X12 can carry: the edits that hold for
-    /// every field alike, whatever the claim's kind.
+    /// every field alike, whatever the claim's kind. The texts are visited as the claim
+    /// serializes (no `serde_json::Value` built); the findings come in the order of the
+    /// claim's JSON object keys, as they did when that tree was walked.
     fn text_and_dates_of(&mut self, claim: &impl serde::Serialize) {
-        if let Ok(json) = serde_json::to_value(claim) {
-            self.text_and_dates(&json, &mut String::new(), 0);
-        }
-    }
-
-    /// [`text_and_dates_of`](Self::text_and_dates_of) below `value`; `at` is the JSON pointer
-    /// so far.
-    fn text_and_dates(&mut self, value: &serde_json::Value, at: &mut String, depth: usize) {
-        use serde_json::Value;
         // Our claim's JSON nests a few levels; a deeper one is not ours.
-        if depth > 16 {
+        const DEPTH: usize = 16;
+        let mut found: Vec<(Vec<crate::json_leaves::Step>, &'static Edit, String, String)> = vec![];
+        let walked = crate::json_leaves::text_leaves(claim, DEPTH, &mut |at, text| {
+            for (edit, message) in text_findings(at.as_str(), text) {
+                found.push((at.key(), edit, at.as_str().to_string(), message));
+            }
+        });
+        if walked.is_err() {
             return;
         }
-        match value {
-            Value::Object(fields) => {
-                for (name, field) in fields {
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(name);
-                    self.text_and_dates(field, at, depth + 1);
-                    at.truncate(len);
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let len = at.len();
-                    at.push_str(&format!("/{i}"));
-                    self.text_and_dates(item, at, depth + 1);
-                    at.truncate(len);
-                }
-            }
-            Value::String(text) => {
-                let field = at
-                    .rsplit('/')
-                    .find(|part| !part.bytes().all(|b| b.is_ascii_digit()))
-                    .unwrap_or_default();
-                if let Some(c) = text.chars().find(|c| c.is_control()) {
-                    self.flag(
-                        &edits::TEXT_CHARACTERS,
-                        at,
-                        format!(
-                            "the text holds a control character (U+{:04X})",
-                            u32::from(c)
-                        ),
-                    );
-                }
-                let limit = TEXT_LIMITS
-                    .iter()
-                    .find(|(name, _)| *name == field)
-                    .map_or(ANY_TEXT, |(_, limit)| *limit);
-                let length = text.chars().count();
-                if length > limit {
-                    self.flag(
-                        &edits::TEXT_LENGTH,
-                        at,
-                        format!(
-                            "the text is {length} characters; the 837 takes at most {limit} here"
-                        ),
-                    );
-                }
-                if let Some(year) = date_year(text)
-                    && !(1850..=2199).contains(&year)
-                {
-                    self.flag(
-                        &edits::DATE_RANGE,
-                        at,
-                        format!("the year {year} is not between 1850 and 2199"),
-                    );
-                }
-            }
-            _ => {}
+        // Stable: one text's findings keep their order.
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, edit, at, message) in found {
+            self.flag(edit, &at, message);
         }
     }
 

@@ -372,7 +372,9 @@ fn stream_to_837(
     };
     let spool = Spool::new("837");
     let mut batch: Option<StreamedBatch<std::io::BufWriter<std::fs::File>>> = None;
-    let mut findings = Findings::default();
+    // What a held batch answers with: the scrubber's warnings, then the rule sets' findings,
+    // as `review` gives them.
+    let mut findings = scrubbed;
     let mut held = false;
     let mut failed = None;
     let read = read_claim_array(open()?, Some(kind), |i, claim| {

@@ -515,6 +515,43 @@ fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
     assert!(out.status.success(), "{}", stdout(&out));
     assert!(stdout(&out).contains("ST*837*"));
 
+    // A batch (an array, read a claim at a time): the rule set holds its second claim, and
+    // nothing of the batch is written; another payer's rule set lets both through.
+    let one: serde_json::Value = serde_json::from_slice(&claim).unwrap();
+    let batch = serde_json::to_vec(&[one.clone(), one]).unwrap();
+    let run_batch = |dir: &PathBuf| {
+        hms(
+            &[
+                "translate",
+                "--to",
+                "x12",
+                "--type",
+                "837P",
+                "--rules",
+                dir.to_str().unwrap(),
+                "-",
+            ],
+            Some(&batch),
+        )
+    };
+    let out = run_batch(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let held: Vec<&str> = outcome["issue"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["diagnostics"] == "prior-auth-required")
+        .filter_map(|i| i["expression"][0].as_str())
+        .collect();
+    assert_eq!(
+        held,
+        ["/0/claim/priorAuthorization", "/1/claim/priorAuthorization"]
+    );
+    let out = run_batch(&other);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(stdout(&out).matches("CLM*").count(), 2);
+
     // A component that does not match its pin is refused, and nothing is written.
     let wrong = rules_dir("wrong-pin", &refusing, &"0".repeat(64), "999996666");
     let out = translate(&wrong);

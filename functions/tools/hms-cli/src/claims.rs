@@ -246,32 +246,14 @@ fn engine(rules: Option<&Path>) -> std::result::Result<Engine, OperationOutcome>
 /// claim, a Bundle, or what `--to json --lossless` made of an 837 (an array of transaction
 /// sets, written back whole).
 fn streams_as_claims(spooled: &Spooled) -> Result<bool> {
-    use std::io::Read;
-    let mut head = [0u8; 4096];
-    let n = spooled.open()?.read(&mut head)?;
-    let first = head
-        .get(..n)
-        .unwrap_or_default()
-        .iter()
-        .find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'[') {
-        return Ok(false);
-    }
-    // The first element decides: a preserved transaction set has a model and an envelope.
-    // One the scanner cannot give (past the bound a claim may take) goes the whole way.
+    // The first element decides, as for the whole input (`is_preserved`). Input without one (not an array, an empty one, one whose first element the scanner
+    // cannot give) goes the whole way, whose reader says what is wrong with it.
     let file = std::io::BufReader::new(spooled.open()?);
-    let Some(first) = hms_domain::claims::first_array_element(file) else {
-        return Ok(head.get(..n).is_some_and(|h| {
-            // An empty array is refused by the streamed reader as holding no claims.
-            h.iter()
-                .filter(|b| !b.is_ascii_whitespace())
-                .take(2)
-                .eq(b"[]".iter())
-        }));
-    };
-    let preserved = serde_json::from_slice::<serde_json::Value>(&first)
-        .is_ok_and(|t| t.get("model").is_some() && t.get("envelope").is_some());
-    Ok(!preserved)
+    Ok(
+        hms_domain::claims::first_array_element(file).is_some_and(|first| {
+            !serde_json::from_slice::<serde_json::Value>(&first).is_ok_and(|t| preserved_set(&t))
+        }),
+    )
 }
 
 /// Most findings an outcome of a streamed batch lists; past it, one more issue says how
@@ -522,8 +504,13 @@ fn is_preserved(json: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(json).is_ok_and(|v| {
         v.as_array()
             .and_then(|a| a.first())
-            .is_some_and(|t| t.get("model").is_some() && t.get("envelope").is_some())
+            .is_some_and(preserved_set)
     })
+}
+
+/// Whether `set` is a transaction set `--to json --lossless` wrote: a model and an envelope.
+fn preserved_set(set: &serde_json::Value) -> bool {
+    set.get("model").is_some() && set.get("envelope").is_some()
 }
 
 /// The 837 of every preserved transaction set (each in the envelope it came in, with what

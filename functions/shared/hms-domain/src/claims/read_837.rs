@@ -6,7 +6,7 @@
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{self, LoopNode, SegmentNode};
 
-use crate::claims::claim::Claim;
+use crate::claims::claim::{Claim, ClaimKind};
 use crate::claims::model::{
     Admission, Ambulance, AmbulanceCertification, ClaimAdjustment, ClaimInformation, CodedEvent,
     DiagnosisCodes, Drug, Header, InstitutionalClaim, InstitutionalClaimInformation,
@@ -127,14 +127,8 @@ pub fn read_837_claims<R: std::io::Read, E: std::error::Error + 'static>(
     mut sink: impl FnMut(Claim) -> Result<(), E>,
 ) -> Result<(), ClaimStreamError<E>> {
     let mut pruned = Pruned::default();
-    let mut found = false;
-    tree::read_steps(input, catalog, |step| {
-        if let tree::Step::TransactionStart(start) = &step {
-            found |= pruned.kind_of(start).is_some();
-        }
-        pruned.step(step, &mut sink)
-    })?;
-    if found {
+    tree::read_steps(input, catalog, |step| pruned.step(step, &mut sink))?;
+    if pruned.found {
         Ok(())
     } else {
         Err(ClaimReadError::No837P.into())
@@ -145,11 +139,13 @@ pub fn read_837_claims<R: std::io::Read, E: std::error::Error + 'static>(
 #[derive(Debug, Default)]
 struct Pruned {
     /// The kind of the open transaction set; `None` outside an 837.
-    kind: Option<crate::claims::ClaimKind>,
+    kind: Option<ClaimKind>,
     /// Open loops, the root first.
     stack: Vec<LoopNode>,
     /// Segments the open loops hold.
     held: usize,
+    /// Whether any 837 transaction set was met.
+    found: bool,
 }
 
 /// The most segments held at once: a claim with its loops above it. The largest the guides
@@ -170,16 +166,6 @@ fn segments_in(scope: &LoopNode) -> usize {
 }
 
 impl Pruned {
-    fn kind_of(&self, start: &tree::TransactionStart) -> Option<crate::claims::ClaimKind> {
-        use crate::claims::ClaimKind;
-        let guide = start.guide.as_deref().unwrap_or_default();
-        match start.id.as_str() {
-            "837" if guide.starts_with("005010X222") => Some(ClaimKind::Professional),
-            "837" if guide.starts_with("005010X223") => Some(ClaimKind::Institutional),
-            _ => None,
-        }
-    }
-
     fn step<E: std::error::Error + 'static>(
         &mut self,
         step: tree::Step<'_, '_>,
@@ -188,7 +174,8 @@ impl Pruned {
         use tree::{Item, Step};
         match step {
             Step::TransactionStart(start) => {
-                self.kind = self.kind_of(&start);
+                self.kind = claim_kind(&start.id, start.guide.as_deref());
+                self.found |= self.kind.is_some();
                 self.stack.clear();
                 self.held = 0;
                 if self.kind.is_some() {
@@ -256,10 +243,10 @@ impl Pruned {
             }
         }
         let read = match (self.stack.first(), self.kind) {
-            (Some(body), Some(crate::claims::ClaimKind::Professional)) => {
+            (Some(body), Some(ClaimKind::Professional)) => {
                 transaction_claims(body).map(|c| c.into_iter().next().map(Claim::from))
             }
-            (Some(body), Some(crate::claims::ClaimKind::Institutional)) => {
+            (Some(body), Some(ClaimKind::Institutional)) => {
                 institutional_claims(body).map(|c| c.into_iter().next().map(Claim::from))
             }
             _ => Ok(None),
@@ -298,11 +285,18 @@ fn sets_claims<C>(
 
 /// Whether `tx` is an 837P (by its guide, so 005010X222A1 and its errata).
 pub(crate) fn is_837p(tx: &tree::TransactionNode) -> bool {
-    tx.id == "837"
-        && tx
-            .guide
-            .as_deref()
-            .is_some_and(|g| g.starts_with("005010X222"))
+    claim_kind(&tx.id, tx.guide.as_deref()) == Some(ClaimKind::Professional)
+}
+
+/// The kind of claims a transaction set (ST01, and its guide's version) holds, by its guide
+/// (so the base guides and their errata alike); `None` when it is no 837.
+fn claim_kind(id: &str, guide: Option<&str>) -> Option<ClaimKind> {
+    let guide = guide.unwrap_or_default();
+    match id {
+        "837" if guide.starts_with("005010X222") => Some(ClaimKind::Professional),
+        "837" if guide.starts_with("005010X223") => Some(ClaimKind::Institutional),
+        _ => None,
+    }
 }
 
 /// The claims of one 837P transaction set, in file order.
@@ -317,11 +311,7 @@ pub(crate) fn institutional_claims(body: &LoopNode) -> Result<Vec<InstitutionalC
 
 /// Whether `tx` is an 837I (by its guide, so 005010X223A2 and its errata).
 pub(crate) fn is_837i(tx: &tree::TransactionNode) -> bool {
-    tx.id == "837"
-        && tx
-            .guide
-            .as_deref()
-            .is_some_and(|g| g.starts_with("005010X223"))
+    claim_kind(&tx.id, tx.guide.as_deref()) == Some(ClaimKind::Institutional)
 }
 
 /// Reads a claim loop (2300 and below) with the parties above it.

@@ -1,7 +1,8 @@
 //! Every segment of an input with the place the guide gives it, streamed: the envelope segments,
 //! each transaction set's start with its guide, and each body segment's placement in the guide's
-//! loops. The parse tree is built on it, and so are readers that go straight to a domain model
-//! without an owned tree (the 835 remittance reader), which is what keeps them fast.
+//! loops ([`Placer`]). The parse tree's steps are built on it, and so are readers that go
+//! straight to a domain model without an owned tree (the 835 remittance reader), which is what
+//! keeps them fast.
 #![allow(
     clippy::indexing_slicing,
     reason = "loop indices come from the guide's own tables"
@@ -10,7 +11,6 @@
 use compact_str::CompactString;
 
 use crate::error::ReadError;
-use crate::reader::Tokenizer;
 use crate::segment::Segment;
 use crate::spec::{Catalog, Guide, LoopSpec};
 use crate::validate::{LoopWalker, Placement, WalkIssue};
@@ -48,31 +48,8 @@ pub enum Place<'g> {
     Body(Option<Placement>),
 }
 
-/// One segment and its place.
-#[derive(Debug, Clone, Copy)]
-pub struct Placed<'a, 'g> {
-    /// The segment.
-    pub segment: Segment<'a>,
-    /// Segment number in the input, 1-based.
-    pub line: usize,
-    /// Where it belongs.
-    pub place: Place<'g>,
-    /// The innermost loop open after it was placed (the root for ST and SE), when the
-    /// transaction set has a guide.
-    pub in_loop: Option<&'g LoopSpec>,
-}
-
-/// Iterator over the [`Placed`] segments of an input.
-#[derive(Debug)]
-pub struct Walk<'a, 'g> {
-    tokens: Tokenizer<'a>,
-    placer: Placer<'g>,
-    failed: bool,
-}
-
-/// The walk's placing half, for a reader that brings its own segments (a streaming
-/// [`crate::reader::Reader`] over a file too large to hold): each segment in input order, placed
-/// as [`Walk`] places it.
+/// Places each segment, given in input order by whatever reads them (a [`crate::Tokenizer`]
+/// over bytes in memory, a streaming [`crate::reader::Reader`] over a file too large to hold).
 #[derive(Debug)]
 pub struct Placer<'g> {
     catalog: &'g Catalog,
@@ -86,17 +63,6 @@ pub struct Placer<'g> {
     /// The walker's structural issues, unused here (the validator reports them); kept to reuse
     /// its allocation.
     issues: Vec<WalkIssue>,
-}
-
-impl<'a, 'g> Walk<'a, 'g> {
-    /// Walks `input`, finding guides in `catalog`.
-    pub fn new(input: &'a [u8], catalog: &'g Catalog) -> Self {
-        Self {
-            tokens: Tokenizer::new(input),
-            placer: Placer::new(catalog),
-            failed: false,
-        }
-    }
 }
 
 impl<'g> Placer<'g> {
@@ -203,33 +169,4 @@ impl<'g> Placer<'g> {
 
 fn lossy(b: &[u8]) -> CompactString {
     CompactString::from_utf8_lossy(b)
-}
-
-impl<'a, 'g> Iterator for Walk<'a, 'g> {
-    type Item = Result<Placed<'a, 'g>, TreeError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let segment = match self.tokens.next()? {
-            Ok(s) => s,
-            Err(e) => {
-                self.failed = true;
-                return Some(Err(e.into()));
-            }
-        };
-        Some(match self.placer.next(&segment) {
-            Ok((line, place, in_loop)) => Ok(Placed {
-                segment,
-                line,
-                place,
-                in_loop,
-            }),
-            Err(e) => {
-                self.failed = true;
-                Err(e)
-            }
-        })
-    }
 }

@@ -166,7 +166,7 @@ fn node(segment: &Segment<'_>, line: usize, name: Option<String>) -> SegmentNode
     }
 }
 
-/// Parses `input` into a [`Document`]: the [`steps`] of the input, folded.
+/// Parses `input` into a [`Document`]: the input's [`Step`]s, folded.
 pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     let mut doc = Document::default();
     // Open loops of the current transaction set (root first).

@@ -57,6 +57,40 @@ pub fn fixtures() -> PathBuf {
     workspace().join("functions/shared/hms-domain/tests/fixtures")
 }
 
+/// A reader that gives at most 7 bytes a read: what a streaming reader must take in stride
+/// (segments, ISAs, JSON strings and escapes cut anywhere).
+#[derive(Debug)]
+pub struct Trickle<'a>(pub &'a [u8]);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(buf.len()).min(7);
+        let (head, tail) = self.0.split_at(n);
+        buf[..n].copy_from_slice(head);
+        self.0 = tail;
+        Ok(n)
+    }
+}
+
+/// `count` professional claims of our JSON for a batch larger than any fixture: the claims of
+/// `claims/batch-professional.json` over and over, each with its own patient control number
+/// (`prefix` and seven digits), made as they are taken.
+pub fn synthetic_claims(
+    prefix: &str,
+    count: usize,
+) -> impl Iterator<Item = serde_json::Value> + use<'_> {
+    let fixture = fixtures().join("claims/batch-professional.json");
+    let claims: Vec<serde_json::Value> = std::fs::read(&fixture)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_else(|| panic!("{} holds no claims", fixture.display()));
+    (0..count).map(move |i| {
+        let mut claim = claims[i % claims.len()].clone();
+        claim["claim"]["patientControlNumber"] = format!("{prefix}{i:07}").into();
+        claim
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -11,6 +11,7 @@
 
 mod common;
 use common::{claim_fixture, samples};
+use hms_test_support::Trickle;
 
 use hms_domain::claims::{
     Batch, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch, read_837,
@@ -18,19 +19,6 @@ use hms_domain::claims::{
 };
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use hms_x12::spec::Catalog;
-
-/// A reader that gives at most 7 bytes per read: segments, ISAs and elements cut anywhere.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(buf.len()).min(7);
-        let (head, tail) = self.0.split_at(n);
-        buf[..n].copy_from_slice(head);
-        self.0 = tail;
-        Ok(n)
-    }
-}
 
 fn streamed(x12: &[u8]) -> Result<Vec<Claim>, ClaimStreamError> {
     let mut claims = vec![];

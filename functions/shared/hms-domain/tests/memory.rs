@@ -108,20 +108,9 @@ fn memory_does_not_grow_with_the_835() {
     assert!(whole > 20 * large_json, "{whole} vs {large_json}");
 }
 
-/// `count` professional claims as a JSON array file: the fixture batch's claims over and over,
-/// each with its own patient control number.
+/// `count` professional claims as a JSON array file.
 fn claim_array(dir: &std::path::Path, count: usize) -> std::path::PathBuf {
-    let fixture = hms_test_support::fixtures().join("claims/batch-professional.json");
-    let claims: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
-    let all: Vec<serde_json::Value> = (0..count)
-        .map(|i| {
-            let mut claim = claims.get(i % claims.len()).unwrap().clone();
-            *claim.pointer_mut("/claim/patientControlNumber").unwrap() =
-                format!("MEM{i:07}").into();
-            claim
-        })
-        .collect();
+    let all: Vec<serde_json::Value> = hms_test_support::synthetic_claims("MEM", count).collect();
     let path = dir.join(format!("claims-{count}.json"));
     std::fs::write(&path, serde_json::to_vec(&all).unwrap()).unwrap();
     path

@@ -10,6 +10,7 @@
 
 mod common;
 use common::{samples, today};
+use hms_test_support::Trickle;
 
 use hms_domain::remittance::stream::{
     FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
@@ -17,19 +18,6 @@ use hms_domain::remittance::stream::{
 use hms_domain::remittance::{RemitError, read_835};
 use hms_x12::spec::Catalog;
 use serde_json::Value;
-
-/// A reader that gives at most 7 bytes per read: segments, ISAs and elements cut anywhere.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(buf.len()).min(7);
-        let (head, tail) = self.0.split_at(n);
-        buf[..n].copy_from_slice(head);
-        self.0 = tail;
-        Ok(n)
-    }
-}
 
 /// Every 835 that reads whole: its name and bytes.
 fn inputs() -> Vec<(String, Vec<u8>)> {

@@ -7,21 +7,9 @@
 )]
 #![allow(clippy::expect_used, clippy::unwrap_used)] // test code: a failed expectation is the test failing
 
+use hms_test_support::Trickle;
 use hms_x12::spec::Catalog;
 use hms_x12::tree::{JsonTreeWriter, Step, TreeError, TreeWriteError, parse, read_steps};
-
-/// A reader that gives at most 7 bytes per read: segments, ISAs and elements cut anywhere.
-struct Trickle<'a>(&'a [u8]);
-
-impl std::io::Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.0.len().min(buf.len()).min(7);
-        let (head, tail) = self.0.split_at(n);
-        buf[..n].copy_from_slice(head);
-        self.0 = tail;
-        Ok(n)
-    }
-}
 
 fn streamed(input: &[u8]) -> Result<Vec<u8>, TreeWriteError> {
     let catalog = Catalog::embedded().unwrap();

@@ -476,7 +476,7 @@ fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
     let claim = fixture_bytes("claims/professional-subscriber.json");
     let refusing = component_serving("999996666", &one_finding(0));
     let pin = hms_rules::sha256_hex(&refusing);
-    let translate = |dir: &PathBuf| {
+    let translate_input = |dir: &PathBuf, input: &[u8]| {
         hms(
             &[
                 "translate",
@@ -488,9 +488,10 @@ fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
                 dir.to_str().unwrap(),
                 "-",
             ],
-            Some(&claim),
+            Some(input),
         )
     };
+    let translate = |dir: &PathBuf| translate_input(dir, &claim);
 
     // The claim's payer has a rule set, and it finds an error: held, with the finding.
     let dir = rules_dir("refusing", &refusing, &pin, "999996666");
@@ -519,21 +520,7 @@ fn payer_rules_run_after_the_scrubber_and_hold_a_claim_they_find_wrong() {
     // nothing of the batch is written; another payer's rule set lets both through.
     let one: serde_json::Value = serde_json::from_slice(&claim).unwrap();
     let batch = serde_json::to_vec(&[one.clone(), one]).unwrap();
-    let run_batch = |dir: &PathBuf| {
-        hms(
-            &[
-                "translate",
-                "--to",
-                "x12",
-                "--type",
-                "837P",
-                "--rules",
-                dir.to_str().unwrap(),
-                "-",
-            ],
-            Some(&batch),
-        )
-    };
+    let run_batch = |dir: &PathBuf| translate_input(dir, &batch);
     let out = run_batch(&dir);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let outcome: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();

@@ -166,24 +166,9 @@ fn x12_parse_streams_the_whole_trees_json() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("incomplete"));
 }
 
-/// `count` professional claims as a JSON array: the fixture batch's claims over and over, each
-/// with its own patient control number.
-fn claim_array(count: usize) -> Vec<serde_json::Value> {
-    let fixture = hms_test_support::fixtures().join("claims/batch-professional.json");
-    let claims: Vec<serde_json::Value> =
-        serde_json::from_slice(&std::fs::read(fixture).unwrap()).unwrap();
-    (0..count)
-        .map(|i| {
-            let mut claim = claims[i % claims.len()].clone();
-            claim["claim"]["patientControlNumber"] = format!("PCN{i:07}").into();
-            claim
-        })
-        .collect()
-}
-
 #[test]
 fn a_large_claim_array_becomes_one_validated_837_or_names_each_bad_claim() {
-    let claims = claim_array(400);
+    let claims: Vec<serde_json::Value> = hms_test_support::synthetic_claims("PCN", 400).collect();
     let json = serde_json::to_vec(&claims).unwrap();
     let out = hms(
         &["translate", "--to", "x12", "--type", "837P", "-"],

@@ -134,13 +134,20 @@ up() {
   # on its first request: `cargo lambda watch` runs `cargo run --bin NAME` in the workspace,
   # whose features are the workspace's, so this build leaves it nothing to compile.
   say "building the functions, the payer simulator and the hms CLI (the first build takes minutes)"
-  local built
+  local built build_log=$LOGS/build.log
   set +e
-  cargo build --workspace --bins 2>&1 | grep --line-buffered -E '^ *(Compiling|Finished)|^(warning|error)' |
-    sed -u 's/^ */stack:   /'
+  cargo build --workspace --bins 2>&1 | tee "$build_log" |
+    grep --line-buffered -E '^ *(Compiling|Finished)|^(warning|error)' | sed -u 's/^ */stack:   /'
   built=${PIPESTATUS[0]}
   set -e
-  [ "$built" -eq 0 ] || { say "the build failed; 'cargo build --workspace --bins' shows why"; exit 1; }
+  if [ "$built" -ne 0 ]; then
+    # The progress above shows which crate failed; the cause (a compiler message, a linker's
+    # note, a signal that killed rustc, a full disk) is in the lines it leaves out.
+    say "the build failed (whole log: $build_log); its messages:"
+    grep -v -E '^ *(Compiling|Checking|Downloaded|Downloading)' "$build_log" | tail -n 60 | sed 's/^/stack:   /'
+    say "space left where it builds: $(df -h --output=avail "${CARGO_TARGET_DIR:-target}" 2>/dev/null | tail -1 | tr -d ' ')"
+    exit 1
+  fi
 
   local ddb_dir
   ddb_dir=$(ls -d "$TOOLS"/dynamodb/package/lib/dynamodb_local_* | head -1)

@@ -18,6 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# A clean clone builds once: incremental caches would only take disk (gigabytes) there.
+if [ "${CI:-}" = "true" ]; then export CARGO_INCREMENTAL=0; fi
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(lint unit fuzz oracles e2e)
 

@@ -91,6 +91,74 @@ pub fn synthetic_claims(
     })
 }
 
+/// The entries of a FHIR transaction Bundle of `copies` professional Claims, each with the
+/// Patient, Coverage, providers, Encounter and Conditions of its own (the transaction fixture's,
+/// `fhir/claim-professional-transaction-bundle.json`, with copy-numbered urls and ids; Claim
+/// `claim-N`), made as they are taken. The references take every form a Bundle's do: by
+/// `urn:uuid`, by `Type/id` (the diagnoses; every third Claim's Patient) and conditional (every
+/// third Claim's Patient, by its record number `MRN<N>`). Odd copies put the Claim before its
+/// resources, so that its references lead forward.
+pub fn synthetic_bundle_entries(copies: usize) -> impl Iterator<Item = serde_json::Value> {
+    use serde_json::json;
+    let fixture = fixtures().join("fhir/claim-professional-transaction-bundle.json");
+    let text =
+        std::fs::read_to_string(&fixture).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+    (0..copies).flat_map(move |copy| {
+        let own = text
+            .replace("urn:uuid:", &format!("urn:uuid:{copy:04}-"))
+            .replace("Condition/", &format!("Condition/{copy:04}-"));
+        let bundle: serde_json::Value =
+            serde_json::from_str(&own).unwrap_or_else(|e| panic!("{}: {e}", fixture.display()));
+        let mut group: Vec<serde_json::Value> =
+            bundle["entry"].as_array().cloned().unwrap_or_default();
+        for entry in &mut group {
+            let id = entry["resource"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let resource = &mut entry["resource"];
+            resource["id"] = match resource["resourceType"].as_str() {
+                // The Claim's id is its patient control number: 38 characters at most.
+                Some("Claim") => json!(format!("claim-{copy}")),
+                Some("Patient") => json!(format!("Patient-{copy}")),
+                _ => json!(format!("{copy:04}-{id}")),
+            };
+            if resource["resourceType"] == "Patient" {
+                resource["identifier"] = json!([
+                    { "system": "http://hospital.example/mrn", "value": format!("MRN{copy}") }
+                ]);
+            }
+        }
+        let claim = group
+            .iter()
+            .position(|e| e["resource"]["resourceType"] == "Claim")
+            .unwrap_or_default();
+        match copy % 3 {
+            1 => {
+                group[claim]["resource"]["patient"] = json!({
+                    "reference": format!("Patient?identifier=http://hospital.example/mrn|MRN{copy}")
+                });
+            }
+            2 => {
+                group[claim]["resource"]["patient"] =
+                    json!({ "reference": format!("Patient/Patient-{copy}") });
+            }
+            _ => {}
+        }
+        if copy % 2 == 1 {
+            let first = group.remove(claim);
+            group.insert(0, first);
+        }
+        group
+    })
+}
+
+/// [`synthetic_bundle_entries`] in one Bundle.
+pub fn synthetic_bundle(copies: usize) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = synthetic_bundle_entries(copies).collect();
+    serde_json::json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -103,14 +103,24 @@ pub fn translate(
     let partner = partner.as_ref();
     let now = chrono::Local::now().naive_local();
     let envelope = Envelope::new(control, now);
-    if let TransactionType::Professional | TransactionType::Institutional = kind
-        && streams_as_claims(&spooled)?
-    {
-        let kind = match kind {
+    if let TransactionType::Professional | TransactionType::Institutional = kind {
+        let file = spooled.open()?;
+        let claim_kind = match kind {
             TransactionType::Institutional => ClaimKind::Institutional,
             _ => ClaimKind::Professional,
         };
-        return stream_to_837(&spooled, kind, partner, &envelope, rules);
+        let claims = if streams_as_claims(&spooled)? {
+            Some(Claims::Array(&spooled))
+        } else {
+            match hms_domain::claims::StoredBundle::open(&file) {
+                Ok(bundle) => bundle
+                    .map(|b| Claims::Bundle(Box::new(b), Box::new(claim_connections(partner)))),
+                Err(e) => return print_outcome(&e.outcome()),
+            }
+        };
+        if let Some(claims) = claims {
+            return stream_to_837(claims, claim_kind, partner, &envelope, rules);
+        }
     }
     let json = read(&spooled.path)?;
     // Each kind gives the X12, or the outcome that says what is wrong with the input.
@@ -134,11 +144,7 @@ pub fn translate(
                 TransactionType::Institutional => ClaimKind::Institutional,
                 _ => ClaimKind::Professional,
             };
-            let mut connections = our_connections();
-            if let Some(submitter) = partner.and_then(|p| p.submitter.as_ref()) {
-                connections.submitter = submitter.clone();
-            }
-            match Batch::read(&json, Some(kind), &connections) {
+            match Batch::read(&json, Some(kind), &claim_connections(partner)) {
                 Err(outcome) => Err(outcome),
                 Ok(batch) => match intake(noted(batch), now.date(), rules) {
                     Ok(Reviewed::Passed { claims, .. }) => match claims.first() {
@@ -293,45 +299,128 @@ impl Findings {
     }
 }
 
-/// `translate --to x12 --type 837P|837I` of a JSON array of claims, one claim in memory at a
-/// time: a first pass reads and scrubs every claim (any error and nothing is written, as for
-/// a batch read whole), a second reads each again, runs its payer's rules and writes it to a
-/// spool; the spool is validated, then copied out. Nothing of a batch that fails leaves.
+/// The clearinghouse FHIR claims are sent on by: ours, as the partner configuration's
+/// submitter when it names one.
+fn claim_connections(partner: Option<&TradingPartner>) -> hms_domain::partner::Connections {
+    let mut connections = our_connections();
+    if let Some(submitter) = partner.and_then(|p| p.submitter.as_ref()) {
+        connections.submitter = submitter.clone();
+    }
+    connections
+}
+
+/// Where the claims of a batch read one at a time come from.
+enum Claims<'f> {
+    /// A JSON array of our claims.
+    Array(&'f Spooled),
+    /// A FHIR Bundle of Claims, indexed, with the clearinghouse its Claims are sent on by.
+    Bundle(
+        Box<hms_domain::claims::StoredBundle<'f>>,
+        Box<hms_domain::partner::Connections>,
+    ),
+}
+
+impl Claims<'_> {
+    /// How findings point into the input: `/i/...`, or `Bundle.entry[i].resource...`.
+    fn frame(&self) -> Batch {
+        match self {
+            Self::Array(_) => Batch::streamed(),
+            Self::Bundle(..) => Batch::streamed_bundle(),
+        }
+    }
+
+    /// Reads every claim once, in input order, each (or the outcome of reading it, located)
+    /// to `each` with its place in the input; with `notes`, the FHIR reader's notes told on
+    /// stderr as for a batch read whole. How many claims there were, or the outcome that says
+    /// why the input cannot be read to its end.
+    fn read(
+        &mut self,
+        kind: ClaimKind,
+        notes: bool,
+        mut each: impl FnMut(usize, std::result::Result<Claim, OperationOutcome>),
+    ) -> Result<std::result::Result<usize, OperationOutcome>> {
+        use std::convert::Infallible;
+        let frame = self.frame();
+        match self {
+            Self::Array(spooled) => {
+                use hms_domain::claims::{ClaimArrayError, read_claim_array};
+                let file = std::io::BufReader::with_capacity(1 << 16, spooled.open()?);
+                let read = read_claim_array(file, Some(kind), |i, claim| {
+                    each(i, claim);
+                    Ok::<(), Infallible>(())
+                });
+                Ok(read.map_err(|e| match e {
+                    ClaimArrayError::Sink(never) => match never {},
+                    e => problem(IssueType::Structure, "parse", e.to_string()),
+                }))
+            }
+            Self::Bundle(bundle, connections) => {
+                use hms_domain::claims::ClaimBundleError;
+                let read = bundle.read_claims(Some(kind), connections, |entry, read| {
+                    match read {
+                        Ok(read) => {
+                            if notes {
+                                let located = frame.locate(
+                                    entry,
+                                    OperationOutcome {
+                                        resource_type: "OperationOutcome".into(),
+                                        issue: read.notes,
+                                    },
+                                    false,
+                                );
+                                tell_notes(&located);
+                            }
+                            each(entry, Ok(read.claim));
+                        }
+                        Err(outcome) => each(
+                            entry,
+                            Err(OperationOutcome::new(frame.locate(entry, outcome, false))),
+                        ),
+                    }
+                    Ok::<(), Infallible>(())
+                });
+                Ok(match read {
+                    Ok(()) => Ok(bundle.claims()),
+                    Err(ClaimBundleError::Sink(never)) => match never {},
+                    Err(ClaimBundleError::Bundle(e)) => Err(e.outcome()),
+                })
+            }
+        }
+    }
+}
+
+/// `translate --to x12 --type 837P|837I` of a JSON array of claims or a FHIR Bundle of
+/// Claims, one claim in memory at a time: a first pass reads and scrubs every claim (any
+/// error and nothing is written, as for a batch read whole), a second reads each again, runs
+/// its payer's rules and writes it to a spool; the spool is validated, then copied out.
+/// Nothing of a batch that fails leaves.
 fn stream_to_837(
-    spooled: &Spooled,
+    mut claims: Claims<'_>,
     kind: ClaimKind,
     partner: Option<&TradingPartner>,
     envelope: &Envelope,
     rules: Option<&Path>,
 ) -> Result<ExitCode> {
-    use hms_domain::claims::{ClaimArrayError, StreamedBatch, read_claim_array};
+    use hms_domain::claims::StreamedBatch;
     use hms_service::intake::{rules_claim, scrub_claim};
     let today = chrono::Local::now().date_naive();
-    let frame = Batch::streamed();
-    let open = || -> Result<_> { Ok(std::io::BufReader::with_capacity(1 << 16, spooled.open()?)) };
-    let not_json = |e: ClaimArrayError<std::convert::Infallible>| match e {
-        ClaimArrayError::Sink(never) => match never {},
-        e => problem(IssueType::Structure, "parse", e.to_string()),
-    };
+    let frame = claims.frame();
 
     // First pass: every claim read and scrubbed.
     let mut unreadable = Findings::default();
     let mut scrubbed = Findings::default();
     let mut errors = 0;
-    let read = read_claim_array(open()?, Some(kind), |i, claim| {
-        match claim {
-            Ok(claim) => {
-                let mut found = vec![];
-                errors += scrub_claim(&frame, i, &claim, today, &mut found);
-                scrubbed.extend(found);
-            }
-            Err(outcome) => unreadable.extend(outcome.issue),
+    let read = claims.read(kind, true, |i, claim| match claim {
+        Ok(claim) => {
+            let mut found = vec![];
+            errors += scrub_claim(&frame, i, &claim, today, &mut found);
+            scrubbed.extend(found);
         }
-        Ok(())
-    });
+        Err(outcome) => unreadable.extend(outcome.issue),
+    })?;
     let count = match read {
         Ok(count) => count,
-        Err(e) => return print_outcome(&not_json(e)),
+        Err(outcome) => return print_outcome(&outcome),
     };
     if count == 0 {
         return print_outcome(&problem(
@@ -359,17 +448,17 @@ fn stream_to_837(
     let mut findings = scrubbed;
     let mut held = false;
     let mut failed = None;
-    let read = read_claim_array(open()?, Some(kind), |i, claim| {
+    let read = claims.read(kind, false, |i, claim| {
         let Ok(claim) = claim else {
             // Read in the first pass; the file is ours and unchanged.
-            return Ok(());
+            return;
         };
         let mut found = vec![];
         let (claim, passed) = rules_claim(&frame, i, &claim, today, &engine, &mut found);
         findings.extend(found);
         held |= !passed;
         if held || failed.is_some() {
-            return Ok(());
+            return;
         }
         let written = match batch.as_mut() {
             Some(batch) => batch.claim(&claim),
@@ -393,10 +482,9 @@ fn stream_to_837(
         if let Err(e) = written {
             failed = Some(e);
         }
-        Ok(())
-    });
-    if let Err(e) = read {
-        return print_outcome(&not_json(e));
+    })?;
+    if let Err(outcome) = read {
+        return print_outcome(&outcome);
     }
     if held {
         return print_outcome(&findings.outcome());
@@ -1078,14 +1166,19 @@ fn our_connections() -> hms_domain::partner::Connections {
 /// `batch`, its FHIR reader's notes (a default it took from the payer directory) told on
 /// stderr, where they do not mix with the X12 on stdout.
 fn noted(batch: Batch) -> Batch {
-    for note in &batch.notes {
+    tell_notes(&batch.notes);
+    batch
+}
+
+/// The FHIR reader's notes, on stderr.
+fn tell_notes(notes: &[hms_domain::outcome::Issue]) {
+    for note in notes {
         eprintln!(
             "note: {} ({})",
             note.details.text,
             note.expression.join(", ")
         );
     }
-    batch
 }
 
 fn print_outcome(outcome: &OperationOutcome) -> Result<ExitCode> {

@@ -215,3 +215,84 @@ fn a_large_claim_array_becomes_one_validated_837_or_names_each_bad_claim() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("OperationOutcome"));
 }
+
+#[test]
+fn a_fhir_bundle_of_claims_becomes_one_validated_837_or_names_each_bad_claim() {
+    let bundle = hms_test_support::synthetic_bundle(60);
+    let json = serde_json::to_vec(&bundle).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&json),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let x12 = String::from_utf8(out.stdout).unwrap();
+    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
+    let back = hms_domain::claims::read_837(x12.as_bytes(), catalog).unwrap();
+    let numbers: Vec<String> = back
+        .iter()
+        .map(|c| match c {
+            hms_domain::claims::Claim::Professional(c) => {
+                c.claim.patient_control_number.as_str().to_string()
+            }
+            hms_domain::claims::Claim::Institutional(c) => {
+                c.claim.patient_control_number.as_str().to_string()
+            }
+        })
+        .collect();
+    let expected: Vec<String> = (0..60).map(|i| format!("claim-{i}")).collect();
+    assert_eq!(numbers, expected);
+    // The claims are what the Bundle read whole gives, written as one batch.
+    let whole = hms_domain::claims::Batch::read(
+        &json,
+        Some(hms_domain::claims::ClaimKind::Professional),
+        &hms_domain::partner::Connections::local(),
+    )
+    .unwrap();
+    assert_eq!(back.len(), whole.claims.len());
+
+    // A Claim whose Patient is not in the Bundle, and one the scrubber refuses: both named
+    // where they stand in the Bundle, nothing written.
+    let mut bad = bundle.clone();
+    let entries = bad["entry"].as_array_mut().unwrap();
+    let claims: Vec<usize> = (0..entries.len())
+        .filter(|&k| entries[k]["resource"]["resourceType"] == "Claim")
+        .collect();
+    let (first, last) = (claims[3], claims[57]);
+    entries[first]["resource"]["patient"] = serde_json::json!({ "reference": "Patient/nobody" });
+    entries[last]["resource"]["insurance"][0]["coverage"] =
+        serde_json::json!({ "reference": "Coverage/none" });
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&bad).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("ISA*"));
+    for at in [
+        format!("Bundle.entry[{first}].resource.patient"),
+        format!("Bundle.entry[{last}].resource.insurance[0].coverage"),
+    ] {
+        assert!(text.contains(&at), "{at}: {text}");
+    }
+
+    // A Claim the scrubber refuses (its services a year from now): named in FHIRPath.
+    let mut late = bundle.clone();
+    let entries = late["entry"].as_array_mut().unwrap();
+    let future = (chrono::Local::now().date_naive() + chrono::Days::new(365)).to_string();
+    entries[last]["resource"]["item"][0]["servicedDate"] = future.into();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&late).unwrap()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("ISA*"));
+    assert!(
+        text.contains(&format!("Bundle.entry[{last}].resource.item[0]")),
+        "{text}"
+    );
+}

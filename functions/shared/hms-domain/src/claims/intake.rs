@@ -229,6 +229,16 @@ impl Batch {
         }
     }
 
+    /// The frame of a Bundle read one Claim at a time ([`super::StoredBundle`]): holds no
+    /// claims, and locates the findings of the Claim of entry `i` as a Bundle read whole does
+    /// (`Bundle.entry[i].resource...`).
+    pub fn streamed_bundle() -> Self {
+        Self {
+            format: Format::Fhir,
+            ..Self::streamed()
+        }
+    }
+
     /// One claim, read from `format`, standing alone.
     pub fn one(claim: Claim, format: Format) -> Self {
         Self {
@@ -366,7 +376,7 @@ pub fn first_array_element<R: std::io::Read>(input: R) -> Option<Vec<u8>> {
 
 /// What stopped the scanner; [`ScanError::within`] names the element.
 #[derive(Debug)]
-enum ScanError {
+pub(super) enum ScanError {
     NotArray(&'static str, u64),
     TooLarge,
     Read(std::io::Error),
@@ -397,8 +407,9 @@ enum Position {
     Done,
 }
 
-/// The elements of a JSON array, as text, one at a time.
-struct ArrayElements<R> {
+/// The elements of a JSON array, as text, one at a time: the array of the whole input, or
+/// one nested in an object another scanner walks ([`ArrayElements::open_nested`]).
+pub(super) struct ArrayElements<R> {
     input: R,
     chunk: Vec<u8>,
     /// Unread bytes of `chunk`: `chunk[at..filled]`.
@@ -408,10 +419,15 @@ struct ArrayElements<R> {
     consumed: u64,
     position: Position,
     element: Vec<u8>,
+    /// The array is a value inside the input: its `]` ends it, and what follows is the
+    /// enclosing scanner's.
+    nested: bool,
+    /// Offset of the first byte of the element last given.
+    start: u64,
 }
 
 impl<R: std::io::Read> ArrayElements<R> {
-    fn new(input: R) -> Self {
+    pub(super) fn new(input: R) -> Self {
         Self {
             input,
             chunk: vec![0; 64 * 1024],
@@ -420,10 +436,25 @@ impl<R: std::io::Read> ArrayElements<R> {
             consumed: 0,
             position: Position::Start,
             element: Vec::new(),
+            nested: false,
+            start: 0,
         }
     }
 
-    fn offset(&self) -> u64 {
+    /// Reads the elements of an array whose `[` the caller has just taken with
+    /// [`ArrayElements::byte`]: `next_element` gives `None` at its `]`, and the bytes after it
+    /// are the caller's again.
+    pub(super) fn open_nested(&mut self) {
+        self.position = Position::First;
+        self.nested = true;
+    }
+
+    /// Where the element last given starts in the input.
+    pub(super) fn element_start(&self) -> u64 {
+        self.start
+    }
+
+    pub(super) fn offset(&self) -> u64 {
         self.consumed + self.at as u64
     }
 
@@ -445,7 +476,7 @@ impl<R: std::io::Read> ArrayElements<R> {
     }
 
     /// The next byte, or `None` at the end of the input.
-    fn byte(&mut self) -> Result<Option<u8>, ScanError> {
+    pub(super) fn byte(&mut self) -> Result<Option<u8>, ScanError> {
         if !self.refill()? {
             return Ok(None);
         }
@@ -455,7 +486,7 @@ impl<R: std::io::Read> ArrayElements<R> {
     }
 
     /// The next element's text, or `None` after the closing `]`.
-    fn next_element(&mut self) -> Result<Option<&[u8]>, ScanError> {
+    pub(super) fn next_element(&mut self) -> Result<Option<&[u8]>, ScanError> {
         loop {
             let offset = self.offset();
             let Some(b) = self.byte()? else {
@@ -473,7 +504,12 @@ impl<R: std::io::Read> ArrayElements<R> {
                 (Position::Start, _) => {
                     return Err(ScanError::NotArray("not an array", offset));
                 }
-                (Position::First | Position::After, b']') => self.position = Position::Done,
+                (Position::First | Position::After, b']') => {
+                    self.position = Position::Done;
+                    if self.nested {
+                        return Ok(None);
+                    }
+                }
                 (Position::After, b',') => self.position = Position::Next,
                 (Position::After, _) => {
                     return Err(ScanError::NotArray("expected `,` or `]`", offset));
@@ -486,6 +522,7 @@ impl<R: std::io::Read> ArrayElements<R> {
                 }
                 (Position::First | Position::Next, _) => {
                     self.position = Position::After;
+                    self.start = offset;
                     return self.scan_element(b).map(Some);
                 }
             }
@@ -499,7 +536,7 @@ impl<R: std::io::Read> ArrayElements<R> {
         clippy::indexing_slicing,
         reason = "every index is below `unread.len()`, checked by the loop or returned by memchr"
     )]
-    fn scan_element(&mut self, first: u8) -> Result<&[u8], ScanError> {
+    pub(super) fn scan_element(&mut self, first: u8) -> Result<&[u8], ScanError> {
         self.element.clear();
         self.element.push(first);
         let (mut depth, mut in_string, mut escaped) = (0usize, false, false);

@@ -3,6 +3,7 @@
 //! 277CA that acknowledges claims.
 
 pub mod ack_277ca;
+pub mod bundle;
 pub mod claim;
 pub mod edits;
 pub mod fhir;
@@ -15,6 +16,7 @@ pub mod scrub;
 pub mod write_837;
 
 pub use ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
+pub use bundle::{BundleError, ClaimBundleError, StoredBundle};
 pub use claim::{BatchStreamError, Claim, ClaimKind, StreamedBatch, write_837};
 pub use intake::{
     Batch, ClaimArrayError, first_array_element, read_claim, read_claim_array, read_noted_claim,

@@ -16,6 +16,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::claims::bundle::StoredBundle;
+
 /// Where a reference led.
 #[derive(Debug, Clone, Copy)]
 pub enum Resolved<'a> {
@@ -56,7 +58,8 @@ impl Unresolved {
 /// thousands; the bound keeps the index's memory proportional to what the body limit allows.
 pub const MAX_RESOURCES: usize = 100_000;
 
-/// Every resource of one input, indexed by each form a reference takes.
+/// Every resource of one input, indexed by each form a reference takes: held in memory, or
+/// a Bundle in a file whose entries are read as references lead to them.
 #[derive(Debug, Default)]
 pub struct Resources<'a> {
     /// `fullUrl` → resource.
@@ -65,6 +68,8 @@ pub struct Resources<'a> {
     by_id: HashMap<(&'a str, &'a str), Option<&'a Value>>,
     /// Every resource, for conditional and logical references.
     all: Vec<&'a Value>,
+    /// The Bundle in a file, when the resources are there rather than in the maps above.
+    stored: Option<&'a StoredBundle<'a>>,
 }
 
 impl<'a> Resources<'a> {
@@ -74,6 +79,15 @@ impl<'a> Resources<'a> {
         let mut index = Self::default();
         index.add(input, None);
         index
+    }
+
+    /// The resources of a Bundle in a file, each read when a reference first leads to it:
+    /// what a Bundle of thousands of Claims resolves against, one Claim at a time.
+    pub fn stored(bundle: &'a StoredBundle<'a>) -> Self {
+        Self {
+            stored: Some(bundle),
+            ..Self::default()
+        }
     }
 
     fn add(&mut self, resource: &'a Value, full_url: Option<&'a str>) {
@@ -152,7 +166,7 @@ impl<'a> Resources<'a> {
                 .map(Resolved::Found)
                 .ok_or_else(missing);
         }
-        if let Some(found) = self.by_url.get(text) {
+        if let Some(found) = self.url(text) {
             return Ok(Resolved::Found(found));
         }
         if let Some((kind, query)) = text.split_once('?') {
@@ -164,7 +178,7 @@ impl<'a> Resources<'a> {
         let (Some(id), Some(kind)) = (parts.next(), parts.next()) else {
             return Err(missing());
         };
-        match self.by_id.get(&(kind, id)) {
+        match self.id(kind, id) {
             Some(Some(found)) => Ok(Resolved::Found(found)),
             Some(None) => Err(Unresolved::Ambiguous(text.to_string())),
             None => Err(missing()),
@@ -182,10 +196,10 @@ impl<'a> Resources<'a> {
             Some((system, value)) => (Some(system).filter(|s| !s.is_empty()), value),
             None => (None, wanted),
         };
-        let mut matches = self
-            .all
-            .iter()
-            .copied()
+        let Some(candidates) = self.carrying(value) else {
+            return Err(Unresolved::Ambiguous(text.to_string()));
+        };
+        let mut matches = candidates
             .filter(|r| r["resourceType"] == kind)
             .filter(|r| {
                 r["identifier"].as_array().is_some_and(|ids| {
@@ -210,13 +224,13 @@ impl<'a> Resources<'a> {
     ) -> Result<Option<&'a Value>, ()> {
         let value = identifier["value"].as_str();
         let system = identifier["system"].as_str();
-        if value.is_none() {
+        let Some(wanted) = value else {
             return Ok(None);
-        }
-        let mut matches = self
-            .all
-            .iter()
-            .copied()
+        };
+        let Some(candidates) = self.carrying(wanted) else {
+            return Err(());
+        };
+        let mut matches = candidates
             .filter(|r| kind.is_none_or(|k| r["resourceType"] == k))
             .filter(|r| {
                 r["identifier"].as_array().is_some_and(|ids| {
@@ -231,6 +245,33 @@ impl<'a> Resources<'a> {
             (Some(_), Some(_)) => Err(()),
             (None, _) => Ok(None),
         }
+    }
+
+    /// The resource whose entry's `fullUrl` is `url` (the last, should several be).
+    fn url(&self, url: &str) -> Option<&'a Value> {
+        match self.stored {
+            Some(bundle) => bundle.by_url(url),
+            None => self.by_url.get(url).copied(),
+        }
+    }
+
+    /// The resource of type `kind` with id `id`: `Some(None)` when differing resources
+    /// share them, `None` when none has them.
+    fn id(&self, kind: &str, id: &str) -> Option<Option<&'a Value>> {
+        match self.stored {
+            Some(bundle) => bundle.by_id(kind, id),
+            None => self.by_id.get(&(kind, id)).copied(),
+        }
+    }
+
+    /// In input order, every resource that may carry an identifier of value `value` (the
+    /// callers look at each): all of them in memory; of a stored Bundle, those its index
+    /// names for the value, `None` when too many do to name one.
+    fn carrying(&self, value: &str) -> Option<Box<dyn Iterator<Item = &'a Value> + '_>> {
+        Some(match self.stored {
+            Some(bundle) => Box::new(bundle.carrying(value)?.into_iter()),
+            None => Box::new(self.all.iter().copied()),
+        })
     }
 }
 

@@ -1,0 +1,523 @@
+//! A FHIR `Bundle` of Claims read from a file a Claim at a time: what a billing system's
+//! nightly export of thousands of Claims becomes an 837 from without being held whole (held,
+//! its `serde_json::Value` takes about ten times the file).
+//!
+//! A Claim refers to its Patient, Coverage, payer and providers anywhere in the Bundle, before
+//! or after it, by `fullUrl`, `Type/id`, a conditional reference or an identifier. So the file
+//! is read twice: once to index every entry (where its text lies, and hashes of its `fullUrl`,
+//! type and id, and identifier values: a few dozen bytes an entry, never the resources), then
+//! each Claim is read with a [`Resources`] that reads an entry from the file when a reference
+//! first leads to it, and forgets it when the Claim is read. The references resolve exactly as
+//! for a Bundle in memory: the same lookups, over the entries whose hashes match, checked
+//! against their text.
+#![allow(
+    clippy::indexing_slicing,
+    reason = "serde_json::Value's [] by key yields Null when absent and never panics; slices are read with get"
+)]
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::fs::File;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash};
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use serde_json::Value;
+
+use crate::claims::claim::ClaimKind;
+use crate::claims::fhir::{self, resources::Resources};
+use crate::claims::intake::{ArrayElements, MAX_CLAIM_BYTES, ScanError};
+use crate::outcome::{Issue, IssueType, OperationOutcome};
+use crate::partner::Connections;
+
+/// The most entries a Bundle read from a file may have: its index takes a few dozen bytes an
+/// entry (tens of megabytes at the bound), and no export of a day's claims comes near it.
+pub const MAX_BUNDLE_ENTRIES: usize = 1_000_000;
+
+/// The most entries one lookup reads to decide a reference (entries sharing a `fullUrl`, a
+/// type and id, or an identifier value). Past it the reference is ambiguous: a Bundle in which
+/// a thousand resources carry one identifier names no one of them by it.
+pub const MAX_CANDIDATES: usize = 1_000;
+
+/// The most bytes of entries one Claim's references may read: what the Claim's parties take,
+/// held while it is read (a Claim itself may take [`MAX_CLAIM_BYTES`]).
+pub const MAX_REFERRED_BYTES: u64 = MAX_CLAIM_BYTES as u64;
+
+/// Why a Bundle in a file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The Bundle's JSON is broken where it was scanned.
+    #[error("the input is not a FHIR Bundle: {problem} at byte {offset}")]
+    NotBundle {
+        /// What was found.
+        problem: &'static str,
+        /// Byte offset in the input.
+        offset: u64,
+    },
+    /// One entry (or another member of the Bundle) is larger than any claim may be.
+    #[error("Bundle.entry[{entry}] is larger than {MAX_CLAIM_BYTES} bytes")]
+    TooLarge {
+        /// The entry's index (the number of entries before it).
+        entry: usize,
+    },
+    /// More entries than [`MAX_BUNDLE_ENTRIES`].
+    #[error("the Bundle has more than {MAX_BUNDLE_ENTRIES} entries")]
+    TooManyEntries,
+    /// An entry is not JSON.
+    #[error("Bundle.entry[{entry}] is not JSON: {source}")]
+    NotJson {
+        /// The entry's index.
+        entry: usize,
+        /// What the JSON parser found.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The file could not be read.
+    #[error("reading the Bundle: {0}")]
+    Read(#[source] io::Error),
+}
+
+impl BundleError {
+    /// The error as an outcome for whoever sent the Bundle: FHIRPath to the entry when one is
+    /// to blame.
+    pub fn outcome(&self) -> OperationOutcome {
+        let (code, diagnostics, entry) = match self {
+            Self::NotBundle { .. } => (IssueType::Structure, "parse", None),
+            Self::TooLarge { entry } => (IssueType::TooLong, "too-large", Some(*entry)),
+            Self::TooManyEntries => (IssueType::TooCostly, "too-many-entries", None),
+            Self::NotJson { entry, .. } => (IssueType::Structure, "parse", Some(*entry)),
+            Self::Read(_) => (IssueType::Exception, "read", None),
+        };
+        let mut issue = Issue::error(code, diagnostics, self.to_string());
+        if let Some(entry) = entry {
+            issue.expression = vec![format!("Bundle.entry[{entry}]")];
+        }
+        OperationOutcome::new(vec![issue])
+    }
+}
+
+/// Why the Claims of a stored Bundle stopped coming.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimBundleError<E: std::error::Error + 'static> {
+    /// The file could not be read again.
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    /// Whoever took the claims stopped.
+    #[error("taking the claims: {0}")]
+    Sink(#[source] E),
+}
+
+/// Where an entry's text lies in the file.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    offset: u64,
+    len: u32,
+}
+
+/// A hash of a lookup key and the entry that has it; kept sorted, so that a key's entries
+/// are one run, in input order.
+type Keyed = Vec<(u64, u32)>;
+
+/// A FHIR Bundle in a file, indexed: its Claims are read one at a time
+/// ([`StoredBundle::read_claims`]), each resolving its references against the whole Bundle.
+#[derive(Debug)]
+pub struct StoredBundle<'f> {
+    file: &'f File,
+    entries: Vec<Span>,
+    /// The entries whose resource is a Claim, with where each lies.
+    claims: Vec<(u32, Span)>,
+    urls: Keyed,
+    ids: Keyed,
+    identifiers: Keyed,
+    /// Entries read for the Claim being read, each once.
+    cells: Vec<OnceCell<Value>>,
+    /// Which cells are filled, to empty them after the Claim.
+    loaded: RefCell<Vec<u32>>,
+    /// Bytes of entries read for the Claim being read.
+    loaded_bytes: Cell<u64>,
+    /// What went wrong reading an entry for the Claim being read.
+    trouble: RefCell<Option<Trouble>>,
+}
+
+/// Why an entry a reference led to could not be read.
+#[derive(Debug)]
+enum Trouble {
+    /// The file could not be read.
+    Read(io::Error),
+    /// The Claim's references read more than [`MAX_REFERRED_BYTES`].
+    TooMuch,
+}
+
+/// What the first scan learned about the input.
+enum Scanned {
+    /// A Bundle, indexed.
+    Bundle,
+    /// Not a Bundle, or one with Bundles among its entries: read whole.
+    Other,
+}
+
+impl<'f> StoredBundle<'f> {
+    /// Indexes the Bundle in `file`, reading it once from its start, in memory bounded by its
+    /// largest entry and its number of entries. `None` when the file holds no Bundle (a
+    /// Claim, an array, text that is not JSON) or a Bundle with Bundles among its entries:
+    /// those are read whole, whose reader says what is wrong with them.
+    pub fn open(file: &'f File) -> Result<Option<Self>, BundleError> {
+        let mut bundle = Self {
+            file,
+            entries: vec![],
+            claims: vec![],
+            urls: vec![],
+            ids: vec![],
+            identifiers: vec![],
+            cells: vec![],
+            loaded: RefCell::new(vec![]),
+            loaded_bytes: Cell::new(0),
+            trouble: RefCell::new(None),
+        };
+        match bundle.scan()? {
+            Scanned::Other => return Ok(None),
+            Scanned::Bundle => {}
+        }
+        for keyed in [&mut bundle.urls, &mut bundle.ids, &mut bundle.identifiers] {
+            keyed.sort_unstable();
+            keyed.shrink_to_fit();
+        }
+        bundle.cells = std::iter::repeat_with(OnceCell::new)
+            .take(bundle.entries.len())
+            .collect();
+        Ok(Some(bundle))
+    }
+
+    /// How many Claims the Bundle holds.
+    pub fn claims(&self) -> usize {
+        self.claims.len()
+    }
+
+    /// Reads every Claim of the Bundle, in input order, as a claim of `kind` (or of the kind
+    /// each says it is), sent on by the clearinghouse of `connections`: each read (or the
+    /// outcome that says why it cannot be, its FHIRPaths from `Claim`) goes to `each` with its
+    /// entry's index. One Claim and the entries it refers to are in memory at a time.
+    pub fn read_claims<E: std::error::Error + 'static>(
+        &mut self,
+        kind: Option<ClaimKind>,
+        connections: &Connections,
+        mut each: impl FnMut(usize, Result<fhir::Read, OperationOutcome>) -> Result<(), E>,
+    ) -> Result<(), ClaimBundleError<E>> {
+        for i in 0..self.claims.len() {
+            let Some(&(entry, span)) = self.claims.get(i) else {
+                break;
+            };
+            let value = self.read_entry(span).map_err(BundleError::Read)?;
+            let claim = &value["resource"];
+            let read = {
+                let resources = Resources::stored(self);
+                fhir::read(
+                    claim,
+                    &resources,
+                    kind.unwrap_or_else(|| ClaimKind::of(claim)),
+                    connections,
+                )
+            };
+            let trouble = self.forget();
+            let read = match trouble {
+                None => read,
+                Some(Trouble::Read(e)) => return Err(BundleError::Read(e).into()),
+                Some(Trouble::TooMuch) => Err(OperationOutcome::new(vec![Issue::error(
+                    IssueType::TooCostly,
+                    "too-large",
+                    format!(
+                        "the resources the Claim refers to take more than {MAX_REFERRED_BYTES} bytes"
+                    ),
+                )])),
+            };
+            each(entry as usize, read).map_err(ClaimBundleError::Sink)?;
+        }
+        Ok(())
+    }
+
+    /// The resource of the last entry whose `fullUrl` is `url` (none when more than
+    /// [`MAX_CANDIDATES`] entries hash as it does).
+    pub(crate) fn by_url(&self, url: &str) -> Option<&Value> {
+        self.candidates(&self.urls, &url)?
+            .into_iter()
+            .rfind(|e| e["fullUrl"].as_str() == Some(url))
+            .map(|e| &e["resource"])
+    }
+
+    /// The resource of type `kind` with id `id`: `Some(None)` when resources that differ share
+    /// them, as a Bundle in memory decides (or more than [`MAX_CANDIDATES`] might).
+    pub(crate) fn by_id(&self, kind: &str, id: &str) -> Option<Option<&Value>> {
+        let Some(candidates) = self.candidates(&self.ids, &(kind, id)) else {
+            return Some(None);
+        };
+        let mut same = candidates
+            .into_iter()
+            .map(|e| &e["resource"])
+            .filter(|r| r["resourceType"] == kind && r["id"].as_str() == Some(id));
+        let first = same.next()?;
+        if same.any(|other| other != first) {
+            return Some(None);
+        }
+        Some(Some(first))
+    }
+
+    /// In input order, the resources with an identifier of value `value` (and, should their
+    /// hashes meet, a few more: the caller checks each); `None` past [`MAX_CANDIDATES`], which
+    /// the caller takes for an ambiguous reference: a Bundle in which a thousand resources
+    /// carry one identifier names no one of them by it.
+    pub(crate) fn carrying(&self, value: &str) -> Option<Vec<&Value>> {
+        let entries = self.candidates(&self.identifiers, &value)?;
+        Some(entries.into_iter().map(|e| &e["resource"]).collect())
+    }
+
+    /// The entries (read from the file) whose key hashes as `key` does, in input order;
+    /// `None` past [`MAX_CANDIDATES`].
+    fn candidates<K: Hash + ?Sized>(&self, keyed: &[(u64, u32)], key: &K) -> Option<Vec<&Value>> {
+        let hash = hash_of(key);
+        let start = keyed.partition_point(|&(h, _)| h < hash);
+        let end = keyed.partition_point(|&(h, _)| h <= hash);
+        let run = keyed.get(start..end).unwrap_or_default();
+        if run.len() > MAX_CANDIDATES {
+            return None;
+        }
+        Some(
+            run.iter()
+                .filter_map(|&(_, entry)| self.load(entry))
+                .collect(),
+        )
+    }
+
+    /// Entry `entry`, read from the file the first time the Claim being read needs it.
+    fn load(&self, entry: u32) -> Option<&Value> {
+        let cell = self.cells.get(entry as usize)?;
+        if let Some(value) = cell.get() {
+            return Some(value);
+        }
+        if self.trouble.borrow().is_some() {
+            return None;
+        }
+        let span = self.entries.get(entry as usize)?;
+        let bytes = self.loaded_bytes.get() + u64::from(span.len);
+        if bytes > MAX_REFERRED_BYTES {
+            *self.trouble.borrow_mut() = Some(Trouble::TooMuch);
+            return None;
+        }
+        self.loaded_bytes.set(bytes);
+        match self.read_entry(*span) {
+            Ok(value) => {
+                self.loaded.borrow_mut().push(entry);
+                Some(cell.get_or_init(|| value))
+            }
+            Err(e) => {
+                *self.trouble.borrow_mut() = Some(Trouble::Read(e));
+                None
+            }
+        }
+    }
+
+    /// Empties what the Claim just read loaded; what went wrong loading it.
+    fn forget(&mut self) -> Option<Trouble> {
+        for entry in self.loaded.get_mut().drain(..) {
+            if let Some(cell) = self.cells.get_mut(entry as usize) {
+                cell.take();
+            }
+        }
+        self.loaded_bytes.set(0);
+        self.trouble.get_mut().take()
+    }
+
+    /// The entry at `span`, parsed: it was parsed when the file was indexed, and the file is
+    /// the caller's and unchanged, so what fails here is the reading.
+    fn read_entry(&self, span: Span) -> io::Result<Value> {
+        let mut text = vec![0; span.len as usize];
+        self.file.read_exact_at(&mut text, span.offset)?;
+        serde_json::from_slice(&text).map_err(io::Error::other)
+    }
+
+    /// The first read: the Bundle's members scanned (strings and nesting followed, never
+    /// parsed whole), each entry parsed on its own and indexed.
+    fn scan(&mut self) -> Result<Scanned, BundleError> {
+        let mut bytes = ArrayElements::new(io::BufReader::with_capacity(
+            1 << 16,
+            At {
+                file: self.file,
+                offset: 0,
+            },
+        ));
+        // Broken JSON before the Bundle says what it is (its `resourceType`) is the whole
+        // reader's to explain: it may be a Claim.
+        let mut resource_type: Option<String> = None;
+        let mut seen_entry = false;
+        let broken = |problem, offset, resource_type: &Option<String>| match resource_type {
+            Some(t) if t == "Bundle" => Err(BundleError::NotBundle { problem, offset }),
+            _ => Ok(Scanned::Other),
+        };
+        let mut first_member = true;
+        match next_token(&mut bytes)? {
+            Some(b'{') => {}
+            _ => return Ok(Scanned::Other),
+        }
+        loop {
+            let offset = bytes.offset();
+            match next_token(&mut bytes)? {
+                Some(b'}') if first_member => break,
+                Some(b'"') => {}
+                _ => return broken("expected a member name", offset, &resource_type),
+            }
+            first_member = false;
+            let name: Option<String> = match bytes.scan_element(b'"') {
+                Ok(text) => serde_json::from_slice(text).ok(),
+                Err(e) => return scan_failed(e, &resource_type, self.entries.len()),
+            };
+            let offset = bytes.offset();
+            if next_token(&mut bytes)? != Some(b':') {
+                return broken("expected `:`", offset, &resource_type);
+            }
+            let offset = bytes.offset();
+            let Some(first) = next_token(&mut bytes)? else {
+                return broken("the Bundle ends inside a member", offset, &resource_type);
+            };
+            match name.as_deref() {
+                Some("entry") if first == b'[' && !seen_entry => {
+                    seen_entry = true;
+                    bytes.open_nested();
+                    loop {
+                        let index = self.entries.len();
+                        let text = match bytes.next_element() {
+                            Ok(Some(text)) => text,
+                            Ok(None) => break,
+                            Err(e) => return scan_failed(e, &resource_type, index),
+                        };
+                        if index >= MAX_BUNDLE_ENTRIES {
+                            return Err(BundleError::TooManyEntries);
+                        }
+                        let len = u32::try_from(text.len())
+                            .map_err(|_| BundleError::TooLarge { entry: index })?;
+                        let entry: Value = serde_json::from_slice(text).map_err(|source| {
+                            BundleError::NotJson {
+                                entry: index,
+                                source,
+                            }
+                        })?;
+                        let span = Span {
+                            offset: bytes.element_start(),
+                            len,
+                        };
+                        if entry["resource"]["resourceType"] == "Bundle" {
+                            return Ok(Scanned::Other);
+                        }
+                        self.index(&entry, index, span);
+                    }
+                }
+                Some("entry") => {
+                    let problem = if seen_entry {
+                        "a second `entry`"
+                    } else {
+                        "`entry` is not an array"
+                    };
+                    return broken(problem, offset, &resource_type);
+                }
+                Some("resourceType") => match bytes.scan_element(first) {
+                    Ok(text) => resource_type = serde_json::from_slice(text).ok(),
+                    Err(e) => return scan_failed(e, &resource_type, self.entries.len()),
+                },
+                _ => {
+                    if let Err(e) = bytes.scan_element(first) {
+                        return scan_failed(e, &resource_type, self.entries.len());
+                    }
+                }
+            }
+            let offset = bytes.offset();
+            match next_token(&mut bytes)? {
+                Some(b',') => {}
+                Some(b'}') => break,
+                _ => return broken("expected `,` or `}`", offset, &resource_type),
+            }
+        }
+        let offset = bytes.offset();
+        if next_token(&mut bytes)?.is_some() {
+            return broken("text after the Bundle", offset, &resource_type);
+        }
+        Ok(match resource_type.as_deref() {
+            Some("Bundle") => Scanned::Bundle,
+            _ => Scanned::Other,
+        })
+    }
+
+    /// Records entry `index`, at `span`: what a Bundle in memory indexes of it
+    /// ([`Resources::of`]), as hashes.
+    fn index(&mut self, entry: &Value, index: usize, span: Span) {
+        self.entries.push(span);
+        let Ok(at) = u32::try_from(index) else {
+            return;
+        };
+        let resource = &entry["resource"];
+        let Some(kind) = resource["resourceType"].as_str() else {
+            return;
+        };
+        if let Some(url) = entry["fullUrl"].as_str() {
+            self.urls.push((hash_of(url), at));
+        }
+        if let Some(id) = resource["id"].as_str() {
+            self.ids.push((hash_of(&(kind, id)), at));
+        }
+        for identifier in resource["identifier"].as_array().into_iter().flatten() {
+            if let Some(value) = identifier["value"].as_str() {
+                self.identifiers.push((hash_of(value), at));
+            }
+        }
+        if kind == "Claim" {
+            self.claims.push((at, span));
+        }
+    }
+}
+
+/// The next byte that is not whitespace, `None` at the end of the input.
+fn next_token<R: io::Read>(bytes: &mut ArrayElements<R>) -> Result<Option<u8>, BundleError> {
+    loop {
+        match bytes.byte() {
+            Ok(Some(b)) if b.is_ascii_whitespace() => {}
+            Ok(other) => return Ok(other),
+            // Taking a byte can only fail to read.
+            Err(ScanError::Read(e)) => return Err(BundleError::Read(e)),
+            Err(ScanError::TooLarge | ScanError::NotArray(..)) => return Ok(None),
+        }
+    }
+}
+
+/// A scan that stopped: an error once the input is known to be a Bundle; before, the whole
+/// reader's to explain.
+fn scan_failed(
+    e: ScanError,
+    resource_type: &Option<String>,
+    entry: usize,
+) -> Result<Scanned, BundleError> {
+    let bundle = resource_type.as_deref() == Some("Bundle");
+    match e {
+        ScanError::Read(e) => Err(BundleError::Read(e)),
+        ScanError::TooLarge if bundle => Err(BundleError::TooLarge { entry }),
+        ScanError::NotArray(problem, offset) if bundle => {
+            Err(BundleError::NotBundle { problem, offset })
+        }
+        ScanError::TooLarge | ScanError::NotArray(..) => Ok(Scanned::Other),
+    }
+}
+
+/// The hash an index keeps of a lookup key: the same in every process (`DefaultHasher`'s
+/// fixed keys), and checked against the entry's text, so a collision costs a read.
+fn hash_of<K: Hash + ?Sized>(key: &K) -> u64 {
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(key)
+}
+
+/// Sequential reads of a file by position, leaving its cursor alone.
+struct At<'f> {
+    file: &'f File,
+    offset: u64,
+}
+
+impl io::Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
+    }
+}

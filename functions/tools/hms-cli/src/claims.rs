@@ -262,6 +262,11 @@ fn streams_as_claims(spooled: &Spooled) -> Result<bool> {
     )
 }
 
+/// Most notes of the FHIR reader a streamed batch tells on stderr (a Bundle of 50,000 Claims
+/// that each take their claim filing code from the payer directory says so 50,000 times);
+/// past it, one line says how many more there were.
+const MAX_NOTES: usize = 100;
+
 /// Most findings an outcome of a streamed batch lists; past it, one more issue says how
 /// many were left out (a batch of 50,000 claims with an error each is not held to say so).
 const MAX_ISSUES: usize = 10_000;
@@ -356,6 +361,8 @@ impl Claims<'_> {
             }
             Self::Bundle(bundle, connections) => {
                 use hms_domain::claims::ClaimBundleError;
+                // Notes told, and left untold past the bound.
+                let (mut told, mut untold) = (0usize, 0usize);
                 let read = bundle.read_claims(Some(kind), connections, |entry, read| {
                     match read {
                         Ok(read) => {
@@ -368,7 +375,10 @@ impl Claims<'_> {
                                     },
                                     false,
                                 );
-                                tell_notes(&located);
+                                let tell = located.len().min(MAX_NOTES.saturating_sub(told));
+                                tell_notes(located.get(..tell).unwrap_or_default());
+                                told += tell;
+                                untold += located.len() - tell;
                             }
                             each(entry, Ok(read.claim));
                         }
@@ -379,6 +389,9 @@ impl Claims<'_> {
                     }
                     Ok::<(), Infallible>(())
                 });
+                if untold > 0 {
+                    eprintln!("note: {untold} more notes like these are not shown");
+                }
                 Ok(match read {
                     Ok(()) => Ok(bundle.claims()),
                     Err(ClaimBundleError::Sink(never)) => match never {},

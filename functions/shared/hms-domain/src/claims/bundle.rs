@@ -16,6 +16,7 @@
 )]
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash};
 use std::io;
@@ -29,9 +30,13 @@ use crate::claims::intake::{ArrayElements, MAX_CLAIM_BYTES, ScanError};
 use crate::outcome::{Issue, IssueType, OperationOutcome};
 use crate::partner::Connections;
 
-/// The most entries a Bundle read from a file may have: its index takes a few dozen bytes an
-/// entry (tens of megabytes at the bound), and no export of a day's claims comes near it.
+/// The most entries a Bundle read from a file may have: its index takes about 24 bytes an
+/// entry (24 MB at the bound), and no export of a day's claims comes near it (50,000 Claims
+/// with their Patients, Coverages, providers and Conditions are 450,000 entries).
 pub const MAX_BUNDLE_ENTRIES: usize = 1_000_000;
+
+/// The most entries one Claim's references may read (the Claim's parties, each once).
+pub const MAX_REFERRED_ENTRIES: usize = 4_096;
 
 /// The most entries one lookup reads to decide a reference (entries sharing a `fullUrl`, a
 /// type and id, or an identifier value). Past it the reference is ambiguous: a Bundle in which
@@ -106,16 +111,40 @@ pub enum ClaimBundleError<E: std::error::Error + 'static> {
     Sink(#[source] E),
 }
 
-/// Where an entry's text lies in the file.
+/// Bits of a [`Span`] that hold the length: an entry takes at most [`MAX_CLAIM_BYTES`].
+const LEN_BITS: u32 = 25;
+
+/// Where an entry's text lies in the file: its offset (below 512 GB) and length, in one word.
 #[derive(Debug, Clone, Copy)]
-struct Span {
-    offset: u64,
-    len: u32,
+struct Span(u64);
+
+impl Span {
+    fn new(offset: u64, len: usize) -> Option<Self> {
+        let len = u64::try_from(len).ok().filter(|&l| l < 1 << LEN_BITS)?;
+        (offset < 1 << (64 - LEN_BITS)).then_some(Self(offset << LEN_BITS | len))
+    }
+
+    fn offset(self) -> u64 {
+        self.0 >> LEN_BITS
+    }
+
+    fn len(self) -> usize {
+        // Below 2^25: fits any usize this code runs on.
+        usize::try_from(self.0 & ((1 << LEN_BITS) - 1)).unwrap_or(usize::MAX)
+    }
 }
 
-/// A hash of a lookup key and the entry that has it; kept sorted, so that a key's entries
-/// are one run, in input order.
-type Keyed = Vec<(u64, u32)>;
+/// Bits of a key that hold the entry's index: [`MAX_BUNDLE_ENTRIES`] fits.
+const ENTRY_BITS: u32 = 20;
+
+/// Lookup keys, each the top 44 bits of a key's hash and the index of the entry that has it
+/// in one word; kept sorted, so that a key's entries are one run, in input order.
+type Keyed = Vec<u64>;
+
+/// The word a key of hash `hash` on entry `entry` is kept as.
+fn keyed(hash: u64, entry: u32) -> u64 {
+    (hash >> ENTRY_BITS) << ENTRY_BITS | u64::from(entry)
+}
 
 /// A FHIR Bundle in a file, indexed: its Claims are read one at a time
 /// ([`StoredBundle::read_claims`]), each resolving its references against the whole Bundle.
@@ -128,10 +157,11 @@ pub struct StoredBundle<'f> {
     urls: Keyed,
     ids: Keyed,
     identifiers: Keyed,
-    /// Entries read for the Claim being read, each once.
-    cells: Vec<OnceCell<Value>>,
-    /// Which cells are filled, to empty them after the Claim.
-    loaded: RefCell<Vec<u32>>,
+    /// Entries read for the Claim being read, each once: a fixed pool of slots (never grown
+    /// while a Claim is read, so what was read stays where the reader borrowed it).
+    slots: Vec<OnceCell<Value>>,
+    /// Which slot holds which entry.
+    slot_of: RefCell<HashMap<u32, usize>>,
     /// Bytes of entries read for the Claim being read.
     loaded_bytes: Cell<u64>,
     /// What went wrong reading an entry for the Claim being read.
@@ -168,8 +198,8 @@ impl<'f> StoredBundle<'f> {
             urls: vec![],
             ids: vec![],
             identifiers: vec![],
-            cells: vec![],
-            loaded: RefCell::new(vec![]),
+            slots: vec![],
+            slot_of: RefCell::new(HashMap::new()),
             loaded_bytes: Cell::new(0),
             trouble: RefCell::new(None),
         };
@@ -181,8 +211,9 @@ impl<'f> StoredBundle<'f> {
             keyed.sort_unstable();
             keyed.shrink_to_fit();
         }
-        bundle.cells = std::iter::repeat_with(OnceCell::new)
-            .take(bundle.entries.len())
+        bundle.entries.shrink_to_fit();
+        bundle.slots = std::iter::repeat_with(OnceCell::new)
+            .take(MAX_REFERRED_ENTRIES.min(bundle.entries.len()))
             .collect();
         Ok(Some(bundle))
     }
@@ -225,7 +256,7 @@ impl<'f> StoredBundle<'f> {
                     IssueType::TooCostly,
                     "too-large",
                     format!(
-                        "the resources the Claim refers to take more than {MAX_REFERRED_BYTES} bytes"
+                        "the resources the Claim refers to take more than {MAX_REFERRED_BYTES} bytes or {MAX_REFERRED_ENTRIES} entries"
                     ),
                 )])),
             };
@@ -271,40 +302,41 @@ impl<'f> StoredBundle<'f> {
 
     /// The entries (read from the file) whose key hashes as `key` does, in input order;
     /// `None` past [`MAX_CANDIDATES`].
-    fn candidates<K: Hash + ?Sized>(&self, keyed: &[(u64, u32)], key: &K) -> Option<Vec<&Value>> {
-        let hash = hash_of(key);
-        let start = keyed.partition_point(|&(h, _)| h < hash);
-        let end = keyed.partition_point(|&(h, _)| h <= hash);
+    fn candidates<K: Hash + ?Sized>(&self, keyed: &[u64], key: &K) -> Option<Vec<&Value>> {
+        let hash = hash_of(key) >> ENTRY_BITS;
+        let start = keyed.partition_point(|&k| k >> ENTRY_BITS < hash);
+        let end = keyed.partition_point(|&k| k >> ENTRY_BITS <= hash);
         let run = keyed.get(start..end).unwrap_or_default();
         if run.len() > MAX_CANDIDATES {
             return None;
         }
+        let entry_mask = (1 << ENTRY_BITS) - 1;
         Some(
             run.iter()
-                .filter_map(|&(_, entry)| self.load(entry))
+                .filter_map(|&k| self.load(u32::try_from(k & entry_mask).ok()?))
                 .collect(),
         )
     }
 
     /// Entry `entry`, read from the file the first time the Claim being read needs it.
     fn load(&self, entry: u32) -> Option<&Value> {
-        let cell = self.cells.get(entry as usize)?;
-        if let Some(value) = cell.get() {
-            return Some(value);
+        if let Some(&slot) = self.slot_of.borrow().get(&entry) {
+            return self.slots.get(slot)?.get();
         }
         if self.trouble.borrow().is_some() {
             return None;
         }
-        let span = self.entries.get(entry as usize)?;
-        let bytes = self.loaded_bytes.get() + u64::from(span.len);
-        if bytes > MAX_REFERRED_BYTES {
+        let span = *self.entries.get(entry as usize)?;
+        let bytes = self.loaded_bytes.get() + span.len() as u64;
+        let slot = self.slot_of.borrow().len();
+        let Some(cell) = self.slots.get(slot).filter(|_| bytes <= MAX_REFERRED_BYTES) else {
             *self.trouble.borrow_mut() = Some(Trouble::TooMuch);
             return None;
-        }
+        };
         self.loaded_bytes.set(bytes);
-        match self.read_entry(*span) {
+        match self.read_entry(span) {
             Ok(value) => {
-                self.loaded.borrow_mut().push(entry);
+                self.slot_of.borrow_mut().insert(entry, slot);
                 Some(cell.get_or_init(|| value))
             }
             Err(e) => {
@@ -316,8 +348,8 @@ impl<'f> StoredBundle<'f> {
 
     /// Empties what the Claim just read loaded; what went wrong loading it.
     fn forget(&mut self) -> Option<Trouble> {
-        for entry in self.loaded.get_mut().drain(..) {
-            if let Some(cell) = self.cells.get_mut(entry as usize) {
+        for (_, slot) in self.slot_of.get_mut().drain() {
+            if let Some(cell) = self.slots.get_mut(slot) {
                 cell.take();
             }
         }
@@ -328,8 +360,8 @@ impl<'f> StoredBundle<'f> {
     /// The entry at `span`, parsed: it was parsed when the file was indexed, and the file is
     /// the caller's and unchanged, so what fails here is the reading.
     fn read_entry(&self, span: Span) -> io::Result<Value> {
-        let mut text = vec![0; span.len as usize];
-        self.file.read_exact_at(&mut text, span.offset)?;
+        let mut text = vec![0; span.len()];
+        self.file.read_exact_at(&mut text, span.offset())?;
         serde_json::from_slice(&text).map_err(io::Error::other)
     }
 
@@ -390,18 +422,15 @@ impl<'f> StoredBundle<'f> {
                         if index >= MAX_BUNDLE_ENTRIES {
                             return Err(BundleError::TooManyEntries);
                         }
-                        let len = u32::try_from(text.len())
-                            .map_err(|_| BundleError::TooLarge { entry: index })?;
+                        let len = text.len();
                         let entry: Value = serde_json::from_slice(text).map_err(|source| {
                             BundleError::NotJson {
                                 entry: index,
                                 source,
                             }
                         })?;
-                        let span = Span {
-                            offset: bytes.element_start(),
-                            len,
-                        };
+                        let span = Span::new(bytes.element_start(), len)
+                            .ok_or(BundleError::TooLarge { entry: index })?;
                         if entry["resource"]["resourceType"] == "Bundle" {
                             return Ok(Scanned::Other);
                         }
@@ -455,14 +484,14 @@ impl<'f> StoredBundle<'f> {
             return;
         };
         if let Some(url) = entry["fullUrl"].as_str() {
-            self.urls.push((hash_of(url), at));
+            self.urls.push(keyed(hash_of(url), at));
         }
         if let Some(id) = resource["id"].as_str() {
-            self.ids.push((hash_of(&(kind, id)), at));
+            self.ids.push(keyed(hash_of(&(kind, id)), at));
         }
         for identifier in resource["identifier"].as_array().into_iter().flatten() {
             if let Some(value) = identifier["value"].as_str() {
-                self.identifiers.push((hash_of(value), at));
+                self.identifiers.push(keyed(hash_of(value), at));
             }
         }
         if kind == "Claim" {

@@ -206,3 +206,67 @@ fn memory_does_not_grow_with_the_837_batch() {
     }
     assert!(whole > 10 * large[1], "{whole} vs {}", large[1]);
 }
+
+/// Peak of reading every Claim of the Bundle at `path` a Claim at a time (with what each
+/// refers to), and how many entries it has.
+fn bundle_peak(path: &std::path::Path) -> (usize, usize) {
+    use hms_domain::claims::StoredBundle;
+    let connections = hms_domain::partner::Connections::local();
+    let mut entries = 0;
+    let peak = peak_during(|| {
+        let file = std::fs::File::open(path).unwrap();
+        let mut bundle = StoredBundle::open(&file).unwrap().unwrap();
+        let mut read = 0;
+        bundle
+            .read_claims(None, &connections, |_, claim| {
+                claim.unwrap();
+                read += 1;
+                Ok::<(), std::io::Error>(())
+            })
+            .unwrap();
+        assert_eq!(read, bundle.claims());
+        entries = read * 9;
+    });
+    (peak, entries)
+}
+
+#[test]
+fn a_bundle_of_claims_holds_its_index_and_one_claim() {
+    let _turn = TURN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = std::env::temp_dir().join(format!("hms-bundle-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |copies: usize| {
+        let path = dir.join(format!("bundle-{copies}.json"));
+        let bundle = hms_test_support::synthetic_bundle(copies);
+        std::fs::write(&path, serde_json::to_vec(&bundle).unwrap()).unwrap();
+        path
+    };
+    bundle_peak(&write(10));
+    let small_path = write(300);
+    let (small, small_entries) = bundle_peak(&small_path);
+    let (large, large_entries) = bundle_peak(&write(3_000));
+    // Read whole, the small Bundle already takes tens of times what the large one streamed
+    // does (and its conditional references are looked up in every resource, Claim by Claim).
+    let whole = peak_during(|| {
+        let bytes = std::fs::read(&small_path).unwrap();
+        let batch = hms_domain::claims::Batch::read(
+            &bytes,
+            None,
+            &hms_domain::partner::Connections::local(),
+        )
+        .unwrap();
+        assert_eq!(batch.claims.len(), 300);
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+    eprintln!(
+        "peak live bytes: 300 Claims {small} ({small_entries} entries); 3,000 Claims {large} ({large_entries} entries); whole read of 300 {whole}"
+    );
+    // What grows is the index: a word an entry for its span, a word a key (its fullUrl, type
+    // and id, identifiers), and the vectors' slack while they grow (about 45 bytes an entry).
+    let per_entry = (large - small) / (large_entries - small_entries);
+    assert!(per_entry <= 64, "{per_entry} bytes an entry");
+    assert!(large < 4 << 20, "{large}");
+    assert!(whole > 10 * large, "{whole} vs {large}");
+}

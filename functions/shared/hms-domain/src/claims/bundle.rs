@@ -30,10 +30,12 @@ use crate::claims::intake::{ArrayElements, MAX_CLAIM_BYTES, ScanError};
 use crate::outcome::{Issue, IssueType, OperationOutcome};
 use crate::partner::Connections;
 
-/// The most entries a Bundle read from a file may have: its index takes about 24 bytes an
-/// entry (24 MB at the bound), and no export of a day's claims comes near it (50,000 Claims
-/// with their Patients, Coverages, providers and Conditions are 450,000 entries).
-pub const MAX_BUNDLE_ENTRIES: usize = 1_000_000;
+/// The most entries a Bundle read from a file may have: its index takes 30 to 60 bytes an
+/// entry (a word for where the entry lies, a word a key, the slack of growing vectors; about
+/// 25 MB at the bound, which keeps the whole process under 64 MiB), and a day's export of
+/// claims fits (50,000 Claims, each with its own Patient, Coverage, providers and Conditions,
+/// are 450,000 entries).
+pub const MAX_BUNDLE_ENTRIES: usize = 500_000;
 
 /// The most entries one Claim's references may read (the Claim's parties, each once).
 pub const MAX_REFERRED_ENTRIES: usize = 4_096;
@@ -65,7 +67,9 @@ pub enum BundleError {
         entry: usize,
     },
     /// More entries than [`MAX_BUNDLE_ENTRIES`].
-    #[error("the Bundle has more than {MAX_BUNDLE_ENTRIES} entries")]
+    #[error(
+        "the Bundle has more than {MAX_BUNDLE_ENTRIES} entries: send its Claims in several Bundles"
+    )]
     TooManyEntries,
     /// An entry is not JSON.
     #[error("Bundle.entry[{entry}] is not JSON: {source}")]
@@ -136,6 +140,7 @@ impl Span {
 
 /// Bits of a key that hold the entry's index: [`MAX_BUNDLE_ENTRIES`] fits.
 const ENTRY_BITS: u32 = 20;
+const _: () = assert!(MAX_BUNDLE_ENTRIES < 1 << ENTRY_BITS);
 
 /// Lookup keys, each the top 44 bits of a key's hash and the index of the entry that has it
 /// in one word; kept sorted, so that a key's entries are one run, in input order.
@@ -548,5 +553,24 @@ impl io::Read for At<'_> {
         let n = self.file.read_at(buf, self.offset)?;
         self.offset += n as u64;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_keeps_its_entry_and_a_span_its_offset_and_length() {
+        let key = keyed(u64::MAX, (MAX_BUNDLE_ENTRIES - 1) as u32);
+        assert_eq!(
+            key & ((1 << ENTRY_BITS) - 1),
+            (MAX_BUNDLE_ENTRIES - 1) as u64
+        );
+        assert_eq!(key >> ENTRY_BITS, u64::MAX >> ENTRY_BITS);
+        let span = Span::new(400_000_000_000, MAX_CLAIM_BYTES).map(|s| (s.offset(), s.len()));
+        assert_eq!(span, Some((400_000_000_000, MAX_CLAIM_BYTES)));
+        assert!(Span::new(1 << 40, 1).is_none());
+        assert!(Span::new(0, 1 << LEN_BITS).is_none());
     }
 }

@@ -428,18 +428,20 @@ impl<'f> StoredBundle<'f> {
                             return Err(BundleError::TooManyEntries);
                         }
                         let len = text.len();
-                        let entry: Value = serde_json::from_slice(text).map_err(|source| {
-                            BundleError::NotJson {
-                                entry: index,
-                                source,
-                            }
-                        })?;
-                        let span = Span::new(bytes.element_start(), len)
-                            .ok_or(BundleError::TooLarge { entry: index })?;
-                        if entry["resource"]["resourceType"] == "Bundle" {
+                        let entry: keys::Entry<'_> =
+                            serde_json::from_slice(text).map_err(|source| {
+                                BundleError::NotJson {
+                                    entry: index,
+                                    source,
+                                }
+                            })?;
+                        if entry.resource.kind.as_deref() == Some("Bundle") {
                             return Ok(Scanned::Other);
                         }
-                        self.index(&entry, index, span);
+                        let hashed = Hashed::of(&entry);
+                        let span = Span::new(bytes.element_start(), len)
+                            .ok_or(BundleError::TooLarge { entry: index })?;
+                        self.index(&hashed, index, span);
                     }
                 }
                 Some("entry") => {
@@ -479,28 +481,48 @@ impl<'f> StoredBundle<'f> {
 
     /// Records entry `index`, at `span`: what a Bundle in memory indexes of it
     /// ([`Resources::of`]), as hashes.
-    fn index(&mut self, entry: &Value, index: usize, span: Span) {
+    fn index(&mut self, entry: &Hashed, index: usize, span: Span) {
         self.entries.push(span);
         let Ok(at) = u32::try_from(index) else {
             return;
         };
-        let resource = &entry["resource"];
-        let Some(kind) = resource["resourceType"].as_str() else {
+        let Some(claim) = entry.claim else {
             return;
         };
-        if let Some(url) = entry["fullUrl"].as_str() {
-            self.urls.push(keyed(hash_of(url), at));
-        }
-        if let Some(id) = resource["id"].as_str() {
-            self.ids.push(keyed(hash_of(&(kind, id)), at));
-        }
-        for identifier in resource["identifier"].as_array().into_iter().flatten() {
-            if let Some(value) = identifier["value"].as_str() {
-                self.identifiers.push(keyed(hash_of(value), at));
-            }
-        }
-        if kind == "Claim" {
+        self.urls.extend(entry.url.map(|h| keyed(h, at)));
+        self.ids.extend(entry.id.map(|h| keyed(h, at)));
+        self.identifiers
+            .extend(entry.identifiers.iter().map(|&h| keyed(h, at)));
+        if claim {
             self.claims.push((at, span));
+        }
+    }
+}
+
+/// The hashes an entry is indexed by, as [`Resources::of`] would find the entry by in memory:
+/// none for a resource without a type.
+#[derive(Debug)]
+struct Hashed {
+    /// Whether the resource is a Claim; `None` when it has no type (it is not indexed).
+    claim: Option<bool>,
+    url: Option<u64>,
+    id: Option<u64>,
+    identifiers: Vec<u64>,
+}
+
+impl Hashed {
+    fn of(entry: &keys::Entry<'_>) -> Self {
+        let resource = &entry.resource;
+        let kind = resource.kind.as_deref();
+        Self {
+            claim: kind.map(|k| k == "Claim"),
+            url: entry.full_url.as_deref().map(hash_of),
+            id: kind.zip(resource.id.as_deref()).map(|key| hash_of(&key)),
+            identifiers: resource
+                .identifiers
+                .iter()
+                .map(|v| hash_of(v.as_ref()))
+                .collect(),
         }
     }
 }
@@ -553,6 +575,259 @@ impl io::Read for At<'_> {
         let n = self.file.read_at(buf, self.offset)?;
         self.offset += n as u64;
         Ok(n)
+    }
+}
+
+/// What the index keeps of an entry, read from its text without building its `Value` (the
+/// first read parses every entry of the Bundle): as [`StoredBundle::index`] would find it in
+/// the `Value`, a member repeated counting as its last, anything not of the expected shape as
+/// absent.
+mod keys {
+    use std::borrow::Cow;
+    use std::fmt;
+
+    use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    /// An entry: its `fullUrl` and what its `resource` is.
+    #[derive(Debug, Default)]
+    pub(super) struct Entry<'a> {
+        pub full_url: Option<Cow<'a, str>>,
+        pub resource: Resource<'a>,
+    }
+
+    /// A resource: its type, id and identifier values.
+    #[derive(Debug, Default)]
+    pub(super) struct Resource<'a> {
+        pub kind: Option<Cow<'a, str>>,
+        pub id: Option<Cow<'a, str>>,
+        pub identifiers: Vec<Cow<'a, str>>,
+    }
+
+    /// A string member's text; `None` when the member is not a string.
+    #[derive(Debug, Default)]
+    struct Text<'a>(Option<Cow<'a, str>>);
+
+    /// The values of an `identifier` array.
+    #[derive(Debug, Default)]
+    struct Identifiers<'a>(Vec<Cow<'a, str>>);
+
+    /// One identifier's `value`.
+    #[derive(Debug, Default)]
+    struct IdentifierValue<'a>(Option<Cow<'a, str>>);
+
+    /// A visitor for `T` that takes any JSON not of `T`'s shape as `T::default()`, reading past
+    /// it; `$shape` handles the one it takes.
+    macro_rules! lenient {
+        ($visitor:ident, $target:ident, $expecting:literal, { $($shape:item)* }) => {
+            struct $visitor;
+
+            impl<'de> Visitor<'de> for $visitor {
+                type Value = $target<'de>;
+
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str($expecting)
+                }
+
+                $($shape)*
+
+                fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                    Ok(Self::Value::default())
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                    Ok(Self::Value::default())
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                    Ok(Self::Value::default())
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                    Ok(Self::Value::default())
+                }
+                fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                    Ok(Self::Value::default())
+                }
+            }
+
+            impl<'de> Deserialize<'de> for $target<'de> {
+                fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    d.deserialize_any($visitor)
+                }
+            }
+        };
+    }
+
+    /// Reads past the rest of a map.
+    fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    /// Reads past the rest of a sequence.
+    fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    lenient!(TextVisitor, Text, "a string", {
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Text(Some(Cow::Borrowed(v))))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Text(Some(Cow::Owned(v.to_string()))))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Text(Some(Cow::Owned(v))))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            skip_seq(seq).map(|()| Text(None))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            skip_map(map).map(|()| Text(None))
+        }
+    });
+
+    lenient!(EntryVisitor, Entry, "a Bundle entry", {
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Entry::default())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            skip_seq(seq).map(|()| Entry::default())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entry = Entry::default();
+            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                match key.as_deref() {
+                    Some("fullUrl") => entry.full_url = map.next_value::<Text<'de>>()?.0,
+                    Some("resource") => entry.resource = map.next_value()?,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(entry)
+        }
+    });
+
+    lenient!(ResourceVisitor, Resource, "a resource", {
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Resource::default())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            skip_seq(seq).map(|()| Resource::default())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut resource = Resource::default();
+            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                match key.as_deref() {
+                    Some("resourceType") => resource.kind = map.next_value::<Text<'de>>()?.0,
+                    Some("id") => resource.id = map.next_value::<Text<'de>>()?.0,
+                    Some("identifier") => {
+                        resource.identifiers = map.next_value::<Identifiers<'de>>()?.0;
+                    }
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(resource)
+        }
+    });
+
+    lenient!(IdentifiersVisitor, Identifiers, "identifiers", {
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(Identifiers::default())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut values = vec![];
+            while let Some(IdentifierValue(value)) = seq.next_element()? {
+                values.extend(value);
+            }
+            Ok(Identifiers(values))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            skip_map(map).map(|()| Identifiers::default())
+        }
+    });
+
+    lenient!(IdentifierValueVisitor, IdentifierValue, "an identifier", {
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(IdentifierValue::default())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            skip_seq(seq).map(|()| IdentifierValue::default())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut value = None;
+            while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                if key.as_deref() == Some("value") {
+                    value = map.next_value::<Text<'de>>()?.0;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(IdentifierValue(value))
+        }
+    });
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use serde_json::{Value, json};
+
+        /// What the index would take from the entry's `Value`.
+        fn from_value(entry: &Value) -> (Option<&str>, Option<&str>, Option<&str>, Vec<&str>) {
+            let resource = &entry["resource"];
+            (
+                entry["fullUrl"].as_str(),
+                resource["resourceType"].as_str(),
+                resource["id"].as_str(),
+                resource["identifier"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["value"].as_str())
+                    .collect(),
+            )
+        }
+
+        #[test]
+        fn the_keys_read_from_text_are_the_values() {
+            let entries = [
+                json!({"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Patient", "id": "p",
+                    "identifier": [{"system": "s", "value": "M1"}, {"value": 7}, "x", {"value": "M2", "other": [1, {"a": null}]}]}}),
+                json!({"fullUrl": 5, "resource": {"resourceType": ["Patient"], "id": {"a": 1}, "identifier": {"value": "x"}}}),
+                json!({"resource": "Patient"}),
+                json!(["not", "an", "entry"]),
+                json!(12.5),
+                json!({"fullUrl": "u\"q\\u00e9", "resource": {"resourceType": "Claim", "id": "c\\n", "identifier": []}}),
+                json!(null),
+            ];
+            for entry in &entries {
+                let text = serde_json::to_string(entry).unwrap();
+                let keys: Entry<'_> = serde_json::from_str(&text).unwrap();
+                let got = (
+                    keys.full_url.as_deref(),
+                    keys.resource.kind.as_deref(),
+                    keys.resource.id.as_deref(),
+                    keys.resource
+                        .identifiers
+                        .iter()
+                        .map(|c| c.as_ref())
+                        .collect(),
+                );
+                assert_eq!(got, from_value(entry), "{text}");
+            }
+            // A repeated member counts as its last, as in a `Value`.
+            let text = r#"{"fullUrl": "a", "fullUrl": "b", "resource": {"id": "x", "id": 3}}"#;
+            let keys: Entry<'_> = serde_json::from_str(text).unwrap();
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(keys.full_url.as_deref(), value["fullUrl"].as_str());
+            assert_eq!(
+                keys.resource.id.as_deref(),
+                value["resource"]["id"].as_str()
+            );
+            // What is not JSON is refused either way.
+            assert!(serde_json::from_str::<Entry<'_>>(r#"{"resource": tru}"#).is_err());
+        }
     }
 }
 

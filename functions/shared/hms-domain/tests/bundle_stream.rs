@@ -249,7 +249,11 @@ fn what_is_not_a_bundle_is_left_to_the_whole_reader() {
 
 #[test]
 fn a_broken_bundle_says_what_and_where() {
-    let cases: [(&[u8], &str); 6] = [
+    let cases: [(&[u8], &str); 7] = [
+        (
+            br#"{"resourceType": "Bundle", "meta": {"lastUpdated": nul}, "entry": []}"#,
+            "a member that is not JSON",
+        ),
         (
             br#"{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Claim"}}, {"resource": tru}]}"#,
             "Bundle.entry[1] is not JSON",

@@ -401,8 +401,13 @@ impl<'f> StoredBundle<'f> {
                 _ => return broken("expected a member name", offset, &resource_type),
             }
             first_member = false;
-            let name: Option<String> = match bytes.scan_element(b'"') {
-                Ok(text) => serde_json::from_slice(text).ok(),
+            let name: String = match bytes.scan_element(b'"') {
+                Ok(text) => match serde_json::from_slice(text) {
+                    Ok(name) => name,
+                    Err(_) => {
+                        return broken("a member name that is not JSON", offset, &resource_type);
+                    }
+                },
                 Err(e) => return scan_failed(e, &resource_type, self.entries.len()),
             };
             let offset = bytes.offset();
@@ -413,8 +418,8 @@ impl<'f> StoredBundle<'f> {
             let Some(first) = next_token(&mut bytes)? else {
                 return broken("the Bundle ends inside a member", offset, &resource_type);
             };
-            match name.as_deref() {
-                Some("entry") if first == b'[' && !seen_entry => {
+            match name.as_str() {
+                "entry" if first == b'[' && !seen_entry => {
                     seen_entry = true;
                     bytes.open_nested();
                     loop {
@@ -444,7 +449,7 @@ impl<'f> StoredBundle<'f> {
                         self.index(&hashed, index, span);
                     }
                 }
-                Some("entry") => {
+                "entry" => {
                     let problem = if seen_entry {
                         "a second `entry`"
                     } else {
@@ -452,13 +457,17 @@ impl<'f> StoredBundle<'f> {
                     };
                     return broken(problem, offset, &resource_type);
                 }
-                Some("resourceType") => match bytes.scan_element(first) {
-                    Ok(text) => resource_type = serde_json::from_slice(text).ok(),
-                    Err(e) => return scan_failed(e, &resource_type, self.entries.len()),
-                },
                 _ => {
-                    if let Err(e) = bytes.scan_element(first) {
-                        return scan_failed(e, &resource_type, self.entries.len());
+                    // Every other member is read past, but only if it is JSON: what the
+                    // Bundle read whole would refuse is refused here too.
+                    let text = match bytes.scan_element(first) {
+                        Ok(text) => text,
+                        Err(e) => return scan_failed(e, &resource_type, self.entries.len()),
+                    };
+                    if name == "resourceType" {
+                        resource_type = serde_json::from_slice(text).ok();
+                    } else if serde_json::from_slice::<keys::Checked>(text).is_err() {
+                        return broken("a member that is not JSON", offset, &resource_type);
                     }
                 }
             }
@@ -586,7 +595,7 @@ mod keys {
     use std::borrow::Cow;
     use std::fmt;
 
-    use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
     /// An entry: its `fullUrl` and what its `resource` is.
     #[derive(Debug, Default)]
@@ -655,15 +664,61 @@ mod keys {
         };
     }
 
+    /// Any JSON, read past as a `Value` would read it, keeping nothing: what it refuses is what
+    /// a `Value` refuses (serde's `IgnoredAny` takes strings with escapes no string may have,
+    /// such as a lone surrogate, which a Bundle read whole refuses).
+    #[derive(Debug)]
+    pub(super) struct Checked;
+
+    struct CheckedVisitor;
+
+    impl<'de> Visitor<'de> for CheckedVisitor {
+        type Value = Checked;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_unit<E>(self) -> Result<Checked, E> {
+            Ok(Checked)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Checked, A::Error> {
+            skip_seq(seq).map(|()| Checked)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Checked, A::Error> {
+            skip_map(map).map(|()| Checked)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Checked {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(CheckedVisitor)
+        }
+    }
+
     /// Reads past the rest of a map.
     fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        while map.next_entry::<Checked, Checked>()?.is_some() {}
         Ok(())
     }
 
     /// Reads past the rest of a sequence.
     fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        while seq.next_element::<Checked>()?.is_some() {}
         Ok(())
     }
 
@@ -699,7 +754,7 @@ mod keys {
                     Some("fullUrl") => entry.full_url = map.next_value::<Text<'de>>()?.0,
                     Some("resource") => entry.resource = map.next_value()?,
                     _ => {
-                        map.next_value::<IgnoredAny>()?;
+                        map.next_value::<Checked>()?;
                     }
                 }
             }
@@ -724,7 +779,7 @@ mod keys {
                         resource.identifiers = map.next_value::<Identifiers<'de>>()?.0;
                     }
                     _ => {
-                        map.next_value::<IgnoredAny>()?;
+                        map.next_value::<Checked>()?;
                     }
                 }
             }
@@ -761,7 +816,7 @@ mod keys {
                 if key.as_deref() == Some("value") {
                     value = map.next_value::<Text<'de>>()?.0;
                 } else {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Checked>()?;
                 }
             }
             Ok(IdentifierValue(value))
@@ -825,8 +880,15 @@ mod keys {
                 keys.resource.id.as_deref(),
                 value["resource"]["id"].as_str()
             );
-            // What is not JSON is refused either way.
-            assert!(serde_json::from_str::<Entry<'_>>(r#"{"resource": tru}"#).is_err());
+            // What is not JSON is refused either way, a lone surrogate anywhere included.
+            for text in [
+                r#"{"resource": tru}"#,
+                r#"{"other": ["\ud800"], "resource": {}}"#,
+                r#"{"resource": {"text": {"div": "\udc00"}}}"#,
+            ] {
+                assert!(serde_json::from_str::<Value>(text).is_err(), "{text}");
+                assert!(serde_json::from_str::<Entry<'_>>(text).is_err(), "{text}");
+            }
         }
     }
 }

@@ -839,7 +839,10 @@ fn stream_835(
             }
             std::io::Write::flush(&mut out)
         }),
-        Err(_) => Ok(()),
+        // What was written before the input stopped making sense still goes out.
+        Err(_) => writer
+            .abandon()
+            .and_then(|mut out| std::io::Write::flush(&mut out)),
     };
     match (read, finished) {
         (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => written(Err(e)),
@@ -877,34 +880,40 @@ fn stream_837(
 ) -> Result<ExitCode> {
     use hms_domain::claims::{ClaimStreamError, read_837_claims};
     use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = std::io::stdout().lock();
+    // The JSON is gathered and written on 64 KiB at a time.
+    let mut gathered: Vec<u8> = Vec::with_capacity(1 << 17);
     let mut claims = 0usize;
     let file = std::io::BufReader::with_capacity(1 << 16, spooled.open()?);
     let read = read_837_claims(file, catalog, |claim| {
-        let separator: &[u8] = match (ndjson, claims) {
+        gathered.extend_from_slice(match (ndjson, claims) {
             (true, _) => b"",
             (false, 0) => b"[",
             (false, _) => b",",
-        };
-        out.write_all(separator)?;
-        serde_json::to_writer(&mut out, &claim)?;
+        });
+        claim.write_json(&mut gathered)?;
         if ndjson {
-            out.write_all(b"\n")?;
+            gathered.push(b'\n');
         }
         claims += 1;
+        if gathered.len() >= 1 << 16 {
+            out.write_all(&gathered)?;
+            gathered.clear();
+        }
         Ok::<(), std::io::Error>(())
     });
     match read {
         Ok(()) => written((|| {
             if !ndjson {
-                out.write_all(if claims == 0 { b"[]\n" } else { b"]\n" })?;
+                gathered.extend_from_slice(if claims == 0 { b"[]\n" } else { b"]\n" });
             }
+            out.write_all(&gathered)?;
             out.flush()
         })()),
         Err(ClaimStreamError::Sink(e)) => written(Err(e)),
         Err(ClaimStreamError::Read(e)) => {
             // What was read before the error still goes out; the document stays open.
-            let _ = out.flush();
+            let _ = out.write_all(&gathered).and_then(|()| out.flush());
             incomplete(input, &e)
         }
     }
@@ -928,6 +937,13 @@ impl<W: std::io::Write> Writer<W> {
         match self {
             Self::Json(w) => w.finish(),
             Self::Fhir(w) => (*w).finish(),
+        }
+    }
+
+    fn abandon(self) -> std::io::Result<W> {
+        match self {
+            Self::Json(w) => w.abandon(),
+            Self::Fhir(w) => (*w).abandon(),
         }
     }
 }

@@ -85,6 +85,13 @@ impl From<InstitutionalClaim> for Claim {
 }
 
 impl Claim {
+    /// Appends the claim's JSON to `out`. Not generic over the writer, so the serializing is
+    /// compiled here, with the domain's optimization, whatever program writes a stream of
+    /// claims (and each key and value is an append, not a call into that program's writer).
+    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, self)
+    }
+
     /// Our JSON claim of `kind`; a claim that does not parse is one issue, pointing where
     /// parsing stopped.
     pub fn from_json(json: &[u8], kind: ClaimKind) -> Result<Self, OperationOutcome> {

@@ -108,6 +108,57 @@ struct PaymentEndRecord<'a> {
 #[derive(Debug)]
 pub struct JsonWriter<W: Write> {
     out: W,
+    body: JsonBody,
+}
+
+/// How many bytes of output are gathered before they are written on.
+const GATHER: usize = 1 << 16;
+
+impl<W: Write> JsonWriter<W> {
+    /// A writer to `out`.
+    pub fn new(out: W, framing: Framing) -> Self {
+        Self {
+            out,
+            body: JsonBody::new(framing),
+        }
+    }
+
+    /// Writes what `event` completes.
+    pub fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
+        self.body.event(event)?;
+        pass_on(&mut self.body.out, &mut self.out, GATHER)
+    }
+
+    /// Closes the document; the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.body.finish()?;
+        self.abandon()
+    }
+
+    /// Writes on what was gathered, leaving the document open (the input stopped midway);
+    /// the output.
+    pub fn abandon(mut self) -> io::Result<W> {
+        pass_on(&mut self.body.out, &mut self.out, 0)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Writes what `gathered` holds on to `out` once it holds at least `at` bytes.
+fn pass_on<W: Write>(gathered: &mut Vec<u8>, out: &mut W, at: usize) -> io::Result<()> {
+    if gathered.len() >= at.max(1) {
+        out.write_all(gathered)?;
+        gathered.clear();
+    }
+    Ok(())
+}
+
+/// The JSON of [`JsonWriter`], gathered in memory: serialized into a `Vec` by code that is
+/// not generic over the output (so it is compiled with this crate's optimization and writes
+/// are appends, not calls into the caller's writer for each key and value).
+#[derive(Debug)]
+struct JsonBody {
+    out: Vec<u8>,
     framing: Framing,
     /// Payments begun.
     payments: usize,
@@ -117,11 +168,10 @@ pub struct JsonWriter<W: Write> {
     trace_number: String,
 }
 
-impl<W: Write> JsonWriter<W> {
-    /// A writer to `out`.
-    pub fn new(out: W, framing: Framing) -> Self {
+impl JsonBody {
+    fn new(framing: Framing) -> Self {
         Self {
-            out,
+            out: Vec::with_capacity(2 * GATHER),
             framing,
             payments: 0,
             claims: 0,
@@ -129,8 +179,7 @@ impl<W: Write> JsonWriter<W> {
         }
     }
 
-    /// Writes what `event` completes.
-    pub fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
+    fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
         match (event, self.framing) {
             (RemitEvent::Begin(header), Framing::Document) => {
                 let Remittance {
@@ -210,14 +259,12 @@ impl<W: Write> JsonWriter<W> {
         Ok(())
     }
 
-    /// Closes the document; the output.
-    pub fn finish(mut self) -> io::Result<W> {
+    fn finish(&mut self) -> io::Result<()> {
         if self.framing == Framing::Document {
             self.out
                 .write_all(if self.payments == 0 { b"[]" } else { b"]" })?;
         }
-        self.out.flush()?;
-        Ok(self.out)
+        Ok(())
     }
 }
 
@@ -227,6 +274,43 @@ impl<W: Write> JsonWriter<W> {
 #[derive(Debug)]
 pub struct FhirWriter<W: Write> {
     out: W,
+    body: FhirBody,
+}
+
+impl<W: Write> FhirWriter<W> {
+    /// A writer to `out` of EOBs made on `created`.
+    pub fn new(out: W, framing: Framing, created: NaiveDate) -> Self {
+        Self {
+            out,
+            body: FhirBody::new(framing, created),
+        }
+    }
+
+    /// Writes what `event` completes.
+    pub fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
+        self.body.event(event)?;
+        pass_on(&mut self.body.out, &mut self.out, GATHER)
+    }
+
+    /// Closes the document; the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.body.finish()?;
+        self.abandon()
+    }
+
+    /// Writes on what was gathered, leaving the document open (the input stopped midway);
+    /// the output.
+    pub fn abandon(mut self) -> io::Result<W> {
+        pass_on(&mut self.body.out, &mut self.out, 0)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// The FHIR of [`FhirWriter`], gathered in memory as [`JsonBody`] is.
+#[derive(Debug)]
+struct FhirBody {
+    out: Vec<u8>,
     framing: Framing,
     created: NaiveDate,
     /// The open payment's header (its claims are empty): what each EOB names of it.
@@ -235,11 +319,10 @@ pub struct FhirWriter<W: Write> {
     written: usize,
 }
 
-impl<W: Write> FhirWriter<W> {
-    /// A writer to `out` of EOBs made on `created`.
-    pub fn new(out: W, framing: Framing, created: NaiveDate) -> Self {
+impl FhirBody {
+    fn new(framing: Framing, created: NaiveDate) -> Self {
         Self {
-            out,
+            out: Vec::with_capacity(2 * GATHER),
             framing,
             created,
             header: None,
@@ -247,8 +330,7 @@ impl<W: Write> FhirWriter<W> {
         }
     }
 
-    /// Writes what `event` completes.
-    pub fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
+    fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
         match event {
             RemitEvent::Begin(header) => self.header = Some(header.as_ref().clone()),
             RemitEvent::Claim(claim) => {
@@ -276,8 +358,7 @@ impl<W: Write> FhirWriter<W> {
         Ok(())
     }
 
-    /// Closes the document; the output.
-    pub fn finish(mut self) -> io::Result<W> {
+    fn finish(&mut self) -> io::Result<()> {
         if self.framing == Framing::Document {
             self.out.write_all(if self.written == 0 {
                 b"{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[]}"
@@ -285,7 +366,6 @@ impl<W: Write> FhirWriter<W> {
                 b"]}"
             })?;
         }
-        self.out.flush()?;
-        Ok(self.out)
+        Ok(())
     }
 }

@@ -48,12 +48,21 @@ fn from_decimal(value: &types::Decimal, path: &str) -> Result<Decimal, ConvertEr
         .map_err(|e| fail(path, format!("not a decimal: {e}")))
 }
 
-fn date(d: NaiveDate) -> types::Date {
-    types::Date {
-        year: u16::try_from(d.year()).unwrap_or(0),
+/// `d` as the contract's date; a year the contract cannot hold (before year 0, the
+/// `-2026-11-02` a JSON date may say) fails at `path` rather than reaching a rule set as
+/// another date.
+fn date(d: NaiveDate, path: &str) -> Result<types::Date, ConvertError> {
+    let year = u16::try_from(d.year()).map_err(|_| {
+        fail(
+            path,
+            format!("{d}: a rule set's dates take the years 0 to 65535"),
+        )
+    })?;
+    Ok(types::Date {
+        year,
         month: d.month() as u8,
         day: d.day() as u8,
-    }
+    })
 }
 
 fn from_date(d: &types::Date, path: &str) -> Result<NaiveDate, ConvertError> {
@@ -188,15 +197,18 @@ fn optional_provider(
     }
 }
 
-fn subscriber(s: &claims::Subscriber) -> types::Subscriber {
-    types::Subscriber {
+fn subscriber(s: &claims::Subscriber) -> Result<types::Subscriber, ConvertError> {
+    Ok(types::Subscriber {
         member_id: s.member_id.as_str().to_string(),
         name: name(&s.name),
-        birth_date: s.birth_date.map(date),
+        birth_date: s
+            .birth_date
+            .map(|d| date(d, "/subscriber/birthDate"))
+            .transpose()?,
         gender: s.gender.map(gender),
         group_number: s.group_number.clone(),
         claim_filing_indicator: s.claim_filing_indicator.clone(),
-    }
+    })
 }
 
 fn apply_subscriber(
@@ -217,13 +229,13 @@ fn apply_subscriber(
     Ok(())
 }
 
-fn patient(p: &claims::Patient) -> types::Patient {
-    types::Patient {
+fn patient(p: &claims::Patient) -> Result<types::Patient, ConvertError> {
+    Ok(types::Patient {
         relationship: p.relationship.clone(),
         name: name(&p.name),
-        birth_date: date(p.birth_date),
+        birth_date: date(p.birth_date, "/patient/birthDate")?,
         gender: gender(p.gender),
-    }
+    })
 }
 
 /// The patient as a rule set left it. A rule set may change who the patient is but cannot
@@ -402,8 +414,11 @@ pub fn to_wit(c: &ProfessionalClaim) -> Result<types::Claim, ConvertError> {
             modifiers: l.modifiers.clone(),
             charge: decimal(l.charge, &format!("{at}/charge"))?,
             units: decimal(l.units, &format!("{at}/units"))?,
-            service_date: date(l.service_date),
-            service_date_end: l.service_date_end.map(date),
+            service_date: date(l.service_date, &format!("{at}/serviceDate"))?,
+            service_date_end: l
+                .service_date_end
+                .map(|d| date(d, &format!("{at}/serviceDateEnd")))
+                .transpose()?,
             diagnosis_pointers: l.diagnosis_pointers.clone(),
             place_of_service: l.place_of_service.clone(),
             line_control_number: l.line_control_number.clone(),
@@ -419,8 +434,8 @@ pub fn to_wit(c: &ProfessionalClaim) -> Result<types::Claim, ConvertError> {
         billing_provider: provider(&c.billing_provider),
         rendering_provider: c.rendering_provider.as_ref().map(provider),
         referring_provider: c.referring_provider.as_ref().map(provider),
-        subscriber: subscriber(&c.subscriber),
-        patient: c.patient.as_ref().map(patient),
+        subscriber: subscriber(&c.subscriber)?,
+        patient: c.patient.as_ref().map(patient).transpose()?,
         payer: payer(&c.payer),
         lines,
     }))
@@ -499,7 +514,10 @@ pub fn institutional_to_wit(c: &InstitutionalClaim) -> Result<types::Claim, Conv
             charge: decimal(l.charge, &format!("{at}/charge"))?,
             unit_code: l.unit.clone(),
             quantity: decimal(l.quantity, &format!("{at}/quantity"))?,
-            service_date: l.service_date.map(date),
+            service_date: l
+                .service_date
+                .map(|d| date(d, &format!("{at}/serviceDate")))
+                .transpose()?,
         });
     }
     Ok(types::Claim::Institutional(types::InstitutionalClaim {
@@ -507,15 +525,15 @@ pub fn institutional_to_wit(c: &InstitutionalClaim) -> Result<types::Claim, Conv
         total_charge: decimal(info.total_charge, "/claim/totalCharge")?,
         facility_type: info.facility_type.clone(),
         frequency: info.frequency.clone(),
-        statement_from: date(info.statement_from),
-        statement_to: date(info.statement_to),
+        statement_from: date(info.statement_from, "/claim/statementFrom")?,
+        statement_to: date(info.statement_to, "/claim/statementTo")?,
         principal_diagnosis: info.principal_diagnosis.clone(),
         other_diagnoses: info.other_diagnoses.clone(),
         prior_authorization: info.prior_authorization.clone(),
         billing_provider: provider(&c.billing_provider),
         attending_provider: c.attending_provider.as_ref().map(provider),
-        subscriber: subscriber(&c.subscriber),
-        patient: c.patient.as_ref().map(patient),
+        subscriber: subscriber(&c.subscriber)?,
+        patient: c.patient.as_ref().map(patient).transpose()?,
         payer: payer(&c.payer),
         lines,
     }))

@@ -240,3 +240,18 @@ fn the_rule_engine_port_runs_the_payers_rule_set_and_passes_claims_of_other_paye
     assert_eq!(verdict.claim, Claim::from(other));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A date the contract cannot carry (a year before 0, which a JSON date may say) is refused
+/// where it stands instead of reaching a rule set as another date (found by the
+/// `rules_convert` fuzz target: `-2026-11-02` came back `0000-11-02`).
+#[test]
+fn a_date_the_contract_cannot_carry_is_refused_where_it_stands() {
+    let mut claim = fixture("professional-subscriber.json");
+    claim.service_lines[0].service_date = chrono::NaiveDate::from_ymd_opt(-2026, 11, 2).unwrap();
+    let err = to_wit(&claim).unwrap_err().to_string();
+    assert!(err.contains("/serviceLines/0/serviceDate"), "{err}");
+    let mut claim = institutional("institutional-inpatient.json");
+    claim.claim.statement_to = chrono::NaiveDate::from_ymd_opt(-1, 1, 1).unwrap();
+    let err = claim.to_wit().unwrap_err().to_string();
+    assert!(err.contains("/claim/statementTo"), "{err}");
+}

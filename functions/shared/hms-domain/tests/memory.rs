@@ -9,7 +9,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hms_domain::remittance::stream::{FhirWriter, Framing, JsonWriter, read_835_events};
+use hms_domain::remittance::stream::{Framing, RemitWriter, read_835_events};
 use hms_x12::spec::Catalog;
 
 /// The system allocator, counting the bytes live and the most there were.
@@ -57,14 +57,14 @@ fn peak_during(run: impl FnOnce()) -> usize {
 fn streamed_peaks(path: &std::path::Path) -> (usize, usize) {
     let catalog = Catalog::embedded().unwrap();
     let json = peak_during(|| {
-        let mut writer = JsonWriter::new(std::io::sink(), Framing::Document);
+        let mut writer = RemitWriter::json(std::io::sink(), Framing::Document);
         let file = std::fs::File::open(path).unwrap();
         read_835_events(file, catalog, |e| writer.event(&e)).unwrap();
         writer.finish().unwrap();
     });
     let fhir = peak_during(|| {
         let created = chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
-        let mut writer = FhirWriter::new(std::io::sink(), Framing::Ndjson, created);
+        let mut writer = RemitWriter::fhir(std::io::sink(), Framing::Ndjson, created);
         let file = std::fs::File::open(path).unwrap();
         read_835_events(file, catalog, |e| writer.event(&e)).unwrap();
         writer.finish().unwrap();

@@ -12,9 +12,7 @@ mod common;
 use common::{samples, today};
 use hms_test_support::Trickle;
 
-use hms_domain::remittance::stream::{
-    FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
-};
+use hms_domain::remittance::stream::{Framing, RemitWriter, StreamError, read_835_events};
 use hms_domain::remittance::{RemitError, read_835};
 use hms_x12::spec::Catalog;
 use serde_json::Value;
@@ -45,14 +43,14 @@ fn inputs() -> Vec<(String, Vec<u8>)> {
 
 fn json(input: &[u8], framing: Framing) -> Vec<u8> {
     let catalog = Catalog::embedded().unwrap();
-    let mut writer = JsonWriter::new(vec![], framing);
+    let mut writer = RemitWriter::json(vec![], framing);
     read_835_events(Trickle(input), catalog, |e| writer.event(&e)).unwrap();
     writer.finish().unwrap()
 }
 
 fn fhir(input: &[u8], framing: Framing) -> Vec<u8> {
     let catalog = Catalog::embedded().unwrap();
-    let mut writer = FhirWriter::new(vec![], framing, today());
+    let mut writer = RemitWriter::fhir(vec![], framing, today());
     read_835_events(Trickle(input), catalog, |e| writer.event(&e)).unwrap();
     writer.finish().unwrap()
 }

@@ -813,9 +813,7 @@ fn stream_835(
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
 ) -> Result<ExitCode> {
-    use hms_domain::remittance::stream::{
-        FhirWriter, Framing, JsonWriter, StreamError, read_835_events,
-    };
+    use hms_domain::remittance::stream::{Framing, RemitWriter, StreamError, read_835_events};
     let framing = if ndjson {
         Framing::Ndjson
     } else {
@@ -823,12 +821,8 @@ fn stream_835(
     };
     let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut writer = match to {
-        Streamed::Json => Writer::Json(JsonWriter::new(out, framing)),
-        Streamed::Fhir => Writer::Fhir(Box::new(FhirWriter::new(
-            out,
-            framing,
-            chrono::Utc::now().date_naive(),
-        ))),
+        Streamed::Json => RemitWriter::json(out, framing),
+        Streamed::Fhir => RemitWriter::fhir(out, framing, chrono::Utc::now().date_naive()),
     };
     let read = read_835_events(spooled.open()?, catalog, |e| writer.event(&e));
     // The document is closed only when the whole input was read.
@@ -915,35 +909,6 @@ fn stream_837(
             // What was read before the error still goes out; the document stays open.
             let _ = out.write_all(&gathered).and_then(|()| out.flush());
             incomplete(input, &e)
-        }
-    }
-}
-
-/// The writer `--to` names.
-enum Writer<W: std::io::Write> {
-    Json(hms_domain::remittance::stream::JsonWriter<W>),
-    Fhir(Box<hms_domain::remittance::stream::FhirWriter<W>>),
-}
-
-impl<W: std::io::Write> Writer<W> {
-    fn event(&mut self, event: &hms_domain::remittance::RemitEvent) -> std::io::Result<()> {
-        match self {
-            Self::Json(w) => w.event(event),
-            Self::Fhir(w) => w.event(event),
-        }
-    }
-
-    fn finish(self) -> std::io::Result<W> {
-        match self {
-            Self::Json(w) => w.finish(),
-            Self::Fhir(w) => (*w).finish(),
-        }
-    }
-
-    fn abandon(self) -> std::io::Result<W> {
-        match self {
-            Self::Json(w) => w.abandon(),
-            Self::Fhir(w) => (*w).abandon(),
         }
     }
 }

@@ -8,7 +8,7 @@
 //!
 //! The resources are typed structures serialized straight to their JSON (no `serde_json::Value`
 //! tree per resource): an 835 of tens of thousands of claim payments becomes FHIR at the
-//! speed of the read, one EOB at a time ([`super::stream::FhirWriter`]).
+//! speed of the read, one EOB at a time ([`super::stream::RemitWriter::fhir`]).
 #![allow(
     clippy::indexing_slicing,
     reason = "serde_json::Value's [] by key or position yields Null when absent and never panics; slices and strings are read with get"

@@ -99,46 +99,81 @@ struct PaymentEndRecord<'a> {
     balance: &'a Balance,
 }
 
-/// Our JSON of 835s, written as the reader gives its events.
-///
-/// As a document it is exactly `serde_json::to_writer(&read_835(..))`: an array of
-/// [`Remittance`]s. As NDJSON each line is a record named by `record`: `payment` (BPR/TRN,
-/// payer, payee), `claimPayment` (one claim payment with its payment's `traceNumber`), and
-/// `paymentEnd` (PLB adjustments and the balance).
+/// 835s written out as the reader gives its events, in our JSON ([`RemitWriter::json`]) or
+/// FHIR ([`RemitWriter::fhir`]): the body of either is gathered in memory and passed on to
+/// `out` 64 KiB at a time.
 #[derive(Debug)]
-pub struct JsonWriter<W: Write> {
+pub struct RemitWriter<W: Write> {
     out: W,
-    body: JsonBody,
+    body: Body,
+}
+
+/// What a [`RemitWriter`] writes.
+#[derive(Debug)]
+enum Body {
+    Json(JsonBody),
+    Fhir(Box<FhirBody>),
 }
 
 /// How many bytes of output are gathered before they are written on.
 const GATHER: usize = 1 << 16;
 
-impl<W: Write> JsonWriter<W> {
-    /// A writer to `out`.
-    pub fn new(out: W, framing: Framing) -> Self {
+impl<W: Write> RemitWriter<W> {
+    /// Our JSON of 835s, written as the reader gives its events.
+    ///
+    /// As a document it is exactly `serde_json::to_writer(&read_835(..))`: an array of
+    /// [`Remittance`]s. As NDJSON each line is a record named by `record`: `payment` (BPR/TRN,
+    /// payer, payee), `claimPayment` (one claim payment with its payment's `traceNumber`), and
+    /// `paymentEnd` (PLB adjustments and the balance).
+    pub fn json(out: W, framing: Framing) -> Self {
         Self {
             out,
-            body: JsonBody::new(framing),
+            body: Body::Json(JsonBody::new(framing)),
+        }
+    }
+
+    /// FHIR R4 for 835s: one `ExplanationOfBenefit` per claim payment made on `created`,
+    /// numbered through the input (`eob-1`, `eob-2`, …), in a `Bundle` of type `collection`
+    /// (exactly [`super::fhir::remittance_bundle`]'s) or one per line.
+    pub fn fhir(out: W, framing: Framing, created: NaiveDate) -> Self {
+        Self {
+            out,
+            body: Body::Fhir(Box::new(FhirBody::new(framing, created))),
         }
     }
 
     /// Writes what `event` completes.
     pub fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
-        self.body.event(event)?;
-        pass_on(&mut self.body.out, &mut self.out, GATHER)
+        let gathered = match &mut self.body {
+            Body::Json(body) => {
+                body.event(event)?;
+                &mut body.out
+            }
+            Body::Fhir(body) => {
+                body.event(event)?;
+                &mut body.out
+            }
+        };
+        pass_on(gathered, &mut self.out, GATHER)
     }
 
     /// Closes the document; the output.
     pub fn finish(mut self) -> io::Result<W> {
-        self.body.finish()?;
+        match &mut self.body {
+            Body::Json(body) => body.finish()?,
+            Body::Fhir(body) => body.finish()?,
+        }
         self.abandon()
     }
 
     /// Writes on what was gathered, leaving the document open (the input stopped midway);
     /// the output.
     pub fn abandon(mut self) -> io::Result<W> {
-        pass_on(&mut self.body.out, &mut self.out, 0)?;
+        let gathered = match &mut self.body {
+            Body::Json(body) => &mut body.out,
+            Body::Fhir(body) => &mut body.out,
+        };
+        pass_on(gathered, &mut self.out, 0)?;
         self.out.flush()?;
         Ok(self.out)
     }
@@ -153,7 +188,7 @@ fn pass_on<W: Write>(gathered: &mut Vec<u8>, out: &mut W, at: usize) -> io::Resu
     Ok(())
 }
 
-/// The JSON of [`JsonWriter`], gathered in memory: serialized into a `Vec` by code that is
+/// The JSON of [`RemitWriter::json`], gathered in memory: serialized into a `Vec` by code that is
 /// not generic over the output (so it is compiled with this crate's optimization and writes
 /// are appends, not calls into the caller's writer for each key and value).
 #[derive(Debug)]
@@ -268,46 +303,7 @@ impl JsonBody {
     }
 }
 
-/// FHIR R4 for 835s, written as the reader gives its events: one `ExplanationOfBenefit` per
-/// claim payment, numbered through the input (`eob-1`, `eob-2`, …), in a `Bundle` of type
-/// `collection` (exactly [`super::fhir::remittance_bundle`]'s) or one per line.
-#[derive(Debug)]
-pub struct FhirWriter<W: Write> {
-    out: W,
-    body: FhirBody,
-}
-
-impl<W: Write> FhirWriter<W> {
-    /// A writer to `out` of EOBs made on `created`.
-    pub fn new(out: W, framing: Framing, created: NaiveDate) -> Self {
-        Self {
-            out,
-            body: FhirBody::new(framing, created),
-        }
-    }
-
-    /// Writes what `event` completes.
-    pub fn event(&mut self, event: &RemitEvent) -> io::Result<()> {
-        self.body.event(event)?;
-        pass_on(&mut self.body.out, &mut self.out, GATHER)
-    }
-
-    /// Closes the document; the output.
-    pub fn finish(mut self) -> io::Result<W> {
-        self.body.finish()?;
-        self.abandon()
-    }
-
-    /// Writes on what was gathered, leaving the document open (the input stopped midway);
-    /// the output.
-    pub fn abandon(mut self) -> io::Result<W> {
-        pass_on(&mut self.body.out, &mut self.out, 0)?;
-        self.out.flush()?;
-        Ok(self.out)
-    }
-}
-
-/// The FHIR of [`FhirWriter`], gathered in memory as [`JsonBody`] is.
+/// The FHIR of [`RemitWriter::fhir`], gathered in memory as [`JsonBody`] is.
 #[derive(Debug)]
 struct FhirBody {
     out: Vec<u8>,

@@ -34,6 +34,10 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
   echo "deny: installing cargo-deny (crates.io)"
   cargo install --quiet --locked cargo-deny
 fi
+# cargo deny reads the metadata of every crate the lock file names, for every platform (a
+# Windows-only dependency too), and runs offline: fetch them all first (a build fetches only
+# this platform's, so a fresh machine lacks the rest).
+cargo fetch --locked --quiet
 # cargo deny keeps each database in a directory named from its URL; ask it which, then put the
 # snapshot there as a one-commit repository dated as the snapshot is.
 root=.local/advisory-db

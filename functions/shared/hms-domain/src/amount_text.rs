@@ -19,7 +19,7 @@ pub fn serialize<S: Serializer>(amount: &Decimal, serializer: S) -> Result<S::Ok
 /// `amount` as `Decimal`'s `Display` writes it (sign, digits, a point before the last `scale`
 /// digits), made in `buffer` from the mantissa: the formatter's machinery costs more than the
 /// digits, and a remittance prints several amounts per line.
-fn plain<'b>(amount: &Decimal, buffer: &'b mut [u8; 48]) -> &'b str {
+pub(crate) fn plain<'b>(amount: &Decimal, buffer: &'b mut [u8; 48]) -> &'b str {
     let scale = amount.scale() as usize;
     let mantissa = amount.mantissa();
     let mut magnitude = mantissa.unsigned_abs();

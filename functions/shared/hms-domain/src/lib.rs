@@ -22,6 +22,7 @@ pub mod codes;
 pub mod eligibility;
 pub mod ids;
 mod json_leaves;
+pub mod json_out;
 pub mod lossless;
 pub mod outcome;
 pub mod partner;

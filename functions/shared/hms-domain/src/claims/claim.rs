@@ -88,8 +88,8 @@ impl Claim {
     /// Appends the claim's JSON to `out`. Not generic over the writer, so the serializing is
     /// compiled here, with the domain's optimization, whatever program writes a stream of
     /// claims (and each key and value is an append, not a call into that program's writer).
-    pub fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, self)
+    pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), crate::json_out::JsonOutError> {
+        crate::json_out::append(out, self)
     }
 
     /// Our JSON claim of `kind`; a claim that does not parse is one issue, pointing where

@@ -37,7 +37,8 @@ struct Amount(Decimal);
 
 impl Serialize for Amount {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match Number::from_str(&self.0.to_string()) {
+        let mut digits = [0u8; 48];
+        match Number::from_str(crate::amount_text::plain(&self.0, &mut digits)) {
             Ok(n) => n.serialize(s),
             Err(_) => s.serialize_none(),
         }
@@ -51,14 +52,27 @@ struct Day(NaiveDate);
 impl Serialize for Day {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use chrono::Datelike;
-        // Written directly: `format("%Y-%m-%d")` parses its pattern on every call.
+        // Written directly: `format("%Y-%m-%d")` parses its pattern on every call, and
+        // `collect_str` makes a `String` of it.
         let d = self.0;
-        s.collect_str(&format_args!(
-            "{:04}-{:02}-{:02}",
-            d.year(),
-            d.month(),
-            d.day()
-        ))
+        let (year, month, day) = (d.year(), d.month(), d.day());
+        let Ok(year @ 0..=9999) = u32::try_from(year) else {
+            return s.collect_str(&format_args!("{year:04}-{month:02}-{day:02}"));
+        };
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        let text = [
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            b'-',
+            digit(month / 10),
+            digit(month),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ];
+        s.serialize_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
@@ -587,4 +601,39 @@ pub fn remittance_bundle(remits: &[Remittance], created: NaiveDate) -> Value {
         }
     }
     json!({ "resourceType": "Bundle", "type": "collection", "entry": entries })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code: a panic is a failed test")]
+
+    use super::*;
+
+    #[test]
+    fn days_and_amounts_write_as_their_display() {
+        for (y, m, d) in [
+            (2026, 12, 7),
+            (1, 1, 1),
+            (999, 10, 31),
+            (10_000, 2, 29),
+            (-5, 6, 15),
+        ] {
+            let Some(date) = NaiveDate::from_ymd_opt(y, m, d) else {
+                continue;
+            };
+            let expected = format!("\"{y:04}-{m:02}-{d:02}\"");
+            assert_eq!(serde_json::to_string(&Day(date)).unwrap(), expected);
+        }
+        for text in [
+            "0",
+            "0.00",
+            "-1.5",
+            "1130.00",
+            "79228162514264337593543950335",
+            "-0.01",
+        ] {
+            let amount: Decimal = text.parse().unwrap();
+            assert_eq!(serde_json::to_string(&Amount(amount)).unwrap(), text);
+        }
+    }
 }

@@ -65,9 +65,9 @@ pub enum Framing {
     Ndjson,
 }
 
-/// Writes `value` as JSON to `out`, as an I/O error when it cannot be serialized.
-fn put<W: Write, T: Serialize + ?Sized>(out: &mut W, value: &T) -> io::Result<()> {
-    serde_json::to_writer(out, value).map_err(io::Error::from)
+/// Appends `value` as JSON to `out`, as an I/O error when it cannot be serialized.
+fn put<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> io::Result<()> {
+    crate::json_out::append(out, value).map_err(io::Error::from)
 }
 
 /// A payment's opening, as one NDJSON record.

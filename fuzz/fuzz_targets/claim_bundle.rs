@@ -7,7 +7,6 @@
 use std::io::Write;
 
 use hms_domain::claims::{Batch, StoredBundle};
-use hms_domain::outcome::OperationOutcome;
 use hms_domain::partner::Connections;
 use libfuzzer_sys::fuzz_target;
 
@@ -21,22 +20,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let connections = Connections::local();
-    let frame = Batch::streamed_bundle();
     let (mut claims, mut notes, mut errors) = (vec![], vec![], vec![]);
-    let read = bundle.read_claims(None, &connections, |entry, read| {
+    let read = bundle.read_claims_located(None, &connections, |_, read| {
         match read {
             Ok(read) => {
                 claims.push(read.claim);
-                notes.extend(frame.locate(
-                    entry,
-                    OperationOutcome {
-                        resource_type: "OperationOutcome".into(),
-                        issue: read.notes,
-                    },
-                    false,
-                ));
+                notes.extend(read.notes);
             }
-            Err(outcome) => errors.extend(frame.locate(entry, outcome, false)),
+            Err(located) => errors.extend(located),
         }
         Ok::<(), std::convert::Infallible>(())
     });

@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use hms_domain::claims::{Batch, BundleError, Claim, StoredBundle};
-use hms_domain::outcome::{Issue, OperationOutcome};
+use hms_domain::outcome::Issue;
 use hms_domain::partner::Connections;
 use serde_json::{Value, json};
 
@@ -62,23 +62,15 @@ fn streamed(bytes: &[u8], connections: &Connections) -> Outcome {
     let mut bundle = StoredBundle::open(&opened)
         .unwrap()
         .expect("the input is a Bundle to read a Claim at a time");
-    let frame = Batch::streamed_bundle();
     let (mut claims, mut notes, mut errors) = (vec![], vec![], vec![]);
     bundle
-        .read_claims(None, connections, |entry, read| {
+        .read_claims_located(None, connections, |_, read| {
             match read {
                 Ok(read) => {
                     claims.push(read.claim);
-                    notes.extend(frame.locate(
-                        entry,
-                        OperationOutcome {
-                            resource_type: "OperationOutcome".into(),
-                            issue: read.notes,
-                        },
-                        false,
-                    ));
+                    notes.extend(read.notes);
                 }
-                Err(outcome) => errors.extend(frame.locate(entry, outcome, false)),
+                Err(located) => errors.extend(located),
             }
             Ok::<(), std::convert::Infallible>(())
         })
@@ -129,41 +121,11 @@ fn same_both_ways(bundle: &Value, connections: &Connections) -> Outcome {
 /// the Claims first (their references lead forward) and last.
 #[test]
 fn published_claims_read_a_claim_at_a_time_as_read_whole() {
-    let dir = common::corpus();
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
+    let (published, beside) = common::published_claims();
+    let claims: Vec<Value> = published
+        .into_iter()
+        .map(|(_, claim)| common::published_entry("Claim", claim))
         .collect();
-    names.sort();
-    let wanted = [
-        "Patient",
-        "Coverage",
-        "Organization",
-        "Practitioner",
-        "PractitionerRole",
-        "Condition",
-        "Procedure",
-        "ServiceRequest",
-        "RelatedPerson",
-        "Location",
-    ];
-    let (mut claims, mut beside) = (vec![], vec![]);
-    for name in names {
-        let kind = name.split('-').next().unwrap_or_default().to_string();
-        if kind != "Claim" && !wanted.contains(&kind.as_str()) {
-            continue;
-        }
-        let resource: Value =
-            serde_json::from_slice(&std::fs::read(dir.join(&name)).unwrap()).unwrap();
-        let id = resource["id"].as_str().unwrap_or_default().to_string();
-        let entry =
-            json!({ "fullUrl": format!("http://hl7.org/fhir/{kind}/{id}"), "resource": resource });
-        if kind == "Claim" {
-            claims.push(entry);
-        } else {
-            beside.push(entry);
-        }
-    }
     assert!(claims.len() >= 10, "{} published Claims", claims.len());
     let connections = Connections::local();
     for entries in [

@@ -11,7 +11,6 @@
 
 mod common;
 
-use common::corpus;
 use hms_domain::claims::ClaimKind;
 use hms_domain::claims::fhir::{read, resources::Resources};
 use hms_domain::partner::Connections;
@@ -20,38 +19,7 @@ use serde_json::{Value, json};
 /// Every published Claim (file name, resource), and a collection Bundle of every resource a
 /// Claim may refer to.
 fn published() -> (Vec<(String, Value)>, Value) {
-    let dir = corpus();
-    let mut claims = vec![];
-    let mut beside = vec![];
-    let mut names: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    for name in names {
-        let kind = name.split('-').next().unwrap_or_default();
-        let wanted = [
-            "Patient",
-            "Coverage",
-            "Organization",
-            "Practitioner",
-            "PractitionerRole",
-            "Condition",
-            "Procedure",
-            "ServiceRequest",
-            "RelatedPerson",
-            "Location",
-        ];
-        if kind == "Claim" || wanted.contains(&kind) {
-            let resource: Value =
-                serde_json::from_slice(&std::fs::read(dir.join(&name)).unwrap()).unwrap();
-            if kind == "Claim" {
-                claims.push((name, resource));
-            } else {
-                beside.push(json!({ "fullUrl": format!("http://hl7.org/fhir/{kind}/{}", resource["id"].as_str().unwrap_or_default()), "resource": resource }));
-            }
-        }
-    }
+    let (claims, beside) = common::published_claims();
     (
         claims,
         json!({ "resourceType": "Bundle", "type": "collection", "entry": beside }),

@@ -9,7 +9,7 @@ use hms_domain::claim_status::{StatusInquiry, inquiry_276};
 use hms_domain::claims::{Batch, Claim, ClaimKind, write_837};
 use hms_domain::eligibility::{EligibilityInquiry, inquiry_270};
 use hms_domain::lossless::Preserved;
-use hms_domain::outcome::{IssueType, OperationOutcome};
+use hms_domain::outcome::{Issue, IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::party::Receiver;
 use hms_domain::request::{Format, parse_json, problem};
@@ -289,7 +289,12 @@ impl Findings {
         }
     }
 
-    fn outcome(mut self) -> OperationOutcome {
+    fn outcome(self) -> OperationOutcome {
+        OperationOutcome::new(self.into_issues())
+    }
+
+    /// The findings, and one more saying how many were left out.
+    fn into_issues(mut self) -> Vec<Issue> {
         if self.left_out > 0 {
             self.issues.push(hms_domain::outcome::Issue::error(
                 IssueType::TooCostly,
@@ -300,7 +305,7 @@ impl Findings {
                 ),
             ));
         }
-        OperationOutcome::new(self.issues)
+        self.issues
     }
 }
 
@@ -334,24 +339,22 @@ impl Claims<'_> {
         }
     }
 
-    /// Reads every claim once, in input order, each (or the outcome of reading it, located)
-    /// to `each` with its place in the input; with `notes`, the FHIR reader's notes told on
-    /// stderr as for a batch read whole. How many claims there were, or the outcome that says
-    /// why the input cannot be read to its end.
+    /// Reads every claim once, in input order, as a claim of `kind` (or of the kind each
+    /// says it is): each with the FHIR reader's notes on it (or the outcome of reading it),
+    /// located, to `each` with its place in the input. How many claims there were, or the
+    /// outcome that says why the input cannot be read to its end.
     fn read(
         &mut self,
-        kind: ClaimKind,
-        notes: bool,
-        mut each: impl FnMut(usize, std::result::Result<Claim, OperationOutcome>),
+        kind: Option<ClaimKind>,
+        mut each: impl FnMut(usize, std::result::Result<(Claim, Vec<Issue>), OperationOutcome>),
     ) -> Result<std::result::Result<usize, OperationOutcome>> {
         use std::convert::Infallible;
-        let frame = self.frame();
         match self {
             Self::Array(spooled) => {
                 use hms_domain::claims::{ClaimArrayError, read_claim_array};
                 let file = std::io::BufReader::with_capacity(1 << 16, spooled.open()?);
-                let read = read_claim_array(file, Some(kind), |i, claim| {
-                    each(i, claim);
+                let read = read_claim_array(file, kind, |i, claim| {
+                    each(i, claim.map(|claim| (claim, vec![])));
                     Ok::<(), Infallible>(())
                 });
                 Ok(read.map_err(|e| match e {
@@ -361,43 +364,43 @@ impl Claims<'_> {
             }
             Self::Bundle(bundle, connections) => {
                 use hms_domain::claims::ClaimBundleError;
-                // Notes told, and left untold past the bound.
-                let (mut told, mut untold) = (0usize, 0usize);
-                let read = bundle.read_claims(Some(kind), connections, |entry, read| {
-                    match read {
-                        Ok(read) => {
-                            if notes {
-                                let located = frame.locate(
-                                    entry,
-                                    OperationOutcome {
-                                        resource_type: "OperationOutcome".into(),
-                                        issue: read.notes,
-                                    },
-                                    false,
-                                );
-                                let tell = located.len().min(MAX_NOTES.saturating_sub(told));
-                                tell_notes(located.get(..tell).unwrap_or_default());
-                                told += tell;
-                                untold += located.len() - tell;
-                            }
-                            each(entry, Ok(read.claim));
-                        }
-                        Err(outcome) => each(
-                            entry,
-                            Err(OperationOutcome::new(frame.locate(entry, outcome, false))),
-                        ),
-                    }
+                let read = bundle.read_claims_located(kind, connections, |entry, read| {
+                    each(
+                        entry,
+                        read.map(|read| (read.claim, read.notes))
+                            .map_err(OperationOutcome::new),
+                    );
                     Ok::<(), Infallible>(())
                 });
-                if untold > 0 {
-                    eprintln!("note: {untold} more notes like these are not shown");
-                }
                 Ok(match read {
                     Ok(()) => Ok(bundle.claims()),
                     Err(ClaimBundleError::Sink(never)) => match never {},
                     Err(ClaimBundleError::Bundle(e)) => Err(e.outcome()),
                 })
             }
+        }
+    }
+}
+
+/// The FHIR reader's notes of a streamed batch, told on stderr up to [`MAX_NOTES`].
+#[derive(Debug, Default)]
+struct Told {
+    told: usize,
+    untold: usize,
+}
+
+impl Told {
+    fn tell(&mut self, notes: &[Issue]) {
+        let tell = notes.len().min(MAX_NOTES.saturating_sub(self.told));
+        tell_notes(notes.get(..tell).unwrap_or_default());
+        self.told += tell;
+        self.untold += notes.len() - tell;
+    }
+
+    /// Says how many notes were left untold.
+    fn finish(self) {
+        if self.untold > 0 {
+            eprintln!("note: {} more notes like these are not shown", self.untold);
         }
     }
 }
@@ -423,14 +426,17 @@ fn stream_to_837(
     let mut unreadable = Findings::default();
     let mut scrubbed = Findings::default();
     let mut errors = 0;
-    let read = claims.read(kind, true, |i, claim| match claim {
-        Ok(claim) => {
+    let mut told = Told::default();
+    let read = claims.read(Some(kind), |i, claim| match claim {
+        Ok((claim, notes)) => {
+            told.tell(&notes);
             let mut found = vec![];
             errors += scrub_claim(&frame, i, &claim, today, &mut found);
             scrubbed.extend(found);
         }
         Err(outcome) => unreadable.extend(outcome.issue),
     })?;
+    told.finish();
     let count = match read {
         Ok(count) => count,
         Err(outcome) => return print_outcome(&outcome),
@@ -461,8 +467,8 @@ fn stream_to_837(
     let mut findings = scrubbed;
     let mut held = false;
     let mut failed = None;
-    let read = claims.read(kind, false, |i, claim| {
-        let Ok(claim) = claim else {
+    let read = claims.read(Some(kind), |i, claim| {
+        let Ok((claim, _)) = claim else {
             // Read in the first pass; the file is ours and unchanged.
             return;
         };
@@ -1107,8 +1113,21 @@ fn to_claim_ack(input: &Path, partner: Option<TradingPartner>, control: u32) -> 
 pub fn scrub(input: &Path, off: &[String]) -> Result<ExitCode> {
     let off: Vec<&str> = off.iter().map(String::as_str).collect();
     let profile = hms_domain::claims::scrub::Profile::switching_off(&off)?;
-    let json = read(input)?;
     let today = chrono::Local::now().date_naive();
+    let spooled = Spooled::new(input)?;
+    let file = spooled.open()?;
+    let claims = if streams_as_claims(&spooled)? {
+        Some(Claims::Array(&spooled))
+    } else {
+        match hms_domain::claims::StoredBundle::open(&file) {
+            Ok(bundle) => bundle.map(|b| Claims::Bundle(Box::new(b), Box::new(our_connections()))),
+            Err(e) => return print_outcome(&e.outcome()),
+        }
+    };
+    if let Some(claims) = claims {
+        return stream_scrub(claims, today, &profile);
+    }
+    let json = read(&spooled.path)?;
     let outcome = match Batch::read(&json, None, &our_connections()) {
         Ok(batch) => {
             let mut outcome = batch.scrub_with(today, &profile);
@@ -1118,6 +1137,44 @@ pub fn scrub(input: &Path, off: &[String]) -> Result<ExitCode> {
         Err(outcome) => outcome,
     };
     print_outcome(&outcome)
+}
+
+/// `hms scrub` of a JSON array of claims or a FHIR Bundle of Claims, a claim at a time: the
+/// outcome a batch read whole gets (the scrubber's findings, then the FHIR reader's notes; or,
+/// when a claim cannot be read, why), its lists bounded as a streamed batch's are.
+fn stream_scrub(
+    mut claims: Claims<'_>,
+    today: chrono::NaiveDate,
+    profile: &hms_domain::claims::scrub::Profile,
+) -> Result<ExitCode> {
+    let frame = claims.frame();
+    let (mut unreadable, mut found, mut notes) = (
+        Findings::default(),
+        Findings::default(),
+        Findings::default(),
+    );
+    let read = claims.read(None, |i, claim| match claim {
+        Ok((claim, noted)) => {
+            let outcome = hms_domain::claims::scrub::scrub(&claim, today, profile);
+            found.extend(frame.locate(i, outcome, true));
+            notes.extend(noted);
+        }
+        Err(outcome) => unreadable.extend(outcome.issue),
+    })?;
+    match read {
+        Err(outcome) => print_outcome(&outcome),
+        Ok(0) => print_outcome(&problem(
+            IssueType::Required,
+            "no-claims",
+            "the input holds no claims",
+        )),
+        Ok(_) if !unreadable.issues.is_empty() => print_outcome(&unreadable.outcome()),
+        Ok(_) => {
+            let mut outcome = found.outcome();
+            outcome.issue.extend(notes.into_issues());
+            print_outcome(&outcome)
+        }
+    }
 }
 
 /// `hms scrub --list-edits`: every edit of the registry as a Markdown table.

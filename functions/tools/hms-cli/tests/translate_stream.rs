@@ -296,3 +296,61 @@ fn a_fhir_bundle_of_claims_becomes_one_validated_837_or_names_each_bad_claim() {
         "{text}"
     );
 }
+
+/// `hms scrub` of a batch: what the domain says of the batch read whole (the scrubber's
+/// findings, then the FHIR reader's notes), though the command reads a claim at a time.
+fn scrubbed_as_whole(input: &[u8]) -> serde_json::Value {
+    let today = chrono::Local::now().date_naive();
+    let connections = hms_domain::partner::Connections::local();
+    let outcome = match hms_domain::claims::Batch::read(input, None, &connections) {
+        Ok(batch) => {
+            let mut outcome = batch.scrub(today);
+            outcome.issue.extend(batch.notes);
+            outcome
+        }
+        Err(outcome) => outcome,
+    };
+    serde_json::to_value(outcome).unwrap()
+}
+
+#[test]
+fn scrub_reads_a_large_batch_a_claim_at_a_time_and_says_what_the_whole_read_says() {
+    let claims: Vec<serde_json::Value> = hms_test_support::synthetic_claims("PCN", 300).collect();
+    let mut bad_claims = claims.clone();
+    bad_claims[17]["claim"]["totalCharge"] = "1".into();
+    bad_claims[250]["subscriber"]["memberId"] = "".into();
+    let bundle = hms_test_support::synthetic_bundle(40);
+    let mut unreadable = bundle.clone();
+    let mut refused = bundle.clone();
+    for (bundle, change) in [(&mut unreadable, 0), (&mut refused, 1)] {
+        let entries = bundle["entry"].as_array_mut().unwrap();
+        let claims: Vec<usize> = (0..entries.len())
+            .filter(|&k| entries[k]["resource"]["resourceType"] == "Claim")
+            .collect();
+        if change == 0 {
+            entries[claims[5]]["resource"]["patient"] =
+                serde_json::json!({ "reference": "Patient/nobody" });
+        } else {
+            entries[claims[30]]["resource"]["total"]["value"] = 1.into();
+        }
+    }
+    for input in [
+        serde_json::to_value(&claims).unwrap(),
+        serde_json::to_value(&bad_claims).unwrap(),
+        bundle,
+        unreadable,
+        refused,
+    ] {
+        let input = serde_json::to_vec(&input).unwrap();
+        let out = hms(&["scrub", "-"], Some(&input));
+        let expected = scrubbed_as_whole(&input);
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(got, expected);
+        let errors = expected["issue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["severity"] == "error");
+        assert_eq!(out.status.code(), Some(i32::from(errors)), "{got}");
+    }
+}

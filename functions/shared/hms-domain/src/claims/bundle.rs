@@ -173,6 +173,16 @@ pub struct StoredBundle<'f> {
     trouble: RefCell<Option<Trouble>>,
 }
 
+/// A Claim of a [`StoredBundle`] read, with what the reader noted on the way (defaults it
+/// assumed, references it could not follow), located in the Bundle.
+#[derive(Debug)]
+pub struct LocatedClaim {
+    /// The claim.
+    pub claim: crate::claims::Claim,
+    /// The reader's notes, their FHIRPaths from the Bundle.
+    pub notes: Vec<Issue>,
+}
+
 /// Why an entry a reference led to could not be read.
 #[derive(Debug)]
 enum Trouble {
@@ -268,6 +278,36 @@ impl<'f> StoredBundle<'f> {
             each(entry as usize, read).map_err(ClaimBundleError::Sink)?;
         }
         Ok(())
+    }
+
+    /// [`StoredBundle::read_claims`] as a batch reports it: each Claim's notes, or the findings
+    /// that say why it cannot be read, with FHIRPaths from the Bundle
+    /// (`Bundle.entry[i].resource...`), as [`crate::claims::Batch::read`] of the whole Bundle
+    /// locates them.
+    pub fn read_claims_located<E: std::error::Error + 'static>(
+        &mut self,
+        kind: Option<ClaimKind>,
+        connections: &Connections,
+        mut each: impl FnMut(usize, Result<LocatedClaim, Vec<Issue>>) -> Result<(), E>,
+    ) -> Result<(), ClaimBundleError<E>> {
+        let frame = crate::claims::Batch::streamed_bundle();
+        self.read_claims(kind, connections, |entry, read| {
+            let located = match read {
+                Ok(read) => Ok(LocatedClaim {
+                    claim: read.claim,
+                    notes: frame.locate(
+                        entry,
+                        OperationOutcome {
+                            resource_type: "OperationOutcome".into(),
+                            issue: read.notes,
+                        },
+                        false,
+                    ),
+                }),
+                Err(outcome) => Err(frame.locate(entry, outcome, false)),
+            };
+            each(entry, located)
+        })
     }
 
     /// The resource of the last entry whose `fullUrl` is `url` (none when more than

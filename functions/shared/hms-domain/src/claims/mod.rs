@@ -16,7 +16,7 @@ pub mod scrub;
 pub mod write_837;
 
 pub use ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
-pub use bundle::{BundleError, ClaimBundleError, StoredBundle};
+pub use bundle::{BundleError, ClaimBundleError, LocatedClaim, StoredBundle};
 pub use claim::{BatchStreamError, Claim, ClaimKind, StreamedBatch, write_837};
 pub use intake::{
     Batch, ClaimArrayError, first_array_element, read_claim, read_claim_array, read_noted_claim,

@@ -39,3 +39,50 @@ pub fn corpus() -> PathBuf {
     );
     dir
 }
+
+/// The resource types a published Claim refers to, published beside the Claims.
+const PUBLISHED_PARTY_TYPES: &[&str] = &[
+    "Patient",
+    "Coverage",
+    "Organization",
+    "Practitioner",
+    "PractitionerRole",
+    "Condition",
+    "Procedure",
+    "ServiceRequest",
+    "RelatedPerson",
+    "Location",
+];
+
+/// Every published Claim (its file name and resource), and every published resource a Claim
+/// may refer to as a Bundle entry with the `fullUrl` the specification gives it; both in file
+/// name order.
+pub fn published_claims() -> (Vec<(String, serde_json::Value)>, Vec<serde_json::Value>) {
+    let dir = corpus();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let (mut claims, mut beside) = (vec![], vec![]);
+    for name in names {
+        let kind = name.split('-').next().unwrap_or_default().to_string();
+        if kind != "Claim" && !PUBLISHED_PARTY_TYPES.contains(&kind.as_str()) {
+            continue;
+        }
+        let resource: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(&name)).unwrap()).unwrap();
+        if kind == "Claim" {
+            claims.push((name, resource));
+        } else {
+            beside.push(published_entry(&kind, resource));
+        }
+    }
+    (claims, beside)
+}
+
+/// `resource`, of type `kind`, as a Bundle entry with the `fullUrl` the specification gives it.
+pub fn published_entry(kind: &str, resource: serde_json::Value) -> serde_json::Value {
+    let id = resource["id"].as_str().unwrap_or_default().to_string();
+    serde_json::json!({ "fullUrl": format!("http://hl7.org/fhir/{kind}/{id}"), "resource": resource })
+}

@@ -60,7 +60,7 @@ pub(crate) fn open_set(
         },
     };
     let mut w = InterchangeWriter::new(&header, Delimiters::default(), true)?;
-    let date = created.format("%Y%m%d").to_string();
+    let date = ccyymmdd(created.date());
     let time = created.format("%H%M").to_string();
     w.begin_group(
         functional_id,
@@ -136,4 +136,46 @@ pub(crate) fn write_error(field: &str, source: hms_x12::writer::WriteError) -> T
 /// An amount as X12 writes a decimal (R): no exponent, no trailing zeros after the point.
 pub(crate) fn amount(value: Decimal) -> String {
     value.normalize().to_string()
+}
+
+/// `date` as X12 writes a `D8` date (CCYYMMDD), made directly: chrono's `format` parses its
+/// pattern on every call, and a claim carries several dates. A year past four digits is left
+/// to chrono (the validator refuses what it writes for one).
+pub fn ccyymmdd(date: impl std::borrow::Borrow<chrono::NaiveDate>) -> String {
+    use chrono::Datelike;
+    let date = *date.borrow();
+    let Ok(year @ 0..=9999) = u32::try_from(date.year()) else {
+        return date.format("%Y%m%d").to_string();
+    };
+    let (month, day) = (date.month(), date.day());
+    [
+        year / 1000,
+        year / 100,
+        year / 10,
+        year,
+        month / 10,
+        month,
+        day / 10,
+        day,
+    ]
+    .into_iter()
+    .map(|n| char::from(b'0' + (n % 10) as u8))
+    .collect()
+}
+
+#[cfg(test)]
+mod ccyymmdd_tests {
+    use chrono::{Days, NaiveDate};
+
+    #[test]
+    fn dates_are_written_as_chrono_writes_them() {
+        let mut date = NaiveDate::from_ymd_opt(-3, 1, 1).unwrap_or_default();
+        let last = NaiveDate::from_ymd_opt(10_002, 12, 31).unwrap_or_default();
+        while date <= last {
+            assert_eq!(super::ccyymmdd(date), date.format("%Y%m%d").to_string());
+            let borrowed: &NaiveDate = &date;
+            assert_eq!(super::ccyymmdd(borrowed), date.format("%Y%m%d").to_string());
+            date = date + Days::new(97);
+        }
+    }
 }

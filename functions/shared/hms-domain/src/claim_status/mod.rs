@@ -161,7 +161,7 @@ pub fn inquiry_276(
     if dependent.is_none()
         && let Some(birth) = sub.birth_date
     {
-        let birth = birth.format("%Y%m%d").to_string();
+        let birth = crate::write::ccyymmdd(birth);
         let gender = sub.gender.map(Gender::code).unwrap_or("");
         w.simple("DMG", &["D8", &birth, gender])
             .map_err(fail("/subscriber"))?;
@@ -170,7 +170,7 @@ pub fn inquiry_276(
         .map_err(fail("/subscriber"))?;
     if let Some(patient) = dependent {
         w.simple("HL", &["5", "4", "23"]).map_err(fail(""))?;
-        let birth = patient.birth_date.format("%Y%m%d").to_string();
+        let birth = crate::write::ccyymmdd(patient.birth_date);
         let gender = patient.gender.map(Gender::code).unwrap_or("");
         w.simple("DMG", &["D8", &birth, gender])
             .map_err(fail("/patient"))?;
@@ -192,10 +192,10 @@ pub fn inquiry_276(
         w.simple("AMT", &["T3", &total])
             .map_err(fail("/claim/totalCharge"))?;
     }
-    let from = claim.service_from.format("%Y%m%d").to_string();
+    let from = crate::write::ccyymmdd(claim.service_from);
     match claim.service_to {
         Some(to) if to != claim.service_from => {
-            let range = format!("{from}-{}", to.format("%Y%m%d"));
+            let range = format!("{from}-{}", crate::write::ccyymmdd(to));
             w.simple("DTP", &["472", "RD8", &range])
         }
         _ => w.simple("DTP", &["472", "D8", &from]),
@@ -356,7 +356,7 @@ fn service_dates(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
 ) -> Result<(), hms_x12::writer::WriteError> {
-    let day = |d: NaiveDate| d.format("%Y%m%d").to_string();
+    let day = |d: NaiveDate| crate::write::ccyymmdd(d);
     match (from, to) {
         (Some(from), Some(to)) => w.simple(
             "DTP",
@@ -392,7 +392,7 @@ fn status_segments(
         let others: Vec<Vec<String>> = rest.iter().take(extra).map(code).collect();
         let date = head
             .effective_date
-            .map(|d| d.format("%Y%m%d").to_string())
+            .map(crate::write::ccyymmdd)
             .unwrap_or_default();
         let total = head
             .total_charge

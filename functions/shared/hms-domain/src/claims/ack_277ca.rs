@@ -63,7 +63,7 @@ pub fn claim_acknowledgment(
     )
     .map_err(fail)?;
     w.simple("TRN", &["1", reference]).map_err(fail)?;
-    let received = received.format("%Y%m%d").to_string();
+    let received = crate::write::ccyymmdd(received);
     w.simple("DTP", &["050", "D8", &received]).map_err(fail)?;
     w.simple("DTP", &["009", "D8", &date]).map_err(fail)?;
 
@@ -239,9 +239,13 @@ fn claim_status(
     let service = match c.service_period() {
         Some((f, l)) if f != l => (
             "RD8",
-            format!("{}-{}", f.format("%Y%m%d"), l.format("%Y%m%d")),
+            format!(
+                "{}-{}",
+                crate::write::ccyymmdd(f),
+                crate::write::ccyymmdd(l)
+            ),
         ),
-        Some((f, _)) => ("D8", f.format("%Y%m%d").to_string()),
+        Some((f, _)) => ("D8", crate::write::ccyymmdd(f)),
         None => ("D8", received.to_string()),
     };
     w.simple("DTP", &["472", service.0, &service.1])?;

@@ -33,12 +33,12 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &InstitutionalClaim) -> Result<()
     }
     let period = format!(
         "{}-{}",
-        c.statement_from.format("%Y%m%d"),
-        c.statement_to.format("%Y%m%d")
+        crate::write::ccyymmdd(c.statement_from),
+        crate::write::ccyymmdd(c.statement_to)
     );
     out.simple("/claim/statementFrom", "DTP", &["434", "RD8", &period])?;
     if let Some(admission) = &c.admission {
-        let date = admission.date.format("%Y%m%d").to_string();
+        let date = crate::write::ccyymmdd(admission.date);
         match &admission.hour {
             Some(hour) => {
                 let when = format!("{date}{hour}");
@@ -117,7 +117,7 @@ fn dated(
 ) -> Result<(), TranslateError> {
     let rendered: Vec<(String, String)> = events
         .iter()
-        .map(|e| (diagnosis_code(&e.code), e.date.format("%Y%m%d").to_string()))
+        .map(|e| (diagnosis_code(&e.code), crate::write::ccyymmdd(e.date)))
         .collect();
     for chunk in rendered.chunks(12) {
         let fields: Vec<Field<'_>> = chunk
@@ -217,7 +217,7 @@ fn service_line(out: &mut Out, i: usize, line: &InstitutionalLine) -> Result<(),
         ],
     )?;
     if let Some(date) = line.service_date {
-        let date = date.format("%Y%m%d").to_string();
+        let date = crate::write::ccyymmdd(date);
         out.simple(&format!("{at}/serviceDate"), "DTP", &["472", "D8", &date])?;
     }
     if let Some(control) = &line.line_control_number {

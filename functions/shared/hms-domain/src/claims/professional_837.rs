@@ -32,22 +32,22 @@ pub(crate) fn claim_loop(out: &mut Out, claim: &ProfessionalClaim) -> Result<(),
         &related,
     )?;
     if let Some(onset) = c.onset_date {
-        let onset = onset.format("%Y%m%d").to_string();
+        let onset = crate::write::ccyymmdd(onset);
         out.simple("/claim/onsetDate", "DTP", &["431", "D8", &onset])?;
     }
     if let Some(accident) = c.accident_date {
-        let accident = accident.format("%Y%m%d").to_string();
+        let accident = crate::write::ccyymmdd(accident);
         out.simple("/claim/accidentDate", "DTP", &["439", "D8", &accident])?;
     }
     if let Some(stay) = &c.hospitalization {
-        let admitted = stay.admitted.format("%Y%m%d").to_string();
+        let admitted = crate::write::ccyymmdd(stay.admitted);
         out.simple(
             "/claim/hospitalization/admitted",
             "DTP",
             &["435", "D8", &admitted],
         )?;
         if let Some(discharged) = stay.discharged {
-            let discharged = discharged.format("%Y%m%d").to_string();
+            let discharged = crate::write::ccyymmdd(discharged);
             out.simple(
                 "/claim/hospitalization/discharged",
                 "DTP",
@@ -208,10 +208,10 @@ fn service_line(
             Field::Composite(pointers.iter().map(String::as_str).collect()),
         ],
     )?;
-    let date = line.service_date.format("%Y%m%d").to_string();
+    let date = crate::write::ccyymmdd(line.service_date);
     match line.service_date_end {
         Some(end) => {
-            let range = format!("{date}-{}", end.format("%Y%m%d"));
+            let range = format!("{date}-{}", crate::write::ccyymmdd(end));
             out.simple(&at, "DTP", &["472", "RD8", &range])?;
         }
         None => out.simple(&at, "DTP", &["472", "D8", &date])?,
@@ -268,7 +268,7 @@ fn service_line(
             ],
         )?;
         out.adjustments(&format!("{at}/adjustments"), &adj.adjustments)?;
-        let date = adj.adjudication_date.format("%Y%m%d").to_string();
+        let date = crate::write::ccyymmdd(adj.adjudication_date);
         out.simple(
             &format!("{at}/adjudicationDate"),
             "DTP",

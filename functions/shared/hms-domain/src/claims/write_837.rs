@@ -459,7 +459,7 @@ impl Out {
                 ));
             };
             self.address("/subscriber/address", address)?;
-            let birth = birth.format("%Y%m%d").to_string();
+            let birth = crate::write::ccyymmdd(birth);
             self.simple("/subscriber", "DMG", &["D8", &birth, gender.code()])?;
         } else if let Some(address) = &sub.address {
             self.address("/subscriber/address", address)?;
@@ -474,7 +474,7 @@ impl Out {
             self.simple("/patient/relationship", "PAT", &[&patient.relationship])?;
             self.name("/patient", "QC", &patient.name, None)?;
             self.address("/patient/address", &patient.address)?;
-            let birth = patient.birth_date.format("%Y%m%d").to_string();
+            let birth = crate::write::ccyymmdd(patient.birth_date);
             self.simple("/patient", "DMG", &["D8", &birth, patient.gender.code()])?;
         }
         Ok(())
@@ -536,7 +536,7 @@ impl Out {
                 ],
             )?;
             if let Some(date) = other.adjudication_date {
-                let date = date.format("%Y%m%d").to_string();
+                let date = crate::write::ccyymmdd(date);
                 self.simple(
                     &format!("{at}/adjudicationDate"),
                     "DTP",

@@ -145,7 +145,7 @@ pub fn inquiry_270(
         .map_err(fail("/subscriber"))?;
     if !has_dependent {
         if let Some(birth) = sub.birth_date {
-            let birth = birth.format("%Y%m%d").to_string();
+            let birth = crate::write::ccyymmdd(birth);
             let gender = sub.gender.map(Gender::code).unwrap_or("");
             w.simple("DMG", &["D8", &birth, gender])
                 .map_err(fail("/subscriber"))?;
@@ -157,7 +157,7 @@ pub fn inquiry_270(
         trace(&mut w)?;
         w.simple("NM1", &nm1("03", &dep.name, "", ""))
             .map_err(fail("/dependent"))?;
-        let birth = dep.birth_date.format("%Y%m%d").to_string();
+        let birth = crate::write::ccyymmdd(dep.birth_date);
         let gender = dep.gender.map(Gender::code).unwrap_or("");
         w.simple("DMG", &["D8", &birth, gender])
             .map_err(fail("/dependent"))?;
@@ -175,7 +175,7 @@ fn eligibility_query(
     inquiry: &EligibilityInquiry,
 ) -> Result<(), hms_x12::writer::WriteError> {
     if let Some(date) = inquiry.service_date {
-        let date = date.format("%Y%m%d").to_string();
+        let date = crate::write::ccyymmdd(date);
         w.simple("DTP", &["291", "D8", &date])?;
     }
     let types: Vec<&str> = if inquiry.service_types.is_empty() {
@@ -482,7 +482,7 @@ fn member_loop(
     )?;
     rejections(w, &m.errors)?;
     if let Some(birth) = m.birth_date {
-        w.simple("DMG", &["D8", &birth.format("%Y%m%d").to_string()])?;
+        w.simple("DMG", &["D8", &crate::write::ccyymmdd(birth)])?;
     }
     for d in &m.dates {
         dated(w, d)?;
@@ -551,7 +551,7 @@ fn member_loop(
 
 /// A DTP with one date or a range.
 fn dated(w: &mut InterchangeWriter, d: &DatedPeriod) -> Result<(), hms_x12::writer::WriteError> {
-    let day = |d: NaiveDate| d.format("%Y%m%d").to_string();
+    let day = |d: NaiveDate| crate::write::ccyymmdd(d);
     match d.to {
         Some(to) => w.simple(
             "DTP",

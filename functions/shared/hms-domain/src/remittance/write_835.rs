@@ -59,7 +59,7 @@ fn write(
         open_set(partner, envelope, "HP", "835", VERSION, "").map_err(fail(""))?;
     let p = &remittance.payment;
     let paid = amount(p.amount);
-    let date = p.date.map(|d| d.format("%Y%m%d").to_string());
+    let date = p.date.map(crate::write::ccyymmdd);
     // BPR05-15 (the banks and accounts of an ACH payment) are not in the model.
     let mut bpr = [""; 16];
     bpr[..4].copy_from_slice(&[&p.handling_code, &paid, &p.credit_debit, &p.method]);
@@ -206,7 +206,7 @@ fn service_payment(w: &mut InterchangeWriter, line: &ServicePayment) -> Result<(
             Field::Simple(units.as_deref().unwrap_or("")),
         ],
     )?;
-    let day = |d: chrono::NaiveDate| d.format("%Y%m%d").to_string();
+    let day = |d: chrono::NaiveDate| crate::write::ccyymmdd(d);
     match (line.service_date, line.service_date_end) {
         (Some(start), Some(end)) => {
             w.simple("DTM", &["150", &day(start)])?;
@@ -273,7 +273,7 @@ fn provider_adjustments(
             .count();
         let period = first
             .fiscal_period
-            .map(|d| d.format("%Y%m%d").to_string())
+            .map(crate::write::ccyymmdd)
             .unwrap_or_default();
         let amounts: Vec<String> = adjustments[start..start + run]
             .iter()

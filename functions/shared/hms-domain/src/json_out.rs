@@ -160,19 +160,40 @@ fn escape(out: &mut Vec<u8>, byte: u8) {
     }
 }
 
-/// Appends an integer's digits.
-fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
-    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-}
-
 /// Appends what `serde_json` writes for a float (`null` when not finite).
 fn float<T: Serialize>(out: &mut Vec<u8>, value: T) -> Result<(), JsonOutError> {
     serde_json::to_writer(out, &value).map_err(|e| JsonOutError(e.to_string()))
 }
 
+/// Serializer methods that refuse what they are given, with the writer's reason.
+macro_rules! refuse {
+    ($($method:ident($($arg:ty),*) -> $ok:ty;)*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ok, JsonOutError> {
+            Err(self.refused())
+        })*
+    };
+}
+
+/// Serializer methods that write an integer's digits through `$write`.
+macro_rules! integers {
+    ($write:expr; $($method:ident: $t:ty),*) => {
+        $(fn $method(self, v: $t) -> Result<(), JsonOutError> {
+            $write(self, itoa::Buffer::new().format(v))
+        })*
+    };
+}
+
 /// The serializer: everything is appended to `out`.
 struct Writer<'o> {
     out: &'o mut Vec<u8>,
+}
+
+impl Writer<'_> {
+    /// Appends a number's digits.
+    fn digits(&mut self, digits: &str) -> Result<(), JsonOutError> {
+        self.out.extend_from_slice(digits.as_bytes());
+        Ok(())
+    }
 }
 
 /// An array or object being written (whether an item was written yet), or the digits of a
@@ -226,46 +247,10 @@ impl<'w, 'o> ser::Serializer for &'w mut Writer<'o> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), JsonOutError> {
-        integer(self.out, v);
-        Ok(())
-    }
+    integers!(Writer::digits;
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64, serialize_u128: u128);
     fn serialize_f32(self, v: f32) -> Result<(), JsonOutError> {
         float(self.out, v)
     }
@@ -436,8 +421,9 @@ impl ser::SerializeMap for Compound<'_, '_> {
     type Error = JsonOutError;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), JsonOutError> {
         self.item();
-        key.serialize(KeyWriter {
+        key.serialize(TextWriter {
             out: &mut *self.writer.out,
+            text: Text::Key,
         })?;
         self.writer.out.push(b':');
         Ok(())
@@ -460,8 +446,9 @@ impl ser::SerializeStruct for Compound<'_, '_> {
         value: &T,
     ) -> Result<(), JsonOutError> {
         if self.raw {
-            return value.serialize(RawWriter {
+            return value.serialize(TextWriter {
                 out: &mut *self.writer.out,
+                text: Text::Digits,
             });
         }
         self.member(key, value)
@@ -490,27 +477,72 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
     }
 }
 
-/// Writes a map key as `serde_json` does: strings as they are, numbers, booleans and chars
-/// quoted; anything else refused.
-struct KeyWriter<'o> {
-    out: &'o mut Vec<u8>,
+/// What a [`TextWriter`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Text {
+    /// A map key, as `serde_json` writes one: a string as it is; a number, boolean or char
+    /// quoted; anything else refused.
+    Key,
+    /// The one field of a `serde_json` number: its digits, as they are; anything else refused.
+    Digits,
 }
 
-impl KeyWriter<'_> {
+/// Writes a map key or a `serde_json` number's digits: text, never a container.
+struct TextWriter<'o> {
+    out: &'o mut Vec<u8>,
+    text: Text,
+}
+
+impl TextWriter<'_> {
+    /// Why what was given cannot be written as this text.
+    fn refused(&self) -> JsonOutError {
+        JsonOutError(
+            match self.text {
+                Text::Key => "key must be a string",
+                Text::Digits => "a serde_json number holds its digits as text",
+            }
+            .into(),
+        )
+    }
+
+    /// `text` quoted, as a key that is not a string is written.
     fn quoted(self, text: &str) -> Result<(), JsonOutError> {
+        if self.text == Text::Digits {
+            return Err(self.refused());
+        }
         self.out.push(b'"');
         self.out.extend_from_slice(text.as_bytes());
         self.out.push(b'"');
         Ok(())
     }
+
+    /// A float key, quoted as `serde_json` writes it (finite only).
+    fn float(self, v: impl Serialize, finite: bool) -> Result<(), JsonOutError> {
+        if self.text == Text::Digits {
+            return Err(self.refused());
+        }
+        if !finite {
+            return Err(JsonOutError(
+                "float key must be finite (got NaN or +/-inf)".into(),
+            ));
+        }
+        self.out.push(b'"');
+        float(self.out, v)?;
+        self.out.push(b'"');
+        Ok(())
+    }
+
+    /// `text` as a JSON string (a key).
+    fn string(self, text: &str) -> Result<(), JsonOutError> {
+        if self.text == Text::Digits {
+            return Err(self.refused());
+        }
+        string(self.out, text);
+        Ok(())
+    }
 }
 
-/// Refuses a key that is not text, as `serde_json` does.
-fn key_must_be_a_string() -> JsonOutError {
-    JsonOutError("key must be a string".into())
-}
-
-impl ser::Serializer for KeyWriter<'_> {
+impl ser::Serializer for TextWriter<'_> {
     type Ok = ();
     type Error = JsonOutError;
     type SerializeSeq = ser::Impossible<(), JsonOutError>;
@@ -521,83 +553,29 @@ impl ser::Serializer for KeyWriter<'_> {
     type SerializeStruct = ser::Impossible<(), JsonOutError>;
     type SerializeStructVariant = ser::Impossible<(), JsonOutError>;
 
+    integers!(Self::quoted;
+        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64, serialize_u128: u128);
+
     fn serialize_bool(self, v: bool) -> Result<(), JsonOutError> {
         self.quoted(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), JsonOutError> {
-        self.quoted(itoa::Buffer::new().format(v))
-    }
     fn serialize_f32(self, v: f32) -> Result<(), JsonOutError> {
-        if !v.is_finite() {
-            return Err(JsonOutError(
-                "float key must be finite (got NaN or +/-inf)".into(),
-            ));
-        }
-        self.out.push(b'"');
-        float(self.out, v)?;
-        self.out.push(b'"');
-        Ok(())
+        self.float(v, v.is_finite())
     }
     fn serialize_f64(self, v: f64) -> Result<(), JsonOutError> {
-        if !v.is_finite() {
-            return Err(JsonOutError(
-                "float key must be finite (got NaN or +/-inf)".into(),
-            ));
-        }
-        self.out.push(b'"');
-        float(self.out, v)?;
-        self.out.push(b'"');
-        Ok(())
+        self.float(v, v.is_finite())
     }
     fn serialize_char(self, v: char) -> Result<(), JsonOutError> {
-        string(self.out, v.encode_utf8(&mut [0; 4]));
-        Ok(())
+        self.string(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), JsonOutError> {
-        string(self.out, v);
+        match self.text {
+            Text::Key => string(self.out, v),
+            Text::Digits => self.out.extend_from_slice(v.as_bytes()),
+        }
         Ok(())
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<(), JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_none(self) -> Result<(), JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_unit(self) -> Result<(), JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), JsonOutError> {
-        Err(key_must_be_a_string())
     }
     fn serialize_unit_variant(
         self,
@@ -605,158 +583,20 @@ impl ser::Serializer for KeyWriter<'_> {
         _index: u32,
         variant: &'static str,
     ) -> Result<(), JsonOutError> {
-        string(self.out, variant);
-        Ok(())
+        self.string(variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
         value: &T,
     ) -> Result<(), JsonOutError> {
+        if self.text == Text::Digits {
+            return Err(self.refused());
+        }
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<(), JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, JsonOutError> {
-        Err(key_must_be_a_string())
-    }
-}
-
-/// Writes the one field of a `serde_json` number: its digits, as they are.
-struct RawWriter<'o> {
-    out: &'o mut Vec<u8>,
-}
-
-/// Refuses what is not the digits of a number.
-fn not_raw_text() -> JsonOutError {
-    JsonOutError("a serde_json number holds its digits as text".into())
-}
-
-impl ser::Serializer for RawWriter<'_> {
-    type Ok = ();
-    type Error = JsonOutError;
-    type SerializeSeq = ser::Impossible<(), JsonOutError>;
-    type SerializeTuple = ser::Impossible<(), JsonOutError>;
-    type SerializeTupleStruct = ser::Impossible<(), JsonOutError>;
-    type SerializeTupleVariant = ser::Impossible<(), JsonOutError>;
-    type SerializeMap = ser::Impossible<(), JsonOutError>;
-    type SerializeStruct = ser::Impossible<(), JsonOutError>;
-    type SerializeStructVariant = ser::Impossible<(), JsonOutError>;
-
-    fn serialize_str(self, v: &str) -> Result<(), JsonOutError> {
-        self.out.extend_from_slice(v.as_bytes());
-        Ok(())
-    }
-    fn serialize_bool(self, _v: bool) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_i8(self, _v: i8) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_i16(self, _v: i16) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_i32(self, _v: i32) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_i64(self, _v: i64) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_u8(self, _v: u8) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_u16(self, _v: u16) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_u32(self, _v: u32) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_u64(self, _v: u64) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_f32(self, _v: f32) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_f64(self, _v: f64) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_char(self, _v: char) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_none(self) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
     fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_unit(self) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _value: &T,
-    ) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
+        Err(self.refused())
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
@@ -765,48 +605,20 @@ impl ser::Serializer for RawWriter<'_> {
         _variant: &'static str,
         _value: &T,
     ) -> Result<(), JsonOutError> {
-        Err(not_raw_text())
+        Err(self.refused())
     }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, JsonOutError> {
-        Err(not_raw_text())
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, JsonOutError> {
-        Err(not_raw_text())
+    refuse! {
+        serialize_bytes(&[u8]) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 }
 

@@ -70,11 +70,7 @@ pub fn scrub_claim(
     today: NaiveDate,
     issues: &mut Vec<Issue>,
 ) -> usize {
-    let found = batch.locate(
-        i,
-        hms_domain::claims::scrub::scrub(claim, today, &Profile::default()),
-        true,
-    );
+    let found = batch.scrub_claim(i, claim, today, &Profile::default());
     let errors = found
         .iter()
         .filter(|i| i.severity <= IssueSeverity::Error)

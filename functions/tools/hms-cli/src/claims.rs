@@ -1155,8 +1155,7 @@ fn stream_scrub(
     );
     let read = claims.read(None, |i, claim| match claim {
         Ok((claim, noted)) => {
-            let outcome = hms_domain::claims::scrub::scrub(&claim, today, profile);
-            found.extend(frame.locate(i, outcome, true));
+            found.extend(frame.scrub_claim(i, &claim, today, profile));
             notes.extend(noted);
         }
         Err(outcome) => unreadable.extend(outcome.issue),

@@ -297,9 +297,21 @@ impl Batch {
             .claims
             .iter()
             .enumerate()
-            .flat_map(|(i, claim)| self.locate(i, scrub(claim, today, profile), true))
+            .flat_map(|(i, claim)| self.scrub_claim(i, claim, today, profile))
             .collect();
         OperationOutcome::new(issues)
+    }
+
+    /// `claim`, claim `index` of the batch (or of a batch streamed in this frame), through the
+    /// edits `profile` leaves on: its findings, located.
+    pub fn scrub_claim(
+        &self,
+        index: usize,
+        claim: &Claim,
+        today: NaiveDate,
+        profile: &Profile,
+    ) -> Vec<Issue> {
+        self.locate(index, scrub(claim, today, profile), true)
     }
 }
 

@@ -14,7 +14,7 @@ use common::{claim_fixture, samples};
 use hms_test_support::Trickle;
 
 use hms_domain::claims::{
-    Batch, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch, read_837,
+    Batch, BatchSize, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch, read_837,
     read_837_claims, read_837i, read_837p, read_claim_array, write_837,
 };
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
@@ -214,7 +214,7 @@ fn a_batch_written_claim_by_claim_is_write_837s() {
     let whole = write_837(&batch.claims, &partner, &envelope).unwrap();
     let mut streamed = StreamedBatch::new(
         &batch.claims[0],
-        batch.claims.len(),
+        BatchSize::of(batch.claims.len()),
         &partner,
         &envelope,
         vec![],
@@ -227,10 +227,24 @@ fn a_batch_written_claim_by_claim_is_write_837s() {
     assert!(out == whole, "the streamed batch differs from write_837's");
     hms_x12::writer::check_reader(&out[..]).unwrap();
 
-    // Opened for more claims than it was given: refused, its BHT03 would be wrong.
-    let mut short = StreamedBatch::new(&batch.claims[0], 5, &partner, &envelope, vec![]).unwrap();
-    short.claim(&batch.claims[0]).unwrap();
+    // Opened for several claims and given one, or for one and given two: refused, its
+    // BHT03 would be wrong.
+    let first = &batch.claims[0];
+    let mut short =
+        StreamedBatch::new(first, BatchSize::Several, &partner, &envelope, vec![]).unwrap();
+    short.claim(first).unwrap();
     assert!(short.finish().is_err());
+    let mut long = StreamedBatch::new(first, BatchSize::One, &partner, &envelope, vec![]).unwrap();
+    long.claim(first).unwrap();
+    long.claim(first).unwrap();
+    assert!(long.finish().is_err());
+    let mut one = StreamedBatch::new(first, BatchSize::One, &partner, &envelope, vec![]).unwrap();
+    one.claim(first).unwrap();
+    let one = one.finish().unwrap();
+    assert_eq!(
+        one,
+        write_837(std::slice::from_ref(first), &partner, &envelope).unwrap()
+    );
 }
 
 #[test]

@@ -120,7 +120,9 @@ fn claim_array(dir: &std::path::Path, count: usize) -> std::path::PathBuf {
 /// array read and written as one 837 batch, the 837 read back into claims as JSON, and the
 /// 837's parse tree as JSON.
 fn batch_peaks(claims: &std::path::Path, x12: &std::path::Path) -> [usize; 3] {
-    use hms_domain::claims::{ClaimKind, StreamedBatch, read_837_claims, read_claim_array};
+    use hms_domain::claims::{
+        BatchSize, ClaimKind, StreamedBatch, read_837_claims, read_claim_array,
+    };
     let catalog = Catalog::embedded().unwrap();
     let partner = hms_domain::partner::TradingPartner::test_to("KEYINS");
     let created = chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
@@ -146,9 +148,14 @@ fn batch_peaks(claims: &std::path::Path, x12: &std::path::Path) -> [usize; 3] {
             match batch.as_mut() {
                 Some(b) => b.claim(&claim).unwrap(),
                 None => {
-                    let mut b =
-                        StreamedBatch::new(&claim, n, &partner, &envelope, out.take().unwrap())
-                            .unwrap();
+                    let mut b = StreamedBatch::new(
+                        &claim,
+                        BatchSize::of(n),
+                        &partner,
+                        &envelope,
+                        out.take().unwrap(),
+                    )
+                    .unwrap();
                     b.claim(&claim).unwrap();
                     batch = Some(b);
                 }

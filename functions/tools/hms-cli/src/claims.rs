@@ -406,10 +406,12 @@ impl Told {
 }
 
 /// `translate --to x12 --type 837P|837I` of a JSON array of claims or a FHIR Bundle of
-/// Claims, one claim in memory at a time: a first pass reads and scrubs every claim (any
-/// error and nothing is written, as for a batch read whole), a second reads each again, runs
-/// its payer's rules and writes it to a spool; the spool is validated, then copied out.
-/// Nothing of a batch that fails leaves.
+/// Claims, one claim in memory at a time, in one pass: each claim is read, scrubbed, run
+/// through its payer's rules and written to a spool; the spool is validated, then copied out.
+/// A claim that cannot be read, fails the scrubber or is held by its rules stops the writing
+/// (the rest are still read, scrubbed and, while no claim is refused, reviewed by their
+/// rules, so every finding is told), and nothing of a batch that fails leaves. What fails is told as a batch read whole would tell it: unreadable
+/// claims first, then scrubber errors, then what the rules held.
 fn stream_to_837(
     mut claims: Claims<'_>,
     kind: ClaimKind,
@@ -417,22 +419,39 @@ fn stream_to_837(
     envelope: &Envelope,
     rules: Option<&Path>,
 ) -> Result<ExitCode> {
-    use hms_domain::claims::StreamedBatch;
     use hms_service::intake::{rules_claim, scrub_claim};
     let today = chrono::Local::now().date_naive();
     let frame = claims.frame();
-
-    // First pass: every claim read and scrubbed.
+    let spool = Spool::new("837");
     let mut unreadable = Findings::default();
     let mut scrubbed = Findings::default();
+    let mut ruled = Findings::default();
     let mut errors = 0;
     let mut told = Told::default();
+    let mut loaded: Option<std::result::Result<Engine, OperationOutcome>> = None;
+    let mut writing = Writing::new(&spool, partner, envelope);
     let read = claims.read(Some(kind), |i, claim| match claim {
         Ok((claim, notes)) => {
             told.tell(&notes);
             let mut found = vec![];
             errors += scrub_claim(&frame, i, &claim, today, &mut found);
             scrubbed.extend(found);
+            // Past a refused claim the batch is not sent: its payers' rules need not run.
+            if errors > 0 || !unreadable.issues.is_empty() {
+                return;
+            }
+            // The rule sets load with the first claim that reaches them.
+            let Ok(engine) = loaded.get_or_insert_with(|| engine(rules)) else {
+                return;
+            };
+            let mut found = vec![];
+            let (claim, passed) = rules_claim(&frame, i, &claim, today, engine, &mut found);
+            ruled.extend(found);
+            if passed {
+                writing.claim(claim);
+            } else {
+                writing.hold();
+            }
         }
         Err(outcome) => unreadable.extend(outcome.issue),
     })?;
@@ -454,71 +473,133 @@ fn stream_to_837(
     if errors > 0 {
         return print_outcome(&scrubbed.outcome());
     }
-
-    // Second pass: each claim through its payer's rules and into the spool.
-    let engine = match engine(rules) {
-        Ok(engine) => engine,
-        Err(outcome) => return print_outcome(&outcome),
-    };
-    let spool = Spool::new("837");
-    let mut batch: Option<StreamedBatch<std::io::BufWriter<std::fs::File>>> = None;
-    // What a held batch answers with: the scrubber's warnings, then the rule sets' findings,
-    // as `review` gives them.
-    let mut findings = scrubbed;
-    let mut held = false;
-    let mut failed = None;
-    let read = claims.read(Some(kind), |i, claim| {
-        let Ok((claim, _)) = claim else {
-            // Read in the first pass; the file is ours and unchanged.
-            return;
-        };
-        let mut found = vec![];
-        let (claim, passed) = rules_claim(&frame, i, &claim, today, &engine, &mut found);
-        findings.extend(found);
-        held |= !passed;
-        if held || failed.is_some() {
-            return;
-        }
-        let written = match batch.as_mut() {
-            Some(batch) => batch.claim(&claim),
-            None => {
-                let partner = partner_for(partner, claim.receiver());
-                match spool
-                    .create()
-                    .map_err(hms_domain::claims::BatchStreamError::Output)
-                {
-                    Ok(file) => StreamedBatch::new(&claim, count, &partner, envelope, file)
-                        .map_err(Into::into)
-                        .and_then(|mut opened| {
-                            opened.claim(&claim)?;
-                            batch = Some(opened);
-                            Ok(())
-                        }),
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        if let Err(e) = written {
-            failed = Some(e);
-        }
-    })?;
-    if let Err(outcome) = read {
+    if let Some(Err(outcome)) = loaded {
         return print_outcome(&outcome);
     }
-    if held {
-        return print_outcome(&findings.outcome());
+    match writing.finish()? {
+        Written::Held => {
+            // What a held batch answers with: the scrubber's warnings, then the rule sets'
+            // findings, as `review` gives them.
+            let mut findings = scrubbed;
+            findings.extend(ruled.issues);
+            print_outcome(&findings.outcome())
+        }
+        Written::Spooled => {
+            hms_x12::writer::check_reader(std::io::BufReader::new(spool.open()?))?;
+            let mut out = std::io::stdout().lock();
+            std::io::copy(&mut spool.open()?, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
-    if let Some(e) = failed {
-        return Err(e.into());
+}
+
+/// A batch being written to its spool as its claims pass: opened when the second claim (or
+/// the input's end) shows whether it holds one claim or several (BHT03 differs), so the first
+/// claim waits until then.
+struct Writing<'a> {
+    spool: &'a Spool,
+    partner: Option<&'a TradingPartner>,
+    envelope: &'a Envelope,
+    state: WritingState,
+}
+
+/// An 837 batch written to a spool file.
+type SpooledBatch = hms_domain::claims::StreamedBatch<std::io::BufWriter<std::fs::File>>;
+
+/// Where a [`Writing`] is.
+enum WritingState {
+    /// No claim yet.
+    Empty,
+    /// The first claim, waiting to learn the batch's size.
+    First(Box<Claim>),
+    /// The batch, open in the spool.
+    Open(Box<SpooledBatch>),
+    /// A claim was held by its rules: nothing more is written.
+    Held,
+    /// Writing failed: nothing more is written.
+    Failed(hms_domain::claims::BatchStreamError),
+}
+
+/// How a [`Writing`] ended.
+enum Written {
+    /// Every claim is in the spool, closed.
+    Spooled,
+    /// A claim was held.
+    Held,
+}
+
+impl<'a> Writing<'a> {
+    fn new(spool: &'a Spool, partner: Option<&'a TradingPartner>, envelope: &'a Envelope) -> Self {
+        Self {
+            spool,
+            partner,
+            envelope,
+            state: WritingState::Empty,
+        }
     }
-    let Some(batch) = batch else {
-        bail!("the batch holds no claim");
-    };
-    batch.finish()?;
-    hms_x12::writer::check_reader(std::io::BufReader::new(spool.open()?))?;
-    let mut out = std::io::stdout().lock();
-    std::io::copy(&mut spool.open()?, &mut out)?;
-    Ok(ExitCode::SUCCESS)
+
+    /// Nothing more is written: a claim was held.
+    fn hold(&mut self) {
+        self.state = WritingState::Held;
+    }
+
+    /// Writes the next claim that passed, unless writing has stopped.
+    fn claim(&mut self, claim: Claim) {
+        use hms_domain::claims::BatchSize;
+        let written = match std::mem::replace(&mut self.state, WritingState::Empty) {
+            WritingState::Empty => Ok(WritingState::First(Box::new(claim))),
+            WritingState::First(first) => {
+                self.start(&first, BatchSize::Several)
+                    .and_then(|mut batch| {
+                        batch.claim(&claim)?;
+                        Ok(WritingState::Open(batch))
+                    })
+            }
+            WritingState::Open(mut batch) => {
+                batch.claim(&claim).map(|()| WritingState::Open(batch))
+            }
+            done => Ok(done),
+        };
+        self.state = written.unwrap_or_else(WritingState::Failed);
+    }
+
+    /// Opens the batch in the spool with `first`, written.
+    fn start(
+        &self,
+        first: &Claim,
+        size: hms_domain::claims::BatchSize,
+    ) -> std::result::Result<Box<SpooledBatch>, hms_domain::claims::BatchStreamError> {
+        use hms_domain::claims::{BatchStreamError, StreamedBatch};
+        let partner = partner_for(self.partner, first.receiver());
+        let file = self.spool.create().map_err(BatchStreamError::Output)?;
+        let mut batch = Box::new(StreamedBatch::new(
+            first,
+            size,
+            &partner,
+            self.envelope,
+            file,
+        )?);
+        batch.claim(first)?;
+        Ok(batch)
+    }
+
+    /// Ends the batch: closed in the spool, or held.
+    fn finish(mut self) -> Result<Written> {
+        use hms_domain::claims::BatchSize;
+        match std::mem::replace(&mut self.state, WritingState::Empty) {
+            WritingState::Empty => bail!("the batch holds no claim"),
+            WritingState::First(first) => {
+                self.start(&first, BatchSize::One)?.finish()?;
+                Ok(Written::Spooled)
+            }
+            WritingState::Open(batch) => {
+                batch.finish()?;
+                Ok(Written::Spooled)
+            }
+            WritingState::Held => Ok(Written::Held),
+            WritingState::Failed(e) => Err(e.into()),
+        }
+    }
 }
 
 /// A temporary file this process writes and reads back, removed when dropped.

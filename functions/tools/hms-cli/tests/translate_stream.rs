@@ -185,6 +185,19 @@ fn a_large_claim_array_becomes_one_validated_837_or_names_each_bad_claim() {
     let catalog = hms_x12::spec::Catalog::embedded().unwrap();
     let back = hms_domain::claims::read_837(x12.as_bytes(), catalog).unwrap();
     assert_eq!(back.len(), 400);
+    // A batch of several is named by its interchange (BHT03 = ISA13); an array of one claim,
+    // opened only when the input ends, by that claim's control number.
+    let isa13 = x12.split('*').nth(13).unwrap().to_string();
+    assert!(x12.contains(&format!("BHT*0019*00*{isa13}*")), "{isa13}");
+    let one = serde_json::to_vec(&claims[..1]).unwrap();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&one),
+    );
+    assert!(out.status.success());
+    let x12 = String::from_utf8(out.stdout).unwrap();
+    assert!(x12.contains("BHT*0019*00*PCN0000000*"), "{x12}");
+    assert_eq!(x12.matches("\nCLM*").count(), 1);
 
     // Two claims that fail the scrubber: both named, and nothing written.
     let mut bad = claims.clone();

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::claims::model::{InstitutionalClaim, Parties, Patient, ProfessionalClaim, Subscriber};
-use crate::claims::write_837::{BatchWriter, Out, batch};
+use crate::claims::write_837::{BatchSize, BatchWriter, Out, batch};
 use crate::claims::{fhir, institutional_837, professional_837, scrub};
 use crate::ids::{PatientControlNumber, PayerId};
 use crate::outcome::OperationOutcome;
@@ -316,18 +316,18 @@ impl<W: std::io::Write> std::fmt::Debug for StreamedBatch<W> {
 }
 
 impl<W: std::io::Write> StreamedBatch<W> {
-    /// Opens a batch of `count` claims of `first`'s kind (BHT03 depends on the count: a
-    /// first pass over the input counts them).
+    /// Opens a batch of `size` of `first`'s kind (BHT03 depends on it: a batch read as it
+    /// is written is opened when its second claim, or the input's end, comes).
     pub fn new(
         first: &Claim,
-        count: usize,
+        size: BatchSize,
         partner: &TradingPartner,
         envelope: &Envelope,
         sink: W,
     ) -> Result<Self, TranslateError> {
         let kind = first.kind();
         Ok(Self {
-            batch: BatchWriter::new(&first.parties(), count, partner, envelope, kind.guide())?,
+            batch: BatchWriter::new(&first.parties(), size, partner, envelope, kind.guide())?,
             kind,
             sink,
         })

@@ -25,3 +25,4 @@ pub use model::*;
 pub use read_837::{
     ClaimReadError, ClaimStreamError, read_837, read_837_claims, read_837i, read_837p,
 };
+pub use write_837::BatchSize;

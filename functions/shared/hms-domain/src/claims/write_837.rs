@@ -180,11 +180,38 @@ pub(crate) fn batch<C>(
             message: "a batch needs at least one claim".into(),
         });
     };
-    let mut writer = BatchWriter::new(&parties(first), claims.len(), partner, envelope, version)?;
+    let size = BatchSize::of(claims.len());
+    let mut writer = BatchWriter::new(&parties(first), size, partner, envelope, version)?;
     for claim in claims {
         writer.claim(&parties(claim), |out| claim_loop(out, claim))?;
     }
     writer.finish()
+}
+
+/// How many claims an 837 batch holds, as far as its header tells: BHT03 names a batch of one
+/// claim by that claim's control number and a batch of several by its interchange. A batch
+/// written as it is read is opened once its second claim (or the input's end) says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchSize {
+    /// One claim.
+    One,
+    /// Two claims or more.
+    Several,
+}
+
+impl BatchSize {
+    /// The size of a batch of `count` claims (at least one).
+    pub fn of(count: usize) -> Self {
+        if count > 1 { Self::Several } else { Self::One }
+    }
+
+    /// Whether `count` claims make a batch of this size.
+    fn holds(self, count: usize) -> bool {
+        match self {
+            Self::One => count == 1,
+            Self::Several => count > 1,
+        }
+    }
 }
 
 /// An 837 batch written one claim at a time, so a batch of any size passes through with one
@@ -194,7 +221,7 @@ pub(crate) struct BatchWriter {
     out: Out,
     /// The claims the batch was opened for (BHT03 names a batch of several by its
     /// interchange).
-    count: usize,
+    size: BatchSize,
     /// Claims written.
     written: usize,
     /// What every claim must share with the first: submitter, receiver, BHT06.
@@ -206,30 +233,23 @@ pub(crate) struct BatchWriter {
 }
 
 impl BatchWriter {
-    /// Opens a batch of `count` claims (at least one), the first with `head`'s parties.
+    /// Opens a batch of `size`, the first claim with `head`'s parties.
     pub(crate) fn new(
         head: &Parties<'_>,
-        count: usize,
+        size: BatchSize,
         partner: &TradingPartner,
         envelope: &Envelope,
         version: &str,
     ) -> Result<Self, TranslateError> {
-        if count == 0 {
-            return Err(TranslateError::Missing {
-                field: String::new(),
-                message: "a batch needs at least one claim".into(),
-            });
-        }
         // BHT03: the originator's reference. One claim: its control number; a batch: the
         // interchange control number, which identifies the batch to the receiver.
-        let reference = if count == 1 {
-            head.reference.to_string()
-        } else {
-            format!("{:09}", envelope.control.interchange)
+        let reference = match size {
+            BatchSize::One => head.reference.to_string(),
+            BatchSize::Several => format!("{:09}", envelope.control.interchange),
         };
         Ok(Self {
             out: Out::header(head, partner, envelope, version, &reference)?,
-            count,
+            size,
             written: 0,
             submitter: head.submitter.clone(),
             receiver: head.receiver.clone(),
@@ -247,7 +267,7 @@ impl BatchWriter {
     ) -> Result<(), TranslateError> {
         let i = self.written;
         self.written += 1;
-        if self.count > 1 {
+        if self.size == BatchSize::Several {
             self.out.prefix = format!("/{i}");
         }
         if p.encounter != self.encounter {
@@ -290,15 +310,19 @@ impl BatchWriter {
         self.out.w.drain_to(sink)
     }
 
-    /// Closes the batch: the bytes not yet drained. A batch given fewer or more claims than
-    /// it was opened for is refused (its BHT03 would be wrong).
+    /// Closes the batch: the bytes not yet drained. A batch opened for one claim and given
+    /// several, or for several and given one, is refused (its BHT03 would be wrong).
     pub(crate) fn finish(self) -> Result<Vec<u8>, TranslateError> {
-        if self.written != self.count {
+        if !self.size.holds(self.written) {
+            let opened = match self.size {
+                BatchSize::One => "one claim",
+                BatchSize::Several => "several claims",
+            };
             return Err(TranslateError::Missing {
                 field: String::new(),
                 message: format!(
-                    "the batch was opened for {} claims and given {}",
-                    self.count, self.written
+                    "the batch was opened for {opened} and given {}",
+                    self.written
                 ),
             });
         }

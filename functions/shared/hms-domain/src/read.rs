@@ -277,7 +277,8 @@ impl Fields for Line<'_> {
     }
 
     fn id(&self) -> &str {
-        self.segment.id_str()
+        // A prefix of the text checked once in `new` (the reader keeps identifiers ASCII).
+        self.raw.get(..self.segment.id().len()).unwrap_or_default()
     }
 
     fn text(&self, n: usize) -> &str {

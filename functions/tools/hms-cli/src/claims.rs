@@ -621,13 +621,18 @@ impl Spool {
     /// Creates the file, readable and writable by this user alone: what it holds is claims
     /// and remittances (names, member ids, diagnoses), and the temporary directory is shared.
     fn create(&self) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
+        self.create_file()
+            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
+    }
+
+    /// [`Self::create`], unbuffered.
+    fn create_file(&self) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&self.path)
-            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
     }
 
     fn open(&self) -> Result<std::fs::File> {
@@ -888,11 +893,31 @@ fn validated(
     Ok(Some(sets))
 }
 
-/// Translates the 835s of a validated input as they are read (one claim payment in memory
-/// at a time). Two passes over the file on one thread: validating beside the translation on
-/// a second thread, its output held back until the verdict, measured slower on two cores
-/// (the hand-over of each claim payment costs more than the pass it saves) and larger
-/// (BENCHMARKS.md).
+/// ST01 of the input's first transaction set, from its first few segments: what decides
+/// whether the input is translated while it is validated ([`stream_835`]). `None` when no
+/// ST comes early (the whole validation then says what the input is).
+fn first_set(spooled: &Spooled) -> Result<Option<String>> {
+    /// Segments read looking for the ST (ISA, GS and ST lead a well-formed input).
+    const LOOK: usize = 8;
+    let mut segments = hms_x12::Reader::new(std::io::BufReader::new(spooled.open()?));
+    for _ in 0..LOOK {
+        match segments.next_segment() {
+            Some(Ok(segment)) if segment.id() == b"ST" => {
+                return Ok(Some(String::from_utf8_lossy(segment.value(1)).into_owned()));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => break,
+        }
+    }
+    Ok(None)
+}
+
+/// Translates the 835s of an input as they are read (one claim payment in memory at a time)
+/// while a second thread validates it, reading the file on its own (nothing is handed from
+/// one to the other). The translation is held where it is written ([`Held`]) until the
+/// validation's verdict: an input unsound to translate leaves nothing on the output, as when
+/// it was validated first. Handing claim payments between threads measured slower than the
+/// pass it saved (BENCHMARKS.md); two readers of one file share nothing but the page cache.
 fn stream_835(
     input: &Path,
     spooled: &Spooled,
@@ -900,18 +925,73 @@ fn stream_835(
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
 ) -> Result<ExitCode> {
-    use hms_domain::remittance::stream::{Framing, RemitWriter, StreamError, read_835_events};
+    use hms_domain::remittance::stream::StreamError;
+    let held = Held::new()?;
+    let (sound, (read, wrote)) = std::thread::scope(|scope| {
+        let validation = scope.spawn(|| validated(input, spooled, catalog));
+        let translated = match held.writer() {
+            Ok(out) => translate_835(spooled, to, ndjson, catalog, out),
+            Err(e) => (Ok(()), Err(e)),
+        };
+        let sound = match validation.join() {
+            Ok(verdict) => verdict,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (sound, translated)
+    });
+    match sound {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            held.discard()?;
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => {
+            held.discard()?;
+            return Err(e);
+        }
+    }
+    let finished = match (read, wrote) {
+        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => return written(Err(e)),
+        (Err(StreamError::Remit(e)), Ok(())) => Some(e),
+        (Err(StreamError::Remit(_)), Err(e)) => return written(Err(e)),
+        (Ok(()), Ok(())) => None,
+    };
+    // What was written before the input stopped making sense still goes out.
+    written(held.release())?;
+    match finished {
+        Some(e) => incomplete(input, &e),
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The 835s of `spooled` written to `out` as they are read: how the reading ended, and how
+/// the writing did.
+fn translate_835(
+    spooled: &Spooled,
+    to: Streamed,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+    out: impl std::io::Write,
+) -> (
+    std::result::Result<(), hms_domain::remittance::stream::StreamError>,
+    std::io::Result<()>,
+) {
+    use hms_domain::remittance::stream::{Framing, RemitWriter, read_835_events};
     let framing = if ndjson {
         Framing::Ndjson
     } else {
         Framing::Document
     };
-    let out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut writer = match to {
         Streamed::Json => RemitWriter::json(out, framing),
         Streamed::Fhir => RemitWriter::fhir(out, framing, chrono::Utc::now().date_naive()),
     };
-    let read = read_835_events(spooled.open()?, catalog, |e| writer.event(&e));
+    let file = match spooled.open() {
+        Ok(file) => file,
+        Err(e) => return (Ok(()), Err(std::io::Error::other(e))),
+    };
+    let read = read_835_events(file, catalog, |e| writer.event(&e));
     // The document is closed only when the whole input was read.
     let finished = match &read {
         Ok(()) => writer.finish().and_then(|mut out| {
@@ -920,15 +1000,75 @@ fn stream_835(
             }
             std::io::Write::flush(&mut out)
         }),
-        // What was written before the input stopped making sense still goes out.
         Err(_) => writer
             .abandon()
             .and_then(|mut out| std::io::Write::flush(&mut out)),
     };
-    match (read, finished) {
-        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => written(Err(e)),
-        (Err(StreamError::Remit(e)), _) => incomplete(input, &e),
-        (Ok(()), Ok(())) => Ok(ExitCode::SUCCESS),
+    (read, finished)
+}
+
+/// Where a translation is held until its input's verdict. Standard output that is an empty
+/// regular file (`> out.json`) is written in place and cut back to empty when the input
+/// fails; anything else (a pipe, a terminal, a file with something in it) is written to a
+/// spool and copied out on the verdict.
+#[derive(Debug)]
+enum Held {
+    InPlace(std::fs::File),
+    Spool(Spool),
+}
+
+impl Held {
+    fn new() -> Result<Self> {
+        use std::io::Seek;
+        use std::os::fd::AsFd;
+        let stdout = std::io::stdout();
+        let in_place = stdout
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .ok()
+            .filter(|file| {
+                let mut file = file;
+                file.metadata().is_ok_and(|m| m.is_file() && m.len() == 0)
+                    && file.stream_position().is_ok_and(|at| at == 0)
+            });
+        Ok(match in_place {
+            Some(file) => Self::InPlace(file),
+            None => Self::Spool(Spool::new("835")),
+        })
+    }
+
+    /// Where the translation writes.
+    fn writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send + '_>> {
+        Ok(match self {
+            Self::InPlace(file) => Box::new(file),
+            Self::Spool(spool) => Box::new(spool.create_file()?),
+        })
+    }
+
+    /// The input failed: nothing written stays.
+    fn discard(self) -> Result<()> {
+        use std::io::Seek;
+        match self {
+            Self::InPlace(mut file) => {
+                file.set_len(0)?;
+                file.rewind()?;
+            }
+            // Removed when dropped.
+            Self::Spool(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The input passed: what was written goes out.
+    fn release(self) -> std::io::Result<()> {
+        match self {
+            Self::InPlace(_) => Ok(()),
+            Self::Spool(spool) => {
+                let mut file = std::fs::File::open(&spool.path)?;
+                std::io::copy(&mut file, &mut std::io::stdout().lock()).map(|_| ())
+            }
+        }
     }
 }
 
@@ -1004,6 +1144,9 @@ fn to_json(input: &Path, lossless: bool, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
+    if !lossless && first_set(&spooled)?.as_deref() == Some("835") {
+        return stream_835(input, &spooled, Streamed::Json, ndjson, catalog);
+    }
     let Some(sets) = validated(input, &spooled, catalog)? else {
         return Ok(ExitCode::from(1));
     };
@@ -1089,6 +1232,9 @@ fn to_fhir(input: &Path, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
+    if first_set(&spooled)?.as_deref() == Some("835") {
+        return stream_835(input, &spooled, Streamed::Fhir, ndjson, catalog);
+    }
     let Some(sets) = validated(input, &spooled, catalog)? else {
         return Ok(ExitCode::from(1));
     };

@@ -94,6 +94,50 @@ fn an_835_that_fails_validation_writes_nothing() {
     }
 }
 
+/// Runs `hms args` with its standard output a file (`> path`) that holds `before`; how it
+/// ended and what the file holds after.
+fn into_file(args: &[&str], path: &std::path::Path, before: &[u8]) -> (Option<i32>, Vec<u8>) {
+    std::fs::write(path, before).unwrap();
+    let file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_hms"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(file)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    (status.code(), std::fs::read(path).unwrap())
+}
+
+#[test]
+fn an_835_written_to_a_file_is_all_there_or_not_there_at_all() {
+    // Standard output an empty file is written in place while the input is validated, and
+    // cut back when the input fails; a file with something in it gets the spool's copy.
+    let (good, x12) = synthetic("into-file", 300_000);
+    let broken = good.with_extension("broken.835");
+    let text = String::from_utf8(x12).unwrap();
+    std::fs::write(&broken, text.replacen("\nCLP*", "\nCLQ*", 1)).unwrap();
+    let out = std::env::temp_dir().join(format!("hms-cli-{}-out.json", std::process::id()));
+    for to in ["json", "fhir"] {
+        let piped = hms(&["translate", "--to", to, good.to_str().unwrap()], None);
+        assert!(piped.status.success());
+        let args = ["translate", "--to", to, good.to_str().unwrap()];
+        assert_eq!(into_file(&args, &out, b""), (Some(0), piped.stdout.clone()));
+        let args = ["translate", "--to", to, broken.to_str().unwrap()];
+        assert_eq!(into_file(&args, &out, b""), (Some(1), vec![]), "{to}");
+        // Something already there is left as it was.
+        let kept = b"kept".to_vec();
+        assert_eq!(
+            into_file(&args, &out, &kept),
+            (Some(1), kept.clone()),
+            "{to}"
+        );
+    }
+    for path in [good, broken, out] {
+        std::fs::remove_file(path).unwrap();
+    }
+}
+
 #[test]
 fn ndjson_of_what_holds_no_835_says_so() {
     let sample =

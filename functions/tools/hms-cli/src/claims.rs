@@ -621,18 +621,13 @@ impl Spool {
     /// Creates the file, readable and writable by this user alone: what it holds is claims
     /// and remittances (names, member ids, diagnoses), and the temporary directory is shared.
     fn create(&self) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
-        self.create_file()
-            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
-    }
-
-    /// [`Self::create`], unbuffered.
-    fn create_file(&self) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&self.path)
+            .map(|f| std::io::BufWriter::with_capacity(1 << 16, f))
     }
 
     fn open(&self) -> Result<std::fs::File> {
@@ -912,12 +907,15 @@ fn first_set(spooled: &Spooled) -> Result<Option<String>> {
     Ok(None)
 }
 
-/// Translates the 835s of an input as they are read (one claim payment in memory at a time)
-/// while a second thread validates it, reading the file on its own (nothing is handed from
-/// one to the other). The translation is held where it is written ([`Held`]) until the
-/// validation's verdict: an input unsound to translate leaves nothing on the output, as when
-/// it was validated first. Handing claim payments between threads measured slower than the
-/// pass it saved (BENCHMARKS.md); two readers of one file share nothing but the page cache.
+/// Translates the 835s of an input as they are read (one claim payment in memory at a time).
+/// Nothing is written for an input unsound to translate, so the validation's verdict must
+/// come before anything is seen. When standard output is an empty regular file
+/// (`> out.json`), a second thread validates the file (reading it on its own: nothing is
+/// handed from one thread to the other) while this one writes in place, and the file is cut
+/// back to empty if the input fails. Anything else (a pipe, a terminal, a file with
+/// something in it) is validated first and then written: holding the output instead would
+/// take a spool of its size (twelve times the input for FHIR), and handing claim payments
+/// between threads measured slower than the pass it saved (BENCHMARKS.md).
 fn stream_835(
     input: &Path,
     spooled: &Spooled,
@@ -925,42 +923,65 @@ fn stream_835(
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
 ) -> Result<ExitCode> {
-    use hms_domain::remittance::stream::StreamError;
-    let held = Held::new()?;
+    let Some(file) = empty_file_stdout() else {
+        if validated(input, spooled, catalog)?.is_none() {
+            return Ok(ExitCode::from(1));
+        }
+        let (read, wrote) = translate_835(spooled, to, ndjson, catalog, std::io::stdout().lock());
+        return translated(input, read, wrote);
+    };
     let (sound, (read, wrote)) = std::thread::scope(|scope| {
         let validation = scope.spawn(|| validated(input, spooled, catalog));
-        let translated = match held.writer() {
-            Ok(out) => translate_835(spooled, to, ndjson, catalog, out),
-            Err(e) => (Ok(()), Err(e)),
-        };
+        let translated = translate_835(spooled, to, ndjson, catalog, &file);
         let sound = match validation.join() {
             Ok(verdict) => verdict,
             Err(panic) => std::panic::resume_unwind(panic),
         };
         (sound, translated)
     });
-    match sound {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            held.discard()?;
-            return Ok(ExitCode::from(1));
+    let sound = sound.and_then(|sound| {
+        if sound.is_none() {
+            use std::io::Seek;
+            // Nothing written stays.
+            file.set_len(0)?;
+            (&file).rewind()?;
         }
+        Ok(sound)
+    });
+    match sound {
+        Ok(Some(_)) => translated(input, read, wrote),
+        Ok(None) => Ok(ExitCode::from(1)),
         Err(e) => {
-            held.discard()?;
-            return Err(e);
+            // Unknown whether the input is sound: nothing written stays.
+            let _ = file.set_len(0);
+            Err(e)
         }
     }
-    let finished = match (read, wrote) {
-        (Err(StreamError::Write(e)), _) | (Ok(()), Err(e)) => return written(Err(e)),
-        (Err(StreamError::Remit(e)), Ok(())) => Some(e),
-        (Err(StreamError::Remit(_)), Err(e)) => return written(Err(e)),
-        (Ok(()), Ok(())) => None,
-    };
-    // What was written before the input stopped making sense still goes out.
-    written(held.release())?;
-    match finished {
-        Some(e) => incomplete(input, &e),
-        None => Ok(ExitCode::SUCCESS),
+}
+
+/// Standard output, when it is an empty regular file at its start (`> out.json`): a file
+/// that can be written and then cut back to what it was.
+fn empty_file_stdout() -> Option<std::fs::File> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    let file = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let empty = file.metadata().is_ok_and(|m| m.is_file() && m.len() == 0)
+        && (&file).stream_position().is_ok_and(|at| at == 0);
+    empty.then_some(file)
+}
+
+/// The exit of an 835 translation whose reading and writing ended as `read` and `wrote`.
+fn translated(
+    input: &Path,
+    read: std::result::Result<(), hms_domain::remittance::stream::StreamError>,
+    wrote: std::io::Result<()>,
+) -> Result<ExitCode> {
+    use hms_domain::remittance::stream::StreamError;
+    match (read, wrote) {
+        (Err(StreamError::Write(e)), _) | (_, Err(e)) => written(Err(e)),
+        // What was written before the input stopped making sense stays.
+        (Err(StreamError::Remit(e)), Ok(())) => incomplete(input, &e),
+        (Ok(()), Ok(())) => Ok(ExitCode::SUCCESS),
     }
 }
 
@@ -1005,71 +1026,6 @@ fn translate_835(
             .and_then(|mut out| std::io::Write::flush(&mut out)),
     };
     (read, finished)
-}
-
-/// Where a translation is held until its input's verdict. Standard output that is an empty
-/// regular file (`> out.json`) is written in place and cut back to empty when the input
-/// fails; anything else (a pipe, a terminal, a file with something in it) is written to a
-/// spool and copied out on the verdict.
-#[derive(Debug)]
-enum Held {
-    InPlace(std::fs::File),
-    Spool(Spool),
-}
-
-impl Held {
-    fn new() -> Result<Self> {
-        use std::io::Seek;
-        use std::os::fd::AsFd;
-        let stdout = std::io::stdout();
-        let in_place = stdout
-            .as_fd()
-            .try_clone_to_owned()
-            .map(std::fs::File::from)
-            .ok()
-            .filter(|file| {
-                let mut file = file;
-                file.metadata().is_ok_and(|m| m.is_file() && m.len() == 0)
-                    && file.stream_position().is_ok_and(|at| at == 0)
-            });
-        Ok(match in_place {
-            Some(file) => Self::InPlace(file),
-            None => Self::Spool(Spool::new("835")),
-        })
-    }
-
-    /// Where the translation writes.
-    fn writer(&self) -> std::io::Result<Box<dyn std::io::Write + Send + '_>> {
-        Ok(match self {
-            Self::InPlace(file) => Box::new(file),
-            Self::Spool(spool) => Box::new(spool.create_file()?),
-        })
-    }
-
-    /// The input failed: nothing written stays.
-    fn discard(self) -> Result<()> {
-        use std::io::Seek;
-        match self {
-            Self::InPlace(mut file) => {
-                file.set_len(0)?;
-                file.rewind()?;
-            }
-            // Removed when dropped.
-            Self::Spool(_) => {}
-        }
-        Ok(())
-    }
-
-    /// The input passed: what was written goes out.
-    fn release(self) -> std::io::Result<()> {
-        match self {
-            Self::InPlace(_) => Ok(()),
-            Self::Spool(spool) => {
-                let mut file = std::fs::File::open(&spool.path)?;
-                std::io::copy(&mut file, &mut std::io::stdout().lock()).map(|_| ())
-            }
-        }
-    }
 }
 
 /// The exit of a streamed translation whose output ended with `result`: a reader that went

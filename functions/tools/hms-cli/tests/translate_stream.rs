@@ -112,7 +112,8 @@ fn into_file(args: &[&str], path: &std::path::Path, before: &[u8]) -> (Option<i3
 #[test]
 fn an_835_written_to_a_file_is_all_there_or_not_there_at_all() {
     // Standard output an empty file is written in place while the input is validated, and
-    // cut back when the input fails; a file with something in it gets the spool's copy.
+    // cut back when the input fails; a file with something in it is left alone until the
+    // validation passes first.
     let (good, x12) = synthetic("into-file", 300_000);
     let broken = good.with_extension("broken.835");
     let text = String::from_utf8(x12).unwrap();

@@ -6,7 +6,9 @@
 #![no_main]
 
 use chrono::NaiveDate;
-use hms_domain::claims::{Batch, ClaimKind, StreamedBatch, read_claim_array, scrub::Profile};
+use hms_domain::claims::{
+    Batch, BatchSize, ClaimKind, StreamedBatch, read_claim_array, scrub::Profile,
+};
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use libfuzzer_sys::fuzz_target;
 
@@ -45,7 +47,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let partner = TradingPartner::test_to(first.payer_id().as_str());
     let envelope = Envelope::new(1, chrono::NaiveDateTime::default());
-    let Ok(mut batch) = StreamedBatch::new(first, claims.len(), &partner, &envelope, vec![]) else {
+    let size = BatchSize::of(claims.len());
+    let Ok(mut batch) = StreamedBatch::new(first, size, &partner, &envelope, vec![]) else {
         return;
     };
     for claim in &claims {

@@ -150,32 +150,52 @@ impl SegmentWriter {
         Ok(())
     }
 
+    /// Refuses a value holding one of the interchange's delimiters (it would split or end
+    /// the segment it is written in).
     fn check(&self, segment: &str, element: usize, value: &str) -> Result<(), WriteError> {
         let d = self.delimiters;
-        let mut forbidden = vec![d.element, d.component, d.segment];
-        if d.has_repetition() {
-            forbidden.push(d.repetition);
-        }
-        if let Some(&delimiter) = value.as_bytes().iter().find(|b| forbidden.contains(b)) {
-            return Err(WriteError::DelimiterInValue {
+        let repetition = if d.has_repetition() {
+            d.repetition
+        } else {
+            d.element
+        };
+        let delimiter =
+            |b: &u8| *b == d.element || *b == d.component || *b == d.segment || *b == repetition;
+        match value.as_bytes().iter().find(|b| delimiter(b)) {
+            Some(&delimiter) => Err(WriteError::DelimiterInValue {
                 segment: segment.to_string(),
                 element,
                 delimiter,
-            });
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    /// Writes one segment; trailing empty elements (and trailing empty components) are dropped.
-    pub fn segment<'a>(&mut self, id: &str, fields: &[Field<'a>]) -> Result<(), WriteError> {
+    /// Checks a segment id: two or three upper-case letters and digits, a letter first.
+    fn check_id(id: &str) -> Result<(), WriteError> {
         let id_ok = (2..=3).contains(&id.len())
             && id.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
             && id
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if !id_ok {
-            return Err(WriteError::BadSegmentId(id.to_string()));
+        if id_ok {
+            Ok(())
+        } else {
+            Err(WriteError::BadSegmentId(id.to_string()))
         }
+    }
+
+    /// Ends the segment being written.
+    fn terminate(&mut self) {
+        self.out.push(self.delimiters.segment);
+        if self.newline {
+            self.out.push(b'\n');
+        }
+    }
+
+    /// Writes one segment; trailing empty elements (and trailing empty components) are dropped.
+    pub fn segment<'a>(&mut self, id: &str, fields: &[Field<'a>]) -> Result<(), WriteError> {
+        Self::check_id(id)?;
         let d = self.delimiters;
         let is_empty = |f: &Field<'_>| match f {
             Field::Simple(v) => v.is_empty(),
@@ -213,10 +233,7 @@ impl SegmentWriter {
                 }
             }
         }
-        self.out.push(d.segment);
-        if self.newline {
-            self.out.push(b'\n');
-        }
+        self.terminate();
         Ok(())
     }
 
@@ -234,10 +251,25 @@ impl SegmentWriter {
         }
     }
 
-    /// Writes a segment whose elements are all simple values.
+    /// Writes a segment whose elements are all simple values: [`Self::segment`] of
+    /// [`Field::Simple`]s, without gathering them (most segments written are these).
     pub fn simple(&mut self, id: &str, values: &[&str]) -> Result<(), WriteError> {
-        let fields: Vec<Field<'_>> = values.iter().map(|v| Field::Simple(v)).collect();
-        self.segment(id, &fields)
+        Self::check_id(id)?;
+        let used = values
+            .iter()
+            .rposition(|v| !v.is_empty())
+            .map_or(0, |i| i + 1);
+        let values = values.get(..used).unwrap_or(values);
+        for (i, v) in values.iter().enumerate() {
+            self.check(id, i + 1, v)?;
+        }
+        self.out.extend_from_slice(id.as_bytes());
+        for v in values {
+            self.out.push(self.delimiters.element);
+            self.out.extend_from_slice(v.as_bytes());
+        }
+        self.terminate();
+        Ok(())
     }
 
     /// Writes raw bytes as they are (used to re-emit a segment read from input unchanged).
@@ -420,8 +452,11 @@ impl InterchangeWriter {
 
     /// Writes one segment of simple values inside the open transaction set.
     pub fn simple(&mut self, id: &str, values: &[&str]) -> Result<(), WriteError> {
-        let fields: Vec<Field<'_>> = values.iter().map(|v| Field::Simple(v)).collect();
-        self.segment(id, &fields)
+        let Some((_, count)) = self.transaction.as_mut() else {
+            return Err(WriteError::Envelope("segments go inside a transaction set"));
+        };
+        *count += 1;
+        self.writer.simple(id, values)
     }
 
     /// Closes the transaction set with an SE that counts its segments.
@@ -573,6 +608,27 @@ mod tests {
             w.simple("nm1", &[]),
             Err(WriteError::BadSegmentId(_))
         ));
+    }
+
+    #[test]
+    fn simple_writes_what_segment_writes_of_simple_fields() {
+        let d = Delimiters::default();
+        let values = ["", "A", "O*B", "X:Y", "R^S", "T~U", "1.5", "  ", "ÉCOLE"];
+        for a in values {
+            for b in values {
+                for c in ["", "Z"] {
+                    let row = [a, b, c];
+                    let mut simple = SegmentWriter::new(d, true);
+                    let mut whole = SegmentWriter::new(d, true);
+                    let fields: Vec<Field<'_>> = row.iter().map(|v| Field::Simple(v)).collect();
+                    let written = (simple.simple("REF", &row), whole.segment("REF", &fields));
+                    assert_eq!(written.0, written.1, "{row:?}");
+                    assert_eq!(simple.as_bytes(), whole.as_bytes(), "{row:?}");
+                    let refused = row.iter().any(|v| v.contains(['*', ':', '^', '~']));
+                    assert_eq!(written.0.is_err(), refused, "{row:?}");
+                }
+            }
+        }
     }
 
     #[test]

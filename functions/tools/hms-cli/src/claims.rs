@@ -419,17 +419,53 @@ fn stream_to_837(
     envelope: &Envelope,
     rules: Option<&Path>,
 ) -> Result<ExitCode> {
+    let spool = Spool::new("837");
+    // The 837 is validated as it is written, on a second thread reading what the spool is
+    // given through a pipe (bounded by the pipe's buffer): the verdict is in when the last
+    // claim is written, with no pass over the spool after.
+    let (verdict, pipe) = std::io::pipe()?;
+    std::thread::scope(|scope| {
+        let validation = scope.spawn(move || {
+            hms_x12::writer::check_reader(std::io::BufReader::with_capacity(1 << 16, verdict))
+        });
+        let exit = write_837_spool(&mut claims, kind, partner, envelope, rules, &spool, pipe)?;
+        // The pipe's writing end is gone with the batch: the validation has read all of it.
+        let checked = match validation.join() {
+            Ok(checked) => checked,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let Some(exit) = exit else {
+            checked?;
+            let mut out = std::io::stdout().lock();
+            std::io::copy(&mut spool.open()?, &mut out)?;
+            return Ok(ExitCode::SUCCESS);
+        };
+        Ok(exit)
+    })
+}
+
+/// Reads, scrubs and reviews every claim of `claims`, writing those that pass to `spool` and
+/// to `pipe` (the validation's input): `None` when every claim was written, or the exit of a
+/// batch that fails, its outcome printed. `pipe` is closed when this returns.
+fn write_837_spool(
+    claims: &mut Claims<'_>,
+    kind: ClaimKind,
+    partner: Option<&TradingPartner>,
+    envelope: &Envelope,
+    rules: Option<&Path>,
+    spool: &Spool,
+    pipe: std::io::PipeWriter,
+) -> Result<Option<ExitCode>> {
     use hms_service::intake::{rules_claim, scrub_claim};
     let today = chrono::Local::now().date_naive();
     let frame = claims.frame();
-    let spool = Spool::new("837");
     let mut unreadable = Findings::default();
     let mut scrubbed = Findings::default();
     let mut ruled = Findings::default();
     let mut errors = 0;
     let mut told = Told::default();
     let mut loaded: Option<std::result::Result<Engine, OperationOutcome>> = None;
-    let mut writing = Writing::new(&spool, partner, envelope);
+    let mut writing = Writing::new(spool, pipe, partner, envelope);
     let read = claims.read(Some(kind), |i, claim| match claim {
         Ok((claim, notes)) => {
             told.tell(&notes);
@@ -456,40 +492,37 @@ fn stream_to_837(
         Err(outcome) => unreadable.extend(outcome.issue),
     })?;
     told.finish();
+    let written = writing.finish();
+    let failed = |outcome: &OperationOutcome| print_outcome(outcome).map(Some);
     let count = match read {
         Ok(count) => count,
-        Err(outcome) => return print_outcome(&outcome),
+        Err(outcome) => return failed(&outcome),
     };
     if count == 0 {
-        return print_outcome(&problem(
+        return failed(&problem(
             IssueType::Required,
             "no-claims",
             "the input holds no claims",
         ));
     }
     if !unreadable.issues.is_empty() {
-        return print_outcome(&unreadable.outcome());
+        return failed(&unreadable.outcome());
     }
     if errors > 0 {
-        return print_outcome(&scrubbed.outcome());
+        return failed(&scrubbed.outcome());
     }
     if let Some(Err(outcome)) = loaded {
-        return print_outcome(&outcome);
+        return failed(&outcome);
     }
-    match writing.finish()? {
+    match written? {
         Written::Held => {
             // What a held batch answers with: the scrubber's warnings, then the rule sets'
             // findings, as `review` gives them.
             let mut findings = scrubbed;
             findings.extend(ruled.issues);
-            print_outcome(&findings.outcome())
+            failed(&findings.outcome())
         }
-        Written::Spooled => {
-            hms_x12::writer::check_reader(std::io::BufReader::new(spool.open()?))?;
-            let mut out = std::io::stdout().lock();
-            std::io::copy(&mut spool.open()?, &mut out)?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Written::Spooled => Ok(None),
     }
 }
 
@@ -498,13 +531,39 @@ fn stream_to_837(
 /// claim waits until then.
 struct Writing<'a> {
     spool: &'a Spool,
+    /// The validation's input, until the batch opens and takes it.
+    pipe: Option<std::io::PipeWriter>,
     partner: Option<&'a TradingPartner>,
     envelope: &'a Envelope,
     state: WritingState,
 }
 
-/// An 837 batch written to a spool file.
-type SpooledBatch = hms_domain::claims::StreamedBatch<std::io::BufWriter<std::fs::File>>;
+/// An 837 batch written to a spool file and, through a pipe, to its validation.
+type SpooledBatch = hms_domain::claims::StreamedBatch<Tee>;
+
+/// Writes to the spool and to the validation's pipe, each through 64 KiB buffers (a write to
+/// the pipe wakes the validation: a claim at a time would wake it ten thousand times).
+struct Tee {
+    spool: std::io::BufWriter<std::fs::File>,
+    pipe: std::io::BufWriter<std::io::PipeWriter>,
+}
+
+impl std::io::Write for Tee {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.spool.write_all(bytes)?;
+        self.pipe.write_all(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.spool.flush()?;
+        self.pipe.flush()
+    }
+}
 
 /// Where a [`Writing`] is.
 enum WritingState {
@@ -529,9 +588,15 @@ enum Written {
 }
 
 impl<'a> Writing<'a> {
-    fn new(spool: &'a Spool, partner: Option<&'a TradingPartner>, envelope: &'a Envelope) -> Self {
+    fn new(
+        spool: &'a Spool,
+        pipe: std::io::PipeWriter,
+        partner: Option<&'a TradingPartner>,
+        envelope: &'a Envelope,
+    ) -> Self {
         Self {
             spool,
+            pipe: Some(pipe),
             partner,
             envelope,
             state: WritingState::Empty,
@@ -565,19 +630,26 @@ impl<'a> Writing<'a> {
 
     /// Opens the batch in the spool with `first`, written.
     fn start(
-        &self,
+        &mut self,
         first: &Claim,
         size: hms_domain::claims::BatchSize,
     ) -> std::result::Result<Box<SpooledBatch>, hms_domain::claims::BatchStreamError> {
         use hms_domain::claims::{BatchStreamError, StreamedBatch};
         let partner = partner_for(self.partner, first.receiver());
-        let file = self.spool.create().map_err(BatchStreamError::Output)?;
+        let spool = self.spool.create().map_err(BatchStreamError::Output)?;
+        let pipe = self.pipe.take().ok_or_else(|| {
+            BatchStreamError::Output(std::io::Error::other("the batch was opened twice"))
+        })?;
+        let sink = Tee {
+            spool,
+            pipe: std::io::BufWriter::with_capacity(1 << 16, pipe),
+        };
         let mut batch = Box::new(StreamedBatch::new(
             first,
             size,
             &partner,
             self.envelope,
-            file,
+            sink,
         )?);
         batch.claim(first)?;
         Ok(batch)

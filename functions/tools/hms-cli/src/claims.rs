@@ -834,8 +834,6 @@ fn partner_for(configured: Option<&TradingPartner>, receiver: &Receiver) -> Trad
     }
 }
 
-/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
-/// our eligibility view, or every 277 as claim statuses (an array in each case).
 /// Whether `x12` may be translated: the validator runs first, its warnings (a byte-order mark
 /// skipped, a base guide read as its addenda) go to stderr, and an input whose structure is
 /// broken is refused with its findings there: a broken envelope, a segment the reader cannot
@@ -926,11 +924,15 @@ impl Spooled {
     }
 }
 
-/// What an 835 becomes when streamed.
-#[derive(Debug, Clone, Copy)]
+/// What X12 becomes when streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Streamed {
+    /// 835s as our JSON.
     Json,
+    /// 835s as FHIR ExplanationOfBenefits.
     Fhir,
+    /// 837s as our JSON claims.
+    Claims,
 }
 
 /// Validates `input` streaming (a file of any size, never held in memory): the ST01 of each
@@ -979,55 +981,64 @@ fn first_set(spooled: &Spooled) -> Result<Option<String>> {
     Ok(None)
 }
 
-/// Translates the 835s of an input as they are read (one claim payment in memory at a time).
-/// Nothing is written for an input unsound to translate, so the validation's verdict must
-/// come before anything is seen. When standard output is an empty regular file
-/// (`> out.json`), a second thread validates the file (reading it on its own: nothing is
-/// handed from one thread to the other) while this one writes in place, and the file is cut
-/// back to empty if the input fails. Anything else (a pipe, a terminal, a file with
-/// something in it) is validated first and then written: holding the output instead would
-/// take a spool of its size (twelve times the input for FHIR), and handing claim payments
-/// between threads measured slower than the pass it saved (BENCHMARKS.md).
-fn stream_835(
+/// What a translation beside its input's validation came to.
+#[derive(Debug)]
+enum Beside {
+    /// The translation's exit (or the validation's, when the input was unsound: nothing is
+    /// left written).
+    Done(ExitCode),
+    /// The input is sound, but its transaction sets (these) call for another translation
+    /// than its first one did: nothing is left written, the caller goes on with them.
+    Sets(Vec<String>),
+}
+
+/// Translates X12 as it is read (one claim payment or claim in memory at a time). Nothing is
+/// written for an input unsound to translate, so the validation's verdict must come before
+/// anything is seen. When standard output is an empty regular file (`> out.json`), a second
+/// thread validates the file (reading it on its own: nothing is handed from one thread to
+/// the other) while this one translates into it, as its first transaction set calls for
+/// (`to`); the file is cut back to empty if the input fails, or if all its sets call for
+/// another translation (`streams`). Anything else (a pipe, a terminal, a file with something
+/// in it) is left to the caller, which validates first and then writes: holding the output
+/// instead would take a spool of its size (twelve times the input for FHIR), and handing
+/// claim payments between threads measured slower than the pass it saved (BENCHMARKS.md).
+fn beside_validation(
     input: &Path,
     spooled: &Spooled,
+    catalog: &'static hms_x12::spec::Catalog,
     to: Streamed,
     ndjson: bool,
-    catalog: &'static hms_x12::spec::Catalog,
-) -> Result<ExitCode> {
+    streams: impl FnOnce(&[String]) -> Option<Streamed>,
+) -> Result<Beside> {
+    use std::io::Seek;
     let Some(file) = empty_file_stdout() else {
-        if validated(input, spooled, catalog)?.is_none() {
-            return Ok(ExitCode::from(1));
-        }
-        let (read, wrote) = translate_835(spooled, to, ndjson, catalog, std::io::stdout().lock());
-        return translated(input, read, wrote);
+        let Some(sets) = validated(input, spooled, catalog)? else {
+            return Ok(Beside::Done(ExitCode::from(1)));
+        };
+        return Ok(Beside::Sets(sets));
     };
-    let (sound, (read, wrote)) = std::thread::scope(|scope| {
+    let (sound, end) = std::thread::scope(|scope| {
         let validation = scope.spawn(|| validated(input, spooled, catalog));
-        let translated = translate_835(spooled, to, ndjson, catalog, &file);
+        let end = stream_x12(spooled, to, ndjson, catalog, &file);
         let sound = match validation.join() {
             Ok(verdict) => verdict,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        (sound, translated)
+        (sound, end)
     });
-    let sound = sound.and_then(|sound| {
-        if sound.is_none() {
-            use std::io::Seek;
-            // Nothing written stays.
-            file.set_len(0)?;
-            (&file).rewind()?;
-        }
-        Ok(sound)
-    });
-    match sound {
-        Ok(Some(_)) => translated(input, read, wrote),
-        Ok(None) => Ok(ExitCode::from(1)),
-        Err(e) => {
-            // Unknown whether the input is sound: nothing written stays.
-            let _ = file.set_len(0);
-            Err(e)
-        }
+    let kept = match &sound {
+        Ok(Some(sets)) => streams(sets) == Some(to),
+        _ => false,
+    };
+    if !kept {
+        // Nothing written stays.
+        file.set_len(0)?;
+        (&file).rewind()?;
+    }
+    match sound? {
+        None => Ok(Beside::Done(ExitCode::from(1))),
+        Some(_) if kept => stream_exit(input, end).map(Beside::Done),
+        Some(sets) => Ok(Beside::Sets(sets)),
     }
 }
 
@@ -1042,34 +1053,46 @@ fn empty_file_stdout() -> Option<std::fs::File> {
     empty.then_some(file)
 }
 
-/// The exit of an 835 translation whose reading and writing ended as `read` and `wrote`.
-fn translated(
-    input: &Path,
-    read: std::result::Result<(), hms_domain::remittance::stream::StreamError>,
-    wrote: std::io::Result<()>,
-) -> Result<ExitCode> {
-    use hms_domain::remittance::stream::StreamError;
-    match (read, wrote) {
-        (Err(StreamError::Write(e)), _) | (_, Err(e)) => written(Err(e)),
-        // What was written before the input stopped making sense stays.
-        (Err(StreamError::Remit(e)), Ok(())) => incomplete(input, &e),
-        (Ok(()), Ok(())) => Ok(ExitCode::SUCCESS),
+/// How a streamed translation ended: written whole (`None`), or stopped where the input
+/// stopped making sense (what it says; what was written before stays), or the output could
+/// not be written.
+type StreamEnd = std::io::Result<Option<String>>;
+
+/// The exit of a streamed translation that ended as `end`.
+fn stream_exit(input: &Path, end: StreamEnd) -> Result<ExitCode> {
+    match end {
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(why)) => incomplete(input, &why),
+        Err(e) => written(Err(e)),
     }
 }
 
-/// The 835s of `spooled` written to `out` as they are read: how the reading ended, and how
-/// the writing did.
-fn translate_835(
+/// The X12 of `spooled` translated `to` what is asked and written to `out` as it is read.
+fn stream_x12(
     spooled: &Spooled,
     to: Streamed,
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
     out: impl std::io::Write,
-) -> (
-    std::result::Result<(), hms_domain::remittance::stream::StreamError>,
-    std::io::Result<()>,
-) {
-    use hms_domain::remittance::stream::{Framing, RemitWriter, read_835_events};
+) -> StreamEnd {
+    let file = spooled.open().map_err(std::io::Error::other)?;
+    let file = std::io::BufReader::with_capacity(1 << 16, file);
+    match to {
+        Streamed::Claims => stream_837(file, ndjson, catalog, out),
+        Streamed::Json | Streamed::Fhir => stream_835(file, to, ndjson, catalog, out),
+    }
+}
+
+/// The 835s of `x12` written to `out` as they are read (one claim payment in memory at a
+/// time).
+fn stream_835(
+    x12: impl std::io::Read,
+    to: Streamed,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+    out: impl std::io::Write,
+) -> StreamEnd {
+    use hms_domain::remittance::stream::{Framing, RemitWriter, StreamError, read_835_events};
     let framing = if ndjson {
         Framing::Ndjson
     } else {
@@ -1077,14 +1100,10 @@ fn translate_835(
     };
     let out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut writer = match to {
-        Streamed::Json => RemitWriter::json(out, framing),
         Streamed::Fhir => RemitWriter::fhir(out, framing, chrono::Utc::now().date_naive()),
+        Streamed::Json | Streamed::Claims => RemitWriter::json(out, framing),
     };
-    let file = match spooled.open() {
-        Ok(file) => file,
-        Err(e) => return (Ok(()), Err(std::io::Error::other(e))),
-    };
-    let read = read_835_events(file, catalog, |e| writer.event(&e));
+    let read = read_835_events(x12, catalog, |e| writer.event(&e));
     // The document is closed only when the whole input was read.
     let finished = match &read {
         Ok(()) => writer.finish().and_then(|mut out| {
@@ -1097,7 +1116,11 @@ fn translate_835(
             .abandon()
             .and_then(|mut out| std::io::Write::flush(&mut out)),
     };
-    (read, finished)
+    match (read, finished) {
+        (Err(StreamError::Write(e)), _) | (_, Err(e)) => Err(e),
+        (Err(StreamError::Remit(e)), Ok(())) => Ok(Some(e.to_string())),
+        (Ok(()), Ok(())) => Ok(None),
+    }
 }
 
 /// The exit of a streamed translation whose output ended with `result`: a reader that went
@@ -1119,22 +1142,20 @@ fn incomplete(input: &Path, e: &dyn std::fmt::Display) -> Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-/// Writes the claims of a validated 837 as they are read (one claim and the loops above it
-/// in memory at a time): the JSON array `read_837` would give, or one claim per line.
+/// The claims of the 837s of `x12` written to `out` as they are read (one claim and the
+/// loops above it in memory at a time): the JSON array `read_837` would give, or one claim
+/// per line.
 fn stream_837(
-    input: &Path,
-    spooled: &Spooled,
+    x12: impl std::io::Read,
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
-) -> Result<ExitCode> {
+    mut out: impl std::io::Write,
+) -> StreamEnd {
     use hms_domain::claims::{ClaimStreamError, read_837_claims};
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
     // The JSON is gathered and written on 64 KiB at a time.
     let mut gathered: Vec<u8> = Vec::with_capacity(1 << 17);
     let mut claims = 0usize;
-    let file = std::io::BufReader::with_capacity(1 << 16, spooled.open()?);
-    let read = read_837_claims(file, catalog, |claim| {
+    let read = read_837_claims(x12, catalog, |claim| {
         gathered.extend_from_slice(match (ndjson, claims) {
             (true, _) => b"",
             (false, 0) => b"[",
@@ -1152,38 +1173,63 @@ fn stream_837(
         Ok::<(), std::io::Error>(())
     });
     match read {
-        Ok(()) => written((|| {
+        Ok(()) => {
             if !ndjson {
                 gathered.extend_from_slice(if claims == 0 { b"[]\n" } else { b"]\n" });
             }
             out.write_all(&gathered)?;
-            out.flush()
-        })()),
-        Err(ClaimStreamError::Sink(e)) => written(Err(e)),
+            out.flush()?;
+            Ok(None)
+        }
+        Err(ClaimStreamError::Sink(e)) => Err(e),
         Err(ClaimStreamError::Read(e)) => {
             // What was read before the error still goes out; the document stays open.
-            let _ = out.write_all(&gathered).and_then(|()| out.flush());
-            incomplete(input, &e)
+            out.write_all(&gathered)?;
+            out.flush()?;
+            Ok(Some(e.to_string()))
         }
     }
 }
 
+/// `hms translate --to json FILE`: every 835 in the file as our JSON remittance, every 271 as
+/// our eligibility view, or every 277 as claim statuses (an array in each case); an
+/// 837's claims as our JSON.
 fn to_json(input: &Path, lossless: bool, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
-    if !lossless && first_set(&spooled)?.as_deref() == Some("835") {
-        return stream_835(input, &spooled, Streamed::Json, ndjson, catalog);
-    }
-    let Some(sets) = validated(input, &spooled, catalog)? else {
-        return Ok(ExitCode::from(1));
+    // Which streamed translation the sets found call for (`None`: none).
+    let streams = |sets: &[String]| {
+        let has = |set: &str| sets.iter().any(|s| s == set);
+        if lossless {
+            None
+        } else if has("835") {
+            Some(Streamed::Json)
+        } else if has("837") && !has("271") && !has("277") {
+            Some(Streamed::Claims)
+        } else {
+            None
+        }
+    };
+    let first = first_set(&spooled)?.map(|set| vec![set]);
+    let sets = match first.as_deref().and_then(streams) {
+        Some(to) => match beside_validation(input, &spooled, catalog, to, ndjson, streams)? {
+            Beside::Done(exit) => return Ok(exit),
+            Beside::Sets(sets) => Some(sets),
+        },
+        None => None,
+    };
+    let sets = match sets {
+        Some(sets) => sets,
+        None => match validated(input, &spooled, catalog)? {
+            Some(sets) => sets,
+            None => return Ok(ExitCode::from(1)),
+        },
     };
     let has = |set: &str| sets.iter().any(|s| s == set);
-    if !lossless && has("835") {
-        return stream_835(input, &spooled, Streamed::Json, ndjson, catalog);
-    }
-    if !lossless && has("837") && !has("271") && !has("277") {
-        return stream_837(input, &spooled, ndjson, catalog);
+    if let Some(to) = streams(&sets) {
+        let end = stream_x12(&spooled, to, ndjson, catalog, std::io::stdout().lock());
+        return stream_exit(input, end);
     }
     if ndjson {
         bail!("--ndjson writes 835s and 837s (without --lossless); this input holds neither");
@@ -1260,14 +1306,25 @@ fn to_fhir(input: &Path, ndjson: bool) -> Result<ExitCode> {
     let catalog = hms_x12::spec::Catalog::embedded()
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
-    if first_set(&spooled)?.as_deref() == Some("835") {
-        return stream_835(input, &spooled, Streamed::Fhir, ndjson, catalog);
-    }
-    let Some(sets) = validated(input, &spooled, catalog)? else {
-        return Ok(ExitCode::from(1));
+    let streams = |sets: &[String]| sets.iter().any(|s| s == "835").then_some(Streamed::Fhir);
+    let first = first_set(&spooled)?.map(|set| vec![set]);
+    let sets = match first.as_deref().and_then(streams) {
+        Some(to) => match beside_validation(input, &spooled, catalog, to, ndjson, streams)? {
+            Beside::Done(exit) => return Ok(exit),
+            Beside::Sets(sets) => Some(sets),
+        },
+        None => None,
     };
-    if sets.iter().any(|s| s == "835") {
-        return stream_835(input, &spooled, Streamed::Fhir, ndjson, catalog);
+    let sets = match sets {
+        Some(sets) => sets,
+        None => match validated(input, &spooled, catalog)? {
+            Some(sets) => sets,
+            None => return Ok(ExitCode::from(1)),
+        },
+    };
+    if let Some(to) = streams(&sets) {
+        let end = stream_x12(&spooled, to, ndjson, catalog, std::io::stdout().lock());
+        return stream_exit(input, end);
     }
     if ndjson {
         bail!("--ndjson writes 835s; this input holds none");

@@ -110,7 +110,7 @@ fn into_file(args: &[&str], path: &std::path::Path, before: &[u8]) -> (Option<i3
 }
 
 #[test]
-fn an_835_written_to_a_file_is_all_there_or_not_there_at_all() {
+fn a_translation_written_to_a_file_is_all_there_or_not_there_at_all() {
     // Standard output an empty file is written in place while the input is validated, and
     // cut back when the input fails; a file with something in it is left alone until the
     // validation passes first.
@@ -134,7 +134,39 @@ fn an_835_written_to_a_file_is_all_there_or_not_there_at_all() {
             "{to}"
         );
     }
-    for path in [good, broken, out] {
+
+    // An 837 the same way; and one followed by a 277, which calls for the whole read of both
+    // (its first set, an 837, is translated beside the validation and then thrown away).
+    let samples = hms_test_support::x12_samples();
+    let claims = std::fs::read(samples.join("demo/demo.837")).unwrap();
+    // (Its interchange renumbered: both samples are 000000907, a duplicate in one file.)
+    let status = std::fs::read_to_string(samples.join("277_005010X212/claim-level-status.277"))
+        .unwrap()
+        .replace("000000907", "000000908")
+        .into_bytes();
+    let mixed = good.with_extension("mixed.x12");
+    std::fs::write(
+        &mixed,
+        [claims.as_slice(), b"\n", status.as_slice()].concat(),
+    )
+    .unwrap();
+    let single = good.with_extension("837");
+    std::fs::write(&single, &claims).unwrap();
+    for path in [&single, &mixed] {
+        let args = ["translate", "--to", "json", path.to_str().unwrap()];
+        let piped = hms(&args, None);
+        assert!(piped.status.success(), "{path:?}");
+        assert_eq!(
+            into_file(&args, &out, b""),
+            (Some(0), piped.stdout),
+            "{path:?}"
+        );
+    }
+    let text = String::from_utf8(claims).unwrap();
+    std::fs::write(&broken, text.replacen("\nCLM*", "\nCLX*", 1)).unwrap();
+    let args = ["translate", "--to", "json", broken.to_str().unwrap()];
+    assert_eq!(into_file(&args, &out, b""), (Some(1), vec![]));
+    for path in [good, broken, out, mixed, single] {
         std::fs::remove_file(path).unwrap();
     }
 }

@@ -5,7 +5,9 @@
 #   - 10,000 and 50,000 professional claims as JSON arrays, and the 837P batches of them;
 #   - FHIR transaction Bundles of 10,000 and 50,000 Claims, each with its own Patient,
 #     Coverage, providers, Encounter and Conditions (nine entries a Claim).
-# Small inputs: best of 3 runs; large ones: one run. Prints one JSON line per measurement.
+# Small inputs: best of 3 runs; large ones: one run. Each run writes its output to a file
+# made empty before it ($work/out, as `> out.json` would), where a user of a large file puts
+# it. Prints one JSON line per measurement.
 #   infra/bench-scale.sh [small|large|all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +29,8 @@ measure() { # runs name input-path units command...
   local best="" peak=""
   for _ in $(seq "$runs"); do
     local out
-    /usr/bin/time -f "%e %M" -o "$work/time.out" "$@" >/dev/null 2>/dev/null || true
+    : > "$work/out"
+    /usr/bin/time -f "%e %M" -o "$work/time.out" "$@" >"$work/out" 2>/dev/null || true
     out=$(tail -1 "$work/time.out")
     local s=${out% *} kb=${out#* }
     if [ -z "$best" ] || python3 -c "import sys; sys.exit(0 if $s < $best else 1)"; then best=$s; fi

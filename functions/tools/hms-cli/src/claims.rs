@@ -419,43 +419,107 @@ fn stream_to_837(
     envelope: &Envelope,
     rules: Option<&Path>,
 ) -> Result<ExitCode> {
-    let spool = Spool::new("837");
+    // Standard output that is an empty file is written in place (and cut back to empty when
+    // the batch fails); anything else gets a spool, copied out when the batch passed.
+    let spool = match empty_file_stdout() {
+        Some(file) => Spooled837::InPlace(file),
+        None => Spooled837::Spool(Spool::new("837")),
+    };
     // The 837 is validated as it is written, on a second thread reading what the spool is
     // given through a pipe (bounded by the pipe's buffer): the verdict is in when the last
     // claim is written, with no pass over the spool after.
     let (verdict, pipe) = std::io::pipe()?;
-    std::thread::scope(|scope| {
+    let written = std::thread::scope(|scope| {
         let validation = scope.spawn(move || {
             hms_x12::writer::check_reader(std::io::BufReader::with_capacity(1 << 16, verdict))
         });
-        let exit = write_837_spool(&mut claims, kind, partner, envelope, rules, &spool, pipe)?;
+        let failed = write_837_spool(&mut claims, kind, partner, envelope, rules, &spool, pipe);
         // The pipe's writing end is gone with the batch: the validation has read all of it.
         let checked = match validation.join() {
             Ok(checked) => checked,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        let Some(exit) = exit else {
-            checked?;
-            let mut out = std::io::stdout().lock();
-            std::io::copy(&mut spool.open()?, &mut out)?;
-            return Ok(ExitCode::SUCCESS);
-        };
-        Ok(exit)
-    })
+        match failed {
+            Ok(None) => checked.map(|()| None).map_err(anyhow::Error::from),
+            failed => failed,
+        }
+    });
+    match written {
+        Ok(None) => {
+            spool.release()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Some(outcome)) => {
+            spool.discard()?;
+            print_outcome(&outcome)
+        }
+        Err(e) => {
+            spool.discard()?;
+            Err(e)
+        }
+    }
+}
+
+/// Where a batch's 837 is written until every claim passed.
+#[derive(Debug)]
+enum Spooled837 {
+    /// Standard output, an empty file: written in place.
+    InPlace(std::fs::File),
+    /// A spool, copied to standard output when the batch passed.
+    Spool(Spool),
+}
+
+impl Spooled837 {
+    /// Opens it for writing.
+    fn create(&self) -> std::io::Result<std::io::BufWriter<std::fs::File>> {
+        match self {
+            Self::InPlace(file) => file
+                .try_clone()
+                .map(|f| std::io::BufWriter::with_capacity(1 << 16, f)),
+            Self::Spool(spool) => spool.create(),
+        }
+    }
+
+    /// The batch passed: the 837 goes out.
+    fn release(&self) -> Result<()> {
+        match self {
+            Self::InPlace(_) => Ok(()),
+            Self::Spool(spool) => {
+                let mut out = std::io::stdout().lock();
+                std::io::copy(&mut spool.open()?, &mut out)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// The batch failed: nothing written stays.
+    fn discard(&self) -> Result<()> {
+        use std::io::Seek;
+        match self {
+            Self::InPlace(file) => {
+                file.set_len(0)?;
+                let mut file = file;
+                file.rewind()?;
+                Ok(())
+            }
+            // Removed when dropped.
+            Self::Spool(_) => Ok(()),
+        }
+    }
 }
 
 /// Reads, scrubs and reviews every claim of `claims`, writing those that pass to `spool` and
-/// to `pipe` (the validation's input): `None` when every claim was written, or the exit of a
-/// batch that fails, its outcome printed. `pipe` is closed when this returns.
+/// to `pipe` (the validation's input): `None` when every claim was written, or the outcome of
+/// a batch that fails. `pipe` is closed when this returns.
 fn write_837_spool(
     claims: &mut Claims<'_>,
     kind: ClaimKind,
     partner: Option<&TradingPartner>,
     envelope: &Envelope,
     rules: Option<&Path>,
-    spool: &Spool,
+    spool: &Spooled837,
     pipe: std::io::PipeWriter,
-) -> Result<Option<ExitCode>> {
+) -> Result<Option<OperationOutcome>> {
     use hms_service::intake::{rules_claim, scrub_claim};
     let today = chrono::Local::now().date_naive();
     let frame = claims.frame();
@@ -493,26 +557,26 @@ fn write_837_spool(
     })?;
     told.finish();
     let written = writing.finish();
-    let failed = |outcome: &OperationOutcome| print_outcome(outcome).map(Some);
+    let failed = |outcome: OperationOutcome| Ok(Some(outcome));
     let count = match read {
         Ok(count) => count,
-        Err(outcome) => return failed(&outcome),
+        Err(outcome) => return failed(outcome),
     };
     if count == 0 {
-        return failed(&problem(
+        return failed(problem(
             IssueType::Required,
             "no-claims",
             "the input holds no claims",
         ));
     }
     if !unreadable.issues.is_empty() {
-        return failed(&unreadable.outcome());
+        return failed(unreadable.outcome());
     }
     if errors > 0 {
-        return failed(&scrubbed.outcome());
+        return failed(scrubbed.outcome());
     }
     if let Some(Err(outcome)) = loaded {
-        return failed(&outcome);
+        return failed(outcome);
     }
     match written? {
         Written::Held => {
@@ -520,7 +584,7 @@ fn write_837_spool(
             // findings, as `review` gives them.
             let mut findings = scrubbed;
             findings.extend(ruled.issues);
-            failed(&findings.outcome())
+            failed(findings.outcome())
         }
         Written::Spooled => Ok(None),
     }
@@ -530,7 +594,7 @@ fn write_837_spool(
 /// the input's end) shows whether it holds one claim or several (BHT03 differs), so the first
 /// claim waits until then.
 struct Writing<'a> {
-    spool: &'a Spool,
+    spool: &'a Spooled837,
     /// The validation's input, until the batch opens and takes it.
     pipe: Option<std::io::PipeWriter>,
     partner: Option<&'a TradingPartner>,
@@ -589,7 +653,7 @@ enum Written {
 
 impl<'a> Writing<'a> {
     fn new(
-        spool: &'a Spool,
+        spool: &'a Spooled837,
         pipe: std::io::PipeWriter,
         partner: Option<&'a TradingPartner>,
         envelope: &'a Envelope,

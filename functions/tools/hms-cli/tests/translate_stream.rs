@@ -166,7 +166,40 @@ fn a_translation_written_to_a_file_is_all_there_or_not_there_at_all() {
     std::fs::write(&broken, text.replacen("\nCLM*", "\nCLX*", 1)).unwrap();
     let args = ["translate", "--to", "json", broken.to_str().unwrap()];
     assert_eq!(into_file(&args, &out, b""), (Some(1), vec![]));
-    for path in [good, broken, out, mixed, single] {
+
+    // A batch of claims into an empty file: the 837 written in place; a batch with a claim
+    // the scrubber refuses leaves only its outcome there, as on a pipe.
+    let mut batch: Vec<serde_json::Value> = hms_test_support::synthetic_claims("PCN", 50).collect();
+    let claims_path = good.with_extension("claims.json");
+    std::fs::write(&claims_path, serde_json::to_vec(&batch).unwrap()).unwrap();
+    let args = ["translate", "--to", "x12", "--type", "837P"];
+    let args = [&args[..], &[claims_path.to_str().unwrap()]].concat();
+    // (Stamped with the time they are written: ISA, GS and BHT may differ by a minute.)
+    let stamped = |x12: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(x12)
+            .lines()
+            .filter(|l| !["ISA*", "GS*", "BHT*"].iter().any(|s| l.starts_with(s)))
+            .map(str::to_string)
+            .collect()
+    };
+    let piped = hms(&args, None);
+    assert!(piped.status.success());
+    let (code, written) = into_file(&args, &out, b"");
+    assert_eq!(code, Some(0));
+    assert_eq!(stamped(&written), stamped(&piped.stdout));
+    assert!(
+        stamped(&written)
+            .iter()
+            .filter(|l| l.starts_with("CLM*"))
+            .count()
+            == 50
+    );
+    batch[40]["claim"]["totalCharge"] = "1".into();
+    std::fs::write(&claims_path, serde_json::to_vec(&batch).unwrap()).unwrap();
+    let piped = hms(&args, None);
+    assert_eq!(piped.status.code(), Some(1));
+    assert_eq!(into_file(&args, &out, b""), (Some(1), piped.stdout));
+    for path in [good, broken, out, mixed, single, claims_path] {
         std::fs::remove_file(path).unwrap();
     }
 }

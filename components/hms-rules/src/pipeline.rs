@@ -112,13 +112,21 @@ impl RegistryRules {
 
 impl hms_service::ports::RuleEngine for RegistryRules {
     fn review(&self, claim: &Claim) -> RuleVerdict {
+        if self.registry.for_payer(claim.payer_id().as_str()).is_none() {
+            // As it came: not copied.
+            return RuleVerdict {
+                claim: None,
+                issues: vec![],
+                held: false,
+            };
+        }
         let RuleOutcome {
             claim,
             issues,
             held,
         } = self.through(claim);
         RuleVerdict {
-            claim,
+            claim: (!held).then_some(claim),
             issues,
             held,
         }

@@ -50,9 +50,9 @@ pub fn review(batch: Batch, today: NaiveDate, rules: &impl RuleEngine) -> Review
     let mut claims = Vec::with_capacity(batch.claims.len());
     let mut held = false;
     for (i, claim) in batch.claims.iter().enumerate() {
-        let (claim, passed) = rules_claim(&batch, i, claim, today, rules, &mut issues);
+        let (changed, passed) = rules_claim(&batch, i, claim, today, rules, &mut issues);
         held |= !passed;
-        claims.push(claim);
+        claims.push(changed.unwrap_or_else(|| claim.clone()));
     }
     if held {
         Reviewed::Held { issues }
@@ -80,8 +80,9 @@ pub fn scrub_claim(
 }
 
 /// The second phase for claim `i` of a batch that scrubbed clean: its payer's rule set, and
-/// the scrubber again on what the rule set made of it. Returns the claim to write and whether
-/// it may be sent (false: held); the findings, located, are added to `issues`.
+/// the scrubber again on what the rule set made of it. Returns what the rule set changed the
+/// claim into (`None`: it goes as it came) and whether it may be sent (false: held); the
+/// findings, located, are added to `issues`.
 pub fn rules_claim(
     batch: &Batch,
     i: usize,
@@ -89,14 +90,18 @@ pub fn rules_claim(
     today: NaiveDate,
     rules: &impl RuleEngine,
     issues: &mut Vec<Issue>,
-) -> (Claim, bool) {
+) -> (Option<Claim>, bool) {
     let mut verdict = rules.review(claim);
-    if !verdict.held && verdict.claim != *claim {
-        verdict.held = !recheck(claim, &verdict.claim, today, &mut verdict.issues);
-    }
+    let changed = match verdict.claim.take() {
+        Some(changed) if !verdict.held && changed != *claim => {
+            verdict.held = !recheck(claim, &changed, today, &mut verdict.issues);
+            Some(changed)
+        }
+        _ => None,
+    };
     let outcome = hms_domain::outcome::OperationOutcome::new(verdict.issues);
     issues.extend(batch.locate(i, outcome, true));
-    (verdict.claim, !verdict.held)
+    (changed, !verdict.held)
 }
 
 /// Whether the claim a payer's rule set made of `original` may be sent: it goes to the same
@@ -157,9 +162,9 @@ mod tests {
     /// Holds every claim, saying so at `/claim`.
     struct HoldAll;
     impl RuleEngine for HoldAll {
-        fn review(&self, claim: &Claim) -> RuleVerdict {
+        fn review(&self, _claim: &Claim) -> RuleVerdict {
             RuleVerdict {
-                claim: claim.clone(),
+                claim: None,
                 issues: vec![Issue {
                     severity: IssueSeverity::Error,
                     code: IssueType::BusinessRule,
@@ -232,7 +237,7 @@ mod tests {
             let mut changed = claim.clone();
             (self.0)(&mut changed);
             RuleVerdict {
-                claim: changed,
+                claim: Some(changed),
                 issues: vec![],
                 held: false,
             }

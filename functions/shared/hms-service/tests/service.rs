@@ -26,9 +26,9 @@ use support::*;
 struct RefusingRules;
 
 impl RuleEngine for RefusingRules {
-    fn review(&self, claim: &Claim) -> RuleVerdict {
+    fn review(&self, _claim: &Claim) -> RuleVerdict {
         RuleVerdict {
-            claim: claim.clone(),
+            claim: None,
             issues: vec![hms_domain::outcome::Issue {
                 severity: hms_domain::outcome::IssueSeverity::Error,
                 code: hms_domain::outcome::IssueType::BusinessRule,

@@ -545,10 +545,10 @@ fn write_837_spool(
                 return;
             };
             let mut found = vec![];
-            let (claim, passed) = rules_claim(&frame, i, &claim, today, engine, &mut found);
+            let (changed, passed) = rules_claim(&frame, i, &claim, today, engine, &mut found);
             ruled.extend(found);
             if passed {
-                writing.claim(claim);
+                writing.claim(changed.unwrap_or(claim));
             } else {
                 writing.hold();
             }

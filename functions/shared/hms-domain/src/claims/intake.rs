@@ -633,3 +633,37 @@ impl<R: std::io::Read> ArrayElements<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// Gives at most `step` bytes a read, so elements cross every buffer boundary.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            let (now, later) = self.0.split_at(n);
+            buf[..n].copy_from_slice(now);
+            self.0 = later;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn elements_are_split_where_json_says_at_any_read_size() {
+        let text = br#" [ {"a": "x]}\"{", "b": [1, {"c": "\\"}], "d": "long text that goes on past sixteen bytes \" still"},
+            "str[]", 12.5e3 , true,null,[ [], {} ], {"k":"\u00e9}"} ] "#;
+        let expected: Vec<serde_json::Value> = serde_json::from_slice(text).unwrap();
+        for step in [1, 2, 3, 7, 16, 64, 1 << 16] {
+            let mut elements = ArrayElements::new(Trickle(text, step));
+            let mut got = vec![];
+            while let Some(element) = elements.next_element().unwrap() {
+                got.push(serde_json::from_slice::<serde_json::Value>(element).unwrap());
+            }
+            assert_eq!(got, expected, "{step} bytes a read");
+        }
+    }
+}

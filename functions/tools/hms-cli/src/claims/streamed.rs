@@ -1,0 +1,250 @@
+//! X12 translated as it is read (`translate --to json|fhir` of an 835, `--to json` of an
+//! 837): one claim payment or claim in memory at a time, beside the input's validation when
+//! the output can be cut back.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::{Spooled, validated};
+
+/// What X12 becomes when streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Streamed {
+    /// 835s as our JSON.
+    Json,
+    /// 835s as FHIR ExplanationOfBenefits.
+    Fhir,
+    /// 837s as our JSON claims.
+    Claims,
+}
+
+/// ST01 of the input's first transaction set, from its first few segments: what decides
+/// whether the input is translated while it is validated ([`stream_835`]). `None` when no
+/// ST comes early (the whole validation then says what the input is).
+pub(super) fn first_set(spooled: &Spooled) -> Result<Option<String>> {
+    /// Segments read looking for the ST (ISA, GS and ST lead a well-formed input).
+    const LOOK: usize = 8;
+    let mut segments = hms_x12::Reader::new(std::io::BufReader::new(spooled.open()?));
+    for _ in 0..LOOK {
+        match segments.next_segment() {
+            Some(Ok(segment)) if segment.id() == b"ST" => {
+                return Ok(Some(String::from_utf8_lossy(segment.value(1)).into_owned()));
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => break,
+        }
+    }
+    Ok(None)
+}
+
+/// What a translation beside its input's validation came to.
+#[derive(Debug)]
+pub(super) enum Beside {
+    /// The translation's exit (or the validation's, when the input was unsound: nothing is
+    /// left written).
+    Done(ExitCode),
+    /// The input is sound, but its transaction sets (these) call for another translation
+    /// than its first one did: nothing is left written, the caller goes on with them.
+    Sets(Vec<String>),
+}
+
+/// Translates X12 as it is read (one claim payment or claim in memory at a time). Nothing is
+/// written for an input unsound to translate, so the validation's verdict must come before
+/// anything is seen. When standard output is an empty regular file (`> out.json`), a second
+/// thread validates the file (reading it on its own: nothing is handed from one thread to
+/// the other) while this one translates into it, as its first transaction set calls for
+/// (`to`); the file is cut back to empty if the input fails, or if all its sets call for
+/// another translation (`streams`). Anything else (a pipe, a terminal, a file with something
+/// in it) is left to the caller, which validates first and then writes: holding the output
+/// instead would take a spool of its size (twelve times the input for FHIR), and handing
+/// claim payments between threads measured slower than the pass it saved (BENCHMARKS.md).
+pub(super) fn beside_validation(
+    input: &Path,
+    spooled: &Spooled,
+    catalog: &'static hms_x12::spec::Catalog,
+    to: Streamed,
+    ndjson: bool,
+    streams: impl FnOnce(&[String]) -> Option<Streamed>,
+) -> Result<Beside> {
+    use std::io::Seek;
+    let Some(file) = empty_file_stdout() else {
+        let Some(sets) = validated(input, spooled, catalog)? else {
+            return Ok(Beside::Done(ExitCode::from(1)));
+        };
+        return Ok(Beside::Sets(sets));
+    };
+    let (sound, end) = std::thread::scope(|scope| {
+        let validation = scope.spawn(|| validated(input, spooled, catalog));
+        let end = stream_x12(spooled, to, ndjson, catalog, &file);
+        let sound = match validation.join() {
+            Ok(verdict) => verdict,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (sound, end)
+    });
+    let kept = match &sound {
+        Ok(Some(sets)) => streams(sets) == Some(to),
+        _ => false,
+    };
+    if !kept {
+        // Nothing written stays.
+        file.set_len(0)?;
+        (&file).rewind()?;
+    }
+    match sound? {
+        None => Ok(Beside::Done(ExitCode::from(1))),
+        Some(_) if kept => stream_exit(input, end).map(Beside::Done),
+        Some(sets) => Ok(Beside::Sets(sets)),
+    }
+}
+
+/// Standard output, when it is an empty regular file at its start (`> out.json`): a file
+/// that can be written and then cut back to what it was.
+pub(super) fn empty_file_stdout() -> Option<std::fs::File> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    let file = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().ok()?);
+    let empty = file.metadata().is_ok_and(|m| m.is_file() && m.len() == 0)
+        && (&file).stream_position().is_ok_and(|at| at == 0);
+    empty.then_some(file)
+}
+
+/// How a streamed translation ended: written whole (`None`), or stopped where the input
+/// stopped making sense (what it says; what was written before stays), or the output could
+/// not be written.
+pub(super) type StreamEnd = std::io::Result<Option<String>>;
+
+/// The exit of a streamed translation that ended as `end`.
+pub(super) fn stream_exit(input: &Path, end: StreamEnd) -> Result<ExitCode> {
+    match end {
+        Ok(None) => Ok(ExitCode::SUCCESS),
+        Ok(Some(why)) => incomplete(input, &why),
+        Err(e) => written(Err(e)),
+    }
+}
+
+/// The X12 of `spooled` translated `to` what is asked and written to `out` as it is read.
+pub(super) fn stream_x12(
+    spooled: &Spooled,
+    to: Streamed,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+    out: impl std::io::Write,
+) -> StreamEnd {
+    let file = spooled.open().map_err(std::io::Error::other)?;
+    let file = std::io::BufReader::with_capacity(1 << 16, file);
+    match to {
+        Streamed::Claims => stream_837(file, ndjson, catalog, out),
+        Streamed::Json | Streamed::Fhir => stream_835(file, to, ndjson, catalog, out),
+    }
+}
+
+/// The 835s of `x12` written to `out` as they are read (one claim payment in memory at a
+/// time).
+fn stream_835(
+    x12: impl std::io::Read,
+    to: Streamed,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+    out: impl std::io::Write,
+) -> StreamEnd {
+    use hms_domain::remittance::stream::{Framing, RemitWriter, StreamError, read_835_events};
+    let framing = if ndjson {
+        Framing::Ndjson
+    } else {
+        Framing::Document
+    };
+    let out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut writer = match to {
+        Streamed::Fhir => RemitWriter::fhir(out, framing, chrono::Utc::now().date_naive()),
+        Streamed::Json | Streamed::Claims => RemitWriter::json(out, framing),
+    };
+    let read = read_835_events(x12, catalog, |e| writer.event(&e));
+    // The document is closed only when the whole input was read.
+    let finished = match &read {
+        Ok(()) => writer.finish().and_then(|mut out| {
+            if !ndjson {
+                std::io::Write::write_all(&mut out, b"\n")?;
+            }
+            std::io::Write::flush(&mut out)
+        }),
+        Err(_) => writer
+            .abandon()
+            .and_then(|mut out| std::io::Write::flush(&mut out)),
+    };
+    match (read, finished) {
+        (Err(StreamError::Write(e)), _) | (_, Err(e)) => Err(e),
+        (Err(StreamError::Remit(e)), Ok(())) => Ok(Some(e.to_string())),
+        (Ok(()), Ok(())) => Ok(None),
+    }
+}
+
+/// The exit of a streamed translation whose output ended with `result`: a reader that went
+/// away (`| head`) is no failure.
+fn written(result: std::io::Result<()>) -> Result<ExitCode> {
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(anyhow::Error::new(e).context("writing the output")),
+    }
+}
+
+/// The exit of a streamed translation whose input stopped making sense midway.
+fn incomplete(input: &Path, e: &dyn std::fmt::Display) -> Result<ExitCode> {
+    eprintln!(
+        "hms: {}: {e} (the output written before this is incomplete)",
+        input.display()
+    );
+    Ok(ExitCode::from(1))
+}
+
+/// The claims of the 837s of `x12` written to `out` as they are read (one claim and the
+/// loops above it in memory at a time): the JSON array `read_837` would give, or one claim
+/// per line.
+fn stream_837(
+    x12: impl std::io::Read,
+    ndjson: bool,
+    catalog: &'static hms_x12::spec::Catalog,
+    mut out: impl std::io::Write,
+) -> StreamEnd {
+    use hms_domain::claims::{ClaimStreamError, read_837_claims};
+    // The JSON is gathered and written on 64 KiB at a time.
+    let mut gathered: Vec<u8> = Vec::with_capacity(1 << 17);
+    let mut claims = 0usize;
+    let read = read_837_claims(x12, catalog, |claim| {
+        gathered.extend_from_slice(match (ndjson, claims) {
+            (true, _) => b"",
+            (false, 0) => b"[",
+            (false, _) => b",",
+        });
+        claim.write_json(&mut gathered)?;
+        if ndjson {
+            gathered.push(b'\n');
+        }
+        claims += 1;
+        if gathered.len() >= 1 << 16 {
+            out.write_all(&gathered)?;
+            gathered.clear();
+        }
+        Ok::<(), std::io::Error>(())
+    });
+    match read {
+        Ok(()) => {
+            if !ndjson {
+                gathered.extend_from_slice(if claims == 0 { b"[]\n" } else { b"]\n" });
+            }
+            out.write_all(&gathered)?;
+            out.flush()?;
+            Ok(None)
+        }
+        Err(ClaimStreamError::Sink(e)) => Err(e),
+        Err(ClaimStreamError::Read(e)) => {
+            // What was read before the error still goes out; the document stays open.
+            out.write_all(&gathered)?;
+            out.flush()?;
+            Ok(Some(e.to_string()))
+        }
+    }
+}

@@ -20,7 +20,7 @@ mod batch;
 mod streamed;
 
 use batch::stream_to_837;
-use streamed::{Beside, Streamed, beside_validation, first_set, stream_exit, stream_x12};
+use streamed::{Streamed, streamed_or_sets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Target {
@@ -708,26 +708,11 @@ fn to_json(input: &Path, lossless: bool, ndjson: bool) -> Result<ExitCode> {
             None
         }
     };
-    let first = first_set(&spooled)?.map(|set| vec![set]);
-    let sets = match first.as_deref().and_then(streams) {
-        Some(to) => match beside_validation(input, &spooled, catalog, to, ndjson, streams)? {
-            Beside::Done(exit) => return Ok(exit),
-            Beside::Sets(sets) => Some(sets),
-        },
-        None => None,
-    };
-    let sets = match sets {
-        Some(sets) => sets,
-        None => match validated(input, &spooled, catalog)? {
-            Some(sets) => sets,
-            None => return Ok(ExitCode::from(1)),
-        },
+    let sets = match streamed_or_sets(input, &spooled, catalog, ndjson, &streams)? {
+        Ok(sets) => sets,
+        Err(exit) => return Ok(exit),
     };
     let has = |set: &str| sets.iter().any(|s| s == set);
-    if let Some(to) = streams(&sets) {
-        let end = stream_x12(&spooled, to, ndjson, catalog, std::io::stdout().lock());
-        return stream_exit(input, end);
-    }
     if ndjson {
         bail!("--ndjson writes 835s and 837s (without --lossless); this input holds neither");
     }
@@ -804,24 +789,8 @@ fn to_fhir(input: &Path, ndjson: bool) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("built-in guides are defective: {e}"))?;
     let spooled = Spooled::new(input)?;
     let streams = |sets: &[String]| sets.iter().any(|s| s == "835").then_some(Streamed::Fhir);
-    let first = first_set(&spooled)?.map(|set| vec![set]);
-    let sets = match first.as_deref().and_then(streams) {
-        Some(to) => match beside_validation(input, &spooled, catalog, to, ndjson, streams)? {
-            Beside::Done(exit) => return Ok(exit),
-            Beside::Sets(sets) => Some(sets),
-        },
-        None => None,
-    };
-    let sets = match sets {
-        Some(sets) => sets,
-        None => match validated(input, &spooled, catalog)? {
-            Some(sets) => sets,
-            None => return Ok(ExitCode::from(1)),
-        },
-    };
-    if let Some(to) = streams(&sets) {
-        let end = stream_x12(&spooled, to, ndjson, catalog, std::io::stdout().lock());
-        return stream_exit(input, end);
+    if let Err(exit) = streamed_or_sets(input, &spooled, catalog, ndjson, &streams)? {
+        return Ok(exit);
     }
     if ndjson {
         bail!("--ndjson writes 835s; this input holds none");

@@ -10,12 +10,13 @@ use hms_domain::outcome::{IssueType, OperationOutcome};
 use hms_domain::partner::{Envelope, TradingPartner};
 use hms_domain::request::problem;
 
-use super::streamed::empty_file_stdout;
+use super::streamed::{cut_back, empty_file_stdout};
 use super::{Claims, Engine, Findings, Spool, Told, engine, partner_for, print_outcome};
 
 /// `translate --to x12 --type 837P|837I` of a JSON array of claims or a FHIR Bundle of
 /// Claims, one claim in memory at a time, in one pass: each claim is read, scrubbed, run
-/// through its payer's rules and written to a spool; the spool is validated, then copied out.
+/// through its payer's rules and written, validated as it is written (into standard output
+/// when it is an empty file, else into a spool copied out on the verdict).
 /// A claim that cannot be read, fails the scrubber or is held by its rules stops the writing
 /// (the rest are still read, scrubbed and, while no claim is refused, reviewed by their
 /// rules, so every finding is told), and nothing of a batch that fails leaves. What fails is
@@ -103,14 +104,8 @@ impl Spooled837 {
 
     /// The batch failed: nothing written stays.
     fn discard(&self) -> Result<()> {
-        use std::io::Seek;
         match self {
-            Self::InPlace(file) => {
-                file.set_len(0)?;
-                let mut file = file;
-                file.rewind()?;
-                Ok(())
-            }
+            Self::InPlace(file) => Ok(cut_back(file)?),
             // Removed when dropped.
             Self::Spool(_) => Ok(()),
         }

@@ -21,9 +21,9 @@ pub(super) enum Streamed {
 }
 
 /// ST01 of the input's first transaction set, from its first few segments: what decides
-/// whether the input is translated while it is validated ([`stream_835`]). `None` when no
+/// whether the input is translated while it is validated ([`streamed_or_sets`]). `None` when no
 /// ST comes early (the whole validation then says what the input is).
-pub(super) fn first_set(spooled: &Spooled) -> Result<Option<String>> {
+fn first_set(spooled: &Spooled) -> Result<Option<String>> {
     /// Segments read looking for the ST (ISA, GS and ST lead a well-formed input).
     const LOOK: usize = 8;
     let mut segments = hms_x12::Reader::new(std::io::BufReader::new(spooled.open()?));
@@ -39,9 +39,49 @@ pub(super) fn first_set(spooled: &Spooled) -> Result<Option<String>> {
     Ok(None)
 }
 
+/// Translates the input as it is read when its transaction sets call for that (`streams`
+/// says which translation they call for): beside the validation when its first set does and
+/// standard output is an empty file ([`beside_validation`]), else after the validation (into
+/// a pipe or a terminal, holding the output until the verdict would take a spool of its
+/// size: twelve times the input for FHIR). `Err` with the exit when that is all there is to
+/// do (translated, or unsound); the sets of a sound input that calls for no streamed
+/// translation otherwise.
+pub(super) fn streamed_or_sets(
+    input: &Path,
+    spooled: &Spooled,
+    catalog: &'static hms_x12::spec::Catalog,
+    ndjson: bool,
+    streams: &impl Fn(&[String]) -> Option<Streamed>,
+) -> Result<std::result::Result<Vec<String>, ExitCode>> {
+    let first = first_set(spooled)?.map(|set| vec![set]);
+    let beside = first
+        .as_deref()
+        .and_then(streams)
+        .and_then(|to| Some((to, empty_file_stdout()?)));
+    let sets = match beside {
+        Some((to, file)) => {
+            match beside_validation(input, spooled, catalog, to, &file, ndjson, streams)? {
+                Beside::Done(exit) => return Ok(Err(exit)),
+                Beside::Sets(sets) => sets,
+            }
+        }
+        None => match validated(input, spooled, catalog)? {
+            Some(sets) => sets,
+            None => return Ok(Err(ExitCode::from(1))),
+        },
+    };
+    match streams(&sets) {
+        Some(to) => {
+            let end = stream_x12(spooled, to, ndjson, catalog, std::io::stdout().lock());
+            stream_exit(input, end).map(Err)
+        }
+        None => Ok(Ok(sets)),
+    }
+}
+
 /// What a translation beside its input's validation came to.
 #[derive(Debug)]
-pub(super) enum Beside {
+enum Beside {
     /// The translation's exit (or the validation's, when the input was unsound: nothing is
     /// left written).
     Done(ExitCode),
@@ -50,34 +90,25 @@ pub(super) enum Beside {
     Sets(Vec<String>),
 }
 
-/// Translates X12 as it is read (one claim payment or claim in memory at a time). Nothing is
-/// written for an input unsound to translate, so the validation's verdict must come before
-/// anything is seen. When standard output is an empty regular file (`> out.json`), a second
-/// thread validates the file (reading it on its own: nothing is handed from one thread to
-/// the other) while this one translates into it, as its first transaction set calls for
-/// (`to`); the file is cut back to empty if the input fails, or if all its sets call for
-/// another translation (`streams`). Anything else (a pipe, a terminal, a file with something
-/// in it) is left to the caller, which validates first and then writes: holding the output
-/// instead would take a spool of its size (twelve times the input for FHIR), and handing
-/// claim payments between threads measured slower than the pass it saved (BENCHMARKS.md).
-pub(super) fn beside_validation(
+/// Translates X12 as it is read (one claim payment or claim in memory at a time) into `file`,
+/// standard output and an empty regular file (`> out.json`), as the input's first transaction
+/// set calls for (`to`), while a second thread validates the input (reading it on its own:
+/// nothing is handed from one thread to the other; handing claim payments between threads
+/// measured slower than the pass it saved, BENCHMARKS.md). Nothing is written for an input
+/// unsound to translate: the file is cut back to empty if the input fails, or if all its sets
+/// call for another translation (`streams`).
+fn beside_validation(
     input: &Path,
     spooled: &Spooled,
     catalog: &'static hms_x12::spec::Catalog,
     to: Streamed,
+    file: &std::fs::File,
     ndjson: bool,
     streams: impl FnOnce(&[String]) -> Option<Streamed>,
 ) -> Result<Beside> {
-    use std::io::Seek;
-    let Some(file) = empty_file_stdout() else {
-        let Some(sets) = validated(input, spooled, catalog)? else {
-            return Ok(Beside::Done(ExitCode::from(1)));
-        };
-        return Ok(Beside::Sets(sets));
-    };
     let (sound, end) = std::thread::scope(|scope| {
         let validation = scope.spawn(|| validated(input, spooled, catalog));
-        let end = stream_x12(spooled, to, ndjson, catalog, &file);
+        let end = stream_x12(spooled, to, ndjson, catalog, file);
         let sound = match validation.join() {
             Ok(verdict) => verdict,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -89,15 +120,22 @@ pub(super) fn beside_validation(
         _ => false,
     };
     if !kept {
-        // Nothing written stays.
-        file.set_len(0)?;
-        (&file).rewind()?;
+        cut_back(file)?;
     }
     match sound? {
         None => Ok(Beside::Done(ExitCode::from(1))),
         Some(_) if kept => stream_exit(input, end).map(Beside::Done),
         Some(sets) => Ok(Beside::Sets(sets)),
     }
+}
+
+/// Empties `file` (an [`empty_file_stdout`] that was written): nothing written stays, and
+/// what is written next starts it again.
+pub(super) fn cut_back(file: &std::fs::File) -> std::io::Result<()> {
+    use std::io::Seek;
+    file.set_len(0)?;
+    let mut file = file;
+    file.rewind()
 }
 
 /// Standard output, when it is an empty regular file at its start (`> out.json`): a file
@@ -114,10 +152,10 @@ pub(super) fn empty_file_stdout() -> Option<std::fs::File> {
 /// How a streamed translation ended: written whole (`None`), or stopped where the input
 /// stopped making sense (what it says; what was written before stays), or the output could
 /// not be written.
-pub(super) type StreamEnd = std::io::Result<Option<String>>;
+type StreamEnd = std::io::Result<Option<String>>;
 
 /// The exit of a streamed translation that ended as `end`.
-pub(super) fn stream_exit(input: &Path, end: StreamEnd) -> Result<ExitCode> {
+fn stream_exit(input: &Path, end: StreamEnd) -> Result<ExitCode> {
     match end {
         Ok(None) => Ok(ExitCode::SUCCESS),
         Ok(Some(why)) => incomplete(input, &why),
@@ -126,7 +164,7 @@ pub(super) fn stream_exit(input: &Path, end: StreamEnd) -> Result<ExitCode> {
 }
 
 /// The X12 of `spooled` translated `to` what is asked and written to `out` as it is read.
-pub(super) fn stream_x12(
+fn stream_x12(
     spooled: &Spooled,
     to: Streamed,
     ndjson: bool,

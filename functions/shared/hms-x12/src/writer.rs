@@ -85,6 +85,13 @@ pub fn check_reader(x12: impl std::io::Read) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// `items` without its trailing empty ones: what a segment or composite ends with (X12 drops
+/// trailing empty elements and components).
+fn without_trailing<T>(items: &[T], empty: impl Fn(&T) -> bool) -> &[T] {
+    let used = items.iter().rposition(|v| !empty(v)).map_or(0, |i| i + 1);
+    items.get(..used).unwrap_or(items)
+}
+
 /// One element of a segment to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field<'a> {
@@ -202,11 +209,7 @@ impl SegmentWriter {
             Field::Composite(c) => c.iter().all(|v| v.is_empty()),
             Field::Repeated(r) => r.iter().all(|c| c.iter().all(|v| v.is_empty())),
         };
-        let used = fields
-            .iter()
-            .rposition(|f| !is_empty(f))
-            .map_or(0, |i| i + 1);
-        let fields = fields.get(..used).unwrap_or(fields);
+        let fields = without_trailing(fields, is_empty);
         for (i, f) in fields.iter().enumerate() {
             match f {
                 Field::Simple(v) => self.check(id, i + 1, v)?,
@@ -238,11 +241,7 @@ impl SegmentWriter {
     }
 
     fn components(&mut self, components: &[&str]) {
-        let used = components
-            .iter()
-            .rposition(|v| !v.is_empty())
-            .map_or(0, |i| i + 1);
-        let components = components.get(..used).unwrap_or(components);
+        let components = without_trailing(components, |v| v.is_empty());
         for (j, v) in components.iter().enumerate() {
             if j > 0 {
                 self.out.push(self.delimiters.component);
@@ -255,11 +254,7 @@ impl SegmentWriter {
     /// [`Field::Simple`]s, without gathering them (most segments written are these).
     pub fn simple(&mut self, id: &str, values: &[&str]) -> Result<(), WriteError> {
         Self::check_id(id)?;
-        let used = values
-            .iter()
-            .rposition(|v| !v.is_empty())
-            .map_or(0, |i| i + 1);
-        let values = values.get(..used).unwrap_or(values);
+        let values = without_trailing(values, |v| v.is_empty());
         for (i, v) in values.iter().enumerate() {
             self.check(id, i + 1, v)?;
         }

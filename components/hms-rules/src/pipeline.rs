@@ -93,38 +93,23 @@ pub struct RegistryRules {
     pub registry: crate::registry::Registry,
 }
 
-impl RegistryRules {
-    fn through<C: RuleClaim>(&self, claim: &C) -> RuleOutcome<C> {
-        match self.registry.for_payer(claim.payer_id()) {
-            Some(rules) => {
-                let span = tracing::info_span!("payer_rules", rule_set = %rules.label());
-                let _entered = span.enter();
-                run(&self.host, &rules, claim)
-            }
-            None => RuleOutcome {
-                claim: claim.clone(),
-                issues: vec![],
-                held: false,
-            },
-        }
-    }
-}
-
 impl hms_service::ports::RuleEngine for RegistryRules {
     fn review(&self, claim: &Claim) -> RuleVerdict {
-        if self.registry.for_payer(claim.payer_id().as_str()).is_none() {
-            // As it came: not copied.
+        let Some(rules) = self.registry.for_payer(RuleClaim::payer_id(claim)) else {
+            // Its payer has no rule set: it goes as it came, not copied.
             return RuleVerdict {
                 claim: None,
                 issues: vec![],
                 held: false,
             };
-        }
+        };
+        let span = tracing::info_span!("payer_rules", rule_set = %rules.label());
+        let _entered = span.enter();
         let RuleOutcome {
             claim,
             issues,
             held,
-        } = self.through(claim);
+        } = run(&self.host, &rules, claim);
         RuleVerdict {
             claim: (!held).then_some(claim),
             issues,

@@ -204,6 +204,49 @@ fn a_translation_written_to_a_file_is_all_there_or_not_there_at_all() {
     }
 }
 
+/// A reader that goes away midway (`| head -c 1000`) ends a streamed translation quietly:
+/// the thread that writes says so to the one that reads, and neither panics nor waits.
+#[test]
+fn a_reader_that_goes_away_midway_ends_a_streamed_translation_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let (remit, _) = synthetic("reader-gone", 2_000_000);
+    let claims: Vec<serde_json::Value> = hms_test_support::synthetic_claims("PCN", 2_000).collect();
+    let out = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&claims).unwrap()),
+    );
+    assert!(out.status.success());
+    let batch = remit.with_extension("837");
+    std::fs::write(&batch, &out.stdout).unwrap();
+    let (remit, batch) = (remit.to_str().unwrap(), batch.to_str().unwrap());
+    for (to, input) in [("json", remit), ("fhir", remit), ("json", batch)] {
+        for ndjson in [false, true] {
+            let mut args = vec!["translate", "--to", to, input];
+            if ndjson {
+                args.push("--ndjson");
+            }
+            let mut child = Command::new(env!("CARGO_BIN_EXE_hms"))
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut head = [0u8; 1000];
+            let mut stdout = child.stdout.take().unwrap();
+            stdout.read_exact(&mut head).unwrap();
+            // The pipe's read end closes here, with most of the output still to come.
+            drop(stdout);
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+            assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+        }
+    }
+    std::fs::remove_file(remit).unwrap();
+    std::fs::remove_file(batch).unwrap();
+}
+
 #[test]
 fn ndjson_of_what_holds_no_835_says_so() {
     let sample =

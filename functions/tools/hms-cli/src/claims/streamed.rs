@@ -72,7 +72,7 @@ pub(super) fn streamed_or_sets(
     };
     match streams(&sets) {
         Some(to) => {
-            let end = stream_x12(spooled, to, ndjson, catalog, std::io::stdout().lock());
+            let end = stream_x12(spooled, to, ndjson, catalog, std::io::stdout());
             stream_exit(input, end).map(Err)
         }
         None => Ok(Ok(sets)),
@@ -169,7 +169,7 @@ fn stream_x12(
     to: Streamed,
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
-    out: impl std::io::Write,
+    out: impl std::io::Write + Send,
 ) -> StreamEnd {
     let file = spooled.open().map_err(std::io::Error::other)?;
     let file = std::io::BufReader::with_capacity(1 << 16, file);
@@ -179,14 +179,67 @@ fn stream_x12(
     }
 }
 
-/// The 835s of `x12` written to `out` as they are read (one claim payment in memory at a
-/// time).
+/// Claim payments or claims handed from the reading thread to the writing one at a time:
+/// enough that handing them is a small part of their cost, few enough that what is in flight
+/// stays small.
+const HANDED: usize = 32;
+
+/// Batches in flight between the reading thread and the writing one.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Runs `read`, which gives each item it reads to the function it is passed, on this thread,
+/// and `write` of each item, in order, on another: reading an item (tokenizing, placing,
+/// building it) overlaps writing the ones before (their JSON, and handing it to the kernel).
+/// At most [`BATCHES_IN_FLIGHT`] batches of [`HANDED`] items are between the two. What
+/// `read` returns, and the writer (or the error that stopped it; `read` is then told so by
+/// an error from the function it gives its items to).
+fn written_beside<T: Send, W: Send, R>(
+    mut writer: W,
+    mut write: impl FnMut(&mut W, T) -> std::io::Result<()> + Send,
+    read: impl FnOnce(&mut dyn FnMut(T) -> std::io::Result<()>) -> R,
+) -> (R, std::io::Result<W>) {
+    let (hand, handed) = std::sync::mpsc::sync_channel::<Vec<T>>(BATCHES_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let writing = scope.spawn(move || {
+            for batch in handed {
+                for item in batch {
+                    write(&mut writer, item)?;
+                }
+            }
+            Ok(writer)
+        });
+        let stopped = || std::io::Error::other("the writing thread stopped");
+        let mut batch = Vec::with_capacity(HANDED);
+        let read = read(&mut |item| {
+            batch.push(item);
+            if batch.len() == HANDED {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDED));
+                hand.send(full).map_err(|_| stopped())?;
+            }
+            Ok(())
+        });
+        // What was read before the input ended (or stopped making sense) goes out too; a
+        // writer that stopped says why itself.
+        if !batch.is_empty() {
+            let _ = hand.send(batch);
+        }
+        drop(hand);
+        match writing.join() {
+            Ok(writer) => (read, writer),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// The 835s of `x12` written to `out` as they are read (at most a few batches of claim
+/// payments in memory at a time), the reading on this thread and the writing on another
+/// ([`written_beside`]; for FHIR the writing is more than half the work).
 fn stream_835(
     x12: impl std::io::Read,
     to: Streamed,
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
-    out: impl std::io::Write,
+    out: impl std::io::Write + Send,
 ) -> StreamEnd {
     use hms_domain::remittance::stream::{Framing, RemitWriter, StreamError, read_835_events};
     let framing = if ndjson {
@@ -195,11 +248,16 @@ fn stream_835(
         Framing::Document
     };
     let out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let mut writer = match to {
+    let writer = match to {
         Streamed::Fhir => RemitWriter::fhir(out, framing, chrono::Utc::now().date_naive()),
         Streamed::Json | Streamed::Claims => RemitWriter::json(out, framing),
     };
-    let read = read_835_events(x12, catalog, |e| writer.event(&e));
+    let (read, writer) = written_beside(
+        writer,
+        |writer, event| writer.event(&event),
+        |hand| read_835_events(x12, catalog, hand),
+    );
+    let writer = writer?;
     // The document is closed only when the whole input was read.
     let finished = match &read {
         Ok(()) => writer.finish().and_then(|mut out| {
@@ -238,51 +296,143 @@ fn incomplete(input: &Path, e: &dyn std::fmt::Display) -> Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
-/// The claims of the 837s of `x12` written to `out` as they are read (one claim and the
-/// loops above it in memory at a time): the JSON array `read_837` would give, or one claim
-/// per line.
+/// Claims written as JSON, gathered and passed on 64 KiB at a time.
+struct ClaimsJson<W> {
+    out: W,
+    gathered: Vec<u8>,
+    claims: usize,
+    ndjson: bool,
+}
+
+impl<W: std::io::Write> ClaimsJson<W> {
+    fn claim(&mut self, claim: &hms_domain::claims::Claim) -> std::io::Result<()> {
+        self.gathered
+            .extend_from_slice(match (self.ndjson, self.claims) {
+                (true, _) => b"",
+                (false, 0) => b"[",
+                (false, _) => b",",
+            });
+        claim.write_json(&mut self.gathered)?;
+        if self.ndjson {
+            self.gathered.push(b'\n');
+        }
+        self.claims += 1;
+        if self.gathered.len() >= 1 << 16 {
+            self.out.write_all(&self.gathered)?;
+            self.gathered.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes on what is gathered, closing the array when `whole` (the input was read to its
+    /// end; else the document stays open).
+    fn finish(mut self, whole: bool) -> std::io::Result<()> {
+        if whole && !self.ndjson {
+            let close: &[u8] = if self.claims == 0 { b"[]\n" } else { b"]\n" };
+            self.gathered.extend_from_slice(close);
+        }
+        self.out.write_all(&self.gathered)?;
+        self.out.flush()
+    }
+}
+
+/// The claims of the 837s of `x12` written to `out` as they are read (a few batches of claims
+/// and the loops above the one being read in memory at a time; read on this thread, written
+/// on another, [`written_beside`]): the JSON array `read_837` would give, or one claim per
+/// line.
 fn stream_837(
     x12: impl std::io::Read,
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
-    mut out: impl std::io::Write,
+    out: impl std::io::Write + Send,
 ) -> StreamEnd {
     use hms_domain::claims::{ClaimStreamError, read_837_claims};
-    // The JSON is gathered and written on 64 KiB at a time.
-    let mut gathered: Vec<u8> = Vec::with_capacity(1 << 17);
-    let mut claims = 0usize;
-    let read = read_837_claims(x12, catalog, |claim| {
-        gathered.extend_from_slice(match (ndjson, claims) {
-            (true, _) => b"",
-            (false, 0) => b"[",
-            (false, _) => b",",
-        });
-        claim.write_json(&mut gathered)?;
-        if ndjson {
-            gathered.push(b'\n');
-        }
-        claims += 1;
-        if gathered.len() >= 1 << 16 {
-            out.write_all(&gathered)?;
-            gathered.clear();
-        }
-        Ok::<(), std::io::Error>(())
-    });
+    let json = ClaimsJson {
+        out,
+        gathered: Vec::with_capacity(1 << 17),
+        claims: 0,
+        ndjson,
+    };
+    let (read, json) = written_beside(
+        json,
+        |json, claim| json.claim(&claim),
+        |hand| read_837_claims(x12, catalog, hand),
+    );
+    let json = json?;
     match read {
-        Ok(()) => {
-            if !ndjson {
-                gathered.extend_from_slice(if claims == 0 { b"[]\n" } else { b"]\n" });
-            }
-            out.write_all(&gathered)?;
-            out.flush()?;
-            Ok(None)
-        }
+        Ok(()) => json.finish(true).map(|()| None),
         Err(ClaimStreamError::Sink(e)) => Err(e),
-        Err(ClaimStreamError::Read(e)) => {
-            // What was read before the error still goes out; the document stays open.
-            out.write_all(&gathered)?;
-            out.flush()?;
-            Ok(Some(e.to_string()))
+        // What was read before the error still goes out; the document stays open.
+        Err(ClaimStreamError::Read(e)) => json.finish(false).map(|()| Some(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed expectation is the test failing
+
+    use super::{HANDED, written_beside};
+
+    #[test]
+    fn every_item_is_written_once_in_the_order_read_at_every_batch_boundary() {
+        for count in [0, 1, HANDED - 1, HANDED, HANDED + 1, HANDED * 9 + 5] {
+            let (read, written) = written_beside(
+                Vec::new(),
+                |written: &mut Vec<usize>, item| {
+                    written.push(item);
+                    Ok(())
+                },
+                |hand| (0..count).try_for_each(hand),
+            );
+            assert!(read.is_ok(), "{count}");
+            assert_eq!(written.unwrap(), (0..count).collect::<Vec<_>>(), "{count}");
         }
+    }
+
+    #[test]
+    fn what_was_read_before_the_input_stopped_making_sense_is_written() {
+        let (read, written) = written_beside(
+            Vec::new(),
+            |written: &mut Vec<usize>, item| {
+                written.push(item);
+                Ok(())
+            },
+            |hand| {
+                (0..HANDED + 3).try_for_each(&mut *hand)?;
+                Err::<(), _>(std::io::Error::other("the input stopped making sense"))
+            },
+        );
+        assert!(read.is_err());
+        assert_eq!(written.unwrap(), (0..HANDED + 3).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_writer_that_fails_stops_the_reading_and_says_why() {
+        let mut given = 0usize;
+        let (read, written) = written_beside(
+            0usize,
+            |count: &mut usize, _item: usize| {
+                *count += 1;
+                if *count == 3 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "the reader went away",
+                    ));
+                }
+                Ok(())
+            },
+            |hand| {
+                // An input without end: only the writer's failure stops it.
+                for i in 0.. {
+                    given += 1;
+                    hand(i)?;
+                }
+                Ok::<(), std::io::Error>(())
+            },
+        );
+        assert!(read.is_err());
+        assert_eq!(written.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+        // The reading stopped within the batches that can be in flight.
+        assert!(given <= HANDED * (super::BATCHES_IN_FLIGHT + 2), "{given}");
     }
 }

@@ -187,9 +187,10 @@ impl Pruned {
                 }
             }
             _ if self.kind.is_none() => {}
-            Step::LoopStart { id, name } => self.stack.push(LoopNode {
+            // The claim is read from loop ids and segment values: no name is copied.
+            Step::LoopStart { id, .. } => self.stack.push(LoopNode {
                 id: id.to_string(),
-                name: name.to_string(),
+                name: String::new(),
                 content: vec![],
             }),
             Step::Segment(segment) => {
@@ -198,7 +199,7 @@ impl Pruned {
                     return Err(ClaimReadError::TooLarge { line: segment.line }.into());
                 }
                 if let Some(top) = self.stack.last_mut() {
-                    top.content.push(Item::Segment(segment.to_node()));
+                    top.content.push(Item::Segment(segment.to_unnamed_node()));
                 }
             }
             Step::LoopEnd if self.stack.len() > 1 => {

@@ -52,6 +52,15 @@ impl SegmentStep<'_, '_> {
             ..node(&self.segment, self.line, self.name.map(str::to_string))
         }
     }
+
+    /// The segment as a node without the guide's name for it: for a reader that takes only
+    /// its values (a claim read from its loops), which then copies no name for each segment.
+    pub fn to_unnamed_node(&self) -> SegmentNode {
+        SegmentNode {
+            unexpected: self.unexpected,
+            ..node(&self.segment, self.line, None)
+        }
+    }
 }
 
 /// One step of the tree, in input order.

@@ -1,18 +1,29 @@
 //! Any bytes as a batch of claims read one at a time (`hms translate --to x12` of a JSON
-//! array): the array scanner and each claim's reader, then the batch written claim by claim.
-//! Properties: no panic; an array the whole-input reader takes, the scanner takes, and the
-//! claims both read are the same; a batch the scrubber passes, written claim by claim, passes our
-//! own validator.
+//! array, or of claims a line): the array scanner, the line reader and each claim's reader,
+//! then the batch written claim by claim. Properties: no panic; an array the whole-input
+//! reader takes, the scanner takes, and the claims both read are the same; a batch the
+//! scrubber passes, written claim by claim, passes our own validator.
 #![no_main]
 
 use chrono::NaiveDate;
 use hms_domain::claims::{
-    Batch, BatchSize, ClaimKind, StreamedBatch, read_claim_array, scrub::Profile,
+    Batch, BatchSize, ClaimKind, StreamedBatch, is_claim_lines, read_claim_array,
+    read_claim_lines, scrub::Profile,
 };
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
+    // The same bytes as claims a line: whatever they hold, each line is a claim or its
+    // finding, and the read ends.
+    let _ = is_claim_lines(data);
+    let mut lines = 0usize;
+    let read = read_claim_lines(data, Some(ClaimKind::Professional), |i, _| {
+        assert_eq!(i, lines);
+        lines += 1;
+        Ok::<(), std::convert::Infallible>(())
+    });
+    assert!(read.is_ok_and(|n| n == lines) || data.len() > hms_domain::claims::MAX_CLAIM_BYTES);
     let mut claims = vec![];
     let mut unreadable = false;
     let streamed = read_claim_array(data, Some(ClaimKind::Professional), |_, claim| {

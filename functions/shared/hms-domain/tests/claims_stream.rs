@@ -14,8 +14,9 @@ use common::{claim_fixture, samples};
 use hms_test_support::Trickle;
 
 use hms_domain::claims::{
-    Batch, BatchSize, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch, read_837,
-    read_837_claims, read_837i, read_837p, read_claim_array, write_837,
+    Batch, BatchSize, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch,
+    is_claim_lines, read_837, read_837_claims, read_837i, read_837p, read_claim_array,
+    read_claim_lines, write_837,
 };
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use hms_x12::spec::Catalog;
@@ -279,5 +280,108 @@ fn the_first_element_of_an_array_is_read_alone() {
     assert_eq!(first_array_element(&b"[\"x\"]"[..]).unwrap(), b"\"x\"");
     for none in [&b"[]"[..], b"{\"a\": 1}", b"", b"[{\"cut"] {
         assert_eq!(first_array_element(none), None);
+    }
+}
+
+/// Newline-delimited claims read a line at a time are the array's claims, whatever the reads'
+/// sizes; a line that does not read is located as the array's element would be, blank lines
+/// are skipped, and a line past the bound stops the read, naming its claim.
+#[test]
+fn claims_a_line_read_line_by_line_are_the_arrays_claims() {
+    let json = claim_fixture("batch-professional.json");
+    let whole = Batch::read(&json, None, &Connections::local()).unwrap();
+    let mut values: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+    let lines = |values: &[serde_json::Value]| {
+        let mut text = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            serde_json::to_writer(&mut text, value).unwrap();
+            // Blank lines, and a last line without its newline.
+            text.extend_from_slice(if i == 1 { b"\n \n\n" } else { b"\n" });
+        }
+        text.pop();
+        text
+    };
+    let text = lines(&values);
+    assert!(is_claim_lines(&text[..]));
+    // Lines cut by every buffer size, from reads of 7 bytes.
+    for step in [1, 7, 64, 1 << 16] {
+        let mut claims = vec![];
+        let count = read_claim_lines(
+            std::io::BufReader::with_capacity(step, Trickle(&text)),
+            None,
+            |i, claim| {
+                assert_eq!(i, claims.len());
+                claims.push(claim.unwrap());
+                Ok::<(), std::convert::Infallible>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(count, whole.claims.len(), "{step}");
+        assert_eq!(claims, whole.claims, "{step}");
+    }
+
+    values[1]["claim"]["totalCharge"] = "twelve".into();
+    let Err(expected) = Batch::read(
+        &serde_json::to_vec(&values).unwrap(),
+        None,
+        &Connections::local(),
+    ) else {
+        panic!("Batch::read took a bad claim");
+    };
+    let mut text = lines(&values);
+    text.extend_from_slice(b"\n{\"claim\": }\n");
+    let mut outcomes = vec![];
+    let mut read = 0;
+    let count = read_claim_lines(&text[..], None, |i, claim| {
+        read += 1;
+        if let Err(outcome) = claim
+            && i < values.len()
+        {
+            outcomes.extend(outcome.issue);
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap();
+    assert_eq!((count, read), (values.len() + 1, values.len() + 1));
+    assert_eq!(outcomes, expected.issue);
+    assert_eq!(outcomes[0].expression, ["/1/claim/totalCharge"]);
+
+    // A line past the bound is refused as the array's element is, before it is parsed.
+    let mut long = b"{\"claim\": {}}\n\"".to_vec();
+    long.resize(long.len() + hms_domain::claims::MAX_CLAIM_BYTES, b'x');
+    let result = read_claim_lines(&long[..], None, |_, _| {
+        Ok::<(), std::convert::Infallible>(())
+    });
+    assert!(
+        matches!(result, Err(ClaimArrayError::TooLarge { index: 1 })),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn only_a_whole_claim_object_on_the_first_of_several_lines_is_claims_a_line() {
+    for (text, lines) in [
+        (&b"{\"claim\": {}}\n{\"claim\": {}}\n"[..], true),
+        (b"{\"claim\": {}}\n  x", true),
+        // One claim alone, with or without blank lines after it.
+        (b"{\"claim\": {}}\n", false),
+        (b"{\"claim\": {}}\n \n\n", false),
+        (b"{\"claim\": {}}", false),
+        // A claim written over many lines.
+        (b"{\n  \"claim\": {}\n}\n", false),
+        // An array, and FHIR (a Bundle, or bulk FHIR's resources a line).
+        (b"[{\"claim\": {}},\n{\"claim\": {}}]\n", false),
+        (
+            b"{\"resourceType\": \"Claim\"}\n{\"resourceType\": \"Claim\"}\n",
+            false,
+        ),
+        (b"", false),
+    ] {
+        assert_eq!(
+            is_claim_lines(text),
+            lines,
+            "{}",
+            String::from_utf8_lossy(text)
+        );
     }
 }

@@ -115,14 +115,13 @@ pub fn translate(
             TransactionType::Institutional => ClaimKind::Institutional,
             _ => ClaimKind::Professional,
         };
-        let claims = if streams_as_claims(&spooled)? {
-            Some(Claims::Array(&spooled))
-        } else {
-            match hms_domain::claims::StoredBundle::open(&file) {
+        let claims = match streamed_claims(&spooled)? {
+            Some(claims) => Some(claims),
+            None => match hms_domain::claims::StoredBundle::open(&file) {
                 Ok(bundle) => bundle
                     .map(|b| Claims::Bundle(Box::new(b), Box::new(claim_connections(partner)))),
                 Err(e) => return print_outcome(&e.outcome()),
-            }
+            },
         };
         if let Some(claims) = claims {
             return stream_to_837(claims, claim_kind, partner, &envelope, rules);
@@ -254,18 +253,21 @@ fn engine(rules: Option<&Path>) -> std::result::Result<Engine, OperationOutcome>
     )))
 }
 
-/// Whether the input is a JSON array of claims (to be read one claim at a time), not one
-/// claim, a Bundle, or what `--to json --lossless` made of an 837 (an array of transaction
-/// sets, written back whole).
-fn streams_as_claims(spooled: &Spooled) -> Result<bool> {
+/// The claims of the input read one claim at a time, when it is a JSON array of claims or
+/// newline-delimited JSON of them; `None` for one claim, a Bundle, or what `--to json
+/// --lossless` made of an 837 (an array of transaction sets, written back whole).
+fn streamed_claims(spooled: &Spooled) -> Result<Option<Claims<'_>>> {
     // The first element decides, as for the whole input (`is_preserved`). Input without one (not an array, an empty one, one whose first element the scanner
     // cannot give) goes the whole way, whose reader says what is wrong with it.
     let file = std::io::BufReader::new(spooled.open()?);
-    Ok(
-        hms_domain::claims::first_array_element(file).is_some_and(|first| {
-            !serde_json::from_slice::<serde_json::Value>(&first).is_ok_and(|t| preserved_set(&t))
-        }),
-    )
+    let array = hms_domain::claims::first_array_element(file).is_some_and(|first| {
+        !serde_json::from_slice::<serde_json::Value>(&first).is_ok_and(|t| preserved_set(&t))
+    });
+    if array {
+        return Ok(Some(Claims::Array(spooled)));
+    }
+    let file = std::io::BufReader::new(spooled.open()?);
+    Ok(hms_domain::claims::is_claim_lines(file).then_some(Claims::Lines(spooled)))
 }
 
 /// Most notes of the FHIR reader a streamed batch tells on stderr (a Bundle of 50,000 Claims
@@ -329,6 +331,8 @@ fn claim_connections(partner: Option<&TradingPartner>) -> hms_domain::partner::C
 enum Claims<'f> {
     /// A JSON array of our claims.
     Array(&'f Spooled),
+    /// Our claims, one a line (newline-delimited JSON).
+    Lines(&'f Spooled),
     /// A FHIR Bundle of Claims, indexed, with the clearinghouse its Claims are sent on by.
     Bundle(
         Box<hms_domain::claims::StoredBundle<'f>>,
@@ -340,7 +344,7 @@ impl Claims<'_> {
     /// How findings point into the input: `/i/...`, or `Bundle.entry[i].resource...`.
     fn frame(&self) -> Batch {
         match self {
-            Self::Array(_) => Batch::streamed(),
+            Self::Array(_) | Self::Lines(_) => Batch::streamed(),
             Self::Bundle(..) => Batch::streamed_bundle(),
         }
     }
@@ -356,13 +360,17 @@ impl Claims<'_> {
     ) -> Result<std::result::Result<usize, OperationOutcome>> {
         use std::convert::Infallible;
         match self {
-            Self::Array(spooled) => {
-                use hms_domain::claims::{ClaimArrayError, read_claim_array};
+            Self::Array(spooled) | Self::Lines(spooled) => {
+                use hms_domain::claims::{ClaimArrayError, read_claim_array, read_claim_lines};
                 let file = std::io::BufReader::with_capacity(1 << 16, spooled.open()?);
-                let read = read_claim_array(file, kind, |i, claim| {
+                let each = |i, claim: std::result::Result<Claim, OperationOutcome>| {
                     each(i, claim.map(|claim| (claim, vec![])));
                     Ok::<(), Infallible>(())
-                });
+                };
+                let read = match self {
+                    Self::Lines(_) => read_claim_lines(file, kind, each),
+                    _ => read_claim_array(file, kind, each),
+                };
                 Ok(read.map_err(|e| match e {
                     ClaimArrayError::Sink(never) => match never {},
                     e => problem(IssueType::Structure, "parse", e.to_string()),
@@ -894,13 +902,12 @@ pub fn scrub(input: &Path, off: &[String]) -> Result<ExitCode> {
     let today = chrono::Local::now().date_naive();
     let spooled = Spooled::new(input)?;
     let file = spooled.open()?;
-    let claims = if streams_as_claims(&spooled)? {
-        Some(Claims::Array(&spooled))
-    } else {
-        match hms_domain::claims::StoredBundle::open(&file) {
+    let claims = match streamed_claims(&spooled)? {
+        Some(claims) => Some(claims),
+        None => match hms_domain::claims::StoredBundle::open(&file) {
             Ok(bundle) => bundle.map(|b| Claims::Bundle(Box::new(b), Box::new(our_connections()))),
             Err(e) => return print_outcome(&e.outcome()),
-        }
+        },
     };
     if let Some(claims) = claims {
         return stream_scrub(claims, today, &profile);

@@ -520,3 +520,69 @@ fn scrub_reads_a_large_batch_a_claim_at_a_time_and_says_what_the_whole_read_says
         assert_eq!(out.status.code(), Some(i32::from(errors)), "{got}");
     }
 }
+
+/// Claims a line (what `--to json --ndjson` makes of an 837) become an 837 again, one claim
+/// read at a time as an array's are: the same claims come back, and a bad line is named as the
+/// array's element would be, by `hms translate` and by `hms scrub`.
+#[test]
+fn claims_a_line_become_an_837_and_back_as_an_arrays_do() {
+    let catalog = hms_x12::spec::Catalog::embedded().unwrap();
+    let claims: Vec<serde_json::Value> = hms_test_support::synthetic_claims("NDJ", 300).collect();
+    let array = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&serde_json::to_vec(&claims).unwrap()),
+    );
+    assert!(array.status.success());
+    let from_array = hms_domain::claims::read_837(&array.stdout, catalog).unwrap();
+    assert_eq!(from_array.len(), 300);
+
+    // The 837's claims a line, and that NDJSON back to an 837.
+    let lines = hms(
+        &["translate", "--to", "json", "--ndjson", "-"],
+        Some(&array.stdout),
+    );
+    assert!(lines.status.success());
+    assert_eq!(lines.stdout.iter().filter(|b| **b == b'\n').count(), 300);
+    let back = hms(
+        &["translate", "--to", "x12", "--type", "837P", "-"],
+        Some(&lines.stdout),
+    );
+    assert!(
+        back.status.success(),
+        "{}",
+        String::from_utf8_lossy(&back.stdout)
+    );
+    let x12 = String::from_utf8(back.stdout).unwrap();
+    assert_eq!(x12.matches("\nCLM*").count(), 300);
+    assert_eq!(
+        hms_domain::claims::read_837(x12.as_bytes(), catalog).unwrap(),
+        from_array
+    );
+
+    // Our claims a line, one of them bad: named by its place, as in an array.
+    let mut text = Vec::new();
+    for (i, claim) in claims.iter().enumerate() {
+        let mut claim = claim.clone();
+        if i == 7 {
+            claim["claim"]["totalCharge"] = "twelve".into();
+        }
+        serde_json::to_writer(&mut text, &claim).unwrap();
+        text.push(b'\n');
+    }
+    for args in [
+        &["translate", "--to", "x12", "--type", "837P", "-"][..],
+        &["scrub", "-"],
+    ] {
+        let out = hms(args, Some(&text));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(outcome["resourceType"], "OperationOutcome");
+        let issues = outcome["issue"].as_array().unwrap();
+        assert!(
+            issues
+                .iter()
+                .any(|i| i["expression"][0] == "/7/claim/totalCharge"),
+            "{args:?}: {outcome}"
+        );
+    }
+}

@@ -375,6 +375,88 @@ pub fn read_claim_array<R: std::io::Read, E: std::error::Error + 'static>(
     Ok(count)
 }
 
+/// Reads newline-delimited JSON of our claims (one claim a line: what `hms translate --to
+/// json --ndjson` makes of an 837, and what bulk exports write) a line at a time, in memory
+/// bounded by the longest line; as [`read_claim_array`] reads an array. Blank lines are
+/// skipped, so `index` counts claims, not lines (`/i/...` names claim `i`). A line that is
+/// not valid JSON is that claim's finding, and the claims after it still come. Returns how
+/// many claims there were.
+pub fn read_claim_lines<R: std::io::BufRead, E: std::error::Error + 'static>(
+    mut input: R,
+    kind: Option<ClaimKind>,
+    mut each: impl FnMut(usize, Result<Claim, OperationOutcome>) -> Result<(), E>,
+) -> Result<usize, ClaimArrayError<E>> {
+    use std::io::{BufRead, Read};
+    let frame = Batch::streamed();
+    let mut line = Vec::new();
+    let mut count = 0;
+    loop {
+        line.clear();
+        let limit = u64::try_from(MAX_CLAIM_BYTES).unwrap_or(u64::MAX) + 1;
+        let read = (&mut input)
+            .take(limit)
+            .read_until(b'\n', &mut line)
+            .map_err(ClaimArrayError::Read)?;
+        if read == 0 {
+            return Ok(count);
+        }
+        let json = line.strip_suffix(b"\n").unwrap_or(&line);
+        if json.len() > MAX_CLAIM_BYTES {
+            return Err(ClaimArrayError::TooLarge { index: count });
+        }
+        if json.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let kind = match kind {
+            Some(kind) => kind,
+            None => serde_json::from_slice::<Value>(json)
+                .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
+        };
+        let claim = Claim::from_json(json, kind)
+            .map_err(|outcome| OperationOutcome::new(frame.locate(count, outcome, false)));
+        each(count, claim).map_err(ClaimArrayError::Sink)?;
+        count += 1;
+    }
+}
+
+/// Whether `input` is newline-delimited JSON of claims rather than one JSON value: its first
+/// line is a whole JSON object that is not a FHIR resource (which goes the FHIR way, and a
+/// Bundle of them is one document), and another line with something on it follows. A claim
+/// written over many lines, or alone on its only line, is one value.
+pub fn is_claim_lines<R: std::io::BufRead>(mut input: R) -> bool {
+    use std::io::{BufRead, Read};
+    let limit = u64::try_from(MAX_CLAIM_BYTES).unwrap_or(u64::MAX);
+    let mut first = Vec::new();
+    if (&mut input)
+        .take(limit)
+        .read_until(b'\n', &mut first)
+        .is_err()
+        || first.last() != Some(&b'\n')
+    {
+        return false;
+    }
+    let claim_object = serde_json::from_slice::<Value>(&first)
+        .is_ok_and(|v| v.is_object() && v.get("resourceType").is_none());
+    if !claim_object {
+        return false;
+    }
+    // Something more than whitespace follows.
+    let mut rest = [0u8; 4096];
+    loop {
+        match input.read(&mut rest) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => {
+                if rest
+                    .get(..n)
+                    .is_some_and(|r| !r.iter().all(u8::is_ascii_whitespace))
+                {
+                    return true;
+                }
+            }
+        }
+    }
+}
+
 /// The text of the first element of the JSON array `input` holds, read no further: what a
 /// caller looks at to tell what the array holds before reading it. `None` for an empty array,
 /// input that is not an array, or a first element past [`MAX_CLAIM_BYTES`].

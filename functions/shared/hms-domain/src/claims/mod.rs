@@ -19,7 +19,8 @@ pub use ack_277ca::{InformationSource, Reviewed, claim_acknowledgment};
 pub use bundle::{BundleError, ClaimBundleError, LocatedClaim, StoredBundle};
 pub use claim::{BatchStreamError, Claim, ClaimKind, StreamedBatch, write_837};
 pub use intake::{
-    Batch, ClaimArrayError, first_array_element, read_claim, read_claim_array, read_noted_claim,
+    Batch, ClaimArrayError, MAX_CLAIM_BYTES, first_array_element, is_claim_lines, read_claim,
+    read_claim_array, read_claim_lines, read_noted_claim,
 };
 pub use model::*;
 pub use read_837::{

@@ -92,9 +92,8 @@ enum Beside {
 
 /// Translates X12 as it is read (one claim payment or claim in memory at a time) into `file`,
 /// standard output and an empty regular file (`> out.json`), as the input's first transaction
-/// set calls for (`to`), while a second thread validates the input (reading it on its own:
-/// nothing is handed from one thread to the other; handing claim payments between threads
-/// measured slower than the pass it saved, BENCHMARKS.md). Nothing is written for an input
+/// set calls for (`to`), while a second thread validates the input, reading the file on its
+/// own (nothing is handed to the validation). Nothing is written for an input
 /// unsound to translate: the file is cut back to empty if the input fails, or if all its sets
 /// call for another translation (`streams`).
 fn beside_validation(

@@ -133,32 +133,61 @@ fn write_837_spool(
     let mut errors = 0;
     let mut told = Told::default();
     let mut loaded: Option<std::result::Result<Engine, OperationOutcome>> = None;
-    let mut writing = Writing::new(spool, pipe, partner, envelope);
-    let read = claims.read(Some(kind), |i, claim| match claim {
-        Ok((claim, notes)) => {
-            told.tell(&notes);
-            let mut found = vec![];
-            errors += scrub_claim(&frame, i, &claim, today, &mut found);
-            scrubbed.extend(found);
-            // Past a refused claim the batch is not sent: its payers' rules need not run.
-            if errors > 0 || !unreadable.issues.is_empty() {
-                return;
+    // The claims that pass are written on another thread (`written_beside`): reading,
+    // scrubbing and reviewing the next claim overlaps writing the ones before.
+    let writing = Writing::new(spool, pipe, partner, envelope);
+    let mut stopped = None;
+    let (read, writing) = super::streamed::written_beside(
+        writing,
+        |writing, pass| {
+            match pass {
+                Pass::Claim(claim) => writing.claim(*claim),
+                Pass::Hold => writing.hold(),
             }
-            // The rule sets load with the first claim that reaches them.
-            let Ok(engine) = loaded.get_or_insert_with(|| engine(rules)) else {
-                return;
+            Ok(())
+        },
+        |hand| {
+            let mut hand = |pass| {
+                if let Err(e) = hand(pass) {
+                    stopped.get_or_insert(e);
+                }
             };
-            let mut found = vec![];
-            let (changed, passed) = rules_claim(&frame, i, &claim, today, engine, &mut found);
-            ruled.extend(found);
-            if passed {
-                writing.claim(changed.unwrap_or(claim));
-            } else {
-                writing.hold();
-            }
-        }
-        Err(outcome) => unreadable.extend(outcome.issue),
-    })?;
+            claims.read(Some(kind), |i, claim| match claim {
+                Ok((claim, notes)) => {
+                    told.tell(&notes);
+                    let mut found = vec![];
+                    errors += scrub_claim(&frame, i, &claim, today, &mut found);
+                    scrubbed.extend(found);
+                    // Past a refused claim the batch is not sent: its payers' rules need not
+                    // run.
+                    if errors > 0 || !unreadable.issues.is_empty() {
+                        return;
+                    }
+                    // The rule sets load with the first claim that reaches them.
+                    let Ok(engine) = loaded.get_or_insert_with(|| engine(rules)) else {
+                        return;
+                    };
+                    let mut found = vec![];
+                    let (changed, passed) =
+                        rules_claim(&frame, i, &claim, today, engine, &mut found);
+                    ruled.extend(found);
+                    hand(if passed {
+                        Pass::Claim(Box::new(changed.unwrap_or(claim)))
+                    } else {
+                        Pass::Hold
+                    });
+                }
+                Err(outcome) => unreadable.extend(outcome.issue),
+            })
+        },
+    );
+    // The writer cannot fail (a failed write is its state); its thread ended early only by
+    // a panic, which `written_beside` passes on.
+    if let Some(e) = stopped {
+        return Err(e.into());
+    }
+    let read = read?;
+    let writing = writing?;
     told.finish();
     let written = writing.finish();
     let failed = |outcome: OperationOutcome| Ok(Some(outcome));
@@ -192,6 +221,13 @@ fn write_837_spool(
         }
         Written::Spooled => Ok(None),
     }
+}
+
+/// What the reading thread hands the writing one: a claim that passed, or word that one was
+/// held (nothing more is written).
+enum Pass {
+    Claim(Box<Claim>),
+    Hold,
 }
 
 /// A batch being written to its spool as its claims pass: opened when the second claim (or

@@ -192,7 +192,7 @@ const BATCHES_IN_FLIGHT: usize = 4;
 /// At most [`BATCHES_IN_FLIGHT`] batches of [`HANDED`] items are between the two. What
 /// `read` returns, and the writer (or the error that stopped it; `read` is then told so by
 /// an error from the function it gives its items to).
-fn written_beside<T: Send, W: Send, R>(
+pub(super) fn written_beside<T: Send, W: Send, R>(
     mut writer: W,
     mut write: impl FnMut(&mut W, T) -> std::io::Result<()> + Send,
     read: impl FnOnce(&mut dyn FnMut(T) -> std::io::Result<()>) -> R,

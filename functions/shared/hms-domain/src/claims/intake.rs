@@ -362,17 +362,41 @@ pub fn read_claim_array<R: std::io::Read, E: std::error::Error + 'static>(
     let mut elements = ArrayElements::new(input);
     let mut count = 0;
     while let Some(json) = elements.next_element().map_err(|e| e.within(count))? {
-        let kind = match kind {
-            Some(kind) => kind,
-            None => serde_json::from_slice::<Value>(json)
-                .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
-        };
-        let claim = Claim::from_json(json, kind)
-            .map_err(|outcome| OperationOutcome::new(frame.locate(count, outcome, false)));
-        each(count, claim).map_err(ClaimArrayError::Sink)?;
+        each(count, streamed_claim(&frame, count, json, kind)).map_err(ClaimArrayError::Sink)?;
         count += 1;
     }
     Ok(count)
+}
+
+/// Claim `index` of a batch read one claim at a time, from its JSON: of `kind`, or of the
+/// kind it says it is; the outcome of reading it, located in `frame`, when it does not read.
+fn streamed_claim(
+    frame: &Batch,
+    index: usize,
+    json: &[u8],
+    kind: Option<ClaimKind>,
+) -> Result<Claim, OperationOutcome> {
+    let kind = match kind {
+        Some(kind) => kind,
+        None => serde_json::from_slice::<Value>(json)
+            .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
+    };
+    Claim::from_json(json, kind)
+        .map_err(|outcome| OperationOutcome::new(frame.locate(index, outcome, false)))
+}
+
+/// Reads the next line of `input` into `line` (emptied first), its newline included, but no
+/// more than `limit` bytes of it: how many bytes were read, 0 at the input's end.
+fn read_line_within<R: std::io::BufRead>(
+    input: &mut R,
+    limit: usize,
+    line: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    use std::io::{BufRead, Read};
+    line.clear();
+    input
+        .take(u64::try_from(limit).unwrap_or(u64::MAX))
+        .read_until(b'\n', line)
 }
 
 /// Reads newline-delimited JSON of our claims (one claim a line: what `hms translate --to
@@ -386,20 +410,14 @@ pub fn read_claim_lines<R: std::io::BufRead, E: std::error::Error + 'static>(
     kind: Option<ClaimKind>,
     mut each: impl FnMut(usize, Result<Claim, OperationOutcome>) -> Result<(), E>,
 ) -> Result<usize, ClaimArrayError<E>> {
-    use std::io::{BufRead, Read};
     let frame = Batch::streamed();
     let mut line = Vec::new();
     let mut count = 0;
-    loop {
-        line.clear();
-        let limit = u64::try_from(MAX_CLAIM_BYTES).unwrap_or(u64::MAX) + 1;
-        let read = (&mut input)
-            .take(limit)
-            .read_until(b'\n', &mut line)
-            .map_err(ClaimArrayError::Read)?;
-        if read == 0 {
-            return Ok(count);
-        }
+    // A line one byte past the bound, newline aside, says the line is too long.
+    while read_line_within(&mut input, MAX_CLAIM_BYTES + 1, &mut line)
+        .map_err(ClaimArrayError::Read)?
+        > 0
+    {
         let json = line.strip_suffix(b"\n").unwrap_or(&line);
         if json.len() > MAX_CLAIM_BYTES {
             return Err(ClaimArrayError::TooLarge { index: count });
@@ -407,16 +425,10 @@ pub fn read_claim_lines<R: std::io::BufRead, E: std::error::Error + 'static>(
         if json.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let kind = match kind {
-            Some(kind) => kind,
-            None => serde_json::from_slice::<Value>(json)
-                .map_or(ClaimKind::Professional, |v| ClaimKind::of(&v)),
-        };
-        let claim = Claim::from_json(json, kind)
-            .map_err(|outcome| OperationOutcome::new(frame.locate(count, outcome, false)));
-        each(count, claim).map_err(ClaimArrayError::Sink)?;
+        each(count, streamed_claim(&frame, count, json, kind)).map_err(ClaimArrayError::Sink)?;
         count += 1;
     }
+    Ok(count)
 }
 
 /// Whether `input` is newline-delimited JSON of claims rather than one JSON value: its first
@@ -424,13 +436,8 @@ pub fn read_claim_lines<R: std::io::BufRead, E: std::error::Error + 'static>(
 /// Bundle of them is one document), and another line with something on it follows. A claim
 /// written over many lines, or alone on its only line, is one value.
 pub fn is_claim_lines<R: std::io::BufRead>(mut input: R) -> bool {
-    use std::io::{BufRead, Read};
-    let limit = u64::try_from(MAX_CLAIM_BYTES).unwrap_or(u64::MAX);
     let mut first = Vec::new();
-    if (&mut input)
-        .take(limit)
-        .read_until(b'\n', &mut first)
-        .is_err()
+    if read_line_within(&mut input, MAX_CLAIM_BYTES, &mut first).is_err()
         || first.last() != Some(&b'\n')
     {
         return false;

@@ -31,8 +31,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Transparent huge pages off for this process. mimalloc asks the kernel for them, and each
 /// one it gets counts whole in the process's memory and is zeroed whole whenever mimalloc
-/// gives memory back and takes it again: with them a validation peaks at 27 MB and a Bundle of
-/// 50,000 Claims at 52 MB, without them at 12 and 33 MB, in the same time (BENCHMARKS.md).
+/// gives memory back and takes it again: with them a validation peaked at 28 MB and a Bundle
+/// of 50,000 Claims at 58 MB, without them at 17 and 37 MB, in the same time (BENCHMARKS.md).
 /// How much memory the process takes changes, never what it does.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)] // one prctl(2); see the SAFETY comment

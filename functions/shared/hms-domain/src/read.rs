@@ -317,11 +317,10 @@ pub(crate) fn text(segment: &impl Fields, n: usize) -> &str {
     segment.text(n)
 }
 
-/// Element `n` as text, `None` when empty.
-pub(crate) fn opt(segment: &impl Fields, n: usize) -> Option<String> {
-    Some(segment.text(n))
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
+/// Element `n` as text (a `String`, or a `CompactString` for a code that fits inline),
+/// `None` when empty.
+pub(crate) fn opt<S: for<'t> From<&'t str>>(segment: &impl Fields, n: usize) -> Option<S> {
+    Some(segment.text(n)).filter(|t| !t.is_empty()).map(S::from)
 }
 
 /// Element `n`'s components, or its repetitions (one item for a simple value, none when empty).

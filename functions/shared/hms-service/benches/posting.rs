@@ -94,14 +94,14 @@ fn setup(n: usize) -> (impl Fn() -> usize, Remittance) {
         block_on(ch.ports.store.create(&record, Some(&hold))).unwrap();
         claims.push(ClaimPayment {
             header_number: Some("1".into()),
-            patient_control_number: pcn,
+            patient_control_number: pcn.into(),
             status_code: "1".into(),
             status: "".into(),
             charge: money("140.00"),
             paid: money("100.00"),
             patient_responsibility: Some(money("20.00")),
             claim_filing_indicator: "12".into(),
-            payer_claim_control_number: Some(format!("ICN{i:010}")),
+            payer_claim_control_number: Some(format!("ICN{i:010}").into()),
             facility_code: Some("11".into()),
             inpatient: false,
             patient: None,

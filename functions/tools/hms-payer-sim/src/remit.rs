@@ -183,9 +183,9 @@ fn remittance_filing_indicator(sbr09: &str) -> &str {
 
 fn adjustment(group: &str, reason: &str, amount: Decimal) -> Adjustment {
     Adjustment {
-        group_code: group.to_string(),
+        group_code: group.into(),
         group: adjustment_group(group).into(),
-        reason_code: reason.to_string(),
+        reason_code: reason.into(),
         reason: hms_domain::codes::describe(hms_domain::codes::claim_adjustment_reason, reason)
             .map(Into::into),
         amount,
@@ -246,15 +246,15 @@ fn adjudicate(
             left
         };
         services.push(ServicePayment {
-            code_qualifier: line.qualifier.to_string(),
-            procedure_code: line.code.clone(),
-            modifiers: line.modifiers.clone(),
+            code_qualifier: line.qualifier.into(),
+            procedure_code: line.code.as_str().into(),
+            modifiers: line.modifiers.iter().map(|m| m.as_str().into()).collect(),
             charge: line.charge,
             paid,
             units: Some(line.units),
             service_date: line.date,
             service_date_end: None,
-            line_control_number: line.control.clone(),
+            line_control_number: line.control.as_deref().map(Into::into),
             adjustments,
             remarks: vec![],
         });
@@ -273,20 +273,20 @@ fn adjudicate(
     };
     ClaimPayment {
         header_number: Some("1".into()),
-        patient_control_number: claim.pcn.clone(),
+        patient_control_number: claim.pcn.as_str().into(),
         status_code: status.into(),
         status: claim_status(status).into(),
         charge: claim.charge,
         paid,
         patient_responsibility: Some(patient),
-        claim_filing_indicator: claim.filing_indicator.clone(),
-        payer_claim_control_number: Some(payer_claim_number.to_string()),
-        facility_code: Some(claim.facility.clone()),
+        claim_filing_indicator: claim.filing_indicator.as_str().into(),
+        payer_claim_control_number: Some(payer_claim_number.into()),
+        facility_code: Some(claim.facility.as_str().into()),
         inpatient: false,
         patient: Some(PersonRef {
-            last: claim.last.clone(),
-            first: claim.first.clone(),
-            id: Some(claim.member_id.clone()),
+            last: claim.last.as_str().into(),
+            first: claim.first.as_deref().map(Into::into),
+            id: Some(claim.member_id.as_str().into()),
             id_qualifier: Some("MI".into()),
         }),
         adjustments: vec![],

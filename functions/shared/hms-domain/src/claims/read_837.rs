@@ -530,7 +530,7 @@ fn provider(scope: &LoopNode) -> Result<Provider, ValueError> {
         Name::Organization { .. } => TaxIdType::Ein,
     };
     Ok(Provider {
-        npi: match opt(nm1, 9) {
+        npi: match opt::<String>(nm1, 9) {
             Some(_) => Some(id_of(nm1, 9, Npi::parse)?),
             None => None,
         },

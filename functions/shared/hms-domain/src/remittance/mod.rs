@@ -10,6 +10,7 @@ pub mod write_835;
 use std::borrow::Cow;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use hms_x12::spec::Catalog;
 use hms_x12::tree;
 use hms_x12::validate::Placement;
@@ -188,11 +189,11 @@ pub struct ClaimPayment {
     /// LX01 of the header the payer reported the claim under (payers group claims by
     /// provider, bill type or date), when it sent one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub header_number: Option<String>,
+    pub header_number: Option<CompactString>,
     /// CLP01: the provider's claim number, as sent on the 837.
-    pub patient_control_number: String,
+    pub patient_control_number: CompactString,
     /// CLP02.
-    pub status_code: String,
+    pub status_code: CompactString,
     /// What CLP02 means.
     pub status: Cow<'static, str>,
     /// CLP03.
@@ -205,12 +206,12 @@ pub struct ClaimPayment {
     #[serde(with = "crate::amount_text::option")]
     pub patient_responsibility: Option<Decimal>,
     /// CLP06.
-    pub claim_filing_indicator: String,
+    pub claim_filing_indicator: CompactString,
     /// CLP07: the payer's claim number.
-    pub payer_claim_control_number: Option<String>,
+    pub payer_claim_control_number: Option<CompactString>,
     /// CLP08: the facility code (place of service for professional claims, the bill type's
     /// first two digits for institutional ones).
-    pub facility_code: Option<String>,
+    pub facility_code: Option<CompactString>,
     /// Whether the payer sent inpatient adjudication information (MIA): an inpatient claim.
     pub inpatient: bool,
     /// The patient's name and id (NM1*QC), as the payer has them.
@@ -226,15 +227,15 @@ pub struct ClaimPayment {
 #[serde(rename_all = "camelCase")]
 pub struct PersonRef {
     /// Last name.
-    pub last: String,
+    pub last: CompactString,
     /// First name.
-    pub first: Option<String>,
+    pub first: Option<CompactString>,
     /// Identifier (NM109).
-    pub id: Option<String>,
+    pub id: Option<CompactString>,
     /// What kind of identifier (NM108: `MI` member id, `HN` Medicare claim number, `II`
     /// unique health id, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_qualifier: Option<String>,
+    pub id_qualifier: Option<CompactString>,
 }
 
 /// One adjustment: group, reason (CARC), amount, quantity.
@@ -242,11 +243,11 @@ pub struct PersonRef {
 #[serde(rename_all = "camelCase")]
 pub struct Adjustment {
     /// CAS01.
-    pub group_code: String,
+    pub group_code: CompactString,
     /// What the group means.
     pub group: Cow<'static, str>,
     /// Claim adjustment reason code.
-    pub reason_code: String,
+    pub reason_code: CompactString,
     /// What it means (code list 139), when the embedded list has the code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Cow<'static, str>>,
@@ -263,11 +264,11 @@ pub struct Adjustment {
 #[serde(rename_all = "camelCase")]
 pub struct ServicePayment {
     /// SVC01-01: `HC` HCPCS/CPT, `NU` revenue code, ...
-    pub code_qualifier: String,
+    pub code_qualifier: CompactString,
     /// SVC01-02.
-    pub procedure_code: String,
+    pub procedure_code: CompactString,
     /// SVC01-03 to -06.
-    pub modifiers: Vec<String>,
+    pub modifiers: Vec<CompactString>,
     /// SVC02.
     #[serde(with = "crate::amount_text")]
     pub charge: Decimal,
@@ -283,7 +284,7 @@ pub struct ServicePayment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_date_end: Option<NaiveDate>,
     /// REF*6R: the provider's line control number.
-    pub line_control_number: Option<String>,
+    pub line_control_number: Option<CompactString>,
     /// Adjustments.
     pub adjustments: Vec<Adjustment>,
     /// Remark codes (LQ*HE), with what they mean.
@@ -296,7 +297,7 @@ pub struct ServicePayment {
 #[serde(rename_all = "camelCase")]
 pub struct Remark {
     /// LQ02.
-    pub code: String,
+    pub code: CompactString,
     /// What it means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Cow<'static, str>>,
@@ -306,7 +307,7 @@ impl Remark {
     /// `code` with its description.
     pub fn new(code: &str) -> Self {
         Self {
-            code: code.to_string(),
+            code: code.into(),
             description: crate::codes::describe(crate::codes::remittance_remark, code)
                 .map(Cow::Borrowed),
         }
@@ -517,7 +518,7 @@ struct Reading {
     claims_paid: Decimal,
     provider_adjustments: Vec<ProviderAdjustment>,
     /// LX01 of the open header (loop 2000).
-    header: Option<String>,
+    header: Option<CompactString>,
 }
 
 impl Reading {
@@ -692,7 +693,7 @@ impl Reading {
             ("2100", "NM1") if text(s, 1) == "QC" => {
                 if let Some(c) = claim {
                     c.patient = Some(PersonRef {
-                        last: text(s, 3).to_string(),
+                        last: text(s, 3).into(),
                         first: opt(s, 4),
                         id: opt(s, 9),
                         id_qualifier: opt(s, 8),
@@ -769,15 +770,15 @@ fn party(n1: &Line<'_>) -> Party {
 }
 
 fn claim_payment(clp: &Line<'_>) -> Result<ClaimPayment, ValueError> {
-    let status_code = text(clp, 2).to_string();
+    let status_code = CompactString::from(text(clp, 2));
     Ok(ClaimPayment {
-        patient_control_number: text(clp, 1).to_string(),
+        patient_control_number: text(clp, 1).into(),
         status: claim_status(&status_code).into(),
         status_code,
         charge: amount(clp, 3)?,
         paid: amount(clp, 4)?,
         patient_responsibility: decimal(clp, 5)?,
-        claim_filing_indicator: text(clp, 6).to_string(),
+        claim_filing_indicator: text(clp, 6).into(),
         header_number: None,
         payer_claim_control_number: opt(clp, 7),
         facility_code: opt(clp, 8),
@@ -791,14 +792,14 @@ fn claim_payment(clp: &Line<'_>) -> Result<ClaimPayment, ValueError> {
 fn service_payment(svc: &Line<'_>) -> Result<ServicePayment, ValueError> {
     let procedure = parts(svc, 1);
     Ok(ServicePayment {
-        code_qualifier: procedure.first().map(|c| c.to_string()).unwrap_or_default(),
-        procedure_code: procedure.get(1).map(|c| c.to_string()).unwrap_or_default(),
+        code_qualifier: procedure.first().copied().unwrap_or_default().into(),
+        procedure_code: procedure.get(1).copied().unwrap_or_default().into(),
         modifiers: procedure
             .iter()
             .skip(2)
             .take(4)
             .filter(|m| !m.is_empty())
-            .map(|m| m.to_string())
+            .map(|m| CompactString::from(*m))
             .collect(),
         charge: amount(svc, 2)?,
         paid: amount(svc, 3)?,
@@ -816,8 +817,8 @@ fn adjustments(cas: &Line<'_>, out: &mut Vec<Adjustment>) -> Result<(), ValueErr
     for r in crate::read::cas_reasons(cas)? {
         out.push(Adjustment {
             group: adjustment_group(r.group).into(),
-            group_code: r.group.to_string(),
-            reason_code: r.reason.to_string(),
+            group_code: r.group.into(),
+            reason_code: r.reason.into(),
             reason: crate::codes::describe(crate::codes::claim_adjustment_reason, r.reason)
                 .map(Cow::Borrowed),
             amount: r.amount,

@@ -192,7 +192,7 @@ fn claim_payment(
 
 fn service_payment(w: &mut InterchangeWriter, line: &ServicePayment) -> Result<(), WriteError> {
     let mut procedure = vec![line.code_qualifier.as_str(), line.procedure_code.as_str()];
-    procedure.extend(line.modifiers.iter().map(String::as_str));
+    procedure.extend(line.modifiers.iter().map(|m| m.as_str()));
     let charge = amount(line.charge);
     let paid = amount(line.paid);
     let units = line.units.map(amount);
@@ -240,7 +240,7 @@ fn adjustments(w: &mut InterchangeWriter, adjustments: &[Adjustment]) -> Result<
             .iter()
             .map(|a| {
                 [
-                    a.reason_code.clone(),
+                    a.reason_code.to_string(),
                     amount(a.amount),
                     a.quantity.map(amount).unwrap_or_default(),
                 ]

@@ -368,12 +368,15 @@ impl PostedPayment {
             posting,
             trace_number: trace_number.to_string(),
             paid_on,
-            status_code: payment.status_code.clone(),
+            status_code: payment.status_code.to_string(),
             disposition: payment.disposition(),
             charge: payment.charge,
             paid: payment.paid,
             patient_responsibility: payment.patient_responsibility,
-            payer_claim_control_number: payment.payer_claim_control_number.clone(),
+            payer_claim_control_number: payment
+                .payer_claim_control_number
+                .as_deref()
+                .map(str::to_string),
             adjustments: payment.adjustments.clone(),
             services: payment.services.clone(),
             posted_at: at,

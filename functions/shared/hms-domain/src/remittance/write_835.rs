@@ -234,7 +234,7 @@ fn adjustments(w: &mut InterchangeWriter, adjustments: &[Adjustment]) -> Result<
         let run = adjustments[start..]
             .iter()
             .take(6)
-            .take_while(|a| &a.group_code == group)
+            .take_while(|a| a.group_code == group)
             .count();
         let texts: Vec<[String; 3]> = adjustments[start..start + run]
             .iter()

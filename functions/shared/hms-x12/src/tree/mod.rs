@@ -127,24 +127,52 @@ fn text(b: &[u8]) -> CompactString {
 }
 
 /// Elements of a segment as values: components and repetitions become lists.
+///
+/// Every segment of a file becomes values, so the common case is kept cheap: the segment's
+/// text is checked once (each value is then a slice of it), and a segment with no component
+/// or repetition separator anywhere is split on element separators alone.
 pub fn element_values(segment: &Segment<'_>) -> Vec<Value> {
     let d = segment.delimiters();
+    let raw = segment.raw();
     let is_isa = segment.id() == b"ISA";
+    let whole = std::str::from_utf8(raw).ok();
+    let base = raw.as_ptr() as usize;
+    // A value as text: its slice of the checked segment (separators are ASCII, so a value
+    // between them is whole characters), else checked on its own (`text`).
+    let text_of = |value: &[u8]| -> CompactString {
+        let start = (value.as_ptr() as usize).wrapping_sub(base);
+        let sliced = start
+            .checked_add(value.len())
+            .and_then(|end| whole.and_then(|w| w.get(start..end)))
+            .filter(|s| std::ptr::eq(s.as_ptr(), value.as_ptr()));
+        match sliced {
+            Some(s) => CompactString::new(s),
+            None => text(value),
+        }
+    };
+    let repetition = if d.has_repetition() {
+        d.repetition
+    } else {
+        d.component
+    };
+    if is_isa || memchr::memchr2(d.component, repetition, raw).is_none() {
+        return segment
+            .elements()
+            .map(|e| Value::Text(text_of(e.raw())))
+            .collect();
+    }
     segment
         .elements()
         .map(|e| {
-            if is_isa {
-                return Value::Text(text(e.raw()));
-            }
             let one = |raw: &[u8]| {
                 if memchr::memchr(d.component, raw).is_some() {
                     Value::List(
                         raw.split(|b| *b == d.component)
-                            .map(|c| Value::Text(text(c)))
+                            .map(|c| Value::Text(text_of(c)))
                             .collect(),
                     )
                 } else {
-                    Value::Text(text(raw))
+                    Value::Text(text_of(raw))
                 }
             };
             if d.has_repetition() && memchr::memchr(d.repetition, e.raw()).is_some() {
@@ -253,4 +281,64 @@ pub fn parse(input: &[u8], catalog: &Catalog) -> Result<Document, TreeError> {
     }
     stepper.finish(&mut fold)?;
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delimiters::Delimiters;
+    use proptest::prelude::*;
+
+    /// Each value checked and split on its own: what [`element_values`] must give.
+    fn one_by_one(segment: &Segment<'_>) -> Vec<Value> {
+        let d = segment.delimiters();
+        let is_isa = segment.id() == b"ISA";
+        let one = |raw: &[u8]| {
+            if raw.contains(&d.component) {
+                Value::List(
+                    raw.split(|b| *b == d.component)
+                        .map(|c| Value::Text(text(c)))
+                        .collect(),
+                )
+            } else {
+                Value::Text(text(raw))
+            }
+        };
+        segment
+            .elements()
+            .map(|e| {
+                if is_isa {
+                    Value::Text(text(e.raw()))
+                } else if d.has_repetition() && e.raw().contains(&d.repetition) {
+                    Value::List(e.repetitions().map(|r| one(r.raw())).collect())
+                } else {
+                    one(e.raw())
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn values_are_those_of_each_element_read_on_its_own(
+            body in prop::collection::vec(
+                prop_oneof![
+                    4 => prop::sample::select(b"ABC123 *:^".to_vec()),
+                    1 => any::<u8>(),
+                ],
+                0..200,
+            ),
+            isa in any::<bool>(),
+            repetition in prop::sample::select(b"^U".to_vec()),
+        ) {
+            // Multi-byte characters and bytes that are no UTF-8, beside every separator, and
+            // segments past the separator index.
+            let mut raw = if isa { b"ISA*".to_vec() } else { b"NM1*".to_vec() };
+            raw.extend_from_slice(&body);
+            raw.extend_from_slice("*ÉÅ:ß".as_bytes());
+            let d = Delimiters { repetition, ..Delimiters::default() };
+            let segment = Segment::new(&raw, 0, d);
+            prop_assert_eq!(element_values(&segment), one_by_one(&segment));
+        }
+    }
 }

@@ -2,7 +2,32 @@
 //! FHIR output say a code means, so that a user never has to look up `EB*B` or `AAA*N**72`.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+/// FNV-1a: codes are a few bytes, looked up for every adjustment and remark of a remittance,
+/// where SipHash's setup outweighs the lookup. The keys are our own tables, fixed at build
+/// time, so a caller's codes can only miss; they cannot crowd a bucket.
+#[derive(Debug, Clone, Copy)]
+struct CodeHasher(u64);
+
+impl Default for CodeHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for CodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
 
 /// One embedded code list.
 #[derive(Debug)]
@@ -13,7 +38,7 @@ pub struct CodeTable {
     pub source: &'static str,
     /// Its version.
     pub version: &'static str,
-    entries: HashMap<&'static str, &'static str>,
+    entries: HashMap<&'static str, &'static str, BuildHasherDefault<CodeHasher>>,
 }
 
 impl CodeTable {
@@ -45,7 +70,7 @@ pub struct TableError {
 fn parse(name: &'static str, text: &'static str) -> Result<CodeTable, TableError> {
     let mut source = None;
     let mut version = None;
-    let mut entries = HashMap::new();
+    let mut entries = HashMap::default();
     for (i, line) in text.lines().enumerate() {
         let fail = |message| TableError {
             file: name,

@@ -203,6 +203,19 @@ impl<'a> Iterator for Elements<'a> {
             delimiters: self.segment.delimiters,
         })
     }
+
+    /// Each separator still ahead starts one more element: what a `collect` sizes its vector
+    /// by, so a segment's values are gathered without growing it. Exact when the whole
+    /// segment is indexed; a longer one may have more past the index.
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.next.is_none() {
+            return (0, Some(0));
+        }
+        let known = 1 + self.ahead.count_ones() as usize;
+        let exact = self.segment.raw.len() <= INDEXED;
+        (known, exact.then_some(known))
+    }
 }
 
 /// One element, possibly with repetitions and components.
@@ -360,6 +373,23 @@ mod tests {
                 }
                 let s = seg(&raw);
                 let walked: Vec<&[u8]> = s.elements().map(|e| e.raw()).collect();
+                // What the iterator promises of its length holds at every step.
+                let mut elements = s.elements();
+                loop {
+                    let (low, high) = elements.size_hint();
+                    let left = elements.clone().count();
+                    assert!(low <= left, "len {len}: {low} > {left}: {raw:?}");
+                    assert!(
+                        high.is_none_or(|h| h == left),
+                        "len {len}: {high:?}: {raw:?}"
+                    );
+                    if len <= INDEXED {
+                        assert_eq!(high, Some(left), "len {len}: {raw:?}");
+                    }
+                    if elements.next().is_none() {
+                        break;
+                    }
+                }
                 for n in 0..walked.len() + 3 {
                     let picked = s.element(n).map(|e| e.raw());
                     let expected = n.checked_sub(1).and_then(|i| walked.get(i).copied());

@@ -162,8 +162,13 @@ pub struct StoredBundle<'f> {
     urls: Keyed,
     ids: Keyed,
     identifiers: Keyed,
-    /// Entries read for the Claim being read, each once: a fixed pool of slots (never grown
-    /// while a Claim is read, so what was read stays where the reader borrowed it).
+}
+
+/// Entries one reader read for the Claim it is reading, each once: a fixed pool of slots
+/// (never grown while a Claim is read, so what was read stays where the reader borrowed it).
+/// Each thread reading Claims has its own; the index they read by is shared.
+#[derive(Debug)]
+struct Referred {
     slots: Vec<OnceCell<Value>>,
     /// Which slot holds which entry.
     slot_of: RefCell<HashMap<u32, usize>>,
@@ -172,6 +177,46 @@ pub struct StoredBundle<'f> {
     /// What went wrong reading an entry for the Claim being read.
     trouble: RefCell<Option<Trouble>>,
 }
+
+impl Referred {
+    fn new(entries: usize) -> Self {
+        Self {
+            slots: std::iter::repeat_with(OnceCell::new)
+                .take(MAX_REFERRED_ENTRIES.min(entries))
+                .collect(),
+            slot_of: RefCell::new(HashMap::new()),
+            loaded_bytes: Cell::new(0),
+            trouble: RefCell::new(None),
+        }
+    }
+
+    /// Empties what the Claim just read loaded; what went wrong loading it.
+    fn forget(&mut self) -> Option<Trouble> {
+        for (_, slot) in self.slot_of.get_mut().drain() {
+            if let Some(cell) = self.slots.get_mut(slot) {
+                cell.take();
+            }
+        }
+        self.loaded_bytes.set(0);
+        self.trouble.get_mut().take()
+    }
+}
+
+/// A stored Bundle as one reader resolves a Claim's references against it: the shared index,
+/// with the entries this reader read for its Claim.
+#[derive(Debug, Clone, Copy)]
+pub struct Referring<'a> {
+    bundle: &'a StoredBundle<'a>,
+    referred: &'a Referred,
+}
+
+/// Claims read on another thread and not yet taken: enough that neither thread waits on the
+/// other's slower Claims, few enough that memory stays a few Claims.
+const READ_AHEAD: usize = 16;
+
+/// What reading one Claim of a stored Bundle gives: its entry's index and the claim (or the
+/// outcome that says why it cannot be read).
+type ReadClaim = Result<(usize, Result<fhir::Read, OperationOutcome>), BundleError>;
 
 /// A Claim of a [`StoredBundle`] read, with what the reader noted on the way (defaults it
 /// assumed, references it could not follow), located in the Bundle.
@@ -213,10 +258,6 @@ impl<'f> StoredBundle<'f> {
             urls: vec![],
             ids: vec![],
             identifiers: vec![],
-            slots: vec![],
-            slot_of: RefCell::new(HashMap::new()),
-            loaded_bytes: Cell::new(0),
-            trouble: RefCell::new(None),
         };
         match bundle.scan()? {
             Scanned::Other => return Ok(None),
@@ -227,9 +268,6 @@ impl<'f> StoredBundle<'f> {
             keyed.shrink_to_fit();
         }
         bundle.entries.shrink_to_fit();
-        bundle.slots = std::iter::repeat_with(OnceCell::new)
-            .take(MAX_REFERRED_ENTRIES.min(bundle.entries.len()))
-            .collect();
         Ok(Some(bundle))
     }
 
@@ -242,42 +280,111 @@ impl<'f> StoredBundle<'f> {
     /// each says it is), sent on by the clearinghouse of `connections`: each read (or the
     /// outcome that says why it cannot be, its FHIRPaths from `Claim`) goes to `each` with its
     /// entry's index. One Claim and the entries it refers to are in memory at a time.
+    ///
+    /// With more than one core, a second thread reads every other Claim beside this one (each
+    /// Claim is read on its own, so the claims are the same either way); `each` is called on
+    /// this thread, in input order.
     pub fn read_claims<E: std::error::Error + 'static>(
         &mut self,
         kind: Option<ClaimKind>,
         connections: &Connections,
+        each: impl FnMut(usize, Result<fhir::Read, OperationOutcome>) -> Result<(), E>,
+    ) -> Result<(), ClaimBundleError<E>> {
+        let beside = std::thread::available_parallelism().is_ok_and(|cores| cores.get() > 1);
+        self.read_claims_by(beside, kind, connections, each)
+    }
+
+    /// [`StoredBundle::read_claims`], with every other Claim read on a second thread when
+    /// `beside`.
+    fn read_claims_by<E: std::error::Error + 'static>(
+        &self,
+        beside: bool,
+        kind: Option<ClaimKind>,
+        connections: &Connections,
         mut each: impl FnMut(usize, Result<fhir::Read, OperationOutcome>) -> Result<(), E>,
     ) -> Result<(), ClaimBundleError<E>> {
-        for i in 0..self.claims.len() {
-            let Some(&(entry, span)) = self.claims.get(i) else {
-                break;
-            };
-            let value = self.read_entry(span).map_err(BundleError::Read)?;
-            let claim = &value["resource"];
-            let read = {
-                let resources = Resources::stored(self);
-                fhir::read(
-                    claim,
-                    &resources,
-                    kind.unwrap_or_else(|| ClaimKind::of(claim)),
-                    connections,
-                )
-            };
-            let trouble = self.forget();
-            let read = match trouble {
-                None => read,
-                Some(Trouble::Read(e)) => return Err(BundleError::Read(e).into()),
-                Some(Trouble::TooMuch) => Err(OperationOutcome::new(vec![Issue::error(
-                    IssueType::TooCostly,
-                    "too-large",
-                    format!(
-                        "the resources the Claim refers to take more than {MAX_REFERRED_BYTES} bytes or {MAX_REFERRED_ENTRIES} entries"
-                    ),
-                )])),
-            };
-            each(entry as usize, read).map_err(ClaimBundleError::Sink)?;
+        let bundle = self;
+        let claims = bundle.claims.len();
+        if !beside || claims < 2 {
+            let mut referred = Referred::new(bundle.entries.len());
+            for at in 0..claims {
+                let (entry, read) = bundle.read_claim(&mut referred, at, kind, connections)?;
+                each(entry, read).map_err(ClaimBundleError::Sink)?;
+            }
+            return Ok(());
         }
-        Ok(())
+        std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::sync_channel::<ReadClaim>(READ_AHEAD);
+            // The odd Claims, on the other thread; it stops at its first failure, or when
+            // this thread stops taking them (the receiver is dropped).
+            scope.spawn(move || {
+                let mut referred = Referred::new(bundle.entries.len());
+                for at in (1..claims).step_by(2) {
+                    let read = bundle.read_claim(&mut referred, at, kind, connections);
+                    let failed = read.is_err();
+                    if send.send(read).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let mut referred = Referred::new(bundle.entries.len());
+            for at in 0..claims {
+                let read = if at % 2 == 0 {
+                    bundle.read_claim(&mut referred, at, kind, connections)
+                } else {
+                    receive.recv().unwrap_or_else(|_| {
+                        Err(BundleError::Read(io::Error::other(
+                            "the thread reading Claims beside this one stopped",
+                        )))
+                    })
+                };
+                let (entry, read) = read?;
+                each(entry, read).map_err(ClaimBundleError::Sink)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Claim number `at` (of the Bundle's Claims, from 0), read with `referred` for the
+    /// entries it refers to, which it empties again.
+    fn read_claim(
+        &self,
+        referred: &mut Referred,
+        at: usize,
+        kind: Option<ClaimKind>,
+        connections: &Connections,
+    ) -> ReadClaim {
+        let Some(&(entry, span)) = self.claims.get(at) else {
+            return Err(BundleError::Read(io::Error::other(format!(
+                "no Claim {at} in the Bundle's index"
+            ))));
+        };
+        let value = self.read_entry(span).map_err(BundleError::Read)?;
+        let claim = &value["resource"];
+        let read = {
+            let resources = Resources::stored(Referring {
+                bundle: self,
+                referred,
+            });
+            fhir::read(
+                claim,
+                &resources,
+                kind.unwrap_or_else(|| ClaimKind::of(claim)),
+                connections,
+            )
+        };
+        let read = match referred.forget() {
+            None => read,
+            Some(Trouble::Read(e)) => return Err(BundleError::Read(e)),
+            Some(Trouble::TooMuch) => Err(OperationOutcome::new(vec![Issue::error(
+                IssueType::TooCostly,
+                "too-large",
+                format!(
+                    "the resources the Claim refers to take more than {MAX_REFERRED_BYTES} bytes or {MAX_REFERRED_ENTRIES} entries"
+                ),
+            )])),
+        };
+        Ok((entry as usize, read))
     }
 
     /// [`StoredBundle::read_claims`] as a batch reports it: each Claim's notes, or the findings
@@ -308,98 +415,6 @@ impl<'f> StoredBundle<'f> {
             };
             each(entry, located)
         })
-    }
-
-    /// The resource of the last entry whose `fullUrl` is `url` (none when more than
-    /// [`MAX_CANDIDATES`] entries hash as it does).
-    pub(crate) fn by_url(&self, url: &str) -> Option<&Value> {
-        self.candidates(&self.urls, &url)?
-            .into_iter()
-            .rfind(|e| e["fullUrl"].as_str() == Some(url))
-            .map(|e| &e["resource"])
-    }
-
-    /// The resource of type `kind` with id `id`: `Some(None)` when resources that differ share
-    /// them, as a Bundle in memory decides (or more than [`MAX_CANDIDATES`] might).
-    pub(crate) fn by_id(&self, kind: &str, id: &str) -> Option<Option<&Value>> {
-        let Some(candidates) = self.candidates(&self.ids, &(kind, id)) else {
-            return Some(None);
-        };
-        let mut same = candidates
-            .into_iter()
-            .map(|e| &e["resource"])
-            .filter(|r| r["resourceType"] == kind && r["id"].as_str() == Some(id));
-        let first = same.next()?;
-        if same.any(|other| other != first) {
-            return Some(None);
-        }
-        Some(Some(first))
-    }
-
-    /// In input order, the resources with an identifier of value `value` (and, should their
-    /// hashes meet, a few more: the caller checks each); `None` past [`MAX_CANDIDATES`], which
-    /// the caller takes for an ambiguous reference: a Bundle in which a thousand resources
-    /// carry one identifier names no one of them by it.
-    pub(crate) fn carrying(&self, value: &str) -> Option<Vec<&Value>> {
-        let entries = self.candidates(&self.identifiers, &value)?;
-        Some(entries.into_iter().map(|e| &e["resource"]).collect())
-    }
-
-    /// The entries (read from the file) whose key hashes as `key` does, in input order;
-    /// `None` past [`MAX_CANDIDATES`].
-    fn candidates<K: Hash + ?Sized>(&self, keyed: &[u64], key: &K) -> Option<Vec<&Value>> {
-        let hash = hash_of(key) >> ENTRY_BITS;
-        let start = keyed.partition_point(|&k| k >> ENTRY_BITS < hash);
-        let end = keyed.partition_point(|&k| k >> ENTRY_BITS <= hash);
-        let run = keyed.get(start..end).unwrap_or_default();
-        if run.len() > MAX_CANDIDATES {
-            return None;
-        }
-        let entry_mask = (1 << ENTRY_BITS) - 1;
-        Some(
-            run.iter()
-                .filter_map(|&k| self.load(u32::try_from(k & entry_mask).ok()?))
-                .collect(),
-        )
-    }
-
-    /// Entry `entry`, read from the file the first time the Claim being read needs it.
-    fn load(&self, entry: u32) -> Option<&Value> {
-        if let Some(&slot) = self.slot_of.borrow().get(&entry) {
-            return self.slots.get(slot)?.get();
-        }
-        if self.trouble.borrow().is_some() {
-            return None;
-        }
-        let span = *self.entries.get(entry as usize)?;
-        let bytes = self.loaded_bytes.get() + span.len() as u64;
-        let slot = self.slot_of.borrow().len();
-        let Some(cell) = self.slots.get(slot).filter(|_| bytes <= MAX_REFERRED_BYTES) else {
-            *self.trouble.borrow_mut() = Some(Trouble::TooMuch);
-            return None;
-        };
-        self.loaded_bytes.set(bytes);
-        match self.read_entry(span) {
-            Ok(value) => {
-                self.slot_of.borrow_mut().insert(entry, slot);
-                Some(cell.get_or_init(|| value))
-            }
-            Err(e) => {
-                *self.trouble.borrow_mut() = Some(Trouble::Read(e));
-                None
-            }
-        }
-    }
-
-    /// Empties what the Claim just read loaded; what went wrong loading it.
-    fn forget(&mut self) -> Option<Trouble> {
-        for (_, slot) in self.slot_of.get_mut().drain() {
-            if let Some(cell) = self.slots.get_mut(slot) {
-                cell.take();
-            }
-        }
-        self.loaded_bytes.set(0);
-        self.trouble.get_mut().take()
     }
 
     /// The entry at `span`, parsed: it was parsed when the file was indexed, and the file is
@@ -544,6 +559,100 @@ impl<'f> StoredBundle<'f> {
             .extend(entry.identifiers.iter().map(|&h| keyed(h, at)));
         if claim {
             self.claims.push((at, span));
+        }
+    }
+}
+
+impl<'a> Referring<'a> {
+    /// The resource of the last entry whose `fullUrl` is `url` (none when more than
+    /// [`MAX_CANDIDATES`] entries hash as it does).
+    pub(crate) fn by_url(&self, url: &str) -> Option<&'a Value> {
+        self.candidates(&self.bundle.urls, &url)?
+            .into_iter()
+            .rfind(|e| e["fullUrl"].as_str() == Some(url))
+            .map(|e| &e["resource"])
+    }
+
+    /// The resource of type `kind` with id `id`: `Some(None)` when resources that differ share
+    /// them, as a Bundle in memory decides (or more than [`MAX_CANDIDATES`] might).
+    pub(crate) fn by_id(&self, kind: &str, id: &str) -> Option<Option<&'a Value>> {
+        let Some(candidates) = self.candidates(&self.bundle.ids, &(kind, id)) else {
+            return Some(None);
+        };
+        let mut same = candidates
+            .into_iter()
+            .map(|e| &e["resource"])
+            .filter(|r| r["resourceType"] == kind && r["id"].as_str() == Some(id));
+        let first = same.next()?;
+        if same.any(|other| other != first) {
+            return Some(None);
+        }
+        Some(Some(first))
+    }
+
+    /// In input order, the resources with an identifier of value `value` (and, should their
+    /// hashes meet, a few more: the caller checks each); `None` past [`MAX_CANDIDATES`], which
+    /// the caller takes for an ambiguous reference: a Bundle in which a thousand resources
+    /// carry one identifier names no one of them by it.
+    pub(crate) fn carrying(&self, value: &str) -> Option<Vec<&'a Value>> {
+        let entries = self.candidates(&self.bundle.identifiers, &value)?;
+        Some(entries.into_iter().map(|e| &e["resource"]).collect())
+    }
+
+    /// The entries (read from the file) whose key hashes as `key` does, in input order;
+    /// `None` past [`MAX_CANDIDATES`].
+    fn candidates<K: Hash + ?Sized>(&self, keyed: &[u64], key: &K) -> Option<Vec<&'a Value>> {
+        let hash = hash_of(key) >> ENTRY_BITS;
+        // One search for the run's start; the run (nearly always one key) is walked.
+        let start = keyed.partition_point(|&k| k >> ENTRY_BITS < hash);
+        let after = keyed.get(start..).unwrap_or_default();
+        let len = after
+            .iter()
+            .take(MAX_CANDIDATES + 1)
+            .take_while(|&&k| k >> ENTRY_BITS == hash)
+            .count();
+        if len > MAX_CANDIDATES {
+            return None;
+        }
+        let run = after.get(..len).unwrap_or_default();
+        let entry_mask = (1 << ENTRY_BITS) - 1;
+        Some(
+            run.iter()
+                .filter_map(|&k| self.load(u32::try_from(k & entry_mask).ok()?))
+                .collect(),
+        )
+    }
+
+    /// Entry `entry`, read from the file the first time the Claim being read needs it.
+    fn load(&self, entry: u32) -> Option<&'a Value> {
+        let referred = self.referred;
+        if let Some(&slot) = referred.slot_of.borrow().get(&entry) {
+            return referred.slots.get(slot)?.get();
+        }
+        if referred.trouble.borrow().is_some() {
+            return None;
+        }
+        let span = *self.bundle.entries.get(entry as usize)?;
+        let bytes = referred.loaded_bytes.get() + span.len() as u64;
+        let slot = referred.slot_of.borrow().len();
+        let Some(cell) = referred
+            .slots
+            .get(slot)
+            .filter(|_| bytes <= MAX_REFERRED_BYTES)
+        else {
+            *referred.trouble.borrow_mut() = Some(Trouble::TooMuch);
+            return None;
+        };
+        referred.loaded_bytes.set(bytes);
+        match self.bundle.read_entry(span) {
+            Ok(value) => {
+                referred.slot_of.borrow_mut().insert(entry, slot);
+                Some(cell.get_or_init(|| value))
+            }
+            Err(e) => {
+                *referred.trouble.borrow_mut() = Some(Trouble::Read(e));
+                None
+            }
         }
     }
 }
@@ -936,6 +1045,80 @@ mod keys {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+
+    /// Every Claim of `bundle` read with a second thread or without, each entry with its read
+    /// (as text: a read holds no float, so equal text is an equal read); reading stops where
+    /// `each` fails, after `stop_after` Claims.
+    fn read_all(
+        bundle: &Value,
+        beside: bool,
+        stop_after: Option<usize>,
+    ) -> (Vec<(usize, String)>, Option<String>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "hms-stored-bundle-{}-{}.json",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = File::create(&path)
+            .and_then(|mut f| f.write_all(&serde_json::to_vec(bundle).unwrap_or_default()));
+        assert!(written.is_ok(), "{written:?}");
+        let file = File::open(&path);
+        let _ = std::fs::remove_file(&path);
+        let Ok(file) = file else {
+            panic!("{file:?}");
+        };
+        let Ok(Some(stored)) = StoredBundle::open(&file) else {
+            panic!("a Bundle to read a Claim at a time");
+        };
+        let mut got = vec![];
+        let ended = stored.read_claims_by(beside, None, &Connections::local(), |entry, read| {
+            if stop_after == Some(got.len()) {
+                return Err(io::Error::other("the sink is full"));
+            }
+            got.push((entry, format!("{read:?}")));
+            Ok(())
+        });
+        (got, ended.err().map(|e| e.to_string()))
+    }
+
+    #[test]
+    fn claims_read_beside_on_a_second_thread_are_those_read_on_one() {
+        let mut bundle = hms_test_support::synthetic_bundle(9);
+        // A Claim whose patient is ambiguous fails to read, on either thread.
+        if let Some(entries) = bundle["entry"].as_array_mut() {
+            let twin = entries
+                .iter()
+                .find(|e| e["resource"]["id"] == "Patient-4")
+                .cloned();
+            if let Some(mut twin) = twin {
+                twin["fullUrl"] = Value::from("urn:uuid:twin");
+                twin["resource"]["gender"] = Value::from("unknown");
+                entries.push(twin);
+            }
+        }
+        let (one, ended) = read_all(&bundle, false, None);
+        assert_eq!(ended, None);
+        assert_eq!(one.len(), 9);
+        assert!(one.windows(2).all(|w| w[0].0 < w[1].0), "in input order");
+        assert!(one.iter().any(|(_, read)| read.starts_with("Err")));
+        assert!(one.iter().any(|(_, read)| read.starts_with("Ok")));
+        assert_eq!(read_all(&bundle, true, None), (one.clone(), None));
+        // A sink that stops takes no Claim after it, whichever Claim it stops at (one this
+        // thread read, or one the other did), and the other thread stops with it.
+        for stop in [0, 1, 4, 5, 8] {
+            for beside in [false, true] {
+                let (got, ended) = read_all(&bundle, beside, Some(stop));
+                assert_eq!(got, one[..stop].to_vec(), "stop {stop} beside {beside}");
+                assert_eq!(
+                    ended.as_deref(),
+                    Some("taking the claims: the sink is full")
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_key_keeps_its_entry_and_a_span_its_offset_and_length() {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::claims::bundle::StoredBundle;
+use crate::claims::bundle::Referring;
 
 /// Where a reference led.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +69,7 @@ pub struct Resources<'a> {
     /// Every resource, for conditional and logical references.
     all: Vec<&'a Value>,
     /// The Bundle in a file, when the resources are there rather than in the maps above.
-    stored: Option<&'a StoredBundle<'a>>,
+    stored: Option<Referring<'a>>,
 }
 
 impl<'a> Resources<'a> {
@@ -83,7 +83,7 @@ impl<'a> Resources<'a> {
 
     /// The resources of a Bundle in a file, each read when a reference first leads to it:
     /// what a Bundle of thousands of Claims resolves against, one Claim at a time.
-    pub fn stored(bundle: &'a StoredBundle<'a>) -> Self {
+    pub fn stored(bundle: Referring<'a>) -> Self {
         Self {
             stored: Some(bundle),
             ..Self::default()

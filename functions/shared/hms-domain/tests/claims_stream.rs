@@ -15,19 +15,30 @@ use hms_test_support::Trickle;
 
 use hms_domain::claims::{
     Batch, BatchSize, Claim, ClaimArrayError, ClaimKind, ClaimStreamError, StreamedBatch,
-    is_claim_lines, read_837, read_837_claims, read_837i, read_837p, read_claim_array,
-    read_claim_lines, write_837,
+    is_claim_lines, read_837, read_837_claims, read_837_claims_beside, read_837i, read_837p,
+    read_claim_array, read_claim_lines, write_837,
 };
 use hms_domain::partner::{Connections, Envelope, TradingPartner};
 use hms_x12::spec::Catalog;
 
+/// The claims of `x12` read on one thread, fed a few bytes at a time; read on two threads
+/// ([`read_837_claims_beside`]), they and what stops the read are the same.
 fn streamed(x12: &[u8]) -> Result<Vec<Claim>, ClaimStreamError> {
+    let catalog = Catalog::embedded().unwrap();
     let mut claims = vec![];
-    read_837_claims(Trickle(x12), Catalog::embedded().unwrap(), |claim| {
+    let one = read_837_claims(Trickle(x12), catalog, |claim| {
         claims.push(claim);
         Ok(())
-    })?;
-    Ok(claims)
+    })
+    .map(|()| claims);
+    let mut claims = vec![];
+    let two = read_837_claims_beside(Trickle(x12), catalog, |claim| {
+        claims.push(claim);
+        Ok::<(), std::io::Error>(())
+    })
+    .map(|()| claims);
+    assert_eq!(format!("{two:?}"), format!("{one:?}"));
+    one
 }
 
 fn envelope(control: u32) -> Envelope {
@@ -124,6 +135,33 @@ fn an_input_without_837s_is_refused_and_a_sink_that_fails_stops_the_read() {
     });
     assert!(matches!(result, Err(ClaimStreamError::Sink(e)) if e.to_string() == "disk full"));
     assert_eq!(taken, 1);
+    // On two threads, the reading stops with the sink, whichever claim it fails at: in the
+    // first handover, past many, or at the last claim.
+    let batch = Batch::read(
+        &claim_fixture("batch-professional.json"),
+        None,
+        &Connections::local(),
+    )
+    .unwrap();
+    let many: Vec<Claim> = std::iter::repeat_n(batch.claims, 40).flatten().collect();
+    let x12 = write_837(&many, &TradingPartner::test_to("KEYINS"), &envelope(8)).unwrap();
+    let claims = streamed(&x12).unwrap().len();
+    assert_eq!(claims, many.len());
+    for fail_at in [0, 1, claims / 2, claims - 1] {
+        let mut taken = 0;
+        let result = read_837_claims_beside(&x12[..], Catalog::embedded().unwrap(), |_| {
+            taken += 1;
+            if taken > fail_at {
+                return Err(std::io::Error::other("disk full"));
+            }
+            Ok(())
+        });
+        assert!(
+            matches!(&result, Err(ClaimStreamError::Sink(e)) if e.to_string() == "disk full"),
+            "{result:?}"
+        );
+        assert_eq!(taken, fail_at + 1);
+    }
 }
 
 #[test]

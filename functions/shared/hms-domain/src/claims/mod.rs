@@ -24,6 +24,7 @@ pub use intake::{
 };
 pub use model::*;
 pub use read_837::{
-    ClaimReadError, ClaimStreamError, read_837, read_837_claims, read_837i, read_837p,
+    ClaimReadError, ClaimStreamError, read_837, read_837_claims, read_837_claims_beside, read_837i,
+    read_837p,
 };
 pub use write_837::BatchSize;

@@ -127,11 +127,125 @@ pub fn read_837_claims<R: std::io::Read, E: std::error::Error + 'static>(
     mut sink: impl FnMut(Claim) -> Result<(), E>,
 ) -> Result<(), ClaimStreamError<E>> {
     let mut pruned = Pruned::default();
-    tree::read_steps(input, catalog, |step| pruned.step(step, &mut sink))?;
-    if pruned.found {
-        Ok(())
-    } else {
-        Err(ClaimReadError::No837P.into())
+    let mut cut = Cut::default();
+    tree::read_steps(input, catalog, |step| match cut.piece(step) {
+        Some(piece) => pruned.step(piece, &mut sink),
+        None => Ok(()),
+    })?;
+    pruned.ended()
+}
+
+/// Pieces handed from the reading thread to the assembling one at a time: a few claims'
+/// segments, so a handover costs nothing per segment.
+const PIECES: usize = 512;
+
+/// Handovers queued before the reading thread waits: what bounds the segments in flight.
+const HANDOVERS_IN_FLIGHT: usize = 4;
+
+/// [`read_837_claims`] on two threads: this one tokenizes the input, places each segment in
+/// its guide and copies its values out (half the work); a second one assembles the claim
+/// loops, reads each claim and hands it to `sink`, which runs there. The claims, their
+/// order, and what stops the read are [`read_837_claims`]'s; a sink that fails stops the
+/// reading too, within the handovers in flight.
+pub fn read_837_claims_beside<R: std::io::Read, E: std::error::Error + Send + 'static>(
+    input: R,
+    catalog: &Catalog,
+    sink: impl FnMut(Claim) -> Result<(), E> + Send,
+) -> Result<(), ClaimStreamError<E>> {
+    /// Why the reading thread stopped.
+    enum Stop {
+        Input(tree::TreeError),
+        /// The assembling thread stopped taking pieces (its result says why).
+        Assembler,
+    }
+    impl From<tree::TreeError> for Stop {
+        fn from(e: tree::TreeError) -> Self {
+            Self::Input(e)
+        }
+    }
+    std::thread::scope(|scope| {
+        let (hand, handed) = std::sync::mpsc::sync_channel::<Vec<Piece>>(HANDOVERS_IN_FLIGHT);
+        let assembling = scope.spawn(move || {
+            let mut sink = sink;
+            let mut pruned = Pruned::default();
+            for batch in handed {
+                for piece in batch {
+                    pruned.step(piece, &mut sink)?;
+                }
+            }
+            Ok::<Pruned, ClaimStreamError<E>>(pruned)
+        });
+        let mut cut = Cut::default();
+        let mut batch = Vec::with_capacity(PIECES);
+        let read = tree::read_steps(input, catalog, |step| {
+            if let Some(piece) = cut.piece(step) {
+                batch.push(piece);
+                if batch.len() == PIECES {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(PIECES));
+                    hand.send(full).map_err(|_| Stop::Assembler)?;
+                }
+            }
+            Ok::<(), Stop>(())
+        });
+        // What was read before the input ended (or stopped making sense) is assembled too.
+        if !batch.is_empty() {
+            let _ = hand.send(batch);
+        }
+        drop(hand);
+        let pruned = match assembling.join() {
+            Ok(assembled) => assembled?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match read {
+            Err(Stop::Input(e)) => Err(e.into()),
+            // Only a failed assembler stops taking pieces, and its failure was returned.
+            Err(Stop::Assembler) | Ok(()) => pruned.ended(),
+        }
+    })
+}
+
+/// One step of an 837's claim loops as the claim reader takes it, owned: what the reading
+/// thread hands the assembling one (a segment's values already copied out of the input's
+/// buffer).
+#[derive(Debug)]
+enum Piece {
+    /// A transaction set opens: of claims of this kind (`None`: no 837), its root loop's name.
+    Transaction(Option<ClaimKind>, String),
+    /// A loop opens, by its guide id.
+    Loop(String),
+    Segment(SegmentNode),
+    LoopEnd,
+    TransactionEnd,
+}
+
+/// Cuts the tree's steps down to the pieces the claim reader takes: nothing outside an 837's
+/// transaction sets is copied.
+#[derive(Debug, Default)]
+struct Cut {
+    /// Whether the open transaction set is an 837.
+    claims: bool,
+}
+
+impl Cut {
+    fn piece(&mut self, step: tree::Step<'_, '_>) -> Option<Piece> {
+        use tree::Step;
+        match step {
+            Step::TransactionStart(start) => {
+                let kind = claim_kind(&start.id, start.guide.as_deref());
+                self.claims = kind.is_some();
+                Some(Piece::Transaction(kind, start.name))
+            }
+            _ if !self.claims => None,
+            // The claim is read from loop ids and segment values: no name is copied.
+            Step::LoopStart { id, .. } => Some(Piece::Loop(id.to_string())),
+            Step::Segment(segment) => Some(Piece::Segment(segment.to_unnamed_node())),
+            Step::LoopEnd => Some(Piece::LoopEnd),
+            Step::TransactionEnd => {
+                self.claims = false;
+                Some(Piece::TransactionEnd)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -166,43 +280,51 @@ fn segments_in(scope: &LoopNode) -> usize {
 }
 
 impl Pruned {
+    /// The end of the input: `No837P` when no 837 transaction set was met.
+    fn ended<E: std::error::Error + 'static>(&self) -> Result<(), ClaimStreamError<E>> {
+        if self.found {
+            Ok(())
+        } else {
+            Err(ClaimReadError::No837P.into())
+        }
+    }
+
     fn step<E: std::error::Error + 'static>(
         &mut self,
-        step: tree::Step<'_, '_>,
+        piece: Piece,
         sink: &mut impl FnMut(Claim) -> Result<(), E>,
     ) -> Result<(), ClaimStreamError<E>> {
-        use tree::{Item, Step};
-        match step {
-            Step::TransactionStart(start) => {
-                self.kind = claim_kind(&start.id, start.guide.as_deref());
+        use tree::Item;
+        match piece {
+            Piece::Transaction(kind, name) => {
+                self.kind = kind;
                 self.found |= self.kind.is_some();
                 self.stack.clear();
                 self.held = 0;
                 if self.kind.is_some() {
                     self.stack.push(LoopNode {
                         id: "ST".into(),
-                        name: start.name,
+                        name,
                         content: vec![],
                     });
                 }
             }
             _ if self.kind.is_none() => {}
-            // The claim is read from loop ids and segment values: no name is copied.
-            Step::LoopStart { id, .. } => self.stack.push(LoopNode {
-                id: id.to_string(),
+            Piece::Loop(id) => self.stack.push(LoopNode {
+                id,
                 name: String::new(),
                 content: vec![],
             }),
-            Step::Segment(segment) => {
+            Piece::Segment(segment) => {
                 self.held += 1;
                 if self.held > MAX_HELD_SEGMENTS {
                     return Err(ClaimReadError::TooLarge { line: segment.line }.into());
                 }
                 if let Some(top) = self.stack.last_mut() {
-                    top.content.push(Item::Segment(segment.to_unnamed_node()));
+                    top.content.push(Item::Segment(segment));
                 }
             }
-            Step::LoopEnd if self.stack.len() > 1 => {
+            Piece::LoopEnd if self.stack.len() > 1 => {
                 let Some(done) = self.stack.pop() else {
                     return Ok(());
                 };
@@ -218,11 +340,11 @@ impl Pruned {
                     parent.content.push(Item::Loop(done));
                 }
             }
-            Step::TransactionEnd => {
+            Piece::TransactionEnd => {
                 self.stack.clear();
                 self.kind = None;
             }
-            _ => {}
+            Piece::LoopEnd => {}
         }
         Ok(())
     }

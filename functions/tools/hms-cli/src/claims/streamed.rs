@@ -335,29 +335,25 @@ impl<W: std::io::Write> ClaimsJson<W> {
     }
 }
 
-/// The claims of the 837s of `x12` written to `out` as they are read (a few batches of claims
-/// and the loops above the one being read in memory at a time; read on this thread, written
-/// on another, [`written_beside`]): the JSON array `read_837` would give, or one claim per
-/// line.
+/// The claims of the 837s of `x12` written to `out` as they are read (a few batches of
+/// segments and the loops above the claim being read in memory at a time): the JSON array
+/// `read_837` would give, or one claim per line. This thread tokenizes and places the
+/// segments; the claims are assembled, read and written on another
+/// ([`read_837_claims_beside`](hms_domain::claims::read_837_claims_beside)).
 fn stream_837(
     x12: impl std::io::Read,
     ndjson: bool,
     catalog: &'static hms_x12::spec::Catalog,
     out: impl std::io::Write + Send,
 ) -> StreamEnd {
-    use hms_domain::claims::{ClaimStreamError, read_837_claims};
-    let json = ClaimsJson {
+    use hms_domain::claims::{ClaimStreamError, read_837_claims_beside};
+    let mut json = ClaimsJson {
         out,
         gathered: Vec::with_capacity(1 << 17),
         claims: 0,
         ndjson,
     };
-    let (read, json) = written_beside(
-        json,
-        |json, claim| json.claim(&claim),
-        |hand| read_837_claims(x12, catalog, hand),
-    );
-    let json = json?;
+    let read = read_837_claims_beside(x12, catalog, |claim| json.claim(&claim));
     match read {
         Ok(()) => json.finish(true).map(|()| None),
         Err(ClaimStreamError::Sink(e)) => Err(e),

@@ -367,10 +367,10 @@ impl Pruned {
         }
         let read = match (self.stack.first(), self.kind) {
             (Some(body), Some(ClaimKind::Professional)) => {
-                transaction_claims(body).map(|c| c.into_iter().next().map(Claim::from))
+                the_claim(body, claim).map(|c| c.map(Claim::from))
             }
             (Some(body), Some(ClaimKind::Institutional)) => {
-                institutional_claims(body).map(|c| c.into_iter().next().map(Claim::from))
+                the_claim(body, institutional_claim).map(|c| c.map(Claim::from))
             }
             _ => Ok(None),
         };
@@ -437,16 +437,19 @@ pub(crate) fn is_837i(tx: &tree::TransactionNode) -> bool {
     claim_kind(&tx.id, tx.guide.as_deref()) == Some(ClaimKind::Institutional)
 }
 
-/// Reads a claim loop (2300 and below) with the parties above it.
-type ClaimLoop<C> = fn(&LoopNode, &Parties<'_>, Option<&Patient>) -> Result<C, ValueError>;
+/// Reads a claim loop (2300 and below) into a claim with `header` (the parties above it) and
+/// whether the transaction set reports encounters (BHT06 `RP`).
+type ClaimLoop<C> = fn(&LoopNode, Header, bool) -> Result<C, ValueError>;
 
-/// The claims of one 837 transaction set (professional or institutional: the loops above the
-/// claim are the same), each claim loop read by `read_claim`.
-fn claims_with<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Vec<C>, ValueError> {
-    let mut claims = vec![];
-    let encounter = segments(body, "BHT")
+/// Whether the transaction set reports encounters (BHT06 `RP`) rather than claims.
+fn encounters(body: &LoopNode) -> bool {
+    segments(body, "BHT")
         .next()
-        .is_some_and(|b| text(b, 6) == "RP");
+        .is_some_and(|b| text(b, 6) == "RP")
+}
+
+/// The submitter (1000A) and the receiver (1000B).
+fn senders(body: &LoopNode) -> Result<(Submitter, Receiver), ValueError> {
     let submitter_loop = loops(body, "1000A")
         .next()
         .ok_or_else(|| missing_in(body, "1000A"))?;
@@ -475,74 +478,98 @@ fn claims_with<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Vec<C>, V
         name: text(receiver_nm1, 3).to_string(),
         id: text(receiver_nm1, 9).to_string(),
     };
-    for billing_level in loops(body, "2000A") {
-        let billing_loop = loops(billing_level, "2010AA")
-            .next()
-            .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
-        let mut billing_provider = provider(billing_loop)?;
-        billing_provider.taxonomy = segments(billing_level, "PRV")
-            .next()
-            .and_then(|p| opt(p, 3));
-        let pay_to_address = match loops(billing_level, "2010AB").next() {
-            Some(l) => address(l)?,
+    Ok((submitter, receiver))
+}
+
+/// The billing provider of a billing level (2000A), and its pay-to address.
+fn billing(billing_level: &LoopNode) -> Result<(Provider, Option<Address>), ValueError> {
+    let billing_loop = loops(billing_level, "2010AA")
+        .next()
+        .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
+    let mut billing_provider = provider(billing_loop)?;
+    billing_provider.taxonomy = segments(billing_level, "PRV")
+        .next()
+        .and_then(|p| opt(p, 3));
+    let pay_to_address = match loops(billing_level, "2010AB").next() {
+        Some(l) => address(l)?,
+        None => None,
+    };
+    Ok((billing_provider, pay_to_address))
+}
+
+/// The subscriber of a subscriber level (2000B), and the payer.
+fn insured(subscriber_level: &LoopNode) -> Result<(Subscriber, Payer), ValueError> {
+    let sbr = required(subscriber_level, "SBR")?;
+    let sub_loop = loops(subscriber_level, "2010BA")
+        .next()
+        .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
+    let sub_nm1 = required(sub_loop, "NM1")?;
+    let dmg = segments(sub_loop, "DMG").next();
+    let subscriber = Subscriber {
+        member_id: id_of(sub_nm1, 9, MemberId::parse)?,
+        name: name(sub_nm1),
+        address: address(sub_loop)?,
+        birth_date: match dmg {
+            Some(d) => date(d, 2)?,
             None => None,
-        };
+        },
+        gender: dmg.and_then(|d| gender(text(d, 3))),
+        group_number: opt(sbr, 3),
+        responsibility: responsibility(text(sbr, 1)),
+        claim_filing_indicator: text(sbr, 9).to_string(),
+    };
+    let payer_nm1 = loops(subscriber_level, "2010BB")
+        .next()
+        .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
+        .and_then(|l| required(l, "NM1"))?;
+    Ok((subscriber, payer(payer_nm1)?))
+}
+
+/// The patient of a patient level (2000C), who is not the subscriber.
+fn patient(patient_level: &LoopNode) -> Result<Patient, ValueError> {
+    let pat = required(patient_level, "PAT")?;
+    let patient_loop = loops(patient_level, "2010CA")
+        .next()
+        .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
+    let nm1 = required(patient_loop, "NM1")?;
+    let dmg = required(patient_loop, "DMG")?;
+    Ok(Patient {
+        relationship: text(pat, 1).to_string(),
+        name: name(nm1),
+        address: address(patient_loop)?.ok_or_else(|| missing_in(patient_loop, "N3/N4"))?,
+        birth_date: date(dmg, 2)?
+            .ok_or_else(|| bad(dmg, 2, "the birth date is required".into()))?,
+        gender: gender(text(dmg, 3)).ok_or_else(|| bad(dmg, 3, "the gender is required".into()))?,
+    })
+}
+
+/// The claims of one 837 transaction set (professional or institutional: the loops above the
+/// claim are the same), each claim loop read by `read_claim` with its own copy of the parties
+/// above it.
+fn claims_with<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Vec<C>, ValueError> {
+    let mut claims = vec![];
+    let encounter = encounters(body);
+    let (submitter, receiver) = senders(body)?;
+    for billing_level in loops(body, "2000A") {
+        let (billing_provider, pay_to_address) = billing(billing_level)?;
         for subscriber_level in loops(billing_level, "2000B") {
-            let sbr = required(subscriber_level, "SBR")?;
-            let sub_loop = loops(subscriber_level, "2010BA")
-                .next()
-                .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
-            let sub_nm1 = required(sub_loop, "NM1")?;
-            let dmg = segments(sub_loop, "DMG").next();
-            let subscriber = Subscriber {
-                member_id: id_of(sub_nm1, 9, MemberId::parse)?,
-                name: name(sub_nm1),
-                address: address(sub_loop)?,
-                birth_date: match dmg {
-                    Some(d) => date(d, 2)?,
-                    None => None,
-                },
-                gender: dmg.and_then(|d| gender(text(d, 3))),
-                group_number: opt(sbr, 3),
-                responsibility: responsibility(text(sbr, 1)),
-                claim_filing_indicator: text(sbr, 9).to_string(),
-            };
-            let payer_nm1 = loops(subscriber_level, "2010BB")
-                .next()
-                .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
-                .and_then(|l| required(l, "NM1"))?;
-            let payer = payer(payer_nm1)?;
-            let parties = Parties {
-                submitter: &submitter,
-                receiver: &receiver,
-                billing_provider: &billing_provider,
-                pay_to_address: pay_to_address.as_ref(),
-                subscriber: &subscriber,
-                payer: &payer,
-                encounter,
+            let (subscriber, payer) = insured(subscriber_level)?;
+            let header = |patient: Option<&Patient>| Header {
+                submitter: submitter.clone(),
+                receiver: receiver.clone(),
+                billing_provider: billing_provider.clone(),
+                pay_to_address: pay_to_address.clone(),
+                subscriber: subscriber.clone(),
+                patient: patient.cloned(),
+                payer: payer.clone(),
             };
             for claim_loop in loops(subscriber_level, "2300") {
-                claims.push(read_claim(claim_loop, &parties, None)?);
+                claims.push(read_claim(claim_loop, header(None), encounter)?);
             }
             for patient_level in loops(subscriber_level, "2000C") {
-                let pat = required(patient_level, "PAT")?;
-                let patient_loop = loops(patient_level, "2010CA")
-                    .next()
-                    .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
-                let nm1 = required(patient_loop, "NM1")?;
-                let dmg = required(patient_loop, "DMG")?;
-                let patient = Patient {
-                    relationship: text(pat, 1).to_string(),
-                    name: name(nm1),
-                    address: address(patient_loop)?
-                        .ok_or_else(|| missing_in(patient_loop, "N3/N4"))?,
-                    birth_date: date(dmg, 2)?
-                        .ok_or_else(|| bad(dmg, 2, "the birth date is required".into()))?,
-                    gender: gender(text(dmg, 3))
-                        .ok_or_else(|| bad(dmg, 3, "the gender is required".into()))?,
-                };
+                let patient = patient(patient_level)?;
                 for claim_loop in loops(patient_level, "2300") {
-                    claims.push(read_claim(claim_loop, &parties, Some(&patient))?);
+                    claims.push(read_claim(claim_loop, header(Some(&patient)), encounter)?);
                 }
             }
         }
@@ -550,31 +577,43 @@ fn claims_with<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Vec<C>, V
     Ok(claims)
 }
 
-/// The parties above a claim loop.
-struct Parties<'a> {
-    submitter: &'a Submitter,
-    receiver: &'a Receiver,
-    billing_provider: &'a Provider,
-    pay_to_address: Option<&'a Address>,
-    subscriber: &'a Subscriber,
-    payer: &'a Payer,
-    /// BHT06 `RP`.
-    encounter: bool,
-}
-
-impl Parties<'_> {
-    /// The claim's header, with `patient` when it is not the subscriber.
-    fn header(&self, patient: Option<&Patient>) -> Header {
-        Header {
-            submitter: self.submitter.clone(),
-            receiver: self.receiver.clone(),
-            billing_provider: self.billing_provider.clone(),
-            pay_to_address: self.pay_to_address.cloned(),
-            subscriber: self.subscriber.clone(),
-            patient: patient.cloned(),
-            payer: self.payer.clone(),
+/// The one claim of a pruned transaction set, as [`Pruned`] nests it (one open loop of each
+/// level above the claim loop), read as [`claims_with`] reads it, with the parties above it
+/// moved into the claim rather than copied.
+fn the_claim<C>(body: &LoopNode, read_claim: ClaimLoop<C>) -> Result<Option<C>, ValueError> {
+    let encounter = encounters(body);
+    let (submitter, receiver) = senders(body)?;
+    let Some(billing_level) = loops(body, "2000A").next() else {
+        return Ok(None);
+    };
+    let (billing_provider, pay_to_address) = billing(billing_level)?;
+    let Some(subscriber_level) = loops(billing_level, "2000B").next() else {
+        return Ok(None);
+    };
+    let (subscriber, payer) = insured(subscriber_level)?;
+    let (claim_loop, patient) = match loops(subscriber_level, "2300").next() {
+        Some(claim_loop) => (claim_loop, None),
+        None => {
+            let Some(patient_level) = loops(subscriber_level, "2000C").next() else {
+                return Ok(None);
+            };
+            let patient = patient(patient_level)?;
+            let Some(claim_loop) = loops(patient_level, "2300").next() else {
+                return Ok(None);
+            };
+            (claim_loop, Some(patient))
         }
-    }
+    };
+    let header = Header {
+        submitter,
+        receiver,
+        billing_provider,
+        pay_to_address,
+        subscriber,
+        patient,
+        payer,
+    };
+    read_claim(claim_loop, header, encounter).map(Some)
 }
 
 fn payer(nm1: &SegmentNode) -> Result<Payer, ValueError> {
@@ -709,8 +748,8 @@ fn dated_range(
 
 fn claim(
     scope: &LoopNode,
-    parties: &Parties<'_>,
-    patient: Option<&Patient>,
+    header: Header,
+    encounter: bool,
 ) -> Result<ProfessionalClaim, ValueError> {
     let clm = required(scope, "CLM")?;
     let facility = parts(clm, 5);
@@ -767,9 +806,9 @@ fn claim(
         payer_claim_number: reference(scope, "F8"),
         diagnoses,
         diagnosis_codes,
-        encounter: parties.encounter,
+        encounter,
     };
-    let mut claim = ProfessionalClaim::new(parties.header(patient), info, service_lines);
+    let mut claim = ProfessionalClaim::new(header, info, service_lines);
     claim.rendering_provider = provider_in("2310B")?;
     claim.referring_provider = provider_in("2310A")?;
     claim.supervising_provider = provider_in("2310D")?;
@@ -923,8 +962,9 @@ fn other_coverage(scope: &LoopNode, clm: &SegmentNode) -> Result<Vec<OtherCovera
 /// Loop 2300 of an 837I and everything below it.
 fn institutional_claim(
     scope: &LoopNode,
-    parties: &Parties<'_>,
-    patient: Option<&Patient>,
+    header: Header,
+    // Institutional claims are not reported as encounters (the model has no flag for it).
+    _encounter: bool,
 ) -> Result<InstitutionalClaim, ValueError> {
     let clm = required(scope, "CLM")?;
     let facility = parts(clm, 5);
@@ -1001,7 +1041,7 @@ fn institutional_claim(
             .collect::<Result<_, ValueError>>()?,
         conditions: with(["BG", "BG"]).map(code_of).collect(),
     };
-    let mut claim = InstitutionalClaim::new(parties.header(patient), info, service_lines);
+    let mut claim = InstitutionalClaim::new(header, info, service_lines);
     claim.attending_provider = provider_in("2310A")?;
     claim.operating_provider = provider_in("2310B")?;
     claim.other_coverage = other_coverage(scope, clm)?;

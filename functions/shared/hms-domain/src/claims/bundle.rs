@@ -280,7 +280,7 @@ impl<'f> StoredBundle<'f> {
     /// each says it is), sent on by the clearinghouse of `connections`: each read (or the
     /// outcome that says why it cannot be, its FHIRPaths from `Claim`) goes to `each` with its
     /// entry's index. One Claim and the entries it refers to are in memory at a time on each
-    /// reading thread, and at most [`READ_AHEAD`] Claims read ahead.
+    /// reading thread, and at most sixteen Claims read ahead.
     ///
     /// With more than one core, a second thread reads every other Claim beside this one (each
     /// Claim is read on its own, so the claims are the same either way); `each` is called on

@@ -83,6 +83,14 @@ pub(crate) fn loops<'a>(scope: &'a LoopNode, id: &'a str) -> impl Iterator<Item 
     })
 }
 
+/// The first loop `id` directly in `scope`, or an error saying it is missing.
+pub(crate) fn required_loop<'a>(
+    scope: &'a LoopNode,
+    id: &'a str,
+) -> Result<&'a LoopNode, ValueError> {
+    loops(scope, id).next().ok_or_else(|| missing_in(scope, id))
+}
+
 /// Every loop under `scope`, depth first, in file order.
 pub(crate) fn all_loops(scope: &LoopNode) -> Vec<&LoopNode> {
     let mut out = vec![];

@@ -18,7 +18,8 @@ use crate::party::{
     Address, Contact, Gender, Name, Payer, PayerIdType, Provider, Receiver, Submitter, TaxIdType,
 };
 use crate::read::{
-    ValueError, amount, bad, date, decimal, loops, missing_in, opt, parts, required, segments, text,
+    ValueError, amount, bad, date, decimal, loops, missing_in, opt, parts, required, required_loop,
+    segments, text,
 };
 
 /// Why an 837P could not be read into claims.
@@ -450,9 +451,7 @@ fn encounters(body: &LoopNode) -> bool {
 
 /// The submitter (1000A) and the receiver (1000B).
 fn senders(body: &LoopNode) -> Result<(Submitter, Receiver), ValueError> {
-    let submitter_loop = loops(body, "1000A")
-        .next()
-        .ok_or_else(|| missing_in(body, "1000A"))?;
+    let submitter_loop = required_loop(body, "1000A")?;
     let submitter_nm1 = required(submitter_loop, "NM1")?;
     let per = required(submitter_loop, "PER")?;
     let contact_of = |qualifier: &str| {
@@ -470,10 +469,7 @@ fn senders(body: &LoopNode) -> Result<(Submitter, Receiver), ValueError> {
             email: contact_of("EM"),
         },
     };
-    let receiver_nm1 = loops(body, "1000B")
-        .next()
-        .ok_or_else(|| missing_in(body, "1000B"))
-        .and_then(|l| required(l, "NM1"))?;
+    let receiver_nm1 = required_loop(body, "1000B").and_then(|l| required(l, "NM1"))?;
     let receiver = Receiver {
         name: text(receiver_nm1, 3).to_string(),
         id: text(receiver_nm1, 9).to_string(),
@@ -483,9 +479,7 @@ fn senders(body: &LoopNode) -> Result<(Submitter, Receiver), ValueError> {
 
 /// The billing provider of a billing level (2000A), and its pay-to address.
 fn billing(billing_level: &LoopNode) -> Result<(Provider, Option<Address>), ValueError> {
-    let billing_loop = loops(billing_level, "2010AA")
-        .next()
-        .ok_or_else(|| missing_in(billing_level, "2010AA"))?;
+    let billing_loop = required_loop(billing_level, "2010AA")?;
     let mut billing_provider = provider(billing_loop)?;
     billing_provider.taxonomy = segments(billing_level, "PRV")
         .next()
@@ -500,9 +494,7 @@ fn billing(billing_level: &LoopNode) -> Result<(Provider, Option<Address>), Valu
 /// The subscriber of a subscriber level (2000B), and the payer.
 fn insured(subscriber_level: &LoopNode) -> Result<(Subscriber, Payer), ValueError> {
     let sbr = required(subscriber_level, "SBR")?;
-    let sub_loop = loops(subscriber_level, "2010BA")
-        .next()
-        .ok_or_else(|| missing_in(subscriber_level, "2010BA"))?;
+    let sub_loop = required_loop(subscriber_level, "2010BA")?;
     let sub_nm1 = required(sub_loop, "NM1")?;
     let dmg = segments(sub_loop, "DMG").next();
     let subscriber = Subscriber {
@@ -518,19 +510,14 @@ fn insured(subscriber_level: &LoopNode) -> Result<(Subscriber, Payer), ValueErro
         responsibility: responsibility(text(sbr, 1)),
         claim_filing_indicator: text(sbr, 9).to_string(),
     };
-    let payer_nm1 = loops(subscriber_level, "2010BB")
-        .next()
-        .ok_or_else(|| missing_in(subscriber_level, "2010BB"))
-        .and_then(|l| required(l, "NM1"))?;
+    let payer_nm1 = required_loop(subscriber_level, "2010BB").and_then(|l| required(l, "NM1"))?;
     Ok((subscriber, payer(payer_nm1)?))
 }
 
 /// The patient of a patient level (2000C), who is not the subscriber.
 fn patient(patient_level: &LoopNode) -> Result<Patient, ValueError> {
     let pat = required(patient_level, "PAT")?;
-    let patient_loop = loops(patient_level, "2010CA")
-        .next()
-        .ok_or_else(|| missing_in(patient_level, "2010CA"))?;
+    let patient_loop = required_loop(patient_level, "2010CA")?;
     let nm1 = required(patient_loop, "NM1")?;
     let dmg = required(patient_loop, "DMG")?;
     Ok(Patient {
@@ -926,13 +913,9 @@ fn other_coverage(scope: &LoopNode, clm: &SegmentNode) -> Result<Vec<OtherCovera
     let mut other_coverage = vec![];
     for other in loops(scope, "2320") {
         let sbr = required(other, "SBR")?;
-        let sub = loops(other, "2330A")
-            .next()
-            .ok_or_else(|| missing_in(other, "2330A"))?;
+        let sub = required_loop(other, "2330A")?;
         let sub_nm1 = required(sub, "NM1")?;
-        let payer_loop = loops(other, "2330B")
-            .next()
-            .ok_or_else(|| missing_in(other, "2330B"))?;
+        let payer_loop = required_loop(other, "2330B")?;
         let payer_nm1 = required(payer_loop, "NM1")?;
         let oi = segments(other, "OI").next();
         other_coverage.push(OtherCoverage {

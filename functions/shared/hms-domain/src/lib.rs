@@ -12,14 +12,16 @@
 //! What they share: [`ids`] (checked newtypes), [`party`] (people, organizations, providers,
 //! payers), [`partner`] (trading-partner configuration as data), [`codes`] (published code
 //! lists), [`outcome`] (FHIR OperationOutcome), [`read`] and [`write`] (X12 helpers over the
-//! `hms-x12` engine), [`request`] (reading what callers send), [`amount_text`] (money as text), and [`lossless`] (reading X12 so that
-//! what the model does not carry is written back unchanged).
+//! `hms-x12` engine), [`request`] (reading what callers send), [`amount_text`] (money as text), [`lossless`] (reading X12 so that
+//! what the model does not carry is written back unchanged), and [`handoff`] (a streamed
+//! translation's work split in order between two threads).
 
 pub mod amount_text;
 pub mod claim_status;
 pub mod claims;
 pub mod codes;
 pub mod eligibility;
+pub mod handoff;
 pub mod ids;
 mod json_leaves;
 pub mod json_out;

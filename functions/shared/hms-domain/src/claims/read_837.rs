@@ -13,6 +13,7 @@ use crate::claims::model::{
     InstitutionalLine, LineAdjudication, OtherCoverage, Patient, ProfessionalClaim, Responsibility,
     ServiceLine, Stay, Subscriber, ValueCode,
 };
+use crate::handoff::Handoff;
 use crate::ids::{MemberId, Npi, PatientControlNumber, PayerId, TaxId};
 use crate::party::{
     Address, Contact, Gender, Name, Payer, PayerIdType, Provider, Receiver, Submitter, TaxIdType,
@@ -136,12 +137,13 @@ pub fn read_837_claims<R: std::io::Read, E: std::error::Error + 'static>(
     pruned.ended()
 }
 
-/// Pieces handed from the reading thread to the assembling one at a time: a few claims'
-/// segments, so a handover costs nothing per segment.
-const PIECES: usize = 512;
-
-/// Handovers queued before the reading thread waits: what bounds the segments in flight.
-const HANDOVERS_IN_FLIGHT: usize = 4;
+/// How pieces go from the reading thread to the assembling one: a few claims' segments at a
+/// time, so a handover costs nothing per segment, with four handovers queued at most, which
+/// bounds the segments in flight.
+const PIECES: Handoff = Handoff {
+    items: 512,
+    in_flight: 4,
+};
 
 /// [`read_837_claims`] on two threads: this one tokenizes the input, places each segment in
 /// its guide and copies its values out (half the work); a second one assembles the claim
@@ -164,45 +166,23 @@ pub fn read_837_claims_beside<R: std::io::Read, E: std::error::Error + Send + 's
             Self::Input(e)
         }
     }
-    std::thread::scope(|scope| {
-        let (hand, handed) = std::sync::mpsc::sync_channel::<Vec<Piece>>(HANDOVERS_IN_FLIGHT);
-        let assembling = scope.spawn(move || {
-            let mut sink = sink;
-            let mut pruned = Pruned::default();
-            for batch in handed {
-                for piece in batch {
-                    pruned.step(piece, &mut sink)?;
-                }
-            }
-            Ok::<Pruned, ClaimStreamError<E>>(pruned)
-        });
-        let mut cut = Cut::default();
-        let mut batch = Vec::with_capacity(PIECES);
-        let read = tree::read_steps(input, catalog, |step| {
-            if let Some(piece) = cut.piece(step) {
-                batch.push(piece);
-                if batch.len() == PIECES {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(PIECES));
-                    hand.send(full).map_err(|_| Stop::Assembler)?;
-                }
-            }
-            Ok::<(), Stop>(())
-        });
-        // What was read before the input ended (or stopped making sense) is assembled too.
-        if !batch.is_empty() {
-            let _ = hand.send(batch);
-        }
-        drop(hand);
-        let pruned = match assembling.join() {
-            Ok(assembled) => assembled?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        match read {
-            Err(Stop::Input(e)) => Err(e.into()),
-            // Only a failed assembler stops taking pieces, and its failure was returned.
-            Err(Stop::Assembler) | Ok(()) => pruned.ended(),
-        }
-    })
+    let mut cut = Cut::default();
+    let (read, assembled) = PIECES.run(
+        (sink, Pruned::default()),
+        |(sink, pruned), piece| pruned.step(piece, sink),
+        |hand| {
+            tree::read_steps(input, catalog, |step| match cut.piece(step) {
+                Some(piece) => hand(piece).map_err(|_| Stop::Assembler),
+                None => Ok(()),
+            })
+        },
+    );
+    let (_, pruned) = assembled?;
+    match read {
+        Err(Stop::Input(e)) => Err(e.into()),
+        // Only a failed assembler stops taking pieces, and its failure was returned.
+        Err(Stop::Assembler) | Ok(()) => pruned.ended(),
+    }
 }
 
 /// One step of an 837's claim loops as the claim reader takes it, owned: what the reading

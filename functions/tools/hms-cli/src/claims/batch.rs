@@ -133,18 +133,18 @@ fn write_837_spool(
     let mut errors = 0;
     let mut told = Told::default();
     let mut loaded: Option<std::result::Result<Engine, OperationOutcome>> = None;
-    // The claims that pass are written on another thread (`written_beside`): reading,
+    // The claims that pass are written on another thread (`WRITTEN_BESIDE`): reading,
     // scrubbing and reviewing the next claim overlaps writing the ones before.
     let writing = Writing::new(spool, pipe, partner, envelope);
     let mut stopped = None;
-    let (read, writing) = super::streamed::written_beside(
+    let (read, writing) = super::streamed::WRITTEN_BESIDE.run(
         writing,
         |writing, pass| {
             match pass {
                 Pass::Claim(claim) => writing.claim(*claim),
                 Pass::Hold => writing.hold(),
             }
-            Ok(())
+            Ok::<(), std::convert::Infallible>(())
         },
         |hand| {
             let mut hand = |pass| {
@@ -182,12 +182,12 @@ fn write_837_spool(
         },
     );
     // The writer cannot fail (a failed write is its state); its thread ended early only by
-    // a panic, which `written_beside` passes on.
+    // a panic, which the hand-off passes on.
     if let Some(e) = stopped {
         return Err(e.into());
     }
     let read = read?;
-    let writing = writing?;
+    let Ok(writing) = writing;
     told.finish();
     let written = writing.finish();
     let failed = |outcome: OperationOutcome| Ok(Some(outcome));

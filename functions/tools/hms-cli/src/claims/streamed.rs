@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use hms_domain::handoff::Handoff;
 
 use super::{Spooled, validated};
 
@@ -178,61 +179,18 @@ fn stream_x12(
     }
 }
 
-/// Claim payments or claims handed from the reading thread to the writing one at a time:
-/// enough that handing them is a small part of their cost, few enough that what is in flight
-/// stays small.
-const HANDED: usize = 32;
-
-/// Batches in flight between the reading thread and the writing one.
-const BATCHES_IN_FLIGHT: usize = 4;
-
-/// Runs `read`, which gives each item it reads to the function it is passed, on this thread,
-/// and `write` of each item, in order, on another: reading an item (tokenizing, placing,
+/// How claim payments or claims go from the reading thread to the writing one: 32 at a time,
+/// enough that handing them is a small part of their cost, with four batches queued at most,
+/// few enough that what is in flight stays small. Reading an item (tokenizing, placing,
 /// building it) overlaps writing the ones before (their JSON, and handing it to the kernel).
-/// At most [`BATCHES_IN_FLIGHT`] batches of [`HANDED`] items are between the two. What
-/// `read` returns, and the writer (or the error that stopped it; `read` is then told so by
-/// an error from the function it gives its items to).
-pub(super) fn written_beside<T: Send, W: Send, R>(
-    mut writer: W,
-    mut write: impl FnMut(&mut W, T) -> std::io::Result<()> + Send,
-    read: impl FnOnce(&mut dyn FnMut(T) -> std::io::Result<()>) -> R,
-) -> (R, std::io::Result<W>) {
-    let (hand, handed) = std::sync::mpsc::sync_channel::<Vec<T>>(BATCHES_IN_FLIGHT);
-    std::thread::scope(|scope| {
-        let writing = scope.spawn(move || {
-            for batch in handed {
-                for item in batch {
-                    write(&mut writer, item)?;
-                }
-            }
-            Ok(writer)
-        });
-        let stopped = || std::io::Error::other("the writing thread stopped");
-        let mut batch = Vec::with_capacity(HANDED);
-        let read = read(&mut |item| {
-            batch.push(item);
-            if batch.len() == HANDED {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(HANDED));
-                hand.send(full).map_err(|_| stopped())?;
-            }
-            Ok(())
-        });
-        // What was read before the input ended (or stopped making sense) goes out too; a
-        // writer that stopped says why itself.
-        if !batch.is_empty() {
-            let _ = hand.send(batch);
-        }
-        drop(hand);
-        match writing.join() {
-            Ok(writer) => (read, writer),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    })
-}
+pub(super) const WRITTEN_BESIDE: Handoff = Handoff {
+    items: 32,
+    in_flight: 4,
+};
 
 /// The 835s of `x12` written to `out` as they are read (at most a few batches of claim
 /// payments in memory at a time), the reading on this thread and the writing on another
-/// ([`written_beside`]; for FHIR the writing is more than half the work).
+/// ([`WRITTEN_BESIDE`]; for FHIR the writing is more than half the work).
 fn stream_835(
     x12: impl std::io::Read,
     to: Streamed,
@@ -251,10 +209,10 @@ fn stream_835(
         Streamed::Fhir => RemitWriter::fhir(out, framing, chrono::Utc::now().date_naive()),
         Streamed::Json | Streamed::Claims => RemitWriter::json(out, framing),
     };
-    let (read, writer) = written_beside(
+    let (read, writer) = WRITTEN_BESIDE.run(
         writer,
         |writer, event| writer.event(&event),
-        |hand| read_835_events(x12, catalog, hand),
+        |hand| read_835_events(x12, catalog, |event| Ok(hand(event)?)),
     );
     let writer = writer?;
     // The document is closed only when the whole input was read.
@@ -359,75 +317,5 @@ fn stream_837(
         Err(ClaimStreamError::Sink(e)) => Err(e),
         // What was read before the error still goes out; the document stays open.
         Err(ClaimStreamError::Read(e)) => json.finish(false).map(|()| Some(e.to_string())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)] // test code: a failed expectation is the test failing
-
-    use super::{HANDED, written_beside};
-
-    #[test]
-    fn every_item_is_written_once_in_the_order_read_at_every_batch_boundary() {
-        for count in [0, 1, HANDED - 1, HANDED, HANDED + 1, HANDED * 9 + 5] {
-            let (read, written) = written_beside(
-                Vec::new(),
-                |written: &mut Vec<usize>, item| {
-                    written.push(item);
-                    Ok(())
-                },
-                |hand| (0..count).try_for_each(hand),
-            );
-            assert!(read.is_ok(), "{count}");
-            assert_eq!(written.unwrap(), (0..count).collect::<Vec<_>>(), "{count}");
-        }
-    }
-
-    #[test]
-    fn what_was_read_before_the_input_stopped_making_sense_is_written() {
-        let (read, written) = written_beside(
-            Vec::new(),
-            |written: &mut Vec<usize>, item| {
-                written.push(item);
-                Ok(())
-            },
-            |hand| {
-                (0..HANDED + 3).try_for_each(&mut *hand)?;
-                Err::<(), _>(std::io::Error::other("the input stopped making sense"))
-            },
-        );
-        assert!(read.is_err());
-        assert_eq!(written.unwrap(), (0..HANDED + 3).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn a_writer_that_fails_stops_the_reading_and_says_why() {
-        let mut given = 0usize;
-        let (read, written) = written_beside(
-            0usize,
-            |count: &mut usize, _item: usize| {
-                *count += 1;
-                if *count == 3 {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::BrokenPipe,
-                        "the reader went away",
-                    ));
-                }
-                Ok(())
-            },
-            |hand| {
-                // An input without end: only the writer's failure stops it.
-                for i in 0.. {
-                    given += 1;
-                    hand(i)?;
-                }
-                Ok::<(), std::io::Error>(())
-            },
-        );
-        assert!(read.is_err());
-        assert_eq!(written.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
-        // The reading stopped within the batches that can be in flight.
-        assert!(given <= HANDED * (super::BATCHES_IN_FLIGHT + 2), "{given}");
     }
 }

@@ -608,6 +608,7 @@ impl<'c> Validator<'c> {
     }
 
     /// Validates one segment.
+    #[inline]
     pub fn segment(&mut self, segment: &Segment<'_>) {
         self.line += 1;
         self.report.segments += 1;
@@ -630,6 +631,7 @@ impl<'c> Validator<'c> {
     }
 
     /// Element checks of an envelope segment, as interchange-level findings.
+    #[inline(never)]
     fn envelope_elements(&mut self, segment: &Segment<'_>, id: &str) {
         let Some(spec) = self.catalog.envelope_segment(id) else {
             return;
@@ -655,6 +657,7 @@ impl<'c> Validator<'c> {
         self.element_issues = issues;
     }
 
+    #[inline(never)]
     fn isa(&mut self, segment: &Segment<'_>) {
         if self.in_interchange {
             self.close_interchange(segment.offset(), "a new ISA");
@@ -721,6 +724,7 @@ impl<'c> Validator<'c> {
         }
     }
 
+    #[inline(never)]
     fn iea(&mut self, segment: &Segment<'_>) {
         if !self.in_interchange {
             let f = self.finding(
@@ -764,6 +768,7 @@ impl<'c> Validator<'c> {
         self.in_interchange = false;
     }
 
+    #[inline(never)]
     fn gs(&mut self, segment: &Segment<'_>) {
         if !self.in_interchange {
             let f = self.finding(
@@ -824,6 +829,7 @@ impl<'c> Validator<'c> {
         self.group = None;
     }
 
+    #[inline(never)]
     fn ge(&mut self, segment: &Segment<'_>) {
         if self.group.is_none() {
             let f = self.finding(
@@ -872,6 +878,7 @@ impl<'c> Validator<'c> {
         self.group = None;
     }
 
+    #[inline(never)]
     fn st(&mut self, segment: &Segment<'_>) {
         // Deferred checks never mix two transaction sets in one batch.
         if let Some(deferral) = self.deferral.as_mut() {
@@ -1197,12 +1204,12 @@ impl<'c> Validator<'c> {
             }
             return;
         }
-        let context = self.context();
         self.element_issues.clear();
         check_segment(spec, segment, &mut self.element_issues);
         if self.element_issues.is_empty() {
             return;
         }
+        let context = self.context();
         let mut issues = std::mem::take(&mut self.element_issues);
         for issue in issues.drain(..) {
             let f = pipeline::element_finding(issue, segment, &context);

@@ -153,6 +153,19 @@ pub fn synthetic_bundle_entries(copies: usize) -> impl Iterator<Item = serde_jso
     })
 }
 
+/// A fixed stream of pseudo-random words from `seed` (xorshift64): what generated test inputs
+/// are drawn from, the same on every run and machine, so a failure reproduces. `seed` must not
+/// be zero (the stream would stay zero).
+pub fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
+
 /// [`synthetic_bundle_entries`] in one Bundle.
 pub fn synthetic_bundle(copies: usize) -> serde_json::Value {
     let entries: Vec<serde_json::Value> = synthetic_bundle_entries(copies).collect();

@@ -98,13 +98,7 @@ mod tests {
 
     #[test]
     fn amounts_print_as_decimal_displays_them() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = hms_test_support::xorshift(0x9E37_79B9_7F4A_7C15);
         let mut cases = vec![
             Decimal::ZERO,
             Decimal::new(0, 2),

@@ -689,11 +689,9 @@ mod tests {
         // terminators fall at every distance from the 64-byte window and 128-byte index boundaries.
         let mut text = ISA.to_string();
         let mut expected = vec![];
-        let mut seed = 0x1234_5678_9abc_def1u64;
+        let mut next = hms_test_support::xorshift(0x1234_5678_9abc_def1);
         for n in 0..700 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = next();
             let len = match n % 7 {
                 0 => (seed % 6000) as usize,
                 1 => 120 + (seed % 20) as usize,

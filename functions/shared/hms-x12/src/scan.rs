@@ -239,13 +239,7 @@ mod tests {
 
     #[test]
     fn text_masks_agree_with_a_byte_loop() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = hms_test_support::xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet: Vec<u8> = (0x20..0x7f).collect();
         for round in 0..4000 {
             let len = round % 140;

@@ -22,13 +22,11 @@ fn shared_samples() -> Vec<Vec<u8>> {
 /// an element, a segment or a loop.
 fn damaged(input: &[u8], every: usize) -> Vec<u8> {
     let mut out = input.to_vec();
-    let mut seed = 0x853c_49e6_748f_ea9bu64;
+    let mut next = hms_test_support::xorshift(0x853c_49e6_748f_ea9b);
     let junk = [b'Q', b'9', b'*', b':', b'~', b'^', 0x01, b'.', b'-', b' '];
     let mut i = 200; // past the ISA
     while i < out.len() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        let seed = next();
         out[i] = junk[(seed % junk.len() as u64) as usize];
         i += every / 2 + (seed as usize) % every;
     }

@@ -1153,13 +1153,7 @@ mod tests {
     fn a_key_run_found_through_the_directory_is_the_one_a_scan_finds() {
         // Hashes from a fixed generator: spread over all 44 bits, with runs of equal hashes
         // (a key many entries share), the smallest and largest hash, and entries out of order.
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = hms_test_support::xorshift(0x9E37_79B9_7F4A_7C15);
         for count in [0usize, 1, 2, 3, 7, 100, 5_000] {
             let mut index = Keyed::default();
             let mut hashes = vec![0u64, u64::MAX];

@@ -1133,13 +1133,7 @@ mod tests {
         for path in hms_test_support::x12_sample_files() {
             inputs.push(std::fs::read(&path).unwrap());
         }
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = hms_test_support::xorshift(0x9e37_79b9_7f4a_7c15);
         let specs: Vec<&SegmentSpec> = catalog
             .guides()
             .chain([&catalog.envelope])
